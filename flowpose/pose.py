@@ -1,0 +1,109 @@
+"""The pose sequence: what an estimator gives for a video and what refinement returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from flowpose.errors import InputError, ShapeError
+from flowpose.skeleton import Skeleton, get_skeleton
+
+
+@dataclass(frozen=True)
+class PoseSequence:
+    """Per-frame 3D joints of one person in the camera frame, with the camera and optional 2D keypoints.
+
+    Missing joints may be NaN in ``joints3d``/``joints2d``; refinement treats them as unobserved.
+
+    Attributes:
+        joints3d: (T, J, 3) float32, metres, camera frame (OpenCV: x right, y down, z forward).
+        K: (3, 3) or (T, 3, 3) intrinsics in pixels.
+        joints2d: (T, J, 2) float32 pixel keypoints, or None (then the projection of ``joints3d`` is used).
+        conf: (T, J) float32 detection confidence in [0, 1], or None (all ones).
+        skeleton: registry name of the joint layout (see :mod:`flowpose.skeleton`).
+        fps: frames per second.
+    """
+
+    joints3d: np.ndarray
+    K: np.ndarray
+    joints2d: np.ndarray | None = None
+    conf: np.ndarray | None = None
+    skeleton: str = "h36m17"
+    fps: float = 30.0
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def num_frames(self) -> int:
+        """T."""
+        return int(self.joints3d.shape[0])
+
+    @property
+    def num_joints(self) -> int:
+        """J."""
+        return int(self.joints3d.shape[1])
+
+    @property
+    def skel(self) -> Skeleton:
+        """The :class:`Skeleton` named by ``skeleton``."""
+        return get_skeleton(self.skeleton)
+
+    def K_per_frame(self) -> np.ndarray:
+        """(T, 3, 3) intrinsics, repeating a shared K."""
+        K = np.asarray(self.K, dtype=np.float32)
+        return np.broadcast_to(K, (self.num_frames, 3, 3)).copy() if K.ndim == 2 else K
+
+    def confidence(self) -> np.ndarray:
+        """(T, J) confidences, ones where none were given, zero where a joint is NaN."""
+        conf = np.ones((self.num_frames, self.num_joints), np.float32) if self.conf is None else self.conf.copy()
+        missing = ~np.isfinite(self.joints3d).all(-1)
+        if self.joints2d is not None:
+            missing |= ~np.isfinite(self.joints2d).all(-1)
+        conf[missing] = 0.0
+        return np.nan_to_num(conf, nan=0.0)
+
+    def with_joints3d(self, joints3d: np.ndarray) -> "PoseSequence":
+        """A copy with other 3D joints (same T and J)."""
+        return replace(self, joints3d=np.asarray(joints3d, np.float32))
+
+    def validate(self, source: str | None = None) -> None:
+        """Check shapes, dtypes and values.
+
+        Args:
+            source: the file the sequence came from, named in errors.
+
+        Raises:
+            ShapeError: for a wrong shape.
+            InputError: for an unknown skeleton, a joint count that does not match it, a bad K or fps.
+        """
+        where = f"{source}: " if source else ""
+        j3 = self.joints3d
+        if not isinstance(j3, np.ndarray) or j3.ndim != 3 or j3.shape[-1] != 3 or j3.shape[0] < 1:
+            raise ShapeError("joints3d", "(T, J, 3) with T >= 1", np.shape(j3), source)
+        T, J, _ = j3.shape
+        object.__setattr__(self, "joints3d", j3.astype(np.float32, copy=False))
+        skel = get_skeleton(self.skeleton)
+        if skel.num_joints != J:
+            raise InputError(f"{where}skeleton {self.skeleton!r} has {skel.num_joints} joints, joints3d has {J}")
+        K = np.asarray(self.K, dtype=np.float32)
+        if K.shape not in ((3, 3), (T, 3, 3)):
+            raise ShapeError("K", f"(3, 3) or ({T}, 3, 3)", K.shape, source)
+        if not np.isfinite(K).all() or (K[..., 0, 0] <= 0).any() or (K[..., 1, 1] <= 0).any():
+            raise InputError(f"{where}K must be finite with positive focal lengths")
+        object.__setattr__(self, "K", K)
+        if self.joints2d is not None:
+            j2 = np.asarray(self.joints2d, dtype=np.float32)
+            if j2.shape != (T, J, 2):
+                raise ShapeError("joints2d", f"({T}, {J}, 2)", j2.shape, source)
+            object.__setattr__(self, "joints2d", j2)
+        if self.conf is not None:
+            c = np.asarray(self.conf, dtype=np.float32)
+            if c.shape != (T, J):
+                raise ShapeError("conf", f"({T}, {J})", c.shape, source)
+            if (np.nan_to_num(c) < 0).any() or (np.nan_to_num(c) > 1).any():
+                raise InputError(f"{where}conf must lie in [0, 1]")
+            object.__setattr__(self, "conf", c)
+        if not np.isfinite(self.fps) or self.fps <= 0:
+            raise InputError(f"{where}fps must be a positive number, got {self.fps}")
