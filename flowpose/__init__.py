@@ -1,7 +1,32 @@
-"""flowpose: monocular 3D human pose from video, refined with optical flow at inference time."""
+"""flowpose: monocular 3D human pose from video, refined with optical flow at inference time.
 
-from flowpose.errors import FlowposeError, InputError, ShapeError
+Example:
+    >>> import flowpose
+    >>> result = flowpose.refine("video.poses.npz", "video.mp4", cycles=3)  # doctest: +SKIP
+"""
+
+from flowpose.errors import FlowposeError, InputError, ShapeError, WeightsUnavailableError
 from flowpose.pose import PoseSequence
 
-__all__ = ["FlowposeError", "InputError", "PoseSequence", "ShapeError"]
+__all__ = [
+    "FlowposeError", "InputError", "PoseSequence", "RefineConfig", "RefineResult", "ShapeError",
+    "WeightsUnavailableError", "refine",
+]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # The refinement pulls in torch models and OpenCV; import it on first use so `import flowpose` stays light.
+    if name == "refine":
+        from flowpose.api import refine
+
+        return refine
+    if name == "RefineConfig":
+        from flowpose.config import RefineConfig
+
+        return RefineConfig
+    if name == "RefineResult":
+        from flowpose.refinement.result import RefineResult
+
+        return RefineResult
+    raise AttributeError(f"module 'flowpose' has no attribute {name!r}")

@@ -1,0 +1,102 @@
+"""Calibrate the simulated estimators: errors of each profile on real motion capture, against targets.
+
+Each shared mocap clip is resampled to 30 fps, cut to at most 300 frames, placed 4.5 m in front of a 256x256
+camera with a 55 degree field of view (:func:`flowpose.synth.placement.place_in_camera`), and run through
+:func:`flowpose.synth.noise.simulate_estimates` with several seeds. The table gives MPJPE, PA-MPJPE (mm) and
+acceleration error (mm/frame^2) per clip and their mean over clips, and flags means outside the targets
+(Human3.6M/3DPW-like figures of METRO and SPIN).
+
+Usage::
+
+    python benchmarks/calibrate_noise.py [--mocap ../shared/data/mocap] [--seeds 8] [--check]
+
+With ``--check`` the exit code is 1 when a mean lies outside its target range.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from flowpose.io.motion import load_motion, resample
+from flowpose.metrics import accel_error, mpjpe, pa_mpjpe
+from flowpose.synth.noise import PROFILES, simulate_estimates
+from flowpose.synth.placement import default_intrinsics, place_in_camera
+
+TARGETS: dict[str, dict[str, tuple[float, float]]] = {
+    "metro": {"mpjpe": (50.0, 60.0), "pa_mpjpe": (33.0, 40.0), "accel": (15.0, 25.0)},
+    "spin": {"mpjpe": (90.0, 100.0), "pa_mpjpe": (55.0, 60.0), "accel": (30.0, 35.0)},
+    "clean": {"mpjpe": (0.0, 10.0), "pa_mpjpe": (0.0, 8.0), "accel": (0.0, 5.0)},
+}
+"""Target ranges of the mean over clips, per profile and metric."""
+
+FPS = 30.0
+MAX_FRAMES = 300
+DISTANCE_M = 4.5
+
+
+def load_clips(mocap_dir: Path, *, fps: float = FPS, max_frames: int = MAX_FRAMES) -> dict[str, np.ndarray]:
+    """Every ``*.bvh`` under ``mocap_dir``, resampled and placed: name -> (T, 17, 3) camera-frame metres."""
+    clips = {}
+    for path in sorted(mocap_dir.glob("*/*.bvh")):
+        motion = resample(load_motion(path), fps)
+        clips[f"{path.parent.name}/{path.stem}"] = place_in_camera(
+            motion.joints[:max_frames], distance_m=DISTANCE_M
+        )
+    if not clips:
+        raise FileNotFoundError(f"no .bvh files under {mocap_dir}/*/")
+    return clips
+
+
+def evaluate(clips: dict[str, np.ndarray], profile: str, seeds: int) -> dict[str, np.ndarray]:
+    """Mean (MPJPE, PA-MPJPE, accel) over seeds of one profile, per clip: name -> (3,) array."""
+    K = default_intrinsics(256, 256, 55.0)
+    out = {}
+    for name, gt in clips.items():
+        rows = []
+        for seed in range(seeds):
+            est = simulate_estimates(gt, K, fps=FPS, profile=profile, seed=seed).joints3d
+            rows.append([mpjpe(est, gt), pa_mpjpe(est, gt), accel_error(est, gt)])
+        out[name] = np.mean(np.asarray(rows, dtype=np.float64), axis=0)
+    return out
+
+
+def report(results: dict[str, dict[str, np.ndarray]]) -> tuple[str, bool]:
+    """The table as text, and whether every mean lies inside its target."""
+    lines = [f"{'profile':8s} {'clip':32s} {'MPJPE':>8s} {'PA-MPJPE':>9s} {'accel':>8s}"]
+    all_ok = True
+    for profile, per_clip in results.items():
+        for name, (m, pa, acc) in per_clip.items():
+            lines.append(f"{profile:8s} {name:32s} {m:8.1f} {pa:9.1f} {acc:8.1f}")
+        mean = np.mean(list(per_clip.values()), axis=0)
+        flags = []
+        for value, (key, (lo, hi)) in zip(mean, TARGETS[profile].items()):
+            inside = lo <= value <= hi
+            all_ok &= inside
+            flags.append(f"{key} {'ok' if inside else 'OUT'} [{lo:g}, {hi:g}]")
+        row = f"{profile:8s} {'MEAN':32s} {mean[0]:8.1f} {mean[1]:9.1f} {mean[2]:8.1f}   "
+        lines.append(row + ", ".join(flags))
+    return "\n".join(lines), all_ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, evaluate every profile, print the table; return the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    default = Path(__file__).resolve().parents[2] / "shared" / "data" / "mocap"
+    parser.add_argument("--mocap", type=Path, default=default, help="folder of <style>/<clip>.bvh files")
+    parser.add_argument("--seeds", type=int, default=8, help="seeds per clip and profile")
+    parser.add_argument("--profiles", nargs="*", default=list(PROFILES), choices=list(PROFILES))
+    parser.add_argument("--check", action="store_true", help="exit 1 if a mean is outside its target")
+    args = parser.parse_args(argv)
+    clips = load_clips(args.mocap)
+    results = {p: evaluate(clips, p, args.seeds) for p in args.profiles}
+    table, ok = report(results)
+    print(table)
+    return 0 if ok or not args.check else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

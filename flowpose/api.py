@@ -1,0 +1,140 @@
+"""The public entry point: ``refine(poses, frames)``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence, Union
+
+import numpy as np
+from torch import nn
+
+from flowpose.config import RefineConfig, get_preset, with_cycles
+from flowpose.errors import InputError, ShapeError
+from flowpose.flow.registry import load_flow_model
+from flowpose.io.groundtruth import GroundTruth, load_gt
+from flowpose.io.poses import load_poses
+from flowpose.io.video import VideoReader, open_video
+from flowpose.pose import PoseSequence
+from flowpose.refinement.ensemble import average_poses
+from flowpose.refinement.loop import run_refinement, seed_everything
+from flowpose.refinement.result import RefineResult
+from flowpose.skeleton import H36M17, to_h36m17
+
+PathLike = Union[str, os.PathLike]
+PosesInput = Union[PoseSequence, PathLike, Sequence[Union[PoseSequence, PathLike]]]
+FramesInput = Union[np.ndarray, PathLike, VideoReader]
+
+IN_MEMORY_LIMIT_BYTES = 2 * 1024**3
+"""Videos smaller than this are decoded once into memory (fine-tuning reads every frame several times);
+longer ones stay lazy."""
+
+
+def refine(
+    poses: PosesInput,
+    frames: FramesInput,
+    *,
+    cycles: int | None = None,
+    config: RefineConfig | None = None,
+    preset: str = "fast",
+    gt: GroundTruth | PathLike | None = None,
+    flow_models: Sequence[nn.Module] | None = None,
+    device: str = "cpu",
+    seed: int = 0,
+    keep_flow_state: bool = False,
+    progress: bool = False,
+) -> RefineResult:
+    """Refine per-frame 3D poses of a video with optical flow, alternating flow and pose stages.
+
+    Args:
+        poses: the initial estimate: a :class:`PoseSequence`, a pose file (``.npz``/``.json``), or a list of
+            either (an ensemble: averaged, confidence-weighted). Any registered skeleton; converted to H36M-17.
+        frames: (T, H, W, 3) uint8 RGB array, a video file or image folder, or an open :class:`VideoReader`.
+        cycles: number of flow-pose cycles; overrides ``config.cycles`` when given.
+        config: the full configuration; default: the ``preset``.
+        preset: name in :data:`flowpose.config.PRESETS`, used when ``config`` is None.
+        gt: ground truth (object or ``gt.npz`` path) for MPJPE/EPE in the history.
+        flow_models: ready flow backends to use (and fine-tune in place) instead of building
+            ``config.flow.names``; for custom networks and tests.
+        device: torch device, e.g. ``"cpu"`` or ``"cuda"``.
+        seed: seed for fine-tuning and optimisation; equal seeds give equal results on one device.
+        keep_flow_state: return the fine-tuned flow networks' state dicts in the result.
+        progress: show progress bars.
+
+    Returns:
+        :class:`RefineResult` with the refined poses (H36M-17), the refined flow and the per-cycle history.
+
+    Raises:
+        InputError: unusable poses or video (wrong shapes, mismatched frame counts, fewer than 2 frames,
+            nothing observed), unknown names; the message names the file.
+        WeightsUnavailableError: flow weights that are neither local nor downloadable.
+
+    Example:
+        >>> result = refine("clip.poses.npz", "clip.mp4", cycles=3)  # doctest: +SKIP
+        >>> result.history[-1].metrics["accel"]  # doctest: +SKIP
+    """
+    cfg = config if config is not None else get_preset(preset)
+    if cycles is not None:
+        cfg = with_cycles(cfg, cycles)
+    init = _as_h36m17(_load_pose_sources(poses))
+    video = _load_frames(frames)
+    _check_match(init, video, frames)
+    truth = load_gt(gt) if isinstance(gt, (str, os.PathLike)) else gt
+    if truth is not None and truth.joints3d.shape[:2] != (init.num_frames, H36M17.num_joints):
+        raise ShapeError("ground-truth joints3d", f"({init.num_frames}, 17, 3)", truth.joints3d.shape, str(gt))
+
+    seed_everything(seed)
+    models = list(flow_models) if flow_models is not None else [
+        load_flow_model(name, weights, device=device) for name, weights in zip(cfg.flow.names, cfg.flow.weights)
+    ]
+    return run_refinement(
+        init, video, models, cfg, gt=truth, device=device, seed=seed, keep_flow_state=keep_flow_state,
+        progress=progress,
+    )
+
+
+def _load_pose_sources(poses: PosesInput) -> PoseSequence:
+    if isinstance(poses, PoseSequence):
+        return poses
+    if isinstance(poses, (str, os.PathLike)):
+        return load_poses(poses)
+    sources = [p if isinstance(p, PoseSequence) else load_poses(p) for p in poses]
+    return average_poses([_as_h36m17(s) for s in sources])
+
+
+def _as_h36m17(poses: PoseSequence) -> PoseSequence:
+    """Convert any registered skeleton to H36M-17; joints it cannot give become NaN (unobserved)."""
+    if poses.skeleton == H36M17.name:
+        return poses
+    conf = poses.confidence()[..., None]
+    return replace(
+        poses,
+        joints3d=to_h36m17(poses.joints3d, poses.skeleton, missing="nan"),
+        joints2d=None if poses.joints2d is None else to_h36m17(poses.joints2d, poses.skeleton, missing="nan"),
+        conf=np.nan_to_num(to_h36m17(conf, poses.skeleton, missing="nan")[..., 0], nan=0.0),
+        skeleton=H36M17.name,
+    )
+
+
+def _load_frames(frames: FramesInput) -> np.ndarray | VideoReader:
+    if isinstance(frames, np.ndarray):
+        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+            raise ShapeError("frames", "(T, H, W, 3) uint8 RGB", frames.shape)
+        return frames
+    reader = frames if isinstance(frames, VideoReader) else open_video(Path(frames))
+    H, W = reader.size
+    if len(reader) * H * W * 3 <= IN_MEMORY_LIMIT_BYTES:
+        return reader.read()
+    return reader
+
+
+def _check_match(init: PoseSequence, video: np.ndarray | VideoReader, source: FramesInput) -> None:
+    T = len(video)
+    name = source if isinstance(source, (str, os.PathLike)) else "frames"
+    if T < 2:
+        raise InputError(f"{name}: refinement needs at least 2 frames, got {T}")
+    if init.num_frames != T:
+        raise InputError(
+            f"{name}: the video has {T} frames but the poses have {init.num_frames}; they must match frame for frame"
+        )

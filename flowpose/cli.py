@@ -1,0 +1,318 @@
+"""The ``flowpose`` command: a thin click shell over the API. No logic lives here.
+
+Every :class:`~flowpose.errors.FlowposeError` becomes one line on stderr and exit code 2; warnings are printed as
+one ``warning: ...`` line each.
+
+``flowpose refine x/video.mp4`` reads the poses in ``x/video.poses.npz`` (unless ``--poses`` or ``--estimate``
+says otherwise) and writes ``x/video.flowpose/`` (unless ``--out`` says otherwise): ``refined.npz``,
+``refined.json``, ``history.json``, ``report.png`` and, with ``--viz``, ``overlay.mp4``. The folder appears
+whole or not at all, and an existing one is replaced only with ``--overwrite``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+import warnings
+from pathlib import Path
+from typing import Callable, Iterator
+
+import click
+
+from flowpose.errors import FlowposeError, InputError
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Turn flowpose's own errors into ``error: <message>`` on stderr and exit code 2, without a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003 - click passes the parsed options through
+        try:
+            with _one_line_warnings():
+                return fn(*args, **kwargs)
+        except FlowposeError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def _one_line_warnings() -> Iterator[None]:
+    """Show each distinct warning once, as ``warning: <message>`` on stderr (no file/line noise for users)."""
+    seen: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001 - warnings API
+        text = " ".join(str(message).split())
+        if text not in seen:
+            seen.add(text)
+            click.echo(f"warning: {text}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = show
+        yield
+
+
+@click.group()
+@click.version_option(package_name="flowpose")
+def main() -> None:
+    """flowpose: monocular 3D human pose refined with optical flow, per video, at inference time."""
+
+
+@main.command()
+@click.argument("motion", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--frames", type=int, default=100, show_default=True, help="Frames to render.")
+@click.option("--start", type=int, default=0, show_default=True, help="First frame (after resampling).")
+@click.option("--size", type=int, default=256, show_default=True, help="Square image side, pixels.")
+@click.option("--fps", type=float, default=30.0, show_default=True, help="Output frame rate.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of textures and estimator errors.")
+@click.option("--profile", default="metro", show_default=True, help="Simulated estimator: metro, spin or clean.")
+@click.option("--camera-motion/--static-camera", default=False, show_default=True, help="Slow camera motion.")
+@user_errors
+def synth(motion: Path, out_dir: Path, frames: int, start: int, size: int, fps: float, seed: int, profile: str,
+          camera_motion: bool) -> None:
+    """Render MOTION (.bvh or .npz) as a video with exact ground truth and simulated estimates.
+
+    Writes OUT/video.mp4, OUT/video.poses.npz and OUT/gt.npz.
+    """
+    from dataclasses import replace
+
+    from flowpose.synth.clip import SynthConfig, synthesize
+    from flowpose.synth.render import RenderConfig
+
+    config = SynthConfig(frames=frames, start=start, size=size, fps=fps, seed=seed, profile=profile,
+                         render=replace(RenderConfig(), camera_motion=camera_motion))
+    paths = synthesize(motion, out_dir, config)
+    for role, path in paths.items():
+        click.echo(f"{role:6s} {path}")
+
+
+# --- shared options ---------------------------------------------------------------------------------------
+
+def _segment_options(fn: Callable) -> Callable:
+    fn = click.option("--frames", "num_frames", type=int, default=None,
+                      help="Use at most this many frames from --start (default: to the end).")(fn)
+    return click.option("--start", type=int, default=0, show_default=True, help="First frame used.")(fn)
+
+
+def _segment(total: int, start: int, num_frames: int | None, video: Path) -> tuple[int, int]:
+    """[start, stop) of the frames used, checked against the video's ``total`` frames."""
+    if not 0 <= start < total:
+        raise InputError(f"--start {start}: {video} has {total} frames (0 to {total - 1})")
+    if num_frames is not None and num_frames < 1:
+        raise InputError(f"--frames must be >= 1, got {num_frames}")
+    return start, total if num_frames is None else min(total, start + num_frames)
+
+
+def _check_device(device: str) -> None:
+    import torch
+
+    if device != "cpu" and not device.startswith("cuda"):
+        raise InputError(f"--device {device}: expected cpu or cuda (or cuda:N)")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"--device {device}: CUDA is not available on this machine "
+                         "(torch.cuda.is_available() is False); use --device cpu")
+
+
+def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "RefineConfig":  # noqa: F821
+    """The preset, with --flow / --flow-weights applied; names and weight files are checked now, not later."""
+    from dataclasses import replace
+
+    from flowpose.config import get_preset
+    from flowpose.errors import WeightsUnavailableError
+    from flowpose.flow.registry import FLOW_MODELS
+    from flowpose.flow.weights import resolve_weights
+
+    try:
+        cfg = get_preset(preset)
+    except InputError as e:
+        raise InputError(f"--preset: {e}") from None
+    names = (flow,) if flow is not None else cfg.flow.names
+    for name in names:
+        if name not in FLOW_MODELS:
+            raise InputError(f"--flow: unknown flow model {name!r}; choose from {FLOW_MODELS}")
+        if name == "dis" and flow_weights is not None:
+            raise InputError(f"--flow-weights: the 'dis' flow model takes no weights, got {flow_weights}")
+        if name != "dis" and flow_weights is not None:
+            try:
+                resolve_weights(flow_weights, model=name, allow_download=False)
+            except InputError as e:
+                raise InputError(f"--flow-weights: {e}") from None
+            except WeightsUnavailableError:
+                pass  # a registry name not cached yet: the real load downloads it (or says why it cannot)
+    weights = tuple(flow_weights for _ in names) if flow is not None or flow_weights is not None else cfg.flow.weights
+    return replace(cfg, flow=replace(cfg.flow, names=names, weights=weights))
+
+
+# --- flowpose refine --------------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("video", type=click.Path(path_type=Path))
+@click.option("--poses", "poses_path", type=click.Path(path_type=Path), default=None,
+              help="Initial poses (.npz/.json pose file). Default: VIDEO.poses.npz beside the video, if present.")
+@click.option("--estimate", is_flag=True, help="Estimate initial poses with MediaPipe (needs flowpose[estimate]).")
+@click.option("--fov", type=float, default=60.0, show_default=True,
+              help="Horizontal field of view (degrees) assumed by --estimate.")
+@click.option("--cycles", type=int, default=3, show_default=True, help="Flow-pose cycles.")
+@click.option("--flow", default=None, help="Flow network: raft, raft-small, gma or dis. Default: the preset's.")
+@click.option("--flow-weights", default=None,
+              help="Checkpoint file, registry name, or 'random'. Default: the network's default weights.")
+@click.option("--gt", "gt_path", type=click.Path(path_type=Path), default=None,
+              help="Ground truth (gt.npz from flowpose synth): adds MPJPE and EPE to the table.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Output folder. Default: <video stem>.flowpose/ beside the video.")
+@click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of fine-tuning and optimisation.")
+@click.option("--preset", default="fast", show_default=True, help="Configuration preset: fast or quality.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@click.option("--viz", is_flag=True, help="Also write overlay.mp4: skeletons over the frames, and the flow.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_segment_options
+@user_errors
+def refine(video: Path, poses_path: Path | None, estimate: bool, fov: float, cycles: int, flow: str | None,
+           flow_weights: str | None, gt_path: Path | None, out_dir: Path | None, device: str, seed: int,
+           preset: str, overwrite: bool, viz: bool, quiet: bool, start: int, num_frames: int | None) -> None:
+    """Refine the 3D poses of VIDEO (a video file or a folder of frames) with optical flow.
+
+    Prints the per-cycle table and writes OUT/refined.npz, refined.json, history.json, report.png
+    (and overlay.mp4 with --viz).
+    """
+    from flowpose.api import refine as run_refine
+    from flowpose.io.groundtruth import load_gt
+    from flowpose.io.importers import check_observed, select_frames, select_gt_frames, sidecar_poses_path
+    from flowpose.io.poses import load_poses
+    from flowpose.io.results import check_out_dir, default_out_dir, write_refine_folder
+    from flowpose.io.video import open_video
+    from flowpose.refinement.table import format_history
+
+    _check_device(device)
+    config = _refine_config(preset, flow, flow_weights)
+    if cycles < 0:
+        raise InputError(f"--cycles must be >= 0, got {cycles}")
+    if estimate and poses_path is not None:
+        raise InputError("--estimate and --poses exclude each other: pass one")
+    out = check_out_dir(out_dir if out_dir is not None else default_out_dir(video), overwrite=overwrite)
+    with open_video(video) as reader:
+        start, stop = _segment(len(reader), start, num_frames, video)
+        whole = (start, stop) == (0, len(reader))
+        frames = reader if whole else reader.read(start, stop)
+        if estimate:
+            from flowpose.estimate.mediapipe import estimate_poses
+
+            init = estimate_poses(frames, fov_deg=fov, fps=reader.fps, progress=not quiet, source=str(video))
+        else:
+            source = poses_path if poses_path is not None else sidecar_poses_path(video)
+            if poses_path is None and not source.is_file():
+                raise InputError(f"{video}: no poses: pass --poses FILE, put them in {source}, or pass --estimate "
+                                 "(MediaPipe, needs flowpose[estimate])")
+            init = select_frames(load_poses(source), len(reader), start, stop, poses_source=str(source),
+                                 video_source=str(video))
+            check_observed(init, str(source))
+        gt = None if gt_path is None else select_gt_frames(load_gt(gt_path), len(reader), start, stop,
+                                                           source=str(gt_path))
+        result = run_refine(init, frames, cycles=cycles, config=config, gt=gt, device=device, seed=seed,
+                            progress=not quiet)
+        click.echo(format_history(result.history))
+        folder, names = write_refine_folder(result, out, init=init, frames=frames,
+                                            gt_joints3d=None if gt is None else gt.joints3d, overlay=viz,
+                                            overwrite=overwrite, progress=not quiet)
+    if "report.png" not in names:
+        click.echo('report.png skipped: matplotlib is not installed (pip install "flowpose[plot]")')
+    click.echo(f"wrote {folder}/: {', '.join(names)}")
+
+
+# --- flowpose estimate ------------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("video", type=click.Path(path_type=Path))
+@click.option("--out", "out_path", type=click.Path(path_type=Path), default=None,
+              help="Pose file to write (.npz or .json). Default: VIDEO.poses.npz beside the video.")
+@click.option("--fov", type=float, default=60.0, show_default=True,
+              help="The camera's horizontal field of view in degrees (sets K).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing pose file.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_segment_options
+@user_errors
+def estimate(video: Path, out_path: Path | None, fov: float, overwrite: bool, quiet: bool, start: int,
+             num_frames: int | None) -> None:
+    """Estimate initial 3D poses of VIDEO, frame by frame, with MediaPipe's pose landmarker (offline).
+
+    Needs the optional extra: pip install "flowpose[estimate]". Poses are Human3.6M-17 in the camera frame
+    of a pinhole camera with the given field of view, placed by least squares on the 2D landmarks.
+    """
+    from flowpose.estimate.mediapipe import estimate_poses, require_mediapipe
+    from flowpose.io.importers import sidecar_poses_path
+    from flowpose.io.poses import save_poses
+    from flowpose.io.video import open_video
+
+    out = out_path if out_path is not None else sidecar_poses_path(video)
+    if out.suffix.lower() not in (".npz", ".json"):
+        raise InputError(f"--out {out}: expected a pose file ending in .npz or .json")
+    if out.exists() and not overwrite:
+        raise InputError(f"{out}: exists; choose another --out or pass --overwrite")
+    require_mediapipe()
+    with open_video(video) as reader:
+        start, stop = _segment(len(reader), start, num_frames, video)
+        frames = reader if (start, stop) == (0, len(reader)) else reader.read(start, stop)
+        poses = estimate_poses(frames, fov_deg=fov, fps=reader.fps, progress=not quiet, source=str(video))
+    save_poses(poses, out)
+    found = int((poses.conf.max(-1) > 0).sum())
+    click.echo(f"wrote {out}: {poses.num_frames} frames (frames {start}-{stop - 1}), person found in {found}")
+
+
+# --- flowpose import --------------------------------------------------------------------------------------
+
+@main.command("import")
+@click.argument("fmt", metavar="FORMAT")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path), help="Pose file to write.")
+@click.option("--video", type=click.Path(path_type=Path), default=None,
+              help="The video the poses are of: gives the image size (for --fov) and the frame rate.")
+@click.option("--fov", type=float, default=60.0, show_default=True, help="Horizontal field of view, degrees.")
+@click.option("--intrinsics", type=click.Path(path_type=Path), default=None,
+              help="3x3 K (.npy, .txt or .npz key K) instead of --video/--fov.")
+@click.option("--skeleton", default="h36m17", show_default=True, help="Joint layout of FILE.")
+@click.option("--units", default="m", show_default=True, help="Units of FILE's 3D coordinates: m, cm, mm.")
+@click.option("--keypoints", type=click.Path(path_type=Path), default=None,
+              help="2D keypoints (T, 17, 2) px, for videopose3d.")
+@click.option("--fps", type=float, default=None, help="Frame rate (default: the video's, else 30).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing pose file.")
+@user_errors
+def import_(fmt: str, file: Path, out_path: Path, video: Path | None, fov: float, intrinsics: Path | None,
+            skeleton: str, units: str, keypoints: Path | None, fps: float | None, overwrite: bool) -> None:
+    """Convert FILE, a pose estimate in FORMAT (metro, joints3d, videopose3d), to a flowpose pose file.
+
+    metro: .npz with root-relative joints3d, weak-perspective cam [s, tx, ty] and crop bbox.
+    joints3d: camera-frame (T, J, 3) .npy/.npz of --skeleton.
+    videopose3d: root-relative (T, 17, 3) .npy, placed with --keypoints.
+    """
+    from flowpose.io.importers import UNITS, ImportOptions, camera_from_fov, import_poses, load_intrinsics
+    from flowpose.io.poses import save_poses
+    from flowpose.io.video import DEFAULT_FPS, open_video
+
+    if out_path.exists() and not overwrite:
+        raise InputError(f"{out_path}: exists; choose another --out or pass --overwrite")
+    if units not in UNITS:
+        raise InputError(f"--units: unknown unit {units!r}; choose from {list(UNITS)}")
+    size, video_fps = None, None
+    if video is not None:
+        with open_video(video) as reader:
+            size, video_fps = reader.size, reader.fps
+    if intrinsics is not None:
+        K = load_intrinsics(intrinsics)
+    elif size is not None:
+        K = camera_from_fov(size, fov)
+    else:
+        raise InputError("import needs the camera: pass --intrinsics FILE, or --video VIDEO (its size) with --fov")
+    options = ImportOptions(K=K, fps=fps or video_fps or DEFAULT_FPS, skeleton=skeleton, units=UNITS[units],
+                            keypoints=keypoints)
+    poses = import_poses(fmt, file, options)
+    save_poses(poses, out_path)
+    click.echo(f"wrote {out_path}: {poses.num_frames} frames of {poses.skeleton}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

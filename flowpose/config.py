@@ -1,0 +1,102 @@
+"""Refinement configuration: nested frozen dataclasses, one per pipeline stage, with presets in a plain dict.
+
+Every stage owns its config next to its code (:class:`~flowpose.refinement.sketch.SketchConfig`,
+:class:`~flowpose.refinement.finetune.FinetuneConfig`, :class:`~flowpose.refinement.optimize.PoseStageConfig`); this
+module composes them into :class:`RefineConfig` and adds the flow-network settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from flowpose.errors import InputError, unknown_name_error
+from flowpose.refinement.finetune import FinetuneConfig
+from flowpose.refinement.optimize import PoseStageConfig
+from flowpose.refinement.sketch import SketchConfig
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    """Which flow networks run, and where in the frame."""
+
+    names: tuple[str, ...] = ("raft-small",)
+    """Flow backends (see :data:`flowpose.flow.registry.FLOW_MODELS`); several are averaged (an ensemble)."""
+    weights: tuple[str | None, ...] = (None,)
+    """Weights per backend: None for the default, a registry name, a local path, or "random"."""
+    iters: int = 12
+    """GRU iterations at inference."""
+    crop: bool = True
+    """Run the networks on person-centred crops (the affordable path on a CPU) rather than the full frame."""
+    work_size: int = 128
+    """Side of the square crop the networks see, in pixels; a multiple of 8."""
+    crop_pad: float = 0.25
+    """Padding around the person's 2D bounding box, as a fraction of its side."""
+    crop_window: int = 5
+    """Frames over which crop boxes are united and smoothed, for stable crops."""
+    batch_size: int = 4
+    """Frame pairs per network call."""
+
+    def __post_init__(self) -> None:
+        if not self.names:
+            raise InputError("FlowConfig.names must name at least one flow backend")
+        if len(self.weights) != len(self.names):
+            raise InputError(
+                f"FlowConfig.weights must have one entry per backend: {len(self.names)} names, "
+                f"{len(self.weights)} weights"
+            )
+        if self.work_size % 8 or self.work_size < 32:
+            raise InputError(f"FlowConfig.work_size must be a multiple of 8 and >= 32, got {self.work_size}")
+
+
+@dataclass(frozen=True)
+class RefineConfig:
+    """The whole flow-pose-flow refinement."""
+
+    cycles: int = 3
+    """Flow-stage + pose-stage cycles."""
+    flow: FlowConfig = field(default_factory=FlowConfig)
+    """Flow networks and crops."""
+    sketch: SketchConfig = field(default_factory=SketchConfig)
+    """Bone-motion sketch that builds the fine-tuning target."""
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    """Per-video flow fine-tuning."""
+    finetune_flow: bool = True
+    """Fine-tune the flow networks in the flow stage (off: the flow stage only recomputes nothing, an ablation)."""
+    pose: PoseStageConfig = field(default_factory=PoseStageConfig)
+    """Pose stage: loss weights and optimiser."""
+
+    def __post_init__(self) -> None:
+        if self.cycles < 0:
+            raise InputError(f"cycles must be >= 0, got {self.cycles}")
+
+
+PRESETS: dict[str, RefineConfig] = {
+    "fast": RefineConfig(
+        cycles=3,
+        flow=FlowConfig(work_size=128, iters=8),
+        finetune=FinetuneConfig(epochs=2, iters=8, batch_size=4),
+    ),
+    "quality": RefineConfig(
+        cycles=3,
+        flow=FlowConfig(work_size=192, iters=12),
+        finetune=FinetuneConfig(epochs=6, iters=12, batch_size=2),
+    ),
+}
+"""Named configurations: ``fast`` for a CPU, ``quality`` for a GPU or patient users."""
+
+
+def get_preset(name: str) -> RefineConfig:
+    """Look a preset up by name.
+
+    Raises:
+        InputError: for an unknown name, listing the presets.
+    """
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise unknown_name_error("preset", name, list(PRESETS)) from None
+
+
+def with_cycles(config: RefineConfig, cycles: int) -> RefineConfig:
+    """A copy of ``config`` with another number of cycles."""
+    return replace(config, cycles=cycles)

@@ -1,0 +1,175 @@
+"""Person-centred crops for flow inference: where to crop each frame pair, and how to resample a crop.
+
+Conventions (DESIGN.md): pixel (0, 0) has its centre at (0, 0). A box ``[x0, y0, x1, y1]`` means the pixels
+``x0 <= x < x1, y0 <= y < y1`` as in array slicing, i.e. the area from ``x0 - 0.5`` to ``x1 - 0.5``; its side
+is ``x1 - x0``. A *grid* is what :class:`flowpose.flow.field.FlowField` stores per pair: an (h, w) lattice
+whose pixel (i, j) sits at full-frame ``origin + scale * (j, i)``.
+
+Fitting an (h, w) grid to a box tiles the box's area with h x w cells of side ``scale`` and puts the grid
+pixels at the cell centres (the "half-pixel" convention of ``cv2.resize`` and ``align_corners=False``). For a
+square box of side s and an n x n grid: ``scale = s / n`` and ``origin = (x0, y0) + (scale - 1) / 2``, so at
+scale 1 the grid is exactly the pixels of the box.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+from scipy.ndimage import maximum_filter1d, uniform_filter1d
+
+from flowpose.errors import InputError, ShapeError
+from flowpose.flow.field import sample_grid
+
+
+def box_to_grid(box: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, float]:
+    """The grid of ``size`` pixels that tiles ``box`` (centred, one scale for both axes).
+
+    A box whose aspect differs from the grid's is fitted inside it: the grid covers the box along the tighter
+    axis and overhangs it evenly along the other.
+
+    Args:
+        box: (4,) ``[x0, y0, x1, y1]`` full-frame px (slice convention, see the module docstring).
+        size: (h, w) grid pixels.
+
+    Returns:
+        origin: (2,) full-frame (x, y) of grid pixel (0, 0).
+        scale: full-frame pixels per grid pixel.
+    """
+    x0, y0, x1, y1 = (float(v) for v in box)
+    h, w = size
+    scale = max((x1 - x0) / w, (y1 - y0) / h)
+    # Box centre in pixel-centre coordinates, then back by half the grid's extent between outer pixel centres.
+    cx, cy = (x0 + x1) / 2.0 - 0.5, (y0 + y1) / 2.0 - 0.5
+    origin = np.array([cx - (w - 1) / 2.0 * scale, cy - (h - 1) / 2.0 * scale], np.float64)
+    return origin, scale
+
+
+def crop_to_grid(image: np.ndarray, origin: np.ndarray, scale: float, size: tuple[int, int]) -> np.ndarray:
+    """Resample an image onto a grid: output pixel (i, j) is the image at ``origin + scale * (j, i)``.
+
+    Outside the image the nearest edge pixel is repeated (edge padding): it adds no artificial edge that a
+    flow network could lock onto, and :func:`flowpose.flow.infer.compute_video_flow` marks its flow untrusted.
+    When shrinking (``scale > 1``) the image is first low-passed with a Gaussian of sigma ``(scale - 1) / 2``
+    image pixels (the anti-aliasing choice of scikit-image's ``resize``). The resampling itself is exact
+    bilinear interpolation at float positions (``torch.grid_sample``), not OpenCV's ``warpAffine``, which
+    rounds positions to 1/32 pixel.
+
+    Args:
+        image: (H, W, C) image, any numeric dtype (uint8 RGB for frames).
+        origin: (2,) full-frame (x, y) of grid pixel (0, 0).
+        scale: full-frame pixels per grid pixel, > 0.
+        size: (h, w) of the output.
+
+    Returns:
+        (h, w, C) float32.
+    """
+    h, w = size
+    H, W = image.shape[:2]
+    sigma = max(0.0, (scale - 1.0) / 2.0)
+    margin = int(np.ceil(3.0 * sigma)) + 2
+    x_lo = int(np.floor(origin[0])) - margin
+    y_lo = int(np.floor(origin[1])) - margin
+    x_hi = int(np.ceil(origin[0] + (w - 1) * scale)) + margin + 1
+    y_hi = int(np.ceil(origin[1] + (h - 1) * scale)) + margin + 1
+    # Clipped indices give the region with edge padding wherever it leaves the image.
+    ys = np.clip(np.arange(y_lo, y_hi), 0, H - 1)
+    xs = np.clip(np.arange(x_lo, x_hi), 0, W - 1)
+    region = np.ascontiguousarray(image[ys[:, None], xs[None, :]], dtype=np.float32)
+    if region.ndim == 2:
+        region = region[..., None]
+    if sigma > 0:
+        region = cv2.GaussianBlur(region, (0, 0), sigmaX=sigma, borderType=cv2.BORDER_REPLICATE)
+        region = region.reshape(len(ys), len(xs), -1)
+    gx = origin[0] - x_lo + scale * np.arange(w)
+    gy = origin[1] - y_lo + scale * np.arange(h)
+    grid = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(1, -1, 2)
+    values = torch.from_numpy(region).permute(2, 0, 1)[None].double()
+    out = sample_grid(values, torch.from_numpy(grid))  # (1, h*w, C), float64 for exact positions
+    return out.reshape(h, w, -1).float().numpy()
+
+
+def person_boxes(
+    joints2d: np.ndarray,
+    conf: np.ndarray | None,
+    image_size: tuple[int, int],
+    *,
+    pad: float = 0.25,
+    window: int = 5,
+    min_side: int = 64,
+) -> np.ndarray:
+    """Square boxes around the person, one per frame pair, stable over time.
+
+    For pair t (frames t and t+1): the extent of the valid joints of both frames; its centre is smoothed
+    by a moving average over ``window`` pairs and its side by a moving maximum then a moving average (so the
+    crop scale changes slowly); the side is then grown, if needed, so the box still holds every valid joint of
+    frames t and t+1; finally each edge moves out by ``pad`` times the side, the side is at least
+    ``min_side``, and corners are rounded outwards to whole pixels. Boxes may extend past the image; crops
+    edge-pad there (see :func:`crop_to_grid`).
+
+    Joints that are NaN/inf or have zero confidence are ignored. A frame without any valid joint takes its
+    extent by linear interpolation between the nearest frames that have one (held constant at the ends). If no
+    frame has a valid joint, every box is the whole frame ``[0, 0, W, H]`` (not square).
+
+    Args:
+        joints2d: (T, J, 2) full-frame pixel (x, y), T >= 2.
+        conf: (T, J) confidence in [0, 1], or None (all joints valid where finite).
+        image_size: (H, W) of the frames.
+        pad: margin on each side, as a fraction of the side.
+        window: number of pairs in the temporal smoothing window (1 = no smoothing).
+        min_side: smallest box side in pixels.
+
+    Returns:
+        (T-1, 4) float32 boxes ``[x0, y0, x1, y1]`` in whole pixels, slice convention.
+
+    Raises:
+        ShapeError: if ``joints2d`` is not (T, J, 2) with T >= 2, or ``conf`` is not (T, J).
+        InputError: if ``pad < 0``, ``window < 1`` or ``min_side < 1``.
+
+    Example:
+        >>> j = np.array([[[10.0, 10.0], [20.0, 30.0]]] * 3)
+        >>> person_boxes(j, None, (100, 100), pad=0.0, min_side=1).tolist()[0]
+        [5.0, 10.0, 26.0, 31.0]
+    """
+    joints2d = np.asarray(joints2d, np.float64)
+    if joints2d.ndim != 3 or joints2d.shape[-1] != 2 or joints2d.shape[0] < 2:
+        raise ShapeError("joints2d", "(T, J, 2) with T >= 2", joints2d.shape)
+    T, J, _ = joints2d.shape
+    valid = np.isfinite(joints2d).all(-1)
+    if conf is not None:
+        conf = np.asarray(conf, np.float64)
+        if conf.shape != (T, J):
+            raise ShapeError("conf", f"({T}, {J})", conf.shape)
+        valid &= np.nan_to_num(conf) > 0
+    if pad < 0 or window < 1 or min_side < 1:
+        raise InputError(
+            f"person_boxes needs pad >= 0, window >= 1, min_side >= 1; got {pad}, {window}, {min_side}"
+        )
+    H, W = image_size
+    frame_ok = valid.any(-1)
+    if not frame_ok.any():
+        return np.tile(np.array([0, 0, W, H], np.float32), (T - 1, 1))
+
+    # Per-frame extent of the valid joints, interpolated over frames that have none.
+    big = np.where(valid[..., None], joints2d, np.inf)
+    lo, hi = big.min(1), np.where(valid[..., None], joints2d, -np.inf).max(1)
+    t_ok, t_all = np.flatnonzero(frame_ok), np.arange(T)
+    lo = np.stack([np.interp(t_all, t_ok, lo[t_ok, k]) for k in range(2)], -1)
+    hi = np.stack([np.interp(t_all, t_ok, hi[t_ok, k]) for k in range(2)], -1)
+
+    # Pair t covers frames t and t+1.
+    lo_p, hi_p = np.minimum(lo[:-1], lo[1:]), np.maximum(hi[:-1], hi[1:])
+    centre = uniform_filter1d((lo_p + hi_p) / 2.0, window, axis=0, mode="nearest")
+    side = (hi_p - lo_p).max(-1)
+    side = uniform_filter1d(maximum_filter1d(side, window, mode="nearest"), window, mode="nearest")
+    # Smoothing must not uncover a joint: grow the side to reach the farthest one from the smoothed centre.
+    reach = np.maximum(hi_p - centre, centre - lo_p).max(-1)
+    side = np.maximum(side, 2.0 * reach)
+    side = np.maximum(side * (1.0 + 2.0 * pad), float(min_side))
+
+    # Area [c - s/2, c + s/2] in pixel-centre coordinates is [x0 - 0.5, x1 - 0.5] in the slice convention;
+    # round outwards, then make the box square again with the larger rounded side.
+    start = np.floor(centre - side[:, None] / 2.0 + 0.5)
+    stop = np.ceil(centre + side[:, None] / 2.0 + 0.5)
+    side_px = (stop - start).max(-1, keepdims=True)
+    return np.concatenate([start, start + side_px], -1).astype(np.float32)

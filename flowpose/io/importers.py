@@ -1,0 +1,286 @@
+"""Importers: pose estimates in the formats users already have, turned into flowpose pose files.
+
+Formats (:data:`IMPORT_FORMATS`; ``flowpose import FORMAT FILE --out poses.npz``):
+
+- ``metro``: METRO/HMR-style results, an ``.npz`` with root-relative 3D joints ``joints3d`` (T, J, 3)
+  (alias ``pred_3d_joints``), the weak-perspective camera ``cam`` (T, 3) ``[s, tx, ty]`` (alias
+  ``pred_camera``) and the crop boxes ``bbox`` (T, 3) ``[x0, y0, side]`` or (T, 4) square
+  ``[x0, y0, w, h]`` in full-image pixels (alias ``crop_box``; one (3,)/(4,) box for all frames is accepted).
+  Placed with :func:`flowpose.camera.weak_perspective_to_camera`; the 2D keypoints are the weak-perspective
+  projections.
+- ``joints3d``: a generic ``.npy`` array (or ``.npz`` with a ``joints3d`` key) of (T, J, 3) joints already in
+  the camera frame, of a stated skeleton.
+- ``videopose3d``: VideoPose3D's saved ``.npy`` of (T, 17, 3) root-relative H36M-17 poses (camera axes), plus
+  the 2D keypoints (T, 17, 2) px the lifter was given (``.npy``, or ``.npz`` with key ``keypoints`` or
+  ``joints2d``). Lifters output no global position; the root is placed by
+  :func:`flowpose.estimate.placement.place_root`, the translation whose projection best fits the keypoints.
+  (MotionBERT's in-the-wild ``X3D.npy`` has the same layout but normalised, not metric, units: give its
+  ``--units`` scale, e.g. the subject's height divided by the pose's height, or it will be placed too close.)
+
+Every format takes ``units`` (what one unit of the file's 3D coordinates is in metres) and a camera K (from a
+stated field of view and the video's size, or from a file). Problems raise :class:`InputError` naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from flowpose.camera import crop_to_image, intrinsics_from_fov, project_weak_perspective, weak_perspective_to_camera
+from flowpose.errors import InputError, ShapeError, unknown_name_error
+from flowpose.estimate.placement import place_root
+from flowpose.io.groundtruth import GroundTruth
+from flowpose.io.poses import check_readable, read_npz
+from flowpose.pose import PoseSequence
+from flowpose.skeleton import H36M17, get_skeleton
+
+UNITS: dict[str, float] = {"m": 1.0, "cm": 0.01, "mm": 0.001}
+"""Named units of 3D coordinates, in metres."""
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What a file format does not say by itself."""
+
+    K: np.ndarray
+    """(3, 3) intrinsics of the full image, pixels."""
+    fps: float = 30.0
+    """Frame rate of the video."""
+    skeleton: str = H36M17.name
+    """Joint layout of the file (``videopose3d`` is always H36M-17)."""
+    units: float = 1.0
+    """Metres per unit of the file's 3D coordinates (see :data:`UNITS`)."""
+    keypoints: Path | None = None
+    """2D keypoints file, for ``videopose3d``."""
+
+
+def camera_from_fov(image_size: tuple[int, int], fov_deg: float) -> np.ndarray:
+    """(3, 3) intrinsics for a frame of ``image_size`` (H, W) and a horizontal field of view in degrees."""
+    return intrinsics_from_fov(image_size[1], image_size[0], fov_deg)
+
+
+def load_intrinsics(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read a (3, 3) K from ``.npy``, ``.txt`` (three rows of three numbers) or ``.npz`` (key ``K``).
+
+    Raises:
+        InputError: for a missing or unreadable file, or a K that is not 3x3 with positive focal lengths.
+    """
+    p = check_readable(path, (".npy", ".txt", ".npz"), "camera intrinsics file (3x3 K)")
+    try:
+        if p.suffix.lower() == ".npz":
+            data = read_npz(p, "camera intrinsics file")
+            if "K" not in data:
+                raise InputError(f"{p}: missing key 'K'; has {sorted(data)}")
+            K = data["K"]
+        elif p.suffix.lower() == ".npy":
+            K = np.load(p, allow_pickle=False)
+        else:
+            K = np.loadtxt(p, ndmin=2)
+    except (ValueError, OSError, EOFError) as e:
+        raise InputError(f"{p}: not a readable camera intrinsics file: {e}") from None
+    K = np.asarray(K, np.float64)
+    if K.shape != (3, 3):
+        raise ShapeError("K", "(3, 3)", K.shape, str(p))
+    if not np.isfinite(K).all() or K[0, 0] <= 0 or K[1, 1] <= 0:
+        raise InputError(f"{p}: K must be finite with positive focal lengths, got {K.tolist()}")
+    return K
+
+
+def import_metro(path: Path, options: ImportOptions) -> PoseSequence:
+    """METRO/HMR-style weak-perspective results (see the module docstring) in the camera frame.
+
+    Raises:
+        InputError: for a missing key or bad values, naming the file.
+        ShapeError: for arrays of the wrong shape.
+    """
+    data = read_npz(check_readable(path, (".npz",), "METRO-style results file"), "METRO-style results file")
+    rel = _pick(path, data, ("joints3d", "pred_3d_joints")) * options.units
+    cam = _pick(path, data, ("cam", "pred_camera"))
+    box = _pick(path, data, ("bbox", "crop_box"))
+    rel = _check_joints(path, rel, options.skeleton)
+    T = rel.shape[0]
+    if cam.shape != (T, 3):
+        raise ShapeError("cam", f"({T}, 3) [s, tx, ty]", cam.shape, str(path))
+    try:
+        joints3d = weak_perspective_to_camera(rel, cam, box, options.K)
+        joints2d = crop_to_image(project_weak_perspective(rel, cam), np.broadcast_to(box, (T, box.shape[-1])))
+    except InputError as e:
+        raise InputError(f"{path}: {e}") from None
+    return _sequence(path, joints3d, options, joints2d=joints2d)
+
+
+def import_joints3d(path: Path, options: ImportOptions) -> PoseSequence:
+    """Camera-frame 3D joints of ``options.skeleton`` from ``.npy`` or ``.npz`` (key ``joints3d``)."""
+    rel = _load_array(path, ("joints3d",), "3D joints file") * options.units
+    return _sequence(path, _check_joints(path, rel, options.skeleton), options)
+
+
+def import_videopose3d(path: Path, options: ImportOptions) -> PoseSequence:
+    """VideoPose3D-style root-relative H36M-17 poses placed in the camera frame from their 2D keypoints.
+
+    Raises:
+        InputError: without a keypoints file, or for keypoints whose shape does not match the poses.
+    """
+    rel = _load_array(path, ("joints3d",), "VideoPose3D poses file") * options.units
+    rel = _check_joints(path, rel, H36M17.name)
+    if options.keypoints is None:
+        raise InputError(
+            f"{path}: videopose3d poses are root-relative; pass the 2D keypoints they were lifted from "
+            "(--keypoints FILE, (T, 17, 2) pixels) to place them in the camera frame"
+        )
+    kp = _load_array(options.keypoints, ("keypoints", "joints2d"), "2D keypoints file")
+    if kp.shape != rel.shape[:2] + (2,):
+        raise ShapeError("keypoints", f"{rel.shape[:2] + (2,)}", kp.shape, str(options.keypoints))
+    # VideoPose3D's poses hang from the pelvis (joint 0 at the origin); place_root finds where it is.
+    rel = rel - rel[:, :1]
+    root = place_root(rel, kp, options.K)
+    return _sequence(path, rel + root[:, None, :], options, skeleton=H36M17.name, joints2d=kp)
+
+
+IMPORTERS: dict[str, Callable[[Path, ImportOptions], PoseSequence]] = {
+    "metro": import_metro,
+    "joints3d": import_joints3d,
+    "videopose3d": import_videopose3d,
+}
+"""Format name -> importer."""
+
+IMPORT_FORMATS = tuple(IMPORTERS)
+"""Names accepted by :func:`import_poses` and ``flowpose import``."""
+
+
+def import_poses(fmt: str, path: str | os.PathLike[str], options: ImportOptions) -> PoseSequence:
+    """Read a pose estimate in ``fmt`` (one of :data:`IMPORT_FORMATS`) as a :class:`PoseSequence`.
+
+    Args:
+        fmt: the file's format.
+        path: the file.
+        options: camera, frame rate, skeleton, units and, for ``videopose3d``, the keypoints file.
+
+    Returns:
+        Camera-frame poses of the file's skeleton with ``options.K`` and ``options.fps``.
+
+    Raises:
+        InputError: for an unknown format, or any problem with the file (the message names it).
+
+    Example:
+        >>> opts = ImportOptions(K=camera_from_fov((1002, 1000), 53.0), fps=50.0)  # doctest: +SKIP
+        >>> poses = import_poses("metro", "metro_out.npz", opts)  # doctest: +SKIP
+    """
+    if fmt not in IMPORTERS:
+        raise unknown_name_error("import format", fmt, IMPORT_FORMATS)
+    get_skeleton(options.skeleton)
+    if not (np.isfinite(options.units) and options.units > 0):
+        raise InputError(f"units must be a positive number of metres, got {options.units}")
+    return IMPORTERS[fmt](Path(path), options)
+
+
+def _pick(path: Path, data: dict[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray:
+    for name in names:
+        if name in data:
+            return np.asarray(data[name], np.float64)
+    raise InputError(f"{path}: missing key {names[0]!r} (or {', '.join(map(repr, names[1:]))}); has {sorted(data)}")
+
+
+def _load_array(path: Path, keys: tuple[str, ...], what: str) -> np.ndarray:
+    p = check_readable(path, (".npy", ".npz"), what)
+    if p.suffix.lower() == ".npz":
+        return _pick(p, read_npz(p, what), keys)
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise InputError(f"{p}: not a readable .npy {what} (corrupt, truncated or pickled?): {e}") from None
+    if arr.dtype.kind not in "iuf":
+        raise InputError(f"{p}: {what} must hold numbers, got dtype {arr.dtype}")
+    return arr.astype(np.float64)
+
+
+def _check_joints(path: Path, joints: np.ndarray, skeleton: str) -> np.ndarray:
+    J = get_skeleton(skeleton).num_joints
+    if joints.ndim != 3 or joints.shape[1:] != (J, 3):
+        raise ShapeError("joints3d", f"(T, {J}, 3) for skeleton {skeleton!r}", joints.shape, str(path))
+    return joints
+
+
+def _sequence(path: Path, joints3d: np.ndarray, options: ImportOptions, *, skeleton: str | None = None,
+              joints2d: np.ndarray | None = None) -> PoseSequence:
+    try:
+        return PoseSequence(
+            joints3d=np.asarray(joints3d, np.float32), K=np.asarray(options.K, np.float32),
+            joints2d=None if joints2d is None else np.asarray(joints2d, np.float32),
+            skeleton=options.skeleton if skeleton is None else skeleton, fps=options.fps,
+        )
+    except InputError as e:
+        raise InputError(f"{path}: {e}") from None
+
+
+# --- Pose sources for a video: the sidecar file, segments, sanity ---------------------------------------------
+
+POSES_SIDECAR_SUFFIX = ".poses.npz"
+"""``x/video.mp4`` has its poses in ``x/video.poses.npz`` (and a frame folder ``x/frames`` in
+``x/frames.poses.npz``), as ``flowpose synth`` writes them."""
+
+
+def sidecar_poses_path(video: str | os.PathLike[str]) -> Path:
+    """The pose file that belongs to a video by name: the video's path with its suffix replaced by
+    ``.poses.npz`` (a folder's name gets ``.poses.npz`` appended). Whether it exists is the caller's concern."""
+    v = Path(video)
+    base = v.name if v.is_dir() else v.stem
+    return v.with_name(base + POSES_SIDECAR_SUFFIX)
+
+
+def check_observed(poses: PoseSequence, source: str) -> None:
+    """Refuse poses with no usable joint at all (every joint NaN or of confidence 0).
+
+    Raises:
+        InputError: naming ``source``.
+    """
+    if not (poses.confidence() > 0).any():
+        raise InputError(f"{source}: no observed joint in any of its {poses.num_frames} frames "
+                         "(every joint is NaN or has confidence 0)")
+
+
+def select_frames(poses: PoseSequence, video_frames: int, start: int, stop: int, *, poses_source: str,
+                  video_source: str) -> PoseSequence:
+    """The poses of frames ``[start, stop)`` of a video of ``video_frames`` frames.
+
+    Poses may cover the whole video (they are cut to the segment) or exactly the segment already (as
+    ``flowpose estimate --start/--frames`` writes them); any other length is refused.
+
+    Raises:
+        InputError: for a frame count matching neither, naming both files.
+    """
+    n = stop - start
+    if poses.num_frames == video_frames:
+        if (start, stop) == (0, video_frames):
+            return poses
+        K = poses.K if poses.K.ndim == 2 else poses.K[start:stop]
+        cut = lambda a: None if a is None else a[start:stop]  # noqa: E731
+        return PoseSequence(joints3d=poses.joints3d[start:stop], K=K, joints2d=cut(poses.joints2d),
+                            conf=cut(poses.conf), skeleton=poses.skeleton, fps=poses.fps)
+    if poses.num_frames == n:
+        return poses
+    segment = "" if n == video_frames else f" (or the {n} frames of the selected segment)"
+    raise InputError(f"{poses_source}: has {poses.num_frames} frames but {video_source} has {video_frames}"
+                     f"{segment}; poses and video must match frame for frame")
+
+
+def select_gt_frames(gt: GroundTruth, video_frames: int, start: int, stop: int, *, source: str) -> GroundTruth:
+    """Ground truth of frames ``[start, stop)``; it must cover the whole video (``video_frames`` frames).
+
+    Raises:
+        InputError: for ground truth of another length, naming ``source``.
+    """
+    if gt.num_frames != video_frames:
+        raise InputError(f"{source}: ground truth has {gt.num_frames} frames but the video has {video_frames}")
+    if (start, stop) == (0, video_frames):
+        return gt
+    return GroundTruth(
+        joints3d=gt.joints3d[start:stop], joints2d=gt.joints2d[start:stop],
+        K=gt.K if gt.K.ndim == 2 else gt.K[start:stop], flow=gt.flow[start:stop - 1],
+        flow_valid=gt.flow_valid[start:stop - 1], human_mask=gt.human_mask[start:stop], fps=gt.fps,
+        skeleton=gt.skeleton,
+    )

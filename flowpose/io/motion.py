@@ -1,0 +1,297 @@
+"""Motion input for ``flowpose synth``: BVH or ``.npz`` clips as Human3.6M-17 joints in world metres, Y up.
+
+BVH files carry neither their unit nor their up axis, and each exporter names joints its own way. This module
+maps the four naming styles found in CMU and AnimatedDrawings data to H36M-17, finds the up axis, and scales
+the skeleton to metres.
+
+Joint mapping (``Left*`` in BVH is the person's left). "Mobu" names are those of CMU's MotionBuilder-friendly
+release (cgspeed) and of the CMU files converted from FBX; "3dsMax" those of CMU's 3dsMax-friendly release;
+"AD" those of AnimatedDrawings (fair). A pair means the mean of the two joints.
+
+============  =====================  ===================  =====================  ==========================
+H36M-17       Mobu                   3dsMax               AD                     why
+============  =====================  ===================  =====================  ==========================
+pelvis        LeftUpLeg, RightUpLeg  LeftHip, RightHip    LeftUpLeg, RightUpLeg  H36M's root lies between
+                                                                                 the hips; BVH ``Hips``
+                                                                                 roots sit 1-12 cm higher
+r/l_hip       Right/LeftUpLeg        Right/LeftHip        Right/LeftUpLeg        the femur heads
+r/l_knee      Right/LeftLeg          Right/LeftKnee       Right/LeftLeg
+r/l_ankle     Right/LeftFoot         Right/LeftAnkle      Right/LeftFoot
+spine         Spine                  Chest                Spine2                 the spine joint nearest
+                                                                                 mid-way pelvis-thorax
+thorax        Neck                   lowerneck            Neck                   the spine's top, where the
+                                                                                 clavicles attach (a
+                                                                                 shoulder midpoint would
+                                                                                 move with shrugs)
+neck (nose)   Head                   Head                 Head                   the skull's base, 10-15 cm
+                                                                                 below the head tip
+head          Head_end               Head_end             Head_end               the head tip: End Site of
+                                                                                 ``Head`` (FBX: a joint)
+r/l_shoulder  Right/LeftArm          Right/LeftShoulder   Right/LeftArm          the humerus heads (Mobu/AD
+                                                                                 ``*Shoulder``: clavicle)
+r/l_elbow     Right/LeftForeArm      Right/LeftElbow      Right/LeftForeArm
+r/l_wrist     Right/LeftHand         Right/LeftWrist      Right/LeftHand
+============  =====================  ===================  =====================  ==========================
+
+Limb and head bones are rigid BVH bones, so their lengths are constant; the torso "bones" (pelvis-spine,
+spine-thorax, thorax-neck, thorax-shoulder) span several BVH joints and change length by a few centimetres as
+the spine bends and the shoulders shrug, as real torsos do.
+
+Scale: BVH files have no unit field, and the units that are known do not give plausible adults here (CMU's
+0.056444 m per unit makes the subjects 1.37-1.50 m tall, AnimatedDrawings' inches 0.97-1.15 m). So, unless
+``scale`` is given, the skeleton's rest height (head tip to its lowest point, about the sole) is set to
+:data:`ASSUMED_HEIGHT_M`; pass ``scale=UNIT_SCALES["inch"]`` (etc.) to keep a file's true size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+
+from flowpose.errors import InputError, ShapeError
+from flowpose.io.bvh import BvhClip, forward_kinematics, read_bvh
+from flowpose.skeleton import H36M17
+
+ASSUMED_HEIGHT_M = 1.7
+"""Standing height (m) a BVH skeleton is scaled to when no ``scale`` is given: an adult's."""
+
+UNIT_SCALES: dict[str, float] = {"m": 1.0, "cm": 0.01, "mm": 0.001, "inch": 0.0254, "cmu": 0.056444}
+"""Metres per file unit of common BVH units; CMU's is (1 / 0.45) inch."""
+
+UP_TO_Y: dict[str, np.ndarray] = {
+    "y": np.eye(3),
+    # z up -> y up: a +90 degree turn about x, (x, y, z) -> (x, z, -y); a proper rotation (det +1), so the
+    # person's left stays their left.
+    "z": np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]]),
+}
+"""Rotation taking a file's axes to Y-up axes, per up axis: ``p_yup = UP_TO_Y[up] @ p_file``."""
+
+# Per H36M-17 joint: a BVH joint name, or two names whose mean is taken.
+_MOBU = {
+    "pelvis": ("LeftUpLeg", "RightUpLeg"), "r_hip": "RightUpLeg", "r_knee": "RightLeg",
+    "r_ankle": "RightFoot", "l_hip": "LeftUpLeg", "l_knee": "LeftLeg", "l_ankle": "LeftFoot",
+    "spine": "Spine", "thorax": "Neck", "neck": "Head", "head": "Head_end", "l_shoulder": "LeftArm",
+    "l_elbow": "LeftForeArm", "l_wrist": "LeftHand", "r_shoulder": "RightArm", "r_elbow": "RightForeArm",
+    "r_wrist": "RightHand",
+}
+_AD = {**_MOBU, "spine": "Spine2"}
+_MAX = {
+    **_MOBU, "pelvis": ("LeftHip", "RightHip"), "r_hip": "RightHip", "r_knee": "RightKnee",
+    "r_ankle": "RightAnkle", "l_hip": "LeftHip", "l_knee": "LeftKnee", "l_ankle": "LeftAnkle",
+    "spine": "Chest", "thorax": "lowerneck", "l_shoulder": "LeftShoulder", "l_elbow": "LeftElbow",
+    "l_wrist": "LeftWrist", "r_shoulder": "RightShoulder", "r_elbow": "RightElbow", "r_wrist": "RightWrist",
+}
+
+NAMING_STYLES: dict[str, tuple[tuple[str, ...], dict]] = {
+    "cmu_3dsmax": (("LeftCollar", "LeftHip", "LeftWrist", "lowerback"), _MAX),
+    "cmu_fbx": (("LHipJoint", "LowerBack", "Neck1", "LeftHandIndex1"), _MOBU),
+    "cmu_motionbuilder": (("LHipJoint", "LowerBack", "Neck1", "LeftUpLeg"), _MOBU),
+    "animated_drawings": (("Spine3", "LeftUpLeg", "LeftHandEnd"), _AD),
+}
+"""Naming styles in the order they are tried: (names that identify the style, H36M-17 joint table)."""
+
+
+@dataclass(frozen=True)
+class Motion:
+    """A motion clip as Human3.6M-17 joints in the world.
+
+    Attributes:
+        joints: (T, 17, 3) float32 world positions in metres, Y up, in :data:`flowpose.skeleton.H36M17` order.
+        fps: frames per second.
+        source: where it came from and how it was read (file, naming style, up axis, scale).
+    """
+
+    joints: np.ndarray
+    fps: float
+    source: str
+
+    @property
+    def num_frames(self) -> int:
+        """T."""
+        return int(self.joints.shape[0])
+
+
+def naming_style(clip: BvhClip) -> str:
+    """The naming style of a BVH skeleton, a key of :data:`NAMING_STYLES`.
+
+    Raises:
+        InputError: if no known style matches, listing the file's joints.
+    """
+    names = set(clip.names)
+    for style, (marks, _) in NAMING_STYLES.items():
+        if names.issuperset(marks):
+            return style
+    raise InputError(
+        f"{clip.path}: unknown BVH joint naming; expected one of {list(NAMING_STYLES)} "
+        f"(e.g. joints LeftUpLeg/LeftLeg/LeftFoot/LeftArm/Head), got {list(clip.names)}"
+    )
+
+
+def bvh_to_h36m17(clip: BvhClip, positions: np.ndarray) -> np.ndarray:
+    """Map BVH joint positions to H36M-17 with the table in the module docstring.
+
+    Args:
+        clip: the clip whose skeleton ``positions`` follow.
+        positions: (T, Jbvh, 3) positions from :func:`flowpose.io.bvh.forward_kinematics` (any unit or axes).
+
+    Returns:
+        (T, 17, 3) positions in the same unit and axes.
+
+    Raises:
+        InputError: for an unknown naming style.
+    """
+    table = NAMING_STYLES[naming_style(clip)][1]
+    columns = [
+        [clip.index(table[name])] if isinstance(table[name], str) else [clip.index(n) for n in table[name]]
+        for name in H36M17.joint_names
+    ]
+    return np.stack([positions[:, cols].mean(axis=1) for cols in columns], axis=1)
+
+
+def rest_positions(clip: BvhClip) -> np.ndarray:
+    """(Jbvh, 3) joint positions of the rest pose (all channels zero, offsets only), file units."""
+    rest = np.zeros_like(clip.offsets)
+    for j, p in enumerate(clip.parents):
+        rest[j] = clip.offsets[j] + (rest[p] if p >= 0 else 0.0)
+    return rest
+
+
+def detect_up_axis(clip: BvhClip, positions: np.ndarray) -> str:
+    """The file's up axis, ``"y"`` or ``"z"``: the axis the pelvis-to-head direction mostly points along.
+
+    Args:
+        clip: the clip.
+        positions: (T, Jbvh, 3) forward-kinematics positions of ``clip``.
+
+    Raises:
+        InputError: if the body is mostly along another axis (pass ``up`` explicitly then).
+    """
+    h36m = bvh_to_h36m17(clip, positions)
+    d = np.median(h36m[:, H36M17.index("head")] - h36m[:, H36M17.index("pelvis")], axis=0)
+    axis = int(np.argmax(np.abs(d)))
+    if axis == 1 and d[1] > 0:
+        return "y"
+    if axis == 2 and d[2] > 0:
+        return "z"
+    raise InputError(
+        f"{clip.path}: cannot tell the up axis: the median pelvis-to-head direction is "
+        f"{np.round(d, 2).tolist()} "
+        "(expected mostly +y or +z); pass up='y' or up='z'"
+    )
+
+
+def rest_height(clip: BvhClip) -> float:
+    """Standing height of the rest pose in file units: head tip to the lowest joint along the rest up axis."""
+    rest = rest_positions(clip)[None]
+    h36m = bvh_to_h36m17(clip, rest)[0]
+    up = h36m[H36M17.index("head")] - h36m[H36M17.index("pelvis")]
+    axis = int(np.argmax(np.abs(up)))
+    sign = np.sign(up[axis])
+    return float(sign * h36m[H36M17.index("head"), axis] - (sign * rest[0, :, axis]).min())
+
+
+def _load_bvh(path: Path, scale: float | None, up: str | None, fps: float | None) -> Motion:
+    clip = read_bvh(path)
+    positions = forward_kinematics(clip)
+    joints = bvh_to_h36m17(clip, positions)
+    up = detect_up_axis(clip, positions) if up is None else up
+    if scale is None:
+        height = rest_height(clip)
+        if not height > 0:
+            raise InputError(f"{path}: the rest pose has no height (head not above the feet); pass scale=")
+        scale = ASSUMED_HEIGHT_M / height
+    joints = scale * joints @ UP_TO_Y[up].T
+    source = f"{path} (BVH, {naming_style(clip)} naming, {up} up, {scale:.6g} m per unit)"
+    return Motion(joints=joints.astype(np.float32), fps=float(fps or clip.fps), source=source)
+
+
+def _load_npz(path: Path, scale: float | None, up: str | None, fps: float | None) -> Motion:
+    try:
+        with np.load(path) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read the .npz file ({exc})") from None
+    if "joints3d" not in arrays:
+        keys = list(arrays)
+        raise InputError(f"{path}: missing key 'joints3d' (T, 17, 3) world metres y up; keys are {keys}")
+    joints = np.asarray(arrays["joints3d"], dtype=np.float64)
+    if joints.ndim != 3 or joints.shape[1:] != (17, 3) or joints.shape[0] < 1:
+        raise ShapeError("joints3d", "(T, 17, 3)", joints.shape, str(path))
+    if not np.isfinite(joints).all():
+        raise InputError(f"{path}: joints3d contains NaN or infinite values")
+    if fps is None:
+        if "fps" not in arrays:
+            raise InputError(f"{path}: missing key 'fps'; add it or pass fps=")
+        fps = float(arrays["fps"])
+    joints = (1.0 if scale is None else scale) * joints @ UP_TO_Y[up or "y"].T
+    return Motion(joints=joints.astype(np.float32), fps=float(fps), source=f"{path} (npz)")
+
+
+def load_motion(
+    path: str | Path, *, scale: float | None = None, up: str | None = None, fps: float | None = None
+) -> Motion:
+    """Load a motion clip as H36M-17 joints in world metres, Y up.
+
+    Args:
+        path: a ``.bvh`` file, or an ``.npz`` with ``joints3d`` (T, 17, 3) world metres y up and ``fps``.
+        scale: metres per file unit (see :data:`UNIT_SCALES`). None: for BVH, scale the rest pose to
+            :data:`ASSUMED_HEIGHT_M`; for npz, 1.
+        up: the file's up axis, ``"y"`` or ``"z"``. None: detected for BVH, ``"y"`` for npz.
+        fps: the clip's frame rate, overriding the file's (BVH ``Frame Time``, npz ``fps``); this relabels the
+            frames and does not resample them (see :func:`resample`).
+
+    Returns:
+        The :class:`Motion`.
+
+    Raises:
+        InputError: for a missing, malformed or unknown file, a bad option, or an unknown skeleton naming.
+
+    Example:
+        >>> m = load_motion("walk.bvh")  # doctest: +SKIP
+        >>> m.joints.shape, m.fps  # doctest: +SKIP
+        ((317, 17, 3), 120.0)
+    """
+    path = Path(path)
+    if up is not None and up not in UP_TO_Y:
+        raise InputError(f"up must be one of {list(UP_TO_Y)}, got {up!r}")
+    if scale is not None and not (np.isfinite(scale) and scale > 0):
+        raise InputError(f"scale must be a positive number of metres per unit, got {scale}")
+    if fps is not None and not (np.isfinite(fps) and fps > 0):
+        raise InputError(f"fps must be a positive number, got {fps}")
+    if not path.is_file():
+        raise InputError(f"{path}: no such motion file")
+    loaders = {".bvh": _load_bvh, ".npz": _load_npz}
+    if path.suffix.lower() not in loaders:
+        raise InputError(f"{path}: unknown motion format {path.suffix!r}; expected .bvh or .npz")
+    return loaders[path.suffix.lower()](path, scale, up, fps)
+
+
+def resample(motion: Motion, fps: float) -> Motion:
+    """Resample a clip to another frame rate by cubic-spline interpolation of joint positions over time.
+
+    The new frames are at ``t = k / fps`` for every ``t`` in the clip's span ``[0, (T - 1) / motion.fps]``.
+
+    Args:
+        motion: the clip.
+        fps: the new frame rate.
+
+    Returns:
+        A :class:`Motion` with ``floor((T - 1) * fps / motion.fps) + 1`` frames.
+
+    Raises:
+        InputError: if ``fps`` is not a positive number.
+    """
+    if not (np.isfinite(fps) and fps > 0):
+        raise InputError(f"fps must be a positive number, got {fps}")
+    T = motion.num_frames
+    t_old = np.arange(T) / motion.fps
+    t_new = np.arange(int(np.floor((T - 1) * fps / motion.fps + 1e-9)) + 1) / fps
+    if T < 2:
+        joints = np.repeat(motion.joints, len(t_new), axis=0)
+    else:
+        # CubicSpline rather than linear: keeps accelerations smooth, which accel metrics measure.
+        joints = CubicSpline(t_old, motion.joints.astype(np.float64), axis=0)(t_new)
+    return replace(motion, joints=joints.astype(np.float32), fps=float(fps))

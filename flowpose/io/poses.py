@@ -1,0 +1,194 @@
+"""Pose files: a :class:`~flowpose.pose.PoseSequence` as ``.npz`` or ``.json`` (the contract in DESIGN.md).
+
+Keys: ``joints3d`` (T, J, 3) metres in the camera frame and ``K`` (3, 3) or (T, 3, 3), required; ``joints2d``
+(T, J, 2) pixels, ``conf`` (T, J), ``skeleton`` (name, default ``"h36m17"``) and ``fps`` (default 30),
+optional. JSON holds the same keys as nested lists, with ``null`` for NaN.
+
+Every problem with a file raises :class:`~flowpose.errors.InputError` whose message starts with the path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from flowpose.errors import InputError, ShapeError
+from flowpose.io.atomic import atomic_path
+from flowpose.io.npz import write_npz
+from flowpose.pose import PoseSequence
+
+REQUIRED_KEYS = ("joints3d", "K")
+OPTIONAL_KEYS = ("joints2d", "conf", "skeleton", "fps")
+SUFFIXES = (".npz", ".json")
+
+
+def check_readable(path: str | os.PathLike[str], suffixes: tuple[str, ...], what: str) -> Path:
+    """Check that ``path`` is an existing file with one of ``suffixes``.
+
+    Args:
+        path: the file to read.
+        suffixes: accepted lower-case suffixes, e.g. ``(".npz",)``.
+        what: what the file should be, for messages, e.g. ``"pose file"``.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        InputError: if the file is missing, is a folder, or has another suffix.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file (expected a {what})")
+    if not p.is_file():
+        raise InputError(f"{p}: is a folder, expected a {what}")
+    if p.suffix.lower() not in suffixes:
+        got = p.suffix or "no suffix"
+        raise InputError(f"{p}: expected a {what} ending in {' or '.join(suffixes)}, got {got!r}")
+    return p
+
+
+def read_npz(path: Path, what: str) -> dict[str, np.ndarray]:
+    """Read every array of an ``.npz`` file eagerly, turning any decoding failure into an InputError.
+
+    Args:
+        path: an existing ``.npz`` file.
+        what: what the file should be, for messages.
+
+    Returns:
+        Key -> array. Pickled (object) arrays are refused.
+
+    Raises:
+        InputError: for a file that is not a valid ``.npz`` archive (corrupt, truncated, pickled data).
+    """
+    errors = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except errors as e:
+        raise InputError(f"{path}: not a readable .npz {what} (corrupt or truncated?): {e}") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise InputError(f"{path}: expected a {what} (.npz archive of named arrays), got a single .npy array")
+    with data:
+        try:
+            return {key: data[key] for key in data.files}
+        except errors as e:
+            raise InputError(f"{path}: not a readable .npz {what} (corrupt or truncated?): {e}") from None
+
+
+def load_poses(path: str | os.PathLike[str]) -> PoseSequence:
+    """Load a pose file.
+
+    Args:
+        path: a ``.npz`` or ``.json`` pose file.
+
+    Returns:
+        The validated :class:`PoseSequence`.
+
+    Raises:
+        InputError: whose message starts with the path, for a missing, unreadable or corrupt file, a missing
+            key, a wrong shape, a bad value or an unknown skeleton.
+
+    Example:
+        >>> seq = load_poses("video.poses.npz")  # doctest: +SKIP
+        >>> seq.joints3d.shape  # doctest: +SKIP
+        (120, 17, 3)
+    """
+    p = check_readable(path, SUFFIXES, "pose file")
+    data = read_npz(p, "pose file") if p.suffix.lower() == ".npz" else _read_json(p)
+    data = {k: v for k, v in data.items() if v is not None}  # JSON null: the optional key is absent
+    missing = [k for k in REQUIRED_KEYS if k not in data]
+    if missing:
+        raise InputError(
+            f"{p}: missing key {missing[0]!r}; a pose file needs {list(REQUIRED_KEYS)}, has {sorted(data)}"
+        )
+    unknown = sorted(set(data) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
+    if unknown:
+        warnings.warn(f"{p}: ignoring unknown keys {unknown}", stacklevel=2)
+    fields: dict[str, Any] = {
+        k: _as_float_array(p, k, data[k]) for k in ("joints3d", "K", "joints2d", "conf") if k in data
+    }
+    if "skeleton" in data:
+        fields["skeleton"] = _as_text(p, "skeleton", data["skeleton"])
+    if "fps" in data:
+        fields["fps"] = _as_number(p, "fps", data["fps"])
+    try:
+        return PoseSequence(**fields)
+    except ShapeError as e:
+        raise ShapeError(e.name, e.expected, e.actual, str(p)) from None
+    except InputError as e:
+        raise InputError(f"{p}: {e}") from None
+
+
+def save_poses(seq: PoseSequence, path: str | os.PathLike[str]) -> None:
+    """Write a pose file atomically: ``.npz`` (compressed, same bytes for same poses) or ``.json``.
+
+    Optional fields that are None are left out.
+
+    Args:
+        seq: the poses.
+        path: destination ending in ``.npz`` or ``.json``.
+
+    Raises:
+        InputError: for another suffix.
+    """
+    p = Path(path)
+    if p.suffix.lower() not in SUFFIXES:
+        got = p.suffix or "no suffix"
+        raise InputError(f"{p}: expected a pose file ending in .npz or .json, got {got!r}")
+    arrays = {"joints3d": seq.joints3d, "K": seq.K, "joints2d": seq.joints2d, "conf": seq.conf}
+    arrays = {k: np.asarray(v, np.float32) for k, v in arrays.items() if v is not None}
+    if p.suffix.lower() == ".npz":  # byte-reproducible, atomic
+        write_npz(p, {**arrays, "skeleton": np.str_(seq.skeleton), "fps": np.float64(seq.fps)})
+        return
+    doc: dict[str, Any] = {k: _to_json_list(v) for k, v in arrays.items()}
+    doc.update(skeleton=seq.skeleton, fps=float(seq.fps))
+    with atomic_path(p) as tmp:
+        tmp.write_text(json.dumps(doc, allow_nan=False))
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not a text JSON file: {e}") from None
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}: not valid JSON (corrupt or truncated?): {e}") from None
+    if not isinstance(doc, dict):
+        raise InputError(
+            f"{path}: expected a JSON object with keys {list(REQUIRED_KEYS)}, got {type(doc).__name__}"
+        )
+    return doc
+
+
+def _as_float_array(path: Path, key: str, value: Any) -> np.ndarray:
+    """Numbers (``null`` -> NaN) as float32; anything else (text, ragged lists) is an InputError."""
+    try:
+        arr = np.array(value, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise InputError(f"{path}: {key} must be a numeric array: {e}") from None
+    return arr
+
+
+def _as_text(path: Path, key: str, value: Any) -> str:
+    arr = np.asarray(value)
+    if arr.ndim != 0 or arr.dtype.kind not in "US":
+        raise InputError(f"{path}: {key} must be a name (text), got {arr.dtype} array of shape {arr.shape}")
+    return str(arr.item())
+
+
+def _as_number(path: Path, key: str, value: Any) -> float:
+    arr = np.asarray(value)
+    if arr.ndim != 0 or arr.dtype.kind not in "iuf":
+        raise InputError(f"{path}: {key} must be a number, got {arr.dtype} array of shape {arr.shape}")
+    return float(arr)
+
+
+def _to_json_list(arr: np.ndarray) -> list[Any]:
+    """Nested lists with None for NaN (JSON has no NaN)."""
+    return np.where(np.isfinite(arr), arr.astype(np.float64), None).tolist()

@@ -1,0 +1,287 @@
+"""Lazy video reading (a video file or a folder of images) and atomic mp4 writing, with OpenCV.
+
+Frames are (H, W, 3) uint8 RGB. A :class:`VideoReader` decodes a frame only when it is asked for, so a long
+video never sits in memory unless :meth:`VideoReader.read` is asked for all of it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import warnings
+from abc import ABC, abstractmethod
+from pathlib import Path
+from types import TracebackType
+from typing import Iterable, Iterator
+
+import cv2
+import numpy as np
+
+from flowpose.errors import InputError, ShapeError
+from flowpose.io.atomic import atomic_path
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+"""Suffixes of the images read from a frame folder (case-insensitive)."""
+
+DEFAULT_FPS = 30.0
+"""Frame rate assumed for image folders, and for files whose container gives none."""
+
+
+class VideoReader(ABC):
+    """Random access to the frames of a video, decoded on demand.
+
+    Attributes:
+        path: the file or folder read.
+        fps: frames per second.
+        size: (H, W) frame size in pixels.
+    """
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
+        self.path = path
+        self.fps = float(fps)
+        self.size = size
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Number of frames T."""
+
+    @abstractmethod
+    def _frame(self, index: int) -> np.ndarray:
+        """Decode frame ``index`` (0 <= index < T) as (H, W, 3) uint8 RGB."""
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        """Frame ``index`` (negative counts from the end) as (H, W, 3) uint8 RGB.
+
+        Raises:
+            IndexError: outside ``[-T, T)``.
+            InputError: if the frame cannot be decoded.
+        """
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"{self.path}: frame {index} out of range for a video of {n} frames")
+        return self._frame(index % n)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """Frames in order, decoded one at a time."""
+        for i in range(len(self)):
+            yield self._frame(i)
+
+    def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Decode frames ``start`` to ``stop`` (exclusive; None: the end) into one array.
+
+        Returns:
+            (N, H, W, 3) uint8 RGB.
+
+        Raises:
+            InputError: for an empty or out-of-range span.
+        """
+        stop = len(self) if stop is None else stop
+        if not 0 <= start < stop <= len(self):
+            raise InputError(
+                f"{self.path}: cannot read frames [{start}, {stop}) of a video of {len(self)} frames"
+            )
+        return np.stack([self._frame(i) for i in range(start, stop)])
+
+    def close(self) -> None:
+        """Release the decoder (a no-op for image folders)."""
+
+    def __enter__(self) -> "VideoReader":
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class ImageFolderReader(VideoReader):
+    """A folder of same-sized images as a video, in natural name order (``f2.png`` before ``f10.png``)."""
+
+    def __init__(self, folder: Path, fps: float | None = None) -> None:
+        files = [f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+        if not files:
+            raise InputError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
+        self.files = sorted(files, key=_natural_key)
+        first = self._imread(self.files[0])
+        super().__init__(folder, DEFAULT_FPS if fps is None else fps, first.shape[:2])
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def _frame(self, index: int) -> np.ndarray:
+        image = self._imread(self.files[index])
+        if image.shape[:2] != self.size:
+            raise InputError(
+                f"{self.files[index]}: image size {image.shape[:2]} differs from the first, {self.size}"
+            )
+        return image
+
+    @staticmethod
+    def _imread(file: Path) -> np.ndarray:
+        bgr = cv2.imread(str(file), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise InputError(f"{file}: not a readable image")
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+class FileVideoReader(VideoReader):
+    """A video file decoded with OpenCV's FFmpeg backend.
+
+    Seeking is exact rather than fast: reading forward decodes from the last frame read, and reading
+    backwards reopens the file and decodes from the start, because ``CAP_PROP_POS_FRAMES`` seeks land on
+    keyframes and are not frame-exact for every codec.
+
+    The frame count is the container's ``CAP_PROP_FRAME_COUNT`` only if it checks out (frame ``n - 1``
+    decodes and frame ``n`` does not); some containers store an estimate (duration x fps), and then every
+    frame is decoded once to count them.
+    """
+
+    def __init__(self, file: Path, fps: float | None = None) -> None:
+        self._cap = self._open(file)
+        ok, first = self._cap.read()
+        if not ok:
+            self._cap.release()
+            raise InputError(f"{file}: no frame could be decoded (corrupt or empty video?)")
+        self._next, self._cached = 1, (0, first)
+        if fps is None:
+            fps = self._cap.get(cv2.CAP_PROP_FPS)
+            if not (math.isfinite(fps) and fps > 0):
+                warnings.warn(f"{file}: no frame rate in the container; assuming {DEFAULT_FPS}", stacklevel=3)
+                fps = DEFAULT_FPS
+        super().__init__(file, fps, first.shape[:2])
+        self._count = self._verified_count()
+
+    @staticmethod
+    def _open(file: Path) -> cv2.VideoCapture:
+        cap = cv2.VideoCapture(str(file), cv2.CAP_FFMPEG)
+        if not cap.isOpened():
+            raise InputError(f"{file}: not a readable video (OpenCV/FFmpeg cannot open it; corrupt file?)")
+        return cap
+
+    def _verified_count(self) -> int:
+        cap = self._open(self.path)
+        try:
+            n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+            if n > 0:
+                cap.set(cv2.CAP_PROP_POS_FRAMES, n - 1)
+                if cap.grab() and not cap.grab():
+                    return n
+                cap.release()
+                cap = self._open(self.path)
+            count = 0
+            while cap.grab():
+                count += 1
+            return count
+        finally:
+            cap.release()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _frame(self, index: int) -> np.ndarray:
+        if index != self._cached[0]:
+            if index < self._next:  # backwards: start again
+                self._cap.release()
+                self._cap, self._next = self._open(self.path), 0
+            while self._next < index:
+                if not self._cap.grab():
+                    raise InputError(f"{self.path}: could not decode frame {self._next} of {len(self)}")
+                self._next += 1
+            ok, bgr = self._cap.read()
+            if not ok:
+                raise InputError(f"{self.path}: could not decode frame {index} of {len(self)}")
+            self._next, self._cached = index + 1, (index, bgr)
+        return cv2.cvtColor(self._cached[1], cv2.COLOR_BGR2RGB)
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+def open_video(path: str | os.PathLike[str], *, fps: float | None = None) -> VideoReader:
+    """Open a video file (.mp4, .avi, ...) or a folder of images for lazy reading.
+
+    Args:
+        path: a video file, or a folder of ``.png``/``.jpg``/``.jpeg``/``.bmp`` frames.
+        fps: frame rate overriding the container's; image folders default to 30.
+
+    Returns:
+        A :class:`VideoReader`; use it as a context manager (or call ``close``) to release the decoder.
+
+    Raises:
+        InputError: naming the path, for a missing path, an empty folder, a single image, or a file OpenCV
+            cannot decode.
+
+    Example:
+        >>> with open_video("clip.mp4") as video:  # doctest: +SKIP
+        ...     first = video[0]; print(len(video), video.fps, video.size)
+        399 50.0 (1002, 1000)
+    """
+    p = Path(path)
+    if fps is not None and not (math.isfinite(fps) and fps > 0):
+        raise InputError(f"fps must be a positive number, got {fps}")
+    if not p.exists():
+        raise InputError(f"{p}: no such video file or image folder")
+    if p.is_dir():
+        return ImageFolderReader(p, fps)
+    if p.suffix.lower() in IMAGE_SUFFIXES:
+        raise InputError(f"{p}: a single image, not a video; pass the folder holding the frames instead")
+    return FileVideoReader(p, fps)
+
+
+def write_video(path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps: float) -> int:
+    """Write RGB frames to an ``.mp4`` (MPEG-4 Part 2, fourcc ``mp4v``) atomically.
+
+    MPEG-4 needs even frame sizes (OpenCV silently crops odd ones); an odd height or width is instead padded
+    by repeating the last row or column, with a warning.
+
+    Args:
+        path: destination ending in ``.mp4``.
+        frames: (H, W, 3) uint8 RGB frames, all the same size; consumed one at a time.
+        fps: frames per second.
+
+    Returns:
+        The number of frames written.
+
+    Raises:
+        InputError: for another suffix, a bad fps, no frames, or a frame of another size; nothing is written.
+        ShapeError: for a frame that is not (H, W, 3) uint8.
+    """
+    p = Path(path)
+    if p.suffix.lower() != ".mp4":
+        raise InputError(f"{p}: expected a video path ending in .mp4, got {p.suffix or 'no suffix'!r}")
+    if not (math.isfinite(fps) and fps > 0):
+        raise InputError(f"{p}: fps must be a positive number, got {fps}")
+    count, writer, size, pad = 0, None, None, (0, 0)
+    with atomic_path(p) as tmp:
+        try:
+            for frame in frames:
+                frame = np.asarray(frame)
+                if frame.ndim != 3 or frame.shape[-1] != 3 or frame.dtype != np.uint8:
+                    raise ShapeError(f"frame {count}", "(H, W, 3) uint8", frame.shape, str(p))
+                if writer is None:
+                    size = frame.shape[:2]
+                    pad = (size[0] % 2, size[1] % 2)
+                    if any(pad):
+                        warnings.warn(f"{p}: odd frame size {size} padded to even for MPEG-4", stacklevel=2)
+                    width, height = size[1] + pad[1], size[0] + pad[0]
+                    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+                    if not writer.isOpened():
+                        raise InputError(f"{p}: OpenCV cannot write an mp4v video of size {size}")
+                elif frame.shape[:2] != size:
+                    raise InputError(f"{p}: frame {count} has size {frame.shape[:2]}, the first had {size}")
+                if any(pad):
+                    frame = np.pad(frame, ((0, pad[0]), (0, pad[1]), (0, 0)), mode="edge")
+                writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+                count += 1
+        finally:
+            if writer is not None:
+                writer.release()
+        if count == 0:
+            raise InputError(f"{p}: no frames to write")
+    return count
+
+
+def _natural_key(file: Path) -> list[object]:
+    """Sort key that orders embedded numbers by value: ``f2`` < ``f10``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", file.name)]

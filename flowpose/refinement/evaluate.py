@@ -1,0 +1,87 @@
+"""Figures recorded in the refinement history: with ground truth (MPJPE, EPE, ...) and without it (the
+smoothness and flow consistency of the poses themselves, which is all a real video offers)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from flowpose import metrics
+from flowpose.camera import project_np
+from flowpose.flow.field import FlowField
+from flowpose.io.groundtruth import GroundTruth
+from flowpose.pose import PoseSequence
+
+
+def pose_motion_stats(joints3d: np.ndarray, skeleton: str) -> dict[str, float]:
+    """Ground-truth-free figures of a pose sequence.
+
+    Args:
+        joints3d: (T, J, 3) metres.
+        skeleton: skeleton name.
+
+    Returns:
+        ``accel``: mean joint acceleration magnitude (mm/frame^2; nan for T < 3); ``bone_std``: mean over bones
+        of the std of bone length over time (mm).
+    """
+    if joints3d.shape[0] >= 3:
+        acc = joints3d[2:] - 2 * joints3d[1:-1] + joints3d[:-2]
+        accel = float(np.nanmean(np.linalg.norm(acc, axis=-1)) * 1000.0)
+    else:
+        accel = float("nan")
+    return {"accel": accel, "bone_std": metrics.bone_length_std(joints3d, skeleton=skeleton)}
+
+
+def flow_residual(poses: PoseSequence, flow: FlowField) -> float:
+    """How well the joints' projected motion follows the flow: the quantity L_opt penalises, in pixels.
+
+    Returns:
+        The weighted mean over pairs and joints of |(π(X_{t+1}) − π(X_t)) − F_t(π(X_t))| (px), weights being
+        flow confidence times detection confidence; nan when nothing is weighted.
+    """
+    x2d = project_np(poses.joints3d, poses.K_per_frame())  # (T, J, 2)
+    motion = x2d[1:] - x2d[:-1]
+    sampled, conf = flow.sample(torch.as_tensor(np.nan_to_num(x2d[:-1]), dtype=torch.float32))
+    c = poses.confidence()
+    w = conf.numpy() * np.minimum(c[:-1], c[1:])
+    r = np.linalg.norm(np.nan_to_num(motion - sampled.numpy()), axis=-1)
+    total = w.sum()
+    return float((w * r).sum() / total) if total > 0 else float("nan")
+
+
+def pose_metrics(poses: PoseSequence, gt: GroundTruth) -> dict[str, float]:
+    """MPJPE, PA-MPJPE (mm) and acceleration error (mm/frame^2) against ground truth."""
+    return {
+        "mpjpe": float(metrics.mpjpe(poses.joints3d, gt.joints3d, skeleton=poses.skeleton)),
+        "pa_mpjpe": float(metrics.pa_mpjpe(poses.joints3d, gt.joints3d)),
+        "accel_error": float(metrics.accel_error(poses.joints3d, gt.joints3d)),
+    }
+
+
+def flow_metrics(flow: FlowField, gt: GroundTruth) -> dict[str, float]:
+    """EPE (px) of a flow field against ground truth.
+
+    Dense EPE is measured where the flow's grid covers the frame (the person-centred crop when flow runs on
+    crops; the whole frame otherwise): ``epe_all`` over every covered pixel, ``epe_valid`` over covered pixels
+    with valid ground truth (not occluded, staying in the image), ``epe_human`` over covered human pixels of
+    frame t. ``epe_sparse`` is the BMVC 2022 Human3.6M protocol: flow at the ground-truth 2D joints against
+    their true displacement.
+    """
+    full, covered = flow.to_full_frame()
+    human = gt.human_mask[:-1] & covered
+    return {
+        "epe_all": metrics.epe(full, gt.flow, covered),
+        "epe_valid": metrics.epe(full, gt.flow, covered & gt.flow_valid),
+        "epe_human": metrics.epe(full, gt.flow, human),
+        "epe_sparse": metrics.sparse_epe(full, gt.joints2d),
+    }
+
+
+def evaluate(poses: PoseSequence, flow: FlowField, gt: GroundTruth | None) -> dict[str, float]:
+    """Every history figure: ground-truth-free ones always, ground-truth ones when ``gt`` is given."""
+    out = pose_motion_stats(poses.joints3d, poses.skeleton)
+    out["flow_residual"] = flow_residual(poses, flow)
+    if gt is not None:
+        out.update(pose_metrics(poses, gt))
+        out.update(flow_metrics(flow, gt))
+    return out

@@ -1,0 +1,361 @@
+"""Per-video fine-tuning of the flow network toward the composed target (the flow stage, DESIGN.md).
+
+The network is trained on the video's own frame pairs, on the grids of the target :class:`FlowField` (the full
+frame or person-centred crops), with RAFT's sequence loss (Teed & Deng, ECCV 2020, eq. 7) in its smooth-L1
+form, as in the seed (BMVC 2022):
+
+    L = sum_{i=1..n} gamma^(n-i) mean_px( w * smoothL1_beta(f_i - f_target) ),                      (1)
+
+f_i the flow after GRU iteration i in grid pixels and w the per-pixel weight (the target's confidence).
+
+Where the sketch is absent, the target is the network's own flow (see
+:func:`flowpose.refinement.sketch.compose_target`), so those pixels are a self-distillation anchor: they keep
+the network from forgetting what it already did well while it learns the limbs. A classical backend
+(``trainable = False``, e.g. DIS) cannot be fine-tuned: :func:`finetune_flow` then returns at once with
+``steps = 0`` and a note, and the caller may use the composed target directly as the refined flow.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from tqdm import tqdm
+
+from flowpose.errors import InputError, ShapeError
+from flowpose.flow.crop import crop_to_grid
+from flowpose.flow.field import FlowField
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """Optimisation of the per-video fine-tuning (seed: Adam lr 1e-5, 20 GRU iterations, 8 epochs)."""
+
+    lr: float = 1e-5
+    """AdamW learning rate (the seed's Adam 1e-5: small, to adapt rather than retrain)."""
+    epochs: int = 8
+    """Passes over all frame pairs of the video (the seed's 8); 0 leaves the network unchanged."""
+    iters: int = 12
+    """GRU iterations in training. The seed used 20; RAFT trains with 12 and each iteration costs a backward
+    pass, so 12 trades a little accuracy at test-time iteration counts for ~40% less time."""
+    batch_size: int = 2
+    """Frame pairs per optimiser step."""
+    beta: float = 1.0
+    """Smooth-L1 (Huber) transition in grid pixels: quadratic below, linear above."""
+    gamma: float = 0.8
+    """Sequence-loss decay of eq. (1): iteration i of n is weighted gamma^(n - i) (RAFT's 0.8)."""
+    weight_decay: float = 0.0
+    """AdamW decoupled weight decay; 0 by default: decay pulls toward zero, not the pretrained weights."""
+    grad_clip: float | None = 1.0
+    """Largest global gradient norm (RAFT's 1.0); None disables clipping."""
+    only_weighted: bool = False
+    """False (default): every pixel counts with the target confidence as a soft weight, averaged over the
+    grid, so the network's own trusted flow anchors it (self-distillation) and the sketch pulls where it is
+    trusted. True: a hard mask, every pixel with positive confidence counts equally, the rest not at all; this
+    drops the distinction between a barely and a fully trusted pixel, so use it only with a target whose
+    confidence is 0 wherever it should not teach."""
+    freeze: tuple[str, ...] = ()
+    """Parameter-name prefixes to freeze, e.g. ``("fnet",)`` for RAFT's feature encoder: cheaper steps and
+    less drift of the correlation features."""
+    max_steps: int | None = None
+    """Stop after this many optimiser steps (time budget); None runs all epochs."""
+    crop_cache_mb: float = 512.0
+    """Crops of all pairs are extracted once (one sequential pass over the frames, good for video readers)
+    when they fit in this many MB (float32); otherwise they are extracted per batch."""
+
+    def __post_init__(self) -> None:
+        checks = {
+            "lr": self.lr > 0,
+            "epochs": self.epochs >= 0,
+            "iters": self.iters >= 1,
+            "batch_size": self.batch_size >= 1,
+            "beta": self.beta > 0,
+            "gamma": 0 < self.gamma <= 1,
+            "weight_decay": self.weight_decay >= 0,
+            "grad_clip": self.grad_clip is None or self.grad_clip > 0,
+            "max_steps": self.max_steps is None or self.max_steps >= 0,
+            "crop_cache_mb": self.crop_cache_mb >= 0,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise InputError(f"FinetuneConfig.{name} is out of range: got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class FinetuneResult:
+    """What one fine-tuning run did.
+
+    Attributes:
+        losses: mean loss (eq. 1) of each epoch run.
+        seconds: wall-clock time.
+        steps: optimiser steps taken (0: the network is unchanged).
+        note: why no step was taken, if none was; empty otherwise.
+    """
+
+    losses: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    steps: int = 0
+    note: str = ""
+
+
+def flow_sequence_loss(
+    predictions: Sequence[Tensor],
+    target: Tensor,
+    weight: Tensor,
+    *,
+    gamma: float = 0.8,
+    beta: float = 1.0,
+    only_weighted: bool = False,
+) -> Tensor:
+    """RAFT's sequence loss with a smooth-L1 penalty and per-pixel weights, eq. (1).
+
+    The penalty is averaged over the two flow components and the pixels (RAFT averages the same way).
+
+    Args:
+        predictions: n flows (N, 2, h, w), one per GRU iteration, in grid pixels.
+        target: (N, 2, h, w) target flow in grid pixels.
+        weight: (N, h, w) per-pixel weight in [0, 1].
+        gamma: decay over iterations; the last iteration has weight 1.
+        beta: smooth-L1 transition (px).
+        only_weighted: hard mask ``weight > 0`` with equal weights instead of soft weights.
+
+    Returns:
+        Scalar loss (zero when ``only_weighted`` and no pixel has weight).
+
+    Raises:
+        ShapeError: if a prediction's shape differs from the target's.
+    """
+    if only_weighted:
+        w = (weight > 0).to(target.dtype)
+        norm = (2.0 * w.sum()).clamp_min(1.0)  # mean over the selected pixels and both components
+    else:
+        w = weight.to(target.dtype)
+        norm = torch.tensor(float(target.numel()), dtype=target.dtype, device=target.device)
+    n = len(predictions)
+    total = target.new_zeros(())
+    for i, pred in enumerate(predictions):
+        if pred.shape != target.shape:
+            raise ShapeError("flow prediction", str(tuple(target.shape)), pred.shape)
+        penalty = F.smooth_l1_loss(pred, target, reduction="none", beta=beta)
+        total = total + gamma ** (n - 1 - i) * (w[:, None] * penalty).sum() / norm
+    return total
+
+
+def finetune_flow(
+    model: nn.Module,
+    frames: np.ndarray | Sequence[np.ndarray],
+    target: FlowField,
+    *,
+    config: FinetuneConfig = FinetuneConfig(),
+    device: str | torch.device = "cpu",
+    seed: int = 0,
+    progress: bool = False,
+) -> FinetuneResult:
+    """Fine-tune a flow network in place on one video toward a target flow (module docstring, eq. 1).
+
+    Each pair t is trained on the crops of frames t and t+1 that ``target``'s grid covers (grid pixel (i, j)
+    at full-frame ``origin[t] + scale[t] * (j, i)``, resampled as flow inference does, by
+    :func:`flowpose.flow.crop.crop_to_grid`), toward ``target.flow[t] / scale[t]`` in grid pixels, weighted by
+    ``target.confidence[t]``.
+
+    BatchNorm layers stay in eval mode: batches of one or two crops of one video would give noisy statistics
+    and overwrite the running ones learned on large datasets (RAFT's own fine-tuning stages freeze BatchNorm
+    too: ``freeze_bn`` in princeton-vl/RAFT ``train.py``). The model ends on ``device`` in its original
+    train/eval mode. The caller's global torch RNG state is left untouched.
+
+    Args:
+        model: flow network with ``forward(image1, image2, *, iters) -> list[Tensor]`` (N, 2, h, w) per
+            iteration, images (N, 3, h, w) RGB float in [0, 255], and optionally ``trainable`` (default True).
+        frames: (T, H, W, 3) uint8 RGB array, or a lazy sequence of T such frames (``__len__``,
+            ``__getitem__``).
+        target: target flow, T - 1 pairs, grids (h, w) divisible by 8.
+        config: optimisation settings.
+        device: where to train.
+        seed: seeds torch (initialisation of anything random, dropout) and the pair shuffling.
+        progress: show a progress bar.
+
+    Returns:
+        A :class:`FinetuneResult`; ``steps == 0`` with a ``note`` when nothing was trained (a non-trainable
+        backend, zero epochs or steps, all parameters frozen).
+
+    Raises:
+        InputError: if the frame count does not match the target, the grid is not divisible by 8, or a
+            ``freeze`` prefix names no parameter.
+        ShapeError: for frames of another size than ``target.image_size`` or predictions of the wrong shape.
+    """
+    start_time = time.perf_counter()
+    if not getattr(model, "trainable", True):
+        name = getattr(model, "name", type(model).__name__)
+        note = f"flow backend {name!r} is not trainable: the composed target is the refined flow"
+        return FinetuneResult(note=note)
+    P, h, w = target.flow.shape[:3]
+    _check_inputs(frames, target)
+    steps_planned = config.epochs * -(-P // config.batch_size)
+    if config.max_steps is not None:
+        steps_planned = min(steps_planned, config.max_steps)
+    if steps_planned == 0:
+        return FinetuneResult(note="no step to take (epochs or max_steps is 0)")
+    frozen = _frozen_names(model, config.freeze)
+    crops = _PairCrops(frames, target, cache=_PairCrops.nbytes(target) <= config.crop_cache_mb * 2**20)
+
+    model.to(device)
+    was_training = model.training
+    grad_flags = {name: p.requires_grad for name, p in model.named_parameters()}
+    devices = [torch.device(device)] if torch.device(device).type == "cuda" else []
+    try:
+        for name, p in model.named_parameters():
+            p.requires_grad_(p.requires_grad and name not in frozen)
+        params = [p for p in model.parameters() if p.requires_grad]
+        if not params:
+            return FinetuneResult(note="every parameter is frozen", seconds=time.perf_counter() - start_time)
+        optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        model.train()
+        for module in model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.eval()
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            losses, steps = _train(
+                model, crops, optimizer, params, config, device, seed, steps_planned, progress
+            )
+    finally:
+        model.train(was_training)
+        for name, p in model.named_parameters():
+            p.requires_grad_(grad_flags[name])
+    return FinetuneResult(losses=losses, seconds=time.perf_counter() - start_time, steps=steps)
+
+
+def _train(
+    model: nn.Module,
+    crops: "_PairCrops",
+    optimizer: torch.optim.Optimizer,
+    params: list[nn.Parameter],
+    config: FinetuneConfig,
+    device: str | torch.device,
+    seed: int,
+    steps_planned: int,
+    progress: bool,
+) -> tuple[list[float], int]:
+    """The epoch loop; returns the per-epoch mean losses and the steps taken."""
+    rng = np.random.default_rng(seed)
+    P = crops.num_pairs
+    losses: list[float] = []
+    steps = 0
+    with tqdm(total=steps_planned, disable=not progress, desc="fine-tune flow", unit="step") as bar:
+        for _ in range(config.epochs):
+            order = rng.permutation(P)
+            epoch_losses = []
+            for first in range(0, P, config.batch_size):
+                if steps >= steps_planned:
+                    break
+                img1, img2, flow, weight = crops.batch(order[first : first + config.batch_size], device)
+                predictions = model(img1, img2, iters=config.iters)
+                if isinstance(predictions, Tensor):
+                    predictions = [predictions]
+                loss = flow_sequence_loss(
+                    predictions, flow, weight, gamma=config.gamma, beta=config.beta,
+                    only_weighted=config.only_weighted,
+                )
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if config.grad_clip is not None:
+                    nn.utils.clip_grad_norm_(params, config.grad_clip)
+                optimizer.step()
+                steps += 1
+                epoch_losses.append(float(loss.detach()))
+                bar.update(1)
+                bar.set_postfix(loss=f"{epoch_losses[-1]:.3f}")
+            if epoch_losses:
+                losses.append(float(np.mean(epoch_losses)))
+            if steps >= steps_planned:
+                break
+    return losses, steps
+
+
+def _check_inputs(frames: np.ndarray | Sequence[np.ndarray], target: FlowField) -> None:
+    """Frame count, frame size and grid divisibility (see :func:`finetune_flow`, Raises)."""
+    P, h, w = target.flow.shape[:3]
+    if h % 8 or w % 8:
+        raise InputError(
+            f"target grid must have a height and width divisible by 8 for the flow network, instead got "
+            f"{h} (h) and {w} (w); choose a crop size that is a multiple of 8"
+        )
+    if len(frames) != P + 1:
+        raise InputError(f"frames: expected T = {P + 1} frames for a target of {P} pairs, got {len(frames)}")
+    H, W = target.image_size
+    first = np.asarray(frames[0])
+    if first.shape != (H, W, 3):
+        raise ShapeError("frames[0]", f"({H}, {W}, 3) RGB (the target's image size)", first.shape)
+
+
+def _frozen_names(model: nn.Module, prefixes: tuple[str, ...]) -> set[str]:
+    """Names of the parameters under the ``freeze`` prefixes; InputError for a prefix that matches none."""
+    names = [name for name, _ in model.named_parameters()]
+    frozen: set[str] = set()
+    for prefix in prefixes:
+        hits = {n for n in names if n == prefix or n.startswith(prefix + ".")}
+        if not hits:
+            children = sorted(name for name, _ in model.named_children())
+            raise InputError(
+                f"FinetuneConfig.freeze: {prefix!r} names no parameter; top-level modules: {children}"
+            )
+        frozen |= hits
+    return frozen
+
+
+class _PairCrops:
+    """The training pairs: crops of frames t, t+1 on grid t, the target in grid pixels and its weight.
+
+    Crops come from :func:`flowpose.flow.crop.crop_to_grid`, the resampling flow inference uses, so that the
+    network is fine-tuned on exactly the images it is later run on.
+    """
+
+    def __init__(self, frames: np.ndarray | Sequence[np.ndarray], target: FlowField, *, cache: bool) -> None:
+        self.frames = frames
+        self.target = target
+        self.num_pairs, self.h, self.w = target.flow.shape[:3]
+        self.cache: np.ndarray | None = None
+        if cache:  # one sequential pass: frame t is the second image of pair t-1 and the first of pair t
+            self.cache = np.empty((self.num_pairs, 2, self.h, self.w, 3), np.float32)
+            for t in range(self.num_pairs + 1):
+                frame = self._frame(t)
+                if t > 0:
+                    self.cache[t - 1, 1] = self._crop(frame, t - 1)
+                if t < self.num_pairs:
+                    self.cache[t, 0] = self._crop(frame, t)
+
+    @staticmethod
+    def nbytes(target: FlowField) -> int:
+        """Size of the crop cache of ``target``'s pairs, bytes."""
+        P, h, w = target.flow.shape[:3]
+        return P * 2 * h * w * 3 * 4
+
+    def _frame(self, t: int) -> np.ndarray:
+        frame = np.asarray(self.frames[t])
+        H, W = self.target.image_size
+        if frame.shape != (H, W, 3):
+            raise ShapeError(f"frames[{t}]", f"({H}, {W}, 3) RGB (the target's image size)", frame.shape)
+        return frame
+
+    def _crop(self, frame: np.ndarray, t: int) -> np.ndarray:
+        origin = self.target.origin[t].astype(np.float64)
+        return crop_to_grid(frame, origin, float(self.target.scale[t]), (self.h, self.w))
+
+    def batch(self, pairs: np.ndarray, device: str | torch.device) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Images (N, 3, h, w) x2 float in [0, 255], target (N, 2, h, w) grid px, weight (N, h, w)."""
+        if self.cache is not None:
+            images = self.cache[pairs]
+        else:
+            images = np.stack(
+                [np.stack([self._crop(self._frame(t), t), self._crop(self._frame(t + 1), t)]) for t in pairs]
+            )
+        images = torch.from_numpy(images).to(device=device, dtype=torch.float32).permute(1, 0, 4, 2, 3)
+        flow = self.target.flow[pairs] / self.target.scale[pairs][:, None, None, None]
+        flow_t = torch.from_numpy(np.ascontiguousarray(flow)).to(device).permute(0, 3, 1, 2)
+        weight = torch.from_numpy(self.target.confidence[pairs]).to(device)
+        return images[0].contiguous(), images[1].contiguous(), flow_t.contiguous(), weight

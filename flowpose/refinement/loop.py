@@ -1,0 +1,140 @@
+"""The flow-pose-flow loop (DESIGN.md): alternate the flow stage and the pose stage for N cycles.
+
+    F_0 = net(frames)                                    initial flow, on person-centred crops
+    for k = 1..N:
+        S, W      = sketch(X_{k-1}, K)                     bone-motion flow and its trust
+        target    = (1 − W)·F_{k−1} + W·S
+        net       ← fine-tune(net; frames, target)          smooth-L1 sequence loss
+        F_k       = net(frames)
+        X_k       = argmin_X L_opt(X; F_k) + L_3D(X; X_init) + L_2D(X; x2d) + L_temp(X)
+
+Stages talk only through :class:`~flowpose.flow.field.FlowField` and :class:`~flowpose.pose.PoseSequence`.
+With a backend that cannot be trained (OpenCV DIS) the flow stage is skipped: F_k = F_0, and each cycle's pose
+stage sees the same flow; the composed target is never used as flow for the pose stage, because it is partly
+drawn from the poses themselves and would only feed the poses back to themselves.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from flowpose.camera import project_np
+from flowpose.config import RefineConfig
+from flowpose.flow.crop import person_boxes
+from flowpose.flow.field import FlowField
+from flowpose.flow.infer import compute_video_flow
+from flowpose.io.groundtruth import GroundTruth
+from flowpose.pose import PoseSequence
+from flowpose.refinement.ensemble import average_flows
+from flowpose.refinement.evaluate import evaluate
+from flowpose.refinement.finetune import finetune_flow
+from flowpose.refinement.optimize import optimize_poses
+from flowpose.refinement.result import CycleRecord, RefineResult
+from flowpose.refinement.sketch import compose_target, sketch_bone_motion
+
+
+def crop_boxes(poses: PoseSequence, image_size: tuple[int, int], config: RefineConfig) -> np.ndarray | None:
+    """Person-centred crop boxes per frame pair from the initial 2D keypoints (or the projected 3D joints).
+
+    Returns:
+        (T-1, 4) boxes in full-frame pixels, or None for full-frame flow (``config.flow.crop`` off).
+    """
+    if not config.flow.crop:
+        return None
+    x2d = poses.joints2d if poses.joints2d is not None else project_np(poses.joints3d, poses.K_per_frame())
+    return person_boxes(
+        x2d, poses.confidence(), image_size, pad=config.flow.crop_pad, window=config.flow.crop_window
+    )
+
+
+def _video_flow(
+    models: Sequence[nn.Module], frames, boxes: np.ndarray | None, config: RefineConfig, device: str, progress: bool
+) -> FlowField:
+    work = config.flow.work_size if boxes is not None else None
+    fields = [
+        compute_video_flow(
+            m, frames, boxes=boxes, work_size=work, batch_size=config.flow.batch_size, iters=config.flow.iters,
+            backward=True, device=device, progress=progress,
+        )
+        for m in models
+    ]
+    return average_flows(fields)
+
+
+def run_refinement(
+    init: PoseSequence,
+    frames,
+    models: Sequence[nn.Module],
+    config: RefineConfig,
+    *,
+    gt: GroundTruth | None = None,
+    device: str = "cpu",
+    seed: int = 0,
+    keep_flow_state: bool = False,
+    progress: bool = False,
+) -> RefineResult:
+    """Run the alternating refinement on one video.
+
+    Args:
+        init: the initial estimate (H36M-17 joints, camera frame), already validated against the video.
+        frames: (T, H, W, 3) uint8 RGB frames or a lazy sequence of them.
+        models: flow backends (an ensemble when several), each on ``device``; fine-tuned in place.
+        config: the refinement configuration.
+        gt: ground truth for the history's metrics, or None.
+        device: torch device.
+        seed: seeds fine-tuning and optimisation.
+        keep_flow_state: return copies of the fine-tuned networks' state dicts.
+        progress: show progress bars.
+
+    Returns:
+        The refined poses and flow with the per-cycle history.
+    """
+    image_size = tuple(np.asarray(frames[0]).shape[:2])
+    boxes = crop_boxes(init, image_size, config)
+
+    t0 = time.perf_counter()
+    flow = _video_flow(models, frames, boxes, config, device, progress)
+    history = [CycleRecord(0, seconds={"flow_inference": time.perf_counter() - t0}, metrics=evaluate(init, flow, gt))]
+
+    poses = init
+    conf = init.confidence()
+    trainable = [m for m in models if getattr(m, "trainable", False)]
+    for k in range(1, config.cycles + 1):
+        seconds: dict[str, float] = {}
+        losses: dict[str, float] = {}
+        if config.finetune_flow and trainable:
+            t0 = time.perf_counter()
+            sketch = sketch_bone_motion(poses.joints3d, poses.K, conf, flow, config=config.sketch)
+            target = compose_target(flow, sketch)
+            seconds["sketch"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            ft = [
+                finetune_flow(m, frames, target, config=config.finetune, device=device, seed=seed + k, progress=progress)
+                for m in trainable
+            ]
+            seconds["finetune"] = time.perf_counter() - t0
+            if ft[0].losses:
+                losses["finetune"] = float(np.mean([r.losses[-1] for r in ft]))
+            t0 = time.perf_counter()
+            flow = _video_flow(models, frames, boxes, config, device, progress)
+            seconds["flow_inference"] = time.perf_counter() - t0
+        stage = optimize_poses(init, flow, config.pose, device=device, seed=seed + k)
+        seconds["pose"] = stage.seconds
+        losses.update({n: v for n, v in stage.losses.items() if not n.startswith("init_")})
+        poses = init.with_joints3d(stage.joints3d)
+        history.append(CycleRecord(k, losses=losses, seconds=seconds, metrics=evaluate(poses, flow, gt)))
+
+    state = [copy.deepcopy(m.state_dict()) for m in trainable] if keep_flow_state else None
+    return RefineResult(poses=poses, flow=flow, history=history, flow_state=state)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch and NumPy's legacy global RNG (the package itself uses explicit generators)."""
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)

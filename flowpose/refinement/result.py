@@ -1,0 +1,46 @@
+"""Typed results of a refinement: one record per cycle, and the whole run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flowpose.flow.field import FlowField
+from flowpose.pose import PoseSequence
+
+
+@dataclass(frozen=True)
+class CycleRecord:
+    """What one cycle did and reached. Cycle 0 is the initial estimate and the un-fine-tuned flow.
+
+    Attributes:
+        cycle: 0 for the initial state, k for the state after cycle k.
+        losses: the pose stage's weighted loss terms at the end of the cycle (empty for cycle 0), plus the
+            flow stage's mean fine-tuning loss of the last epoch as ``"finetune"`` where it ran.
+        seconds: wall time per stage: ``flow_inference``, ``sketch``, ``finetune``, ``pose``.
+        metrics: evaluation figures. Always: ``accel`` (mean joint acceleration, mm/frame^2), ``bone_std``
+            (mm), ``flow_residual`` (confidence-weighted mean |projected joint motion - flow| at the joints, px).
+            With ground truth also: ``mpjpe``, ``pa_mpjpe`` (mm), ``accel_error`` (mm/frame^2), ``epe_all``,
+            ``epe_valid``, ``epe_human``, ``epe_sparse`` (px).
+    """
+
+    cycle: int
+    losses: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RefineResult:
+    """The outcome of :func:`flowpose.refine`.
+
+    Attributes:
+        poses: the refined pose sequence (same skeleton, camera and keypoints as the input).
+        flow: the refined forward flow of the video (after the last flow stage).
+        history: ``history[0]`` the initial state, ``history[k]`` after cycle k.
+        flow_state: the fine-tuned networks' state dicts (one per backend) when asked for, else None.
+    """
+
+    poses: PoseSequence
+    flow: FlowField
+    history: list[CycleRecord]
+    flow_state: list[dict] | None = None

@@ -1,0 +1,151 @@
+"""A synthetic clip with exact ground truth: motion capture -> camera placement -> rendering -> simulated
+estimator output. What ``flowpose synth`` writes and what the benchmarks measure on."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from flowpose.errors import InputError
+from flowpose.io.groundtruth import GroundTruth, save_gt
+from flowpose.io.motion import Motion, load_motion, resample
+from flowpose.io.poses import save_poses
+from flowpose.io.video import write_video
+from flowpose.pose import PoseSequence
+from flowpose.synth.noise import PROFILES, simulate_estimates
+from flowpose.synth.placement import default_intrinsics, place_in_camera
+from flowpose.synth.render import RenderConfig, RenderedClip, render_clip
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """How a motion becomes a clip."""
+
+    frames: int | None = 100
+    """Frames to keep after resampling (from ``start``); None keeps the whole motion."""
+    start: int = 0
+    """First frame kept, after resampling."""
+    fps: float = 30.0
+    """Output frame rate; the motion is resampled to it."""
+    size: int = 256
+    """Square image side in pixels."""
+    fov_deg: float = 55.0
+    """Horizontal field of view of the camera."""
+    fill: float = 0.7
+    """The person's whole trajectory spans at most this fraction of the image: sets the camera distance."""
+    min_distance_m: float = 2.5
+    """Nearest the person's mean position may come to the camera."""
+    yaw_deg: float = 0.0
+    """Extra turn of the person about the vertical (0: facing the camera)."""
+    profile: str = "metro"
+    """Simulated estimator, a key of :data:`flowpose.synth.noise.PROFILES`."""
+    seed: int = 0
+    """Seeds textures, camera motion and the estimator's errors."""
+    render: RenderConfig = field(default_factory=RenderConfig)
+    """Renderer options; its ``size`` is overridden by ``size``."""
+
+    def __post_init__(self) -> None:
+        if self.frames is not None and self.frames < 2:
+            raise InputError(f"--frames must be at least 2, got {self.frames}")
+        if self.start < 0:
+            raise InputError(f"start must be >= 0, got {self.start}")
+        if self.profile not in PROFILES:
+            raise InputError(f"unknown estimator profile {self.profile!r}; choose from {sorted(PROFILES)}")
+        if not 0.0 < self.fill <= 1.0:
+            raise InputError(f"fill must be in (0, 1], got {self.fill}")
+        if self.size < 32:
+            raise InputError(f"--size must be at least 32 pixels, got {self.size}")
+        if not self.fps > 0:
+            raise InputError(f"--fps must be positive, got {self.fps}")
+
+
+@dataclass(frozen=True)
+class SynthClip:
+    """A rendered clip with its ground truth and the simulated estimate."""
+
+    rendered: RenderedClip
+    estimate: PoseSequence
+
+    @property
+    def gt(self) -> GroundTruth:
+        """The ground truth in the file format's form."""
+        r = self.rendered
+        return GroundTruth(r.joints3d, r.joints2d, r.K, r.flow, r.flow_valid, r.human_mask, r.fps)
+
+
+def fit_distance(joints_world: np.ndarray, K: np.ndarray, config: SynthConfig) -> float:
+    """Camera distance (m) at which the whole trajectory fits ``config.fill`` of the image.
+
+    Args:
+        joints_world: (T, 17, 3) world metres, Y up.
+        K: (3, 3) intrinsics.
+        config: image size and fill fraction.
+
+    Returns:
+        The depth of the clip's mean position, at least ``config.min_distance_m``.
+    """
+    centred = place_in_camera(joints_world, distance_m=10.0, yaw_deg=config.yaw_deg)
+    centred = centred - centred.reshape(-1, 3).mean(0)
+    extent = np.abs(centred[..., :2]).max(axis=(0, 1))  # half-extent (x, y), metres
+    half_px = 0.5 * config.fill * config.size
+    need = max(K[0, 0] * extent[0], K[1, 1] * extent[1]) / half_px
+    # The extent is measured at the mean depth; nearer joints look bigger, so add the depth half-range.
+    return float(max(need + np.abs(centred[..., 2]).max(), config.min_distance_m))
+
+
+def make_clip(motion: Motion, config: SynthConfig = SynthConfig()) -> SynthClip:
+    """Render a motion and simulate an estimator on it.
+
+    Args:
+        motion: H36M-17 world motion, Y up.
+        config: clip options.
+
+    Returns:
+        The rendered clip with exact ground truth and the simulated estimate.
+
+    Raises:
+        InputError: when the motion is shorter than the frames asked for.
+    """
+    m = resample(motion, config.fps) if abs(motion.fps - config.fps) > 1e-6 else motion
+    stop = None if config.frames is None else config.start + config.frames
+    joints = m.joints[config.start : stop]
+    if len(joints) < 2 or (config.frames is not None and len(joints) < config.frames):
+        raise InputError(
+            f"{motion.source}: {len(m.joints)} frames at {config.fps:g} fps, fewer than start {config.start} + "
+            f"frames {config.frames}"
+        )
+    K = default_intrinsics(config.size, config.size, config.fov_deg)
+    distance = fit_distance(joints, K, config)
+    cam = place_in_camera(joints, distance_m=distance, yaw_deg=config.yaw_deg)
+    # Keep the background well behind the person whatever the distance.
+    background = max(config.render.background_depth_m, float(cam[..., 2].max()) + 3.0)
+    render_cfg = replace(config.render, size=config.size, background_depth_m=background)
+    rendered = render_clip(cam, K, fps=config.fps, config=render_cfg, seed=config.seed)
+    estimate = simulate_estimates(rendered.joints3d, rendered.K, fps=config.fps, profile=config.profile, seed=config.seed)
+    return SynthClip(rendered, estimate)
+
+
+def synthesize(motion_path: str | os.PathLike[str], out_dir: str | os.PathLike[str], config: SynthConfig) -> dict[str, Path]:
+    """Write ``video.mp4``, ``video.poses.npz`` and ``gt.npz`` for a motion file (``flowpose synth``).
+
+    Same inputs and seed give the same bytes. Each file is written atomically.
+
+    Args:
+        motion_path: a ``.bvh`` or ``.npz`` motion (see :func:`flowpose.io.motion.load_motion`).
+        out_dir: output folder (created).
+        config: clip options.
+
+    Returns:
+        The written paths by role: ``video``, ``poses``, ``gt``.
+    """
+    clip = make_clip(load_motion(motion_path), config)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"video": out / "video.mp4", "poses": out / "video.poses.npz", "gt": out / "gt.npz"}
+    write_video(paths["video"], clip.rendered.frames, clip.rendered.fps)
+    save_poses(clip.estimate, paths["poses"])
+    save_gt(clip.gt, paths["gt"])
+    return paths

@@ -1,0 +1,288 @@
+"""Simulated single-image pose estimators: ground truth plus errors with the structure real ones show.
+
+Per-frame estimators (METRO, SPIN, ...) are not just noisy: each video has its own per-joint bias, errors
+drift slowly (neighbouring frames look alike), there is frame-to-frame jitter, the whole body is too near or
+too far and too big or too small, the global orientation is off, and now and then a limb is swapped
+left-for-right or mirrored in depth for a few frames. Their 2D keypoints come from a separate detector with
+its own pixel noise and misses. :func:`simulate_estimates` draws all of these, from one seed.
+
+Error model for the root-relative pose ``r_t = X_t - X_t[pelvis]`` (camera frame, metres), per frame t::
+
+    r'_t = (1 + s) R_t r_t + w_j (b + d_t + n_t)          (1)  s: scale, R_t: orientation error,
+                                                                b: per-video bias, d_t: drift, n_t: jitter,
+                                                                w_j: per-joint weight (0 at the pelvis)
+    r''_t = G_t(r'_t)                                      (2)  gross errors: limb swaps and depth flips
+    X'_t = (1 + delta_t) X_t[pelvis] + r''_t                (3)  depth error along the pelvis's viewing ray
+
+The drift ``d_t``, the orientation drift in ``R_t`` and the depth drift in ``delta_t`` are smooth stationary
+Gaussian processes with std sigma and correlation time tau (:func:`smooth_noise`); ``n_t`` is white.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import convolve1d
+from scipy.spatial.transform import Rotation
+
+from flowpose.camera import project_np
+from flowpose.errors import InputError, ShapeError, unknown_name_error
+from flowpose.pose import PoseSequence
+from flowpose.skeleton import H36M17
+
+
+@dataclass(frozen=True)
+class EstimatorProfile:
+    """How a simulated single-image estimator errs. Lengths per axis unless stated; all stds of Gaussians."""
+
+    bias_mm: float
+    """Per-video, per-joint constant offset of the root-relative pose, std per axis in mm."""
+    drift_mm: float
+    """Temporally correlated per-joint error (:func:`smooth_noise`), stationary std per axis in mm."""
+    drift_tau_s: float
+    """Correlation time of the drifts (pose, orientation, depth) in seconds; real estimators: 0.3-1 s."""
+    jitter_mm: float
+    """White (frame-independent) per-joint noise, std per axis in mm."""
+    orient_bias_deg: float
+    """Per-video global orientation error of the body about the pelvis, std per axis in degrees."""
+    orient_drift_deg: float
+    """Correlated global orientation error, stationary std per axis in degrees."""
+    scale_error: float
+    """Per-video relative error of body size (root-relative pose times 1 + s), std (0.05 = 5%)."""
+    depth_error: float
+    """Per-video relative error of the pelvis depth along its viewing ray, std (0.1 = 10%)."""
+    depth_drift: float
+    """Correlated relative depth error, stationary std."""
+    gross_rate_hz: float
+    """Gross errors (a left-right limb swap or a limb mirrored in depth) per second of video."""
+    gross_frames: tuple[int, int]
+    """Duration of one gross error in frames, (min, max) inclusive."""
+    kp_noise_px: float
+    """2D detector: white keypoint noise, std per axis in pixels."""
+    kp_miss_rate: float
+    """2D detector: probability that a keypoint is missed in a frame (displaced, with low confidence)."""
+    kp_miss_px: float
+    """2D detector: displacement of a missed keypoint, std per axis in pixels."""
+    conf_scale_px: float
+    """Confidence model: a detection off by e pixels gets ``conf = 0.95 exp(-(e / conf_scale_px)^2 / 2)``,
+    minus uniform noise of up to 0.05; a missed one gets a uniform value in [0, 0.3]."""
+
+
+JOINT_WEIGHTS = np.array(
+    # pelvis; r_hip knee ankle; l_hip knee ankle; spine thorax neck head; l_, r_ shoulder elbow wrist
+    [0.0, 0.6, 1.0, 1.4, 0.6, 1.0, 1.4, 0.6, 0.8, 0.9, 1.0, 0.9, 1.3, 1.7, 0.9, 1.3, 1.7]
+)
+"""Relative error per H36M-17 joint in (1): end effectors err most, the pelvis not at all (it is the root)."""
+
+LIMBS = {"l_leg": (4, 5, 6), "r_leg": (1, 2, 3), "l_arm": (11, 12, 13), "r_arm": (14, 15, 16)}
+"""Limbs as (root, middle, end) H36M-17 indices, for gross errors."""
+
+PROFILES: dict[str, EstimatorProfile] = {
+    "metro": EstimatorProfile(
+        bias_mm=18.0, drift_mm=13.0, drift_tau_s=0.5, jitter_mm=4.6,
+        orient_bias_deg=1.5, orient_drift_deg=3.0, scale_error=0.03,
+        depth_error=0.08, depth_drift=0.02, gross_rate_hz=0.1, gross_frames=(3, 12),
+        kp_noise_px=1.5, kp_miss_rate=0.02, kp_miss_px=10.0, conf_scale_px=4.0,
+    ),
+    "spin": EstimatorProfile(
+        bias_mm=28.0, drift_mm=20.0, drift_tau_s=0.4, jitter_mm=7.8,
+        orient_bias_deg=3.0, orient_drift_deg=5.5, scale_error=0.045,
+        depth_error=0.12, depth_drift=0.03, gross_rate_hz=0.2, gross_frames=(3, 15),
+        kp_noise_px=2.5, kp_miss_rate=0.04, kp_miss_px=15.0, conf_scale_px=5.0,
+    ),
+    "clean": EstimatorProfile(
+        bias_mm=1.0, drift_mm=1.0, drift_tau_s=0.5, jitter_mm=0.5, orient_bias_deg=0.2, orient_drift_deg=0.1,
+        scale_error=0.002, depth_error=0.005, depth_drift=0.001, gross_rate_hz=0.0, gross_frames=(1, 1),
+        kp_noise_px=0.3, kp_miss_rate=0.0, kp_miss_px=0.0, conf_scale_px=2.0,
+    ),
+}
+"""Presets: ``metro`` and ``spin`` are calibrated to Human3.6M/3DPW-like errors of those methods (see
+``benchmarks/calibrate_noise.py``); ``clean`` errs by a few millimetres."""
+
+
+@dataclass(frozen=True)
+class GrossError:
+    """One gross error event: frames ``[start, start + length)`` of ``limb`` are swapped or depth-mirrored.
+
+    Attributes:
+        start: first frame.
+        length: number of frames.
+        kind: ``"swap"`` (the limb and its left-right partner exchange places) or ``"flip"`` (the limb's
+            middle and end joints are mirrored in depth about its root joint).
+        limb: a key of :data:`LIMBS`; for swaps, the left limb of the pair.
+    """
+
+    start: int
+    length: int
+    kind: str
+    limb: str
+
+
+def smooth_noise(
+    rng: np.random.Generator, shape: tuple[int, ...], *, sigma: float, tau_frames: float
+) -> np.ndarray:
+    """Stationary, smooth, temporally correlated Gaussian noise along axis 0: Gaussian-filtered white noise.
+
+    White noise convolved with ``k_n = exp(-n^2 / (2 s^2))``, ``s = tau / 2``, has the autocorrelation
+    ``rho(k) = exp(-k^2 / (4 s^2)) = exp(-(k / tau)^2)``, which falls to 1/e at lag ``tau``. The kernel is
+    scaled to unit energy (``sum k_n^2 = 1``) so that the output's std is ``sigma``. An Ornstein-Uhlenbeck
+    process would be the textbook choice, but its paths are as rough as a random walk at short lags: its
+    second differences have std ``sigma sqrt(2 (1 - a)(3 - a))`` (0.5 sigma for tau = 15 frames), so a slow
+    drift would dominate the acceleration error. Smooth drift leaves that to the jitter, as in real
+    estimators.
+
+    Args:
+        rng: the random generator.
+        shape: (T, ...) output shape.
+        sigma: stationary standard deviation.
+        tau_frames: correlation time in frames (> 0).
+
+    Returns:
+        (T, ...) samples.
+    """
+    half = int(np.ceil(2.0 * tau_frames))  # 4 s = 2 tau: the kernel is below 4e-4 of its peak beyond
+    n = np.arange(-half, half + 1)
+    kernel = np.exp(-0.5 * (n / max(0.5 * tau_frames, 1e-6)) ** 2)
+    kernel /= np.sqrt((kernel**2).sum())
+    eps = rng.standard_normal((shape[0] + 2 * half,) + tuple(shape[1:]))
+    # "valid" part of the convolution: every output sample sees a full kernel, so the std is sigma throughout.
+    return sigma * convolve1d(eps, kernel, axis=0, mode="constant")[half : half + shape[0]]
+
+
+def sample_gross_errors(
+    rng: np.random.Generator, num_frames: int, *, fps: float, profile: EstimatorProfile
+) -> list[GrossError]:
+    """Draw gross error events: a Poisson process of rate ``profile.gross_rate_hz``.
+
+    Args:
+        rng: the random generator.
+        num_frames: T.
+        fps: frames per second.
+        profile: gives the rate and the (min, max) duration in frames.
+
+    Returns:
+        Events with uniform start frames, uniform durations (clipped at the clip's end), and a kind and limb
+        drawn uniformly from swap (legs or arms) and flip (any of the four limbs).
+    """
+    count = rng.poisson(profile.gross_rate_hz * num_frames / fps)
+    lo, hi = profile.gross_frames
+    choices = [("swap", "l_leg"), ("swap", "l_arm")] + [("flip", limb) for limb in LIMBS]
+    events = []
+    for _ in range(count):
+        start = int(rng.integers(0, num_frames))
+        length = min(int(rng.integers(lo, hi + 1)), num_frames - start)
+        kind, limb = choices[int(rng.integers(len(choices)))]
+        events.append(GrossError(start=start, length=length, kind=kind, limb=limb))
+    return events
+
+
+def apply_gross_errors(rel: np.ndarray, events: list[GrossError]) -> np.ndarray:
+    """Apply gross errors (2) to root-relative camera-frame joints.
+
+    Args:
+        rel: (T, 17, 3) root-relative joints.
+        events: from :func:`sample_gross_errors`.
+
+    Returns:
+        (T, 17, 3) a copy with the events applied, in order.
+    """
+    out = rel.copy()
+    for ev in events:
+        frames = slice(ev.start, ev.start + ev.length)
+        if ev.kind == "swap":
+            left = list(LIMBS[ev.limb][1:])
+            right = list(LIMBS["r" + ev.limb[1:]][1:])
+            out[frames, left + right] = out[frames, right + left]
+        else:
+            root, middle, end = LIMBS[ev.limb]
+            z_root = out[frames, root : root + 1, 2]
+            out[frames, [middle, end], 2] = 2.0 * z_root - out[frames, [middle, end], 2]
+    return out
+
+
+def _detections_2d(
+    rng: np.random.Generator, joints3d: np.ndarray, K: np.ndarray, profile: EstimatorProfile
+) -> tuple[np.ndarray, np.ndarray]:
+    """A separate 2D detector: projected ground truth + pixel noise + misses, and its confidences."""
+    T, J, _ = joints3d.shape
+    clean = project_np(joints3d, K)
+    noise = profile.kp_noise_px * rng.standard_normal((T, J, 2))
+    missed = rng.random((T, J)) < profile.kp_miss_rate
+    noise[missed] += profile.kp_miss_px * rng.standard_normal((int(missed.sum()), 2))
+    err = np.linalg.norm(noise, axis=-1)
+    conf = 0.95 * np.exp(-0.5 * (err / profile.conf_scale_px) ** 2) - 0.05 * rng.random((T, J))
+    conf[missed] = 0.3 * rng.random(int(missed.sum()))
+    return (clean + noise).astype(np.float32), np.clip(conf, 0.0, 1.0).astype(np.float32)
+
+
+def _check_inputs(joints3d: np.ndarray, K: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(joints3d, dtype=np.float64)
+    if x.ndim != 3 or x.shape[1:] != (H36M17.num_joints, 3) or x.shape[0] < 1:
+        raise ShapeError("joints3d", "(T, 17, 3)", x.shape, "simulate_estimates")
+    if not np.isfinite(x).all() or (x[..., 2] <= 0).any():
+        raise InputError("simulate_estimates: joints3d must be finite and in front of the camera (z > 0)")
+    k = np.asarray(K, dtype=np.float64)
+    if k.shape != (3, 3):
+        raise ShapeError("K", "(3, 3)", k.shape, "simulate_estimates")
+    if not (np.isfinite(fps) and fps > 0):
+        raise InputError(f"simulate_estimates: fps must be positive, got {fps}")
+    return x, k
+
+
+def simulate_estimates(
+    joints3d: np.ndarray, K: np.ndarray, *, fps: float, profile: EstimatorProfile | str, seed: int
+) -> PoseSequence:
+    """Simulate what a single-image 3D pose estimator and a 2D keypoint detector would output for a video.
+
+    Args:
+        joints3d: (T, 17, 3) ground-truth H36M-17 joints, camera frame, metres (z > 0).
+        K: (3, 3) camera intrinsics, pixels.
+        fps: frames per second (sets the drift correlation and gross-error rate in frames).
+        profile: an :class:`EstimatorProfile` or a key of :data:`PROFILES`.
+        seed: seed of the numpy Generator; the same seed gives the same output.
+
+    Returns:
+        A :class:`~flowpose.pose.PoseSequence` with the erroneous ``joints3d`` (eqs. 1-3), ``joints2d`` from
+        an independent simulated 2D detector, ``conf`` in [0, 1], the given ``K`` and ``fps``.
+
+    Raises:
+        ShapeError: for wrongly shaped ``joints3d`` or ``K``.
+        InputError: for an unknown profile name, non-finite joints, joints behind the camera, or bad fps.
+
+    Example:
+        >>> est = simulate_estimates(gt, K, fps=30.0, profile="metro", seed=0)  # doctest: +SKIP
+    """
+    if isinstance(profile, str):
+        if profile not in PROFILES:
+            raise unknown_name_error("estimator profile", profile, list(PROFILES))
+        profile = PROFILES[profile]
+    x, K = _check_inputs(joints3d, K, fps)
+    rng = np.random.default_rng(seed)
+    T, J, _ = x.shape
+    tau = profile.drift_tau_s * fps
+    root = x[:, :1]
+    rel = x - root
+    # (1) rigid part: size and orientation about the pelvis.
+    orient = np.radians(profile.orient_bias_deg) * rng.standard_normal(3) + smooth_noise(
+        rng, (T, 3), sigma=np.radians(profile.orient_drift_deg), tau_frames=tau
+    )
+    scale = 1.0 + profile.scale_error * rng.standard_normal()
+    rigid = scale * np.einsum("tij,tkj->tki", Rotation.from_rotvec(orient).as_matrix(), rel)
+    # (1) non-rigid part: bias + drift + jitter, weighted per joint (mm -> m).
+    bias = profile.bias_mm * rng.standard_normal((1, J, 3))
+    drift = smooth_noise(rng, (T, J, 3), sigma=profile.drift_mm, tau_frames=tau)
+    jitter = profile.jitter_mm * rng.standard_normal((T, J, 3))
+    pose = rigid + 1e-3 * JOINT_WEIGHTS[None, :, None] * (bias + drift + jitter)
+    # (2) gross errors.
+    pose = apply_gross_errors(pose, sample_gross_errors(rng, T, fps=fps, profile=profile))
+    # (3) depth: scaling the pelvis position keeps its projection, as monocular depth ambiguity does.
+    delta = profile.depth_error * rng.standard_normal() + smooth_noise(
+        rng, (T, 1, 1), sigma=profile.depth_drift, tau_frames=tau
+    )
+    pred = (1.0 + delta) * root + pose
+    joints2d, conf = _detections_2d(rng, x, K, profile)
+    return PoseSequence(
+        joints3d=pred.astype(np.float32), K=K.astype(np.float32), joints2d=joints2d, conf=conf,
+        skeleton="h36m17", fps=float(fps),
+    )

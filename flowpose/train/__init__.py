@@ -1,0 +1,10 @@
+"""Training the default flow weights from scratch on generated data (no downloads).
+
+- :mod:`~flowpose.train.autoflow`: AutoFlow-style random layered scenes with exact flow.
+- :mod:`~flowpose.train.human`: pairs rendered from mocap by :mod:`flowpose.synth`.
+- :mod:`~flowpose.train.augment`: photometric jitter, crop, flip.
+- :mod:`~flowpose.train.loss`: RAFT's sequence loss.
+- :mod:`~flowpose.train.trainer`: the resumable training loop (``TrainConfig``, ``train``).
+
+Natural-image textures use scikit-image's bundled samples when the optional ``train`` extra is installed.
+"""

@@ -1,0 +1,42 @@
+"""Tests of the speed and memory helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flowpose.bench import speed as S
+from flowpose.config import get_preset, with_cycles
+from flowpose.flow.registry import load_flow_model
+from tests.bench.fakes import fake_clip
+from tests.conftest import shared_path
+
+
+def test_long_estimate_reaches_length_by_ping_pong() -> None:
+    est = S.long_estimate(shared_path("data", "mocap", "cmu_fbx_converted", "09_11.bvh"), frames=100, size=64)
+    assert est.joints3d.shape == (100, 17, 3) and est.joints2d.shape == (100, 17, 2)  # the motion has 42
+    assert np.isfinite(est.joints3d).all() and (est.joints3d[..., 2] > 0).all()
+
+
+def test_crop_flow_of_uses_working_crops_and_mean_motion() -> None:
+    clip = fake_clip(T=6, size=64)
+    config = get_preset("fast")
+    field = S.crop_flow_of(clip.estimate, (64, 64), config)
+    w = config.flow.work_size
+    assert field.flow.shape == (5, w, w, 2) and field.image_size == (64, 64)
+    x2d = clip.estimate.joints2d
+    np.testing.assert_allclose(field.flow[2, 0, 0], (x2d[3] - x2d[2]).mean(0), rtol=1e-5)
+
+
+def test_measured_reports_numpy_peak() -> None:
+    out = S._measured(lambda: {"n": np.ones(2**20).sum()})  # an 8 MiB array
+    assert out["n"] == 2**20 and out["seconds"] >= 0
+    assert out["tracemalloc_peak_mb"] >= 7.9 and out["rss_peak_mb"] >= out["rss_start_mb"] > 0
+
+
+def test_plain_pass_and_refinement_speed_with_dis() -> None:
+    clip = fake_clip(T=4, size=32)
+    config = with_cycles(get_preset("fast"), 1)
+    assert S.plain_pass_seconds(load_flow_model("dis"), clip.rendered.frames, clip.estimate, config, "cpu") > 0
+    row = S.refinement_speed(clip, config, backend="dis", weights=None)
+    assert row["frames"] == 4 and row["ratio"] == row["refine_seconds"] / row["plain_seconds"]
+    assert row["stage_seconds"]["finetune"] == 0.0 and row["stage_seconds"]["pose"] > 0

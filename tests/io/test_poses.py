@@ -1,0 +1,176 @@
+"""Tests for flowpose.io.poses: round trips and one clear error per kind of bad file."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flowpose.errors import InputError, ShapeError
+from flowpose.io.poses import load_poses, save_poses
+from flowpose.pose import PoseSequence
+
+
+def _sequence(full: bool = True) -> PoseSequence:
+    rng = np.random.default_rng(0)
+    joints3d = rng.normal(0, 0.3, (4, 17, 3)).astype(np.float32) + np.float32([0, 0, 4])
+    joints3d[1, 3] = np.nan  # a missing joint survives both formats
+    K = np.array([[500.0, 0, 32], [0, 500.0, 32], [0, 0, 1]], np.float32)
+    if not full:
+        return PoseSequence(joints3d=joints3d, K=K)
+    return PoseSequence(
+        joints3d=joints3d,
+        K=np.stack([K] * 4),
+        joints2d=rng.uniform(0, 64, (4, 17, 2)).astype(np.float32),
+        conf=rng.uniform(0, 1, (4, 17)).astype(np.float32),
+        skeleton="h36m17",
+        fps=50.0,
+    )
+
+
+def _assert_same(a: PoseSequence, b: PoseSequence) -> None:
+    for key in ("joints3d", "K", "joints2d", "conf"):
+        x, y = getattr(a, key), getattr(b, key)
+        assert (x is None) == (y is None), key
+        if x is not None:
+            np.testing.assert_array_equal(x, y)
+            assert y.dtype == np.float32
+    assert (a.skeleton, a.fps) == (b.skeleton, b.fps)
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".json"])
+@pytest.mark.parametrize("full", [True, False])
+def test_round_trip(tmp_path: Path, suffix: str, full: bool) -> None:
+    seq = _sequence(full)
+    path = tmp_path / f"poses{suffix}"
+    save_poses(seq, path)
+    _assert_same(seq, load_poses(path))
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
+
+
+def test_npz_is_byte_reproducible(tmp_path: Path) -> None:
+    save_poses(_sequence(), tmp_path / "a.npz")
+    save_poses(_sequence(), tmp_path / "b.npz")
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+
+
+def test_json_null_optional_key_is_absent(tmp_path: Path) -> None:
+    path = tmp_path / "n.json"
+    path.write_text(json.dumps({"joints3d": np.ones((1, 17, 3)).tolist(), "K": np.eye(3).tolist(), "conf": None}))
+    assert load_poses(path).conf is None
+
+
+def test_json_uses_null_for_nan(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    save_poses(_sequence(False), path)
+    doc = json.loads(path.read_text())
+    assert doc["joints3d"][1][3] == [None, None, None]
+    assert doc["skeleton"] == "h36m17" and doc["fps"] == 30.0
+
+
+def test_save_rejects_unknown_suffix(tmp_path: Path) -> None:
+    message = r"p\.csv: expected a pose file ending in \.npz or \.json, got '\.csv'"
+    with pytest.raises(InputError, match=message):
+        save_poses(_sequence(False), tmp_path / "p.csv")
+
+
+def _expect(path: Path, message: str, error: type[Exception] = InputError) -> None:
+    with pytest.raises(error) as info:
+        load_poses(path)
+    text = str(info.value)
+    assert text.startswith(str(path)), text
+    assert re.search(message, text), text
+
+
+def _write_npz(path: Path, **arrays: np.ndarray) -> Path:
+    np.savez(path, **arrays)
+    return path
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    _expect(tmp_path / "none.npz", "no such file")
+
+
+def test_wrong_suffix(tmp_path: Path) -> None:
+    path = tmp_path / "poses.txt"
+    path.write_text("hello")
+    _expect(path, r"expected a pose file ending in \.npz or \.json, got '\.txt'")
+
+
+def test_folder(tmp_path: Path) -> None:
+    (tmp_path / "dir.npz").mkdir()
+    _expect(tmp_path / "dir.npz", "is a folder")
+
+
+def test_corrupt_npz(tmp_path: Path) -> None:
+    path = tmp_path / "bad.npz"
+    path.write_bytes(np.random.default_rng(0).bytes(300))
+    _expect(path, r"not a readable \.npz pose file")
+
+
+def test_truncated_npz(tmp_path: Path) -> None:
+    path = tmp_path / "cut.npz"
+    save_poses(_sequence(), path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    _expect(path, r"not a readable \.npz pose file \(corrupt or truncated\?\)")
+
+
+def test_npy_named_npz(tmp_path: Path) -> None:
+    path = tmp_path / "single.npz"
+    with open(path, "wb") as f:
+        np.save(f, np.zeros(3))
+    _expect(path, "got a single .npy array")
+
+
+def test_truncated_json(tmp_path: Path) -> None:
+    path = tmp_path / "cut.json"
+    save_poses(_sequence(), path)
+    path.write_text(path.read_text()[:100])
+    _expect(path, r"not valid JSON \(corrupt or truncated\?\)")
+
+
+def test_json_not_an_object(tmp_path: Path) -> None:
+    path = tmp_path / "list.json"
+    path.write_text("[1, 2]")
+    _expect(path, r"expected a JSON object with keys \['joints3d', 'K'\], got list")
+
+
+def test_missing_key(tmp_path: Path) -> None:
+    path = _write_npz(tmp_path / "nok.npz", joints3d=np.zeros((2, 17, 3)))
+    _expect(path, r"missing key 'K'; a pose file needs \['joints3d', 'K'\], has \['joints3d'\]")
+
+
+def test_wrong_shape(tmp_path: Path) -> None:
+    path = _write_npz(tmp_path / "shape.npz", joints3d=np.zeros((2, 17, 2)), K=np.eye(3))
+    _expect(path, r"joints3d must have shape \(T, J, 3\) with T >= 1, got \(2, 17, 2\)", ShapeError)
+    path = _write_npz(tmp_path / "k.npz", joints3d=np.ones((2, 17, 3)), K=np.eye(4))
+    _expect(path, r"K must have shape \(3, 3\) or \(2, 3, 3\), got \(4, 4\)", ShapeError)
+
+
+def test_unknown_skeleton(tmp_path: Path) -> None:
+    arrays = dict(joints3d=np.ones((2, 17, 3)), K=np.eye(3), skeleton=np.str_("body25"))
+    path = _write_npz(tmp_path / "skel.npz", **arrays)
+    _expect(path, r"unknown skeleton 'body25'; choose from \[")
+
+
+def test_joint_count_does_not_match_skeleton(tmp_path: Path) -> None:
+    path = _write_npz(tmp_path / "j.npz", joints3d=np.ones((2, 14, 3)), K=np.eye(3))
+    _expect(path, "skeleton 'h36m17' has 17 joints, joints3d has 14")
+
+
+def test_non_numeric_values(tmp_path: Path) -> None:
+    path = tmp_path / "text.json"
+    path.write_text(json.dumps({"joints3d": [["a", "b", "c"]], "K": np.eye(3).tolist()}))
+    _expect(path, "joints3d must be a numeric array")
+    path = _write_npz(tmp_path / "fps.npz", joints3d=np.ones((2, 17, 3)), K=np.eye(3), fps=np.str_("fast"))
+    _expect(path, "fps must be a number, got <U4 array")
+
+
+def test_unknown_key_warns(tmp_path: Path) -> None:
+    path = _write_npz(tmp_path / "extra.npz", joints3d=np.ones((2, 17, 3)), K=np.eye(3), joint2d=np.zeros(1))
+    with pytest.warns(UserWarning, match=r"ignoring unknown keys \['joint2d'\]"):
+        seq = load_poses(path)
+    assert seq.num_frames == 2 and seq.skeleton == "h36m17" and seq.fps == 30.0

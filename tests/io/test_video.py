@@ -1,0 +1,128 @@
+"""Tests for flowpose.io.video: write/read round trip, image folders, errors and a real clip's metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from flowpose.errors import InputError, ShapeError
+from flowpose.io.video import FileVideoReader, ImageFolderReader, open_video, write_video
+from tests.conftest import shared_path
+
+
+def _clip(n: int = 5, size: int = 32) -> np.ndarray:
+    """Smooth frames (colour gradients and a moving square) that survive lossy coding."""
+    yy, xx = np.mgrid[0:size, 0:size]
+    frames = np.zeros((n, size, size, 3), np.uint8)
+    for t in range(n):
+        frames[t, ..., 0] = 4 * xx + 20 * t
+        frames[t, ..., 1] = 4 * yy
+        frames[t, ..., 2] = 60
+        frames[t, 8 + t : 16 + t, 8:16] = [250, 250, 250]
+    return frames
+
+
+def test_write_then_read(tmp_path: Path) -> None:
+    frames = _clip()
+    path = tmp_path / "clip.mp4"
+    assert write_video(path, iter(frames), fps=12.0) == 5
+    assert [p.name for p in tmp_path.iterdir()] == ["clip.mp4"]
+    with open_video(path) as video:
+        assert isinstance(video, FileVideoReader)
+        assert len(video) == 5 and video.size == (32, 32) and video.fps == pytest.approx(12.0)
+        decoded = video.read()
+        assert decoded.shape == (5, 32, 32, 3) and decoded.dtype == np.uint8
+        err = np.abs(decoded.astype(int) - frames.astype(int))
+        assert err.mean() < 6.0  # lossy mp4v
+        # RGB order survives: the red channel carries the horizontal ramp
+        assert decoded[0, 16, 30, 0] > decoded[0, 16, 1, 0] + 80
+        # random access, backwards and negative, gives the same frames as the sequential read
+        np.testing.assert_array_equal(video[3], decoded[3])
+        np.testing.assert_array_equal(video[1], decoded[1])
+        np.testing.assert_array_equal(video[-1], decoded[4])
+        np.testing.assert_array_equal(np.stack(list(video)), decoded)
+        np.testing.assert_array_equal(video.read(2, 4), decoded[2:4])
+        with pytest.raises(IndexError, match="frame 5 out of range for a video of 5 frames"):
+            video[5]
+        with pytest.raises(InputError, match=r"cannot read frames \[3, 9\) of a video of 5 frames"):
+            video.read(3, 9)
+
+
+def test_write_pads_odd_sizes(tmp_path: Path) -> None:
+    with pytest.warns(UserWarning, match=r"odd frame size \(9, 7\) padded to even"):
+        write_video(tmp_path / "odd.mp4", [np.full((9, 7, 3), 128, np.uint8)] * 2, fps=5)
+    with open_video(tmp_path / "odd.mp4") as video:
+        assert video.size == (10, 8) and len(video) == 2
+
+
+def test_write_errors_leave_nothing(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"x\.avi: expected a video path ending in \.mp4, got '\.avi'"):
+        write_video(tmp_path / "x.avi", _clip(), fps=10)
+    with pytest.raises(InputError, match="no frames to write"):
+        write_video(tmp_path / "x.mp4", [], fps=10)
+    with pytest.raises(InputError, match=r"frame 1 has size \(16, 16\), the first had \(32, 32\)"):
+        write_video(tmp_path / "x.mp4", [_clip()[0], _clip(size=16)[0]], fps=10)
+    with pytest.raises(ShapeError, match=r"frame 0 must have shape \(H, W, 3\) uint8, got \(32, 32\)"):
+        write_video(tmp_path / "x.mp4", [np.zeros((32, 32), np.uint8)], fps=10)
+    with pytest.raises(InputError, match="fps must be a positive number, got 0"):
+        write_video(tmp_path / "x.mp4", _clip(), fps=0)
+    assert not list(tmp_path.iterdir())
+
+
+def test_folder_of_pngs_in_natural_order(tmp_path: Path) -> None:
+    frames = _clip(n=3)
+    for t, name in enumerate(["f2.png", "f10.png", "f100.jpg"]):
+        path = str(tmp_path / name)
+        cv2.imwrite(path, cv2.cvtColor(frames[t], cv2.COLOR_RGB2BGR))
+    (tmp_path / "notes.txt").write_text("ignored")
+    with open_video(tmp_path, fps=25.0) as video:
+        assert isinstance(video, ImageFolderReader)
+        assert len(video) == 3 and video.size == (32, 32) and video.fps == 25.0
+        np.testing.assert_array_equal(video[0], frames[0])  # png is lossless, and RGB
+        np.testing.assert_array_equal(video[1], frames[1])
+        assert np.abs(video[2].astype(int) - frames[2]).mean() < 3  # jpg
+    assert open_video(tmp_path).fps == 30.0
+
+
+def test_folder_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"no images \(\.png, \.jpg, \.jpeg, \.bmp\) in this folder") as info:
+        open_video(tmp_path)
+    assert str(info.value).startswith(str(tmp_path))
+    cv2.imwrite(str(tmp_path / "a1.png"), np.zeros((8, 8, 3), np.uint8))
+    cv2.imwrite(str(tmp_path / "a2.png"), np.zeros((8, 9, 3), np.uint8))
+    (tmp_path / "a3.png").write_bytes(b"not a png")
+    video = open_video(tmp_path)
+    with pytest.raises(InputError, match=r"a2\.png: image size \(8, 9\) differs from the first, \(8, 8\)"):
+        video[1]
+    with pytest.raises(InputError, match=r"a3\.png: not a readable image"):
+        video[2]
+
+
+def test_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"none\.mp4: no such video file or image folder"):
+        open_video(tmp_path / "none.mp4")
+    bad = tmp_path / "random.mp4"
+    bad.write_bytes(np.random.default_rng(0).bytes(4096))
+    with pytest.raises(InputError, match=r"random\.mp4: not a readable video") as info:
+        open_video(bad)
+    assert str(info.value).startswith(str(bad))
+    image = tmp_path / "one.png"
+    cv2.imwrite(str(image), np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(InputError, match="a single image, not a video; pass the folder"):
+        open_video(image)
+    with pytest.raises(InputError, match="fps must be a positive number, got -1"):
+        open_video(tmp_path, fps=-1)
+
+
+@pytest.mark.needs_shared
+def test_h36m_clip_metadata() -> None:
+    with open_video(shared_path("data", "video", "h36m_clip.mp4")) as video:
+        assert len(video) == 399
+        assert video.fps == pytest.approx(50.0)
+        assert video.size == (1002, 1000)
+        frame = video[1]
+        assert frame.shape == (1002, 1000, 3) and frame.dtype == np.uint8
+        assert 10 < frame.mean() < 245  # a real picture, not a blank frame

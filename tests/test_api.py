@@ -1,0 +1,123 @@
+"""Tests of the public entry point `flowpose.refine`: input handling and an end-to-end smoke run."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import flowpose
+from flowpose.config import FlowConfig, RefineConfig
+from flowpose.errors import InputError, ShapeError
+from flowpose.io.poses import save_poses
+from flowpose.io.video import write_video
+from flowpose.refinement.finetune import FinetuneConfig
+from flowpose.refinement.optimize import PoseStageConfig
+
+DIS = RefineConfig(cycles=1, flow=FlowConfig(names=("dis",), weights=(None,), work_size=64), pose=PoseStageConfig(max_steps=30))
+
+
+def test_refine_is_the_function_not_the_subpackage():
+    import flowpose.refinement.loop  # noqa: F401 - importing the subpackage must not shadow the API
+
+    assert callable(flowpose.refine)
+
+
+def test_smoke_dis(tiny_clip):
+    result = flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames, config=DIS, gt=tiny_clip.gt)
+    assert [r.cycle for r in result.history] == [0, 1]
+    assert result.poses.joints3d.shape == (8, 17, 3)
+    assert result.flow.num_pairs == 7
+    for key in ("mpjpe", "pa_mpjpe", "accel_error", "epe_all", "epe_human", "epe_sparse", "accel", "bone_std"):
+        assert np.isfinite(result.history[1].metrics[key]), key
+    # The pose stage smooths: acceleration of the refined poses drops.
+    assert result.history[1].metrics["accel"] < result.history[0].metrics["accel"]
+
+
+def test_smoke_random_raft_small_fine_tunes(tiny_clip):
+    """STYLE #13: 8 frames, 1 cycle, random-init RAFT-small, on the CPU."""
+    from flowpose.flow.networks import FLOW_NETWORKS
+
+    net = FLOW_NETWORKS["raft-small"]().eval()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    config = replace(
+        DIS,
+        flow=FlowConfig(names=("raft-small",), weights=("random",), work_size=64, iters=2),
+        finetune=FinetuneConfig(epochs=1, iters=2, batch_size=4),
+    )
+    result = flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames, config=config, flow_models=[net],
+                             keep_flow_state=True)
+    assert set(result.history[1].seconds) >= {"sketch", "finetune", "flow_inference", "pose"}
+    changed = [k for k, v in net.state_dict().items() if v.dtype.is_floating_point and not torch_equal(v, before[k])]
+    assert changed, "fine-tuning must update the network"
+    assert result.flow_state is not None and len(result.flow_state) == 1
+
+
+def torch_equal(a, b) -> bool:
+    return bool((a == b).all())
+
+
+def test_deterministic(tiny_clip):
+    a = flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames, config=DIS, seed=5)
+    b = flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames, config=DIS, seed=5)
+    np.testing.assert_array_equal(a.poses.joints3d, b.poses.joints3d)
+
+
+def test_files_in(tiny_clip, tmp_path):
+    save_poses(tiny_clip.estimate, tmp_path / "v.poses.npz")
+    write_video(tmp_path / "v.mp4", tiny_clip.rendered.frames, 30.0)
+    result = flowpose.refine(tmp_path / "v.poses.npz", tmp_path / "v.mp4", config=DIS, cycles=0)
+    assert len(result.history) == 1
+
+
+def test_frame_count_mismatch_names_the_video(tiny_clip, tmp_path):
+    write_video(tmp_path / "v.mp4", tiny_clip.rendered.frames[:6], 30.0)
+    with pytest.raises(InputError, match=r"v\.mp4: the video has 6 frames but the poses have 8"):
+        flowpose.refine(tiny_clip.estimate, tmp_path / "v.mp4", config=DIS)
+
+
+def test_bad_frames_array(tiny_clip):
+    with pytest.raises(ShapeError, match="uint8"):
+        flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames.astype(np.float32), config=DIS)
+
+
+def test_single_frame_is_refused(tiny_clip):
+    one = replace(tiny_clip.estimate, joints3d=tiny_clip.estimate.joints3d[:1], joints2d=tiny_clip.estimate.joints2d[:1],
+                  conf=tiny_clip.estimate.conf[:1])
+    with pytest.raises(InputError, match="at least 2 frames"):
+        flowpose.refine(one, tiny_clip.rendered.frames[:1], config=DIS)
+
+
+def test_two_frames_work(tiny_clip):
+    est = tiny_clip.estimate
+    two = replace(est, joints3d=est.joints3d[:2], joints2d=est.joints2d[:2], conf=est.conf[:2])
+    result = flowpose.refine(two, tiny_clip.rendered.frames[:2], config=DIS)
+    assert np.isfinite(result.poses.joints3d).all()
+
+
+def test_nan_and_zero_confidence_joints(tiny_clip):
+    est = tiny_clip.estimate
+    j3 = est.joints3d.copy()
+    j3[2:5, 13] = np.nan  # a wrist lost for three frames
+    conf = est.conf.copy()
+    conf[:, 16] = 0.0  # the other wrist never detected
+    result = flowpose.refine(replace(est, joints3d=j3, conf=conf), tiny_clip.rendered.frames, config=DIS)
+    assert np.isfinite(result.poses.joints3d).all()
+
+
+def test_ensemble_of_pose_sources(tiny_clip):
+    est = tiny_clip.estimate
+    shifted = est.with_joints3d(est.joints3d + np.float32(0.01))
+    result = flowpose.refine([est, shifted], tiny_clip.rendered.frames, config=DIS, cycles=0)
+    assert result.poses.num_frames == 8
+
+
+def test_other_skeleton_is_converted(tiny_clip):
+    from flowpose.skeleton import from_h36m17
+
+    est = tiny_clip.estimate
+    lsp = replace(est, joints3d=from_h36m17(est.joints3d, "lsp14"), joints2d=from_h36m17(est.joints2d, "lsp14"),
+                  conf=from_h36m17(est.conf[..., None], "lsp14")[..., 0], skeleton="lsp14")
+    result = flowpose.refine(lsp, tiny_clip.rendered.frames, config=DIS)
+    assert result.poses.skeleton == "h36m17" and result.poses.num_joints == 17

@@ -1,0 +1,45 @@
+"""Tests of the refinement configuration and presets."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from flowpose.config import PRESETS, FlowConfig, RefineConfig, get_preset, with_cycles
+from flowpose.errors import InputError
+
+
+def test_presets_exist_and_are_frozen():
+    assert set(PRESETS) >= {"fast", "quality"}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        PRESETS["fast"].cycles = 9  # type: ignore[misc]
+
+
+def test_unknown_preset_lists_choices():
+    with pytest.raises(InputError, match=r"unknown preset 'slow'.*fast.*quality"):
+        get_preset("slow")
+
+
+def test_with_cycles_copies():
+    cfg = with_cycles(PRESETS["fast"], 5)
+    assert cfg.cycles == 5
+    assert cfg.flow == PRESETS["fast"].flow and PRESETS["fast"].cycles == 3
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"names": ()}, "at least one"),
+        ({"names": ("dis", "raft"), "weights": (None,)}, "one entry per backend"),
+        ({"work_size": 100}, "multiple of 8"),
+    ],
+)
+def test_flow_config_validation(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        FlowConfig(**kwargs)
+
+
+def test_negative_cycles_refused():
+    with pytest.raises(InputError, match="cycles"):
+        RefineConfig(cycles=-1)
