@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [[r["backend"], str(r["frames"]), str(r["work_size"]), *[f"{r['stage_seconds'][s]:.1f}" for s in STAGES],
              f"{r['refine_seconds']:.1f}", f"{r['refine_s_per_frame']:.3f}", f"{r['plain_seconds']:.2f}",
              f"{r['plain_s_per_frame']:.4f}", f"{r['ratio']:.0f}x"] for r in speed]
-    md = (f"## Speed: {args.clip}, {args.size}x{args.size}, preset `{args.preset}`, {args.cycles} cycles\n\n"
+    md = "" if not speed else (f"## Speed: {args.clip}, {args.size}x{args.size}, preset `{args.preset}`, {args.cycles} cycles\n\n"
           + format_table(headers, rows, markdown=True))
 
     memory = []

@@ -40,6 +40,15 @@ SINTEL_PAIRS = [  # (scene, frame 1, flow file relative to the scene, mask folde
 ]
 
 
+class ZeroFlow(torch.nn.Module):
+    """The no-motion reference: predicts zero flow everywhere."""
+
+    def predict(self, image1: torch.Tensor, image2: torch.Tensor, *, iters: int = 12) -> torch.Tensor:
+        """(N, 2, H, W) zeros."""
+        del image2, iters
+        return image1.new_zeros(image1.shape[0], 2, *image1.shape[2:])
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -201,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     methods = {
         f"RAFT-small ({args.weights.name}, {args.iters} it)": raft.eval(),
         "DIS medium": DISFlow("medium"),
+        "zero flow (reference)": ZeroFlow(),
     }
     rows = synthetic_rows(args, methods) + sintel_rows(args, methods)
     print(markdown(rows))

@@ -1,7 +1,7 @@
 """The ``flowpose`` command: a thin click shell over the API. No logic lives here.
 
-Every :class:`~flowpose.errors.FlowposeError` becomes one line on stderr and exit code 2; warnings are printed as
-one ``warning: ...`` line each.
+Every :class:`~flowpose.errors.FlowposeError` becomes one line on stderr and exit code 2; warnings are
+printed as one ``warning: ...`` line each.
 
 ``flowpose refine x/video.mp4`` reads the poses in ``x/video.poses.npz`` (unless ``--poses`` or ``--estimate``
 says otherwise) and writes ``x/video.flowpose/`` (unless ``--out`` says otherwise): ``refined.npz``,
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -59,6 +60,10 @@ def _one_line_warnings() -> Iterator[None]:
 @click.version_option(package_name="flowpose")
 def main() -> None:
     """flowpose: monocular 3D human pose refined with optical flow, per video, at inference time."""
+    # OpenCV and FFmpeg log straight to the process's stderr ("moov atom not found", "[ WARN:0@...]") when a
+    # file cannot be decoded; flowpose reports that itself, in one line. Read when the decoder first runs.
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 
 
 @main.command()
@@ -69,11 +74,22 @@ def main() -> None:
 @click.option("--size", type=int, default=256, show_default=True, help="Square image side, pixels.")
 @click.option("--fps", type=float, default=30.0, show_default=True, help="Output frame rate.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of textures and estimator errors.")
-@click.option("--profile", default="metro", show_default=True, help="Simulated estimator: metro, spin or clean.")
+@click.option(
+    "--profile", default="metro", show_default=True, help="Simulated estimator: metro, spin or clean."
+)
 @click.option("--camera-motion/--static-camera", default=False, show_default=True, help="Slow camera motion.")
 @user_errors
-def synth(motion: Path, out_dir: Path, frames: int, start: int, size: int, fps: float, seed: int, profile: str,
-          camera_motion: bool) -> None:
+def synth(
+    motion: Path,
+    out_dir: Path,
+    frames: int,
+    start: int,
+    size: int,
+    fps: float,
+    seed: int,
+    profile: str,
+    camera_motion: bool,
+) -> None:
     """Render MOTION (.bvh or .npz) as a video with exact ground truth and simulated estimates.
 
     Writes OUT/video.mp4, OUT/video.poses.npz and OUT/gt.npz.
@@ -83,8 +99,15 @@ def synth(motion: Path, out_dir: Path, frames: int, start: int, size: int, fps: 
     from flowpose.synth.clip import SynthConfig, synthesize
     from flowpose.synth.render import RenderConfig
 
-    config = SynthConfig(frames=frames, start=start, size=size, fps=fps, seed=seed, profile=profile,
-                         render=replace(RenderConfig(), camera_motion=camera_motion))
+    config = SynthConfig(
+        frames=frames,
+        start=start,
+        size=size,
+        fps=fps,
+        seed=seed,
+        profile=profile,
+        render=replace(RenderConfig(), camera_motion=camera_motion),
+    )
     paths = synthesize(motion, out_dir, config)
     for role, path in paths.items():
         click.echo(f"{role:6s} {path}")
@@ -92,9 +115,15 @@ def synth(motion: Path, out_dir: Path, frames: int, start: int, size: int, fps: 
 
 # --- shared options ---------------------------------------------------------------------------------------
 
+
 def _segment_options(fn: Callable) -> Callable:
-    fn = click.option("--frames", "num_frames", type=int, default=None,
-                      help="Use at most this many frames from --start (default: to the end).")(fn)
+    fn = click.option(
+        "--frames",
+        "num_frames",
+        type=int,
+        default=None,
+        help="Use at most this many frames from --start (default: to the end).",
+    )(fn)
     return click.option("--start", type=int, default=0, show_default=True, help="First frame used.")(fn)
 
 
@@ -113,8 +142,10 @@ def _check_device(device: str) -> None:
     if device != "cpu" and not device.startswith("cuda"):
         raise InputError(f"--device {device}: expected cpu or cuda (or cuda:N)")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError(f"--device {device}: CUDA is not available on this machine "
-                         "(torch.cuda.is_available() is False); use --device cpu")
+        raise InputError(
+            f"--device {device}: CUDA is not available on this machine "
+            "(torch.cuda.is_available() is False); use --device cpu"
+        )
 
 
 def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "RefineConfig":  # noqa: F821
@@ -143,27 +174,59 @@ def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "
                 raise InputError(f"--flow-weights: {e}") from None
             except WeightsUnavailableError:
                 pass  # a registry name not cached yet: the real load downloads it (or says why it cannot)
-    weights = tuple(flow_weights for _ in names) if flow is not None or flow_weights is not None else cfg.flow.weights
+    weights = (
+        tuple(flow_weights for _ in names)
+        if flow is not None or flow_weights is not None
+        else cfg.flow.weights
+    )
     return replace(cfg, flow=replace(cfg.flow, names=names, weights=weights))
 
 
 # --- flowpose refine --------------------------------------------------------------------------------------
 
+
 @main.command()
 @click.argument("video", type=click.Path(path_type=Path))
-@click.option("--poses", "poses_path", type=click.Path(path_type=Path), default=None,
-              help="Initial poses (.npz/.json pose file). Default: VIDEO.poses.npz beside the video, if present.")
-@click.option("--estimate", is_flag=True, help="Estimate initial poses with MediaPipe (needs flowpose[estimate]).")
-@click.option("--fov", type=float, default=60.0, show_default=True,
-              help="Horizontal field of view (degrees) assumed by --estimate.")
+@click.option(
+    "--poses",
+    "poses_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Initial poses (.npz/.json pose file). Default: VIDEO.poses.npz beside the video, if present.",
+)
+@click.option(
+    "--estimate", is_flag=True, help="Estimate initial poses with MediaPipe (needs flowpose[estimate])."
+)
+@click.option(
+    "--fov",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Horizontal field of view (degrees) assumed by --estimate.",
+)
 @click.option("--cycles", type=int, default=3, show_default=True, help="Flow-pose cycles.")
-@click.option("--flow", default=None, help="Flow network: raft, raft-small, gma or dis. Default: the preset's.")
-@click.option("--flow-weights", default=None,
-              help="Checkpoint file, registry name, or 'random'. Default: the network's default weights.")
-@click.option("--gt", "gt_path", type=click.Path(path_type=Path), default=None,
-              help="Ground truth (gt.npz from flowpose synth): adds MPJPE and EPE to the table.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Output folder. Default: <video stem>.flowpose/ beside the video.")
+@click.option(
+    "--flow", default=None, help="Flow network: raft, raft-small, gma or dis. Default: the preset's."
+)
+@click.option(
+    "--flow-weights",
+    default=None,
+    help="Checkpoint file, registry name, or 'random'. Default: the network's default weights.",
+)
+@click.option(
+    "--gt",
+    "gt_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Ground truth (gt.npz from flowpose synth): adds MPJPE and EPE to the table.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder. Default: <video stem>.flowpose/ beside the video.",
+)
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of fine-tuning and optimisation.")
 @click.option("--preset", default="fast", show_default=True, help="Configuration preset: fast or quality.")
@@ -172,9 +235,25 @@ def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @_segment_options
 @user_errors
-def refine(video: Path, poses_path: Path | None, estimate: bool, fov: float, cycles: int, flow: str | None,
-           flow_weights: str | None, gt_path: Path | None, out_dir: Path | None, device: str, seed: int,
-           preset: str, overwrite: bool, viz: bool, quiet: bool, start: int, num_frames: int | None) -> None:
+def refine(
+    video: Path,
+    poses_path: Path | None,
+    estimate: bool,
+    fov: float,
+    cycles: int,
+    flow: str | None,
+    flow_weights: str | None,
+    gt_path: Path | None,
+    out_dir: Path | None,
+    device: str,
+    seed: int,
+    preset: str,
+    overwrite: bool,
+    viz: bool,
+    quiet: bool,
+    start: int,
+    num_frames: int | None,
+) -> None:
     """Refine the 3D poses of VIDEO (a video file or a folder of frames) with optical flow.
 
     Prints the per-cycle table and writes OUT/refined.npz, refined.json, history.json, report.png
@@ -206,19 +285,38 @@ def refine(video: Path, poses_path: Path | None, estimate: bool, fov: float, cyc
         else:
             source = poses_path if poses_path is not None else sidecar_poses_path(video)
             if poses_path is None and not source.is_file():
-                raise InputError(f"{video}: no poses: pass --poses FILE, put them in {source}, or pass --estimate "
-                                 "(MediaPipe, needs flowpose[estimate])")
-            init = select_frames(load_poses(source), len(reader), start, stop, poses_source=str(source),
-                                 video_source=str(video))
+                raise InputError(
+                    f"{video}: no poses: pass --poses FILE, put them in {source}, or pass --estimate "
+                    "(MediaPipe, needs flowpose[estimate])"
+                )
+            init = select_frames(
+                load_poses(source),
+                len(reader),
+                start,
+                stop,
+                poses_source=str(source),
+                video_source=str(video),
+            )
             check_observed(init, str(source))
-        gt = None if gt_path is None else select_gt_frames(load_gt(gt_path), len(reader), start, stop,
-                                                           source=str(gt_path))
-        result = run_refine(init, frames, cycles=cycles, config=config, gt=gt, device=device, seed=seed,
-                            progress=not quiet)
+        gt = (
+            None
+            if gt_path is None
+            else select_gt_frames(load_gt(gt_path), len(reader), start, stop, source=str(gt_path))
+        )
+        result = run_refine(
+            init, frames, cycles=cycles, config=config, gt=gt, device=device, seed=seed, progress=not quiet
+        )
         click.echo(format_history(result.history))
-        folder, names = write_refine_folder(result, out, init=init, frames=frames,
-                                            gt_joints3d=None if gt is None else gt.joints3d, overlay=viz,
-                                            overwrite=overwrite, progress=not quiet)
+        folder, names = write_refine_folder(
+            result,
+            out,
+            init=init,
+            frames=frames,
+            gt_joints3d=None if gt is None else gt.joints3d,
+            overlay=viz,
+            overwrite=overwrite,
+            progress=not quiet,
+        )
     if "report.png" not in names:
         click.echo('report.png skipped: matplotlib is not installed (pip install "flowpose[plot]")')
     click.echo(f"wrote {folder}/: {', '.join(names)}")
@@ -226,18 +324,36 @@ def refine(video: Path, poses_path: Path | None, estimate: bool, fov: float, cyc
 
 # --- flowpose estimate ------------------------------------------------------------------------------------
 
+
 @main.command()
 @click.argument("video", type=click.Path(path_type=Path))
-@click.option("--out", "out_path", type=click.Path(path_type=Path), default=None,
-              help="Pose file to write (.npz or .json). Default: VIDEO.poses.npz beside the video.")
-@click.option("--fov", type=float, default=60.0, show_default=True,
-              help="The camera's horizontal field of view in degrees (sets K).")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Pose file to write (.npz or .json). Default: VIDEO.poses.npz beside the video.",
+)
+@click.option(
+    "--fov",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="The camera's horizontal field of view in degrees (sets K).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing pose file.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_segment_options
 @user_errors
-def estimate(video: Path, out_path: Path | None, fov: float, overwrite: bool, quiet: bool, start: int,
-             num_frames: int | None) -> None:
+def estimate(
+    video: Path,
+    out_path: Path | None,
+    fov: float,
+    overwrite: bool,
+    quiet: bool,
+    start: int,
+    num_frames: int | None,
+) -> None:
     """Estimate initial 3D poses of VIDEO, frame by frame, with MediaPipe's pose landmarker (offline).
 
     Needs the optional extra: pip install "flowpose[estimate]". Poses are Human3.6M-17 in the camera frame
@@ -265,24 +381,48 @@ def estimate(video: Path, out_path: Path | None, fov: float, overwrite: bool, qu
 
 # --- flowpose import --------------------------------------------------------------------------------------
 
+
 @main.command("import")
 @click.argument("fmt", metavar="FORMAT")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path), help="Pose file to write.")
-@click.option("--video", type=click.Path(path_type=Path), default=None,
-              help="The video the poses are of: gives the image size (for --fov) and the frame rate.")
+@click.option(
+    "--video",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The video the poses are of: gives the image size (for --fov) and the frame rate.",
+)
 @click.option("--fov", type=float, default=60.0, show_default=True, help="Horizontal field of view, degrees.")
-@click.option("--intrinsics", type=click.Path(path_type=Path), default=None,
-              help="3x3 K (.npy, .txt or .npz key K) instead of --video/--fov.")
+@click.option(
+    "--intrinsics",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="3x3 K (.npy, .txt or .npz key K) instead of --video/--fov.",
+)
 @click.option("--skeleton", default="h36m17", show_default=True, help="Joint layout of FILE.")
 @click.option("--units", default="m", show_default=True, help="Units of FILE's 3D coordinates: m, cm, mm.")
-@click.option("--keypoints", type=click.Path(path_type=Path), default=None,
-              help="2D keypoints (T, 17, 2) px, for videopose3d.")
+@click.option(
+    "--keypoints",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="2D keypoints (T, 17, 2) px, for videopose3d.",
+)
 @click.option("--fps", type=float, default=None, help="Frame rate (default: the video's, else 30).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing pose file.")
 @user_errors
-def import_(fmt: str, file: Path, out_path: Path, video: Path | None, fov: float, intrinsics: Path | None,
-            skeleton: str, units: str, keypoints: Path | None, fps: float | None, overwrite: bool) -> None:
+def import_(
+    fmt: str,
+    file: Path,
+    out_path: Path,
+    video: Path | None,
+    fov: float,
+    intrinsics: Path | None,
+    skeleton: str,
+    units: str,
+    keypoints: Path | None,
+    fps: float | None,
+    overwrite: bool,
+) -> None:
     """Convert FILE, a pose estimate in FORMAT (metro, joints3d, videopose3d), to a flowpose pose file.
 
     metro: .npz with root-relative joints3d, weak-perspective cam [s, tx, ty] and crop bbox.
@@ -306,9 +446,12 @@ def import_(fmt: str, file: Path, out_path: Path, video: Path | None, fov: float
     elif size is not None:
         K = camera_from_fov(size, fov)
     else:
-        raise InputError("import needs the camera: pass --intrinsics FILE, or --video VIDEO (its size) with --fov")
-    options = ImportOptions(K=K, fps=fps or video_fps or DEFAULT_FPS, skeleton=skeleton, units=UNITS[units],
-                            keypoints=keypoints)
+        raise InputError(
+            "import needs the camera: pass --intrinsics FILE, or --video VIDEO (its size) with --fov"
+        )
+    options = ImportOptions(
+        K=K, fps=fps or video_fps or DEFAULT_FPS, skeleton=skeleton, units=UNITS[units], keypoints=keypoints
+    )
     poses = import_poses(fmt, file, options)
     save_poses(poses, out_path)
     click.echo(f"wrote {out_path}: {poses.num_frames} frames of {poses.skeleton}")

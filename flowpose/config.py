@@ -64,10 +64,17 @@ class RefineConfig:
     """Fine-tune the flow networks in the flow stage (off: the flow stage only recomputes nothing, an ablation)."""
     pose: PoseStageConfig = field(default_factory=PoseStageConfig)
     """Pose stage: loss weights and optimiser."""
+    reference_box_px: float | None = 160.0
+    """Side (px) of the person-centred box at which the pose stage's pixel-unit terms are specified: the
+    median box of the 256x256 synthetic clips they were tuned on. For another video the 2D-keypoint and flow
+    sigmas and robust scales are multiplied by (its median box side / this), so a person filling a 1000 px
+    frame is not held to 2 px. None: use them as given."""
 
     def __post_init__(self) -> None:
         if self.cycles < 0:
             raise InputError(f"cycles must be >= 0, got {self.cycles}")
+        if self.reference_box_px is not None and not self.reference_box_px > 0:
+            raise InputError(f"reference_box_px must be positive or None, got {self.reference_box_px}")
 
 
 PRESETS: dict[str, RefineConfig] = {

@@ -55,7 +55,11 @@ def _metric_panels(history: list) -> list[tuple[str, str]]:
 
 
 def plot_report(
-    result: RefineResult, path: str | os.PathLike[str], *, init: PoseSequence, gt: np.ndarray | None = None,
+    result: RefineResult,
+    path: str | os.PathLike[str],
+    *,
+    init: PoseSequence,
+    gt: np.ndarray | None = None,
 ) -> bool:
     """Draw the per-cycle metrics and the before/after joint trajectories to a PNG, atomically.
 
@@ -111,10 +115,17 @@ def plot_report(
             ax = fig.add_subplot(sub[0, axis])
             for label, poses in curves.items():
                 j = poses.skel.index(joint)
-                ax.plot(np.arange(poses.num_frames) / fps, poses.joints3d[:, j, axis], label=label, **_STYLE[label])
+                ax.plot(
+                    np.arange(poses.num_frames) / fps,
+                    poses.joints3d[:, j, axis],
+                    label=label,
+                    **_STYLE[label],
+                )
             if gt is not None:
                 j = get_skeleton(result.poses.skeleton).index(joint)
-                ax.plot(np.arange(len(gt)) / fps, gt[:, j, axis], label="ground truth", **_STYLE["ground truth"])
+                ax.plot(
+                    np.arange(len(gt)) / fps, gt[:, j, axis], label="ground truth", **_STYLE["ground truth"]
+                )
             ax.set_title(f"{joint.replace('_', ' ')}: {name} (m, camera frame)", fontsize=9)
             ax.tick_params(labelsize=8)
             ax.grid(alpha=0.3)

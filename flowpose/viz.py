@@ -82,7 +82,7 @@ def flow_to_color(flow: np.ndarray, max_flow: float | None = None) -> np.ndarray
     rad = mag / max(max_flow, 1e-9)
     wheel = color_wheel()
     n = len(wheel)
-    # Direction -> position on the wheel; atan2(-v, -u) puts rightward flow (u > 0) at the wheel's start (red).
+    # Direction -> position on the wheel; atan2(-v, -u) puts rightward flow (u > 0) at the start (red).
     pos = (np.arctan2(-v, -u) / math.pi + 1.0) / 2.0 * (n - 1)
     k0 = np.floor(pos).astype(int)
     k1 = (k0 + 1) % n
@@ -95,8 +95,12 @@ def flow_to_color(flow: np.ndarray, max_flow: float | None = None) -> np.ndarray
 
 
 def draw_skeleton(
-    image: np.ndarray, joints2d: np.ndarray, bones: Sequence[tuple[int, int]], color: tuple[int, int, int],
-    *, thickness: int = 2,
+    image: np.ndarray,
+    joints2d: np.ndarray,
+    bones: Sequence[tuple[int, int]],
+    color: tuple[int, int, int],
+    *,
+    thickness: int = 2,
 ) -> np.ndarray:
     """Draw a skeleton's bones and joints on an image, in place; bones with a NaN end are skipped.
 
@@ -115,17 +119,29 @@ def draw_skeleton(
     fixed = np.round(np.nan_to_num(joints2d) * 16).astype(np.int64)
     for a, b in bones:
         if ok[a] and ok[b]:
-            cv2.line(image, tuple(map(int, fixed[a])), tuple(map(int, fixed[b])), color, thickness, cv2.LINE_AA, 4)
+            cv2.line(
+                image, tuple(map(int, fixed[a])), tuple(map(int, fixed[b])), color, thickness, cv2.LINE_AA, 4
+            )
     for j in np.flatnonzero(ok):
         cv2.circle(image, tuple(map(int, fixed[j])), 16 * (thickness + 1), color, -1, cv2.LINE_AA, 4)
     return image
 
 
 def _put_text(image: np.ndarray, text: str, org: tuple[int, int], color: tuple[int, int, int], scale: float) -> None:
-    """Text with a dark outline, readable on any background."""
+    """Text on a half-dark box, readable on any background (white flow panels included); in place."""
     th = max(1, int(round(2 * scale)))
-    cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), th + 2, cv2.LINE_AA)
+    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, th)
+    x0, y0 = max(0, org[0] - 3), max(0, org[1] - h - 3)
+    x1, y1 = min(image.shape[1], org[0] + w + 3), min(image.shape[0], org[1] + base + 2)
+    image[y0:y1, x0:x1] = (image[y0:y1, x0:x1] * 0.35).astype(np.uint8)
     cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, th, cv2.LINE_AA)
+
+
+def _resize(image: np.ndarray, size: tuple[int, int], k: float) -> np.ndarray:
+    """A resized copy: area averaging to shrink, bilinear to enlarge."""
+    if k == 1.0:
+        return image.copy()
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if k < 1.0 else cv2.INTER_LINEAR)
 
 
 def _wheel_key(side: int) -> np.ndarray:
@@ -162,20 +178,37 @@ def flow_panel(frame: np.ndarray, flow: FlowField, pair: int, max_flow: float) -
     dx0, dy0 = max(0, xa), max(0, ya)
     dx1, dy1 = min(W, xa + out_w), min(H, ya + out_h)
     if dx1 > dx0 and dy1 > dy0:
-        panel[dy0:dy1, dx0:dx1] = big[dy0 - ya:dy1 - ya, dx0 - xa:dx1 - xa]
+        panel[dy0:dy1, dx0:dx1] = big[dy0 - ya : dy1 - ya, dx0 - xa : dx1 - xa]
         cv2.rectangle(panel, (dx0, dy0), (dx1 - 1, dy1 - 1), (255, 255, 255), 1)
     return panel
 
 
 def robust_max_flow(flow: FlowField, percentile: float = 99.0) -> float:
-    """A video-wide normalising magnitude: the ``percentile`` of all finite flow magnitudes (px), at least 1."""
+    """A video-wide normalising magnitude: the ``percentile`` of all finite flow magnitudes (px), >= 1."""
     mag = np.linalg.norm(flow.flow, axis=-1)
     mag = mag[np.isfinite(mag)]
     return max(1.0, float(np.percentile(mag, percentile))) if mag.size else 1.0
 
 
+MIN_DISPLAY_HEIGHT = 360
+"""Smaller videos are scaled up to this height in the overlay, so that skeletons and text stay legible."""
+
+
+def _display_scale(height: int, max_height: int | None) -> float:
+    """Factor from frame pixels to overlay pixels: shrink above ``max_height``, enlarge small frames."""
+    if max_height is not None and height > max_height:
+        return max_height / height
+    if height < MIN_DISPLAY_HEIGHT and (max_height is None or max_height >= MIN_DISPLAY_HEIGHT):
+        return MIN_DISPLAY_HEIGHT / height
+    return 1.0
+
+
 def overlay_frames(
-    frames: Sequence[np.ndarray], init: PoseSequence, refined: PoseSequence, flow: FlowField, *,
+    frames: Sequence[np.ndarray],
+    init: PoseSequence,
+    refined: PoseSequence,
+    flow: FlowField,
+    *,
     max_height: int | None = 480,
 ) -> Iterator[np.ndarray]:
     """The overlay video's frames, one at a time: skeletons on the frame (left), flow in colour (right).
@@ -185,7 +218,8 @@ def overlay_frames(
         init: initial poses (any skeleton), T frames.
         refined: refined poses, T frames.
         flow: the refined flow, T-1 pairs (the last frame shows the last pair's flow).
-        max_height: frames taller than this are scaled down (None keeps their size).
+        max_height: frames taller than this are scaled down (None: never); frames shorter than
+            :data:`MIN_DISPLAY_HEIGHT` are scaled up to it.
 
     Yields:
         (h, 2 w, 3) uint8 RGB frames.
@@ -198,15 +232,15 @@ def overlay_frames(
         frame = np.asarray(frames[t])
         H, W = frame.shape[:2]
         right = flow_panel(frame, flow, min(t, flow.num_pairs - 1), max_flow)
-        k = 1.0 if max_height is None or H <= max_height else max_height / H
+        k = _display_scale(H, max_height)
         size = (max(2, int(round(W * k))), max(2, int(round(H * k))))
-        left = cv2.resize(frame, size, interpolation=cv2.INTER_AREA) if k != 1.0 else frame.copy()
-        right = cv2.resize(right, size, interpolation=cv2.INTER_AREA) if k != 1.0 else right
+        left = _resize(frame, size, k)
+        right = _resize(right, size, k)
         thick = max(1, int(round(size[1] / 200)))
         for x2d, skel, color in ((x_init[t], init.skel, INIT_COLOR), (x_ref[t], refined.skel, REFINED_COLOR)):
             draw_skeleton(left, (x2d + 0.5) * k - 0.5, skel.bones, color, thickness=thick)
-        fs = max(0.35, size[1] / 600)
-        line = int(round(28 * fs))
+        fs = max(0.4, size[1] / 700)
+        line = int(round(34 * fs))
         _put_text(left, "initial", (6, line), INIT_COLOR, fs)
         _put_text(left, "refined", (6, 2 * line), REFINED_COLOR, fs)
         _put_text(left, f"frame {t}", (6, size[1] - 8), (255, 255, 255), fs)
@@ -214,15 +248,27 @@ def overlay_frames(
         _put_text(right, label, (6, line), (255, 255, 255), fs)
         key_side = max(24, size[1] // 8)
         if key_side + 8 < min(size):
-            right[-key_side - 4:-4, -key_side - 4:-4] = _wheel_key(key_side)
-            _put_text(right, f"{max_flow:.0f}px", (size[0] - key_side - 4 - int(70 * fs), size[1] - 8),
-                      (255, 255, 255), fs * 0.8)
+            right[-key_side - 4 : -4, -key_side - 4 : -4] = _wheel_key(key_side)
+            _put_text(
+                right,
+                f"{max_flow:.0f}px",
+                (size[0] - key_side - 4 - int(70 * fs), size[1] - 8),
+                (255, 255, 255),
+                fs * 0.8,
+            )
         yield np.concatenate([left, right], axis=1)
 
 
 def write_overlay(
-    path: str | os.PathLike[str], frames: Sequence[np.ndarray], init: PoseSequence, refined: PoseSequence,
-    flow: FlowField, *, fps: float, max_height: int | None = 480, progress: bool = False,
+    path: str | os.PathLike[str],
+    frames: Sequence[np.ndarray],
+    init: PoseSequence,
+    refined: PoseSequence,
+    flow: FlowField,
+    *,
+    fps: float,
+    max_height: int | None = 480,
+    progress: bool = False,
 ) -> int:
     """Write the overlay video (see :func:`overlay_frames`) as an ``.mp4``, atomically.
 
@@ -233,7 +279,8 @@ def write_overlay(
         refined: refined poses, T frames.
         flow: the video's flow, T-1 pairs.
         fps: frame rate of the written video.
-        max_height: frames taller than this are scaled down (None keeps their size).
+        max_height: frames taller than this are scaled down (None: never); small frames are scaled up to
+            :data:`MIN_DISPLAY_HEIGHT`.
         progress: show a progress bar.
 
     Returns:

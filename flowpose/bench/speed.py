@@ -1,8 +1,9 @@
 """Speed and memory of the refinement: time per stage, the cost of a whole refinement relative to one plain
 inference pass of the same flow network, and the peak memory of long videos.
 
-Memory is measured in a fresh (spawned) process per job, so one job's allocations cannot hide another's:
-``ru_maxrss`` (resident set, everything: Python, NumPy, torch, OpenCV) at the job's start and its peak, and
+Memory is measured in a fresh (spawned) process per job, so one job's allocations cannot hide another's: the
+peak resident set (everything: Python, NumPy, torch, OpenCV; see :func:`_rss_mb`) at the job's start and at
+its end, and
 the peak of :mod:`tracemalloc` (allocations through Python's allocator, NumPy arrays included, torch tensors
 not).
 """
@@ -132,7 +133,18 @@ def crop_flow_of(poses: PoseSequence, image_size: tuple[int, int], config: Refin
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+    """Peak resident set of this process so far, MiB.
+
+    Linux: ``VmHWM`` of ``/proc/self/status``, the high-water mark of this process's own memory map.
+    ``ru_maxrss`` is not used there because it survives ``exec``: a spawned child would report its parent's
+    size at the fork. Elsewhere: ``ru_maxrss`` (KiB on Linux/BSD, bytes on macOS; treated as KiB).
+    """
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024.0  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _measured(job: Callable[[], dict[str, Any]]) -> dict[str, Any]:

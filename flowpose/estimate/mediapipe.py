@@ -1,9 +1,9 @@
 """Initial 3D poses for a video that has none, from MediaPipe's BlazePose landmarker, offline.
 
 MediaPipe 0.10.x wheels ship the landmark model inside the package (``pose_landmark_full.tflite``, run by the
-legacy ``mp.solutions.pose`` API with ``model_complexity=1``), so nothing is downloaded. Each frame is estimated
-on its own (``static_image_mode=True``: a fresh person detection per frame and no landmark smoothing), which
-makes it a single-image estimator with the jitter refinement is meant to remove.
+legacy ``mp.solutions.pose`` API with ``model_complexity=1``), so nothing is downloaded. Each frame is
+estimated on its own (``static_image_mode=True``: a fresh person detection per frame and no landmark
+smoothing), which makes it a single-image estimator with the jitter refinement is meant to remove.
 
 Per frame, MediaPipe gives 33 landmarks twice: image landmarks (x, y normalised by the image width and height)
 and world landmarks (metres, origin between the hips, axes aligned with the camera: x right, y down, z away
@@ -20,6 +20,8 @@ Installing: ``pip install "flowpose[estimate]"`` (see README: it replaces OpenCV
 from __future__ import annotations
 
 import os
+import warnings
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -47,10 +49,14 @@ def require_mediapipe() -> Any:
     Raises:
         InputError: when mediapipe is not installed (or does not import), with the install command.
     """
+    # MediaPipe's C++ side logs through glog to stderr, configured once at import: quieten it before.
+    os.environ.setdefault("GLOG_minloglevel", "2")
     try:
         from mediapipe.python.solutions import pose as mp_pose
     except ImportError as e:
-        raise InputError(f"--estimate needs MediaPipe, which is not available ({e}); {INSTALL_HINT}") from None
+        raise InputError(
+            f"--estimate needs MediaPipe, which is not available ({e}); {INSTALL_HINT}"
+        ) from None
     return mp_pose
 
 
@@ -127,11 +133,37 @@ def poses_from_landmarks(
     )
 
 
-def run_landmarker(frames: Sequence[np.ndarray], *, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Run MediaPipe's pose landmarker on every frame, independently.
+@dataclass(frozen=True)
+class EstimateConfig:
+    """How the MediaPipe estimator runs."""
+
+    fov_deg: float = 60.0
+    """The camera's horizontal field of view in degrees; sets K (60 suits most phone and webcam footage;
+    Human3.6M's cameras have about 47)."""
+    tracking: bool = False
+    """False: detect the person afresh in every frame (a true single-image estimator). True: MediaPipe's video
+    mode, which looks for the person where the previous frame had it; it finds people the detector misses
+    (close-ups, partial bodies) at the price of some temporal coupling. Landmark smoothing stays off either
+    way, so refinement sees the estimator's own jitter."""
+    min_confidence: float = 0.5
+    """MediaPipe's minimum detection (and tracking) confidence, in [0, 1]; lower finds more people and more
+    false positives."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise InputError(f"min_confidence must lie in [0, 1], got {self.min_confidence}")
+        if not 0.0 < self.fov_deg < 180.0:
+            raise InputError(f"fov must lie in (0, 180) degrees, got {self.fov_deg}")
+
+
+def run_landmarker(
+    frames: Sequence[np.ndarray], config: EstimateConfig = EstimateConfig(), *, progress: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run MediaPipe's pose landmarker on every frame.
 
     Args:
         frames: T frames (H, W, 3) uint8 RGB (an array or a :class:`~flowpose.io.video.VideoReader`).
+        config: detection mode and threshold.
         progress: show a progress bar.
 
     Returns:
@@ -145,22 +177,30 @@ def run_landmarker(frames: Sequence[np.ndarray], *, progress: bool = False) -> t
     T = len(frames)
     image = np.full((T, MEDIAPIPE33.num_joints, 4), np.nan)
     world = np.full((T, MEDIAPIPE33.num_joints, 3), np.nan)
-    # TFLite logs to stderr through absl/glog; keep a progress-bar run readable.
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    with mp_pose.Pose(static_image_mode=True, model_complexity=MODEL_COMPLEXITY, enable_segmentation=False) as det:
-        for t in tqdm(range(T), disable=not progress, desc="estimate (mediapipe)", unit="frame"):
-            out = det.process(np.ascontiguousarray(frames[t]))
-            if out.pose_landmarks is None or out.pose_world_landmarks is None:
-                continue
-            image[t] = [(p.x, p.y, p.z, p.visibility) for p in out.pose_landmarks.landmark]
-            world[t] = [(p.x, p.y, p.z) for p in out.pose_world_landmarks.landmark]
+    with warnings.catch_warnings():
+        # mediapipe 0.10.14 calls a protobuf API that protobuf 4.x deprecates; nothing a user can act on.
+        warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
+        with mp_pose.Pose(
+            static_image_mode=not config.tracking,
+            model_complexity=MODEL_COMPLEXITY,
+            smooth_landmarks=False,
+            enable_segmentation=False,
+            min_detection_confidence=config.min_confidence,
+            min_tracking_confidence=config.min_confidence,
+        ) as det:
+            for t in tqdm(range(T), disable=not progress, desc="estimate (mediapipe)", unit="frame"):
+                out = det.process(np.ascontiguousarray(frames[t]))
+                if out.pose_landmarks is None or out.pose_world_landmarks is None:
+                    continue
+                image[t] = [(p.x, p.y, p.z, p.visibility) for p in out.pose_landmarks.landmark]
+                world[t] = [(p.x, p.y, p.z) for p in out.pose_world_landmarks.landmark]
     return image, world
 
 
 def estimate_poses(
     frames: Sequence[np.ndarray],
+    config: EstimateConfig = EstimateConfig(),
     *,
-    fov_deg: float = 60.0,
     fps: float = 30.0,
     progress: bool = False,
     source: str = "video",
@@ -169,8 +209,7 @@ def estimate_poses(
 
     Args:
         frames: T frames (H, W, 3) uint8 RGB.
-        fov_deg: horizontal field of view in degrees (60 suits most phone and webcam footage; Human3.6M's
-            cameras have about 53).
+        config: field of view, detection mode and threshold.
         fps: the video's frame rate.
         progress: show a progress bar.
         source: the video's name, for messages.
@@ -183,13 +222,24 @@ def estimate_poses(
 
     Example:
         >>> with open_video("clip.mp4") as video:  # doctest: +SKIP
-        ...     poses = estimate_poses(video, fov_deg=55.0, fps=video.fps)
+        ...     poses = estimate_poses(video, EstimateConfig(fov_deg=47.0), fps=video.fps)
     """
     if len(frames) == 0:
         raise InputError(f"{source}: no frames to estimate poses on")
-    image, world = run_landmarker(frames, progress=progress)
+    image, world = run_landmarker(frames, config, progress=progress)
     found = np.isfinite(world).all((-1, -2))
     if not found.any():
-        raise InputError(f"{source}: MediaPipe found no person in any of its {len(frames)} frames")
+        raise InputError(
+            f"{source}: MediaPipe found no person in any of its {len(frames)} frames "
+            "(try --track or a lower --min-confidence)"
+        )
+    if not found.all():
+        warnings.warn(
+            f"{source}: MediaPipe found no person in {int((~found).sum())} of {len(frames)} frames; they stay "
+            "unobserved (try --track or a lower --min-confidence)",
+            stacklevel=2,
+        )
     H, W = np.asarray(frames[0]).shape[:2]
-    return poses_from_landmarks(image, world, (H, W), fov_deg=fov_deg, fps=fps)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="place_root: ", category=UserWarning)  # said just above
+        return poses_from_landmarks(image, world, (H, W), fov_deg=config.fov_deg, fps=fps)

@@ -12,8 +12,8 @@ pinhole model ``x_j = X_j,x / X_j,z`` multiplied out by the depth is linear in `
 Two equations per joint and three unknowns: two joints already fix ``t``. Stacking the visible joints, each
 row weighted by the joint's confidence ``w_j``, gives ``A t = b`` solved in the least-squares sense (2).
 
-(1) measures the error in the image plane scaled by the depth ``X_j,z`` (an algebraic error); dividing each row
-by the current depth estimate and solving again turns it into the reprojection error in normalised
+(1) measures the error in the image plane scaled by the depth ``X_j,z`` (an algebraic error); dividing each
+row by the current depth estimate and solving again turns it into the reprojection error in normalised
 coordinates (iteratively reweighted least squares, 3). Two reweightings change the root by well under a
 millimetre on a body ~3 m away; they matter for close-up, strongly foreshortened poses.
 
@@ -46,8 +46,13 @@ def normalised_coords(keypoints: np.ndarray, K: np.ndarray) -> np.ndarray:
         (T, J, 2) float64 normalised coordinates.
     """
     Kt = np.broadcast_to(np.asarray(K, np.float64), (keypoints.shape[0], 3, 3))
-    fx, fy, cx, cy, skew = (Kt[:, None, 0, 0], Kt[:, None, 1, 1], Kt[:, None, 0, 2], Kt[:, None, 1, 2],
-                            Kt[:, None, 0, 1])
+    fx, fy, cx, cy, skew = (
+        Kt[:, None, 0, 0],
+        Kt[:, None, 1, 1],
+        Kt[:, None, 0, 2],
+        Kt[:, None, 1, 2],
+        Kt[:, None, 0, 1],
+    )
     y = (keypoints[..., 1] - cy) / fy
     x = (keypoints[..., 0] - cx - skew * y) / fx
     return np.stack([x, y], axis=-1)
@@ -132,8 +137,11 @@ def place_root(
     t[bad] = np.nan
     failed = int((~solvable).sum() + bad.sum())
     if failed:
-        warnings.warn(f"place_root: {failed} of {T} frames could not be placed (too few joints or behind the "
-                      "camera); their joints are NaN", stacklevel=2)
+        warnings.warn(
+            f"place_root: {failed} of {T} frames could not be placed (too few joints or behind the "
+            "camera); their joints are NaN",
+            stacklevel=2,
+        )
     return t
 
 

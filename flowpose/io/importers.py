@@ -18,7 +18,8 @@ Formats (:data:`IMPORT_FORMATS`; ``flowpose import FORMAT FILE --out poses.npz``
   ``--units`` scale, e.g. the subject's height divided by the pose's height, or it will be placed too close.)
 
 Every format takes ``units`` (what one unit of the file's 3D coordinates is in metres) and a camera K (from a
-stated field of view and the video's size, or from a file). Problems raise :class:`InputError` naming the file.
+stated field of view and the video's size, or from a file). Problems raise :class:`InputError`
+naming the file.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ from typing import Callable
 
 import numpy as np
 
-from flowpose.camera import crop_to_image, intrinsics_from_fov, project_weak_perspective, weak_perspective_to_camera
+from flowpose.camera import (
+    crop_to_image,
+    intrinsics_from_fov,
+    project_weak_perspective,
+    weak_perspective_to_camera,
+)
 from flowpose.errors import InputError, ShapeError, unknown_name_error
 from flowpose.estimate.placement import place_root
 from flowpose.io.groundtruth import GroundTruth
@@ -182,7 +188,9 @@ def _pick(path: Path, data: dict[str, np.ndarray], names: tuple[str, ...]) -> np
     for name in names:
         if name in data:
             return np.asarray(data[name], np.float64)
-    raise InputError(f"{path}: missing key {names[0]!r} (or {', '.join(map(repr, names[1:]))}); has {sorted(data)}")
+    raise InputError(
+        f"{path}: missing key {names[0]!r} (or {', '.join(map(repr, names[1:]))}); has {sorted(data)}"
+    )
 
 
 def _load_array(path: Path, keys: tuple[str, ...], what: str) -> np.ndarray:
@@ -205,19 +213,27 @@ def _check_joints(path: Path, joints: np.ndarray, skeleton: str) -> np.ndarray:
     return joints
 
 
-def _sequence(path: Path, joints3d: np.ndarray, options: ImportOptions, *, skeleton: str | None = None,
-              joints2d: np.ndarray | None = None) -> PoseSequence:
+def _sequence(
+    path: Path,
+    joints3d: np.ndarray,
+    options: ImportOptions,
+    *,
+    skeleton: str | None = None,
+    joints2d: np.ndarray | None = None,
+) -> PoseSequence:
     try:
         return PoseSequence(
-            joints3d=np.asarray(joints3d, np.float32), K=np.asarray(options.K, np.float32),
+            joints3d=np.asarray(joints3d, np.float32),
+            K=np.asarray(options.K, np.float32),
             joints2d=None if joints2d is None else np.asarray(joints2d, np.float32),
-            skeleton=options.skeleton if skeleton is None else skeleton, fps=options.fps,
+            skeleton=options.skeleton if skeleton is None else skeleton,
+            fps=options.fps,
         )
     except InputError as e:
         raise InputError(f"{path}: {e}") from None
 
 
-# --- Pose sources for a video: the sidecar file, segments, sanity ---------------------------------------------
+# --- Pose sources for a video: the sidecar file, segments, sanity -----------------------------------------
 
 POSES_SIDECAR_SUFFIX = ".poses.npz"
 """``x/video.mp4`` has its poses in ``x/video.poses.npz`` (and a frame folder ``x/frames`` in
@@ -226,7 +242,8 @@ POSES_SIDECAR_SUFFIX = ".poses.npz"
 
 def sidecar_poses_path(video: str | os.PathLike[str]) -> Path:
     """The pose file that belongs to a video by name: the video's path with its suffix replaced by
-    ``.poses.npz`` (a folder's name gets ``.poses.npz`` appended). Whether it exists is the caller's concern."""
+    ``.poses.npz`` (a folder's name gets ``.poses.npz`` appended). Whether it exists is the caller's
+    concern."""
     v = Path(video)
     base = v.name if v.is_dir() else v.stem
     return v.with_name(base + POSES_SIDECAR_SUFFIX)
@@ -239,12 +256,15 @@ def check_observed(poses: PoseSequence, source: str) -> None:
         InputError: naming ``source``.
     """
     if not (poses.confidence() > 0).any():
-        raise InputError(f"{source}: no observed joint in any of its {poses.num_frames} frames "
-                         "(every joint is NaN or has confidence 0)")
+        raise InputError(
+            f"{source}: no observed joint in any of its {poses.num_frames} frames "
+            "(every joint is NaN or has confidence 0)"
+        )
 
 
-def select_frames(poses: PoseSequence, video_frames: int, start: int, stop: int, *, poses_source: str,
-                  video_source: str) -> PoseSequence:
+def select_frames(
+    poses: PoseSequence, video_frames: int, start: int, stop: int, *, poses_source: str, video_source: str
+) -> PoseSequence:
     """The poses of frames ``[start, stop)`` of a video of ``video_frames`` frames.
 
     Poses may cover the whole video (they are cut to the segment) or exactly the segment already (as
@@ -259,28 +279,44 @@ def select_frames(poses: PoseSequence, video_frames: int, start: int, stop: int,
             return poses
         K = poses.K if poses.K.ndim == 2 else poses.K[start:stop]
         cut = lambda a: None if a is None else a[start:stop]  # noqa: E731
-        return PoseSequence(joints3d=poses.joints3d[start:stop], K=K, joints2d=cut(poses.joints2d),
-                            conf=cut(poses.conf), skeleton=poses.skeleton, fps=poses.fps)
+        return PoseSequence(
+            joints3d=poses.joints3d[start:stop],
+            K=K,
+            joints2d=cut(poses.joints2d),
+            conf=cut(poses.conf),
+            skeleton=poses.skeleton,
+            fps=poses.fps,
+        )
     if poses.num_frames == n:
         return poses
     segment = "" if n == video_frames else f" (or the {n} frames of the selected segment)"
-    raise InputError(f"{poses_source}: has {poses.num_frames} frames but {video_source} has {video_frames}"
-                     f"{segment}; poses and video must match frame for frame")
+    raise InputError(
+        f"{poses_source}: has {poses.num_frames} frames but {video_source} has {video_frames}"
+        f"{segment}; poses and video must match frame for frame"
+    )
 
 
-def select_gt_frames(gt: GroundTruth, video_frames: int, start: int, stop: int, *, source: str) -> GroundTruth:
+def select_gt_frames(
+    gt: GroundTruth, video_frames: int, start: int, stop: int, *, source: str
+) -> GroundTruth:
     """Ground truth of frames ``[start, stop)``; it must cover the whole video (``video_frames`` frames).
 
     Raises:
         InputError: for ground truth of another length, naming ``source``.
     """
     if gt.num_frames != video_frames:
-        raise InputError(f"{source}: ground truth has {gt.num_frames} frames but the video has {video_frames}")
+        raise InputError(
+            f"{source}: ground truth has {gt.num_frames} frames but the video has {video_frames}"
+        )
     if (start, stop) == (0, video_frames):
         return gt
     return GroundTruth(
-        joints3d=gt.joints3d[start:stop], joints2d=gt.joints2d[start:stop],
-        K=gt.K if gt.K.ndim == 2 else gt.K[start:stop], flow=gt.flow[start:stop - 1],
-        flow_valid=gt.flow_valid[start:stop - 1], human_mask=gt.human_mask[start:stop], fps=gt.fps,
+        joints3d=gt.joints3d[start:stop],
+        joints2d=gt.joints2d[start:stop],
+        K=gt.K if gt.K.ndim == 2 else gt.K[start:stop],
+        flow=gt.flow[start : stop - 1],
+        flow_valid=gt.flow_valid[start : stop - 1],
+        human_mask=gt.human_mask[start:stop],
+        fps=gt.fps,
         skeleton=gt.skeleton,
     )

@@ -26,7 +26,10 @@ def _jsonable(value: float) -> float | None:
 def history_json(result: RefineResult) -> list[dict]:
     """The history as JSON-ready dicts (NaN becomes null)."""
     return [
-        {k: ({n: _jsonable(v) for n, v in d.items()} if isinstance(d, dict) else d) for k, d in asdict(r).items()}
+        {
+            k: ({n: _jsonable(v) for n, v in d.items()} if isinstance(d, dict) else d)
+            for k, d in asdict(r).items()
+        }
         for r in result.history
     ]
 
@@ -36,7 +39,8 @@ OUT_SUFFIX = ".flowpose"
 
 
 def default_out_dir(video: str | os.PathLike[str]) -> Path:
-    """The default output folder of a video: ``<stem>.flowpose`` beside it (a frame folder keeps its full name).
+    """The default output folder of a video: ``<stem>.flowpose`` beside it (a frame folder keeps its full
+    name).
 
     Example:
         >>> default_out_dir("clips/walk.mp4").as_posix()
@@ -69,10 +73,10 @@ def write_outputs(
     overwrite: bool = False,
     extras: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write ``refined.npz``, ``refined.json`` and ``history.json`` (and whatever ``extras`` adds) to a folder.
+    """Write ``refined.npz``, ``refined.json`` and ``history.json`` (and what ``extras`` adds) to a folder.
 
-    Everything is written into a temporary sibling folder, which is renamed onto ``out_dir`` only when all of it
-    succeeded; an existing ``out_dir`` is replaced only with ``overwrite`` (and only after success).
+    Everything is written into a temporary sibling folder, which is renamed onto ``out_dir`` only when all of
+    it succeeded; an existing ``out_dir`` is replaced only with ``overwrite`` (and only after success).
 
     Args:
         result: the refinement result.
@@ -89,6 +93,10 @@ def write_outputs(
     out = check_out_dir(out_dir, overwrite=overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    # mkdtemp makes the folder private (0700); give the output the permissions of any folder the user makes.
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)
     try:
         save_poses(result.poses, tmp / "refined.npz")
         save_poses(result.poses, tmp / "refined.json")
@@ -142,8 +150,15 @@ def write_refine_folder(
         if plot_report(result, tmp / "report.png", init=init, gt=gt_joints3d):
             names.append("report.png")
         if overlay:
-            write_overlay(tmp / "overlay.mp4", frames, init, result.poses, result.flow, fps=result.poses.fps,
-                          progress=progress)
+            write_overlay(
+                tmp / "overlay.mp4",
+                frames,
+                init,
+                result.poses,
+                result.flow,
+                fps=result.poses.fps,
+                progress=progress,
+            )
             names.append("overlay.mp4")
 
     return write_outputs(result, out_dir, overwrite=overwrite, extras=extras), names

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import time
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
@@ -34,23 +35,50 @@ from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_flows
 from flowpose.refinement.evaluate import evaluate
 from flowpose.refinement.finetune import finetune_flow
-from flowpose.refinement.optimize import optimize_poses
+from flowpose.refinement.optimize import PoseStageConfig, optimize_poses
 from flowpose.refinement.result import CycleRecord, RefineResult
 from flowpose.refinement.sketch import compose_target, sketch_bone_motion
 
 
-def crop_boxes(poses: PoseSequence, image_size: tuple[int, int], config: RefineConfig) -> np.ndarray | None:
-    """Person-centred crop boxes per frame pair from the initial 2D keypoints (or the projected 3D joints).
+def person_box_sides(poses: PoseSequence, image_size: tuple[int, int], config: RefineConfig) -> np.ndarray:
+    """Person-centred boxes per frame pair from the initial 2D keypoints (or the projected 3D joints).
 
     Returns:
-        (T-1, 4) boxes in full-frame pixels, or None for full-frame flow (``config.flow.crop`` off).
+        (T-1, 4) boxes ``[x0, y0, x1, y1]`` in full-frame pixels (see :func:`flowpose.flow.crop.person_boxes`).
     """
-    if not config.flow.crop:
-        return None
     x2d = poses.joints2d if poses.joints2d is not None else project_np(poses.joints3d, poses.K_per_frame())
     return person_boxes(
         x2d, poses.confidence(), image_size, pad=config.flow.crop_pad, window=config.flow.crop_window
     )
+
+
+def crop_boxes(poses: PoseSequence, image_size: tuple[int, int], config: RefineConfig) -> np.ndarray | None:
+    """The flow networks' crop boxes: :func:`person_box_sides`, or None for full-frame flow (crops off)."""
+    return person_box_sides(poses, image_size, config) if config.flow.crop else None
+
+
+def pixel_scaled(pose: PoseStageConfig, scale: float) -> PoseStageConfig:
+    """The pose stage's pixel-unit terms for a person ``scale`` times the reference size.
+
+    A sigma in pixels grows with the person's image size, so a weight 1/sigma^2 shrinks by scale^2 and a
+    robust scale (px) grows by scale; the 3D and temporal terms are in metres and do not change.
+    """
+    return replace(
+        pose,
+        w_2d=pose.w_2d / scale**2,
+        w_flow=pose.w_flow / scale**2,
+        keypoint_delta_px=pose.keypoint_delta_px * scale,
+        flow_delta_px=pose.flow_delta_px * scale,
+    )
+
+
+def pose_stage_config(poses: PoseSequence, image_size: tuple[int, int], config: RefineConfig) -> PoseStageConfig:
+    """The pose stage's configuration for this video (pixel terms scaled, see ``RefineConfig.reference_box_px``)."""
+    if config.reference_box_px is None:
+        return config.pose
+    boxes = person_box_sides(poses, image_size, config)
+    side = float(np.median(np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])))
+    return pixel_scaled(config.pose, side / config.reference_box_px)
 
 
 def _video_flow(
@@ -102,6 +130,7 @@ def run_refinement(
     flow = _video_flow(models, frames, boxes, config, device, progress)
     history = [CycleRecord(0, seconds={"flow_inference": time.perf_counter() - t0}, metrics=evaluate(init, flow, gt))]
 
+    pose_config = pose_stage_config(init, image_size, config)
     poses = init
     conf = init.confidence()
     trainable = [m for m in models if getattr(m, "trainable", False)]
@@ -124,7 +153,7 @@ def run_refinement(
             t0 = time.perf_counter()
             flow = _video_flow(models, frames, boxes, config, device, progress)
             seconds["flow_inference"] = time.perf_counter() - t0
-        stage = optimize_poses(init, flow, config.pose, device=device, seed=seed + k)
+        stage = optimize_poses(init, flow, pose_config, device=device, seed=seed + k)
         seconds["pose"] = stage.seconds
         losses.update({n: v for n, v in stage.losses.items() if not n.startswith("init_")})
         poses = init.with_joints3d(stage.joints3d)

@@ -50,16 +50,19 @@ class PoseStageConfig:
 
     w_flow: float = 1.0
     """L_opt weight, px^-2 (sigma = 1 px of flow error). Ignored when no flow is given."""
-    w_3d_rel: float = 1.0 / 40.0**2
-    """Root-relative 3D weight, mm^-2 (sigma = 40 mm, a typical monocular estimator's MPJPE)."""
+    w_3d_rel: float = 1.0 / 60.0**2
+    """Root-relative 3D weight, mm^-2 (sigma = 60 mm, about a METRO-like estimator's MPJPE; tuned on the held-out
+    tuning clip cmu_3dsmax/131_01, metro and spin profiles, see benchmarks/tune_pose_stage.py)."""
     w_3d_abs: float = 1.0 / 300.0**2
     """Absolute root-position weight, mm^-2 (sigma = 300 mm: weak, monocular depth is unreliable)."""
-    w_2d: float = 1.0 / 5.0**2
-    """2D keypoint weight, px^-2 (sigma = 5 px); without keypoints, the initial estimate's projection."""
+    w_2d: float = 1.0 / 2.0**2
+    """2D keypoint weight, px^-2 (sigma = 2 px at the reference scale, see ``RefineConfig.pixel_scale``; tuned
+    like ``w_3d_rel``); without keypoints, the initial estimate's projection."""
     w_vel: float = 0.0
     """Velocity weight, (m/s)^-2. Off by default: it biases towards standing still; acceleration suffices."""
-    w_acc: float = 1.0 / 10.0**2
-    """Acceleration weight, (m/s^2)^-2 (sigma = 10 m/s^2, the scale of brisk limb motion)."""
+    w_acc: float = 1.0 / 20.0**2
+    """Acceleration weight, (m/s^2)^-2 (sigma = 20 m/s^2, the scale of brisk limb motion; tuned like
+    ``w_3d_rel``: 10 m/s^2 over-smooths fast limbs)."""
     w_bone: float = 1.0 / 10.0**2
     """Bone-length variance weight, mm^-2 (sigma = 10 mm of length wobble; stiffer slows L-BFGS down)."""
     bone_samples: int = 3

@@ -29,7 +29,7 @@ class HumanConfig:
     """Frames per rendered clip (clip_frames - 1 pairs)."""
     fps: float = 30.0
     """Nominal frame rate of the rendered clips; mocap is subsampled to it."""
-    speed: tuple[float, float] = (0.5, 2.0)
+    speed: tuple[float, float] = (1.0, 3.0)
     """Range of the playback speed factor (bigger = larger motion per frame)."""
     distance_m: tuple[float, float] = (1.8, 4.0)
     """Range of the person's distance from the camera, metres."""

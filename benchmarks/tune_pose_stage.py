@@ -1,0 +1,73 @@
+"""Grid search of the pose stage's main weights on the held-out tuning clip (never evaluated by bench_refine).
+
+Prints, per weight setting and flow source, MPJPE, PA-MPJPE and acceleration error as ratios to the initial
+estimate (mean over the metro and spin profiles). The flow sources are: none, OpenCV DIS on person-centred
+crops (a real estimator's flow), and the exact ground-truth flow (an upper bound on what flow can give).
+
+    python benchmarks/tune_pose_stage.py                      # the grid that chose the defaults
+    python benchmarks/tune_pose_stage.py --sigma-2d 2 --sigma-3d 60 --sigma-acc 20 --sigma-flow 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from flowpose import metrics
+from flowpose.bench.clips import TUNING_CLIP, BenchClip, get_clips
+from flowpose.config import PRESETS
+from flowpose.flow.classical import DISFlow
+from flowpose.flow.field import FlowField
+from flowpose.flow.infer import compute_video_flow
+from flowpose.refinement.loop import crop_boxes
+from flowpose.refinement.optimize import PoseStageConfig, optimize_poses
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    """Parse options, prepare the tuning clip's flows once, and print the grid."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    parser.add_argument("--cache", type=Path, default=REPO / "results" / "cache")
+    parser.add_argument("--frames", type=int, default=100)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--sigma-2d", type=float, nargs="+", default=[5.0, 3.0, 2.0, 1.5], help="px")
+    parser.add_argument("--sigma-3d", type=float, nargs="+", default=[40.0, 60.0, 100.0], help="mm")
+    parser.add_argument("--sigma-acc", type=float, nargs="+", default=[5.0, 10.0, 20.0], help="m/s^2")
+    parser.add_argument("--sigma-flow", type=float, nargs="+", default=[2.0, 1.0, 0.5], help="px")
+    args = parser.parse_args()
+
+    clip = BenchClip(TUNING_CLIP, args.shared / "data" / "mocap" / f"{TUNING_CLIP}.bvh")
+    clips = get_clips(clip, profiles=("metro", "spin"), frames=args.frames, size=args.size, seed=0,
+                      cache_dir=args.cache)
+    cases = []
+    for synth in clips.values():
+        boxes = crop_boxes(synth.estimate, synth.rendered.frames.shape[1:3], PRESETS["fast"])
+        dis = compute_video_flow(DISFlow(), synth.rendered.frames, boxes=boxes, work_size=128)
+        exact = FlowField.full_frame(synth.gt.flow, synth.gt.flow_valid.astype(np.float32))
+        cases.append((synth.estimate, synth.gt, {"none": None, "dis": dis, "gt": exact}))
+
+    print("sigma_2d sigma_3d sigma_acc sigma_flow flow   MPJPE  PA-MPJPE  accel  (ratios to the initial estimate)")
+    grid = itertools.product(args.sigma_2d, args.sigma_3d, args.sigma_acc, [None, *args.sigma_flow])
+    for s2d, s3d, sacc, sflow in grid:
+        config = replace(PoseStageConfig(), w_2d=s2d**-2, w_3d_rel=s3d**-2, w_acc=sacc**-2,
+                         w_flow=0.0 if sflow is None else sflow**-2)
+        for source in ["none"] if sflow is None else ["dis", "gt"]:
+            ratios = []
+            for est, gt, flows in cases:
+                X = optimize_poses(est, flows[source], config).joints3d
+                ratios.append([metrics.mpjpe(X, gt.joints3d) / metrics.mpjpe(est.joints3d, gt.joints3d),
+                               metrics.pa_mpjpe(X, gt.joints3d) / metrics.pa_mpjpe(est.joints3d, gt.joints3d),
+                               metrics.accel_error(X, gt.joints3d) / metrics.accel_error(est.joints3d, gt.joints3d)])
+            r = np.mean(ratios, axis=0)
+            print(f"{s2d:8g} {s3d:8g} {sacc:9g} {str(sflow):>10} {source:5s} {r[0]:6.3f} {r[1]:9.3f} {r[2]:6.3f}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""The report PNG: per-cycle metric panels and joint trajectories; skipped without matplotlib."""
+
+from __future__ import annotations
+
+import builtins
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from flowpose.flow.field import FlowField
+from flowpose.pose import PoseSequence
+from flowpose.refinement.result import CycleRecord, RefineResult
+from flowpose.report import _metric_panels, matplotlib_available, plot_report
+
+
+def _result(T: int = 12, with_gt_metrics: bool = True) -> tuple[RefineResult, PoseSequence]:
+    rng = np.random.default_rng(0)
+    K = np.array([[100.0, 0, 32], [0, 100.0, 32], [0, 0, 1]])
+    j = rng.normal(0, 0.2, (T, 17, 3)) + [0, 0, 3]
+    init = PoseSequence(joints3d=j, K=K, fps=10.0)
+    refined = init.with_joints3d(j * 0.9 + [0, 0, 0.3])
+    history = [
+        CycleRecord(
+            k,
+            metrics={
+                "accel": 10.0 / (k + 1),
+                "bone_std": 5.0 - k,
+                "flow_residual": 2.0 - 0.5 * k,
+                **({"mpjpe": 80.0 - 5 * k, "epe_human": float("nan")} if with_gt_metrics else {}),
+                "custom_metric": float(k),
+            },
+        )
+        for k in range(3)
+    ]
+    flow = FlowField.full_frame(np.zeros((T - 1, 8, 8, 2)))
+    return RefineResult(poses=refined, flow=flow, history=history), init
+
+
+def test_metric_panels_follow_the_table_order() -> None:
+    result, _ = _result()
+    keys = [k for k, _ in _metric_panels(result.history)]
+    assert keys == [
+        "mpjpe",
+        "accel",
+        "bone_std",
+        "flow_residual",
+        "custom_metric",
+    ]  # NaN-only epe_human left out
+
+
+@pytest.mark.skipif(not matplotlib_available(), reason="matplotlib (the plot extra) is not installed")
+@pytest.mark.parametrize("with_gt", [False, True])
+def test_plot_report_writes_a_png(tmp_path: Path, with_gt: bool) -> None:
+    result, init = _result(with_gt_metrics=with_gt)
+    gt = result.poses.joints3d + 0.01 if with_gt else None
+    assert plot_report(result, tmp_path / "report.png", init=init, gt=gt) is True
+    image = cv2.imread(str(tmp_path / "report.png"))
+    assert image is not None and image.shape[1] == 1300 and image.shape[0] > 600
+    assert image.std() > 10  # something drawn, not a blank canvas
+    # Orange (initial) and blue (refined) curves are both present (BGR).
+    assert ((image[..., 2] > 200) & (image[..., 1] > 100) & (image[..., 0] < 60)).any()
+    assert ((image[..., 0] > 180) & (image[..., 2] < 60)).any()
+    assert [p.name for p in tmp_path.iterdir()] == ["report.png"]  # atomic: no temporary left behind
+
+
+def test_plot_report_without_matplotlib_warns_and_skips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        if name.startswith("matplotlib"):
+            raise ImportError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    for mod in [m for m in sys.modules if m.startswith("matplotlib")]:
+        monkeypatch.delitem(sys.modules, mod)
+    result, init = _result()
+    with pytest.warns(UserWarning, match=r'report.png skipped \(pip install "flowpose\[plot\]"\)'):
+        assert plot_report(result, tmp_path / "report.png", init=init) is False
+    assert not (tmp_path / "report.png").exists()
