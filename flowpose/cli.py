@@ -127,6 +127,28 @@ def _segment_options(fn: Callable) -> Callable:
     return click.option("--start", type=int, default=0, show_default=True, help="First frame used.")(fn)
 
 
+def _estimator_options(fn: Callable) -> Callable:
+    fn = click.option(
+        "--min-confidence",
+        type=float,
+        default=0.5,
+        show_default=True,
+        help="MediaPipe's detection/tracking confidence threshold.",
+    )(fn)
+    fn = click.option(
+        "--track",
+        is_flag=True,
+        help="MediaPipe video mode: follow the person from frame to frame (finds more, in close-ups).",
+    )(fn)
+    return click.option(
+        "--fov",
+        type=float,
+        default=60.0,
+        show_default=True,
+        help="The camera's horizontal field of view in degrees (sets K of estimated poses).",
+    )(fn)
+
+
 def _segment(total: int, start: int, num_frames: int | None, video: Path) -> tuple[int, int]:
     """[start, stop) of the frames used, checked against the video's ``total`` frames."""
     if not 0 <= start < total:
@@ -197,13 +219,7 @@ def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "
 @click.option(
     "--estimate", is_flag=True, help="Estimate initial poses with MediaPipe (needs flowpose[estimate])."
 )
-@click.option(
-    "--fov",
-    type=float,
-    default=60.0,
-    show_default=True,
-    help="Horizontal field of view (degrees) assumed by --estimate.",
-)
+@_estimator_options
 @click.option("--cycles", type=int, default=3, show_default=True, help="Flow-pose cycles.")
 @click.option(
     "--flow", default=None, help="Flow network: raft, raft-small, gma or dis. Default: the preset's."
@@ -240,6 +256,8 @@ def refine(
     poses_path: Path | None,
     estimate: bool,
     fov: float,
+    track: bool,
+    min_confidence: float,
     cycles: int,
     flow: str | None,
     flow_weights: str | None,
@@ -273,15 +291,23 @@ def refine(
         raise InputError(f"--cycles must be >= 0, got {cycles}")
     if estimate and poses_path is not None:
         raise InputError("--estimate and --poses exclude each other: pass one")
+    if estimate:  # checked before anything is decoded
+        from flowpose.estimate.mediapipe import EstimateConfig, estimate_poses, require_mediapipe
+
+        est_config = EstimateConfig(fov_deg=fov, tracking=track, min_confidence=min_confidence)
+        require_mediapipe()
     out = check_out_dir(out_dir if out_dir is not None else default_out_dir(video), overwrite=overwrite)
     with open_video(video) as reader:
         start, stop = _segment(len(reader), start, num_frames, video)
         whole = (start, stop) == (0, len(reader))
+        gt = (
+            None
+            if gt_path is None
+            else select_gt_frames(load_gt(gt_path), len(reader), start, stop, source=str(gt_path))
+        )
         frames = reader if whole else reader.read(start, stop)
         if estimate:
-            from flowpose.estimate.mediapipe import estimate_poses
-
-            init = estimate_poses(frames, fov_deg=fov, fps=reader.fps, progress=not quiet, source=str(video))
+            init = estimate_poses(frames, est_config, fps=reader.fps, progress=not quiet, source=str(video))
         else:
             source = poses_path if poses_path is not None else sidecar_poses_path(video)
             if poses_path is None and not source.is_file():
@@ -298,11 +324,6 @@ def refine(
                 video_source=str(video),
             )
             check_observed(init, str(source))
-        gt = (
-            None
-            if gt_path is None
-            else select_gt_frames(load_gt(gt_path), len(reader), start, stop, source=str(gt_path))
-        )
         result = run_refine(
             init, frames, cycles=cycles, config=config, gt=gt, device=device, seed=seed, progress=not quiet
         )
@@ -334,13 +355,7 @@ def refine(
     default=None,
     help="Pose file to write (.npz or .json). Default: VIDEO.poses.npz beside the video.",
 )
-@click.option(
-    "--fov",
-    type=float,
-    default=60.0,
-    show_default=True,
-    help="The camera's horizontal field of view in degrees (sets K).",
-)
+@_estimator_options
 @click.option("--overwrite", is_flag=True, help="Replace an existing pose file.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_segment_options
@@ -349,6 +364,8 @@ def estimate(
     video: Path,
     out_path: Path | None,
     fov: float,
+    track: bool,
+    min_confidence: float,
     overwrite: bool,
     quiet: bool,
     start: int,
@@ -359,7 +376,7 @@ def estimate(
     Needs the optional extra: pip install "flowpose[estimate]". Poses are Human3.6M-17 in the camera frame
     of a pinhole camera with the given field of view, placed by least squares on the 2D landmarks.
     """
-    from flowpose.estimate.mediapipe import estimate_poses, require_mediapipe
+    from flowpose.estimate.mediapipe import EstimateConfig, estimate_poses, require_mediapipe
     from flowpose.io.importers import sidecar_poses_path
     from flowpose.io.poses import save_poses
     from flowpose.io.video import open_video
@@ -369,11 +386,12 @@ def estimate(
         raise InputError(f"--out {out}: expected a pose file ending in .npz or .json")
     if out.exists() and not overwrite:
         raise InputError(f"{out}: exists; choose another --out or pass --overwrite")
+    config = EstimateConfig(fov_deg=fov, tracking=track, min_confidence=min_confidence)
     require_mediapipe()
     with open_video(video) as reader:
         start, stop = _segment(len(reader), start, num_frames, video)
         frames = reader if (start, stop) == (0, len(reader)) else reader.read(start, stop)
-        poses = estimate_poses(frames, fov_deg=fov, fps=reader.fps, progress=not quiet, source=str(video))
+        poses = estimate_poses(frames, config, fps=reader.fps, progress=not quiet, source=str(video))
     save_poses(poses, out)
     found = int((poses.conf.max(-1) > 0).sum())
     click.echo(f"wrote {out}: {poses.num_frames} frames (frames {start}-{stop - 1}), person found in {found}")

@@ -146,4 +146,4 @@ def _title(result: RefineResult, init: PoseSequence) -> str:
             parts.append(f"{label.split(' ')[0]} {fmt.format(first[key])} -> {fmt.format(last[key])}")
         if len(parts) == 4:
             break
-    return "flowpose refinement: " + ";  ".join(parts)
+    return "flowpose refinement: " + ";  ".join(parts) + "  (every metric: lower is better)"

@@ -127,7 +127,9 @@ def draw_skeleton(
     return image
 
 
-def _put_text(image: np.ndarray, text: str, org: tuple[int, int], color: tuple[int, int, int], scale: float) -> None:
+def _put_text(
+    image: np.ndarray, text: str, org: tuple[int, int], color: tuple[int, int, int], scale: float
+) -> None:
     """Text on a half-dark box, readable on any background (white flow panels included); in place."""
     th = max(1, int(round(2 * scale)))
     (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, th)

@@ -31,7 +31,7 @@ from flowpose.synth.clip import SynthClip, SynthConfig, make_clip
 from flowpose.synth.noise import simulate_estimates
 from flowpose.synth.render import RenderedClip
 
-CACHE_VERSION = "bench-clip-v1"
+CACHE_VERSION = "bench-clip-v2"
 """Bump when rendering or the estimator simulation changes, to invalidate every cached clip."""
 
 TUNING_CLIP = "cmu_3dsmax/131_01"

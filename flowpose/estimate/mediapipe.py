@@ -235,11 +235,12 @@ def estimate_poses(
         )
     if not found.all():
         warnings.warn(
-            f"{source}: MediaPipe found no person in {int((~found).sum())} of {len(frames)} frames; they stay "
-            "unobserved (try --track or a lower --min-confidence)",
+            f"{source}: MediaPipe found no person in {int((~found).sum())} of {len(frames)} frames; they "
+            "stay unobserved (try --track or a lower --min-confidence)",
             stacklevel=2,
         )
     H, W = np.asarray(frames[0]).shape[:2]
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="place_root: ", category=UserWarning)  # said just above
+        if not found.all():  # the frames without a person cannot be placed either: said just above
+            warnings.filterwarnings("ignore", message="place_root: ", category=UserWarning)
         return poses_from_landmarks(image, world, (H, W), fov_deg=config.fov_deg, fps=fps)

@@ -92,7 +92,7 @@ def place_root(
         >>> K = np.array([[500.0, 0, 50], [0, 500.0, 50], [0, 0, 1]])
         >>> rel = np.array([[[0.0, 0, 0], [0.5, 0, 0]]])
         >>> kp = np.array([[[50.0, 50], [150.0, 50]]])  # a 0.5 m offset seen as 100 px: depth 2.5 m
-        >>> place_root(rel, kp, K).round(6).tolist()
+        >>> (place_root(rel, kp, K).round(6) + 0.0).tolist()
         [[0.0, 0.0, 2.5]]
     """
     rel = np.asarray(joints_rel, np.float64)

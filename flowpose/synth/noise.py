@@ -59,7 +59,9 @@ class EstimatorProfile:
     gross_frames: tuple[int, int]
     """Duration of one gross error in frames, (min, max) inclusive."""
     kp_noise_px: float
-    """2D detector: white keypoint noise, std per axis in pixels."""
+    """2D detector: white keypoint noise, std per axis in pixels, for a person :data:`REFERENCE_HEIGHT_PX` tall
+    (every ``*_px`` field is scaled by the clip's person height over that: a detector's pixel error grows with
+    the person's image size)."""
     kp_miss_rate: float
     """2D detector: probability that a keypoint is missed in a frame (displaced, with low confidence)."""
     kp_miss_px: float
@@ -67,6 +69,21 @@ class EstimatorProfile:
     conf_scale_px: float
     """Confidence model: a detection off by e pixels gets ``conf = 0.95 exp(-(e / conf_scale_px)^2 / 2)``,
     minus uniform noise of up to 0.05; a missed one gets a uniform value in [0, 0.3]."""
+
+
+REFERENCE_HEIGHT_PX = 100.0
+"""Person height (px, median over frames of the projected joints' vertical extent) at which the profiles'
+pixel errors hold."""
+
+
+def person_height_px(joints2d: np.ndarray) -> float:
+    """Median over frames of the vertical extent of the 2D joints, pixels (at least 1).
+
+    Args:
+        joints2d: (T, J, 2) pixels.
+    """
+    extent = np.nanmax(joints2d[..., 1], axis=1) - np.nanmin(joints2d[..., 1], axis=1)
+    return float(max(np.nanmedian(extent), 1.0))
 
 
 JOINT_WEIGHTS = np.array(
@@ -207,11 +224,12 @@ def _detections_2d(
     """A separate 2D detector: projected ground truth + pixel noise + misses, and its confidences."""
     T, J, _ = joints3d.shape
     clean = project_np(joints3d, K)
-    noise = profile.kp_noise_px * rng.standard_normal((T, J, 2))
+    px = person_height_px(clean) / REFERENCE_HEIGHT_PX  # pixel errors scale with the person's size
+    noise = px * profile.kp_noise_px * rng.standard_normal((T, J, 2))
     missed = rng.random((T, J)) < profile.kp_miss_rate
-    noise[missed] += profile.kp_miss_px * rng.standard_normal((int(missed.sum()), 2))
+    noise[missed] += px * profile.kp_miss_px * rng.standard_normal((int(missed.sum()), 2))
     err = np.linalg.norm(noise, axis=-1)
-    conf = 0.95 * np.exp(-0.5 * (err / profile.conf_scale_px) ** 2) - 0.05 * rng.random((T, J))
+    conf = 0.95 * np.exp(-0.5 * (err / (px * profile.conf_scale_px)) ** 2) - 0.05 * rng.random((T, J))
     conf[missed] = 0.3 * rng.random(int(missed.sum()))
     return (clean + noise).astype(np.float32), np.clip(conf, 0.0, 1.0).astype(np.float32)
 

@@ -11,6 +11,7 @@ import pytest
 from flowpose.camera import intrinsics_from_fov, project_np
 from flowpose.errors import InputError, ShapeError
 from flowpose.estimate.mediapipe import (
+    EstimateConfig,
     estimate_poses,
     landmarks_to_arrays,
     poses_from_landmarks,
@@ -73,6 +74,14 @@ def test_poses_from_landmarks_shapes() -> None:
         poses_from_landmarks(np.zeros((1, 33, 4)), np.zeros((1, 33, 3)), (10, 10), fov_deg=200.0)
 
 
+def test_estimate_config_validation() -> None:
+    assert EstimateConfig().tracking is False and EstimateConfig().min_confidence == 0.5
+    with pytest.raises(InputError, match=r"min_confidence must lie in \[0, 1\], got 1.5"):
+        EstimateConfig(min_confidence=1.5)
+    with pytest.raises(InputError, match="fov must lie in"):
+        EstimateConfig(fov_deg=0.0)
+
+
 def test_missing_mediapipe_is_a_clear_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
     real_import = builtins.__import__
 
@@ -91,13 +100,14 @@ def test_missing_mediapipe_is_a_clear_input_error(monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.slow
-def test_real_mediapipe_on_h36m_frames() -> None:
+@pytest.mark.parametrize("tracking", [False, True])
+def test_real_mediapipe_on_h36m_frames(tracking: bool) -> None:
     pytest.importorskip("mediapipe")
     from flowpose.io.video import open_video
 
     with open_video(shared_path("data", "video", "h36m_clip.mp4")) as video:
         frames = video.read(0, 3)
-        poses = estimate_poses(frames, fov_deg=53.0, fps=video.fps)
+        poses = estimate_poses(frames, EstimateConfig(fov_deg=47.0, tracking=tracking), fps=video.fps)
     assert poses.joints3d.shape == (3, 17, 3)
     observed = poses.conf > 0.5
     assert observed[:, [0, 3, 6, 13, 16]].all()  # a fully visible person: pelvis, ankles, wrists found

@@ -146,3 +146,22 @@ def test_metro_on_a_shared_clip_meets_targets() -> None:
         rows.append([mpjpe(est, gt), pa_mpjpe(est, gt), accel_error(est, gt)])
     m, pa, acc = np.mean(rows, axis=0)
     assert 50.0 <= m <= 60.0 and 33.0 <= pa <= 40.0 and 15.0 <= acc <= 25.0, (m, pa, acc)
+
+
+def test_2d_detector_error_scales_with_the_person_size():
+    """A person twice as big in the image gets twice the pixel error (same detector, relative accuracy)."""
+    from flowpose.synth.noise import person_height_px
+
+    K = np.array([[300.0, 0, 128], [0, 300.0, 128], [0, 0, 1]])
+    rng = np.random.default_rng(0)
+    body = np.zeros((200, 17, 3))
+    body[..., 1] = np.linspace(-0.9, 0.9, 17)
+    body[..., 0] = 0.1 * rng.standard_normal((200, 17))
+    errors = []
+    for depth in (6.0, 3.0):
+        gt = body + [0.0, 0.0, depth]
+        est = simulate_estimates(gt, K, fps=30.0, profile="metro", seed=1)
+        x2d = project_np(gt, K)
+        assert person_height_px(x2d) == pytest.approx(300 * 1.8 / depth, rel=1e-6)
+        errors.append(np.median(np.linalg.norm(est.joints2d - x2d, axis=-1)))
+    assert errors[1] / errors[0] == pytest.approx(2.0, rel=0.1)
