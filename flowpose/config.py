@@ -64,6 +64,9 @@ class RefineConfig:
     """Fine-tune the flow networks in the flow stage (off: the flow stage only recomputes nothing, an ablation)."""
     pose: PoseStageConfig = field(default_factory=PoseStageConfig)
     """Pose stage: loss weights and optimiser."""
+    flow_sigma_factor: float | None = 2.0
+    """L_opt's sigma becomes max(configured, factor x the flow's measured error scale at the joints) each cycle
+    (:mod:`flowpose.refinement.reliability`), so a poor flow is trusted less. None: the configured weight."""
     reference_box_px: float | None = 160.0
     """Side (px) of the person-centred box at which the pose stage's pixel-unit terms are specified: the
     median box of the 256x256 synthetic clips they were tuned on. For another video the 2D-keypoint and flow
@@ -73,6 +76,8 @@ class RefineConfig:
     def __post_init__(self) -> None:
         if self.cycles < 0:
             raise InputError(f"cycles must be >= 0, got {self.cycles}")
+        if self.flow_sigma_factor is not None and not self.flow_sigma_factor > 0:
+            raise InputError(f"flow_sigma_factor must be positive or None, got {self.flow_sigma_factor}")
         if self.reference_box_px is not None and not self.reference_box_px > 0:
             raise InputError(f"reference_box_px must be positive or None, got {self.reference_box_px}")
 

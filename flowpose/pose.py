@@ -68,6 +68,42 @@ class PoseSequence:
         """A copy with other 3D joints (same T and J)."""
         return replace(self, joints3d=np.asarray(joints3d, np.float32))
 
+    def slice(self, start: int, stop: int | None = None) -> "PoseSequence":
+        """The frames ``[start, stop)``, with every per-frame field cut (K too when it is per frame).
+
+        The arrays are views of this sequence's, not copies.
+
+        Args:
+            start: first frame kept, 0 <= start < T.
+            stop: one past the last frame kept, start < stop <= T; None for T.
+
+        Returns:
+            A :class:`PoseSequence` of ``stop - start`` frames with the same skeleton and fps.
+
+        Raises:
+            InputError: for a range that is empty or not within [0, T].
+
+        Example:
+            >>> seq = PoseSequence(np.ones((5, 17, 3)), np.eye(3))
+            >>> seq.slice(1, 3).num_frames
+            2
+        """
+        T = self.num_frames
+        stop = T if stop is None else stop
+        if not 0 <= start < stop <= T:
+            raise InputError(
+                f"frames [{start}, {stop}) are not a non-empty range within the sequence's {T} frames; "
+                f"need 0 <= start < stop <= {T}"
+            )
+        cut = lambda a: None if a is None else a[start:stop]  # noqa: E731
+        return replace(
+            self,
+            joints3d=self.joints3d[start:stop],
+            K=self.K if self.K.ndim == 2 else self.K[start:stop],
+            joints2d=cut(self.joints2d),
+            conf=cut(self.conf),
+        )
+
     def validate(self, source: str | None = None) -> None:
         """Check shapes, dtypes and values.
 

@@ -121,3 +121,11 @@ def test_other_skeleton_is_converted(tiny_clip):
                   conf=from_h36m17(est.conf[..., None], "lsp14")[..., 0], skeleton="lsp14")
     result = flowpose.refine(lsp, tiny_clip.rendered.frames, config=DIS)
     assert result.poses.skeleton == "h36m17" and result.poses.num_joints == 17
+
+
+def test_untrainable_flow_reuses_the_pose_stage(tiny_clip):
+    """With DIS the flow never changes, so cycles 2..N repeat cycle 1 exactly, without recomputing it."""
+    result = flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames, config=replace(DIS, cycles=3))
+    m = [r.metrics for r in result.history]
+    assert m[1] == m[2] == m[3]
+    assert result.history[1].seconds["pose"] > 0 and result.history[3].seconds["pose"] == 0.0

@@ -3,7 +3,8 @@ a person-centred crop.
 
 Storing flow on crops is what keeps long, high-resolution videos affordable: a 1000-frame 1000x1000 video has 8 GB
 of full-frame flow but 0.5 GB at a 256x256 crop. Every consumer (the pose stage, the sketch, the metrics) goes
-through :meth:`FlowField.grid_coords` and :func:`sample_grid`, so it never needs to know which one it has.
+through :meth:`FlowField.grid_coords` and :func:`sample_grid`, so it never needs to know which one it has. A
+consumer that samples many times (the pose stage) uploads the arrays once with :meth:`FlowField.to_torch`.
 
 Grid convention: grid pixel (i, j) of pair t sits at full-frame pixel ``origin[t] + scale[t] * (j, i)`` (x, y),
 pixel centres as in DESIGN.md. Flow values are always displacements in full-frame pixels.
@@ -95,8 +96,28 @@ class FlowField:
         scale = torch.as_tensor(self.scale, dtype=points.dtype, device=points.device)[:, None, None]
         return (points - origin) / scale
 
+    def to_torch(self, device: torch.device | str, dtype: torch.dtype = torch.float32) -> "FlowTensors":
+        """The arrays as tensors on ``device``, for sampling many times without converting them each time.
+
+        Args:
+            device: where the tensors live.
+            dtype: of the tensors (the sampled points must have the same dtype).
+
+        Returns:
+            A :class:`FlowTensors` whose :meth:`~FlowTensors.sample` equals :meth:`sample`.
+        """
+        stacked = np.concatenate([self.flow, self.confidence[..., None]], axis=-1)
+        return FlowTensors(
+            values=torch.as_tensor(stacked, dtype=dtype, device=device).permute(0, 3, 1, 2).contiguous(),
+            origin=torch.as_tensor(self.origin, dtype=dtype, device=device)[:, None, :],
+            scale=torch.as_tensor(self.scale, dtype=dtype, device=device)[:, None, None],
+        )
+
     def sample(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Bilinearly sample flow and confidence at full-frame points, differentiably in ``points``.
+
+        Converts the arrays to ``points``' dtype and device on every call; use :meth:`to_torch` once instead
+        when sampling repeatedly.
 
         Args:
             points: (P, N, 2) full-frame pixel (x, y), one set per frame pair t (points in frame t).
@@ -105,18 +126,7 @@ class FlowField:
             flow: (P, N, 2) displacement in full-frame pixels.
             confidence: (P, N) in [0, 1]; zero outside the grid.
         """
-        grid_xy = self.grid_coords(points)
-        stacked = torch.as_tensor(
-            np.concatenate([self.flow, self.confidence[..., None]], axis=-1), dtype=points.dtype, device=points.device
-        ).permute(0, 3, 1, 2)
-        values = sample_grid(stacked, grid_xy)
-        return values[..., :2], values[..., 2] * self._inside(grid_xy).to(values.dtype)
-
-    def _inside(self, grid_xy: torch.Tensor) -> torch.Tensor:
-        """(P, N) bool: grid coordinates within the grid's outer pixel centres."""
-        h, w = self.flow.shape[1:3]
-        x, y = grid_xy[..., 0], grid_xy[..., 1]
-        return (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
+        return self.to_torch(points.device, points.dtype).sample(points)
 
     def to_full_frame(self) -> tuple[np.ndarray, np.ndarray]:
         """Resample onto the full frame, for metrics against full-frame ground truth.
@@ -131,9 +141,62 @@ class FlowField:
         ys, xs = np.mgrid[0:H, 0:W].astype(np.float32)
         pts = torch.from_numpy(np.stack([xs, ys], -1).reshape(1, -1, 2)).expand(self.num_pairs, -1, -1)
         flow, _ = self.sample(pts.contiguous())
-        covered = self._inside(self.grid_coords(pts))
+        covered = _inside(self.grid_coords(pts), self.flow.shape[1:3])
         flow = flow * covered[..., None].to(flow.dtype)
         return flow.reshape(-1, H, W, 2).numpy(), covered.reshape(-1, H, W).numpy()
+
+
+@dataclass(frozen=True)
+class FlowTensors:
+    """A :class:`FlowField`'s arrays as tensors on one device (see :meth:`FlowField.to_torch`).
+
+    It is a :class:`flowpose.refinement.image_losses.FlowSampler`, like the field itself.
+
+    Attributes:
+        values: (P, 3, h, w) flow u, v (full-frame px) and confidence, channels first.
+        origin: (P, 1, 2) full-frame pixel (x, y) of grid pixel (0, 0).
+        scale: (P, 1, 1) full-frame pixels per grid pixel.
+    """
+
+    values: torch.Tensor
+    origin: torch.Tensor
+    scale: torch.Tensor
+
+    def __post_init__(self) -> None:
+        if self.values.ndim != 4 or self.values.shape[1] != 3:
+            raise ShapeError("FlowTensors.values", "(P, 3, h, w)", tuple(self.values.shape))
+        P = self.values.shape[0]
+        if tuple(self.origin.shape) != (P, 1, 2):
+            raise ShapeError("FlowTensors.origin", f"({P}, 1, 2)", tuple(self.origin.shape))
+        if tuple(self.scale.shape) != (P, 1, 1):
+            raise ShapeError("FlowTensors.scale", f"({P}, 1, 1)", tuple(self.scale.shape))
+
+    @property
+    def num_pairs(self) -> int:
+        """P = T - 1."""
+        return int(self.values.shape[0])
+
+    def sample(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Bilinearly sample flow and confidence at full-frame points, exactly as :meth:`FlowField.sample`.
+
+        Args:
+            points: (P, N, 2) full-frame pixel (x, y), of the tensors' dtype and device.
+
+        Returns:
+            flow: (P, N, 2) displacement in full-frame pixels (edge values repeated outside the grid).
+            confidence: (P, N) in [0, 1]; zero outside the grid.
+        """
+        grid_xy = (points - self.origin) / self.scale
+        values = sample_grid(self.values, grid_xy)
+        inside = _inside(grid_xy, self.values.shape[-2:])
+        return values[..., :2], values[..., 2] * inside.to(values.dtype)
+
+
+def _inside(grid_xy: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(P, N) bool: grid coordinates (P, N, 2) within the outer pixel centres of a grid of ``size`` (h, w)."""
+    h, w = size
+    x, y = grid_xy[..., 0], grid_xy[..., 1]
+    return (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
 
 
 def sample_grid(values: torch.Tensor, grid_xy: torch.Tensor) -> torch.Tensor:

@@ -275,18 +275,7 @@ def select_frames(
     """
     n = stop - start
     if poses.num_frames == video_frames:
-        if (start, stop) == (0, video_frames):
-            return poses
-        K = poses.K if poses.K.ndim == 2 else poses.K[start:stop]
-        cut = lambda a: None if a is None else a[start:stop]  # noqa: E731
-        return PoseSequence(
-            joints3d=poses.joints3d[start:stop],
-            K=K,
-            joints2d=cut(poses.joints2d),
-            conf=cut(poses.conf),
-            skeleton=poses.skeleton,
-            fps=poses.fps,
-        )
+        return poses if (start, stop) == (0, video_frames) else poses.slice(start, stop)
     if poses.num_frames == n:
         return poses
     segment = "" if n == video_frames else f" (or the {n} frames of the selected segment)"

@@ -4,13 +4,12 @@ smoothness and flow consistency of the poses themselves, which is all a real vid
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from flowpose import metrics
-from flowpose.camera import project_np
 from flowpose.flow.field import FlowField
 from flowpose.io.groundtruth import GroundTruth
 from flowpose.pose import PoseSequence
+from flowpose.refinement.reliability import joint_flow_residuals
 
 
 def pose_motion_stats(joints3d: np.ndarray, skeleton: str) -> dict[str, float]:
@@ -39,14 +38,9 @@ def flow_residual(poses: PoseSequence, flow: FlowField) -> float:
         The weighted mean over pairs and joints of |(π(X_{t+1}) − π(X_t)) − F_t(π(X_t))| (px), weights being
         flow confidence times detection confidence; nan when nothing is weighted.
     """
-    x2d = project_np(poses.joints3d, poses.K_per_frame())  # (T, J, 2)
-    motion = x2d[1:] - x2d[:-1]
-    sampled, conf = flow.sample(torch.as_tensor(np.nan_to_num(x2d[:-1]), dtype=torch.float32))
-    c = poses.confidence()
-    w = conf.numpy() * np.minimum(c[:-1], c[1:])
-    r = np.linalg.norm(np.nan_to_num(motion - sampled.numpy()), axis=-1)
-    total = w.sum()
-    return float((w * r).sum() / total) if total > 0 else float("nan")
+    residuals, weights = joint_flow_residuals(poses, flow)
+    total = weights.sum()
+    return float((weights * residuals).sum() / total) if total > 0 else float("nan")
 
 
 def pose_metrics(poses: PoseSequence, gt: GroundTruth) -> dict[str, float]:

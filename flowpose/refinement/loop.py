@@ -36,6 +36,7 @@ from flowpose.refinement.ensemble import average_flows
 from flowpose.refinement.evaluate import evaluate
 from flowpose.refinement.finetune import finetune_flow
 from flowpose.refinement.optimize import PoseStageConfig, optimize_poses
+from flowpose.refinement.reliability import flow_noise_px
 from flowpose.refinement.result import CycleRecord, RefineResult
 from flowpose.refinement.sketch import compose_target, sketch_bone_motion
 
@@ -95,6 +96,14 @@ def _video_flow(
     return average_flows(fields)
 
 
+def flow_weighted(pose: PoseStageConfig, noise_px: float, factor: float | None) -> PoseStageConfig:
+    """L_opt's weight for a flow whose measured error scale is ``noise_px``: sigma = max(configured, factor x it)."""
+    if factor is None or not np.isfinite(noise_px) or pose.w_flow == 0:
+        return pose
+    sigma = max(pose.w_flow**-0.5, factor * noise_px)
+    return replace(pose, w_flow=sigma**-2)
+
+
 def run_refinement(
     init: PoseSequence,
     frames,
@@ -128,9 +137,20 @@ def run_refinement(
 
     t0 = time.perf_counter()
     flow = _video_flow(models, frames, boxes, config, device, progress)
-    history = [CycleRecord(0, seconds={"flow_inference": time.perf_counter() - t0}, metrics=evaluate(init, flow, gt))]
+    seconds0 = {"flow_inference": time.perf_counter() - t0}
 
     pose_config = pose_stage_config(init, image_size, config)
+    # The flow-free fit against which each cycle's flow is assessed (reliability.py).
+    smooth = None
+    if config.flow_sigma_factor is not None and config.cycles > 0:
+        t0 = time.perf_counter()
+        smooth = init.with_joints3d(optimize_poses(init, None, pose_config, device=device, seed=seed).joints3d)
+        seconds0["pose"] = time.perf_counter() - t0
+    metrics0 = evaluate(init, flow, gt)
+    if smooth is not None:
+        metrics0["flow_noise"] = flow_noise_px(smooth, flow)
+    history = [CycleRecord(0, seconds=seconds0, metrics=metrics0)]
+    stage, stage_flow = None, None
     poses = init
     conf = init.confidence()
     trainable = [m for m in models if getattr(m, "trainable", False)]
@@ -153,11 +173,22 @@ def run_refinement(
             t0 = time.perf_counter()
             flow = _video_flow(models, frames, boxes, config, device, progress)
             seconds["flow_inference"] = time.perf_counter() - t0
-        stage = optimize_poses(init, flow, pose_config, device=device, seed=seed + k)
-        seconds["pose"] = stage.seconds
+        if stage is not None and flow is stage_flow:
+            # Nothing the pose stage reads changed (no trainable network: the flow is F_0 again), and the stage
+            # is deterministic: its result would be identical, so it is reused, not recomputed.
+            seconds["pose"] = 0.0
+        else:
+            noise = flow_noise_px(smooth, flow) if smooth is not None else float("nan")
+            cycle_config = flow_weighted(pose_config, noise, config.flow_sigma_factor)
+            stage = optimize_poses(init, flow, cycle_config, device=device, seed=seed)
+            stage_flow = flow
+            seconds["pose"] = stage.seconds
         losses.update({n: v for n, v in stage.losses.items() if not n.startswith("init_")})
         poses = init.with_joints3d(stage.joints3d)
-        history.append(CycleRecord(k, losses=losses, seconds=seconds, metrics=evaluate(poses, flow, gt)))
+        metrics = evaluate(poses, flow, gt)
+        if smooth is not None:
+            metrics["flow_noise"] = noise
+        history.append(CycleRecord(k, losses=losses, seconds=seconds, metrics=metrics))
 
     state = [copy.deepcopy(m.state_dict()) for m in trainable] if keep_flow_state else None
     return RefineResult(poses=poses, flow=flow, history=history, flow_state=state)

@@ -10,7 +10,8 @@ Formulation (a deviation from the seed, which ran Adam at lr 1e-3 for up to 1500
   hundreds of iterations instead of Adam's thousands. Adam stays available (``optimizer="adam"``).
 * The flow is resampled at the current projections in ``flow_rounds`` rounds; within a round the sampled flow
   (and its confidence) is a fixed target, so each round minimises one smooth function, which is what a line
-  search needs (see :func:`flowpose.refinement.losses.optical_flow_loss` for why the location is detached).
+  search needs (see :func:`flowpose.refinement.image_losses.optical_flow_loss` for why the location is
+  detached).
 * Terms are weighted means in natural units, weights are inverse variances (see
   :mod:`flowpose.refinement.losses`), so the defaults read as noise levels: sigma_3D = 40 mm, sigma_flow = 1
   px, ...
@@ -18,11 +19,10 @@ Formulation (a deviation from the seed, which ran Adam at lr 1e-3 for up to 1500
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -30,9 +30,23 @@ import torch
 
 from flowpose.camera import project, project_np
 from flowpose.errors import InputError, ShapeError
-from flowpose.flow.field import FlowField, sample_grid
+from flowpose.flow.field import FlowField, FlowTensors
 from flowpose.pose import PoseSequence
-from flowpose.refinement import losses as L
+from flowpose.refinement.body_losses import (
+    acceleration_loss,
+    bone_length_loss,
+    pose3d_rel_loss,
+    root_position_loss,
+    velocity_loss,
+)
+from flowpose.refinement.image_losses import (
+    bone_point_matrix,
+    bone_point_weights,
+    flow_residual_loss,
+    keypoint_residual_loss,
+)
+from flowpose.refinement.losses import Penalty, Root
+from flowpose.refinement.precondition import idct, temporal_scales
 
 TERMS = ("flow", "3d_rel", "3d_abs", "2d", "vel", "acc", "bone")
 """Names of the weighted terms in :attr:`PoseStageResult.losses` (plus ``"total"``)."""
@@ -73,7 +87,7 @@ class PoseStageConfig:
     """Robust scale of 2D keypoint residuals, px."""
     pose3d_delta_mm: float = 100.0
     """Robust scale of the 3D residuals, mm."""
-    penalty: L.Penalty = "pseudo_huber"
+    penalty: Penalty = "pseudo_huber"
     """Robust penalty of every data term (see :func:`flowpose.refinement.losses.robust_penalty`)."""
     flow_through_location: bool = False
     """Let the gradient flow through the flow's sampling location (see ``optical_flow_loss``)."""
@@ -191,24 +205,6 @@ def fill_missing_joints(joints3d: np.ndarray, parents: tuple[int, ...]) -> tuple
     return X, missing
 
 
-class _TensorFlow:
-    """A FlowField's arrays as device tensors, uploaded once.
-
-    FlowField.sample converts them on every call, which for a long video costs more than the whole loss
-    evaluation. Same grid convention, same sample_grid.
-    """
-
-    def __init__(self, field: FlowField, device: torch.device) -> None:
-        stacked = np.concatenate([field.flow, field.confidence[..., None]], axis=-1)
-        self.values = torch.as_tensor(stacked, device=device).permute(0, 3, 1, 2).contiguous()
-        self.origin = torch.as_tensor(field.origin, device=device)[:, None, :]
-        self.scale = torch.as_tensor(field.scale, device=device)[:, None, None]
-
-    def sample(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        values = sample_grid(self.values, (points - self.origin) / self.scale)
-        return values[..., :2], values[..., 2]
-
-
 @dataclass(frozen=True)
 class _Problem:
     """The tensors every loss evaluation needs, on the optimisation device."""
@@ -220,8 +216,8 @@ class _Problem:
     conf2d: torch.Tensor  # (T, J)
     K: torch.Tensor  # (T, 3, 3)
     bones: torch.Tensor  # (B, 2) long
-    root: L.Root
-    point_matrix: torch.Tensor  # (N, J) joints -> joints and bone points (L.bone_point_matrix)
+    root: Root
+    point_matrix: torch.Tensor  # (N, J) joints -> joints and bone points (bone_point_matrix)
     point_weights: torch.Tensor  # (T, N) detection weights of the L_opt points
     fps: float
 
@@ -251,8 +247,8 @@ def _build_problem(init: PoseSequence, config: PoseStageConfig, device: torch.de
         K=tensor(K),
         bones=bones,
         root=skel.root if skel.root is not None else skel.hips,
-        point_matrix=L.bone_point_matrix(J, bones, config.bone_samples, torch.float32),
-        point_weights=L.bone_point_weights(detection, bones, config.bone_samples),
+        point_matrix=bone_point_matrix(J, bones, config.bone_samples, torch.float32),
+        point_weights=bone_point_weights(detection, bones, config.bone_samples),
         fps=float(init.fps),
     )
 
@@ -270,7 +266,7 @@ def _weighted_terms(
     X: torch.Tensor,
     prob: _Problem,
     config: PoseStageConfig,
-    flow: _TensorFlow | None,
+    flow: FlowTensors | None,
     target: tuple[torch.Tensor, torch.Tensor] | None,
 ) -> dict[str, torch.Tensor]:
     """Every enabled weighted term at X; ``target`` = (flow (T-1, N, 2), weights (T-1, N)) for the round."""
@@ -279,29 +275,29 @@ def _weighted_terms(
     points = _flow_points(X, prob) if (target is not None and c.w_flow > 0) or c.w_2d > 0 else None
     if target is not None and c.w_flow > 0:
         flow_px = flow.sample(points[:-1])[0] if c.flow_through_location else target[0]
-        terms["flow"] = c.w_flow * L.flow_residual_loss(
+        terms["flow"] = c.w_flow * flow_residual_loss(
             points, flow_px, target[1], delta_px=c.flow_delta_px, penalty=c.penalty
         )
     kw3d = dict(root=prob.root, delta_mm=c.pose3d_delta_mm, penalty=c.penalty)
     if c.w_3d_rel > 0:
-        terms["3d_rel"] = c.w_3d_rel * L.pose3d_rel_loss(X, prob.X_ref, prob.conf3d, **kw3d)
+        terms["3d_rel"] = c.w_3d_rel * pose3d_rel_loss(X, prob.X_ref, prob.conf3d, **kw3d)
     if c.w_3d_abs > 0:
-        terms["3d_abs"] = c.w_3d_abs * L.root_position_loss(X, prob.X_ref, prob.conf3d, **kw3d)
+        terms["3d_abs"] = c.w_3d_abs * root_position_loss(X, prob.X_ref, prob.conf3d, **kw3d)
     if c.w_2d > 0:
-        terms["2d"] = c.w_2d * L.keypoint_residual_loss(
+        terms["2d"] = c.w_2d * keypoint_residual_loss(
             points[:, : X.shape[1]], prob.x2d, prob.conf2d, delta_px=c.keypoint_delta_px, penalty=c.penalty
         )
     if c.w_vel > 0:
-        terms["vel"] = c.w_vel * L.velocity_loss(X, fps=prob.fps)
+        terms["vel"] = c.w_vel * velocity_loss(X, fps=prob.fps)
     if c.w_acc > 0:
-        terms["acc"] = c.w_acc * L.acceleration_loss(X, fps=prob.fps)
+        terms["acc"] = c.w_acc * acceleration_loss(X, fps=prob.fps)
     if c.w_bone > 0:
-        terms["bone"] = c.w_bone * L.bone_length_loss(X, prob.bones)
+        terms["bone"] = c.w_bone * bone_length_loss(X, prob.bones)
     return terms
 
 
 def _flow_target(
-    X: torch.Tensor, prob: _Problem, config: PoseStageConfig, flow: _TensorFlow | None
+    X: torch.Tensor, prob: _Problem, config: PoseStageConfig, flow: FlowTensors | None
 ) -> tuple[torch.Tensor, torch.Tensor] | None:
     """Flow and pair weights sampled at the current projections, fixed for one round (None: no flow term)."""
     if flow is None or X.shape[0] < 2 or config.w_flow == 0:
@@ -313,53 +309,23 @@ def _flow_target(
     return flow_px, weights
 
 
-# ------------------------------------------------------------------------------------------------------------
-# A temporal preconditioner
-
-
-def idct(coeffs: torch.Tensor) -> torch.Tensor:
-    """Orthonormal inverse DCT-II (a DCT-III) along dim 0 by a length-2T FFT, as scipy.fft.idct(norm="ortho").
-
-    x_n = sum_k w_k c_k cos(pi k (2n + 1) / (2T)),  w_0 = sqrt(1/T), w_k = sqrt(2/T)
-        = Re[ sum_k (w_k c_k e^{i pi k / 2T}) e^{2 pi i k n / 2T} ]
-
-    Args:
-        coeffs: (T, ...) real DCT coefficients.
-
-    Returns:
-        (T, ...) real signal.
-    """
-    T = coeffs.shape[0]
-    k = torch.arange(T, dtype=coeffs.dtype, device=coeffs.device)
-    w = torch.full((T,), math.sqrt(2.0 / T), dtype=coeffs.dtype, device=coeffs.device)
-    w[0] = math.sqrt(1.0 / T)
-    twiddle = torch.polar(w, math.pi * k / (2 * T)).reshape(T, *([1] * (coeffs.ndim - 1)))
-    return (2 * T * torch.fft.ifft(coeffs * twiddle, n=2 * T, dim=0)).real[:T]
-
-
-def temporal_scales(T: int, prob: _Problem, config: PoseStageConfig, with_flow: bool) -> torch.Tensor:
-    """Per-frequency scales S_k of the smooth parameterisation theta = IDCT(S * u).
-
-    The smoothness terms make the problem stiff: with h the data curvature per mm, the acceleration term adds
-    about mu_k^2 w_acc (1e-3 fps^2)^2 at DCT frequency k, mu_k = 2 - 2 cos(pi k / T) the eigenvalues of the 1D
-    Laplacian, i.e. up to ~16 x 100 times h at 30 fps, and L-BFGS needs hundreds of iterations. Since
-    the DCT nearly diagonalises these difference operators, scaling frequency k by S_k = sqrt(h / h_k), where
-    h_k = h + mu_k (w_vel (1e-3 fps)^2 + w_flow s^2) + mu_k^2 w_acc (1e-3 fps^2)^2 (the flow acts like a
-    velocity
-    term with s px per mm), makes the Hessian close to a multiple of the identity. h = w_3d_rel + w_2d s^2.
-    This only changes the variables, not the minimum.
-
-    Returns:
-        (T, 1, 1) scales, 1 at k = 0.
-    """
-    c = config
+def _temporal_scales(prob: _Problem, config: PoseStageConfig, with_flow: bool) -> torch.Tensor:
+    """(T, 1, 1) preconditioning scales (:func:`flowpose.refinement.precondition.temporal_scales`)."""
     depth_m = float(prob.X0[..., 2].median().clamp_min(0.1))
-    s = float(prob.K[:, 0, 0].median()) / depth_m * 1e-3  # px per mm at the body's depth
-    h = max(c.w_3d_rel + c.w_2d * s * s, 1e-12)
-    mu = 2.0 - 2.0 * torch.cos(math.pi * torch.arange(T, device=prob.X0.device) / T)
-    first = c.w_vel * (1e-3 * prob.fps) ** 2 + (c.w_flow * s * s if with_flow else 0.0)
-    second = c.w_acc * (1e-3 * prob.fps**2) ** 2
-    return torch.sqrt(h / (h + mu * first + mu * mu * second)).reshape(T, 1, 1).to(prob.X0.dtype)
+    px_per_mm = float(prob.K[:, 0, 0].median()) / depth_m * 1e-3  # at the body's depth
+    c = config
+    return temporal_scales(
+        prob.X0.shape[0],
+        fps=prob.fps,
+        px_per_mm=px_per_mm,
+        w_3d_rel=c.w_3d_rel,
+        w_2d=c.w_2d,
+        w_vel=c.w_vel,
+        w_acc=c.w_acc,
+        w_flow=c.w_flow if with_flow else 0.0,
+        device=prob.X0.device,
+        dtype=prob.X0.dtype,
+    )
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -373,12 +339,11 @@ def _solve(objective: Callable[[], torch.Tensor], params: list[torch.Tensor], co
             params,
             lr=config.lr,
             max_iter=_CHECK_EVERY,
-            max_eval=_CHECK_EVERY
-            * 25,  # a line search may take several evaluations; iterations are the budget
+            # A line search may take several evaluations; iterations are the budget.
+            max_eval=_CHECK_EVERY * 25,
             history_size=config.history_size,
             line_search_fn="strong_wolfe",
-            # Our own relative-change rule decides convergence; torch's absolute tolerances would depend on
-            # scale.
+            # Our own relative-change rule decides convergence; torch's absolute tolerances depend on scale.
             tolerance_grad=0.0,
             tolerance_change=1e-12,
         )
@@ -425,10 +390,8 @@ def optimize_poses(
     """Refine the 3D joints of a whole video against the flow, the initial estimate and smoothness priors.
 
     Missing joints (NaN in ``init.joints3d``) are gap-filled (:func:`fill_missing_joints`) and get confidence
-    0,
-    so only the flow, temporal and bone terms move them. With ``flow=None`` the flow term is off and the stage
-    is
-    a pure smoother/fitter. With T = 1 only the 3D and 2D terms act; with T = 2 there is no acceleration term.
+    0, so only the flow, temporal and bone terms move them. With ``flow=None`` the flow term is off and the
+    stage is a pure smoother/fitter. With T = 1 only the 3D and 2D terms act; with T = 2 there is no acceleration term.
 
     Args:
         init: the initial estimate (joints, camera, optional keypoints and confidences, fps).
@@ -460,13 +423,13 @@ def optimize_poses(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         prob = _build_problem(init, config, dev)
-        field = _TensorFlow(flow, dev) if flow is not None and T > 1 and config.w_flow > 0 else None
+        field = flow.to_torch(dev) if flow is not None and T > 1 and config.w_flow > 0 else None
         # X = X0 + 1e-3 (theta_root + theta_rel) (mm offsets), theta_rel pinned to 0 at the anchor joint (the
         # root, or a hip), and theta = IDCT(S u) along time with the preconditioning scales S.
         anchor = prob.root if isinstance(prob.root, int) else prob.root[0]
         free = torch.ones(1, init.num_joints, 1, device=dev)
         free[0, anchor] = 0.0
-        scales = temporal_scales(T, prob, config, field is not None)
+        scales = _temporal_scales(prob, config, field is not None)
         u_root = torch.zeros(T, 1, 3, device=dev, requires_grad=True)
         u_rel = torch.zeros(T, init.num_joints, 3, device=dev, requires_grad=True)
 
@@ -480,8 +443,8 @@ def optimize_poses(
             target = _flow_target(joints().detach(), prob, config, field)
 
             def objective(target: tuple[torch.Tensor, torch.Tensor] | None = target) -> torch.Tensor:
-                # Summed over frames rather than averaged, so the curvature per unknown does not shrink with
-                # T.
+                # Summed over frames rather than averaged, so the curvature per unknown does not shrink
+                # with T.
                 return T * sum(_weighted_terms(joints(), prob, config, field, target).values())
 
             steps += _solve(objective, [u_root, u_rel], config)

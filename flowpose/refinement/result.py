@@ -18,7 +18,9 @@ class CycleRecord:
             flow stage's mean fine-tuning loss of the last epoch as ``"finetune"`` where it ran.
         seconds: wall time per stage: ``flow_inference``, ``sketch``, ``finetune``, ``pose``.
         metrics: evaluation figures. Always: ``accel`` (mean joint acceleration, mm/frame^2), ``bone_std``
-            (mm), ``flow_residual`` (confidence-weighted mean |projected joint motion - flow| at the joints, px).
+            (mm), ``flow_residual`` (confidence-weighted mean |projected joint motion - flow| at the joints, px); ``flow_noise``
+            (px, the flow's error scale measured against a flow-free fit, which sets L_opt's weight; see
+            :mod:`flowpose.refinement.reliability`).
             With ground truth also: ``mpjpe``, ``pa_mpjpe`` (mm), ``accel_error`` (mm/frame^2), ``epe_all``,
             ``epe_valid``, ``epe_human``, ``epe_sparse`` (px).
     """

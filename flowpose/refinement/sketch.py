@@ -53,7 +53,8 @@ neither draw nor occlude.
   overrule the network on fast limbs, where it is often wrong and, being smooth, still self-consistent.
 
 Everything is vectorised over frame pairs and pixels (torch); the only Python loops are over bones and over
-chunks of pairs (to bound memory).
+chunks of pairs (to bound memory). The per-pixel rasterisation lives in :mod:`flowpose.refinement.rasterize`;
+this module holds the configuration, the per-bone factors of (3) and the composition (1).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ import torch
 from flowpose.camera import project
 from flowpose.errors import InputError, ShapeError
 from flowpose.flow.field import FlowField
+from flowpose.refinement.rasterize import MIN_DEPTH_M, PairGeometry, ZBufferMaps, draw_bone
 from flowpose.skeleton import H36M17
 
 H36M17_LIMB_RADIUS_M: tuple[float, ...] = (
@@ -80,13 +82,6 @@ H36M17_LIMB_RADIUS_M: tuple[float, ...] = (
 )
 """Limb radii in metres, one per bone of :data:`flowpose.skeleton.H36M17` (``H36M17.bones`` order): adult
 anthropometric half-widths (thigh ~16 cm, shin ~11 cm, upper arm ~9 cm, forearm ~7 cm across)."""
-
-MIN_DEPTH_M = 0.05
-"""Joints nearer than this (m) or behind the camera are unusable for the sketch."""
-
-_CHUNK_ELEMENTS = 1_500_000
-"""Candidate pixels evaluated at once (bounds memory to some hundred MB)."""
-
 
 @dataclass(frozen=True)
 class SketchConfig:
@@ -205,12 +200,12 @@ def sketch_bone_motion(
     valid = np.isfinite(X).all(-1) & (np.nan_to_num(X[..., 2], nan=0.0) > MIN_DEPTH_M)
     sigma = _displacement_error(uv.numpy(), valid)  # (P, J) px
 
-    state = _Buffers(  # float32 maps (the geometry is float64, per candidate pixel)
+    state = ZBufferMaps(  # float32 maps (the geometry is float64, per candidate pixel)
         zbuf=torch.full((P, h, w), math.inf, dtype=torch.float32),
         flow=torch.zeros((P, h, w, 2), dtype=torch.float32),
         weight=torch.zeros((P, h, w), dtype=torch.float32),
     )
-    geo = _PairGeometry(
+    geo = PairGeometry(
         X=torch.from_numpy(np.nan_to_num(X, nan=1.0)), uv=torch.nan_to_num(uv, nan=0.0),
         f=torch.from_numpy(0.5 * (Ks[:-1, 0, 0] + Ks[:-1, 1, 1])), K1=torch.from_numpy(Ks[1:]),
         origin=torch.from_numpy(grid.origin.astype(np.float64)),
@@ -223,7 +218,7 @@ def sketch_bone_motion(
         ok = valid[:-1, a] & valid[:-1, b] & valid[1:, a] & valid[1:, b] & (c_det > 0)
         g_view = _view_factor(X, a, b, sin_min)
         scalar = config.max_weight * c_det * g_view
-        _draw_bone(geo, state, a, b, float(r), ok, torch.from_numpy(scalar), torch.from_numpy(sigma), config)
+        draw_bone(geo, state, a, b, float(r), ok, torch.from_numpy(scalar), torch.from_numpy(sigma), config)
 
     # m_agree, eq. (3): robust agreement with the network flow where it is confident (drawn pixels only).
     drawn = state.weight > 0
@@ -260,30 +255,7 @@ def compose_target(network_flow: FlowField, sketch: Sketch) -> FlowField:
     return FlowField(flow, confidence, network_flow.origin, network_flow.scale, network_flow.image_size)
 
 
-# Internals
-
-
-@dataclass
-class _Buffers:
-    """The z-buffer and the maps drawn so far, (P, h, w[, 2]) float32."""
-
-    zbuf: torch.Tensor
-    flow: torch.Tensor
-    weight: torch.Tensor
-
-
-@dataclass(frozen=True)
-class _PairGeometry:
-    """Per-video geometry shared by every bone: joints (T, J, 3), projections (T, J, 2), focal (P,), K at t+1
-    (P, 3, 3), grid origin (P, 2), scale (P,), grid shape (h, w)."""
-
-    X: torch.Tensor
-    uv: torch.Tensor
-    f: torch.Tensor
-    K1: torch.Tensor
-    origin: torch.Tensor
-    scale: torch.Tensor
-    shape: tuple[int, int]
+# Input checks and the per-bone factors of eq. (3)
 
 
 def _validate(
@@ -354,138 +326,3 @@ def _view_factor(X: np.ndarray, a: int, b: int, sin_min: float) -> np.ndarray:
     sin_theta = np.nan_to_num(cross / np.maximum(norms, 1e-12), nan=0.0)
     g = np.clip(sin_theta / sin_min, 0.0, 1.0)
     return np.minimum(g[:-1], g[1:])
-
-
-def _falloff(u: torch.Tensor, config: SketchConfig) -> torch.Tensor:
-    """a(u) of eq. (3): 1 on the core u <= core_fraction, then down to 0 at the limb's edge u = 1."""
-    if config.falloff == "none":
-        return torch.ones_like(u)
-    s = ((u - config.core_fraction) / (1.0 - config.core_fraction)).clamp(0.0, 1.0)
-    if config.falloff == "linear":
-        return 1.0 - s
-    return 0.5 * (1.0 + torch.cos(math.pi * s))
-
-
-def _draw_bone(
-    geo: _PairGeometry,
-    state: _Buffers,
-    a: int,
-    b: int,
-    r: float,
-    ok: np.ndarray,
-    scalar: torch.Tensor,
-    sigma: torch.Tensor,
-    config: SketchConfig,
-) -> None:
-    """Rasterise one bone into the z-buffered maps, for every pair where it is usable.
-
-    Each pair's candidate pixels are the grid pixels of the bone's bounding box (the capsule of radius rho
-    around the projected segment); pairs are processed in chunks padded to the chunk's largest box.
-    """
-    h, w = geo.shape
-    Xa, Xb = geo.X[:-1, a], geo.X[:-1, b]
-    pa, pb = geo.uv[:-1, a], geo.uv[:-1, b]
-    rho_max = geo.f * r / torch.minimum(Xa[:, 2], Xb[:, 2]).clamp_min(MIN_DEPTH_M)
-    rho_max = torch.maximum(rho_max, config.min_radius_px * geo.scale) + 1.0
-    lo = (torch.minimum(pa, pb) - rho_max[:, None] - geo.origin) / geo.scale[:, None]
-    hi = (torch.maximum(pa, pb) + rho_max[:, None] - geo.origin) / geo.scale[:, None]
-    x0 = lo[:, 0].floor().clamp(0, w - 1).long()
-    y0 = lo[:, 1].floor().clamp(0, h - 1).long()
-    x1 = hi[:, 0].ceil().clamp(0, w - 1).long()
-    y1 = hi[:, 1].ceil().clamp(0, h - 1).long()
-    inside = (hi[:, 0] >= 0) & (hi[:, 1] >= 0) & (lo[:, 0] <= w - 1) & (lo[:, 1] <= h - 1)
-    pairs = np.flatnonzero(ok & inside.numpy())
-    if pairs.size == 0:
-        return
-    bw = (x1 - x0 + 1).numpy()
-    bh = (y1 - y0 + 1).numpy()
-    start = 0
-    while start < pairs.size:
-        stop, big_h, big_w = start, 0, 0
-        while stop < pairs.size:
-            nh, nw = max(big_h, bh[pairs[stop]]), max(big_w, bw[pairs[stop]])
-            if stop > start and (stop - start + 1) * nh * nw > _CHUNK_ELEMENTS:
-                break
-            big_h, big_w, stop = nh, nw, stop + 1
-        ts = torch.from_numpy(pairs[start:stop])
-        gy = y0[ts][:, None, None] + torch.arange(big_h)[None, :, None]
-        gx = x0[ts][:, None, None] + torch.arange(big_w)[None, None, :]
-        gy, gx = torch.broadcast_tensors(gy, gx)
-        _draw_chunk(geo, state, a, b, r, ts, gx, gy, scalar, sigma, config)
-        start = stop
-
-
-def _draw_chunk(
-    geo: _PairGeometry,
-    state: _Buffers,
-    a: int,
-    b: int,
-    r: float,
-    ts: torch.Tensor,
-    gx: torch.Tensor,
-    gy: torch.Tensor,
-    scalar: torch.Tensor,
-    sigma: torch.Tensor,
-    config: SketchConfig,
-) -> None:
-    """Evaluate eqs. (2)-(3) at candidate grid pixels (n, bh, bw) of pairs ``ts`` (n,) and z-buffer them in.
-
-    The cheap geometry (foot, distance, depth) is evaluated on every candidate; the motion and the weight only
-    on the pixels that the bone covers and wins in the z-buffer, flattened to (m,).
-    """
-    h, w = geo.shape
-    ex = lambda v: v[ts][:, None, None]  # noqa: E731  (P, ...) -> (n, 1, 1, ...)
-    s = ex(geo.scale)
-    px = torch.stack([ex(geo.origin[:, 0]) + s * gx, ex(geo.origin[:, 1]) + s * gy], dim=-1)  # full-frame px
-    pa, pb = ex(geo.uv[:-1, a]), ex(geo.uv[:-1, b])
-    za, zb = ex(geo.X[:-1, a, 2]), ex(geo.X[:-1, b, 2])
-
-    # Foot of each pixel on the projected segment (screen parameter lambda) and its distance d.
-    v = pb - pa
-    lam = (((px - pa) * v).sum(-1) / (v**2).sum(-1).clamp_min(1e-12)).clamp(0.0, 1.0)
-    d = (px - pa - lam[..., None] * v).norm(dim=-1)
-    inv_z = (1.0 - lam) / za + lam / zb  # perspective-correct depth along the projected bone
-    rho = torch.maximum(ex(geo.f) * r * inv_z, config.min_radius_px * s)
-    u = d / rho
-    covered = (u <= 1.0) & (gx <= w - 1) & (gy <= h - 1)
-
-    # z-buffer on the cylinder's front surface; everything below runs on the winners only.
-    k_idx, i_idx, j_idx = covered.nonzero(as_tuple=True)
-    t_idx, y_idx, x_idx = ts[k_idx], gy[covered], gx[covered]
-    u, lam, z = u[covered], lam[covered], 1.0 / inv_z[covered]
-    z_surf = z - r * (1.0 - u**2).clamp_min(0.0).sqrt()
-    win = z_surf.float() < state.zbuf[t_idx, y_idx, x_idx]
-    k_idx, t_idx, y_idx, x_idx = k_idx[win], t_idx[win], y_idx[win], x_idx[win]
-    u, lam, z, z_surf = u[win], lam[win], z[win], z_surf[win]
-    px = px[k_idx, i_idx[win], j_idx[win]]
-    pa, pb, za, zb = pa[k_idx, 0, 0], pb[k_idx, 0, 0], za[k_idx, 0, 0], zb[k_idx, 0, 0]
-    off = px - pa - lam[:, None] * (pb - pa)
-
-    # Eq. (2): the material point X(mu) moves with the bone; the off-axis offset turns and scales with it.
-    mu = (lam * za / ((1.0 - lam) * zb + lam * za))[:, None]
-    X1 = (1.0 - mu) * geo.X[1:, a][t_idx] + mu * geo.X[1:, b][t_idx]  # (m, 3)
-    foot1 = project(X1[:, None], geo.K1[t_idx])[:, 0]
-    rot = _rotation_2d(pb - pa, geo.uv[1:, b][t_idx] - geo.uv[1:, a][t_idx])  # (m, 2, 2)
-    k = (z / X1[:, 2].clamp_min(MIN_DEPTH_M))[:, None]
-    motion = foot1 + k * (rot @ off[:, :, None])[:, :, 0] - px
-
-    # Eq. (3), the per-bone factors.
-    sig = (1.0 - lam) * sigma[t_idx, a] + lam * sigma[t_idx, b]
-    tau2 = config.motion_trust_px**2
-    m_motion = 1.0 if math.isinf(tau2) else tau2 / (tau2 + sig**2)
-    weight = scalar[t_idx] * _falloff(u, config) * m_motion
-
-    state.zbuf[t_idx, y_idx, x_idx] = z_surf.float()
-    state.flow[t_idx, y_idx, x_idx] = motion.float()
-    state.weight[t_idx, y_idx, x_idx] = weight.float()
-
-
-def _rotation_2d(v0: torch.Tensor, v1: torch.Tensor) -> torch.Tensor:
-    """(n, 2, 2) rotation taking direction v0 (n, 2) to v1 (n, 2); identity where either is degenerate."""
-    n0, n1 = v0.norm(dim=-1), v1.norm(dim=-1)
-    good = (n0 > 1e-6) & (n1 > 1e-6)
-    e0 = v0 / n0.clamp_min(1e-12)[:, None]
-    e1 = v1 / n1.clamp_min(1e-12)[:, None]
-    cos = torch.where(good, (e0 * e1).sum(-1), torch.ones_like(n0))
-    sin = torch.where(good, e0[:, 0] * e1[:, 1] - e0[:, 1] * e1[:, 0], torch.zeros_like(n0))
-    return torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)

@@ -14,6 +14,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("accel", "accel mm/f²", "{:.2f}"),
     ("bone_std", "bone std mm", "{:.2f}"),
     ("flow_residual", "flow resid px", "{:.2f}"),
+    ("flow_noise", "flow σ̂ px", "{:.2f}"),
     ("epe_all", "EPE all", "{:.2f}"),
     ("epe_valid", "EPE valid", "{:.2f}"),
     ("epe_human", "EPE human", "{:.2f}"),

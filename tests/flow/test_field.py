@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from flowpose.errors import ShapeError
-from flowpose.flow.field import FlowField, sample_grid
+from flowpose.flow.field import FlowField, FlowTensors, sample_grid
 
 A = np.array([[0.5, -0.25], [0.125, 0.75]])  # flow = A @ (x, y) + c, linear
 C = np.array([3.0, -2.0])
@@ -107,3 +107,66 @@ def test_shape_validation() -> None:
         FlowField(np.zeros((2, 4, 4, 2)), np.zeros((2, 4, 4)), np.zeros((2, 3)), np.ones(2), (4, 4))
     with pytest.raises(ShapeError, match="scale"):
         FlowField(np.zeros((2, 4, 4, 2)), np.zeros((2, 4, 4)), np.zeros((2, 2)), np.ones(3), (4, 4))
+
+
+def _random_crop_field(P: int = 3, h: int = 9, w: int = 13, seed: int = 0) -> FlowField:
+    rng = np.random.default_rng(seed)
+    return FlowField(
+        rng.normal(size=(P, h, w, 2)),
+        rng.uniform(size=(P, h, w)),
+        rng.uniform(-5.0, 20.0, (P, 2)),
+        rng.uniform(0.5, 3.0, P),
+        (48, 64),
+    )
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_flow_tensors_sample_equals_flow_field_sample(dtype: torch.dtype) -> None:
+    field = _random_crop_field()
+    # Points inside, on the edge of and far outside each crop (border-padded flow, zero confidence outside).
+    pts = torch.tensor(np.random.default_rng(1).uniform(-30.0, 90.0, (3, 400, 2)), dtype=dtype)
+    tensors = field.to_torch("cpu", dtype)
+    assert isinstance(tensors, FlowTensors) and tensors.num_pairs == 3
+    assert tensors.values.shape == (3, 3, 9, 13) and tensors.values.dtype == dtype
+    assert tensors.origin.shape == (3, 1, 2) and tensors.scale.shape == (3, 1, 1)
+    flow, conf = tensors.sample(pts)
+    expected_flow, expected_conf = field.sample(pts)
+    torch.testing.assert_close(flow, expected_flow, rtol=0, atol=0)
+    torch.testing.assert_close(conf, expected_conf, rtol=0, atol=0)
+    grid_xy = field.grid_coords(pts)
+    last = torch.tensor([12.0, 8.0], dtype=dtype)  # (x, y) of the last pixel centre of the 9x13 grid
+    outside = ((grid_xy < 0) | (grid_xy > last)).any(-1)
+    assert outside.any() and (~outside).any()
+    assert (conf[outside] == 0).all() and (conf[~outside] > 0).all()
+
+
+def test_flow_tensors_border_padding_and_default_dtype() -> None:
+    # Flow is the edge value beyond the grid (border padding), exactly as FlowField.sample; default float32.
+    field = FlowField.full_frame(_linear_flow(12, 16)[None])
+    tensors = field.to_torch("cpu")
+    assert tensors.values.dtype == torch.float32
+    pts = torch.tensor([[[-4.0, 3.0], [30.0, 11.0], [2.0, 2.0]]])
+    flow, conf = tensors.sample(pts)
+    clamped = np.array([[0.0, 3.0], [15.0, 11.0], [2.0, 2.0]])  # the nearest grid points
+    np.testing.assert_allclose(flow[0].numpy(), _expected(clamped), atol=1e-5)
+    np.testing.assert_array_equal(conf.numpy(), [[0.0, 0.0, 1.0]])
+
+
+def test_flow_tensors_gradient_matches_flow_field() -> None:
+    field = _random_crop_field(P=1)
+    pts = torch.tensor([[[8.3, 14.6], [20.2, 9.1]]], dtype=torch.float64, requires_grad=True)
+    grads = []
+    for sampler in (field, field.to_torch("cpu", torch.float64)):
+        flow, conf = sampler.sample(pts)
+        grads.append(torch.autograd.grad((flow.sum(-1) + conf).sum(), pts)[0])
+    torch.testing.assert_close(grads[0], grads[1], rtol=0, atol=0)
+    assert grads[0].abs().sum() > 0
+
+
+def test_flow_tensors_shape_validation() -> None:
+    with pytest.raises(ShapeError, match=r"values must have shape \(P, 3, h, w\), got \(2, 2, 4, 4\)"):
+        FlowTensors(torch.zeros(2, 2, 4, 4), torch.zeros(2, 1, 2), torch.ones(2, 1, 1))
+    with pytest.raises(ShapeError, match=r"FlowTensors.origin must have shape \(2, 1, 2\), got \(2, 2\)"):
+        FlowTensors(torch.zeros(2, 3, 4, 4), torch.zeros(2, 2), torch.ones(2, 1, 1))
+    with pytest.raises(ShapeError, match=r"FlowTensors.scale must have shape \(2, 1, 1\), got \(2,\)"):
+        FlowTensors(torch.zeros(2, 3, 4, 4), torch.zeros(2, 1, 2), torch.ones(2))

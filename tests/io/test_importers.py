@@ -166,6 +166,12 @@ def test_select_frames_and_check_observed() -> None:
     )  # already the segment
     with pytest.raises(InputError, match=r"p\.npz: has 10 frames but v\.mp4 has 12"):
         select_frames(seq, 12, 0, 12, poses_source="p.npz", video_source="v.mp4")
+    np.testing.assert_array_equal(cut.K, seq.K[2:5])
+    assert select_frames(seq, T, 0, T, poses_source="p.npz", video_source="v.mp4") is seq  # the whole video
+    shared = PoseSequence(joints3d=_body(T) + [0, 0, 4], K=K)
+    assert select_frames(shared, T, 7, 10, poses_source="p.npz", video_source="v.mp4").K.shape == (3, 3)
+    with pytest.raises(InputError, match=r"or the 3 frames of the selected segment"):
+        select_frames(seq, 12, 2, 5, poses_source="p.npz", video_source="v.mp4")
     check_observed(seq, "p.npz")
     with pytest.raises(InputError, match=r"p\.npz: no observed joint"):
         check_observed(seq.with_joints3d(np.full((T, 17, 3), np.nan)), "p.npz")

@@ -9,7 +9,7 @@ import pytest
 
 from flowpose.errors import InputError, ShapeError
 from flowpose.flow.field import FlowField
-from flowpose.refinement import sketch as sketch_module
+from flowpose.refinement import rasterize
 from flowpose.refinement.sketch import Sketch, SketchConfig, compose_target, sketch_bone_motion
 
 F = 100.0
@@ -199,7 +199,7 @@ def test_full_skeleton_properties_and_chunking(monkeypatch):
     assert s.flow.shape == (T - 1, 64, 64, 2) and s.weight.shape == (T - 1, 64, 64)
     assert np.all(np.isfinite(s.flow)) and s.weight.min() >= 0 and s.weight.max() <= 0.9 + 1e-6
     assert (s.weight > 0).mean() > 0.02
-    monkeypatch.setattr(sketch_module, "_CHUNK_ELEMENTS", 50)  # one pair per chunk
+    monkeypatch.setattr(rasterize, "_CHUNK_ELEMENTS", 50)  # one pair per chunk
     s_small = sketch_bone_motion(joints, K, conf, g)
     np.testing.assert_array_equal(s.flow, s_small.flow)
     np.testing.assert_array_equal(s.weight, s_small.weight)

@@ -1,0 +1,172 @@
+"""Tests of flowpose.refinement.body_losses: L_3D, the temporal terms and L_bone.
+
+Each term's value on hand-computed cases, its optimum, missing data, shapes and float64 gradients.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from flowpose.errors import ShapeError
+from flowpose.refinement import body_losses as L
+from tests.refinement.test_losses import CHAIN, ones, planar_video
+
+
+# ----------------------------------------------------------------------------------------------------------
+# L_3D
+
+
+class TestPose3D:
+    def setup_method(self):
+        self.X0 = (
+            planar_video(T=3)
+            + torch.tensor([0.0, 0.0, 0.1], dtype=torch.float64) * torch.arange(3.0)[:, None]
+        )
+        self.conf = ones(3, 3)
+
+    def rel(self, X, X0=None, conf=None, **kw):
+        X0 = self.X0 if X0 is None else X0
+        conf = self.conf if conf is None else conf
+        return L.pose3d_rel_loss(X, X0, conf, root=0, delta_mm=50.0, penalty=kw.pop("penalty", "l2"), **kw)
+
+    def test_zero_at_optimum_and_translation_invariance(self):
+        assert self.rel(self.X0).item() == 0.0
+        moved = self.X0 + torch.tensor([0.3, -0.2, 1.0], dtype=torch.float64)
+        assert self.rel(moved).item() == pytest.approx(0.0, abs=1e-9)
+        assert L.root_position_loss(moved, self.X0, self.conf, root=0, delta_mm=50.0).item() > 0
+
+    def test_hand_computed(self):
+        # Joint 2 off by 10 mm in frame 0; weighted over the 2 non-root joints x 3 frames: 0.5 * 100 / 6.
+        X = self.X0.clone()
+        X[0, 2, 1] += 0.010
+        assert self.rel(X).item() == pytest.approx(50.0 / 6.0)
+        # The root off by 30 mm in depth: the relative offsets of both other joints change in that frame.
+        Y = self.X0.clone()
+        Y[1, 0, 2] += 0.030
+        assert self.rel(Y).item() == pytest.approx(2 * 450.0 / 6.0)
+        assert L.root_position_loss(Y, self.X0, self.conf, root=0, delta_mm=50.0, penalty="l2").item() == (
+            pytest.approx(450.0 / 3.0)
+        )
+
+    def test_missing_joints_contribute_nothing(self):
+        X0 = self.X0.clone()
+        X0[1, 2] = float("nan")
+        conf = self.conf.clone()
+        conf[2, 1] = 0.0
+        X = self.X0.clone()
+        X[1, 2] += 0.5
+        X[2, 1] += 0.5
+        X.requires_grad_(True)
+        loss = self.rel(X, X0, conf) + L.root_position_loss(X, X0, conf, root=0, delta_mm=50.0)
+        loss.backward()
+        assert torch.isfinite(loss) and loss.item() == pytest.approx(0.0, abs=1e-9)
+        assert (X.grad[1, 2] == 0).all() and (X.grad[2, 1] == 0).all()
+
+    def test_missing_root_drops_its_frame(self):
+        X0 = self.X0.clone()
+        X0[0, 0] = float("nan")
+        X = self.X0.clone()
+        X[0, 2] += 0.1
+        assert self.rel(X, X0).item() == 0.0
+
+    def test_hip_midpoint_root(self):
+        X = self.X0 + 0.05
+        assert L.pose3d_rel_loss(X, self.X0, self.conf, root=(1, 2), delta_mm=50.0).item() == pytest.approx(
+            0, abs=1e-9
+        )
+
+    def test_combined(self):
+        X = self.X0 + torch.randn(3, 3, 3, dtype=torch.float64) * 0.01
+        kw = dict(root=0, delta_mm=50.0)
+        expected = 2.0 * L.pose3d_rel_loss(X, self.X0, self.conf, **kw) + 0.5 * L.root_position_loss(
+            X, self.X0, self.conf, **kw
+        )
+        got = L.pose3d_loss(X, self.X0, self.conf, w_rel=2.0, w_abs=0.5, **kw)
+        torch.testing.assert_close(got, expected)
+
+    def test_per_frame_sums_to_mean(self):
+        X = self.X0 + torch.randn(3, 3, 3, dtype=torch.float64) * 0.05
+        frames = self.rel(X, reduction="frame", penalty="pseudo_huber")
+        assert frames.shape == (3,)
+        assert frames.sum().item() == pytest.approx(self.rel(X, penalty="pseudo_huber").item())
+
+    def test_exception(self):
+        with pytest.raises(ShapeError, match="X_init"):
+            self.rel(self.X0, self.X0[:2])
+        with pytest.raises(ShapeError, match="conf"):
+            self.rel(self.X0, conf=ones(3, 2))
+
+    def test_gradcheck(self):
+        X = (self.X0 + 0.03 * torch.randn(3, 3, 3, dtype=torch.float64)).requires_grad_(True)
+        kw = dict(root=(0, 1), w_rel=1.0, w_abs=0.1, delta_mm=20.0)
+        assert torch.autograd.gradcheck(lambda x: L.pose3d_loss(x, self.X0, self.conf, **kw), (X,))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# L_temp
+
+
+class TestTemporal:
+    def test_constant_velocity(self):
+        # 0.1 m per frame at 30 fps is 3 m/s: L_vel = 9, L_acc = 0.
+        X = planar_video(T=5, shift_m=0.1)
+        assert L.velocity_loss(X, fps=30.0).item() == pytest.approx(9.0)
+        assert L.acceleration_loss(X, fps=30.0).item() == pytest.approx(0.0, abs=1e-9)
+        assert L.temporal_loss(X, fps=30.0, w_vel=2.0, w_acc=5.0).item() == pytest.approx(18.0)
+
+    def test_frame_rate_independent(self):
+        # x(t) = 0.5 a t^2 with a = 4 m/s^2 sampled at 30 and at 60 fps: the same physical acceleration.
+        for fps in (30.0, 60.0):
+            t = torch.arange(int(fps), dtype=torch.float64) / fps
+            X = torch.zeros(len(t), 1, 3, dtype=torch.float64)
+            X[:, 0, 0] = 0.5 * 4.0 * t**2
+            assert L.acceleration_loss(X, fps=fps).item() == pytest.approx(16.0)
+
+    def test_short_videos_and_cardinality(self):
+        X = torch.randn(2, 3, 3)
+        assert L.acceleration_loss(X, fps=30.0).item() == 0.0
+        assert L.velocity_loss(X[:1], fps=30.0).item() == 0.0
+        assert L.velocity_loss(torch.randn(6, 3, 3), fps=30.0, reduction="frame").shape == (5,)
+        assert L.acceleration_loss(torch.randn(6, 3, 3), fps=30.0, reduction="frame").shape == (4,)
+
+    def test_gradcheck(self):
+        X = torch.randn(5, 3, 3, dtype=torch.float64, requires_grad=True)
+        assert torch.autograd.gradcheck(lambda x: L.temporal_loss(x, fps=25.0, w_vel=0.3, w_acc=0.01), (X,))
+
+
+class TestBoneLength:
+    def test_zero_for_a_rigid_motion(self):
+        T = 6
+        angle = torch.linspace(0, 1.0, T, dtype=torch.float64)
+        c, s = torch.cos(angle), torch.sin(angle)
+        R = torch.stack(
+            [
+                torch.stack([c, -s, 0 * c], -1),
+                torch.stack([s, c, 0 * c], -1),
+                torch.stack([0 * c, 0 * c, 1 + 0 * c], -1),
+            ],
+            -2,
+        )
+        X = torch.einsum("tij,nj->tni", R, planar_video(T=1)[0]) + torch.randn(T, 1, 3, dtype=torch.float64)
+        assert L.bone_length_loss(X, CHAIN).item() == pytest.approx(0.0, abs=1e-9)
+
+    def test_hand_computed(self):
+        # Bone 0 alternates 100 / 120 mm (variance 100 mm^2), bone 1 is constant: mean over bones = 50.
+        X = torch.zeros(4, 3, 3, dtype=torch.float64)
+        X[:, 1, 0] = torch.tensor([0.1, 0.12, 0.1, 0.12], dtype=torch.float64)
+        X[:, 2] = X[:, 1] + torch.tensor([0.0, 0.2, 0.0], dtype=torch.float64)
+        assert L.bone_length_loss(X, CHAIN).item() == pytest.approx(50.0)
+        torch.testing.assert_close(
+            L.bone_lengths(X, CHAIN)[:2, 0], torch.tensor([100.0, 120.0], dtype=torch.float64)
+        )
+        assert L.bone_length_loss(X, CHAIN, reduction="frame").shape == (4,)
+
+    def test_zero_length_bone_has_finite_gradient(self):
+        X = torch.zeros(3, 3, 3, dtype=torch.float64, requires_grad=True)
+        L.bone_length_loss(X, CHAIN).backward()
+        assert torch.isfinite(X.grad).all()
+
+    def test_gradcheck(self):
+        X = torch.randn(4, 3, 3, dtype=torch.float64, requires_grad=True)
+        assert torch.autograd.gradcheck(lambda x: L.bone_length_loss(x, CHAIN), (X,))
