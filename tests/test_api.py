@@ -129,3 +129,32 @@ def test_untrainable_flow_reuses_the_pose_stage(tiny_clip):
     m = [r.metrics for r in result.history]
     assert m[1] == m[2] == m[3]
     assert result.history[1].seconds["pose"] > 0 and result.history[3].seconds["pose"] == 0.0
+
+
+def test_a_frame_pair_with_no_motion(tiny_clip):
+    """A frozen video frame (pair 3 -> 4 identical) must not break flow, confidence or the pose stage."""
+    frames = tiny_clip.rendered.frames.copy()
+    frames[4] = frames[3]
+    result = flowpose.refine(tiny_clip.estimate, frames, config=DIS)
+    assert np.isfinite(result.poses.joints3d).all()
+    assert np.abs(result.flow.flow[3]).max() < 0.5  # DIS sees (almost) no motion in the frozen pair
+
+
+def test_person_partly_out_of_frame(tiny_clip):
+    """Shift the person so that one side leaves the image: crops overhang the frame and still work."""
+    est = tiny_clip.estimate
+    shift = np.array([0.9, 0.0, 0.0], np.float32)  # about 20 px at this depth, to the right
+    moved = replace(est, joints3d=est.joints3d + shift, joints2d=est.joints2d + np.float32(20.0))
+    frames = np.zeros_like(tiny_clip.rendered.frames)
+    frames[:, :, 20:] = tiny_clip.rendered.frames[:, :, :-20]
+    assert (moved.joints2d[..., 0] > 63).any()  # some keypoints are outside the 64 px image
+    result = flowpose.refine(moved, frames, config=DIS)
+    assert np.isfinite(result.poses.joints3d).all()
+    assert result.flow.origin[:, 0].max() + result.flow.scale.max() * 63 > 63  # the crop overhangs the frame
+
+
+def test_nothing_observed_is_a_clear_error(tiny_clip):
+    est = tiny_clip.estimate
+    blind = replace(est, joints3d=np.full_like(est.joints3d, np.nan), joints2d=None, conf=None)
+    with pytest.raises(InputError, match="every joint is NaN in every frame"):
+        flowpose.refine(blind, tiny_clip.rendered.frames, config=DIS)
