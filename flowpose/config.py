@@ -61,7 +61,8 @@ class RefineConfig:
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
     """Per-video flow fine-tuning."""
     finetune_flow: bool = True
-    """Fine-tune the flow networks in the flow stage (off: the flow stage only recomputes nothing, an ablation)."""
+    """Fine-tune the flow networks in the flow stage; off, every cycle's pose stage sees the initial flow F_0
+    (an ablation)."""
     pose: PoseStageConfig = field(default_factory=PoseStageConfig)
     """Pose stage: loss weights and optimiser."""
     flow_sigma_factor: float | None = 2.0

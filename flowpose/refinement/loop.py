@@ -8,6 +8,11 @@
         F_k       = net(frames)
         X_k       = argmin_X L_opt(X; F_k) + L_3D(X; X_init) + L_2D(X; x2d) + L_temp(X)
 
+Before the cycles, one pose stage without L_opt gives a flow-free fit X̄; each cycle measures its flow's error
+scale at X̄'s joints and loosens L_opt's sigma to at least twice it (:mod:`flowpose.refinement.reliability`),
+so a poor flow network cannot inject jitter. The pose stage's pixel-unit terms are scaled to the person's image
+size (``RefineConfig.reference_box_px``).
+
 Stages talk only through :class:`~flowpose.flow.field.FlowField` and :class:`~flowpose.pose.PoseSequence`.
 With a backend that cannot be trained (OpenCV DIS) the flow stage is skipped: F_k = F_0, and each cycle's pose
 stage sees the same flow; the composed target is never used as flow for the pose stage, because it is partly
