@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from flowpose.api import refine
-from flowpose.bench.clips import TUNING_CLIP, BenchClip, get_clips
+from flowpose.bench.clips import TUNING_CLIP, get_clips, tuning_clip
 from flowpose.config import RefineConfig, get_preset
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--preset", default="fast")
     args = parser.parse_args()
 
-    clip = BenchClip(TUNING_CLIP, args.shared / "data" / "mocap" / f"{TUNING_CLIP}.bvh")
+    clip = tuning_clip(args.shared / "data" / "mocap")
     synth = get_clips(clip, profiles=(args.profile,), frames=args.frames, size=args.size, seed=0,
                       cache_dir=args.cache)[args.profile]
     base = replace(get_preset(args.preset), cycles=args.cycles)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from flowpose import metrics
-from flowpose.bench.clips import TUNING_CLIP, BenchClip, get_clips
+from flowpose.bench.clips import get_clips, tuning_clip
 from flowpose.config import PRESETS
 from flowpose.flow.classical import DISFlow
 from flowpose.flow.field import FlowField
@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--sigma-flow", type=float, nargs="+", default=[2.0, 1.0, 0.5], help="px")
     args = parser.parse_args()
 
-    clip = BenchClip(TUNING_CLIP, args.shared / "data" / "mocap" / f"{TUNING_CLIP}.bvh")
+    clip = tuning_clip(args.shared / "data" / "mocap")
     clips = get_clips(clip, profiles=("metro", "spin"), frames=args.frames, size=args.size, seed=0,
                       cache_dir=args.cache)
     cases = []

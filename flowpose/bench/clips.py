@@ -76,6 +76,18 @@ def discover_clips(mocap_dir: Path) -> list[BenchClip]:
     return [BenchClip(f.relative_to(root).with_suffix("").as_posix(), f) for f in files]
 
 
+def tuning_clip(mocap_dir: Path) -> BenchClip:
+    """The held-out tuning clip (:data:`TUNING_CLIP`) below ``mocap_dir``, for the scripts that tune on it.
+
+    Raises:
+        InputError: when its ``.bvh`` file is missing.
+    """
+    path = Path(mocap_dir) / f"{TUNING_CLIP}.bvh"
+    if not path.is_file():
+        raise InputError(f"{path}: expected the tuning clip's mocap file (the shared data), found none")
+    return BenchClip(TUNING_CLIP, path)
+
+
 def split_clips(
     clips: Sequence[BenchClip], tuning: str = TUNING_CLIP, select: Sequence[str] | None = None
 ) -> tuple[BenchClip, list[BenchClip]]:

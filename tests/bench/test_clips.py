@@ -39,6 +39,14 @@ def test_tuning_clip_is_excluded_from_evaluation(tmp_path: Path) -> None:
     assert [c.name for c in evaluation] == ["cmu_3dsmax/131_02", "fair/dab"]
 
 
+def test_tuning_clip_helper_finds_the_held_out_file(tmp_path: Path) -> None:
+    _suite(tmp_path)
+    clip = C.tuning_clip(tmp_path)
+    assert clip.name == C.TUNING_CLIP and clip.path == tmp_path / f"{C.TUNING_CLIP}.bvh"
+    with pytest.raises(InputError, match="tuning clip"):
+        C.tuning_clip(tmp_path / "missing")
+
+
 def test_tuning_clip_cannot_be_selected(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="tuning clip"):
         C.split_clips(_suite(tmp_path), select=["fair/dab", C.TUNING_CLIP])
