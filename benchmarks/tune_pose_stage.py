@@ -6,6 +6,8 @@ crops (a real estimator's flow), and the exact ground-truth flow (an upper bound
 
     python benchmarks/tune_pose_stage.py                      # the grid that chose the defaults
     python benchmarks/tune_pose_stage.py --sigma-2d 2 --sigma-3d 60 --sigma-acc 20 --sigma-flow 1
+    python benchmarks/tune_pose_stage.py --sigma-2d 2 --sigma-3d 60 --sigma-acc 20 --sigma-flow 1 \
+        --sigma-lateral 0 40 20 10                            # the root's lateral anchor (0: off)
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def main() -> None:
     parser.add_argument("--sigma-3d", type=float, nargs="+", default=[40.0, 60.0, 100.0], help="mm")
     parser.add_argument("--sigma-acc", type=float, nargs="+", default=[5.0, 10.0, 20.0], help="m/s^2")
     parser.add_argument("--sigma-flow", type=float, nargs="+", default=[2.0, 1.0, 0.5], help="px")
+    parser.add_argument("--sigma-lateral", type=float, nargs="+", default=[20.0], help="mm, 0 for off")
     args = parser.parse_args()
 
     clip = tuning_clip(args.shared / "data" / "mocap")
@@ -52,11 +55,13 @@ def main() -> None:
         exact = FlowField.full_frame(synth.gt.flow, synth.gt.flow_valid.astype(np.float32))
         cases.append((synth.estimate, synth.gt, {"none": None, "dis": dis, "gt": exact}))
 
-    print("sigma_2d sigma_3d sigma_acc sigma_flow flow   MPJPE  PA-MPJPE  accel  (ratios to the initial estimate)")
-    grid = itertools.product(args.sigma_2d, args.sigma_3d, args.sigma_acc, [None, *args.sigma_flow])
-    for s2d, s3d, sacc, sflow in grid:
+    print("sigma_2d sigma_3d sigma_acc sigma_lat sigma_flow flow   MPJPE  PA-MPJPE  accel  "
+          "(ratios to the initial estimate)")
+    grid = itertools.product(args.sigma_2d, args.sigma_3d, args.sigma_acc, args.sigma_lateral,
+                             [None, *args.sigma_flow])
+    for s2d, s3d, sacc, slat, sflow in grid:
         config = replace(PoseStageConfig(), w_2d=s2d**-2, w_3d_rel=s3d**-2, w_acc=sacc**-2,
-                         w_flow=0.0 if sflow is None else sflow**-2)
+                         w_3d_lateral=slat**-2 if slat > 0 else 0.0, w_flow=0.0 if sflow is None else sflow**-2)
         for source in ["none"] if sflow is None else ["dis", "gt"]:
             ratios = []
             for est, gt, flows in cases:
@@ -65,7 +70,7 @@ def main() -> None:
                                metrics.pa_mpjpe(X, gt.joints3d) / metrics.pa_mpjpe(est.joints3d, gt.joints3d),
                                metrics.accel_error(X, gt.joints3d) / metrics.accel_error(est.joints3d, gt.joints3d)])
             r = np.mean(ratios, axis=0)
-            print(f"{s2d:8g} {s3d:8g} {sacc:9g} {str(sflow):>10} {source:5s} {r[0]:6.3f} {r[1]:9.3f} {r[2]:6.3f}",
+            print(f"{s2d:8g} {s3d:8g} {sacc:9g} {slat:9g} {str(sflow):>10} {source:5s} {r[0]:6.3f} {r[1]:9.3f} {r[2]:6.3f}",
                   flush=True)
 
 

@@ -38,7 +38,7 @@ CYCLE_ABLATION = 5
 
 ABLATIONS: dict[str, Callable[[RefineConfig], RefineConfig]] = {
     "no_flow": lambda c: replace(c, pose=replace(c.pose, w_flow=0.0)),
-    "no_3d": lambda c: replace(c, pose=replace(c.pose, w_3d_rel=0.0, w_3d_abs=0.0)),
+    "no_3d": lambda c: replace(c, pose=replace(c.pose, w_3d_rel=0.0, w_3d_abs=0.0, w_3d_lateral=0.0)),
     "no_2d": lambda c: replace(c, pose=replace(c.pose, w_2d=0.0)),
     "no_temporal": lambda c: replace(c, pose=replace(c.pose, w_vel=0.0, w_acc=0.0)),
     "no_bone": lambda c: replace(c, pose=replace(c.pose, w_bone=0.0)),

@@ -87,9 +87,24 @@ def pose_stage_config(poses: PoseSequence, image_size: tuple[int, int], config: 
     return pixel_scaled(config.pose, side / config.reference_box_px)
 
 
-def _video_flow(
+def video_flow(
     models: Sequence[nn.Module], frames, boxes: np.ndarray | None, config: RefineConfig, device: str, progress: bool
 ) -> FlowField:
+    """The flow of every consecutive frame pair, as the refinement computes it: each model on the crops
+    ``boxes`` ((T, 4) full-frame px from :func:`crop_boxes`, or None for the full frame) at the configured
+    work size and iterations, forward and backward (for the confidence), averaged over the models.
+
+    Args:
+        models: flow backends on ``device``.
+        frames: (T, H, W, 3) uint8 RGB frames or a lazy sequence of them.
+        boxes: crop boxes or None.
+        config: supplies ``config.flow``.
+        device: torch device.
+        progress: show progress bars.
+
+    Returns:
+        The T - 1 pairs' flow on their grids.
+    """
     work = config.flow.work_size if boxes is not None else None
     fields = [
         compute_video_flow(
@@ -141,7 +156,7 @@ def run_refinement(
     boxes = crop_boxes(init, image_size, config)
 
     t0 = time.perf_counter()
-    flow = _video_flow(models, frames, boxes, config, device, progress)
+    flow = video_flow(models, frames, boxes, config, device, progress)
     seconds0 = {"flow_inference": time.perf_counter() - t0}
 
     pose_config = pose_stage_config(init, image_size, config)
@@ -176,7 +191,7 @@ def run_refinement(
             if ft[0].losses:
                 losses["finetune"] = float(np.mean([r.losses[-1] for r in ft]))
             t0 = time.perf_counter()
-            flow = _video_flow(models, frames, boxes, config, device, progress)
+            flow = video_flow(models, frames, boxes, config, device, progress)
             seconds["flow_inference"] = time.perf_counter() - t0
         if stage is not None and flow is stage_flow:
             # Nothing the pose stage reads changed (no trainable network: the flow is F_0 again), and the stage

@@ -36,6 +36,7 @@ from flowpose.refinement.body_losses import (
     acceleration_loss,
     bone_length_loss,
     pose3d_rel_loss,
+    root_lateral_loss,
     root_position_loss,
     velocity_loss,
 )
@@ -69,6 +70,11 @@ class PoseStageConfig:
     tuning clip cmu_3dsmax/131_01, metro and spin profiles, see benchmarks/tune_pose_stage.py)."""
     w_3d_abs: float = 1.0 / 300.0**2
     """Absolute root-position weight, mm^-2 (sigma = 300 mm: weak, monocular depth is unreliable)."""
+    w_3d_lateral: float = 1.0 / 20.0**2
+    """Weight of the root's position across its viewing ray, mm^-2 (sigma = 20 mm, about 1 px at 4 m with
+    f = 200 px: the estimator's camera fit places the root in the image as well as a detector; see
+    :func:`flowpose.refinement.body_losses.root_lateral_loss`; tuned on the held-out tuning clip). Part of the
+    ``"3d_abs"`` term."""
     w_2d: float = 1.0 / 2.0**2
     """2D keypoint weight, px^-2 (sigma = 2 px at the reference scale, see ``RefineConfig.pixel_scale``; tuned
     like ``w_3d_rel``); without keypoints, the initial estimate's projection."""
@@ -109,7 +115,7 @@ class PoseStageConfig:
 
     def __post_init__(self) -> None:
         """Validate every field; raises InputError naming the field, what is allowed and what was got."""
-        for name in ("w_flow", "w_3d_rel", "w_3d_abs", "w_2d", "w_vel", "w_acc", "w_bone"):
+        for name in ("w_flow", "w_3d_rel", "w_3d_abs", "w_3d_lateral", "w_2d", "w_vel", "w_acc", "w_bone"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value >= 0):
                 raise InputError(f"PoseStageConfig.{name} must be a finite weight >= 0, got {value}")
@@ -283,6 +289,8 @@ def _weighted_terms(
         terms["3d_rel"] = c.w_3d_rel * pose3d_rel_loss(X, prob.X_ref, prob.conf3d, **kw3d)
     if c.w_3d_abs > 0:
         terms["3d_abs"] = c.w_3d_abs * root_position_loss(X, prob.X_ref, prob.conf3d, **kw3d)
+    if c.w_3d_lateral > 0:
+        terms["3d_abs"] = terms["3d_abs"] + c.w_3d_lateral * root_lateral_loss(X, prob.X_ref, prob.conf3d, **kw3d)
     if c.w_2d > 0:
         terms["2d"] = c.w_2d * keypoint_residual_loss(
             points[:, : X.shape[1]], prob.x2d, prob.conf2d, delta_px=c.keypoint_delta_px, penalty=c.penalty

@@ -49,8 +49,17 @@ neither draw nor occlude.
 - m_agree: robust agreement with the network. Where F is confident (forward-backward consistent, c_F) yet
   disagrees with S by e px, one of them is wrong, most often the pose (a limb drawn beside the image limb,
   over the background); m_agree = 1 - network_veto * c_F * e^2 / (e^2 + disagree_px^2) (Geman-McClure),
-  bounded so that the network can at most halve (by default) the sketch: the point of the sketch is to
+  bounded so that the network can at most halve (with network_veto 0.5) the sketch: the point of the sketch is to
   overrule the network on fast limbs, where it is often wrong and, being smooth, still self-consistent.
+
+**Defaults.** Chosen on the held-out tuning clip (cmu_3dsmax/131_01, 60 frames, metro and spin profiles) by
+the human-pixel EPE of the target (1) against ground truth, which bounds what fine-tuning can reach
+(``benchmarks/tune_sketch.py``). The trust factors that only *lower* W everywhere cost more than they save
+there: from the initial poses (metro), network 2.42 px, target 1.70 px with a cosine falloff, max_weight 0.9
+and network_veto 0.5; 1.36 px with a flat profile, max_weight 1 and no veto (spin: 2.00 -> 1.79). The falloff
+discards most of each limb's width (mean W 0.39 against 0.62), and the veto removed weight from correct
+sketches as often as from gross pose errors. So the defaults keep c_det, g_view and m_motion (the factors that
+single out the unreliable bones and frames) and turn a(u) and m_agree off; both stay available.
 
 Everything is vectorised over frame pairs and pixels (torch); the only Python loops are over bones and over
 chunks of pairs (to bound memory). The per-pixel rasterisation lives in :mod:`flowpose.refinement.rasterize`;
@@ -92,20 +101,21 @@ class SketchConfig:
     half-width is the projected radius f r / z px."""
     min_radius_px: float = 1.0
     """Smallest drawn half-width in grid pixels, so that far or thin limbs still cover their axis pixels."""
-    falloff: Literal["cosine", "linear", "none"] = "cosine"
-    """Profile of the weight from the limb's core to its edge: a raised cosine, a linear ramp, or none (flat,
-    the seed's hard-edged behaviour)."""
+    falloff: Literal["cosine", "linear", "none"] = "none"
+    """Profile of the weight from the limb's core to its edge: a raised cosine, a linear ramp, or none (flat
+    to the drawn edge, the default: see "Defaults" in the module docstring)."""
     core_fraction: float = 0.5
     """Fraction of the radius, from the axis, where the weight is flat before falling off, in [0, 1)."""
-    max_weight: float = 0.9
+    max_weight: float = 1.0
     """Cap of W in [0, 1]; below 1 the network keeps a say even where the sketch is fully trusted."""
     motion_trust_px: float = 4.0
     """tau: estimated error (full-frame px) of a joint's 2D displacement at which the weight halves; inf
     disables the motion-uncertainty factor."""
     min_view_angle_deg: float = 20.0
     """Angle between bone and view ray below which the weight ramps down to 0 (0 disables)."""
-    network_veto: float = 0.5
-    """Largest fraction of the weight that a confident, disagreeing network flow removes, in [0, 1]."""
+    network_veto: float = 0.0
+    """Largest fraction of the weight that a confident, disagreeing network flow removes, in [0, 1]; 0 (the
+    default) switches the agreement factor off (see "Defaults")."""
     disagree_px: float = 8.0
     """Scale (full-frame px) of the Geman-McClure disagreement between S and the network flow."""
 

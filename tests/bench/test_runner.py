@@ -34,7 +34,7 @@ def test_suite_config_exception() -> None:
 
 @pytest.mark.parametrize(
     "name, changed",
-    [("no_flow", {"w_flow"}), ("no_3d", {"w_3d_rel", "w_3d_abs"}), ("no_2d", {"w_2d"}),
+    [("no_flow", {"w_flow"}), ("no_3d", {"w_3d_rel", "w_3d_abs", "w_3d_lateral"}), ("no_2d", {"w_2d"}),
      ("no_temporal", {"w_acc"}), ("no_bone", {"w_bone"})],  # w_vel is 0 already in the preset
 )
 def test_each_loss_ablation_zeroes_exactly_its_weights(name: str, changed: set[str]) -> None:

@@ -91,6 +91,23 @@ class TestPose3D:
         assert frames.shape == (3,)
         assert frames.sum().item() == pytest.approx(self.rel(X, penalty="pseudo_huber").item())
 
+    def test_root_lateral_ignores_depth_along_the_ray_and_charges_the_rest(self):
+        kw = dict(root=0, delta_mm=50.0, penalty="l2")
+        X0 = self.X0.clone()
+        X0[:, :, 2] += 3.0  # roots about 3 m in front of the camera
+        ray = X0[:, 0] / X0[:, 0].norm(dim=-1, keepdim=True)
+        along = X0 + 0.4 * ray[:, None]  # 40 cm deeper along each frame's own ray
+        assert L.root_lateral_loss(along, X0, self.conf, **kw).item() == pytest.approx(0.0, abs=1e-9)
+        assert L.root_position_loss(along, X0, self.conf, **kw).item() > 0
+        # 20 mm across the ray in frame 0 only: 0.5 * 20^2 over 3 frames (that ray is the optical axis).
+        across = X0.clone()
+        across[0, :, 0] += 0.020
+        assert ray[0, :2].abs().max().item() < 1e-12
+        assert L.root_lateral_loss(across, X0, self.conf, **kw).item() == pytest.approx(200.0 / 3.0)
+        missing = X0.clone()
+        missing[0, 0] = float("nan")
+        assert L.root_lateral_loss(across, missing, self.conf, **kw).item() == pytest.approx(0.0, abs=1e-9)
+
     def test_exception(self):
         with pytest.raises(ShapeError, match="X_init"):
             self.rel(self.X0, self.X0[:2])

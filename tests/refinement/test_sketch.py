@@ -38,7 +38,7 @@ def run(joints, conf=None, g=None, config=PLAIN, bones=((0, 1),)) -> Sketch:
 
 def test_translating_bone_draws_its_displacement_and_nothing_far_away():
     # A 3D shift of (2, -1) cm at 2 m depth is (1, -0.5) px with f = 100.
-    cfg = SketchConfig(limb_radius_m=0.05, network_veto=0.0)
+    cfg = SketchConfig(limb_radius_m=0.05, max_weight=0.9, falloff="cosine")
     s = run(vertical_bone(shift=(0.02, -0.01, 0.0)), config=cfg)
     axis = s.flow[0, 23:42, 32]  # the projected bone spans y = 22..42 at x = 32
     np.testing.assert_allclose(axis, np.tile([1.0, -0.5], (19, 1)), atol=1e-5)
@@ -50,8 +50,19 @@ def test_translating_bone_draws_its_displacement_and_nothing_far_away():
     assert np.all(s.flow[0, :, :29] == 0)
 
 
+def test_defaults_draw_a_flat_full_weight_limb_without_network_veto():
+    # The tuned defaults (module docstring, "Defaults"): W = 1 across the whole drawn width, and a confident
+    # network that disagrees by far removes nothing.
+    assert SketchConfig().network_veto == 0.0
+    g = FlowField.full_frame(np.full((1, 64, 64, 2), 30.0, np.float32))
+    s = run(vertical_bone(), g=g, config=SketchConfig(limb_radius_m=0.1, min_view_angle_deg=0.0))
+    np.testing.assert_allclose(s.weight[0, 32, 28:37], 1.0)  # rho = 5 px: 4 px either side of the axis
+    assert s.weight[0, 32, 38] == 0 and s.weight[0, 32, 26] == 0
+
+
 def test_falloff_is_soft_and_monotone_across_the_limb():
-    s = run(vertical_bone(), config=SketchConfig(limb_radius_m=0.1, network_veto=0.0, min_view_angle_deg=0.0))
+    cfg = SketchConfig(limb_radius_m=0.1, max_weight=0.9, falloff="cosine", min_view_angle_deg=0.0)
+    s = run(vertical_bone(), config=cfg)
     row = s.weight[0, 32, 32:40]  # rho = 5 px, core up to 2.5 px
     assert row[0] == pytest.approx(0.9) and row[2] == pytest.approx(0.9)
     assert np.all(np.diff(row) <= 1e-7)
@@ -197,7 +208,7 @@ def test_full_skeleton_properties_and_chunking(monkeypatch):
     g = grid(T - 1)
     s = sketch_bone_motion(joints, K, conf, g)
     assert s.flow.shape == (T - 1, 64, 64, 2) and s.weight.shape == (T - 1, 64, 64)
-    assert np.all(np.isfinite(s.flow)) and s.weight.min() >= 0 and s.weight.max() <= 0.9 + 1e-6
+    assert np.all(np.isfinite(s.flow)) and s.weight.min() >= 0 and s.weight.max() <= 1.0 + 1e-6
     assert (s.weight > 0).mean() > 0.02
     monkeypatch.setattr(rasterize, "_CHUNK_ELEMENTS", 50)  # one pair per chunk
     s_small = sketch_bone_motion(joints, K, conf, g)
@@ -257,7 +268,7 @@ def test_each_pair_gets_its_own_motion():
     frames = [base]
     for dx, dy in steps:
         frames.append(frames[-1] + [dx, dy, 0.0])
-    cfg = SketchConfig(limb_radius_m=0.1, network_veto=0.0, min_view_angle_deg=0.0, motion_trust_px=math.inf)
+    cfg = SketchConfig(limb_radius_m=0.1, max_weight=0.9, min_view_angle_deg=0.0, motion_trust_px=math.inf)
     s = run(np.stack(frames), config=cfg)
     for t, (dx, dy) in enumerate(steps):
         x, y = round(32 + 50 * sum(d[0] for d in steps[:t])), round(32 + 50 * sum(d[1] for d in steps[:t]))
