@@ -100,14 +100,20 @@ def root_position_loss(
     Returns:
         () or (T,) mm^2.
     """
+    d, r0, c = _root_offset_mm(X, X_init, conf, root)
+    return weighted_mean(robust_penalty((d * d).sum(-1), delta_mm, penalty), c, reduction)
+
+
+def _root_offset_mm(
+    X: torch.Tensor, X_init: torch.Tensor, conf: torch.Tensor, root: Root
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Checked inputs -> (root offset (T, 3) mm, initial root (T, 3) m with missing zeroed, root confidence (T,))."""
     check_joints(X)
     check_shape(X_init, tuple(X.shape), "X_init")
     check_shape(conf, tuple(X.shape[:2]), "conf")
     X0, c = mask_missing(X_init, conf)
-    d = MM_PER_M * (root_of(X, root) - root_of(X0, root))
-    return weighted_mean(
-        robust_penalty((d * d).sum(-1), delta_mm, penalty), root_confidence(c, root), reduction
-    )
+    r0 = root_of(X0, root)
+    return MM_PER_M * (root_of(X, root) - r0), r0, root_confidence(c, root)
 
 
 def root_lateral_loss(
@@ -145,17 +151,10 @@ def root_lateral_loss(
     Returns:
         () or (T,) mm^2.
     """
-    check_joints(X)
-    check_shape(X_init, tuple(X.shape), "X_init")
-    check_shape(conf, tuple(X.shape[:2]), "conf")
-    X0, c = mask_missing(X_init, conf)
-    r0 = root_of(X0, root)
+    d, r0, c = _root_offset_mm(X, X_init, conf, root)
     ray = r0 / r0.norm(dim=-1, keepdim=True).clamp_min(1e-6)
-    d = MM_PER_M * (root_of(X, root) - r0)
     d_perp = d - (d * ray).sum(-1, keepdim=True) * ray
-    return weighted_mean(
-        robust_penalty((d_perp * d_perp).sum(-1), delta_mm, penalty), root_confidence(c, root), reduction
-    )
+    return weighted_mean(robust_penalty((d_perp * d_perp).sum(-1), delta_mm, penalty), c, reduction)
 
 
 def pose3d_loss(
