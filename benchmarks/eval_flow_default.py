@@ -56,6 +56,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--iters", type=int, default=12)
     p.add_argument("--scale", type=float, default=0.5, help="Sintel working resolution as a fraction")
     p.add_argument("--size", type=int, default=128, help="square size of the synthetic held-out clips")
+    p.add_argument(
+        "--synthetic-scale",
+        type=float,
+        default=1.0,
+        help="working resolution of the synthetic pairs as a multiple of --size (2.0: every method sees 256 px)",
+    )
+    p.add_argument("--no-sintel", action="store_true", help="synthetic rows only")
     p.add_argument("--clips", type=int, default=8, help="held-out synthetic human clips")
     p.add_argument("--held-out", default="cmu_3dsmax/131_03.bvh", help="mocap file, relative to data/mocap")
     p.add_argument("--seed", type=int, default=12345, help="seed of the synthetic held-out data")
@@ -96,8 +103,9 @@ def run_method(
         a, b = image1[i : i + 1], image2[i : i + 1]
         if scale != 1.0:
             size = (round(H * scale), round(W * scale))
-            a = torch.nn.functional.interpolate(a, size=size, mode="area")
-            b = torch.nn.functional.interpolate(b, size=size, mode="area")
+            mode = "area" if scale < 1.0 else "bilinear"  # area averages when shrinking; bilinear enlarges
+            a = torch.nn.functional.interpolate(a, size=size, mode=mode)
+            b = torch.nn.functional.interpolate(b, size=size, mode=mode)
         flow = method.predict(a, b, iters=iters)
         if scale != 1.0:
             h, w = flow.shape[-2:]
@@ -130,10 +138,11 @@ def synthetic_rows(args: argparse.Namespace, methods: dict[str, torch.nn.Module]
         gt = b["flow"].permute(0, 2, 3, 1).numpy()
         valid, human = b["valid"].numpy(), b["human"].numpy()
         for name, method in methods.items():
-            pred, secs = run_method(method, b["image1"], b["image2"], args.iters)
+            pred, secs = run_method(method, b["image1"], b["image2"], args.iters, args.synthetic_scale)
+            work = round(args.size * args.synthetic_scale)
             rows.append(
                 {
-                    "data": f"synthetic {vset.name} ({gt.shape[0]} pairs, {args.size}px)",
+                    "data": f"synthetic {vset.name} ({gt.shape[0]} pairs, {args.size}px, run at {work}px)",
                     "method": name,
                     "epe_all": _epe(pred, gt, None),
                     "epe_valid": _epe(pred, gt, valid),
@@ -186,7 +195,7 @@ def sintel_rows(args: argparse.Namespace, methods: dict[str, torch.nn.Module]) -
 
 def markdown(rows: list[dict]) -> str:
     """The rows as a Markdown table."""
-    fmt = lambda v: "-" if np.isnan(v) else f"{v:.2f}"  # noqa: E731
+    fmt = lambda v: "-" if np.isnan(v) else f"{v:.2f}"
     lines = [
         "| data | method | EPE all | EPE valid / noc | EPE human | s / pair |",
         "|---|---|---|---|---|---|",
@@ -212,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         "DIS medium": DISFlow("medium"),
         "zero flow (reference)": ZeroFlow(),
     }
-    rows = synthetic_rows(args, methods) + sintel_rows(args, methods)
+    rows = synthetic_rows(args, methods) + ([] if args.no_sintel else sintel_rows(args, methods))
     print(markdown(rows))
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
