@@ -60,10 +60,7 @@ def pose3d_rel_loss(
     Returns:
         () or (T,) mm^2.
     """
-    check_joints(X)
-    check_shape(X_init, tuple(X.shape), "X_init")
-    check_shape(conf, tuple(X.shape[:2]), "conf")
-    X0, c = mask_missing(X_init, conf)
+    X0, c = _checked_initial(X, X_init, conf)
     d = MM_PER_M * ((X - root_of(X, root)) - (X0 - root_of(X0, root)))
     w = torch.minimum(c, root_confidence(c, root))
     if isinstance(root, int):
@@ -100,18 +97,25 @@ def root_position_loss(
     Returns:
         () or (T,) mm^2.
     """
-    d, r0, c = _root_offset_mm(X, X_init, conf, root)
+    d, _, c = _root_offset_mm(X, X_init, conf, root)
     return weighted_mean(robust_penalty((d * d).sum(-1), delta_mm, penalty), c, reduction)
+
+
+def _checked_initial(
+    X: torch.Tensor, X_init: torch.Tensor, conf: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Shape-checked (X, X_init, conf) -> (X0 (T, J, 3) m with missing joints zeroed, conf (T, J) zeroed there)."""
+    check_joints(X)
+    check_shape(X_init, tuple(X.shape), "X_init")
+    check_shape(conf, tuple(X.shape[:2]), "conf")
+    return mask_missing(X_init, conf)
 
 
 def _root_offset_mm(
     X: torch.Tensor, X_init: torch.Tensor, conf: torch.Tensor, root: Root
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Checked inputs -> (root offset (T, 3) mm, initial root (T, 3) m with missing zeroed, root confidence (T,))."""
-    check_joints(X)
-    check_shape(X_init, tuple(X.shape), "X_init")
-    check_shape(conf, tuple(X.shape[:2]), "conf")
-    X0, c = mask_missing(X_init, conf)
+    X0, c = _checked_initial(X, X_init, conf)
     r0 = root_of(X0, root)
     return MM_PER_M * (root_of(X, root) - r0), r0, root_confidence(c, root)
 
