@@ -38,6 +38,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=TrainConfig.lr)
     p.add_argument("--iters", type=int, default=TrainConfig.iters)
     p.add_argument("--human-fraction", type=float, default=TrainConfig.human_fraction)
+    p.add_argument(
+        "--init", type=Path, default=None, help="start from these weights (a second stage) instead of scratch"
+    )
+    p.add_argument(
+        "--human-loss-weight",
+        type=float,
+        default=TrainConfig.human_loss_weight,
+        help="weight of a person's pixels in the loss relative to the other pixels",
+    )
+    p.add_argument(
+        "--score-human-pixels",
+        action="store_true",
+        help="also average the human-pixel validation EPE into the score that picks best.pt",
+    )
     p.add_argument("--val-every", type=int, default=TrainConfig.val_every)
     p.add_argument("--checkpoint-every", type=int, default=TrainConfig.checkpoint_every)
     p.add_argument("--log-every", type=int, default=TrainConfig.log_every)
@@ -65,7 +79,11 @@ def export(summary: TrainSummary, config: TrainConfig, target: Path, shared: Pat
     recipe = {
         "model": "raft_small",
         "num_parameters": int(sum(v.numel() for v in state.values())),
-        "trained_from": "scratch (random init), no external data or weights",
+        "trained_from": (
+            "scratch (random init), no external data or weights"
+            if config.init_weights is None
+            else f"{config.init_weights} (itself trained here), no external data or weights"
+        ),
         "data": {
             "autoflow_fraction": 1.0 - (config.human_fraction if shared else 0.0),
             "human_fraction": config.human_fraction if shared else 0.0,
@@ -78,6 +96,9 @@ def export(summary: TrainSummary, config: TrainConfig, target: Path, shared: Pat
         "wall_seconds": summary.wall_seconds,
         "validation_at_best": best[-1] if best else None,
     }
+    if config.init_weights is not None:
+        previous = Path(config.init_weights).with_suffix(".json")
+        recipe["previous_stage"] = json.loads(previous.read_text()) if previous.is_file() else None
     with atomic_path(target.with_suffix(".json")) as tmp:
         tmp.write_text(json.dumps(recipe, indent=2) + "\n")
 
@@ -105,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         lr=args.lr,
         iters=args.iters,
         human_fraction=0.0 if args.no_human else args.human_fraction,
+        human_loss_weight=args.human_loss_weight,
+        init_weights=None if args.init is None else str(args.init),
+        score_human_pixels=args.score_human_pixels,
         val_every=args.val_every,
         checkpoint_every=args.checkpoint_every,
         log_every=args.log_every,

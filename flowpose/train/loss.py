@@ -7,6 +7,10 @@ Deviation: the official code averages |f_gt - f_i| over *all* pixels with invali
 (``(valid * i_loss).mean()``), so the loss shrinks with the fraction of valid pixels; here it is the mean over
 valid pixels (and both components), which keeps the scale independent of occlusion rates that differ between
 our AutoFlow and human data.
+
+Extension (not in RAFT): an optional per-pixel weight ``w`` turns the mean into a weighted mean,
+``sum_p w_p |f_gt - f_i|_1(p) / (2 sum_p w_p)`` over valid pixels. The second training stage uses it to count
+the person's pixels more than the background (see ``TrainConfig.human_loss_weight``).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ def sequence_loss(
     *,
     gamma: float = 0.8,
     max_flow: float = 400.0,
+    pixel_weight: torch.Tensor | None = None,
 ) -> SequenceLoss:
     """RAFT's exponentially weighted L1 loss over all GRU iterations (Eq. 7).
 
@@ -61,13 +66,15 @@ def sequence_loss(
         valid: (B, H, W) bool or {0, 1}, where the ground truth is defined.
         gamma: decay of the weight of earlier iterations.
         max_flow: ground-truth magnitudes at or above this are excluded, px.
+        pixel_weight: (B, H, W) non-negative weights of the pixels in the loss (None: all 1). The metrics stay
+            unweighted.
 
     Returns:
         The loss and metrics of the last prediction. With no valid pixel the loss is a zero that keeps the
         graph and the metrics are NaN.
 
     Raises:
-        InputError: if ``predictions`` is empty.
+        InputError: if ``predictions`` is empty or ``pixel_weight`` has a negative entry.
         ShapeError: if shapes disagree.
 
     Example:
@@ -88,10 +95,15 @@ def sequence_loss(
 
     magnitude = torch.linalg.vector_norm(flow_gt, dim=1)
     mask = (valid > 0.5) & (magnitude < max_flow)
-    count = mask.sum()
-    weight = mask[:, None].to(flow_gt.dtype) / (
-        2 * count.clamp(min=1)
-    )  # mean over valid pixels, 2 components
+    weight = mask.to(flow_gt.dtype)
+    if pixel_weight is not None:
+        if tuple(pixel_weight.shape) != (B, H, W):
+            raise ShapeError("pixel_weight", f"({B}, {H}, {W})", pixel_weight.shape)
+        if bool((pixel_weight < 0).any()):
+            raise InputError("sequence_loss: pixel_weight must be >= 0, got a negative entry")
+        weight = weight * pixel_weight.to(flow_gt.dtype)
+    # (weighted) mean over valid pixels and the 2 components
+    weight = weight[:, None] / (2 * weight.sum().clamp(min=1e-12))
     n = len(predictions)
     loss = flow_gt.new_zeros(())
     for i, pred in enumerate(predictions, start=1):

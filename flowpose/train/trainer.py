@@ -60,6 +60,13 @@ class TrainConfig:
     """Share of rendered human pairs in a batch (the rest AutoFlow scenes); ignored without mocap data."""
     human: HumanConfig = field(default_factory=HumanConfig)
     """Human clip sampling."""
+    human_loss_weight: float = 1.0
+    """Weight of a person's pixels in the loss relative to other valid pixels (1: RAFT's plain mean)."""
+    init_weights: str | None = None
+    """State dict (bare keys) to start from instead of a random initialisation: a second training stage,
+    like RAFT's Chairs -> Things -> Sintel schedule. None trains from scratch."""
+    score_human_pixels: bool = False
+    """Also average the human set's human-pixel EPE into the validation score that picks ``best.pt``."""
     held_out_motion: str = "cmu_3dsmax/131_03.bvh"
     """Mocap file, relative to the mocap folder, kept out of training and rendered for validation."""
     log_every: int = 10
@@ -90,6 +97,8 @@ class TrainConfig:
             raise InputError(f"TrainConfig.crop must be (H, W), multiples of 8 and >= 64, got {self.crop}")
         if not 0.0 <= self.human_fraction <= 1.0:
             raise InputError(f"TrainConfig.human_fraction must be in [0, 1], got {self.human_fraction}")
+        if self.human_loss_weight <= 0.0:
+            raise InputError(f"TrainConfig.human_loss_weight must be > 0, got {self.human_loss_weight}")
 
 
 @dataclass(frozen=True)
@@ -135,7 +144,12 @@ def _epe_stats(pred: torch.Tensor, batch: dict[str, torch.Tensor], name: str) ->
 
 
 def validate(
-    model: nn.Module, sets: list[ValidationSet], *, iters: int, batch_size: int = 8
+    model: nn.Module,
+    sets: list[ValidationSet],
+    *,
+    iters: int,
+    batch_size: int = 8,
+    score_human_pixels: bool = False,
 ) -> dict[str, float]:
     """Validation EPE of ``model`` (in eval mode, no gradients) on each held-out set.
 
@@ -144,10 +158,12 @@ def validate(
         sets: the validation sets.
         iters: GRU iterations.
         batch_size: pairs per forward pass.
+        score_human_pixels: add each human set's human-pixel EPE to the figures the score averages.
 
     Returns:
         ``{"<set>/epe_all" | "/epe_valid" | "/epe_human": px}`` and ``"score"``, the mean of the sets'
-        valid-pixel EPE (the figure ``best.pt`` is chosen by).
+        valid-pixel EPE (and, with ``score_human_pixels``, human-pixel EPE): the figure ``best.pt`` is
+        chosen by.
     """
     stats: dict[str, float] = {}
     for vset in sets:
@@ -161,13 +177,30 @@ def validate(
             for i in range(0, n, batch_size)
         ]
         stats.update(_epe_stats(torch.cat(preds), vset.batch, vset.name))
-    stats["score"] = float(np.mean([stats[f"{s.name}/epe_valid"] for s in sets]))
+    scored = [stats[f"{s.name}/epe_valid"] for s in sets]
+    if score_human_pixels:
+        scored += [stats[f"{s.name}/epe_human"] for s in sets if f"{s.name}/epe_human" in stats]
+    stats["score"] = float(np.mean(scored))
     return stats
 
 
 def _save_weights(model: nn.Module, path: Path) -> None:
     with atomic_path(path) as tmp:
         torch.save({k: v.detach().clone() for k, v in model.state_dict().items()}, tmp)
+
+
+def _load_init(model: nn.Module, path: Path) -> None:
+    """Load the starting weights of a second stage; a missing file or other keys is an InputError."""
+    if not path.is_file():
+        raise InputError(f"TrainConfig.init_weights: {path} does not exist; expected a state dict (.pt)")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict) or set(state) != set(model.state_dict()):
+        got = sorted(state)[:3] if isinstance(state, dict) else type(state).__name__
+        raise InputError(
+            f"TrainConfig.init_weights: {path} is not a state dict of this model "
+            f"(expected its {len(model.state_dict())} keys, got {got}...)"
+        )
+    model.load_state_dict(state)
 
 
 def _worker_init(_: int) -> None:
@@ -225,6 +258,8 @@ def train(
     torch.set_num_threads(config.num_threads)
     torch.manual_seed(config.seed)
     model = model_fn()
+    if config.init_weights is not None:
+        _load_init(model, Path(config.init_weights))
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay, eps=1e-8
     )
@@ -241,8 +276,12 @@ def train(
     ckpt_path = out_dir / "checkpoint.pt"
     if resume and ckpt_path.is_file():
         ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        # A field added after the checkpoint was written counts as unchanged when it has its default.
+        defaults = asdict(TrainConfig())
         changed = sorted(
-            k for k, v in asdict(config).items() if k not in _RESUMABLE and ckpt["config"].get(k) != v
+            k
+            for k, v in asdict(config).items()
+            if k not in _RESUMABLE and ckpt["config"].get(k, defaults[k]) != v
         )
         if changed:
             raise InputError(
@@ -319,7 +358,14 @@ def train(
             model.train()
             predictions = model(batch["image1"], batch["image2"], iters=config.iters)
             out = sequence_loss(
-                predictions, batch["flow"], batch["valid"], gamma=config.gamma, max_flow=config.max_flow
+                predictions,
+                batch["flow"],
+                batch["valid"],
+                gamma=config.gamma,
+                max_flow=config.max_flow,
+                pixel_weight=None
+                if config.human_loss_weight == 1.0
+                else 1.0 + (config.human_loss_weight - 1.0) * batch["human"].float(),
             )
             optimizer.zero_grad(set_to_none=True)
             out.loss.backward()
@@ -341,7 +387,9 @@ def train(
                 )
                 window = []
             if step % config.val_every == 0 or step == config.steps:
-                last_val = validate(model, val_sets, iters=config.iters)
+                last_val = validate(
+                    model, val_sets, iters=config.iters, score_human_pixels=config.score_human_pixels
+                )
                 write({"kind": "val", "step": step, **last_val, "seconds": elapsed})
                 if last_val["score"] < best_score:
                     best_step, best_score = step, last_val["score"]

@@ -54,3 +54,25 @@ def test_exceptions() -> None:
         sequence_loss([gt], gt, torch.ones(4, 4))
     with pytest.raises(ShapeError, match="predictions"):
         sequence_loss([torch.zeros(1, 2, 4, 5)], gt, torch.ones(1, 4, 4))
+
+
+def test_pixel_weight_is_a_weighted_mean() -> None:
+    gt = torch.zeros(1, 2, 1, 3)
+    pred = torch.zeros(1, 2, 1, 3)
+    pred[0, 0, 0] = torch.tensor([1.0, 2.0, 4.0])  # |err| summed over components: 1, 2, 4
+    valid = torch.tensor([[[True, True, False]]])
+    weight = torch.tensor([[[3.0, 1.0, 10.0]]])  # the invalid pixel's weight must not count
+    out = sequence_loss([pred], gt, valid, pixel_weight=weight)
+    assert out.loss.item() == pytest.approx((3 * 1 + 1 * 2) / (2 * (3 + 1)))
+    assert out.epe == pytest.approx(1.5)  # metrics stay unweighted
+    ones = sequence_loss([pred], gt, valid, pixel_weight=torch.ones(1, 1, 3))
+    assert ones.loss.item() == pytest.approx(sequence_loss([pred], gt, valid).loss.item())
+
+
+def test_pixel_weight_errors() -> None:
+    gt = torch.zeros(1, 2, 4, 4)
+    valid = torch.ones(1, 4, 4)
+    with pytest.raises(ShapeError, match="pixel_weight"):
+        sequence_loss([gt], gt, valid, pixel_weight=torch.ones(4, 4))
+    with pytest.raises(InputError, match=">= 0"):
+        sequence_loss([gt], gt, valid, pixel_weight=-torch.ones(1, 4, 4))

@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from flowpose.errors import InputError
-from flowpose.train.trainer import TrainConfig, train
+from flowpose.train.data import ValidationSet
+from flowpose.train.trainer import TrainConfig, train, validate
 
 
 class TinyFlow(nn.Module):
@@ -105,3 +106,71 @@ def test_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="held-out motion"):
         bad = TrainConfig(**{**CONFIG.__dict__, "held_out_motion": "nope.bvh"})
         train(bad, out_dir=tmp_path / "x", shared_dir=tmp_path, model_fn=TinyFlow)
+
+
+def test_second_stage_starts_from_init_weights(tmp_path: Path) -> None:
+    torch.manual_seed(7)
+    start = TinyFlow().state_dict()
+    torch.save(start, tmp_path / "start.pt")
+    cfg = TrainConfig(
+        **{**CONFIG.__dict__, "steps": 1, "lr": 1e-6, "init_weights": str(tmp_path / "start.pt")}
+    )
+    train(cfg, out_dir=tmp_path / "stage2", shared_dir=None, model_fn=TinyFlow)
+    after = torch.load(tmp_path / "stage2" / "final.pt")
+    torch.manual_seed(cfg.seed)
+    scratch = TinyFlow().state_dict()  # what train() starts from without init_weights
+    for key in start:
+        # one step at lr/25 = 4e-8 (AdamW's step is about lr per weight) leaves the start all but unchanged
+        torch.testing.assert_close(after[key], start[key], rtol=0, atol=1e-6)
+        assert not torch.allclose(start[key], scratch[key])
+    torch.save({"other": torch.zeros(1)}, tmp_path / "other.pt")
+    for path, message in (
+        (tmp_path / "none.pt", "does not exist"),
+        (tmp_path / "other.pt", "not a state dict"),
+    ):
+        bad = TrainConfig(**{**CONFIG.__dict__, "init_weights": str(path)})
+        with pytest.raises(InputError, match=message):
+            train(bad, out_dir=tmp_path / "bad", shared_dir=None, model_fn=TinyFlow)
+    with pytest.raises(InputError, match="human_loss_weight"):
+        TrainConfig(human_loss_weight=0.0)
+
+
+def test_checkpoint_without_newer_fields_resumes(tmp_path: Path) -> None:
+    train(CONFIG, out_dir=tmp_path, shared_dir=None, stop_at=1, model_fn=TinyFlow)
+    ckpt = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    for key in ("human_loss_weight", "init_weights", "score_human_pixels"):
+        del ckpt["config"][key]  # as written before these settings existed
+    torch.save(ckpt, tmp_path / "checkpoint.pt")
+    assert train(CONFIG, out_dir=tmp_path, shared_dir=None, stop_at=2, model_fn=TinyFlow).step == 2
+    other = TrainConfig(**{**CONFIG.__dict__, "human_loss_weight": 2.0})
+    with pytest.raises(InputError, match="human_loss_weight"):
+        train(other, out_dir=tmp_path, shared_dir=None, model_fn=TinyFlow)
+
+
+class ConstantFlow(nn.Module):
+    """Predicts (1, 0) px everywhere."""
+
+    def predict(self, image1: torch.Tensor, image2: torch.Tensor, *, iters: int = 12) -> torch.Tensor:
+        out = torch.zeros(image1.shape[0], 2, *image1.shape[2:])
+        out[:, 0] = 1.0
+        return out
+
+
+def test_score_with_human_pixels() -> None:
+    flow = torch.zeros(1, 2, 2, 2)
+    flow[0, 0, 0, 0] = 5.0  # the one human pixel moves 5 px; the constant model is 4 px off there
+    human = torch.zeros(1, 2, 2, dtype=torch.bool)
+    human[0, 0, 0] = True
+    batch = {
+        "image1": torch.zeros(1, 3, 2, 2),
+        "image2": torch.zeros(1, 3, 2, 2),
+        "flow": flow,
+        "valid": torch.ones(1, 2, 2, dtype=torch.bool),
+        "human": human,
+    }
+    sets = [ValidationSet("human", batch)]
+    plain = validate(ConstantFlow(), sets, iters=1)
+    assert plain["human/epe_valid"] == pytest.approx((4 + 1 + 1 + 1) / 4)
+    assert plain["human/epe_human"] == pytest.approx(4.0) and plain["score"] == pytest.approx(7 / 4)
+    scored = validate(ConstantFlow(), sets, iters=1, score_human_pixels=True)
+    assert scored["score"] == pytest.approx((7 / 4 + 4.0) / 2)
