@@ -29,6 +29,11 @@ from flowpose.train.human import HumanConfig
 DEFAULT_SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
+def upsampled_epe(grid: torch.Tensor, flow: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean EPE over ``mask`` (B, H, W) of ``upflow8(grid)`` against ``flow`` (B, 2, H, W): a scalar, px."""
+    return torch.linalg.vector_norm(bilinear_upsample(grid, None, 8) - flow, dim=1)[mask].mean()
+
+
 def fit_grid(flow: torch.Tensor, mask: torch.Tensor, steps: int, init: torch.Tensor) -> torch.Tensor:
     """Coarse grid whose ``upflow8`` minimises the mean EPE over ``mask``.
 
@@ -44,17 +49,11 @@ def fit_grid(flow: torch.Tensor, mask: torch.Tensor, steps: int, init: torch.Ten
     grid = init.clone().requires_grad_(True)
     opt = torch.optim.Adam([grid], lr=0.05)
     for _ in range(steps):
-        err = torch.linalg.vector_norm(bilinear_upsample(grid, None, 8) - flow, dim=1)
-        loss = err[mask].mean()
+        loss = upsampled_epe(grid, flow, mask)
         opt.zero_grad()
         loss.backward()
         opt.step()
     return grid.detach()
-
-
-def upsampled_epe(grid: torch.Tensor, flow: torch.Tensor, mask: torch.Tensor) -> float:
-    """Mean EPE over ``mask`` (B, H, W) of ``upflow8(grid)`` against ``flow`` (B, 2, H, W), px."""
-    return float(torch.linalg.vector_norm(bilinear_upsample(grid, None, 8) - flow, dim=1)[mask].mean())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -81,10 +80,12 @@ def main(argv: list[str] | None = None) -> None:
         fit_all = fit_grid(flow, every, args.steps, area)
         fit = fit_grid(flow, human, args.steps, area)
         zero = float(torch.linalg.vector_norm(flow, dim=1)[human].mean())
+        epe = [
+            float(upsampled_epe(g, flow, m)) for g, m in ((area, human), (fit_all, every), (fit_all, human))
+        ]
+        fit_epe = float(upsampled_epe(fit, flow, human))
         print(
-            f"| {size} | {flow.shape[0]} | {zero:.2f} | {upsampled_epe(area, flow, human):.2f} | "
-            f"{upsampled_epe(fit_all, flow, every):.2f} / {upsampled_epe(fit_all, flow, human):.2f} | "
-            f"{upsampled_epe(fit, flow, human):.2f} |",
+            f"| {size} | {flow.shape[0]} | {zero:.2f} | {epe[0]:.2f} | {epe[1]:.2f} / {epe[2]:.2f} | {fit_epe:.2f} |",
             flush=True,
         )
 

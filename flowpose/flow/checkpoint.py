@@ -168,7 +168,18 @@ def _listed(keys: list[str], limit: int = 8) -> str:
     return f"[{shown}{f', ... and {len(keys) - limit} more' if len(keys) > limit else ''}] ({len(keys)})"
 
 
-def _read(path: Path) -> Mapping[str, Tensor]:
+def read_state_dict(path: Path) -> Mapping[str, Tensor]:
+    """Load a checkpoint file as it is stored (no renaming), on the CPU, without unpickling code.
+
+    Args:
+        path: a ``.pt``/``.pth`` file.
+
+    Returns:
+        The mapping stored in it (a state dict, possibly wrapped as ``{"state_dict": ...}``).
+
+    Raises:
+        InputError: if the file is missing, cannot be unpickled, or does not hold a mapping.
+    """
     if not path.is_file():
         raise InputError(f"{path}: no such checkpoint file")
     try:
@@ -200,7 +211,7 @@ def load_flow_checkpoint(
     """
     if isinstance(path_or_state_dict, (str, Path)):
         source = str(path_or_state_dict)
-        raw = _read(Path(path_or_state_dict))
+        raw = read_state_dict(Path(path_or_state_dict))
     else:
         source = "<state dict>"
         raw = path_or_state_dict

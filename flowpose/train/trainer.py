@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from flowpose.errors import InputError
+from flowpose.flow.checkpoint import read_state_dict
 from flowpose.io.atomic import atomic_path
 from flowpose.train.data import StepBatches, ValidationSet, autoflow_validation, human_validation
 from flowpose.train.human import HumanConfig, HumanPairSource, list_motions
@@ -193,9 +194,9 @@ def _load_init(model: nn.Module, path: Path) -> None:
     """Load the starting weights of a second stage; a missing file or other keys is an InputError."""
     if not path.is_file():
         raise InputError(f"TrainConfig.init_weights: {path} does not exist; expected a state dict (.pt)")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(state, dict) or set(state) != set(model.state_dict()):
-        got = sorted(state)[:3] if isinstance(state, dict) else type(state).__name__
+    state = read_state_dict(path)
+    if set(state) != set(model.state_dict()):
+        got = sorted(state)[:3]
         raise InputError(
             f"TrainConfig.init_weights: {path} is not a state dict of this model "
             f"(expected its {len(model.state_dict())} keys, got {got}...)"
@@ -363,9 +364,7 @@ def train(
                 batch["valid"],
                 gamma=config.gamma,
                 max_flow=config.max_flow,
-                pixel_weight=None
-                if config.human_loss_weight == 1.0
-                else 1.0 + (config.human_loss_weight - 1.0) * batch["human"].float(),
+                pixel_weight=1.0 + (config.human_loss_weight - 1.0) * batch["human"].float(),
             )
             optimizer.zero_grad(set_to_none=True)
             out.loss.backward()
