@@ -185,6 +185,24 @@ def validate(
     return stats
 
 
+def validation_sets(config: TrainConfig, held_out: Path | None) -> list[ValidationSet]:
+    """The held-out sets a run with ``config`` validates on (they follow ``config.seed``).
+
+    Args:
+        config: the recipe (its seed, crop, pair and clip counts, human sampling).
+        held_out: the held-out motion file, or None for AutoFlow scenes only.
+
+    Returns:
+        ``[autoflow]``, or ``[autoflow, human]`` with ``held_out``; crops of ``config.crop``.
+    """
+    sets = [autoflow_validation(config.val_autoflow_pairs, config.crop, config.seed)]
+    if held_out is not None:
+        sets.append(
+            human_validation(held_out, config.val_human_clips, config.crop[0], config.seed, config.human)
+        )
+    return sets
+
+
 def _save_weights(model: nn.Module, path: Path) -> None:
     with atomic_path(path) as tmp:
         torch.save({k: v.detach().clone() for k, v in model.state_dict().items()}, tmp)
@@ -301,11 +319,7 @@ def train(
         (out_dir / "log.jsonl").unlink()
 
     human, held_out = _human_source(config, shared_dir)
-    val_sets = [autoflow_validation(config.val_autoflow_pairs, config.crop, config.seed)]
-    if held_out is not None:
-        val_sets.append(
-            human_validation(held_out, config.val_human_clips, config.crop[0], config.seed, config.human)
-        )
+    val_sets = validation_sets(config, held_out)
     end = config.steps if stop_at is None else min(stop_at, config.steps)
     dataset = StepBatches(
         seed=config.seed,

@@ -11,7 +11,7 @@ from torch import nn
 
 from flowpose.errors import InputError
 from flowpose.train.data import ValidationSet
-from flowpose.train.trainer import TrainConfig, train, validate
+from flowpose.train.trainer import TrainConfig, train, validate, validation_sets
 
 
 class TinyFlow(nn.Module):
@@ -174,3 +174,12 @@ def test_score_with_human_pixels() -> None:
     assert plain["human/epe_human"] == pytest.approx(4.0) and plain["score"] == pytest.approx(7 / 4)
     scored = validate(ConstantFlow(), sets, iters=1, score_human_pixels=True)
     assert scored["score"] == pytest.approx((7 / 4 + 4.0) / 2)
+
+
+def test_validation_sets_follow_the_seed() -> None:
+    cfg = TrainConfig(crop=(64, 64), val_autoflow_pairs=2)
+    (a,) = validation_sets(cfg, None)
+    (b,) = validation_sets(TrainConfig(crop=(64, 64), val_autoflow_pairs=2, seed=3), None)
+    assert a.name == "autoflow" and a.batch["image1"].shape == (2, 3, 64, 64)
+    assert not torch.equal(a.batch["image1"], b.batch["image1"])
+    assert torch.equal(a.batch["flow"], validation_sets(cfg, None)[0].batch["flow"])
