@@ -5,6 +5,14 @@ Example:
     >>> result = flowpose.refine("video.poses.npz", "video.mp4", cycles=3)  # doctest: +SKIP
 """
 
+import os as _os
+
+# OpenCV and FFmpeg log straight to the process's stderr ("moov atom not found", "[ WARN:0@...]") when a file
+# cannot be decoded; flowpose reports that itself, in one line. OpenCV reads these when cv2 is first imported,
+# and every flowpose module that imports cv2 comes after this package's __init__.
+_os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+_os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+
 from flowpose.errors import FlowposeError, InputError, ShapeError, WeightsUnavailableError
 from flowpose.pose import PoseSequence
 

@@ -24,7 +24,7 @@ from flowpose.skeleton import H36M17, to_h36m17
 
 PathLike = Union[str, os.PathLike]
 PosesInput = Union[PoseSequence, PathLike, Sequence[Union[PoseSequence, PathLike]]]
-FramesInput = Union[np.ndarray, PathLike, VideoReader]
+FramesInput = Union[np.ndarray, Sequence[np.ndarray], PathLike, VideoReader]
 
 IN_MEMORY_LIMIT_BYTES = 2 * 1024**3
 """Videos smaller than this are decoded once into memory (fine-tuning reads every frame several times);
@@ -74,6 +74,11 @@ def refine(
         >>> result = refine("clip.poses.npz", "clip.mp4", cycles=3)  # doctest: +SKIP
         >>> result.history[-1].metrics["accel"]  # doctest: +SKIP
     """
+    problem = device_problem(device)
+    if problem is not None:
+        raise InputError(f"device: {problem}")
+    if not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**32:
+        raise InputError(f"seed must be an integer in [0, 2**32), got {seed!r}")
     cfg = config if config is not None else get_preset(preset)
     if cycles is not None:
         cfg = with_cycles(cfg, cycles)
@@ -117,11 +122,48 @@ def _as_h36m17(poses: PoseSequence) -> PoseSequence:
     )
 
 
+def device_problem(device: object) -> str | None:
+    """What is wrong with a torch device name on this machine, or None when it can be used.
+
+    Example:
+        >>> device_problem("cpu") is None, device_problem("tpu")
+        (True, "expected 'cpu' or 'cuda' (or 'cuda:N'), got 'tpu'")
+    """
+    import torch
+
+    if not isinstance(device, str) or not (device == "cpu" or device.split(":")[0] == "cuda"):
+        return f"expected 'cpu' or 'cuda' (or 'cuda:N'), got {device!r}"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        return "CUDA is not available on this machine (torch.cuda.is_available() is False); use cpu"
+    return None
+
+
+MIN_FRAME_SIDE = 16
+"""Smallest frame side (pixels) the flow networks can work on."""
+
+
 def _load_frames(frames: FramesInput) -> np.ndarray | VideoReader:
+    if isinstance(frames, (list, tuple)):
+        try:
+            frames = np.stack([np.asarray(f) for f in frames]) if len(frames) else np.zeros((0, 0, 0, 3), np.uint8)
+        except ValueError as e:
+            raise InputError(f"frames: a list of frames must hold (H, W, 3) uint8 arrays of one size: {e}") from None
     if isinstance(frames, np.ndarray):
-        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        if frames.ndim != 4 or frames.shape[-1] != 3:
             raise ShapeError("frames", "(T, H, W, 3) uint8 RGB", frames.shape)
+        if frames.dtype != np.uint8:
+            raise InputError(f"frames: expected uint8 RGB values, got {frames.dtype}")
+        if min(frames.shape[1:3]) < MIN_FRAME_SIDE:
+            raise InputError(
+                f"frames: each frame must be at least {MIN_FRAME_SIDE}x{MIN_FRAME_SIDE} px, got "
+                f"{frames.shape[1]}x{frames.shape[2]}"
+            )
         return frames
+    if not isinstance(frames, (str, os.PathLike, VideoReader)):
+        raise InputError(
+            "frames: expected a (T, H, W, 3) uint8 array, a list of frames, a video file, an image folder or a "
+            f"VideoReader, got {type(frames).__name__}"
+        )
     reader = frames if isinstance(frames, VideoReader) else open_video(Path(frames))
     H, W = reader.size
     if len(reader) * H * W * 3 <= IN_MEMORY_LIMIT_BYTES:
@@ -131,7 +173,12 @@ def _load_frames(frames: FramesInput) -> np.ndarray | VideoReader:
 
 def _check_match(init: PoseSequence, video: np.ndarray | VideoReader, source: FramesInput) -> None:
     T = len(video)
-    name = source if isinstance(source, (str, os.PathLike)) else "frames"
+    if isinstance(source, (str, os.PathLike)):
+        name = source
+    elif isinstance(source, VideoReader):
+        name = source.path
+    else:
+        name = "frames"
     if T < 2:
         raise InputError(f"{name}: refinement needs at least 2 frames, got {T}")
     if init.num_frames != T:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -25,16 +24,31 @@ from flowpose.errors import FlowposeError, InputError
 
 
 def user_errors(fn: Callable) -> Callable:
-    """Turn flowpose's own errors into ``error: <message>`` on stderr and exit code 2, without a traceback."""
+    """Turn flowpose's own errors into ``error: <message>`` on stderr and exit code 2, without a traceback.
+
+    Numpy overflow raises (and is reported the same way) instead of printing a RuntimeWarning and going on
+    with infinities. A stop signal (SIGTERM, SIGHUP) unwinds the command, so that its temporary outputs are
+    removed, and exits with 128 + the signal's number.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003 - click passes the parsed options through
+        import numpy as np
+
+        from flowpose.io.outdir import Stopped, stop_signals_raise
+
         try:
-            with _one_line_warnings():
+            with _one_line_warnings(), np.errstate(over="raise"), stop_signals_raise():
                 return fn(*args, **kwargs)
         except FlowposeError as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(2)
+        except FloatingPointError as err:
+            click.echo(f"error: numeric overflow ({err}): an input is out of range", err=True)
+            sys.exit(2)
+        except Stopped as stop:
+            click.echo(f"error: {stop}; nothing was written", err=True)
+            sys.exit(128 + stop.signum)
 
     return wrapper
 
@@ -56,24 +70,42 @@ def _one_line_warnings() -> Iterator[None]:
         yield
 
 
-@click.group()
+class _OneLineGroup(click.Group):
+    """A click group whose usage errors are one ``error: ...`` line on stderr too (exit 2), like flowpose's."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: ANN001, ANN003, ANN201 - click's signature
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as err:
+            click.echo(f"error: {' '.join(err.format_message().split())}", err=True)
+            sys.exit(err.exit_code)
+        except click.Abort:
+            click.echo("error: interrupted; nothing was written", err=True)
+            sys.exit(130)
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_OneLineGroup)
 @click.version_option(package_name="flowpose")
 def main() -> None:
     """flowpose: monocular 3D human pose refined with optical flow, per video, at inference time."""
-    # OpenCV and FFmpeg log straight to the process's stderr ("moov atom not found", "[ WARN:0@...]") when a
-    # file cannot be decoded; flowpose reports that itself, in one line. Read when the decoder first runs.
-    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+
+
+SEED = click.IntRange(0, 2**32 - 1)
+"""Seeds are what torch and numpy accept: 0 to 2**32 - 1."""
 
 
 @main.command()
 @click.argument("motion", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder (new).")
+@click.option("--overwrite", is_flag=True, help="Replace an output folder that flowpose wrote earlier.")
 @click.option("--frames", type=int, default=100, show_default=True, help="Frames to render.")
 @click.option("--start", type=int, default=0, show_default=True, help="First frame (after resampling).")
 @click.option("--size", type=int, default=256, show_default=True, help="Square image side, pixels.")
 @click.option("--fps", type=float, default=30.0, show_default=True, help="Output frame rate.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of textures and estimator errors.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of textures and estimator errors.")
 @click.option(
     "--profile", default="metro", show_default=True, help="Simulated estimator: metro, spin or clean."
 )
@@ -82,6 +114,7 @@ def main() -> None:
 def synth(
     motion: Path,
     out_dir: Path,
+    overwrite: bool,
     frames: int,
     start: int,
     size: int,
@@ -92,7 +125,7 @@ def synth(
 ) -> None:
     """Render MOTION (.bvh or .npz) as a video with exact ground truth and simulated estimates.
 
-    Writes OUT/video.mp4, OUT/video.poses.npz and OUT/gt.npz.
+    Writes the new folder OUT with video.mp4, video.poses.npz and gt.npz.
     """
     from dataclasses import replace
 
@@ -108,7 +141,7 @@ def synth(
         profile=profile,
         render=replace(RenderConfig(), camera_motion=camera_motion),
     )
-    paths = synthesize(motion, out_dir, config)
+    paths = synthesize(motion, out_dir, config, overwrite=overwrite)
     for role, path in paths.items():
         click.echo(f"{role:6s} {path}")
 
@@ -159,15 +192,11 @@ def _segment(total: int, start: int, num_frames: int | None, video: Path) -> tup
 
 
 def _check_device(device: str) -> None:
-    import torch
+    from flowpose.api import device_problem
 
-    if device != "cpu" and not device.startswith("cuda"):
-        raise InputError(f"--device {device}: expected cpu or cuda (or cuda:N)")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError(
-            f"--device {device}: CUDA is not available on this machine "
-            "(torch.cuda.is_available() is False); use --device cpu"
-        )
+    problem = device_problem(device)
+    if problem is not None:
+        raise InputError(f"--device {device}: {problem}")
 
 
 def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "RefineConfig":  # noqa: F821
@@ -244,9 +273,9 @@ def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "
     help="Output folder. Default: <video stem>.flowpose/ beside the video.",
 )
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of fine-tuning and optimisation.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of fine-tuning and optimisation.")
 @click.option("--preset", default="fast", show_default=True, help="Configuration preset: fast or quality.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@click.option("--overwrite", is_flag=True, help="Replace an output folder that flowpose wrote earlier.")
 @click.option("--viz", is_flag=True, help="Also write overlay.mp4: skeletons over the frames, and the flow.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @_segment_options
@@ -281,7 +310,8 @@ def refine(
     from flowpose.io.groundtruth import load_gt
     from flowpose.io.importers import check_observed, select_frames, select_gt_frames, sidecar_poses_path
     from flowpose.io.poses import load_poses
-    from flowpose.io.results import check_out_dir, default_out_dir, write_refine_folder
+    from flowpose.io.outdir import check_output_folder
+    from flowpose.io.results import default_out_dir, write_refine_folder
     from flowpose.io.video import open_video
     from flowpose.refinement.table import format_history
 
@@ -296,8 +326,16 @@ def refine(
 
         est_config = EstimateConfig(fov_deg=fov, tracking=track, min_confidence=min_confidence)
         require_mediapipe()
-    out = check_out_dir(out_dir if out_dir is not None else default_out_dir(video), overwrite=overwrite)
+    source = None if estimate else (poses_path if poses_path is not None else sidecar_poses_path(video))
+    inputs = [p for p in (video, source, gt_path) if p is not None]
+    out = out_dir if out_dir is not None else default_out_dir(video)
     with open_video(video) as reader:
+        if source is not None and poses_path is None and not source.is_file():
+            raise InputError(
+                f"{video}: no poses: pass --poses FILE, put them in {source}, or pass --estimate "
+                "(MediaPipe, needs flowpose[estimate])"
+            )
+        check_output_folder(out, overwrite=overwrite, inputs=inputs)  # before any work: a refusal costs nothing
         start, stop = _segment(len(reader), start, num_frames, video)
         whole = (start, stop) == (0, len(reader))
         gt = (
@@ -309,12 +347,6 @@ def refine(
         if estimate:
             init = estimate_poses(frames, est_config, fps=reader.fps, progress=not quiet, source=str(video))
         else:
-            source = poses_path if poses_path is not None else sidecar_poses_path(video)
-            if poses_path is None and not source.is_file():
-                raise InputError(
-                    f"{video}: no poses: pass --poses FILE, put them in {source}, or pass --estimate "
-                    "(MediaPipe, needs flowpose[estimate])"
-                )
             init = select_frames(
                 load_poses(source),
                 len(reader),
@@ -337,6 +369,7 @@ def refine(
             overlay=viz,
             overwrite=overwrite,
             progress=not quiet,
+            inputs=inputs,
         )
     if "report.png" not in names:
         click.echo('report.png skipped: matplotlib is not installed (pip install "flowpose[plot]")')
@@ -378,14 +411,14 @@ def estimate(
     """
     from flowpose.estimate.mediapipe import EstimateConfig, estimate_poses, require_mediapipe
     from flowpose.io.importers import sidecar_poses_path
-    from flowpose.io.poses import save_poses
+    from flowpose.io.outdir import check_output_file
+    from flowpose.io.poses import save_poses, written_by_flowpose
     from flowpose.io.video import open_video
 
     out = out_path if out_path is not None else sidecar_poses_path(video)
     if out.suffix.lower() not in (".npz", ".json"):
         raise InputError(f"--out {out}: expected a pose file ending in .npz or .json")
-    if out.exists() and not overwrite:
-        raise InputError(f"{out}: exists; choose another --out or pass --overwrite")
+    check_output_file(out, overwrite=overwrite, is_ours=written_by_flowpose, inputs=[video])
     config = EstimateConfig(fov_deg=fov, tracking=track, min_confidence=min_confidence)
     require_mediapipe()
     with open_video(video) as reader:
@@ -448,11 +481,14 @@ def import_(
     videopose3d: root-relative (T, 17, 3) .npy, placed with --keypoints.
     """
     from flowpose.io.importers import UNITS, ImportOptions, camera_from_fov, import_poses, load_intrinsics
-    from flowpose.io.poses import save_poses
+    from flowpose.io.outdir import check_output_file
+    from flowpose.io.poses import save_poses, written_by_flowpose
     from flowpose.io.video import DEFAULT_FPS, open_video
 
-    if out_path.exists() and not overwrite:
-        raise InputError(f"{out_path}: exists; choose another --out or pass --overwrite")
+    if out_path.suffix.lower() not in (".npz", ".json"):
+        raise InputError(f"--out {out_path}: expected a pose file ending in .npz or .json")
+    inputs = [p for p in (file, video, intrinsics, keypoints) if p is not None]
+    check_output_file(out_path, overwrite=overwrite, is_ours=written_by_flowpose, inputs=inputs)
     if units not in UNITS:
         raise InputError(f"--units: unknown unit {units!r}; choose from {list(UNITS)}")
     size, video_fps = None, None

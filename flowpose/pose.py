@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from flowpose.errors import InputError, ShapeError
 from flowpose.skeleton import Skeleton, get_skeleton
+
+MIN_DEPTH_M = 0.05
+"""Observed joints must lie at least this far in front of the camera (z, metres)."""
+MAX_BODY_EXTENT_M = 5.0
+"""No observed joint may lie farther than this from its frame's median joint (metres): a larger body is a
+unit error (millimetres or centimetres read as metres) or a broken estimate."""
+MAX_COORD = 1e6
+"""Bound on any coordinate (metres or pixels) and on the focal lengths (pixels): beyond it the optimiser's
+arithmetic overflows."""
 
 
 @dataclass(frozen=True)
@@ -126,13 +136,16 @@ class PoseSequence:
         K = np.asarray(self.K, dtype=np.float32)
         if K.shape not in ((3, 3), (T, 3, 3)):
             raise ShapeError("K", f"(3, 3) or ({T}, 3, 3)", K.shape, source)
-        if not np.isfinite(K).all() or (K[..., 0, 0] <= 0).any() or (K[..., 1, 1] <= 0).any():
-            raise InputError(f"{where}K must be finite with positive focal lengths")
+        check_intrinsics(K, where)
         object.__setattr__(self, "K", K)
+        check_joints3d(self.joints3d, where)
         if self.joints2d is not None:
             j2 = np.asarray(self.joints2d, dtype=np.float32)
             if j2.shape != (T, J, 2):
                 raise ShapeError("joints2d", f"({T}, {J}, 2)", j2.shape, source)
+            if np.isinf(j2).any() or (np.abs(np.nan_to_num(j2)) > MAX_COORD).any():
+                raise InputError(f"{where}joints2d must be finite pixel coordinates (NaN for missing) within "
+                                 f"±{MAX_COORD:g} px")
             object.__setattr__(self, "joints2d", j2)
         if self.conf is not None:
             c = np.asarray(self.conf, dtype=np.float32)
@@ -143,3 +156,75 @@ class PoseSequence:
             object.__setattr__(self, "conf", c)
         if not np.isfinite(self.fps) or self.fps <= 0:
             raise InputError(f"{where}fps must be a positive number, got {self.fps}")
+
+
+def check_intrinsics(K: np.ndarray, where: str = "") -> None:
+    """Check pinhole intrinsics: finite, upper triangular with last row (0, 0, 1), focal lengths in
+    (0, :data:`MAX_COORD`] px. Such a K is invertible.
+
+    Args:
+        K: (3, 3) or (T, 3, 3).
+        where: prefix of the message (``"file: "``).
+
+    Raises:
+        InputError: naming what is wrong and the value got.
+
+    Example:
+        >>> check_intrinsics(np.eye(3))
+        >>> check_intrinsics(np.ones((3, 3)))
+        Traceback (most recent call last):
+        ...
+        flowpose.errors.InputError: K must be a pinhole camera matrix [[fx, s, cx], [0, fy, cy], [0, 0, 1]], got [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
+    K = np.asarray(K, np.float64)
+    bad = next(iter(K.reshape(-1, 3, 3)), K)
+    if not np.isfinite(K).all():
+        raise InputError(f"{where}K must be finite, got {bad.tolist()}")
+    lower = K[..., [1, 2, 2], [0, 0, 1]]
+    if (lower != 0).any() or (K[..., 2, 2] != 1).any():
+        bad = K.reshape(-1, 3, 3)[int(np.argmax((lower != 0).any(-1).ravel() | (K[..., 2, 2] != 1).ravel()))]
+        raise InputError(
+            f"{where}K must be a pinhole camera matrix [[fx, s, cx], [0, fy, cy], [0, 0, 1]], got {bad.tolist()}"
+        )
+    focal = K[..., [0, 1], [0, 1]]
+    if (focal <= 0).any() or (focal > MAX_COORD).any() or (np.abs(K[..., :2, 2]) > MAX_COORD).any():
+        raise InputError(
+            f"{where}K must have focal lengths in (0, {MAX_COORD:g}] px and a principal point within "
+            f"±{MAX_COORD:g} px, got fx, fy = {focal.reshape(-1, 2)[0].tolist()}"
+        )
+
+
+def check_joints3d(joints3d: np.ndarray, where: str = "") -> None:
+    """Check the geometry of (T, J, 3) camera-frame joints in metres (NaN marks a missing joint).
+
+    Observed joints must be finite, at least :data:`MIN_DEPTH_M` in front of the camera, and no farther than
+    :data:`MAX_BODY_EXTENT_M` from their frame's median joint.
+
+    Raises:
+        InputError: naming the first bad frame and what was got.
+    """
+    j = np.asarray(joints3d, np.float64)
+    if np.isinf(j).any():
+        raise InputError(f"{where}joints3d must be finite metres (NaN for a missing joint), got inf")
+    observed = np.isfinite(j).all(-1)
+    if not observed.any():
+        return
+    if (np.abs(j[observed]) > MAX_COORD).any():
+        raise InputError(f"{where}joints3d has coordinates beyond ±{MAX_COORD:g} m: not metres in the camera frame")
+    depth = np.where(observed, j[..., 2], np.inf)
+    if (depth < MIN_DEPTH_M).any():
+        t = int(np.argwhere(depth < MIN_DEPTH_M)[0, 0])
+        raise InputError(
+            f"{where}joints3d must lie in front of the camera (z >= {MIN_DEPTH_M} m for every observed joint); "
+            f"frame {t} has z = {float(np.min(depth[t])):.3g} m"
+        )
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames with no observed joint: "All-NaN slice"
+        centre = np.nanmedian(np.where(observed[..., None], j, np.nan), axis=1, keepdims=True)
+        extent = np.where(observed, np.linalg.norm(j - centre, axis=-1), 0.0).max(-1)
+    if (extent > MAX_BODY_EXTENT_M).any():
+        t = int(np.argmax(extent))
+        raise InputError(
+            f"{where}joints3d spans {extent[t]:.3g} m around its centre in frame {t}, more than a body "
+            f"({MAX_BODY_EXTENT_M:g} m): are the units millimetres or centimetres? Pose files hold metres"
+        )

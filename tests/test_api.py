@@ -78,8 +78,35 @@ def test_frame_count_mismatch_names_the_video(tiny_clip, tmp_path):
 
 
 def test_bad_frames_array(tiny_clip):
-    with pytest.raises(ShapeError, match="uint8"):
+    with pytest.raises(InputError, match="uint8"):
         flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames.astype(np.float32), config=DIS)
+
+
+def test_list_of_frames_is_accepted(tiny_clip):
+    frames = list(tiny_clip.rendered.frames)
+    result = flowpose.refine(tiny_clip.estimate, frames, config=DIS)
+    assert result.poses.num_frames == len(frames)
+
+
+@pytest.mark.parametrize(
+    ("frames", "message"),
+    [
+        ([np.zeros((64, 64, 3), np.uint8), np.zeros((32, 32, 3), np.uint8)], "one size"),
+        (np.zeros((8, 0, 0, 3), np.uint8), "at least 16x16"),
+        ([], "at least 16x16|shape"),
+        (42, "got int"),
+        (np.zeros((8, 64, 64, 3), np.float64), "uint8"),
+    ],
+)
+def test_bad_frames_are_flowpose_errors(tiny_clip, frames, message):
+    with pytest.raises(InputError, match=message):
+        flowpose.refine(tiny_clip.estimate, frames, config=DIS)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"device": "tpu"}, "'tpu'"), ({"seed": 2**70}, "seed")])
+def test_bad_device_and_seed_are_flowpose_errors(tiny_clip, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames, config=DIS, **kwargs)
 
 
 def test_single_frame_is_refused(tiny_clip):

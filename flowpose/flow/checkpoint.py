@@ -184,9 +184,12 @@ def read_state_dict(path: Path) -> Mapping[str, Tensor]:
         raise InputError(f"{path}: no such checkpoint file")
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file, reported with its cause
-        reason = f"{type(exc).__name__}: {exc}"
-        raise InputError(f"{path}: cannot be read as a PyTorch checkpoint ({reason})") from exc
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file
+        # torch's own message advises weights_only=False, i.e. running the file's pickled code: never relay it.
+        raise InputError(
+            f"{path}: cannot be read as a PyTorch checkpoint: corrupt, or it holds pickled objects other than "
+            f"tensors, which flowpose refuses to load ({type(exc).__name__})"
+        ) from None
     if not isinstance(loaded, Mapping):
         raise InputError(f"{path}: expected a state dict (a mapping of tensors), got {type(loaded).__name__}")
     return loaded

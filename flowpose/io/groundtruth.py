@@ -11,6 +11,7 @@ import numpy as np
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.npz import write_npz
 from flowpose.io.poses import check_readable, read_npz
+from flowpose.pose import check_intrinsics
 from flowpose.skeleton import get_skeleton
 
 REQUIRED_KEYS = ("joints3d", "joints2d", "K", "flow", "flow_valid", "human_mask", "fps")
@@ -90,8 +91,7 @@ class GroundTruth:
         K = np.asarray(self.K, dtype=np.float32)
         if K.shape not in ((3, 3), (T, 3, 3)):
             raise ShapeError("K", f"(3, 3) or ({T}, 3, 3)", K.shape, source)
-        if not np.isfinite(K).all() or (K[..., 0, 0] <= 0).any() or (K[..., 1, 1] <= 0).any():
-            raise InputError(f"{where}K must be finite with positive focal lengths")
+        check_intrinsics(K, where)
         skel = get_skeleton(self.skeleton)
         if skel.num_joints != J:
             raise InputError(

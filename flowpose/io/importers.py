@@ -41,7 +41,7 @@ from flowpose.errors import InputError, ShapeError, unknown_name_error
 from flowpose.estimate.placement import place_root
 from flowpose.io.groundtruth import GroundTruth
 from flowpose.io.poses import check_readable, read_npz
-from flowpose.pose import PoseSequence
+from flowpose.pose import PoseSequence, check_intrinsics
 from flowpose.skeleton import H36M17, get_skeleton
 
 UNITS: dict[str, float] = {"m": 1.0, "cm": 0.01, "mm": 0.001}
@@ -91,8 +91,7 @@ def load_intrinsics(path: str | os.PathLike[str]) -> np.ndarray:
     K = np.asarray(K, np.float64)
     if K.shape != (3, 3):
         raise ShapeError("K", "(3, 3)", K.shape, str(p))
-    if not np.isfinite(K).all() or K[0, 0] <= 0 or K[1, 1] <= 0:
-        raise InputError(f"{p}: K must be finite with positive focal lengths, got {K.tolist()}")
+    check_intrinsics(K, f"{p}: ")
     return K
 
 

@@ -25,7 +25,9 @@ from flowpose.io.npz import write_npz
 from flowpose.pose import PoseSequence
 
 REQUIRED_KEYS = ("joints3d", "K")
-OPTIONAL_KEYS = ("joints2d", "conf", "skeleton", "fps")
+OPTIONAL_KEYS = ("joints2d", "conf", "skeleton", "fps", "written_by")
+WRITER = "flowpose"
+"""Value of the ``written_by`` key that :func:`save_poses` stores: ``--overwrite`` replaces only such files."""
 SUFFIXES = (".npz", ".json")
 
 
@@ -125,6 +127,24 @@ def load_poses(path: str | os.PathLike[str]) -> PoseSequence:
         raise InputError(f"{p}: {e}") from None
 
 
+def written_by_flowpose(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a pose file that :func:`save_poses` wrote (it carries ``written_by = "flowpose"``).
+
+    Example:
+        >>> written_by_flowpose("no/such/file.npz")
+        False
+    """
+    p = Path(path)
+    if not p.is_file() or p.suffix.lower() not in SUFFIXES:
+        return False
+    try:
+        data = read_npz(p, "pose file") if p.suffix.lower() == ".npz" else _read_json(p)
+    except InputError:
+        return False
+    mark = data.get("written_by")
+    return mark is not None and np.asarray(mark).ndim == 0 and str(np.asarray(mark).item()) == WRITER
+
+
 def save_poses(seq: PoseSequence, path: str | os.PathLike[str]) -> None:
     """Write a pose file atomically: ``.npz`` (compressed, same bytes for same poses) or ``.json``.
 
@@ -144,10 +164,11 @@ def save_poses(seq: PoseSequence, path: str | os.PathLike[str]) -> None:
     arrays = {"joints3d": seq.joints3d, "K": seq.K, "joints2d": seq.joints2d, "conf": seq.conf}
     arrays = {k: np.asarray(v, np.float32) for k, v in arrays.items() if v is not None}
     if p.suffix.lower() == ".npz":  # byte-reproducible, atomic
-        write_npz(p, {**arrays, "skeleton": np.str_(seq.skeleton), "fps": np.float64(seq.fps)})
+        meta = {"skeleton": np.str_(seq.skeleton), "fps": np.float64(seq.fps), "written_by": np.str_(WRITER)}
+        write_npz(p, {**arrays, **meta})
         return
     doc: dict[str, Any] = {k: _to_json_list(v) for k, v in arrays.items()}
-    doc.update(skeleton=seq.skeleton, fps=float(seq.fps))
+    doc.update(skeleton=seq.skeleton, fps=float(seq.fps), written_by=WRITER)
     with atomic_path(p) as tmp:
         tmp.write_text(json.dumps(doc, allow_nan=False))
 
@@ -159,6 +180,8 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: not a text JSON file: {e}") from None
     except json.JSONDecodeError as e:
         raise InputError(f"{path}: not valid JSON (corrupt or truncated?): {e}") from None
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deeply to be a pose file") from None
     if not isinstance(doc, dict):
         raise InputError(
             f"{path}: expected a JSON object with keys {list(REQUIRED_KEYS)}, got {type(doc).__name__}"
@@ -167,11 +190,23 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _as_float_array(path: Path, key: str, value: Any) -> np.ndarray:
-    """Numbers (``null`` -> NaN) as float32; anything else (text, ragged lists) is an InputError."""
+    """Numbers (``null`` -> NaN) as float32; anything else (text, ragged lists) is an InputError.
+
+    Coordinates stored as integers or booleans in an ``.npz`` are refused rather than read as metres or
+    pixels: an integer array is most often millimetres.
+    """
+    if isinstance(value, np.ndarray) and key in ("joints3d", "joints2d") and value.dtype.kind in "biu":
+        raise InputError(
+            f"{path}: {key} must be floating point ({'metres' if key == 'joints3d' else 'pixels'}), got "
+            f"{value.dtype}; integer coordinates are often millimetres: convert them to float metres first"
+        )
     try:
-        arr = np.array(value, dtype=np.float32)
+        with np.errstate(over="raise"):
+            arr = np.array(value, dtype=np.float32)
     except (TypeError, ValueError) as e:
         raise InputError(f"{path}: {key} must be a numeric array: {e}") from None
+    except FloatingPointError:
+        raise InputError(f"{path}: {key} has values beyond the float32 range (about ±3.4e38)") from None
     return arr
 
 
@@ -186,7 +221,10 @@ def _as_number(path: Path, key: str, value: Any) -> float:
     arr = np.asarray(value)
     if arr.ndim != 0 or arr.dtype.kind not in "iuf":
         raise InputError(f"{path}: {key} must be a number, got {arr.dtype} array of shape {arr.shape}")
-    return float(arr)
+    try:
+        return float(arr)
+    except OverflowError:
+        raise InputError(f"{path}: {key} is out of range: {arr.item()}") from None
 
 
 def _to_json_list(arr: np.ndarray) -> list[Any]:

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from flowpose.errors import InputError
+from flowpose.io.outdir import write_output_folder
 from flowpose.io.poses import save_poses
 from flowpose.pose import PoseSequence
 from flowpose.refinement.result import RefineResult
@@ -50,66 +48,42 @@ def default_out_dir(video: str | os.PathLike[str]) -> Path:
     return v.with_name((v.name if v.is_dir() else v.stem) + OUT_SUFFIX)
 
 
-def check_out_dir(out_dir: str | os.PathLike[str], *, overwrite: bool) -> Path:
-    """Check that an output folder may be written: absent, or an existing folder with ``overwrite``.
-
-    Run it before a long computation, so that a refused folder costs nothing; :func:`write_outputs` checks
-    again.
-
-    Raises:
-        InputError: for an existing folder without ``overwrite``, or an existing file.
-    """
-    out = Path(out_dir)
-    if out.exists() and (not overwrite or not out.is_dir()):
-        what = "a file" if not out.is_dir() else "an existing folder"
-        raise InputError(f"{out}: output is {what}; choose another --out or pass --overwrite")
-    return out
-
-
 def write_outputs(
     result: RefineResult,
     out_dir: str | os.PathLike[str],
     *,
     overwrite: bool = False,
     extras: Callable[[Path], None] | None = None,
+    inputs: Sequence[str | os.PathLike[str]] = (),
 ) -> Path:
     """Write ``refined.npz``, ``refined.json`` and ``history.json`` (and what ``extras`` adds) to a folder.
 
-    Everything is written into a temporary sibling folder, which is renamed onto ``out_dir`` only when all of
-    it succeeded; an existing ``out_dir`` is replaced only with ``overwrite`` (and only after success).
+    The folder follows :mod:`flowpose.io.outdir`: built beside ``out_dir`` and renamed into place whole,
+    marked with a manifest, and an existing folder is replaced only with ``overwrite`` and only when flowpose
+    wrote it.
 
     Args:
         result: the refinement result.
         out_dir: destination folder.
-        overwrite: replace an existing folder.
+        overwrite: replace an existing folder that flowpose wrote.
         extras: called with the temporary folder to add files (report, overlay video).
+        inputs: the files the run read; the output may not replace any of them.
 
     Returns:
         The output folder.
 
     Raises:
-        InputError: when ``out_dir`` exists (and ``overwrite`` is off) or is a file.
+        InputError: for a refused destination (see :func:`flowpose.io.outdir.check_output_folder`).
     """
-    out = check_out_dir(out_dir, overwrite=overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    # mkdtemp makes the folder private (0700); give the output the permissions of any folder the user makes.
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)
-    try:
+
+    def fill(tmp: Path) -> None:
         save_poses(result.poses, tmp / "refined.npz")
         save_poses(result.poses, tmp / "refined.json")
         (tmp / "history.json").write_text(json.dumps(history_json(result), indent=1))
         if extras is not None:
             extras(tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+
+    return write_output_folder(out_dir, fill, overwrite=overwrite, inputs=inputs)
 
 
 def write_refine_folder(
@@ -122,6 +96,7 @@ def write_refine_folder(
     overlay: bool = False,
     overwrite: bool = False,
     progress: bool = False,
+    inputs: Sequence[str | os.PathLike[str]] = (),
 ) -> tuple[Path, list[str]]:
     """Everything ``flowpose refine`` writes, as one atomic folder: :func:`write_outputs` plus ``report.png``
     (when matplotlib is installed) and, with ``overlay``, ``overlay.mp4``.
@@ -133,8 +108,9 @@ def write_refine_folder(
         frames: the T frames refined (for the overlay).
         gt_joints3d: (T, 17, 3) ground-truth joints for the report, or None.
         overlay: also write the overlay video.
-        overwrite: replace an existing folder.
+        overwrite: replace an existing folder that flowpose wrote.
         progress: show a progress bar while the overlay is written.
+        inputs: the files the run read; the output may not replace any of them.
 
     Returns:
         The folder, and the names of the files in it (in writing order); a report skipped for lack of
@@ -161,4 +137,4 @@ def write_refine_folder(
             )
             names.append("overlay.mp4")
 
-    return write_outputs(result, out_dir, overwrite=overwrite, extras=extras), names
+    return write_outputs(result, out_dir, overwrite=overwrite, extras=extras, inputs=inputs), names

@@ -12,6 +12,7 @@ import numpy as np
 from flowpose.errors import InputError
 from flowpose.io.groundtruth import GroundTruth, save_gt
 from flowpose.io.motion import Motion, load_motion, resample
+from flowpose.io.outdir import check_output_folder, write_output_folder
 from flowpose.io.poses import save_poses
 from flowpose.io.video import write_video
 from flowpose.pose import PoseSequence
@@ -128,24 +129,38 @@ def make_clip(motion: Motion, config: SynthConfig = SynthConfig()) -> SynthClip:
     return SynthClip(rendered, estimate)
 
 
-def synthesize(motion_path: str | os.PathLike[str], out_dir: str | os.PathLike[str], config: SynthConfig) -> dict[str, Path]:
-    """Write ``video.mp4``, ``video.poses.npz`` and ``gt.npz`` for a motion file (``flowpose synth``).
+def synthesize(
+    motion_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    config: SynthConfig,
+    *,
+    overwrite: bool = False,
+) -> dict[str, Path]:
+    """Write the folder ``out_dir`` with ``video.mp4``, ``video.poses.npz`` and ``gt.npz`` (``flowpose synth``).
 
-    Same inputs and seed give the same bytes. Each file is written atomically.
+    Same inputs and seed give the same bytes. The folder follows :mod:`flowpose.io.outdir`: it is new (or,
+    with ``overwrite``, one that flowpose wrote), checked before rendering, and appears whole.
 
     Args:
         motion_path: a ``.bvh`` or ``.npz`` motion (see :func:`flowpose.io.motion.load_motion`).
-        out_dir: output folder (created).
+        out_dir: output folder.
         config: clip options.
+        overwrite: replace a folder that flowpose wrote earlier.
 
     Returns:
         The written paths by role: ``video``, ``poses``, ``gt``.
+
+    Raises:
+        InputError: for a refused output folder or an unusable motion.
     """
+    check_output_folder(out_dir, overwrite=overwrite, inputs=[motion_path])
     clip = make_clip(load_motion(motion_path), config)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"video": out / "video.mp4", "poses": out / "video.poses.npz", "gt": out / "gt.npz"}
-    write_video(paths["video"], clip.rendered.frames, clip.rendered.fps)
-    save_poses(clip.estimate, paths["poses"])
-    save_gt(clip.gt, paths["gt"])
-    return paths
+    names = {"video": "video.mp4", "poses": "video.poses.npz", "gt": "gt.npz"}
+
+    def fill(tmp: Path) -> None:
+        write_video(tmp / names["video"], clip.rendered.frames, clip.rendered.fps)
+        save_poses(clip.estimate, tmp / names["poses"])
+        save_gt(clip.gt, tmp / names["gt"])
+
+    out = write_output_folder(out_dir, fill, overwrite=overwrite, inputs=[motion_path])
+    return {role: out / name for role, name in names.items()}

@@ -294,7 +294,14 @@ def train(
     step, elapsed, best_step, best_score, last_val = 0, 0.0, 0, math.inf, {}
     ckpt_path = out_dir / "checkpoint.pt"
     if resume and ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        # weights_only: no pickled code runs, even from a checkpoint someone else put in out_dir.
+        try:
+            ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file
+            raise InputError(
+                f"{ckpt_path}: not a resumable flowpose training checkpoint (corrupt, or holds objects other "
+                f"than tensors and plain values: {type(exc).__name__}); use a new out_dir or resume=False"
+            ) from None
         # A field added after the checkpoint was written counts as unchanged when it has its default.
         defaults = asdict(TrainConfig())
         changed = sorted(
@@ -313,7 +320,8 @@ def train(
         step, elapsed = ckpt["step"], ckpt["elapsed"]
         best_step, best_score, last_val = ckpt["best_step"], ckpt["best_score"], ckpt["last_val"]
         torch.set_rng_state(ckpt["torch_rng"])
-        np.random.set_state(ckpt["numpy_rng"])
+        name, keys, pos, has_gauss, cached = ckpt["numpy_rng"]
+        np.random.set_state((name, np.asarray(keys, np.int64).astype(np.uint32), pos, has_gauss, cached))
         random.setstate(ckpt["python_rng"])
     elif (out_dir / "log.jsonl").exists():
         (out_dir / "log.jsonl").unlink()
@@ -339,6 +347,10 @@ def train(
         multiprocessing_context="spawn" if config.data_workers else None,
     )
 
+    def _numpy_rng_state() -> tuple:
+        name, keys, pos, has_gauss, cached = np.random.get_state()
+        return str(name), torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)
+
     def checkpoint() -> None:
         state = {
             "config": asdict(config),
@@ -351,7 +363,8 @@ def train(
             "best_score": best_score,
             "last_val": last_val,
             "torch_rng": torch.get_rng_state(),
-            "numpy_rng": np.random.get_state(),
+            # as plain values (a name, a tensor, numbers), so that weights_only loading accepts it
+            "numpy_rng": _numpy_rng_state(),
             "python_rng": random.getstate(),
         }
         with atomic_path(ckpt_path) as tmp:

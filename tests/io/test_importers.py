@@ -142,8 +142,11 @@ def test_load_intrinsics(tmp_path: Path) -> None:
     with pytest.raises(ShapeError, match=r"bad\.npy: K must have shape \(3, 3\)"):
         load_intrinsics(tmp_path / "bad.npy")
     np.save(tmp_path / "neg.npy", -np.eye(3))
-    with pytest.raises(InputError, match="positive focal"):
+    with pytest.raises(InputError, match=r"neg\.npy: K must be a pinhole camera matrix"):
         load_intrinsics(tmp_path / "neg.npy")
+    np.save(tmp_path / "negf.npy", np.diag([-500.0, 500.0, 1.0]))
+    with pytest.raises(InputError, match=r"negf\.npy: K must have focal lengths in \(0"):
+        load_intrinsics(tmp_path / "negf.npy")
     np.testing.assert_allclose(camera_from_fov((480, 640), 60.0), K)
 
 

@@ -10,6 +10,7 @@ import pytest
 from flowpose.errors import InputError
 from flowpose.flow.field import FlowField
 from flowpose.io.poses import load_poses
+from flowpose.io.outdir import MANIFEST, read_manifest
 from flowpose.io.results import write_outputs
 from flowpose.pose import PoseSequence
 from flowpose.refinement.result import CycleRecord, RefineResult
@@ -26,7 +27,9 @@ def result() -> RefineResult:
 
 def test_writes_loadable_files(result, tmp_path):
     out = write_outputs(result, tmp_path / "out")
-    assert sorted(p.name for p in out.iterdir()) == ["history.json", "refined.json", "refined.npz"]
+    names = ["history.json", "refined.json", "refined.npz"]
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, *names]
+    assert read_manifest(out) == names
     np.testing.assert_array_equal(load_poses(out / "refined.npz").joints3d, result.poses.joints3d)
     np.testing.assert_array_equal(load_poses(out / "refined.json").joints3d, result.poses.joints3d)
     history = json.loads((out / "history.json").read_text())
@@ -39,9 +42,19 @@ def test_existing_folder_is_refused_and_untouched(result, tmp_path):
     (out / "keep.txt").write_text("mine")
     with pytest.raises(InputError, match="--overwrite"):
         write_outputs(result, out)
+    with pytest.raises(InputError, match="flowpose wrote"):
+        write_outputs(result, out, overwrite=True)  # not a folder flowpose wrote: never replaced
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_overwrite_replaces_only_a_folder_flowpose_wrote(result, tmp_path):
+    out = write_outputs(result, tmp_path / "out")
     write_outputs(result, out, overwrite=True)
-    assert not (out / "keep.txt").exists() and (out / "refined.npz").exists()
+    assert (out / "refined.npz").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    (out / "notes.txt").write_text("mine")  # the user added a file: the folder is no longer flowpose's alone
+    with pytest.raises(InputError, match="did not write.*notes.txt"):
+        write_outputs(result, out, overwrite=True)
+    assert (out / "notes.txt").read_text() == "mine"
 
 
 def test_failure_leaves_nothing(result, tmp_path):

@@ -57,7 +57,7 @@ def test_resume_matches_uninterrupted_run(tmp_path: Path) -> None:
     part = train(CONFIG, out_dir=tmp_path / "part", shared_dir=None, stop_at=3, model_fn=TinyFlow)
     assert part.step == 3 and (tmp_path / "part" / "checkpoint.pt").is_file()
     assert not (tmp_path / "part" / "final.pt").exists()
-    assert torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=False)["step"] == 3
+    assert torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=True)["step"] == 3  # plain values only
     resumed = train(CONFIG, out_dir=tmp_path / "part", shared_dir=None, model_fn=TinyFlow)
     assert resumed.step == 6
 
@@ -145,6 +145,20 @@ def test_checkpoint_without_newer_fields_resumes(tmp_path: Path) -> None:
     other = TrainConfig(**{**CONFIG.__dict__, "human_loss_weight": 2.0})
     with pytest.raises(InputError, match="human_loss_weight"):
         train(other, out_dir=tmp_path, shared_dir=None, model_fn=TinyFlow)
+
+
+class Payload:
+    """Stands for arbitrary pickled code in a checkpoint someone else put in the run folder."""
+
+
+def test_resume_refuses_a_checkpoint_with_pickled_objects(tmp_path: Path) -> None:
+    train(CONFIG, out_dir=tmp_path, shared_dir=None, stop_at=1, model_fn=TinyFlow)
+    ckpt = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    ckpt["extra"] = Payload()
+    torch.save(ckpt, tmp_path / "checkpoint.pt")
+    with pytest.raises(InputError, match="checkpoint.pt: not a resumable") as err:
+        train(CONFIG, out_dir=tmp_path, shared_dir=None, model_fn=TinyFlow)
+    assert "weights_only" not in str(err.value)
 
 
 class ConstantFlow(nn.Module):
