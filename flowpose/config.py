@@ -35,6 +35,12 @@ class FlowConfig:
     """Frames over which crop boxes are united and smoothed, for stable crops."""
     batch_size: int = 4
     """Frame pairs per network call."""
+    cache_encoders: bool = True
+    """RAFT-family networks on crops: freeze the feature and context encoders, run them once per video, and
+    fine-tune only the update block (:mod:`flowpose.refinement.flow_stage`)."""
+    warm_iters: int | None = 3
+    """Iterations of each cycle's inference when it starts from the previous cycle's flow (cached encoders
+    only); None: a cold start with ``iters`` every cycle."""
 
     def __post_init__(self) -> None:
         if not self.names:
@@ -44,6 +50,8 @@ class FlowConfig:
                 f"FlowConfig.weights must have one entry per backend: {len(self.names)} names, "
                 f"{len(self.weights)} weights"
             )
+        if self.warm_iters is not None and self.warm_iters < 1:
+            raise InputError(f"FlowConfig.warm_iters must be >= 1 or None, got {self.warm_iters}")
         if self.work_size % 8 or self.work_size < 32:
             raise InputError(f"FlowConfig.work_size must be a multiple of 8 and >= 32, got {self.work_size}")
 
@@ -91,11 +99,16 @@ PRESETS: dict[str, RefineConfig] = {
         # on FlyingThings, 1e-5 barely moves the network (human-pixel EPE -10% after a cycle on the held-out
         # tuning clip, 60 frames, metro); 5e-5 and 1e-4 reach -19% and -16% after one cycle and -40% after
         # three, at the same MPJPE (`benchmarks/tune_finetune.py`).
-        finetune=FinetuneConfig(lr=1e-4, epochs=2, iters=8, batch_size=4),
+        # Cached encoders and warm starts (flow_stage.py): only the update block is fine-tuned, from the current
+        # flow, with 3 iterations, on the half of the pairs with the most to teach (benchmarks/bench_flow_stage.py
+        # on the tuning clip: 3.8x less time than fine-tuning the whole network, human-pixel EPE 1.31 against
+        # 1.02 px; see benchmarks/RESULTS.md).
+        finetune=FinetuneConfig(lr=1e-4, epochs=2, iters=3, batch_size=4, warm_start=True, pair_fraction=0.5),
     ),
     "quality": RefineConfig(
         cycles=3,
-        flow=FlowConfig(work_size=192, iters=12),
+        # The whole network is fine-tuned, cold, every cycle: the most flow accuracy, at the most cost.
+        flow=FlowConfig(work_size=192, iters=12, cache_encoders=False, warm_iters=None),
         # 6x the optimiser steps of ``fast`` (3x the epochs, half the batch), so a smaller step than fast's.
         finetune=FinetuneConfig(lr=3e-5, epochs=6, iters=12, batch_size=2),
     ),

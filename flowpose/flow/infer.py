@@ -204,7 +204,7 @@ def compute_video_flow(
         raise InputError(f"flow needs at least 2 frames, got {T}")
     if batch_size < 1:
         raise InputError(f"batch_size must be >= 1, got {batch_size}")
-    first = _read_frame(frames, 0, None)
+    first = read_frame(frames, 0, None)
     image_size = first.shape[:2]
     P = T - 1
     origins, scales, (h, w) = plan_grids(boxes, work_size, image_size, P)
@@ -218,7 +218,7 @@ def compute_video_flow(
         b1 = min(P, b0 + batch_size)
         for t in range(b0, b1 + 1):
             if t not in cached:
-                cached[t] = _read_frame(frames, t, image_size)
+                cached[t] = read_frame(frames, t, image_size)
         pairs = range(b0, b1)
         if identity:
             img1 = np.stack([cached[t] for t in pairs]).astype(np.float32)
@@ -238,7 +238,7 @@ def compute_video_flow(
                 fwd = model.predict(i1, i2, iters=iters).float()
                 conf = torch.ones_like(fwd[:, 0])
         flow_out[b0:b1] = fwd.permute(0, 2, 3, 1).cpu().numpy() * scales[b0:b1, None, None, None]
-        conf_out[b0:b1] = conf.cpu().numpy() * _inside_frame(
+        conf_out[b0:b1] = conf.cpu().numpy() * inside_frame(
             origins[b0:b1], scales[b0:b1], (h, w), image_size
         )
         bar.update(B)
@@ -246,7 +246,7 @@ def compute_video_flow(
     return FlowField(flow_out, conf_out, origins.astype(np.float32), scales.astype(np.float32), image_size)
 
 
-def _read_frame(
+def read_frame(
     frames: np.ndarray | Sequence[np.ndarray], t: int, image_size: tuple[int, int] | None
 ) -> np.ndarray:
     """Frame t as an (H, W, 3) array, checked against the first frame's size."""
@@ -257,7 +257,7 @@ def _read_frame(
     return frame
 
 
-def _inside_frame(
+def inside_frame(
     origins: np.ndarray, scales: np.ndarray, size: tuple[int, int], image_size: tuple[int, int]
 ) -> np.ndarray:
     """(B, h, w) 1 where a grid pixel's full-frame position is on the image (pixel areas included), else 0."""

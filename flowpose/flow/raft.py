@@ -149,6 +149,23 @@ class RAFTOutput:
     flow_low: Tensor
 
 
+@dataclass
+class Encoded:
+    """One batch of frame pairs after RAFT's encoders: what every iteration reads.
+
+    Attributes:
+        pyramid: correlation pyramid levels, (N*h*w, 1, h/2^l, w/2^l) (see :mod:`flowpose.flow.corr`).
+        hidden: (N, hidden_dim, h, w) initial GRU state, tanh of the context encoder's first part.
+        context: (N, context_dim, h, w) context features, ReLU of its second part.
+        attention: GMA's attention over the context, or None for RAFT.
+    """
+
+    pyramid: list[Tensor]
+    hidden: Tensor
+    context: Tensor
+    attention: Tensor | None
+
+
 @contextmanager
 def _eval_mode(module: nn.Module) -> Iterator[None]:
     """Put every submodule in eval mode and afterwards restore each one's own flag (e.g. frozen BatchNorm)."""
@@ -263,42 +280,66 @@ class RAFT(nn.Module):
         """
         return self.forward_with_low(image1, image2, iters=iters, flow_init=flow_init).flow_predictions
 
-    def _run(
-        self, image1: Tensor, image2: Tensor, *, iters: int, flow_init: Tensor | None, upsample_all: bool
-    ) -> RAFTOutput:
+    def encode(self, image1: Tensor, image2: Tensor) -> "Encoded":
+        """The per-pair work before the iterations: features of both frames, context and (GMA) attention of
+        the first, and the correlation pyramid.
+
+        Shape:
+            (N, 3, H, W) float RGB in [0, 255] twice, H and W divisible by 8 -> :class:`Encoded` at H/8, W/8.
+        """
         self._check_pair(image1, image2)
         self._check_size(*image1.shape[-2:])
-        if iters < 1:
-            raise InputError(f"{self.name}: iters must be >= 1, got {iters}")
-        n, _, h, w = image1.shape
+        n = image1.shape[0]
         image1, image2 = normalize_images(image1).contiguous(), normalize_images(image2).contiguous()
-
         # Both frames go through g as one batch, as upstream (identical for instance norm, and faster).
         fmap1, fmap2 = torch.split(self.fnet(torch.cat([image1, image2], dim=0)), [n, n], dim=0)
-        pyramid = self.corr_block.pyramid(fmap1, fmap2)
-
         hidden, context = torch.split(self.cnet(image1), [self.hidden_dim, self.context_dim], dim=1)
+        return self.encoded_from(fmap1, fmap2, hidden, context)
+
+    def encoded_from(self, fmap1: Tensor, fmap2: Tensor, hidden: Tensor, context: Tensor) -> "Encoded":
+        """:class:`Encoded` from raw encoder outputs (``hidden``, ``context``: the context encoder's split
+        output before tanh / ReLU), e.g. cached ones; builds the pyramid and GMA's attention."""
         hidden, context = torch.tanh(hidden), torch.relu(context)
         attention = self.att(context) if self.att is not None else None
+        return Encoded(self.corr_block.pyramid(fmap1, fmap2), hidden, context, attention)
 
-        coords0 = coords_grid(n, h // 8, w // 8, device=image1.device, dtype=fmap1.dtype)
+    def decode(
+        self, encoded: "Encoded", *, iters: int, flow_init: Tensor | None = None, upsample_all: bool = True
+    ) -> RAFTOutput:
+        """The iterations of Sec. 3.3 from an :class:`Encoded` pair (see :meth:`forward_with_low`).
+
+        Args:
+            encoded: from :meth:`encode` or :meth:`encoded_from`.
+            iters: update iterations (>= 1).
+            flow_init: warm start (N, 2, H/8, W/8) in 1/8-resolution pixels, or None for zero flow.
+            upsample_all: upsample every iteration's flow (training) or only the last (inference).
+        """
+        if iters < 1:
+            raise InputError(f"{self.name}: iters must be >= 1, got {iters}")
+        hidden, context, attention = encoded.hidden, encoded.context, encoded.attention
+        n, _, h8, w8 = hidden.shape
+        coords0 = coords_grid(n, h8, w8, device=hidden.device, dtype=hidden.dtype)
         coords1 = coords0.clone()
         if flow_init is not None:
             if flow_init.shape != coords0.shape:
                 expected = f"(N, 2, H/8, W/8) = {tuple(coords0.shape)}"
                 raise ShapeError("flow_init", expected, flow_init.shape, self.name)
             coords1 = coords1 + flow_init
-
         predictions: list[Tensor] = []
         for t in range(iters):
             coords1 = coords1.detach()  # gradients flow through delta only, as in the paper's training
-            corr = self.corr_block.lookup(pyramid, coords1)
+            corr = self.corr_block.lookup(encoded.pyramid, coords1)
             step = self.update_block(hidden, context, corr, coords1 - coords0, attention)
             hidden = step.hidden
             coords1 = coords1 + step.delta_flow  # F(t+1) = F(t) + Delta(t)
             if upsample_all or t == iters - 1:
                 predictions.append(self.upsampler(coords1 - coords0, step.mask))
         return RAFTOutput(flow_predictions=predictions, flow_low=coords1 - coords0)
+
+    def _run(
+        self, image1: Tensor, image2: Tensor, *, iters: int, flow_init: Tensor | None, upsample_all: bool
+    ) -> RAFTOutput:
+        return self.decode(self.encode(image1, image2), iters=iters, flow_init=flow_init, upsample_all=upsample_all)
 
     def predict(self, image1: Tensor, image2: Tensor, *, iters: int = 12) -> Tensor:
         """Flow for image pairs of any size, in inference mode.

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 import torch
@@ -30,6 +30,9 @@ from tqdm import tqdm
 from flowpose.errors import InputError, ShapeError
 from flowpose.flow.crop import crop_to_grid
 from flowpose.flow.field import FlowField
+
+if TYPE_CHECKING:
+    from flowpose.flow.encoded import EncodedVideo
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,12 @@ class FinetuneConfig:
     crop_cache_mb: float = 512.0
     """Crops of all pairs are extracted once (one sequential pass over the frames, good for video readers)
     when they fit in this many MB (float32); otherwise they are extracted per batch."""
+    pair_fraction: float = 1.0
+    """Fraction of the frame pairs trained on, those where the target differs most from the network's flow
+    (sketch weight x |S - F| summed over the grid, :func:`pair_scores`); 1 trains on every pair."""
+    warm_start: bool = False
+    """With cached encoders (:func:`finetune_encoded`): start each training pair's iterations from the
+    network's current flow, as warm-started inference does, so that ``iters`` can be small."""
 
     def __post_init__(self) -> None:
         checks = {
@@ -80,6 +89,7 @@ class FinetuneConfig:
             "grad_clip": self.grad_clip is None or self.grad_clip > 0,
             "max_steps": self.max_steps is None or self.max_steps >= 0,
             "crop_cache_mb": self.crop_cache_mb >= 0,
+            "pair_fraction": 0 < self.pair_fraction <= 1,
         }
         for name, ok in checks.items():
             if not ok:
@@ -155,6 +165,7 @@ def finetune_flow(
     device: str | torch.device = "cpu",
     seed: int = 0,
     progress: bool = False,
+    scores: np.ndarray | None = None,
 ) -> FinetuneResult:
     """Fine-tune a flow network in place on one video toward a target flow (module docstring, eq. 1).
 
@@ -178,6 +189,8 @@ def finetune_flow(
         device: where to train.
         seed: seeds torch (initialisation of anything random, dropout) and the pair shuffling.
         progress: show a progress bar.
+        scores: (P,) how much each pair has to teach (:func:`pair_scores`), for ``config.pair_fraction``;
+            None trains on every pair.
 
     Returns:
         A :class:`FinetuneResult`; ``steps == 0`` with a ``note`` when nothing was trained (a non-trainable
@@ -193,23 +206,117 @@ def finetune_flow(
         name = getattr(model, "name", type(model).__name__)
         note = f"flow backend {name!r} is not trainable: the composed target is the refined flow"
         return FinetuneResult(note=note)
-    P, h, w = target.flow.shape[:3]
     _check_inputs(frames, target)
-    steps_planned = config.epochs * -(-P // config.batch_size)
-    if config.max_steps is not None:
-        steps_planned = min(steps_planned, config.max_steps)
-    if steps_planned == 0:
-        return FinetuneResult(note="no step to take (epochs or max_steps is 0)")
-    frozen = _frozen_names(model, config.freeze)
     crops = _PairCrops(frames, target, cache=_PairCrops.nbytes(target) <= config.crop_cache_mb * 2**20)
 
+    def predict(pairs: np.ndarray) -> tuple[list[Tensor], Tensor, Tensor]:
+        img1, img2, flow, weight = crops.batch(pairs, device)
+        predictions = model(img1, img2, iters=config.iters)
+        return ([predictions] if isinstance(predictions, Tensor) else predictions), flow, weight
+
+    return _finetune(model, predict, target, config, frozen=config.freeze, device=device, seed=seed,
+                     progress=progress, start_time=start_time, scores=scores)
+
+
+def finetune_encoded(
+    model: nn.Module,
+    encoded: "EncodedVideo",
+    target: FlowField,
+    *,
+    config: FinetuneConfig = FinetuneConfig(),
+    flow_init: Tensor | None = None,
+    device: str | torch.device = "cpu",
+    seed: int = 0,
+    progress: bool = False,
+    scores: np.ndarray | None = None,
+) -> FinetuneResult:
+    """Fine-tune a RAFT-family network's update block in place, on a video whose pairs were encoded once.
+
+    The same loss, batches and optimiser as :func:`finetune_flow`, but the feature and context encoders (and
+    GMA's attention) are frozen and not run: each step reads the cached encoder outputs
+    (:class:`~flowpose.flow.encoded.EncodedVideo`) and runs only the iterations. With
+    ``config.warm_start`` and ``flow_init`` the iterations start from the network's current flow.
+
+    Args:
+        model: a RAFT-family network (the one ``encoded`` was made with).
+        encoded: the video's encoded pairs, on the grids of ``target``.
+        target: target flow (P pairs) on the cache's grids.
+        config: optimisation settings (``freeze`` adds to the frozen encoders).
+        flow_init: (P, 2, h/8, w/8) forward flow at 1/8 resolution to start from (``warm_start``).
+        device: where to train (the cache's device).
+        seed: seeds the pair shuffling and torch.
+        progress: show a progress bar.
+        scores: (P,) per-pair scores for ``config.pair_fraction`` (:func:`pair_scores`); None: every pair.
+
+    Returns:
+        A :class:`FinetuneResult`.
+
+    Raises:
+        ShapeError: a target on other grids than the cache's.
+    """
+    start_time = time.perf_counter()
+    P, h, w = target.flow.shape[:3]
+    if (P, h, w) != (encoded.num_pairs, *encoded.size):
+        raise ShapeError("target.flow", f"({encoded.num_pairs}, {encoded.size[0]}, {encoded.size[1]}, 2)", target.flow.shape)
+    encoders = tuple(n for n in ("fnet", "cnet", "att") if getattr(model, n, None) is not None)
+
+    def predict(pairs: np.ndarray) -> tuple[list[Tensor], Tensor, Tensor]:
+        init = None
+        if config.warm_start and flow_init is not None:
+            init = flow_init[torch.as_tensor(pairs)].to(device)
+        out = model.decode(encoded.encoded(model, pairs), iters=config.iters, flow_init=init, upsample_all=True)
+        flow, weight = _target_batch(target, pairs, device)
+        return out.flow_predictions, flow, weight
+
+    return _finetune(model, predict, target, config, frozen=tuple(dict.fromkeys(encoders + config.freeze)),
+                     device=device, seed=seed, progress=progress, start_time=start_time, scores=scores)
+
+
+def pair_scores(target: FlowField, network_flow: FlowField) -> np.ndarray:
+    """How much each pair has to teach: sum over the grid of the target's confidence gain over the network's
+    times the distance between target and network flow (grid px).
+
+    Args:
+        target: the composed target.
+        network_flow: the network's flow F on the same grids.
+
+    Returns:
+        (P,) non-negative scores.
+    """
+    gain = np.clip(target.confidence - network_flow.confidence, 0.0, 1.0)
+    dist = np.linalg.norm(target.flow - network_flow.flow, axis=-1) / target.scale[:, None, None]
+    return (gain * dist).sum(axis=(1, 2)) + 1e-9 * target.confidence.sum(axis=(1, 2))
+
+
+def _finetune(
+    model: nn.Module,
+    predict: "Callable[[np.ndarray], tuple[list[Tensor], Tensor, Tensor]]",
+    target: FlowField,
+    config: FinetuneConfig,
+    *,
+    frozen: tuple[str, ...],
+    device: str | torch.device,
+    seed: int,
+    progress: bool,
+    start_time: float,
+    scores: np.ndarray | None = None,
+) -> FinetuneResult:
+    """The shared optimisation of :func:`finetune_flow` and :func:`finetune_encoded`."""
+    P = target.flow.shape[0]
+    pairs = _chosen_pairs(target, config.pair_fraction, scores)
+    steps_planned = config.epochs * -(-len(pairs) // config.batch_size)
+    if config.max_steps is not None:
+        steps_planned = min(steps_planned, config.max_steps)
+    if steps_planned == 0 or P == 0:
+        return FinetuneResult(note="no step to take (epochs or max_steps is 0)")
+    frozen_names = _frozen_names(model, frozen)
     model.to(device)
     was_training = model.training
     grad_flags = {name: p.requires_grad for name, p in model.named_parameters()}
     devices = [torch.device(device)] if torch.device(device).type == "cuda" else []
     try:
         for name, p in model.named_parameters():
-            p.requires_grad_(p.requires_grad and name not in frozen)
+            p.requires_grad_(p.requires_grad and name not in frozen_names)
         params = [p for p in model.parameters() if p.requires_grad]
         if not params:
             return FinetuneResult(note="every parameter is frozen", seconds=time.perf_counter() - start_time)
@@ -220,9 +327,7 @@ def finetune_flow(
                 module.eval()
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
-            losses, steps = _train(
-                model, crops, optimizer, params, config, device, seed, steps_planned, progress
-            )
+            losses, steps = _train(predict, pairs, optimizer, params, config, seed, steps_planned, progress)
     finally:
         model.train(was_training)
         for name, p in model.named_parameters():
@@ -230,33 +335,44 @@ def finetune_flow(
     return FinetuneResult(losses=losses, seconds=time.perf_counter() - start_time, steps=steps)
 
 
+def _chosen_pairs(target: FlowField, fraction: float, scores: np.ndarray | None) -> np.ndarray:
+    """Indices of the pairs to train on: all, or the top ``fraction`` by ``scores`` (in time order)."""
+    P = target.flow.shape[0]
+    if fraction >= 1.0 or scores is None:
+        return np.arange(P)
+    keep = max(1, int(round(fraction * P)))
+    return np.sort(np.argsort(-scores, kind="stable")[:keep])
+
+
+def _target_batch(target: FlowField, pairs: np.ndarray, device: str | torch.device) -> tuple[Tensor, Tensor]:
+    """Target (N, 2, h, w) in grid px and weight (N, h, w) of ``pairs``."""
+    flow = target.flow[pairs] / target.scale[pairs][:, None, None, None]
+    flow_t = torch.from_numpy(np.ascontiguousarray(flow)).to(device).permute(0, 3, 1, 2).contiguous()
+    return flow_t, torch.from_numpy(np.ascontiguousarray(target.confidence[pairs])).to(device)
+
+
 def _train(
-    model: nn.Module,
-    crops: "_PairCrops",
+    predict: "Callable[[np.ndarray], tuple[list[Tensor], Tensor, Tensor]]",
+    pairs: np.ndarray,
     optimizer: torch.optim.Optimizer,
     params: list[nn.Parameter],
     config: FinetuneConfig,
-    device: str | torch.device,
     seed: int,
     steps_planned: int,
     progress: bool,
 ) -> tuple[list[float], int]:
-    """The epoch loop; returns the per-epoch mean losses and the steps taken."""
+    """The epoch loop over ``pairs``; returns the per-epoch mean losses and the steps taken."""
     rng = np.random.default_rng(seed)
-    P = crops.num_pairs
     losses: list[float] = []
     steps = 0
     with tqdm(total=steps_planned, disable=not progress, desc="fine-tune flow", unit="step") as bar:
         for _ in range(config.epochs):
-            order = rng.permutation(P)
+            order = pairs[rng.permutation(len(pairs))]
             epoch_losses = []
-            for first in range(0, P, config.batch_size):
+            for first in range(0, len(order), config.batch_size):
                 if steps >= steps_planned:
                     break
-                img1, img2, flow, weight = crops.batch(order[first : first + config.batch_size], device)
-                predictions = model(img1, img2, iters=config.iters)
-                if isinstance(predictions, Tensor):
-                    predictions = [predictions]
+                predictions, flow, weight = predict(order[first : first + config.batch_size])
                 loss = flow_sequence_loss(
                     predictions, flow, weight, gamma=config.gamma, beta=config.beta,
                     only_weighted=config.only_weighted,
@@ -355,7 +471,5 @@ class _PairCrops:
                 [np.stack([self._crop(self._frame(t), t), self._crop(self._frame(t + 1), t)]) for t in pairs]
             )
         images = torch.from_numpy(images).to(device=device, dtype=torch.float32).permute(1, 0, 4, 2, 3)
-        flow = self.target.flow[pairs] / self.target.scale[pairs][:, None, None, None]
-        flow_t = torch.from_numpy(np.ascontiguousarray(flow)).to(device).permute(0, 3, 1, 2)
-        weight = torch.from_numpy(self.target.confidence[pairs]).to(device)
-        return images[0].contiguous(), images[1].contiguous(), flow_t.contiguous(), weight
+        flow_t, weight = _target_batch(self.target, pairs, device)
+        return images[0].contiguous(), images[1].contiguous(), flow_t, weight

@@ -39,11 +39,10 @@ from flowpose.io.groundtruth import GroundTruth
 from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_flows
 from flowpose.refinement.evaluate import evaluate
-from flowpose.refinement.finetune import finetune_flow
+from flowpose.refinement.flow_stage import FlowStage
 from flowpose.refinement.optimize import PoseStageConfig, optimize_poses
 from flowpose.refinement.reliability import flow_noise_px
 from flowpose.refinement.result import CycleRecord, RefineResult
-from flowpose.refinement.sketch import compose_target, sketch_bone_motion
 
 
 def person_box_sides(poses: PoseSequence, image_size: tuple[int, int], config: RefineConfig) -> np.ndarray:
@@ -154,9 +153,10 @@ def run_refinement(
     """
     image_size = tuple(np.asarray(frames[0]).shape[:2])
     boxes = crop_boxes(init, image_size, config)
+    flow_stage = FlowStage(models, frames, boxes, config, device=device, progress=progress)
 
     t0 = time.perf_counter()
-    flow = video_flow(models, frames, boxes, config, device, progress)
+    flow = flow_stage.initial()
     seconds0 = {"flow_inference": time.perf_counter() - t0}
 
     pose_config = pose_stage_config(init, image_size, config)
@@ -173,26 +173,11 @@ def run_refinement(
     stage, stage_flow = None, None
     poses = init
     conf = init.confidence()
-    trainable = [m for m in models if getattr(m, "trainable", False)]
     for k in range(1, config.cycles + 1):
         seconds: dict[str, float] = {}
         losses: dict[str, float] = {}
-        if config.finetune_flow and trainable:
-            t0 = time.perf_counter()
-            sketch = sketch_bone_motion(poses.joints3d, poses.K, conf, flow, config=config.sketch)
-            target = compose_target(flow, sketch)
-            seconds["sketch"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            ft = [
-                finetune_flow(m, frames, target, config=config.finetune, device=device, seed=seed + k, progress=progress)
-                for m in trainable
-            ]
-            seconds["finetune"] = time.perf_counter() - t0
-            if ft[0].losses:
-                losses["finetune"] = float(np.mean([r.losses[-1] for r in ft]))
-            t0 = time.perf_counter()
-            flow = video_flow(models, frames, boxes, config, device, progress)
-            seconds["flow_inference"] = time.perf_counter() - t0
+        if flow_stage.can_train():
+            flow, seconds, losses = flow_stage.cycle(poses, conf, flow, seed=seed + k)
         if stage is not None and flow is stage_flow:
             # Nothing the pose stage reads changed (no trainable network: the flow is F_0 again), and the stage
             # is deterministic: its result would be identical, so it is reused, not recomputed.
@@ -210,7 +195,7 @@ def run_refinement(
             metrics["flow_noise"] = noise
         history.append(CycleRecord(k, losses=losses, seconds=seconds, metrics=metrics))
 
-    state = [copy.deepcopy(m.state_dict()) for m in trainable] if keep_flow_state else None
+    state = [copy.deepcopy(m.state_dict()) for m in flow_stage.trainable] if keep_flow_state else None
     return RefineResult(poses=poses, flow=flow, history=history, flow_state=state)
 
 

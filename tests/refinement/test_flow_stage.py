@@ -1,0 +1,78 @@
+"""The flow stage: cached encoders, update-block-only fine-tuning, chosen pairs and warm starts."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from flowpose.config import get_preset
+from flowpose.flow.encoded import EncodedVideo, encoded_video_flow
+from flowpose.flow.field import FlowField
+from flowpose.flow.infer import plan_grids
+from flowpose.flow.raft import raft_small
+from flowpose.refinement.finetune import FinetuneConfig, _chosen_pairs, finetune_encoded, pair_scores
+from flowpose.refinement.flow_stage import FlowStage
+from flowpose.refinement.loop import crop_boxes
+
+
+def test_pair_scores_rank_what_the_target_changes() -> None:
+    P, h, w = 4, 8, 8
+    net = FlowField(np.zeros((P, h, w, 2)), np.full((P, h, w), 0.5), np.zeros((P, 2)), np.full(P, 2.0), (16, 16))
+    flow = np.zeros((P, h, w, 2), np.float32)
+    conf = np.full((P, h, w), 0.5, np.float32)
+    flow[2, :2, :2] = 4.0  # pair 2: a few confident pixels far from the network's flow
+    conf[2, :2, :2] = 1.0
+    flow[1] = 0.5  # pair 1: everywhere a little off, but no more trusted than the network
+    target = FlowField(flow, conf, net.origin, net.scale, net.image_size)
+    scores = pair_scores(target, net)
+    assert scores.argmax() == 2 and scores[1] < scores[2]
+    chosen = _chosen_pairs(target, 0.5, scores)
+    assert 2 in chosen and len(chosen) == 2 and np.all(np.diff(chosen) > 0)  # the top half, in time order
+    np.testing.assert_array_equal(_chosen_pairs(target, 1.0, scores), np.arange(P))
+
+
+def test_finetune_encoded_moves_only_the_update_block_and_lowers_the_loss(tiny_clip) -> None:
+    torch.manual_seed(0)
+    model = raft_small().eval()
+    frames = tiny_clip.rendered.frames
+    boxes = crop_boxes(tiny_clip.estimate, frames.shape[1:3], get_preset("fast"))
+    origins, scales, size = plan_grids(boxes, 64, frames.shape[1:3], len(frames) - 1)
+    cache = EncodedVideo(model, frames, origins, scales, size)
+    flow, lows = encoded_video_flow(model, cache, iters=2)
+    target = replace(flow, flow=flow.flow + 1.0, confidence=np.ones_like(flow.confidence))
+    before = copy.deepcopy(model.state_dict())
+    config = FinetuneConfig(lr=1e-3, epochs=6, iters=2, batch_size=4, warm_start=True)
+    result = finetune_encoded(model, cache, target, config=config, flow_init=lows[0])
+    assert result.steps == 12 and result.losses[-1] < result.losses[0]
+    after = model.state_dict()
+    for name, value in before.items():
+        moved = not torch.equal(value, after[name])
+        assert moved == name.startswith("update_block."), name if moved else f"{name} did not move"
+    assert any(not torch.equal(before[n], after[n]) for n in before if n.startswith("update_block."))
+
+
+@pytest.mark.slow
+def test_flow_stage_caches_once_and_warm_starts(tiny_clip, monkeypatch: pytest.MonkeyPatch) -> None:
+    torch.manual_seed(0)
+    model = raft_small().eval()
+    frames = tiny_clip.rendered.frames
+    cfg = get_preset("fast")
+    cfg = replace(cfg, flow=replace(cfg.flow, work_size=64, iters=2, warm_iters=1))
+    boxes = crop_boxes(tiny_clip.estimate, frames.shape[1:3], cfg)
+    made = []
+    monkeypatch.setattr(
+        "flowpose.refinement.flow_stage.EncodedVideo",
+        lambda *a, **k: made.append(1) or EncodedVideo(*a, **k),
+    )
+    stage = FlowStage([model], frames, boxes, cfg)
+    flow0 = stage.initial()
+    conf = tiny_clip.estimate.confidence()
+    flow1, seconds, losses = stage.cycle(tiny_clip.estimate, conf, flow0, seed=1)
+    flow2, _, _ = stage.cycle(tiny_clip.estimate, conf, flow1, seed=2)
+    assert len(made) == 1  # encoded once, reused by every cycle
+    assert {"sketch", "finetune", "flow_inference"} <= set(seconds) and "finetune" in losses
+    assert not np.array_equal(flow1.flow, flow0.flow) and not np.array_equal(flow2.flow, flow1.flow)
