@@ -13,6 +13,7 @@ from flowpose.errors import InputError, unknown_name_error
 from flowpose.refinement.finetune import FinetuneConfig
 from flowpose.refinement.optimize import PoseStageConfig
 from flowpose.refinement.sketch import SketchConfig
+from flowpose.refinement.swaps import SwapConfig
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ class RefineConfig:
     (an ablation)."""
     pose: PoseStageConfig = field(default_factory=PoseStageConfig)
     """Pose stage: loss weights and optimiser."""
+    swaps: SwapConfig = field(default_factory=SwapConfig)
+    """Left-right limb swaps found along the flow and relabelled before the pose stage
+    (:mod:`flowpose.refinement.swaps`)."""
     flow_sigma_factor: float | None = 2.0
     """L_opt's sigma becomes max(configured, factor x the flow's measured error scale at the joints) each cycle
     (:mod:`flowpose.refinement.reliability`), so a poor flow is trusted less. None: the configured weight."""

@@ -320,3 +320,46 @@ def pck(pred: np.ndarray, gt: np.ndarray, threshold: float) -> float:
         raise InputError(f"threshold must be a non-negative distance, got {threshold}")
     dist = np.linalg.norm(pred - gt, axis=-1)
     return _nanmean(np.where(np.isfinite(dist), (dist <= threshold).astype(np.float64), np.nan))
+
+
+H36M17_LIMB_PAIRS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
+    "legs": ((4, 5, 6), (1, 2, 3)),
+    "arms": ((11, 12, 13), (14, 15, 16)),
+}
+"""Left and right limbs of H36M-17 (hip or shoulder, knee or elbow, ankle or wrist), for swap detection."""
+
+
+def swapped_limbs(pred: np.ndarray, gt: np.ndarray, *, margin: float = 0.5) -> np.ndarray:
+    """Which frames carry a left-right swap of the legs or the arms, judged against ground truth.
+
+    A limb pair of frame t is swapped when exchanging its left and right joints brings the root-aligned
+    prediction closer to the truth: the exchanged error is below ``margin`` times the given one (so limbs
+    that overlap, where either labelling is as good, never count).
+
+    Args:
+        pred: (T, 17, 3) H36M-17 joints, metres (or (T, 17, 2) pixels).
+        gt: the same shape.
+        margin: fraction in (0, 1].
+
+    Returns:
+        (T, 2) bool: column 0 the legs, column 1 the arms.
+
+    Example:
+        >>> gt = np.random.default_rng(0).normal(size=(2, 17, 3))
+        >>> pred = gt.copy(); pred[1, [4, 5, 6, 1, 2, 3]] = gt[1, [1, 2, 3, 4, 5, 6]]
+        >>> swapped_limbs(pred, gt).tolist()
+        [[False, False], [True, False]]
+    """
+    p = np.asarray(pred, np.float64)
+    g = np.asarray(gt, np.float64)
+    if p.shape != g.shape or p.ndim != 3 or p.shape[1] != 17:
+        raise InputError(f"swapped_limbs needs (T, 17, D) pred and gt of one shape, got {p.shape} and {g.shape}")
+    if p.shape[-1] == 3:
+        p, g = p - p[:, :1], g - g[:, :1]
+    out = np.zeros((p.shape[0], len(H36M17_LIMB_PAIRS)), bool)
+    for c, (left, right) in enumerate(H36M17_LIMB_PAIRS.values()):
+        idx = list(left) + list(right)
+        given = np.linalg.norm(p[:, idx] - g[:, idx], axis=-1).mean(-1)
+        exchanged = np.linalg.norm(p[:, list(right) + list(left)] - g[:, idx], axis=-1).mean(-1)
+        out[:, c] = exchanged < margin * given
+    return out

@@ -44,12 +44,16 @@ def flow_residual(poses: PoseSequence, flow: FlowField) -> float:
 
 
 def pose_metrics(poses: PoseSequence, gt: GroundTruth) -> dict[str, float]:
-    """MPJPE, PA-MPJPE (mm) and acceleration error (mm/frame^2) against ground truth."""
-    return {
+    """MPJPE, PA-MPJPE (mm), acceleration error (mm/frame^2) and swapped limb-pair frames
+    (:func:`flowpose.metrics.swapped_limbs`, H36M-17 only) against ground truth."""
+    out = {
         "mpjpe": float(metrics.mpjpe(poses.joints3d, gt.joints3d, skeleton=poses.skeleton)),
         "pa_mpjpe": float(metrics.pa_mpjpe(poses.joints3d, gt.joints3d)),
         "accel_error": float(metrics.accel_error(poses.joints3d, gt.joints3d)),
     }
+    if poses.skeleton == "h36m17":
+        out["swapped"] = float(metrics.swapped_limbs(poses.joints3d, gt.joints3d).sum())
+    return out
 
 
 def flow_metrics(flow: FlowField, gt: GroundTruth) -> dict[str, float]:

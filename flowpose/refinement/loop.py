@@ -32,6 +32,7 @@ from torch import nn
 
 from flowpose.camera import project_np
 from flowpose.config import RefineConfig
+from flowpose.flow.classical import DISFlow
 from flowpose.flow.crop import person_boxes
 from flowpose.flow.field import FlowField
 from flowpose.flow.infer import compute_video_flow
@@ -40,6 +41,7 @@ from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_flows
 from flowpose.refinement.evaluate import evaluate
 from flowpose.refinement.flow_stage import FlowStage
+from flowpose.refinement.swaps import repair_swaps
 from flowpose.refinement.optimize import PoseStageConfig, optimize_poses
 from flowpose.refinement.reliability import flow_noise_px
 from flowpose.refinement.result import CycleRecord, RefineResult
@@ -115,6 +117,22 @@ def video_flow(
     return average_flows(fields)
 
 
+def swap_flow(
+    flow: FlowField, frames, boxes: np.ndarray | None, config: RefineConfig, device: str
+) -> FlowField | None:
+    """The flow that carries the limbs for swap detection: the refinement's own F_0 (``motion="flow"``),
+    OpenCV DIS on the same crops (``"dis"``), or None (``"none"``)."""
+    if config.swaps.motion == "none":
+        return None
+    if config.swaps.motion == "flow":
+        return flow
+    work = config.flow.work_size if boxes is not None else None
+    return compute_video_flow(
+        DISFlow(), frames, boxes=boxes, work_size=work, batch_size=config.flow.batch_size, backward=True,
+        device=device,
+    )
+
+
 def flow_weighted(pose: PoseStageConfig, noise_px: float, factor: float | None) -> PoseStageConfig:
     """L_opt's weight for a flow whose measured error scale is ``noise_px``: sigma = max(configured, factor x it)."""
     if factor is None or not np.isfinite(noise_px) or pose.w_flow == 0:
@@ -159,6 +177,13 @@ def run_refinement(
     flow = flow_stage.initial()
     seconds0 = {"flow_inference": time.perf_counter() - t0}
 
+    metrics0 = evaluate(init, flow, gt)
+    if config.swaps.enabled:  # before anything reads the poses: relabel limbs swapped left for right
+        t0 = time.perf_counter()
+        repair = repair_swaps(init, swap_flow(flow, frames, boxes, config, device), config.swaps)
+        init = repair.poses
+        metrics0["swaps_repaired"] = float(repair.count)
+        seconds0["swaps"] = time.perf_counter() - t0
     pose_config = pose_stage_config(init, image_size, config)
     # The flow-free fit against which each cycle's flow is assessed (reliability.py).
     smooth = None
@@ -166,7 +191,6 @@ def run_refinement(
         t0 = time.perf_counter()
         smooth = init.with_joints3d(optimize_poses(init, None, pose_config, device=device, seed=seed).joints3d)
         seconds0["pose"] = time.perf_counter() - t0
-    metrics0 = evaluate(init, flow, gt)
     if smooth is not None:
         metrics0["flow_noise"] = flow_noise_px(smooth, flow)
     history = [CycleRecord(0, seconds=seconds0, metrics=metrics0)]

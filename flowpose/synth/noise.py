@@ -69,6 +69,22 @@ class EstimatorProfile:
     conf_scale_px: float
     """Confidence model: a detection off by e pixels gets ``conf = 0.95 exp(-(e / conf_scale_px)^2 / 2)``,
     minus uniform noise of up to 0.05; a missed one gets a uniform value in [0, 0.3]."""
+    kp_from_3d: bool = False
+    """False: the 2D keypoints come from an independent detector (projected ground truth plus its own noise).
+    True (the realistic profiles): they are the projection of the estimator's own erroneous pose, placed at
+    the true root, plus ``kp_noise_px``: one network errs in 2D and 3D together, swaps included, as real ones
+    do (MediaPipe, HMR-family)."""
+    z_factor: float = 1.0
+    """Multiplier of the non-rigid errors' depth (z) component: monocular estimators err most along the
+    viewing ray."""
+    swap_share: float = 1.0 / 3.0
+    """Fraction of gross errors that are left-right limb swaps (the rest are depth flips)."""
+    swap_roots: bool = False
+    """Swaps exchange whole limbs, hip or shoulder included (real detectors relabel the whole side), rather
+    than the middle and end joints only."""
+    fast_px: float = float("inf")
+    """2D speed (px per frame, at :data:`REFERENCE_HEIGHT_PX`) above which a joint counts as fast: blurred,
+    it is missed (displaced by ``kp_miss_px``, confidence in [0, 0.3]) with probability 1/2."""
 
 
 REFERENCE_HEIGHT_PX = 100.0
@@ -107,6 +123,25 @@ PROFILES: dict[str, EstimatorProfile] = {
         orient_bias_deg=3.0, orient_drift_deg=5.5, scale_error=0.045,
         depth_error=0.12, depth_drift=0.03, gross_rate_hz=0.2, gross_frames=(3, 15),
         kp_noise_px=2.5, kp_miss_rate=0.04, kp_miss_px=15.0, conf_scale_px=5.0,
+    ),
+    # Realistic profiles: 2D and 3D err together (kp_from_3d), whole limbs swap left for right in runs of
+    # frames, fast limbs are missed. "mediapipe" is calibrated to what MediaPipe's pose landmarker did on real
+    # 1080x1920 views (../shared/DATA.md: MPJPE about 146 mm and PA-MPJPE 92 mm on a slow motion, 2D error
+    # 3.6% of body height, swaps in up to 27 of 100 frames); "hmr" to an HMR-family model on the same kind of
+    # video, better in 3D with fewer swaps. See benchmarks/calibrate_noise.py.
+    "mediapipe": EstimatorProfile(
+        bias_mm=10.0, drift_mm=7.0, drift_tau_s=0.6, jitter_mm=2.5,
+        orient_bias_deg=9.0, orient_drift_deg=6.0, scale_error=0.08,
+        depth_error=0.10, depth_drift=0.03, gross_rate_hz=0.6, gross_frames=(4, 20),
+        kp_noise_px=0.6, kp_miss_rate=0.01, kp_miss_px=3.0, conf_scale_px=8.0,
+        kp_from_3d=True, z_factor=6.5, swap_share=0.75, swap_roots=True, fast_px=6.0,
+    ),
+    "hmr": EstimatorProfile(
+        bias_mm=15.0, drift_mm=10.0, drift_tau_s=0.5, jitter_mm=5.0,
+        orient_bias_deg=6.0, orient_drift_deg=4.0, scale_error=0.06,
+        depth_error=0.08, depth_drift=0.02, gross_rate_hz=0.4, gross_frames=(3, 15),
+        kp_noise_px=0.8, kp_miss_rate=0.02, kp_miss_px=6.0, conf_scale_px=8.0,
+        kp_from_3d=True, z_factor=2.5, swap_share=0.75, swap_roots=True, fast_px=6.0,
     ),
     "clean": EstimatorProfile(
         bias_mm=1.0, drift_mm=1.0, drift_tau_s=0.5, jitter_mm=0.5, orient_bias_deg=0.2, orient_drift_deg=0.1,
@@ -179,27 +214,31 @@ def sample_gross_errors(
         profile: gives the rate and the (min, max) duration in frames.
 
     Returns:
-        Events with uniform start frames, uniform durations (clipped at the clip's end), and a kind and limb
-        drawn uniformly from swap (legs or arms) and flip (any of the four limbs).
+        Events with uniform start frames, uniform durations (clipped at the clip's end), a swap (legs or arms)
+        with probability ``profile.swap_share``, else a flip (any of the four limbs).
     """
     count = rng.poisson(profile.gross_rate_hz * num_frames / fps)
     lo, hi = profile.gross_frames
-    choices = [("swap", "l_leg"), ("swap", "l_arm")] + [("flip", limb) for limb in LIMBS]
+    swaps, flips = ["l_leg", "l_arm"], list(LIMBS)
     events = []
     for _ in range(count):
         start = int(rng.integers(0, num_frames))
         length = min(int(rng.integers(lo, hi + 1)), num_frames - start)
-        kind, limb = choices[int(rng.integers(len(choices)))]
+        if rng.random() < profile.swap_share:
+            kind, limb = "swap", swaps[int(rng.integers(len(swaps)))]
+        else:
+            kind, limb = "flip", flips[int(rng.integers(len(flips)))]
         events.append(GrossError(start=start, length=length, kind=kind, limb=limb))
     return events
 
 
-def apply_gross_errors(rel: np.ndarray, events: list[GrossError]) -> np.ndarray:
+def apply_gross_errors(rel: np.ndarray, events: list[GrossError], *, swap_roots: bool = False) -> np.ndarray:
     """Apply gross errors (2) to root-relative camera-frame joints.
 
     Args:
         rel: (T, 17, 3) root-relative joints.
         events: from :func:`sample_gross_errors`.
+        swap_roots: swaps exchange the whole limbs (hip or shoulder included), not only middle and end.
 
     Returns:
         (T, 17, 3) a copy with the events applied, in order.
@@ -208,8 +247,9 @@ def apply_gross_errors(rel: np.ndarray, events: list[GrossError]) -> np.ndarray:
     for ev in events:
         frames = slice(ev.start, ev.start + ev.length)
         if ev.kind == "swap":
-            left = list(LIMBS[ev.limb][1:])
-            right = list(LIMBS["r" + ev.limb[1:]][1:])
+            first = 0 if swap_roots else 1
+            left = list(LIMBS[ev.limb][first:])
+            right = list(LIMBS["r" + ev.limb[1:]][first:])
             out[frames, left + right] = out[frames, right + left]
         else:
             root, middle, end = LIMBS[ev.limb]
@@ -219,16 +259,26 @@ def apply_gross_errors(rel: np.ndarray, events: list[GrossError]) -> np.ndarray:
 
 
 def _detections_2d(
-    rng: np.random.Generator, joints3d: np.ndarray, K: np.ndarray, profile: EstimatorProfile
+    rng: np.random.Generator,
+    joints3d: np.ndarray,
+    K: np.ndarray,
+    profile: EstimatorProfile,
+    seen: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A separate 2D detector: projected ground truth + pixel noise + misses, and its confidences."""
+    """2D keypoints and their confidences: ``seen`` (the estimator's own pose placed at the true root, for
+    ``kp_from_3d``) or the ground truth, projected, plus pixel noise and misses (random, and on fast joints)."""
     T, J, _ = joints3d.shape
-    clean = project_np(joints3d, K)
-    px = person_height_px(clean) / REFERENCE_HEIGHT_PX  # pixel errors scale with the person's size
+    truth = project_np(joints3d, K)
+    clean = truth if seen is None else project_np(seen, K)
+    px = person_height_px(truth) / REFERENCE_HEIGHT_PX  # pixel errors scale with the person's size
     noise = px * profile.kp_noise_px * rng.standard_normal((T, J, 2))
     missed = rng.random((T, J)) < profile.kp_miss_rate
+    if np.isfinite(profile.fast_px) and T > 1:
+        speed = np.linalg.norm(np.diff(truth, axis=0), axis=-1)
+        speed = np.maximum(np.vstack([speed[:1], speed]), np.vstack([speed, speed[-1:]]))  # (T, J)
+        missed |= (speed > px * profile.fast_px) & (rng.random((T, J)) < 0.5)
     noise[missed] += px * profile.kp_miss_px * rng.standard_normal((int(missed.sum()), 2))
-    err = np.linalg.norm(noise, axis=-1)
+    err = np.linalg.norm(noise, axis=-1)  # what the detector can know of its own error: not its pose's
     conf = 0.95 * np.exp(-0.5 * (err / (px * profile.conf_scale_px)) ** 2) - 0.05 * rng.random((T, J))
     conf[missed] = 0.3 * rng.random(int(missed.sum()))
     return (clean + noise).astype(np.float32), np.clip(conf, 0.0, 1.0).astype(np.float32)
@@ -291,15 +341,21 @@ def simulate_estimates(
     bias = profile.bias_mm * rng.standard_normal((1, J, 3))
     drift = smooth_noise(rng, (T, J, 3), sigma=profile.drift_mm, tau_frames=tau)
     jitter = profile.jitter_mm * rng.standard_normal((T, J, 3))
-    pose = rigid + 1e-3 * JOINT_WEIGHTS[None, :, None] * (bias + drift + jitter)
+    axes = np.array([1.0, 1.0, profile.z_factor])
+    nonrigid = 1e-3 * JOINT_WEIGHTS[None, :, None] * axes * (bias + drift + jitter)
+    pose = rigid + nonrigid
     # (2) gross errors.
-    pose = apply_gross_errors(pose, sample_gross_errors(rng, T, fps=fps, profile=profile))
+    events = sample_gross_errors(rng, T, fps=fps, profile=profile)
+    pose = apply_gross_errors(pose, events, swap_roots=profile.swap_roots)
+    # What a 2D detector sharing the network sees (kp_from_3d): the same articulation, size and gross errors,
+    # but not the global orientation error, which monocular estimators make out of the image plane.
+    seen = x[:, :1] + apply_gross_errors(scale * rel + nonrigid, events, swap_roots=profile.swap_roots)
     # (3) depth: scaling the pelvis position keeps its projection, as monocular depth ambiguity does.
     delta = profile.depth_error * rng.standard_normal() + smooth_noise(
         rng, (T, 1, 1), sigma=profile.depth_drift, tau_frames=tau
     )
     pred = (1.0 + delta) * root + pose
-    joints2d, conf = _detections_2d(rng, x, K, profile)
+    joints2d, conf = _detections_2d(rng, x, K, profile, seen=seen if profile.kp_from_3d else None)
     return PoseSequence(
         joints3d=pred.astype(np.float32), K=K.astype(np.float32), joints2d=joints2d, conf=conf,
         skeleton="h36m17", fps=float(fps),

@@ -63,9 +63,9 @@ def test_profile_by_object_and_errors() -> None:
     gt = walking_gt(10)
     est = simulate_estimates(gt, K, fps=30.0, profile=PROFILES["clean"], seed=0)
     assert est.num_frames == 10
-    choices = r"unknown estimator profile 'hmr'; choose from \['clean', 'metro', 'spin'\]"
+    choices = r"unknown estimator profile 'vibe'; choose from \['clean', 'hmr', 'mediapipe', 'metro', 'spin'\]"
     with pytest.raises(InputError, match=choices):
-        simulate_estimates(gt, K, fps=30.0, profile="hmr", seed=0)
+        simulate_estimates(gt, K, fps=30.0, profile="vibe", seed=0)
     with pytest.raises(ShapeError, match=r"joints3d must have shape \(T, 17, 3\)"):
         simulate_estimates(gt[:, :16], K, fps=30.0, profile="clean", seed=0)
     with pytest.raises(ShapeError, match="K"):
