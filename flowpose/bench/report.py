@@ -31,8 +31,9 @@ POSE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("accel_error", "accel err mm/f²", "{:.2f}"),
     ("accel", "accel mm/f²", "{:.2f}"),
     ("bone_std", "bone std mm", "{:.2f}"),
+    ("swapped", "swapped frames", "{:.1f}"),
 )
-"""Pose metrics: (key, header, format)."""
+"""Pose metrics: (key, header, format). ``swapped``: limb-pair frames labelled left for right."""
 
 FLOW_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("epe_all", "EPE all px", "{:.2f}"),
@@ -45,7 +46,9 @@ FLOW_COLUMNS: tuple[tuple[str, str, str], ...] = (
 STAGES = ("flow_inference", "sketch", "finetune", "pose")
 """Timed stages of a cycle (see :class:`~flowpose.refinement.result.CycleRecord`)."""
 
-METHOD_ORDER = ("estimate", *BASELINES, "flowpose")
+METHOD_ORDER = ("estimate", *BASELINES, "flow_off", "flow_off_continuity", "flowpose")
+"""Rows of the methods table: the estimate, the tuned smoothers, flowpose without any flow (no L_opt, no
+fine-tuning, no swap repair), the same with swaps repaired by continuity alone (no flow), and flowpose."""
 
 
 def nanmean_dicts(dicts: Sequence[Mapping[str, float]]) -> dict[str, float]:

@@ -47,6 +47,22 @@ ABLATIONS: dict[str, Callable[[RefineConfig], RefineConfig]] = {
 """Ablation name -> the configuration without that part (L_opt; L_3D rel+abs; L_2D; L_temp vel+acc; bone
 length; flow fine-tuning)."""
 
+def flow_off(c: RefineConfig) -> RefineConfig:
+    """The same refinement without any use of the flow: no L_opt, no fine-tuning, no swap repair."""
+    return replace(c, pose=replace(c.pose, w_flow=0.0), finetune_flow=False, swaps=replace(c.swaps, enabled=False))
+
+
+def flow_off_continuity(c: RefineConfig) -> RefineConfig:
+    """:func:`flow_off`, with swaps repaired by continuity (zero motion) instead of the flow."""
+    return replace(flow_off(c), swaps=replace(c.swaps, enabled=True, motion="none"))
+
+
+NO_FLOW_RUNS: dict[str, Callable[[RefineConfig], RefineConfig]] = {
+    "flow_off": flow_off,
+    "flow_off_continuity": flow_off_continuity,
+}
+"""The flow-free runs every clip gets beside full flowpose (rows of the methods table)."""
+
 BASELINES = tuple(SMOOTHERS)
 """Smoothers compared against, in table order."""
 
@@ -204,6 +220,9 @@ def evaluate_clip(
     history = refine_history(clip, with_cycles(config, main_cycles), seed=suite.seed, device=suite.device)
     methods = {"estimate": _pose_only(history[0].metrics)}
     methods.update({b: smoothed_metrics(clip, t.spec) for b, t in tuned.items()})
+    for method, change in NO_FLOW_RUNS.items():
+        runs = refine_history(clip, change(config), seed=suite.seed, device=suite.device)
+        methods[method] = _pose_only(runs[n].metrics)
     methods["flowpose"] = _pose_only(history[n].metrics)
     ablations: dict[str, list[CycleRecord]] = {}
     if suite.ablations:
@@ -217,7 +236,7 @@ def evaluate_clip(
 
 
 def _pose_only(metrics: dict[str, float]) -> dict[str, float]:
-    keys = ("mpjpe", "pa_mpjpe", "accel_error", "accel", "bone_std")
+    keys = ("mpjpe", "pa_mpjpe", "accel_error", "accel", "bone_std", "swapped")
     return {k: metrics[k] for k in keys if k in metrics}
 
 

@@ -40,7 +40,8 @@ def test_methods_table_means_over_clips() -> None:
     headers, rows = R.methods_table(fake_result().clips)
     assert headers[:2] == ["method", "MPJPE mm"]
     table = {r[0]: r[1] for r in rows}
-    assert table == {"estimate": "105.0", "savgol": "100.0", "gaussian": "96.0", "one_euro": "-", "flowpose": "85.0"}
+    assert table == {"estimate": "105.0", "savgol": "100.0", "gaussian": "96.0", "one_euro": "-", "flow_off": "-",
+                     "flow_off_continuity": "-", "flowpose": "85.0"}
 
 
 def test_cycles_table_rows_and_seconds() -> None:
@@ -72,7 +73,7 @@ def test_summary_markdown_sections() -> None:
 def test_write_csvs(tmp_path: Path) -> None:
     paths = R.write_csvs(fake_result(), tmp_path)
     methods = list(csv.DictReader(paths["methods"].open()))
-    assert len(methods) == 2 * 5 + 5  # per clip and mean rows
+    assert len(methods) == 2 * 5 + 7  # per clip (5 methods each) and one mean row per method of METHOD_ORDER
     mean_flowpose = [r for r in methods if r["clip"] == "mean" and r["method"] == "flowpose"]
     assert float(mean_flowpose[0]["mpjpe"]) == 85.0
     assert [r for r in methods if r["method"] == "one_euro"][0]["mpjpe"] == ""  # NaN -> empty

@@ -72,6 +72,9 @@ def _patched_suite(monkeypatch: pytest.MonkeyPatch, calls: list[str], fail: str 
         SmootherSpec("savgol", (("window", 5), ("order", 2))), 1.0)})
 
     def history(clip, config, *, seed, device):
+        if config.pose.w_flow == 0 and not config.finetune_flow:  # the flow-free rows of the methods table
+            calls.append(f"no-flow:{config.swaps.motion if config.swaps.enabled else 'off'}")
+            return [record(k, 100.0 - 0.5 * k, 1.0) for k in range(config.cycles + 1)]
         calls.append(config.cycles)
         if fail is not None:
             raise RuntimeError(fail)
@@ -88,24 +91,26 @@ def _mocap(tmp_path: Path) -> Path:
 
 
 def test_run_suite_never_evaluates_the_tuning_clip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
+    calls: list = []
     _patched_suite(monkeypatch, calls)
     res = Rn.run_suite(Rn.SuiteConfig(profiles=("metro", "spin"), cycles=2), mocap_dir=_mocap(tmp_path),
                        cache_dir=None, log=None)
     assert [(c.clip, c.profile) for c in res.clips] == [
         ("fair/dab", "metro"), ("fair/dab", "spin"), ("fair/zombie", "metro"), ("fair/zombie", "spin")]
-    assert calls == [2, 2, 2, 2]
+    assert calls == [2, "no-flow:off", "no-flow:none"] * 4  # each clip: flowpose, then the two flow-free runs
     c = res.clips[0]
     assert len(c.history) == 3 and c.methods["flowpose"]["mpjpe"] == 98.0 and c.methods["estimate"]["mpjpe"] == 100.0
-    assert set(c.methods) == {"estimate", "savgol", "flowpose"} and c.ablations == {}
+    assert c.methods["flow_off"]["mpjpe"] == 99.0 and c.methods["flow_off_continuity"]["mpjpe"] == 99.0
+    assert set(c.methods) == {"estimate", "savgol", "flow_off", "flow_off_continuity", "flowpose"}
+    assert c.ablations == {}
 
 
 def test_run_suite_ablations_reuse_a_5_cycle_main_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
+    calls: list = []
     _patched_suite(monkeypatch, calls)
     res = Rn.run_suite(Rn.SuiteConfig(profiles=("metro",), cycles=2, clips=("fair/dab",), ablations=True),
                        mocap_dir=_mocap(tmp_path), cache_dir=None, log=None)
-    assert calls == [5] + [2] * len(Rn.ABLATIONS)
+    assert [c for c in calls if isinstance(c, int)] == [5] + [2] * len(Rn.ABLATIONS)
     c = res.clips[0]
     assert len(c.history) == 3 and len(c.ablations["cycles"]) == 6
     assert c.ablations["cycles"][:3] == c.history  # row k of the 5-cycle run is the k-cycle result
@@ -125,7 +130,8 @@ def test_end_to_end_tiny_run(tmp_path: Path) -> None:
     res = Rn.run_suite(suite, mocap_dir=shared_path("data", "mocap"), cache_dir=tmp_path, log=None)
     [clip] = res.clips
     assert clip.clip == "fair/dab" and clip.frames == 8 and len(clip.history) == 2
-    assert set(clip.methods) == {"estimate", "savgol", "gaussian", "one_euro", "flowpose"}
+    assert set(clip.methods) == {"estimate", "savgol", "gaussian", "one_euro", "flow_off", "flow_off_continuity",
+                                 "flowpose"}
     for key in ("mpjpe", "pa_mpjpe", "accel_error", "epe_all", "epe_sparse"):
         assert np.isfinite(clip.history[1].metrics[key])
     assert clip.history[1].seconds["pose"] > 0
