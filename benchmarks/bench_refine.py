@@ -57,7 +57,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def suite_config(args: argparse.Namespace) -> SuiteConfig:
     """Options -> :class:`SuiteConfig` (``--quick`` overrides clips, profiles, frames, size and cycles)."""
-    split = lambda s: tuple(x for x in s.split(",") if x) if s else None
+    def split(s):
+        return tuple(x for x in s.split(",") if x) if s else None
     weights = split(args.flow_weights)
     settings = dict(
         clips=split(args.clips), profiles=split(args.profiles), frames=args.frames, size=args.size,

@@ -21,7 +21,14 @@ from pathlib import Path
 
 from flowpose.bench.clips import discover_clips, get_clips, split_clips
 from flowpose.bench.report import jsonable, run_metadata, write_json
-from flowpose.bench.speed import STAGES, flow_memory_job, in_fresh_process, pose_stage_memory_job, refinement_speed
+from flowpose.bench.speed import (
+    STAGES,
+    flow_memory_job,
+    in_fresh_process,
+    pose_stage_memory_job,
+    refine_memory_job,
+    refinement_speed,
+)
 from flowpose.config import get_preset, with_cycles
 from flowpose.io.atomic import atomic_path
 from flowpose.refinement.table import format_table
@@ -47,6 +54,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--memory-flow", default="raft-small", help="backend of the flow-memory job")
     p.add_argument("--pose-steps", type=int, help="cap the pose stage's iterations in the memory job")
     p.add_argument("--skip-memory", action="store_true")
+    p.add_argument("--refine-memory-cycles", type=int, default=1,
+                   help="cycles of the whole-refinement memory job (its caches do not grow with cycles)")
     p.add_argument("--device", default="cpu")
     return p.parse_args(argv)
 
@@ -80,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         memory.append(in_fresh_process(
             flow_memory_job, args.memory_frames, args.memory_size, args.memory_flow,
             weights.get(args.memory_flow, None if args.memory_flow == "dis" else "random"), config.flow.iters,
+        ))
+        memory.append(in_fresh_process(
+            refine_memory_job, str(clips[0].path), args.memory_frames, args.size, args.preset,
+            args.refine_memory_cycles,
         ))
         mrows = [[m["job"], str(m["frames"]), f"{m['seconds']:.0f}", f"{m['flow_mb']:.0f}", f"{m['rss_start_mb']:.0f}",
                   f"{m['rss_peak_mb']:.0f}", f"{m['tracemalloc_peak_mb']:.0f}"] for m in memory]

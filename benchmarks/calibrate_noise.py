@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from flowpose.io.motion import load_motion, resample
 from flowpose.camera import project_np
+from flowpose.io.motion import load_motion, resample
 from flowpose.metrics import accel_error, mpjpe, pa_mpjpe, swapped_limbs
 from flowpose.synth.noise import PROFILES, simulate_estimates
 from flowpose.synth.placement import default_intrinsics, place_in_camera

@@ -195,7 +195,8 @@ def sintel_rows(args: argparse.Namespace, methods: dict[str, torch.nn.Module]) -
 
 def markdown(rows: list[dict]) -> str:
     """The rows as a Markdown table."""
-    fmt = lambda v: "-" if np.isnan(v) else f"{v:.2f}"
+    def fmt(v):
+        return "-" if np.isnan(v) else f"{v:.2f}"
     lines = [
         "| data | method | EPE all | EPE valid / noc | EPE human | s / pair |",
         "|---|---|---|---|---|---|",

@@ -309,8 +309,8 @@ def refine(
     from flowpose.api import refine as run_refine
     from flowpose.io.groundtruth import load_gt
     from flowpose.io.importers import check_observed, select_frames, select_gt_frames, sidecar_poses_path
-    from flowpose.io.poses import load_poses
     from flowpose.io.outdir import check_output_folder
+    from flowpose.io.poses import load_poses
     from flowpose.io.results import default_out_dir, write_refine_folder
     from flowpose.io.video import open_video
     from flowpose.refinement.table import format_history

@@ -9,7 +9,7 @@ import pytest
 
 import flowpose
 from flowpose.config import FlowConfig, RefineConfig
-from flowpose.errors import InputError, ShapeError
+from flowpose.errors import InputError
 from flowpose.io.poses import save_poses
 from flowpose.io.video import write_video
 from flowpose.refinement.finetune import FinetuneConfig

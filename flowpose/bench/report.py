@@ -139,7 +139,8 @@ def summary_markdown(result: SuiteResult, *, sintel: str | None = None) -> str:
         f"preset `{cfg.preset}`, {result.refine.cycles} cycles, flow {', '.join(result.refine.flow.names)}; "
         f"smoothers tuned on `{cfg.tuning_clip}` (held out) for {cfg.tuning_metric}. Means over clips.",
     ]
-    table = lambda hr: format_table(*hr, markdown=True)
+    def table(hr):
+        return format_table(*hr, markdown=True)
     for profile in cfg.profiles:
         clips = _select(result, profile)
         tuned = ", ".join(f"{t.spec}" for t in result.tuned[profile].values())

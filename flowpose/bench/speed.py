@@ -23,7 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from flowpose.api import refine
-from flowpose.config import RefineConfig, get_preset
+from flowpose.config import RefineConfig, get_preset, with_cycles
 from flowpose.flow.field import FlowField
 from flowpose.flow.infer import compute_video_flow, plan_grids
 from flowpose.flow.registry import load_flow_model
@@ -186,6 +186,27 @@ def flow_memory_job(frames: int, size: int, backend: str, weights: str | None, i
         def job() -> dict[str, Any]:
             field = compute_video_flow(model, reader, iters=iters, backward=True)
             return {"job": f"flow inference ({backend})", "frames": len(reader), "flow_mb": field.flow.nbytes / 2**20}
+
+        return _measured(job)
+
+
+def refine_memory_job(motion_path: str, frames: int, size: int, preset: str, cycles: int) -> dict[str, Any]:
+    """(Run in a child.) The whole refinement with the preset's default flow on a ``frames``-frame video of
+    ``size`` x ``size`` moving noise (a ``metro`` estimate of a looped motion capture clip as the poses):
+    decoding, flow inference, the encoder cache, fine-tuning and the pose stage together."""
+    poses = long_estimate(Path(motion_path), frames=frames, size=size)
+    rng = np.random.default_rng(0)
+    texture = (rng.random((size * 2, size * 2, 3)) * 255).astype(np.uint8)
+    config = with_cycles(get_preset(preset), cycles)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "long.mp4"
+        write_video(path, (np.roll(texture, (t % size, 2 * t % size), (0, 1))[:size, :size] for t in range(frames)), 30.0)
+
+        def job() -> dict[str, Any]:
+            with open_video(path) as reader:
+                result = refine(poses, reader, config=config)
+            return {"job": f"refine ({preset}, {cycles} cycles, {'+'.join(config.flow.names)})", "frames": frames,
+                    "flow_mb": result.flow.flow.nbytes / 2**20}
 
         return _measured(job)
 

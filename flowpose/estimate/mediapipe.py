@@ -91,6 +91,7 @@ def poses_from_landmarks(
     *,
     fov_deg: float = 60.0,
     fps: float = 30.0,
+    K: np.ndarray | None = None,
 ) -> PoseSequence:
     """Place MediaPipe landmarks in the camera frame and convert them to an H36M-17 :class:`PoseSequence`.
 
@@ -103,6 +104,7 @@ def poses_from_landmarks(
         fov_deg: the camera's horizontal field of view in degrees (intrinsics from
             :func:`flowpose.camera.intrinsics_from_fov`).
         fps: the video's frame rate.
+        K: (3, 3) calibrated intrinsics, px; when given, ``fov_deg`` is not used.
 
     Returns:
         H36M-17 poses (T, 17, 3) in the camera frame, with (3, 3) K, 2D keypoints and confidences; frames
@@ -117,7 +119,7 @@ def poses_from_landmarks(
         raise ShapeError("image_landmarks", f"({T}, 33, 4)", image_landmarks.shape)
     if world_landmarks.shape != (T, MEDIAPIPE33.num_joints, 3):
         raise ShapeError("world_landmarks", f"({T}, 33, 3)", world_landmarks.shape)
-    K = intrinsics_from_fov(image_size[1], image_size[0], fov_deg)
+    K = intrinsics_from_fov(image_size[1], image_size[0], fov_deg) if K is None else np.asarray(K, np.float64)
     keypoints, rel, conf = landmarks_to_arrays(image_landmarks, world_landmarks, image_size)
     root = place_root(rel, keypoints, K, conf)  # (T, 3)
     joints3d = rel + root[:, None, :]

@@ -28,7 +28,7 @@ from tqdm import tqdm
 from flowpose.errors import InputError
 from flowpose.flow.crop import crop_to_grid
 from flowpose.flow.field import FlowField
-from flowpose.flow.infer import inside_frame, read_frame, fb_confidence_t
+from flowpose.flow.infer import fb_confidence_t, inside_frame, read_frame
 from flowpose.flow.raft import RAFT, Encoded, normalize_images
 
 

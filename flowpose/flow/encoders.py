@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import torch
 from torch import Tensor, nn
 
 from flowpose.errors import InputError
@@ -199,6 +198,7 @@ class BasicEncoder(_Encoder):
         (N, 3, H, W) in [-1, 1] -> (N, output_dim, H/8, W/8).
 
     Example:
+        >>> import torch
         >>> BasicEncoder(output_dim=256, norm="instance")(torch.zeros(1, 3, 64, 64)).shape
         torch.Size([1, 256, 8, 8])
     """
@@ -221,6 +221,7 @@ class SmallEncoder(_Encoder):
         (N, 3, H, W) in [-1, 1] -> (N, output_dim, H/8, W/8).
 
     Example:
+        >>> import torch
         >>> SmallEncoder(output_dim=128, norm="instance")(torch.zeros(1, 3, 64, 64)).shape
         torch.Size([1, 128, 8, 8])
     """

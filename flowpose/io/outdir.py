@@ -165,7 +165,7 @@ _AT_FDCWD = -100
 def _renameat2() -> Callable[..., int] | None:
     name = ctypes.util.find_library("c")
     try:
-        fn = getattr(ctypes.CDLL(name, use_errno=True), "renameat2")
+        fn = ctypes.CDLL(name, use_errno=True).renameat2
     except (OSError, AttributeError, TypeError):
         return None
     fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]

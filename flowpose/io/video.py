@@ -83,7 +83,7 @@ class VideoReader(ABC):
             )
         return np.stack([self._frame(i) for i in range(start, stop)])
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a default no-op that subclasses with a decoder override
         """Release the decoder (a no-op for image folders)."""
 
     def __enter__(self) -> "VideoReader":

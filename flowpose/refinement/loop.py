@@ -41,10 +41,10 @@ from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_flows
 from flowpose.refinement.evaluate import evaluate
 from flowpose.refinement.flow_stage import FlowStage
-from flowpose.refinement.swaps import repair_swaps
 from flowpose.refinement.optimize import PoseStageConfig, optimize_poses
 from flowpose.refinement.reliability import flow_noise_px
 from flowpose.refinement.result import CycleRecord, RefineResult
+from flowpose.refinement.swaps import repair_swaps
 
 
 def person_box_sides(poses: PoseSequence, image_size: tuple[int, int], config: RefineConfig) -> np.ndarray:

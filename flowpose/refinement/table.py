@@ -43,9 +43,10 @@ def history_rows(history: Sequence[CycleRecord]) -> tuple[list[str], list[list[s
 def format_table(headers: list[str], rows: list[list[str]], *, markdown: bool = False) -> str:
     """Align a table as plain text (default) or GitHub Markdown."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    line = lambda cells: ("| " + " | ".join(c.rjust(w) for c, w in zip(cells, widths)) + " |") if markdown else "  ".join(
-        c.rjust(w) for c, w in zip(cells, widths)
-    )
+    def line(cells):
+        return ("| " + " | ".join(c.rjust(w) for c, w in zip(cells, widths)) + " |") if markdown else "  ".join(
+            c.rjust(w) for c, w in zip(cells, widths)
+        )
     out = [line(headers)]
     if markdown:
         out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")

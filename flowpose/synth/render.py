@@ -31,7 +31,15 @@ from flowpose.errors import InputError, ShapeError
 from flowpose.skeleton import H36M17
 from flowpose.synth.body import Body, build_body
 from flowpose.synth.raycast import (
-    NEAR_M, PLANE, Hits, RayGrid, Scene, cast_grid, cast_points, group_by_surface, rows_times,
+    NEAR_M,
+    PLANE,
+    Hits,
+    RayGrid,
+    Scene,
+    cast_grid,
+    cast_points,
+    group_by_surface,
+    rows_times,
 )
 from flowpose.synth.textures import SolidTexture, TextureConfig, clip_textures
 

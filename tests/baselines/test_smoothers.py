@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from flowpose.baselines.smoothers import (
-    SMOOTHERS, SmootherSpec, fill_gaps, gaussian_smooth, one_euro_smooth, savgol_smooth,
+    SMOOTHERS,
+    SmootherSpec,
+    fill_gaps,
+    gaussian_smooth,
+    one_euro_smooth,
+    savgol_smooth,
 )
 from flowpose.errors import InputError, ShapeError
 

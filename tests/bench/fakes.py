@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowpose.bench.runner import ClipResult, SuiteConfig, SuiteResult, TunedSmoother
 from flowpose.baselines import SmootherSpec
-from flowpose.config import get_preset
-from flowpose.pose import PoseSequence
+from flowpose.bench.runner import ClipResult, SuiteConfig, SuiteResult, TunedSmoother
 from flowpose.refinement.result import CycleRecord
 from flowpose.synth.clip import SynthClip
 from flowpose.synth.noise import simulate_estimates

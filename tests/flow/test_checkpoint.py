@@ -58,7 +58,7 @@ def test_file_with_state_dict_wrapper(tmp_path: Path, small_pair) -> None:
 def test_either_alias_name_restores_both(keep: str) -> None:
     full = _weights("raft_large_seed0_perturbed")
     drop = "downsample.1" if keep == "norm3" else "norm3"
-    partial = {k: v for k, v in full.items() if not (".0." + drop + ".") in k}
+    partial = {k: v for k, v in full.items() if (".0." + drop + ".") not in k}
     assert len(partial) == len(full) - 10
     restored = normalize_state_dict(partial, "raft")
     assert set(restored) == set(full)

@@ -22,9 +22,9 @@ def test_correlation_is_scaled_dot_product_hand_index() -> None:
     f1, f2 = torch.randn(2, 5, 3, 4), torch.randn(2, 5, 3, 4)
     corr = all_pairs_correlation(f1, f2)
     assert corr.shape == (2 * 3 * 4, 1, 3, 4)
-    n, i, j, k, l = 1, 2, 1, 0, 3
-    expected = (f1[n, :, i, j] * f2[n, :, k, l]).sum() / math.sqrt(5)
-    torch.testing.assert_close(corr[n * 12 + i * 4 + j, 0, k, l], expected)
+    n, i, j, k, m = 1, 2, 1, 0, 3
+    expected = (f1[n, :, i, j] * f2[n, :, k, m]).sum() / math.sqrt(5)
+    torch.testing.assert_close(corr[n * 12 + i * 4 + j, 0, k, m], expected)
 
 
 def test_exception_correlation_shape_mismatch() -> None:

@@ -12,8 +12,14 @@ from scipy.spatial.transform import Rotation
 
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.datasets import (
-    H36M_EXTRINSICS, H36M_INTRINSICS, BenchmarkSequence, H36MExtrinsics, load_3dpw, load_h36m_videopose3d,
-    load_sintel_pair, sintel_human_pairs,
+    H36M_EXTRINSICS,
+    H36M_INTRINSICS,
+    BenchmarkSequence,
+    H36MExtrinsics,
+    load_3dpw,
+    load_h36m_videopose3d,
+    load_sintel_pair,
+    sintel_human_pairs,
 )
 from flowpose.io.datasets.h36m import H36M32_TO_17
 from flowpose.io.flo import write_flo

@@ -9,8 +9,8 @@ import pytest
 
 from flowpose.errors import InputError
 from flowpose.flow.field import FlowField
-from flowpose.io.poses import load_poses
 from flowpose.io.outdir import MANIFEST, read_manifest
+from flowpose.io.poses import load_poses
 from flowpose.io.results import write_outputs
 from flowpose.pose import PoseSequence
 from flowpose.refinement.result import CycleRecord, RefineResult

@@ -12,7 +12,6 @@ from flowpose.errors import ShapeError
 from flowpose.refinement import body_losses as L
 from tests.refinement.test_losses import CHAIN, ones, planar_video
 
-
 # ----------------------------------------------------------------------------------------------------------
 # L_3D
 

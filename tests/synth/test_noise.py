@@ -13,7 +13,13 @@ from flowpose.io.motion import load_motion, resample
 from flowpose.metrics import accel_error, mpjpe, pa_mpjpe
 from flowpose.pose import PoseSequence
 from flowpose.synth.noise import (
-    LIMBS, PROFILES, GrossError, apply_gross_errors, sample_gross_errors, simulate_estimates, smooth_noise,
+    LIMBS,
+    PROFILES,
+    GrossError,
+    apply_gross_errors,
+    sample_gross_errors,
+    simulate_estimates,
+    smooth_noise,
 )
 from flowpose.synth.placement import default_intrinsics, place_in_camera
 from tests.conftest import shared_path
