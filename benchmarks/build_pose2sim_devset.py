@@ -10,9 +10,12 @@ a Qualisys calibration). Nothing of it is copied into the repository; the output
    better is kept (the reprojection errors of both are printed: the proof of the reading).
 2. MediaPipe's pose landmarker (the ``estimate`` extra, offline) runs on every frame of every view. Its
    poses, placed with the calibrated K, are also each view's initial estimate for the benchmark.
-3. Each H36M-17 joint of each frame is triangulated (DLT on undistorted points) from the largest set of
-   views that agree within ``--inlier-px`` (all subsets of 2 to 4 views are tried; a view whose detector
-   followed another person, or swapped a limb, falls out), and kept only with at least 2 inlier views.
+3. One person is followed through the video. In each frame a body is triangulated (DLT on undistorted
+   points) from every pair of views, and the views whose detections it reprojects into within
+   ``--inlier-px`` (median over joints) agree with it; a view whose detector followed another person does
+   not. The first frame takes the body most views agree on, each later frame the one nearest the last
+   pelvis. Each joint is then triangulated from the agreeing views in which it reprojects within
+   ``--inlier-px`` (a view that swapped that limb falls out), and kept with at least 2 of them.
 4. The joints are filtered in time (Gaussian, sigma ``--sigma`` frames, NaN-aware).
 
 It is pseudo ground truth: MediaPipe's own 2D error and the calibration set a floor of a few centimetres.
@@ -92,29 +95,76 @@ def triangulate(norm: np.ndarray, cams: list[dict]) -> np.ndarray:
     return vt[-1, :3] / vt[-1, 3]
 
 
-def robust_point(px: np.ndarray, ok: np.ndarray, cams: list[dict], inlier_px: float) -> tuple[np.ndarray, np.ndarray]:
-    """The point from the largest agreeing subset of views (ties: smallest error), and the inlier mask."""
-    best, best_key = (np.full(3, np.nan), np.zeros(len(cams), bool)), (0, np.inf)
-    views = [v for v in range(len(cams)) if ok[v]]
-    for k in range(len(views), 1, -1):
-        for subset in itertools.combinations(views, k):
-            X = triangulate(np.array([undistort(px[v][None], cams[v])[0] for v in subset]), [cams[v] for v in subset])
-            errs = np.array([np.linalg.norm(project(X[None], cams[v])[0] - px[v]) if ok[v] else np.inf
-                             for v in range(len(cams))])
-            if not np.isfinite(X).all() or any(((cams[v]["R"] @ X + cams[v]["t"])[2] <= 0) for v in subset):
-                continue
-            inl = errs < inlier_px
-            key = (int(inl.sum()), float(errs[inl].mean()) if inl.any() else np.inf)
-            if key[0] >= 2 and (key[0] > best_key[0] or (key[0] == best_key[0] and key[1] < best_key[1])):
-                best, best_key = (X, inl), key
-        if best_key[0] == len(views):
-            break
-    if best_key[0] >= 2:  # refit on all inliers
-        inl = best[1]
-        idx = np.flatnonzero(inl)
-        X = triangulate(np.array([undistort(px[v][None], cams[v])[0] for v in idx]), [cams[v] for v in idx])
-        return X, inl
-    return best
+def body_from_pair(px: np.ndarray, ok: np.ndarray, cams: list[dict], pair: tuple[int, int]) -> np.ndarray:
+    """(17, 3) joints triangulated from two views (NaN where either lacks the joint)."""
+    X = np.full((17, 3), np.nan)
+    for j in range(17):
+        if ok[pair[0], j] and ok[pair[1], j]:
+            X[j] = triangulate(np.array([undistort(px[v, j][None], cams[v])[0] for v in pair]), [cams[v] for v in pair])
+    return X
+
+
+def view_errors(X: np.ndarray, px: np.ndarray, ok: np.ndarray, cams: list[dict]) -> np.ndarray:
+    """(V, 17) reprojection error of each joint in each view, px (inf where unknown)."""
+    errs = np.full(ok.shape, np.inf)
+    fin = np.isfinite(X).all(-1)
+    for v, cam in enumerate(cams):
+        use = fin & ok[v]
+        if use.any():
+            errs[v, use] = np.linalg.norm(project(X[use], cam) - px[v, use], axis=-1)
+    return errs
+
+
+def frame_candidates(px: np.ndarray, ok: np.ndarray, cams: list[dict], inlier_px: float) -> list[dict]:
+    """One body per view pair: its agreeing views (median joint error under ``inlier_px``), refitted on them."""
+    out = []
+    for pair in itertools.combinations(range(len(cams)), 2):
+        X = body_from_pair(px, ok, cams, pair)
+        if np.isfinite(X).all(-1).sum() < 8:
+            continue
+        errs = view_errors(X, px, ok, cams)
+        agree = [v for v in range(len(cams)) if np.median(errs[v][np.isfinite(errs[v])]) < inlier_px] \
+            if all(np.isfinite(errs[v]).any() for v in range(len(cams))) else [v for v in pair]
+        if len(agree) < 2:
+            continue
+        out.append({"agree": agree, "X": X, "pelvis": X[0], "error": float(np.nanmedian(errs[agree]))})
+    return out
+
+
+def refit(px: np.ndarray, ok: np.ndarray, cams: list[dict], agree: list[int], seed: np.ndarray,
+          inlier_px: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per joint: triangulate from the agreeing views where the joint reprojects within ``inlier_px`` of the
+    candidate body (a view that swapped that limb drops out), keeping joints seen by at least 2 of them."""
+    errs = view_errors(seed, px, ok, cams)
+    X = np.full((17, 3), np.nan)
+    inl = np.zeros((17, len(cams)), bool)
+    for j in range(17):
+        views = [v for v in agree if errs[v, j] < inlier_px]
+        if len(views) >= 2:
+            X[j] = triangulate(np.array([undistort(px[v, j][None], cams[v])[0] for v in views]), [cams[v] for v in views])
+            inl[j, views] = True
+    return X, inl
+
+
+def track_person(px: np.ndarray, ok: np.ndarray, cams: list[dict], inlier_px: float, jump_m: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(T, 17, 3) joints and (T, 17, V) inliers of one person over the video: the body most views agree on in
+    the first frame, then each frame the candidate nearest the last pelvis (within ``jump_m``), most views
+    first; frames with none are NaN."""
+    T, V = px.shape[0], len(cams)
+    X, inl = np.full((T, 17, 3), np.nan), np.zeros((T, 17, V), bool)
+    last = None
+    for t in range(T):
+        cands = frame_candidates(px[t], ok[t], cams, inlier_px)
+        if last is not None:
+            cands = [c for c in cands if np.isfinite(c["pelvis"]).all() and np.linalg.norm(c["pelvis"] - last) < jump_m]
+        if not cands:
+            continue
+        best = max(cands, key=lambda c: (len(c["agree"]), -c["error"]))
+        X[t], inl[t] = refit(px[t], ok[t], cams, best["agree"], best["X"], inlier_px)
+        if np.isfinite(X[t, 0]).all():
+            last = X[t, 0]
+    return X, inl
 
 
 def main() -> None:
@@ -125,6 +175,7 @@ def main() -> None:
     p.add_argument("--inlier-px", type=float, default=30.0, help="reprojection error of an agreeing view, px")
     p.add_argument("--min-conf", type=float, default=0.5, help="MediaPipe visibility below which a 2D joint is unused")
     p.add_argument("--sigma", type=float, default=1.5, help="temporal filter, frames")
+    p.add_argument("--jump-m", type=float, default=0.4, help="largest pelvis move between frames of one person, m")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     videos = sorted((args.data / "videos").glob("cam*.mp4"))
@@ -146,20 +197,15 @@ def main() -> None:
         px = d["image"][..., :2] * np.array([W, H]) - 0.5
         x2d.append((to_h36m17(px, MEDIAPIPE33.name, missing="nan"),
                     to_h36m17(np.nan_to_num(d["image"][..., 3:4], nan=0.0), MEDIAPIPE33.name, missing="nan")[..., 0]))
-    T, V = x2d[0][0].shape[0], len(videos)
+    V = len(videos)
 
     # 1 + 3. Both readings of the rotation; triangulate with each, keep the better.
     results = {}
     for transpose in (False, True):
         cams = read_qca(args.data / "calibration" / "Calib.qca.txt", transpose)
-        X = np.full((T, 17, 3), np.nan)
-        inl = np.zeros((T, 17, V), bool)
-        for t in range(T):
-            for j in range(17):
-                px = np.array([x2d[v][0][t, j] for v in range(V)])
-                ok = np.array([np.isfinite(px[v]).all() and x2d[v][1][t, j] >= args.min_conf for v in range(V)])
-                if ok.sum() >= 2:
-                    X[t, j], inl[t, j] = robust_point(px, ok, cams, args.inlier_px)
+        px = np.stack([x2d[v][0] for v in range(V)], axis=1)  # (T, V, 17, 2)
+        ok = np.stack([np.isfinite(x2d[v][0]).all(-1) & (x2d[v][1] >= args.min_conf) for v in range(V)], axis=1)
+        X, inl = track_person(px, ok, cams, args.inlier_px, args.jump_m)
         errs = [np.linalg.norm(project(X[inl[..., v]], cams[v]) - x2d[v][0][inl[..., v]], axis=-1)
                 for v in range(V)]
         mean = [float(e.mean()) if e.size else float("nan") for e in errs]
@@ -185,7 +231,10 @@ def main() -> None:
         init = poses_from_landmarks(d["image"], d["world"], (H, W), fps=float(d["fps"]), K=cam["K"])
         save_poses(init, args.out / f"{video.stem}.poses.npz")
         np.savez(args.out / f"{video.stem}.camera.npz", K=cam["K"], dist=cam["dist"], R=cam["R"], t=cam["t"])
+    pelvis = Xs[:, 0]
     summary = {"rotation_reading": "M^T" if transpose else "M", "reprojection_px": reproj,
+               "pelvis_world_m_first_last": [pelvis[np.isfinite(pelvis).all(-1)][i].round(3).tolist() for i in (0, -1)],
+               "frames_with_every_joint_but_the_head": int(np.isfinite(np.delete(Xs, 10, axis=1)).all((1, 2)).sum()),
                "valid_frames_per_view": valid.sum(0).tolist(), "triangulated_share": float(ok.mean()),
                "bone_length_std_mm": lengths}
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1))

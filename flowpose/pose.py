@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass, replace
 
@@ -75,8 +76,20 @@ class PoseSequence:
         return np.nan_to_num(conf, nan=0.0)
 
     def with_joints3d(self, joints3d: np.ndarray) -> "PoseSequence":
-        """A copy with other 3D joints (same T and J)."""
-        return replace(self, joints3d=np.asarray(joints3d, np.float32))
+        """A copy with other 3D joints of the same shape (T, J, 3), e.g. the optimiser's.
+
+        Only the shape is checked: the plausibility checks of :meth:`validate` (depth, body size) guard what
+        enters flowpose, and a refinement that has run is returned, never refused after the fact.
+
+        Raises:
+            ShapeError: for another shape than ``joints3d``'s.
+        """
+        new = np.asarray(joints3d, np.float32)
+        if new.shape != self.joints3d.shape:
+            raise ShapeError("joints3d", str(self.joints3d.shape), new.shape)
+        out = copy.copy(self)
+        object.__setattr__(out, "joints3d", new)
+        return out
 
     def slice(self, start: int, stop: int | None = None) -> "PoseSequence":
         """The frames ``[start, stop)``, with every per-frame field cut (K too when it is per frame).

@@ -148,3 +148,12 @@ def test_slice_keeps_a_shared_K_and_optional_fields() -> None:
 def test_slice_refuses_empty_or_out_of_range_frames(start: int, stop: int | None) -> None:
     with pytest.raises(InputError, match=r"not a non-empty range within the sequence's 6 frames; need 0 <="):
         _full().slice(start, stop)
+
+
+def test_with_joints3d_checks_the_shape_only() -> None:
+    """The optimiser's result is returned whatever its geometry; the entry checks guard inputs only."""
+    seq = PoseSequence(joints3d=_joints(), K=K)
+    near = seq.with_joints3d(_joints() * [1, 1, 0.001])  # closer than the 5 cm an input may be
+    assert near.joints3d.dtype == np.float32 and near.K is seq.K
+    with pytest.raises(ShapeError, match="joints3d"):
+        seq.with_joints3d(_joints()[:, :16])

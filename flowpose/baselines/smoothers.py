@@ -99,7 +99,11 @@ def savgol_smooth(joints: np.ndarray, *, window: int, order: int = 2) -> np.ndar
     order = min(int(order), window - 1)
     if window == 1:
         return x.astype(np.float32)
-    return savgol_filter(x, window, order, axis=0, mode="interp").astype(np.float32)
+    # Coordinates never observed stay NaN; the filter's end fits (least squares) would fail on them.
+    out = x.reshape(T, -1).copy()
+    seen = np.isfinite(out).all(0)
+    out[:, seen] = savgol_filter(out[:, seen], window, order, axis=0, mode="interp")
+    return out.reshape(x.shape).astype(np.float32)
 
 
 def gaussian_smooth(joints: np.ndarray, *, sigma_frames: float) -> np.ndarray:

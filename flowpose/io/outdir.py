@@ -85,9 +85,14 @@ def _foreign_entries(folder: Path) -> list[str] | None:
     return sorted(set(os.listdir(folder)) - set(listed) - {MANIFEST})
 
 
-def _check_writable(given: Path, parent: Path) -> None:
-    """Create and remove a temporary folder in ``parent``: the one test of writability that also holds for
-    root, read-only mounts and pseudo file systems such as /proc."""
+def _check_parent(given: Path, parent: Path) -> None:
+    """The output's parent exists, is a folder and can be written: create and remove a temporary folder in
+    it, the one test of writability that also holds for root, read-only mounts and pseudo file systems such as
+    /proc."""
+    if not parent.exists():
+        raise InputError(f"{given}: parent folder {parent} does not exist; create it first")
+    if not parent.is_dir():
+        raise InputError(f"{given}: {parent} is a file, not a folder; choose another output")
     try:
         os.rmdir(tempfile.mkdtemp(prefix=_TEMP_MARK, dir=parent))
     except OSError as e:
@@ -130,12 +135,7 @@ def check_output_folder(
         for candidate in {inp, inp.resolve()}:
             if _is_within(candidate, path):
                 raise InputError(f"{given}: output would replace the input {item}; choose another folder")
-    parent = path.parent
-    if not parent.exists():
-        raise InputError(f"{given}: parent folder {parent} does not exist; create it first")
-    if not parent.is_dir():
-        raise InputError(f"{given}: {parent} is a file, not a folder; choose another output")
-    _check_writable(given, parent)
+    _check_parent(given, path.parent)
     if not path.exists():
         return OutputFolder(path, replaces=False)
     if not path.is_dir():
@@ -371,12 +371,7 @@ def check_output_file(
     for item in inputs:
         if path in {Path(os.path.abspath(item)), Path(item).resolve()}:
             raise InputError(f"{given}: output would replace the input {item}; choose another file")
-    parent = path.parent
-    if not parent.exists():
-        raise InputError(f"{given}: parent folder {parent} does not exist; create it first")
-    if not parent.is_dir():
-        raise InputError(f"{given}: {parent} is a file, not a folder; choose another output")
-    _check_writable(given, parent)
+    _check_parent(given, path.parent)
     if path.exists():
         if path.is_dir():
             raise InputError(f"{given}: output is a folder, expected a file path")

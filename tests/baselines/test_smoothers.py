@@ -187,3 +187,15 @@ def test_spec_apply_equals_function() -> None:
         SPECS["one_euro"].apply(x, 25.0), one_euro_smooth(x, fps=25.0, min_cutoff=1.0, beta=0.1)
     )
     np.testing.assert_array_equal(SPECS["savgol"].apply(x, 25.0), savgol_smooth(x, window=9, order=2))
+
+
+@pytest.mark.parametrize("name", list(SMOOTHERS))
+def test_a_joint_never_observed_stays_nan_and_the_rest_is_smoothed(name: str) -> None:
+    """MediaPipe's H36M-17 head is NaN in every frame: the other joints must still be smoothed."""
+    x = _ramp(40)
+    holey = x.copy()
+    holey[:, 1] = np.nan
+    out = SPECS[name].apply(holey, FPS)
+    assert np.isnan(out[:, 1]).all()
+    keep = [j for j in range(x.shape[1]) if j != 1]
+    np.testing.assert_allclose(out[:, keep], SPECS[name].apply(x[:, keep], FPS), atol=1e-5)
