@@ -120,7 +120,7 @@ def test_with_joints3d_replaces_only_the_joints() -> None:
     np.testing.assert_allclose(moved.joints3d, seq.joints3d + 1.0)
     assert moved.K is seq.K and moved.joints2d is seq.joints2d and moved.conf is seq.conf
     assert moved.fps == 25.0
-    with pytest.raises(InputError, match="has 17 joints, joints3d has 3"):
+    with pytest.raises(InputError, match=r"joints3d must have shape \(6, 17, 3\), got \(6, 3, 3\)"):
         seq.with_joints3d(np.zeros((T, 3, 3)))
 
 
