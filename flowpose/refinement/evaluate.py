@@ -23,11 +23,11 @@ def pose_motion_stats(joints3d: np.ndarray, skeleton: str) -> dict[str, float]:
         ``accel``: mean joint acceleration magnitude (mm/frame^2; nan for T < 3); ``bone_std``: mean over bones
         of the std of bone length over time (mm).
     """
+    accel = float("nan")
     if joints3d.shape[0] >= 3:
-        acc = joints3d[2:] - 2 * joints3d[1:-1] + joints3d[:-2]
-        accel = float(np.nanmean(np.linalg.norm(acc, axis=-1)) * 1000.0)
-    else:
-        accel = float("nan")
+        acc = np.linalg.norm(joints3d[2:] - 2 * joints3d[1:-1] + joints3d[:-2], axis=-1)
+        if np.isfinite(acc).any():  # nothing observed: nan, without numpy's empty-slice warning
+            accel = float(np.nanmean(acc) * 1000.0)
     return {"accel": accel, "bone_std": metrics.bone_length_std(joints3d, skeleton=skeleton)}
 
 
