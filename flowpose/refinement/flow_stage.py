@@ -39,6 +39,17 @@ from flowpose.refinement.ensemble import average_flows
 from flowpose.refinement.finetune import finetune_encoded, finetune_flow, pair_scores
 from flowpose.refinement.sketch import compose_target, sketch_bone_motion
 
+CACHE_FLOAT32_MB = 256.0
+"""Encoder caches that would exceed this in float32 are kept in float16 (half the memory; the features are
+rounded to about 3 significant digits): a 1,000-frame video, not the short clips every benchmark uses."""
+
+
+def cache_dtype(model: nn.Module, num_pairs: int, size: tuple[int, int]) -> torch.dtype:
+    """float32 for caches up to :data:`CACHE_FLOAT32_MB`, float16 beyond."""
+    channels = 2 * (model.fnet.conv2.out_channels + model.hidden_dim + model.context_dim)
+    mb = num_pairs * channels * (size[0] // 8) * (size[1] // 8) * 4 / 2**20
+    return torch.float32 if mb <= CACHE_FLOAT32_MB else torch.float16
+
 
 class FlowStage:
     """The flow networks of one refinement, their encoded frames and their last flow.
@@ -86,7 +97,7 @@ class FlowStage:
                 origins, scales, size = plan_grids(self.boxes, cfg.work_size, image_size, len(self.frames) - 1)
                 self.caches[key] = EncodedVideo(
                     model, self.frames, origins, scales, size, batch_size=cfg.batch_size, device=self.device,
-                    progress=self.progress,
+                    dtype=cache_dtype(model, len(origins), size), progress=self.progress,
                 )
             use_warm = warm and cfg.warm_iters is not None and key in self.lows
             field, self.lows[key] = encoded_video_flow(
@@ -130,6 +141,7 @@ class FlowStage:
         t0 = time.perf_counter()
         sketch = sketch_bone_motion(poses.joints3d, poses.K, conf, flow, config=cfg.sketch)
         target = compose_target(flow, sketch)
+        del sketch  # memory: a flow field's worth (flow and weight) for every pair
         seconds["sketch"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         results = []
@@ -148,6 +160,7 @@ class FlowStage:
                 ))
         seconds["finetune"] = time.perf_counter() - t0
         losses = {"finetune": float(np.mean([r.losses[-1] for r in results]))} if results and results[0].losses else {}
+        del target  # memory: not needed by the inference that follows
         t0 = time.perf_counter()
         new = average_flows([self._infer(m, warm=True) for m in self.models])
         seconds["flow_inference"] = time.perf_counter() - t0

@@ -76,3 +76,17 @@ def test_flow_stage_caches_once_and_warm_starts(tiny_clip, monkeypatch: pytest.M
     assert len(made) == 1  # encoded once, reused by every cycle
     assert {"sketch", "finetune", "flow_inference"} <= set(seconds) and "finetune" in losses
     assert not np.array_equal(flow1.flow, flow0.flow) and not np.array_equal(flow2.flow, flow1.flow)
+
+
+def test_long_videos_cache_in_float16_and_the_flow_barely_moves(tiny_clip) -> None:
+    from flowpose.refinement.flow_stage import cache_dtype
+
+    model = raft_small().eval()
+    assert cache_dtype(model, 100, (128, 128)) == torch.float32  # every benchmark clip
+    assert cache_dtype(model, 999, (128, 128)) == torch.float16  # 1,000 frames: 562 MB in float32
+    frames = tiny_clip.rendered.frames
+    boxes = crop_boxes(tiny_clip.estimate, frames.shape[1:3], get_preset("fast"))
+    origins, scales, size = plan_grids(boxes, 64, frames.shape[1:3], len(frames) - 1)
+    flows = [encoded_video_flow(model, EncodedVideo(model, frames, origins, scales, size, dtype=d), iters=3)[0]
+             for d in (torch.float32, torch.float16)]
+    assert 0 < np.abs(flows[0].flow - flows[1].flow).max() < 0.05 * max(1.0, np.abs(flows[0].flow).max())
