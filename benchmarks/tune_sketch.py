@@ -24,7 +24,8 @@ from flowpose.bench.clips import TUNING_CLIP, get_clips, tuning_clip
 from flowpose.config import get_preset
 from flowpose.flow.registry import load_flow_model
 from flowpose.refinement.evaluate import flow_metrics
-from flowpose.refinement.loop import crop_boxes, pose_stage_config, video_flow
+from flowpose.refinement.flow_stage import FlowStage
+from flowpose.refinement.loop import crop_boxes, pose_stage_config
 from flowpose.refinement.optimize import optimize_poses
 from flowpose.refinement.sketch import SketchConfig, compose_target, sketch_bone_motion
 
@@ -62,7 +63,7 @@ def main() -> None:
     config = get_preset(args.preset)
     init, frames, gt = synth.estimate, synth.rendered.frames, synth.gt
     model = load_flow_model(config.flow.names[0], config.flow.weights[0])
-    flow = video_flow([model], frames, crop_boxes(init, frames.shape[1:3], config), config, "cpu", False)
+    flow = FlowStage([model], frames, crop_boxes(init, frames.shape[1:3], config), config).initial()
     fitted = init.with_joints3d(optimize_poses(init, None, pose_stage_config(init, frames.shape[1:3], config)).joints3d)
     print(f"{TUNING_CLIP}, {args.profile}, {args.frames} frames, {args.size} px, {args.preset} preset")
     print(f"network flow: EPE human {flow_metrics(flow, gt)['epe_human']:.3f} px")

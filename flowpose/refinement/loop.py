@@ -38,7 +38,6 @@ from flowpose.flow.field import FlowField
 from flowpose.flow.infer import compute_video_flow
 from flowpose.io.groundtruth import GroundTruth
 from flowpose.pose import PoseSequence
-from flowpose.refinement.ensemble import average_flows
 from flowpose.refinement.evaluate import evaluate
 from flowpose.refinement.flow_stage import FlowStage
 from flowpose.refinement.optimize import PoseStageConfig, optimize_poses
@@ -88,43 +87,15 @@ def pose_stage_config(poses: PoseSequence, image_size: tuple[int, int], config: 
     return pixel_scaled(config.pose, side / config.reference_box_px)
 
 
-def video_flow(
-    models: Sequence[nn.Module], frames, boxes: np.ndarray | None, config: RefineConfig, device: str, progress: bool
-) -> FlowField:
-    """The flow of every consecutive frame pair, as the refinement computes it: each model on the crops
-    ``boxes`` ((T, 4) full-frame px from :func:`crop_boxes`, or None for the full frame) at the configured
-    work size and iterations, forward and backward (for the confidence), averaged over the models.
-
-    Args:
-        models: flow backends on ``device``.
-        frames: (T, H, W, 3) uint8 RGB frames or a lazy sequence of them.
-        boxes: crop boxes or None.
-        config: supplies ``config.flow``.
-        device: torch device.
-        progress: show progress bars.
-
-    Returns:
-        The T - 1 pairs' flow on their grids.
-    """
-    work = config.flow.work_size if boxes is not None else None
-    fields = [
-        compute_video_flow(
-            m, frames, boxes=boxes, work_size=work, batch_size=config.flow.batch_size, iters=config.flow.iters,
-            backward=True, device=device, progress=progress,
-        )
-        for m in models
-    ]
-    return average_flows(fields)
-
-
 def swap_flow(
-    flow: FlowField, frames, boxes: np.ndarray | None, config: RefineConfig, device: str
+    flow: FlowField, models: Sequence[nn.Module], frames, boxes: np.ndarray | None, config: RefineConfig,
+    device: str,
 ) -> FlowField | None:
-    """The flow that carries the limbs for swap detection: the refinement's own F_0 (``motion="flow"``),
-    OpenCV DIS on the same crops (``"dis"``), or None (``"none"``)."""
+    """The flow that carries the limbs for swap detection: the refinement's own F_0 (``motion="flow"``, or
+    ``"dis"`` when F_0 is DIS already), OpenCV DIS on the same crops (``"dis"``), or None (``"none"``)."""
     if config.swaps.motion == "none":
         return None
-    if config.swaps.motion == "flow":
+    if config.swaps.motion == "flow" or all(isinstance(m, DISFlow) for m in models):
         return flow
     work = config.flow.work_size if boxes is not None else None
     return compute_video_flow(
@@ -180,7 +151,7 @@ def run_refinement(
     metrics0 = evaluate(init, flow, gt)
     if config.swaps.enabled:  # before anything reads the poses: relabel limbs swapped left for right
         t0 = time.perf_counter()
-        repair = repair_swaps(init, swap_flow(flow, frames, boxes, config, device), config.swaps)
+        repair = repair_swaps(init, swap_flow(flow, models, frames, boxes, config, device), config.swaps)
         init = repair.poses
         metrics0["swaps_repaired"] = float(repair.count)
         seconds0["swaps"] = time.perf_counter() - t0
