@@ -38,7 +38,7 @@ import torch
 
 from flowpose.flow.field import FlowField
 from flowpose.flow.infer import compute_video_flow
-from flowpose.flow.registry import FLOW_MODELS, load_flow_model
+from flowpose.flow.registry import FLOW_BACKENDS, load_flow_model
 from flowpose.io.flo import read_flo
 from flowpose.metrics import epe
 
@@ -234,23 +234,24 @@ def main(argv: list[str] | None = None) -> None:
 
     weights = dict(item.split("=", 1) for item in args.weights)
     backends = [b for b in args.backends.split(",") if b]
-    unknown = [b for b in backends + list(weights) if b not in FLOW_MODELS]
+    unknown = [b for b in backends + list(weights) if b not in FLOW_BACKENDS]
     if unknown:
-        parser.error(f"unknown backend(s) {unknown}; choose from {FLOW_MODELS}")
+        parser.error(f"unknown backend(s) {unknown}; choose from {list(FLOW_BACKENDS)}")
     torch.manual_seed(0)  # random-init networks: reproducible rows
     rows = run_backend("zero", None, args.data, args.passes.split(","), None, args.iters, args.device)
     sizes = {"zero": "1024x436"}
     for name in backends:
-        work = None if name == "dis" else args.work_size
+        network = FLOW_BACKENDS[name].takes_weights
+        work = args.work_size if network else None
         sizes[name] = "1024x436" if work is None else f"{work}x{round(436 * work / 1024)}"
-        if name != "dis":
+        if network:
             sizes[name] += f", {'weights ' + Path(weights[name]).name if name in weights else 'random init'}"
-        chosen = None if name == "dis" else weights.get(name, "random")
+        chosen = weights.get(name, "random") if network else None
         rows += run_backend(name, chosen, args.data, args.passes.split(","), work, args.iters, args.device)
         print(f"done: {name}", flush=True)
     print(f"torch threads: {torch.get_num_threads()}, device: {args.device}, iters: {args.iters}\n")
     print(markdown(rows, sizes))
-    if any(b != "dis" and b not in weights for b in backends):
+    if any(FLOW_BACKENDS[b].takes_weights and b not in weights for b in backends):
         print(
             "\nNetworks marked 'random init' ran without trained weights: the official checkpoints cannot be "
             "downloaded on this machine (no network). Their EPE is meaningless; their timing is real."

@@ -19,7 +19,8 @@ import numpy as np
 
 from flowpose.flow.field import FlowField
 from flowpose.pose import PoseSequence
-from flowpose.refinement.optimize import PoseStageConfig, optimize_poses
+from flowpose.refinement.optimize import optimize_poses
+from flowpose.refinement.pose_config import PoseStageConfig
 
 FOCAL_PX = 1000.0
 SIZE = 1000

@@ -25,6 +25,7 @@ from pathlib import Path
 from flowpose.bench.plots import plot_cycles
 from flowpose.bench.report import result_json, run_metadata, summary_markdown, write_csvs, write_json
 from flowpose.bench.runner import SuiteConfig, run_suite
+from flowpose.flow.registry import FLOW_BACKENDS
 from flowpose.io.atomic import atomic_path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,7 +82,7 @@ def sintel_table(args: argparse.Namespace, names: tuple[str, ...], weights: tupl
     rows = bench_flow.run_backend("zero", None, root, passes, None, 12, args.device)
     sizes = {"zero": "1024x436"}
     for name, w in zip(names, weights):
-        work = None if name == "dis" else args.sintel_size
+        work = args.sintel_size if FLOW_BACKENDS[name].takes_weights else None
         sizes[name] = "1024x436" if work is None else f"{work}x{round(436 * work / 1024)}, weights {w or 'default'}"
         rows += bench_flow.run_backend(name, w, root, passes, work, 12, args.device)
     return bench_flow.markdown(rows, sizes), rows

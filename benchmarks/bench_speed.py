@@ -30,6 +30,7 @@ from flowpose.bench.speed import (
     refinement_speed,
 )
 from flowpose.config import get_preset, with_cycles
+from flowpose.flow.registry import FLOW_BACKENDS
 from flowpose.io.atomic import atomic_path
 from flowpose.refinement.table import format_table
 
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         ))
         memory.append(in_fresh_process(
             flow_memory_job, args.memory_frames, args.memory_size, args.memory_flow,
-            weights.get(args.memory_flow, None if args.memory_flow == "dis" else "random"), config.flow.iters,
+            weights.get(args.memory_flow, "random" if FLOW_BACKENDS[args.memory_flow].takes_weights else None), config.flow.iters,
         ))
         memory.append(in_fresh_process(
             refine_memory_job, str(clips[0].path), args.memory_frames, args.size, args.preset,

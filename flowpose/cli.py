@@ -168,35 +168,39 @@ def _estimator_options(fn: Callable) -> Callable:
         show_default=True,
         help="MediaPipe's detection/tracking confidence threshold.",
     )(fn)
-    fn = click.option(
+    return click.option(
         "--track",
         is_flag=True,
         help="MediaPipe video mode: follow the person from frame to frame (finds more, in close-ups).",
     )(fn)
-    return click.option(
+
+
+def _camera_options(fn: Callable) -> Callable:
+    fn = click.option(
         "--fov",
         type=float,
-        default=60.0,
-        show_default=True,
-        help="The camera's horizontal field of view in degrees (sets K of estimated poses).",
+        default=None,
+        help="Horizontal field of view (across the image width), degrees: a guess when nothing else is known "
+        "[default: 60].",
+    )(fn)
+    fn = click.option(
+        "--focal-px",
+        type=float,
+        default=None,
+        help="Focal length in pixels (principal point at the image centre).",
+    )(fn)
+    return click.option(
+        "--intrinsics",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Calibrated camera: 3x3 K or fx fy cx cy in .txt, .npy, .npz (key K) or .json.",
     )(fn)
 
 
-def _segment(total: int, start: int, num_frames: int | None, video: Path) -> tuple[int, int]:
-    """[start, stop) of the frames used, checked against the video's ``total`` frames."""
-    if not 0 <= start < total:
-        raise InputError(f"--start {start}: {video} has {total} frames (0 to {total - 1})")
-    if num_frames is not None and num_frames < 1:
-        raise InputError(f"--frames must be >= 1, got {num_frames}")
-    return start, total if num_frames is None else min(total, start + num_frames)
+def _camera(intrinsics: Path | None, focal_px: float | None, fov: float | None) -> "CameraOptions":  # noqa: F821
+    from flowpose.io.intrinsics import CameraOptions
 
-
-def _check_device(device: str) -> None:
-    from flowpose.api import device_problem
-
-    problem = device_problem(device)
-    if problem is not None:
-        raise InputError(f"--device {device}: {problem}")
+    return CameraOptions(intrinsics=intrinsics, focal_px=focal_px, fov_deg=60.0 if fov is None else fov)
 
 
 def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "RefineConfig":  # noqa: F821
@@ -205,7 +209,7 @@ def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "
 
     from flowpose.config import get_preset
     from flowpose.errors import WeightsUnavailableError
-    from flowpose.flow.registry import FLOW_MODELS
+    from flowpose.flow.registry import flow_backend
     from flowpose.flow.weights import resolve_weights
 
     try:
@@ -214,11 +218,13 @@ def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "
         raise InputError(f"--preset: {e}") from None
     names = (flow,) if flow is not None else cfg.flow.names
     for name in names:
-        if name not in FLOW_MODELS:
-            raise InputError(f"--flow: unknown flow model {name!r}; choose from {FLOW_MODELS}")
-        if name == "dis" and flow_weights is not None:
-            raise InputError(f"--flow-weights: the 'dis' flow model takes no weights, got {flow_weights}")
-        if name != "dis" and flow_weights is not None:
+        try:
+            backend = flow_backend(name)
+        except InputError as e:
+            raise InputError(f"--flow: {e}") from None
+        if flow_weights is not None and not backend.takes_weights:
+            raise InputError(f"--flow-weights: the {name!r} flow model takes no weights, got {flow_weights}")
+        if flow_weights is not None:
             try:
                 resolve_weights(flow_weights, model=name, allow_download=False)
             except InputError as e:
@@ -249,6 +255,7 @@ def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "
     "--estimate", is_flag=True, help="Estimate initial poses with MediaPipe (needs flowpose[estimate])."
 )
 @_estimator_options
+@_camera_options
 @click.option("--cycles", type=int, default=3, show_default=True, help="Flow-pose cycles.")
 @click.option(
     "--flow", default=None, help="Flow network: raft, raft-small, gma or dis. Default: the preset's."
@@ -284,9 +291,11 @@ def refine(
     video: Path,
     poses_path: Path | None,
     estimate: bool,
-    fov: float,
     track: bool,
     min_confidence: float,
+    intrinsics: Path | None,
+    focal_px: float | None,
+    fov: float | None,
     cycles: int,
     flow: str | None,
     flow_weights: str | None,
@@ -304,76 +313,40 @@ def refine(
     """Refine the 3D poses of VIDEO (a video file or a folder of frames) with optical flow.
 
     Prints the per-cycle table and writes OUT/refined.npz, refined.json, history.json, report.png
-    (and overlay.mp4 with --viz).
+    (and overlay.mp4 with --viz). --intrinsics, --focal-px or --fov replace the pose file's camera.
     """
-    from flowpose.api import refine as run_refine
-    from flowpose.io.groundtruth import load_gt
-    from flowpose.io.importers import check_observed, select_frames, select_gt_frames, sidecar_poses_path
-    from flowpose.io.outdir import check_output_folder
-    from flowpose.io.poses import load_poses
-    from flowpose.io.results import default_out_dir, write_refine_folder
-    from flowpose.io.video import open_video
+    from flowpose.app.refine_video import RefineVideoJob, refine_video
     from flowpose.refinement.table import format_history
 
-    _check_device(device)
     config = _refine_config(preset, flow, flow_weights)
-    if cycles < 0:
-        raise InputError(f"--cycles must be >= 0, got {cycles}")
-    if estimate and poses_path is not None:
-        raise InputError("--estimate and --poses exclude each other: pass one")
-    if estimate:  # checked before anything is decoded
-        from flowpose.estimate.mediapipe import EstimateConfig, estimate_poses, require_mediapipe
+    described = intrinsics is not None or focal_px is not None or fov is not None
+    est_config = None
+    if estimate:
+        from flowpose.estimate.mediapipe import EstimateConfig
 
-        est_config = EstimateConfig(fov_deg=fov, tracking=track, min_confidence=min_confidence)
-        require_mediapipe()
-    source = None if estimate else (poses_path if poses_path is not None else sidecar_poses_path(video))
-    inputs = [p for p in (video, source, gt_path) if p is not None]
-    out = out_dir if out_dir is not None else default_out_dir(video)
-    with open_video(video) as reader:
-        if source is not None and poses_path is None and not source.is_file():
-            raise InputError(
-                f"{video}: no poses: pass --poses FILE, put them in {source}, or pass --estimate "
-                "(MediaPipe, needs flowpose[estimate])"
-            )
-        check_output_folder(out, overwrite=overwrite, inputs=inputs)  # before any work: a refusal costs nothing
-        start, stop = _segment(len(reader), start, num_frames, video)
-        whole = (start, stop) == (0, len(reader))
-        gt = (
-            None
-            if gt_path is None
-            else select_gt_frames(load_gt(gt_path), len(reader), start, stop, source=str(gt_path))
-        )
-        frames = reader if whole else reader.read(start, stop)
-        if estimate:
-            init = estimate_poses(frames, est_config, fps=reader.fps, progress=not quiet, source=str(video))
-        else:
-            init = select_frames(
-                load_poses(source),
-                len(reader),
-                start,
-                stop,
-                poses_source=str(source),
-                video_source=str(video),
-            )
-            check_observed(init, str(source))
-        result = run_refine(
-            init, frames, cycles=cycles, config=config, gt=gt, device=device, seed=seed, progress=not quiet
-        )
-        click.echo(format_history(result.history))
-        folder, names = write_refine_folder(
-            result,
-            out,
-            init=init,
-            frames=frames,
-            gt_joints3d=None if gt is None else gt.joints3d,
-            overlay=viz,
-            overwrite=overwrite,
-            progress=not quiet,
-            inputs=inputs,
-        )
-    if "report.png" not in names:
-        click.echo('report.png skipped: matplotlib is not installed (pip install "flowpose[plot]")')
-    click.echo(f"wrote {folder}/: {', '.join(names)}")
+        est_config = EstimateConfig(tracking=track, min_confidence=min_confidence)
+    job = RefineVideoJob(
+        video=video,
+        config=config,
+        cycles=cycles,
+        poses=poses_path,
+        estimate=est_config,
+        camera=_camera(intrinsics, focal_px, fov) if described else None,
+        gt=gt_path,
+        out=out_dir,
+        device=device,
+        seed=seed,
+        overwrite=overwrite,
+        overlay=viz,
+        progress=not quiet,
+        start=start,
+        num_frames=num_frames,
+    )
+    output = refine_video(job)
+    click.echo(format_history(output.result.history))
+    for note in output.notes:
+        click.echo(note)
+    click.echo(f"wrote {output.folder}/: {', '.join(output.names)}")
 
 
 # --- flowpose estimate ------------------------------------------------------------------------------------
@@ -389,6 +362,7 @@ def refine(
     help="Pose file to write (.npz or .json). Default: VIDEO.poses.npz beside the video.",
 )
 @_estimator_options
+@_camera_options
 @click.option("--overwrite", is_flag=True, help="Replace an existing pose file.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_segment_options
@@ -396,9 +370,11 @@ def refine(
 def estimate(
     video: Path,
     out_path: Path | None,
-    fov: float,
     track: bool,
     min_confidence: float,
+    intrinsics: Path | None,
+    focal_px: float | None,
+    fov: float | None,
     overwrite: bool,
     quiet: bool,
     start: int,
@@ -407,10 +383,10 @@ def estimate(
     """Estimate initial 3D poses of VIDEO, frame by frame, with MediaPipe's pose landmarker (offline).
 
     Needs the optional extra: pip install "flowpose[estimate]". Poses are Human3.6M-17 in the camera frame
-    of a pinhole camera with the given field of view, placed by least squares on the 2D landmarks.
+    (--intrinsics, --focal-px, or a guessed --fov), placed by least squares on the 2D landmarks.
     """
+    from flowpose.app.inputs import segment, sidecar_poses_path
     from flowpose.estimate.mediapipe import EstimateConfig, estimate_poses, require_mediapipe
-    from flowpose.io.importers import sidecar_poses_path
     from flowpose.io.outdir import check_output_file
     from flowpose.io.poses import save_poses, written_by_flowpose
     from flowpose.io.video import open_video
@@ -418,13 +394,17 @@ def estimate(
     out = out_path if out_path is not None else sidecar_poses_path(video)
     if out.suffix.lower() not in (".npz", ".json"):
         raise InputError(f"--out {out}: expected a pose file ending in .npz or .json")
-    check_output_file(out, overwrite=overwrite, is_ours=written_by_flowpose, inputs=[video])
-    config = EstimateConfig(fov_deg=fov, tracking=track, min_confidence=min_confidence)
+    inputs = [p for p in (video, intrinsics) if p is not None]
+    check_output_file(out, overwrite=overwrite, is_ours=written_by_flowpose, inputs=inputs)
+    camera = _camera(intrinsics, focal_px, fov)
+    config = EstimateConfig(tracking=track, min_confidence=min_confidence)
     require_mediapipe()
     with open_video(video) as reader:
-        start, stop = _segment(len(reader), start, num_frames, video)
+        start, stop = segment(len(reader), start, num_frames, video)
+        K = camera.matrix(reader.size)
         frames = reader if (start, stop) == (0, len(reader)) else reader.read(start, stop)
-        poses = estimate_poses(frames, config, fps=reader.fps, progress=not quiet, source=str(video))
+        poses = estimate_poses(frames, config, fps=reader.fps, progress=not quiet, source=str(video), K=K)
+        click.echo(camera.describe(reader.size))
     save_poses(poses, out)
     found = int((poses.conf.max(-1) > 0).sum())
     click.echo(f"wrote {out}: {poses.num_frames} frames (frames {start}-{stop - 1}), person found in {found}")
@@ -443,13 +423,7 @@ def estimate(
     default=None,
     help="The video the poses are of: gives the image size (for --fov) and the frame rate.",
 )
-@click.option("--fov", type=float, default=60.0, show_default=True, help="Horizontal field of view, degrees.")
-@click.option(
-    "--intrinsics",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="3x3 K (.npy, .txt or .npz key K) instead of --video/--fov.",
-)
+@_camera_options
 @click.option("--skeleton", default="h36m17", show_default=True, help="Joint layout of FILE.")
 @click.option("--units", default="m", show_default=True, help="Units of FILE's 3D coordinates: m, cm, mm.")
 @click.option(
@@ -466,8 +440,9 @@ def import_(
     file: Path,
     out_path: Path,
     video: Path | None,
-    fov: float,
     intrinsics: Path | None,
+    focal_px: float | None,
+    fov: float | None,
     skeleton: str,
     units: str,
     keypoints: Path | None,
@@ -480,7 +455,7 @@ def import_(
     joints3d: camera-frame (T, J, 3) .npy/.npz of --skeleton.
     videopose3d: root-relative (T, 17, 3) .npy, placed with --keypoints.
     """
-    from flowpose.io.importers import UNITS, ImportOptions, camera_from_fov, import_poses, load_intrinsics
+    from flowpose.io.importers import UNITS, ImportOptions, import_poses
     from flowpose.io.outdir import check_output_file
     from flowpose.io.poses import save_poses, written_by_flowpose
     from flowpose.io.video import DEFAULT_FPS, open_video
@@ -495,14 +470,14 @@ def import_(
     if video is not None:
         with open_video(video) as reader:
             size, video_fps = reader.size, reader.fps
-    if intrinsics is not None:
-        K = load_intrinsics(intrinsics)
-    elif size is not None:
-        K = camera_from_fov(size, fov)
-    else:
+    camera = _camera(intrinsics, focal_px, fov)
+    if size is None and camera.intrinsics is None:
         raise InputError(
-            "import needs the camera: pass --intrinsics FILE, or --video VIDEO (its size) with --fov"
+            "import needs the camera: pass --intrinsics FILE, or --video VIDEO (its size) with --focal-px or --fov"
         )
+    K = camera.matrix(size if size is not None else (0, 0))
+    if size is not None:
+        click.echo(camera.describe(size))
     options = ImportOptions(
         K=K, fps=fps or video_fps or DEFAULT_FPS, skeleton=skeleton, units=UNITS[units], keypoints=keypoints
     )

@@ -1,7 +1,7 @@
 """Refinement configuration: nested frozen dataclasses, one per pipeline stage, with presets in a plain dict.
 
 Every stage owns its config next to its code (:class:`~flowpose.refinement.sketch.SketchConfig`,
-:class:`~flowpose.refinement.finetune.FinetuneConfig`, :class:`~flowpose.refinement.optimize.PoseStageConfig`); this
+:class:`~flowpose.refinement.finetune.FinetuneConfig`, :class:`~flowpose.refinement.pose_config.PoseStageConfig`); this
 module composes them into :class:`RefineConfig` and adds the flow-network settings.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from flowpose.errors import InputError, unknown_name_error
 from flowpose.refinement.finetune import FinetuneConfig
-from flowpose.refinement.optimize import PoseStageConfig
+from flowpose.refinement.pose_config import PoseStageConfig
 from flowpose.refinement.sketch import SketchConfig
 from flowpose.refinement.swaps import SwapConfig
 
@@ -21,7 +21,7 @@ class FlowConfig:
     """Which flow networks run, and where in the frame."""
 
     names: tuple[str, ...] = ("raft-small",)
-    """Flow backends (see :data:`flowpose.flow.registry.FLOW_MODELS`); several are averaged (an ensemble)."""
+    """Flow backends (see :data:`flowpose.flow.registry.FLOW_BACKENDS`); several are averaged (an ensemble)."""
     weights: tuple[str | None, ...] = (None,)
     """Weights per backend: None for the default, a registry name, a local path, or "random"."""
     iters: int = 12
@@ -102,7 +102,7 @@ PRESETS: dict[str, RefineConfig] = {
         # lr 1e-4 (10x the seed's): with 2 epochs instead of the seed's 8, and weights trained here rather than
         # on FlyingThings, 1e-5 barely moves the network (human-pixel EPE -10% after a cycle on the held-out
         # tuning clip, 60 frames, metro); 5e-5 and 1e-4 reach -19% and -16% after one cycle and -40% after
-        # three, at the same MPJPE (`benchmarks/tune_finetune.py`).
+        # three, at the same MPJPE (`benchmarks/experiments/tune_finetune.py`).
         # Cached encoders and warm starts (flow_stage.py): only the update block is fine-tuned, from the current
         # flow, with 3 iterations, on the half of the pairs with the most to teach (benchmarks/bench_flow_stage.py
         # on the tuning clip: 3.8x less time than fine-tuning the whole network, human-pixel EPE 1.31 against

@@ -54,3 +54,18 @@ def unknown_name_error(kind: str, name: str, choices: Sequence[str]) -> InputErr
         An :class:`InputError` whose message lists the valid choices.
     """
     return InputError(f"unknown {kind} {name!r}; choose from {sorted(choices)}")
+
+
+def check_fields(config: object, checks: dict[str, bool]) -> None:
+    """Raise :class:`InputError` for the first field of ``config`` whose check failed.
+
+    Args:
+        config: a config dataclass.
+        checks: field name -> whether its value is in range.
+
+    Raises:
+        InputError: "ClassName.field is out of range: got value".
+    """
+    for name, ok in checks.items():
+        if not ok:
+            raise InputError(f"{type(config).__name__}.{name} is out of range: got {getattr(config, name)}")

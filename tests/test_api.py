@@ -13,7 +13,7 @@ from flowpose.errors import InputError
 from flowpose.io.poses import save_poses
 from flowpose.io.video import write_video
 from flowpose.refinement.finetune import FinetuneConfig
-from flowpose.refinement.optimize import PoseStageConfig
+from flowpose.refinement.pose_config import PoseStageConfig
 
 DIS = RefineConfig(cycles=1, flow=FlowConfig(names=("dis",), weights=(None,), work_size=64), pose=PoseStageConfig(max_steps=30))
 
@@ -37,9 +37,9 @@ def test_smoke_dis(tiny_clip):
 
 def test_smoke_random_raft_small_fine_tunes(tiny_clip):
     """STYLE #13: 8 frames, 1 cycle, random-init RAFT-small, on the CPU."""
-    from flowpose.flow.networks import FLOW_NETWORKS
+    from flowpose.flow.registry import FLOW_BACKENDS
 
-    net = FLOW_NETWORKS["raft-small"]().eval()
+    net = FLOW_BACKENDS["raft-small"].build().eval()
     before = {k: v.clone() for k, v in net.state_dict().items()}
     config = replace(
         DIS,

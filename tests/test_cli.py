@@ -325,3 +325,20 @@ def test_corrupt_video_as_a_real_process_prints_one_line(work: Path) -> None:
         f"error: {work / 'corrupt.mp4'}: not a readable video (OpenCV/FFmpeg cannot open it; corrupt file?)"
     ]
     assert proc.stdout == "" and not (work / "out").exists()
+
+
+def test_refine_camera_options(work: Path) -> None:
+    (work / "K.json").write_text('{"fx": 90, "fy": 90, "cx": 31.5, "cy": 31.5}')
+    result = _run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "0", "--quiet", "--intrinsics", work / "K.json")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "replaces" in result.stdout and "fx 90.0" in result.stdout
+    np.testing.assert_allclose(load_poses(work / "video.flowpose" / "refined.npz").K[0, 0], 90.0)
+    before = _snapshot(work)
+    (work / "bad.json").write_text('{"focal": 3}')
+    _assert_user_error(
+        _run("refine", work / "video.mp4", "--out", work / "o2", "--intrinsics", work / "bad.json"),
+        "bad.json",
+        "fx, fy, cx, cy",
+    )
+    _assert_user_error(_run("refine", work / "video.mp4", "--out", work / "o3", "--focal-px", "-4"), "--focal-px")
+    assert {k for k in _snapshot(work)} == set(before) | {"bad.json"}

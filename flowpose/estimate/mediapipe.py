@@ -55,7 +55,7 @@ def require_mediapipe() -> Any:
         from mediapipe.python.solutions import pose as mp_pose
     except ImportError as e:
         raise InputError(
-            f"--estimate needs MediaPipe, which is not available ({e}); {INSTALL_HINT}"
+            f"pose estimation needs MediaPipe, which is not available ({e}); {INSTALL_HINT}"
         ) from None
     return mp_pose
 
@@ -206,6 +206,7 @@ def estimate_poses(
     fps: float = 30.0,
     progress: bool = False,
     source: str = "video",
+    K: np.ndarray | None = None,
 ) -> PoseSequence:
     """Estimate H36M-17 camera-frame 3D poses for a video with MediaPipe, one frame at a time.
 
@@ -215,6 +216,8 @@ def estimate_poses(
         fps: the video's frame rate.
         progress: show a progress bar.
         source: the video's name, for messages.
+        K: (3, 3) intrinsics, px (e.g. :meth:`flowpose.io.intrinsics.CameraOptions.matrix`); None: from
+            ``config.fov_deg``.
 
     Returns:
         The poses (see :func:`poses_from_landmarks`).
@@ -245,4 +248,4 @@ def estimate_poses(
     with warnings.catch_warnings():
         if not found.all():  # the frames without a person cannot be placed either: said just above
             warnings.filterwarnings("ignore", message="place_root: ", category=UserWarning)
-        return poses_from_landmarks(image, world, (H, W), fov_deg=config.fov_deg, fps=fps)
+        return poses_from_landmarks(image, world, (H, W), fov_deg=config.fov_deg, K=K, fps=fps)

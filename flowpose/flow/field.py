@@ -150,7 +150,7 @@ class FlowField:
 class FlowTensors:
     """A :class:`FlowField`'s arrays as tensors on one device (see :meth:`FlowField.to_torch`).
 
-    It is a :class:`flowpose.refinement.image_losses.FlowSampler`, like the field itself.
+    Both sample the flow at points with the same ``sample`` method; the pose stage uses these tensors.
 
     Attributes:
         values: (P, 3, h, w) flow u, v (full-frame px) and confidence, channels first.

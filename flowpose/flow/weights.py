@@ -24,9 +24,6 @@ from flowpose.io.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 
-NETWORK_MODELS = ("raft", "raft-small", "gma")
-"""Network architectures that take weights (see :data:`flowpose.flow.networks.FLOW_NETWORKS`)."""
-
 EMBEDDED_DIR = Path(__file__).resolve().parents[1] / "weights"
 """Weights shipped inside the package (``flowpose/weights``)."""
 
@@ -167,39 +164,21 @@ def default_cache_dir() -> Path:
     return (Path(root).expanduser() if root else Path.home() / ".cache" / "flowpose") / "weights"
 
 
-def default_weights(model: str) -> str:
-    """The weights name used when none is given.
-
-    RAFT-small defaults to the embedded flowpose weights when the package holds them, else to the official
-    C+T checkpoint; RAFT and GMA default to their official C+T ("things") checkpoints, the ones the papers use
-    for cross-dataset generalisation.
-
-    Args:
-        model: ``"raft"``, ``"raft-small"`` or ``"gma"``.
-
-    Returns:
-        A key of :data:`FLOW_WEIGHTS`.
-
-    Raises:
-        InputError: for an unknown model.
-    """
-    if model not in NETWORK_MODELS:
-        raise unknown_name_error("flow network", model, NETWORK_MODELS)
-    if model == "raft-small":
-        embedded = FLOW_WEIGHTS["flowpose-raft-small"]
-        return embedded.name if (EMBEDDED_DIR / embedded.filename).is_file() else "raft-small"
-    return {"raft": "raft-things", "gma": "gma-things"}[model]
+def installed_or_downloadable(name: str) -> bool:
+    """Whether the :data:`FLOW_WEIGHTS` entry ``name`` can be used here: an embedded file must be present."""
+    spec = FLOW_WEIGHTS[name]
+    return not spec.embedded or (EMBEDDED_DIR / spec.filename).is_file()
 
 
 def resolve_weights(
-    spec_or_path: str | None, *, model: str, cache_dir: Path | None = None, allow_download: bool = True
+    spec_or_path: str, *, model: str, cache_dir: Path | None = None, allow_download: bool = True
 ) -> Path | None:
     """Turn a weights option into a local checkpoint file.
 
     Args:
         spec_or_path: an existing file path (returned as given); a :data:`FLOW_WEIGHTS` name (found in the
-            cache, or downloaded into it); ``"random"`` (random initialisation); or ``None`` for
-            :func:`default_weights`.
+            cache, or downloaded into it); or ``"random"`` (random initialisation). A backend's default is
+            :meth:`flowpose.flow.registry.FlowBackend.default_weight_name`.
         model: the architecture the weights are for; a registry entry for another one is refused.
         cache_dir: where downloads are kept (default :func:`default_cache_dir`).
         allow_download: if False, a name missing from the cache raises instead of downloading.
@@ -216,7 +195,7 @@ def resolve_weights(
         >>> resolve_weights("random", model="raft") is None
         True
     """
-    name = default_weights(model) if spec_or_path is None else str(spec_or_path)
+    name = str(spec_or_path)
     if name == RANDOM:
         return None
     if Path(name).expanduser().is_file():
@@ -239,7 +218,7 @@ def resolve_weights(
         if not path.is_file():
             raise WeightsUnavailableError(
                 f"the embedded weights {name!r} are not in this installation "
-                f"(expected {path}); pass --flow-weights PATH or another name"
+                f"(expected {path}); give a checkpoint path (--flow-weights PATH) or another name"
             )
         return path
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -257,8 +236,8 @@ def _by_hand(spec: WeightSpec, target: Path, why: str) -> str:
     if spec.archive_member:
         fetch += f" (a zip archive) and extract {spec.archive_member} from it"
     return (
-        f"flow weights {spec.name!r} are not available: {why}. To use them, {fetch}, then pass "
-        f"--flow-weights PATH (or place the file at {target})."
+        f"flow weights {spec.name!r} are not available: {why}. To use them, {fetch}, then give its path "
+        f"as the weights (--flow-weights PATH on the command line), or place the file at {target}."
     )
 
 

@@ -33,15 +33,13 @@ import numpy as np
 
 from flowpose.camera import (
     crop_to_image,
-    intrinsics_from_fov,
     project_weak_perspective,
     weak_perspective_to_camera,
 )
 from flowpose.errors import InputError, ShapeError, unknown_name_error
 from flowpose.estimate.placement import place_root
-from flowpose.io.groundtruth import GroundTruth
 from flowpose.io.poses import check_readable, read_npz
-from flowpose.pose import PoseSequence, check_intrinsics
+from flowpose.pose import PoseSequence
 from flowpose.skeleton import H36M17, get_skeleton
 
 UNITS: dict[str, float] = {"m": 1.0, "cm": 0.01, "mm": 0.001}
@@ -62,37 +60,6 @@ class ImportOptions:
     """Metres per unit of the file's 3D coordinates (see :data:`UNITS`)."""
     keypoints: Path | None = None
     """2D keypoints file, for ``videopose3d``."""
-
-
-def camera_from_fov(image_size: tuple[int, int], fov_deg: float) -> np.ndarray:
-    """(3, 3) intrinsics for a frame of ``image_size`` (H, W) and a horizontal field of view in degrees."""
-    return intrinsics_from_fov(image_size[1], image_size[0], fov_deg)
-
-
-def load_intrinsics(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read a (3, 3) K from ``.npy``, ``.txt`` (three rows of three numbers) or ``.npz`` (key ``K``).
-
-    Raises:
-        InputError: for a missing or unreadable file, or a K that is not 3x3 with positive focal lengths.
-    """
-    p = check_readable(path, (".npy", ".txt", ".npz"), "camera intrinsics file (3x3 K)")
-    try:
-        if p.suffix.lower() == ".npz":
-            data = read_npz(p, "camera intrinsics file")
-            if "K" not in data:
-                raise InputError(f"{p}: missing key 'K'; has {sorted(data)}")
-            K = data["K"]
-        elif p.suffix.lower() == ".npy":
-            K = np.load(p, allow_pickle=False)
-        else:
-            K = np.loadtxt(p, ndmin=2)
-    except (ValueError, OSError, EOFError) as e:
-        raise InputError(f"{p}: not a readable camera intrinsics file: {e}") from None
-    K = np.asarray(K, np.float64)
-    if K.shape != (3, 3):
-        raise ShapeError("K", "(3, 3)", K.shape, str(p))
-    check_intrinsics(K, f"{p}: ")
-    return K
 
 
 def import_metro(path: Path, options: ImportOptions) -> PoseSequence:
@@ -172,7 +139,7 @@ def import_poses(fmt: str, path: str | os.PathLike[str], options: ImportOptions)
         InputError: for an unknown format, or any problem with the file (the message names it).
 
     Example:
-        >>> opts = ImportOptions(K=camera_from_fov((1002, 1000), 53.0), fps=50.0)  # doctest: +SKIP
+        >>> opts = ImportOptions(K=CameraOptions(fov_deg=53.0).matrix((1002, 1000)), fps=50.0)  # doctest: +SKIP
         >>> poses = import_poses("metro", "metro_out.npz", opts)  # doctest: +SKIP
     """
     if fmt not in IMPORTERS:
@@ -230,81 +197,3 @@ def _sequence(
         )
     except InputError as e:
         raise InputError(f"{path}: {e}") from None
-
-
-# --- Pose sources for a video: the sidecar file, segments, sanity -----------------------------------------
-
-POSES_SIDECAR_SUFFIX = ".poses.npz"
-"""``x/video.mp4`` has its poses in ``x/video.poses.npz`` (and a frame folder ``x/frames`` in
-``x/frames.poses.npz``), as ``flowpose synth`` writes them."""
-
-
-def sidecar_poses_path(video: str | os.PathLike[str]) -> Path:
-    """The pose file that belongs to a video by name: the video's path with its suffix replaced by
-    ``.poses.npz`` (a folder's name gets ``.poses.npz`` appended). Whether it exists is the caller's
-    concern."""
-    v = Path(video)
-    base = v.name if v.is_dir() else v.stem
-    return v.with_name(base + POSES_SIDECAR_SUFFIX)
-
-
-def check_observed(poses: PoseSequence, source: str) -> None:
-    """Refuse poses with no usable joint at all (every joint NaN or of confidence 0).
-
-    Raises:
-        InputError: naming ``source``.
-    """
-    if not (poses.confidence() > 0).any():
-        raise InputError(
-            f"{source}: no observed joint in any of its {poses.num_frames} frames "
-            "(every joint is NaN or has confidence 0)"
-        )
-
-
-def select_frames(
-    poses: PoseSequence, video_frames: int, start: int, stop: int, *, poses_source: str, video_source: str
-) -> PoseSequence:
-    """The poses of frames ``[start, stop)`` of a video of ``video_frames`` frames.
-
-    Poses may cover the whole video (they are cut to the segment) or exactly the segment already (as
-    ``flowpose estimate --start/--frames`` writes them); any other length is refused.
-
-    Raises:
-        InputError: for a frame count matching neither, naming both files.
-    """
-    n = stop - start
-    if poses.num_frames == video_frames:
-        return poses if (start, stop) == (0, video_frames) else poses.slice(start, stop)
-    if poses.num_frames == n:
-        return poses
-    segment = "" if n == video_frames else f" (or the {n} frames of the selected segment)"
-    raise InputError(
-        f"{poses_source}: has {poses.num_frames} frames but {video_source} has {video_frames}"
-        f"{segment}; poses and video must match frame for frame"
-    )
-
-
-def select_gt_frames(
-    gt: GroundTruth, video_frames: int, start: int, stop: int, *, source: str
-) -> GroundTruth:
-    """Ground truth of frames ``[start, stop)``; it must cover the whole video (``video_frames`` frames).
-
-    Raises:
-        InputError: for ground truth of another length, naming ``source``.
-    """
-    if gt.num_frames != video_frames:
-        raise InputError(
-            f"{source}: ground truth has {gt.num_frames} frames but the video has {video_frames}"
-        )
-    if (start, stop) == (0, video_frames):
-        return gt
-    return GroundTruth(
-        joints3d=gt.joints3d[start:stop],
-        joints2d=gt.joints2d[start:stop],
-        K=gt.K if gt.K.ndim == 2 else gt.K[start:stop],
-        flow=gt.flow[start : stop - 1],
-        flow_valid=gt.flow_valid[start : stop - 1],
-        human_mask=gt.human_mask[start:stop],
-        fps=gt.fps,
-        skeleton=gt.skeleton,
-    )

@@ -141,16 +141,16 @@ def check_output_folder(
     if not path.is_dir():
         raise InputError(f"{given}: output is a file, not a folder; choose another output")
     if not overwrite:
-        raise InputError(f"{given}: output is an existing folder; choose another output or pass --overwrite")
+        raise InputError(f"{given}: output is an existing folder; choose another output or allow overwriting (--overwrite)")
     foreign = _foreign_entries(path)
     if foreign is None:
         raise InputError(
-            f"{given}: --overwrite replaces only a folder flowpose wrote, and flowpose did not write this one "
+            f"{given}: overwriting replaces only a folder flowpose wrote, and flowpose did not write this one "
             f"(no {MANIFEST}); choose a new folder"
         )
     if foreign:
         raise InputError(
-            f"{given}: --overwrite refused: the folder holds files flowpose did not write ({', '.join(foreign[:3])})"
+            f"{given}: overwriting refused: the folder holds files flowpose did not write ({', '.join(foreign[:3])})"
         )
     return OutputFolder(path, replaces=True)
 
@@ -376,10 +376,10 @@ def check_output_file(
         if path.is_dir():
             raise InputError(f"{given}: output is a folder, expected a file path")
         if not overwrite:
-            raise InputError(f"{given}: exists; choose another --out or pass --overwrite")
+            raise InputError(f"{given}: exists; choose another output or allow overwriting (--overwrite)")
         if not is_ours(path):
             raise InputError(
-                f"{given}: --overwrite replaces only a pose file flowpose wrote; this one it did not: "
-                "choose another --out"
+                f"{given}: overwriting replaces only a pose file flowpose wrote; this one it did not: "
+                "choose another output"
             )
     return given

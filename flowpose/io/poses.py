@@ -173,15 +173,20 @@ def save_poses(seq: PoseSequence, path: str | os.PathLike[str]) -> None:
         tmp.write_text(json.dumps(doc, allow_nan=False))
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def read_json(path: Path, what: str) -> Any:
+    """The document in a JSON file; InputError naming ``path`` and ``what`` it should be if unreadable."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as e:
         raise InputError(f"{path}: not a text JSON file: {e}") from None
     except json.JSONDecodeError as e:
         raise InputError(f"{path}: not valid JSON (corrupt or truncated?): {e}") from None
     except RecursionError:
-        raise InputError(f"{path}: JSON nested too deeply to be a pose file") from None
+        raise InputError(f"{path}: JSON nested too deeply to be a {what}") from None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    doc = read_json(path, "pose file")
     if not isinstance(doc, dict):
         raise InputError(
             f"{path}: expected a JSON object with keys {list(REQUIRED_KEYS)}, got {type(doc).__name__}"

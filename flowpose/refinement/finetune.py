@@ -12,7 +12,8 @@ Where the sketch is absent, the target is the network's own flow (see
 :func:`flowpose.refinement.sketch.compose_target`), so those pixels are a self-distillation anchor: they keep
 the network from forgetting what it already did well while it learns the limbs. A classical backend
 (``trainable = False``, e.g. DIS) cannot be fine-tuned: :func:`finetune_flow` then returns at once with
-``steps = 0`` and a note, and the caller may use the composed target directly as the refined flow.
+``steps = 0`` and a note. The refinement loop then keeps the backend's own flow F_0: the composed target is
+partly drawn from the poses and is never used as flow (see :mod:`flowpose.refinement.loop`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from flowpose.errors import InputError, ShapeError
+from flowpose.errors import InputError, ShapeError, check_fields
 from flowpose.flow.crop import crop_to_grid
 from flowpose.flow.field import FlowField
 
@@ -78,22 +79,22 @@ class FinetuneConfig:
     network's current flow, as warm-started inference does, so that ``iters`` can be small."""
 
     def __post_init__(self) -> None:
-        checks = {
-            "lr": self.lr > 0,
-            "epochs": self.epochs >= 0,
-            "iters": self.iters >= 1,
-            "batch_size": self.batch_size >= 1,
-            "beta": self.beta > 0,
-            "gamma": 0 < self.gamma <= 1,
-            "weight_decay": self.weight_decay >= 0,
-            "grad_clip": self.grad_clip is None or self.grad_clip > 0,
-            "max_steps": self.max_steps is None or self.max_steps >= 0,
-            "crop_cache_mb": self.crop_cache_mb >= 0,
-            "pair_fraction": 0 < self.pair_fraction <= 1,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise InputError(f"FinetuneConfig.{name} is out of range: got {getattr(self, name)}")
+        check_fields(
+            self,
+            {
+                "lr": self.lr > 0,
+                "epochs": self.epochs >= 0,
+                "iters": self.iters >= 1,
+                "batch_size": self.batch_size >= 1,
+                "beta": self.beta > 0,
+                "gamma": 0 < self.gamma <= 1,
+                "weight_decay": self.weight_decay >= 0,
+                "grad_clip": self.grad_clip is None or self.grad_clip > 0,
+                "max_steps": self.max_steps is None or self.max_steps >= 0,
+                "crop_cache_mb": self.crop_cache_mb >= 0,
+                "pair_fraction": 0 < self.pair_fraction <= 1,
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ def finetune_flow(
     start_time = time.perf_counter()
     if not getattr(model, "trainable", True):
         name = getattr(model, "name", type(model).__name__)
-        note = f"flow backend {name!r} is not trainable: the composed target is the refined flow"
+        note = f"flow backend {name!r} is not trainable: its own flow is kept"
         return FinetuneResult(note=note)
     _check_inputs(frames, target)
     crops = _PairCrops(frames, target, cache=_PairCrops.nbytes(target) <= config.crop_cache_mb * 2**20)

@@ -40,13 +40,14 @@ from flowpose.io.groundtruth import GroundTruth
 from flowpose.pose import PoseSequence
 from flowpose.refinement.evaluate import evaluate
 from flowpose.refinement.flow_stage import FlowStage
-from flowpose.refinement.optimize import PoseStageConfig, optimize_poses
+from flowpose.refinement.optimize import optimize_poses
+from flowpose.refinement.pose_config import PoseStageConfig
 from flowpose.refinement.reliability import flow_noise_px
 from flowpose.refinement.result import CycleRecord, RefineResult
 from flowpose.refinement.swaps import repair_swaps
 
 
-def person_box_sides(poses: PoseSequence, image_size: tuple[int, int], config: RefineConfig) -> np.ndarray:
+def pose_person_boxes(poses: PoseSequence, image_size: tuple[int, int], config: RefineConfig) -> np.ndarray:
     """Person-centred boxes per frame pair from the initial 2D keypoints (or the projected 3D joints).
 
     Returns:
@@ -59,8 +60,8 @@ def person_box_sides(poses: PoseSequence, image_size: tuple[int, int], config: R
 
 
 def crop_boxes(poses: PoseSequence, image_size: tuple[int, int], config: RefineConfig) -> np.ndarray | None:
-    """The flow networks' crop boxes: :func:`person_box_sides`, or None for full-frame flow (crops off)."""
-    return person_box_sides(poses, image_size, config) if config.flow.crop else None
+    """The flow networks' crop boxes: :func:`pose_person_boxes`, or None for full-frame flow (crops off)."""
+    return pose_person_boxes(poses, image_size, config) if config.flow.crop else None
 
 
 def pixel_scaled(pose: PoseStageConfig, scale: float) -> PoseStageConfig:
@@ -82,7 +83,7 @@ def pose_stage_config(poses: PoseSequence, image_size: tuple[int, int], config: 
     """The pose stage's configuration for this video (pixel terms scaled, see ``RefineConfig.reference_box_px``)."""
     if config.reference_box_px is None:
         return config.pose
-    boxes = person_box_sides(poses, image_size, config)
+    boxes = pose_person_boxes(poses, image_size, config)
     side = float(np.median(np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])))
     return pixel_scaled(config.pose, side / config.reference_box_px)
 

@@ -1,27 +1,20 @@
-"""The shared pieces of the pose stage's terms (DESIGN.md, "The losses"): penalties, reductions, roots.
+"""The shared pieces of the pose stage's terms (DESIGN.md, "The losses"): penalties, weighted means, roots.
 
-The pose stage minimises, over the 3D joints X (T, J, 3) of the whole video,
-
-    L(X) = w_opt L_opt + w_rel L_3D,rel + w_abs L_3D,abs + w_2D L_2D + w_vel L_vel + w_acc L_acc
-           + w_bone L_bone
-
-with the image terms (L_opt, L_2D) in :mod:`flowpose.refinement.image_losses` and the body terms (L_3D,
-L_vel, L_acc, L_bone) in :mod:`flowpose.refinement.body_losses`, all pure, differentiable torch functions
-built from the pieces here.
+The pose stage minimises L_pose over the 3D joints X (T, J, 3) of the whole video; the whole equation and the
+code that assembles it are in :mod:`flowpose.refinement.objective`. Its image terms (L_opt, L_2D) are in
+:mod:`flowpose.refinement.objective` itself and its body terms (L_3D, L_vel, L_acc, L_bone) in
+:mod:`flowpose.refinement.body_losses`, all pure, differentiable torch functions built from the pieces here.
 
 Units. Every residual is measured in the unit its noise is naturally stated in: pixels for image terms (flow,
 keypoints), millimetres for 3D positions and bone lengths, m/s and m/s^2 for velocities and accelerations (so
 that the temporal terms describe the same physical motion at any frame rate). Each term is a *weighted mean*
 over its elements, so its scale depends neither on T nor on the number of joints or bone points, and a robust
 penalty rho behaves like r^2 / 2 for small residuals. A weight is therefore an inverse variance: w = 1 /
-sigma^2 makes a residual of sigma cost 0.5 (see :class:`flowpose.refinement.optimize.PoseStageConfig`).
+sigma^2 makes a residual of sigma cost 0.5 (see :class:`flowpose.refinement.pose_config.PoseStageConfig`).
 
 Missing data. Joints whose reference value (initial 3D, 2D keypoint) is NaN, or whose confidence is 0, get
 zero weight in the terms that compare with that reference; NaNs are replaced before any arithmetic, so no NaN
 reaches a value or a gradient (:func:`mask_missing`).
-
-Every term takes ``reduction``: ``"mean"`` gives the scalar, ``"frame"`` the per-frame (or per-frame-pair)
-contributions, divided by the same global normaliser, so that they sum to the scalar.
 """
 
 from __future__ import annotations
@@ -34,9 +27,6 @@ from flowpose.errors import InputError, ShapeError
 
 Penalty = Literal["pseudo_huber", "huber", "geman_mcclure", "l2"]
 """Robust penalties rho(r) of a residual norm r (see :func:`robust_penalty`)."""
-
-Reduction = Literal["mean", "frame"]
-"""``"mean"``: a scalar; ``"frame"``: per-frame contributions that sum to that scalar."""
 
 Root = int | tuple[int, int]
 """A root joint index, or a (left, right) hip pair whose midpoint is the root (skeletons without a pelvis)."""
@@ -91,23 +81,32 @@ def robust_penalty(sq_norm: torch.Tensor, delta: float, kind: Penalty = "pseudo_
     )
 
 
-def weighted_mean(values: torch.Tensor, weights: torch.Tensor, reduction: Reduction = "mean") -> torch.Tensor:
+def weighted_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """sum(w * v) / sum(w) over all elements, 0 when every weight is 0.
 
     Args:
         values: (F, M) per-element penalties, F frames (or frame pairs).
         weights: (F, M) non-negative weights (constants: no gradient is wanted through them).
-        reduction: ``"mean"`` -> scalar; ``"frame"`` -> (F,) per-frame parts that sum to the scalar.
 
     Returns:
-        () or (F,).
+        ().
     """
-    per_frame = (values * weights).sum(-1) / weights.sum().clamp_min(1e-12)
-    if reduction == "frame":
-        return per_frame
-    if reduction == "mean":
-        return per_frame.sum()
-    raise InputError(f"unknown reduction {reduction!r}; choose from ['frame', 'mean']")
+    return (values * weights).sum() / weights.sum().clamp_min(1e-12)
+
+
+def robust_mean(residual: torch.Tensor, weights: torch.Tensor, delta: float, kind: Penalty) -> torch.Tensor:
+    """sum w rho(|r|) / sum w: the weighted mean robust penalty of residual vectors, 0 when every weight is 0.
+
+    Args:
+        residual: (F, M, D) residual vectors r, in the term's unit.
+        weights: (F, M) non-negative constant weights w.
+        delta: the robust scale, in the term's unit (see :func:`robust_penalty`).
+        kind: one of :data:`Penalty`.
+
+    Returns:
+        () in the term's unit squared.
+    """
+    return weighted_mean(robust_penalty((residual * residual).sum(-1), delta, kind), weights)
 
 
 def root_of(X: torch.Tensor, root: Root) -> torch.Tensor:

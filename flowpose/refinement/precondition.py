@@ -61,7 +61,7 @@ def temporal_scales(
 
     where h = w_3d_rel + w_2d s^2 and s is ``px_per_mm`` (the flow acts like a velocity term in pixels), makes
     the Hessian close to a multiple of the identity. Weights are those of
-    :class:`flowpose.refinement.optimize.PoseStageConfig`.
+    :class:`flowpose.refinement.pose_config.PoseStageConfig`.
 
     Args:
         num_frames: T.

@@ -10,7 +10,7 @@ stage without L_opt, whose temporal prior has already removed the detector's fra
 the median of |r| weighted by flow and detection confidence, divided by the median of a Rayleigh
 distribution, i.e. the per-axis standard deviation if r were Gaussian. This departs from the BMVC 2022 work,
 which used one fixed weight; on the tuning clip it keeps a poor flow from costing 2 mm of MPJPE and 3 mm/frame²
-of acceleration error while leaving good flow its weight (benchmarks/tune_pose_stage.py, README results).
+of acceleration error while leaving good flow its weight (benchmarks/experiments/tune_pose_stage.py, README results).
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ neither draw nor occlude.
 
 **Defaults.** Chosen on the held-out tuning clip (cmu_3dsmax/131_01, 60 frames, metro and spin profiles) by
 the human-pixel EPE of the target (1) against ground truth, which bounds what fine-tuning can reach
-(``benchmarks/tune_sketch.py``). The trust factors that only *lower* W everywhere cost more than they save
+(``benchmarks/experiments/tune_sketch.py``). The trust factors that only *lower* W everywhere cost more than they save
 there: from the initial poses (metro), network 2.42 px, target 1.70 px with a cosine falloff, max_weight 0.9
 and network_veto 0.5; 1.36 px with a flat profile, max_weight 1 and no veto (spin: 2.00 -> 1.79). The falloff
 discards most of each limb's width (mean W 0.39 against 0.62), and the veto removed weight from correct
@@ -76,7 +76,7 @@ import numpy as np
 import torch
 
 from flowpose.camera import project
-from flowpose.errors import InputError, ShapeError
+from flowpose.errors import InputError, ShapeError, check_fields
 from flowpose.flow.field import FlowField
 from flowpose.refinement.rasterize import MIN_DEPTH_M, PairGeometry, ZBufferMaps, draw_bone
 from flowpose.skeleton import H36M17
@@ -127,18 +127,18 @@ class SketchConfig:
             raise InputError(
                 f"SketchConfig.falloff must be 'cosine', 'linear' or 'none', got {self.falloff!r}"
             )
-        checks = {
-            "min_radius_px": self.min_radius_px >= 0,
-            "core_fraction": 0 <= self.core_fraction < 1,
-            "max_weight": 0 <= self.max_weight <= 1,
-            "motion_trust_px": self.motion_trust_px > 0,
-            "min_view_angle_deg": 0 <= self.min_view_angle_deg < 90,
-            "network_veto": 0 <= self.network_veto <= 1,
-            "disagree_px": self.disagree_px > 0,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise InputError(f"SketchConfig.{name} is out of range: got {getattr(self, name)}")
+        check_fields(
+            self,
+            {
+                "min_radius_px": self.min_radius_px >= 0,
+                "core_fraction": 0 <= self.core_fraction < 1,
+                "max_weight": 0 <= self.max_weight <= 1,
+                "motion_trust_px": self.motion_trust_px > 0,
+                "min_view_angle_deg": 0 <= self.min_view_angle_deg < 90,
+                "network_veto": 0 <= self.network_veto <= 1,
+                "disagree_px": self.disagree_px > 0,
+            },
+        )
 
 
 @dataclass(frozen=True)

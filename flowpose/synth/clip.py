@@ -50,17 +50,17 @@ class SynthConfig:
 
     def __post_init__(self) -> None:
         if self.frames is not None and self.frames < 2:
-            raise InputError(f"--frames must be at least 2, got {self.frames}")
+            raise InputError(f"SynthConfig.frames must be at least 2, got {self.frames}")
         if self.start < 0:
-            raise InputError(f"start must be >= 0, got {self.start}")
+            raise InputError(f"SynthConfig.start must be >= 0, got {self.start}")
         if self.profile not in PROFILES:
             raise InputError(f"unknown estimator profile {self.profile!r}; choose from {sorted(PROFILES)}")
         if not 0.0 < self.fill <= 1.0:
-            raise InputError(f"fill must be in (0, 1], got {self.fill}")
+            raise InputError(f"SynthConfig.fill must be in (0, 1], got {self.fill}")
         if self.size < 32:
-            raise InputError(f"--size must be at least 32 pixels, got {self.size}")
+            raise InputError(f"SynthConfig.size must be at least 32 pixels, got {self.size}")
         if not self.fps > 0:
-            raise InputError(f"--fps must be positive, got {self.fps}")
+            raise InputError(f"SynthConfig.fps must be positive, got {self.fps}")
 
 
 @dataclass(frozen=True)

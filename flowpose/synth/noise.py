@@ -128,7 +128,7 @@ PROFILES: dict[str, EstimatorProfile] = {
     # frames, fast limbs are missed. "mediapipe" is calibrated to what MediaPipe's pose landmarker did on real
     # 1080x1920 views (../shared/DATA.md: MPJPE about 146 mm and PA-MPJPE 92 mm on a slow motion, 2D error
     # 3.6% of body height, swaps in up to 27 of 100 frames); "hmr" to an HMR-family model on the same kind of
-    # video, better in 3D with fewer swaps. See benchmarks/calibrate_noise.py.
+    # video, better in 3D with fewer swaps. See benchmarks/experiments/calibrate_noise.py.
     "mediapipe": EstimatorProfile(
         bias_mm=10.0, drift_mm=7.0, drift_tau_s=0.6, jitter_mm=2.5,
         orient_bias_deg=9.0, orient_drift_deg=6.0, scale_error=0.08,
@@ -150,7 +150,7 @@ PROFILES: dict[str, EstimatorProfile] = {
     ),
 }
 """Presets: ``metro`` and ``spin`` are calibrated to Human3.6M/3DPW-like errors of those methods (see
-``benchmarks/calibrate_noise.py``); ``clean`` errs by a few millimetres."""
+``benchmarks/experiments/calibrate_noise.py``); ``clean`` errs by a few millimetres."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from flowpose.errors import InputError, ShapeError
 from flowpose.flow.classical import DISFlow
 from flowpose.flow.crop import person_boxes
 from flowpose.flow.infer import compute_video_flow, forward_backward_confidence, plan_grids
+from flowpose.flow.registry import FLOW_BACKENDS
 from tests.flow.texture import translating_video
 
 
@@ -193,8 +194,7 @@ def test_input_errors(video: np.ndarray) -> None:
 
 
 def test_real_network_smoke(video: np.ndarray) -> None:
-    networks = pytest.importorskip("flowpose.flow.networks")
-    model = networks.FLOW_NETWORKS["raft-small"]().eval()
+    model = FLOW_BACKENDS["raft-small"].build().eval()
     field = compute_video_flow(
         model, video[:3], boxes=np.tile([8.0, 8.0, 88.0, 88.0], (2, 1)), work_size=64, iters=2
     )

@@ -19,7 +19,6 @@ from flowpose.flow.weights import (
     FLOW_WEIGHTS,
     WeightSpec,
     default_cache_dir,
-    default_weights,
     resolve_weights,
 )
 
@@ -58,7 +57,7 @@ def _spec(
 def test_registry_lists_official_checkpoints() -> None:
     for name in OFFICIAL:
         spec = FLOW_WEIGHTS[name]
-        assert spec.name == name and spec.model in W.NETWORK_MODELS
+        assert spec.name == name and spec.model in ("raft", "raft-small", "gma")
         assert spec.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", spec.sha256)
         if name.startswith("raft"):
             assert spec.url == W.RAFT_ZIP_URL and spec.url.endswith(".zip")
@@ -90,8 +89,6 @@ def test_bad_names(tmp_path: Path) -> None:
         resolve_weights("raft-thing", model="raft")
     with pytest.raises(InputError, match=r"for the 'gma' network, not 'raft'.*raft-sintel"):
         resolve_weights("gma-things", model="raft")
-    with pytest.raises(InputError, match="unknown flow network"):
-        resolve_weights(None, model="pwc")
 
 
 def test_cache_hit_needs_no_download(tmp_path: Path, no_network: list[str]) -> None:
@@ -108,7 +105,7 @@ def test_cache_dir_from_environment(
     assert default_cache_dir() == tmp_path / "weights"
     (tmp_path / "weights").mkdir()
     (tmp_path / "weights" / "raft-things.pth").write_bytes(b"w")
-    assert resolve_weights(None, model="raft") == tmp_path / "weights" / "raft-things.pth"
+    assert resolve_weights("raft-things", model="raft") == tmp_path / "weights" / "raft-things.pth"
 
 
 def test_download_file_url_with_hash(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -182,15 +179,6 @@ def test_downloads_disabled(tmp_path: Path, no_network: list[str]) -> None:
     with pytest.raises(WeightsUnavailableError, match="downloads are disabled.*--flow-weights PATH"):
         resolve_weights("raft-things", model="raft", cache_dir=tmp_path, allow_download=False)
     assert no_network == []
-
-
-def test_default_prefers_embedded_raft_small(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(W, "EMBEDDED_DIR", tmp_path)
-    assert default_weights("raft-small") == "raft-small"
-    assert default_weights("raft") == "raft-things" and default_weights("gma") == "gma-things"
-    (tmp_path / "raft_small_flowpose.pt").write_bytes(b"ours")
-    assert default_weights("raft-small") == "flowpose-raft-small"
-    assert resolve_weights(None, model="raft-small") == tmp_path / "raft_small_flowpose.pt"
 
 
 def test_missing_embedded_weights(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

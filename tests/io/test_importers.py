@@ -12,14 +12,8 @@ from flowpose.errors import InputError, ShapeError
 from flowpose.io.importers import (
     IMPORT_FORMATS,
     ImportOptions,
-    camera_from_fov,
-    check_observed,
     import_poses,
-    load_intrinsics,
-    select_frames,
-    sidecar_poses_path,
 )
-from flowpose.pose import PoseSequence
 
 K = intrinsics_from_fov(640, 480, 60.0)
 
@@ -130,51 +124,3 @@ def test_unknown_format_corrupt_and_missing_files(tmp_path: Path) -> None:
         import_poses("joints3d", tmp_path / "bad.npy", ImportOptions(K=K))
     with pytest.raises(InputError, match="units must be a positive"):
         import_poses("joints3d", tmp_path / "bad.npy", ImportOptions(K=K, units=-1.0))
-
-
-def test_load_intrinsics(tmp_path: Path) -> None:
-    np.savetxt(tmp_path / "K.txt", K)
-    np.save(tmp_path / "K.npy", K)
-    np.savez(tmp_path / "K.npz", K=K)
-    for name in ("K.txt", "K.npy", "K.npz"):
-        np.testing.assert_allclose(load_intrinsics(tmp_path / name), K)
-    np.save(tmp_path / "bad.npy", np.eye(4))
-    with pytest.raises(ShapeError, match=r"bad\.npy: K must have shape \(3, 3\)"):
-        load_intrinsics(tmp_path / "bad.npy")
-    np.save(tmp_path / "neg.npy", -np.eye(3))
-    with pytest.raises(InputError, match=r"neg\.npy: K must be a pinhole camera matrix"):
-        load_intrinsics(tmp_path / "neg.npy")
-    np.save(tmp_path / "negf.npy", np.diag([-500.0, 500.0, 1.0]))
-    with pytest.raises(InputError, match=r"negf\.npy: K must have focal lengths in \(0"):
-        load_intrinsics(tmp_path / "negf.npy")
-    np.testing.assert_allclose(camera_from_fov((480, 640), 60.0), K)
-
-
-def test_sidecar_path(tmp_path: Path) -> None:
-    assert sidecar_poses_path(Path("x/video.mp4")) == Path("x/video.poses.npz")
-    (tmp_path / "frames.v1").mkdir()
-    assert sidecar_poses_path(tmp_path / "frames.v1") == tmp_path / "frames.v1.poses.npz"
-
-
-def test_select_frames_and_check_observed() -> None:
-    T = 10
-    seq = PoseSequence(
-        joints3d=_body(T) + [0, 0, 4], K=np.broadcast_to(K, (T, 3, 3)).copy(), conf=np.ones((T, 17))
-    )
-    cut = select_frames(seq, T, 2, 5, poses_source="p.npz", video_source="v.mp4")
-    np.testing.assert_array_equal(cut.joints3d, seq.joints3d[2:5])
-    assert cut.K.shape == (3, 3, 3) and cut.conf.shape == (3, 17)
-    assert (
-        select_frames(cut, T, 2, 5, poses_source="p.npz", video_source="v.mp4") is cut
-    )  # already the segment
-    with pytest.raises(InputError, match=r"p\.npz: has 10 frames but v\.mp4 has 12"):
-        select_frames(seq, 12, 0, 12, poses_source="p.npz", video_source="v.mp4")
-    np.testing.assert_array_equal(cut.K, seq.K[2:5])
-    assert select_frames(seq, T, 0, T, poses_source="p.npz", video_source="v.mp4") is seq  # the whole video
-    shared = PoseSequence(joints3d=_body(T) + [0, 0, 4], K=K)
-    assert select_frames(shared, T, 7, 10, poses_source="p.npz", video_source="v.mp4").K.shape == (3, 3)
-    with pytest.raises(InputError, match=r"or the 3 frames of the selected segment"):
-        select_frames(seq, 12, 2, 5, poses_source="p.npz", video_source="v.mp4")
-    check_observed(seq, "p.npz")
-    with pytest.raises(InputError, match=r"p\.npz: no observed joint"):
-        check_observed(seq.with_joints3d(np.full((T, 17, 3), np.nan)), "p.npz")

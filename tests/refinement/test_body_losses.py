@@ -16,6 +16,18 @@ from tests.refinement.test_losses import CHAIN, ones, planar_video
 # L_3D
 
 
+def part(name: str):
+    """One part of pose3d_losses as a function (X, X_init, conf, *, root, delta_mm, penalty="pseudo_huber")."""
+
+    def term(X, X_init, conf, *, root, delta_mm, penalty="pseudo_huber"):
+        return getattr(L.pose3d_losses(X, X_init, conf, root=root, delta_mm=delta_mm, penalty=penalty), name)
+
+    return term
+
+
+position, lateral = part("position"), part("lateral")
+
+
 class TestPose3D:
     def setup_method(self):
         self.X0 = (
@@ -27,13 +39,13 @@ class TestPose3D:
     def rel(self, X, X0=None, conf=None, **kw):
         X0 = self.X0 if X0 is None else X0
         conf = self.conf if conf is None else conf
-        return L.pose3d_rel_loss(X, X0, conf, root=0, delta_mm=50.0, penalty=kw.pop("penalty", "l2"), **kw)
+        return part("rel")(X, X0, conf, root=0, delta_mm=50.0, penalty=kw.pop("penalty", "l2"))
 
     def test_zero_at_optimum_and_translation_invariance(self):
         assert self.rel(self.X0).item() == 0.0
         moved = self.X0 + torch.tensor([0.3, -0.2, 1.0], dtype=torch.float64)
         assert self.rel(moved).item() == pytest.approx(0.0, abs=1e-9)
-        assert L.root_position_loss(moved, self.X0, self.conf, root=0, delta_mm=50.0).item() > 0
+        assert position(moved, self.X0, self.conf, root=0, delta_mm=50.0).item() > 0
 
     def test_hand_computed(self):
         # Joint 2 off by 10 mm in frame 0; weighted over the 2 non-root joints x 3 frames: 0.5 * 100 / 6.
@@ -44,7 +56,7 @@ class TestPose3D:
         Y = self.X0.clone()
         Y[1, 0, 2] += 0.030
         assert self.rel(Y).item() == pytest.approx(2 * 450.0 / 6.0)
-        assert L.root_position_loss(Y, self.X0, self.conf, root=0, delta_mm=50.0, penalty="l2").item() == (
+        assert position(Y, self.X0, self.conf, root=0, delta_mm=50.0, penalty="l2").item() == (
             pytest.approx(450.0 / 3.0)
         )
 
@@ -57,7 +69,7 @@ class TestPose3D:
         X[1, 2] += 0.5
         X[2, 1] += 0.5
         X.requires_grad_(True)
-        loss = self.rel(X, X0, conf) + L.root_position_loss(X, X0, conf, root=0, delta_mm=50.0)
+        loss = self.rel(X, X0, conf) + position(X, X0, conf, root=0, delta_mm=50.0)
         loss.backward()
         assert torch.isfinite(loss) and loss.item() == pytest.approx(0.0, abs=1e-9)
         assert (X.grad[1, 2] == 0).all() and (X.grad[2, 1] == 0).all()
@@ -71,24 +83,9 @@ class TestPose3D:
 
     def test_hip_midpoint_root(self):
         X = self.X0 + 0.05
-        assert L.pose3d_rel_loss(X, self.X0, self.conf, root=(1, 2), delta_mm=50.0).item() == pytest.approx(
+        assert part("rel")(X, self.X0, self.conf, root=(1, 2), delta_mm=50.0).item() == pytest.approx(
             0, abs=1e-9
         )
-
-    def test_combined(self):
-        X = self.X0 + torch.randn(3, 3, 3, dtype=torch.float64) * 0.01
-        kw = dict(root=0, delta_mm=50.0)
-        expected = 2.0 * L.pose3d_rel_loss(X, self.X0, self.conf, **kw) + 0.5 * L.root_position_loss(
-            X, self.X0, self.conf, **kw
-        )
-        got = L.pose3d_loss(X, self.X0, self.conf, w_rel=2.0, w_abs=0.5, **kw)
-        torch.testing.assert_close(got, expected)
-
-    def test_per_frame_sums_to_mean(self):
-        X = self.X0 + torch.randn(3, 3, 3, dtype=torch.float64) * 0.05
-        frames = self.rel(X, reduction="frame", penalty="pseudo_huber")
-        assert frames.shape == (3,)
-        assert frames.sum().item() == pytest.approx(self.rel(X, penalty="pseudo_huber").item())
 
     def test_root_lateral_ignores_depth_along_the_ray_and_charges_the_rest(self):
         kw = dict(root=0, delta_mm=50.0, penalty="l2")
@@ -96,16 +93,16 @@ class TestPose3D:
         X0[:, :, 2] += 3.0  # roots about 3 m in front of the camera
         ray = X0[:, 0] / X0[:, 0].norm(dim=-1, keepdim=True)
         along = X0 + 0.4 * ray[:, None]  # 40 cm deeper along each frame's own ray
-        assert L.root_lateral_loss(along, X0, self.conf, **kw).item() == pytest.approx(0.0, abs=1e-9)
-        assert L.root_position_loss(along, X0, self.conf, **kw).item() > 0
+        assert lateral(along, X0, self.conf, **kw).item() == pytest.approx(0.0, abs=1e-9)
+        assert position(along, X0, self.conf, **kw).item() > 0
         # 20 mm across the ray in frame 0 only: 0.5 * 20^2 over 3 frames (that ray is the optical axis).
         across = X0.clone()
         across[0, :, 0] += 0.020
         assert ray[0, :2].abs().max().item() < 1e-12
-        assert L.root_lateral_loss(across, X0, self.conf, **kw).item() == pytest.approx(200.0 / 3.0)
+        assert lateral(across, X0, self.conf, **kw).item() == pytest.approx(200.0 / 3.0)
         missing = X0.clone()
         missing[0, 0] = float("nan")
-        assert L.root_lateral_loss(across, missing, self.conf, **kw).item() == pytest.approx(0.0, abs=1e-9)
+        assert lateral(across, missing, self.conf, **kw).item() == pytest.approx(0.0, abs=1e-9)
 
     def test_exception(self):
         with pytest.raises(ShapeError, match="X_init"):
@@ -115,8 +112,9 @@ class TestPose3D:
 
     def test_gradcheck(self):
         X = (self.X0 + 0.03 * torch.randn(3, 3, 3, dtype=torch.float64)).requires_grad_(True)
-        kw = dict(root=(0, 1), w_rel=1.0, w_abs=0.1, delta_mm=20.0)
-        assert torch.autograd.gradcheck(lambda x: L.pose3d_loss(x, self.X0, self.conf, **kw), (X,))
+        kw = dict(root=(0, 1), delta_mm=20.0)
+        for term in (part("rel"), position, lateral):
+            assert torch.autograd.gradcheck(lambda x, term=term: term(x, self.X0 + 2.0, self.conf, **kw), (X,))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -129,7 +127,6 @@ class TestTemporal:
         X = planar_video(T=5, shift_m=0.1)
         assert L.velocity_loss(X, fps=30.0).item() == pytest.approx(9.0)
         assert L.acceleration_loss(X, fps=30.0).item() == pytest.approx(0.0, abs=1e-9)
-        assert L.temporal_loss(X, fps=30.0, w_vel=2.0, w_acc=5.0).item() == pytest.approx(18.0)
 
     def test_frame_rate_independent(self):
         # x(t) = 0.5 a t^2 with a = 4 m/s^2 sampled at 30 and at 60 fps: the same physical acceleration.
@@ -143,12 +140,11 @@ class TestTemporal:
         X = torch.randn(2, 3, 3)
         assert L.acceleration_loss(X, fps=30.0).item() == 0.0
         assert L.velocity_loss(X[:1], fps=30.0).item() == 0.0
-        assert L.velocity_loss(torch.randn(6, 3, 3), fps=30.0, reduction="frame").shape == (5,)
-        assert L.acceleration_loss(torch.randn(6, 3, 3), fps=30.0, reduction="frame").shape == (4,)
 
     def test_gradcheck(self):
         X = torch.randn(5, 3, 3, dtype=torch.float64, requires_grad=True)
-        assert torch.autograd.gradcheck(lambda x: L.temporal_loss(x, fps=25.0, w_vel=0.3, w_acc=0.01), (X,))
+        assert torch.autograd.gradcheck(lambda x: L.velocity_loss(x, fps=25.0), (X,))
+        assert torch.autograd.gradcheck(lambda x: L.acceleration_loss(x, fps=25.0), (X,))
 
 
 class TestBoneLength:
@@ -176,7 +172,6 @@ class TestBoneLength:
         torch.testing.assert_close(
             L.bone_lengths(X, CHAIN)[:2, 0], torch.tensor([100.0, 120.0], dtype=torch.float64)
         )
-        assert L.bone_length_loss(X, CHAIN, reduction="frame").shape == (4,)
 
     def test_zero_length_bone_has_finite_gradient(self):
         X = torch.zeros(3, 3, 3, dtype=torch.float64, requires_grad=True)

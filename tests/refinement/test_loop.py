@@ -10,7 +10,7 @@ import pytest
 from flowpose.config import RefineConfig
 from flowpose.pose import PoseSequence
 from flowpose.refinement.loop import pixel_scaled, pose_stage_config
-from flowpose.refinement.optimize import PoseStageConfig
+from flowpose.refinement.pose_config import PoseStageConfig
 
 
 def test_pixel_scaling_keeps_metric_terms():

@@ -68,14 +68,19 @@ class TestRobustPenalty:
             L.robust_penalty(torch.tensor(1.0), 0.0, "huber")
 
 
-def test_weighted_mean_frames_sum_to_mean_and_zero_weights():
+def test_weighted_mean_and_zero_weights():
     v = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
     w = torch.tensor([[1.0, 0.0], [1.0, 2.0]])
     assert L.weighted_mean(v, w).item() == pytest.approx((1 + 3 + 8) / 4)
-    torch.testing.assert_close(L.weighted_mean(v, w, "frame"), torch.tensor([0.25, 2.75]))
     assert L.weighted_mean(v, torch.zeros_like(w)).item() == 0.0
-    with pytest.raises(InputError, match="unknown reduction 'sum'"):
-        L.weighted_mean(v, w, "sum")
+
+
+def test_robust_mean_of_residual_vectors():
+    # Residuals (3, 4) and (0, 0): norms 5 and 0; Huber(2) of 5 is 2 (5 - 1) = 8; weights 1 and 3.
+    r = torch.tensor([[[3.0, 4.0], [0.0, 0.0]]])
+    w = torch.tensor([[1.0, 3.0]])
+    assert L.robust_mean(r, w, 2.0, "huber").item() == pytest.approx(8.0 / 4.0)
+    assert L.robust_mean(r, w, 2.0, "l2").item() == pytest.approx(12.5 / 4.0)
 
 
 def test_root_of_joint_and_hip_midpoint():

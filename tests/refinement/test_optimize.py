@@ -13,13 +13,9 @@ from flowpose.errors import InputError, ShapeError
 from flowpose.flow.field import FlowField
 from flowpose.metrics import accel_error, bone_length_std, mpjpe
 from flowpose.pose import PoseSequence
-from flowpose.refinement.optimize import (
-    TERMS,
-    PoseStageConfig,
-    PoseStageResult,
-    fill_missing_joints,
-    optimize_poses,
-)
+from flowpose.refinement.objective import TERMS, fill_missing_joints
+from flowpose.refinement.optimize import PoseStageResult, optimize_poses
+from flowpose.refinement.pose_config import PoseStageConfig
 from flowpose.skeleton import H36M17
 
 SIZE = 128
@@ -250,28 +246,7 @@ def test_other_solver_options(scene, options):
 # ------------------------------------------------------------------------------------------------ inputs
 
 
-def test_fill_missing_joints():
-    X = np.zeros((5, 17, 3), np.float32)
-    X[:, 0, 0] = [0.0, np.nan, np.nan, 3.0, np.nan]  # interior: linear; after the end: the last value
-    X[0, 1] = np.nan
-    X[:, 5] = np.nan  # l_knee never seen: placed on its parent, the l_hip
-    X[:, 4] = [1.0, 2.0, 3.0]
-    with pytest.warns(UserWarning, match=r"joints \[5\] are missing in every frame"):
-        filled, missing = fill_missing_joints(X, H36M17.parents)
-    np.testing.assert_allclose(filled[:, 0, 0], [0.0, 1.0, 2.0, 3.0, 3.0])
-    np.testing.assert_allclose(filled[:, 5], filled[:, 4])
-    assert not np.isnan(filled).any() and missing.sum() == 3 + 1 + 5
-    with pytest.raises(InputError, match="every joint is NaN"):
-        fill_missing_joints(np.full((2, 17, 3), np.nan), H36M17.parents)
-
-
 def test_exceptions(scene):
-    with pytest.raises(InputError, match=r"PoseStageConfig.w_acc must be a finite weight >= 0, got -1"):
-        PoseStageConfig(w_acc=-1.0)
-    with pytest.raises(InputError, match="optimizer must be 'lbfgs' or 'adam', got 'sgd'"):
-        PoseStageConfig(optimizer="sgd")
-    with pytest.raises(InputError, match="flow_rounds"):
-        PoseStageConfig(flow_rounds=0)
     with pytest.raises(ShapeError, match="59 frame pairs for 60 frames"):
         optimize_poses(scene["seq"], FlowField.full_frame(scene["flow"].flow[:5]), PoseStageConfig())
     with pytest.raises(InputError, match="device 'nonsense' is not available"):

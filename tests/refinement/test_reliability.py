@@ -7,7 +7,7 @@ import pytest
 
 from flowpose.flow.field import FlowField
 from flowpose.refinement.loop import flow_weighted
-from flowpose.refinement.optimize import PoseStageConfig
+from flowpose.refinement.pose_config import PoseStageConfig
 from flowpose.refinement.reliability import RAYLEIGH_MEDIAN, flow_noise_px, weighted_median
 
 

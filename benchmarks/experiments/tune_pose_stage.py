@@ -4,9 +4,9 @@ Prints, per weight setting and flow source, MPJPE, PA-MPJPE and acceleration err
 estimate (mean over the metro and spin profiles). The flow sources are: none, OpenCV DIS on person-centred
 crops (a real estimator's flow), and the exact ground-truth flow (an upper bound on what flow can give).
 
-    python benchmarks/tune_pose_stage.py                      # the grid that chose the defaults
-    python benchmarks/tune_pose_stage.py --sigma-2d 2 --sigma-3d 60 --sigma-acc 20 --sigma-flow 1
-    python benchmarks/tune_pose_stage.py --sigma-2d 2 --sigma-3d 60 --sigma-acc 20 --sigma-flow 1 \
+    python benchmarks/experiments/tune_pose_stage.py                      # the grid that chose the defaults
+    python benchmarks/experiments/tune_pose_stage.py --sigma-2d 2 --sigma-3d 60 --sigma-acc 20 --sigma-flow 1
+    python benchmarks/experiments/tune_pose_stage.py --sigma-2d 2 --sigma-3d 60 --sigma-acc 20 --sigma-flow 1 \
         --sigma-lateral 0 40 20 10                            # the root's lateral anchor (0: off)
 """
 
@@ -26,9 +26,10 @@ from flowpose.flow.classical import DISFlow
 from flowpose.flow.field import FlowField
 from flowpose.flow.infer import compute_video_flow
 from flowpose.refinement.loop import crop_boxes
-from flowpose.refinement.optimize import PoseStageConfig, optimize_poses
+from flowpose.refinement.optimize import optimize_poses
+from flowpose.refinement.pose_config import PoseStageConfig
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ sigma given, with the acceleration error per H36M-17 joint (root first). Adding 
 the no-flow result with its root trajectory Gaussian-smoothed afterwards: if that lowers the error, the root
 jitters; if it raises it, the prior already over-smooths real motion.
 
-    python benchmarks/diagnose_accel.py cmu_fbx_converted/09_11 fair/dab --sigma-acc 20 40 --smooth-root 1
+    python benchmarks/experiments/diagnose_accel.py cmu_fbx_converted/09_11 fair/dab --sigma-acc 20 40 --smooth-root 1
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from scipy.ndimage import gaussian_filter1d
 from flowpose import metrics
 from flowpose.bench.clips import BenchClip, get_clips
 from flowpose.flow.field import FlowField
-from flowpose.refinement.optimize import PoseStageConfig, optimize_poses
+from flowpose.refinement.optimize import optimize_poses
+from flowpose.refinement.pose_config import PoseStageConfig
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def accel_error_per_joint(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:

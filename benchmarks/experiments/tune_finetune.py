@@ -4,7 +4,7 @@ Runs the whole refinement with the ``fast`` preset on :data:`flowpose.bench.clip
 by ``bench_refine.py``) once per setting and prints, per cycle, MPJPE, acceleration error and the flow's EPE on
 ground-truth human pixels and at the joints. A setting is ``LR:EPOCHS[:FROZEN+PREFIXES]``.
 
-    python benchmarks/tune_finetune.py --frames 60 --cycles 3 1e-5:2 5e-5:2 1e-4:2
+    python benchmarks/experiments/tune_finetune.py --frames 60 --cycles 3 1e-5:2 5e-5:2 1e-4:2
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from flowpose.api import refine
 from flowpose.bench.clips import TUNING_CLIP, get_clips, tuning_clip
 from flowpose.config import RefineConfig, get_preset
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def parse_setting(text: str, base: RefineConfig) -> RefineConfig:

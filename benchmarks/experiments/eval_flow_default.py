@@ -7,7 +7,7 @@ pair 2-3). Sintel frames (1024x436) are processed at ``--scale`` (default 0.5: 5
 of 8 by RAFT's ``predict``); the flow is upsampled bilinearly to full size and multiplied by 1/scale.
 Sintel "noc" counts pixels neither occluded nor invalid (masks exist for the 2-3 pairs only).
 
-    python benchmarks/eval_flow_default.py --weights runs/raft_small/best.pt [--iters 12] [--scale 0.5]
+    python benchmarks/experiments/eval_flow_default.py --weights runs/raft_small/best.pt [--iters 12] [--scale 0.5]
 
 Prints a Markdown table of mean end-point errors (px, at full Sintel resolution) and seconds per pair.
 """
@@ -30,7 +30,7 @@ from flowpose.io.flo import read_flo
 from flowpose.train.data import autoflow_validation, human_validation
 from flowpose.train.human import HumanConfig
 
-DEFAULT_SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+DEFAULT_SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 SINTEL_PAIRS = [  # (scene, frame 1, flow file relative to the scene, mask folder or None)
     ("alley_1", 1, "flow/frame_0001.flo", None),
     ("alley_1", 2, "flow/frame_0002.flo", ""),

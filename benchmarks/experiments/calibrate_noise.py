@@ -8,7 +8,7 @@ acceleration error (mm/frame^2) per clip and their mean over clips, and flags me
 
 Usage::
 
-    python benchmarks/calibrate_noise.py [--mocap ../shared/data/mocap] [--seeds 8] [--check]
+    python benchmarks/experiments/calibrate_noise.py [--mocap ../shared/data/mocap] [--seeds 8] [--check]
 
 With ``--check`` the exit code is 1 when a mean lies outside its target range.
 """

@@ -1,4 +1,4 @@
-"""Tests of the output folder writer: whole or nothing, never over an existing folder by accident."""
+"""Tests of flowpose.app.outputs: the results folder is written whole or not at all, never over a folder by accident."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
+from flowpose.app.outputs import write_outputs
 from flowpose.errors import InputError
 from flowpose.flow.field import FlowField
 from flowpose.io.outdir import MANIFEST, read_manifest
 from flowpose.io.poses import load_poses
-from flowpose.io.results import write_outputs
 from flowpose.pose import PoseSequence
 from flowpose.refinement.result import CycleRecord, RefineResult
 

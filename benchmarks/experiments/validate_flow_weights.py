@@ -4,7 +4,7 @@ The trainer's held-out sets follow ``--seed`` (``flowpose.train.trainer.validati
 validation log is comparable only with weights scored on the same seed. This scores any weights that way,
 e.g. a previous stage's ``best.pt`` as the step-0 row of a new stage's table:
 
-    python benchmarks/validate_flow_weights.py --seed 3 benchmarks/train_runs/raft_small_human/best.pt
+    python benchmarks/experiments/validate_flow_weights.py --seed 3 benchmarks/train_runs/raft_small_human/best.pt
 
 Prints one line per weights file: the figures ``log.jsonl`` holds for a validation (px), with the score
 averaging the human-pixel EPE in as ``--score-human-pixels`` runs do.
@@ -23,7 +23,7 @@ from flowpose.flow.checkpoint import read_state_dict
 from flowpose.flow.raft import raft_small
 from flowpose.train.trainer import TrainConfig, validate, validation_sets
 
-DEFAULT_SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+DEFAULT_SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

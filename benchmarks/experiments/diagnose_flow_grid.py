@@ -12,7 +12,7 @@ mask). For the held-out synthetic human pairs of ``eval_flow_default.py`` this s
 
 If these sit well below DIS, the 1/8 grid is not what keeps a trained RAFT-small above DIS on people.
 
-    python benchmarks/diagnose_flow_grid.py [--size 128] [--clips 8] [--steps 400]
+    python benchmarks/experiments/diagnose_flow_grid.py [--size 128] [--clips 8] [--steps 400]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from flowpose.flow.raft import bilinear_upsample
 from flowpose.train.data import human_validation
 from flowpose.train.human import HumanConfig
 
-DEFAULT_SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+DEFAULT_SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 
 
 def upsampled_epe(grid: torch.Tensor, flow: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,7 @@ the mean W over drawn pixels and the fraction of grid pixels drawn.
 A setting is ``NAME=FIELD:VALUE,FIELD:VALUE`` over :class:`~flowpose.refinement.sketch.SketchConfig` fields
 (``falloff``, ``max_weight``, ``network_veto``, ``motion_trust_px``, ``core_fraction``, ...).
 
-    python benchmarks/tune_sketch.py --profile metro \\
+    python benchmarks/experiments/tune_sketch.py --profile metro \\
         "seed-like=falloff:cosine,max_weight:0.9,network_veto:0.5" "flat=falloff:none,max_weight:1,network_veto:0"
 """
 
@@ -29,7 +29,7 @@ from flowpose.refinement.loop import crop_boxes, pose_stage_config
 from flowpose.refinement.optimize import optimize_poses
 from flowpose.refinement.sketch import SketchConfig, compose_target, sketch_bone_motion
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def parse_setting(text: str, base: SketchConfig) -> tuple[str, SketchConfig]:

@@ -1,0 +1,6 @@
+"""The workflows the command line runs, as functions: the CLI parses options and calls these.
+
+- :mod:`~flowpose.app.inputs`: a video's pose file by name, the segment of frames, sanity checks.
+- :mod:`~flowpose.app.outputs`: the results folder of a refinement (poses, history, report, overlay).
+- :mod:`~flowpose.app.refine_video`: refine a video file into a results folder.
+"""

@@ -1,0 +1,206 @@
+"""Refine a video file into a results folder: what ``flowpose refine VIDEO`` does, as a function.
+
+The order protects the user's files and time: every option and file is checked, and the output folder is
+refused or accepted, before a frame is decoded or a network built; the folder appears whole at the end
+(:mod:`flowpose.io.outdir`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from flowpose.api import device_problem
+from flowpose.api import refine as run_refine
+from flowpose.app.inputs import check_observed, segment, select_frames, select_gt_frames, sidecar_poses_path
+from flowpose.app.outputs import default_out_dir, write_refine_folder
+from flowpose.config import RefineConfig
+from flowpose.errors import InputError
+from flowpose.io.groundtruth import load_gt
+from flowpose.io.intrinsics import CameraOptions, load_intrinsics
+from flowpose.io.outdir import check_output_folder
+from flowpose.io.poses import load_poses
+from flowpose.io.video import open_video
+from flowpose.pose import PoseSequence
+from flowpose.refinement.result import RefineResult
+
+
+@dataclass(frozen=True)
+class RefineVideoJob:
+    """One ``flowpose refine`` run.
+
+    Attributes:
+        video: a video file or a folder of frames.
+        config: the refinement's configuration (a preset with the flow options applied).
+        cycles: flow-pose cycles, >= 0.
+        poses: the initial poses' file; None: ``estimate`` if given, else the video's sidecar file.
+        estimate: estimate the initial poses with MediaPipe (an
+            :class:`flowpose.estimate.mediapipe.EstimateConfig`), or None.
+        camera: the camera the user described; it replaces a pose file's (with a note) and places estimated
+            poses. None: keep the pose file's camera, or estimate with the default field-of-view guess.
+        gt: a ground-truth file to report errors against, or None.
+        out: the results folder; None: ``<video stem>.flowpose`` beside the video.
+        device: torch device.
+        seed: seeds fine-tuning and optimisation.
+        overwrite: replace an earlier flowpose results folder.
+        overlay: also write ``overlay.mp4``.
+        progress: show progress bars.
+        start: first frame used.
+        num_frames: frames used from ``start``; None: to the end.
+    """
+
+    video: Path
+    config: RefineConfig
+    cycles: int = 3
+    poses: Path | None = None
+    estimate: object | None = None
+    camera: CameraOptions | None = None
+    gt: Path | None = None
+    out: Path | None = None
+    device: str = "cpu"
+    seed: int = 0
+    overwrite: bool = False
+    overlay: bool = False
+    progress: bool = True
+    start: int = 0
+    num_frames: int | None = None
+
+
+@dataclass(frozen=True)
+class RefineVideoOutput:
+    """What a run wrote.
+
+    Attributes:
+        folder: the results folder.
+        names: the files in it, in writing order (``report.png`` is missing without matplotlib).
+        result: the refinement result (poses, per-cycle history, flow).
+        notes: one-line messages for the user (a replaced camera, a skipped report).
+    """
+
+    folder: Path
+    names: list[str]
+    result: RefineResult
+    notes: list[str]
+
+
+def check_job(job: RefineVideoJob) -> Path | None:
+    """Check the options that need no file read; returns the pose file to read (None: estimate).
+
+    Raises:
+        InputError: naming the option and what is wrong.
+    """
+    problem = device_problem(job.device)
+    if problem is not None:
+        raise InputError(f"--device {job.device}: {problem}")
+    if job.cycles < 0:
+        raise InputError(f"--cycles must be >= 0, got {job.cycles}")
+    if job.camera is not None and job.camera.intrinsics is not None:
+        load_intrinsics(job.camera.intrinsics)  # a bad camera file is refused before any frame is decoded
+    if job.estimate is not None and job.poses is not None:
+        raise InputError("--estimate and --poses exclude each other: pass one")
+    if job.estimate is not None:
+        from flowpose.estimate.mediapipe import require_mediapipe
+
+        require_mediapipe()
+        return None
+    return job.poses if job.poses is not None else sidecar_poses_path(job.video)
+
+
+def with_intrinsics(poses: PoseSequence, K: np.ndarray, source: str, notes: list[str]) -> PoseSequence:
+    """The poses with camera K instead of their own, and a note for the user when it differs.
+
+    The 3D joints stay where they are; only the camera, hence their projection, changes. Keypoints are kept.
+
+    Args:
+        poses: the poses read from ``source``.
+        K: (3, 3) px.
+        source: the pose file, for the note.
+        notes: where the note goes.
+
+    Returns:
+        The poses with K (the same object when K equals their single camera).
+    """
+    own = poses.K if poses.K.ndim == 2 else poses.K[0]
+    if poses.K.ndim == 2 and np.allclose(own, K, rtol=1e-6, atol=1e-6):
+        return poses
+    notes.append(
+        f"camera: the given K (fx {K[0, 0]:.1f}, fy {K[1, 1]:.1f}, cx {K[0, 2]:.1f}, cy {K[1, 2]:.1f} px) "
+        f"replaces {source}'s (fx {own[0, 0]:.1f}, cx {own[0, 2]:.1f}, cy {own[1, 2]:.1f})"
+    )
+    return replace(poses, K=np.asarray(K, np.float32))
+
+
+def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
+    """Run ``flowpose refine``: read or estimate the poses, refine them, write the results folder.
+
+    Args:
+        job: the run's options.
+
+    Returns:
+        What was written, the result and notes for the user.
+
+    Raises:
+        InputError: for any bad option or input, before any output is written.
+    """
+    source = check_job(job)
+    camera_file = None if job.camera is None else job.camera.intrinsics
+    inputs = [p for p in (job.video, source, job.gt, camera_file) if p is not None]
+    out = job.out if job.out is not None else default_out_dir(job.video)
+    notes: list[str] = []
+    with open_video(job.video) as reader:
+        if source is not None and job.poses is None and not source.is_file():
+            raise InputError(
+                f"{job.video}: no poses: pass --poses FILE, put them in {source}, or pass --estimate "
+                "(MediaPipe, needs flowpose[estimate])"
+            )
+        check_output_folder(out, overwrite=job.overwrite, inputs=inputs)  # a refusal costs nothing yet
+        start, stop = segment(len(reader), job.start, job.num_frames, job.video)
+        whole = (start, stop) == (0, len(reader))
+        gt = (
+            None
+            if job.gt is None
+            else select_gt_frames(load_gt(job.gt), len(reader), start, stop, source=str(job.gt))
+        )
+        frames = reader if whole else reader.read(start, stop)
+        if source is None:
+            from flowpose.estimate.mediapipe import estimate_poses
+
+            camera = job.camera if job.camera is not None else CameraOptions()
+            K = camera.matrix(reader.size)
+            notes.append(camera.describe(reader.size))
+            init = estimate_poses(
+                frames, job.estimate, fps=reader.fps, progress=job.progress, source=str(job.video), K=K
+            )
+        else:
+            init = select_frames(
+                load_poses(source), len(reader), start, stop, poses_source=str(source), video_source=str(job.video)
+            )
+            check_observed(init, str(source))
+            if job.camera is not None:
+                init = with_intrinsics(init, job.camera.matrix(reader.size), str(source), notes)
+        result = run_refine(
+            init,
+            frames,
+            cycles=job.cycles,
+            config=job.config,
+            gt=gt,
+            device=job.device,
+            seed=job.seed,
+            progress=job.progress,
+        )
+        folder, names = write_refine_folder(
+            result,
+            out,
+            init=init,
+            frames=frames,
+            gt_joints3d=None if gt is None else gt.joints3d,
+            overlay=job.overlay,
+            overwrite=job.overwrite,
+            progress=job.progress,
+            inputs=inputs,
+        )
+    if "report.png" not in names:
+        notes.append('report.png skipped: matplotlib is not installed (pip install "flowpose[plot]")')
+    return RefineVideoOutput(folder=folder, names=names, result=result, notes=notes)

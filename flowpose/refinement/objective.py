@@ -1,0 +1,276 @@
+"""L_pose, the objective of the pose stage, in full (DESIGN.md, "The losses"). This is the code that runs.
+
+Over the 3D joints X (T, J, 3) of the whole video, metres, camera frame:
+
+    L_pose(X) = w_flow L_opt(X; F)                                  flow consistency         [px^2]
+              + w_3d_rel L_3D,rel(X; X0)                            root-relative 3D         [mm^2]
+              + w_3d_abs L_3D,abs(X; X0) + w_3d_lateral L_3D,lat(X; X0)   root position      [mm^2]
+              + w_2d L_2D(X; x)                                     2D keypoints             [px^2]
+              + w_vel L_vel(X) + w_acc L_acc(X)                     temporal                 [(m/s)^2, (m/s^2)^2]
+              + w_bone L_bone(X)                                    bone-length constancy    [mm^2]
+
+with, for the projection pi and the points P_t = A X_t (the joints, then ``bone_samples`` points on each bone,
+:func:`flowpose.refinement.bone_points.bone_point_matrix`), p_t = pi(P_t):
+
+    L_opt   = sum_{t,n} w_{t,n} rho(|p_{t+1,n} - p_{t,n} - F_t(p_{t,n})|) / sum w,
+              w_{t,n} = c^F_t(p_{t,n}) max(min(c_{t,n}, c_{t+1,n}), floor)
+    L_3D,rel = sum c rho(1000 |(X_j - R(X)) - (X0_j - R(X0))|) / sum c
+    L_3D,abs = sum_t c_root rho(1000 |R(X_t) - R(X0_t)|) / sum c_root
+    L_3D,lat = the same with the offset's component along R(X0_t)'s viewing ray removed
+    L_2D    = sum c rho(|pi(X_{t,j}) - x_{t,j}|) / sum c
+    L_vel   = mean |(X_{t+1} - X_t) fps|^2,   L_acc = mean |(X_{t+1} - 2 X_t + X_{t-1}) fps^2|^2
+    L_bone  = mean_{t,b} (l_{t,b} - mean_t l_{t,b})^2
+
+rho is the robust penalty (:func:`flowpose.refinement.losses.robust_penalty`), R the root (a joint or the hip
+midpoint), c the detection confidence, X0 the initial estimate, x the 2D keypoints (the initial estimate's
+projection when the video has none). Each term is implemented once: L_opt and L_2D in :func:`pose_terms`, the
+body terms in :mod:`~flowpose.refinement.body_losses`; :func:`pose_terms` weights them and
+:func:`pose_objective` sums them.
+
+Deviations from the seed (BMVC 2022): the root-lateral term (the seed had no absolute term); robust penalties
+on every data term; weights as inverse variances in physical units; the flow sampled at fixed locations per
+round (:func:`flow_target`).
+
+The flow term. F_t and c^F_t are bilinear samples of the flow field at the current projections (c^F = 0
+outside its grid). Within one solve they are a fixed target, F_t(sg[p_t]), as in Lucas-Kanade-style tracking:
+the optimiser moves points so that their motion matches the flow found where they are, and cannot lower the
+loss by sliding points along the flow's spatial gradient, which on human flow is dominated by the jumps at limb
+boundaries and by flow texture. ``PoseStageConfig.flow_through_location`` lets the gradient through the
+sampling location instead (dF/dp through the bilinear weights). The confidence c^F is always a constant.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from flowpose.camera import project, project_np
+from flowpose.errors import InputError
+from flowpose.flow.field import FlowTensors
+from flowpose.pose import PoseSequence
+from flowpose.refinement.body_losses import acceleration_loss, bone_length_loss, pose3d_losses, velocity_loss
+from flowpose.refinement.bone_points import bone_point_matrix, bone_point_weights
+from flowpose.refinement.losses import Root, mask_missing, robust_mean
+from flowpose.refinement.pose_config import PoseStageConfig
+
+TERMS = ("flow", "3d_rel", "3d_abs", "2d", "vel", "acc", "bone")
+"""Names of the weighted terms :func:`pose_terms` returns (``"3d_abs"`` holds the lateral term too)."""
+
+
+
+@dataclass(frozen=True)
+class FlowTarget:
+    """The flow term's data for one solve (:func:`flow_target`).
+
+    Attributes:
+        flow_px: (T-1, N, 2) forward flow F_t(p_t) sampled at the points' projections, px (a constant).
+        weights: (T-1, N) pair weights w_{t,n} (constants).
+        field: the flow tensors, resampled at every evaluation with ``flow_through_location``.
+    """
+
+    flow_px: torch.Tensor
+    weights: torch.Tensor
+    field: FlowTensors
+
+
+def fill_missing_joints(joints3d: np.ndarray, parents: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Fill NaN joints by linear interpolation in time, per joint and coordinate.
+
+    Before the first and after the last observation a joint holds its nearest observed position. A joint
+    missing in every frame is placed on its nearest ancestor that was observed (a zero-length bone, which the
+    bone term keeps constant), or, with no such ancestor, on the mean of the observed joints; a warning says
+    so.
+
+    Args:
+        joints3d: (T, J, 3) metres, NaN where missing.
+        parents: parent index of each joint, -1 for the root.
+
+    Returns:
+        filled: (T, J, 3) float32 without NaN.
+        missing: (T, J) bool, True where a joint was filled.
+
+    Raises:
+        InputError: when no joint is observed in any frame.
+    """
+    X = np.array(joints3d, dtype=np.float32)
+    T, J, _ = X.shape
+    missing = ~np.isfinite(X).all(-1)
+    seen = ~missing.all(0)  # (J,) observed in some frame
+    if not seen.any():
+        raise InputError("joints3d: every joint is NaN in every frame; nothing to refine")
+    t = np.arange(T, dtype=np.float64)
+    for j in np.flatnonzero(seen & missing.any(0)):
+        ok = ~missing[:, j]
+        for d in range(3):
+            X[:, j, d] = np.interp(t, t[ok], X[ok, j, d])
+    never = np.flatnonzero(~seen)
+    if never.size:
+        warnings.warn(
+            f"joints {never.tolist()} are missing in every frame; placed on their nearest observed ancestor",
+            stacklevel=3,
+        )
+        fallback = X[:, seen].mean(1)
+        for j in never:
+            a = parents[j]
+            while a >= 0 and not seen[a]:
+                a = parents[a]
+            X[:, j] = X[:, a] if a >= 0 else fallback
+    return X, missing
+
+
+@dataclass(frozen=True)
+class PoseProblem:
+    """The data of L_pose for one video, as tensors on the optimisation device.
+
+    Attributes:
+        X0: (T, J, 3) gap-filled initial estimate, metres (the solver's starting point).
+        X_ref: (T, J, 3) initial estimate with NaN where missing (the 3D terms' reference), metres.
+        conf3d: (T, J) confidence of X_ref, 0 where missing.
+        x2d: (T, J, 2) 2D keypoints, px, NaN where missing.
+        conf2d: (T, J) confidence of x2d, 0 where missing.
+        K: (T, 3, 3) intrinsics, px.
+        bones: (B, 2) long (parent, child).
+        root: a joint index or a (left, right) hip pair.
+        point_matrix: (N, J) joints -> the joints and bone points of L_opt (``bone_point_matrix``).
+        point_weights: (T, N) detection weights of those points, floored at ``flow_conf_floor``.
+        fps: frames per second.
+    """
+
+    X0: torch.Tensor
+    X_ref: torch.Tensor
+    conf3d: torch.Tensor
+    x2d: torch.Tensor
+    conf2d: torch.Tensor
+    K: torch.Tensor
+    bones: torch.Tensor
+    root: Root
+    point_matrix: torch.Tensor
+    point_weights: torch.Tensor
+    fps: float
+
+
+def build_pose_problem(init: PoseSequence, config: PoseStageConfig, device: torch.device) -> PoseProblem:
+    """The :class:`PoseProblem` of an initial estimate (missing joints gap-filled, weights from confidences).
+
+    Args:
+        init: the initial estimate; its keypoints, or without them its own projection, are L_2D's x.
+        config: supplies ``bone_samples`` and ``flow_conf_floor``.
+        device: where the tensors live.
+
+    Returns:
+        The problem, float32.
+    """
+    skel = init.skel
+    T, J = init.num_frames, init.num_joints
+    base = np.ones((T, J), np.float32) if init.conf is None else np.nan_to_num(init.conf, nan=0.0)
+    X_ref = np.asarray(init.joints3d, np.float32)
+    X0, missing3d = fill_missing_joints(X_ref, skel.parents)
+    conf3d = np.where(missing3d, 0.0, base).astype(np.float32)
+    K = init.K_per_frame()
+    x2d = init.joints2d if init.joints2d is not None else project_np(X_ref, K).astype(np.float32)
+    conf2d = np.where(np.isfinite(x2d).all(-1), base, 0.0).astype(np.float32)
+    bones = torch.tensor(skel.bones, dtype=torch.long, device=device).reshape(-1, 2)
+    detection = torch.as_tensor(np.maximum(conf3d, conf2d), device=device).clamp_min(config.flow_conf_floor)
+
+    def tensor(a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(a, np.float32), device=device)
+
+    return PoseProblem(
+        X0=tensor(X0),
+        X_ref=tensor(X_ref),
+        conf3d=tensor(conf3d),
+        x2d=tensor(x2d),
+        conf2d=tensor(conf2d),
+        K=tensor(K),
+        bones=bones,
+        root=skel.root if skel.root is not None else skel.hips,
+        point_matrix=bone_point_matrix(J, bones, config.bone_samples, torch.float32),
+        point_weights=bone_point_weights(detection, bones, config.bone_samples),
+        fps=float(init.fps),
+    )
+
+
+def projected_points(X: torch.Tensor, problem: PoseProblem) -> torch.Tensor:
+    """(T, J, 3) metres -> (T, N, 2) px: the projected joints (the first J) and bone points of L_opt."""
+    return project(torch.einsum("nj,tjc->tnc", problem.point_matrix.to(X.dtype), X), problem.K.to(X.dtype))
+
+
+def flow_target(
+    X: torch.Tensor, problem: PoseProblem, config: PoseStageConfig, flow: FlowTensors | None
+) -> FlowTarget | None:
+    """F_t(p_t) and the pair weights w_{t,n} at X's projections, as constants (None: the flow term is off).
+
+    Args:
+        X: (T, J, 3) metres.
+        problem: the video's data.
+        config: supplies ``w_flow``.
+        flow: the T - 1 forward flows as tensors (``FlowField.to_torch``), or None.
+
+    Returns:
+        The target, or None without flow, with T < 2 or with ``w_flow = 0``.
+    """
+    if flow is None or X.shape[0] < 2 or config.w_flow == 0:
+        return None
+    with torch.no_grad():
+        points = projected_points(X, problem)
+        flow_px, flow_conf = flow.sample(points[:-1])
+        weights = flow_conf * torch.minimum(problem.point_weights[:-1], problem.point_weights[1:])
+    return FlowTarget(flow_px=flow_px, weights=weights, field=flow)
+
+
+def pose_terms(
+    X: torch.Tensor, problem: PoseProblem, config: PoseStageConfig, target: FlowTarget | None = None
+) -> dict[str, torch.Tensor]:
+    """Every weighted term of L_pose at X (module docstring), keyed by :data:`TERMS`; disabled terms are 0.
+
+    Args:
+        X: (T, J, 3) joints, metres.
+        problem: the video's data (:func:`build_pose_problem`).
+        config: the weights, robust scales and penalty.
+        target: :func:`flow_target` for this solve; None turns the flow term off.
+
+    Returns:
+        name -> () dimensionless tensor, differentiable in X.
+    """
+    c = config
+    terms = dict.fromkeys(TERMS, X.sum() * 0.0)
+    with_flow = target is not None and c.w_flow > 0
+    p = projected_points(X, problem) if with_flow or c.w_2d > 0 else None
+    if with_flow:
+        # L_opt: r_t = (p_{t+1} - p_t) - F_t(p_t), over joints and bone points, weighted per pair.
+        F = target.field.sample(p[:-1])[0] if c.flow_through_location else target.flow_px
+        r_opt = p[1:] - p[:-1] - F
+        terms["flow"] = c.w_flow * robust_mean(r_opt, target.weights, c.flow_delta_px, c.penalty)
+    if c.w_3d_rel > 0 or c.w_3d_abs > 0 or c.w_3d_lateral > 0:
+        l3d = pose3d_losses(
+            X,
+            problem.X_ref.to(X.dtype),
+            problem.conf3d.to(X.dtype),
+            root=problem.root,
+            delta_mm=c.pose3d_delta_mm,
+            penalty=c.penalty,
+        )
+        terms["3d_rel"] = c.w_3d_rel * l3d.rel
+        terms["3d_abs"] = c.w_3d_abs * l3d.position + c.w_3d_lateral * l3d.lateral
+    if c.w_2d > 0:
+        # L_2D: r = pi(X_{t,j}) - x_{t,j} over the joints (the first J points), confidence-weighted.
+        x, conf = mask_missing(problem.x2d.to(X.dtype), problem.conf2d.to(X.dtype))
+        r_2d = p[:, : X.shape[1]] - x
+        terms["2d"] = c.w_2d * robust_mean(r_2d, conf, c.keypoint_delta_px, c.penalty)
+    if c.w_vel > 0:
+        terms["vel"] = c.w_vel * velocity_loss(X, fps=problem.fps)
+    if c.w_acc > 0:
+        terms["acc"] = c.w_acc * acceleration_loss(X, fps=problem.fps)
+    if c.w_bone > 0:
+        terms["bone"] = c.w_bone * bone_length_loss(X, problem.bones)
+    return terms
+
+
+def pose_objective(
+    X: torch.Tensor, problem: PoseProblem, config: PoseStageConfig, target: FlowTarget | None = None
+) -> torch.Tensor:
+    """L_pose(X) = the sum of :func:`pose_terms` (same arguments); () dimensionless."""
+    return sum(pose_terms(X, problem, config, target).values())

@@ -1,0 +1,100 @@
+"""The pose stage's settings: the weight of every term of L_pose and the solver's (DESIGN.md, "The losses")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from flowpose.errors import InputError
+from flowpose.refinement.losses import Penalty
+
+
+@dataclass(frozen=True)
+class PoseStageConfig:
+    """Weights and solver settings of the pose stage. A term with weight 0 is off.
+
+    Weights are inverse variances in each term's unit (w = 1 / sigma^2: a residual of sigma costs 0.5).
+    """
+
+    w_flow: float = 1.0
+    """L_opt weight, px^-2 (sigma = 1 px of flow error). Ignored when no flow is given."""
+    w_3d_rel: float = 1.0 / 60.0**2
+    """Root-relative 3D weight, mm^-2 (sigma = 60 mm, about a METRO-like estimator's MPJPE; tuned on the held-out
+    tuning clip cmu_3dsmax/131_01, metro and spin profiles, see benchmarks/experiments/tune_pose_stage.py)."""
+    w_3d_abs: float = 1.0 / 300.0**2
+    """Absolute root-position weight, mm^-2 (sigma = 300 mm: weak, monocular depth is unreliable)."""
+    w_3d_lateral: float = 1.0 / 20.0**2
+    """Weight of the root's position across its viewing ray, mm^-2 (sigma = 20 mm, about 1 px at 4 m with
+    f = 200 px: the estimator's camera fit places the root in the image as well as a detector; see
+    :func:`flowpose.refinement.body_losses.pose3d_losses`; tuned on the held-out tuning clip). Part of the
+    ``"3d_abs"`` term."""
+    w_2d: float = 1.0 / 2.0**2
+    """2D keypoint weight, px^-2 (sigma = 2 px for a person of ``RefineConfig.reference_box_px``; the
+    refinement loop rescales every pixel term to the person's size, :func:`flowpose.refinement.loop.pixel_scaled`;
+    tuned like ``w_3d_rel``); without keypoints, the initial estimate's projection."""
+    w_vel: float = 0.0
+    """Velocity weight, (m/s)^-2. Off by default: it biases towards standing still; acceleration suffices."""
+    w_acc: float = 1.0 / 20.0**2
+    """Acceleration weight, (m/s^2)^-2 (sigma = 20 m/s^2, the scale of brisk limb motion; tuned like
+    ``w_3d_rel``: 10 m/s^2 over-smooths fast limbs)."""
+    w_bone: float = 1.0 / 10.0**2
+    """Bone-length variance weight, mm^-2 (sigma = 10 mm of length wobble; stiffer slows L-BFGS down)."""
+    bone_samples: int = 3
+    """Interior points per bone in L_opt, besides the joints."""
+    flow_delta_px: float = 2.0
+    """Robust scale of flow residuals, px: quadratic below, linear above."""
+    keypoint_delta_px: float = 10.0
+    """Robust scale of 2D keypoint residuals, px."""
+    pose3d_delta_mm: float = 100.0
+    """Robust scale of the 3D residuals, mm."""
+    penalty: Penalty = "pseudo_huber"
+    """Robust penalty of every data term (see :func:`flowpose.refinement.losses.robust_penalty`)."""
+    flow_through_location: bool = False
+    """Let the gradient flow through the flow's sampling location (see :func:`flowpose.refinement.objective.pose_terms`)."""
+    flow_rounds: int = 2
+    """Times the flow is resampled at the current projections, each followed by a solve."""
+    flow_conf_floor: float = 0.3
+    """Floor of the detection confidence in L_opt only, so that joints the detector missed (confidence 0,
+    gap-filled) still follow the flow, the only data term that sees them."""
+    optimizer: Literal["lbfgs", "adam"] = "lbfgs"
+    """``"lbfgs"`` (strong-Wolfe line search) or ``"adam"``."""
+    max_steps: int = 200
+    """Most optimiser iterations per flow round."""
+    lr: float = 1.0
+    """L-BFGS: step-length multiplier (1 is the natural step). Adam: step size in mm."""
+    tol: float = 1e-4
+    """Stop a round when the total loss fell by less than this fraction over the last 10 iterations."""
+    history_size: int = 20
+    """L-BFGS memory (number of curvature pairs)."""
+
+    def __post_init__(self) -> None:
+        """Validate every field; raises InputError naming the field, what is allowed and what was got."""
+        for name in ("w_flow", "w_3d_rel", "w_3d_abs", "w_3d_lateral", "w_2d", "w_vel", "w_acc", "w_bone"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value >= 0):
+                raise InputError(f"PoseStageConfig.{name} must be a finite weight >= 0, got {value}")
+        for name in ("flow_delta_px", "keypoint_delta_px", "pose3d_delta_mm", "lr"):
+            if not getattr(self, name) > 0:
+                raise InputError(f"PoseStageConfig.{name} must be > 0, got {getattr(self, name)}")
+        for name in ("bone_samples", "max_steps"):
+            if getattr(self, name) < 0:
+                raise InputError(f"PoseStageConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if self.flow_rounds < 1 or self.history_size < 1:
+            raise InputError(
+                f"PoseStageConfig.flow_rounds and history_size must be >= 1, got {self.flow_rounds}, "
+                f"{self.history_size}"
+            )
+        if self.optimizer not in ("lbfgs", "adam"):
+            raise InputError(f"PoseStageConfig.optimizer must be 'lbfgs' or 'adam', got {self.optimizer!r}")
+        if self.penalty not in ("pseudo_huber", "huber", "geman_mcclure", "l2"):
+            raise InputError(
+                "PoseStageConfig.penalty must be one of pseudo_huber, huber, geman_mcclure, l2; "
+                f"got {self.penalty!r}"
+            )
+        if not 0.0 <= self.flow_conf_floor <= 1.0 or not self.tol >= 0:
+            raise InputError(
+                f"PoseStageConfig.flow_conf_floor must lie in [0, 1] and tol be >= 0, got "
+                f"{self.flow_conf_floor}, {self.tol}"
+            )

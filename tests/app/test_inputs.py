@@ -1,0 +1,59 @@
+"""Tests of flowpose.app.inputs: the sidecar pose file, frame segments, observed joints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flowpose.app.inputs import check_observed, segment, select_frames, sidecar_poses_path
+from flowpose.camera import intrinsics_from_fov
+from flowpose.errors import InputError
+from flowpose.pose import PoseSequence
+
+K = intrinsics_from_fov(640, 480, 60.0)
+
+
+def _body(T: int = 6, J: int = 17, seed: int = 0) -> np.ndarray:
+    rel = np.random.default_rng(seed).uniform(-0.4, 0.4, (T, J, 3)) * np.array([1.0, 2.0, 0.5])
+    return rel - rel[:, :1]
+
+
+def test_sidecar_path(tmp_path: Path) -> None:
+    assert sidecar_poses_path(Path("x/video.mp4")) == Path("x/video.poses.npz")
+    (tmp_path / "frames.v1").mkdir()
+    assert sidecar_poses_path(tmp_path / "frames.v1") == tmp_path / "frames.v1.poses.npz"
+
+
+def test_select_frames_and_check_observed() -> None:
+    T = 10
+    seq = PoseSequence(
+        joints3d=_body(T) + [0, 0, 4], K=np.broadcast_to(K, (T, 3, 3)).copy(), conf=np.ones((T, 17))
+    )
+    cut = select_frames(seq, T, 2, 5, poses_source="p.npz", video_source="v.mp4")
+    np.testing.assert_array_equal(cut.joints3d, seq.joints3d[2:5])
+    assert cut.K.shape == (3, 3, 3) and cut.conf.shape == (3, 17)
+    assert (
+        select_frames(cut, T, 2, 5, poses_source="p.npz", video_source="v.mp4") is cut
+    )  # already the segment
+    with pytest.raises(InputError, match=r"p\.npz: has 10 frames but v\.mp4 has 12"):
+        select_frames(seq, 12, 0, 12, poses_source="p.npz", video_source="v.mp4")
+    np.testing.assert_array_equal(cut.K, seq.K[2:5])
+    assert select_frames(seq, T, 0, T, poses_source="p.npz", video_source="v.mp4") is seq  # the whole video
+    shared = PoseSequence(joints3d=_body(T) + [0, 0, 4], K=K)
+    assert select_frames(shared, T, 7, 10, poses_source="p.npz", video_source="v.mp4").K.shape == (3, 3)
+    with pytest.raises(InputError, match=r"or the 3 frames of the selected segment"):
+        select_frames(seq, 12, 2, 5, poses_source="p.npz", video_source="v.mp4")
+    check_observed(seq, "p.npz")
+    with pytest.raises(InputError, match=r"p\.npz: no observed joint"):
+        check_observed(seq.with_joints3d(np.full((T, 17, 3), np.nan)), "p.npz")
+
+
+def test_segment() -> None:
+    assert segment(10, 0, None, "v.mp4") == (0, 10)
+    assert segment(10, 7, 5, "v.mp4") == (7, 10)
+    with pytest.raises(InputError, match=r"--start 10: v\.mp4 has 10 frames \(0 to 9\)"):
+        segment(10, 10, None, "v.mp4")
+    with pytest.raises(InputError, match="--frames must be >= 1, got 0"):
+        segment(10, 0, 0, "v.mp4")

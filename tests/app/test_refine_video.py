@@ -1,0 +1,72 @@
+"""Tests of flowpose.app.refine_video: the refine workflow as a function, the camera it is given, its checks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flowpose.app.refine_video import RefineVideoJob, refine_video
+from flowpose.config import FlowConfig, RefineConfig
+from flowpose.errors import InputError
+from flowpose.io.intrinsics import CameraOptions
+from flowpose.io.poses import load_poses, save_poses
+from flowpose.io.video import write_video
+from flowpose.pose import PoseSequence
+from flowpose.refinement.pose_config import PoseStageConfig
+
+T, SIZE = 6, 64
+DIS = RefineConfig(flow=FlowConfig(names=("dis",), weights=(None,)), pose=PoseStageConfig(max_steps=20))
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    """A 6-frame 64x64 moving texture and its sidecar poses (camera fx = 80 px)."""
+    rng = np.random.default_rng(3)
+    texture = rng.uniform(0, 255, (SIZE + 2 * T, SIZE + 2 * T, 3)).astype(np.uint8)
+    write_video(tmp_path / "video.mp4", np.stack([texture[4 : 4 + SIZE, 2 * t : 2 * t + SIZE] for t in range(T)]), fps=10.0)
+    body = rng.uniform(-0.25, 0.25, (17, 3)) * np.array([1.0, 2.0, 0.3]) + np.array([0.0, 0.0, 2.5])
+    K = np.array([[80.0, 0, 31.5], [0, 80.0, 31.5], [0, 0, 1]])
+    save_poses(PoseSequence(joints3d=np.repeat(body[None], T, 0), K=K, fps=10.0), tmp_path / "video.poses.npz")
+    return tmp_path
+
+
+def test_refines_into_the_default_folder(clip: Path) -> None:
+    output = refine_video(RefineVideoJob(video=clip / "video.mp4", config=DIS, cycles=1, progress=False))
+    assert output.folder == clip / "video.flowpose"
+    assert {"refined.npz", "refined.json", "history.json"} <= set(output.names)
+    assert [r.cycle for r in output.result.history] == [0, 1]
+    assert not any(n.startswith("camera") for n in output.notes)  # the pose file's camera was kept
+    np.testing.assert_allclose(load_poses(output.folder / "refined.npz").K, load_poses(clip / "video.poses.npz").K)
+
+
+def test_a_given_camera_replaces_the_pose_files_with_a_note(clip: Path) -> None:
+    np.savetxt(clip / "K.txt", [[100.0, 100.0, 30.0, 33.0]])
+    job = RefineVideoJob(
+        video=clip / "video.mp4",
+        config=DIS,
+        cycles=0,
+        camera=CameraOptions(intrinsics=clip / "K.txt"),
+        progress=False,
+    )
+    output = refine_video(job)
+    assert any("replaces" in n and "fx 100.0" in n and "fx 80.0" in n for n in output.notes), output.notes
+    K = load_poses(output.folder / "refined.npz").K
+    np.testing.assert_allclose(K, [[100, 0, 30], [0, 100, 33], [0, 0, 1]])
+    # The same camera as the file's: nothing to say.
+    same = replace(job, camera=CameraOptions(focal_px=80.0), out=clip / "same")
+    assert not any("replaces" in n for n in refine_video(same).notes)
+
+
+def test_checks_before_any_work(clip: Path) -> None:
+    job = RefineVideoJob(video=clip / "video.mp4", config=DIS, progress=False)
+    with pytest.raises(InputError, match="--cycles must be >= 0, got -1"):
+        refine_video(replace(job, cycles=-1))
+    with pytest.raises(InputError, match="--estimate and --poses exclude each other"):
+        refine_video(replace(job, poses=clip / "video.poses.npz", estimate=object()))
+    with pytest.raises(InputError, match=r"no poses: pass --poses FILE"):
+        (clip / "video.poses.npz").unlink()
+        refine_video(job)
+    assert not (clip / "video.flowpose").exists()

@@ -1,0 +1,254 @@
+"""Tests of flowpose.refinement.objective: L_pose as the optimiser runs it.
+
+The flow and keypoint terms on hand-computed cases, their optimum, pair weights, the flow grid's edge, the
+gradient through the sampling location, float64 gradients; the whole objective against its terms; gap filling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from flowpose.camera import project
+from flowpose.errors import InputError
+from flowpose.flow.field import FlowField
+from flowpose.pose import PoseSequence
+from flowpose.refinement import body_losses as B
+from flowpose.refinement.bone_points import bone_point_matrix
+from flowpose.refinement.objective import (
+    TERMS,
+    PoseProblem,
+    build_pose_problem,
+    fill_missing_joints,
+    flow_target,
+    pose_objective,
+    pose_terms,
+)
+from flowpose.refinement.pose_config import PoseStageConfig
+from flowpose.skeleton import H36M17
+from tests.conftest import standing_pose
+from tests.refinement.test_losses import CHAIN, F_PX, K, ones, planar_video
+
+OFF = dict(w_flow=0.0, w_3d_rel=0.0, w_3d_abs=0.0, w_3d_lateral=0.0, w_2d=0.0, w_vel=0.0, w_acc=0.0, w_bone=0.0)
+"""Every term off: a test turns on the one it checks."""
+
+
+def chain_problem(X: torch.Tensor, samples: int = 2, point_weights: torch.Tensor | None = None) -> PoseProblem:
+    """The problem of the 3-joint chain video X (float64), observed exactly, every weight 1."""
+    T, J, _ = X.shape
+    N = J + CHAIN.shape[0] * samples
+    return PoseProblem(
+        X0=X.detach(),
+        X_ref=X.detach(),
+        conf3d=ones(T, J),
+        x2d=project(X.detach(), K),
+        conf2d=ones(T, J),
+        K=K.expand(T, 3, 3),
+        bones=CHAIN,
+        root=0,
+        point_matrix=bone_point_matrix(J, CHAIN, samples, torch.float64),
+        point_weights=ones(T, N) if point_weights is None else point_weights,
+        fps=30.0,
+    )
+
+
+def constant_flow(T: int, u: float, v: float = 0.0, size: int = 64) -> FlowField:
+    """A full-frame FlowField whose flow is (u, v) px everywhere, confidence 1."""
+    flow = np.zeros((T - 1, size, size, 2), np.float32)
+    flow[..., 0], flow[..., 1] = u, v
+    return FlowField.full_frame(flow)
+
+
+def flow_term(X, field: FlowField, problem: PoseProblem | None = None, **config) -> torch.Tensor:
+    """L_opt through pose_terms: weight 1, robust scale 1 px, target sampled at X."""
+    problem = chain_problem(X) if problem is None else problem
+    cfg = PoseStageConfig(**{**OFF, "w_flow": 1.0, "flow_delta_px": 1.0, **config})
+    tensors = field.to_torch("cpu", torch.float64)
+    return pose_terms(X, problem, cfg, flow_target(X.detach(), problem, cfg, tensors))["flow"]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# L_opt
+
+
+class TestFlowTerm:
+    def test_zero_at_optimum(self):
+        # A plane at 2 m translating 2 cm per frame moves every point by f * 0.02 / 2 = 1 px per frame.
+        X = planar_video(shift_m=0.02)
+        assert flow_term(X, constant_flow(4, 1.0)).item() == pytest.approx(0.0, abs=1e-6)
+
+    def test_hand_computed(self):
+        # Motion 1 px/frame against a flow of (4, 0) px: |r| = 3 px, Huber(1): 1 * (3 - 0.5) = 2.5 per point.
+        X = planar_video(shift_m=0.02)
+        assert flow_term(X, constant_flow(4, 4.0), penalty="huber").item() == pytest.approx(2.5, rel=1e-5)
+        assert flow_term(X, constant_flow(4, 4.0), penalty="l2").item() == pytest.approx(4.5, rel=1e-5)
+        assert flow_term(X, constant_flow(4, 4.0), penalty="l2", w_flow=0.5).item() == pytest.approx(2.25)
+
+    def test_pair_weight_is_the_lower_frame(self):
+        X = planar_video(T=3, shift_m=0.02)
+        flow = constant_flow(3, 1.0)
+        flow.flow[1] = [4.0, 0.0]  # pair 1 is off by 3 px, pair 0 exact: l2 gives 4.5 over half the points
+        assert flow_term(X, flow, penalty="l2").item() == pytest.approx(2.25, rel=1e-5)
+        w = ones(3, 7)
+        w[2] = 0.0  # zeroing frame 2 removes pair 1
+        assert flow_term(X, flow, chain_problem(X, point_weights=w)).item() == pytest.approx(0.0, abs=1e-6)
+
+    def test_outside_the_grid_contributes_nothing(self):
+        X = planar_video(shift_m=0.02)
+        X[..., 0] += 5.0  # projects far right of a 64 px wide grid
+        X = X.requires_grad_(True)
+        loss = flow_term(X, constant_flow(4, 9.0))
+        loss.backward()
+        assert loss.item() == 0.0 and (X.grad == 0).all()
+
+    def test_independent_of_video_length(self):
+        short, long = planar_video(T=4), planar_video(T=12)
+        assert flow_term(short, constant_flow(4, 3.0)).item() == pytest.approx(
+            flow_term(long, constant_flow(12, 3.0)).item(), rel=1e-6
+        )
+
+    def test_off_without_target_and_for_one_frame(self):
+        X = planar_video(T=4)
+        cfg = PoseStageConfig(**{**OFF, "w_flow": 1.0})
+        assert pose_terms(X, chain_problem(X), cfg)["flow"].item() == 0.0
+        tensors = constant_flow(2, 1.0).to_torch("cpu", torch.float64)
+        assert flow_target(X[:1], chain_problem(X[:1]), cfg, tensors) is None
+
+    def test_location_gradient_option(self):
+        # Flow u = 0.1 x (a spatial gradient): only the through-location variant sees dF/dx.
+        T, size = 2, 64
+        xs = np.arange(size, dtype=np.float32)
+        flow = np.zeros((T - 1, size, size, 2), np.float32)
+        flow[..., 0] = 0.1 * xs[None, None, :]
+        field = FlowField.full_frame(flow)
+        X = planar_video(T=T).requires_grad_(True)
+        grads = []
+        for through in (False, True):
+            X.grad = None
+            flow_term(X, field, chain_problem(X, samples=0), penalty="l2", flow_through_location=through).backward()
+            grads.append(X.grad[0, 0, 0].item())
+        # r = p1 - p0 - 0.1 p0 (u only): dL/dp0 = -r (1 + 0.1 [through]) / 3 joints; d p0 / dX = f / z.
+        p = project(X.detach(), K)[:, 0, 0]
+        r = (p[1] - p[0] - 0.1 * p[0]).item()
+        assert grads[0] == pytest.approx(-r * F_PX / 2.0 / 3, rel=1e-4)
+        assert grads[1] == pytest.approx(-r * 1.1 * F_PX / 2.0 / 3, rel=1e-4)
+
+    def test_gradcheck(self):
+        # Through the location, with a linear flow field: bilinear sampling is then exact and smooth, so finite
+        # differences apply. (The detached variant is not the derivative of its own value, by design.)
+        size = 64
+        ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+        field = FlowField.full_frame(np.stack([0.05 * xs + 1.0, -0.03 * ys], -1)[None].repeat(2, 0))
+        X = (planar_video(T=3) + 0.01 * torch.randn(3, 3, 3, dtype=torch.float64)).requires_grad_(True)
+        problem = chain_problem(X)
+        assert torch.autograd.gradcheck(
+            lambda x: flow_term(x, field, problem, flow_through_location=True), (X,)
+        )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# L_2D
+
+
+class TestKeypointTerm:
+    def _term(self, X, problem, **config):
+        cfg = PoseStageConfig(**{**OFF, "w_2d": 1.0, "keypoint_delta_px": 2.0, **config})
+        return pose_terms(X, problem, cfg)["2d"]
+
+    def test_zero_at_optimum_and_hand_computed(self):
+        X = planar_video(T=2)
+        problem = chain_problem(X)
+        assert self._term(X, problem).item() == 0.0
+        x2d = problem.x2d.clone()
+        x2d[0, 1] += torch.tensor([3.0, 4.0], dtype=torch.float64)  # 5 px off; Huber(2): 2 (5 - 1) = 8
+        conf = ones(2, 3)
+        conf[1, 2] = 0.5
+        shifted = PoseProblem(**{**problem.__dict__, "x2d": x2d, "conf2d": conf})
+        assert self._term(X, shifted, penalty="huber").item() == pytest.approx(8.0 / 5.5)
+
+    def test_nan_keypoints_contribute_nothing(self):
+        X = planar_video(T=2).requires_grad_(True)
+        problem = chain_problem(X)
+        x2d = problem.x2d.clone()
+        x2d[1, 0] = float("nan")
+        loss = self._term(X, PoseProblem(**{**problem.__dict__, "x2d": x2d}))
+        loss.backward()
+        assert torch.isfinite(loss) and torch.isfinite(X.grad).all()
+
+    def test_gradcheck(self):
+        X = planar_video(T=2).requires_grad_(True)
+        problem = chain_problem(X)
+        noisy = PoseProblem(**{**problem.__dict__, "x2d": problem.x2d + torch.randn(2, 3, 2, dtype=torch.float64) * 3})
+        assert torch.autograd.gradcheck(lambda x: self._term(x, noisy), (X,))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The whole objective
+
+
+def camera_pose(depth_m: float) -> np.ndarray:
+    """(17, 3) the standing pose in camera metres (y down), its pelvis depth_m in front of the camera."""
+    pose = standing_pose() * np.array([1.0, -1.0, 1.0], np.float32)
+    return pose + np.array([0.0, 0.95, depth_m], np.float32)
+
+
+def test_objective_is_the_weighted_sum_of_its_terms():
+    rng = np.random.default_rng(0)
+    T = 6
+    truth = camera_pose(3.5)[None]
+    joints = truth + rng.normal(0, 0.02, (T, 17, 3)).astype(np.float32)
+    K_np = np.array([[500.0, 0, 128], [0, 500.0, 128], [0, 0, 1]], np.float32)
+    seq = PoseSequence(joints3d=joints, K=K_np, fps=25.0)
+    config = PoseStageConfig(w_vel=0.1)
+    problem = build_pose_problem(seq, config, torch.device("cpu"))
+    X = problem.X0 + 0.01 * torch.randn(T, 17, 3, generator=torch.Generator().manual_seed(1))
+    terms = pose_terms(X, problem, config)
+    assert set(terms) == set(TERMS)
+    kw = dict(root=H36M17.root, delta_mm=config.pose3d_delta_mm, penalty=config.penalty)
+    l3d = B.pose3d_losses(X, problem.X_ref, problem.conf3d, **kw)
+    expected = {
+        "flow": 0.0,
+        "3d_rel": config.w_3d_rel * l3d.rel,
+        "3d_abs": config.w_3d_abs * l3d.position + config.w_3d_lateral * l3d.lateral,
+        "vel": 0.1 * B.velocity_loss(X, fps=25.0),
+        "acc": config.w_acc * B.acceleration_loss(X, fps=25.0),
+        "bone": config.w_bone * B.bone_length_loss(X, problem.bones),
+    }
+    for name, value in expected.items():
+        assert terms[name].item() == pytest.approx(float(value), rel=1e-5), name
+    # Without keypoints, L_2D compares with the initial estimate's own projection.
+    assert terms["2d"].item() > 0
+    assert pose_terms(problem.X0, problem, config)["2d"].item() == pytest.approx(0.0, abs=1e-6)
+    assert pose_objective(X, problem, config).item() == pytest.approx(sum(float(v) for v in terms.values()))
+
+
+def test_build_pose_problem_weights_missing_data_zero():
+    joints = camera_pose(3.0)[None].repeat(3, 0)
+    joints[1, 5] = np.nan
+    conf = np.ones((3, 17), np.float32)
+    conf[2, 3] = 0.2
+    seq = PoseSequence(joints3d=joints, K=np.diag([400.0, 400.0, 1.0]).astype(np.float32), fps=30.0,
+                       conf=conf)
+    problem = build_pose_problem(seq, PoseStageConfig(bone_samples=2, flow_conf_floor=0.3), torch.device("cpu"))
+    assert torch.isfinite(problem.X0).all() and torch.isnan(problem.X_ref[1, 5]).all()
+    assert problem.conf3d[1, 5] == 0 and problem.conf3d[2, 3] == pytest.approx(0.2)
+    assert problem.point_weights.shape == (3, 17 + 16 * 2)
+    # L_opt's detection weights are floored at flow_conf_floor, so gap-filled joints still follow the flow.
+    assert problem.point_weights[2, 3] == pytest.approx(0.3) and problem.point_weights[1, 5] == pytest.approx(0.3)
+    assert problem.point_weights[0].min() == 1.0
+
+
+def test_fill_missing_joints():
+    X = np.zeros((5, 17, 3), np.float32)
+    X[:, 0, 0] = [0.0, np.nan, np.nan, 3.0, np.nan]  # interior: linear; after the end: the last value
+    X[0, 1] = np.nan
+    X[:, 5] = np.nan  # l_knee never seen: placed on its parent, the l_hip
+    X[:, 4] = [1.0, 2.0, 3.0]
+    with pytest.warns(UserWarning, match=r"joints \[5\] are missing in every frame"):
+        filled, missing = fill_missing_joints(X, H36M17.parents)
+    np.testing.assert_allclose(filled[:, 0, 0], [0.0, 1.0, 2.0, 3.0, 3.0])
+    np.testing.assert_allclose(filled[:, 5], filled[:, 4])
+    assert not np.isnan(filled).any() and missing.sum() == 3 + 1 + 5
+    with pytest.raises(InputError, match="every joint is NaN"):
+        fill_missing_joints(np.full((2, 17, 3), np.nan), H36M17.parents)

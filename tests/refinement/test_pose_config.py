@@ -1,0 +1,31 @@
+"""Tests of flowpose.refinement.pose_config: every field is validated with a message naming it."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowpose.errors import InputError
+from flowpose.refinement.pose_config import PoseStageConfig
+
+
+def test_defaults_are_valid_inverse_variances():
+    config = PoseStageConfig()
+    assert config.w_3d_rel == pytest.approx(1 / 60.0**2) and config.w_flow == 1.0
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("w_acc", -1.0, r"PoseStageConfig.w_acc must be a finite weight >= 0, got -1"),
+        ("w_flow", float("nan"), r"PoseStageConfig.w_flow must be a finite weight >= 0, got nan"),
+        ("optimizer", "sgd", "optimizer must be 'lbfgs' or 'adam', got 'sgd'"),
+        ("flow_rounds", 0, "flow_rounds and history_size must be >= 1"),
+        ("flow_delta_px", 0.0, r"PoseStageConfig.flow_delta_px must be > 0, got 0.0"),
+        ("bone_samples", -1, r"PoseStageConfig.bone_samples must be >= 0, got -1"),
+        ("penalty", "cauchy", "penalty must be one of pseudo_huber, huber, geman_mcclure, l2; got 'cauchy'"),
+        ("flow_conf_floor", 1.5, "flow_conf_floor must lie in \\[0, 1\\]"),
+    ],
+)
+def test_exceptions(field, value, message):
+    with pytest.raises(InputError, match=message):
+        PoseStageConfig(**{field: value})
