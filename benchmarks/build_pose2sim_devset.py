@@ -37,7 +37,8 @@ import cv2
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from flowpose.estimate.mediapipe import EstimateConfig, poses_from_landmarks, run_landmarker
+from flowpose.estimate.mediapipe import EstimateConfig, poses_from_landmarks
+from flowpose.estimate.people import detect_people
 from flowpose.io.poses import save_poses
 from flowpose.io.video import open_video
 from flowpose.skeleton import MEDIAPIPE33, to_h36m17
@@ -186,7 +187,12 @@ def main() -> None:
         cache = args.out / f"{video.stem}.mediapipe.npz"
         if not cache.exists():
             with open_video(video) as reader:
-                image, world = run_landmarker(reader.read(), EstimateConfig(tracking=False), progress=True)
+                found = detect_people(reader.read(), EstimateConfig(people=1), progress=True)
+                image = np.full((len(found), 33, 4), np.nan)
+                world = np.full((len(found), 33, 3), np.nan)
+                for t, dets in enumerate(found):
+                    if dets:
+                        image[t], world[t] = dets[0].payload
                 fps, size = reader.fps, reader.size
             np.savez(cache, image=image, world=world, fps=fps, size=np.array(size))
         with np.load(cache) as d:

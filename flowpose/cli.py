@@ -162,6 +162,21 @@ def _segment_options(fn: Callable) -> Callable:
 
 def _estimator_options(fn: Callable) -> Callable:
     fn = click.option(
+        "--person",
+        default="prominent",
+        show_default=True,
+        help="Whom to follow: prominent (biggest, surest, longest seen), largest, center, or a track id N "
+        "(see people.png from estimate --all-people).",
+    )(fn)
+    fn = click.option(
+        "--people",
+        "max_people",
+        type=click.IntRange(min=1),
+        default=3,
+        show_default=True,
+        help="People looked for in each frame (1 is fastest).",
+    )(fn)
+    fn = click.option(
         "--min-confidence",
         type=float,
         default=0.5,
@@ -293,6 +308,8 @@ def refine(
     estimate: bool,
     track: bool,
     min_confidence: float,
+    max_people: int,
+    person: str,
     intrinsics: Path | None,
     focal_px: float | None,
     fov: float | None,
@@ -316,6 +333,7 @@ def refine(
     (and overlay.mp4 with --viz). --intrinsics, --focal-px or --fov replace the pose file's camera.
     """
     from flowpose.app.refine_video import RefineVideoJob, refine_video
+    from flowpose.people.select import parse_person
     from flowpose.refinement.table import format_history
 
     config = _refine_config(preset, flow, flow_weights)
@@ -324,13 +342,14 @@ def refine(
     if estimate:
         from flowpose.estimate.mediapipe import EstimateConfig
 
-        est_config = EstimateConfig(tracking=track, min_confidence=min_confidence)
+        est_config = EstimateConfig(tracking=track, min_confidence=min_confidence, people=max_people)
     job = RefineVideoJob(
         video=video,
         config=config,
         cycles=cycles,
         poses=poses_path,
         estimate=est_config,
+        person=parse_person(person),
         camera=_camera(intrinsics, focal_px, fov) if described else None,
         gt=gt_path,
         out=out_dir,
@@ -359,11 +378,15 @@ def refine(
     "out_path",
     type=click.Path(path_type=Path),
     default=None,
-    help="Pose file to write (.npz or .json). Default: VIDEO.poses.npz beside the video.",
+    help="Pose file to write (.npz or .json); a folder with --all-people. Default: VIDEO.poses.npz "
+    "(VIDEO.people/ with --all-people) beside the video.",
 )
 @_estimator_options
+@click.option(
+    "--all-people", is_flag=True, help="Write every person followed: one pose file each, and people.png."
+)
 @_camera_options
-@click.option("--overwrite", is_flag=True, help="Replace an existing pose file.")
+@click.option("--overwrite", is_flag=True, help="Replace an output flowpose wrote earlier.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_segment_options
 @user_errors
@@ -372,6 +395,9 @@ def estimate(
     out_path: Path | None,
     track: bool,
     min_confidence: float,
+    max_people: int,
+    person: str,
+    all_people: bool,
     intrinsics: Path | None,
     focal_px: float | None,
     fov: float | None,
@@ -380,34 +406,30 @@ def estimate(
     start: int,
     num_frames: int | None,
 ) -> None:
-    """Estimate initial 3D poses of VIDEO, frame by frame, with MediaPipe's pose landmarker (offline).
+    """Estimate initial 3D poses of VIDEO with MediaPipe's pose landmarker (offline), following one person.
 
-    Needs the optional extra: pip install "flowpose[estimate]". Poses are Human3.6M-17 in the camera frame
-    (--intrinsics, --focal-px, or a guessed --fov), placed by least squares on the 2D landmarks.
+    Needs the optional extra: pip install "flowpose[estimate]". Every person is detected and followed; the
+    chosen one (--person) is written. Poses are Human3.6M-17 in the camera frame (--intrinsics,
+    --focal-px, or a guessed --fov), placed by least squares on the 2D landmarks.
     """
-    from flowpose.app.inputs import segment, sidecar_poses_path
-    from flowpose.estimate.mediapipe import EstimateConfig, estimate_poses, require_mediapipe
-    from flowpose.io.outdir import check_output_file
-    from flowpose.io.poses import save_poses, written_by_flowpose
-    from flowpose.io.video import open_video
+    from flowpose.app.estimate_video import EstimateVideoJob, estimate_video
+    from flowpose.estimate.mediapipe import EstimateConfig
+    from flowpose.people.select import parse_person
 
-    out = out_path if out_path is not None else sidecar_poses_path(video)
-    if out.suffix.lower() not in (".npz", ".json"):
-        raise InputError(f"--out {out}: expected a pose file ending in .npz or .json")
-    inputs = [p for p in (video, intrinsics) if p is not None]
-    check_output_file(out, overwrite=overwrite, is_ours=written_by_flowpose, inputs=inputs)
-    camera = _camera(intrinsics, focal_px, fov)
-    config = EstimateConfig(tracking=track, min_confidence=min_confidence)
-    require_mediapipe()
-    with open_video(video) as reader:
-        start, stop = segment(len(reader), start, num_frames, video)
-        K = camera.matrix(reader.size)
-        frames = reader if (start, stop) == (0, len(reader)) else reader.read(start, stop)
-        poses = estimate_poses(frames, config, fps=reader.fps, progress=not quiet, source=str(video), K=K)
-        click.echo(camera.describe(reader.size))
-    save_poses(poses, out)
-    found = int((poses.conf.max(-1) > 0).sum())
-    click.echo(f"wrote {out}: {poses.num_frames} frames (frames {start}-{stop - 1}), person found in {found}")
+    job = EstimateVideoJob(
+        video=video,
+        config=EstimateConfig(tracking=track, min_confidence=min_confidence, people=max_people),
+        camera=_camera(intrinsics, focal_px, fov),
+        out=out_path,
+        person=parse_person(person),
+        all_people=all_people,
+        overwrite=overwrite,
+        progress=not quiet,
+        start=start,
+        num_frames=num_frames,
+    )
+    for line in estimate_video(job).lines:
+        click.echo(line)
 
 
 # --- flowpose import --------------------------------------------------------------------------------------

@@ -165,8 +165,54 @@ HUMANEVA15 = Skeleton(
 )
 """HumanEva-I 15 joints, in the order VideoPose3D uses."""
 
+OPENPOSE25 = Skeleton(
+    name="openpose25",
+    joint_names=(
+        "nose", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist", "mid_hip",
+        "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "r_eye", "l_eye", "r_ear", "l_ear",
+        "l_big_toe", "l_small_toe", "l_heel", "r_big_toe", "r_small_toe", "r_heel",
+    ),
+    parents=(1, 8, 1, 2, 3, 1, 5, 6, -1, 8, 9, 10, 8, 12, 13, 0, 0, 15, 16, 14, 14, 14, 11, 11, 11),
+    root=8,
+    hips=(12, 9),
+    flip_pairs=(
+        (5, 2), (6, 3), (7, 4), (12, 9), (13, 10), (14, 11), (16, 15), (18, 17), (19, 22), (20, 23), (21, 24),
+    ),
+)
+"""OpenPose BODY_25 (``pose_keypoints_2d`` of the default model); its neck is the shoulders' midpoint."""
+
+OPENPOSE25B = Skeleton(
+    name="openpose25b",
+    joint_names=(
+        "nose", "l_eye", "r_eye", "l_ear", "r_ear", "l_shoulder", "r_shoulder", "l_elbow", "r_elbow",
+        "l_wrist", "r_wrist", "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle", "upper_neck",
+        "head_top", "l_big_toe", "l_small_toe", "l_heel", "r_big_toe", "r_small_toe", "r_heel",
+    ),
+    parents=(17, 0, 0, 1, 2, 17, 17, 5, 6, 7, 8, 5, 6, 11, 12, 13, 14, -1, 17, 15, 15, 15, 16, 16, 16),
+    root=None,
+    hips=(11, 12),
+    flip_pairs=(
+        (1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (19, 22), (20, 23), (21, 24),
+    ),
+)
+"""OpenPose BODY_25B (the experimental model): COCO-17 order, then upper neck, head top and feet."""
+
+OPENPOSE18 = Skeleton(
+    name="openpose18",
+    joint_names=(
+        "nose", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist", "r_hip",
+        "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "r_eye", "l_eye", "r_ear", "l_ear",
+    ),
+    parents=(1, -1, 1, 2, 3, 1, 5, 6, 1, 8, 9, 1, 11, 12, 0, 0, 14, 15),
+    root=None,
+    hips=(11, 8),
+    flip_pairs=((5, 2), (6, 3), (7, 4), (11, 8), (12, 9), (13, 10), (15, 14), (17, 16)),
+)
+"""OpenPose's COCO-18 model (BODY_18): COCO's joints in OpenPose order, with a neck."""
+
 SKELETONS: dict[str, Skeleton] = {
-    s.name: s for s in (H36M17, LSP14, SMPL24, COCO17, MEDIAPIPE33, HUMANEVA15)
+    s.name: s
+    for s in (H36M17, LSP14, SMPL24, COCO17, MEDIAPIPE33, HUMANEVA15, OPENPOSE25, OPENPOSE25B, OPENPOSE18)
 }
 """Registry of every known skeleton by name."""
 
@@ -228,6 +274,30 @@ TO_H36M17: dict[str, dict[str, tuple[str, ...] | None]] = {
         "neck": ("nose",),
         "head": None,  # as for COCO: no head-top landmark
     },
+    "openpose25": {
+        **_SAME_LIMBS_TO,
+        "pelvis": ("mid_hip",),
+        "spine": ("mid_hip", "neck"),  # mid-torso
+        "thorax": ("neck",),  # OpenPose's neck is the shoulders' midpoint, where H36M's thorax is
+        "neck": ("nose",),
+        "head": None,  # no head top
+    },
+    "openpose25b": {
+        **_SAME_LIMBS_TO,
+        "pelvis": ("l_hip", "r_hip"),
+        "spine": ("l_hip", "r_hip", "l_shoulder", "r_shoulder"),
+        "thorax": ("l_shoulder", "r_shoulder"),
+        "neck": ("nose",),
+        "head": ("head_top",),
+    },
+    "openpose18": {
+        **_SAME_LIMBS_TO,
+        "pelvis": ("l_hip", "r_hip"),
+        "spine": ("l_hip", "r_hip", "l_shoulder", "r_shoulder"),
+        "thorax": ("neck",),
+        "neck": ("nose",),
+        "head": None,
+    },
     "humaneva15": {
         **_SAME_LIMBS_TO,
         "pelvis": ("pelvis",),
@@ -246,6 +316,9 @@ FROM_H36M17: dict[str, dict[str, str]] = {
     "coco17": {**_SAME_LIMBS_FROM, "nose": "neck"},
     "mediapipe33": {**_SAME_LIMBS_FROM, "nose": "neck"},
     "humaneva15": {**_SAME_LIMBS_FROM, "pelvis": "pelvis", "thorax": "thorax", "head": "head"},
+    "openpose25": {**_SAME_LIMBS_FROM, "mid_hip": "pelvis", "neck": "thorax", "nose": "neck"},
+    "openpose25b": {**_SAME_LIMBS_FROM, "nose": "neck", "head_top": "head"},
+    "openpose18": {**_SAME_LIMBS_FROM, "neck": "thorax", "nose": "neck"},
 }
 """For each skeleton: its joint name -> the H36M-17 joint it equals; joints not listed cannot be derived."""
 
@@ -335,4 +408,35 @@ def from_h36m17(joints: np.ndarray, skeleton: str) -> np.ndarray:
     for k, target in enumerate(skel.joint_names):
         if target in table:
             out[..., k, :] = joints[..., H36M17.index(table[target]), :]
+    return out
+
+
+def confidence_to_h36m17(conf: np.ndarray, skeleton: str) -> np.ndarray:
+    """Convert per-joint confidences like :func:`to_h36m17` converts joints: a derived joint is as sure as
+    its least sure source; a joint the skeleton cannot give is 0.
+
+    Args:
+        conf: (..., J) confidences of ``skeleton``'s joints, NaN counting as 0.
+        skeleton: registry name of the source skeleton.
+
+    Returns:
+        (..., 17) float32 confidences.
+
+    Example:
+        >>> c = np.ones(17); c[11] = 0.4
+        >>> confidence_to_h36m17(c, "coco17")[[0, 10]].tolist()
+        [0.4000000059604645, 0.0]
+    """
+    skel = get_skeleton(skeleton)
+    conf = np.nan_to_num(np.asarray(conf, np.float32), nan=0.0)
+    if conf.shape[-1:] != (skel.num_joints,):
+        raise ShapeError("conf", f"(..., {skel.num_joints}) for skeleton {skel.name!r}", conf.shape)
+    if skel.name == H36M17.name:
+        return conf.copy()
+    table = TO_H36M17[skel.name]
+    out = np.zeros(conf.shape[:-1] + (H36M17.num_joints,), np.float32)
+    for k, target in enumerate(H36M17.joint_names):
+        sources = table[target]
+        if sources is not None:
+            out[..., k] = conf[..., [skel.index(s) for s in sources]].min(axis=-1)
     return out

@@ -17,7 +17,10 @@ from flowpose.skeleton import (
 )
 
 NAMES = sorted(SKELETONS)
-EXPECTED_SIZES = {"h36m17": 17, "lsp14": 14, "smpl24": 24, "coco17": 17, "mediapipe33": 33, "humaneva15": 15}
+EXPECTED_SIZES = {
+    "h36m17": 17, "lsp14": 14, "smpl24": 24, "coco17": 17, "mediapipe33": 33, "humaneva15": 15,
+    "openpose25": 25, "openpose25b": 25, "openpose18": 18,
+}
 
 
 def test_registry_has_every_skeleton_with_its_size() -> None:
@@ -133,3 +136,22 @@ def test_mapping_exceptions() -> None:
         from_h36m17(np.zeros((17, 3)), "nope")
     with pytest.raises(InputError, match="missing must be 'raise' or 'nan', got 'zero'"):
         to_h36m17(np.zeros((14, 3)), "lsp14", missing="zero")
+
+
+@pytest.mark.parametrize("name", ["openpose25", "openpose25b", "openpose18", "coco17"])
+def test_openpose_layouts_map_limbs_by_name_and_confidence_by_the_least_sure_source(name: str) -> None:
+    from flowpose.skeleton import confidence_to_h36m17
+
+    skel = SKELETONS[name]
+    joints = np.arange(skel.num_joints * 2, dtype=np.float64).reshape(skel.num_joints, 2)
+    h36 = to_h36m17(joints, name, missing="nan")
+    for limb in ("l_wrist", "r_knee", "l_ankle", "r_shoulder"):
+        np.testing.assert_array_equal(h36[H36M17.index(limb)], joints[skel.index(limb)])
+    conf = np.ones(skel.num_joints)
+    conf[skel.hips[0]] = 0.25  # the left hip
+    c = confidence_to_h36m17(conf, name)
+    pelvis_from_hips = name != "openpose25"  # BODY_25 has its own mid-hip joint
+    assert (c[H36M17.index("pelvis")] == pytest.approx(0.25)) == pelvis_from_hips
+    assert c[H36M17.index("l_hip")] == pytest.approx(0.25)
+    assert c[H36M17.index("r_hip")] == 1.0
+    assert (c[H36M17.index("head")] == 0.0) == (name != "openpose25b")

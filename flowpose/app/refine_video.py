@@ -18,6 +18,7 @@ from flowpose.app.inputs import check_observed, segment, select_frames, select_g
 from flowpose.app.outputs import default_out_dir, write_refine_folder
 from flowpose.config import RefineConfig
 from flowpose.errors import InputError
+from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.io.groundtruth import load_gt
 from flowpose.io.intrinsics import CameraOptions, load_intrinsics
 from flowpose.io.outdir import check_output_folder
@@ -38,6 +39,7 @@ class RefineVideoJob:
         poses: the initial poses' file; None: ``estimate`` if given, else the video's sidecar file.
         estimate: estimate the initial poses with MediaPipe (an
             :class:`flowpose.estimate.mediapipe.EstimateConfig`), or None.
+        person: with ``estimate``, whom to follow (:func:`flowpose.people.select.choose_track`).
         camera: the camera the user described; it replaces a pose file's (with a note) and places estimated
             poses. None: keep the pose file's camera, or estimate with the default field-of-view guess.
         gt: a ground-truth file to report errors against, or None.
@@ -55,7 +57,8 @@ class RefineVideoJob:
     config: RefineConfig
     cycles: int = 3
     poses: Path | None = None
-    estimate: object | None = None
+    estimate: EstimateConfig | None = None
+    person: str | int = "prominent"
     camera: CameraOptions | None = None
     gt: Path | None = None
     out: Path | None = None
@@ -165,13 +168,19 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
         )
         frames = reader if whole else reader.read(start, stop)
         if source is None:
-            from flowpose.estimate.mediapipe import estimate_poses
+            from flowpose.estimate.people import estimate_poses
 
             camera = job.camera if job.camera is not None else CameraOptions()
             K = camera.matrix(reader.size)
             notes.append(camera.describe(reader.size))
             init = estimate_poses(
-                frames, job.estimate, fps=reader.fps, progress=job.progress, source=str(job.video), K=K
+                frames,
+                job.estimate,
+                fps=reader.fps,
+                progress=job.progress,
+                source=str(job.video),
+                K=K,
+                person=job.person,
             )
         else:
             init = select_frames(

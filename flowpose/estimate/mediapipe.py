@@ -5,7 +5,8 @@ legacy ``mp.solutions.pose`` API with ``model_complexity=1``), so nothing is dow
 estimated on its own (``static_image_mode=True``: a fresh person detection per frame and no landmark
 smoothing), which makes it a single-image estimator with the jitter refinement is meant to remove.
 
-Per frame, MediaPipe gives 33 landmarks twice: image landmarks (x, y normalised by the image width and height)
+People are found, followed and chosen in :mod:`flowpose.estimate.people`. Per frame, MediaPipe gives 33
+landmarks twice: image landmarks (x, y normalised by the image width and height)
 and world landmarks (metres, origin between the hips, axes aligned with the camera: x right, y down, z away
 from the camera). The world landmarks are root-relative; they are placed in the camera frame by the
 translation that makes them project onto the image landmarks (:func:`flowpose.estimate.placement.place_root`,
@@ -20,12 +21,10 @@ Installing: ``pip install "flowpose[estimate]"`` (see README: it replaces OpenCV
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from flowpose.camera import intrinsics_from_fov
 from flowpose.errors import InputError, ShapeError
@@ -150,102 +149,14 @@ class EstimateConfig:
     min_confidence: float = 0.5
     """MediaPipe's minimum detection (and tracking) confidence, in [0, 1]; lower finds more people and more
     false positives."""
+    people: int = 3
+    """People looked for in each frame (:mod:`flowpose.estimate.people`); every one is followed through the
+    video and one is chosen, so the poses never hop to another person. 1 is fastest."""
 
     def __post_init__(self) -> None:
+        if self.people < 1:
+            raise InputError(f"people must be >= 1, got {self.people}")
         if not 0.0 <= self.min_confidence <= 1.0:
             raise InputError(f"min_confidence must lie in [0, 1], got {self.min_confidence}")
         if not 0.0 < self.fov_deg < 180.0:
             raise InputError(f"fov must lie in (0, 180) degrees, got {self.fov_deg}")
-
-
-def run_landmarker(
-    frames: Sequence[np.ndarray], config: EstimateConfig = EstimateConfig(), *, progress: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    """Run MediaPipe's pose landmarker on every frame.
-
-    Args:
-        frames: T frames (H, W, 3) uint8 RGB (an array or a :class:`~flowpose.io.video.VideoReader`).
-        config: detection mode and threshold.
-        progress: show a progress bar.
-
-    Returns:
-        image_landmarks: (T, 33, 4) normalised ``x, y, z, visibility``, NaN where no person was found.
-        world_landmarks: (T, 33, 3) hip-centred metres, NaN where no person was found.
-
-    Raises:
-        InputError: when mediapipe is missing.
-    """
-    mp_pose = require_mediapipe()
-    T = len(frames)
-    image = np.full((T, MEDIAPIPE33.num_joints, 4), np.nan)
-    world = np.full((T, MEDIAPIPE33.num_joints, 3), np.nan)
-    with warnings.catch_warnings():
-        # mediapipe 0.10.14 calls a protobuf API that protobuf 4.x deprecates; nothing a user can act on.
-        warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
-        with mp_pose.Pose(
-            static_image_mode=not config.tracking,
-            model_complexity=MODEL_COMPLEXITY,
-            smooth_landmarks=False,
-            enable_segmentation=False,
-            min_detection_confidence=config.min_confidence,
-            min_tracking_confidence=config.min_confidence,
-        ) as det:
-            for t in tqdm(range(T), disable=not progress, desc="estimate (mediapipe)", unit="frame"):
-                out = det.process(np.ascontiguousarray(frames[t]))
-                if out.pose_landmarks is None or out.pose_world_landmarks is None:
-                    continue
-                image[t] = [(p.x, p.y, p.z, p.visibility) for p in out.pose_landmarks.landmark]
-                world[t] = [(p.x, p.y, p.z) for p in out.pose_world_landmarks.landmark]
-    return image, world
-
-
-def estimate_poses(
-    frames: Sequence[np.ndarray],
-    config: EstimateConfig = EstimateConfig(),
-    *,
-    fps: float = 30.0,
-    progress: bool = False,
-    source: str = "video",
-    K: np.ndarray | None = None,
-) -> PoseSequence:
-    """Estimate H36M-17 camera-frame 3D poses for a video with MediaPipe, one frame at a time.
-
-    Args:
-        frames: T frames (H, W, 3) uint8 RGB.
-        config: field of view, detection mode and threshold.
-        fps: the video's frame rate.
-        progress: show a progress bar.
-        source: the video's name, for messages.
-        K: (3, 3) intrinsics, px (e.g. :meth:`flowpose.io.intrinsics.CameraOptions.matrix`); None: from
-            ``config.fov_deg``.
-
-    Returns:
-        The poses (see :func:`poses_from_landmarks`).
-
-    Raises:
-        InputError: when mediapipe is missing, or no person is found in any frame.
-
-    Example:
-        >>> with open_video("clip.mp4") as video:  # doctest: +SKIP
-        ...     poses = estimate_poses(video, EstimateConfig(fov_deg=47.0), fps=video.fps)
-    """
-    if len(frames) == 0:
-        raise InputError(f"{source}: no frames to estimate poses on")
-    image, world = run_landmarker(frames, config, progress=progress)
-    found = np.isfinite(world).all((-1, -2))
-    if not found.any():
-        raise InputError(
-            f"{source}: MediaPipe found no person in any of its {len(frames)} frames "
-            "(try --track or a lower --min-confidence)"
-        )
-    if not found.all():
-        warnings.warn(
-            f"{source}: MediaPipe found no person in {int((~found).sum())} of {len(frames)} frames; they "
-            "stay unobserved (try --track or a lower --min-confidence)",
-            stacklevel=2,
-        )
-    H, W = np.asarray(frames[0]).shape[:2]
-    with warnings.catch_warnings():
-        if not found.all():  # the frames without a person cannot be placed either: said just above
-            warnings.filterwarnings("ignore", message="place_root: ", category=UserWarning)
-        return poses_from_landmarks(image, world, (H, W), fov_deg=config.fov_deg, K=K, fps=fps)

@@ -12,11 +12,11 @@ from flowpose.camera import intrinsics_from_fov, project_np
 from flowpose.errors import InputError, ShapeError
 from flowpose.estimate.mediapipe import (
     EstimateConfig,
-    estimate_poses,
     landmarks_to_arrays,
     poses_from_landmarks,
     require_mediapipe,
 )
+from flowpose.estimate.people import estimate_poses
 from flowpose.skeleton import H36M17
 from tests.conftest import shared_path
 
@@ -80,6 +80,8 @@ def test_estimate_config_validation() -> None:
         EstimateConfig(min_confidence=1.5)
     with pytest.raises(InputError, match="fov must lie in"):
         EstimateConfig(fov_deg=0.0)
+    with pytest.raises(InputError, match="people must be >= 1, got 0"):
+        EstimateConfig(people=0)
 
 
 def test_missing_mediapipe_is_a_clear_input_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,131 @@
+"""Estimate a video's people into pose files: what ``flowpose estimate VIDEO`` does, as a function.
+
+One person (``person``) goes to one pose file. With ``all_people`` every track goes to a folder, one pose file
+per track (``person<id>.poses.npz``) and the contact sheet ``people.png`` (each track's id drawn on a few
+frames), written whole or not at all (:mod:`flowpose.io.outdir`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flowpose.app.inputs import segment, sidecar_poses_path
+from flowpose.errors import InputError
+from flowpose.estimate.mediapipe import EstimateConfig, require_mediapipe
+from flowpose.estimate.people import PeopleInVideo, find_people
+from flowpose.io.intrinsics import CameraOptions, load_intrinsics
+from flowpose.io.outdir import check_output_file, check_output_folder, write_output_folder
+from flowpose.io.poses import save_poses, written_by_flowpose
+from flowpose.io.video import open_video
+from flowpose.people.select import choose_track
+from flowpose.people.sheet import contact_sheet, write_contact_sheet
+
+PEOPLE_SHEET = "people.png"
+"""The contact sheet's name in an ``--all-people`` folder."""
+
+
+@dataclass(frozen=True)
+class EstimateVideoJob:
+    """One ``flowpose estimate`` run.
+
+    Attributes:
+        video: a video file or a folder of frames.
+        config: MediaPipe's settings and how many people to look for per frame.
+        camera: the camera; its focal length may be a guess (``CameraOptions.guessed``).
+        out: a pose file (one person) or, with ``all_people``, a folder; None: ``VIDEO.poses.npz`` /
+            ``<video stem>.people`` beside the video.
+        person: which person (:func:`flowpose.people.select.choose_track`).
+        all_people: write every track.
+        overwrite: replace an earlier flowpose output.
+        progress: show a progress bar.
+        start: first frame used.
+        num_frames: frames used from ``start``; None: to the end.
+    """
+
+    video: Path
+    config: EstimateConfig = EstimateConfig()
+    camera: CameraOptions = CameraOptions()
+    out: Path | None = None
+    person: str | int = "prominent"
+    all_people: bool = False
+    overwrite: bool = False
+    progress: bool = True
+    start: int = 0
+    num_frames: int | None = None
+
+
+@dataclass(frozen=True)
+class EstimateVideoOutput:
+    """What a run wrote.
+
+    Attributes:
+        written: the pose file, or the folder with every track.
+        people: everyone found and followed.
+        chosen: the chosen track's id (None with ``all_people``).
+        lines: one-line messages for the user: the camera, each track, what was written.
+    """
+
+    written: Path
+    people: PeopleInVideo
+    chosen: int | None
+    lines: list[str]
+
+
+def default_output(video: Path, all_people: bool) -> Path:
+    """``VIDEO.poses.npz``, or the folder ``<video stem>.people`` with ``all_people``."""
+    return video.with_name((video.name if video.is_dir() else video.stem) + ".people") if all_people else (
+        sidecar_poses_path(video)
+    )
+
+
+def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
+    """Run ``flowpose estimate`` (module docstring).
+
+    Raises:
+        InputError: for a bad option or input, before anything is written.
+    """
+    out = job.out if job.out is not None else default_output(job.video, job.all_people)
+    inputs = [p for p in (job.video, job.camera.intrinsics) if p is not None]
+    if job.all_people:
+        check_output_folder(out, overwrite=job.overwrite, inputs=inputs)
+    else:
+        if out.suffix.lower() not in (".npz", ".json"):
+            raise InputError(f"--out {out}: expected a pose file ending in .npz or .json")
+        check_output_file(out, overwrite=job.overwrite, is_ours=written_by_flowpose, inputs=inputs)
+    if job.camera.intrinsics is not None:
+        load_intrinsics(job.camera.intrinsics)  # refused before the video is decoded
+    require_mediapipe()
+    with open_video(job.video) as reader:
+        start, stop = segment(len(reader), job.start, job.num_frames, job.video)
+        K = job.camera.matrix(reader.size)
+        frames = reader if (start, stop) == (0, len(reader)) else reader.read(start, stop)
+        people = find_people(frames, job.config, fps=reader.fps, progress=job.progress)
+        if not people.tracks:
+            raise InputError(
+                f"{job.video}: MediaPipe found no person followed through any of its {len(frames)} frames "
+                "(try --track or a lower --min-confidence)"
+            )
+        lines = [job.camera.describe(reader.size)]
+        T = len(frames)
+        for tr in people.tracks:
+            lines.append(f"person {tr.id}: found in {len(tr.frames)} of {T} frames ({tr.frames[0]}-{tr.frames[-1]})")
+        if job.all_people:
+            sheet = contact_sheet(frames, people.tracks)
+
+            def fill(tmp: Path) -> None:
+                for tr in people.tracks:
+                    save_poses(people.poses(tr, K), tmp / f"person{tr.id}.poses.npz")
+                write_contact_sheet(tmp / PEOPLE_SHEET, sheet)
+
+            written = write_output_folder(out, fill, overwrite=job.overwrite, inputs=inputs)
+            lines.append(f"wrote {written}/: {len(people.tracks)} pose files and {PEOPLE_SHEET}")
+            return EstimateVideoOutput(written, people, None, lines)
+        track = choose_track(people.tracks, people.detections, job.person, people.image_size)
+    poses = people.poses(track, K)
+    save_poses(poses, out)
+    lines.append(
+        f"wrote {out}: person {track.id}, {poses.num_frames} frames (frames {start}-{stop - 1}), "
+        f"found in {len(track.frames)}"
+    )
+    return EstimateVideoOutput(out, people, track.id, lines)

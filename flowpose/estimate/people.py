@@ -1,0 +1,236 @@
+"""Every person in every frame with MediaPipe, followed through the video, and one of them chosen.
+
+MediaPipe's pose solution finds one person per image. To find the others, each found person's box (padded
+by ``MASK_PAD``) is painted over with the frame's mean colour and the frame is searched again, up to
+``EstimateConfig.people`` times; a find that overlaps an earlier one (IoU above ``SAME_PERSON_IOU``) is the
+same person's remains and ends the search. The detections are linked into tracks by
+:func:`flowpose.people.track.track_people`, with the optical flow (OpenCV DIS at a quarter of the frame size)
+carrying keypoints from frame to frame, so that identity comes from box overlap, pose similarity and flow.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from flowpose.errors import InputError
+from flowpose.estimate.mediapipe import EstimateConfig, poses_from_landmarks, require_mediapipe
+from flowpose.people.detections import Detection, box_iou
+from flowpose.people.select import choose_track
+from flowpose.people.track import Motion, Track, TrackConfig, track_people
+from flowpose.pose import PoseSequence
+from flowpose.skeleton import MEDIAPIPE33
+
+MASK_PAD = 0.1
+"""Padding of a found person's box, as a fraction of its size, before it is painted over."""
+SAME_PERSON_IOU = 0.5
+"""A new find overlapping an earlier one of the same frame this much is that person again."""
+FLOW_SCALE = 0.25
+"""The DIS flow that carries keypoints between frames runs at this fraction of the frame size."""
+
+Landmarks = tuple[np.ndarray, np.ndarray]
+"""(image landmarks (33, 4) normalised x, y, z, visibility; world landmarks (33, 3) hip-centred metres)."""
+
+
+def _landmarks(result: object) -> Landmarks | None:
+    if result.pose_landmarks is None or result.pose_world_landmarks is None:
+        return None
+    image = np.array([(p.x, p.y, p.z, p.visibility) for p in result.pose_landmarks.landmark])
+    world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark])
+    return image, world
+
+
+def _detection(landmarks: Landmarks, image_size: tuple[int, int]) -> Detection:
+    H, W = image_size
+    image, _ = landmarks
+    keypoints = (image[:, :2] * np.array([W, H]) - 0.5).astype(np.float32)  # pixel-centre convention
+    return Detection(keypoints, np.clip(image[:, 3], 0.0, 1.0).astype(np.float32), payload=landmarks)
+
+
+def _paint_over(frame: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    H, W = frame.shape[:2]
+    x0, y0, x1, y1 = box
+    px, py = MASK_PAD * (x1 - x0), MASK_PAD * (y1 - y0)
+    xa, ya = max(int(x0 - px), 0), max(int(y0 - py), 0)
+    xb, yb = min(int(np.ceil(x1 + px)) + 1, W), min(int(np.ceil(y1 + py)) + 1, H)
+    out = frame.copy()
+    out[ya:yb, xa:xb] = frame.reshape(-1, 3).mean(0).astype(frame.dtype)
+    return out
+
+
+def detect_people(
+    frames: Sequence[np.ndarray], config: EstimateConfig = EstimateConfig(), *, progress: bool = False
+) -> list[list[Detection]]:
+    """Up to ``config.people`` people per frame (module docstring), as MediaPipe-33 detections.
+
+    With ``config.tracking`` the first person of each frame comes from MediaPipe's video mode (which looks
+    where the previous frame had its person), the others from single-image mode.
+
+    Args:
+        frames: T frames (H, W, 3) uint8 RGB.
+        config: how many people, detection mode and threshold.
+        progress: show a progress bar.
+
+    Returns:
+        For each frame, its detections; each one's ``payload`` is its :data:`Landmarks`.
+
+    Raises:
+        InputError: when mediapipe is missing.
+    """
+    mp_pose = require_mediapipe()
+    options = dict(
+        model_complexity=1, smooth_landmarks=False, enable_segmentation=False,
+        min_detection_confidence=config.min_confidence, min_tracking_confidence=config.min_confidence,
+    )
+    out: list[list[Detection]] = []
+    with warnings.catch_warnings():
+        # mediapipe 0.10.14 calls a protobuf API that protobuf 4.x deprecates; nothing a user can act on.
+        warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
+        with mp_pose.Pose(static_image_mode=True, **options) as single, mp_pose.Pose(
+            static_image_mode=False, **options
+        ) as video:
+            for t in tqdm(range(len(frames)), disable=not progress, desc="people (mediapipe)", unit="frame"):
+                image = np.ascontiguousarray(frames[t])
+                found: list[Detection] = []
+                for k in range(config.people):
+                    det = (video if config.tracking and k == 0 else single).process(image)
+                    landmarks = _landmarks(det)
+                    if landmarks is None:
+                        break
+                    d = _detection(landmarks, image.shape[:2])
+                    box = d.box(0.0)
+                    if box is None or any(box_iou(box, f.box(0.0)) > SAME_PERSON_IOU for f in found):
+                        break
+                    found.append(d)
+                    if k + 1 < config.people:
+                        image = _paint_over(image, box)
+                out.append(found)
+    return out
+
+
+def flow_motion(frames: Sequence[np.ndarray]) -> Motion:
+    """A :data:`~flowpose.people.track.Motion` from OpenCV DIS flow at ``FLOW_SCALE`` of the frame size,
+    computed for a pair when first asked."""
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+    cache: dict[int, np.ndarray] = {}
+
+    def small(t: int) -> np.ndarray:
+        grey = cv2.cvtColor(np.ascontiguousarray(frames[t]), cv2.COLOR_RGB2GRAY)
+        return cv2.resize(grey, None, fx=FLOW_SCALE, fy=FLOW_SCALE, interpolation=cv2.INTER_AREA)
+
+    def motion(t: int, points: np.ndarray) -> np.ndarray:
+        if t not in cache:
+            cache.clear()  # pairs are asked for in order: keep one
+            cache[t] = dis.calc(small(t), small(t + 1), None)
+        flow = cache[t]
+        h, w = flow.shape[:2]
+        xy = np.clip(np.round((points + 0.5) * FLOW_SCALE - 0.5).astype(int), 0, [w - 1, h - 1])
+        return points + flow[xy[:, 1], xy[:, 0]] / FLOW_SCALE
+
+    return motion
+
+
+@dataclass(frozen=True)
+class PeopleInVideo:
+    """Everyone MediaPipe found, followed through the video.
+
+    Attributes:
+        detections: per frame, the people found (MediaPipe-33 detections with landmarks as payload).
+        tracks: by prominence (:func:`flowpose.people.track.track_people`).
+        image_size: (H, W) px.
+        fps: frames per second.
+    """
+
+    detections: list[list[Detection]]
+    tracks: list[Track]
+    image_size: tuple[int, int]
+    fps: float
+
+    def poses(self, track: Track, K: np.ndarray | None = None, fov_deg: float = 60.0) -> PoseSequence:
+        """The track's H36M-17 poses in the camera frame (frames without the person are NaN, confidence 0).
+
+        Args:
+            track: one of :attr:`tracks`.
+            K: (3, 3) intrinsics, px; None: from ``fov_deg``.
+            fov_deg: horizontal field of view, degrees, when K is None.
+        """
+        T = len(self.detections)
+        image = np.full((T, MEDIAPIPE33.num_joints, 4), np.nan)
+        world = np.full((T, MEDIAPIPE33.num_joints, 3), np.nan)
+        for t, det, ok in zip(track.frames, track.detections(self.detections), track.agree):
+            image[t], world[t] = det.payload
+            image[t, ~ok, 3] = 0.0  # joints that disagreed with the track (another person's) are unobserved
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="place_root: ", category=UserWarning)  # said by the caller
+            return poses_from_landmarks(image, world, self.image_size, fov_deg=fov_deg, K=K, fps=self.fps)
+
+
+def find_people(
+    frames: Sequence[np.ndarray],
+    config: EstimateConfig = EstimateConfig(),
+    *,
+    fps: float = 30.0,
+    progress: bool = False,
+    track_config: TrackConfig = TrackConfig(),
+) -> PeopleInVideo:
+    """Detect everyone in every frame and follow them (module docstring)."""
+    detections = detect_people(frames, config, progress=progress)
+    tracks = track_people(detections, track_config, motion=flow_motion(frames))
+    return PeopleInVideo(detections, tracks, tuple(np.asarray(frames[0]).shape[:2]), fps)
+
+
+def estimate_poses(
+    frames: Sequence[np.ndarray],
+    config: EstimateConfig = EstimateConfig(),
+    *,
+    fps: float = 30.0,
+    progress: bool = False,
+    source: str = "video",
+    K: np.ndarray | None = None,
+    person: str | int = "prominent",
+) -> PoseSequence:
+    """Estimate H36M-17 camera-frame 3D poses of one person through a video with MediaPipe.
+
+    Args:
+        frames: T frames (H, W, 3) uint8 RGB.
+        config: people per frame, detection mode and threshold, field of view (when K is None).
+        fps: the video's frame rate.
+        progress: show a progress bar.
+        source: the video's name, for messages.
+        K: (3, 3) intrinsics, px (e.g. :meth:`flowpose.io.intrinsics.CameraOptions.matrix`); None: from
+            ``config.fov_deg``.
+        person: which person (:func:`flowpose.people.select.choose_track`): the most prominent by default.
+
+    Returns:
+        The person's poses (see :func:`flowpose.estimate.mediapipe.poses_from_landmarks`); frames where they
+        were not found are unobserved.
+
+    Raises:
+        InputError: when mediapipe is missing, or nobody is found.
+
+    Example:
+        >>> with open_video("clip.mp4") as video:  # doctest: +SKIP
+        ...     poses = estimate_poses(video, EstimateConfig(fov_deg=47.0), fps=video.fps)
+    """
+    if len(frames) == 0:
+        raise InputError(f"{source}: no frames to estimate poses on")
+    people = find_people(frames, config, fps=fps, progress=progress)
+    if not people.tracks:
+        raise InputError(
+            f"{source}: MediaPipe found no person followed through any of its {len(frames)} frames "
+            "(try --track or a lower --min-confidence)"
+        )
+    track = choose_track(people.tracks, people.detections, person, people.image_size)
+    missed = len(frames) - len(track.frames)
+    if missed:
+        warnings.warn(
+            f"{source}: person {track.id} was not found in {missed} of {len(frames)} frames; they stay "
+            "unobserved (try --track or a lower --min-confidence)",
+            stacklevel=2,
+        )
+    return people.poses(track, K, config.fov_deg)

@@ -1,0 +1,256 @@
+"""Follow every person through a video: per-frame detections linked into tracks that never swap people.
+
+Frame by frame, each live track predicts where its keypoints are now (carried along the optical flow when a
+``motion`` function is given, else at constant velocity), and tracks and detections are matched by the
+Hungarian method on
+
+    cost = w_iou (1 - IoU(predicted box, detection box)) + w_pose d,
+    d = median_j |predicted_j - detected_j| / s    (joints seen in both; s = sqrt(area of the track's box))
+
+A pair with d above ``max_pose_dist`` is never matched, whatever the boxes say: two people who cross have
+overlapping boxes but different keypoints, and a person who is missed for a few frames is better left
+unmatched (the track waits ``max_gap`` frames) than given to someone else. An unmatched detection starts a new
+track. When every detection carries an identity from its source (OpenPose ``person_id``, COCO ``track_id``),
+those identities are used as they are.
+
+Tracks are numbered by prominence, 0 the most prominent: the sum over their frames of box area times mean
+keypoint confidence (big, sure and long-lived).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from flowpose.errors import InputError, check_fields
+from flowpose.people.detections import Box, Detection, box_area, box_iou, keypoint_box
+
+Motion = Callable[[int, np.ndarray], np.ndarray]
+"""``motion(t, points)``: (N, 2) pixels in frame t -> where the optical flow carries them in frame t + 1."""
+
+_FORBIDDEN = 1e6
+
+
+@dataclass(frozen=True)
+class TrackConfig:
+    """How detections are linked."""
+
+    min_conf: float = 0.3
+    """Keypoints below this confidence are ignored for boxes and distances."""
+    w_iou: float = 1.0
+    """Weight of the box-overlap cost."""
+    w_pose: float = 2.0
+    """Weight of the keypoint-distance cost (distances in body sizes)."""
+    max_pose_dist: float = 0.3
+    """Largest median keypoint distance, in body sizes (sqrt of box area), at which a match is allowed; a
+    matched detection's joints farther than this from the prediction do not move the track (a detector's
+    chimera of two people moves only the joints that agree)."""
+    max_gap: int = 15
+    """Frames a track may go unseen before it ends."""
+    min_length: int = 3
+    """Tracks seen in fewer frames are dropped (spurious detections)."""
+
+    def __post_init__(self) -> None:
+        check_fields(
+            self,
+            {
+                "min_conf": 0 <= self.min_conf <= 1,
+                "w_iou": self.w_iou >= 0,
+                "w_pose": self.w_pose >= 0,
+                "max_pose_dist": self.max_pose_dist > 0,
+                "max_gap": self.max_gap >= 1,
+                "min_length": self.min_length >= 1,
+            },
+        )
+
+
+@dataclass(frozen=True)
+class Track:
+    """One person through the video.
+
+    Attributes:
+        id: rank by prominence, 0 the most prominent.
+        frames: (n,) frame indices where the person was detected, increasing.
+        members: (n,) index of the person's detection in each of those frames' lists.
+        prominence: sum over its frames of box area (px^2) times mean keypoint confidence.
+        agree: (n, J) bool: the detection's joints that agreed with the track's prediction (within
+            ``max_pose_dist`` body sizes); the others belong to somebody else or are wrong, and
+            :meth:`trusted` drops them.
+        state: (n, J, 2) px: where the track holds each joint in each of its frames (the agreeing detected
+            joints, the others carried at the body's velocity): a whole-body estimate, for boxes.
+    """
+
+    id: int
+    frames: np.ndarray
+    members: np.ndarray
+    prominence: float
+    agree: np.ndarray
+    state: np.ndarray
+
+    def boxes(self) -> list[Box | None]:
+        """The box of :attr:`state` in each of the track's frames."""
+        return [keypoint_box(k, np.isfinite(k).all(-1)) for k in self.state]
+
+    def detections(self, detections: Sequence[Sequence[Detection]]) -> list[Detection]:
+        """The track's detections, one per frame of :attr:`frames`."""
+        return [detections[t][m] for t, m in zip(self.frames, self.members)]
+
+    def trusted(self, detections: Sequence[Sequence[Detection]]) -> list[Detection]:
+        """The track's detections with the joints that disagreed with the track at confidence 0 and NaN."""
+        out = []
+        for det, ok in zip(self.detections(detections), self.agree):
+            out.append(
+                Detection(
+                    np.where(ok[:, None], det.keypoints, np.nan).astype(det.keypoints.dtype),
+                    np.where(ok, det.conf, 0.0).astype(det.conf.dtype),
+                    det.source_id,
+                    det.payload,
+                )
+            )
+        return out
+
+
+@dataclass
+class _Live:
+    frames: list[int] = field(default_factory=list)
+    members: list[int] = field(default_factory=list)
+    keypoints: np.ndarray | None = None  # (J, 2): each joint where last seen, moved on at the track's velocity
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # px per frame, the body's median motion
+    agree: list[np.ndarray] = field(default_factory=list)  # (J,) bool per member
+    states: list[np.ndarray] = field(default_factory=list)  # (J, 2) per member
+
+
+def _predict(track: _Live, t: int, motion: Motion | None) -> np.ndarray:
+    """(J, 2) where the track's keypoints should be in frame t."""
+    last, t_last = track.keypoints, track.frames[-1]
+    if motion is not None and t_last == t - 1:
+        moved = last.copy()
+        ok = np.isfinite(last).all(-1)
+        if ok.any():
+            moved[ok] = motion(t_last, last[ok])
+        return moved
+    return last + track.velocity * (t - t_last)
+
+
+def _cost(predicted: np.ndarray, det: Detection, config: TrackConfig) -> float:
+    seen_pred = np.isfinite(predicted).all(-1)
+    vis = det.visible(config.min_conf)
+    both = seen_pred & vis
+    pred_box, det_box = keypoint_box(predicted, seen_pred), det.box(config.min_conf)
+    if not both.any() or pred_box is None or det_box is None:
+        return _FORBIDDEN
+    scale = np.sqrt(max(box_area(pred_box), 1.0))
+    d = float(np.median(np.linalg.norm(predicted[both] - det.keypoints[both], axis=-1))) / scale
+    if d > config.max_pose_dist:
+        return _FORBIDDEN
+    return config.w_iou * (1.0 - box_iou(pred_box, det_box)) + config.w_pose * d
+
+
+def _link(detections: Sequence[Sequence[Detection]], config: TrackConfig, motion: Motion | None) -> list[_Live]:
+    live: list[_Live] = []
+    ended: list[_Live] = []
+    for t, dets in enumerate(detections):
+        still = []
+        for tr in live:
+            (still if t - tr.frames[-1] <= config.max_gap else ended).append(tr)
+        live = still
+        cost = np.full((len(live), len(dets)), _FORBIDDEN)
+        predictions = [_predict(tr, t, motion) for tr in live]
+        for i, predicted in enumerate(predictions):
+            for j, det in enumerate(dets):
+                cost[i, j] = _cost(predicted, det, config)
+        matched: set[int] = set()
+        if cost.size:
+            rows, cols = linear_sum_assignment(cost)
+            for i, j in zip(rows, cols):
+                if cost[i, j] < _FORBIDDEN:
+                    _append(live[i], t, j, dets[j], config, predictions[i])
+                    matched.add(j)
+        for j, det in enumerate(dets):
+            if j not in matched and det.box(config.min_conf) is not None:
+                tr = _Live()
+                _append(tr, t, j, det, config)
+                live.append(tr)
+    return ended + live
+
+
+def _append(
+    track: _Live, t: int, member: int, det: Detection, config: TrackConfig, predicted: np.ndarray | None = None
+) -> None:
+    seen = det.visible(config.min_conf)
+    if track.keypoints is None:
+        track.keypoints = np.where(seen[:, None], det.keypoints, np.nan)
+        agree = np.ones(seen.shape, bool)
+    else:
+        dt = t - track.frames[-1]
+        carried = track.keypoints + track.velocity * dt
+        reference = carried if predicted is None else predicted
+        box = keypoint_box(reference, np.isfinite(reference).all(-1))
+        scale = np.sqrt(max(box_area(box), 1.0)) if box is not None else np.inf
+        dist = np.linalg.norm(det.keypoints - reference, axis=-1)
+        agree = seen & np.isfinite(dist) & (dist <= config.max_pose_dist * scale)
+        common = agree & np.isfinite(track.keypoints).all(-1)
+        if common.sum() >= 2:  # the body's motion since the last sighting, robust to a few bad joints
+            track.velocity = np.median(det.keypoints[common] - track.keypoints[common], axis=0) / dt
+        track.keypoints = np.where(agree[:, None], det.keypoints, carried)
+    track.frames.append(t)
+    track.members.append(member)
+    track.agree.append(agree | ~seen)  # unseen joints are not contradicted: their confidence says the rest
+    track.states.append(track.keypoints.copy())
+
+
+def _by_source_id(detections: Sequence[Sequence[Detection]]) -> list[_Live]:
+    groups: dict[int, _Live] = {}
+    for t, dets in enumerate(detections):
+        for j, det in enumerate(dets):
+            tr = groups.setdefault(int(det.source_id), _Live())
+            if tr.frames and tr.frames[-1] == t:
+                raise InputError(f"frame {t}: two detections carry the same person id {det.source_id}")
+            tr.frames.append(t)
+            tr.members.append(j)
+            tr.agree.append(np.ones(det.conf.shape, bool))
+            tr.states.append(det.keypoints)
+    return list(groups.values())
+
+
+def track_people(
+    detections: Sequence[Sequence[Detection]],
+    config: TrackConfig = TrackConfig(),
+    motion: Motion | None = None,
+) -> list[Track]:
+    """Link per-frame detections into tracks (module docstring).
+
+    Args:
+        detections: for each of T frames, the people found in it (any order).
+        config: linking settings.
+        motion: carries points along the optical flow from frame t to t + 1, or None (constant velocity).
+
+    Returns:
+        The tracks seen in at least ``config.min_length`` frames, by prominence (``tracks[0]`` the most
+        prominent; ``track.id`` is its index).
+    """
+    every = [d for dets in detections for d in dets]
+    use_ids = bool(every) and all(d.source_id is not None for d in every)
+    linked = _by_source_id(detections) if use_ids else _link(detections, config, motion)
+    scored = []
+    for tr in linked:
+        if len(tr.frames) < config.min_length:
+            continue
+        dets = [detections[t][m] for t, m in zip(tr.frames, tr.members)]
+        prominence = sum(box_area(d.box(config.min_conf) or (0, 0, 0, 0)) * d.score(config.min_conf) for d in dets)
+        scored.append((prominence, tr))
+    scored.sort(key=lambda pair: -pair[0])
+    return [
+        Track(
+            id=k,
+            frames=np.asarray(tr.frames),
+            members=np.asarray(tr.members),
+            prominence=float(p),
+            agree=np.asarray(tr.agree, bool),
+            state=np.asarray(tr.states, np.float32),
+        )
+        for k, (p, tr) in enumerate(scored)
+    ]

@@ -1,0 +1,135 @@
+"""Tests of flowpose.people.track on a rendered two-person clip: the persons cross, and no track swaps them."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from flowpose.errors import InputError
+from flowpose.people.detections import Detection, box_iou
+from flowpose.people.select import choose_track, parse_person, track_keypoints
+from flowpose.people.sheet import contact_sheet, write_contact_sheet
+from flowpose.people.track import TrackConfig, track_people
+from flowpose.synth.body import T_POSE
+from flowpose.synth.render import RenderConfig, render_clip
+
+T, SIZE = 24, 96
+K = np.array([[90.0, 0, (SIZE - 1) / 2], [0, 90.0, (SIZE - 1) / 2], [0, 0, 1]])
+
+
+@pytest.fixture(scope="module")
+def crossing():
+    """Person A walks left to right in front, person B right to left behind: they cross mid-clip.
+
+    Returns the composited frames, each person's true 2D joints (T, 17, 2) and A's mask (T, H, W).
+    """
+    t = np.linspace(0.0, 1.0, T)[:, None, None]
+    a = T_POSE[None] * 0.8 + np.array([-0.9, 0.2, 4.0]) + t * np.array([1.8, 0.0, 0.0])
+    b = T_POSE[None] * 0.8 + np.array([0.9, 0.2, 5.0]) + t * np.array([-1.8, 0.0, 0.0])
+    config = RenderConfig(size=SIZE)
+    ra = render_clip(a, K, fps=10.0, config=config, seed=1)
+    rb = render_clip(b, K, fps=10.0, config=config, seed=2)
+    frames = np.where(ra.human_mask[..., None], ra.frames, rb.frames)
+    return frames, ra.joints2d, rb.joints2d, ra.human_mask
+
+
+def detections_of(crossing, *, seed: int, drop: float, shuffle: bool = True):
+    """What a detector would report: both persons' joints with 1 px noise, B's joints hidden behind A at low
+    confidence, some detections missed, in random order; each detection remembers who it truly is."""
+    frames, ja, jb, mask_a = crossing
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in range(T):
+        dets = []
+        for who, joints in (("a", ja[t]), ("b", jb[t])):
+            if rng.uniform() < drop:
+                continue
+            kp = joints + rng.normal(0, 1.0, joints.shape)
+            conf = np.full(17, 0.9)
+            if who == "b":
+                x = np.clip(joints.round().astype(int), 0, SIZE - 1)
+                conf[mask_a[t][x[:, 1], x[:, 0]]] = 0.1  # behind A
+            dets.append(Detection(kp.astype(np.float32), conf.astype(np.float32), payload=who))
+        if shuffle:
+            rng.shuffle(dets)
+        out.append(dets)
+    return out
+
+
+def identities(track, detections):
+    return {d.payload for d in track.detections(detections)}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_crossing_persons_are_never_swapped(crossing, seed):
+    detections = detections_of(crossing, seed=seed, drop=0.15)
+    tracks = track_people(detections)
+    assert len(tracks) >= 2
+    for tr in tracks:
+        assert len(identities(tr, detections)) == 1, (tr.id, [d.payload for d in tr.detections(detections)])
+    # The two persons are each followed through most of the clip by one track.
+    longest = {who: max((len(tr.frames) for tr in tracks if identities(tr, detections) == {who}), default=0)
+               for who in "ab"}
+    assert min(longest.values()) >= 0.6 * T, longest
+
+
+def test_flow_motion_keeps_identities(crossing):
+    frames = crossing[0]
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    flows = [dis.calc(grey[t], grey[t + 1], None) for t in range(T - 1)]
+
+    def motion(t, points):
+        x = np.clip(points.round().astype(int), 0, SIZE - 1)
+        return points + flows[t][x[:, 1], x[:, 0]]
+
+    detections = detections_of(crossing, seed=5, drop=0.1)
+    tracks = track_people(detections, motion=motion)
+    assert all(len(identities(tr, detections)) == 1 for tr in tracks)
+    assert max(len(tr.frames) for tr in tracks) >= 0.8 * T
+
+
+def test_prominence_choice_and_keypoints(crossing):
+    detections = detections_of(crossing, seed=3, drop=0.0)
+    tracks = track_people(detections)
+    assert [tr.id for tr in tracks] == list(range(len(tracks)))
+    assert identities(choose_track(tracks, detections, "prominent", (SIZE, SIZE)), detections) == {"a"}  # nearer
+    assert identities(choose_track(tracks, detections, "largest", (SIZE, SIZE)), detections) == {"a"}
+    assert choose_track(tracks, detections, 1, (SIZE, SIZE)) is tracks[1]
+    kp, conf = track_keypoints(tracks[0], detections, T)
+    assert kp.shape == (T, 17, 2) and conf.shape == (T, 17)
+    np.testing.assert_allclose(kp[0], detections[0][tracks[0].members[0]].keypoints)
+    with pytest.raises(InputError, match=r"--person 7: the video has tracks 0 to 1"):
+        choose_track(tracks, detections, 7, (SIZE, SIZE))
+    with pytest.raises(InputError, match="no person was followed"):
+        choose_track([], detections, "prominent", (SIZE, SIZE))
+
+
+def test_source_ids_are_trusted_and_short_tracks_dropped():
+    kp = np.array([[10.0, 10.0], [20.0, 40.0]], np.float32)
+    conf = np.ones(2, np.float32)
+    detections = [[Detection(kp + t, conf, source_id=7), Detection(kp + 50, conf, source_id=3)] for t in range(4)]
+    detections.append([Detection(kp, conf, source_id=9)])  # one frame only: dropped
+    tracks = track_people(detections)
+    assert len(tracks) == 2 and all(len(tr.frames) == 4 for tr in tracks)
+    with pytest.raises(InputError, match="two detections carry the same person id 7"):
+        track_people([[Detection(kp, conf, source_id=7), Detection(kp, conf, source_id=7)]])
+
+
+def test_parse_person_and_config():
+    assert parse_person("center") == "center" and parse_person("2") == 2
+    with pytest.raises(InputError, match="--person must be one of"):
+        parse_person("tallest")
+    with pytest.raises(InputError, match=r"TrackConfig.max_gap is out of range: got 0"):
+        TrackConfig(max_gap=0)
+
+
+def test_contact_sheet(crossing, tmp_path):
+    detections = detections_of(crossing, seed=0, drop=0.0)
+    tracks = track_people(detections)
+    sheet = contact_sheet(crossing[0], tracks, panels=3, panel_height=120)
+    assert sheet.shape == (120, 3 * 120, 3) and sheet.dtype == np.uint8
+    write_contact_sheet(tmp_path / "people.png", sheet)
+    assert cv2.imread(str(tmp_path / "people.png")).shape == sheet.shape
+    assert box_iou((0, 0, 1, 1), (2, 2, 3, 3)) == 0.0
