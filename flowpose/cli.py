@@ -269,6 +269,14 @@ def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "
 @click.option(
     "--estimate", is_flag=True, help="Estimate initial poses with MediaPipe (needs flowpose[estimate])."
 )
+@click.option(
+    "--keypoints",
+    "keypoints_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="2D keypoints from another detector (flowpose import openpose|coco): the pose stage's 2D term follows "
+    "them instead of the initial poses' own.",
+)
 @_estimator_options
 @_camera_options
 @click.option("--cycles", type=int, default=3, show_default=True, help="Flow-pose cycles.")
@@ -306,6 +314,7 @@ def refine(
     video: Path,
     poses_path: Path | None,
     estimate: bool,
+    keypoints_path: Path | None,
     track: bool,
     min_confidence: float,
     max_people: int,
@@ -350,6 +359,7 @@ def refine(
         poses=poses_path,
         estimate=est_config,
         person=parse_person(person),
+        keypoints=keypoints_path,
         camera=_camera(intrinsics, focal_px, fov) if described else None,
         gt=gt_path,
         out=out_dir,
@@ -438,15 +448,24 @@ def estimate(
 @main.command("import")
 @click.argument("fmt", metavar="FORMAT")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path), help="Pose file to write.")
+@click.option(
+    "--out", "out_path", required=True, type=click.Path(path_type=Path), help="Pose (or keypoints) file to write."
+)
 @click.option(
     "--video",
     type=click.Path(path_type=Path),
     default=None,
-    help="The video the poses are of: gives the image size (for --fov) and the frame rate.",
+    help="The video the poses are of: gives the image size (for --fov, --person center) and the frame rate.",
 )
 @_camera_options
-@click.option("--skeleton", default="h36m17", show_default=True, help="Joint layout of FILE.")
+@click.option(
+    "--skeleton",
+    default=None,
+    help="Joint layout of FILE [default: h36m17 for joints3d; from the joint count for openpose].",
+)
+@click.option(
+    "--person", default="prominent", show_default=True, help="openpose/coco: whom to follow (as for estimate)."
+)
 @click.option("--units", default="m", show_default=True, help="Units of FILE's 3D coordinates: m, cm, mm.")
 @click.option(
     "--keypoints",
@@ -465,22 +484,43 @@ def import_(
     intrinsics: Path | None,
     focal_px: float | None,
     fov: float | None,
-    skeleton: str,
+    skeleton: str | None,
+    person: str,
     units: str,
     keypoints: Path | None,
     fps: float | None,
     overwrite: bool,
 ) -> None:
-    """Convert FILE, a pose estimate in FORMAT (metro, joints3d, videopose3d), to a flowpose pose file.
+    """Convert FILE, a pose estimate in FORMAT, to a flowpose pose file (3D) or keypoints file (2D).
 
     metro: .npz with root-relative joints3d, weak-perspective cam [s, tx, ty] and crop bbox.
     joints3d: camera-frame (T, J, 3) .npy/.npz of --skeleton.
     videopose3d: root-relative (T, 17, 3) .npy, placed with --keypoints.
+    openpose: a folder of OpenPose per-frame JSON (BODY_25, BODY_25B, COCO-18); writes a keypoints .npz.
+    coco: COCO keypoint results JSON (mmpose, RTMPose, HRNet, ...); writes a keypoints .npz.
+    Keypoints files are attached to 3D poses with: flowpose refine VIDEO --keypoints FILE.
     """
-    from flowpose.io.importers import UNITS, ImportOptions, import_poses
+    from flowpose.app.import_keypoints import KEYPOINT_FORMATS, import_keypoints
+    from flowpose.io.importers import IMPORT_FORMATS, UNITS, ImportOptions, import_poses
     from flowpose.io.outdir import check_output_file
     from flowpose.io.poses import save_poses, written_by_flowpose
     from flowpose.io.video import DEFAULT_FPS, open_video
+    from flowpose.people.select import parse_person
+
+    if fmt not in (*IMPORT_FORMATS, *KEYPOINT_FORMATS):
+        raise InputError(f"unknown import format {fmt!r}; choose from {[*IMPORT_FORMATS, *KEYPOINT_FORMATS]}")
+    if fmt in KEYPOINT_FORMATS:
+        size = None
+        if video is not None:
+            with open_video(video) as reader:
+                size = reader.size
+        lines = import_keypoints(
+            fmt, file, out_path, skeleton=skeleton, person=parse_person(person), image_size=size, overwrite=overwrite
+        )
+        for line in lines:
+            click.echo(line)
+        return
+    skeleton = "h36m17" if skeleton is None else skeleton
 
     if out_path.suffix.lower() not in (".npz", ".json"):
         raise InputError(f"--out {out_path}: expected a pose file ending in .npz or .json")

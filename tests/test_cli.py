@@ -342,3 +342,22 @@ def test_refine_camera_options(work: Path) -> None:
     )
     _assert_user_error(_run("refine", work / "video.mp4", "--out", work / "o3", "--focal-px", "-4"), "--focal-px")
     assert {k for k in _snapshot(work)} == set(before) | {"bad.json"}
+
+
+def test_import_openpose_and_refine_with_its_keypoints(work: Path) -> None:
+    from tests.io.test_keypoints2d import write_openpose
+
+    write_openpose(work / "op", T=T, J=25)
+    result = _run("import", "openpose", work / "op", "--out", work / "kp.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "person 0 of 2" in result.stdout
+    result = _run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "0", "--quiet", "--keypoints", work / "kp.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "2D keypoints:" in result.stdout
+    refined = load_poses(work / "video.flowpose" / "refined.npz")
+    assert refined.joints2d is not None
+    _assert_user_error(_run("import", "openpos", work / "op", "--out", work / "k2.npz"), "openpose", "coco")
+    _assert_user_error(
+        _run("refine", work / "video.mp4", "--out", work / "o4", "--keypoints", work / "video.poses.npz"),
+        "not a keypoints file",
+    )

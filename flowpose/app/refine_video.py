@@ -21,6 +21,7 @@ from flowpose.errors import InputError
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.io.groundtruth import load_gt
 from flowpose.io.intrinsics import CameraOptions, load_intrinsics
+from flowpose.io.keypoints2d import attach_keypoints, load_keypoints, slice_keypoints
 from flowpose.io.outdir import check_output_folder
 from flowpose.io.poses import load_poses
 from flowpose.io.video import open_video
@@ -40,6 +41,8 @@ class RefineVideoJob:
         estimate: estimate the initial poses with MediaPipe (an
             :class:`flowpose.estimate.mediapipe.EstimateConfig`), or None.
         person: with ``estimate``, whom to follow (:func:`flowpose.people.select.choose_track`).
+        keypoints: a keypoints file (:mod:`flowpose.io.keypoints2d`) whose 2D replaces the initial poses',
+            or None.
         camera: the camera the user described; it replaces a pose file's (with a note) and places estimated
             poses. None: keep the pose file's camera, or estimate with the default field-of-view guess.
         gt: a ground-truth file to report errors against, or None.
@@ -59,6 +62,7 @@ class RefineVideoJob:
     poses: Path | None = None
     estimate: EstimateConfig | None = None
     person: str | int = "prominent"
+    keypoints: Path | None = None
     camera: CameraOptions | None = None
     gt: Path | None = None
     out: Path | None = None
@@ -149,7 +153,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
     """
     source = check_job(job)
     camera_file = None if job.camera is None else job.camera.intrinsics
-    inputs = [p for p in (job.video, source, job.gt, camera_file) if p is not None]
+    inputs = [p for p in (job.video, source, job.gt, camera_file, job.keypoints) if p is not None]
+    kp = None if job.keypoints is None else load_keypoints(job.keypoints)
     out = job.out if job.out is not None else default_out_dir(job.video)
     notes: list[str] = []
     with open_video(job.video) as reader:
@@ -189,6 +194,14 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             check_observed(init, str(source))
             if job.camera is not None:
                 init = with_intrinsics(init, job.camera.matrix(reader.size), str(source), notes)
+        if kp is not None:
+            if kp.num_frames == len(reader) and not whole:
+                kp = slice_keypoints(kp, start, stop)
+            try:
+                init = attach_keypoints(init, kp)
+            except InputError as e:
+                raise InputError(f"{job.keypoints}: {e}") from None
+            notes.append(f"2D keypoints: {job.keypoints} ({kp.source}) replace the initial poses' own")
         result = run_refine(
             init,
             frames,

@@ -1,0 +1,94 @@
+"""Import another detector's 2D keypoints: one person followed through the video, mapped to Human3.6M-17.
+
+What ``flowpose import openpose DIR`` and ``flowpose import coco FILE`` do; the file they write is attached to a
+3D pose file by ``flowpose refine --keypoints``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from flowpose.errors import InputError
+from flowpose.io.keypoints2d import Keypoints2D, read_coco, read_openpose, save_keypoints
+from flowpose.io.outdir import check_output_file
+from flowpose.people.detections import Detection
+from flowpose.people.select import choose_track, track_keypoints
+from flowpose.people.track import track_people
+from flowpose.skeleton import confidence_to_h36m17, to_h36m17
+
+KEYPOINT_FORMATS = ("openpose", "coco")
+"""The 2D formats of ``flowpose import``."""
+
+
+def keypoints_of_person(
+    detections: Sequence[Sequence[Detection]],
+    skeleton: str,
+    person: str | int = "prominent",
+    image_size: tuple[int, int] | None = None,
+) -> tuple[Keypoints2D, int, int]:
+    """Follow everyone (:func:`flowpose.people.track.track_people`), choose ``person``, map to H36M-17.
+
+    Args:
+        detections: per-frame detections in ``skeleton``'s layout.
+        skeleton: the layout's skeleton name.
+        person: see :func:`flowpose.people.select.choose_track`.
+        image_size: (H, W) px; needed for ``person="center"``.
+
+    Returns:
+        The keypoints, the chosen track's id and the number of tracks.
+
+    Raises:
+        InputError: when nobody is followed, or ``"center"`` without an image size.
+    """
+    tracks = track_people(detections)
+    if person == "center" and image_size is None:
+        raise InputError("--person center needs the image size: pass --video")
+    track = choose_track(tracks, detections, person, image_size or (0, 0))
+    kp, conf = track_keypoints(track, detections, len(detections))
+    joints2d = to_h36m17(kp, skeleton, missing="nan").astype(np.float32)
+    conf17 = confidence_to_h36m17(conf, skeleton)
+    conf17[~np.isfinite(joints2d).all(-1)] = 0.0
+    return Keypoints2D(joints2d, conf17, skeleton), track.id, len(tracks)
+
+
+
+
+def _is_keypoints_file(path: Path) -> bool:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return str(data.get("written_by", "")) == "flowpose" and str(data.get("kind", "")) == "keypoints2d"
+    except (OSError, ValueError):
+        return False
+
+
+def import_keypoints(
+    fmt: str,
+    source: Path,
+    out: Path,
+    *,
+    skeleton: str | None = None,
+    person: str | int = "prominent",
+    image_size: tuple[int, int] | None = None,
+    overwrite: bool = False,
+) -> list[str]:
+    """Read ``source`` in ``fmt``, follow ``person``, write the keypoints file ``out``; returns lines for the user.
+
+    Raises:
+        InputError: for an unknown format, a bad output or malformed input, before anything is written.
+    """
+    if fmt not in KEYPOINT_FORMATS:
+        raise InputError(f"unknown keypoints format {fmt!r}; choose from {list(KEYPOINT_FORMATS)}")
+    if out.suffix.lower() != ".npz":
+        raise InputError(f"--out {out}: expected a keypoints file ending in .npz")
+    check_output_file(out, overwrite=overwrite, is_ours=_is_keypoints_file, inputs=[source])
+    if fmt == "openpose":
+        detections, layout = read_openpose(source, skeleton)
+    else:
+        detections, layout = read_coco(source)
+    kp, chosen, count = keypoints_of_person(detections, layout, person, image_size)
+    save_keypoints(kp, out)
+    seen = int((kp.conf.max(-1) > 0).sum())
+    return [f"wrote {out}: person {chosen} of {count} ({layout}), {kp.num_frames} frames, found in {seen}"]

@@ -1,0 +1,41 @@
+"""Tests of flowpose.app.import_keypoints: one person followed through another detector's output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flowpose.app.import_keypoints import import_keypoints
+from flowpose.errors import InputError
+from flowpose.io.keypoints2d import load_keypoints
+from flowpose.skeleton import H36M17
+from tests.io.test_keypoints2d import write_openpose
+
+
+def test_openpose_person_choice_and_mapping(tmp_path: Path) -> None:
+    write_openpose(tmp_path / "op", T=10, J=25)
+    lines = import_keypoints("openpose", tmp_path / "op", tmp_path / "kp.npz")
+    assert "person 0 of 2 (openpose25)" in lines[0]
+    kp = load_keypoints(tmp_path / "kp.npz")
+    assert kp.joints2d.shape == (10, 17, 2) and kp.source == "openpose25"
+    # Track 0 is the surer person (confidence 0.9, at x0 = 50 + 2t); BODY_25's l_wrist (7) is H36M's 13.
+    np.testing.assert_allclose(kp.joints2d[4, H36M17.index("l_wrist")], [58 + 7, 135], atol=1e-4)
+    assert kp.conf[0, H36M17.index("head")] == 0  # BODY_25 has no head top
+    assert kp.conf[0, H36M17.index("r_elbow")] == 0  # BODY_25 joint 3, not found in these files
+    other = import_keypoints("openpose", tmp_path / "op", tmp_path / "kp1.npz", person=1)
+    assert "person 1 of 2" in other[0]
+    assert load_keypoints(tmp_path / "kp1.npz").joints2d[0, H36M17.index("pelvis"), 0] > 300
+
+
+def test_refusals(tmp_path: Path) -> None:
+    write_openpose(tmp_path / "op", T=5, J=18)
+    with pytest.raises(InputError, match="expected a keypoints file ending in .npz"):
+        import_keypoints("openpose", tmp_path / "op", tmp_path / "kp.json")
+    with pytest.raises(InputError, match="--person center needs the image size"):
+        import_keypoints("openpose", tmp_path / "op", tmp_path / "kp.npz", person="center")
+    (tmp_path / "mine.npz").write_bytes(b"user data")
+    with pytest.raises(InputError, match="mine.npz"):
+        import_keypoints("openpose", tmp_path / "op", tmp_path / "mine.npz", overwrite=True)
+    assert (tmp_path / "mine.npz").read_bytes() == b"user data"
