@@ -378,6 +378,75 @@ def refine(
     click.echo(f"wrote {output.folder}/: {', '.join(output.names)}")
 
 
+# --- flowpose batch ----------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Folder of results (one per video).")
+@click.option("--cycles", type=int, default=3, show_default=True, help="Flow-pose cycles.")
+@click.option("--flow", default=None, help="Flow network: raft, raft-small, gma or dis. Default: the preset's.")
+@click.option("--flow-weights", default=None, help="Checkpoint file, registry name, or 'random'.")
+@click.option("--preset", default="fast", show_default=True, help="Configuration preset: fast or quality.")
+@click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of fine-tuning and optimisation.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Videos refined at once on this machine [default: half the CPU cores, at most 4].",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    default=None,
+    help="Run on a Ray cluster instead: auto, ray://HOST:10001, or local (needs flowpose[cluster]).",
+)
+@user_errors
+def batch(
+    source: Path,
+    out_dir: Path,
+    cycles: int,
+    flow: str | None,
+    flow_weights: str | None,
+    preset: str,
+    device: str,
+    seed: int,
+    jobs: int | None,
+    ray_address: str | None,
+) -> None:
+    """Refine many videos: SOURCE is a folder of videos (each with its VIDEO.poses.npz) or a manifest
+    (one "VIDEO [POSES]" per line).
+
+    Writes OUT/<video stem>/ per video and OUT/summary.csv. Resumable: finished videos are skipped. A video that
+    fails is reported and the others go on; the exit code is 1 if any failed.
+    """
+    import os
+
+    from flowpose.app.batch import SUMMARY, read_inputs, run_batch, write_summary
+    from flowpose.app.refine_video import RefineVideoJob, check_job
+
+    config = _refine_config(preset, flow, flow_weights)
+    job = RefineVideoJob(video=source, config=config, cycles=cycles, device=device, seed=seed)
+    check_job(job)  # the shared options, before any video
+    items = read_inputs(source, out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir}: exists and is not a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    workers = jobs if jobs is not None else max(1, min(4, (os.cpu_count() or 1) // 2))
+
+    def report(row: dict[str, str]) -> None:
+        note = f": {row['error']}" if row["error"] else ""
+        click.echo(f"{row['status']:>22}  {row['video']} ({row['seconds']} s){note}")
+
+    rows = run_batch(items, job, jobs=workers, ray_address=ray_address, report=report)
+    write_summary(out_dir / SUMMARY, rows)
+    failed = sum(r["status"] == "failed" for r in rows)
+    click.echo(f"wrote {out_dir / SUMMARY}: {len(rows) - failed} of {len(rows)} videos refined or done before")
+    if failed:
+        raise SystemExit(1)
+
+
 # --- flowpose estimate ------------------------------------------------------------------------------------
 
 

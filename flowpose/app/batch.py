@@ -1,0 +1,206 @@
+"""Refine many videos: what ``flowpose batch MANIFEST|DIR --out DIR`` does.
+
+Each video is refined by :func:`flowpose.app.refine_video.refine_video` into ``OUT/<video stem>/`` (a results
+folder, written whole or not at all), and ``OUT/summary.csv`` gets one row per video. The batch is resumable:
+a video whose results folder exists is skipped (its row is read back from its ``history.json``). It tolerates
+failures: a video that fails gets a row with the reason, and the others go on. Videos run in parallel, in
+worker processes on this machine (``jobs``, each with its share of the CPU threads) or as tasks on a Ray
+cluster (``ray_address``; the optional extra ``flowpose[cluster]``).
+
+Inputs: a folder (every video file in it, ``*.mp4 *.avi *.mov *.mkv *.webm``, with its sidecar pose file
+``<video>.poses.npz``), or a manifest: a text file with one video per line, optionally followed by its pose
+file (``video.mp4 poses.npz``), paths relative to the manifest's folder; ``#`` starts a comment.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from flowpose.app.refine_video import RefineVideoJob, refine_video
+from flowpose.errors import FlowposeError, InputError
+from flowpose.io.atomic import atomic_path
+from flowpose.io.outdir import MANIFEST
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
+"""Files a folder input contributes."""
+SUMMARY = "summary.csv"
+"""The summary table in the batch's output folder."""
+COLUMNS = ("video", "status", "frames", "cycles", "seconds", "accel_init", "accel_final", "results", "error")
+"""The summary's columns; ``accel`` is the mean joint acceleration (mm/frame^2) before and after."""
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One video of a batch: the video, its pose file (None: the sidecar) and its results folder."""
+
+    video: Path
+    poses: Path | None
+    out: Path
+
+
+def read_inputs(source: Path, out_dir: Path) -> list[BatchItem]:
+    """The videos of a folder or a manifest (module docstring), each with its results folder in ``out_dir``.
+
+    Raises:
+        InputError: for a missing source, an empty one, a manifest line with more than two paths, or two
+            videos with the same stem (their results folders would collide).
+    """
+    if source.is_dir():
+        pairs = [(v, None) for v in sorted(source.iterdir()) if v.suffix.lower() in VIDEO_SUFFIXES]
+    elif source.is_file():
+        pairs = []
+        for n, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
+            words = line.split("#", 1)[0].replace(",", " ").split()
+            if not words:
+                continue
+            if len(words) > 2:
+                raise InputError(f"{source}:{n}: expected 'VIDEO [POSES]', got {line.strip()!r}")
+            paths = [p if Path(p).is_absolute() else source.parent / p for p in words]
+            pairs.append((Path(paths[0]), Path(paths[1]) if len(paths) == 2 else None))
+    else:
+        raise InputError(f"{source}: no such folder or manifest file")
+    if not pairs:
+        raise InputError(f"{source}: no videos (a folder of {', '.join(VIDEO_SUFFIXES)} files, or a manifest)")
+    items, seen = [], {}
+    for video, poses in pairs:
+        stem = video.name if video.is_dir() else video.stem
+        if stem in seen:
+            raise InputError(f"{source}: {seen[stem]} and {video} would both write {out_dir / stem}; rename one")
+        seen[stem] = video
+        items.append(BatchItem(video=video, poses=poses, out=out_dir / stem))
+    return items
+
+
+def done(item: BatchItem) -> bool:
+    """Whether the video's results folder is complete (it exists: folders appear whole)."""
+    return (item.out / MANIFEST).is_file() and (item.out / "history.json").is_file()
+
+
+def _row(item: BatchItem, status: str, seconds: float, error: str = "") -> dict[str, str]:
+    row = dict.fromkeys(COLUMNS, "")
+    row.update(video=str(item.video), status=status, seconds=f"{seconds:.1f}", results=str(item.out), error=error)
+    if done(item):
+        history = json.loads((item.out / "history.json").read_text())
+        with_accel = [h for h in history if h.get("metrics", {}).get("accel") is not None]
+        if with_accel:
+            row.update(accel_init=f"{with_accel[0]['metrics']['accel']:.2f}",
+                       accel_final=f"{with_accel[-1]['metrics']['accel']:.2f}")
+        row.update(cycles=str(len(history) - 1))
+        with np.load(item.out / "refined.npz", allow_pickle=False) as data:
+            row.update(frames=str(data["joints3d"].shape[0]))
+    return row
+
+
+def run_item(item: BatchItem, job: RefineVideoJob, threads: int | None = None) -> dict[str, str]:
+    """Refine one video into its folder and return its summary row; never raises for the video's own errors.
+
+    Args:
+        item: the video.
+        job: the settings every video shares (its video, poses and out are replaced by the item's).
+        threads: torch CPU threads for this worker, or None to leave them.
+    """
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    start = time.perf_counter()
+    try:
+        refine_video(replace(job, video=item.video, poses=item.poses, out=item.out, progress=False))
+    except (FlowposeError, OSError, RuntimeError, ValueError, FloatingPointError) as e:
+        message = " ".join(str(e).split())  # one line
+        return _row(item, "failed", time.perf_counter() - start, f"{type(e).__name__}: {message}")
+    return _row(item, "done", time.perf_counter() - start)
+
+
+def write_summary(path: Path, rows: Sequence[dict[str, str]]) -> None:
+    """Write the summary table (CSV, one row per video), atomically; an existing file is replaced only if it is
+    an earlier summary (its header is ours).
+
+    Raises:
+        InputError: when ``path`` exists and is not a summary flowpose wrote.
+    """
+    if path.exists():
+        first = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0].strip()
+        if path.is_dir() or first != ",".join(COLUMNS):
+            raise InputError(f"{path}: exists and is not a flowpose batch summary; choose another --out")
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text.getvalue())
+
+
+def run_batch(
+    items: Sequence[BatchItem],
+    job: RefineVideoJob,
+    *,
+    jobs: int = 1,
+    ray_address: str | None = None,
+    report: Callable[[dict[str, str]], None] | None = None,
+) -> list[dict[str, str]]:
+    """Refine every video not done yet; returns the summary rows in the items' order.
+
+    Args:
+        items: from :func:`read_inputs`.
+        job: the shared settings (config, cycles, device, seed, ...).
+        jobs: worker processes on this machine (1: in this process).
+        ray_address: a Ray cluster (``"auto"``, ``"ray://host:10001"``, or ``"local"`` for a one-machine
+            cluster started here) instead of local workers.
+        report: called with each row as it completes.
+    """
+    if jobs < 1:
+        raise InputError(f"--jobs must be >= 1, got {jobs}")
+    for parent in {item.out.parent for item in items}:
+        parent.mkdir(parents=True, exist_ok=True)
+    rows: dict[int, dict[str, str]] = {}
+    todo = []
+    for k, item in enumerate(items):
+        if done(item):
+            rows[k] = _row(item, "skipped (done before)", 0.0)
+            if report:
+                report(rows[k])
+        else:
+            todo.append(k)
+    if ray_address is not None:
+        results = _run_on_ray([items[k] for k in todo], job, ray_address)
+        for k, row in zip(todo, results):
+            rows[k] = row
+            if report:
+                report(row)
+    elif jobs == 1 or len(todo) <= 1:
+        for k in todo:
+            rows[k] = run_item(items[k], job)
+            if report:
+                report(rows[k])
+    else:
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(run_item, items[k], job, threads): k for k in todo}
+            for future in as_completed(futures):
+                rows[futures[future]] = future.result()
+                if report:
+                    report(rows[futures[future]])
+    return [rows[k] for k in range(len(items))]
+
+
+def _run_on_ray(items: Sequence[BatchItem], job: RefineVideoJob, address: str) -> list[dict[str, str]]:
+    try:
+        import ray
+    except ImportError:
+        raise InputError('--ray needs Ray: pip install "flowpose[cluster]"') from None
+    if not ray.is_initialized():
+        # "local": a one-machine Ray cluster started here (Ray 2.x no longer has a serial local mode).
+        ray.init(address=None if address == "local" else address, include_dashboard=False, log_to_driver=False)
+    remote = ray.remote(run_item)
+    return ray.get([remote.remote(item, job) for item in items])

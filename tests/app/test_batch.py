@@ -1,0 +1,104 @@
+"""Tests of flowpose.app.batch: many videos, resumed, one failing, locally in parallel and on Ray's local mode."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flowpose.app.batch import SUMMARY, read_inputs, run_batch, write_summary
+from flowpose.app.refine_video import RefineVideoJob
+from flowpose.errors import InputError
+from flowpose.io.poses import save_poses
+from flowpose.io.video import write_video
+from flowpose.pose import PoseSequence
+from tests.app.test_refine_video import DIS
+
+T, SIZE = 5, 48
+
+
+def make_video(folder: Path, name: str, frames_in_poses: int = T) -> Path:
+    rng = np.random.default_rng(len(name))
+    texture = rng.uniform(0, 255, (SIZE + 2 * T, SIZE + 2 * T, 3)).astype(np.uint8)
+    video = folder / f"{name}.mp4"
+    write_video(video, np.stack([texture[2 : 2 + SIZE, 2 * t : 2 * t + SIZE] for t in range(T)]), fps=10.0)
+    body = rng.uniform(-0.2, 0.2, (17, 3)) + np.array([0.0, 0.0, 2.5])
+    K = np.array([[60.0, 0, 23.5], [0, 60.0, 23.5], [0, 0, 1]])
+    save_poses(PoseSequence(joints3d=np.repeat(body[None], frames_in_poses, 0), K=K, fps=10.0),
+               folder / f"{name}.poses.npz")
+    return video
+
+
+@pytest.fixture
+def videos(tmp_path: Path) -> Path:
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    make_video(folder, "a")
+    make_video(folder, "b")
+    make_video(folder, "bad", frames_in_poses=T + 3)  # poses and video disagree
+    return folder
+
+
+def rows_by_name(rows):
+    return {Path(r["video"]).stem: r for r in rows}
+
+
+def test_failure_is_reported_the_rest_go_on_and_a_rerun_resumes(videos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    items = read_inputs(videos, out)
+    assert [i.out.name for i in items] == ["a", "b", "bad"]
+    job = RefineVideoJob(video=videos, config=DIS, cycles=0)
+    rows = rows_by_name(run_batch(items, job))
+    assert rows["a"]["status"] == rows["b"]["status"] == "done"
+    assert rows["a"]["frames"] == str(T) and rows["a"]["accel_final"] != ""
+    assert rows["bad"]["status"] == "failed" and "frames" in rows["bad"]["error"]
+    assert (out / "a" / "refined.npz").is_file() and not (out / "bad").exists()
+    write_summary(out / SUMMARY, list(rows.values()))
+    with (out / SUMMARY).open() as f:
+        assert [r["status"] for r in csv.DictReader(f)] == ["done", "done", "failed"]
+    before = (out / "a" / "refined.npz").stat().st_mtime_ns
+    again = rows_by_name(run_batch(items, job))
+    assert again["a"]["status"] == "skipped (done before)" and again["a"]["frames"] == str(T)
+    assert (out / "a" / "refined.npz").stat().st_mtime_ns == before  # not redone
+    assert again["bad"]["status"] == "failed"  # retried, fails again
+    write_summary(out / SUMMARY, list(again.values()))  # an earlier summary is replaced
+
+
+def test_manifest_and_parallel_workers(videos: Path, tmp_path: Path) -> None:
+    manifest = tmp_path / "list.txt"
+    manifest.write_text("# two videos\nvideos/a.mp4\nvideos/b.mp4 videos/b.poses.npz\n\n")
+    items = read_inputs(manifest, tmp_path / "out")
+    assert [i.video for i in items] == [videos / "a.mp4", videos / "b.mp4"] and items[1].poses == videos / "b.poses.npz"
+    rows = run_batch(items, RefineVideoJob(video=manifest, config=DIS, cycles=0), jobs=2)
+    assert [r["status"] for r in rows] == ["done", "done"]
+
+
+def test_bad_inputs(tmp_path: Path, videos: Path) -> None:
+    with pytest.raises(InputError, match="no such folder or manifest"):
+        read_inputs(tmp_path / "nothing", tmp_path / "out")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no videos"):
+        read_inputs(tmp_path / "empty", tmp_path / "out")
+    (tmp_path / "m.txt").write_text("a.mp4 b.npz c.npz\n")
+    with pytest.raises(InputError, match=r"m\.txt:1: expected 'VIDEO \[POSES\]'"):
+        read_inputs(tmp_path / "m.txt", tmp_path / "out")
+    (tmp_path / "dup.txt").write_text("x/a.mp4\ny/a.mp4\n")
+    with pytest.raises(InputError, match="would both write"):
+        read_inputs(tmp_path / "dup.txt", tmp_path / "out")
+    (tmp_path / "summary.csv").write_text("my own table\n")
+    with pytest.raises(InputError, match="not a flowpose batch summary"):
+        write_summary(tmp_path / "summary.csv", [])
+    assert (tmp_path / "summary.csv").read_text() == "my own table\n"
+
+
+@pytest.mark.slow
+def test_ray_on_a_local_cluster(videos: Path, tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray", reason="Ray is the optional extra flowpose[cluster]; not installed here")
+    items = read_inputs(videos, tmp_path / "out")
+    try:
+        rows = rows_by_name(run_batch(items, RefineVideoJob(video=videos, config=DIS, cycles=0), ray_address="local"))
+    finally:
+        ray.shutdown()
+    assert rows["a"]["status"] == rows["b"]["status"] == "done" and rows["bad"]["status"] == "failed"
