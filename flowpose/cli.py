@@ -270,6 +270,28 @@ def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "
     "--estimate", is_flag=True, help="Estimate initial poses with MediaPipe (needs flowpose[estimate])."
 )
 @click.option(
+    "--smpl",
+    "smpl_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Initial SMPL parameters (.npz/.json: global_orient, body_pose, betas, transl, K) instead of joints; "
+    "needs --body-model.",
+)
+@click.option(
+    "--body-model",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Your SMPL model file (.pkl or .npz from smpl.is.tue.mpg.de; licensed, not shipped).",
+)
+@click.option(
+    "--mesh-flow-weight",
+    type=click.FloatRange(min=0.0),
+    default=1.0,
+    show_default=True,
+    help="With --smpl: weight of the mesh-flow term, px^-2 (0: joints only).",
+)
+@click.option("--export-mesh", type=click.Choice(["obj", "ply"]), default=None, help="With --smpl: one mesh per frame.")
+@click.option(
     "--keypoints",
     "keypoints_path",
     type=click.Path(path_type=Path),
@@ -314,6 +336,10 @@ def refine(
     video: Path,
     poses_path: Path | None,
     estimate: bool,
+    smpl_path: Path | None,
+    body_model: Path | None,
+    mesh_flow_weight: float,
+    export_mesh: str | None,
     keypoints_path: Path | None,
     track: bool,
     min_confidence: float,
@@ -346,6 +372,10 @@ def refine(
     from flowpose.refinement.table import format_history
 
     config = _refine_config(preset, flow, flow_weights)
+    if smpl_path is not None or body_model is not None:
+        _refine_smpl(video, smpl_path, body_model, config, cycles, mesh_flow_weight, export_mesh, out_dir, device,
+                     seed, overwrite, quiet, estimate or poses_path is not None or keypoints_path is not None or viz)
+        return
     described = intrinsics is not None or focal_px is not None or fov is not None
     est_config = None
     if estimate:
@@ -376,6 +406,47 @@ def refine(
     for note in output.notes:
         click.echo(note)
     click.echo(f"wrote {output.folder}/: {', '.join(output.names)}")
+
+
+def _refine_smpl(
+    video: Path, smpl: Path | None, body_model: Path | None, config: "RefineConfig", cycles: int,  # noqa: F821
+    w_mesh_flow: float, export_mesh: str | None, out: Path | None, device: str, seed: int, overwrite: bool,
+    quiet: bool, joint_options: bool,
+) -> None:
+    """``refine --smpl P --body-model M``: see :mod:`flowpose.app.refine_smpl_video`."""
+    from flowpose.app.refine_smpl_video import SmplVideoJob, refine_smpl_video
+    from flowpose.body.model import OBTAIN
+
+    if smpl is None:
+        raise InputError("--body-model needs --smpl PARAMS (the SMPL parameters to refine)")
+    if body_model is None:
+        raise InputError(f"--smpl needs --body-model PATH. {OBTAIN}")
+    if joint_options:
+        raise InputError("--smpl refines SMPL parameters: --poses, --estimate, --keypoints and --viz do not apply")
+    job = SmplVideoJob(video=video, smpl=smpl, body_model=body_model, config=config, cycles=cycles,
+                       w_mesh_flow=w_mesh_flow, export_mesh=export_mesh, out=out, device=device, seed=seed,
+                       overwrite=overwrite, progress=not quiet)
+    _, lines = refine_smpl_video(job)
+    for line in lines:
+        click.echo(line)
+
+
+# --- flowpose export ---------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("fmt", metavar="FORMAT")
+@click.argument("poses", type=click.Path(path_type=Path))
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path), help="File to write (new).")
+@user_errors
+def export(fmt: str, poses: Path, out_path: Path) -> None:
+    """Export POSES (a pose file, e.g. refined.npz) in FORMAT (bvh) for animation tools.
+
+    bvh: a Human3.6M-17 skeleton with fixed bone lengths (each bone's median), joint rotations, Y up, centimetres.
+    """
+    from flowpose.app.export import export_poses
+
+    click.echo(export_poses(fmt, poses, out_path))
 
 
 # --- flowpose batch ----------------------------------------------------------------------------------------

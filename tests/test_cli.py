@@ -377,3 +377,44 @@ def test_batch_reports_a_failure_and_resumes(tmp_path: Path) -> None:
     again = _run(*args)
     assert "skipped (done before)" in again.stdout
     _assert_user_error(_run("batch", tmp_path / "nothing", "--out", tmp_path / "o"), "no such folder or manifest")
+
+
+def test_refine_smpl_with_a_body_model(tmp_path: Path) -> None:
+    from flowpose.body.params import load_smpl, save_smpl
+    from flowpose.body.standin import write_standin
+    from flowpose.body.synth import perturb, smpl_motion
+
+    frames = np.random.default_rng(0).uniform(0, 255, (6, 256, 256, 3)).astype(np.uint8)
+    write_video(tmp_path / "v.mp4", frames, fps=30.0)
+    seq = perturb(smpl_motion(6))
+    save_smpl(seq, tmp_path / "p.npz")
+    model = write_standin(tmp_path / "standin.pkl")
+    result = _run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", model, "--flow", "dis",
+                  "--cycles", "1", "--export-mesh", "obj", "--quiet", "--out", tmp_path / "out")
+    assert result.exit_code == 0, (result.output, result.exception)
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"refined_smpl.npz", "refined.npz", "history.json", "mesh_000000.obj", "mesh_000005.obj"} <= names
+    assert load_poses(tmp_path / "out" / "refined.npz").joints3d.shape == (6, 17, 3)
+    # --cycles 0: the parameters come back as they went in.
+    assert _run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", model, "--cycles", "0",
+                "--quiet", "--out", tmp_path / "zero").exit_code == 0
+    np.testing.assert_allclose(load_smpl(tmp_path / "zero" / "refined_smpl.npz").body_pose, seq.body_pose, atol=1e-5)
+    _assert_user_error(_run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--out", tmp_path / "x"),
+                       "--body-model", "smpl.is.tue.mpg.de")
+    _assert_user_error(
+        _run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", tmp_path / "SMPL.pkl",
+             "--out", tmp_path / "y"),
+        "SMPL.pkl", "no such body model file",
+    )
+
+
+def test_export_bvh(work: Path) -> None:
+    assert _run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "0", "--quiet").exit_code == 0
+    result = _run("export", "bvh", work / "video.flowpose" / "refined.npz", "--out", work / "motion.bvh")
+    assert result.exit_code == 0, (result.output, result.exception)
+    from flowpose.io.bvh import read_bvh
+
+    assert read_bvh(work / "motion.bvh").num_frames == T
+    _assert_user_error(_run("export", "bvh", work / "video.flowpose" / "refined.npz", "--out", work / "motion.bvh"),
+                       "motion.bvh", "exists")
+    _assert_user_error(_run("export", "fbx", work / "video.poses.npz", "--out", work / "m.fbx"), "unknown export format")

@@ -88,8 +88,15 @@ def _temporal_scales(prob: PoseProblem, config: PoseStageConfig, with_flow: bool
 # The solver
 
 
-def _solve(objective: Callable[[], torch.Tensor], params: list[torch.Tensor], config: PoseStageConfig) -> int:
-    """Minimise ``objective`` (which reads ``params``) in place; returns the iterations taken."""
+def minimize(objective: Callable[[], torch.Tensor], params: list[torch.Tensor], config: PoseStageConfig) -> int:
+    """Minimise ``objective`` (which reads ``params``) in place with ``config``'s solver; returns the iterations.
+
+    L-BFGS with a strong-Wolfe line search (or Adam), stopped after ``config.max_steps`` iterations or when the
+    loss fell by less than ``config.tol`` of itself over 10 iterations.
+
+    Raises:
+        FloatingPointError: when the loss becomes non-finite.
+    """
     if config.optimizer == "lbfgs":
         opt: torch.optim.Optimizer = torch.optim.LBFGS(
             params,
@@ -203,7 +210,7 @@ def optimize_poses(
                 # with T.
                 return T * pose_objective(joints(), prob, config, target)
 
-            steps += _solve(objective, [u_root, u_rel], config)
+            steps += minimize(objective, [u_root, u_rel], config)
         with torch.no_grad():
             X = joints()
             final = pose_terms(X, prob, config, flow_target(X, prob, config, field))

@@ -1,0 +1,275 @@
+"""The pose stage for SMPL sequences: per-frame pose, one shape and the translation under L_pose plus mesh flow.
+
+Unknowns (a continuous parametrisation, Zhou et al. 2019): a 6D rotation per joint and frame, one shape
+``betas`` for the video, and the translation (millimetre offsets). The model's joints, mapped to
+Human3.6M-17 (:data:`SMPL_TO_H36M`), enter the joint objective :func:`flowpose.refinement.objective.pose_terms`
+unchanged (L_opt on joints and bone points, L_3D, L_2D, L_vel, L_acc, L_bone). Added:
+
+    L_mesh = 1/2 [ sum w^f rho(|p_{t+1} - p_t - F_t(p_t)|) / sum w^f + sum w^b rho(|p_t - p_{t+1} - B_t(p_{t+1})|) / sum w^b ]
+
+over the vertices v with p_t = pi(V_t(v)), the forward flow F and, when given, the backward flow B (then the two
+frames play symmetric roles, as in arXiv 2402.02736; without B only the forward half). A vertex counts in a
+frame where it is visible: nearest to the camera in its cell of a z-buffer of the projected mesh (within
+``visibility_tolerance_m``); w = visibility x flow confidence. Flow and visibility are fixed within a round and
+resampled between rounds, as for L_opt. Priors keep what no image term sees near the estimate: the rotations
+(``w_rotation``, on |R - R_0|_F^2) and the shape (``w_betas``, on |beta - beta_0|^2).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from flowpose.body.model import BodyModel
+from flowpose.body.params import SmplSequence, axis_angle_of, matrix_from_6d, rotation_6d
+from flowpose.camera import project
+from flowpose.errors import InputError, ShapeError, check_fields
+from flowpose.flow.field import FlowField, FlowTensors
+from flowpose.pose import PoseSequence
+from flowpose.refinement.losses import robust_mean
+from flowpose.refinement.objective import TERMS, build_pose_problem, flow_target, pose_terms
+from flowpose.refinement.optimize import minimize
+from flowpose.refinement.pose_config import PoseStageConfig
+from flowpose.skeleton import H36M17, SMPL24, TO_H36M17
+
+
+def smpl_to_h36m_matrix() -> np.ndarray:
+    """(17, 24) the linear map from SMPL's joints to Human3.6M-17 (:data:`flowpose.skeleton.TO_H36M17`); H36M's
+    head top, which SMPL lacks, is placed on its parent (the neck), as gap filling places a never-seen joint."""
+    table = TO_H36M17[SMPL24.name]
+    M = np.zeros((H36M17.num_joints, SMPL24.num_joints))
+    for k, name in enumerate(H36M17.joint_names):
+        sources = table[name]
+        if sources is None:
+            sources = table[H36M17.joint_names[H36M17.parents[k]]]
+        for s in sources:
+            M[k, SMPL24.index(s)] += 1.0 / len(sources)
+    return M
+
+
+SMPL_TO_H36M = smpl_to_h36m_matrix()
+"""(17, 24) see :func:`smpl_to_h36m_matrix`."""
+HEAD = H36M17.index("head")
+
+
+@dataclass(frozen=True)
+class SmplRefineConfig:
+    """Weights and settings of the SMPL pose stage."""
+
+    pose: PoseStageConfig = field(default_factory=PoseStageConfig)
+    """The joint terms and the solver (its ``flow_rounds``, ``max_steps``, ``tol`` and optimizer apply)."""
+    w_mesh_flow: float = 1.0
+    """L_mesh weight, px^-2; 0 gives joints-only refinement."""
+    mesh_flow_delta_px: float = 2.0
+    """Robust scale of the mesh-flow residuals, px."""
+    w_rotation: float = 1.0 / 0.3**2
+    """Weight of |R - R_0|_F^2 per joint (about 1 / (2 sigma^2) rad^-2: sigma ~ 0.2 rad)."""
+    w_betas: float = 1.0
+    """Weight of |beta - beta_0|^2 (betas are in standard deviations of the shape space)."""
+    visibility_cell_px: float = 4.0
+    """Cell size of the visibility z-buffer, px."""
+    visibility_tolerance_m: float = 0.03
+    """A vertex is visible within this depth of the nearest one in its cell, metres."""
+
+    def __post_init__(self) -> None:
+        check_fields(
+            self,
+            {
+                "w_mesh_flow": self.w_mesh_flow >= 0,
+                "mesh_flow_delta_px": self.mesh_flow_delta_px > 0,
+                "w_rotation": self.w_rotation >= 0,
+                "w_betas": self.w_betas >= 0,
+                "visibility_cell_px": self.visibility_cell_px > 0,
+                "visibility_tolerance_m": self.visibility_tolerance_m > 0,
+            },
+        )
+
+
+@dataclass(frozen=True)
+class SmplRefineResult:
+    """What :func:`refine_smpl` returns.
+
+    Attributes:
+        smpl: the refined parameters (same layout as the input; one shape if the input had one).
+        poses: the model's joints as Human3.6M-17 poses (head top on the neck), with the input's camera.
+        vertices: (T, V, 3) float32 refined vertices, metres, camera frame.
+        losses: the weighted terms at the end (``TERMS`` plus ``mesh``, ``rotation``, ``betas``, ``total``).
+        steps: solver iterations.
+        seconds: wall time.
+    """
+
+    smpl: SmplSequence
+    poses: PoseSequence
+    vertices: np.ndarray
+    losses: dict[str, float]
+    steps: int
+    seconds: float
+
+
+def visible_vertices(points_px: np.ndarray, depth: np.ndarray, cell_px: float, tolerance_m: float) -> np.ndarray:
+    """Which vertices the camera sees: those within ``tolerance_m`` of the nearest in their z-buffer cell.
+
+    Args:
+        points_px: (T, V, 2) projected vertices.
+        depth: (T, V) their depth, metres.
+        cell_px: z-buffer cell size.
+        tolerance_m: depth tolerance.
+
+    Returns:
+        (T, V) bool.
+    """
+    T, V = depth.shape
+    cells = np.floor(points_px / cell_px).astype(np.int64)
+    cells -= cells.reshape(-1, 2).min(0)
+    width = int(cells[..., 0].max()) + 1
+    key = (np.arange(T)[:, None] * (int(cells[..., 1].max()) + 1) + cells[..., 1]) * width + cells[..., 0]
+    nearest = np.full(int(key.max()) + 1, np.inf)
+    np.minimum.at(nearest, key.ravel(), depth.ravel())
+    return depth <= nearest[key] + tolerance_m
+
+
+def _mesh_target(
+    p: torch.Tensor, depth: torch.Tensor, flow: FlowTensors, backward: FlowTensors | None, config: SmplRefineConfig
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """Flow at the vertices and the visibility-times-confidence weights, fixed for one round."""
+    with torch.no_grad():
+        vis = torch.as_tensor(
+            visible_vertices(p.cpu().numpy(), depth.cpu().numpy(), config.visibility_cell_px,
+                             config.visibility_tolerance_m),
+            dtype=p.dtype,
+        )
+        f_px, f_conf = flow.sample(p[:-1])
+        b_px = b_w = None
+        if backward is not None:
+            b_px, b_conf = backward.sample(p[1:])
+            b_w = b_conf * vis[1:]
+    return f_px, f_conf * vis[:-1], b_px, b_w
+
+
+def refine_smpl(
+    seq: SmplSequence,
+    model: BodyModel,
+    flow: FlowField | None,
+    config: SmplRefineConfig = SmplRefineConfig(),
+    *,
+    backward: FlowField | None = None,
+    keypoints: np.ndarray | None = None,
+    solve: bool = True,
+) -> SmplRefineResult:
+    """Refine an SMPL sequence against the flow, its own estimate and the priors (module docstring).
+
+    Args:
+        seq: the initial estimate (camera frame).
+        model: the body model.
+        flow: forward flow for the T - 1 frame pairs, or None (no flow terms).
+        config: weights and settings.
+        backward: the backward flow (frame t+1 -> t) of the same pairs, for the symmetric mesh term, or None.
+        keypoints: (T, 17, 2) H36M-17 2D keypoints, px, NaN where missing; None: the estimate's projection.
+        solve: False returns the input unchanged, with its joints and vertices (``refine --cycles 0``).
+
+    Returns:
+        :class:`SmplRefineResult`.
+
+    Raises:
+        ShapeError: for flows of the wrong pair count or keypoints of the wrong shape.
+    """
+    start = time.perf_counter()
+    T = seq.num_frames
+    for name, f in (("flow", flow), ("backward", backward)):
+        if f is not None and f.num_pairs != T - 1:
+            raise ShapeError(name, f"{T - 1} frame pairs for {T} frames", f.flow.shape)
+    if keypoints is not None and keypoints.shape != (T, 17, 2):
+        raise ShapeError("keypoints", f"({T}, 17, 2)", keypoints.shape)
+    if seq.betas.shape[-1] != model.num_betas:
+        raise InputError(f"betas: {seq.betas.shape[-1]} shape coefficients, the body model uses {model.num_betas}")
+    dtype = torch.float32
+    R0 = torch.as_tensor(seq.rotations(), dtype=dtype)
+    beta0 = torch.as_tensor(seq.betas if seq.betas.ndim == 1 else seq.betas.mean(0), dtype=dtype)
+    t0 = torch.as_tensor(seq.transl, dtype=dtype)
+    M = torch.as_tensor(SMPL_TO_H36M, dtype=dtype)
+    K = torch.as_tensor(seq.K_per_frame(), dtype=dtype)
+    with torch.no_grad():
+        initial = model(torch.as_tensor(seq.betas, dtype=dtype), R0, t0)
+        joints0 = torch.einsum("kj,tjc->tkc", M, initial.joints).numpy()
+    joints0_h36 = joints0.copy()
+    joints0_h36[:, HEAD] = np.nan  # SMPL has no head top: unobserved in the joint terms
+    init = PoseSequence(joints3d=joints0_h36.astype(np.float32), K=seq.K.astype(np.float32),
+                        joints2d=None if keypoints is None else keypoints.astype(np.float32), fps=seq.fps)
+    if not solve:
+        poses = init.with_joints3d(joints0.astype(np.float32))
+        return SmplRefineResult(seq, poses, initial.vertices.numpy(), {}, 0, time.perf_counter() - start)
+
+    pose_cfg = config.pose
+    with warnings.catch_warnings():  # the head top, which SMPL lacks, is never observed: by design, not news
+        warnings.filterwarnings("ignore", message=r"joints \[10\] are missing in every frame")
+        problem = build_pose_problem(init, pose_cfg, torch.device("cpu"))
+    field = flow.to_torch("cpu") if flow is not None and T > 1 else None
+    back = backward.to_torch("cpu") if backward is not None and field is not None else None
+    r6 = rotation_6d(R0).clone().requires_grad_(True)
+    d_beta = torch.zeros_like(beta0, requires_grad=True)
+    u_t = torch.zeros_like(t0, requires_grad=True)  # mm
+
+    def body():
+        R = matrix_from_6d(r6)
+        out = model(beta0 + d_beta, R, t0 + 1e-3 * u_t)
+        return R, out
+
+    def terms(R, out, joint_target, mesh_target) -> dict[str, torch.Tensor]:
+        X = torch.einsum("kj,tjc->tkc", M, out.joints)
+        found = pose_terms(X, problem, pose_cfg, joint_target)
+        found["rotation"] = config.w_rotation * ((R - R0) ** 2).sum((-1, -2)).mean()
+        found["betas"] = config.w_betas * (d_beta**2).sum()
+        found["mesh"] = X.sum() * 0.0
+        if mesh_target is not None and config.w_mesh_flow > 0:
+            p = project(out.vertices, K)
+            f_px, f_w, b_px, b_w = mesh_target
+            mesh = robust_mean(p[1:] - p[:-1] - f_px, f_w, config.mesh_flow_delta_px, pose_cfg.penalty)
+            if b_px is not None:
+                back_term = robust_mean(p[:-1] - p[1:] - b_px, b_w, config.mesh_flow_delta_px, pose_cfg.penalty)
+                mesh = 0.5 * (mesh + back_term)
+            found["mesh"] = config.w_mesh_flow * mesh
+        return found
+
+    def targets():
+        with torch.no_grad():
+            R, out = body()
+            X = torch.einsum("kj,tjc->tkc", M, out.joints)
+            joint_target = flow_target(X, problem, pose_cfg, field)
+            mesh_target = None
+            if field is not None and config.w_mesh_flow > 0:
+                mesh_target = _mesh_target(project(out.vertices, K), out.vertices[..., 2], field, back, config)
+        return joint_target, mesh_target
+
+    steps = 0
+    for _ in range(pose_cfg.flow_rounds if field is not None else 1):
+        joint_target, mesh_target = targets()
+
+        def objective(jt=joint_target, mt=mesh_target) -> torch.Tensor:
+            R, out = body()
+            return T * sum(terms(R, out, jt, mt).values())
+
+        steps += minimize(objective, [r6, d_beta, u_t], pose_cfg)
+    with torch.no_grad():
+        joint_target, mesh_target = targets()
+        R, out = body()
+        final = terms(R, out, joint_target, mesh_target)
+        joints = torch.einsum("kj,tjc->tkc", M, out.joints).numpy()
+    losses = {k: float(v) for k, v in final.items()}
+    losses["total"] = sum(losses[k] for k in (*TERMS, "mesh", "rotation", "betas"))
+    aa = axis_angle_of(R.numpy().astype(np.float64))
+    betas = (beta0 + d_beta).detach().numpy().astype(np.float64)
+    refined = SmplSequence(
+        global_orient=aa[:, 0],
+        body_pose=aa[:, 1:],
+        betas=betas if seq.betas.ndim == 1 else np.repeat(betas[None], T, 0),
+        transl=(t0 + 1e-3 * u_t).detach().numpy().astype(np.float64),
+        K=seq.K,
+        fps=seq.fps,
+        flat_body_pose=seq.flat_body_pose,
+    )
+    poses = init.with_joints3d(joints.astype(np.float32))
+    return SmplRefineResult(refined, poses, out.vertices.numpy(), losses, steps, time.perf_counter() - start)

@@ -1,0 +1,53 @@
+"""Tests of flowpose.body.params: the SMPL parameter file and the rotation representations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from scipy.spatial.transform import Rotation
+
+from flowpose.body.params import SmplSequence, load_smpl, matrix_from_6d, rotation_6d, save_smpl
+from flowpose.body.synth import smpl_motion
+from flowpose.errors import InputError
+
+
+def test_round_trip_keeps_keys_and_layouts(tmp_path: Path) -> None:
+    seq = smpl_motion(5)
+    flat = SmplSequence(seq.global_orient, seq.body_pose, seq.betas, seq.transl, seq.K, 25.0, flat_body_pose=True)
+    for name, s in (("a.npz", seq), ("b.json", flat)):
+        save_smpl(s, tmp_path / name)
+        back = load_smpl(tmp_path / name)
+        np.testing.assert_allclose(back.body_pose, s.body_pose, atol=1e-12)
+        assert back.flat_body_pose == s.flat_body_pose and back.fps == s.fps
+    with np.load(tmp_path / "a.npz") as data:
+        assert data["body_pose"].shape == (5, 23, 3) and str(data["written_by"]) == "flowpose"
+    (tmp_path / "c.npz").write_bytes((tmp_path / "a.npz").read_bytes())
+    np.savez(tmp_path / "flat.npz", global_orient=seq.global_orient, body_pose=seq.body_pose.reshape(5, 69),
+             betas=seq.betas, transl=seq.transl, K=seq.K)
+    assert load_smpl(tmp_path / "flat.npz").flat_body_pose
+
+
+def test_bad_files(tmp_path: Path) -> None:
+    seq = smpl_motion(3)
+    np.savez(tmp_path / "no_k.npz", global_orient=seq.global_orient, body_pose=seq.body_pose, betas=seq.betas,
+             transl=seq.transl)
+    with pytest.raises(InputError, match=r"no_k\.npz: missing \['K'\]"):
+        load_smpl(tmp_path / "no_k.npz")
+    np.savez(tmp_path / "short.npz", global_orient=seq.global_orient, body_pose=seq.body_pose[:2], betas=seq.betas,
+             transl=seq.transl, K=seq.K)
+    with pytest.raises(InputError, match=r"short\.npz: body_pose must have shape \(3, 23, 3\)"):
+        load_smpl(tmp_path / "short.npz")
+    with pytest.raises(InputError, match="must be finite"):
+        SmplSequence(seq.global_orient * np.nan, seq.body_pose, seq.betas, seq.transl, seq.K)
+
+
+def test_6d_round_trip_and_gram_schmidt() -> None:
+    R = torch.as_tensor(Rotation.random(20, random_state=0).as_matrix(), dtype=torch.float64)
+    torch.testing.assert_close(matrix_from_6d(rotation_6d(R)), R)
+    noisy = rotation_6d(R) + 0.1 * torch.randn(20, 6, dtype=torch.float64)
+    M = matrix_from_6d(noisy)
+    torch.testing.assert_close(M @ M.transpose(-1, -2), torch.eye(3, dtype=torch.float64).expand(20, 3, 3))
+    assert torch.allclose(torch.det(M), torch.ones(20, dtype=torch.float64))

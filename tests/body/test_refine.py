@@ -1,0 +1,83 @@
+"""Tests of flowpose.body.refine on the stand-in model: a synthetic clip with exact mesh flow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from flowpose.body.model import load_body_model
+from flowpose.body.params import load_smpl, save_smpl
+from flowpose.body.refine import SMPL_TO_H36M, SmplRefineConfig, refine_smpl, visible_vertices
+from flowpose.body.standin import write_standin
+from flowpose.body.synth import mesh_flow, perturb, smpl_motion, vertices_of
+from flowpose.errors import InputError, ShapeError
+from flowpose.metrics import mpjpe
+from flowpose.refinement.pose_config import PoseStageConfig
+from flowpose.skeleton import H36M17
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory):
+    model = load_body_model(write_standin(tmp_path_factory.mktemp("body") / "standin.pkl"))
+    gt = smpl_motion(16)
+    fwd, bwd = mesh_flow(vertices_of(gt, model), gt.K, (256, 256))
+    return model, gt, perturb(gt), fwd, bwd
+
+
+def joints_and_vertices(seq, model):
+    with torch.no_grad():
+        out = model(torch.as_tensor(seq.betas, dtype=torch.float32), torch.as_tensor(seq.rotations(), dtype=torch.float32),
+                    torch.as_tensor(seq.transl, dtype=torch.float32))
+    return np.einsum("kj,tjc->tkc", SMPL_TO_H36M, out.joints.numpy()), out.vertices.numpy()
+
+
+def pve_mm(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm((a - a[:, :1]) - (b - b[:, :1]), axis=-1).mean() * 1000)
+
+
+def test_the_mapping_to_h36m_puts_the_head_top_on_the_neck() -> None:
+    assert SMPL_TO_H36M.shape == (17, 24) and np.allclose(SMPL_TO_H36M.sum(1), 1.0)
+    np.testing.assert_array_equal(SMPL_TO_H36M[H36M17.index("head")], SMPL_TO_H36M[H36M17.index("neck")])
+
+
+def test_visibility_keeps_the_nearest_in_each_cell() -> None:
+    p = np.array([[[10.0, 10.0], [11.0, 11.0], [40.0, 40.0]]])
+    depth = np.array([[2.0, 2.5, 3.0]])
+    np.testing.assert_array_equal(visible_vertices(p, depth, 4.0, 0.03), [[True, False, True]])
+    assert visible_vertices(p, depth, 4.0, 1.0).all()
+
+
+def test_zero_cycles_round_trip(scene, tmp_path: Path) -> None:
+    model, gt, est, fwd, _ = scene
+    save_smpl(est, tmp_path / "in.npz")
+    result = refine_smpl(load_smpl(tmp_path / "in.npz"), model, fwd, solve=False)
+    save_smpl(result.smpl, tmp_path / "out.npz")
+    back = load_smpl(tmp_path / "out.npz")
+    for key in ("global_orient", "body_pose", "betas", "transl", "K"):
+        np.testing.assert_allclose(getattr(back, key), getattr(est, key), atol=1e-5, err_msg=key)
+    assert result.poses.joints3d.shape == (16, 17, 3) and result.vertices.shape[1] == model.num_vertices
+
+
+def test_refinement_recovers_the_motion(scene) -> None:
+    model, gt, est, fwd, bwd = scene
+    config = SmplRefineConfig(pose=PoseStageConfig(max_steps=60, flow_rounds=2))
+    result = refine_smpl(est, model, fwd, config, backward=bwd)
+    (Jg, Vg), (Je, Ve), (Jr, Vr) = (joints_and_vertices(s, model) for s in (gt, est, result.smpl))
+    assert mpjpe(Jr, Jg) < 0.9 * mpjpe(Je, Jg)
+    assert pve_mm(Vr, Vg) < 0.9 * pve_mm(Ve, Vg)
+    assert result.losses["mesh"] > 0 and np.isfinite(result.losses["total"])
+    assert result.smpl.body_pose.shape == est.body_pose.shape and result.smpl.betas.shape == est.betas.shape
+
+
+def test_exceptions(scene) -> None:
+    model, gt, est, fwd, _ = scene
+    with pytest.raises(ShapeError, match=r"14 frame pairs for 15 frames, got \(15, 256, 256, 2\)"):
+        refine_smpl(est.__class__(est.global_orient[:15], est.body_pose[:15], est.betas, est.transl[:15], est.K),
+                    model, fwd)
+    with pytest.raises(InputError, match="betas: 5 shape coefficients, the body model uses 10"):
+        refine_smpl(est.__class__(est.global_orient, est.body_pose, est.betas[:5], est.transl, est.K), model, fwd)
+    with pytest.raises(InputError, match=r"SmplRefineConfig.w_mesh_flow is out of range"):
+        SmplRefineConfig(w_mesh_flow=-1.0)

@@ -1,0 +1,60 @@
+"""Tests of flowpose.io.bvh_export: written BVH files read back (flowpose.io.bvh) into the same poses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from flowpose.errors import InputError, ShapeError
+from flowpose.io.bvh import forward_kinematics, read_bvh
+from flowpose.io.bvh_export import CAMERA_TO_Y_UP, write_bvh
+from flowpose.skeleton import H36M17
+from tests.conftest import swinging_motion
+
+
+def camera_poses(T: int = 12) -> np.ndarray:
+    """(T, 17, 3) camera-frame metres: the swinging test motion, turning about the vertical as it goes."""
+    world = swinging_motion(T).joints.astype(np.float64)  # y up
+    turn = Rotation.from_rotvec(np.outer(np.linspace(0, 1.2, T), [0.0, 1.0, 0.0]))
+    pelvis = world[:, :1]
+    world = np.einsum("tij,tkj->tki", turn.as_matrix(), world - pelvis) + pelvis
+    return np.einsum("ij,tkj->tki", CAMERA_TO_Y_UP, world) + np.array([0.0, 0.0, 4.0])
+
+
+def read_back(path: Path) -> np.ndarray:
+    clip = read_bvh(path)
+    fk = forward_kinematics(clip) / 100.0
+    parents = H36M17.parents
+    names = [n if any(parents[c] == j for c in range(17)) else f"{H36M17.joint_names[parents[j]]}_end"
+             for j, n in enumerate(H36M17.joint_names)]
+    return np.einsum("ij,tkj->tki", CAMERA_TO_Y_UP, fk[:, [clip.index(n) for n in names]])
+
+
+def test_round_trip_of_a_rigid_skeleton(tmp_path: Path) -> None:
+    poses = camera_poses()
+    write_bvh(tmp_path / "m.bvh", poses, fps=30.0)
+    clip = read_bvh(tmp_path / "m.bvh")
+    assert clip.num_frames == 12 and clip.fps == pytest.approx(30.0) and clip.names[0] == "pelvis"
+    np.testing.assert_allclose(read_back(tmp_path / "m.bvh"), poses, atol=2e-4)
+
+
+def test_bones_take_their_median_length(tmp_path: Path) -> None:
+    poses = camera_poses()
+    stretched = poses.copy()
+    stretched[5, 13] += 0.1 * (poses[5, 13] - poses[5, 12])  # one frame's forearm 10% too long
+    write_bvh(tmp_path / "s.bvh", stretched, fps=30.0)
+    back = read_back(tmp_path / "s.bvh")
+    np.testing.assert_allclose(back[5, 13], poses[5, 13], atol=2e-3)  # the fixed-length skeleton keeps the bone
+
+
+def test_refusals(tmp_path: Path) -> None:
+    with pytest.raises(ShapeError, match=r"joints3d must have shape \(T, 17, 3\)"):
+        write_bvh(tmp_path / "x.bvh", np.zeros((3, 14, 3)), fps=30.0)
+    poses = camera_poses(3)
+    poses[1, 4] = np.nan
+    with pytest.raises(InputError, match="missing joints"):
+        write_bvh(tmp_path / "x.bvh", poses, fps=30.0)
+    assert not (tmp_path / "x.bvh").exists()
