@@ -10,7 +10,7 @@
 
 It is the generated model, not SMPL: its figures are hypotheses for real SMPL outputs.
 
-    python benchmarks/bench_smpl.py [--frames 60] [--seeds 0,1,2] [--timing-frames 300]
+    python benchmarks/bench_smpl.py [--frames 60] [--seeds 0,1,2] [--max-steps 200] [--rounds 2] [--timing-frames 300]
 """
 
 from __future__ import annotations
@@ -51,12 +51,13 @@ def main() -> None:
     p.add_argument("--frames", type=int, default=60)
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--max-steps", type=int, default=200)
+    p.add_argument("--rounds", type=int, default=2, help="flow rounds (flow resampled at the current fit)")
     p.add_argument("--timing-frames", type=int, default=300)
     args = p.parse_args()
     warnings.filterwarnings("ignore", message="joints .* are missing in every frame")
     tmp = Path(tempfile.mkdtemp())
     model = load_body_model(write_standin(tmp / "standin.pkl"))
-    solver = PoseStageConfig(max_steps=args.max_steps)
+    solver = PoseStageConfig(max_steps=args.max_steps, flow_rounds=args.rounds)
     runs = {
         "joints only": lambda est, f, b: refine_smpl(est, model, f, SmplRefineConfig(pose=solver, w_mesh_flow=0.0)),
         "mesh flow, forward": lambda est, f, b: refine_smpl(est, model, f, SmplRefineConfig(pose=solver)),
