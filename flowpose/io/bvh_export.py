@@ -81,13 +81,16 @@ def bvh_rotations(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             offsets[j] = bone[0] / max(np.linalg.norm(bone[0]), 1e-12) * length  # the first frame's direction
     glob = np.tile(np.eye(3), (T, 17, 1, 1))
     for j in range(17):  # parents precede children in H36M-17's order
-        if not kids[j]:
-            glob[:, j] = glob[:, parents[j]]
+        # Children at zero length (a joint never observed, placed on its parent) tell no direction.
+        bones = [c for c in kids[j] if np.linalg.norm(offsets[c]) > 1e-9]
+        if not bones:
+            if parents[j] >= 0:
+                glob[:, j] = glob[:, parents[j]]
             continue
-        observed = np.stack([joints[:, c] - joints[:, j] for c in kids[j]], axis=1)
+        observed = np.stack([joints[:, c] - joints[:, j] for c in bones], axis=1)
         observed /= np.maximum(np.linalg.norm(observed, axis=-1, keepdims=True), 1e-12)
-        rest = np.stack([offsets[c] / np.linalg.norm(offsets[c]) for c in kids[j]])[None].repeat(T, 0)
-        if len(kids[j]) >= 2:
+        rest = np.stack([offsets[c] / np.linalg.norm(offsets[c]) for c in bones])[None].repeat(T, 0)
+        if len(bones) >= 2:
             glob[:, j] = _kabsch(rest, observed)
         else:
             start = glob[:, parents[j]] if parents[j] >= 0 else np.tile(np.eye(3), (T, 1, 1))

@@ -1,0 +1,32 @@
+"""Tests of flowpose.app.export: pose files to BVH, gaps filled and said, never over an existing file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flowpose.app.export import export_poses
+from flowpose.errors import InputError
+from flowpose.io.bvh import read_bvh
+from flowpose.io.poses import save_poses
+from flowpose.pose import PoseSequence
+from tests.io.test_bvh_export import camera_poses
+
+
+def test_bvh_with_a_never_observed_joint(tmp_path: Path) -> None:
+    joints = camera_poses(6).astype(np.float32)
+    joints[:, 10] = np.nan  # the head top, as MediaPipe and SMPL give it
+    joints[2, 13] = np.nan  # one wrist missed once
+    save_poses(PoseSequence(joints3d=joints, K=np.diag([500.0, 500.0, 1.0]).astype(np.float32), fps=25.0),
+               tmp_path / "p.npz")
+    line = export_poses("bvh", tmp_path / "p.npz", tmp_path / "m.bvh")
+    assert "6 frames at 25 fps" in line and "never observed, placed on their parents: head" in line
+    assert read_bvh(tmp_path / "m.bvh").num_frames == 6
+    with pytest.raises(InputError, match="exists; choose another name"):
+        export_poses("bvh", tmp_path / "p.npz", tmp_path / "m.bvh")
+    with pytest.raises(InputError, match=r"expected a file ending in \.bvh"):
+        export_poses("bvh", tmp_path / "p.npz", tmp_path / "m.txt")
+    with pytest.raises(InputError, match="parent folder"):
+        export_poses("bvh", tmp_path / "p.npz", tmp_path / "nope" / "m.bvh")

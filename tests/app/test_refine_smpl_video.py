@@ -1,0 +1,41 @@
+"""Tests of flowpose.app.refine_smpl_video's checks (the whole run is in tests/test_cli.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flowpose.app.refine_smpl_video import SmplVideoJob, refine_smpl_video
+from flowpose.body.params import load_smpl, save_smpl
+from flowpose.body.standin import write_standin
+from flowpose.body.synth import smpl_motion
+from flowpose.errors import InputError
+from flowpose.io.video import write_video
+from tests.app.test_refine_video import DIS
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> SmplVideoJob:
+    write_video(tmp_path / "v.mp4", np.zeros((4, 64, 64, 3), np.uint8), fps=30.0)
+    save_smpl(smpl_motion(5), tmp_path / "p.npz")  # one frame more than the video
+    return SmplVideoJob(video=tmp_path / "v.mp4", smpl=tmp_path / "p.npz", body_model=write_standin(tmp_path / "m.pkl"),
+                        config=DIS, cycles=0, out=tmp_path / "out", progress=False)
+
+
+def test_refusals_before_any_output(inputs: SmplVideoJob) -> None:
+    with pytest.raises(InputError, match=r"p\.npz: 5 frames, but .*v\.mp4 has 4"):
+        refine_smpl_video(inputs)
+    with pytest.raises(InputError, match="--export-mesh must be one of"):
+        refine_smpl_video(SmplVideoJob(**{**inputs.__dict__, "export_mesh": "stl"}))
+    with pytest.raises(InputError, match="--cycles must be >= 0"):
+        refine_smpl_video(SmplVideoJob(**{**inputs.__dict__, "cycles": -1}))
+    assert not inputs.out.exists()
+
+
+def test_zero_cycles_writes_the_input_back(inputs: SmplVideoJob, tmp_path: Path) -> None:
+    save_smpl(smpl_motion(4), tmp_path / "p.npz")
+    folder, lines = refine_smpl_video(SmplVideoJob(**{**inputs.__dict__, "export_mesh": "ply"}))
+    assert (folder / "mesh_000003.ply").is_file() and "refined_smpl.npz" in lines[-1]
+    np.testing.assert_allclose(load_smpl(folder / "refined_smpl.npz").transl, smpl_motion(4).transl, atol=1e-12)
