@@ -178,10 +178,79 @@ def find_people(
     progress: bool = False,
     track_config: TrackConfig = TrackConfig(),
 ) -> PeopleInVideo:
-    """Detect everyone in every frame and follow them (module docstring)."""
+    """Detect everyone in every frame and follow them (module docstring), then look again for each followed
+    person in the frames of their track where they were missed (:func:`search_gaps`) and follow again."""
     detections = detect_people(frames, config, progress=progress)
-    tracks = track_people(detections, track_config, motion=flow_motion(frames))
+    motion = flow_motion(frames)
+    tracks = track_people(detections, track_config, motion=motion)
+    if search_gaps(frames, detections, tracks, config):
+        tracks = track_people(detections, track_config, motion=motion)
     return PeopleInVideo(detections, tracks, tuple(np.asarray(frames[0]).shape[:2]), fps)
+
+
+GAP_PAD = 0.3
+"""Padding of a person's predicted box, as a fraction of its size, for the search in a missed frame."""
+GAP_REACH = 5
+"""Frames before a track's first and after its last detection that are searched as well."""
+
+
+def _expected_boxes(track: Track, num_frames: int) -> dict[int, tuple[float, float, float, float]]:
+    """Where the track's person should be in the frames of its span it missed (and ``GAP_REACH`` beyond):
+    its boxes interpolated between the nearest frames it was seen in, held beyond its ends."""
+    boxes = [b for b in track.boxes()]
+    seen = [int(t) for t, b in zip(track.frames, boxes) if b is not None]
+    if not seen:
+        return {}
+    arr = np.array([b for b in boxes if b is not None])
+    lo, hi = max(seen[0] - GAP_REACH, 0), min(seen[-1] + GAP_REACH, num_frames - 1)
+    missing = sorted(set(range(lo, hi + 1)) - {int(t) for t in track.frames})
+    out = {}
+    for t in missing:
+        out[t] = tuple(float(np.interp(t, seen, arr[:, k])) for k in range(4))
+    return out
+
+
+def search_gaps(
+    frames: Sequence[np.ndarray], detections: list[list[Detection]], tracks: Sequence[Track], config: EstimateConfig
+) -> int:
+    """Run MediaPipe on a crop around each followed person's expected box in the frames they were missed.
+
+    A full-frame search can miss a person next to another one (MediaPipe's detector then returns one body
+    made of both, or nothing); on a crop centred on the person it looks at them alone. A find is added to that
+    frame's detections (in full-frame coordinates) unless it overlaps one already there.
+
+    Returns:
+        How many detections were added.
+    """
+    mp_pose = require_mediapipe()
+    added = 0
+    H, W = np.asarray(frames[0]).shape[:2]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
+        with mp_pose.Pose(static_image_mode=True, model_complexity=1, smooth_landmarks=False,
+                          enable_segmentation=False, min_detection_confidence=config.min_confidence) as single:
+            for track in tracks:
+                for t, (x0, y0, x1, y1) in _expected_boxes(track, len(frames)).items():
+                    px, py = GAP_PAD * (x1 - x0), GAP_PAD * (y1 - y0)
+                    xa, ya = int(max(x0 - px, 0)), int(max(y0 - py, 0))
+                    xb, yb = int(min(x1 + px + 1, W)), int(min(y1 + py + 1, H))
+                    if xb - xa < 16 or yb - ya < 16:
+                        continue
+                    crop = np.ascontiguousarray(np.asarray(frames[t])[ya:yb, xa:xb])
+                    landmarks = _landmarks(single.process(crop))
+                    if landmarks is None:
+                        continue
+                    image, world = landmarks
+                    full = image.copy()  # crop-normalised -> frame-normalised image coordinates
+                    full[:, 0] = (image[:, 0] * (xb - xa) + xa) / W
+                    full[:, 1] = (image[:, 1] * (yb - ya) + ya) / H
+                    det = _detection((full, world), (H, W))
+                    box = det.box(0.0)
+                    if box is None or any(box_iou(box, d.box(0.0)) > SAME_PERSON_IOU for d in detections[t]):
+                        continue
+                    detections[t].append(det)
+                    added += 1
+    return added
 
 
 def estimate_poses(
