@@ -67,6 +67,35 @@ def longest_run(mask: np.ndarray) -> tuple[int, int]:
     return best
 
 
+def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path):
+    """The poses of the track nearest the triangulated person (everyone followed with MediaPipe), cached."""
+    from flowpose.estimate.mediapipe import EstimateConfig
+    from flowpose.estimate.people import find_people
+    from flowpose.io.poses import save_poses
+    from flowpose.people.select import track_keypoints
+    from flowpose.skeleton import MEDIAPIPE33, to_h36m17
+
+    if cache.exists():
+        return load_poses(cache)
+    with open_video(video) as reader:
+        people = find_people(reader.read(), EstimateConfig(people=3), fps=reader.fps)
+    gt_px = gt @ K.T
+    gt_px = gt_px[..., :2] / gt_px[..., 2:]
+    height = np.nanmax(gt_px[..., 1], axis=1) - np.nanmin(gt_px[..., 1], axis=1)
+
+    def distance(track) -> float:
+        kp, _ = track_keypoints(track, people.detections, len(people.detections))
+        d = np.linalg.norm(to_h36m17(kp, MEDIAPIPE33.name, missing="nan") - gt_px, axis=-1)
+        return float(np.nanmedian(np.nanmedian(d, axis=1) / height))
+
+    best = min(people.tracks, key=distance)
+    poses = people.poses(best, K)
+    save_poses(poses, cache)
+    print(f"{video.stem}: track {best.id} of {len(people.tracks)} is the triangulated person "
+          f"({len(best.frames)} frames, median distance {distance(best) * 100:.0f}% of height)", flush=True)
+    return poses
+
+
 def main() -> None:
     """Score every method on every view and print the table (also written to ``--out``)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -76,6 +105,10 @@ def main() -> None:
     p.add_argument("--cycles", type=int, default=3)
     p.add_argument("--preset", default="fast")
     p.add_argument("--views", default="cam01,cam02,cam03,cam04")
+    p.add_argument("--estimates", choices=("devset", "tracked"), default="devset",
+                   help="devset: the builder's per-frame MediaPipe poses (which hop between people), refined on the "
+                   "longest run following the triangulated person; tracked: everyone followed "
+                   "(flowpose.estimate.people), the track nearest the triangulated person, refined over the whole video")
     p.add_argument("--min-frames", type=int, default=20,
                    help="score a view only if its detector followed the triangulated person in this many frames")
     args = p.parse_args()
@@ -88,17 +121,23 @@ def main() -> None:
         world, valid = d["joints3d_world"].astype(np.float64), d["valid"]
     rows, per_view = [], {}
     for _v, view in enumerate(args.views.split(",")):
-        init = load_poses(args.devset / f"{view}.poses.npz")
         with np.load(args.devset / f"{view}.camera.npz") as c:
-            R, t = c["R"], c["t"]
+            R, t, K = c["R"], c["t"], c["K"]
         gt = world @ R.T + t
+        gt_joints = np.isfinite(gt).all(-1)
+        if args.estimates == "tracked":
+            init = tracked_estimate(args.videos / f"{view}.mp4", gt, K, args.devset / f"{view}.tracked.poses.npz")
+            followed = init.conf.max(-1) > 0
+            start, stop = 0, init.num_frames
+        else:
+            init = load_poses(args.devset / f"{view}.poses.npz")
+            followed = valid[:, int(view[-2:]) - 1]
+            # The per-frame detector hops between people on these views: refine the longest run of frames in
+            # which it followed the triangulated person, as a user would cut the video.
+            start, stop = longest_run(followed)
         finite = np.isfinite(init.joints3d)
         finite[:, HEAD] = True
-        gt_joints = np.isfinite(gt).all(-1)
-        keep = valid[:, int(view[-2:]) - 1] & gt_joints[:, 0] & (gt_joints.sum(1) >= MIN_JOINTS) & finite.all((1, 2))
-        # The detector hops between people on these views (no person tracking yet): refine the longest run
-        # of frames in which it followed the triangulated person, as a user would cut the video.
-        start, stop = longest_run(valid[:, int(view[-2:]) - 1])
+        keep = followed & gt_joints[:, 0] & (gt_joints.sum(1) >= MIN_JOINTS) & finite.all((1, 2))
         keep[:start], keep[stop:] = False, False
         if keep.sum() < args.min_frames:
             print(f"{view}: skipped, its detector followed the triangulated person in at most {int(keep.sum())} "
