@@ -34,26 +34,22 @@ from flowpose.refinement.losses import robust_mean
 from flowpose.refinement.objective import TERMS, build_pose_problem, flow_target, pose_terms
 from flowpose.refinement.optimize import minimize
 from flowpose.refinement.pose_config import PoseStageConfig
-from flowpose.skeleton import H36M17, SMPL24, TO_H36M17
+from flowpose.skeleton import H36M17, SMPL24, to_h36m17
+
+HEAD = H36M17.index("head")
 
 
 def smpl_to_h36m_matrix() -> np.ndarray:
-    """(17, 24) the linear map from SMPL's joints to Human3.6M-17 (:data:`flowpose.skeleton.TO_H36M17`); H36M's
-    head top, which SMPL lacks, is placed on its parent (the neck), as gap filling places a never-seen joint."""
-    table = TO_H36M17[SMPL24.name]
-    M = np.zeros((H36M17.num_joints, SMPL24.num_joints))
-    for k, name in enumerate(H36M17.joint_names):
-        sources = table[name]
-        if sources is None:
-            sources = table[H36M17.joint_names[H36M17.parents[k]]]
-        for s in sources:
-            M[k, SMPL24.index(s)] += 1.0 / len(sources)
+    """(17, 24) the linear map from SMPL's joints to Human3.6M-17: :func:`flowpose.skeleton.to_h36m17` applied
+    to the identity. H36M's head top, which SMPL lacks, is placed on its parent (the neck), as gap filling
+    places a never-seen joint."""
+    M = to_h36m17(np.eye(SMPL24.num_joints), SMPL24.name, missing="nan")  # row k: the weights of joint k
+    M[HEAD] = M[H36M17.parents[HEAD]]
     return M
 
 
 SMPL_TO_H36M = smpl_to_h36m_matrix()
 """(17, 24) see :func:`smpl_to_h36m_matrix`."""
-HEAD = H36M17.index("head")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,12 @@ import numpy as np
 from tqdm import tqdm
 
 from flowpose.errors import InputError
-from flowpose.estimate.mediapipe import EstimateConfig, poses_from_landmarks, require_mediapipe
+from flowpose.estimate.mediapipe import (
+    MODEL_COMPLEXITY,
+    EstimateConfig,
+    poses_from_landmarks,
+    require_mediapipe,
+)
 from flowpose.people.detections import Detection, box_iou
 from flowpose.people.select import choose_track
 from flowpose.people.track import Motion, Track, TrackConfig, track_people
@@ -50,6 +55,14 @@ def _detection(landmarks: Landmarks, image_size: tuple[int, int]) -> Detection:
     image, _ = landmarks
     keypoints = (image[:, :2] * np.array([W, H]) - 0.5).astype(np.float32)  # pixel-centre convention
     return Detection(keypoints, np.clip(image[:, 3], 0.0, 1.0).astype(np.float32), payload=landmarks)
+
+
+def _pose_options(config: EstimateConfig) -> dict[str, object]:
+    """MediaPipe pose-solution settings shared by every search: the shipped "full" model, no smoothing."""
+    return dict(
+        model_complexity=MODEL_COMPLEXITY, smooth_landmarks=False, enable_segmentation=False,
+        min_detection_confidence=config.min_confidence, min_tracking_confidence=config.min_confidence,
+    )
 
 
 def _paint_over(frame: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
@@ -83,10 +96,7 @@ def detect_people(
         InputError: when mediapipe is missing.
     """
     mp_pose = require_mediapipe()
-    options = dict(
-        model_complexity=1, smooth_landmarks=False, enable_segmentation=False,
-        min_detection_confidence=config.min_confidence, min_tracking_confidence=config.min_confidence,
-    )
+    options = _pose_options(config)
     out: list[list[Detection]] = []
     with warnings.catch_warnings():
         # mediapipe 0.10.14 calls a protobuf API that protobuf 4.x deprecates; nothing a user can act on.
@@ -197,7 +207,7 @@ GAP_REACH = 5
 def _expected_boxes(track: Track, num_frames: int) -> dict[int, tuple[float, float, float, float]]:
     """Where the track's person should be in the frames of its span it missed (and ``GAP_REACH`` beyond):
     its boxes interpolated between the nearest frames it was seen in, held beyond its ends."""
-    boxes = [b for b in track.boxes()]
+    boxes = track.boxes()
     seen = [int(t) for t, b in zip(track.frames, boxes) if b is not None]
     if not seen:
         return {}
@@ -227,8 +237,7 @@ def search_gaps(
     H, W = np.asarray(frames[0]).shape[:2]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
-        with mp_pose.Pose(static_image_mode=True, model_complexity=1, smooth_landmarks=False,
-                          enable_segmentation=False, min_detection_confidence=config.min_confidence) as single:
+        with mp_pose.Pose(static_image_mode=True, **_pose_options(config)) as single:
             for track in tracks:
                 for t, (x0, y0, x1, y1) in _expected_boxes(track, len(frames)).items():
                     px, py = GAP_PAD * (x1 - x0), GAP_PAD * (y1 - y0)
