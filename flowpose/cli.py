@@ -328,7 +328,12 @@ def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of fine-tuning and optimisation.")
 @click.option("--preset", default="fast", show_default=True, help="Configuration preset: fast or quality.")
 @click.option("--overwrite", is_flag=True, help="Replace an output folder that flowpose wrote earlier.")
-@click.option("--viz", is_flag=True, help="Also write overlay.mp4: skeletons over the frames, and the flow.")
+@click.option(
+    "--viz",
+    is_flag=True,
+    help="Also write overlay.mp4: skeletons over the frames, and the flow (with --smpl: the estimate's and the "
+    "refined mesh).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @_segment_options
 @user_errors
@@ -374,7 +379,7 @@ def refine(
     config = _refine_config(preset, flow, flow_weights)
     if smpl_path is not None or body_model is not None:
         _refine_smpl(video, smpl_path, body_model, config, cycles, mesh_flow_weight, export_mesh, out_dir, device,
-                     seed, overwrite, quiet, estimate or poses_path is not None or keypoints_path is not None or viz)
+                     seed, overwrite, quiet, estimate or poses_path is not None or keypoints_path is not None, viz)
         return
     described = intrinsics is not None or focal_px is not None or fov is not None
     est_config = None
@@ -411,7 +416,7 @@ def refine(
 def _refine_smpl(
     video: Path, smpl: Path | None, body_model: Path | None, config: "RefineConfig", cycles: int,  # noqa: F821
     w_mesh_flow: float, export_mesh: str | None, out: Path | None, device: str, seed: int, overwrite: bool,
-    quiet: bool, joint_options: bool,
+    quiet: bool, joint_options: bool, viz: bool,
 ) -> None:
     """``refine --smpl P --body-model M``: see :mod:`flowpose.app.refine_smpl_video`."""
     from flowpose.app.refine_smpl_video import SmplVideoJob, refine_smpl_video
@@ -422,9 +427,9 @@ def _refine_smpl(
     if body_model is None:
         raise InputError(f"--smpl needs --body-model PATH. {OBTAIN}")
     if joint_options:
-        raise InputError("--smpl refines SMPL parameters: --poses, --estimate, --keypoints and --viz do not apply")
+        raise InputError("--smpl refines SMPL parameters: --poses, --estimate and --keypoints do not apply")
     job = SmplVideoJob(video=video, smpl=smpl, body_model=body_model, config=config, cycles=cycles,
-                       w_mesh_flow=w_mesh_flow, export_mesh=export_mesh, out=out, device=device, seed=seed,
+                       w_mesh_flow=w_mesh_flow, export_mesh=export_mesh, viz=viz, out=out, device=device, seed=seed,
                        overwrite=overwrite, progress=not quiet)
     _, lines = refine_smpl_video(job)
     for line in lines:
@@ -438,15 +443,21 @@ def _refine_smpl(
 @click.argument("fmt", metavar="FORMAT")
 @click.argument("poses", type=click.Path(path_type=Path))
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path), help="File to write (new).")
+@click.option(
+    "--body-model", type=click.Path(path_type=Path), default=None, help="amass: the SMPL model file of POSES."
+)
 @user_errors
-def export(fmt: str, poses: Path, out_path: Path) -> None:
-    """Export POSES (a pose file, e.g. refined.npz) in FORMAT (bvh) for animation tools.
+def export(fmt: str, poses: Path, out_path: Path, body_model: Path | None) -> None:
+    """Export POSES in FORMAT (bvh, amass) for animation tools.
 
-    bvh: a Human3.6M-17 skeleton with fixed bone lengths (each bone's median), joint rotations, Y up, centimetres.
+    bvh: POSES is a pose file (e.g. refined.npz): a Human3.6M-17 skeleton with fixed bone lengths (each bone's
+    median), joint rotations, Y up, centimetres.
+    amass: POSES is an SMPL parameter file (e.g. refined_smpl.npz): AMASS's .npz layout (poses, trans, betas,
+    gender, mocap_framerate), Z up, metres, as Blender's SMPL-X add-on loads it; needs --body-model.
     """
     from flowpose.app.export import export_poses
 
-    click.echo(export_poses(fmt, poses, out_path))
+    click.echo(export_poses(fmt, poses, out_path, body_model))
 
 
 # --- flowpose batch ----------------------------------------------------------------------------------------
@@ -604,7 +615,10 @@ def estimate(
     help="Joint layout of FILE [default: h36m17 for joints3d; from the joint count for openpose].",
 )
 @click.option(
-    "--person", default="prominent", show_default=True, help="openpose/coco: whom to follow (as for estimate)."
+    "--person",
+    default="prominent",
+    show_default=True,
+    help="openpose/coco/vibe/pare/wham: whom to follow (as for estimate; a track id of the file).",
 )
 @click.option("--units", default="m", show_default=True, help="Units of FILE's 3D coordinates: m, cm, mm.")
 @click.option(
@@ -638,17 +652,40 @@ def import_(
     videopose3d: root-relative (T, 17, 3) .npy, placed with --keypoints.
     openpose: a folder of OpenPose per-frame JSON (BODY_25, BODY_25B, COCO-18); writes a keypoints .npz.
     coco: COCO keypoint results JSON (mmpose, RTMPose, HRNet, ...); writes a keypoints .npz.
-    Keypoints files are attached to 3D poses with: flowpose refine VIDEO --keypoints FILE.
+    vibe, pare, wham: their SMPL results (.pkl, needs --video); writes an SMPL parameter file.
+    Keypoints files are attached to 3D poses with: flowpose refine VIDEO --keypoints FILE;
+    SMPL files are refined with: flowpose refine VIDEO --smpl FILE --body-model MODEL.
     """
     from flowpose.app.import_keypoints import KEYPOINT_FORMATS, import_keypoints
+    from flowpose.body.importers import SMPL_FORMATS
     from flowpose.io.importers import IMPORT_FORMATS, UNITS, ImportOptions, import_poses
     from flowpose.io.outdir import check_output_file
     from flowpose.io.poses import save_poses, written_by_flowpose
     from flowpose.io.video import DEFAULT_FPS, open_video
     from flowpose.people.select import parse_person
 
-    if fmt not in (*IMPORT_FORMATS, *KEYPOINT_FORMATS):
-        raise InputError(f"unknown import format {fmt!r}; choose from {[*IMPORT_FORMATS, *KEYPOINT_FORMATS]}")
+    formats = [*IMPORT_FORMATS, *KEYPOINT_FORMATS, *SMPL_FORMATS]
+    if fmt not in formats:
+        raise InputError(f"unknown import format {fmt!r}; choose from {formats}")
+    if fmt in SMPL_FORMATS:
+        from flowpose.app.import_smpl import import_smpl_file
+
+        if video is None:
+            raise InputError(f"import {fmt} needs --video VIDEO (its size, frame count and frame rate)")
+        with open_video(video) as reader:
+            size, count, video_fps = reader.size, len(reader), reader.fps
+        K = None
+        if fmt != "wham" or any(v is not None for v in (intrinsics, focal_px, fov)):
+            camera = _camera(intrinsics, focal_px, fov)
+            K = camera.matrix(size)
+            click.echo(camera.describe(size))
+        lines = import_smpl_file(
+            fmt, file, out_path, image_size=size, num_frames=count, fps=fps or video_fps, K=K,
+            person=parse_person(person), overwrite=overwrite,
+        )
+        for line in lines:
+            click.echo(line)
+        return
     if fmt in KEYPOINT_FORMATS:
         size = None
         if video is not None:

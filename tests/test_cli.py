@@ -390,15 +390,22 @@ def test_refine_smpl_with_a_body_model(tmp_path: Path) -> None:
     save_smpl(seq, tmp_path / "p.npz")
     model = write_standin(tmp_path / "standin.pkl")
     result = _run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", model, "--flow", "dis",
-                  "--cycles", "1", "--export-mesh", "obj", "--quiet", "--out", tmp_path / "out")
+                  "--cycles", "1", "--export-mesh", "obj", "--viz", "--quiet", "--out", tmp_path / "out")
     assert result.exit_code == 0, (result.output, result.exception)
     names = {p.name for p in (tmp_path / "out").iterdir()}
-    assert {"refined_smpl.npz", "refined.npz", "history.json", "mesh_000000.obj", "mesh_000005.obj"} <= names
+    assert {"refined_smpl.npz", "refined.npz", "history.json", "mesh_000000.obj", "mesh_000005.obj",
+            "overlay.mp4"} <= names
     assert load_poses(tmp_path / "out" / "refined.npz").joints3d.shape == (6, 17, 3)
     # --cycles 0: the parameters come back as they went in.
     assert _run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", model, "--cycles", "0",
                 "--quiet", "--out", tmp_path / "zero").exit_code == 0
     np.testing.assert_allclose(load_smpl(tmp_path / "zero" / "refined_smpl.npz").body_pose, seq.body_pose, atol=1e-5)
+    result = _run("export", "amass", tmp_path / "zero" / "refined_smpl.npz", "--body-model", model,
+                  "--out", tmp_path / "motion.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    with np.load(tmp_path / "motion.npz") as data:
+        assert data["poses"].shape == (6, 72) and data["trans"].shape == (6, 3)
+    _assert_user_error(_run("export", "amass", tmp_path / "p.npz", "--out", tmp_path / "m2.npz"), "--body-model")
     _assert_user_error(_run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--out", tmp_path / "x"),
                        "--body-model", "smpl.is.tue.mpg.de")
     _assert_user_error(
@@ -406,6 +413,37 @@ def test_refine_smpl_with_a_body_model(tmp_path: Path) -> None:
              "--out", tmp_path / "y"),
         "SMPL.pkl", "no such body model file",
     )
+
+
+def test_import_wham_and_vibe_results(tmp_path: Path) -> None:
+    joblib = pytest.importorskip("joblib", reason="joblib (the body-import extra) reads WHAM/VIBE results")
+    from flowpose.body.params import load_smpl
+
+    frames = np.random.default_rng(0).uniform(0, 255, (6, 96, 128, 3)).astype(np.uint8)
+    write_video(tmp_path / "v.mp4", frames, fps=30.0)
+    rng = np.random.default_rng(1)
+    pose, trans = rng.normal(0, 0.2, (6, 72)), rng.normal([0, 0, 4], 0.1, (6, 3))
+    joblib.dump({3: {"pose": pose, "trans": trans, "betas": np.zeros((6, 10)), "frame_ids": np.arange(6)}},
+                tmp_path / "wham_output.pkl")
+    result = _run("import", "wham", tmp_path / "wham_output.pkl", "--video", tmp_path / "v.mp4",
+                  "--out", tmp_path / "smpl.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "person 3" in result.output
+    seq = load_smpl(tmp_path / "smpl.npz")
+    np.testing.assert_allclose(seq.transl, trans, atol=1e-9)
+    np.testing.assert_allclose(seq.K[0], [160.0, 0.0, 64.0])  # WHAM's camera: f = sqrt(W^2 + H^2)
+    cam = np.tile([0.5, 0.5 * 128 / 96, 0.0, 0.1], (4, 1))
+    joblib.dump({0: {"pose": pose[:4], "orig_cam": cam, "betas": np.zeros((4, 10)), "frame_ids": np.arange(1, 5)}},
+                tmp_path / "vibe_output.pkl")
+    result = _run("import", "vibe", tmp_path / "vibe_output.pkl", "--video", tmp_path / "v.mp4", "--focal-px", "320",
+                  "--out", tmp_path / "vibe.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "not seen in 2 of 6 frames" in result.output
+    np.testing.assert_allclose(load_smpl(tmp_path / "vibe.npz").transl[:, 2], 320 / (0.5 * 64))
+    _assert_user_error(_run("import", "vibe", tmp_path / "vibe_output.pkl", "--out", tmp_path / "x.npz"),
+                       "needs --video")
+    _assert_user_error(_run("import", "wham", tmp_path / "wham_output.pkl", "--video", tmp_path / "v.mp4",
+                            "--out", tmp_path / "smpl.npz"), "smpl.npz", "exists")
 
 
 def test_export_bvh(work: Path) -> None:

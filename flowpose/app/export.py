@@ -1,4 +1,9 @@
-"""Export refined poses for animation tools: ``flowpose export bvh POSES --out motion.bvh``."""
+"""Export refined poses for animation tools.
+
+``flowpose export bvh POSES --out motion.bvh`` (joints, any refinement) and
+``flowpose export amass refined_smpl.npz --body-model MODEL --out motion.npz`` (SMPL, for Blender's SMPL-X
+add-on and other AMASS readers).
+"""
 
 from __future__ import annotations
 
@@ -13,27 +18,32 @@ from flowpose.io.poses import load_poses
 from flowpose.refinement.objective import fill_missing_joints
 from flowpose.skeleton import H36M17, to_h36m17
 
-EXPORT_FORMATS = ("bvh",)
+EXPORT_FORMATS = ("bvh", "amass")
 """What ``flowpose export`` writes."""
 
 
-def export_poses(fmt: str, poses_path: Path, out: Path) -> str:
-    """Write a pose file (``refined.npz`` of a joints or an SMPL refinement) as ``fmt``; returns a line for the user.
+def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None = None) -> str:
+    """Write a pose file as ``fmt``; returns a line for the user.
 
-    Missing joints are filled in time (an animation has no gaps). A BVH file carries no mark of who wrote it,
-    so an existing ``out`` is never replaced.
+    ``bvh`` reads a pose file (``refined.npz`` of a joints or an SMPL refinement); missing joints are filled in
+    time (an animation has no gaps). ``amass`` reads an SMPL parameter file (``refined_smpl.npz``) and needs
+    the body model (the pelvis of the shape, :mod:`flowpose.body.amass`). An existing ``out`` is never
+    replaced.
 
     Raises:
-        InputError: for an unknown format, an existing output, or an unreadable pose file.
+        InputError: for an unknown format, an existing output, a missing body model, or an unreadable input.
     """
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown export format {fmt!r}; choose from {list(EXPORT_FORMATS)}")
-    if out.suffix.lower() != ".bvh":
-        raise InputError(f"--out {out}: expected a file ending in .bvh")
+    suffix = ".bvh" if fmt == "bvh" else ".npz"
+    if out.suffix.lower() != suffix:
+        raise InputError(f"--out {out}: expected a file ending in {suffix}")
     if out.exists() or out.is_symlink():
         raise InputError(f"--out {out}: exists; choose another name (flowpose never replaces a file it cannot tell it wrote)")
     if not out.parent.is_dir():
         raise InputError(f"--out {out}: parent folder {out.parent} does not exist; create it first")
+    if fmt == "amass":
+        return _export_amass(poses_path, out, body_model)
     poses = load_poses(poses_path)
     joints = to_h36m17(poses.joints3d, poses.skeleton, missing="nan")
     never = [H36M17.joint_names[j] for j in np.flatnonzero(~np.isfinite(joints).all(-1).any(0))]
@@ -43,3 +53,16 @@ def export_poses(fmt: str, poses_path: Path, out: Path) -> str:
     note = f" (never observed, placed on their parents: {', '.join(never)})" if never else ""
     write_bvh(out, joints, fps=poses.fps)
     return f"wrote {out}: {poses.num_frames} frames at {poses.fps:g} fps, Human3.6M-17, Y up, centimetres{note}"
+
+
+def _export_amass(smpl_path: Path, out: Path, body_model: Path | None) -> str:
+    from flowpose.body.amass import save_amass
+    from flowpose.body.model import OBTAIN, load_body_model
+    from flowpose.body.params import load_smpl
+
+    if body_model is None:
+        raise InputError(f"export amass needs --body-model (the model the parameters are of). {OBTAIN}")
+    seq = load_smpl(smpl_path)
+    model = load_body_model(body_model, num_betas=seq.betas.shape[-1])
+    save_amass(seq, model, out)
+    return f"wrote {out}: {seq.num_frames} frames at {seq.fps:g} fps, SMPL poses (T, 72), Z up, metres (AMASS layout)"

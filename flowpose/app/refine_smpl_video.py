@@ -18,6 +18,7 @@ from pathlib import Path
 from flowpose.app.outputs import default_out_dir
 from flowpose.body.mesh_io import write_mesh
 from flowpose.body.model import load_body_model
+from flowpose.body.overlay import write_mesh_overlay
 from flowpose.body.params import load_smpl, save_smpl
 from flowpose.body.refine import SmplRefineConfig, refine_smpl
 from flowpose.config import RefineConfig
@@ -45,6 +46,7 @@ class SmplVideoJob:
         cycles: flow-pose cycles; 0 writes the input back (with its joints and meshes).
         w_mesh_flow: weight of the mesh-flow term, px^-2 (0: joints only).
         export_mesh: ``"obj"``, ``"ply"`` or None.
+        viz: also write ``overlay.mp4``, the estimate's and the refined mesh over the frames.
         out: the results folder; None: ``<video stem>.flowpose`` beside the video.
         device: torch device of the flow networks.
         seed: seeds fine-tuning.
@@ -59,6 +61,7 @@ class SmplVideoJob:
     cycles: int = 3
     w_mesh_flow: float = 1.0
     export_mesh: str | None = None
+    viz: bool = False
     out: Path | None = None
     device: str = "cpu"
     seed: int = 0
@@ -86,7 +89,7 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
     with open_video(job.video) as reader:
         if len(reader) != seq.num_frames:
             raise InputError(f"{job.smpl}: {seq.num_frames} frames, but {job.video} has {len(reader)}")
-        result = refine_smpl(seq, model, None, solve=False)
+        result = estimate = refine_smpl(seq, model, None, solve=False)
         poses = result.poses
         if job.cycles > 0:
             frames = reader
@@ -118,9 +121,13 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
         if job.export_mesh is not None:  # top-level files: the folder's manifest lists every one of them
             for t, vertices in enumerate(result.vertices):
                 write_mesh(tmp / f"mesh_{t:06d}.{job.export_mesh}", vertices, model.faces)
+        if job.viz:
+            with open_video(job.video) as frames:
+                write_mesh_overlay(tmp / "overlay.mp4", frames, estimate.vertices, result.vertices, model.faces,
+                                   seq.K, fps=seq.fps)
 
     folder = write_output_folder(out, fill, overwrite=job.overwrite, inputs=inputs)
     lines.append(f"wrote {folder}/: refined_smpl.npz, refined.npz, history.json"
-                 + (f", mesh_*.{job.export_mesh}" if job.export_mesh else ""))
+                 + (f", mesh_*.{job.export_mesh}" if job.export_mesh else "") + (", overlay.mp4" if job.viz else ""))
     return folder, lines
 

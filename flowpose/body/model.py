@@ -7,7 +7,7 @@ passes the model file (``--body-model PATH``): the ``.pkl`` from the SMPL site (
 :class:`smplx.SMPL`.
 
 The model maps shape ``betas`` (B,), per-joint rotations (24 joints, the root's being the global orientation)
-and a translation to vertices (V, 3) and joints (24, 3) by linear blend skinning (:func:`smplx.lbs.lbs`),
+and a translation to vertices (V, 3) and joints (24, 3) by linear blend skinning (:meth:`BodyModel.__call__`),
 in the frame the rotations are given in (the camera frame for estimators' outputs).
 """
 
@@ -119,28 +119,62 @@ class BodyModel:
         """(F, 3) int64 triangles."""
         return self.smpl.faces_tensor.cpu().numpy()
 
-    def __call__(self, betas: torch.Tensor, rotations: torch.Tensor, transl: torch.Tensor) -> BodyOutput:
-        """Vertices and joints of T frames.
+    def spread_vertices(self, count: int) -> np.ndarray:
+        """``count`` template vertices spread evenly over the body (farthest-point sampling from vertex 0).
+
+        Returns:
+            (min(count, V),) int64 vertex indices, in the order they were picked.
+        """
+        points = self.smpl.v_template.detach().cpu().numpy().astype(np.float64)
+        count = min(count, len(points))
+        picked = np.zeros(count, dtype=np.int64)
+        distance = np.linalg.norm(points - points[0], axis=1)
+        for k in range(1, count):
+            picked[k] = int(np.argmax(distance))
+            distance = np.minimum(distance, np.linalg.norm(points - points[picked[k]], axis=1))
+        return picked
+
+    def __call__(
+        self, betas: torch.Tensor, rotations: torch.Tensor, transl: torch.Tensor, vertex_ids: torch.Tensor | None = None
+    ) -> BodyOutput:
+        """Vertices and joints of T frames, by linear blend skinning.
+
+        The shape is blended once when the video has one (``betas`` of shape (B,)), not once per frame, and
+        only the vertices asked for are posed and skinned: a cost of O(T x len(vertex_ids)) instead of
+        O(T x V) when a term needs a subset (the joints come from the whole rest-pose mesh either way). The
+        kinematic chain is smplx's (:func:`smplx.lbs.batch_rigid_transform`); the result equals
+        :func:`smplx.lbs.lbs` (test).
 
         Args:
             betas: (B,) one shape for the video, or (T, B).
             rotations: (T, 24, 3, 3) rotation matrices: the global orientation, then the 23 body joints.
             transl: (T, 3) translation, metres.
+            vertex_ids: (N,) int64 indices of the vertices wanted, or None for all V.
 
         Returns:
-            :class:`BodyOutput`, differentiable in all three.
+            :class:`BodyOutput` (vertices (T, N or V, 3)), differentiable in ``betas``, ``rotations``, ``transl``.
         """
-        from smplx.lbs import lbs
+        from smplx.lbs import batch_rigid_transform, blend_shapes, vertices2joints
 
-        T = rotations.shape[0]
-        b = betas.expand(T, -1) if betas.ndim == 1 else betas
         s = self.smpl
-        vertices, joints = lbs(
-            b.to(s.shapedirs.dtype), rotations.to(s.shapedirs.dtype), s.v_template, s.shapedirs, s.posedirs,
-            s.J_regressor, s.parents, s.lbs_weights, pose2rot=False,
-        )
-        shift = transl[:, None, :].to(vertices.dtype)
-        return BodyOutput(vertices=vertices + shift, joints=joints + shift)
+        T = rotations.shape[0]
+        dtype = s.shapedirs.dtype
+        R = rotations.to(dtype)
+        b = (betas[None] if betas.ndim == 1 else betas).to(dtype)
+        v_shaped = s.v_template + blend_shapes(b, s.shapedirs)  # (1 or T, V, 3)
+        rest_joints = vertices2joints(s.J_regressor, v_shaped).expand(T, -1, -1)
+        joints, A = batch_rigid_transform(R, rest_joints, s.parents)  # A: (T, 24, 4, 4), rest joints removed
+        weights, posedirs = s.lbs_weights, s.posedirs.view(s.posedirs.shape[0], -1, 3)
+        if vertex_ids is not None:
+            v_shaped, weights, posedirs = v_shaped[:, vertex_ids], weights[vertex_ids], posedirs[:, vertex_ids]
+        eye = torch.eye(3, dtype=dtype, device=R.device)
+        pose_feature = (R[:, 1:] - eye).reshape(T, -1)  # SMPL's pose blend shapes: linear in R - I
+        N = v_shaped.shape[1]
+        v_posed = v_shaped + (pose_feature @ posedirs.reshape(posedirs.shape[0], -1)).view(T, N, 3)
+        G = (A[:, :, :3, :].reshape(T, -1, 12).transpose(1, 2) @ weights.T).view(T, 3, 4, N)  # per-vertex (3, 4)
+        vertices = (G[:, :, :3] * v_posed.transpose(1, 2)[:, None]).sum(2) + G[:, :, 3]  # (T, 3, N)
+        shift = transl.to(dtype)[:, None, :]
+        return BodyOutput(vertices=vertices.transpose(1, 2) + shift, joints=joints + shift)
 
 
 def load_body_model(path: str | os.PathLike[str], num_betas: int = 10) -> BodyModel:

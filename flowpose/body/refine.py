@@ -11,7 +11,10 @@ over the vertices v with p_t = pi(V_t(v)), the forward flow F and, when given, t
 frames play symmetric roles, as in arXiv 2402.02736; without B only the forward half). A vertex counts in a
 frame where it is visible: nearest to the camera in its cell of a z-buffer of the projected mesh (within
 ``visibility_tolerance_m``); w = visibility x flow confidence. Flow and visibility are fixed within a round and
-resampled between rounds, as for L_opt. Priors keep what no image term sees near the estimate: the rotations
+resampled between rounds, as for L_opt. Visibility is decided on the whole mesh; the term itself runs on
+``mesh_flow_vertices`` vertices spread evenly over the body (farthest-point sampling of the template), since
+posing and skinning every vertex in every step is what a solve costs (``benchmarks/bench_smpl.py``: equal
+accuracy, a fraction of the time). Priors keep what no image term sees near the estimate: the rotations
 (``w_rotation``, on |R - R_0|_F^2) and the shape (``w_betas``, on |beta - beta_0|^2).
 """
 
@@ -66,6 +69,8 @@ class SmplRefineConfig:
     """Weight of |R - R_0|_F^2 per joint (about 1 / (2 sigma^2) rad^-2: sigma ~ 0.2 rad)."""
     w_betas: float = 1.0
     """Weight of |beta - beta_0|^2 (betas are in standard deviations of the shape space)."""
+    mesh_flow_vertices: int = 1024
+    """Vertices the mesh-flow term runs on, spread evenly over the body; 0: every vertex."""
     visibility_cell_px: float = 4.0
     """Cell size of the visibility z-buffer, px."""
     visibility_tolerance_m: float = 0.03
@@ -77,6 +82,7 @@ class SmplRefineConfig:
             {
                 "w_mesh_flow": self.w_mesh_flow >= 0,
                 "mesh_flow_delta_px": self.mesh_flow_delta_px > 0,
+                "mesh_flow_vertices": self.mesh_flow_vertices >= 0,
                 "w_rotation": self.w_rotation >= 0,
                 "w_betas": self.w_betas >= 0,
                 "visibility_cell_px": self.visibility_cell_px > 0,
@@ -129,15 +135,25 @@ def visible_vertices(points_px: np.ndarray, depth: np.ndarray, cell_px: float, t
 
 
 def _mesh_target(
-    p: torch.Tensor, depth: torch.Tensor, flow: FlowTensors, backward: FlowTensors | None, config: SmplRefineConfig
+    p: torch.Tensor,
+    depth: torch.Tensor,
+    flow: FlowTensors,
+    backward: FlowTensors | None,
+    config: SmplRefineConfig,
+    vertex_ids: torch.Tensor | None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-    """Flow at the vertices and the visibility-times-confidence weights, fixed for one round."""
+    """Flow at the term's vertices and their visibility-times-confidence weights, fixed for one round.
+
+    ``p`` (T, V, 2) and ``depth`` (T, V) are the whole mesh's, which decides visibility.
+    """
     with torch.no_grad():
         vis = torch.as_tensor(
             visible_vertices(p.cpu().numpy(), depth.cpu().numpy(), config.visibility_cell_px,
                              config.visibility_tolerance_m),
             dtype=p.dtype,
         )
+        if vertex_ids is not None:
+            p, vis = p[:, vertex_ids], vis[:, vertex_ids]
         f_px, f_conf = flow.sample(p[:-1])
         b_px = b_w = None
         if backward is not None:
@@ -208,10 +224,12 @@ def refine_smpl(
     r6 = rotation_6d(R0).clone().requires_grad_(True)
     d_beta = torch.zeros_like(beta0, requires_grad=True)
     u_t = torch.zeros_like(t0, requires_grad=True)  # mm
+    subset = 0 < config.mesh_flow_vertices < model.num_vertices
+    vertex_ids = torch.as_tensor(model.spread_vertices(config.mesh_flow_vertices)) if subset else None
 
-    def body():
+    def body(ids: torch.Tensor | None = vertex_ids):
         R = matrix_from_6d(r6)
-        out = model(beta0 + d_beta, R, t0 + 1e-3 * u_t)
+        out = model(beta0 + d_beta, R, t0 + 1e-3 * u_t, ids)
         return R, out
 
     def terms(R, out, joint_target, mesh_target) -> dict[str, torch.Tensor]:
@@ -232,12 +250,13 @@ def refine_smpl(
 
     def targets():
         with torch.no_grad():
-            R, out = body()
+            R, out = body(None)
             X = torch.einsum("kj,tjc->tkc", M, out.joints)
             joint_target = flow_target(X, problem, pose_cfg, field)
             mesh_target = None
             if field is not None and config.w_mesh_flow > 0:
-                mesh_target = _mesh_target(project(out.vertices, K), out.vertices[..., 2], field, back, config)
+                mesh_target = _mesh_target(project(out.vertices, K), out.vertices[..., 2], field, back, config,
+                                           vertex_ids)
         return joint_target, mesh_target
 
     steps = 0
@@ -253,6 +272,7 @@ def refine_smpl(
         joint_target, mesh_target = targets()
         R, out = body()
         final = terms(R, out, joint_target, mesh_target)
+        out = body(None)[1]
         joints = torch.einsum("kj,tjc->tkc", M, out.joints).numpy()
     losses = {k: float(v) for k, v in final.items()}
     losses["total"] = sum(losses[k] for k in (*TERMS, "mesh", "rotation", "betas"))

@@ -42,6 +42,40 @@ def test_skinning_moves_the_child_joints_rigidly(model_file: Path) -> None:
     assert tall.joints[0, 15, 1] > REST_JOINTS[15, 1] + 0.05  # beta 0 makes it taller
 
 
+def test_skinning_equals_smplx_lbs_and_a_subset_equals_its_rows(model_file: Path) -> None:
+    from smplx.lbs import lbs
+
+    model = load_body_model(model_file)
+    rng = np.random.default_rng(0)
+    R = torch.as_tensor(Rotation.from_rotvec(rng.normal(0, 0.4, (5 * 24, 3))).as_matrix(), dtype=torch.float32)
+    R = R.view(5, 24, 3, 3)
+    betas = torch.as_tensor(rng.normal(0, 1, 10), dtype=torch.float32)
+    transl = torch.as_tensor(rng.normal(0, 1, (5, 3)), dtype=torch.float32)
+    s = model.smpl
+    ref_v, ref_j = lbs(betas.expand(5, -1), R, s.v_template, s.shapedirs, s.posedirs, s.J_regressor, s.parents,
+                       s.lbs_weights, pose2rot=False)
+    for shape in (betas, betas.expand(5, -1)):  # one shape for the video, or one per frame
+        out = model(shape, R, transl)
+        np.testing.assert_allclose(out.vertices.numpy(), (ref_v + transl[:, None]).numpy(), atol=1e-5)
+        np.testing.assert_allclose(out.joints.numpy(), (ref_j + transl[:, None]).numpy(), atol=1e-5)
+    ids = torch.as_tensor(model.spread_vertices(50))
+    part = model(betas, R, transl, ids)
+    np.testing.assert_allclose(part.vertices.numpy(), out.vertices[:, ids].numpy(), atol=1e-6)
+    np.testing.assert_allclose(part.joints.numpy(), out.joints.numpy(), atol=1e-6)
+
+
+def test_spread_vertices_are_distinct_and_cover_the_body(model_file: Path) -> None:
+    model = load_body_model(model_file)
+    ids = model.spread_vertices(64)
+    assert len(set(ids.tolist())) == 64 and ids[0] == 0
+    points = model.smpl.v_template.numpy()
+    gap = np.linalg.norm(points[:, None] - points[ids][None], axis=-1).min(1).max()
+    random = np.random.default_rng(0).choice(len(points), 64, replace=False)
+    random_gap = np.linalg.norm(points[:, None] - points[random][None], axis=-1).min(1).max()
+    assert gap < random_gap  # no vertex is as far from the picked ones as from a random pick
+    assert len(model.spread_vertices(10**6)) == model.num_vertices
+
+
 def test_npz_and_refusals(tmp_path: Path, model_file: Path) -> None:
     npz = write_standin(tmp_path / "standin.npz")
     assert load_body_model(npz).num_vertices == load_body_model(model_file).num_vertices

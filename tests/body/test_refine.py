@@ -61,9 +61,10 @@ def test_zero_cycles_round_trip(scene, tmp_path: Path) -> None:
     assert result.poses.joints3d.shape == (16, 17, 3) and result.vertices.shape[1] == model.num_vertices
 
 
-def test_refinement_recovers_the_motion(scene) -> None:
+@pytest.mark.parametrize("vertices", [0, 120])  # every vertex; a spread subset
+def test_refinement_recovers_the_motion(scene, vertices: int) -> None:
     model, gt, est, fwd, bwd = scene
-    config = SmplRefineConfig(pose=PoseStageConfig(max_steps=60, flow_rounds=2))
+    config = SmplRefineConfig(pose=PoseStageConfig(max_steps=60, flow_rounds=2), mesh_flow_vertices=vertices)
     result = refine_smpl(est, model, fwd, config, backward=bwd)
     (Jg, Vg), (Je, Ve), (Jr, Vr) = (joints_and_vertices(s, model) for s in (gt, est, result.smpl))
     assert mpjpe(Jr, Jg) < 0.9 * mpjpe(Je, Jg)

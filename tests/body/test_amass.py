@@ -1,0 +1,30 @@
+"""Tests of flowpose.body.amass with the stand-in model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.spatial.transform import Rotation
+
+from flowpose.body.amass import CAMERA_TO_Z_UP, save_amass
+from flowpose.body.model import load_body_model
+from flowpose.body.standin import write_standin
+from flowpose.body.synth import perturb, smpl_motion, vertices_of
+
+
+def test_the_z_up_sequence_is_the_same_body_turned_upright(tmp_path: Path) -> None:
+    model = load_body_model(write_standin(tmp_path / "standin.pkl"))
+    seq = perturb(smpl_motion(5), seed=3)  # a non-zero shape: the rest pelvis matters
+    save_amass(seq, model, tmp_path / "motion.npz")
+    with np.load(tmp_path / "motion.npz") as data:
+        poses, trans, betas = data["poses"], data["trans"], data["betas"]
+        assert poses.shape == (5, 72) and str(data["gender"]) == "neutral" and float(data["mocap_framerate"]) == seq.fps
+    R = torch.as_tensor(Rotation.from_rotvec(poses.reshape(-1, 3)).as_matrix().reshape(5, 24, 3, 3), dtype=torch.float32)
+    with torch.no_grad():
+        upright = model(torch.as_tensor(betas, dtype=torch.float32), R, torch.as_tensor(trans, dtype=torch.float32))
+    expected = vertices_of(seq, model) @ CAMERA_TO_Z_UP.T
+    np.testing.assert_allclose(upright.vertices.numpy(), expected, atol=2e-5)
+    # Upright: the head is above the pelvis (Z up), where the camera frame had it at lower y.
+    assert (upright.joints[:, 15, 2] > upright.joints[:, 0, 2]).all()
