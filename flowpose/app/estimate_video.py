@@ -108,21 +108,25 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
             )
         lines = [job.camera.describe(reader.size)]
         T = len(frames)
+        carry = job.config.carry_frames
         for tr in people.tracks:
-            lines.append(f"person {tr.id}: found in {len(tr.frames)} of {T} frames ({tr.frames[0]}-{tr.frames[-1]})")
+            carried = int(people.carried(tr, carry).sum())
+            lines.append(f"person {tr.id}: found in {len(tr.frames)} of {T} frames ({tr.frames[0]}-{tr.frames[-1]})"
+                         + (f", carried along the flow through {carried} more" if carried else ""))
         if job.all_people:
             sheet = contact_sheet(frames, people.tracks)
 
             def fill(tmp: Path) -> None:
                 for tr in people.tracks:
-                    save_poses(people.poses(tr, K), tmp / f"person{tr.id}.poses.npz")
+                    poses = people.poses(tr, K, frames=frames, carry_frames=carry)
+                    save_poses(poses, tmp / f"person{tr.id}.poses.npz")
                 write_contact_sheet(tmp / PEOPLE_SHEET, sheet)
 
             written = write_output_folder(out, fill, overwrite=job.overwrite, inputs=inputs)
             lines.append(f"wrote {written}/: {len(people.tracks)} pose files and {PEOPLE_SHEET}")
             return EstimateVideoOutput(written, people, None, lines)
         track = choose_track(people.tracks, people.detections, job.person, people.image_size)
-    poses = people.poses(track, K)
+        poses = people.poses(track, K, frames=frames, carry_frames=carry)
     save_poses(poses, out)
     lines.append(
         f"wrote {out}: person {track.id}, {poses.num_frames} frames (frames {start}-{stop - 1}), "

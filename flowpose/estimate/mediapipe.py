@@ -124,10 +124,12 @@ def poses_from_landmarks(
     joints3d = rel + root[:, None, :]
     conf17 = np.nan_to_num(to_h36m17(conf[..., None], MEDIAPIPE33.name, missing="nan")[..., 0], nan=0.0)
     conf17[~np.isfinite(root).all(-1)] = 0.0
+    joints2d = to_h36m17(keypoints, MEDIAPIPE33.name, missing="nan")
+    conf17[~np.isfinite(joints2d).all(-1)] = 0.0  # a joint made from an unobserved landmark is unobserved
     return PoseSequence(
         joints3d=to_h36m17(joints3d, MEDIAPIPE33.name, missing="nan").astype(np.float32),
         K=K.astype(np.float32),
-        joints2d=to_h36m17(keypoints, MEDIAPIPE33.name, missing="nan").astype(np.float32),
+        joints2d=joints2d.astype(np.float32),
         conf=conf17.astype(np.float32),
         skeleton=H36M17.name,
         fps=fps,
@@ -152,10 +154,15 @@ class EstimateConfig:
     people: int = 3
     """People looked for in each frame (:mod:`flowpose.estimate.people`); every one is followed through the
     video and one is chosen, so the poses never hop to another person. 1 is fastest."""
+    carry_frames: int = 10
+    """A person's track is carried along the optical flow through holes of up to this many frames where they
+    were not detected (:mod:`flowpose.people.carry`), at half confidence; longer holes stay unobserved. 0: off."""
 
     def __post_init__(self) -> None:
         if self.people < 1:
             raise InputError(f"people must be >= 1, got {self.people}")
+        if self.carry_frames < 0:
+            raise InputError(f"carry_frames must be >= 0, got {self.carry_frames}")
         if not 0.0 <= self.min_confidence <= 1.0:
             raise InputError(f"min_confidence must lie in [0, 1], got {self.min_confidence}")
         if not 0.0 < self.fov_deg < 180.0:

@@ -25,6 +25,7 @@ from flowpose.estimate.mediapipe import (
     poses_from_landmarks,
     require_mediapipe,
 )
+from flowpose.people.carry import carry_keypoints, holes, interpolate_holes
 from flowpose.people.detections import Detection, box_iou
 from flowpose.people.select import choose_track
 from flowpose.people.track import Motion, Track, TrackConfig, track_people
@@ -123,9 +124,10 @@ def detect_people(
     return out
 
 
-def flow_motion(frames: Sequence[np.ndarray]) -> Motion:
+def flow_motion(frames: Sequence[np.ndarray], backward: bool = False) -> Motion:
     """A :data:`~flowpose.people.track.Motion` from OpenCV DIS flow at ``FLOW_SCALE`` of the frame size,
-    computed for a pair when first asked."""
+    computed for a pair when first asked. ``backward``: ``motion(t, points)`` moves points of frame t+1 to
+    frame t (the flow t+1 -> t)."""
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
     cache: dict[int, np.ndarray] = {}
 
@@ -136,13 +138,17 @@ def flow_motion(frames: Sequence[np.ndarray]) -> Motion:
     def motion(t: int, points: np.ndarray) -> np.ndarray:
         if t not in cache:
             cache.clear()  # pairs are asked for in order: keep one
-            cache[t] = dis.calc(small(t), small(t + 1), None)
+            cache[t] = dis.calc(small(t + 1), small(t), None) if backward else dis.calc(small(t), small(t + 1), None)
         flow = cache[t]
         h, w = flow.shape[:2]
         xy = np.clip(np.round((points + 0.5) * FLOW_SCALE - 0.5).astype(int), 0, [w - 1, h - 1])
         return points + flow[xy[:, 1], xy[:, 0]] / FLOW_SCALE
 
     return motion
+
+
+CARRIED_CONFIDENCE = 0.5
+"""Confidence of a carried keypoint, as a fraction of its detection's (:mod:`flowpose.people.carry`)."""
 
 
 @dataclass(frozen=True)
@@ -161,20 +167,61 @@ class PeopleInVideo:
     image_size: tuple[int, int]
     fps: float
 
-    def poses(self, track: Track, K: np.ndarray | None = None, fov_deg: float = 60.0) -> PoseSequence:
-        """The track's H36M-17 poses in the camera frame (frames without the person are NaN, confidence 0).
+    def carried(self, track: Track, carry_frames: int) -> np.ndarray:
+        """(T,) bool: the frames :meth:`poses` carries the track through (holes of up to ``carry_frames``)."""
+        seen = np.zeros(len(self.detections), bool)
+        seen[list(track.frames)] = True
+        carried = np.zeros_like(seen)
+        for a, b in holes(seen, carry_frames):
+            carried[a : b + 1] = True
+        return carried
+
+    def poses(
+        self,
+        track: Track,
+        K: np.ndarray | None = None,
+        fov_deg: float = 60.0,
+        *,
+        frames: Sequence[np.ndarray] | None = None,
+        carry_frames: int = 0,
+    ) -> PoseSequence:
+        """The track's H36M-17 poses in the camera frame.
+
+        Frames without the person are NaN with confidence 0, except, given the ``frames`` and
+        ``carry_frames`` > 0, holes of up to that many frames: there the keypoints are carried along the DIS
+        flow (:func:`flowpose.people.carry.carry_keypoints`) with ``CARRIED_CONFIDENCE`` times the
+        neighbouring detections' confidence, the root-relative 3D pose is interpolated between the frames
+        seen, and the root is placed by the carried keypoints as in any frame.
 
         Args:
             track: one of :attr:`tracks`.
             K: (3, 3) intrinsics, px; None: from ``fov_deg``.
             fov_deg: horizontal field of view, degrees, when K is None.
+            frames: the video's frames, for carrying.
+            carry_frames: longest hole carried, frames; 0: none.
         """
         T = len(self.detections)
+        H, W = self.image_size
         image = np.full((T, MEDIAPIPE33.num_joints, 4), np.nan)
         world = np.full((T, MEDIAPIPE33.num_joints, 3), np.nan)
         for t, det, ok in zip(track.frames, track.detections(self.detections), track.agree):
             image[t], world[t] = det.payload
-            image[t, ~ok, 3] = 0.0  # joints that disagreed with the track (another person's) are unobserved
+            # Joints that disagreed with the track (another person's) are unobserved in 2D, and so are the joints
+            # made from them (H36M's pelvis is the hips' mean). Their 3D stays: MediaPipe's world landmarks are
+            # one skeleton, which the 3D term keeps near and the other terms correct.
+            image[t, ~ok, :3], image[t, ~ok, 3] = np.nan, 0.0
+        carried = self.carried(track, carry_frames) if frames is not None else np.zeros(T, bool)
+        if carried.any():
+            seen = np.zeros(T, bool)
+            seen[list(track.frames)] = True
+            px = image[..., :2] * np.array([W, H]) - 0.5
+            px[image[..., 3] <= 0] = np.nan  # unobserved joints are not carried
+            px, _ = carry_keypoints(px, seen, flow_motion(frames), flow_motion(frames, backward=True), carry_frames)
+            conf = interpolate_holes(np.nan_to_num(image[..., 3], nan=0.0), seen, carried)
+            image[carried, :, :2] = (px[carried] + 0.5) / np.array([W, H])
+            image[carried, :, 2] = 0.0
+            image[carried, :, 3] = np.where(np.isfinite(px[carried]).all(-1), CARRIED_CONFIDENCE * conf[carried], 0.0)
+            world[carried] = interpolate_holes(world, seen, carried)[carried]
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="place_root: ", category=UserWarning)  # said by the caller
             return poses_from_landmarks(image, world, self.image_size, fov_deg=fov_deg, K=K, fps=self.fps)
@@ -285,8 +332,8 @@ def estimate_poses(
         person: which person (:func:`flowpose.people.select.choose_track`): the most prominent by default.
 
     Returns:
-        The person's poses (see :func:`flowpose.estimate.mediapipe.poses_from_landmarks`); frames where they
-        were not found are unobserved.
+        The person's poses (see :func:`flowpose.estimate.mediapipe.poses_from_landmarks`); short holes where
+        they were not found are carried along the flow (``config.carry_frames``), longer ones are unobserved.
 
     Raises:
         InputError: when mediapipe is missing, or nobody is found.
@@ -304,11 +351,12 @@ def estimate_poses(
             "(try --track or a lower --min-confidence)"
         )
     track = choose_track(people.tracks, people.detections, person, people.image_size)
-    missed = len(frames) - len(track.frames)
+    carried = int(people.carried(track, config.carry_frames).sum())
+    missed = len(frames) - len(track.frames) - carried
     if missed:
         warnings.warn(
             f"{source}: person {track.id} was not found in {missed} of {len(frames)} frames; they stay "
             "unobserved (try --track or a lower --min-confidence)",
             stacklevel=2,
         )
-    return people.poses(track, K, config.fov_deg)
+    return people.poses(track, K, config.fov_deg, frames=frames, carry_frames=config.carry_frames)

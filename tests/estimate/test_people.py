@@ -25,6 +25,8 @@ def test_flow_motion_follows_a_shifting_texture() -> None:
     frames = [np.stack([np.roll(texture, 8 * t, axis=1)] * 3, -1)[:, :160] for t in range(2)]
     moved = flow_motion(frames)(0, np.array([[80.0, 80.0]]))
     assert abs(moved[0, 0] - 88.0) < 3.0 and abs(moved[0, 1] - 80.0) < 3.0
+    back = flow_motion(frames, backward=True)(0, np.array([[88.0, 80.0]]))  # frame 1 -> frame 0
+    assert abs(back[0, 0] - 80.0) < 3.0 and abs(back[0, 1] - 80.0) < 3.0
 
 
 def test_poses_of_a_track() -> None:
@@ -35,3 +37,51 @@ def test_poses_of_a_track() -> None:
     people = PeopleInVideo(detections, track_people(detections), size, 30.0)
     poses = people.poses(people.tracks[0])
     assert poses.joints3d.shape == (T, 17, 3) and (poses.conf[2] == 0).all() and (poses.conf[0] > 0).any()
+
+
+def test_a_missed_frame_is_carried_along_the_flow() -> None:
+    T, size = 5, (240, 320)
+    image, world = _synthetic_landmarks(1, size, 60.0, np.array([[0.0, 0.0, 4.0]]))
+    rng = np.random.default_rng(0)
+    texture = rng.uniform(0, 255, (size[0], size[1] + 40)).astype(np.uint8)
+    frames = [np.stack([texture[:, 40 - 4 * t : 40 - 4 * t + size[1]]] * 3, -1) for t in range(T)]  # 4 px/frame
+    detections = []
+    for t in range(T):  # the person moves with the texture, 4 px per frame to the right
+        moved = image[0].copy()
+        moved[:, 0] += 4.0 * t / size[1]
+        detections.append([_detection((moved, world[0]), size)])
+    truth = detections[2][0].keypoints
+    detections[2] = []  # missed
+    people = PeopleInVideo(detections, track_people(detections), size, 30.0)
+    track = people.tracks[0]
+    assert people.carried(track, 10).tolist() == [False, False, True, False, False]
+    assert not people.carried(track, 0).any()
+    poses = people.poses(track, frames=frames, carry_frames=10)
+    observed = poses.conf[1] > 0
+    assert (poses.conf[2][observed] > 0).all()
+    assert np.allclose(poses.conf[2][observed], 0.5 * poses.conf[1][observed], atol=1e-6)
+    from flowpose.skeleton import MEDIAPIPE33, to_h36m17
+
+    expected = to_h36m17(truth[None].astype(np.float64), MEDIAPIPE33.name, missing="nan")[0]
+    err = np.linalg.norm(poses.joints2d[2] - expected, axis=-1)[observed]
+    assert np.nanmax(err) < 1.5  # along the flow, not only between the neighbours
+    assert np.isfinite(poses.joints3d[2]).all(-1)[observed].all()
+    assert (people.poses(track).conf[2] == 0).all()  # without frames: unobserved, as before
+
+
+def test_joints_that_disagree_with_the_track_are_unobserved_in_2d() -> None:
+    T, size = 4, (480, 640)
+    image, world = _synthetic_landmarks(1, size, 60.0, np.array([[0.0, 0.0, 4.0]]))
+    detections = []
+    for t in range(T):
+        moved = image[0].copy()
+        if t == 2:
+            moved[24, :2] += 0.25  # the right hip lands on somebody else, 160 px away
+        detections.append([_detection((moved, world[0]), size)])
+    people = PeopleInVideo(detections, track_people(detections), size, 30.0)
+    poses = people.poses(people.tracks[0])
+    assert not people.tracks[0].agree[2][24] and people.tracks[0].agree[2][23]
+    assert np.isnan(poses.joints2d[2, 0]).all()  # the pelvis is the hips' mean
+    assert (np.isfinite(poses.joints3d[2]) == np.isfinite(poses.joints3d[1])).all()  # the 3D skeleton stays
+    assert poses.conf[2, 0] == 0 and poses.conf[2, 4] > 0  # the left hip (H36M 4) stays
+    assert np.isfinite(poses.joints2d[1, 0]).all()
