@@ -109,6 +109,8 @@ def main() -> None:
                    help="devset: the builder's per-frame MediaPipe poses (which hop between people), refined on the "
                    "longest run following the triangulated person; tracked: everyone followed "
                    "(flowpose.estimate.people), the track nearest the triangulated person, refined over the whole video")
+    p.add_argument("--symmetric", action="store_true",
+                   help="also run flowpose with L_opt in both directions (PoseStageConfig.symmetric_flow)")
     p.add_argument("--min-frames", type=int, default=20,
                    help="score a view only if its detector followed the triangulated person in this many frames")
     args = p.parse_args()
@@ -149,7 +151,10 @@ def main() -> None:
         methods: dict[str, dict[str, float]] = {"estimate": scores(init.joints3d, gt, keep)}
         for name, spec in smoothers.items():
             methods[name] = scores(spec.apply(init.joints3d, init.fps), gt, keep)
-        for name, change in [*NO_FLOW_RUNS.items(), ("flowpose", lambda c: c)]:
+        runs = [*NO_FLOW_RUNS.items(), ("flowpose", lambda c: c)]
+        if args.symmetric:
+            runs.append(("flowpose_symmetric", lambda c: replace(c, pose=replace(c.pose, symmetric_flow=True))))
+        for name, change in runs:
             clock = time.perf_counter()
             result = refine(init, frames, config=change(config))
             methods[name] = {**scores(result.poses.joints3d, gt, keep), "seconds": time.perf_counter() - clock}

@@ -3,7 +3,8 @@
 The flow-pose loop of :mod:`flowpose.refinement.loop`, with the SMPL pose stage
 (:func:`flowpose.body.refine.refine_smpl`): F_0 from the flow backends on person crops around the model's
 projected joints; then per cycle the flow stage (sketch of the model's joints' bone motion, fine-tuning,
-F_k) and the SMPL pose stage against F_k, each from the input estimate. The folder holds
+F_k) and the SMPL pose stage against F_k and its backward flow (the mesh term in both directions), each from
+the input estimate. The folder holds
 ``refined_smpl.npz`` (the input's keys and layouts), ``refined.npz`` (the model's joints as a pose file),
 ``history.json`` and, on request, the mesh of every frame (``mesh_000000.obj`` or ``.ply``).
 """
@@ -98,7 +99,7 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
                 load_flow_model(n, w, device=job.device) for n, w in zip(job.config.flow.names, job.config.flow.weights)
             ]
             stage = FlowStage(models, frames, crop_boxes(poses, image_size, job.config), job.config,
-                              device=job.device, progress=job.progress)
+                              device=job.device, progress=job.progress, keep_backward=True)
             flow = stage.initial()
             smpl_config = SmplRefineConfig(pose=pose_stage_config(poses, image_size, job.config),
                                            w_mesh_flow=job.w_mesh_flow)
@@ -107,7 +108,7 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
                 t0 = time.perf_counter()
                 if stage.can_train():
                     flow, _, _ = stage.cycle(poses, conf, flow, seed=job.seed + k)
-                result = refine_smpl(seq, model, flow, smpl_config)
+                result = refine_smpl(seq, model, flow, smpl_config, backward=flow.reverse)  # both directions
                 poses = result.poses
                 history.append({"cycle": k, "losses": result.losses, "steps": result.steps,
                                 "seconds": time.perf_counter() - t0})

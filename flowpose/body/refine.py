@@ -252,7 +252,7 @@ def refine_smpl(
         with torch.no_grad():
             R, out = body(None)
             X = torch.einsum("kj,tjc->tkc", M, out.joints)
-            joint_target = flow_target(X, problem, pose_cfg, field)
+            joint_target = flow_target(X, problem, pose_cfg, field, back if pose_cfg.symmetric_flow else None)
             mesh_target = None
             if field is not None and config.w_mesh_flow > 0:
                 mesh_target = _mesh_target(project(out.vertices, K), out.vertices[..., 2], field, back, config,

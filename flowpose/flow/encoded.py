@@ -143,6 +143,7 @@ def encoded_video_flow(
     iters: int,
     batch_size: int = 4,
     flow_init: tuple[Tensor, Tensor] | None = None,
+    keep_backward: bool = False,
     progress: bool = False,
 ) -> tuple[FlowField, tuple[Tensor, Tensor]]:
     """Forward flow of every pair from the cache, with forward-backward confidence (as
@@ -155,6 +156,7 @@ def encoded_video_flow(
         batch_size: pairs per call (forward and backward run together).
         flow_init: warm start, (forward, backward) flows (P, 2, h/8, w/8) at 1/8 resolution from an earlier
             call; None starts from zero flow.
+        keep_backward: also return the backward flow, as the field's ``reverse``.
         progress: show a progress bar.
 
     Returns:
@@ -163,6 +165,8 @@ def encoded_video_flow(
     P, (h, w) = cache.num_pairs, cache.size
     flow_out = np.empty((P, h, w, 2), np.float32)
     conf_out = np.empty((P, h, w), np.float32)
+    back_out = np.empty((P, h, w, 2), np.float32) if keep_backward else None
+    back_conf = np.empty((P, h, w), np.float32) if keep_backward else None
     lows = (torch.empty(P, 2, h // 8, w // 8), torch.empty(P, 2, h // 8, w // 8))
     was_training = model.training
     model.eval()
@@ -187,12 +191,15 @@ def encoded_video_flow(
                 lows[0][pairs], lows[1][pairs] = low[:n], low[n:]
                 conf = fb_confidence_t(flow[:n], flow[n:])
                 s = cache.scales[pairs]
+                inside = inside_frame(cache.origins[pairs], s, (h, w), cache.image_size)
                 flow_out[pairs] = flow[:n].permute(0, 2, 3, 1).cpu().numpy() * s[:, None, None, None]
-                conf_out[pairs] = conf.cpu().numpy() * inside_frame(cache.origins[pairs], s, (h, w), cache.image_size)
+                conf_out[pairs] = conf.cpu().numpy() * inside
+                if keep_backward:
+                    back_out[pairs] = flow[n:].permute(0, 2, 3, 1).cpu().numpy() * s[:, None, None, None]
+                    back_conf[pairs] = fb_confidence_t(flow[n:], flow[:n]).cpu().numpy() * inside
                 bar.update(n)
     finally:
         model.train(was_training)
-    field = FlowField(
-        flow_out, conf_out, cache.origins.astype(np.float32), cache.scales.astype(np.float32), cache.image_size
-    )
-    return field, lows
+    origins, scales = cache.origins.astype(np.float32), cache.scales.astype(np.float32)
+    reverse = FlowField(back_out, back_conf, origins, scales, cache.image_size) if keep_backward else None
+    return FlowField(flow_out, conf_out, origins, scales, cache.image_size, reverse), lows

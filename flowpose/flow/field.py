@@ -38,6 +38,9 @@ class FlowField:
     origin: np.ndarray
     scale: np.ndarray
     image_size: tuple[int, int]
+    reverse: "FlowField | None" = None
+    """The backward flow (frame t+1 -> t) of the same pairs on the same grids, with its own forward-backward
+    confidence, when the inference kept it (``keep_backward``); its points are in frame t+1."""
 
     def __post_init__(self) -> None:
         flow = np.asarray(self.flow, np.float32)
@@ -58,6 +61,11 @@ class FlowField:
         object.__setattr__(self, "origin", origin)
         object.__setattr__(self, "scale", scale)
         object.__setattr__(self, "image_size", (int(self.image_size[0]), int(self.image_size[1])))
+        r = self.reverse
+        if r is not None and (
+            r.flow.shape != flow.shape or not np.array_equal(r.origin, origin) or not np.array_equal(r.scale, scale)
+        ):
+            raise ShapeError("reverse", f"a flow field on the same grids {flow.shape}", r.flow.shape)
 
     @classmethod
     def full_frame(cls, flow: np.ndarray, confidence: np.ndarray | None = None) -> "FlowField":

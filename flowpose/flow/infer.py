@@ -167,6 +167,7 @@ def compute_video_flow(
     batch_size: int = 4,
     iters: int = 12,
     backward: bool = True,
+    keep_backward: bool = False,
     device: str | torch.device = "cpu",
     progress: bool = False,
 ) -> FlowField:
@@ -189,6 +190,7 @@ def compute_video_flow(
         batch_size: frame pairs per network call (twice as many images go in when ``backward``).
         iters: recurrent iterations for the networks (ignored by DIS).
         backward: also compute backward flow for the confidence.
+        keep_backward: also return the backward flow, as the field's ``reverse`` (needs ``backward``).
         device: where the images go.
         progress: show a progress bar.
 
@@ -212,6 +214,9 @@ def compute_video_flow(
 
     flow_out = np.empty((P, h, w, 2), np.float32)
     conf_out = np.empty((P, h, w), np.float32)
+    keep = backward and keep_backward
+    back_out = np.empty((P, h, w, 2), np.float32) if keep else None
+    back_conf = np.empty((P, h, w), np.float32) if keep else None
     cached = {0: first}
     bar = tqdm(total=P, disable=not progress, unit="pair", desc=f"flow ({getattr(model, 'name', 'model')})")
     for b0 in range(0, P, batch_size):
@@ -237,13 +242,17 @@ def compute_video_flow(
             else:
                 fwd = model.predict(i1, i2, iters=iters).float()
                 conf = torch.ones_like(fwd[:, 0])
+        inside = inside_frame(origins[b0:b1], scales[b0:b1], (h, w), image_size)
         flow_out[b0:b1] = fwd.permute(0, 2, 3, 1).cpu().numpy() * scales[b0:b1, None, None, None]
-        conf_out[b0:b1] = conf.cpu().numpy() * inside_frame(
-            origins[b0:b1], scales[b0:b1], (h, w), image_size
-        )
+        conf_out[b0:b1] = conf.cpu().numpy() * inside
+        if keep:
+            back_out[b0:b1] = out[B:].permute(0, 2, 3, 1).cpu().numpy() * scales[b0:b1, None, None, None]
+            back_conf[b0:b1] = fb_confidence_t(out[B:], out[:B]).cpu().numpy() * inside
         bar.update(B)
     bar.close()
-    return FlowField(flow_out, conf_out, origins.astype(np.float32), scales.astype(np.float32), image_size)
+    origins, scales = origins.astype(np.float32), scales.astype(np.float32)
+    reverse = FlowField(back_out, back_conf, origins, scales, image_size) if keep else None
+    return FlowField(flow_out, conf_out, origins, scales, image_size, reverse)
 
 
 def read_frame(

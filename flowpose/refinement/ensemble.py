@@ -81,4 +81,6 @@ def average_flows(fields: Sequence[FlowField]) -> FlowField:
     flow = np.stack([f.flow for f in fields])
     w = conf[..., None] + 1e-6  # a tiny floor keeps pixels where every network has zero confidence defined
     mean_flow = (flow * w).sum(0) / w.sum(0)
-    return FlowField(mean_flow, conf.mean(0), first.origin, first.scale, first.image_size)
+    reverses = [f.reverse for f in fields]
+    reverse = average_flows(reverses) if all(r is not None for r in reverses) else None
+    return FlowField(mean_flow, conf.mean(0), first.origin, first.scale, first.image_size, reverse)

@@ -62,6 +62,7 @@ class FlowStage:
         config: the refinement configuration (``flow``, ``sketch``, ``finetune``, ``finetune_flow``).
         device: torch device.
         progress: show progress bars.
+        keep_backward: the flows keep their backward flow (``FlowField.reverse``), for symmetric flow terms.
     """
 
     def __init__(
@@ -73,8 +74,10 @@ class FlowStage:
         *,
         device: str = "cpu",
         progress: bool = False,
+        keep_backward: bool = False,
     ) -> None:
         self.models = list(models)
+        self.keep_backward = keep_backward
         self.frames = frames
         self.boxes = boxes
         self.config = config
@@ -102,13 +105,14 @@ class FlowStage:
             use_warm = warm and cfg.warm_iters is not None and key in self.lows
             field, self.lows[key] = encoded_video_flow(
                 model, self.caches[key], iters=cfg.warm_iters if use_warm else cfg.iters,
-                batch_size=cfg.batch_size, flow_init=self.lows[key] if use_warm else None, progress=self.progress,
+                batch_size=cfg.batch_size, flow_init=self.lows[key] if use_warm else None,
+                keep_backward=self.keep_backward, progress=self.progress,
             )
         else:
             work = cfg.work_size if self.boxes is not None else None
             field = compute_video_flow(
                 model, self.frames, boxes=self.boxes, work_size=work, batch_size=cfg.batch_size, iters=cfg.iters,
-                backward=True, device=self.device, progress=self.progress,
+                backward=True, keep_backward=self.keep_backward, device=self.device, progress=self.progress,
             )
         self.flows[key] = field
         return field

@@ -143,7 +143,8 @@ def run_refinement(
     """
     image_size = tuple(np.asarray(frames[0]).shape[:2])
     boxes = crop_boxes(init, image_size, config)
-    flow_stage = FlowStage(models, frames, boxes, config, device=device, progress=progress)
+    flow_stage = FlowStage(models, frames, boxes, config, device=device, progress=progress,
+                           keep_backward=config.pose.symmetric_flow)
 
     t0 = time.perf_counter()
     flow = flow_stage.initial()

@@ -14,6 +14,9 @@ with, for the projection pi and the points P_t = A X_t (the joints, then ``bone_
 
     L_opt   = sum_{t,n} w_{t,n} rho(|p_{t+1,n} - p_{t,n} - F_t(p_{t,n})|) / sum w,
               w_{t,n} = c^F_t(p_{t,n}) max(min(c_{t,n}, c_{t+1,n}), floor)
+              or, with ``symmetric_flow`` and the backward flow B (frame t+1 -> t, arXiv 2402.02736), the mean of
+              that and the same sum with the roles swapped: rho(|p_{t,n} - p_{t+1,n} - B_t(p_{t+1,n})|),
+              weighted by c^B_t(p_{t+1,n}) instead.
     L_3D,rel = sum c rho(1000 |(X_j - R(X)) - (X0_j - R(X0))|) / sum c
     L_3D,abs = sum_t c_root rho(1000 |R(X_t) - R(X0_t)|) / sum c_root
     L_3D,lat = the same with the offset's component along R(X0_t)'s viewing ray removed
@@ -69,11 +72,17 @@ class FlowTarget:
         flow_px: (T-1, N, 2) forward flow F_t(p_t) sampled at the points' projections, px (a constant).
         weights: (T-1, N) pair weights w_{t,n} (constants).
         field: the flow tensors, resampled at every evaluation with ``flow_through_location``.
+        back_px: (T-1, N, 2) backward flow B_t(p_{t+1}), px, or None (forward only).
+        back_weights: (T-1, N) its pair weights, or None.
+        back_field: the backward flow tensors, or None.
     """
 
     flow_px: torch.Tensor
     weights: torch.Tensor
     field: FlowTensors
+    back_px: torch.Tensor | None = None
+    back_weights: torch.Tensor | None = None
+    back_field: FlowTensors | None = None
 
 
 def fill_missing_joints(joints3d: np.ndarray, parents: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -199,15 +208,21 @@ def projected_points(X: torch.Tensor, problem: PoseProblem) -> torch.Tensor:
 
 
 def flow_target(
-    X: torch.Tensor, problem: PoseProblem, config: PoseStageConfig, flow: FlowTensors | None
+    X: torch.Tensor,
+    problem: PoseProblem,
+    config: PoseStageConfig,
+    flow: FlowTensors | None,
+    backward: FlowTensors | None = None,
 ) -> FlowTarget | None:
-    """F_t(p_t) and the pair weights w_{t,n} at X's projections, as constants (None: the flow term is off).
+    """F_t(p_t) (and B_t(p_{t+1})) and the pair weights at X's projections, as constants (None: the flow term
+    is off).
 
     Args:
         X: (T, J, 3) metres.
         problem: the video's data.
         config: supplies ``w_flow``.
         flow: the T - 1 forward flows as tensors (``FlowField.to_torch``), or None.
+        backward: the T - 1 backward flows (``FlowField.reverse``), for the symmetric term, or None.
 
     Returns:
         The target, or None without flow, with T < 2 or with ``w_flow = 0``.
@@ -216,9 +231,13 @@ def flow_target(
         return None
     with torch.no_grad():
         points = projected_points(X, problem)
+        pair = torch.minimum(problem.point_weights[:-1], problem.point_weights[1:])
         flow_px, flow_conf = flow.sample(points[:-1])
-        weights = flow_conf * torch.minimum(problem.point_weights[:-1], problem.point_weights[1:])
-    return FlowTarget(flow_px=flow_px, weights=weights, field=flow)
+        target = FlowTarget(flow_px=flow_px, weights=flow_conf * pair, field=flow)
+        if backward is not None:
+            back_px, back_conf = backward.sample(points[1:])
+            target = FlowTarget(flow_px, flow_conf * pair, flow, back_px, back_conf * pair, backward)
+    return target
 
 
 def pose_terms(
@@ -243,7 +262,12 @@ def pose_terms(
         # L_opt: r_t = (p_{t+1} - p_t) - F_t(p_t), over joints and bone points, weighted per pair.
         F = target.field.sample(p[:-1])[0] if c.flow_through_location else target.flow_px
         r_opt = p[1:] - p[:-1] - F
-        terms["flow"] = c.w_flow * robust_mean(r_opt, target.weights, c.flow_delta_px, c.penalty)
+        L_opt = robust_mean(r_opt, target.weights, c.flow_delta_px, c.penalty)
+        if target.back_px is not None:  # symmetric: r'_t = (p_t - p_{t+1}) - B_t(p_{t+1})
+            B = target.back_field.sample(p[1:])[0] if c.flow_through_location else target.back_px
+            L_back = robust_mean(p[:-1] - p[1:] - B, target.back_weights, c.flow_delta_px, c.penalty)
+            L_opt = 0.5 * (L_opt + L_back)
+        terms["flow"] = c.w_flow * L_opt
     if c.w_3d_rel > 0 or c.w_3d_abs > 0 or c.w_3d_lateral > 0:
         l3d = pose3d_losses(
             X,

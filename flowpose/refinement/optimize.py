@@ -19,6 +19,7 @@ Formulation (a deviation from the seed, which ran Adam at lr 1e-3 for up to 1500
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -187,6 +188,13 @@ def optimize_poses(
         torch.manual_seed(seed)
         prob = build_pose_problem(init, config, dev)
         field = flow.to_torch(dev) if flow is not None and T > 1 and config.w_flow > 0 else None
+        back = None
+        if field is not None and config.symmetric_flow:
+            if flow.reverse is None:
+                warnings.warn("symmetric_flow: the flow field has no backward flow (reverse); L_opt uses the "
+                              "forward flow only", stacklevel=2)
+            else:
+                back = flow.reverse.to_torch(dev)
         # X = X0 + 1e-3 (theta_root + theta_rel) (mm offsets), theta_rel pinned to 0 at the anchor joint (the
         # root, or a hip), and theta = IDCT(S u) along time with the preconditioning scales S.
         anchor = prob.root if isinstance(prob.root, int) else prob.root[0]
@@ -199,11 +207,11 @@ def optimize_poses(
         def joints() -> torch.Tensor:
             return prob.X0 + 1e-3 * idct(scales * (u_root + free * u_rel))
 
-        target = flow_target(prob.X0, prob, config, field)
+        target = flow_target(prob.X0, prob, config, field, back)
         initial = pose_terms(prob.X0, prob, config, target)
         steps = 0
         for _ in range(config.flow_rounds if field is not None else 1):
-            target = flow_target(joints().detach(), prob, config, field)
+            target = flow_target(joints().detach(), prob, config, field, back)
 
             def objective(target: tuple[torch.Tensor, torch.Tensor] | None = target) -> torch.Tensor:
                 # Summed over frames rather than averaged, so the curvature per unknown does not shrink
@@ -213,7 +221,7 @@ def optimize_poses(
             steps += minimize(objective, [u_root, u_rel], config)
         with torch.no_grad():
             X = joints()
-            final = pose_terms(X, prob, config, flow_target(X, prob, config, field))
+            final = pose_terms(X, prob, config, flow_target(X, prob, config, field, back))
     losses = {name: float(v) for name, v in final.items()}
     losses["total"] = sum(losses[name] for name in TERMS)
     losses.update({f"init_{name}": float(v) for name, v in initial.items()})

@@ -53,6 +53,9 @@ class PoseStageConfig:
     """Robust penalty of every data term (see :func:`flowpose.refinement.losses.robust_penalty`)."""
     flow_through_location: bool = False
     """Let the gradient flow through the flow's sampling location (see :func:`flowpose.refinement.objective.pose_terms`)."""
+    symmetric_flow: bool = False
+    """L_opt in both directions, forward and backward flow averaged (arXiv 2402.02736); the flow stage then
+    keeps the backward flow it computes for the confidence (memory: one more flow field)."""
     flow_rounds: int = 2
     """Times the flow is resampled at the current projections, each followed by a solve."""
     flow_conf_floor: float = 0.3

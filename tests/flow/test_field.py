@@ -170,3 +170,11 @@ def test_flow_tensors_shape_validation() -> None:
         FlowTensors(torch.zeros(2, 3, 4, 4), torch.zeros(2, 2), torch.ones(2, 1, 1))
     with pytest.raises(ShapeError, match=r"FlowTensors.scale must have shape \(2, 1, 1\), got \(2,\)"):
         FlowTensors(torch.zeros(2, 3, 4, 4), torch.zeros(2, 1, 2), torch.ones(2))
+
+
+def test_reverse_must_share_the_grids() -> None:
+    f = FlowField.full_frame(np.zeros((2, 4, 5, 2), np.float32))
+    FlowField(f.flow, f.confidence, f.origin, f.scale, f.image_size, reverse=f)
+    with pytest.raises(ShapeError, match="reverse"):
+        FlowField(f.flow, f.confidence, f.origin, f.scale, f.image_size,
+                  reverse=FlowField.full_frame(np.zeros((2, 4, 6, 2), np.float32)))

@@ -125,6 +125,18 @@ def test_full_frame_translation(video: np.ndarray) -> None:
     assert field.confidence[:, 16:-16, 16:-16].min() > 0.9
 
 
+def test_backward_flow_is_kept_on_request(video: np.ndarray) -> None:
+    assert compute_video_flow(DISFlow(), video).reverse is None
+    boxes = np.array([[12, 8, 84, 80], [16, 12, 88, 84], [10, 10, 82, 82], [14, 14, 86, 86]], np.float32)
+    field = compute_video_flow(DISFlow(), video, boxes=boxes, work_size=48, keep_backward=True)
+    back = field.reverse
+    assert back is not None and back.flow.shape == field.flow.shape and back.reverse is None
+    np.testing.assert_array_equal(back.origin, field.origin)
+    interior = back.flow[:, 10:-10, 10:-10]
+    assert np.abs(interior - [-1.5, 1.0]).max() < 0.3  # frame t+1 -> t: the motion reversed
+    assert back.confidence[:, 10:-10, 10:-10].min() > 0.9
+
+
 def test_crop_path_matches_full_frame(video: np.ndarray) -> None:
     boxes = np.array([[12, 8, 84, 80], [16, 12, 88, 84], [10, 10, 82, 82], [14, 14, 86, 86]], np.float32)
     full = compute_video_flow(DISFlow(), video)

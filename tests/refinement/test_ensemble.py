@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -56,6 +58,10 @@ def test_average_flows_weights_by_confidence():
     out = average_flows([f1, f2])
     np.testing.assert_allclose(out.flow, 2.0, atol=1e-4)  # (1*1 + 4*0.5) / 1.5
     np.testing.assert_allclose(out.confidence, 0.75)
+    assert out.reverse is None
+    with_back = [replace(f, reverse=FlowField.full_frame(-f.flow, f.confidence)) for f in (f1, f2)]
+    np.testing.assert_allclose(average_flows(with_back).reverse.flow, -2.0, atol=1e-4)  # averaged alike
+    assert average_flows([with_back[0], f2]).reverse is None  # only when every network kept it
 
 
 def test_average_flows_refuses_other_grids():

@@ -108,6 +108,21 @@ class TestFlowTerm:
             flow_term(long, constant_flow(12, 3.0)).item(), rel=1e-6
         )
 
+    def test_symmetric_term_averages_both_directions(self):
+        X = planar_video(shift_m=0.02)  # 1 px per frame to the right
+        cfg = PoseStageConfig(**{**OFF, "w_flow": 1.0, "flow_delta_px": 1.0, "penalty": "l2"})
+        problem = chain_problem(X)
+
+        def term(forward_u: float, backward_u: float) -> float:
+            fwd = constant_flow(4, forward_u).to_torch("cpu", torch.float64)
+            bwd = constant_flow(4, backward_u).to_torch("cpu", torch.float64)
+            return pose_terms(X, problem, cfg, flow_target(X, problem, cfg, fwd, bwd))["flow"].item()
+
+        assert term(1.0, -1.0) == pytest.approx(0.0, abs=1e-9)  # both directions agree with the motion
+        # forward exact, backward off by 3 px (l2: 4.5 per point): the mean of 0 and 4.5
+        assert term(1.0, 2.0) == pytest.approx(2.25, rel=1e-6)
+        assert term(4.0, -1.0) == pytest.approx(2.25, rel=1e-6)
+
     def test_off_without_target_and_for_one_frame(self):
         X = planar_video(T=4)
         cfg = PoseStageConfig(**{**OFF, "w_flow": 1.0})
