@@ -183,6 +183,14 @@ def _estimator_options(fn: Callable) -> Callable:
         show_default=True,
         help="MediaPipe's detection/tracking confidence threshold.",
     )(fn)
+    fn = click.option(
+        "--carry-frames",
+        type=click.IntRange(min=0),
+        default=10,
+        show_default=True,
+        help="Carry the person along the optical flow through misses of up to this many frames (0: leave them "
+        "unobserved).",
+    )(fn)
     return click.option(
         "--track",
         is_flag=True,
@@ -348,6 +356,7 @@ def refine(
     keypoints_path: Path | None,
     track: bool,
     min_confidence: float,
+    carry_frames: int,
     max_people: int,
     person: str,
     intrinsics: Path | None,
@@ -386,7 +395,8 @@ def refine(
     if estimate:
         from flowpose.estimate.mediapipe import EstimateConfig
 
-        est_config = EstimateConfig(tracking=track, min_confidence=min_confidence, people=max_people)
+        est_config = EstimateConfig(tracking=track, min_confidence=min_confidence, people=max_people,
+                                    carry_frames=carry_frames)
     job = RefineVideoJob(
         video=video,
         config=config,
@@ -556,6 +566,7 @@ def estimate(
     out_path: Path | None,
     track: bool,
     min_confidence: float,
+    carry_frames: int,
     max_people: int,
     person: str,
     all_people: bool,
@@ -579,7 +590,8 @@ def estimate(
 
     job = EstimateVideoJob(
         video=video,
-        config=EstimateConfig(tracking=track, min_confidence=min_confidence, people=max_people),
+        config=EstimateConfig(tracking=track, min_confidence=min_confidence, people=max_people,
+                              carry_frames=carry_frames),
         camera=_camera(intrinsics, focal_px, fov),
         out=out_path,
         person=parse_person(person),

@@ -82,6 +82,8 @@ def test_estimate_config_validation() -> None:
         EstimateConfig(fov_deg=0.0)
     with pytest.raises(InputError, match="people must be >= 1, got 0"):
         EstimateConfig(people=0)
+    with pytest.raises(InputError, match="carry_frames must be >= 0, got -1"):
+        EstimateConfig(carry_frames=-1)
 
 
 def test_missing_mediapipe_is_a_clear_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
