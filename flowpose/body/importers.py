@@ -35,7 +35,9 @@ import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
 from flowpose.body.params import SmplSequence
+from flowpose.camera import project_np
 from flowpose.errors import InputError
+from flowpose.people.carry import interpolate_holes
 
 SMPL_FORMATS = ("vibe", "pare", "wham")
 """The SMPL results ``flowpose import`` reads."""
@@ -104,8 +106,7 @@ def _boxes(person: dict, K: np.ndarray) -> np.ndarray | None:
         return np.asarray(person["bboxes"], dtype=np.float64)
     if person.get("verts") is None:
         return None
-    verts = np.asarray(person["verts"], dtype=np.float64)
-    uv = verts[..., :2] / np.maximum(verts[..., 2:], 1e-6) * K[[0, 1], [0, 1]] + K[:2, 2]
+    uv = project_np(np.asarray(person["verts"], dtype=np.float64), K)
     lo, hi = uv.min(1), uv.max(1)
     return np.concatenate([(lo + hi) / 2, hi - lo], axis=1)
 
@@ -148,20 +149,18 @@ def fill_frames(frame_ids: np.ndarray, values: dict[str, np.ndarray], num_frames
     Returns:
         The same keys over (T, ...).
     """
-    t = np.arange(num_frames, dtype=np.float64)
-    clamped = np.clip(t, frame_ids[0], frame_ids[-1])
+    seen = np.zeros(num_frames, bool)
+    seen[frame_ids] = True
+    clamped = np.clip(np.arange(num_frames, dtype=np.float64), frame_ids[0], frame_ids[-1])
     out: dict[str, np.ndarray] = {}
     for key, v in values.items():
-        if key == "rotations":
-            if len(frame_ids) == 1:
-                out[key] = np.repeat(v, num_frames, axis=0)
-                continue
+        if key == "rotations" and len(frame_ids) > 1:
             joints = [Slerp(frame_ids, Rotation.from_rotvec(v[:, j]))(clamped).as_rotvec() for j in range(v.shape[1])]
             out[key] = np.stack(joints, axis=1)
-        else:
-            flat = v.reshape(len(frame_ids), -1)
-            filled = np.stack([np.interp(clamped, frame_ids, flat[:, c]) for c in range(flat.shape[1])], axis=1)
-            out[key] = filled.reshape(num_frames, *v.shape[1:])
+        else:  # linear in time (a single frame seen: held), as the people's holes are filled
+            spread = np.zeros((num_frames, *v.shape[1:]))
+            spread[frame_ids] = v
+            out[key] = interpolate_holes(spread, seen, ~seen)
     return out
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import cv2
 import numpy as np
 
+from flowpose.camera import project_np
 from flowpose.io.video import write_video
 
 ESTIMATE_RGB = (230, 140, 60)
@@ -55,7 +56,7 @@ def draw_mesh(
         tri, normal, centre = tri[keep], normal[keep], centre[keep]
         shade = np.abs((normal * centre).sum(1)) / (np.linalg.norm(normal, axis=1) * np.linalg.norm(centre, axis=1) + 1e-12)
         colours = (0.25 + 0.75 * shade)[:, None] * np.asarray(rgb, np.float64)
-        uv = tri[..., :2] / tri[..., 2:] * K[[0, 1], [0, 1]] + K[:2, 2]
+        uv = project_np(tri, K)
         points = np.round(uv * 16).astype(np.int32)  # 4 bits of sub-pixel precision
         for i in np.argsort(-centre[:, 2]):  # far to near
             colour = tuple(int(c) for c in colours[i])

@@ -167,10 +167,15 @@ class PeopleInVideo:
     image_size: tuple[int, int]
     fps: float
 
-    def carried(self, track: Track, carry_frames: int) -> np.ndarray:
-        """(T,) bool: the frames :meth:`poses` carries the track through (holes of up to ``carry_frames``)."""
+    def seen(self, track: Track) -> np.ndarray:
+        """(T,) bool: the frames the track was detected in."""
         seen = np.zeros(len(self.detections), bool)
         seen[list(track.frames)] = True
+        return seen
+
+    def carried(self, track: Track, carry_frames: int) -> np.ndarray:
+        """(T,) bool: the frames :meth:`poses` carries the track through (holes of up to ``carry_frames``)."""
+        seen = self.seen(track)
         carried = np.zeros_like(seen)
         for a, b in holes(seen, carry_frames):
             carried[a : b + 1] = True
@@ -212,8 +217,7 @@ class PeopleInVideo:
             image[t, ~ok, :3], image[t, ~ok, 3] = np.nan, 0.0
         carried = self.carried(track, carry_frames) if frames is not None else np.zeros(T, bool)
         if carried.any():
-            seen = np.zeros(T, bool)
-            seen[list(track.frames)] = True
+            seen = self.seen(track)
             px = image[..., :2] * np.array([W, H]) - 0.5
             px[image[..., 3] <= 0] = np.nan  # unobserved joints are not carried
             px, _ = carry_keypoints(px, seen, flow_motion(frames), flow_motion(frames, backward=True), carry_frames)

@@ -6,6 +6,7 @@ import numpy as np
 
 from flowpose.estimate.people import PeopleInVideo, _detection, _paint_over, flow_motion
 from flowpose.people.track import track_people
+from flowpose.skeleton import MEDIAPIPE33, to_h36m17
 from tests.estimate.test_mediapipe import _synthetic_landmarks
 
 
@@ -60,8 +61,6 @@ def test_a_missed_frame_is_carried_along_the_flow() -> None:
     observed = poses.conf[1] > 0
     assert (poses.conf[2][observed] > 0).all()
     assert np.allclose(poses.conf[2][observed], 0.5 * poses.conf[1][observed], atol=1e-6)
-    from flowpose.skeleton import MEDIAPIPE33, to_h36m17
-
     expected = to_h36m17(truth[None].astype(np.float64), MEDIAPIPE33.name, missing="nan")[0]
     err = np.linalg.norm(poses.joints2d[2] - expected, axis=-1)[observed]
     assert np.nanmax(err) < 1.5  # along the flow, not only between the neighbours
