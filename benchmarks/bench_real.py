@@ -23,7 +23,7 @@ import numpy as np
 
 from flowpose.api import refine
 from flowpose.bench.clips import get_clips, tuning_clip
-from flowpose.bench.runner import NO_FLOW_RUNS, tune_baselines
+from flowpose.bench.runner import FLOW_VARIANTS, NO_FLOW_RUNS, tune_baselines
 from flowpose.config import get_preset
 from flowpose.io.poses import load_poses
 from flowpose.io.video import open_video
@@ -109,11 +109,15 @@ def main() -> None:
                    help="devset: the builder's per-frame MediaPipe poses (which hop between people), refined on the "
                    "longest run following the triangulated person; tracked: everyone followed "
                    "(flowpose.estimate.people), the track nearest the triangulated person, refined over the whole video")
-    p.add_argument("--symmetric", action="store_true",
-                   help="also run flowpose with L_opt in both directions (PoseStageConfig.symmetric_flow)")
+    p.add_argument("--variants", default="",
+                   help="also run these uses of the flow, comma-separated, of " + ", ".join(FLOW_VARIANTS)
+                   + " (flowpose.bench.runner.FLOW_VARIANTS)")
     p.add_argument("--min-frames", type=int, default=20,
                    help="score a view only if its detector followed the triangulated person in this many frames")
     args = p.parse_args()
+    variants = [v for v in args.variants.split(",") if v]
+    if any(v not in FLOW_VARIANTS for v in variants):
+        p.error(f"--variants: expected some of {', '.join(FLOW_VARIANTS)}, got {args.variants}")
     args.out.mkdir(parents=True, exist_ok=True)
     config = replace(get_preset(args.preset), cycles=args.cycles)
     tuning = get_clips(tuning_clip(REPO.parent / "shared" / "data" / "mocap"), profiles=("mediapipe",), frames=100,
@@ -152,8 +156,7 @@ def main() -> None:
         for name, spec in smoothers.items():
             methods[name] = scores(spec.apply(init.joints3d, init.fps), gt, keep)
         runs = [*NO_FLOW_RUNS.items(), ("flowpose", lambda c: c)]
-        if args.symmetric:
-            runs.append(("flowpose_symmetric", lambda c: replace(c, pose=replace(c.pose, symmetric_flow=True))))
+        runs += [(f"flowpose_{name}", FLOW_VARIANTS[name]) for name in variants]
         for name, change in runs:
             clock = time.perf_counter()
             result = refine(init, frames, config=change(config))

@@ -63,6 +63,25 @@ NO_FLOW_RUNS: dict[str, Callable[[RefineConfig], RefineConfig]] = {
 }
 """The flow-free runs every clip gets beside full flowpose (rows of the methods table)."""
 
+LONG_RANGE_STRIDES = (3, 9)
+"""The spans, in frames, of the ``long_range`` variant's tracks."""
+
+
+def _pose_changed(**changes) -> Callable[[RefineConfig], RefineConfig]:
+    """A variant that changes only ``PoseStageConfig`` fields."""
+    return lambda c: replace(c, pose=replace(c.pose, **changes))
+
+
+FLOW_VARIANTS: dict[str, Callable[[RefineConfig], RefineConfig]] = {
+    "symmetric": _pose_changed(symmetric_flow=True),
+    "long_range": _pose_changed(long_range_strides=LONG_RANGE_STRIDES),
+    "flow_prior": _pose_changed(flow_aware_acc=True),
+    "long_range_flow_prior": _pose_changed(long_range_strides=LONG_RANGE_STRIDES, flow_aware_acc=True),
+}
+"""Uses of the flow in the pose stage that are not the default, compared by the benchmarks on request:
+L_opt in both directions (arXiv 2402.02736), along long-range tracks ("make flow pay" item 1), the acceleration
+prior centred on the flow's motion (item 3), and the last two together."""
+
 BASELINES = tuple(SMOOTHERS)
 """Smoothers compared against, in table order."""
 

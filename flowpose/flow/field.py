@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from flowpose.errors import ShapeError
+from flowpose.errors import InputError, ShapeError
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,12 @@ class FlowTensors:
     def num_pairs(self) -> int:
         """P = T - 1."""
         return int(self.values.shape[0])
+
+    def pairs(self, start: int, stop: int) -> "FlowTensors":
+        """The pairs ``start`` to ``stop - 1`` (views, no copy), e.g. to sample pair t + s at points of frame t + s."""
+        if not 0 <= start <= stop <= self.num_pairs:
+            raise InputError(f"FlowTensors.pairs: expected 0 <= start <= stop <= {self.num_pairs}, got {start}, {stop}")
+        return FlowTensors(self.values[start:stop], self.origin[start:stop], self.scale[start:stop])
 
     def sample(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Bilinearly sample flow and confidence at full-frame points, exactly as :meth:`FlowField.sample`.

@@ -120,18 +120,25 @@ def velocity_loss(X: torch.Tensor, *, fps: float) -> torch.Tensor:
     return _mean_sq(v)
 
 
-def acceleration_loss(X: torch.Tensor, *, fps: float) -> torch.Tensor:
-    """L_acc = mean_{t,j} |a_{t,j}|^2,  a_t = (X_{t+1} - 2 X_t + X_{t-1}) fps^2   [(m/s^2)^2]; 0 when T < 3.
+def acceleration_loss(X: torch.Tensor, *, fps: float, centre: torch.Tensor | None = None) -> torch.Tensor:
+    """L_acc = mean_{t,j} |a_{t,j} - a^obs_{t,j}|^2,  a_t = (X_{t+1} - 2 X_t + X_{t-1}) fps^2   [(m/s^2)^2];
+    0 when T < 3.
 
     Args:
         X: (T, J, 3) joints, metres.
         fps: frames per second.
+        centre: (T - 2, J, 3) a^obs, the acceleration the prior is centred on, m/s^2 (a constant: the motion
+            the flow observed, :func:`flowpose.refinement.objective.flow_target`), or None for 0 (plain
+            smoothness).
 
     Returns:
         ().
     """
     check_joints(X)
     a = (X[2:] - 2.0 * X[1:-1] + X[:-2]) * (fps * fps)
+    if centre is not None:
+        check_shape(centre, tuple(a.shape), "centre")
+        a = a - centre
     return _mean_sq(a)
 
 

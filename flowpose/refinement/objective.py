@@ -17,11 +17,25 @@ with, for the projection pi and the points P_t = A X_t (the joints, then ``bone_
               or, with ``symmetric_flow`` and the backward flow B (frame t+1 -> t, arXiv 2402.02736), the mean of
               that and the same sum with the roles swapped: rho(|p_{t,n} - p_{t+1,n} - B_t(p_{t+1,n})|),
               weighted by c^B_t(p_{t+1,n}) instead.
+              With ``long_range_strides`` (item 1 of "make flow pay"), for each span k the same residual between
+              frames t and t+k against the flow chained along a track, D^k_t(p_{t,n}) (:mod:`flowpose.flow.tracks`),
+              weighted by its chained confidence: L_opt += (1/k) sum w^k rho_{sqrt(k) delta}(|p_{t+k} - p_t - D^k_t|) / sum w^k
     L_3D,rel = sum c rho(1000 |(X_j - R(X)) - (X0_j - R(X0))|) / sum c
     L_3D,abs = sum_t c_root rho(1000 |R(X_t) - R(X0_t)|) / sum c_root
     L_3D,lat = the same with the offset's component along R(X0_t)'s viewing ray removed
     L_2D    = sum c rho(|pi(X_{t,j}) - x_{t,j}|) / sum c
-    L_vel   = mean |(X_{t+1} - X_t) fps|^2,   L_acc = mean |(X_{t+1} - 2 X_t + X_{t-1}) fps^2|^2
+    L_vel   = mean |(X_{t+1} - X_t) fps|^2,   L_acc = mean |(X_{t+1} - 2 X_t + X_{t-1}) fps^2 - a^obs_t|^2
+
+a^obs = 0 (plain smoothness) unless ``flow_aware_acc`` (item 3): then, at joint j, the flow's own image-plane
+acceleration, unprojected at the joint's depth Z and scaled by how much L_opt trusts it there,
+
+    a^obs_{t,j} = r_{t,j} (Z_{t,j} fps^2 / (f_x, f_y)) (F_t(p_{t,j}) - F_{t-1}(p_{t-1,j})),  0 in depth,
+    r_{t,j} = min(w_{t-1,j}, w_{t,j})
+
+so that where the flow is reliable the prior penalises departures from the observed motion rather than all
+motion, and where it is not (r -> 0) it is the plain prior. (The lateral relation X = Z (u - c) / f is
+differentiated at constant depth: the depth's own acceleration is left out, and the flow says nothing of the
+acceleration along the ray, which stays under the plain prior.)
     L_bone  = mean_{t,b} (l_{t,b} - mean_t l_{t,b})^2
 
 rho is the robust penalty (:func:`flowpose.refinement.losses.robust_penalty`), R the root (a joint or the hip
@@ -53,6 +67,7 @@ import torch
 from flowpose.camera import project, project_np
 from flowpose.errors import InputError
 from flowpose.flow.field import FlowTensors
+from flowpose.flow.tracks import chain_flow
 from flowpose.pose import PoseSequence
 from flowpose.refinement.body_losses import acceleration_loss, bone_length_loss, pose3d_losses, velocity_loss
 from flowpose.refinement.bone_points import bone_point_matrix, bone_point_weights
@@ -62,6 +77,21 @@ from flowpose.refinement.pose_config import PoseStageConfig
 TERMS = ("flow", "3d_rel", "3d_abs", "2d", "vel", "acc", "bone")
 """Names of the weighted terms :func:`pose_terms` returns (``"3d_abs"`` holds the lateral term too)."""
 
+
+
+@dataclass(frozen=True)
+class ChainTarget:
+    """One long-range span of L_opt (:func:`flowpose.flow.tracks.chain_flow`).
+
+    Attributes:
+        stride: k, the frames a track spans.
+        displacement: (T-k, N, 2) D^k_t(p_t), px (a constant).
+        weights: (T-k, N) chained flow confidence times the lower detection weight of frames t and t+k.
+    """
+
+    stride: int
+    displacement: torch.Tensor
+    weights: torch.Tensor
 
 
 @dataclass(frozen=True)
@@ -75,6 +105,8 @@ class FlowTarget:
         back_px: (T-1, N, 2) backward flow B_t(p_{t+1}), px, or None (forward only).
         back_weights: (T-1, N) its pair weights, or None.
         back_field: the backward flow tensors, or None.
+        chains: the long-range spans (``long_range_strides``), empty when off.
+        acc_centre: (T-2, J, 3) a^obs, m/s^2, the acceleration prior's centre (``flow_aware_acc``), or None.
     """
 
     flow_px: torch.Tensor
@@ -83,6 +115,8 @@ class FlowTarget:
     back_px: torch.Tensor | None = None
     back_weights: torch.Tensor | None = None
     back_field: FlowTensors | None = None
+    chains: tuple[ChainTarget, ...] = ()
+    acc_centre: torch.Tensor | None = None
 
 
 def fill_missing_joints(joints3d: np.ndarray, parents: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -227,17 +261,48 @@ def flow_target(
     Returns:
         The target, or None without flow, with T < 2 or with ``w_flow = 0``.
     """
-    if flow is None or X.shape[0] < 2 or config.w_flow == 0:
+    T = X.shape[0]
+    if flow is None or T < 2 or config.w_flow == 0:
         return None
     with torch.no_grad():
         points = projected_points(X, problem)
-        pair = torch.minimum(problem.point_weights[:-1], problem.point_weights[1:])
+        w = problem.point_weights
         flow_px, flow_conf = flow.sample(points[:-1])
-        target = FlowTarget(flow_px=flow_px, weights=flow_conf * pair, field=flow)
+        weights = flow_conf * torch.minimum(w[:-1], w[1:])
+        back_px = back_weights = None
         if backward is not None:
             back_px, back_conf = backward.sample(points[1:])
-            target = FlowTarget(flow_px, flow_conf * pair, flow, back_px, back_conf * pair, backward)
-    return target
+            back_weights = back_conf * torch.minimum(w[:-1], w[1:])
+        chains = []
+        for k in config.long_range_strides:
+            if k < T:
+                displacement, chain_conf = chain_flow(flow, points[:-k], k)
+                chains.append(ChainTarget(k, displacement, chain_conf * torch.minimum(w[:-k], w[k:])))
+        centre = observed_acceleration(X, problem, flow_px, weights) if config.flow_aware_acc and T > 2 else None
+    return FlowTarget(flow_px, weights, flow, back_px, back_weights, backward if back_px is not None else None,
+                      tuple(chains), centre)
+
+
+def observed_acceleration(
+    X: torch.Tensor, problem: PoseProblem, flow_px: torch.Tensor, weights: torch.Tensor
+) -> torch.Tensor:
+    """a^obs (module docstring): the joints' image-plane acceleration seen by the flow, in metres at their depth.
+
+    Args:
+        X: (T, J, 3) joints, metres (their depths Z unproject the pixels).
+        problem: supplies K and fps.
+        flow_px: (T-1, N, 2) F_t(p_t) at the points (the first J are the joints), px.
+        weights: (T-1, N) L_opt's pair weights w_{t,n}, in [0, 1].
+
+    Returns:
+        (T-2, J, 3) m/s^2, zero along z.
+    """
+    J = X.shape[1]
+    alpha = flow_px[1:, :J] - flow_px[:-1, :J]  # (T-2, J, 2) px / frame^2
+    trust = torch.minimum(weights[1:, :J], weights[:-1, :J]).clamp(0.0, 1.0)
+    focal = torch.stack([problem.K[1:-1, 0, 0], problem.K[1:-1, 1, 1]], -1)[:, None, :]  # (T-2, 1, 2)
+    metres = alpha * X[1:-1, :, 2:3] / focal * problem.fps**2
+    return torch.cat([trust[..., None] * metres, torch.zeros_like(metres[..., :1])], -1)
 
 
 def pose_terms(
@@ -267,6 +332,10 @@ def pose_terms(
             B = target.back_field.sample(p[1:])[0] if c.flow_through_location else target.back_px
             L_back = robust_mean(p[:-1] - p[1:] - B, target.back_weights, c.flow_delta_px, c.penalty)
             L_opt = 0.5 * (L_opt + L_back)
+        for chain in target.chains:  # long range: p_{t+k} - p_t - D^k_t(p_t), weighted 1/k
+            k = chain.stride
+            r_k = p[k:] - p[:-k] - chain.displacement
+            L_opt = L_opt + robust_mean(r_k, chain.weights, c.flow_delta_px * k**0.5, c.penalty) / k
         terms["flow"] = c.w_flow * L_opt
     if c.w_3d_rel > 0 or c.w_3d_abs > 0 or c.w_3d_lateral > 0:
         l3d = pose3d_losses(
@@ -287,7 +356,8 @@ def pose_terms(
     if c.w_vel > 0:
         terms["vel"] = c.w_vel * velocity_loss(X, fps=problem.fps)
     if c.w_acc > 0:
-        terms["acc"] = c.w_acc * acceleration_loss(X, fps=problem.fps)
+        centre = target.acc_centre if target is not None else None
+        terms["acc"] = c.w_acc * acceleration_loss(X, fps=problem.fps, centre=centre)
     if c.w_bone > 0:
         terms["bone"] = c.w_bone * bone_length_loss(X, problem.bones)
     return terms

@@ -56,6 +56,14 @@ class PoseStageConfig:
     symmetric_flow: bool = False
     """L_opt in both directions, forward and backward flow averaged (arXiv 2402.02736); the flow stage then
     keeps the backward flow it computes for the confidence (memory: one more flow field)."""
+    long_range_strides: tuple[int, ...] = ()
+    """Spans k > 1 of extra L_opt terms along tracks of the flow chained over k frames
+    (:func:`flowpose.flow.tracks.chain_flow`): X_t against X_{t+k}, each weighted 1/k (a chain's error grows like
+    sqrt(k)); () = neighbouring frames only. "Make flow pay", item 1."""
+    flow_aware_acc: bool = False
+    """Centre the acceleration prior on the image-plane acceleration the flow observed at each joint, in
+    proportion to L_opt's weight there, instead of on 0 (:func:`flowpose.refinement.objective.flow_target`):
+    where the flow is reliable, observed motion replaces smoothness. "Make flow pay", item 3."""
     flow_rounds: int = 2
     """Times the flow is resampled at the current projections, each followed by a solve."""
     flow_conf_floor: float = 0.3
@@ -84,6 +92,10 @@ class PoseStageConfig:
         for name in ("bone_samples", "max_steps"):
             if getattr(self, name) < 0:
                 raise InputError(f"PoseStageConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if any(int(k) != k or k < 2 for k in self.long_range_strides):
+            raise InputError(
+                f"PoseStageConfig.long_range_strides must be integers >= 2, got {self.long_range_strides}"
+            )
         if self.flow_rounds < 1 or self.history_size < 1:
             raise InputError(
                 f"PoseStageConfig.flow_rounds and history_size must be >= 1, got {self.flow_rounds}, "

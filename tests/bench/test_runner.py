@@ -45,6 +45,19 @@ def test_each_loss_ablation_zeroes_exactly_its_weights(name: str, changed: set[s
     assert ab.finetune_flow and ab.flow == base.flow and ab.cycles == base.cycles
 
 
+@pytest.mark.parametrize(
+    "name, changed",
+    [("symmetric", {"symmetric_flow"}), ("long_range", {"long_range_strides"}), ("flow_prior", {"flow_aware_acc"}),
+     ("long_range_flow_prior", {"long_range_strides", "flow_aware_acc"})],
+)
+def test_each_flow_variant_changes_only_its_pose_fields(name: str, changed: set[str]) -> None:
+    base = get_preset("fast")
+    variant = Rn.FLOW_VARIANTS[name](base)
+    diff = {f.name for f in fields(base.pose) if getattr(variant.pose, f.name) != getattr(base.pose, f.name)}
+    assert diff == changed
+    assert variant.finetune_flow and variant.flow == base.flow and variant.swaps == base.swaps
+
+
 def test_no_finetune_ablation() -> None:
     base = get_preset("fast")
     ab = Rn.ABLATIONS["no_finetune"](base)

@@ -123,6 +123,30 @@ class TestFlowTerm:
         assert term(1.0, 2.0) == pytest.approx(2.25, rel=1e-6)
         assert term(4.0, -1.0) == pytest.approx(2.25, rel=1e-6)
 
+    def test_long_range_spans_compare_frames_k_apart(self):
+        X = planar_video(T=6, shift_m=0.02)  # 1 px per frame
+        assert flow_term(X, constant_flow(6, 1.0), long_range_strides=(2, 4)).item() == pytest.approx(0.0, abs=1e-9)
+        # Flow 4 px against 1 px of motion, l2: pairs |r| = 3 -> 4.5; span 2 chains 8 px against 2, |r| = 6 -> 18,
+        # weighted 1/2: 4.5 + 9.
+        value = flow_term(X, constant_flow(6, 4.0), long_range_strides=(2,), penalty="l2").item()
+        assert value == pytest.approx(13.5, rel=1e-6)
+        # A span as long as the video has no pair of frames: ignored.
+        assert flow_term(X, constant_flow(6, 4.0), long_range_strides=(6,), penalty="l2").item() == pytest.approx(4.5)
+
+    def test_long_range_follows_a_drifting_point(self):
+        # The chained flow differs from k single steps where the flow varies in space: u = 0.1 x.
+        T, size = 3, 64
+        xs = np.arange(size, dtype=np.float32)
+        flow = np.zeros((T - 1, size, size, 2), np.float32)
+        flow[..., 0] = 0.1 * xs[None, None, :]
+        X = planar_video(T=T, shift_m=0.0)
+        x0 = project(X, K)[0, :, 0]
+        cfg = PoseStageConfig(**{**OFF, "w_flow": 1.0, "penalty": "l2", "long_range_strides": (2,)})
+        target = flow_target(X, chain_problem(X), cfg, FlowField.full_frame(flow).to_torch("cpu", torch.float64))
+        chained = target.chains[0].displacement[0, :3, 0]  # the joints' tracks from frame 0
+        torch.testing.assert_close(chained, x0 * (1.1**2 - 1), rtol=1e-5, atol=1e-4)
+        assert not torch.allclose(chained, 2 * 0.1 * x0, rtol=1e-2)  # not two steps of the start's flow
+
     def test_off_without_target_and_for_one_frame(self):
         X = planar_video(T=4)
         cfg = PoseStageConfig(**{**OFF, "w_flow": 1.0})
@@ -267,3 +291,56 @@ def test_fill_missing_joints():
     assert not np.isnan(filled).any() and missing.sum() == 3 + 1 + 5
     with pytest.raises(InputError, match="every joint is NaN"):
         fill_missing_joints(np.full((2, 17, 3), np.nan), H36M17.parents)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The acceleration prior centred on the flow's motion
+
+
+def accelerating_video(T: int = 6, a: float = 4.0, fps: float = 30.0, depth: float = 2.0) -> torch.Tensor:
+    """(T, 3, 3) the chain's joints at ``depth``, accelerating along x at a m/s^2 from rest (float64)."""
+    X = planar_video(T=T, shift_m=0.0, depth=depth)
+    t = torch.arange(T, dtype=torch.float64) / fps
+    X[..., 0] += (0.5 * a * t**2)[:, None]
+    return X
+
+
+def exact_flow(X: torch.Tensor) -> FlowField:
+    """Full-frame flow whose pair t moves everything by the joints' projected motion (the same for all)."""
+    p = project(X, K)[:, 0].numpy()
+    flow = np.zeros((X.shape[0] - 1, 64, 64, 2), np.float32)
+    flow[...] = (p[1:] - p[:-1])[:, None, None, :]
+    return FlowField.full_frame(flow)
+
+
+class TestFlowAwareAcceleration:
+    def terms(self, X, field, **config):
+        problem = chain_problem(X)
+        cfg = PoseStageConfig(**{**OFF, "w_acc": 1.0, "w_flow": 1.0, **config})
+        return pose_terms(X, problem, cfg, flow_target(X, problem, cfg, field.to_torch("cpu", torch.float64)))
+
+    def test_observed_motion_is_not_penalised(self):
+        X = accelerating_video()
+        assert self.terms(X, exact_flow(X))["acc"].item() == pytest.approx(16.0, rel=1e-6)  # plain: |4|^2
+        assert self.terms(X, exact_flow(X), flow_aware_acc=True)["acc"].item() == pytest.approx(0.0, abs=1e-6)
+
+    def test_unreliable_flow_leaves_the_plain_prior(self):
+        X = accelerating_video()
+        field = exact_flow(X)
+        field.confidence[:] = 0.0
+        assert self.terms(X, field, flow_aware_acc=True)["acc"].item() == pytest.approx(16.0, rel=1e-6)
+        field.confidence[:] = 0.5  # half trusted: the prior's centre is half the observed acceleration
+        assert self.terms(X, field, flow_aware_acc=True)["acc"].item() == pytest.approx(4.0, rel=1e-5)
+
+    def test_depth_acceleration_stays_under_the_prior(self):
+        X = accelerating_video(a=0.0)
+        t = torch.arange(X.shape[0], dtype=torch.float64) / 30.0
+        X[..., 2] += (0.5 * 4.0 * t**2)[:, None]  # accelerating away from the camera, invisible to flow
+        field = FlowField.full_frame(np.zeros((X.shape[0] - 1, 64, 64, 2), np.float32))
+        value = self.terms(X, field, flow_aware_acc=True, w_flow=1e-9)["acc"].item()
+        assert value == pytest.approx(16.0, rel=1e-6)
+
+    def test_without_flow_the_prior_is_plain(self):
+        X = accelerating_video()
+        cfg = PoseStageConfig(**{**OFF, "w_acc": 1.0, "flow_aware_acc": True})
+        assert pose_terms(X, chain_problem(X), cfg)["acc"].item() == pytest.approx(16.0, rel=1e-6)

@@ -1,12 +1,21 @@
-"""L_opt with the forward flow only against both directions (``PoseStageConfig.symmetric_flow``), one run.
+"""Variants of the flow term against each other and against no flow at all, one run, the same clips.
 
 On the synthetic clips of the benchmark (realistic ``mediapipe`` profile by default, the benchmark's seeds and
-cached renders), each clip is refined three times with the same settings: without any flow (``flow_off``),
-with the default forward L_opt, and with the symmetric L_opt (arXiv 2402.02736: forward and backward flow,
-averaged). Prints MPJPE, PA-MPJPE and acceleration error after the last cycle, per clip and on average, and
-the seconds per run.
+cached renders), each clip is refined once per variant with otherwise equal settings:
 
-    python benchmarks/experiments/symmetric_flow.py [--clips a,b] [--profile mediapipe] [--frames 100]
+* ``flow_off``: no flow at all (no L_opt, no fine-tuning, no swap repair);
+* ``forward``: the default, L_opt on neighbouring frames with the forward flow;
+* ``symmetric``: forward and backward flow, averaged (``PoseStageConfig.symmetric_flow``, arXiv 2402.02736);
+* ``long_range``: plus L_opt along tracks chained over 3 and 9 frames (``long_range_strides``);
+* ``flow_prior``: the acceleration prior centred on the flow's observed motion (``flow_aware_acc``);
+* ``long_range_flow_prior``: the last two together
+(:data:`flowpose.bench.runner.FLOW_VARIANTS`).
+
+Prints MPJPE, PA-MPJPE and acceleration error after the last cycle, per clip and on average, and the seconds
+per run.
+
+    python benchmarks/experiments/flow_variants.py [--variants flow_off,forward,long_range] [--clips a,b]
+        [--profile mediapipe] [--frames 100]
 """
 
 from __future__ import annotations
@@ -19,14 +28,17 @@ from pathlib import Path
 import numpy as np
 
 from flowpose.bench.clips import discover_clips, get_clips, split_clips
-from flowpose.bench.runner import flow_off, refine_history
+from flowpose.bench.runner import FLOW_VARIANTS, flow_off, refine_history
 from flowpose.config import get_preset
 
 REPO = Path(__file__).resolve().parents[2]
 
 
+VARIANTS = ("flow_off", "forward", *FLOW_VARIANTS)
+
+
 def main() -> None:
-    """Run the three configurations on every clip and print the table."""
+    """Run the chosen variants on every clip and print the table."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--clips", default=None, help="comma-separated clip names (default: all but the tuning clip)")
     p.add_argument("--profile", default="mediapipe")
@@ -34,13 +46,14 @@ def main() -> None:
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--cycles", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
     args = p.parse_args()
     base = replace(get_preset("fast"), cycles=args.cycles)
-    runs = {
-        "flow_off": flow_off(base),
-        "forward": base,
-        "symmetric": replace(base, pose=replace(base.pose, symmetric_flow=True)),
-    }
+    changes = {"flow_off": flow_off, "forward": lambda c: c, **FLOW_VARIANTS}
+    unknown = [name for name in args.variants.split(",") if name not in changes]
+    if unknown:
+        raise SystemExit(f"--variants: unknown {', '.join(unknown)}; expected some of {', '.join(VARIANTS)}")
+    runs = {name: changes[name](base) for name in args.variants.split(",")}
     names = tuple(args.clips.split(",")) if args.clips else None
     _, clips = split_clips(discover_clips(REPO.parent / "shared" / "data" / "mocap"), select=names)
     table: dict[str, list[tuple[float, float, float, float]]] = {k: [] for k in runs}
@@ -56,7 +69,7 @@ def main() -> None:
             line.append(f"{name} {row[0]:.1f}")
         print(f"{clip.name}: " + ", ".join(line), flush=True)
     print(f"\n{args.profile}, {len(clips)} clips, {args.frames} frames, {args.size} px, {args.cycles} cycles\n")
-    print("| L_opt | MPJPE mm | PA-MPJPE mm | accel err mm/f² | s per clip |\n|---|---|---|---|---|")
+    print("| variant | MPJPE mm | PA-MPJPE mm | accel err mm/f² | s per clip |\n|---|---|---|---|---|")
     for name, rows in table.items():
         m = np.mean(rows, axis=0)
         print(f"| {name} | {m[0]:.1f} | {m[1]:.1f} | {m[2]:.2f} | {m[3]:.1f} |")
