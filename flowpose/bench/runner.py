@@ -65,6 +65,8 @@ NO_FLOW_RUNS: dict[str, Callable[[RefineConfig], RefineConfig]] = {
 
 LONG_RANGE_STRIDES = (3, 9)
 """The spans, in frames, of the ``long_range`` variant's tracks."""
+FAR_STRIDES = (3, 9, 27)
+"""The spans of the ``long_range_far`` variant: up to about a second at 30 fps."""
 
 
 def _pose_changed(**changes) -> Callable[[RefineConfig], RefineConfig]:
@@ -75,6 +77,7 @@ def _pose_changed(**changes) -> Callable[[RefineConfig], RefineConfig]:
 FLOW_VARIANTS: dict[str, Callable[[RefineConfig], RefineConfig]] = {
     "symmetric": _pose_changed(symmetric_flow=True),
     "long_range": _pose_changed(long_range_strides=LONG_RANGE_STRIDES),
+    "long_range_far": _pose_changed(long_range_strides=FAR_STRIDES),
     "flow_prior": _pose_changed(flow_aware_acc=True),
     "long_range_flow_prior": _pose_changed(long_range_strides=LONG_RANGE_STRIDES, flow_aware_acc=True),
 }

@@ -47,7 +47,8 @@ def test_each_loss_ablation_zeroes_exactly_its_weights(name: str, changed: set[s
 
 @pytest.mark.parametrize(
     "name, changed",
-    [("symmetric", {"symmetric_flow"}), ("long_range", {"long_range_strides"}), ("flow_prior", {"flow_aware_acc"}),
+    [("symmetric", {"symmetric_flow"}), ("long_range", {"long_range_strides"}), ("long_range_far", {"long_range_strides"}),
+     ("flow_prior", {"flow_aware_acc"}),
      ("long_range_flow_prior", {"long_range_strides", "flow_aware_acc"})],
 )
 def test_each_flow_variant_changes_only_its_pose_fields(name: str, changed: set[str]) -> None:
