@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -67,3 +68,11 @@ def tiny_clip():
     from flowpose.synth.clip import SynthConfig, make_clip
 
     return make_clip(swinging_motion(12), SynthConfig(frames=8, size=64, profile="metro", seed=3))
+
+
+def signal_at_default(sig: int) -> None:
+    """For ``subprocess.Popen(preexec_fn=...)``: in the child, before exec, ``sig`` unblocked and at its default
+    disposition, whatever the test runner inherited (a CI harness may block or ignore SIGHUP or SIGINT, and
+    both survive exec), so a test that stops a child with ``sig`` tests flowpose, not the harness."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})
+    signal.signal(sig, signal.SIG_DFL)

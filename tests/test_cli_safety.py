@@ -27,6 +27,7 @@ from flowpose.io.outdir import MANIFEST
 from flowpose.io.poses import load_poses, save_poses
 from flowpose.io.video import write_video
 from flowpose.pose import PoseSequence
+from tests.conftest import signal_at_default
 from tests.test_cli import T, _assert_user_error, _run, _snapshot, clip  # noqa: F401 - clip is a fixture
 
 
@@ -159,7 +160,8 @@ def test_sigterm_leaves_no_partial_output(tree: Path) -> None:
     out = tree / "out"
     args = [sys.executable, "-m", "flowpose.cli", *map(str, _refine(tree, "--out", out, "--viz"))]
     args[args.index("0")] = "2"  # two cycles, so there is time to stop it
-    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                            preexec_fn=lambda: signal_at_default(signal.SIGTERM))
     time.sleep(3.0)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)

@@ -74,16 +74,24 @@ def _pose_changed(**changes) -> Callable[[RefineConfig], RefineConfig]:
     return lambda c: replace(c, pose=replace(c.pose, **changes))
 
 
+def _dis(c: RefineConfig) -> RefineConfig:
+    """The flow by OpenCV DIS (no network, no fine-tuning) on the same crops."""
+    return replace(c, flow=replace(c.flow, names=("dis",), weights=(None,)))
+
+
 FLOW_VARIANTS: dict[str, Callable[[RefineConfig], RefineConfig]] = {
     "symmetric": _pose_changed(symmetric_flow=True),
     "long_range": _pose_changed(long_range_strides=LONG_RANGE_STRIDES),
     "long_range_far": _pose_changed(long_range_strides=FAR_STRIDES),
     "flow_prior": _pose_changed(flow_aware_acc=True),
     "long_range_flow_prior": _pose_changed(long_range_strides=LONG_RANGE_STRIDES, flow_aware_acc=True),
+    "dis": _dis,
+    "dis_long_range_far": lambda c: _pose_changed(long_range_strides=FAR_STRIDES)(_dis(c)),
 }
-"""Uses of the flow in the pose stage that are not the default, compared by the benchmarks on request:
-L_opt in both directions (arXiv 2402.02736), along long-range tracks ("make flow pay" item 1), the acceleration
-prior centred on the flow's motion (item 3), and the last two together."""
+"""Uses of the flow that are not the default, compared by the benchmarks on request: L_opt in both directions
+(arXiv 2402.02736), along long-range tracks ("make flow pay" item 1), the acceleration prior centred on the
+flow's motion (item 3), the last two together, and OpenCV DIS's flow instead of the network's (alone and with
+long-range tracks)."""
 
 BASELINES = tuple(SMOOTHERS)
 """Smoothers compared against, in table order."""

@@ -217,15 +217,16 @@ def _raise_stopped(signum: int, frame: FrameType | None) -> None:
 def stop_signals_raise() -> Iterator[None]:
     """Within the block, SIGTERM and SIGHUP raise :class:`Stopped` (SIGINT already raises
     KeyboardInterrupt), so that ``finally`` blocks run and every temporary folder is removed. The previous
-    handlers come back after the block. Outside the main thread it does nothing (Python allows handlers only
-    there)."""
+    handlers come back after the block. A signal the process was told to ignore stays ignored (``nohup``
+    ignores SIGHUP so that a job survives its terminal). Outside the main thread it does nothing (Python
+    allows handlers only there)."""
     import threading
 
     signals = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {s: signal.signal(s, _raise_stopped) for s in signals}
+    previous = {s: signal.signal(s, _raise_stopped) for s in signals if signal.getsignal(s) != signal.SIG_IGN}
     try:
         yield
     finally:

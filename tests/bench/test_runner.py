@@ -59,6 +59,13 @@ def test_each_flow_variant_changes_only_its_pose_fields(name: str, changed: set[
     assert variant.finetune_flow and variant.flow == base.flow and variant.swaps == base.swaps
 
 
+def test_dis_variants_swap_the_network_for_dis() -> None:
+    base = get_preset("fast")
+    dis, far = Rn.FLOW_VARIANTS["dis"](base), Rn.FLOW_VARIANTS["dis_long_range_far"](base)
+    assert dis.flow.names == far.flow.names == ("dis",) and dis.pose == base.pose
+    assert far.pose.long_range_strides == Rn.FAR_STRIDES and dis.flow.work_size == base.flow.work_size
+
+
 def test_no_finetune_ablation() -> None:
     base = get_preset("fast")
     ab = Rn.ABLATIONS["no_finetune"](base)

@@ -20,8 +20,10 @@ from flowpose.io.outdir import (
     check_output_folder,
     read_manifest,
     rename_no_replace,
+    stop_signals_raise,
     write_output_folder,
 )
+from tests.conftest import signal_at_default
 
 
 def _fill(tmp: Path) -> None:
@@ -191,6 +193,17 @@ def test_rename_no_replace_never_replaces(tmp_path: Path) -> None:
     assert sorted(os.listdir(tmp_path)) == ["b", "c"]
 
 
+def test_an_ignored_hangup_stays_ignored() -> None:
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
+    try:
+        with stop_signals_raise():
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, signal.SIG_DFL)
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_stop_signal_during_the_write_removes_the_temporary_folder(tmp_path: Path, sig: int) -> None:
@@ -209,7 +222,10 @@ def test_stop_signal_during_the_write_removes_the_temporary_folder(tmp_path: Pat
             write_output_folder({str(tmp_path / "out")!r}, slow)
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+    # The child gets the signal at its default disposition and unblocked, whatever the test runner inherited
+    # (a CI harness may block or ignore SIGHUP or SIGINT; both survive exec).
+    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal_at_default(sig))
     deadline = time.monotonic() + 60
     while not (tmp_path / "ready").exists():
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
