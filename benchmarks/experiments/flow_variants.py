@@ -8,14 +8,19 @@ cached renders), each clip is refined once per variant with otherwise equal sett
 * ``symmetric``: forward and backward flow, averaged (``PoseStageConfig.symmetric_flow``, arXiv 2402.02736);
 * ``long_range``: plus L_opt along tracks chained over 3 and 9 frames (``long_range_strides``);
 * ``flow_prior``: the acceleration prior centred on the flow's observed motion (``flow_aware_acc``);
-* ``long_range_flow_prior``: the last two together
+* ``long_range_flow_prior``: the last two together; ``long_range_far``: spans of 3, 9 and 27 frames;
+* ``dis``, ``dis_long_range_far``: OpenCV DIS's flow instead of the network's
 (:data:`flowpose.bench.runner.FLOW_VARIANTS`).
 
 Prints MPJPE, PA-MPJPE and acceleration error after the last cycle, per clip and on average, and the seconds
 per run.
 
+With ``--exact``, what the pose stage's uses of the flow could earn with a perfect network: the pose stage alone
+(no flow stage, no swap repair) given the renderer's exact flow (confidence 1 where valid), for the variants
+that change only the pose stage (``flow_off`` is then the pose stage without flow).
+
     python benchmarks/experiments/flow_variants.py [--variants flow_off,forward,long_range] [--clips a,b]
-        [--profile mediapipe] [--frames 100]
+        [--profile mediapipe] [--frames 100] [--exact]
 """
 
 from __future__ import annotations
@@ -27,14 +32,28 @@ from pathlib import Path
 
 import numpy as np
 
+from flowpose import metrics
 from flowpose.bench.clips import discover_clips, get_clips, split_clips
 from flowpose.bench.runner import FLOW_VARIANTS, flow_off, refine_history
-from flowpose.config import get_preset
+from flowpose.config import RefineConfig, get_preset
+from flowpose.flow.field import FlowField
+from flowpose.refinement.optimize import optimize_poses
+from flowpose.synth.clip import SynthClip
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 VARIANTS = ("flow_off", "forward", *FLOW_VARIANTS)
+
+
+def exact_run(synth: SynthClip, config: RefineConfig) -> dict[str, float]:
+    """``config``'s pose stage alone on the clip's estimate with the renderer's exact flow (none when its flow
+    term is off), scored against the ground truth."""
+    gt = synth.gt
+    exact = FlowField.full_frame(gt.flow, gt.flow_valid.astype(np.float32)) if config.pose.w_flow > 0 else None
+    X = optimize_poses(synth.estimate, exact, config.pose).joints3d
+    return {"mpjpe": metrics.mpjpe(X, gt.joints3d), "pa_mpjpe": metrics.pa_mpjpe(X, gt.joints3d),
+            "accel_error": metrics.accel_error(X, gt.joints3d)}
 
 
 def main() -> None:
@@ -47,6 +66,7 @@ def main() -> None:
     p.add_argument("--cycles", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
+    p.add_argument("--exact", action="store_true", help="the pose stage alone, given the exact flow")
     args = p.parse_args()
     base = replace(get_preset("fast"), cycles=args.cycles)
     changes = {"flow_off": flow_off, "forward": lambda c: c, **FLOW_VARIANTS}
@@ -54,6 +74,9 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"--variants: unknown {', '.join(unknown)}; expected some of {', '.join(VARIANTS)}")
     runs = {name: changes[name](base) for name in args.variants.split(",")}
+    if args.exact and any(c.flow != base.flow or c.pose.symmetric_flow for c in runs.values()):
+        raise SystemExit("--exact: only variants that change the pose stage alone, and not symmetric (the "
+                         "renderer gives no backward flow)")
     names = tuple(args.clips.split(",")) if args.clips else None
     _, clips = split_clips(discover_clips(REPO.parent / "shared" / "data" / "mocap"), select=names)
     table: dict[str, list[tuple[float, float, float, float]]] = {k: [] for k in runs}
@@ -63,12 +86,14 @@ def main() -> None:
         line = []
         for name, config in runs.items():
             start = time.perf_counter()
-            m = refine_history(synth, config, seed=clip.seed(args.seed), device="cpu")[-1].metrics
+            m = exact_run(synth, config) if args.exact else refine_history(
+                synth, config, seed=clip.seed(args.seed), device="cpu")[-1].metrics
             row = (m["mpjpe"], m["pa_mpjpe"], m["accel_error"], time.perf_counter() - start)
             table[name].append(row)
             line.append(f"{name} {row[0]:.1f}")
         print(f"{clip.name}: " + ", ".join(line), flush=True)
-    print(f"\n{args.profile}, {len(clips)} clips, {args.frames} frames, {args.size} px, {args.cycles} cycles\n")
+    setting = "the pose stage alone, exact flow" if args.exact else f"{args.cycles} cycles"
+    print(f"\n{args.profile}, {len(clips)} clips, {args.frames} frames, {args.size} px, {setting}\n")
     print("| variant | MPJPE mm | PA-MPJPE mm | accel err mm/f² | s per clip |\n|---|---|---|---|---|")
     for name, rows in table.items():
         m = np.mean(rows, axis=0)
