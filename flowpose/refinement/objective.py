@@ -267,20 +267,20 @@ def flow_target(
     with torch.no_grad():
         points = projected_points(X, problem)
         w = problem.point_weights
+        pair = torch.minimum(w[:-1], w[1:])
         flow_px, flow_conf = flow.sample(points[:-1])
-        weights = flow_conf * torch.minimum(w[:-1], w[1:])
+        weights = flow_conf * pair
         back_px = back_weights = None
         if backward is not None:
             back_px, back_conf = backward.sample(points[1:])
-            back_weights = back_conf * torch.minimum(w[:-1], w[1:])
+            back_weights = back_conf * pair
         chains = []
         for k in config.long_range_strides:
             if k < T:
                 displacement, chain_conf = chain_flow(flow, points[:-k], k)
                 chains.append(ChainTarget(k, displacement, chain_conf * torch.minimum(w[:-k], w[k:])))
         centre = observed_acceleration(X, problem, flow_px, weights) if config.flow_aware_acc and T > 2 else None
-    return FlowTarget(flow_px, weights, flow, back_px, back_weights, backward if back_px is not None else None,
-                      tuple(chains), centre)
+    return FlowTarget(flow_px, weights, flow, back_px, back_weights, backward, tuple(chains), centre)
 
 
 def observed_acceleration(
