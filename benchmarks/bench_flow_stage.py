@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def variants(base: RefineConfig) -> dict[str, RefineConfig]:
     """The levers, cumulatively: plain (encoders run at every step), cached encoders, warm starts, chosen
-    pairs, and the shipped default."""
+    pairs, and the shipped default; then the default with F_0 started from DIS, and DIS alone."""
     plain_flow = replace(base.flow, cache_encoders=False, warm_iters=None)
     plain_ft = replace(base.finetune, warm_start=False, iters=8, pair_fraction=1.0, epochs=2)
     plain = replace(base, flow=plain_flow, finetune=plain_ft)
@@ -35,6 +35,8 @@ def variants(base: RefineConfig) -> dict[str, RefineConfig]:
     )
     pairs = replace(warm, finetune=replace(warm.finetune, pair_fraction=0.5))
     out = {"plain": plain, "cached": cached, "warm": warm, "pairs": pairs, "default": base}
+    out["dis_start"] = replace(base, flow=replace(base.flow, start="dis"))
+    out["dis"] = replace(base, flow=replace(base.flow, names=("dis",), weights=(None,)))
     out["cached_warminfer"] = replace(cached, flow=replace(cached.flow, warm_iters=3))
     out["warmtrain_coldinfer"] = replace(warm, flow=replace(warm.flow, warm_iters=None))
     out["warm_e4_p05"] = replace(pairs, finetune=replace(pairs.finetune, epochs=4))

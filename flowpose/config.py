@@ -20,8 +20,13 @@ from flowpose.refinement.swaps import SwapConfig
 class FlowConfig:
     """Which flow networks run, and where in the frame."""
 
-    names: tuple[str, ...] = ("raft-small",)
-    """Flow backends (see :data:`flowpose.flow.registry.FLOW_BACKENDS`); several are averaged (an ensemble)."""
+    names: tuple[str, ...] = ("dis",)
+    """Flow backends (see :data:`flowpose.flow.registry.FLOW_BACKENDS`); several are averaged (an ensemble).
+    The default is OpenCV DIS (``fine``), which cannot be fine-tuned: on a CPU, the embedded RAFT-small's flow
+    stage costs 4-5 times the rest of a refinement and buys no pose accuracy over DIS on the real or the
+    synthetic benchmarks, and its flow on people is worse (``benchmarks/RESULTS.md``, fifth session). The
+    fine-tuning loop runs with a trainable network: ``("raft-small",)`` (the ``quality`` preset), ``raft``,
+    ``gma``."""
     weights: tuple[str | None, ...] = (None,)
     """Weights per backend: None for the default, a registry name, a local path, or "random"."""
     iters: int = 12
@@ -42,6 +47,10 @@ class FlowConfig:
     warm_iters: int | None = 3
     """Iterations of each cycle's inference when it starts from the previous cycle's flow (cached encoders
     only); None: a cold start with ``iters`` every cycle."""
+    start: str = "zero"
+    """Where F_0's iterations start (cached encoders only): ``"zero"`` flow with ``iters`` iterations, or
+    OpenCV ``"dis"``'s flow on the same crops with ``warm_iters`` iterations (see
+    :mod:`flowpose.refinement.flow_stage`)."""
 
     def __post_init__(self) -> None:
         if not self.names:
@@ -53,6 +62,8 @@ class FlowConfig:
             )
         if self.warm_iters is not None and self.warm_iters < 1:
             raise InputError(f"FlowConfig.warm_iters must be >= 1 or None, got {self.warm_iters}")
+        if self.start not in ("zero", "dis"):
+            raise InputError(f"FlowConfig.start must be 'zero' or 'dis', got {self.start!r}")
         if self.work_size % 8 or self.work_size < 32:
             raise InputError(f"FlowConfig.work_size must be a multiple of 8 and >= 32, got {self.work_size}")
 
@@ -98,7 +109,8 @@ class RefineConfig:
 PRESETS: dict[str, RefineConfig] = {
     "fast": RefineConfig(
         cycles=3,
-        flow=FlowConfig(work_size=128, iters=8),
+        # OpenCV DIS ("fine") by default; the settings below apply when a network is chosen (--flow raft-small).
+        flow=FlowConfig(names=("dis",), work_size=128, iters=8),
         # lr 1e-4 (10x the seed's): with 2 epochs instead of the seed's 8, and weights trained here rather than
         # on FlyingThings, 1e-5 barely moves the network (human-pixel EPE -10% after a cycle on the held-out
         # tuning clip, 60 frames, metro); 5e-5 and 1e-4 reach -19% and -16% after one cycle and -40% after
@@ -112,12 +124,13 @@ PRESETS: dict[str, RefineConfig] = {
     "quality": RefineConfig(
         cycles=3,
         # The whole network is fine-tuned, cold, every cycle: the most flow accuracy, at the most cost.
-        flow=FlowConfig(work_size=192, iters=12, cache_encoders=False, warm_iters=None),
+        flow=FlowConfig(names=("raft-small",), work_size=192, iters=12, cache_encoders=False, warm_iters=None),
         # 6x the optimiser steps of ``fast`` (3x the epochs, half the batch), so a smaller step than fast's.
         finetune=FinetuneConfig(lr=3e-5, epochs=6, iters=12, batch_size=2),
     ),
 }
-"""Named configurations: ``fast`` for a CPU, ``quality`` for a GPU or patient users."""
+"""Named configurations: ``fast`` (DIS flow, no fine-tuning) for a CPU; ``quality`` (the embedded RAFT-small,
+wholly fine-tuned every cycle) for a GPU or patient users."""
 
 
 def get_preset(name: str) -> RefineConfig:

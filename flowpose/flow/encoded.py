@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from flowpose.errors import InputError
+from flowpose.errors import InputError, ShapeError
 from flowpose.flow.crop import crop_to_grid
 from flowpose.flow.field import FlowField
 from flowpose.flow.infer import fb_confidence_t, inside_frame, read_frame
@@ -203,3 +203,33 @@ def encoded_video_flow(
     origins, scales = cache.origins.astype(np.float32), cache.scales.astype(np.float32)
     reverse = FlowField(back_out, back_conf, origins, scales, cache.image_size) if keep_backward else None
     return FlowField(flow_out, conf_out, origins, scales, cache.image_size, reverse), lows
+
+
+def low_resolution_flow(field: FlowField, size: tuple[int, int]) -> tuple[Tensor, Tensor]:
+    """A field's forward and backward flow as a warm start for :func:`encoded_video_flow`.
+
+    Each pair's flow is taken back to its grid's pixels (``flow / scale``), averaged over 8 x 8 blocks and
+    divided by 8: RAFT's 1/8-resolution flow, in 1/8-resolution pixels.
+
+    Args:
+        field: flow on the cache's grids (``size``), with its backward flow kept (``field.reverse``).
+        size: (h, w) of the grids, multiples of 8.
+
+    Returns:
+        (forward, backward), each (P, 2, h/8, w/8) float32.
+
+    Raises:
+        ShapeError: the field is not on (P, h, w) grids.
+        InputError: the field has no backward flow.
+    """
+    h, w = size
+    if field.flow.shape[1:3] != (h, w):
+        raise ShapeError("flow field", f"(P, {h}, {w}, 2) grids", field.flow.shape)
+    if field.reverse is None:
+        raise InputError("a warm start needs the backward flow too: compute the field with keep_backward=True")
+
+    def low(f: FlowField) -> Tensor:
+        grid = torch.from_numpy(f.flow / f.scale[:, None, None, None]).permute(0, 3, 1, 2)
+        return torch.nn.functional.avg_pool2d(grid, 8) / 8.0
+
+    return low(field), low(field.reverse)

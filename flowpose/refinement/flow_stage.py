@@ -1,6 +1,7 @@
 """The flow stage of the refinement: the flow networks of one video and what they keep between cycles.
 
     F_0            = net(frames)                                    (cold: ``FlowConfig.iters`` iterations)
+                or net(frames; start from DIS(frames))             (``FlowConfig.start="dis"``: ``warm_iters``)
     cycle k:  S, W = sketch(X_{k-1}, K);  target = (1 - W) F_{k-1} + W S
               net  <- fine-tune(net; target)                       (update block only, on the chosen pairs)
               F_k  = net(frames; start from F_{k-1})               (warm: ``FlowConfig.warm_iters`` iterations)
@@ -16,6 +17,9 @@ The cost is kept down by four levers (``FlowConfig`` and ``FinetuneConfig``; mea
 3. Chosen pairs. Fine-tuning visits the pairs where the target differs most from the network's flow
    (:func:`~flowpose.refinement.finetune.pair_scores`, ``FinetuneConfig.pair_fraction``).
 4. Backends that cannot be trained (OpenCV DIS) skip the stage: F_k = F_0.
+5. A DIS start (``FlowConfig.start="dis"``). F_0 starts from OpenCV DIS's flow on the same crops and runs
+   ``warm_iters`` iterations, not ``iters`` from zero: DIS finds the large motions cheaply and the network
+   corrects it, as in every later cycle. The DIS flow is kept (:attr:`FlowStage.dis`) for swap detection.
 
 Networks that cannot cache (a custom module, full-frame flow) take the plain path: fine-tuning on crops and
 cold inference every cycle.
@@ -31,7 +35,8 @@ import torch
 from torch import nn
 
 from flowpose.config import RefineConfig
-from flowpose.flow.encoded import EncodedVideo, can_encode, encoded_video_flow
+from flowpose.flow.classical import DISFlow
+from flowpose.flow.encoded import EncodedVideo, can_encode, encoded_video_flow, low_resolution_flow
 from flowpose.flow.field import FlowField
 from flowpose.flow.infer import compute_video_flow, plan_grids
 from flowpose.pose import PoseSequence
@@ -87,6 +92,8 @@ class FlowStage:
         self.caches: dict[int, EncodedVideo] = {}
         self.lows: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self.flows: dict[int, FlowField] = {}
+        self.dis: FlowField | None = None
+        """OpenCV DIS's flow on the crops, forward and backward, once a DIS start has computed it."""
 
     def _cached(self, model: nn.Module) -> bool:
         return self.config.flow.cache_encoders and self.boxes is not None and can_encode(model)
@@ -102,10 +109,14 @@ class FlowStage:
                     model, self.frames, origins, scales, size, batch_size=cfg.batch_size, device=self.device,
                     dtype=cache_dtype(model, len(origins), size), progress=self.progress,
                 )
-            use_warm = warm and cfg.warm_iters is not None and key in self.lows
+            cache = self.caches[key]
+            dis_start = not warm and cfg.start == "dis"
+            if dis_start:
+                self.lows[key] = low_resolution_flow(self._dis_flow(cache), cache.size)
+            use_init = dis_start or (warm and cfg.warm_iters is not None and key in self.lows)
             field, self.lows[key] = encoded_video_flow(
-                model, self.caches[key], iters=cfg.warm_iters if use_warm else cfg.iters,
-                batch_size=cfg.batch_size, flow_init=self.lows[key] if use_warm else None,
+                model, cache, iters=cfg.warm_iters if use_init and cfg.warm_iters is not None else cfg.iters,
+                batch_size=cfg.batch_size, flow_init=self.lows[key] if use_init else None,
                 keep_backward=self.keep_backward, progress=self.progress,
             )
         else:
@@ -116,6 +127,18 @@ class FlowStage:
             )
         self.flows[key] = field
         return field
+
+    def _dis_flow(self, cache: EncodedVideo) -> FlowField:
+        """OpenCV DIS on the cache's crops (forward and backward), computed once."""
+        if self.dis is None:
+            cfg = self.config.flow
+            self.dis = compute_video_flow(
+                DISFlow(), self.frames, boxes=self.boxes, work_size=cfg.work_size, batch_size=cfg.batch_size,
+                backward=True, keep_backward=True, device=self.device, progress=self.progress,
+            )
+            if not np.allclose(self.dis.origin, cache.origins) or not np.allclose(self.dis.scale, cache.scales):
+                raise RuntimeError("DIS start: the DIS crops differ from the network's (plan_grids changed?)")
+        return self.dis
 
     def initial(self) -> FlowField:
         """F_0: every network's flow of every pair (averaged over an ensemble)."""

@@ -90,14 +90,17 @@ def pose_stage_config(poses: PoseSequence, image_size: tuple[int, int], config: 
 
 def swap_flow(
     flow: FlowField, models: Sequence[nn.Module], frames, boxes: np.ndarray | None, config: RefineConfig,
-    device: str,
+    device: str, dis: FlowField | None = None,
 ) -> FlowField | None:
     """The flow that carries the limbs for swap detection: the refinement's own F_0 (``motion="flow"``, or
-    ``"dis"`` when F_0 is DIS already), OpenCV DIS on the same crops (``"dis"``), or None (``"none"``)."""
+    ``"dis"`` when F_0 is DIS already), OpenCV DIS on the same crops (``"dis"``; ``dis`` when the flow stage
+    computed it already, for a DIS start), or None (``"none"``)."""
     if config.swaps.motion == "none":
         return None
     if config.swaps.motion == "flow" or all(isinstance(m, DISFlow) for m in models):
         return flow
+    if dis is not None:
+        return dis
     work = config.flow.work_size if boxes is not None else None
     return compute_video_flow(
         DISFlow(), frames, boxes=boxes, work_size=work, batch_size=config.flow.batch_size, backward=True,
@@ -153,7 +156,9 @@ def run_refinement(
     metrics0 = evaluate(init, flow, gt)
     if config.swaps.enabled:  # before anything reads the poses: relabel limbs swapped left for right
         t0 = time.perf_counter()
-        repair = repair_swaps(init, swap_flow(flow, models, frames, boxes, config, device), config.swaps)
+        repair = repair_swaps(
+            init, swap_flow(flow, models, frames, boxes, config, device, flow_stage.dis), config.swaps
+        )
         init = repair.poses
         metrics0["swaps_repaired"] = float(repair.count)
         seconds0["swaps"] = time.perf_counter() - t0

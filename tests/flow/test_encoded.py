@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
-from flowpose.errors import InputError
+from flowpose.errors import InputError, ShapeError
 from flowpose.flow.classical import DISFlow
-from flowpose.flow.encoded import EncodedVideo, can_encode, encoded_video_flow
+from flowpose.flow.encoded import EncodedVideo, can_encode, encoded_video_flow, low_resolution_flow
+from flowpose.flow.field import FlowField
 from flowpose.flow.gma import gma
 from flowpose.flow.infer import compute_video_flow, plan_grids
 from flowpose.flow.raft import raft_small
@@ -66,3 +69,24 @@ def test_cache_refuses_other_backends_and_grids(frames: np.ndarray) -> None:
         EncodedVideo(DISFlow(), frames, origins, scales, (64, 64))
     with pytest.raises(InputError, match="divisible by 8"):
         EncodedVideo(raft_small(), frames, origins, scales, (60, 64))
+
+
+def test_low_resolution_flow_is_raft_s_eighth_resolution_start() -> None:
+    P, h, w = 2, 16, 24
+    scale = np.array([2.0, 0.5], np.float32)
+    flow = np.zeros((P, h, w, 2), np.float32)
+    flow[..., 0], flow[..., 1] = 16.0, -8.0  # full-frame px
+    flow[1, :8, :8, 0] = 0.0  # one 8x8 block of pair 1 still: its average is 0
+    back = FlowField(-flow, np.ones((P, h, w)), np.zeros((P, 2)), scale, (64, 64))
+    field = FlowField(flow, np.ones((P, h, w)), np.zeros((P, 2)), scale, (64, 64), back)
+    fwd, bwd = low_resolution_flow(field, (h, w))
+    assert fwd.shape == bwd.shape == (P, 2, 2, 3)
+    # grid px = full-frame px / scale; 1/8 resolution px = grid px / 8
+    np.testing.assert_allclose(fwd[0, 0].numpy(), 16.0 / 2.0 / 8.0)
+    np.testing.assert_allclose(fwd[0, 1].numpy(), -8.0 / 2.0 / 8.0)
+    assert float(fwd[1, 0, 0, 0]) == 0.0 and float(fwd[1, 0, 1, 1]) == 16.0 / 0.5 / 8.0
+    np.testing.assert_allclose(bwd.numpy(), -fwd.numpy())
+    with pytest.raises(InputError, match="backward"):
+        low_resolution_flow(replace(field, reverse=None), (h, w))
+    with pytest.raises(ShapeError):
+        low_resolution_flow(field, (8, 8))

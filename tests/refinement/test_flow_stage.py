@@ -10,9 +10,10 @@ import pytest
 import torch
 
 from flowpose.config import get_preset
-from flowpose.flow.encoded import EncodedVideo, encoded_video_flow
+from flowpose.flow.classical import DISFlow
+from flowpose.flow.encoded import EncodedVideo, encoded_video_flow, low_resolution_flow
 from flowpose.flow.field import FlowField
-from flowpose.flow.infer import plan_grids
+from flowpose.flow.infer import compute_video_flow, plan_grids
 from flowpose.flow.raft import raft_small
 from flowpose.refinement.finetune import FinetuneConfig, _chosen_pairs, finetune_encoded, pair_scores
 from flowpose.refinement.flow_stage import FlowStage
@@ -90,3 +91,33 @@ def test_long_videos_cache_in_float16_and_the_flow_barely_moves(tiny_clip) -> No
     flows = [encoded_video_flow(model, EncodedVideo(model, frames, origins, scales, size, dtype=d), iters=3)[0]
              for d in (torch.float32, torch.float16)]
     assert 0 < np.abs(flows[0].flow - flows[1].flow).max() < 0.05 * max(1.0, np.abs(flows[0].flow).max())
+
+
+def test_a_dis_start_runs_the_warm_iterations_from_dis_flow(tiny_clip) -> None:
+    torch.manual_seed(0)
+    model = raft_small().eval()
+    frames = tiny_clip.rendered.frames
+    cfg = get_preset("fast")
+    cfg = replace(cfg, flow=replace(cfg.flow, work_size=64, iters=4, warm_iters=2, start="dis"))
+    boxes = crop_boxes(tiny_clip.estimate, frames.shape[1:3], cfg)
+    stage = FlowStage([model], frames, boxes, cfg)
+    flow0 = stage.initial()
+
+    dis = compute_video_flow(DISFlow(), frames, boxes=boxes, work_size=64, keep_backward=True)
+    np.testing.assert_array_equal(stage.dis.flow, dis.flow)  # kept, for swap detection
+    origins, scales, size = plan_grids(boxes, 64, frames.shape[1:3], len(frames) - 1)
+    cache = EncodedVideo(model, frames, origins, scales, size)
+    expected, _ = encoded_video_flow(model, cache, iters=2, flow_init=low_resolution_flow(dis, size))
+    np.testing.assert_allclose(flow0.flow, expected.flow, atol=1e-4)
+    cold, _ = encoded_video_flow(model, cache, iters=4)
+    assert np.abs(flow0.flow - cold.flow).max() > 1e-2  # not the zero start
+
+
+def test_the_zero_start_leaves_dis_alone(tiny_clip) -> None:
+    model = raft_small().eval()
+    frames = tiny_clip.rendered.frames
+    cfg = get_preset("fast")
+    cfg = replace(cfg, flow=replace(cfg.flow, work_size=64, iters=1))
+    stage = FlowStage([model], frames, crop_boxes(tiny_clip.estimate, frames.shape[1:3], cfg), cfg)
+    stage.initial()
+    assert stage.dis is None
