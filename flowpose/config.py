@@ -109,8 +109,10 @@ class RefineConfig:
 PRESETS: dict[str, RefineConfig] = {
     "fast": RefineConfig(
         cycles=3,
-        # OpenCV DIS ("fine") by default; the settings below apply when a network is chosen (--flow raft-small).
-        flow=FlowConfig(names=("dis",), work_size=128, iters=8),
+        # OpenCV DIS ("fine") by default; the rest applies when a network is chosen (--flow raft-small): F_0
+        # started from DIS (human-pixel EPE after 3 cycles 1.10 px against 1.32 from zero, in less time, on the
+        # tuning clip; benchmarks/bench_flow_stage.py).
+        flow=FlowConfig(names=("dis",), work_size=128, iters=8, start="dis"),
         # lr 1e-4 (10x the seed's): with 2 epochs instead of the seed's 8, and weights trained here rather than
         # on FlyingThings, 1e-5 barely moves the network (human-pixel EPE -10% after a cycle on the held-out
         # tuning clip, 60 frames, metro); 5e-5 and 1e-4 reach -19% and -16% after one cycle and -40% after

@@ -79,6 +79,11 @@ def _dis(c: RefineConfig) -> RefineConfig:
     return replace(c, flow=replace(c.flow, names=("dis",), weights=(None,)))
 
 
+def _raft_small(c: RefineConfig) -> RefineConfig:
+    """The flow by the embedded RAFT-small, fine-tuned every cycle (the default until the fifth session)."""
+    return replace(c, flow=replace(c.flow, names=("raft-small",), weights=(None,)))
+
+
 FLOW_VARIANTS: dict[str, Callable[[RefineConfig], RefineConfig]] = {
     "symmetric": _pose_changed(symmetric_flow=True),
     "long_range": _pose_changed(long_range_strides=LONG_RANGE_STRIDES),
@@ -87,11 +92,13 @@ FLOW_VARIANTS: dict[str, Callable[[RefineConfig], RefineConfig]] = {
     "long_range_flow_prior": _pose_changed(long_range_strides=LONG_RANGE_STRIDES, flow_aware_acc=True),
     "dis": _dis,
     "dis_long_range_far": lambda c: _pose_changed(long_range_strides=FAR_STRIDES)(_dis(c)),
+    "raft_small": _raft_small,
 }
 """Uses of the flow that are not the default, compared by the benchmarks on request: L_opt in both directions
 (arXiv 2402.02736), along long-range tracks ("make flow pay" item 1), the acceleration prior centred on the
-flow's motion (item 3), the last two together, and OpenCV DIS's flow instead of the network's (alone and with
-long-range tracks)."""
+flow's motion (item 3), the last two together, OpenCV DIS's flow (alone and with long-range tracks; DIS is the
+default since the fifth session, so these equal the default or its long-range variant there), and the
+embedded RAFT-small fine-tuned every cycle."""
 
 BASELINES = tuple(SMOOTHERS)
 """Smoothers compared against, in table order."""

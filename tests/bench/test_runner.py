@@ -66,6 +66,14 @@ def test_dis_variants_swap_the_network_for_dis() -> None:
     assert far.pose.long_range_strides == Rn.FAR_STRIDES and dis.flow.work_size == base.flow.work_size
 
 
+def test_the_raft_small_variant_fine_tunes_the_embedded_network() -> None:
+    base = get_preset("fast")
+    assert base.flow.names == ("dis",)  # the default since the fifth session
+    raft = Rn.FLOW_VARIANTS["raft_small"](base)
+    assert raft.flow.names == ("raft-small",) and raft.flow.weights == (None,) and raft.finetune_flow
+    assert raft.pose == base.pose and raft.flow.work_size == base.flow.work_size
+
+
 def test_no_finetune_ablation() -> None:
     base = get_preset("fast")
     ab = Rn.ABLATIONS["no_finetune"](base)
