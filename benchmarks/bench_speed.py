@@ -1,5 +1,5 @@
 """Refinement speed and memory: seconds per stage and per frame, the ratio of a full refinement to one plain
-inference pass of the same flow network (raft-small and raft, measured in the same run, at the working crop
+inference pass of the same flow backend (DIS, raft-small and raft, measured in the same run, at the working crop
 size), and the peak memory of 1,000-frame videos (pose stage alone with a crop flow field; flow inference on a
 lazily read video), each measured in a fresh process.
 
@@ -10,7 +10,7 @@ machine without network access, and the timing of a network does not depend on i
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_speed.py [--clip fair/dab] [--frames 100] [--size 256]
-        [--cycles 3] [--backends raft-small,raft] [--memory-frames 1000] [--skip-memory]
+        [--cycles 3] [--backends dis,raft-small,raft] [--memory-frames 1000] [--skip-memory]
 """
 
 from __future__ import annotations
@@ -48,11 +48,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--preset", default="fast")
     p.add_argument("--cycles", type=int, default=3)
-    p.add_argument("--backends", default="raft-small,raft")
+    p.add_argument("--backends", default="dis,raft-small,raft")
     p.add_argument("--weights", action="append", default=[], metavar="NAME=PATH", help="default: random init")
     p.add_argument("--memory-frames", type=int, default=1000)
     p.add_argument("--memory-size", type=int, default=128, help="frame side of the lazily read video, px")
-    p.add_argument("--memory-flow", default="raft-small", help="backend of the flow-memory job")
+    p.add_argument("--memory-flow", default="dis", help="backend of the flow-memory job")
     p.add_argument("--pose-steps", type=int, help="cap the pose stage's iterations in the memory job")
     p.add_argument("--skip-memory", action="store_true")
     p.add_argument("--refine-memory-cycles", type=int, default=1,
@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
     speed = []
     for backend in [b for b in args.backends.split(",") if b]:
-        row = refinement_speed(clip, config, backend=backend, weights=weights.get(backend, "random"), device=args.device)
+        default = "random" if FLOW_BACKENDS[backend].takes_weights else None
+        row = refinement_speed(clip, config, backend=backend, weights=weights.get(backend, default), device=args.device)
         speed.append(row)
         print(f"done: {backend} ({row['refine_seconds']:.0f} s)", file=sys.stderr, flush=True)
     headers = ["backend", "frames", "crop", *[f"s {s}" for s in STAGES], "refine s", "refine s/frame",

@@ -334,7 +334,8 @@ def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "
 )
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of fine-tuning and optimisation.")
-@click.option("--preset", default="fast", show_default=True, help="Configuration preset: fast or quality.")
+@click.option("--preset", default="fast", show_default=True,
+              help="Configuration preset: fast (DIS flow, nothing fine-tuned) or quality (RAFT-small, fine-tuned).")
 @click.option("--overwrite", is_flag=True, help="Replace an output folder that flowpose wrote earlier.")
 @click.option(
     "--viz",
@@ -479,7 +480,8 @@ def export(fmt: str, poses: Path, out_path: Path, body_model: Path | None) -> No
 @click.option("--cycles", type=int, default=3, show_default=True, help="Flow-pose cycles.")
 @click.option("--flow", default=None, help="Flow network: raft, raft-small, gma or dis. Default: the preset's.")
 @click.option("--flow-weights", default=None, help="Checkpoint file, registry name, or 'random'.")
-@click.option("--preset", default="fast", show_default=True, help="Configuration preset: fast or quality.")
+@click.option("--preset", default="fast", show_default=True,
+              help="Configuration preset: fast (DIS flow, nothing fine-tuned) or quality (RAFT-small, fine-tuned).")
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of fine-tuning and optimisation.")
 @click.option(

@@ -117,7 +117,8 @@ def test_the_zero_start_leaves_dis_alone(tiny_clip) -> None:
     model = raft_small().eval()
     frames = tiny_clip.rendered.frames
     cfg = get_preset("fast")
-    cfg = replace(cfg, flow=replace(cfg.flow, work_size=64, iters=1))
+    assert cfg.flow.start == "dis"  # the fast preset's networks start from DIS
+    cfg = replace(cfg, flow=replace(cfg.flow, work_size=64, iters=1, start="zero"))
     stage = FlowStage([model], frames, crop_boxes(tiny_clip.estimate, frames.shape[1:3], cfg), cfg)
     stage.initial()
     assert stage.dis is None
