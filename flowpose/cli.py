@@ -632,7 +632,7 @@ def estimate(
     "--person",
     default="prominent",
     show_default=True,
-    help="openpose/coco/vibe/pare/wham: whom to follow (as for estimate; a track id of the file).",
+    help="openpose/coco/vibe/pare/wham/phalp: whom to follow (as for estimate; a track id of the file).",
 )
 @click.option("--units", default="m", show_default=True, help="Units of FILE's 3D coordinates: m, cm, mm.")
 @click.option(
@@ -666,12 +666,12 @@ def import_(
     videopose3d: root-relative (T, 17, 3) .npy, placed with --keypoints.
     openpose: a folder of OpenPose per-frame JSON (BODY_25, BODY_25B, COCO-18); writes a keypoints .npz.
     coco: COCO keypoint results JSON (mmpose, RTMPose, HRNet, ...); writes a keypoints .npz.
-    vibe, pare, wham: their SMPL results (.pkl, needs --video); writes an SMPL parameter file.
+    vibe, pare, wham, phalp (4D-Humans): their SMPL results (.pkl, needs --video); writes an SMPL parameter file.
     Keypoints files are attached to 3D poses with: flowpose refine VIDEO --keypoints FILE;
     SMPL files are refined with: flowpose refine VIDEO --smpl FILE --body-model MODEL.
     """
     from flowpose.app.import_keypoints import KEYPOINT_FORMATS, import_keypoints
-    from flowpose.body.importers import SMPL_FORMATS
+    from flowpose.body.importers import OWN_CAMERA, SMPL_FORMATS
     from flowpose.io.importers import IMPORT_FORMATS, UNITS, ImportOptions, import_poses
     from flowpose.io.outdir import check_output_file
     from flowpose.io.poses import save_poses, written_by_flowpose
@@ -689,7 +689,7 @@ def import_(
         with open_video(video) as reader:
             size, count, video_fps = reader.size, len(reader), reader.fps
         K = None
-        if fmt != "wham" or any(v is not None for v in (intrinsics, focal_px, fov)):
+        if fmt not in OWN_CAMERA or any(v is not None for v in (intrinsics, focal_px, fov)):
             camera = _camera(intrinsics, focal_px, fov)
             K = camera.matrix(size)
             click.echo(camera.describe(size))

@@ -446,6 +446,23 @@ def test_import_wham_and_vibe_results(tmp_path: Path) -> None:
                             "--out", tmp_path / "smpl.npz"), "smpl.npz", "exists")
 
 
+def test_import_phalp_results_in_phalp_s_camera(tmp_path: Path) -> None:
+    joblib = pytest.importorskip("joblib", reason="joblib (the body-import extra) reads PHALP results")
+    from flowpose.body.params import load_smpl
+
+    write_video(tmp_path / "v.mp4", np.zeros((3, 96, 128, 3), np.uint8), fps=30.0)
+    eye = np.tile(np.eye(3), (24, 1, 1))
+    smpl = {"global_orient": eye[:1], "body_pose": eye[1:], "betas": np.zeros(10)}
+    frames = {f"{t}.jpg": {"time": t, "tid": [5], "smpl": [smpl], "camera": [[0.0, 0.1, 30.0 + t]]} for t in range(3)}
+    joblib.dump(frames, tmp_path / "demo_v.pkl")
+    result = _run("import", "phalp", tmp_path / "demo_v.pkl", "--video", tmp_path / "v.mp4", "--out", tmp_path / "s.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "person 5" in result.output
+    seq = load_smpl(tmp_path / "s.npz")
+    np.testing.assert_allclose(seq.transl[:, 2], [30.0, 31.0, 32.0])
+    np.testing.assert_allclose(seq.K[0], [5000 / 256 * 128, 0.0, 64.0])  # PHALP's camera: f = 5000 / 256 * max(W, H)
+
+
 def test_export_bvh(work: Path) -> None:
     assert _run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "0", "--quiet").exit_code == 0
     result = _run("export", "bvh", work / "video.flowpose" / "refined.npz", "--out", work / "motion.bvh")

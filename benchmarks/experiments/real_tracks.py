@@ -6,7 +6,8 @@ tracked`` once, which caches the tracked MediaPipe estimates), per view: the pse
 projected into the view (p^gt), and their motion over k frames, p^gt_{t+k} - p^gt_t, is predicted by
 
 * the flow chained from p^gt_t (:func:`flowpose.flow.tracks.chain_flow`), where its confidence exceeds 0.5:
-  the network's F_0 as shipped and after ``--cycles`` of fine-tuning (the preset's crops), and OpenCV DIS;
+  the embedded RAFT-small's F_0 as shipped (from zero flow) and after ``--cycles`` of fine-tuning (the preset's
+  crops), and OpenCV DIS (its default preset, ``fine``);
 * the estimate's own 2D motion, x_{t+k} - x_t (MediaPipe's keypoints);
 * no motion at all (0).
 
@@ -61,10 +62,11 @@ def main() -> None:
             frames = reader.read()
         with np.errstate(all="ignore"):
             height = float(np.nanmedian(np.nanmax(gt[..., 1], 1) - np.nanmin(gt[..., 1], 1)))
-        flows = {"F_0 (embedded RAFT-small)": refine(init, frames, config=replace(base, cycles=0)).flow}
+        net = replace(base, flow=replace(base.flow, names=("raft-small",), weights=(None,), start="zero"))
+        flows = {"F_0 (embedded RAFT-small)": refine(init, frames, config=replace(net, cycles=0)).flow}
         if args.cycles:
-            flows[f"F_{args.cycles} (fine-tuned)"] = refine(init, frames, config=replace(base, cycles=args.cycles)).flow
-        flows["DIS"] = refine(init, frames, config=replace(base, cycles=0, flow=replace(
+            flows[f"F_{args.cycles} (fine-tuned)"] = refine(init, frames, config=replace(net, cycles=args.cycles)).flow
+        flows["DIS (fine)"] = refine(init, frames, config=replace(base, cycles=0, flow=replace(
             base.flow, names=("dis",), weights=(None,)))).flow
         print(f"\n{view}: person {height:.0f} px tall, flow crops {base.flow.work_size} px; median endpoint error over k frames, px (% of height), "
               "[tracks kept]")

@@ -1,6 +1,6 @@
 """Import another estimator's SMPL results: one person, over the whole video, as an SMPL parameter file.
 
-What ``flowpose import vibe|pare|wham FILE --video VIDEO --out smpl.npz`` does; the file it writes is refined
+What ``flowpose import vibe|pare|wham|phalp FILE --video VIDEO --out smpl.npz`` does; the file it writes is refined
 by ``flowpose refine VIDEO --smpl smpl.npz --body-model SMPL_NEUTRAL.pkl``.
 """
 

@@ -1,6 +1,8 @@
-"""SMPL results of other estimators (VIBE, PARE, WHAM) read as :class:`flowpose.body.params.SmplSequence`.
+"""SMPL results of other estimators (VIBE, PARE, WHAM, 4D-Humans/PHALP) read as
+:class:`flowpose.body.params.SmplSequence`.
 
-All three write a joblib pickle, a dictionary from track id to that person's arrays over the frames
+All four write a joblib pickle. PHALP's is a dictionary of frames, regrouped into tracks by
+:mod:`flowpose.body.phalp`; the other three write a dictionary from track id to that person's arrays over the frames
 ``frame_ids`` where they were seen (the optional ``body-import`` extra installs joblib; a pickle can run code
 when read, so read only results you made):
 
@@ -21,6 +23,9 @@ when read, so read only results you made):
   ``verts``, ``frame_ids``. Its camera has f = sqrt(W^2 + H^2) px and the principal point at the image centre
   unless WHAM was given a calibration, which the user then passes here as ``--intrinsics``.
 
+- **4D-Humans / PHALP** (``demo_<video>.pkl``): see :mod:`flowpose.body.phalp`. Its translation is in PHALP's
+  camera, f = 5000 / 256 * max(W, H) px, unless the user gives another, to which it is moved.
+
 Frames where the chosen person was not seen (between or around their ``frame_ids``) are filled: rotations
 by spherical interpolation, shape and translation linearly, the ends held; how many is reported.
 """
@@ -35,12 +40,15 @@ import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
 from flowpose.body.params import SmplSequence
+from flowpose.body.phalp import phalp_intrinsics, phalp_tracks, retarget_translation
 from flowpose.camera import project_np
 from flowpose.errors import InputError
 from flowpose.people.carry import interpolate_holes
 
-SMPL_FORMATS = ("vibe", "pare", "wham")
+SMPL_FORMATS = ("vibe", "pare", "wham", "phalp")
 """The SMPL results ``flowpose import`` reads."""
+OWN_CAMERA = ("wham", "phalp")
+"""The formats whose translation comes with a camera of its own: a user's camera is optional."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,7 @@ def read_joblib(path: str | os.PathLike[str]) -> object:
         import joblib
     except ImportError:
         raise InputError(
-            f"{p}: reading VIBE, PARE or WHAM results needs joblib: pip install 'flowpose[body-import]'"
+            f"{p}: reading VIBE, PARE, WHAM or PHALP results needs joblib: pip install 'flowpose[body-import]'"
         ) from None
     try:
         return joblib.load(p)
@@ -196,7 +204,7 @@ def import_smpl(
     K: np.ndarray | None,
     person: str | int = "prominent",
 ) -> SmplImport:
-    """Read one person's SMPL parameters from VIBE, PARE or WHAM results (module docstring).
+    """Read one person's SMPL parameters from VIBE, PARE, WHAM or PHALP results (module docstring).
 
     Args:
         fmt: one of :data:`SMPL_FORMATS`.
@@ -204,7 +212,7 @@ def import_smpl(
         image_size: (H, W) of the video, px.
         num_frames: T, the video's frame count.
         fps: its frame rate.
-        K: (3, 3) intrinsics; None: WHAM's default (for VIBE and PARE a K is required).
+        K: (3, 3) intrinsics; None: WHAM's or PHALP's own (for VIBE and PARE a K is required).
         person: see :func:`choose_person`.
 
     Raises:
@@ -213,11 +221,14 @@ def import_smpl(
     p = Path(path)
     if fmt not in SMPL_FORMATS:
         raise InputError(f"unknown SMPL results format {fmt!r}; choose from {list(SMPL_FORMATS)}")
+    own = {"wham": wham_intrinsics, "phalp": phalp_intrinsics}
     if K is None:
-        if fmt != "wham":
+        if fmt not in OWN_CAMERA:
             raise InputError(f"{fmt} results have a weak-perspective camera: give a focal length (--focal-px, --fov)")
-        K = wham_intrinsics(image_size)
+        K = own[fmt](image_size)
     results = read_joblib(p)
+    if fmt == "phalp":
+        results = phalp_tracks(results, p)
     if not isinstance(results, dict) or not all(isinstance(v, dict) for v in results.values()):
         raise InputError(f"{p}: expected {fmt}'s dictionary of tracks, each a dictionary of arrays")
     track = choose_person(results, person, image_size, K, p)
@@ -234,12 +245,14 @@ def import_smpl(
     betas = np.broadcast_to(betas, (n, betas.shape[-1])) if betas.ndim == 1 else betas
     if fmt == "wham":
         transl = _array(one, "trans", p, track).reshape(-1, 3)
+    elif fmt == "phalp":
+        transl = retarget_translation(_array(one, "trans", p, track).reshape(-1, 3), phalp_intrinsics(image_size), K)
     else:
         orig_cam = _array(one, "orig_cam", p, track)
         if orig_cam.shape != (n, 4) or np.any(orig_cam[:, 0] <= 0):
             raise InputError(f"{p}: track {track}: 'orig_cam' must be ({n}, 4) with sx > 0, got {orig_cam.shape}")
         transl = orig_cam_to_transl(orig_cam, K, image_size)
-    for key, value in (("pose", pose), ("betas", betas), ("trans" if fmt == "wham" else "orig_cam", transl)):
+    for key, value in (("pose", pose), ("betas", betas), ("trans" if fmt in OWN_CAMERA else "orig_cam", transl)):
         if value.shape[0] != n:
             raise InputError(f"{p}: track {track}: {key!r} has {value.shape[0]} rows for {n} frame_ids")
     filled = fill_frames(frame_ids, {"rotations": pose, "betas": betas, "transl": transl}, num_frames)

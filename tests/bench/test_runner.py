@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +72,12 @@ def test_the_raft_small_variant_fine_tunes_the_embedded_network() -> None:
     raft = Rn.FLOW_VARIANTS["raft_small"](base)
     assert raft.flow.names == ("raft-small",) and raft.flow.weights == (None,) and raft.finetune_flow
     assert raft.pose == base.pose and raft.flow.work_size == base.flow.work_size
+
+
+def test_the_crop192_variant_changes_only_the_crop_side() -> None:
+    base = get_preset("fast")
+    big = Rn.FLOW_VARIANTS["crop192"](base)
+    assert big.flow == replace(base.flow, work_size=192) and big.pose == base.pose and base.flow.work_size == 128
 
 
 def test_no_finetune_ablation() -> None:
