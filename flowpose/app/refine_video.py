@@ -19,6 +19,7 @@ from flowpose.app.outputs import default_out_dir, write_refine_folder
 from flowpose.config import RefineConfig
 from flowpose.errors import InputError
 from flowpose.estimate.mediapipe import EstimateConfig
+from flowpose.flow.registry import FLOW_BACKENDS
 from flowpose.io.groundtruth import load_gt
 from flowpose.io.intrinsics import CameraOptions, load_intrinsics
 from flowpose.io.keypoints2d import attach_keypoints, load_keypoints, slice_keypoints
@@ -139,6 +140,15 @@ def with_intrinsics(poses: PoseSequence, K: np.ndarray, source: str, notes: list
     return replace(poses, K=np.asarray(K, np.float32))
 
 
+def repeated_cycles_note(config: RefineConfig, cycles: int) -> str | None:
+    """The line that tells the user why cycles 2..N repeat cycle 1 (no flow network is fine-tuned), or None."""
+    trainable = config.finetune_flow and any(FLOW_BACKENDS[n].trainable for n in config.flow.names)
+    if cycles < 2 or trainable:
+        return None
+    return (f"the flow ({'+'.join(config.flow.names)}) is not fine-tuned, so cycles 2-{cycles} repeat cycle 1; "
+            "--flow raft-small fine-tunes a network every cycle")
+
+
 def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
     """Run ``flowpose refine``: read or estimate the poses, refine them, write the results folder.
 
@@ -223,6 +233,9 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             progress=job.progress,
             inputs=inputs,
         )
+    repeated = repeated_cycles_note(job.config, job.cycles)
+    if repeated is not None:
+        notes.append(repeated)
     if "report.png" not in names:
         notes.append('report.png skipped: matplotlib is not installed (pip install "flowpose[plot]")')
     return RefineVideoOutput(folder=folder, names=names, result=result, notes=notes)

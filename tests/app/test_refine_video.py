@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flowpose.app.refine_video import RefineVideoJob, refine_video
-from flowpose.config import FlowConfig, RefineConfig
+from flowpose.app.refine_video import RefineVideoJob, refine_video, repeated_cycles_note
+from flowpose.config import FlowConfig, RefineConfig, get_preset
 from flowpose.errors import InputError
 from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.poses import load_poses, save_poses
@@ -70,3 +70,12 @@ def test_checks_before_any_work(clip: Path) -> None:
         (clip / "video.poses.npz").unlink()
         refine_video(job)
     assert not (clip / "video.flowpose").exists()
+
+
+def test_the_user_is_told_why_dis_cycles_repeat() -> None:
+    fast, quality = get_preset("fast"), get_preset("quality")
+    note = repeated_cycles_note(fast, 3)
+    assert note is not None and "(dis) is not fine-tuned" in note and "cycles 2-3 repeat cycle 1" in note
+    assert repeated_cycles_note(fast, 1) is None  # one cycle repeats nothing
+    assert repeated_cycles_note(quality, 3) is None  # RAFT-small is fine-tuned every cycle
+    assert repeated_cycles_note(replace(quality, finetune_flow=False), 3) is not None
