@@ -22,9 +22,10 @@ class FlowConfig:
 
     names: tuple[str, ...] = ("dis",)
     """Flow backends (see :data:`flowpose.flow.registry.FLOW_BACKENDS`); several are averaged (an ensemble).
-    The default is OpenCV DIS (``fine``), which cannot be fine-tuned: on a CPU, the embedded RAFT-small's flow
-    stage costs 4-5 times the rest of a refinement and buys no pose accuracy over DIS on the real or the
-    synthetic benchmarks, and its flow on people is worse (``benchmarks/RESULTS.md``, fifth session). The
+    The default is OpenCV DIS (``fine``), which cannot be fine-tuned: on a CPU a refinement with the embedded
+    RAFT-small, fine-tuned, takes 3.7x (real set: 53.5 against 14.6 s per view) to 6.8x (``fair/dab``: 29.1
+    against 4.3 s) the time, buys no pose accuracy over DIS on the real or the synthetic benchmarks, and its
+    flow on people is worse (``benchmarks/RESULTS.md``, fifth session). The
     fine-tuning loop runs with a trainable network: ``("raft-small",)`` (the ``quality`` preset), ``raft``,
     ``gma``."""
     weights: tuple[str | None, ...] = (None,)

@@ -33,6 +33,7 @@ by spherical interpolation, shape and translation linearly, the ends held; how m
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,8 +48,6 @@ from flowpose.people.carry import interpolate_holes
 
 SMPL_FORMATS = ("vibe", "pare", "wham", "phalp")
 """The SMPL results ``flowpose import`` reads."""
-OWN_CAMERA = ("wham", "phalp")
-"""The formats whose translation comes with a camera of its own: a user's camera is optional."""
 
 
 @dataclass(frozen=True)
@@ -194,6 +193,11 @@ def wham_intrinsics(image_size: tuple[int, int]) -> np.ndarray:
     return np.array([[f, 0.0, W / 2.0], [0.0, f, H / 2.0], [0.0, 0.0, 1.0]])
 
 
+OWN_CAMERA: dict[str, Callable[[tuple[int, int]], np.ndarray]] = {"wham": wham_intrinsics, "phalp": phalp_intrinsics}
+"""The formats whose translation comes with a camera of their own (a user's camera is optional), and that camera
+for an (H, W) image."""
+
+
 def import_smpl(
     fmt: str,
     path: str | os.PathLike[str],
@@ -221,11 +225,10 @@ def import_smpl(
     p = Path(path)
     if fmt not in SMPL_FORMATS:
         raise InputError(f"unknown SMPL results format {fmt!r}; choose from {list(SMPL_FORMATS)}")
-    own = {"wham": wham_intrinsics, "phalp": phalp_intrinsics}
     if K is None:
         if fmt not in OWN_CAMERA:
             raise InputError(f"{fmt} results have a weak-perspective camera: give a focal length (--focal-px, --fov)")
-        K = own[fmt](image_size)
+        K = OWN_CAMERA[fmt](image_size)
     results = read_joblib(p)
     if fmt == "phalp":
         results = phalp_tracks(results, p)

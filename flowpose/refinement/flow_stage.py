@@ -19,7 +19,7 @@ The cost is kept down by four levers (``FlowConfig`` and ``FinetuneConfig``; mea
 4. Backends that cannot be trained (OpenCV DIS) skip the stage: F_k = F_0.
 5. A DIS start (``FlowConfig.start="dis"``). F_0 starts from OpenCV DIS's flow on the same crops and runs
    ``warm_iters`` iterations, not ``iters`` from zero: DIS finds the large motions cheaply and the network
-   corrects it, as in every later cycle. The DIS flow is kept (:attr:`FlowStage.dis`) for swap detection.
+   corrects it, as in every later cycle. Swap detection reuses the same DIS flow (:meth:`FlowStage.dis_flow`).
 
 Networks that cannot cache (a custom module, full-frame flow) take the plain path: fine-tuning on crops and
 cold inference every cycle.
@@ -93,7 +93,7 @@ class FlowStage:
         self.lows: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self.flows: dict[int, FlowField] = {}
         self.dis: FlowField | None = None
-        """OpenCV DIS's flow on the crops, forward and backward, once a DIS start has computed it."""
+        """OpenCV DIS's flow on the crops, once :meth:`dis_flow` has computed it."""
 
     def _cached(self, model: nn.Module) -> bool:
         return self.config.flow.cache_encoders and self.boxes is not None and can_encode(model)
@@ -112,7 +112,10 @@ class FlowStage:
             cache = self.caches[key]
             dis_start = not warm and cfg.start == "dis"
             if dis_start:
-                self.lows[key] = low_resolution_flow(self._dis_flow(cache), cache.size)
+                dis = self.dis_flow()
+                if not np.allclose(dis.origin, cache.origins) or not np.allclose(dis.scale, cache.scales):
+                    raise RuntimeError("DIS start: the DIS crops differ from the network's (plan_grids changed?)")
+                self.lows[key] = low_resolution_flow(dis, cache.size)
             use_init = dis_start or (warm and cfg.warm_iters is not None and key in self.lows)
             field, self.lows[key] = encoded_video_flow(
                 model, cache, iters=cfg.warm_iters if use_init and cfg.warm_iters is not None else cfg.iters,
@@ -128,16 +131,16 @@ class FlowStage:
         self.flows[key] = field
         return field
 
-    def _dis_flow(self, cache: EncodedVideo) -> FlowField:
-        """OpenCV DIS on the cache's crops (forward and backward), computed once."""
+    def dis_flow(self) -> FlowField:
+        """OpenCV DIS's flow on the networks' crops (or the full frame without crops), forward and backward,
+        computed once: the DIS start and swap detection share it."""
         if self.dis is None:
             cfg = self.config.flow
             self.dis = compute_video_flow(
-                DISFlow(), self.frames, boxes=self.boxes, work_size=cfg.work_size, batch_size=cfg.batch_size,
-                backward=True, keep_backward=True, device=self.device, progress=self.progress,
+                DISFlow(), self.frames, boxes=self.boxes, work_size=cfg.work_size if self.boxes is not None else None,
+                batch_size=cfg.batch_size, backward=True, keep_backward=True, device=self.device,
+                progress=self.progress,
             )
-            if not np.allclose(self.dis.origin, cache.origins) or not np.allclose(self.dis.scale, cache.scales):
-                raise RuntimeError("DIS start: the DIS crops differ from the network's (plan_grids changed?)")
         return self.dis
 
     def initial(self) -> FlowField:

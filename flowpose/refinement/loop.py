@@ -35,7 +35,6 @@ from flowpose.config import RefineConfig
 from flowpose.flow.classical import DISFlow
 from flowpose.flow.crop import person_boxes
 from flowpose.flow.field import FlowField
-from flowpose.flow.infer import compute_video_flow
 from flowpose.io.groundtruth import GroundTruth
 from flowpose.pose import PoseSequence
 from flowpose.refinement.evaluate import evaluate
@@ -88,24 +87,15 @@ def pose_stage_config(poses: PoseSequence, image_size: tuple[int, int], config: 
     return pixel_scaled(config.pose, side / config.reference_box_px)
 
 
-def swap_flow(
-    flow: FlowField, models: Sequence[nn.Module], frames, boxes: np.ndarray | None, config: RefineConfig,
-    device: str, dis: FlowField | None = None,
-) -> FlowField | None:
+def swap_flow(flow: FlowField, flow_stage: FlowStage, config: RefineConfig) -> FlowField | None:
     """The flow that carries the limbs for swap detection: the refinement's own F_0 (``motion="flow"``, or
-    ``"dis"`` when F_0 is DIS already), OpenCV DIS on the same crops (``"dis"``; ``dis`` when the flow stage
-    computed it already, for a DIS start), or None (``"none"``)."""
+    ``"dis"`` when F_0 is DIS already), OpenCV DIS on the same crops (``"dis"``, shared with a DIS start), or
+    None (``"none"``)."""
     if config.swaps.motion == "none":
         return None
-    if config.swaps.motion == "flow" or all(isinstance(m, DISFlow) for m in models):
+    if config.swaps.motion == "flow" or all(isinstance(m, DISFlow) for m in flow_stage.models):
         return flow
-    if dis is not None:
-        return dis
-    work = config.flow.work_size if boxes is not None else None
-    return compute_video_flow(
-        DISFlow(), frames, boxes=boxes, work_size=work, batch_size=config.flow.batch_size, backward=True,
-        device=device,
-    )
+    return flow_stage.dis_flow()
 
 
 def flow_weighted(pose: PoseStageConfig, noise_px: float, factor: float | None) -> PoseStageConfig:
@@ -156,9 +146,7 @@ def run_refinement(
     metrics0 = evaluate(init, flow, gt)
     if config.swaps.enabled:  # before anything reads the poses: relabel limbs swapped left for right
         t0 = time.perf_counter()
-        repair = repair_swaps(
-            init, swap_flow(flow, models, frames, boxes, config, device, flow_stage.dis), config.swaps
-        )
+        repair = repair_swaps(init, swap_flow(flow, flow_stage, config), config.swaps)
         init = repair.poses
         metrics0["swaps_repaired"] = float(repair.count)
         seconds0["swaps"] = time.perf_counter() - t0

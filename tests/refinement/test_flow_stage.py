@@ -122,3 +122,5 @@ def test_the_zero_start_leaves_dis_alone(tiny_clip) -> None:
     stage = FlowStage([model], frames, crop_boxes(tiny_clip.estimate, frames.shape[1:3], cfg), cfg)
     stage.initial()
     assert stage.dis is None
+    dis = stage.dis_flow()  # swap detection asks for it: computed once, on the networks' crops
+    assert stage.dis_flow() is dis and dis.flow.shape[1:3] == (64, 64) and dis.reverse is not None
