@@ -10,7 +10,7 @@ machine without network access, and the timing of a network does not depend on i
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_speed.py [--clip fair/dab] [--frames 100] [--size 256]
-        [--cycles 3] [--backends dis,raft-small,raft] [--memory-frames 1000] [--skip-memory]
+        [--cycles 3] [--backends dis,raft-small] [--memory-frames 1000] [--skip-memory]
 """
 
 from __future__ import annotations
@@ -48,14 +48,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--preset", default="fast")
     p.add_argument("--cycles", type=int, default=3)
-    p.add_argument("--backends", default="dis,raft-small,raft")
+    p.add_argument("--backends", default="dis,raft-small")
     p.add_argument("--weights", action="append", default=[], metavar="NAME=PATH", help="default: random init")
     p.add_argument("--memory-frames", type=int, default=1000)
     p.add_argument("--memory-size", type=int, default=128, help="frame side of the lazily read video, px")
     p.add_argument("--memory-flow", default="dis", help="backend of the flow-memory job")
     p.add_argument("--pose-steps", type=int, help="cap the pose stage's iterations in the memory job")
     p.add_argument("--skip-memory", action="store_true")
-    p.add_argument("--refine-memory-cycles", type=int, default=1,
+    p.add_argument("--refine-memory-cycles", type=int, default=3,
                    help="cycles of the whole-refinement memory job (its caches do not grow with cycles)")
     p.add_argument("--device", default="cpu")
     return p.parse_args(argv)
