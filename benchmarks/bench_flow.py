@@ -21,7 +21,7 @@ their EPE then measures nothing but the plumbing, while their timing is real.
 Usage::
 
     python benchmarks/bench_flow.py [--data DIR] [--backends dis,raft-small,raft] [--work-size 256]
-        [--weights raft=PATH ...] [--iters 12] [--device cpu]
+        [--weights raft=PATH ...] [--iters 12] [--device cpu] [--dis-preset fine]
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 import torch
 
+from flowpose.flow.classical import DIS_PRESETS, DISFlow
 from flowpose.flow.field import FlowField
 from flowpose.flow.infer import compute_video_flow
 from flowpose.flow.registry import FLOW_BACKENDS, load_flow_model
@@ -142,10 +143,14 @@ def run_backend(
     work_size: int | None,
     iters: int,
     device: str,
+    dis_preset: str = "fine",
 ) -> list[tuple[str, str, str, float, float | None, float | None]]:
-    """Rows (backend, pass, scene, EPE all, EPE valid, s/pair) of one backend (``"zero"``: no motion)."""
+    """Rows (backend, pass, scene, EPE all, EPE valid, s/pair) of one backend (``"zero"``: no motion; ``"dis"``
+    with ``dis_preset``)."""
     model = None
-    if name != "zero":
+    if name == "dis":
+        model = DISFlow(dis_preset)
+    elif name != "zero":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the random-init warning; the table says so instead
             model = load_flow_model(name, weights=weights, device=device)
@@ -229,6 +234,7 @@ def main(argv: list[str] | None = None) -> None:
         help="weights for a network, e.g. raft=raft-things.pth; default random init",
     )
     parser.add_argument("--iters", type=int, default=12)
+    parser.add_argument("--dis-preset", default="fine", choices=list(DIS_PRESETS), help="DIS's preset")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
 
@@ -247,7 +253,8 @@ def main(argv: list[str] | None = None) -> None:
         if network:
             sizes[name] += f", {'weights ' + Path(weights[name]).name if name in weights else 'random init'}"
         chosen = weights.get(name, "random") if network else None
-        rows += run_backend(name, chosen, args.data, args.passes.split(","), work, args.iters, args.device)
+        rows += run_backend(name, chosen, args.data, args.passes.split(","), work, args.iters, args.device,
+                            args.dis_preset)
         print(f"done: {name}", flush=True)
     print(f"torch threads: {torch.get_num_threads()}, device: {args.device}, iters: {args.iters}\n")
     print(markdown(rows, sizes))
