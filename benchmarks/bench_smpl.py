@@ -1,7 +1,8 @@
 """SMPL refinement on the generated stand-in body model: mesh flow against joints only, and the solve's cost.
 
 1. Accuracy: a synthetic clip of the stand-in model (``flowpose.body.synth.smpl_motion``, 256x256, f = 500 px)
-   with its exact mesh flow (forward and backward), perturbed as an estimator errs (``perturb``: per-frame and
+   with its exact mesh flow (forward and backward: at the visible vertices' pixels, or with ``--flow dense``
+   at every pixel the mesh covers, rasterised), perturbed as an estimator errs (``perturb``: per-frame and
    per-joint rotation errors, a wrong shape, depth noise; the 2D keypoints are the estimate's own projection).
    Refined with the same solver settings: joints only (``w_mesh_flow = 0``; L_opt still follows the flow at the
    joints and bone points), mesh flow forward only, and mesh flow in both directions. MPJPE (H36M-17, root
@@ -9,9 +10,13 @@
 2. Cost: one pose-stage solve of ``--timing-frames`` frames of a ~7,000-vertex stand-in, wall time and accuracy,
    with the mesh-flow term on every vertex and on the default spread subset.
 
+With ``--model smplx`` both parts run on the SMPL-X stand-in (55 joints, fingers, jaw and expression moving,
+kept as the estimate gives them; the refinement moves the root, the body, the shape and the translation).
+``--timing-frames 0`` skips the second part.
+
 It is the generated model, not SMPL: its figures are hypotheses for real SMPL outputs.
 
-    python benchmarks/bench_smpl.py [--frames 60] [--seeds 0,1,2] [--max-steps 200] [--rounds 2] [--timing-frames 300]
+    python benchmarks/bench_smpl.py [--model smpl|smplx] [--flow splat|dense] [--mesh-penalty P] [--mesh-weights 1,16] [--frames 60] [--seeds 0,1,2] [--max-steps 200] [--rounds 2] [--timing-frames 300]
 """
 
 from __future__ import annotations
@@ -20,74 +25,85 @@ import argparse
 import tempfile
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from flowpose.body.layouts import SMPL, SMPLX
 from flowpose.body.model import load_body_model
-from flowpose.body.refine import SMPL_TO_H36M, SmplRefineConfig, refine_smpl
+from flowpose.body.refine import SmplRefineConfig, refine_smpl
+from flowpose.body.render import render_mesh_clip
 from flowpose.body.standin import write_standin
-from flowpose.body.synth import mesh_flow, perturb, smpl_motion, vertices_of
-from flowpose.metrics import mpjpe
+from flowpose.body.synth import body_of, errors_mm, mesh_flow, perturb, smpl_motion
 from flowpose.refinement.pose_config import PoseStageConfig
-
-
-def errors_mm(seq, gt, model) -> tuple[float, float]:
-    """(MPJPE, PVE) of ``seq`` against ``gt``, mm, root aligned."""
-    Vs, Vg = vertices_of(seq, model), vertices_of(gt, model)
-    with torch.no_grad():
-        def joints(s):
-            out = model(torch.as_tensor(s.betas, dtype=torch.float32), torch.as_tensor(s.rotations(), dtype=torch.float32),
-                        torch.as_tensor(s.transl, dtype=torch.float32))
-            return np.einsum("kj,tjc->tkc", SMPL_TO_H36M, out.joints.numpy())
-        J, Jg = joints(seq), joints(gt)
-    pve = np.linalg.norm((Vs - J[:, :1]) - (Vg - Jg[:, :1]), axis=-1).mean() * 1000
-    return mpjpe(J, Jg), float(pve)
 
 
 def main() -> None:
     """Run both parts and print the tables."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", choices=("smpl", "smplx"), default="smpl", help="the stand-in's layout")
     p.add_argument("--frames", type=int, default=60)
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--max-steps", type=int, default=200)
     p.add_argument("--rounds", type=int, default=2, help="flow rounds (flow resampled at the current fit)")
-    p.add_argument("--timing-frames", type=int, default=300)
+    p.add_argument("--timing-frames", type=int, default=300, help="0: skip the timing")
+    p.add_argument("--mesh-weights", default="", help="further w_mesh_flow values to run both directions with")
+    p.add_argument("--mesh-penalty", default=None,
+                   help="the mesh-flow term's robust penalty (default: SmplRefineConfig's)")
+    p.add_argument("--flow", choices=("splat", "dense"), default="splat",
+                   help="the exact flow at the visible vertices' pixels (splat) or at every pixel the mesh covers "
+                        "(dense, rasterised)")
     args = p.parse_args()
     warnings.filterwarnings("ignore", message="joints .* are missing in every frame")
     tmp = Path(tempfile.mkdtemp())
-    model = load_body_model(write_standin(tmp / "standin.pkl"))
+    layout = SMPLX if args.model == "smplx" else SMPL
+    model = load_body_model(write_standin(tmp / "standin.pkl", layout=layout))
     solver = PoseStageConfig(max_steps=args.max_steps, flow_rounds=args.rounds)
+    mesh = SmplRefineConfig(pose=solver)
+    if args.mesh_penalty is not None:
+        mesh = replace(mesh, mesh_flow_penalty=args.mesh_penalty)
     runs = {
-        "joints only": lambda est, f, b: refine_smpl(est, model, f, SmplRefineConfig(pose=solver, w_mesh_flow=0.0)),
-        "mesh flow, forward": lambda est, f, b: refine_smpl(est, model, f, SmplRefineConfig(pose=solver)),
-        "mesh flow, both directions": lambda est, f, b: refine_smpl(est, model, f, SmplRefineConfig(pose=solver),
-                                                                   backward=b),
+        "joints only": lambda est, f, b: refine_smpl(est, model, f, replace(mesh, w_mesh_flow=0.0)),
+        "mesh flow, forward": lambda est, f, b: refine_smpl(est, model, f, mesh),
+        "mesh flow, both directions": lambda est, f, b: refine_smpl(est, model, f, mesh, backward=b),
     }
+    for w in (float(v) for v in args.mesh_weights.split(",") if v):
+        runs[f"mesh flow, both directions, w_mesh_flow {w:g}"] = (
+            lambda est, f, b, w=w: refine_smpl(est, model, f, replace(mesh, w_mesh_flow=w), backward=b))
     rows: dict[str, list[tuple[float, float, float]]] = {"estimate": []}
     for seed in (int(s) for s in args.seeds.split(",")):
-        gt = smpl_motion(args.frames, seed=seed)
-        fwd, bwd = mesh_flow(vertices_of(gt, model), gt.K, (256, 256))
+        gt = smpl_motion(args.frames, seed=seed, layout=layout)
+        V = body_of(gt, model).vertices.numpy()
+        if args.flow == "dense":
+            clip = render_mesh_clip(V, model.faces, model.smpl.v_template.numpy(), gt.K, (256, 256), seed=seed)
+            fwd, bwd = clip.flow, clip.backward
+        else:
+            fwd, bwd = mesh_flow(V, gt.K, (256, 256))
         est = perturb(gt, seed=seed + 100)
         rows["estimate"].append((*errors_mm(est, gt, model), 0.0))
         for name, run in runs.items():
             start = time.perf_counter()
             result = run(est, fwd, bwd)
             rows.setdefault(name, []).append((*errors_mm(result.smpl, gt, model), time.perf_counter() - start))
-    print(f"## SMPL refinement, stand-in model ({model.num_vertices} vertices), {args.frames} frames, "
+    print(f"## {layout.title} refinement, stand-in model ({model.num_vertices} vertices), {args.flow} exact flow, "
+          f"mesh penalty {mesh.mesh_flow_penalty or solver.penalty}, weight {mesh.w_mesh_flow:g} unless named, "
+          f"{args.frames} frames, "
           f"seeds {args.seeds}, max {args.max_steps} L-BFGS steps per flow round\n")
     print("| run | MPJPE mm | PVE mm | s per clip |\n|---|---|---|---|")
     for name, values in rows.items():
         m = np.mean(values, axis=0)
         print(f"| {name} | {m[0]:.1f} | {m[1]:.1f} | {m[2]:.1f} |")
     joints_only = np.mean(rows["joints only"], axis=0)[0]
-    for name in ("mesh flow, forward", "mesh flow, both directions"):
+    for name in (n for n in rows if n.startswith("mesh flow")):
         print(f"{name} vs joints only: MPJPE {100 * (np.mean(rows[name], axis=0)[0] / joints_only - 1):+.1f}%")
+    if args.timing_frames == 0:
+        return
 
-    big = load_body_model(write_standin(tmp / "big.pkl", rings_per_bone=36))
-    gt = smpl_motion(args.timing_frames)
-    fwd, bwd = mesh_flow(vertices_of(gt, big), gt.K, (256, 256))
+    big = load_body_model(write_standin(tmp / "big.pkl", rings_per_bone=36, layout=layout))
+    gt = smpl_motion(args.timing_frames, layout=layout)
+    fwd, bwd = mesh_flow(body_of(gt, big).vertices.numpy(), gt.K, (256, 256))
     est = perturb(gt)
     est_mpjpe, est_pve = errors_mm(est, gt, big)
     print(f"\n## One pose-stage solve: {args.timing_frames} frames x {big.num_vertices} vertices, one flow round, "

@@ -282,21 +282,30 @@ def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "
     "smpl_path",
     type=click.Path(path_type=Path),
     default=None,
-    help="Initial SMPL parameters (.npz/.json: global_orient, body_pose, betas, transl, K) instead of joints; "
-    "needs --body-model.",
+    help="Initial SMPL or SMPL-X parameters (.npz/.json: global_orient, body_pose, betas, transl, K; SMPL-X's "
+    "jaw, eye and hand poses and expression are kept) instead of joints; needs --body-model.",
 )
 @click.option(
     "--body-model",
     type=click.Path(path_type=Path),
     default=None,
-    help="Your SMPL model file (.pkl or .npz from smpl.is.tue.mpg.de; licensed, not shipped).",
+    help="Your SMPL or SMPL-X model file (.pkl or .npz from smpl.is.tue.mpg.de or smpl-x.is.tue.mpg.de; "
+    "licensed, not shipped).",
 )
 @click.option(
     "--mesh-flow-weight",
     type=click.FloatRange(min=0.0),
-    default=1.0,
+    default=4.0,
     show_default=True,
     help="With --smpl: weight of the mesh-flow term, px^-2 (0: joints only).",
+)
+@click.option(
+    "--sketch",
+    type=click.Choice(["bones", "mesh"]),
+    default="bones",
+    show_default=True,
+    help="With --smpl and a fine-tuned flow network (--flow raft-small|raft|gma): what the flow stage draws, "
+    "the bones of the model's joints or the mesh's own motion over its silhouette.",
 )
 @click.option("--export-mesh", type=click.Choice(["obj", "ply"]), default=None, help="With --smpl: one mesh per frame.")
 @click.option(
@@ -353,6 +362,7 @@ def refine(
     smpl_path: Path | None,
     body_model: Path | None,
     mesh_flow_weight: float,
+    sketch: str,
     export_mesh: str | None,
     keypoints_path: Path | None,
     track: bool,
@@ -388,8 +398,9 @@ def refine(
 
     config = _refine_config(preset, flow, flow_weights)
     if smpl_path is not None or body_model is not None:
-        _refine_smpl(video, smpl_path, body_model, config, cycles, mesh_flow_weight, export_mesh, out_dir, device,
-                     seed, overwrite, quiet, estimate or poses_path is not None or keypoints_path is not None, viz)
+        _refine_smpl(video, smpl_path, body_model, config, cycles, mesh_flow_weight, sketch, export_mesh, out_dir,
+                     device, seed, overwrite, quiet,
+                     estimate or poses_path is not None or keypoints_path is not None, viz)
         return
     described = intrinsics is not None or focal_px is not None or fov is not None
     est_config = None
@@ -426,8 +437,8 @@ def refine(
 
 def _refine_smpl(
     video: Path, smpl: Path | None, body_model: Path | None, config: "RefineConfig", cycles: int,  # noqa: F821
-    w_mesh_flow: float, export_mesh: str | None, out: Path | None, device: str, seed: int, overwrite: bool,
-    quiet: bool, joint_options: bool, viz: bool,
+    w_mesh_flow: float, sketch: str, export_mesh: str | None, out: Path | None, device: str, seed: int,
+    overwrite: bool, quiet: bool, joint_options: bool, viz: bool,
 ) -> None:
     """``refine --smpl P --body-model M``: see :mod:`flowpose.app.refine_smpl_video`."""
     from flowpose.app.refine_smpl_video import SmplVideoJob, refine_smpl_video
@@ -440,7 +451,7 @@ def _refine_smpl(
     if joint_options:
         raise InputError("--smpl refines SMPL parameters: --poses, --estimate and --keypoints do not apply")
     job = SmplVideoJob(video=video, smpl=smpl, body_model=body_model, config=config, cycles=cycles,
-                       w_mesh_flow=w_mesh_flow, export_mesh=export_mesh, viz=viz, out=out, device=device, seed=seed,
+                       w_mesh_flow=w_mesh_flow, sketch=sketch, export_mesh=export_mesh, viz=viz, out=out, device=device, seed=seed,
                        overwrite=overwrite, progress=not quiet)
     _, lines = refine_smpl_video(job)
     for line in lines:
@@ -455,7 +466,7 @@ def _refine_smpl(
 @click.argument("poses", type=click.Path(path_type=Path))
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path), help="File to write (new).")
 @click.option(
-    "--body-model", type=click.Path(path_type=Path), default=None, help="amass: the SMPL model file of POSES."
+    "--body-model", type=click.Path(path_type=Path), default=None, help="amass: the SMPL or SMPL-X model file of POSES."
 )
 @user_errors
 def export(fmt: str, poses: Path, out_path: Path, body_model: Path | None) -> None:
@@ -463,8 +474,8 @@ def export(fmt: str, poses: Path, out_path: Path, body_model: Path | None) -> No
 
     bvh: POSES is a pose file (e.g. refined.npz): a Human3.6M-17 skeleton with fixed bone lengths (each bone's
     median), joint rotations, Y up, centimetres.
-    amass: POSES is an SMPL parameter file (e.g. refined_smpl.npz): AMASS's .npz layout (poses, trans, betas,
-    gender, mocap_framerate), Z up, metres, as Blender's SMPL-X add-on loads it; needs --body-model.
+    amass: POSES is an SMPL or SMPL-X parameter file (e.g. refined_smpl.npz): AMASS's .npz layout (poses, trans,
+    betas, gender, mocap_framerate), Z up, metres, as Blender's SMPL-X add-on loads it; needs --body-model.
     """
     from flowpose.app.export import export_poses
 

@@ -415,6 +415,43 @@ def test_refine_smpl_with_a_body_model(tmp_path: Path) -> None:
     )
 
 
+def test_the_mesh_flow_weight_defaults_to_the_library_s() -> None:
+    from flowpose.body.refine import MESH_FLOW_WEIGHT
+    from flowpose.cli import refine
+
+    option = next(p for p in refine.params if p.name == "mesh_flow_weight")
+    assert option.default == MESH_FLOW_WEIGHT
+
+
+def test_refine_smplx_with_a_body_model(tmp_path: Path) -> None:
+    from flowpose.body.layouts import SMPLX
+    from flowpose.body.params import load_smpl, save_smpl
+    from flowpose.body.standin import write_standin
+    from flowpose.body.synth import perturb, smpl_motion
+
+    frames = np.random.default_rng(0).uniform(0, 255, (6, 256, 256, 3)).astype(np.uint8)
+    write_video(tmp_path / "v.mp4", frames, fps=30.0)
+    seq = perturb(smpl_motion(6, layout=SMPLX))
+    save_smpl(seq, tmp_path / "p.npz")
+    model = write_standin(tmp_path / "SMPLX_NEUTRAL.npz", layout=SMPLX)
+    result = _run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", model, "--flow", "dis",
+                  "--cycles", "1", "--quiet", "--out", tmp_path / "out")
+    assert result.exit_code == 0, (result.output, result.exception)
+    refined = load_smpl(tmp_path / "out" / "refined_smpl.npz")
+    assert refined.body_pose.shape == (6, 21, 3) and not np.allclose(refined.body_pose, seq.body_pose)
+    np.testing.assert_array_equal(refined.extras["left_hand_pose"], seq.extras["left_hand_pose"])
+    result = _run("export", "amass", tmp_path / "out" / "refined_smpl.npz", "--body-model", model,
+                  "--out", tmp_path / "motion.npz")
+    assert result.exit_code == 0 and "SMPL-X poses (T, 165)" in result.stdout, (result.output, result.exception)
+    smpl_model = write_standin(tmp_path / "SMPL_NEUTRAL.pkl")
+    _assert_user_error(
+        _run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", smpl_model,
+             "--out", tmp_path / "x"),
+        "the parameters are SMPL-X (body_pose of 21 joints)", "SMPL_NEUTRAL.pkl is SMPL (24 joints)",
+    )
+    assert not (tmp_path / "x").exists()
+
+
 def test_import_wham_and_vibe_results(tmp_path: Path) -> None:
     joblib = pytest.importorskip("joblib", reason="joblib (the body-import extra) reads WHAM/VIBE results")
     from flowpose.body.params import load_smpl

@@ -57,12 +57,13 @@ def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None 
 
 def _export_amass(smpl_path: Path, out: Path, body_model: Path | None) -> str:
     from flowpose.body.amass import save_amass
-    from flowpose.body.model import OBTAIN, load_body_model
+    from flowpose.body.model import OBTAIN, load_body_model_for
     from flowpose.body.params import load_smpl
 
     if body_model is None:
         raise InputError(f"export amass needs --body-model (the model the parameters are of). {OBTAIN}")
     seq = load_smpl(smpl_path)
-    model = load_body_model(body_model, num_betas=seq.betas.shape[-1])
+    model = load_body_model_for(body_model, seq)
     save_amass(seq, model, out)
-    return f"wrote {out}: {seq.num_frames} frames at {seq.fps:g} fps, SMPL poses (T, 72), Z up, metres (AMASS layout)"
+    return (f"wrote {out}: {seq.num_frames} frames at {seq.fps:g} fps, {model.layout.title} poses "
+            f"(T, {3 * model.num_joints}), Z up, metres (AMASS layout)")

@@ -1,10 +1,7 @@
-"""Refine an SMPL sequence of a video into a results folder: ``flowpose refine VIDEO --smpl P --body-model M``.
+"""Refine an SMPL or SMPL-X sequence of a video into a results folder: ``flowpose refine VIDEO --smpl P --body-model M``.
 
-The flow-pose loop of :mod:`flowpose.refinement.loop`, with the SMPL pose stage
-(:func:`flowpose.body.refine.refine_smpl`): F_0 from the flow backends on person crops around the model's
-projected joints; then per cycle the flow stage (sketch of the model's joints' bone motion, fine-tuning,
-F_k) and the SMPL pose stage against F_k and its backward flow (the mesh term in both directions), each from
-the input estimate. The folder holds
+The flow-pose loop of :mod:`flowpose.body.loop` (flow stage with the bone or the mesh sketch, SMPL pose stage
+with the mesh term in both directions) on the video's frames. The folder holds
 ``refined_smpl.npz`` (the input's keys and layouts), ``refined.npz`` (the model's joints as a pose file),
 ``history.json`` and, on request, the mesh of every frame (``mesh_000000.obj`` or ``.ply``).
 """
@@ -12,24 +9,21 @@ the input estimate. The folder holds
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from flowpose.app.outputs import default_out_dir
+from flowpose.body.loop import SKETCHES, refine_smpl_frames
 from flowpose.body.mesh_io import write_mesh
-from flowpose.body.model import load_body_model
+from flowpose.body.model import load_body_model_for
 from flowpose.body.overlay import write_mesh_overlay
 from flowpose.body.params import load_smpl, save_smpl
-from flowpose.body.refine import SmplRefineConfig, refine_smpl
+from flowpose.body.refine import MESH_FLOW_WEIGHT
 from flowpose.config import RefineConfig
 from flowpose.errors import InputError
-from flowpose.flow.registry import load_flow_model
 from flowpose.io.outdir import check_output_folder, write_output_folder
 from flowpose.io.poses import save_poses
 from flowpose.io.video import open_video
-from flowpose.refinement.flow_stage import FlowStage
-from flowpose.refinement.loop import crop_boxes, pose_stage_config
 
 MESH_FORMATS = ("obj", "ply")
 """What ``--export-mesh`` writes."""
@@ -46,6 +40,7 @@ class SmplVideoJob:
         config: flow backends and flow stage (its ``pose`` supplies the joint terms' weights).
         cycles: flow-pose cycles; 0 writes the input back (with its joints and meshes).
         w_mesh_flow: weight of the mesh-flow term, px^-2 (0: joints only).
+        sketch: what the flow stage sketches, ``"bones"`` or ``"mesh"`` (:mod:`flowpose.body.loop`).
         export_mesh: ``"obj"``, ``"ply"`` or None.
         viz: also write ``overlay.mp4``, the estimate's and the refined mesh over the frames.
         out: the results folder; None: ``<video stem>.flowpose`` beside the video.
@@ -60,7 +55,8 @@ class SmplVideoJob:
     body_model: Path
     config: RefineConfig
     cycles: int = 3
-    w_mesh_flow: float = 1.0
+    w_mesh_flow: float = MESH_FLOW_WEIGHT
+    sketch: str = "bones"
     export_mesh: str | None = None
     viz: bool = False
     out: Path | None = None
@@ -80,40 +76,22 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
         raise InputError(f"--cycles must be >= 0, got {job.cycles}")
     if job.export_mesh is not None and job.export_mesh not in MESH_FORMATS:
         raise InputError(f"--export-mesh must be one of {list(MESH_FORMATS)}, got {job.export_mesh!r}")
+    if job.sketch not in SKETCHES:
+        raise InputError(f"--sketch must be one of {list(SKETCHES)}, got {job.sketch!r}")
     seq = load_smpl(job.smpl)
-    model = load_body_model(job.body_model, num_betas=seq.betas.shape[-1])
+    model = load_body_model_for(job.body_model, seq)
     out = job.out if job.out is not None else default_out_dir(job.video)
     inputs = [job.video, job.smpl, job.body_model]
     check_output_folder(out, overwrite=job.overwrite, inputs=inputs)
-    lines: list[str] = []
-    history: list[dict] = []
     with open_video(job.video) as reader:
         if len(reader) != seq.num_frames:
             raise InputError(f"{job.smpl}: {seq.num_frames} frames, but {job.video} has {len(reader)}")
-        result = estimate = refine_smpl(seq, model, None, solve=False)
-        poses = result.poses
-        if job.cycles > 0:
-            frames = reader
-            image_size = reader.size
-            models = [
-                load_flow_model(n, w, device=job.device) for n, w in zip(job.config.flow.names, job.config.flow.weights)
-            ]
-            stage = FlowStage(models, frames, crop_boxes(poses, image_size, job.config), job.config,
-                              device=job.device, progress=job.progress, keep_backward=True)
-            flow = stage.initial()
-            smpl_config = SmplRefineConfig(pose=pose_stage_config(poses, image_size, job.config),
-                                           w_mesh_flow=job.w_mesh_flow)
-            conf = poses.confidence()
-            for k in range(1, job.cycles + 1):
-                t0 = time.perf_counter()
-                if stage.can_train():
-                    flow, _, _ = stage.cycle(poses, conf, flow, seed=job.seed + k)
-                result = refine_smpl(seq, model, flow, smpl_config, backward=flow.reverse)  # both directions
-                poses = result.poses
-                history.append({"cycle": k, "losses": result.losses, "steps": result.steps,
-                                "seconds": time.perf_counter() - t0})
-                lines.append(f"cycle {k}: total loss {result.losses['total']:.3f}, mesh {result.losses['mesh']:.3f}, "
-                             f"{result.steps} steps, {history[-1]['seconds']:.1f} s")
+        loop = refine_smpl_frames(seq, model, reader, job.config, cycles=job.cycles, w_mesh_flow=job.w_mesh_flow,
+                                  sketch=job.sketch, device=job.device, seed=job.seed, progress=job.progress)
+    estimate, result, history = loop.estimate, loop.result, loop.history
+    poses = result.poses
+    lines = [f"cycle {h['cycle']}: total loss {h['losses']['total']:.3f}, mesh {h['losses']['mesh']:.3f}, "
+             f"{h['steps']} steps, {h['seconds']:.1f} s" for h in history]
 
     def fill(tmp: Path) -> None:
         save_smpl(result.smpl, tmp / "refined_smpl.npz")

@@ -1,7 +1,8 @@
 """SMPL sequences in AMASS's ``.npz`` layout, Z up: what Blender's SMPL-X add-on and most animation tools load.
 
-AMASS (Mahmood et al., ICCV 2019) stores ``poses`` (T, 72) axis-angle (the root first), ``trans`` (T, 3)
-metres, ``betas``, ``gender`` and ``mocap_framerate``, in a world with Z up. flowpose's sequences are in the
+AMASS (Mahmood et al., ICCV 2019) stores ``poses`` (T, 72) axis-angle (the root first; (T, 165) for SMPL-X,
+with absolute hand poses, and ``surface_model_type = "smplx"``), ``trans`` (T, 3) metres, ``betas``, ``gender``
+and ``mocap_framerate``, in a world with Z up. flowpose's sequences are in the
 camera frame (x right, y down, z forward); the world here keeps x, puts Y along the viewing direction and
 Z up:  (x, y, z)_world = (x, z, -y)_camera,  the rotation ``CAMERA_TO_Z_UP``.
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from flowpose.body.layouts import SMPLX
 from flowpose.body.model import BodyModel
 from flowpose.body.params import SmplSequence, axis_angle_of
 from flowpose.io.atomic import atomic_path
@@ -31,23 +33,24 @@ def rest_pelvis(seq: SmplSequence, model: BodyModel) -> np.ndarray:
     T = seq.num_frames
     betas = torch.as_tensor(np.broadcast_to(seq.betas, (T, seq.betas.shape[-1])).copy(), dtype=torch.float32)
     with torch.no_grad():
-        out = model(betas, torch.eye(3).expand(T, 24, 3, 3), torch.zeros(T, 3))
+        out = model(betas, torch.eye(3).expand(T, model.num_joints, 3, 3), torch.zeros(T, 3))
     return out.joints[:, 0].numpy().astype(np.float64)
 
 
 def to_z_up(seq: SmplSequence, model: BodyModel) -> tuple[np.ndarray, np.ndarray]:
-    """The sequence's ``poses`` (T, 72) and ``trans`` (T, 3) in the Z-up world (module docstring)."""
-    R = seq.rotations()
+    """The sequence's ``poses`` (T, 3 J) and ``trans`` (T, 3) in the Z-up world (module docstring)."""
+    R = model.pose_rotations(seq)
     R[:, 0] = CAMERA_TO_Z_UP @ R[:, 0]
     J0 = rest_pelvis(seq, model)
     trans = (J0 + seq.transl) @ CAMERA_TO_Z_UP.T - J0
-    return axis_angle_of(R).reshape(seq.num_frames, 72), trans
+    return axis_angle_of(R).reshape(seq.num_frames, -1), trans
 
 
 def save_amass(seq: SmplSequence, model: BodyModel, path: str | os.PathLike[str], gender: str = "neutral") -> None:
     """Write ``seq`` as an AMASS-layout ``.npz`` (module docstring), atomically."""
     poses, trans = to_z_up(seq, model)
     betas = seq.betas if seq.betas.ndim == 1 else seq.betas.mean(0)
+    smplx = {"surface_model_type": np.array("smplx")} if model.layout is SMPLX else {}
     with atomic_path(Path(path)) as tmp:
         np.savez(tmp, poses=poses, trans=trans, betas=betas, gender=np.array(gender),
-                 mocap_framerate=np.array(seq.fps), written_by=WRITER)
+                 mocap_framerate=np.array(seq.fps), **smplx, written_by=WRITER)

@@ -1,14 +1,17 @@
-"""The SMPL body model, given by the user, loaded with ``smplx`` and evaluated on whole videos.
+"""The SMPL or SMPL-X body model, given by the user, loaded with ``smplx`` and evaluated on whole videos.
 
-SMPL is licensed (https://smpl.is.tue.mpg.de): flowpose cannot ship it, and never downloads it. The user
-passes the model file (``--body-model PATH``): the ``.pkl`` from the SMPL site (the chumpy-free version, as
-``smplx`` needs) or an ``.npz`` with the same arrays. Files are read without running pickled code: a
-``.pkl`` is unpickled with only NumPy arrays and SciPy sparse matrices allowed, then handed to
-:class:`smplx.SMPL`.
+SMPL and SMPL-X are licensed (https://smpl.is.tue.mpg.de, https://smpl-x.is.tue.mpg.de): flowpose cannot ship
+them, and never downloads them. The user passes the model file (``--body-model PATH``): the ``.pkl`` from the
+site (the chumpy-free version, as ``smplx`` needs) or an ``.npz`` with the same arrays. Files are read without
+running pickled code: a ``.pkl`` is unpickled with only NumPy arrays and SciPy sparse matrices allowed, an
+``.npz`` without pickles, then the arrays are handed to :class:`smplx.SMPL`, whose buffers hold them. The joint
+count tells the two apart (:mod:`flowpose.body.layouts`).
 
-The model maps shape ``betas`` (B,), per-joint rotations (24 joints, the root's being the global orientation)
-and a translation to vertices (V, 3) and joints (24, 3) by linear blend skinning (:meth:`BodyModel.__call__`),
-in the frame the rotations are given in (the camera frame for estimators' outputs).
+The model maps shape ``betas`` (B,), per-joint rotations (24 joints for SMPL, 55 for SMPL-X, the root's being
+the global orientation), SMPL-X's expression and a translation to vertices (V, 3) and joints (J, 3) by linear
+blend skinning (:meth:`BodyModel.__call__`), in the frame the rotations are given in (the camera frame for
+estimators' outputs). SMPL-X's shape directions hold the expression directions after the shape ones (from
+column 300 in files with 400 or more columns, else from column 10), as ``smplx.SMPLX`` reads them.
 """
 
 from __future__ import annotations
@@ -22,18 +25,24 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.spatial.transform import Rotation
 
+from flowpose.body.layouts import HAND_KEYS, SMPLX, BodyLayout, layout_for_joints
+from flowpose.body.params import SmplSequence
 from flowpose.errors import InputError
 
-SMPL_JOINTS = 24
-"""Joints of SMPL (the root, then 23 body joints)."""
 OBTAIN = (
-    "SMPL is licensed and not shipped with flowpose: register at https://smpl.is.tue.mpg.de, download the "
-    "model (SMPL_NEUTRAL.pkl, chumpy-free) and pass its path with --body-model"
+    "SMPL and SMPL-X are licensed and not shipped with flowpose: register at https://smpl.is.tue.mpg.de (or "
+    "https://smpl-x.is.tue.mpg.de), download the model (SMPL_NEUTRAL.pkl, chumpy-free, or SMPLX_NEUTRAL.npz) and "
+    "pass its path with --body-model"
 )
 """Where a user gets the model."""
 REQUIRED = ("v_template", "shapedirs", "posedirs", "J_regressor", "kintree_table", "weights", "f")
 """The arrays of an SMPL model file."""
+SMPLX_REQUIRED = ("hands_componentsl", "hands_componentsr", "hands_meanl", "hands_meanr")
+"""The further arrays flowpose reads from an SMPL-X model file (the hands' PCA space and mean pose)."""
+SMPLX_SHAPE_SPACE = 300
+"""Shape directions before the expression ones in a full SMPL-X file (``smplx.SMPLX.SHAPE_SPACE_DIM``)."""
 
 _ALLOWED = {
     ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
@@ -59,19 +68,24 @@ class _ArraysOnly(pickle.Unpickler):
 
 
 def read_model_arrays(path: str | os.PathLike[str]) -> dict[str, object]:
-    """The arrays of an SMPL model file (``.pkl`` or ``.npz``), read without running pickled code.
+    """The arrays of an SMPL or SMPL-X model file (``.pkl`` or ``.npz``), read without running pickled code.
+
+    Only the arrays flowpose uses are kept (:data:`REQUIRED`, and :data:`SMPLX_REQUIRED` for SMPL-X): an
+    ``.npz`` from the SMPL-X site also stores pickled dictionaries, which are never loaded.
 
     Raises:
-        InputError: for a missing file (with where to obtain SMPL), another suffix, or missing arrays.
+        InputError: for a missing file (with where to obtain SMPL), another suffix, missing arrays, or a joint
+            count other than SMPL's 24 or SMPL-X's 55.
     """
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such body model file. {OBTAIN}")
     suffix = p.suffix.lower()
+    wanted = (*REQUIRED, *SMPLX_REQUIRED)
     try:
         if suffix == ".npz":
             with np.load(p, allow_pickle=False) as data:
-                arrays: dict[str, object] = {k: data[k] for k in data.files}
+                arrays: dict[str, object] = {k: data[k] for k in wanted if k in data.files}
         elif suffix == ".pkl":
             arrays = _ArraysOnly(io.BytesIO(p.read_bytes()), encoding="latin1").load()
         else:
@@ -83,26 +97,108 @@ def read_model_arrays(path: str | os.PathLike[str]) -> dict[str, object]:
     missing = [k for k in REQUIRED if k not in arrays]
     if missing:
         raise InputError(f"{p}: not an SMPL model file: missing {missing}")
-    J = np.asarray(arrays["kintree_table"]).shape[-1]
-    if J != SMPL_JOINTS:
-        raise InputError(f"{p}: {J} joints; flowpose reads SMPL (24 joints), not SMPL-X or SMPL+H yet")
-    return arrays
+    layout = layout_for_joints(np.asarray(arrays["kintree_table"]).shape[-1], str(p))
+    if layout is SMPLX:
+        missing = [k for k in SMPLX_REQUIRED if k not in arrays]
+        if missing:
+            raise InputError(f"{p}: an SMPL-X model file (55 joints) without {missing}")
+    return {k: v for k, v in arrays.items() if k in wanted}
 
 
 @dataclass(frozen=True)
 class BodyOutput:
-    """A body model evaluated on T frames: vertices (T, V, 3) and joints (T, 24, 3), metres."""
+    """A body model evaluated on T frames: vertices (T, V, 3) and joints (T, J, 3), metres."""
 
     vertices: torch.Tensor
     joints: torch.Tensor
 
 
-class BodyModel:
-    """An SMPL model (:func:`load_body_model`), evaluated with rotation matrices on whole videos."""
+@dataclass(frozen=True)
+class HandSpace:
+    """SMPL-X's hand pose space: PCA components (2, 45, 45) (left, right; rows are components) and the mean
+    hand pose (2, 45), axis-angle."""
 
-    def __init__(self, smpl: torch.nn.Module, source: str) -> None:
+    components: np.ndarray
+    mean: np.ndarray
+
+
+class BodyModel:
+    """An SMPL or SMPL-X model (:func:`load_body_model`), evaluated with rotation matrices on whole videos.
+
+    Attributes:
+        smpl: the :class:`smplx.SMPL` module whose buffers hold the model's arrays.
+        source: the model file.
+        layout: SMPL's or SMPL-X's joints.
+        expression_dirs: (V, 3, E) SMPL-X's expression directions, or None.
+        hands: SMPL-X's hand pose space, or None.
+    """
+
+    def __init__(self, smpl: torch.nn.Module, source: str, layout: BodyLayout,
+                 expression_dirs: torch.Tensor | None = None, hands: HandSpace | None = None) -> None:
         self.smpl = smpl
         self.source = source
+        self.layout = layout
+        self.expression_dirs = expression_dirs
+        self.hands = hands
+
+    @property
+    def num_joints(self) -> int:
+        """J: 24 (SMPL) or 55 (SMPL-X)."""
+        return self.layout.num_joints
+
+    @property
+    def num_expression(self) -> int:
+        """E, SMPL-X's expression coefficients used (0 for SMPL)."""
+        return 0 if self.expression_dirs is None else int(self.expression_dirs.shape[-1])
+
+    def check_sequence(self, seq: SmplSequence) -> None:
+        """Refuse a sequence of another model, or with more shape or expression coefficients than the model's.
+
+        Raises:
+            InputError: saying what the sequence has and what the model expects.
+        """
+        if seq.layout is not self.layout:
+            raise InputError(
+                f"the parameters are {seq.layout.title} (body_pose of {seq.layout.body_joints} joints), but "
+                f"the body model {self.source} is {self.layout.title} ({self.num_joints} joints)"
+            )
+        if seq.betas.shape[-1] != self.num_betas:
+            raise InputError(f"betas: {seq.betas.shape[-1]} shape coefficients, the body model uses {self.num_betas}")
+        expression = seq.extras.get("expression")
+        if expression is not None and expression.shape[1] > self.num_expression:
+            raise InputError(f"expression: {expression.shape[1]} coefficients, the body model has {self.num_expression}")
+
+    def pose_rotations(self, seq: SmplSequence) -> np.ndarray:
+        """(T, J, 3, 3) every joint's rotation matrix: the root, the body and, for SMPL-X, the jaw, the eyes and
+        the hands (PCA coefficients expanded, the mean hand added unless ``flat_hand_mean``).
+
+        Raises:
+            InputError: see :meth:`check_sequence`; PCA hand coefficients beyond the model's components.
+        """
+        self.check_sequence(seq)
+        T = seq.num_frames
+        parts = [seq.global_orient[:, None], seq.body_pose]
+        for key, joints in self.layout.extra_pose:
+            value = seq.extras.get(key)
+            aa = np.zeros((T, 3 * joints)) if value is None else value.reshape(T, -1)
+            if key in HAND_KEYS and self.hands is not None:
+                hand = HAND_KEYS.index(key)
+                if aa.shape[1] != 3 * joints:  # PCA coefficients
+                    aa = aa @ self.hands.components[hand, : aa.shape[1]]
+                if not seq.flat_hand_mean:
+                    aa = aa + self.hands.mean[hand]
+            parts.append(aa.reshape(T, joints, 3))
+        aa = np.concatenate(parts, axis=1)
+        return Rotation.from_rotvec(aa.reshape(-1, 3)).as_matrix().reshape(T, self.num_joints, 3, 3)
+
+    def expression_of(self, seq: SmplSequence) -> torch.Tensor | None:
+        """(T, E) float32 SMPL-X expression of ``seq`` (zero-padded to the model's E), or None without one."""
+        expression = seq.extras.get("expression")
+        if expression is None or self.num_expression == 0:
+            return None
+        padded = np.zeros((seq.num_frames, self.num_expression))
+        padded[:, : expression.shape[1]] = expression
+        return torch.as_tensor(padded, dtype=torch.float32)
 
     @property
     def num_betas(self) -> int:
@@ -118,6 +214,10 @@ class BodyModel:
     def faces(self) -> np.ndarray:
         """(F, 3) int64 triangles."""
         return self.smpl.faces_tensor.cpu().numpy()
+
+    def parts(self) -> np.ndarray:
+        """(V,) int64 the body part of each vertex: the joint whose skinning weight on it is the largest."""
+        return self.smpl.lbs_weights.argmax(1).cpu().numpy()
 
     def spread_vertices(self, count: int) -> np.ndarray:
         """``count`` template vertices spread evenly over the body (farthest-point sampling from vertex 0).
@@ -135,21 +235,28 @@ class BodyModel:
         return picked
 
     def __call__(
-        self, betas: torch.Tensor, rotations: torch.Tensor, transl: torch.Tensor, vertex_ids: torch.Tensor | None = None
+        self,
+        betas: torch.Tensor,
+        rotations: torch.Tensor,
+        transl: torch.Tensor,
+        vertex_ids: torch.Tensor | None = None,
+        expression: torch.Tensor | None = None,
     ) -> BodyOutput:
         """Vertices and joints of T frames, by linear blend skinning.
 
-        The shape is blended once when the video has one (``betas`` of shape (B,)), not once per frame, and
-        only the vertices asked for are posed and skinned: a cost of O(T x len(vertex_ids)) instead of
-        O(T x V) when a term needs a subset (the joints come from the whole rest-pose mesh either way). The
-        kinematic chain is smplx's (:func:`smplx.lbs.batch_rigid_transform`); the result equals
-        :func:`smplx.lbs.lbs` (test).
+        The shape is blended once when the video has one (``betas`` of shape (B,)) and no expression, not once
+        per frame, and only the vertices asked for are posed and skinned: a cost of O(T x len(vertex_ids))
+        instead of O(T x V) when a term needs a subset (the joints come from the whole rest-pose mesh either
+        way). The kinematic chain is smplx's (:func:`smplx.lbs.batch_rigid_transform`); the result equals
+        :func:`smplx.lbs.lbs` and, for SMPL-X, ``smplx.SMPLX``'s vertices (tests).
 
         Args:
             betas: (B,) one shape for the video, or (T, B).
-            rotations: (T, 24, 3, 3) rotation matrices: the global orientation, then the 23 body joints.
+            rotations: (T, J, 3, 3) rotation matrices: the global orientation, then the other joints
+                (:meth:`pose_rotations`).
             transl: (T, 3) translation, metres.
             vertex_ids: (N,) int64 indices of the vertices wanted, or None for all V.
+            expression: (T, E) SMPL-X expression coefficients, or None (a neutral face).
 
         Returns:
             :class:`BodyOutput` (vertices (T, N or V, 3)), differentiable in ``betas``, ``rotations``, ``transl``.
@@ -162,6 +269,8 @@ class BodyModel:
         R = rotations.to(dtype)
         b = (betas[None] if betas.ndim == 1 else betas).to(dtype)
         v_shaped = s.v_template + blend_shapes(b, s.shapedirs)  # (1 or T, V, 3)
+        if expression is not None and self.expression_dirs is not None:
+            v_shaped = v_shaped + blend_shapes(expression.to(dtype), self.expression_dirs)  # (T, V, 3)
         rest_joints = vertices2joints(s.J_regressor, v_shaped).expand(T, -1, -1)
         joints, A = batch_rigid_transform(R, rest_joints, s.parents)  # A: (T, 24, 4, 4), rest joints removed
         weights, posedirs = s.lbs_weights, s.posedirs.view(s.posedirs.shape[0], -1, 3)
@@ -177,23 +286,53 @@ class BodyModel:
         return BodyOutput(vertices=vertices.transpose(1, 2) + shift, joints=joints + shift)
 
 
-def load_body_model(path: str | os.PathLike[str], num_betas: int = 10) -> BodyModel:
-    """Load a user's SMPL model file (module docstring).
+def load_body_model(path: str | os.PathLike[str], num_betas: int = 10, num_expression: int = 10) -> BodyModel:
+    """Load a user's SMPL or SMPL-X model file (module docstring).
 
     Args:
         path: the ``.pkl`` or ``.npz`` file.
         num_betas: shape coefficients to use (at most the file's).
+        num_expression: SMPL-X's expression coefficients to use (at most the file's; ignored for SMPL).
 
     Raises:
-        InputError: see :func:`read_model_arrays`.
+        InputError: see :func:`read_model_arrays`; more coefficients asked for than the file has.
     """
     import smplx
     from smplx.utils import Struct
 
     arrays = read_model_arrays(path)
-    arrays["shapedirs"] = np.asarray(arrays["shapedirs"])[:, :, :num_betas]
+    layout = layout_for_joints(np.asarray(arrays["kintree_table"]).shape[-1], str(path))
+    shapedirs = np.asarray(arrays["shapedirs"])
+    expression_dirs = hands = None
+    if layout is SMPLX:
+        shape_space = SMPLX_SHAPE_SPACE if shapedirs.shape[-1] >= SMPLX_SHAPE_SPACE + 100 else 10
+        expression = shapedirs[:, :, shape_space: shape_space + num_expression]
+        if expression.shape[-1] < num_expression:
+            raise InputError(f"{path}: {expression.shape[-1]} expression directions, {num_expression} asked for")
+        expression_dirs = torch.as_tensor(expression, dtype=torch.float32)
+        shapedirs = shapedirs[:, :, :shape_space]
+        hands = HandSpace(components=np.stack([np.asarray(arrays["hands_componentsl"], np.float64),
+                                               np.asarray(arrays["hands_componentsr"], np.float64)]),
+                          mean=np.stack([np.asarray(arrays["hands_meanl"], np.float64),
+                                         np.asarray(arrays["hands_meanr"], np.float64)]))
+    if shapedirs.shape[-1] < num_betas:
+        raise InputError(f"{path}: {shapedirs.shape[-1]} shape directions, {num_betas} betas asked for")
+    arrays["shapedirs"] = shapedirs[:, :, :num_betas]
     with contextlib.redirect_stdout(io.StringIO()):  # smplx prints a note about the number of betas
         smpl = smplx.SMPL(model_path=str(path), data_struct=Struct(**arrays), num_betas=num_betas,
                           create_betas=False, create_global_orient=False, create_body_pose=False,
                           create_transl=False)
-    return BodyModel(smpl.eval(), str(path))
+    return BodyModel(smpl.eval(), str(path), layout, expression_dirs, hands)
+
+
+def load_body_model_for(path: str | os.PathLike[str], seq: SmplSequence) -> BodyModel:
+    """Load the model file for ``seq``'s shape and expression coefficients, and check the two belong together.
+
+    Raises:
+        InputError: see :func:`load_body_model` and :meth:`BodyModel.check_sequence`.
+    """
+    expression = seq.extras.get("expression")
+    model = load_body_model(path, num_betas=seq.betas.shape[-1],
+                            num_expression=10 if expression is None else max(expression.shape[1], 1))
+    model.check_sequence(seq)
+    return model

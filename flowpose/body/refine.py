@@ -1,8 +1,10 @@
-"""The pose stage for SMPL sequences: per-frame pose, one shape and the translation under L_pose plus mesh flow.
+"""The pose stage for SMPL and SMPL-X sequences: per-frame pose, one shape and the translation under L_pose plus
+mesh flow.
 
-Unknowns (a continuous parametrisation, Zhou et al. 2019): a 6D rotation per joint and frame, one shape
+Unknowns (a continuous parametrisation, Zhou et al. 2019): a 6D rotation per joint and frame (the root and the
+body joints; SMPL-X's jaw, eyes and hands, and its expression, stay as the estimate gave them), one shape
 ``betas`` for the video, and the translation (millimetre offsets). The model's joints, mapped to
-Human3.6M-17 (:data:`SMPL_TO_H36M`), enter the joint objective :func:`flowpose.refinement.objective.pose_terms`
+Human3.6M-17 (:func:`h36m_matrix`; SMPL-X's first 22 joints are SMPL's), enter the joint objective :func:`flowpose.refinement.objective.pose_terms`
 unchanged (L_opt on joints and bone points, L_3D, L_2D, L_vel, L_acc, L_bone). Added:
 
     L_mesh = 1/2 [ sum w^f rho(|p_{t+1} - p_t - F_t(p_t)|) / sum w^f + sum w^b rho(|p_t - p_{t+1} - B_t(p_{t+1})|) / sum w^b ]
@@ -27,13 +29,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from flowpose.body.layouts import BodyLayout
 from flowpose.body.model import BodyModel
 from flowpose.body.params import SmplSequence, axis_angle_of, matrix_from_6d, rotation_6d
 from flowpose.camera import project
-from flowpose.errors import InputError, ShapeError, check_fields
+from flowpose.errors import ShapeError, check_fields
 from flowpose.flow.field import FlowField, FlowTensors
 from flowpose.pose import PoseSequence
-from flowpose.refinement.losses import robust_mean
+from flowpose.refinement.losses import Penalty, robust_mean
 from flowpose.refinement.objective import TERMS, build_pose_problem, flow_target, pose_terms
 from flowpose.refinement.optimize import minimize
 from flowpose.refinement.pose_config import PoseStageConfig
@@ -55,16 +58,33 @@ SMPL_TO_H36M = smpl_to_h36m_matrix()
 """(17, 24) see :func:`smpl_to_h36m_matrix`."""
 
 
+def h36m_matrix(layout: BodyLayout) -> np.ndarray:
+    """(17, J) the linear map from a body model's joints to Human3.6M-17: :data:`SMPL_TO_H36M`, whose weights
+    fall on the 22 joints SMPL and SMPL-X share (the root and the body up to the wrists), zero elsewhere."""
+    M = np.zeros((H36M17.num_joints, layout.num_joints))
+    M[:, :22] = SMPL_TO_H36M[:, :22]
+    return M
+
+
+MESH_FLOW_WEIGHT = 4.0
+"""The default weight of L_mesh, px^-2 (with the Geman-McClure penalty; RESULTS.md, sixth session)."""
+
+
 @dataclass(frozen=True)
 class SmplRefineConfig:
     """Weights and settings of the SMPL pose stage."""
 
     pose: PoseStageConfig = field(default_factory=PoseStageConfig)
     """The joint terms and the solver (its ``flow_rounds``, ``max_steps``, ``tol`` and optimizer apply)."""
-    w_mesh_flow: float = 1.0
+    w_mesh_flow: float = MESH_FLOW_WEIGHT
     """L_mesh weight, px^-2; 0 gives joints-only refinement."""
     mesh_flow_delta_px: float = 2.0
     """Robust scale of the mesh-flow residuals, px."""
+    mesh_flow_penalty: Penalty | None = "geman_mcclure"
+    """Robust penalty of the mesh-flow residuals; None: the joint terms' (``pose.penalty``). Redescending by
+    default: a vertex of a misplaced fit samples the flow of another surface or of the background, a gross
+    outlier that a convex penalty still follows (``benchmarks/bench_smpl.py --flow dense``: MPJPE +0.4% against
+    joints only with the pose's pseudo-Huber at weight 1, +7.2% at weight 4; -0.5% with Geman-McClure at 4)."""
     w_rotation: float = 1.0 / 0.3**2
     """Weight of |R - R_0|_F^2 per joint (about 1 / (2 sigma^2) rad^-2: sigma ~ 0.2 rad)."""
     w_betas: float = 1.0
@@ -96,7 +116,8 @@ class SmplRefineResult:
     """What :func:`refine_smpl` returns.
 
     Attributes:
-        smpl: the refined parameters (same layout as the input; one shape if the input had one).
+        smpl: the refined parameters (same layout as the input; one shape if the input had one; SMPL-X's face,
+            hands and expression as the input's).
         poses: the model's joints as Human3.6M-17 poses (head top on the neck), with the input's camera.
         vertices: (T, V, 3) float32 refined vertices, metres, camera frame.
         losses: the weighted terms at the end (``TERMS`` plus ``mesh``, ``rotation``, ``betas``, ``total``).
@@ -188,6 +209,7 @@ def refine_smpl(
 
     Raises:
         ShapeError: for flows of the wrong pair count or keypoints of the wrong shape.
+        InputError: for parameters of another model (:meth:`BodyModel.check_sequence`).
     """
     start = time.perf_counter()
     T = seq.num_frames
@@ -196,16 +218,17 @@ def refine_smpl(
             raise ShapeError(name, f"{T - 1} frame pairs for {T} frames", f.flow.shape)
     if keypoints is not None and keypoints.shape != (T, 17, 2):
         raise ShapeError("keypoints", f"({T}, 17, 2)", keypoints.shape)
-    if seq.betas.shape[-1] != model.num_betas:
-        raise InputError(f"betas: {seq.betas.shape[-1]} shape coefficients, the body model uses {model.num_betas}")
     dtype = torch.float32
-    R0 = torch.as_tensor(seq.rotations(), dtype=dtype)
+    R_all = torch.as_tensor(model.pose_rotations(seq), dtype=dtype)  # checks the sequence against the model
+    free = 1 + seq.layout.body_joints  # the root and the body; SMPL-X's face and hands stay fixed
+    R0, R_fixed = R_all[:, :free], R_all[:, free:]
+    expression = model.expression_of(seq)
     beta0 = torch.as_tensor(seq.betas if seq.betas.ndim == 1 else seq.betas.mean(0), dtype=dtype)
     t0 = torch.as_tensor(seq.transl, dtype=dtype)
-    M = torch.as_tensor(SMPL_TO_H36M, dtype=dtype)
+    M = torch.as_tensor(h36m_matrix(model.layout), dtype=dtype)
     K = torch.as_tensor(seq.K_per_frame(), dtype=dtype)
     with torch.no_grad():
-        initial = model(torch.as_tensor(seq.betas, dtype=dtype), R0, t0)
+        initial = model(torch.as_tensor(seq.betas, dtype=dtype), R_all, t0, expression=expression)
         joints0 = torch.einsum("kj,tjc->tkc", M, initial.joints).numpy()
     joints0_h36 = joints0.copy()
     joints0_h36[:, HEAD] = np.nan  # SMPL has no head top: unobserved in the joint terms
@@ -229,7 +252,7 @@ def refine_smpl(
 
     def body(ids: torch.Tensor | None = vertex_ids):
         R = matrix_from_6d(r6)
-        out = model(beta0 + d_beta, R, t0 + 1e-3 * u_t, ids)
+        out = model(beta0 + d_beta, torch.cat([R, R_fixed], dim=1), t0 + 1e-3 * u_t, ids, expression)
         return R, out
 
     def terms(R, out, joint_target, mesh_target) -> dict[str, torch.Tensor]:
@@ -241,9 +264,10 @@ def refine_smpl(
         if mesh_target is not None and config.w_mesh_flow > 0:
             p = project(out.vertices, K)
             f_px, f_w, b_px, b_w = mesh_target
-            mesh = robust_mean(p[1:] - p[:-1] - f_px, f_w, config.mesh_flow_delta_px, pose_cfg.penalty)
+            penalty = config.mesh_flow_penalty or pose_cfg.penalty
+            mesh = robust_mean(p[1:] - p[:-1] - f_px, f_w, config.mesh_flow_delta_px, penalty)
             if b_px is not None:
-                back_term = robust_mean(p[:-1] - p[1:] - b_px, b_w, config.mesh_flow_delta_px, pose_cfg.penalty)
+                back_term = robust_mean(p[:-1] - p[1:] - b_px, b_w, config.mesh_flow_delta_px, penalty)
                 mesh = 0.5 * (mesh + back_term)
             found["mesh"] = config.w_mesh_flow * mesh
         return found
@@ -278,14 +302,11 @@ def refine_smpl(
     losses["total"] = sum(losses[k] for k in (*TERMS, "mesh", "rotation", "betas"))
     aa = axis_angle_of(R.numpy().astype(np.float64))
     betas = (beta0 + d_beta).detach().numpy().astype(np.float64)
-    refined = SmplSequence(
+    refined = seq.with_body(
         global_orient=aa[:, 0],
         body_pose=aa[:, 1:],
         betas=betas if seq.betas.ndim == 1 else np.repeat(betas[None], T, 0),
         transl=(t0 + 1e-3 * u_t).detach().numpy().astype(np.float64),
-        K=seq.K,
-        fps=seq.fps,
-        flat_body_pose=seq.flat_body_pose,
     )
     poses = init.with_joints3d(joints.astype(np.float32))
     return SmplRefineResult(refined, poses, out.vertices.numpy(), losses, steps, time.perf_counter() - start)

@@ -14,23 +14,29 @@ import numpy as np
 import torch
 from scipy.spatial.transform import Rotation
 
+from flowpose.body.layouts import SMPL, BodyLayout
 from flowpose.body.model import BodyModel
 from flowpose.body.params import SmplSequence
-from flowpose.body.refine import visible_vertices
+from flowpose.body.refine import h36m_matrix, visible_vertices
 from flowpose.camera import project_np
 from flowpose.flow.field import FlowField
+from flowpose.metrics import mpjpe
 
 SWINGING = {16: (0.0, 0.0, 0.9), 17: (0.0, 0.0, -0.9), 18: (0.0, 0.8, 0.0), 19: (0.0, -0.8, 0.0),
             1: (0.6, 0.0, 0.0), 2: (-0.6, 0.0, 0.0), 4: (0.7, 0.0, 0.0), 5: (0.7, 0.0, 0.0), 3: (0.0, 0.3, 0.0)}
 """Joint -> amplitude (axis-angle, radians) of its swing: shoulders, elbows, hips, knees, spine."""
 
 
-def smpl_motion(num_frames: int, fps: float = 30.0, depth_m: float = 3.5, seed: int = 0) -> SmplSequence:
+def smpl_motion(
+    num_frames: int, fps: float = 30.0, depth_m: float = 3.5, seed: int = 0, layout: BodyLayout = SMPL
+) -> SmplSequence:
     """A body swinging its limbs at about 1 Hz while turning slowly and walking sideways, 3.5 m from a
-    256x256 camera with f = 500 px (camera frame: y down, so the root is turned 180 degrees about x)."""
+    256x256 camera with f = 500 px (camera frame: y down, so the root is turned 180 degrees about x). For
+    SMPL-X the fingers curl and open, the jaw moves and the expression changes, as (T, 45), (T, 3) and (T, 10)
+    parameters with absolute hand poses."""
     rng = np.random.default_rng(seed)
     t = np.arange(num_frames) / fps
-    body = np.zeros((num_frames, 23, 3))
+    body = np.zeros((num_frames, layout.body_joints, 3))
     for joint, amp in SWINGING.items():
         phase, freq = rng.uniform(0, 2 * np.pi), rng.uniform(0.8, 1.4)
         body[:, joint - 1] = np.sin(2 * np.pi * freq * t + phase)[:, None] * np.array(amp)
@@ -38,8 +44,17 @@ def smpl_motion(num_frames: int, fps: float = 30.0, depth_m: float = 3.5, seed: 
     root = (Rotation.from_rotvec([np.pi, 0.0, 0.0]) * turn).as_rotvec()
     transl = np.stack([0.4 * np.sin(2 * np.pi * 0.3 * t), 0.1 + 0 * t, depth_m + 0.2 * np.sin(2 * np.pi * 0.1 * t)], -1)
     K = np.array([[500.0, 0.0, 127.5], [0.0, 500.0, 127.5], [0.0, 0.0, 1.0]])
-    return SmplSequence(global_orient=root, body_pose=body, betas=rng.normal(0, 0.5, 10), transl=transl, K=K,
-                        fps=fps)
+    betas = rng.normal(0, 0.5, 10)
+    extras = {}
+    if layout is not SMPL:
+        curl = 0.5 + 0.5 * np.sin(2 * np.pi * 0.7 * t)  # fingers bend about the hand's forward axis
+        hand = np.zeros((num_frames, 15, 3))
+        hand[:, :, 2] = 0.8 * curl[:, None]
+        extras = {"left_hand_pose": hand.reshape(num_frames, 45), "right_hand_pose": -hand.reshape(num_frames, 45),
+                  "jaw_pose": np.outer(0.2 * curl, [1.0, 0.0, 0.0]),
+                  "expression": np.sin(2 * np.pi * 0.5 * t[:, None] + rng.uniform(0, 2 * np.pi, 10))}
+    return SmplSequence(global_orient=root, body_pose=body, betas=betas, transl=transl, K=K, fps=fps, extras=extras,
+                        flat_hand_mean=True)
 
 
 @dataclass(frozen=True)
@@ -60,30 +75,43 @@ def perturb(seq: SmplSequence, errors: EstimatorErrors = EstimatorErrors(), seed
     """The sequence as an estimator would give it (rotations perturbed by composition, not by adding vectors)."""
     rng = np.random.default_rng(seed)
     T = seq.num_frames
-    noise = rng.normal(0, errors.pose_noise_rad, (T, 23, 3)) + rng.normal(0, errors.pose_bias_rad, (1, 23, 3))
+    J = seq.body_pose.shape[1]
+    noise = rng.normal(0, errors.pose_noise_rad, (T, J, 3)) + rng.normal(0, errors.pose_bias_rad, (1, J, 3))
     body = (Rotation.from_rotvec(noise.reshape(-1, 3)) * Rotation.from_rotvec(seq.body_pose.reshape(-1, 3)))
     root = Rotation.from_rotvec(rng.normal(0, errors.root_noise_rad, (T, 3))) * Rotation.from_rotvec(seq.global_orient)
     transl = seq.transl.copy()
     transl[:, 2] += errors.depth_bias_m + rng.normal(0, errors.depth_noise_m, T)
     transl[:, :2] += rng.normal(0, errors.lateral_noise_m, (T, 2))
-    return SmplSequence(
+    return seq.with_body(
         global_orient=root.as_rotvec(),
-        body_pose=body.as_rotvec().reshape(T, 23, 3),
+        body_pose=body.as_rotvec().reshape(T, J, 3),
         betas=seq.betas + rng.normal(0, errors.betas_sd, seq.betas.shape),
         transl=transl,
-        K=seq.K,
-        fps=seq.fps,
-        flat_body_pose=seq.flat_body_pose,
     )
+
+
+def body_of(seq: SmplSequence, model: BodyModel):
+    """The model evaluated on ``seq``: :class:`~flowpose.body.model.BodyOutput`, vertices (T, V, 3) and joints
+    (T, J, 3), metres, without gradients."""
+    with torch.no_grad():
+        return model(torch.as_tensor(seq.betas, dtype=torch.float32),
+                     torch.as_tensor(model.pose_rotations(seq), dtype=torch.float32),
+                     torch.as_tensor(seq.transl, dtype=torch.float32), expression=model.expression_of(seq))
 
 
 def vertices_of(seq: SmplSequence, model: BodyModel) -> np.ndarray:
     """(T, V, 3) metres."""
-    with torch.no_grad():
-        out = model(torch.as_tensor(seq.betas, dtype=torch.float32),
-                    torch.as_tensor(seq.rotations(), dtype=torch.float32),
-                    torch.as_tensor(seq.transl, dtype=torch.float32))
-    return out.vertices.numpy()
+    return body_of(seq, model).vertices.numpy()
+
+
+def errors_mm(seq: SmplSequence, gt: SmplSequence, model: BodyModel) -> tuple[float, float]:
+    """(MPJPE, PVE) of ``seq`` against ``gt``, mm, both with the roots aligned: MPJPE over the model's joints as
+    Human3.6M-17 (:func:`flowpose.body.refine.h36m_matrix`), PVE over every vertex."""
+    M = h36m_matrix(model.layout)
+    (J, V), (Jg, Vg) = ((np.einsum("kj,tjc->tkc", M, out.joints.numpy()), out.vertices.numpy())
+                        for out in (body_of(s, model) for s in (seq, gt)))
+    pve = np.linalg.norm((V - J[:, :1]) - (Vg - Jg[:, :1]), axis=-1).mean() * 1000
+    return mpjpe(J, Jg), float(pve)
 
 
 def mesh_flow(

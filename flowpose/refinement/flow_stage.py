@@ -28,7 +28,7 @@ cold inference every cycle.
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -42,7 +42,7 @@ from flowpose.flow.infer import compute_video_flow, plan_grids
 from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_flows
 from flowpose.refinement.finetune import finetune_encoded, finetune_flow, pair_scores
-from flowpose.refinement.sketch import compose_target, sketch_bone_motion
+from flowpose.refinement.sketch import Sketch, compose_target, sketch_bone_motion
 
 CACHE_FLOAT32_MB = 256.0
 """Encoder caches that would exceed this in float32 are kept in float16 (half the memory; the features are
@@ -152,7 +152,13 @@ class FlowStage:
         return bool(self.config.finetune_flow and self.trainable)
 
     def cycle(
-        self, poses: PoseSequence, conf: np.ndarray, flow: FlowField, *, seed: int
+        self,
+        poses: PoseSequence,
+        conf: np.ndarray,
+        flow: FlowField,
+        *,
+        seed: int,
+        draw: Callable[[FlowField], Sketch] | None = None,
     ) -> tuple[FlowField, dict[str, float], dict[str, float]]:
         """One flow stage: sketch the poses' bone motion, fine-tune toward the composed target, recompute.
 
@@ -161,6 +167,8 @@ class FlowStage:
             conf: (T, J) detection confidences of the initial estimate.
             flow: the current flow F_{k-1} (the ensemble's).
             seed: seeds the fine-tuning.
+            draw: another sketch of the current fit on F_{k-1}'s grids (e.g. a body model's mesh,
+                :func:`flowpose.body.mesh_sketch.sketch_mesh_motion`), or None for the poses' bone sketch.
 
         Returns:
             F_k, the seconds per step (``sketch``, ``finetune``, ``flow_inference``) and the last epoch's
@@ -169,7 +177,10 @@ class FlowStage:
         cfg = self.config
         seconds: dict[str, float] = {}
         t0 = time.perf_counter()
-        sketch = sketch_bone_motion(poses.joints3d, poses.K, conf, flow, config=cfg.sketch)
+        if draw is None:
+            sketch = sketch_bone_motion(poses.joints3d, poses.K, conf, flow, config=cfg.sketch)
+        else:
+            sketch = draw(flow)
         target = compose_target(flow, sketch)
         del sketch  # memory: a flow field's worth (flow and weight) for every pair
         seconds["sketch"] = time.perf_counter() - t0

@@ -208,7 +208,7 @@ def sketch_bone_motion(
     X_t = torch.from_numpy(X)
     uv = project(X_t, torch.from_numpy(Ks))  # (T, J, 2) px
     valid = np.isfinite(X).all(-1) & (np.nan_to_num(X[..., 2], nan=0.0) > MIN_DEPTH_M)
-    sigma = _displacement_error(uv.numpy(), valid)  # (P, J) px
+    sigma = displacement_error(uv.numpy(), valid)  # (P, J) px
 
     state = ZBufferMaps(  # float32 maps (the geometry is float64, per candidate pixel)
         zbuf=torch.full((P, h, w), math.inf, dtype=torch.float32),
@@ -230,12 +230,18 @@ def sketch_bone_motion(
         scalar = config.max_weight * c_det * g_view
         draw_bone(geo, state, a, b, float(r), ok, torch.from_numpy(scalar), torch.from_numpy(sigma), config)
 
-    # m_agree, eq. (3): robust agreement with the network flow where it is confident (drawn pixels only).
-    drawn = state.weight > 0
-    e2 = ((state.flow[drawn] - torch.from_numpy(grid.flow)[drawn]) ** 2).sum(-1)
+    return with_network_agreement(state.flow, state.weight, grid, config)
+
+
+def with_network_agreement(flow: torch.Tensor, weight: torch.Tensor, grid: FlowField, config: SketchConfig) -> Sketch:
+    """The sketch with m_agree of eq. (3) applied: robust agreement with the network flow where it is confident
+    (drawn pixels only). ``flow`` (P, h, w, 2) and ``weight`` (P, h, w) are on ``grid``'s grids; ``weight`` is
+    changed in place."""
+    drawn = weight > 0
+    e2 = ((flow[drawn] - torch.from_numpy(grid.flow)[drawn]) ** 2).sum(-1)
     c_net = torch.from_numpy(grid.confidence)[drawn].clamp(0.0, 1.0)
-    state.weight[drawn] *= 1.0 - config.network_veto * c_net * e2 / (e2 + config.disagree_px**2)
-    return Sketch(flow=state.flow.numpy(), weight=state.weight.clamp(0.0, 1.0).numpy())
+    weight[drawn] *= 1.0 - config.network_veto * c_net * e2 / (e2 + config.disagree_px**2)
+    return Sketch(flow=flow.numpy(), weight=weight.clamp(0.0, 1.0).numpy())
 
 
 def compose_target(network_flow: FlowField, sketch: Sketch) -> FlowField:
@@ -304,7 +310,7 @@ def _validate(
     return X, Ks, np.clip(np.nan_to_num(c, nan=0.0), 0.0, 1.0), radii
 
 
-def _displacement_error(uv: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def displacement_error(uv: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """sigma of m_motion (module docstring): |p_{t+1} - 2 p_t + p_{t-1}| / sqrt(3), worst of the two second
     differences touching each pair; 0 where none can be formed (T = 2 or missing neighbours).
 

@@ -28,3 +28,23 @@ def test_the_z_up_sequence_is_the_same_body_turned_upright(tmp_path: Path) -> No
     np.testing.assert_allclose(upright.vertices.numpy(), expected, atol=2e-5)
     # Upright: the head is above the pelvis (Z up), where the camera frame had it at lower y.
     assert (upright.joints[:, 15, 2] > upright.joints[:, 0, 2]).all()
+
+
+def test_smplx_exports_every_joint_and_says_so(tmp_path: Path) -> None:
+    from flowpose.body.layouts import SMPLX
+
+    model = load_body_model(write_standin(tmp_path / "smplx.npz", layout=SMPLX))
+    seq = perturb(smpl_motion(4, layout=SMPLX), seed=3)
+    save_amass(seq, model, tmp_path / "motion.npz")
+    with np.load(tmp_path / "motion.npz") as data:
+        poses, trans, betas = data["poses"], data["trans"], data["betas"]
+        assert poses.shape == (4, 165) and str(data["surface_model_type"]) == "smplx"
+    R = Rotation.from_rotvec(poses.reshape(-1, 3)).as_matrix().reshape(4, 55, 3, 3)
+    with torch.no_grad():
+        upright = model(torch.as_tensor(betas, dtype=torch.float32), torch.as_tensor(R, dtype=torch.float32),
+                        torch.as_tensor(trans, dtype=torch.float32))
+        # AMASS has no expression: compare with the same body under a neutral face.
+        camera = model(torch.as_tensor(seq.betas, dtype=torch.float32),
+                       torch.as_tensor(model.pose_rotations(seq), dtype=torch.float32),
+                       torch.as_tensor(seq.transl, dtype=torch.float32))
+    np.testing.assert_allclose(upright.vertices.numpy(), camera.vertices.numpy() @ CAMERA_TO_Z_UP.T, atol=2e-5)

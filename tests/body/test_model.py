@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import pickle
 from pathlib import Path
 
@@ -91,3 +93,79 @@ def test_npz_and_refusals(tmp_path: Path, model_file: Path) -> None:
         read_model_arrays(tmp_path / "partial.pkl")
     with pytest.raises(InputError, match="ending in .pkl or .npz"):
         read_model_arrays(model_file.rename(tmp_path / "model.bin"))
+
+
+def _identity_joint_selector(model: torch.nn.Module) -> None:
+    """smplx.SMPLX appends joints at real SMPL-X vertex ids, which the stand-in lacks: keep its 55 joints."""
+
+    class Joints(torch.nn.Module):
+        def forward(self, vertices: torch.Tensor, joints: torch.Tensor) -> torch.Tensor:
+            return joints
+
+    model.vertex_joint_selector = Joints()
+
+
+@pytest.mark.parametrize("flat_hand_mean, pca", [(False, 6), (True, 0)])
+def test_smplx_equals_smplx_own_model(tmp_path: Path, flat_hand_mean: bool, pca: int) -> None:
+    import smplx
+
+    from flowpose.body.layouts import SMPLX
+    from flowpose.body.params import SmplSequence
+
+    path = write_standin(tmp_path / "SMPLX_NEUTRAL.npz", layout=SMPLX)
+    model = load_body_model(path)
+    assert model.layout is SMPLX and model.num_joints == 55 and model.num_expression == 10
+    T, rng = 3, np.random.default_rng(0)
+    hand = rng.normal(0, 0.3, (T, pca or 45))
+    extras = {"jaw_pose": rng.normal(0, 0.2, (T, 3)), "leye_pose": rng.normal(0, 0.2, (T, 3)),
+              "reye_pose": rng.normal(0, 0.2, (T, 3)), "left_hand_pose": hand, "right_hand_pose": hand[::-1].copy(),
+              "expression": rng.normal(0, 1, (T, 10))}
+    K = np.array([[500.0, 0, 128], [0, 500.0, 128], [0, 0, 1]])
+    seq = SmplSequence(rng.normal(0, 0.3, (T, 3)), rng.normal(0, 0.3, (T, 21, 3)), rng.normal(0, 1, 10),
+                       rng.normal(0, 1, (T, 3)), K, extras=extras, flat_hand_mean=flat_hand_mean)
+    with contextlib.redirect_stdout(io.StringIO()):  # smplx prints notes about the coefficient counts
+        reference = smplx.SMPLX(model_path=str(path), ext="npz", use_pca=pca > 0, num_pca_comps=max(pca, 1),
+                                flat_hand_mean=flat_hand_mean, num_betas=10, num_expression_coeffs=10, batch_size=T)
+    _identity_joint_selector(reference)
+
+    def t(a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(a, dtype=torch.float32)
+
+    with torch.no_grad():
+        ref = reference(betas=t(np.repeat(seq.betas[None], T, 0)), global_orient=t(seq.global_orient),
+                        body_pose=t(seq.body_pose.reshape(T, -1)), transl=t(seq.transl),
+                        **{k: t(v) for k, v in extras.items()})
+        ours = model(t(seq.betas), t(model.pose_rotations(seq)), t(seq.transl), expression=model.expression_of(seq))
+    np.testing.assert_allclose(ours.vertices.numpy(), ref.vertices.numpy(), atol=1e-5)
+    np.testing.assert_allclose(ours.joints.numpy(), ref.joints[:, :55].numpy(), atol=1e-5)
+    # The expression moves the face only.
+    with torch.no_grad():
+        neutral = model(t(seq.betas), t(model.pose_rotations(seq)), t(seq.transl))
+    moved = np.linalg.norm(ours.vertices.numpy() - neutral.vertices.numpy(), axis=-1).max(0) > 1e-6
+    face = np.asarray(standin_arrays(layout=SMPLX)["weights"])[:, [15, 22, 23, 24]].sum(1) > 0  # head, jaw, eyes
+    assert moved.any() and not (moved & ~face).any()
+
+
+def test_smplx_files_with_pickled_extras_and_mismatched_parameters(tmp_path: Path) -> None:
+    from flowpose.body.layouts import SMPLX
+    from flowpose.body.model import load_body_model_for
+    from flowpose.body.params import SmplSequence
+
+    arrays = standin_arrays(layout=SMPLX)
+    # The SMPL-X site's .npz also stores dictionaries as pickled object arrays: never unpickled, not needed.
+    np.savez(tmp_path / "site.npz", **arrays, joint2num=np.array({"pelvis": 0}, dtype=object))
+    model = load_body_model(tmp_path / "site.npz")
+    assert model.layout is SMPLX
+    K = np.array([[500.0, 0, 128], [0, 500.0, 128], [0, 0, 1]])
+    smpl = SmplSequence(np.zeros((2, 3)), np.zeros((2, 23, 3)), np.zeros(10), np.zeros((2, 3)), K)
+    with pytest.raises(InputError, match=r"the parameters are SMPL \(body_pose of 23 joints\), but the body model "
+                                         r".*site.npz is SMPL-X \(55 joints\)"):
+        load_body_model_for(tmp_path / "site.npz", smpl)
+    wide = SmplSequence(np.zeros((2, 3)), np.zeros((2, 21, 3)), np.zeros(10), np.zeros((2, 3)), K,
+                        extras={"expression": np.zeros((2, 50))})
+    with pytest.raises(InputError, match="site.npz: 10 expression directions, 50 asked for"):
+        load_body_model_for(tmp_path / "site.npz", wide)
+    del arrays["hands_meanl"]
+    np.savez(tmp_path / "no_hands.npz", **arrays)
+    with pytest.raises(InputError, match=r"an SMPL-X model file \(55 joints\) without \['hands_meanl'\]"):
+        load_body_model(tmp_path / "no_hands.npz")

@@ -44,6 +44,40 @@ def test_bad_files(tmp_path: Path) -> None:
         SmplSequence(seq.global_orient * np.nan, seq.body_pose, seq.betas, seq.transl, seq.K)
 
 
+def test_smplx_round_trip_keeps_the_face_hands_and_layouts(tmp_path: Path) -> None:
+    from flowpose.body.layouts import SMPLX
+
+    seq = smpl_motion(4, layout=SMPLX)
+    assert seq.layout is SMPLX and seq.body_pose.shape == (4, 21, 3) and seq.rotations().shape == (4, 22, 3, 3)
+    pca = {**seq.extras, "right_hand_pose": np.ones((4, 6))}  # six PCA coefficients
+    flat = SmplSequence(seq.global_orient, seq.body_pose, seq.betas, seq.transl, seq.K, flat_body_pose=True,
+                        extras=pca, flat_hand_mean=False)
+    for name, s in (("a.npz", seq), ("b.json", flat)):
+        save_smpl(s, tmp_path / name)
+        back = load_smpl(tmp_path / name)
+        assert back.layout is SMPLX and back.flat_body_pose == s.flat_body_pose
+        assert back.flat_hand_mean == s.flat_hand_mean and set(back.extras) == set(s.extras)
+        for key, value in s.extras.items():
+            np.testing.assert_allclose(back.extras[key], value, atol=1e-12, err_msg=key)
+    with open(tmp_path / "b.json") as f:
+        assert '"body_pose": [[' in f.read()  # (T, 63), as it came
+    assert load_smpl(tmp_path / "b.json").body_pose.shape == (4, 21, 3)
+
+
+def test_smplx_refusals() -> None:
+    from flowpose.body.layouts import SMPLX
+
+    seq = smpl_motion(3, layout=SMPLX)
+    with pytest.raises(InputError, match=r"left_hand_pose must have shape \(3, 45\), \(3, 15, 3\) or \(3, n < 45\)"):
+        SmplSequence(seq.global_orient, seq.body_pose, seq.betas, seq.transl, seq.K,
+                     extras={"left_hand_pose": np.zeros((3, 50))})
+    with pytest.raises(InputError, match=r"\['jaw_pose'\]: SMPL-X parameters, but body_pose has SMPL's 23 joints"):
+        SmplSequence(seq.global_orient, np.zeros((3, 23, 3)), seq.betas, seq.transl, seq.K,
+                     extras={"jaw_pose": np.zeros((3, 3))})
+    with pytest.raises(InputError, match="body_pose of 20 joints; expected 23 .SMPL. or 21 .SMPL-X."):
+        SmplSequence(seq.global_orient, np.zeros((3, 20, 3)), seq.betas, seq.transl, seq.K)
+
+
 def test_6d_round_trip_and_gram_schmidt() -> None:
     R = torch.as_tensor(Rotation.random(20, random_state=0).as_matrix(), dtype=torch.float64)
     torch.testing.assert_close(matrix_from_6d(rotation_6d(R)), R)

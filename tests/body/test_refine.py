@@ -73,6 +73,28 @@ def test_refinement_recovers_the_motion(scene, vertices: int) -> None:
     assert result.smpl.body_pose.shape == est.body_pose.shape and result.smpl.betas.shape == est.betas.shape
 
 
+def test_smplx_refinement_recovers_the_body_and_keeps_the_face_and_hands(tmp_path: Path) -> None:
+    from flowpose.body.layouts import SMPLX
+    from flowpose.body.refine import h36m_matrix
+    from flowpose.body.synth import body_of
+
+    model = load_body_model(write_standin(tmp_path / "smplx.npz", layout=SMPLX))
+    gt = smpl_motion(16, layout=SMPLX)
+    fwd, bwd = mesh_flow(vertices_of(gt, model), gt.K, (256, 256))
+    est = perturb(gt)
+    config = SmplRefineConfig(pose=PoseStageConfig(max_steps=60, flow_rounds=2), mesh_flow_vertices=200)
+    result = refine_smpl(est, model, fwd, config, backward=bwd)
+    M = h36m_matrix(SMPLX)
+    assert M.shape == (17, 55) and np.allclose(M[:, :24], np.c_[SMPL_TO_H36M[:, :22], np.zeros((17, 2))])
+    (Jg, Vg), (Je, Ve), (Jr, Vr) = ((np.einsum("kj,tjc->tkc", M, out.joints.numpy()), out.vertices.numpy())
+                                    for out in (body_of(s, model) for s in (gt, est, result.smpl)))
+    assert mpjpe(Jr, Jg) < 0.9 * mpjpe(Je, Jg) and pve_mm(Vr, Vg) < 0.9 * pve_mm(Ve, Vg)
+    assert result.smpl.body_pose.shape == (16, 21, 3) and result.smpl.flat_hand_mean == est.flat_hand_mean
+    for key, value in est.extras.items():
+        np.testing.assert_array_equal(result.smpl.extras[key], value, err_msg=key)
+    assert result.poses.joints3d.shape == (16, 17, 3)
+
+
 def test_exceptions(scene) -> None:
     model, gt, est, fwd, _ = scene
     with pytest.raises(ShapeError, match=r"14 frame pairs for 15 frames, got \(15, 256, 256, 2\)"):

@@ -1,0 +1,119 @@
+"""The flow-pose loop for a body model's parameters: flow stage and SMPL pose stage, alternated.
+
+F_0 comes from the flow backends on person crops around the model's projected joints. Each cycle k then runs
+the flow stage (a sketch of the current fit's motion, fine-tuning toward it, F_k; skipped when nothing is
+trainable) and the SMPL pose stage (:func:`flowpose.body.refine.refine_smpl`) against F_k and its backward
+flow (the mesh term in both directions), each from the input estimate, as the joints loop does. The sketch is
+either the bone sketch of the fit's joints (``"bones"``, :mod:`flowpose.refinement.sketch`) or the mesh's own
+motion over its silhouette, weighted per body part (``"mesh"``, :mod:`flowpose.body.mesh_sketch`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from flowpose.body.mesh_sketch import sketch_mesh_motion
+from flowpose.body.model import BodyModel
+from flowpose.body.params import SmplSequence
+from flowpose.body.refine import MESH_FLOW_WEIGHT, SmplRefineConfig, SmplRefineResult, refine_smpl
+from flowpose.config import RefineConfig
+from flowpose.errors import InputError
+from flowpose.flow.field import FlowField
+from flowpose.flow.registry import load_flow_model
+from flowpose.refinement.flow_stage import FlowStage
+from flowpose.refinement.loop import crop_boxes, pose_stage_config
+from flowpose.refinement.sketch import Sketch
+
+SKETCHES = ("bones", "mesh")
+"""What the flow stage sketches for a body model."""
+
+
+@dataclass
+class SmplLoopResult:
+    """What :func:`refine_smpl_frames` returns.
+
+    Attributes:
+        estimate: the input evaluated (``refine --cycles 0``).
+        result: the last cycle's refinement (the estimate with 0 cycles).
+        history: per cycle, ``cycle``, ``losses``, ``steps``, ``seconds``.
+        flows: F_0 ... F_k when asked for (``keep_flows``), else empty.
+    """
+
+    estimate: SmplRefineResult
+    result: SmplRefineResult
+    history: list[dict] = field(default_factory=list)
+    flows: list[FlowField] = field(default_factory=list)
+
+
+def refine_smpl_frames(
+    seq: SmplSequence,
+    model: BodyModel,
+    frames,
+    config: RefineConfig,
+    *,
+    cycles: int = 3,
+    w_mesh_flow: float = MESH_FLOW_WEIGHT,
+    sketch: str = "bones",
+    device: str = "cpu",
+    seed: int = 0,
+    progress: bool = False,
+    keep_flows: bool = False,
+) -> SmplLoopResult:
+    """Run the loop (module docstring) on a video's frames.
+
+    Args:
+        seq: the estimate, T frames.
+        model: its body model.
+        frames: (T, H, W, 3) uint8 RGB frames or a lazy sequence of them.
+        config: flow backends and flow stage (its ``pose`` supplies the joint terms' weights).
+        cycles: flow-pose cycles; 0 returns the estimate.
+        w_mesh_flow: weight of the mesh-flow term, px^-2 (0: joints only).
+        sketch: ``"bones"`` or ``"mesh"`` (module docstring).
+        device: torch device of the flow networks.
+        seed: seeds fine-tuning.
+        progress: show progress bars.
+        keep_flows: keep every cycle's flow in the result (for benchmarks).
+
+    Raises:
+        InputError: for an unknown sketch or a frame count other than the sequence's.
+    """
+    if sketch not in SKETCHES:
+        raise InputError(f"sketch must be one of {list(SKETCHES)}, got {sketch!r}")
+    if len(frames) != seq.num_frames:
+        raise InputError(f"{seq.num_frames} frames of parameters, but {len(frames)} video frames")
+    estimate = refine_smpl(seq, model, None, solve=False)
+    out = SmplLoopResult(estimate=estimate, result=estimate)
+    if cycles == 0:
+        return out
+    image_size = tuple(np.asarray(frames[0]).shape[:2])
+    poses = estimate.poses
+    models = [load_flow_model(n, w, device=device) for n, w in zip(config.flow.names, config.flow.weights)]
+    stage = FlowStage(models, frames, crop_boxes(poses, image_size, config), config, device=device,
+                      progress=progress, keep_backward=True)
+    flow = stage.initial()
+    if keep_flows:
+        out.flows.append(flow)
+    smpl_config = SmplRefineConfig(pose=pose_stage_config(poses, image_size, config), w_mesh_flow=w_mesh_flow)
+    conf = poses.confidence()
+    parts = model.parts()
+    result = estimate
+    for k in range(1, cycles + 1):
+        t0 = time.perf_counter()
+        if stage.can_train():
+            current = result
+
+            def draw(grid: FlowField, fit: SmplRefineResult = current) -> Sketch:
+                return sketch_mesh_motion(fit.vertices, model.faces, seq.K, parts, grid, config.sketch)
+
+            flow, _, _ = stage.cycle(poses, conf, flow, seed=seed + k, draw=draw if sketch == "mesh" else None)
+        result = refine_smpl(seq, model, flow, smpl_config, backward=flow.reverse)  # both directions
+        poses = result.poses
+        if keep_flows:
+            out.flows.append(flow)
+        out.history.append({"cycle": k, "losses": result.losses, "steps": result.steps,
+                            "seconds": time.perf_counter() - t0})
+    out.result = result
+    return out

@@ -1,0 +1,68 @@
+"""Tests of flowpose.body.loop: the SMPL flow-pose loop on a rendered clip of the stand-in model."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import flowpose.body.loop as body_loop
+from flowpose.body.loop import refine_smpl_frames
+from flowpose.body.model import load_body_model
+from flowpose.body.render import render_mesh_clip
+from flowpose.body.standin import write_standin
+from flowpose.body.synth import body_of, errors_mm, perturb, smpl_motion
+from flowpose.config import get_preset
+from flowpose.errors import InputError
+from flowpose.refinement.finetune import FinetuneConfig
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory):
+    model = load_body_model(write_standin(tmp_path_factory.mktemp("body") / "standin.pkl", rings_per_bone=6,
+                                          ring_size=12))
+    gt = smpl_motion(16)
+    clip = render_mesh_clip(body_of(gt, model).vertices.numpy(), model.faces, model.smpl.v_template.numpy(), gt.K,
+                            (256, 256))
+    return model, gt, perturb(gt), clip
+
+
+def test_the_default_flow_refines_the_estimate(scene) -> None:
+    model, gt, est, clip = scene
+    loop = refine_smpl_frames(est, model, clip.frames, get_preset("fast"), cycles=2, keep_flows=True)
+    assert len(loop.history) == 2 and len(loop.flows) == 3
+    assert errors_mm(loop.result.smpl, gt, model)[0] < 0.9 * errors_mm(est, gt, model)[0]
+    zero = refine_smpl_frames(est, model, clip.frames, get_preset("fast"), cycles=0)
+    assert zero.result is zero.estimate and not zero.history
+
+
+def test_the_mesh_sketch_is_what_the_network_is_fine_tuned_toward(scene, monkeypatch: pytest.MonkeyPatch) -> None:
+    model, gt, est, clip = scene
+    fast = get_preset("fast")
+    config = replace(fast, flow=replace(fast.flow, names=("raft-small",), weights=(None,), work_size=64, iters=2,
+                                        warm_iters=1),
+                     finetune=FinetuneConfig(lr=1e-4, epochs=1, iters=2, batch_size=4, warm_start=True))
+    drawn = []
+    real = body_loop.sketch_mesh_motion
+
+    def spy(vertices, faces, K, parts, grid, sketch_config):
+        drawn.append(vertices)
+        return real(vertices, faces, K, parts, grid, sketch_config)
+
+    monkeypatch.setattr(body_loop, "sketch_mesh_motion", spy)
+    loop = refine_smpl_frames(est, model, clip.frames[:16], config, cycles=2, sketch="mesh", keep_flows=True)
+    assert len(drawn) == 2  # once a cycle, from the fit of the cycle before
+    np.testing.assert_allclose(drawn[0], loop.estimate.vertices)
+    assert not np.allclose(drawn[1], drawn[0])
+    assert not np.allclose(loop.flows[1].flow, loop.flows[0].flow)  # the network moved
+    refine_smpl_frames(est, model, clip.frames, config, cycles=1, sketch="bones")
+    assert len(drawn) == 2  # the bone sketch does not draw the mesh
+
+
+def test_refusals(scene) -> None:
+    model, gt, est, clip = scene
+    with pytest.raises(InputError, match=r"sketch must be one of \['bones', 'mesh'\], got 'skin'"):
+        refine_smpl_frames(est, model, clip.frames, get_preset("fast"), sketch="skin")
+    with pytest.raises(InputError, match="16 frames of parameters, but 15 video frames"):
+        refine_smpl_frames(est, model, clip.frames[:15], get_preset("fast"))
