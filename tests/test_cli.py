@@ -443,6 +443,15 @@ def test_refine_smplx_with_a_body_model(tmp_path: Path) -> None:
     result = _run("export", "amass", tmp_path / "out" / "refined_smpl.npz", "--body-model", model,
                   "--out", tmp_path / "motion.npz")
     assert result.exit_code == 0 and "SMPL-X poses (T, 165)" in result.stdout, (result.output, result.exception)
+    # --cycles 0: every parameter comes back as it went in.
+    assert _run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", model, "--cycles", "0",
+                "--quiet", "--out", tmp_path / "zero").exit_code == 0
+    back = load_smpl(tmp_path / "zero" / "refined_smpl.npz")
+    for key in ("global_orient", "body_pose", "betas", "transl", "K"):
+        np.testing.assert_allclose(getattr(back, key), getattr(seq, key), atol=1e-5, err_msg=key)
+    for key, value in seq.extras.items():
+        np.testing.assert_allclose(back.extras[key], value, atol=1e-5, err_msg=key)
+    assert back.flat_hand_mean == seq.flat_hand_mean
     smpl_model = write_standin(tmp_path / "SMPL_NEUTRAL.pkl")
     _assert_user_error(
         _run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", smpl_model,
