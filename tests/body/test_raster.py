@@ -74,3 +74,15 @@ def test_nothing_behind_the_camera_and_shape_errors() -> None:
         rasterize(v, f, K, *FULL)
     with pytest.raises(ShapeError, match="faces"):
         rasterize(v[None], f[:, :2], K, *FULL)
+
+
+def test_long_videos_are_rasterised_in_chunks_of_frames_with_the_same_result() -> None:
+    v, f = square(2.0)
+    frames = np.stack([v + [0.005 * t, 0.0, 0.01 * t] for t in range(40)])  # more than one chunk of frames
+    whole = rasterize(frames, f, K, np.zeros((40, 2)), np.ones(40), (64, 64))
+    for t in (0, 31, 32, 39):
+        alone = rasterize(frames[t: t + 1], f, K, *FULL)
+        mine = whole.frame == t
+        np.testing.assert_array_equal(whole.y[mine].numpy(), alone.y.numpy())
+        np.testing.assert_array_equal(whole.x[mine].numpy(), alone.x.numpy())
+        np.testing.assert_allclose(whole.depth[mine].numpy(), alone.depth.numpy())
