@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import get_args
 
 import numpy as np
 import torch
@@ -107,6 +108,7 @@ class SmplRefineConfig:
                 "w_betas": self.w_betas >= 0,
                 "visibility_cell_px": self.visibility_cell_px > 0,
                 "visibility_tolerance_m": self.visibility_tolerance_m > 0,
+                "mesh_flow_penalty": self.mesh_flow_penalty in (None, *get_args(Penalty)),
             },
         )
 

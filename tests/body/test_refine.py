@@ -104,3 +104,5 @@ def test_exceptions(scene) -> None:
         refine_smpl(est.__class__(est.global_orient, est.body_pose, est.betas[:5], est.transl, est.K), model, fwd)
     with pytest.raises(InputError, match=r"SmplRefineConfig.w_mesh_flow is out of range"):
         SmplRefineConfig(w_mesh_flow=-1.0)
+    with pytest.raises(InputError, match=r"SmplRefineConfig.mesh_flow_penalty is out of range"):
+        SmplRefineConfig(mesh_flow_penalty="cauchy")
