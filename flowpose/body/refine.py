@@ -10,7 +10,9 @@ unchanged (L_opt on joints and bone points, L_3D, L_2D, L_vel, L_acc, L_bone). A
     L_mesh = 1/2 [ sum w^f rho(|p_{t+1} - p_t - F_t(p_t)|) / sum w^f + sum w^b rho(|p_t - p_{t+1} - B_t(p_{t+1})|) / sum w^b ]
 
 over the vertices v with p_t = pi(V_t(v)), the forward flow F and, when given, the backward flow B (then the two
-frames play symmetric roles, as in arXiv 2402.02736; without B only the forward half). A vertex counts in a
+frames play symmetric roles, as in arXiv 2402.02736; without B only the forward half). rho is redescending
+(Geman-McClure, ``mesh_flow_penalty``), unlike the joint terms' pseudo-Huber: a vertex of a misplaced fit samples
+the flow of another surface or of the background, which a convex rho would still follow. A vertex counts in a
 frame where it is visible: nearest to the camera in its cell of a z-buffer of the projected mesh (within
 ``visibility_tolerance_m``); w = visibility x flow confidence. Flow and visibility are fixed within a round and
 resampled between rounds, as for L_opt. Visibility is decided on the whole mesh; the term itself runs on
