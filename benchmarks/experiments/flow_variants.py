@@ -9,7 +9,10 @@ cached renders), each clip is refined once per variant with otherwise equal sett
 * ``long_range``: plus L_opt along tracks chained over 3 and 9 frames (``long_range_strides``);
 * ``flow_prior``: the acceleration prior centred on the flow's observed motion (``flow_aware_acc``);
 * ``long_range_flow_prior``: the last two together; ``long_range_far``: spans of 3, 9 and 27 frames;
-* ``dis``, ``dis_long_range_far``: OpenCV DIS's flow instead of the network's
+* ``dis``, ``dis_long_range_far``: OpenCV DIS's flow instead of the network's;
+* ``raft_small``, ``crop192``: the embedded RAFT-small fine-tuned; DIS on 192 px crops;
+* ``acc_sigma_10``, ``acc_sigma_5``: not a use of the flow, the acceleration prior at sigma 10 or 5 mm/f²
+  instead of 20 (the trade-off between acceleration error and MPJPE)
 (:data:`flowpose.bench.runner.FLOW_VARIANTS`).
 
 Prints MPJPE, PA-MPJPE and acceleration error after the last cycle, per clip and on average, and the seconds

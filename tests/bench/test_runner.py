@@ -49,7 +49,8 @@ def test_each_loss_ablation_zeroes_exactly_its_weights(name: str, changed: set[s
     "name, changed",
     [("symmetric", {"symmetric_flow"}), ("long_range", {"long_range_strides"}), ("long_range_far", {"long_range_strides"}),
      ("flow_prior", {"flow_aware_acc"}),
-     ("long_range_flow_prior", {"long_range_strides", "flow_aware_acc"})],
+     ("long_range_flow_prior", {"long_range_strides", "flow_aware_acc"}),
+     ("acc_sigma_10", {"w_acc"}), ("acc_sigma_5", {"w_acc"})],
 )
 def test_each_flow_variant_changes_only_its_pose_fields(name: str, changed: set[str]) -> None:
     base = get_preset("fast")
@@ -57,6 +58,13 @@ def test_each_flow_variant_changes_only_its_pose_fields(name: str, changed: set[
     diff = {f.name for f in fields(base.pose) if getattr(variant.pose, f.name) != getattr(base.pose, f.name)}
     assert diff == changed
     assert variant.finetune_flow and variant.flow == base.flow and variant.swaps == base.swaps
+
+
+def test_the_acceleration_variants_tighten_the_prior() -> None:
+    base = get_preset("fast")
+    assert base.pose.w_acc == pytest.approx(1 / 20**2)
+    assert Rn.FLOW_VARIANTS["acc_sigma_10"](base).pose.w_acc == pytest.approx(1 / 10**2)
+    assert Rn.FLOW_VARIANTS["acc_sigma_5"](base).pose.w_acc == pytest.approx(1 / 5**2)
 
 
 def test_dis_variants_swap_the_network_for_dis() -> None:
