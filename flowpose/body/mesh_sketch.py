@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from flowpose.body.raster import MIN_DEPTH_M, Raster, rasterize, surface_motion, surface_points
+from flowpose.camera import project_np
 from flowpose.errors import ShapeError
 from flowpose.flow.field import FlowField
 from flowpose.refinement.sketch import Sketch, SketchConfig, displacement_error, with_network_agreement
@@ -108,8 +109,7 @@ def _facing(V: torch.Tensor, F: torch.Tensor, raster: Raster, sin_min: float) ->
 
 def _part_sigma(V: np.ndarray, Ks: np.ndarray, parts: np.ndarray) -> np.ndarray:
     """(P, J) each part's mean vertex displacement error sigma (module docstring), px."""
-    z = np.maximum(V[..., 2:], MIN_DEPTH_M)
-    uv = V[..., :2] / z * Ks[:, None, [0, 1], [0, 1]] + Ks[:, None, :2, 2]
+    uv = project_np(V, Ks)  # points nearer than MIN_DEPTH_M are marked invalid below
     sigma = displacement_error(uv, V[..., 2] > MIN_DEPTH_M)  # (P, V)
     J = int(parts.max()) + 1
     total = np.zeros((sigma.shape[0], J))

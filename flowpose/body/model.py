@@ -140,6 +140,9 @@ class BodyModel:
         self.layout = layout
         self.expression_dirs = expression_dirs
         self.hands = hands
+        self._expression_joint_dirs = None if expression_dirs is None else torch.einsum(
+            "jv,vce->jce", smpl.J_regressor.to(expression_dirs.dtype), expression_dirs
+        )  # (J, 3, E): the joint regression is linear, so the expression moves the rest joints by these
 
     @property
     def num_joints(self) -> int:
@@ -244,10 +247,10 @@ class BodyModel:
     ) -> BodyOutput:
         """Vertices and joints of T frames, by linear blend skinning.
 
-        The shape is blended once when the video has one (``betas`` of shape (B,)) and no expression, not once
-        per frame, and only the vertices asked for are posed and skinned: a cost of O(T x len(vertex_ids))
-        instead of O(T x V) when a term needs a subset (the joints come from the whole rest-pose mesh either
-        way). The kinematic chain is smplx's (:func:`smplx.lbs.batch_rigid_transform`); the result equals
+        The shape is blended once when the video has one (``betas`` of shape (B,)), not once per frame, and
+        only the vertices asked for are posed and skinned: a cost of O(T x len(vertex_ids)) instead of O(T x V)
+        when a term needs a subset (the joints come from the whole rest-pose mesh either way; the expression's
+        share of them from its joint-regressed directions, computed once). The kinematic chain is smplx's (:func:`smplx.lbs.batch_rigid_transform`); the result equals
         :func:`smplx.lbs.lbs` and, for SMPL-X, ``smplx.SMPLX``'s vertices (tests).
 
         Args:
@@ -269,13 +272,18 @@ class BodyModel:
         R = rotations.to(dtype)
         b = (betas[None] if betas.ndim == 1 else betas).to(dtype)
         v_shaped = s.v_template + blend_shapes(b, s.shapedirs)  # (1 or T, V, 3)
-        if expression is not None and self.expression_dirs is not None:
-            v_shaped = v_shaped + blend_shapes(expression.to(dtype), self.expression_dirs)  # (T, V, 3)
         rest_joints = vertices2joints(s.J_regressor, v_shaped).expand(T, -1, -1)
-        joints, A = batch_rigid_transform(R, rest_joints, s.parents)  # A: (T, 24, 4, 4), rest joints removed
+        face = expression is not None and self.expression_dirs is not None
+        if face:
+            rest_joints = rest_joints + blend_shapes(expression.to(dtype), self._expression_joint_dirs)
+        joints, A = batch_rigid_transform(R, rest_joints, s.parents)  # A: (T, J, 4, 4), rest joints removed
         weights, posedirs = s.lbs_weights, s.posedirs.view(s.posedirs.shape[0], -1, 3)
+        expression_dirs = self.expression_dirs
         if vertex_ids is not None:
             v_shaped, weights, posedirs = v_shaped[:, vertex_ids], weights[vertex_ids], posedirs[:, vertex_ids]
+            expression_dirs = None if expression_dirs is None else expression_dirs[vertex_ids]
+        if face:
+            v_shaped = v_shaped + blend_shapes(expression.to(dtype), expression_dirs)  # (T, N, 3)
         eye = torch.eye(3, dtype=dtype, device=R.device)
         pose_feature = (R[:, 1:] - eye).reshape(T, -1)  # SMPL's pose blend shapes: linear in R - I
         N = v_shaped.shape[1]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from flowpose.camera import project
 from flowpose.errors import ShapeError
 
 MIN_DEPTH_M = 0.05
@@ -52,6 +53,11 @@ class Raster:
     bary: torch.Tensor
     depth: torch.Tensor
     shape: tuple[int, int, int]
+
+    def subset(self, keep: torch.Tensor) -> Raster:
+        """The pixels where ``keep`` (m,) bool holds."""
+        return Raster(self.frame[keep], self.y[keep], self.x[keep], self.face[keep], self.bary[keep],
+                      self.depth[keep], self.shape)
 
     def mask(self) -> np.ndarray:
         """(T, h, w) bool: the pixels the mesh covers."""
@@ -108,7 +114,7 @@ def _rasterize_frames(
     T = V.shape[0]
     h, w = shape
     z = V[..., 2]
-    uv = (V[..., :2] / z.clamp_min(MIN_DEPTH_M)[..., None]) * Ks[:, None, [0, 1], [0, 1]] + Ks[:, None, :2, 2]
+    uv = project(V, Ks)  # triangles with a vertex nearer than MIN_DEPTH_M are not drawn (``usable``)
     q = (uv - org[:, None]) / sc[:, None, None]  # grid coordinates (x = column, y = row)
     tri, tri_z = q[:, F], z[:, F]  # (T, F, 3, 2), (T, F, 3)
     lo, hi = tri.min(2).values, tri.max(2).values
@@ -183,11 +189,7 @@ def surface_motion(
     T = V.shape[0]
     Ks = torch.as_tensor(np.broadcast_to(K, (T, 3, 3)).copy(), dtype=torch.float64)
     F = torch.as_tensor(np.asarray(faces), dtype=torch.int64)
-
-    def pixel(X: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        k = Ks[t]
-        return X[:, :2] / X[:, 2:].clamp_min(MIN_DEPTH_M) * k[:, [0, 1], [0, 1]] + k[:, :2, 2]
-
-    now = surface_points(V, F, raster, raster.frame)
-    then = surface_points(V, F, raster, raster.frame + step)
-    return pixel(then, raster.frame + step) - pixel(now, raster.frame)
+    now, then = raster.frame, raster.frame + step
+    start = project(surface_points(V, F, raster, now)[:, None], Ks[now])[:, 0]
+    end = project(surface_points(V, F, raster, then)[:, None], Ks[then])[:, 0]
+    return end - start

@@ -86,8 +86,9 @@ class SmplRefineConfig:
     mesh_flow_penalty: Penalty | None = "geman_mcclure"
     """Robust penalty of the mesh-flow residuals; None: the joint terms' (``pose.penalty``). Redescending by
     default: a vertex of a misplaced fit samples the flow of another surface or of the background, a gross
-    outlier that a convex penalty still follows (``benchmarks/bench_smpl.py --flow dense``: MPJPE +0.4% against
-    joints only with the pose's pseudo-Huber at weight 1, +7.2% at weight 4; -0.5% with Geman-McClure at 4)."""
+    outlier that a convex penalty still follows. Against joints only, MPJPE +0.4% with the pose's pseudo-Huber at
+    weight 1 and +7.2% at weight 4 (``python benchmarks/bench_smpl.py --flow dense --mesh-penalty pseudo_huber
+    --mesh-weights 1 --timing-frames 0``); -0.5% with Geman-McClure at 4 (``--flow dense --timing-frames 0``)."""
     w_rotation: float = 1.0 / 0.3**2
     """Weight of |R - R_0|_F^2 per joint (about 1 / (2 sigma^2) rad^-2: sigma ~ 0.2 rad)."""
     w_betas: float = 1.0

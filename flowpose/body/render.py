@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from flowpose.body.raster import Raster, rasterize, surface_motion, surface_points
+from flowpose.body.raster import rasterize, surface_motion, surface_points
 from flowpose.flow.field import FlowField
 from flowpose.synth.textures import TextureConfig, random_palettes, random_texture
 
@@ -83,8 +83,7 @@ def render_mesh_clip(
     frames[t, y, x] = body(points.numpy())
     flows = []
     for step, frames_with_a_pair in ((1, raster.frame < T - 1), (-1, raster.frame > 0)):
-        part = Raster(*(getattr(raster, k)[frames_with_a_pair] for k in ("frame", "y", "x", "face", "bary", "depth")),
-                      shape=raster.shape)
+        part = raster.subset(frames_with_a_pair)
         flow = np.zeros((T, H, W, 2), np.float32)
         flow[part.frame.numpy(), part.y.numpy(), part.x.numpy()] = surface_motion(vertices, faces, Ks, part,
                                                                                   step).numpy()

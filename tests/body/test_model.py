@@ -138,6 +138,11 @@ def test_smplx_equals_smplx_own_model(tmp_path: Path, flat_hand_mean: bool, pca:
         ours = model(t(seq.betas), t(model.pose_rotations(seq)), t(seq.transl), expression=model.expression_of(seq))
     np.testing.assert_allclose(ours.vertices.numpy(), ref.vertices.numpy(), atol=1e-5)
     np.testing.assert_allclose(ours.joints.numpy(), ref.joints[:, :55].numpy(), atol=1e-5)
+    ids = torch.as_tensor(model.spread_vertices(50))
+    with torch.no_grad():
+        part = model(t(seq.betas), t(model.pose_rotations(seq)), t(seq.transl), ids, model.expression_of(seq))
+    np.testing.assert_allclose(part.vertices.numpy(), ours.vertices[:, ids].numpy(), atol=1e-6)
+    np.testing.assert_allclose(part.joints.numpy(), ours.joints.numpy(), atol=1e-6)
     # The expression moves the face only.
     with torch.no_grad():
         neutral = model(t(seq.betas), t(model.pose_rotations(seq)), t(seq.transl))
