@@ -9,6 +9,12 @@ output exists): a track that is that person lies within a few percent of the bod
 where it is triangulated, a track that is somebody else never does. Writes each view's contact sheet
 ``camXX.people.png`` to ``--out``.
 
+Identity joint by joint, given everyone triangulated by ``build_pose2sim_people.py`` (``people_gt.npz``):
+each track's person is the triangulated person its trusted keypoints lie nearest overall, and a trusted
+keypoint (visibility >= 0.5) is *foreign* when it lies more than 10% of its person's projected height from
+that person's joint and nearer the same joint of someone else. A detector's chimera of two people, kept by
+the track, shows as foreign keypoints; a track that follows one person throughout has none.
+
 The default track is carried along the flow through its holes of up to ``--carry`` frames
 (:mod:`flowpose.people.carry`): the table gives the frames detected and carried, and the largest jump of the
 keypoints' box centre over all of them. The carry is checked where the truth is known: runs of 3 and 6
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 from pathlib import Path
 
 import cv2
@@ -52,6 +59,27 @@ def project(points_world: np.ndarray, cam: dict[str, np.ndarray]) -> np.ndarray:
         px, _ = cv2.projectPoints(flat[ok], rvec, cam["t"].astype(np.float64), cam["K"], cam["dist"])
         out[ok] = px[:, 0]
     return out.reshape(points_world.shape[:-1] + (2,))
+
+
+def foreign_keypoints(track, detections, people_px: np.ndarray) -> tuple[int, list[int], int, int]:
+    """Identity of a track joint by joint (module docstring) against (P, T, 17, 2) projected people.
+
+    Returns:
+        (the track's person, the frames with a foreign keypoint, foreign keypoints, trusted keypoints).
+    """
+    T = people_px.shape[1]
+    kp, conf = track_keypoints(track, detections, T)
+    kp17 = to_h36m17(kp, MEDIAPIPE33.name, missing="nan")
+    conf17 = to_h36m17(conf[..., None], MEDIAPIPE33.name, missing="nan")[..., 0]
+    d = np.linalg.norm(kp17[None] - people_px, axis=-1)  # (P, T, 17)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames without anyone triangulated
+        height = np.nanmax(people_px[..., 1], -1) - np.nanmin(people_px[..., 1], -1)  # (P, T)
+        own = int(np.nanargmin(np.nanmedian(d.reshape(len(d), -1), axis=1)))
+    ok = (np.nan_to_num(conf17) >= 0.5) & np.isfinite(kp17).all(-1) & np.isfinite(d).all(0)
+    others = np.delete(d, own, axis=0).min(0) if len(d) > 1 else np.full(d.shape[1:], np.inf)
+    foreign = ok & (d[own] > 0.1 * height[own][:, None]) & (others < d[own])
+    return own, np.flatnonzero(foreign.any(-1)).tolist(), int(foreign.sum()), int(ok.sum())
 
 
 def held_out_carry(frames, people, track, max_gap: int) -> dict[int, tuple[float, float, int]]:
@@ -95,6 +123,8 @@ def main() -> None:
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     gt = np.load(args.devset / "pseudo_gt.npz") if (args.devset / "pseudo_gt.npz").exists() else None
+    everyone = np.load(args.devset / "people_gt.npz")["joints3d_world"] if (args.devset / "people_gt.npz").exists() else None
+    identity_rows = []
     rows = []
     held: dict[int, list[tuple[float, float, int]]] = {}
     for view in args.views.split(","):
@@ -111,6 +141,13 @@ def main() -> None:
             print(f"  track {tr.id}: frames {tr.frames[0]}-{tr.frames[-1]} ({len(tr.frames)}), "
                   f"prominence {tr.prominence:.3g}, mean centre ({centres[:, 0].mean():.0f}, {centres[:, 1].mean():.0f})")
         write_contact_sheet(args.out / f"{view}.people.png", contact_sheet(frames, people.tracks))
+        if everyone is not None:
+            cam = dict(np.load(args.devset / f"{view}.camera.npz"))
+            people_px = project(everyone, cam)  # (P, T, 17, 2)
+            for tr in people.tracks:
+                own, frames_mixed, n_foreign, n_trusted = foreign_keypoints(tr, people.detections, people_px)
+                identity_rows.append((view, tr.id, f"{tr.frames[0]}-{tr.frames[-1]} ({len(tr.frames)})", own,
+                                      n_trusted, n_foreign, frames_mixed))
         if not people.tracks:
             rows.append((view, 0, float("nan"), float("nan"), "-"))
             continue
@@ -140,7 +177,9 @@ def main() -> None:
         match = "-"
         if gt is not None:
             cam = dict(np.load(args.devset / f"{view}.camera.npz"))
-            gt_px = project(gt["joints3d_world"], cam)  # (T, 17, 2)
+            # The default track's own person when everyone is triangulated, else the dev set's one person.
+            own = foreign_keypoints(best, people.detections, project(everyone, cam))[0] if everyone is not None else None
+            gt_px = project(gt["joints3d_world"] if own is None else everyone[own], cam)  # (T, 17, 2)
             kp, conf = track_keypoints(best, people.detections, T)
             kp17 = to_h36m17(kp, MEDIAPIPE33.name, missing="nan")
             ok = np.isfinite(gt_px).all(-1).any(-1)
@@ -153,6 +192,7 @@ def main() -> None:
             seen = np.isfinite(dist)
             near = int((dist[seen] < 0.1).sum())
             match = f"{near}/{int(seen.sum())} frames within 10% of height (median {np.nanmedian(dist) * 100:.0f}%)"
+            match += "" if own is None else f", person {own}"
         rows.append((view, f"{len(best.frames)} + {int(carried.sum())} = {int(present.sum())}/{T}",
                      float(jumps.max()) if jumps.size else 0.0, float(pelvis.max()) if pelvis.size else 0.0,
                      len(people.tracks), match))
@@ -161,6 +201,12 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for view, n, jump, pelvis_jump, k, match in rows:
         print(f"| {view} | {n} | {jump:.1f} | {pelvis_jump:.1f} | {k} | {match} |")
+    if identity_rows:
+        print("\n| view | track | frames | triangulated person | trusted keypoints | foreign | frames with a foreign keypoint |")
+        print("|---|---|---|---|---|---|---|")
+        for view, tid, span, own, n_trusted, n_foreign, frames_mixed in identity_rows:
+            shown = ", ".join(map(str, frames_mixed[:12])) + (" ..." if len(frames_mixed) > 12 else "")
+            print(f"| {view} | {tid} | {span} | {own} | {n_trusted} | {n_foreign} | {len(frames_mixed)}: {shown} |")
     for length, values in held.items():
         v = np.array(values)
         print(f"hidden runs of {length} frames, mean over views ({int(v[:, 2].sum())} runs): keypoint error "

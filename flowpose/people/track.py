@@ -10,7 +10,15 @@ Hungarian method on
 A pair with d above ``max_pose_dist`` is never matched, whatever the boxes say: two people who cross have
 overlapping boxes but different keypoints, and a person who is missed for a few frames is better left
 unmatched (the track waits ``max_gap`` frames) than given to someone else. An unmatched detection starts a new
-track. When every detection carries an identity from its source (OpenPose ``person_id``, COCO ``track_id``),
+track.
+
+Within a matched detection, each joint is judged on its own against a tighter gate (``agree_dist`` body sizes
+from the prediction, never under ``noise_gate`` times the track's usual residual). A detector that fits one
+body across two people (a "chimera": one person's head and shoulders, the other's hips and legs) is matched
+by the joints it shares with the track, and its other joints are refused: they neither move the track nor
+reach its output. A refused joint is carried at the body's velocity (along the flow where the detection saw
+it), is left out of the matching cost once it has been refused ``STALE_FRAMES`` frames running, and comes back
+within the wider ``reacquire_dist``. When every detection carries an identity from its source (OpenPose ``person_id``, COCO ``track_id``),
 those identities are used as they are.
 
 Tracks are numbered by prominence, 0 the most prominent: the sum over their frames of box area times mean
@@ -32,6 +40,11 @@ Motion = Callable[[int, np.ndarray], np.ndarray]
 """``motion(t, points)``: (N, 2) pixels in frame t -> where the optical flow carries them in frame t + 1."""
 
 _FORBIDDEN = 1e6
+STALE_FRAMES = 3
+"""A joint the detections have put elsewhere this many frames running no longer counts in the matching cost:
+where the track holds it is stale, and would break the track apart."""
+RESIDUAL_MEMORY = 0.8
+"""Weight of the past in a track's running residual (an exponential mean over about five frames)."""
 
 
 @dataclass(frozen=True)
@@ -45,9 +58,20 @@ class TrackConfig:
     w_pose: float = 2.0
     """Weight of the keypoint-distance cost (distances in body sizes)."""
     max_pose_dist: float = 0.3
-    """Largest median keypoint distance, in body sizes (sqrt of box area), at which a match is allowed; a
-    matched detection's joints farther than this from the prediction do not move the track (a detector's
-    chimera of two people moves only the joints that agree)."""
+    """Largest median keypoint distance, in body sizes (sqrt of box area), at which a match is allowed."""
+    agree_dist: float = 0.08
+    """A matched detection's joints farther than this from the prediction, in body sizes, or than
+    ``noise_gate`` times the track's usual residual, whichever is larger, do not move the track and are dropped
+    from its output: a detector's chimera of two people moves only the joints that agree."""
+    reacquire_dist: float = 0.15
+    """A joint refused in the frame before comes back when it lies this close to where the track holds it,
+    in body sizes: a wider gate than ``agree_dist`` (hysteresis), so that a detector whose joint shifted for
+    good (a hip estimated a little elsewhere once the pose changed) is not refused for the rest of the video,
+    while another person's joint, usually farther, still is."""
+    noise_gate: float = 3.0
+    """The agreement gate's floor, in multiples of the track's usual residual (a running mean of the median
+    distance between its agreeing joints and their prediction, px): a small or noisily detected person is not
+    cut to pieces by a gate tighter than its detector's noise."""
     max_gap: int = 15
     """Frames a track may go unseen before it ends."""
     min_length: int = 3
@@ -61,6 +85,9 @@ class TrackConfig:
                 "w_iou": self.w_iou >= 0,
                 "w_pose": self.w_pose >= 0,
                 "max_pose_dist": self.max_pose_dist > 0,
+                "agree_dist": self.agree_dist > 0,
+                "reacquire_dist": self.reacquire_dist >= self.agree_dist,
+                "noise_gate": self.noise_gate > 0,
                 "max_gap": self.max_gap >= 1,
                 "min_length": self.min_length >= 1,
             },
@@ -121,6 +148,8 @@ class _Live:
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # px per frame, the body's median motion
     agree: list[np.ndarray] = field(default_factory=list)  # (J,) bool per member
     states: list[np.ndarray] = field(default_factory=list)  # (J, 2) per member
+    refused: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # (J,) frames each joint was refused
+    residual: float | None = None  # px: running mean of the agreeing joints' median distance to the prediction
 
 
 def _predict(track: _Live, t: int, motion: Motion | None) -> np.ndarray:
@@ -135,10 +164,10 @@ def _predict(track: _Live, t: int, motion: Motion | None) -> np.ndarray:
     return last + track.velocity * (t - t_last)
 
 
-def _cost(predicted: np.ndarray, det: Detection, config: TrackConfig) -> float:
+def _cost(predicted: np.ndarray, fresh: np.ndarray, det: Detection, config: TrackConfig) -> float:
     seen_pred = np.isfinite(predicted).all(-1)
     vis = det.visible(config.min_conf)
-    both = seen_pred & vis
+    both = seen_pred & vis & fresh if (seen_pred & vis & fresh).sum() >= 2 else seen_pred & vis
     pred_box, det_box = keypoint_box(predicted, seen_pred), det.box(config.min_conf)
     if not both.any() or pred_box is None or det_box is None:
         return _FORBIDDEN
@@ -161,7 +190,7 @@ def _link(detections: Sequence[Sequence[Detection]], config: TrackConfig, motion
         predictions = [_predict(tr, t, motion) for tr in live]
         for i, predicted in enumerate(predictions):
             for j, det in enumerate(dets):
-                cost[i, j] = _cost(predicted, det, config)
+                cost[i, j] = _cost(predicted, live[i].refused < STALE_FRAMES, det, config)
         matched: set[int] = set()
         if cost.size:
             rows, cols = linear_sum_assignment(cost)
@@ -183,6 +212,7 @@ def _append(
     seen = det.visible(config.min_conf)
     if track.keypoints is None:
         track.keypoints = np.where(seen[:, None], det.keypoints, np.nan)
+        track.refused = np.zeros(seen.shape, int)
         agree = np.ones(seen.shape, bool)
     else:
         dt = t - track.frames[-1]
@@ -191,11 +221,20 @@ def _append(
         box = keypoint_box(reference, np.isfinite(reference).all(-1))
         scale = np.sqrt(max(box_area(box), 1.0)) if box is not None else np.inf
         dist = np.linalg.norm(det.keypoints - reference, axis=-1)
-        agree = seen & np.isfinite(dist) & (dist <= config.max_pose_dist * scale)
+        if track.residual is None:  # no residual known yet: the matching gate
+            gate = config.max_pose_dist * scale
+        else:
+            gate = max(config.agree_dist * scale, config.noise_gate * track.residual)
+        gate = np.where(track.refused > 0, np.maximum(gate, config.reacquire_dist * scale), gate)
+        agree = seen & np.isfinite(dist) & (dist <= gate)
+        if agree.any():
+            now = float(np.median(dist[agree]))
+            track.residual = now if track.residual is None else RESIDUAL_MEMORY * track.residual + (1 - RESIDUAL_MEMORY) * now
         common = agree & np.isfinite(track.keypoints).all(-1)
         if common.sum() >= 2:  # the body's motion since the last sighting, robust to a few bad joints
             track.velocity = np.median(det.keypoints[common] - track.keypoints[common], axis=0) / dt
-        track.keypoints = np.where(agree[:, None], det.keypoints, carried)
+        track.keypoints = np.where(agree[:, None], det.keypoints, np.where(seen[:, None], reference, carried))
+        track.refused = np.where(agree, 0, track.refused + (seen & ~agree))
     track.frames.append(t)
     track.members.append(member)
     track.agree.append(agree | ~seen)  # unseen joints are not contradicted: their confidence says the rest

@@ -133,3 +133,56 @@ def test_contact_sheet(crossing, tmp_path):
     write_contact_sheet(tmp_path / "people.png", sheet)
     assert cv2.imread(str(tmp_path / "people.png")).shape == sheet.shape
     assert box_iou((0, 0, 1, 1), (2, 2, 3, 3)) == 0.0
+
+
+def _skeleton(rng: np.random.Generator) -> np.ndarray:
+    """17 joints spread over a 60 x 120 px body (about 85 px in body size, the sqrt of its box area)."""
+    return np.column_stack([rng.uniform(0, 60, 17), np.linspace(0, 120, 17)])
+
+
+def test_a_chimera_moves_only_the_joints_of_the_followed_person():
+    # A and B stand 20 px apart (0.24 body sizes). In frames 10-19 the detector returns one body made of A's
+    # upper half and B's lower half, as MediaPipe does when one person leans over another.
+    rng = np.random.default_rng(0)
+    shape = _skeleton(rng)
+    conf = np.full(17, 0.9, np.float32)
+    detections = []
+    for t in range(30):
+        a = shape + [100.0 + t, 50.0]
+        b = a + [20.0, 0.0]
+        if 10 <= t < 20:
+            chimera = np.concatenate([a[:9], b[9:]]) + rng.normal(0, 0.5, (17, 2))
+            detections.append([Detection(chimera.astype(np.float32), conf, payload="chimera")])
+        else:
+            detections.append([Detection((p + rng.normal(0, 0.5, (17, 2))).astype(np.float32), conf, payload=w)
+                               for p, w in ((a, "a"), (b, "b"))])
+    tracks = track_people(detections)
+    followed = [tr for tr in tracks if "a" in identities(tr, detections)]
+    assert len(followed) == 1 and identities(followed[0], detections) == {"a", "chimera"}
+    kp, _ = track_keypoints(followed[0], detections, 30)
+    truth = shape[None] + np.column_stack([100.0 + np.arange(30), np.full(30, 50.0)])[:, None]
+    assert np.isnan(kp[10:20, 9:]).all()  # B's joints of the chimera are dropped...
+    np.testing.assert_allclose(kp[10:20, :9], truth[10:20, :9], atol=3.0)  # ...A's kept
+    np.testing.assert_allclose(kp[20:], truth[20:], atol=3.0)  # and A is followed on, whole
+    # The old single gate (agreement as loose as matching) let B's joints move A's track.
+    loose = track_people(detections, TrackConfig(agree_dist=0.3, reacquire_dist=0.3))
+    kp_loose, _ = track_keypoints([tr for tr in loose if "a" in identities(tr, detections)][0], detections, 30)
+    assert np.isfinite(kp_loose[10:20, 9:]).all()
+
+
+def test_a_joint_the_detector_moves_for_good_is_taken_back():
+    # From frame 10 the detector puts joint 5 9 px (0.1 body sizes) off: refused once, then taken back by the
+    # wider re-acquisition gate rather than refused for the rest of the video.
+    rng = np.random.default_rng(1)
+    shape = _skeleton(rng)
+    conf = np.full(17, 0.9, np.float32)
+    detections = []
+    for t in range(25):
+        kp = shape + [100.0 + t, 50.0] + rng.normal(0, 0.3, (17, 2))
+        if t >= 10:
+            kp[5] += [9.0, 0.0]
+        detections.append([Detection(kp.astype(np.float32), conf)])
+    (track,) = track_people(detections)
+    assert not track.agree[10, 5] and track.agree[11:, 5].all()
+    with pytest.raises(InputError, match="reacquire_dist"):
+        TrackConfig(agree_dist=0.2, reacquire_dist=0.1)
