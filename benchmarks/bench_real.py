@@ -67,8 +67,9 @@ def longest_run(mask: np.ndarray) -> tuple[int, int]:
     return best
 
 
-def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path):
-    """The poses of the track nearest the triangulated person (everyone followed with MediaPipe), cached."""
+def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path, found: dict):
+    """The poses of the track nearest the triangulated person (everyone followed with MediaPipe), cached;
+    ``found`` keeps each video's people between the persons of one run."""
     from flowpose.estimate.mediapipe import EstimateConfig
     from flowpose.estimate.people import find_people
     from flowpose.io.poses import save_poses
@@ -77,8 +78,10 @@ def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path):
 
     if cache.exists():
         return load_poses(cache)
-    with open_video(video) as reader:
-        people = find_people(reader.read(), EstimateConfig(people=3), fps=reader.fps)
+    if video not in found:
+        with open_video(video) as reader:
+            found[video] = find_people(reader.read(), EstimateConfig(people=3), fps=reader.fps)
+    people = found[video]
     gt_px = gt @ K.T
     gt_px = gt_px[..., :2] / gt_px[..., 2:]
     height = np.nanmax(gt_px[..., 1], axis=1) - np.nanmin(gt_px[..., 1], axis=1)
@@ -109,6 +112,9 @@ def main() -> None:
                    help="devset: the builder's per-frame MediaPipe poses (which hop between people), refined on the "
                    "longest run following the triangulated person; tracked: everyone followed "
                    "(flowpose.estimate.people), the track nearest the triangulated person, refined over the whole video")
+    p.add_argument("--everyone", action="store_true",
+                   help="with --estimates tracked: score every person triangulated by build_pose2sim_people.py "
+                   "(people_gt.npz) in every view, not only the dev set's one person")
     p.add_argument("--variants", default="",
                    help="also run these uses of the flow, comma-separated, of " + ", ".join(FLOW_VARIANTS)
                    + " (flowpose.bench.runner.FLOW_VARIANTS)")
@@ -123,16 +129,23 @@ def main() -> None:
     tuning = get_clips(tuning_clip(REPO.parent / "shared" / "data" / "mocap"), profiles=("mediapipe",), frames=100,
                        size=256, seed=0, cache_dir=REPO / "results" / "cache")["mediapipe"]
     smoothers = {name: t.spec for name, t in tune_baselines(tuning).items()}
+    if args.everyone and args.estimates != "tracked":
+        p.error("--everyone needs --estimates tracked")
     with np.load(args.devset / "pseudo_gt.npz") as d:
-        world, valid = d["joints3d_world"].astype(np.float64), d["valid"]
-    rows, per_view = [], {}
-    for _v, view in enumerate(args.views.split(",")):
+        people, valid = d["joints3d_world"].astype(np.float64)[None], d["valid"]
+    if args.everyone:
+        with np.load(args.devset / "people_gt.npz") as d:
+            people = d["joints3d_world"].astype(np.float64)  # (P, T, 17, 3)
+    rows, per_view, found = [], {}, {}
+    for view, person in [(v, q) for v in args.views.split(",") for q in range(len(people))]:
         with np.load(args.devset / f"{view}.camera.npz") as c:
             R, t, K = c["R"], c["t"], c["K"]
-        gt = world @ R.T + t
+        gt = people[person] @ R.T + t
         gt_joints = np.isfinite(gt).all(-1)
+        name = f"{view}/p{person}" if args.everyone else view
         if args.estimates == "tracked":
-            init = tracked_estimate(args.videos / f"{view}.mp4", gt, K, args.devset / f"{view}.tracked.poses.npz")
+            cache = args.devset / (f"{view}.p{person}.tracked.poses.npz" if args.everyone else f"{view}.tracked.poses.npz")
+            init = tracked_estimate(args.videos / f"{view}.mp4", gt, K, cache, found)
             followed = init.conf.max(-1) > 0
             start, stop = 0, init.num_frames
         else:
@@ -146,34 +159,33 @@ def main() -> None:
         keep = followed & gt_joints[:, 0] & (gt_joints.sum(1) >= MIN_JOINTS) & finite.all((1, 2))
         keep[:start], keep[stop:] = False, False
         if keep.sum() < args.min_frames:
-            print(f"{view}: skipped, its detector followed the triangulated person in at most {int(keep.sum())} "
+            print(f"{name}: skipped, its detector followed the triangulated person in at most {int(keep.sum())} "
                   "consecutive scorable frames")
             continue
         init, gt, keep = init.slice(start, stop), gt[start:stop], keep[start:stop]
         with open_video(args.videos / f"{view}.mp4") as reader:
             frames = reader.read(start, stop)
         methods: dict[str, dict[str, float]] = {"estimate": scores(init.joints3d, gt, keep)}
-        for name, spec in smoothers.items():
-            methods[name] = scores(spec.apply(init.joints3d, init.fps), gt, keep)
+        for method, spec in smoothers.items():
+            methods[method] = scores(spec.apply(init.joints3d, init.fps), gt, keep)
         runs = [*NO_FLOW_RUNS.items(), ("flowpose", lambda c: c)]
-        runs += [(f"flowpose_{name}", FLOW_VARIANTS[name]) for name in variants]
-        for name, change in runs:
+        runs += [(f"flowpose_{v}", FLOW_VARIANTS[v]) for v in variants]
+        for method, change in runs:
             clock = time.perf_counter()
             result = refine(init, frames, config=change(config))
-            methods[name] = {**scores(result.poses.joints3d, gt, keep), "seconds": time.perf_counter() - clock}
-            methods[name]["repaired"] = result.history[0].metrics.get("swaps_repaired", 0.0)
-        per_view[view] = {"frames": [int(start), int(stop)], "frames_scored": int(keep.sum()), "methods": methods}
-        for name, m in methods.items():
-            rows.append([view, name, f"{m['mpjpe']:.1f}", f"{m['pa_mpjpe']:.1f}", f"{m['accel_error']:.2f}",
+            methods[method] = {**scores(result.poses.joints3d, gt, keep), "seconds": time.perf_counter() - clock}
+            methods[method]["repaired"] = result.history[0].metrics.get("swaps_repaired", 0.0)
+        per_view[name] = {"frames": [int(start), int(stop)], "frames_scored": int(keep.sum()), "methods": methods}
+        for method, m in methods.items():
+            rows.append([name, method, f"{m['mpjpe']:.1f}", f"{m['pa_mpjpe']:.1f}", f"{m['accel_error']:.2f}",
                          f"{m['swapped']:.0f}", f"{m.get('seconds', float('nan')):.1f}"])
-        print(f"{view}: frames {start}-{stop - 1}, {int(keep.sum())} scored; " + ", ".join(f"{n} {m['mpjpe']:.1f}" for n, m in methods.items()),
+        print(f"{name}: frames {start}-{stop - 1}, {int(keep.sum())} scored; " + ", ".join(f"{n} {m['mpjpe']:.1f}" for n, m in methods.items()),
               flush=True)
-    names = list(next(iter(per_view.values()))["methods"])
-    for name in names:
-        ms = [pv["methods"][name] for pv in per_view.values()]
+    for method in next(iter(per_view.values()))["methods"]:
+        ms = [pv["methods"][method] for pv in per_view.values()]
         mean = {k: float(np.mean([m[k] for m in ms])) for k in ("mpjpe", "pa_mpjpe", "accel_error", "swapped")}
         secs = [m["seconds"] for m in ms if "seconds" in m]
-        rows.append(["mean", name, f"{mean['mpjpe']:.1f}", f"{mean['pa_mpjpe']:.1f}", f"{mean['accel_error']:.2f}",
+        rows.append(["mean", method, f"{mean['mpjpe']:.1f}", f"{mean['pa_mpjpe']:.1f}", f"{mean['accel_error']:.2f}",
                      f"{mean['swapped']:.1f}", f"{np.mean(secs):.1f}" if secs else "-"])
     headers = ["view", "method", "MPJPE mm", "PA-MPJPE mm", "accel err mm/f²", "swapped frames", "seconds"]
     table = format_table(headers, rows)

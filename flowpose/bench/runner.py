@@ -96,13 +96,15 @@ FLOW_VARIANTS: dict[str, Callable[[RefineConfig], RefineConfig]] = {
     "crop192": lambda c: replace(c, flow=replace(c.flow, work_size=192)),
     "acc_sigma_10": _pose_changed(w_acc=1.0 / 10.0**2),
     "acc_sigma_5": _pose_changed(w_acc=1.0 / 5.0**2),
+    "flow_weight_4": _pose_changed(w_flow=4.0),
 }
 """Uses of the flow that are not the default, compared by the benchmarks on request: L_opt in both directions
 (arXiv 2402.02736), along long-range tracks ("make flow pay" item 1), the acceleration prior centred on the
 flow's motion (item 3), the last two together, OpenCV DIS's flow (alone and with long-range tracks; DIS is the
 default since the fifth session, so these equal the default or its long-range variant there), and the
 embedded RAFT-small fine-tuned every cycle; the flow on 192 px crops instead of 128; and, for the trade-off between
-the acceleration error and MPJPE, the acceleration prior at sigma 10 and 5 mm/f² instead of 20."""
+the acceleration error and MPJPE, the acceleration prior at sigma 10 and 5 mm/f² instead of 20; and L_opt four
+times as strong (sigma 0.5 px of flow error instead of 1)."""
 
 BASELINES = tuple(SMOOTHERS)
 """Smoothers compared against, in table order."""
