@@ -9,6 +9,11 @@ PA-MPJPE (mm), acceleration error (mm/frame^2, against the temporally filtered p
 limb-pair frames, and wall time. The pseudo ground truth has a floor of a few centimetres.
 
     python benchmarks/bench_real.py --cycles 3
+
+With ``--estimates tracked --everyone`` (after ``build_pose2sim_people.py``), every triangulated person is scored
+in every view, from the MediaPipe track nearest them (the README's real-video table):
+
+    python benchmarks/bench_real.py --estimates tracked --everyone --cycles 3
 """
 
 from __future__ import annotations
@@ -97,6 +102,24 @@ def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path, fo
     print(f"{video.stem}: track {best.id} of {len(people.tracks)} is the triangulated person "
           f"({len(best.frames)} frames, median distance {distance(best) * 100:.0f}% of height)", flush=True)
     return poses
+
+
+def tracked_pairs(devset: Path, views: str):
+    """Each view-person pair of the real set with its tracked estimate as ``--everyone`` cached it: yields
+    (``"camXX/pN"``, frames (T, H, W, 3), pseudo ground truth (T, 17, 3) camera metres, estimate, the frames
+    scored (T,) bool)."""
+    people = np.load(devset / "people_gt.npz")["joints3d_world"].astype(np.float64)
+    for view in views.split(","):
+        with np.load(devset / f"{view}.camera.npz") as c:
+            R, t = c["R"], c["t"]
+        with open_video(VIDEOS / f"{view}.mp4") as reader:
+            frames = reader.read()
+        for person in range(len(people)):
+            gt = people[person] @ R.T + t
+            init = load_poses(devset / f"{view}.p{person}.tracked.poses.npz")
+            gt_joints = np.isfinite(gt).all(-1)
+            keep = (init.conf.max(-1) > 0) & gt_joints[:, 0] & (gt_joints.sum(1) >= MIN_JOINTS)
+            yield f"{view}/p{person}", frames, gt, init, keep
 
 
 def main() -> None:

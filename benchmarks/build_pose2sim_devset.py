@@ -168,6 +168,15 @@ def track_person(px: np.ndarray, ok: np.ndarray, cams: list[dict], inlier_px: fl
     return X, inl
 
 
+def temporal_filter(X: np.ndarray, sigma: float) -> np.ndarray:
+    """NaN-aware Gaussian filter (a normalised convolution) along the frames, axis -3, of (..., T, 17, 3) joints;
+    joints NaN before stay NaN."""
+    ok = np.isfinite(X).all(-1, keepdims=True)
+    num = gaussian_filter1d(np.where(ok, X, 0.0), sigma, axis=-3, mode="nearest")
+    den = gaussian_filter1d(ok.astype(float), sigma, axis=-3, mode="nearest")
+    return np.where(ok, num / np.maximum(den, 1e-9), np.nan)
+
+
 def main() -> None:
     """Run the four steps of the module docstring and write the dev set."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -223,11 +232,9 @@ def main() -> None:
     cams, X, inl, reproj = results[transpose]
     print(f"kept rotation reading {'M^T' if transpose else 'M'}")
 
-    # 4. Temporal filter (NaN-aware: normalised convolution).
+    # 4. Temporal filter.
+    Xs = temporal_filter(X, args.sigma)
     ok = np.isfinite(X).all(-1, keepdims=True)
-    num = gaussian_filter1d(np.where(ok, X, 0.0), args.sigma, axis=0, mode="nearest")
-    den = gaussian_filter1d(ok.astype(float), args.sigma, axis=0, mode="nearest")
-    Xs = np.where(ok, num / np.maximum(den, 1e-9), np.nan)
     valid = inl.mean(1) >= 0.5  # (T, V): the view's detector followed the triangulated person
     bones = [(0, 1), (1, 2), (2, 3), (0, 4), (4, 5), (5, 6), (8, 11), (11, 12), (12, 13), (8, 14), (14, 15), (15, 16)]
     lengths = {f"{a}-{b}": float(np.nanstd(np.linalg.norm(Xs[:, a] - Xs[:, b], axis=-1)) * 1000) for a, b in bones}

@@ -29,8 +29,7 @@ import itertools
 from pathlib import Path
 
 import numpy as np
-from build_pose2sim_devset import DATA, REPO, project, triangulate, undistort
-from scipy.ndimage import gaussian_filter1d
+from build_pose2sim_devset import DATA, REPO, project, temporal_filter, triangulate, undistort
 from scipy.optimize import linear_sum_assignment
 
 from flowpose.estimate.mediapipe import EstimateConfig
@@ -161,14 +160,6 @@ def link_people(per_frame: list[list[tuple[np.ndarray, dict[int, int]]]], num_vi
                 tr["members"][t, v] = i
     tracks.sort(key=lambda tr: -np.isfinite(tr["X"]).all(-1).any(-1).sum())
     return np.array([tr["X"] for tr in tracks]), np.array([tr["members"] for tr in tracks])
-
-
-def temporal_filter(X: np.ndarray, sigma: float) -> np.ndarray:
-    """NaN-aware Gaussian filter along the frames (axis -3) of (..., T, 17, 3) joints."""
-    ok = np.isfinite(X).all(-1, keepdims=True)
-    num = gaussian_filter1d(np.where(ok, X, 0.0), sigma, axis=-3, mode="nearest")
-    den = gaussian_filter1d(ok.astype(float), sigma, axis=-3, mode="nearest")
-    return np.where(ok, num / np.maximum(den, 1e-9), np.nan)
 
 
 def main() -> None:

@@ -21,13 +21,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import HEAD, MIN_JOINTS, REPO, VIDEOS  # noqa: E402
+from bench_real import HEAD, REPO, tracked_pairs  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
-from flowpose.io.poses import load_poses  # noqa: E402
-from flowpose.io.video import open_video  # noqa: E402
 
 
 def relative_error_mm(joints: np.ndarray, gt: np.ndarray) -> np.ndarray:
@@ -45,32 +43,22 @@ def main() -> None:
     args = p.parse_args()
     floors = [float(f) for f in args.floors.split(",")]
     config = replace(get_preset("fast"), cycles=args.cycles)
-    people = np.load(args.devset / "people_gt.npz")["joints3d_world"].astype(np.float64)
     runs = ["without flow"] + [f"floor {f:g}" for f in floors]
     totals = {split: np.zeros(len(runs) + 1) for split in ("2D observed", "2D unobserved", "all")}
-    for view in args.views.split(","):
-        with np.load(args.devset / f"{view}.camera.npz") as c:
-            R, t = c["R"], c["t"]
-        with open_video(VIDEOS / f"{view}.mp4") as reader:
-            frames = reader.read()
-        for person in range(len(people)):
-            gt = people[person] @ R.T + t
-            init = load_poses(args.devset / f"{view}.p{person}.tracked.poses.npz")
-            gt_joints = np.isfinite(gt).all(-1)
-            keep = (init.conf.max(-1) > 0) & gt_joints[:, 0] & (gt_joints.sum(1) >= MIN_JOINTS)
-            outputs = [refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)).poses.joints3d]
-            for f in floors:
-                pose = replace(config.pose, flow_conf_floor=f)
-                outputs.append(refine(init, frames, config=replace(config, pose=pose)).poses.joints3d)
-            errors = [relative_error_mm(x, gt) for x in outputs]
-            scored = keep[:, None] & np.isfinite(np.stack(errors)).all(0)
-            scored[:, [0, HEAD]] = False
-            observed = init.conf > 0
-            for split, mask in (("2D observed", scored & observed), ("2D unobserved", scored & ~observed),
-                                ("all", scored)):
-                totals[split] += [mask.sum(), *(e[mask].sum() for e in errors)]
-                means = " ".join(f"{e[mask].mean():.1f}" if mask.any() else "-" for e in errors)
-                print(f"{view}/p{person} {split}: {int(mask.sum())} joints, {' / '.join(runs)}: {means}", flush=True)
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views):
+        outputs = [refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)).poses.joints3d]
+        for f in floors:
+            pose = replace(config.pose, flow_conf_floor=f)
+            outputs.append(refine(init, frames, config=replace(config, pose=pose)).poses.joints3d)
+        errors = [relative_error_mm(x, gt) for x in outputs]
+        scored = keep[:, None] & np.isfinite(np.stack(errors)).all(0)
+        scored[:, [0, HEAD]] = False
+        observed = init.conf > 0
+        for split, mask in (("2D observed", scored & observed), ("2D unobserved", scored & ~observed),
+                            ("all", scored)):
+            totals[split] += [mask.sum(), *(e[mask].sum() for e in errors)]
+            means = " ".join(f"{e[mask].mean():.1f}" if mask.any() else "-" for e in errors)
+            print(f"{name} {split}: {int(mask.sum())} joints, {' / '.join(runs)}: {means}", flush=True)
     print("\n| joints | count | " + " | ".join(runs) + " |")
     print("|---|---|" + "---|" * len(runs))
     for split, (n, *sums) in totals.items():

@@ -20,14 +20,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import MIN_JOINTS, REPO, VIDEOS, scores  # noqa: E402
+from bench_real import REPO, scores, tracked_pairs  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.estimate.people import flow_motion  # noqa: E402
-from flowpose.io.poses import load_poses  # noqa: E402
-from flowpose.io.video import open_video  # noqa: E402
 from flowpose.people.carry import carry_keypoints  # noqa: E402
 from flowpose.pose import PoseSequence  # noqa: E402
 
@@ -60,27 +58,17 @@ def main() -> None:
     p.add_argument("--cycles", type=int, default=3)
     args = p.parse_args()
     config = replace(get_preset("fast"), cycles=args.cycles)
-    people = np.load(args.devset / "people_gt.npz")["joints3d_world"].astype(np.float64)
     runs = {"without flow": NO_FLOW_RUNS["flow_off"](config), "flowpose": config}
     results = []
-    for view in ("cam01", "cam02", "cam03", "cam04"):
-        with np.load(args.devset / f"{view}.camera.npz") as c:
-            R, t = c["R"], c["t"]
-        with open_video(VIDEOS / f"{view}.mp4") as reader:
-            frames = reader.read()
-        for person in range(len(people)):
-            gt = people[person] @ R.T + t
-            init = load_poses(args.devset / f"{view}.p{person}.tracked.poses.npz")
-            gt_joints = np.isfinite(gt).all(-1)
-            keep = (init.conf.max(-1) > 0) & gt_joints[:, 0] & (gt_joints.sum(1) >= MIN_JOINTS)
-            carried, count = carry_joints(init, frames, args.max_gap)
-            row = {}
-            for start, poses in (("as estimated", init), ("joints carried", carried)):
-                for run, cfg in runs.items():
-                    row[f"{start}, {run}"] = scores(refine(poses, frames, config=cfg).poses.joints3d, gt, keep)
-            results.append(row)
-            print(f"{view}/p{person}: {count} of {int((init.conf <= 0).sum())} unobserved joints carried; "
-                  + ", ".join(f"{k} {m['mpjpe']:.1f} / {m['pa_mpjpe']:.1f}" for k, m in row.items()), flush=True)
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, "cam01,cam02,cam03,cam04"):
+        carried, count = carry_joints(init, frames, args.max_gap)
+        row = {}
+        for start, poses in (("as estimated", init), ("joints carried", carried)):
+            for run, cfg in runs.items():
+                row[f"{start}, {run}"] = scores(refine(poses, frames, config=cfg).poses.joints3d, gt, keep)
+        results.append(row)
+        print(f"{name}: {count} of {int((init.conf <= 0).sum())} unobserved joints carried; "
+              + ", ".join(f"{k} {m['mpjpe']:.1f} / {m['pa_mpjpe']:.1f}" for k, m in row.items()), flush=True)
     print("\n| start, run | MPJPE mm | PA-MPJPE mm | accel err mm/f² |\n|---|---|---|---|")
     for key in results[0]:
         means = [np.mean([r[key][m] for r in results]) for m in ("mpjpe", "pa_mpjpe", "accel_error")]
