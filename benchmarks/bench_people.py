@@ -23,7 +23,8 @@ carried, and compared with the hidden detections, beside linear interpolation be
 Jumps: of the track's box centre between consecutive detected frames (the identity check), and the same box
 between consecutive frames of all, the carried ones included (their box carried along the flow likewise).
 
-    python benchmarks/bench_people.py [--views cam01,cam02] [--out results/people]
+    python benchmarks/bench_people.py [--views cam01,cam02] [--out results/people] [--agree-dist 0.08]
+        [--reacquire-dist 0.15]
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from flowpose.people.carry import carry_keypoints, interpolate_holes
 from flowpose.people.detections import box_centre, keypoint_box
 from flowpose.people.select import track_keypoints
 from flowpose.people.sheet import contact_sheet, write_contact_sheet
+from flowpose.people.track import TrackConfig
 from flowpose.skeleton import MEDIAPIPE33, to_h36m17
 
 REPO = Path(__file__).resolve().parents[1]
@@ -120,6 +122,10 @@ def main() -> None:
     p.add_argument("--people", type=int, default=3)
     p.add_argument("--out", type=Path, default=REPO / "results" / "people")
     p.add_argument("--carry", type=int, default=EstimateConfig().carry_frames, help="longest hole carried, frames")
+    p.add_argument("--agree-dist", type=float, default=TrackConfig().agree_dist,
+                   help="TrackConfig.agree_dist, body sizes (the tracker's per-joint gate)")
+    p.add_argument("--reacquire-dist", type=float, default=TrackConfig().reacquire_dist,
+                   help="TrackConfig.reacquire_dist, body sizes (the gate of a joint refused the frame before)")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     gt = np.load(args.devset / "pseudo_gt.npz") if (args.devset / "pseudo_gt.npz").exists() else None
@@ -131,7 +137,8 @@ def main() -> None:
         with open_video(args.data / "videos" / f"{view}.mp4") as reader:
             frames, fps = reader.read(), reader.fps
         start = time.perf_counter()
-        people = find_people(frames, EstimateConfig(people=args.people), fps=fps)
+        track_config = TrackConfig(agree_dist=args.agree_dist, reacquire_dist=args.reacquire_dist)
+        people = find_people(frames, EstimateConfig(people=args.people), fps=fps, track_config=track_config)
         seconds = time.perf_counter() - start
         H, W = people.image_size
         T = len(frames)

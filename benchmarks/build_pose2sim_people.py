@@ -81,7 +81,8 @@ def _errors(X: np.ndarray, px: np.ndarray, ok: np.ndarray, cam: dict) -> np.ndar
 def _triangulate_members(px: list[np.ndarray], ok: list[np.ndarray], cams: list[dict], members: dict[int, int],
                          seed: np.ndarray | None, inlier_px: float) -> np.ndarray:
     """(17, 3): each joint from the member detections (view -> index) where it is usable and, given a seed
-    body, reprojects within ``inlier_px`` of it; NaN with fewer than 2."""
+    body that has the joint, reprojects within ``inlier_px`` of it (a joint the seed's view pair lacked is taken
+    from every member that has it, unchecked: the members agree with the body as a whole); NaN with fewer than 2."""
     X = np.full((17, 3), np.nan)
     for j in range(17):
         views = [v for v, i in members.items() if ok[v][i, j]]

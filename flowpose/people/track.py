@@ -144,7 +144,7 @@ class Track:
 class _Live:
     frames: list[int] = field(default_factory=list)
     members: list[int] = field(default_factory=list)
-    keypoints: np.ndarray | None = None  # (J, 2): each joint where last seen, moved on at the track's velocity
+    keypoints: np.ndarray | None = None  # (J, 2): each joint where it last agreed, moved on since (_append)
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # px per frame, the body's median motion
     agree: list[np.ndarray] = field(default_factory=list)  # (J,) bool per member
     states: list[np.ndarray] = field(default_factory=list)  # (J, 2) per member
