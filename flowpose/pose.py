@@ -31,7 +31,8 @@ class PoseSequence:
         joints3d: (T, J, 3) float32, metres, camera frame (OpenCV: x right, y down, z forward).
         K: (3, 3) or (T, 3, 3) intrinsics in pixels.
         joints2d: (T, J, 2) float32 pixel keypoints, or None (then the projection of ``joints3d`` is used).
-        conf: (T, J) float32 detection confidence in [0, 1], or None (all ones).
+        conf: (T, J) float32 detection confidence in [0, 1], or None (all ones). Where ``joints2d`` is NaN and
+            ``joints3d`` is not, it is the 3D joint's confidence alone (the 2D is unobserved).
         skeleton: registry name of the joint layout (see :mod:`flowpose.skeleton`).
         fps: frames per second.
     """

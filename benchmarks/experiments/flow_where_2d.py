@@ -5,7 +5,7 @@ On every person of the real development set in every view (``benchmarks/build_po
 same estimate is refined without the flow term and with it, at each ``--floors`` value of
 ``PoseStageConfig.flow_conf_floor`` (L_opt's weight floor on joints the detector is unsure of). The root-relative
 joint error (mm, pelvis and head left out) is split by whether the estimate's 2D keypoint was observed in that
-frame (confidence > 0: not a detector's miss, nor a joint the track refused as somebody else's), on the
+frame (a finite keypoint with confidence > 0: not a detector's miss, nor a joint the track refused), on the
 frames ``bench_real.py`` scores.
 
     python benchmarks/experiments/flow_where_2d.py [--floors 0.3,0.6,1.0] [--views cam01,cam02,cam03,cam04]
@@ -53,7 +53,7 @@ def main() -> None:
         errors = [relative_error_mm(x, gt) for x in outputs]
         scored = keep[:, None] & np.isfinite(np.stack(errors)).all(0)
         scored[:, [0, HEAD]] = False
-        observed = init.conf > 0
+        observed = (init.conf > 0) & np.isfinite(init.joints2d).all(-1)
         for split, mask in (("2D observed", scored & observed), ("2D unobserved", scored & ~observed),
                             ("all", scored)):
             totals[split] += [mask.sum(), *(e[mask].sum() for e in errors)]

@@ -34,7 +34,7 @@ def carry_joints(poses: PoseSequence, frames: np.ndarray, max_gap: int) -> tuple
     """The poses with each unobserved 2D joint carried along the DIS flow (module docstring); also how many."""
     T = poses.num_frames
     forward, backward = flow_motion(frames), flow_motion(frames, backward=True)
-    observed = poses.conf > 0
+    observed = (poses.conf > 0) & np.isfinite(poses.joints2d).all(-1)
     kp = np.where(observed[..., None], poses.joints2d, np.nan).astype(np.float64)
     out_kp, out_conf, count = kp.copy(), poses.conf.astype(np.float64).copy(), 0
     for j in range(poses.num_joints):
@@ -46,7 +46,7 @@ def carry_joints(poses: PoseSequence, frames: np.ndarray, max_gap: int) -> tuple
         sel = carried & np.isfinite(carried_kp[:, 0]).all(-1)
         out_kp[sel, j], out_conf[sel, j] = carried_kp[sel, 0], 0.5 * neighbours[sel]
         count += int(sel.sum())
-    joints2d = np.where((out_conf > 0)[..., None], np.nan_to_num(out_kp), poses.joints2d).astype(np.float32)
+    joints2d = np.where(np.isfinite(out_kp), out_kp, poses.joints2d).astype(np.float32)
     return replace(poses, joints2d=joints2d, conf=out_conf.astype(np.float32)), count
 
 
@@ -67,7 +67,7 @@ def main() -> None:
             for run, cfg in runs.items():
                 row[f"{start}, {run}"] = scores(refine(poses, frames, config=cfg).poses.joints3d, gt, keep)
         results.append(row)
-        print(f"{name}: {count} of {int((init.conf <= 0).sum())} unobserved joints carried; "
+        print(f"{name}: {count} of {int((~np.isfinite(init.joints2d).all(-1) | (init.conf <= 0)).sum())} unobserved joints carried; "
               + ", ".join(f"{k} {m['mpjpe']:.1f} / {m['pa_mpjpe']:.1f}" for k, m in row.items()), flush=True)
     print("\n| start, run | MPJPE mm | PA-MPJPE mm | accel err mm/f² |\n|---|---|---|---|")
     for key in results[0]:

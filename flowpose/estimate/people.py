@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -30,7 +30,7 @@ from flowpose.people.detections import Detection, box_iou
 from flowpose.people.select import choose_track
 from flowpose.people.track import Motion, Track, TrackConfig, track_people
 from flowpose.pose import PoseSequence
-from flowpose.skeleton import MEDIAPIPE33
+from flowpose.skeleton import MEDIAPIPE33, to_h36m17
 
 MASK_PAD = 0.1
 """Padding of a found person's box, as a fraction of its size, before it is painted over."""
@@ -38,6 +38,12 @@ SAME_PERSON_IOU = 0.5
 """A new find overlapping an earlier one of the same frame this much is that person again."""
 FLOW_SCALE = 0.25
 """The DIS flow that carries keypoints between frames runs at this fraction of the frame size."""
+ISOLATED_REFUSALS = 5
+"""In a frame where the track refused at most this many of the 17 H36M joints, the refused joints keep their 3D
+term (:meth:`PeopleInVideo.poses`): a detection that agrees with the track on most of the body is this person,
+and its 3D skeleton is theirs, even where a 2D keypoint lies off. More refusals mean a chimera (part of the body
+from somebody else), whose skeleton is mixed. Chosen on the real multi-person clip (benchmarks/RESULTS.md,
+eighth session): 4 to 8 do about as well, 2 gives little, 17 (every refusal) does harm."""
 
 Landmarks = tuple[np.ndarray, np.ndarray]
 """(image landmarks (33, 4) normalised x, y, z, visibility; world landmarks (33, 3) hip-centred metres)."""
@@ -192,7 +198,10 @@ class PeopleInVideo:
     ) -> PoseSequence:
         """The track's H36M-17 poses in the camera frame.
 
-        Frames without the person are NaN with confidence 0, except, given the ``frames`` and
+        A joint the track refused (another person's, or put elsewhere) is unobserved in 2D. Its 3D keeps the
+        detection's confidence, for the 3D term, when the frame has at most :data:`ISOLATED_REFUSALS` refused
+        joints; otherwise its confidence is 0 (no 2D and no 3D term). Frames without the person are NaN with
+        confidence 0, except, given the ``frames`` and
         ``carry_frames`` > 0, holes of up to that many frames: there the keypoints are carried along the DIS
         flow (:func:`flowpose.people.carry.carry_keypoints`) with ``CARRIED_CONFIDENCE`` times the
         neighbouring detections' confidence, the root-relative 3D pose is interpolated between the frames
@@ -209,11 +218,13 @@ class PeopleInVideo:
         H, W = self.image_size
         image = np.full((T, MEDIAPIPE33.num_joints, 4), np.nan)
         world = np.full((T, MEDIAPIPE33.num_joints, 3), np.nan)
+        refused = np.zeros((T, MEDIAPIPE33.num_joints, 1))
+        visibility = np.zeros((T, MEDIAPIPE33.num_joints, 1))
         for t, det, ok in zip(track.frames, track.detections(self.detections), track.agree):
             image[t], world[t] = det.payload
-            # Joints that disagreed with the track (another person's) are unobserved in 2D, and so are the joints
-            # made from them (H36M's pelvis is the hips' mean). Their 3D stays: MediaPipe's world landmarks are
-            # one skeleton, which the 3D term keeps near and the other terms correct.
+            # Joints that disagreed with the track are unobserved in 2D, and so are the joints made from them
+            # (H36M's pelvis is the hips' mean). Their 3D stays: MediaPipe's world landmarks are one skeleton.
+            refused[t, ~ok], visibility[t] = 1.0, image[t, :, 3:]
             image[t, ~ok, :3], image[t, ~ok, 3] = np.nan, 0.0
         carried = self.carried(track, carry_frames) if frames is not None else np.zeros(T, bool)
         if carried.any():
@@ -228,7 +239,12 @@ class PeopleInVideo:
             world[carried] = interpolate_holes(world, seen, carried)[carried]
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="place_root: ", category=UserWarning)  # said by the caller
-            return poses_from_landmarks(image, world, self.image_size, fov_deg=fov_deg, K=K, fps=self.fps)
+            poses = poses_from_landmarks(image, world, self.image_size, fov_deg=fov_deg, K=K, fps=self.fps)
+        refused17 = np.nan_to_num(to_h36m17(refused, MEDIAPIPE33.name, missing="nan")[..., 0]) > 0
+        isolated = refused17 & (refused17.sum(1, keepdims=True) <= ISOLATED_REFUSALS)
+        isolated &= np.isfinite(poses.joints3d).all(-1)
+        own = np.nan_to_num(to_h36m17(np.clip(visibility, 0.0, 1.0), MEDIAPIPE33.name, missing="nan")[..., 0])
+        return replace(poses, conf=np.where(isolated, own, poses.conf).astype(np.float32))
 
 
 def find_people(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowpose.estimate.people import PeopleInVideo, _detection, _paint_over, flow_motion
+from flowpose.estimate.people import ISOLATED_REFUSALS, PeopleInVideo, _detection, _paint_over, flow_motion
 from flowpose.people.track import track_people
 from flowpose.skeleton import MEDIAPIPE33, to_h36m17
 from tests.estimate.test_mediapipe import _synthetic_landmarks
@@ -68,19 +68,37 @@ def test_a_missed_frame_is_carried_along_the_flow() -> None:
     assert (people.poses(track).conf[2] == 0).all()  # without frames: unobserved, as before
 
 
-def test_joints_that_disagree_with_the_track_are_unobserved_in_2d() -> None:
+def _people_with_landmarks_moved(landmarks: list[int]) -> PeopleInVideo:
+    """A person standing still for 4 frames whose ``landmarks`` land 160 px away, on somebody else, in frame 2."""
     T, size = 4, (480, 640)
     image, world = _synthetic_landmarks(1, size, 60.0, np.array([[0.0, 0.0, 4.0]]))
     detections = []
     for t in range(T):
         moved = image[0].copy()
         if t == 2:
-            moved[24, :2] += 0.25  # the right hip lands on somebody else, 160 px away
+            moved[landmarks, :2] += 0.25
         detections.append([_detection((moved, world[0]), size)])
-    people = PeopleInVideo(detections, track_people(detections), size, 30.0)
+    return PeopleInVideo(detections, track_people(detections), size, 30.0)
+
+
+def test_an_isolated_refusal_loses_its_2d_and_keeps_its_3d() -> None:
+    people = _people_with_landmarks_moved([24])  # the right hip
     poses = people.poses(people.tracks[0])
     assert not people.tracks[0].agree[2][24] and people.tracks[0].agree[2][23]
-    assert np.isnan(poses.joints2d[2, 0]).all()  # the pelvis is the hips' mean
+    assert np.isnan(poses.joints2d[2, [0, 1]]).all()  # the pelvis is the hips' mean; H36M 1 is the right hip
     assert (np.isfinite(poses.joints3d[2]) == np.isfinite(poses.joints3d[1])).all()  # the 3D skeleton stays
-    assert poses.conf[2, 0] == 0 and poses.conf[2, 4] > 0  # the left hip (H36M 4) stays
+    # Two H36M joints refused (at most ISOLATED_REFUSALS): they keep the detection's confidence for the 3D term.
+    assert np.allclose(poses.conf[2, [0, 1]], poses.conf[1, [0, 1]]) and (poses.conf[2, [0, 1]] > 0).all()
+    assert poses.conf[2, 4] > 0 and np.isfinite(poses.joints2d[2, 4]).all()  # the left hip (H36M 4) agreed
     assert np.isfinite(poses.joints2d[1, 0]).all()
+
+
+def test_a_chimeras_refused_joints_lose_2d_and_3d() -> None:
+    legs = list(range(23, 33))  # hips, knees, ankles, heels and feet on somebody else: 7 H36M joints
+    people = _people_with_landmarks_moved(legs)
+    poses = people.poses(people.tracks[0])
+    assert len(people.tracks) == 1 and not people.tracks[0].agree[2][legs].any()
+    lower = [0, 1, 2, 3, 4, 5, 6]  # pelvis, right and left hip, knee, ankle
+    assert 7 > ISOLATED_REFUSALS
+    assert (poses.conf[2, lower] == 0).all() and np.isnan(poses.joints2d[2, lower]).all()
+    assert (poses.conf[2, 8:] > 0).any() and (poses.conf[1, lower] > 0).all()

@@ -1,0 +1,114 @@
+"""How much could any flow earn on the real set? The pose stage run with an oracle flow, and with oracle 2D.
+
+The flow is a 2D cue: it says how the image points move, never where they are nor how deep. This experiment
+bounds what it can give the pose stage on the real development set (``bench_real.py --estimates tracked
+--everyone`` first, which caches each pair's tracked estimate). Each of the 8 view-person pairs is refined:
+
+- ``without flow``: the flow term off (the baseline of the 3% target);
+- ``flowpose``: the default;
+- ``oracle flow``: the default, but L_opt's target F_t(p_t) replaced by the motion of the same joint or bone
+  point in the pseudo ground truth, projected: pi(A X^gt_{t+1}) - pi(A X^gt_t), px (weight 0 where the pseudo
+  ground truth lacks a joint), and L_opt's weight not lowered for the measured flow noise
+  (``flow_sigma_factor=None``). A perfect flow, sampled at perfect correspondences. With ``--oracle-weights``
+  also at L_opt weights this many times the default (``oracle flow xN``): a stronger weight lets the flow
+  decide more of the motion;
+- ``oracle 2D``: the flow term off, the 2D keypoints replaced by the projection of the pseudo ground truth
+  wherever it has the joint (confidence 1 there). Perfect positions in the image: the ceiling of every 2D cue.
+
+The pseudo ground truth is triangulated from MediaPipe in four views, this view among them, and filtered in
+time: both oracles are optimistic about the 2D and smooth in time. What they cannot fix is depth and the
+estimate's 3D shape.
+
+    python benchmarks/experiments/oracle_ceilings.py [--views cam01,cam02,cam03,cam04]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_real import REPO, scores, tracked_pairs  # noqa: E402
+
+from flowpose.api import refine  # noqa: E402
+from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
+from flowpose.camera import project, project_np  # noqa: E402
+from flowpose.config import get_preset  # noqa: E402
+from flowpose.pose import PoseSequence  # noqa: E402
+from flowpose.refinement import optimize  # noqa: E402
+from flowpose.refinement.objective import flow_target  # noqa: E402
+
+METRICS = ("mpjpe", "pa_mpjpe", "accel_error")
+
+
+def oracle_flow_target(gt: np.ndarray):
+    """A stand-in for :func:`flow_target` whose F_t(p_t) is the pseudo ground truth's projected motion."""
+
+    def target(X, problem, config, flow, backward=None):
+        real = flow_target(X, problem, config, flow, backward)
+        if real is None:
+            return None
+        A = problem.point_matrix.to(X.dtype)  # (N, J)
+        G = torch.as_tensor(gt, dtype=X.dtype, device=X.device)
+        missing = (~torch.isfinite(G).all(-1)).to(X.dtype)  # (T, J)
+        points = project(torch.einsum("nj,tjc->tnc", A, torch.nan_to_num(G, nan=1.0)), problem.K.to(X.dtype))
+        known = (missing @ (A != 0).to(X.dtype).T) == 0  # (T, N): every joint of the point known
+        motion = points[1:] - points[:-1]  # (T-1, N, 2) px
+        known = known[1:] & known[:-1]
+        w = problem.point_weights
+        weights = torch.minimum(w[:-1], w[1:]) * known
+        return replace(real, flow_px=torch.where(known[..., None], motion, 0.0), weights=weights)
+
+    return target
+
+
+def oracle_2d(init: PoseSequence, gt: np.ndarray) -> PoseSequence:
+    """The estimate with its 2D keypoints replaced by the projected pseudo ground truth where it exists."""
+    known = np.isfinite(gt).all(-1)
+    x = project_np(np.nan_to_num(gt, nan=1.0), init.K_per_frame())
+    joints2d = np.where(known[..., None], x, init.joints2d).astype(np.float32)
+    conf = np.where(known, 1.0, init.conf).astype(np.float32)
+    return replace(init, joints2d=joints2d, conf=conf)
+
+
+def main() -> None:
+    """Refine every pair four ways and print each and the means."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--devset", type=Path, default=REPO / "results" / "pose2sim")
+    p.add_argument("--views", default="cam01,cam02,cam03,cam04")
+    p.add_argument("--cycles", type=int, default=3)
+    p.add_argument("--oracle-weights", default="1", help="multiples of w_flow for the oracle flow, comma-separated")
+    args = p.parse_args()
+    config = replace(get_preset("fast"), cycles=args.cycles)
+    off = NO_FLOW_RUNS["flow_off"](config)
+    results = []
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views):
+        row = {
+            "without flow": refine(init, frames, config=off),
+            "flowpose": refine(init, frames, config=config),
+        }
+        for m in (float(m) for m in args.oracle_weights.split(",")):
+            pose = replace(config.pose, w_flow=m * config.pose.w_flow)
+            with mock.patch.object(optimize, "flow_target", oracle_flow_target(gt)):
+                run = refine(init, frames, config=replace(config, pose=pose, flow_sigma_factor=None))
+            row["oracle flow" + ("" if m == 1 else f" x{m:g}")] = run
+        row["oracle 2D"] = refine(oracle_2d(init, gt), frames, config=off)
+        row = {k: scores(r.poses.joints3d, gt, keep) for k, r in row.items()}
+        results.append(row)
+        print(f"{name}: " + ", ".join(f"{k} {m['mpjpe']:.1f} / {m['pa_mpjpe']:.1f}" for k, m in row.items()),
+              flush=True)
+    print("\n| run | MPJPE mm | PA-MPJPE mm | accel err mm/f² | MPJPE against without flow |\n|---|---|---|---|---|")
+    base = np.mean([r["without flow"]["mpjpe"] for r in results])
+    for key in results[0]:
+        means = [np.mean([r[key][m] for r in results]) for m in METRICS]
+        print(f"| {key} | {means[0]:.1f} | {means[1]:.1f} | {means[2]:.2f} | {100 * (means[0] / base - 1):+.1f}% |")
+
+
+if __name__ == "__main__":
+    main()
