@@ -11,7 +11,9 @@ bounds what it can give the pose stage on the real development set (``bench_real
   ground truth lacks a joint), and L_opt's weight not lowered for the measured flow noise
   (``flow_sigma_factor=None``). A perfect flow, sampled at perfect correspondences. With ``--oracle-weights``
   also at L_opt weights this many times the default (``oracle flow xN``): a stronger weight lets the flow
-  decide more of the motion;
+  decide more of the motion. With ``--strides``, the long-range spans of L_opt
+  (``PoseStageConfig.long_range_strides``) are run too, with the DIS flow chained along tracks (``flowpose,
+  spans``) and with the pseudo ground truth's motion over each span (``oracle flow, spans``);
 - ``oracle 2D``: the flow term off, the 2D keypoints replaced by the projection of the pseudo ground truth
   wherever it has the joint (confidence 1 there). Perfect positions in the image: the ceiling of every 2D cue.
 
@@ -59,11 +61,18 @@ def oracle_flow_target(gt: np.ndarray):
         missing = (~torch.isfinite(G).all(-1)).to(X.dtype)  # (T, J)
         points = project(torch.einsum("nj,tjc->tnc", A, torch.nan_to_num(G, nan=1.0)), problem.K.to(X.dtype))
         known = (missing @ (A != 0).to(X.dtype).T) == 0  # (T, N): every joint of the point known
+        w = problem.point_weights
+        chains = []
+        for chain in real.chains:  # the motion over k frames, where both ends are known
+            k = chain.stride
+            span, both = points[k:] - points[:-k], known[k:] & known[:-k]
+            chains.append(replace(chain, displacement=torch.where(both[..., None], span, 0.0),
+                                  weights=torch.minimum(w[:-k], w[k:]) * both))
         motion = points[1:] - points[:-1]  # (T-1, N, 2) px
         known = known[1:] & known[:-1]
-        w = problem.point_weights
         weights = torch.minimum(w[:-1], w[1:]) * known
-        return replace(real, flow_px=torch.where(known[..., None], motion, 0.0), weights=weights)
+        return replace(real, flow_px=torch.where(known[..., None], motion, 0.0), weights=weights,
+                       chains=tuple(chains))
 
     return target
 
@@ -84,6 +93,7 @@ def main() -> None:
     p.add_argument("--views", default="cam01,cam02,cam03,cam04")
     p.add_argument("--cycles", type=int, default=3)
     p.add_argument("--oracle-weights", default="1", help="multiples of w_flow for the oracle flow, comma-separated")
+    p.add_argument("--strides", default="", help="long-range spans, frames, comma-separated (e.g. 3,9,27)")
     args = p.parse_args()
     config = replace(get_preset("fast"), cycles=args.cycles)
     off = NO_FLOW_RUNS["flow_off"](config)
@@ -98,6 +108,12 @@ def main() -> None:
             with mock.patch.object(optimize, "flow_target", oracle_flow_target(gt)):
                 run = refine(init, frames, config=replace(config, pose=pose, flow_sigma_factor=None))
             row["oracle flow" + ("" if m == 1 else f" x{m:g}")] = run
+        if args.strides:
+            pose = replace(config.pose, long_range_strides=tuple(int(k) for k in args.strides.split(",")))
+            row["flowpose, spans"] = refine(init, frames, config=replace(config, pose=pose))
+            with mock.patch.object(optimize, "flow_target", oracle_flow_target(gt)):
+                run = refine(init, frames, config=replace(config, pose=pose, flow_sigma_factor=None))
+            row["oracle flow, spans"] = run
         row["oracle 2D"] = refine(oracle_2d(init, gt), frames, config=off)
         row = {k: scores(r.poses.joints3d, gt, keep) for k, r in row.items()}
         results.append(row)

@@ -1,0 +1,116 @@
+"""Long-range tracks matched directly between frame t and t + k: do they pay where the chained flow drifts?
+
+``oracle_ceilings.py --strides 3,9,27`` showed that perfect long-range correspondences lower MPJPE by 6% on the
+real set, and the DIS flow chained over the same spans (``flowpose.flow.tracks.chain_flow``) by nothing: each step
+adds its error, and one failed step drops the track. Here each chained endpoint is refined by matching the point's
+own neighbourhood in frame t directly in frame t + k (OpenCV's pyramidal Lucas-Kanade, started at the chained
+endpoint), and checked by matching back from t + k to t (forward-backward error). L_opt's long-range target
+D^k_t(p_t) becomes the matched endpoint, weighted by the detection weights times exp(-(e_fb / 2 px)^2): tracks the
+chain dropped count again where the direct match agrees with itself.
+
+Each of the 8 view-person pairs of the real set (``bench_real.py --estimates tracked --everyone`` first) is refined
+without flow, with the default, with the chained spans, and with the directly matched spans.
+
+    python benchmarks/experiments/direct_chains.py [--strides 3,9,27] [--window 21] [--views ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+from unittest import mock
+
+import cv2
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_real import REPO, scores, tracked_pairs  # noqa: E402
+
+from flowpose.api import refine  # noqa: E402
+from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
+from flowpose.config import get_preset  # noqa: E402
+from flowpose.refinement import optimize  # noqa: E402
+from flowpose.refinement.objective import flow_target, projected_points  # noqa: E402
+
+METRICS = ("mpjpe", "pa_mpjpe", "accel_error")
+FB_SCALE_PX = 2.0
+"""Forward-backward error at which a direct match's weight falls to 1/e."""
+
+
+def direct_match(gray: list[np.ndarray], t: int, k: int, points: np.ndarray, guess: np.ndarray, window: int):
+    """Endpoints in frame t + k of (N, 2) points of frame t, Lucas-Kanade from ``guess``; and their weights."""
+    lk = dict(winSize=(window, window), maxLevel=3,
+              criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))
+    p0 = points.astype(np.float32).reshape(-1, 1, 2)
+    p1, ok1, _ = cv2.calcOpticalFlowPyrLK(gray[t], gray[t + k], p0, guess.astype(np.float32).reshape(-1, 1, 2),
+                                          flags=cv2.OPTFLOW_USE_INITIAL_FLOW, **lk)
+    back, ok2, _ = cv2.calcOpticalFlowPyrLK(gray[t + k], gray[t], p1, p0.copy(),
+                                            flags=cv2.OPTFLOW_USE_INITIAL_FLOW, **lk)
+    fb = np.linalg.norm((back - p0).reshape(-1, 2), axis=-1)
+    weight = np.exp(-((fb / FB_SCALE_PX) ** 2)) * (ok1.ravel() > 0) * (ok2.ravel() > 0)
+    return p1.reshape(-1, 2), np.nan_to_num(weight)
+
+
+def direct_target(gray: list[np.ndarray], window: int):
+    """A stand-in for :func:`flow_target` whose long-range spans are matched directly (module docstring)."""
+
+    def target(X, problem, config, flow, backward=None):
+        real = flow_target(X, problem, config, flow, backward)
+        if real is None or not real.chains:
+            return real
+        with torch.no_grad():
+            points = projected_points(X, problem).double().numpy()
+        w = problem.point_weights.double().numpy()
+        chains = []
+        for chain in real.chains:
+            k = chain.stride
+            guess = points[:-k] + chain.displacement.double().numpy()
+            displacement = np.zeros_like(guess)
+            weights = np.zeros(guess.shape[:2])
+            for t in range(len(guess)):
+                end, fb = direct_match(gray, t, k, points[t], guess[t], window)
+                displacement[t], weights[t] = end - points[t], fb * np.minimum(w[t], w[t + k])
+            chains.append(replace(chain, displacement=torch.as_tensor(displacement, dtype=X.dtype),
+                                  weights=torch.as_tensor(weights, dtype=X.dtype)))
+        return replace(real, chains=tuple(chains))
+
+    return target
+
+
+def main() -> None:
+    """Refine every pair four ways and print each and the means."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--devset", type=Path, default=REPO / "results" / "pose2sim")
+    p.add_argument("--views", default="cam01,cam02,cam03,cam04")
+    p.add_argument("--cycles", type=int, default=3)
+    p.add_argument("--strides", default="3,9,27", help="long-range spans, frames, comma-separated")
+    p.add_argument("--window", type=int, default=21, help="Lucas-Kanade window, px")
+    args = p.parse_args()
+    config = replace(get_preset("fast"), cycles=args.cycles)
+    spans = replace(config, pose=replace(config.pose, long_range_strides=tuple(int(k) for k in args.strides.split(","))))
+    results = []
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views):
+        gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+        row = {
+            "without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)),
+            "flowpose": refine(init, frames, config=config),
+            "spans, chained": refine(init, frames, config=spans),
+        }
+        with mock.patch.object(optimize, "flow_target", direct_target(gray, args.window)):
+            row["spans, matched directly"] = refine(init, frames, config=spans)
+        row = {k: scores(r.poses.joints3d, gt, keep) for k, r in row.items()}
+        results.append(row)
+        print(f"{name}: " + ", ".join(f"{k} {m['mpjpe']:.1f} / {m['pa_mpjpe']:.1f}" for k, m in row.items()),
+              flush=True)
+    print("\n| run | MPJPE mm | PA-MPJPE mm | accel err mm/f² | MPJPE against without flow |\n|---|---|---|---|---|")
+    base = np.mean([r["without flow"]["mpjpe"] for r in results])
+    for key in results[0]:
+        means = [np.mean([r[key][m] for r in results]) for m in METRICS]
+        print(f"| {key} | {means[0]:.1f} | {means[1]:.1f} | {means[2]:.2f} | {100 * (means[0] / base - 1):+.1f}% |")
+
+
+if __name__ == "__main__":
+    main()
