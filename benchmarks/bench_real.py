@@ -60,6 +60,21 @@ def scores(joints: np.ndarray, gt: np.ndarray, keep: np.ndarray) -> dict[str, fl
             "accel_error": float(accel), "swapped": float(swapped_limbs(joints[keep], gt[keep]).sum())}
 
 
+def print_pair_scores(name: str, row: dict[str, dict[str, float]]) -> None:
+    """One line of a real-set experiment: each run's MPJPE / PA-MPJPE (mm) on pair ``name``."""
+    print(f"{name}: " + ", ".join(f"{k} {m['mpjpe']:.1f} / {m['pa_mpjpe']:.1f}" for k, m in row.items()), flush=True)
+
+
+def print_mean_table(results: list[dict[str, dict[str, float]]], baseline: str = "without flow") -> None:
+    """The markdown table of a real-set experiment: each run's mean MPJPE, PA-MPJPE and acceleration error over
+    the pairs (``results``: one dict per pair, run -> :func:`scores`), and its MPJPE against ``baseline``'s."""
+    print(f"\n| run | MPJPE mm | PA-MPJPE mm | accel err mm/f² | MPJPE against {baseline} |\n|---|---|---|---|---|")
+    base = np.mean([r[baseline]["mpjpe"] for r in results])
+    for key in results[0]:
+        means = [np.mean([r[key][m] for r in results]) for m in ("mpjpe", "pa_mpjpe", "accel_error")]
+        print(f"| {key} | {means[0]:.1f} | {means[1]:.1f} | {means[2]:.2f} | {100 * (means[0] / base - 1):+.1f}% |")
+
+
 def longest_run(mask: np.ndarray) -> tuple[int, int]:
     """[start, stop) of the longest run of True in a (T,) bool mask ((0, 0) when there is none)."""
     best, start = (0, 0), None

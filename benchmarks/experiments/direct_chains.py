@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import REPO, scores, tracked_pairs  # noqa: E402
+from bench_real import REPO, print_mean_table, print_pair_scores, scores, tracked_pairs  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
@@ -35,7 +35,6 @@ from flowpose.config import get_preset  # noqa: E402
 from flowpose.refinement import optimize  # noqa: E402
 from flowpose.refinement.objective import flow_target, projected_points  # noqa: E402
 
-METRICS = ("mpjpe", "pa_mpjpe", "accel_error")
 FB_SCALE_PX = 2.0
 """Forward-backward error at which a direct match's weight falls to 1/e."""
 
@@ -103,13 +102,8 @@ def main() -> None:
             row["spans, matched directly"] = refine(init, frames, config=spans)
         row = {k: scores(r.poses.joints3d, gt, keep) for k, r in row.items()}
         results.append(row)
-        print(f"{name}: " + ", ".join(f"{k} {m['mpjpe']:.1f} / {m['pa_mpjpe']:.1f}" for k, m in row.items()),
-              flush=True)
-    print("\n| run | MPJPE mm | PA-MPJPE mm | accel err mm/f² | MPJPE against without flow |\n|---|---|---|---|---|")
-    base = np.mean([r["without flow"]["mpjpe"] for r in results])
-    for key in results[0]:
-        means = [np.mean([r[key][m] for r in results]) for m in METRICS]
-        print(f"| {key} | {means[0]:.1f} | {means[1]:.1f} | {means[2]:.2f} | {100 * (means[0] / base - 1):+.1f}% |")
+        print_pair_scores(name, row)
+    print_mean_table(results)
 
 
 if __name__ == "__main__":
