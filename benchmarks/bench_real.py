@@ -60,9 +60,12 @@ def scores(joints: np.ndarray, gt: np.ndarray, keep: np.ndarray) -> dict[str, fl
             "accel_error": float(accel), "swapped": float(swapped_limbs(joints[keep], gt[keep]).sum())}
 
 
-def print_pair_scores(name: str, row: dict[str, dict[str, float]]) -> None:
-    """One line of a real-set experiment: each run's MPJPE / PA-MPJPE (mm) on pair ``name``."""
+def score_runs(name: str, runs: dict, gt: np.ndarray, keep: np.ndarray) -> dict[str, dict[str, float]]:
+    """A real-set experiment's runs on pair ``name`` (run -> ``RefineResult``) scored (:func:`scores`); prints
+    each run's MPJPE / PA-MPJPE (mm) on one line."""
+    row = {k: scores(r.poses.joints3d, gt, keep) for k, r in runs.items()}
     print(f"{name}: " + ", ".join(f"{k} {m['mpjpe']:.1f} / {m['pa_mpjpe']:.1f}" for k, m in row.items()), flush=True)
+    return row
 
 
 def print_mean_table(results: list[dict[str, dict[str, float]]], baseline: str = "without flow") -> None:

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import REPO, print_mean_table, print_pair_scores, scores, tracked_pairs  # noqa: E402
+from bench_real import REPO, print_mean_table, score_runs, tracked_pairs  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
@@ -100,9 +100,7 @@ def main() -> None:
         }
         with mock.patch.object(optimize, "flow_target", direct_target(gray, args.window)):
             row["spans, matched directly"] = refine(init, frames, config=spans)
-        row = {k: scores(r.poses.joints3d, gt, keep) for k, r in row.items()}
-        results.append(row)
-        print_pair_scores(name, row)
+        results.append(score_runs(name, row, gt, keep))
     print_mean_table(results)
 
 

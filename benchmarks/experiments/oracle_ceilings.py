@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import REPO, print_mean_table, print_pair_scores, scores, tracked_pairs  # noqa: E402
+from bench_real import REPO, print_mean_table, score_runs, tracked_pairs  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
@@ -113,9 +113,7 @@ def main() -> None:
                 run = refine(init, frames, config=replace(config, pose=pose, flow_sigma_factor=None))
             row["oracle flow, spans"] = run
         row["oracle 2D"] = refine(oracle_2d(init, gt), frames, config=off)
-        row = {k: scores(r.poses.joints3d, gt, keep) for k, r in row.items()}
-        results.append(row)
-        print_pair_scores(name, row)
+        results.append(score_runs(name, row, gt, keep))
     print_mean_table(results)
 
 
