@@ -200,12 +200,13 @@ class PeopleInVideo:
 
         A joint the track refused (another person's, or put elsewhere) is unobserved in 2D. Its 3D keeps the
         detection's confidence, for the 3D term, when the frame has at most :data:`ISOLATED_REFUSALS` refused
-        joints; otherwise its confidence is 0 (no 2D and no 3D term). Frames without the person are NaN with
-        confidence 0, except, given the ``frames`` and
-        ``carry_frames`` > 0, holes of up to that many frames: there the keypoints are carried along the DIS
-        flow (:func:`flowpose.people.carry.carry_keypoints`) with ``CARRIED_CONFIDENCE`` times the
-        neighbouring detections' confidence, the root-relative 3D pose is interpolated between the frames
-        seen, and the root is placed by the carried keypoints as in any frame.
+        joints; otherwise its confidence is 0 (no 2D and no 3D term).
+
+        Frames without the person are NaN with confidence 0, except, given the ``frames`` and ``carry_frames``
+        > 0, holes of up to that many frames: there the keypoints are carried along the DIS flow
+        (:func:`flowpose.people.carry.carry_keypoints`) with ``CARRIED_CONFIDENCE`` times the neighbouring
+        detections' confidence, the root-relative 3D pose is interpolated between the frames seen, and the root
+        is placed by the carried keypoints as in any frame.
 
         Args:
             track: one of :attr:`tracks`.
