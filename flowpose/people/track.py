@@ -18,8 +18,10 @@ body across two people (a "chimera": one person's head and shoulders, the other'
 by the joints it shares with the track, and its other joints are refused: they neither move the track nor
 reach its output. A refused joint is carried at the body's velocity (along the flow where the detection saw
 it), is left out of the matching cost once it has been refused ``STALE_FRAMES`` frames running, and comes back
-within the wider ``reacquire_dist``. When every detection carries an identity from its source (OpenPose ``person_id``, COCO ``track_id``),
-those identities are used as they are.
+within the wider ``reacquire_dist``. A joint that lies nearer another live track's prediction of the same joint
+than its own track's can be refused too (``rivals``, off by default): where two people stand closer than the
+gate, each image point then belongs to the person expected there. When every detection carries an identity
+from its source (OpenPose ``person_id``, COCO ``track_id``), those identities are used as they are.
 
 Tracks are numbered by prominence, 0 the most prominent: the sum over their frames of box area times mean
 keypoint confidence (big, sure and long-lived).
@@ -72,6 +74,11 @@ class TrackConfig:
     """The agreement gate's floor, in multiples of the track's usual residual (a running mean of the median
     distance between its agreeing joints and their prediction, px): a small or noisily detected person is not
     cut to pieces by a gate tighter than its detector's noise."""
+    rivals: bool = False
+    """Refuse a matched detection's joint that lies nearer another live track's prediction of the same joint
+    than its own track's (each image point belongs to the person who is expected there), besides the gates.
+    Off by default: on the real multi-person clip it leaves fewer foreign keypoints (cam03: 6 instead of 9) but
+    refines the balancing man worse (benchmarks/RESULTS.md, eighth session)."""
     max_gap: int = 15
     """Frames a track may go unseen before it ends."""
     min_length: int = 3
@@ -196,7 +203,8 @@ def _link(detections: Sequence[Sequence[Detection]], config: TrackConfig, motion
             rows, cols = linear_sum_assignment(cost)
             for i, j in zip(rows, cols):
                 if cost[i, j] < _FORBIDDEN:
-                    _append(live[i], t, j, dets[j], config, predictions[i])
+                    rivals = _rival_predictions(live, predictions, i) if config.rivals else None
+                    _append(live[i], t, j, dets[j], config, predictions[i], rivals)
                     matched.add(j)
         for j, det in enumerate(dets):
             if j not in matched and det.box(config.min_conf) is not None:
@@ -206,8 +214,21 @@ def _link(detections: Sequence[Sequence[Detection]], config: TrackConfig, motion
     return ended + live
 
 
+def _rival_predictions(live: list[_Live], predictions: list[np.ndarray], i: int) -> np.ndarray | None:
+    """(R, J, 2) the other live tracks' predicted keypoints, NaN where a joint is stale there; None if none."""
+    others = [np.where((tr.refused < STALE_FRAMES)[:, None], p, np.nan) for k, (tr, p) in
+              enumerate(zip(live, predictions)) if k != i]
+    return np.stack(others) if others else None
+
+
 def _append(
-    track: _Live, t: int, member: int, det: Detection, config: TrackConfig, predicted: np.ndarray | None = None
+    track: _Live,
+    t: int,
+    member: int,
+    det: Detection,
+    config: TrackConfig,
+    predicted: np.ndarray | None = None,
+    rivals: np.ndarray | None = None,
 ) -> None:
     seen = det.visible(config.min_conf)
     if track.keypoints is None:
@@ -227,6 +248,9 @@ def _append(
             gate = max(config.agree_dist * scale, config.noise_gate * track.residual)
         gate = np.where(track.refused > 0, np.maximum(gate, config.reacquire_dist * scale), gate)
         agree = seen & np.isfinite(dist) & (dist <= gate)
+        if rivals is not None:  # nearer somebody else's prediction of the same joint: theirs
+            rival = np.linalg.norm(det.keypoints[None] - rivals, axis=-1)
+            agree &= ~(np.nan_to_num(rival, nan=np.inf) < dist).any(0)
         if agree.any():
             now = float(np.median(dist[agree]))
             track.residual = now if track.residual is None else RESIDUAL_MEMORY * track.residual + (1 - RESIDUAL_MEMORY) * now

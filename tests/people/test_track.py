@@ -164,10 +164,36 @@ def test_a_chimera_moves_only_the_joints_of_the_followed_person():
     assert np.isnan(kp[10:20, 9:]).all()  # B's joints of the chimera are dropped...
     np.testing.assert_allclose(kp[10:20, :9], truth[10:20, :9], atol=3.0)  # ...A's kept
     np.testing.assert_allclose(kp[20:], truth[20:], atol=3.0)  # and A is followed on, whole
-    # The old single gate (agreement as loose as matching) let B's joints move A's track.
-    loose = track_people(detections, TrackConfig(agree_dist=0.3, reacquire_dist=0.3))
+    # The old single gate (agreement as loose as matching, no rivals) let B's joints move A's track.
+    loose = track_people(detections, TrackConfig(agree_dist=0.3, reacquire_dist=0.3, rivals=False))
     kp_loose, _ = track_keypoints([tr for tr in loose if "a" in identities(tr, detections)][0], detections, 30)
     assert np.isfinite(kp_loose[10:20, 9:]).all()
+
+
+def test_a_chimera_of_two_people_closer_than_the_gate_gives_each_their_own_joints():
+    # B stands only 5 px (0.06 body sizes) from A, within the agreement gate. In frames 10-19 the detector
+    # returns one body, A's upper half and B's lower half: B's joints lie nearer B's track's prediction than A's.
+    rng = np.random.default_rng(2)
+    shape = _skeleton(rng)
+    conf = np.full(17, 0.9, np.float32)
+    detections = []
+    for t in range(30):
+        a = shape + [100.0 + t, 50.0]
+        b = a + [5.0, 0.0]
+        if 10 <= t < 20:
+            chimera = np.concatenate([a[:9], b[9:]]) + rng.normal(0, 0.3, (17, 2))
+            detections.append([Detection(chimera.astype(np.float32), conf, payload="chimera")])
+        else:
+            detections.append([Detection((p + rng.normal(0, 0.3, (17, 2))).astype(np.float32), conf, payload=w)
+                               for p, w in ((a, "a"), (b, "b"))])
+    for rivals in (True, False):
+        tracks = track_people(detections, TrackConfig(rivals=rivals))
+        followed = [tr for tr in tracks if "chimera" in identities(tr, detections)]
+        assert len(followed) == 1 and identities(followed[0], detections) == {"a", "chimera"}
+        kp, _ = track_keypoints(followed[0], detections, 30)
+        assert np.isfinite(kp[10:20, :9]).all()
+        # With rivals, B's joints are refused; the gate alone (5 px < 0.08 body sizes) takes them.
+        assert np.isnan(kp[10:20, 9:]).all() if rivals else np.isfinite(kp[10:20, 9:]).all()
 
 
 def test_a_joint_the_detector_moves_for_good_is_taken_back():
