@@ -140,27 +140,36 @@ def _skeleton(rng: np.random.Generator) -> np.ndarray:
     return np.column_stack([rng.uniform(0, 60, 17), np.linspace(0, 120, 17)])
 
 
-def test_a_chimera_moves_only_the_joints_of_the_followed_person():
-    # A and B stand 20 px apart (0.24 body sizes). In frames 10-19 the detector returns one body made of A's
-    # upper half and B's lower half, as MediaPipe does when one person leans over another.
-    rng = np.random.default_rng(0)
+def _chimera_clip(seed: int, apart_px: float, noise_px: float) -> tuple[np.ndarray, list[list[Detection]]]:
+    """30 frames of A and B walking right, B ``apart_px`` to A's right. In frames 10-19 the detector returns one
+    body made of A's upper half and B's lower half, as MediaPipe does when one person leans over another.
+
+    Returns:
+        A's true keypoints (30, 17, 2) and the detections (payloads "a", "b", "chimera").
+    """
+    rng = np.random.default_rng(seed)
     shape = _skeleton(rng)
     conf = np.full(17, 0.9, np.float32)
     detections = []
     for t in range(30):
         a = shape + [100.0 + t, 50.0]
-        b = a + [20.0, 0.0]
+        b = a + [apart_px, 0.0]
         if 10 <= t < 20:
-            chimera = np.concatenate([a[:9], b[9:]]) + rng.normal(0, 0.5, (17, 2))
+            chimera = np.concatenate([a[:9], b[9:]]) + rng.normal(0, noise_px, (17, 2))
             detections.append([Detection(chimera.astype(np.float32), conf, payload="chimera")])
         else:
-            detections.append([Detection((p + rng.normal(0, 0.5, (17, 2))).astype(np.float32), conf, payload=w)
+            detections.append([Detection((p + rng.normal(0, noise_px, (17, 2))).astype(np.float32), conf, payload=w)
                                for p, w in ((a, "a"), (b, "b"))])
+    truth = shape[None] + np.column_stack([100.0 + np.arange(30), np.full(30, 50.0)])[:, None]
+    return truth, detections
+
+
+def test_a_chimera_moves_only_the_joints_of_the_followed_person():
+    truth, detections = _chimera_clip(0, apart_px=20.0, noise_px=0.5)  # 0.24 body sizes apart
     tracks = track_people(detections)
     followed = [tr for tr in tracks if "a" in identities(tr, detections)]
     assert len(followed) == 1 and identities(followed[0], detections) == {"a", "chimera"}
     kp, _ = track_keypoints(followed[0], detections, 30)
-    truth = shape[None] + np.column_stack([100.0 + np.arange(30), np.full(30, 50.0)])[:, None]
     assert np.isnan(kp[10:20, 9:]).all()  # B's joints of the chimera are dropped...
     np.testing.assert_allclose(kp[10:20, :9], truth[10:20, :9], atol=3.0)  # ...A's kept
     np.testing.assert_allclose(kp[20:], truth[20:], atol=3.0)  # and A is followed on, whole
@@ -171,21 +180,9 @@ def test_a_chimera_moves_only_the_joints_of_the_followed_person():
 
 
 def test_a_chimera_of_two_people_closer_than_the_gate_gives_each_their_own_joints():
-    # B stands only 5 px (0.06 body sizes) from A, within the agreement gate. In frames 10-19 the detector
-    # returns one body, A's upper half and B's lower half: B's joints lie nearer B's track's prediction than A's.
-    rng = np.random.default_rng(2)
-    shape = _skeleton(rng)
-    conf = np.full(17, 0.9, np.float32)
-    detections = []
-    for t in range(30):
-        a = shape + [100.0 + t, 50.0]
-        b = a + [5.0, 0.0]
-        if 10 <= t < 20:
-            chimera = np.concatenate([a[:9], b[9:]]) + rng.normal(0, 0.3, (17, 2))
-            detections.append([Detection(chimera.astype(np.float32), conf, payload="chimera")])
-        else:
-            detections.append([Detection((p + rng.normal(0, 0.3, (17, 2))).astype(np.float32), conf, payload=w)
-                               for p, w in ((a, "a"), (b, "b"))])
+    # B stands only 5 px (0.06 body sizes) from A, within the agreement gate: B's joints of the chimera lie
+    # nearer B's track's prediction than A's.
+    _, detections = _chimera_clip(2, apart_px=5.0, noise_px=0.3)
     for rivals in (True, False):
         tracks = track_people(detections, TrackConfig(rivals=rivals))
         followed = [tr for tr in tracks if "chimera" in identities(tr, detections)]
