@@ -199,11 +199,14 @@ def _link(detections: Sequence[Sequence[Detection]], config: TrackConfig, motion
             for j, det in enumerate(dets):
                 cost[i, j] = _cost(predicted, live[i].refused < STALE_FRAMES, det, config)
         matched: set[int] = set()
+        # Each track's prediction of its fresh joints, fixed before any track takes this frame's detection.
+        held = [np.where((tr.refused < STALE_FRAMES)[:, None], p, np.nan) for tr, p in zip(live, predictions)] \
+            if config.rivals else None
         if cost.size:
             rows, cols = linear_sum_assignment(cost)
             for i, j in zip(rows, cols):
                 if cost[i, j] < _FORBIDDEN:
-                    rivals = _rival_predictions(live, predictions, i) if config.rivals else None
+                    rivals = _others(held, i) if held is not None else None
                     _append(live[i], t, j, dets[j], config, predictions[i], rivals)
                     matched.add(j)
         for j, det in enumerate(dets):
@@ -214,10 +217,9 @@ def _link(detections: Sequence[Sequence[Detection]], config: TrackConfig, motion
     return ended + live
 
 
-def _rival_predictions(live: list[_Live], predictions: list[np.ndarray], i: int) -> np.ndarray | None:
-    """(R, J, 2) the other live tracks' predicted keypoints, NaN where a joint is stale there; None if none."""
-    others = [np.where((tr.refused < STALE_FRAMES)[:, None], p, np.nan) for k, (tr, p) in
-              enumerate(zip(live, predictions)) if k != i]
+def _others(held: list[np.ndarray], i: int) -> np.ndarray | None:
+    """(R, J, 2) the other live tracks' predicted keypoints (``held``, NaN where stale) than track i; None if none."""
+    others = [p for k, p in enumerate(held) if k != i]
     return np.stack(others) if others else None
 
 
