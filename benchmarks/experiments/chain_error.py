@@ -17,6 +17,7 @@ truth is triangulated from MediaPipe and filtered in time: its own motion errs b
 error at k = 1 is a floor, not the flow's error.
 
     python benchmarks/experiments/chain_error.py [--views cam03] [--work-sizes 128,256,native] [--strides 1,3,9,27]
+        [--flow raft-small]
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from bench_real import REPO, tracked_pairs  # noqa: E402
 
 from flowpose.camera import project_np  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
-from flowpose.flow.classical import DISFlow  # noqa: E402
 from flowpose.flow.field import FlowTensors  # noqa: E402
 from flowpose.flow.infer import compute_video_flow  # noqa: E402
+from flowpose.flow.registry import load_flow_model  # noqa: E402
 from flowpose.flow.tracks import chain_flow  # noqa: E402
 from flowpose.refinement.loop import pose_person_boxes  # noqa: E402
 
@@ -59,8 +60,11 @@ def main() -> None:
     p.add_argument("--work-sizes", default="128,256,native",
                    help="DIS crop sizes, px, or native (the crops' own resolution), comma-separated")
     p.add_argument("--strides", default="1,3,9,27", help="spans k, frames, comma-separated")
+    p.add_argument("--flow", default="dis", help="the flow backend (dis, raft-small, ...), its default weights")
+    p.add_argument("--iters", type=int, default=12, help="a network's recurrent iterations")
     args = p.parse_args()
     config = get_preset("fast")
+    model = load_flow_model(args.flow)
     print("| pair | work size | k | motion px | keypoints px | flow px | error px | confident | error, confident and e_fb < 2√k | "
           "corr(error, e_fb) |\n|---|---|---|---|---|---|---|---|---|---|")
     for name, frames, gt, init, _ in tracked_pairs(args.devset, args.views):
@@ -71,7 +75,8 @@ def main() -> None:
         seen = np.isfinite(x).all(-1) & (init.conf > 0)
         for size in args.work_sizes.split(","):
             work = None if size == "native" else int(size)
-            field = compute_video_flow(DISFlow(), frames, boxes=boxes, work_size=work, keep_backward=True)
+            field = compute_video_flow(model, frames, boxes=boxes, work_size=work, keep_backward=True,
+                                       iters=args.iters)
             forward, backward = field.to_torch("cpu", torch.float64), field.reverse.to_torch("cpu", torch.float64)
             for k in (int(s) for s in args.strides.split(",")):
                 start = torch.as_tensor(q[:-k])
