@@ -29,7 +29,7 @@ import numpy as np
 from flowpose.api import refine
 from flowpose.bench.clips import get_clips, tuning_clip
 from flowpose.bench.runner import FLOW_VARIANTS, NO_FLOW_RUNS, tune_baselines
-from flowpose.config import get_preset
+from flowpose.config import RefineConfig, get_preset
 from flowpose.io.poses import load_poses
 from flowpose.io.video import open_video
 from flowpose.metrics import pa_mpjpe, swapped_limbs
@@ -66,6 +66,24 @@ def score_runs(name: str, runs: dict, gt: np.ndarray, keep: np.ndarray) -> dict[
     row = {k: scores(r.poses.joints3d, gt, keep) for k, r in runs.items()}
     print(f"{name}: " + ", ".join(f"{k} {m['mpjpe']:.1f} / {m['pa_mpjpe']:.1f}" for k, m in row.items()), flush=True)
     return row
+
+
+def experiment_parser(description: str, strides: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of a real-set experiment: ``--devset``, ``--views`` and ``--cycles``, and ``--strides``
+    (long-range spans, frames, comma-separated) when given its default."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--devset", type=Path, default=REPO / "results" / "pose2sim")
+    p.add_argument("--views", default="cam01,cam02,cam03,cam04")
+    p.add_argument("--cycles", type=int, default=3)
+    if strides is not None:
+        p.add_argument("--strides", default=strides, help="long-range spans, frames, comma-separated (e.g. 3,9,27)")
+    return p
+
+
+def with_spans(config: RefineConfig, strides: str) -> RefineConfig:
+    """``config`` with L_opt's long-range spans set to ``strides`` (frames, comma-separated)."""
+    spans = tuple(int(k) for k in strides.split(",") if k)
+    return replace(config, pose=replace(config.pose, long_range_strides=spans))
 
 
 def print_mean_table(results: list[dict[str, dict[str, float]]], baseline: str = "without flow") -> None:

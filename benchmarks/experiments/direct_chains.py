@@ -16,7 +16,6 @@ without flow, with the default, with the chained spans, and with the directly ma
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +26,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import REPO, print_mean_table, score_runs, tracked_pairs  # noqa: E402
+from bench_real import experiment_parser, print_mean_table, score_runs, tracked_pairs, with_spans  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
@@ -81,15 +80,11 @@ def direct_target(gray: list[np.ndarray], window: int):
 
 def main() -> None:
     """Refine every pair four ways and print each and the means."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--devset", type=Path, default=REPO / "results" / "pose2sim")
-    p.add_argument("--views", default="cam01,cam02,cam03,cam04")
-    p.add_argument("--cycles", type=int, default=3)
-    p.add_argument("--strides", default="3,9,27", help="long-range spans, frames, comma-separated")
+    p = experiment_parser(__doc__.split("\n\n")[0], strides="3,9,27")
     p.add_argument("--window", type=int, default=21, help="Lucas-Kanade window, px")
     args = p.parse_args()
     config = replace(get_preset("fast"), cycles=args.cycles)
-    spans = replace(config, pose=replace(config.pose, long_range_strides=tuple(int(k) for k in args.strides.split(","))))
+    spans = with_spans(config, args.strides)
     results = []
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views):
         gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]

@@ -26,7 +26,6 @@ estimate's 3D shape.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -36,7 +35,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import REPO, print_mean_table, score_runs, tracked_pairs  # noqa: E402
+from bench_real import experiment_parser, print_mean_table, score_runs, tracked_pairs, with_spans  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
@@ -86,12 +85,8 @@ def oracle_2d(init: PoseSequence, gt: np.ndarray) -> PoseSequence:
 
 def main() -> None:
     """Refine every pair four ways and print each and the means."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--devset", type=Path, default=REPO / "results" / "pose2sim")
-    p.add_argument("--views", default="cam01,cam02,cam03,cam04")
-    p.add_argument("--cycles", type=int, default=3)
+    p = experiment_parser(__doc__.split("\n\n")[0], strides="")
     p.add_argument("--oracle-weights", default="1", help="multiples of w_flow for the oracle flow, comma-separated")
-    p.add_argument("--strides", default="", help="long-range spans, frames, comma-separated (e.g. 3,9,27)")
     args = p.parse_args()
     config = replace(get_preset("fast"), cycles=args.cycles)
     off = NO_FLOW_RUNS["flow_off"](config)
@@ -107,10 +102,10 @@ def main() -> None:
                 run = refine(init, frames, config=replace(config, pose=pose, flow_sigma_factor=None))
             row["oracle flow" + ("" if m == 1 else f" x{m:g}")] = run
         if args.strides:
-            pose = replace(config.pose, long_range_strides=tuple(int(k) for k in args.strides.split(",")))
-            row["flowpose, spans"] = refine(init, frames, config=replace(config, pose=pose))
+            spans = with_spans(config, args.strides)
+            row["flowpose, spans"] = refine(init, frames, config=spans)
             with mock.patch.object(optimize, "flow_target", oracle_flow_target(gt)):
-                run = refine(init, frames, config=replace(config, pose=pose, flow_sigma_factor=None))
+                run = refine(init, frames, config=replace(spans, flow_sigma_factor=None))
             row["oracle flow, spans"] = run
         row["oracle 2D"] = refine(oracle_2d(init, gt), frames, config=off)
         results.append(score_runs(name, row, gt, keep))
