@@ -1,4 +1,4 @@
-"""How far do the DIS flow's chained tracks drift on real video? Against the pseudo ground truth's motion.
+"""How far do the DIS flow's chained tracks lag on real video? Against the pseudo ground truth's motion.
 
 ``flow_location.py`` showed that where L_opt reads the flow does not matter (the estimate's projections, the 2D
 keypoints or the pseudo ground truth's projections give the same result): the chained flow's values are what
@@ -10,11 +10,12 @@ back along the backward flow: the long-range forward-backward error e_fb (median
 should flag drift, if it is not the same both ways.
 
 Columns, per view-person pair, work size (``native``: the crops at their own resolution) and span k (joints
-known at both ends; medians in full-frame px): motion (the pseudo ground truth's), keypoints (the
-detector's 2D keypoints' motion, where observed at both ends), flow (the chained displacement's length), error (chained against the motion), confident (share with chained confidence >
-0.5), error where confident and e_fb < 2 sqrt(k), and the correlation of error with e_fb. The pseudo ground
-truth is triangulated from MediaPipe and filtered in time: its own motion errs by a few px per frame, so the
-error at k = 1 is a floor, not the flow's error.
+known at both ends; medians in full-frame px): motion (the pseudo ground truth's), keypoints (the detector's 2D
+keypoints' motion, where observed at both ends), flow (the chained displacement's length), error (chained
+against the motion), confident (share with chained confidence > 0.5), error where confident and
+e_fb < 2 sqrt(k), and the correlation of error with e_fb. The pseudo ground truth is triangulated from MediaPipe
+and filtered in time: its own motion errs by a few px per frame, so the error at k = 1 is a floor, not the
+flow's error. ``--flow`` chains another backend instead (with its default weights).
 
     python benchmarks/experiments/chain_error.py [--views cam03] [--work-sizes 128,256,native] [--strides 1,3,9,27]
         [--flow raft-small]
@@ -65,8 +66,8 @@ def main() -> None:
     args = p.parse_args()
     config = get_preset("fast")
     model = load_flow_model(args.flow)
-    print("| pair | work size | k | motion px | keypoints px | flow px | error px | confident | error, confident and e_fb < 2√k | "
-          "corr(error, e_fb) |\n|---|---|---|---|---|---|---|---|---|---|")
+    print("| pair | work size | k | motion px | keypoints px | flow px | error px | confident "
+          "| error, confident and e_fb < 2√k | corr(error, e_fb) |\n|---|---|---|---|---|---|---|---|---|---|")
     for name, frames, gt, init, _ in tracked_pairs(args.devset, args.views):
         boxes = pose_person_boxes(init, frames.shape[1:3], config)
         q = project_np(np.nan_to_num(gt, nan=1.0), init.K_per_frame())  # (T, J, 2) px
@@ -89,8 +90,9 @@ def main() -> None:
                 error = np.linalg.norm(d.numpy() - (q[k:] - q[:-k]), axis=-1)[both]
                 confident = c.numpy()[both] > 0.5
                 kept = confident & (fb[both] < 2 * np.sqrt(k))
-                print(f"| {name} | {size} | {k} | {np.median(motion):.1f} | {np.median(keypoints):.1f} | {np.median(flow):.1f} | {np.median(error):.1f} | "
-                      f"{confident.mean():.0%} | {np.median(error[kept]) if kept.any() else float('nan'):.1f} "
+                kept_error = np.median(error[kept]) if kept.any() else float("nan")
+                print(f"| {name} | {size} | {k} | {np.median(motion):.1f} | {np.median(keypoints):.1f} | "
+                      f"{np.median(flow):.1f} | {np.median(error):.1f} | {confident.mean():.0%} | {kept_error:.1f} "
                       f"({kept.mean():.0%}) | {np.corrcoef(error, fb[both])[0, 1]:.2f} |", flush=True)
 
 
