@@ -13,7 +13,11 @@ Identity joint by joint, given everyone triangulated by ``build_pose2sim_people.
 each track's person is the triangulated person its trusted keypoints lie nearest overall, and a trusted
 keypoint (visibility >= 0.5) is *foreign* when it lies more than 10% of its person's projected height from
 that person's joint and nearer the same joint of someone else. A detector's chimera of two people, kept by
-the track, shows as foreign keypoints; a track that follows one person throughout has none.
+the track, shows as foreign keypoints; a track that follows one person throughout has none. The reference
+is itself a measurement: where only two views triangulated the person, no third view can out-vote a wrong
+detection, and the triangulated joint can be wrong. The table counts the foreign keypoints in frames with three
+or more views apart, and ``camXX.foreign.png`` shows each foreign keypoint of the default track (a red cross)
+beside its person's triangulated joint (green ring) and the other person's (blue), to be judged by eye.
 
 The default track is carried along the flow through its holes of up to ``--carry`` frames
 (:mod:`flowpose.people.carry`): the table gives the frames detected and carried, and the largest jump of the
@@ -45,7 +49,7 @@ from flowpose.people.detections import box_centre, keypoint_box
 from flowpose.people.select import track_keypoints
 from flowpose.people.sheet import contact_sheet, write_contact_sheet
 from flowpose.people.track import TrackConfig
-from flowpose.skeleton import MEDIAPIPE33, to_h36m17
+from flowpose.skeleton import H36M17, MEDIAPIPE33, to_h36m17
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "video" / "pose2sim_multiperson"
@@ -63,11 +67,12 @@ def project(points_world: np.ndarray, cam: dict[str, np.ndarray]) -> np.ndarray:
     return out.reshape(points_world.shape[:-1] + (2,))
 
 
-def foreign_keypoints(track, detections, people_px: np.ndarray) -> tuple[int, list[int], int, int]:
+def foreign_keypoints(track, detections, people_px: np.ndarray) -> tuple[int, np.ndarray, int, np.ndarray]:
     """Identity of a track joint by joint (module docstring) against (P, T, 17, 2) projected people.
 
     Returns:
-        (the track's person, the frames with a foreign keypoint, foreign keypoints, trusted keypoints).
+        (the track's person, (T, 17) bool: the foreign keypoints, the number of trusted keypoints, (T, 17, 2)
+        the track's keypoints in H36M-17 order, px).
     """
     T = people_px.shape[1]
     kp, conf = track_keypoints(track, detections, T)
@@ -81,7 +86,33 @@ def foreign_keypoints(track, detections, people_px: np.ndarray) -> tuple[int, li
     ok = (np.nan_to_num(conf17) >= 0.5) & np.isfinite(kp17).all(-1) & np.isfinite(d).all(0)
     others = np.delete(d, own, axis=0).min(0) if len(d) > 1 else np.full(d.shape[1:], np.inf)
     foreign = ok & (d[own] > 0.1 * height[own][:, None]) & (others < d[own])
-    return own, np.flatnonzero(foreign.any(-1)).tolist(), int(foreign.sum()), int(ok.sum())
+    return own, foreign, int(ok.sum()), kp17
+
+
+def foreign_crops(frames, foreign: np.ndarray, kp17: np.ndarray, people_px: np.ndarray, own: int,
+                  side: int = 360) -> np.ndarray | None:
+    """One crop per foreign keypoint, to judge it by eye: centred on the keypoint (red cross), wide enough to hold
+    the track's triangulated person's joint (green ring) and the nearest other person's (blue ring), scaled to
+    ``side`` px, in a row; None if none."""
+    tiles = []
+    for t, j in zip(*np.nonzero(foreign)):
+        others = [p for p in range(len(people_px)) if p != own]
+        other = min(others, key=lambda p: np.linalg.norm(people_px[p, t, j] - kp17[t, j]))
+        marks = ((people_px[own, t, j], (0, 200, 0)), (people_px[other, t, j], (255, 80, 0)))
+        reach = max(np.abs(point - kp17[t, j]).max() for point, _ in marks)
+        half = int(max(side / 2, reach + 60))
+        image = cv2.cvtColor(np.ascontiguousarray(frames[t]), cv2.COLOR_RGB2BGR)
+        pad = cv2.copyMakeBorder(image, half, half, half, half, cv2.BORDER_CONSTANT)
+        x, y = (int(round(v)) + half for v in kp17[t, j])
+        thick = max(2, half // 60)
+        for point, colour in marks:
+            cv2.circle(pad, tuple(int(round(v)) + half for v in point), 4 * thick, colour, thick)
+        cv2.drawMarker(pad, (x, y), (0, 0, 255), cv2.MARKER_CROSS, 10 * thick, thick)
+        tile = cv2.resize(pad[y - half : y + half, x - half : x + half], (side, side), interpolation=cv2.INTER_AREA)
+        cv2.putText(tile, f"frame {t} {H36M17.joint_names[j]}", (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7,
+                    (255, 255, 255), 2)
+        tiles.append(tile)
+    return np.hstack(tiles) if tiles else None
 
 
 def held_out_carry(frames, people, track, max_gap: int) -> dict[int, tuple[float, float, int]]:
@@ -131,7 +162,10 @@ def main() -> None:
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     gt = np.load(args.devset / "pseudo_gt.npz") if (args.devset / "pseudo_gt.npz").exists() else None
-    everyone = np.load(args.devset / "people_gt.npz")["joints3d_world"] if (args.devset / "people_gt.npz").exists() else None
+    everyone = views = None
+    if (args.devset / "people_gt.npz").exists():
+        with np.load(args.devset / "people_gt.npz") as z:
+            everyone, views = z["joints3d_world"], (z["members"] >= 0).sum(-1)  # (P, T, 17, 3), (P, T)
     identity_rows = []
     rows = []
     held: dict[int, list[tuple[float, float, int]]] = {}
@@ -155,9 +189,17 @@ def main() -> None:
             cam = dict(np.load(args.devset / f"{view}.camera.npz"))
             people_px = project(everyone, cam)  # (P, T, 17, 2)
             for tr in people.tracks:
-                own, frames_mixed, n_foreign, n_trusted = foreign_keypoints(tr, people.detections, people_px)
+                own, foreign, n_trusted, kp17 = foreign_keypoints(tr, people.detections, people_px)
+                frames_mixed = np.flatnonzero(foreign.any(-1)).tolist()
+                # Frames where at least three views triangulated the person: a two-view point has no view to
+                # out-vote a wrong detection, and can itself be wrong.
+                sure = views[own][np.flatnonzero(foreign.any(-1))] >= 3
                 identity_rows.append((view, tr.id, f"{tr.frames[0]}-{tr.frames[-1]} ({len(tr.frames)})", own,
-                                      n_trusted, n_foreign, frames_mixed))
+                                      n_trusted, int(foreign.sum()), int(foreign[views[own] >= 3].sum()),
+                                      frames_mixed, sure))
+                crops = foreign_crops(frames, foreign, kp17, people_px, own) if tr.id == 0 else None
+                if crops is not None:
+                    cv2.imwrite(str(args.out / f"{view}.foreign.png"), crops)
         if not people.tracks:
             rows.append((view, 0, float("nan"), float("nan"), "-"))
             continue
@@ -212,11 +254,13 @@ def main() -> None:
     for view, n, jump, pelvis_jump, k, match in rows:
         print(f"| {view} | {n} | {jump:.1f} | {pelvis_jump:.1f} | {k} | {match} |")
     if identity_rows:
-        print("\n| view | track | frames | triangulated person | trusted keypoints | foreign | frames with a foreign keypoint |")
-        print("|---|---|---|---|---|---|---|")
-        for view, tid, span, own, n_trusted, n_foreign, frames_mixed in identity_rows:
-            shown = ", ".join(map(str, frames_mixed[:12])) + (" ..." if len(frames_mixed) > 12 else "")
-            print(f"| {view} | {tid} | {span} | {own} | {n_trusted} | {n_foreign} | {len(frames_mixed)}: {shown} |")
+        print("\n| view | track | frames | triangulated person | trusted keypoints | foreign | of them where 3+ views "
+              "triangulated the person | frames with a foreign keypoint (* two views only) |")
+        print("|---|---|---|---|---|---|---|---|")
+        for view, tid, span, own, n_trusted, n_foreign, n_sure, frames_mixed, sure in identity_rows:
+            marked = [f"{t}" if s else f"{t}*" for t, s in zip(frames_mixed, sure)]
+            shown = ", ".join(marked[:12]) + (" ..." if len(marked) > 12 else "")
+            print(f"| {view} | {tid} | {span} | {own} | {n_trusted} | {n_foreign} | {n_sure} | {len(frames_mixed)}: {shown} |")
     for length, values in held.items():
         v = np.array(values)
         print(f"hidden runs of {length} frames, mean over views ({int(v[:, 2].sum())} runs): keypoint error "

@@ -12,7 +12,9 @@ cached renders), each clip is refined once per variant with otherwise equal sett
 * ``dis``, ``dis_long_range_far``: OpenCV DIS's flow instead of the network's;
 * ``raft_small``, ``crop192``: the embedded RAFT-small fine-tuned; DIS on 192 px crops;
 * ``acc_sigma_10``, ``acc_sigma_5``: not a use of the flow, the acceleration prior at sigma 10 or 5 mm/f²
-  instead of 20 (the trade-off between acceleration error and MPJPE)
+  instead of 20 (the trade-off between acceleration error and MPJPE);
+* ``lag_band``, ``lag_band_long_range`` (``_far``, ``lag_band_1_long_range``): motion along the flow up to 1.5
+  (2) times the flow's not penalised (``flow_lag_band``), alone and with the spans
 (:data:`flowpose.bench.runner.FLOW_VARIANTS`).
 
 Prints MPJPE, PA-MPJPE and acceleration error after the last cycle, per clip and on average, and the seconds

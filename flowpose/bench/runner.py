@@ -97,6 +97,10 @@ FLOW_VARIANTS: dict[str, Callable[[RefineConfig], RefineConfig]] = {
     "acc_sigma_10": _pose_changed(w_acc=1.0 / 10.0**2),
     "acc_sigma_5": _pose_changed(w_acc=1.0 / 5.0**2),
     "flow_weight_4": _pose_changed(w_flow=4.0),
+    "lag_band": _pose_changed(flow_lag_band=0.5),
+    "lag_band_long_range": _pose_changed(flow_lag_band=0.5, long_range_strides=LONG_RANGE_STRIDES),
+    "lag_band_long_range_far": _pose_changed(flow_lag_band=0.5, long_range_strides=FAR_STRIDES),
+    "lag_band_1_long_range": _pose_changed(flow_lag_band=1.0, long_range_strides=LONG_RANGE_STRIDES),
 }
 """Uses of the flow that are not the default, compared by the benchmarks on request: L_opt in both directions
 (arXiv 2402.02736), along long-range tracks ("make flow pay" item 1), the acceleration prior centred on the
@@ -104,7 +108,8 @@ flow's motion (item 3), the last two together, OpenCV DIS's flow (alone and with
 default since the fifth session, so these equal the default or its long-range variant there), and the
 embedded RAFT-small fine-tuned every cycle; the flow on 192 px crops instead of 128; and, for the trade-off between
 the acceleration error and MPJPE, the acceleration prior at sigma 10 and 5 mm/f² instead of 20; and L_opt four
-times as strong (sigma 0.5 px of flow error instead of 1)."""
+times as strong (sigma 0.5 px of flow error instead of 1). ``lag_band*``: L_opt forgives motion up to 1.5 (or,
+``_1_``, 2) times the flow's along it (``PoseStageConfig.flow_lag_band``), alone and with the spans."""
 
 BASELINES = tuple(SMOOTHERS)
 """Smoothers compared against, in table order."""

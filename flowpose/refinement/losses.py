@@ -109,6 +109,30 @@ def robust_mean(residual: torch.Tensor, weights: torch.Tensor, delta: float, kin
     return weighted_mean(robust_penalty((residual * residual).sum(-1), delta, kind), weights)
 
 
+def lag_band(residual: torch.Tensor, flow: torch.Tensor, band: float) -> torch.Tensor:
+    """A flow residual that lets the motion exceed a lagging flow by up to ``band`` of it, along the flow.
+
+    With u = F / |F| and a = r . u, the component along the flow becomes min(a, 0) + max(a - band |F|, 0):
+    moving 1 to 1 + band times as far as the flow says costs nothing, moving less or farther costs as before,
+    and the component across the flow is kept. ``band = 0`` returns the residual unchanged.
+
+    Args:
+        residual: (F, M, 2) r = (p_{t+k} - p_t) - F, px.
+        flow: (F, M, 2) the flow target F it was taken against, px.
+        band: the lag allowed, a fraction of |F| (>= 0).
+
+    Returns:
+        (F, M, 2) px.
+    """
+    if band == 0:
+        return residual
+    norm = flow.norm(dim=-1, keepdim=True)
+    u = flow / norm.clamp_min(1e-6)
+    along = (residual * u).sum(-1, keepdim=True)
+    kept = torch.clamp(along, max=0.0) + torch.clamp(along - band * norm, min=0.0)
+    return residual + (kept - along) * u
+
+
 def root_of(X: torch.Tensor, root: Root) -> torch.Tensor:
     """The root of each pose: a joint, or the midpoint of a (left, right) hip pair.
 

@@ -71,7 +71,7 @@ from flowpose.flow.tracks import chain_flow
 from flowpose.pose import PoseSequence
 from flowpose.refinement.body_losses import acceleration_loss, bone_length_loss, pose3d_losses, velocity_loss
 from flowpose.refinement.bone_points import bone_point_matrix, bone_point_weights
-from flowpose.refinement.losses import Root, mask_missing, robust_mean
+from flowpose.refinement.losses import Root, lag_band, mask_missing, robust_mean
 from flowpose.refinement.pose_config import PoseStageConfig
 
 TERMS = ("flow", "3d_rel", "3d_abs", "2d", "vel", "acc", "bone")
@@ -326,15 +326,15 @@ def pose_terms(
     if with_flow:
         # L_opt: r_t = (p_{t+1} - p_t) - F_t(p_t), over joints and bone points, weighted per pair.
         F = target.field.sample(p[:-1])[0] if c.flow_through_location else target.flow_px
-        r_opt = p[1:] - p[:-1] - F
+        r_opt = lag_band(p[1:] - p[:-1] - F, F, c.flow_lag_band)
         L_opt = robust_mean(r_opt, target.weights, c.flow_delta_px, c.penalty)
         if target.back_px is not None:  # symmetric: r'_t = (p_t - p_{t+1}) - B_t(p_{t+1})
             B = target.back_field.sample(p[1:])[0] if c.flow_through_location else target.back_px
-            L_back = robust_mean(p[:-1] - p[1:] - B, target.back_weights, c.flow_delta_px, c.penalty)
+            L_back = robust_mean(lag_band(p[:-1] - p[1:] - B, B, c.flow_lag_band), target.back_weights, c.flow_delta_px, c.penalty)
             L_opt = 0.5 * (L_opt + L_back)
         for chain in target.chains:  # long range: p_{t+k} - p_t - D^k_t(p_t), weighted 1/k
             k = chain.stride
-            r_k = p[k:] - p[:-k] - chain.displacement
+            r_k = lag_band(p[k:] - p[:-k] - chain.displacement, chain.displacement, c.flow_lag_band)
             L_opt = L_opt + robust_mean(r_k, chain.weights, c.flow_delta_px * k**0.5, c.penalty) / k
         terms["flow"] = c.w_flow * L_opt
     if c.w_3d_rel > 0 or c.w_3d_abs > 0 or c.w_3d_lateral > 0:

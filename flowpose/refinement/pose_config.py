@@ -60,6 +60,10 @@ class PoseStageConfig:
     """Spans k > 1 of extra L_opt terms along tracks of the flow chained over k frames
     (:func:`flowpose.flow.tracks.chain_flow`): X_t against X_{t+k}, each weighted 1/k (a chain's error grows like
     sqrt(k)); () = neighbouring frames only. "Make flow pay", item 1."""
+    flow_lag_band: float = 0.0
+    """Motion along the flow between 1 and 1 + this times the flow's is not penalised in L_opt
+    (:func:`flowpose.refinement.losses.lag_band`): optical flow moves a fast limb too little, never too much.
+    0 = the plain residual."""
     flow_aware_acc: bool = False
     """Centre the acceleration prior on the image-plane acceleration the flow observed at each joint, in
     proportion to L_opt's weight there, instead of on 0 (:func:`flowpose.refinement.objective.flow_target`):
@@ -89,6 +93,8 @@ class PoseStageConfig:
         for name in ("flow_delta_px", "keypoint_delta_px", "pose3d_delta_mm", "lr"):
             if not getattr(self, name) > 0:
                 raise InputError(f"PoseStageConfig.{name} must be > 0, got {getattr(self, name)}")
+        if not (np.isfinite(self.flow_lag_band) and self.flow_lag_band >= 0):
+            raise InputError(f"PoseStageConfig.flow_lag_band must be a finite fraction >= 0, got {self.flow_lag_band}")
         for name in ("bone_samples", "max_steps"):
             if getattr(self, name) < 0:
                 raise InputError(f"PoseStageConfig.{name} must be >= 0, got {getattr(self, name)}")

@@ -108,3 +108,16 @@ def test_shape_checks_name_the_argument():
         L.check_joints(torch.zeros(2, 4), "X_init")
     with pytest.raises(ShapeError, match=r"conf must have shape \(2, 4\), got \(2, 3\)"):
         L.check_shape(torch.zeros(2, 3), (2, 4), "conf")
+
+
+def test_lag_band_forgives_motion_up_to_the_band_beyond_the_flow_only_along_it():
+    flow = torch.tensor([[[10.0, 0.0], [0.0, 4.0]]])
+    motion = torch.tensor([[[13.0, 2.0], [0.0, 1.0]]])  # 1.3x the flow plus 2 px across; a quarter of it
+    r = L.lag_band(motion - flow, flow, 0.5)
+    assert torch.allclose(r[0, 0], torch.tensor([0.0, 2.0]))  # inside the band: only the cross-flow part stays
+    assert torch.allclose(r[0, 1], torch.tensor([0.0, -3.0]))  # short of the flow: the full residual
+    far = L.lag_band(torch.tensor([[[8.0, 0.0]]]), torch.tensor([[[10.0, 0.0]]]), 0.5)
+    assert torch.allclose(far, torch.tensor([[[3.0, 0.0]]]))  # 1.8x the flow: 0.3 |F| past the band
+    assert torch.equal(L.lag_band(motion - flow, flow, 0.0), motion - flow)
+    still = L.lag_band(torch.tensor([[[0.5, -0.5]]]), torch.zeros(1, 1, 2), 0.5)
+    assert torch.allclose(still, torch.tensor([[[0.5, -0.5]]]))  # no flow, no direction: unchanged

@@ -133,6 +133,16 @@ class TestFlowTerm:
         # A span as long as the video has no pair of frames: ignored.
         assert flow_term(X, constant_flow(6, 4.0), long_range_strides=(6,), penalty="l2").item() == pytest.approx(4.5)
 
+    def test_lag_band_forgives_a_flow_that_lags_in_every_term(self):
+        X = planar_video(T=6, shift_m=0.02)  # 1 px per frame
+        lagging = constant_flow(6, 0.8)  # the flow says 0.8 px: the motion is 1.25 times it
+        assert flow_term(X, lagging, penalty="l2").item() > 0
+        assert flow_term(X, lagging, penalty="l2", flow_lag_band=0.5).item() == pytest.approx(0.0, abs=1e-9)
+        spans = {"penalty": "l2", "long_range_strides": (2, 4), "flow_lag_band": 0.5}
+        assert flow_term(X, lagging, **spans).item() == pytest.approx(0.0, abs=1e-9)
+        # Ahead of the motion, the flow is not forgiven: 4 px against 1, |r| = 3 -> l2 4.5, band or not.
+        assert flow_term(X, constant_flow(6, 4.0), penalty="l2", flow_lag_band=0.5).item() == pytest.approx(4.5)
+
     def test_long_range_follows_a_drifting_point(self):
         # The chained flow differs from k single steps where the flow varies in space: u = 0.1 x.
         T, size = 3, 64

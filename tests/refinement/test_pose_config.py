@@ -24,6 +24,7 @@ def test_defaults_are_valid_inverse_variances():
         ("bone_samples", -1, r"PoseStageConfig.bone_samples must be >= 0, got -1"),
         ("penalty", "cauchy", "penalty must be one of pseudo_huber, huber, geman_mcclure, l2; got 'cauchy'"),
         ("flow_conf_floor", 1.5, "flow_conf_floor must lie in \\[0, 1\\]"),
+        ("flow_lag_band", -0.1, r"flow_lag_band must be a finite fraction >= 0, got -0.1"),
         ("long_range_strides", (3, 1), r"long_range_strides must be integers >= 2, got \(3, 1\)"),
         ("long_range_strides", (2.5,), r"long_range_strides must be integers >= 2, got \(2.5,\)"),
     ],
