@@ -20,6 +20,9 @@ with, for the projection pi and the points P_t = A X_t (the joints, then ``bone_
               With ``long_range_strides`` (item 1 of "make flow pay"), for each span k the same residual between
               frames t and t+k against the flow chained along a track, D^k_t(p_{t,n}) (:mod:`flowpose.flow.tracks`),
               weighted by its chained confidence: L_opt += (1/k) sum w^k rho_{sqrt(k) delta}(|p_{t+k} - p_t - D^k_t|) / sum w^k
+              With ``flow_lag_band`` b > 0, every residual r against a flow target G (F, B or D^k) is first replaced by
+              r + (min(a, 0) + max(a - b|G|, 0) - a) u, u = G / |G|, a = r . u: motion along the flow between 1 and
+              1 + b times the target's is free (:func:`flowpose.refinement.losses.lag_band`).
     L_3D,rel = sum c rho(1000 |(X_j - R(X)) - (X0_j - R(X0))|) / sum c
     L_3D,abs = sum_t c_root rho(1000 |R(X_t) - R(X0_t)|) / sum c_root
     L_3D,lat = the same with the offset's component along R(X0_t)'s viewing ray removed
