@@ -13,9 +13,10 @@ clip and the fast ``09_11`` and ``dab`` by default; 256x256, the ``mediapipe`` p
   the body 30% too little.
 
 The DIS settings: the default (``fine``, 128 px crops), its variational refinement's smoothness alpha 5 instead
-of OpenCV's 20, patches of 4 px at stride 2 instead of 8 at 4, and 256 px crops.
+of OpenCV's 20, patches of 4 px at stride 2 instead of 8 at 4, and 256 px crops; and, in DIS's place, OpenCV's
+Farneback flow (polynomial expansion, a coarse-to-fine pyramid of 5 levels) on 256 px crops.
 
-    python benchmarks/experiments/synth_flow_lag.py [--clips cmu_3dsmax/131_01,09_11,fair/dab]
+    python benchmarks/experiments/synth_flow_lag.py [--clips cmu_3dsmax/131_01,09_11,fair/dab] [--settings ...]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -39,13 +41,29 @@ from flowpose.flow.infer import compute_video_flow  # noqa: E402
 from flowpose.flow.tracks import chain_flow  # noqa: E402
 from flowpose.refinement.loop import pose_person_boxes  # noqa: E402
 
+
+class Farneback:
+    """OpenCV's Farneback flow behind the ``calc`` call of the DIS object a ``DISFlow`` holds: 5 pyramid levels,
+    a ``window`` px averaging window, 5 iterations, polynomials of 7 px (sigma 1.5)."""
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+
+    def calc(self, first: np.ndarray, second: np.ndarray, _: None) -> np.ndarray:
+        """(H, W, 2) flow from ``first`` to ``second``, 8-bit grey images."""
+        return cv2.calcOpticalFlowFarneback(first, second, None, 0.5, 5, self.window, 5, 7, 1.5, 0)
+
+
 SETTINGS: dict[str, tuple[Callable[[DISFlow], None], int]] = {
     "fine (the default), 128 px crops": (lambda m: None, 128),
     "variational alpha 5": (lambda m: m._dis.setVariationalRefinementAlpha(5.0), 128),
     "patches 4 px, stride 2": (lambda m: (m._dis.setPatchSize(4), m._dis.setPatchStride(2)), 128),
     "256 px crops": (lambda m: None, 256),
+    "Farneback, window 11, 256 px crops": (lambda m: setattr(m, "_dis", Farneback(11)), 256),
+    "Farneback, window 21, 256 px crops": (lambda m: setattr(m, "_dis", Farneback(21)), 256),
 }
-"""DIS setting -> (a change to the OpenCV DIS object a ``DISFlow`` holds, ``_dis``; the crop size)."""
+"""Setting -> (a change to the OpenCV DIS object a ``DISFlow`` holds, ``_dis``, or its replacement by another
+OpenCV flow; the crop size)."""
 
 
 def covered(flow: np.ndarray, exact: np.ndarray) -> float:
@@ -78,11 +96,15 @@ def main() -> None:
     p.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     p.add_argument("--clips", default=f"{TUNING_CLIP},09_11,fair/dab", help="clip names or their ends, comma-separated")
     p.add_argument("--cache", type=Path, default=REPO / "results" / "cache")
+    p.add_argument("--settings", default=";".join(SETTINGS), help="of the settings above, separated by semicolons")
     args = p.parse_args()
+    chosen = args.settings.split(";")
+    if unknown := [c for c in chosen if c not in SETTINGS]:
+        p.error(f"--settings: unknown {unknown}; expected some of {list(SETTINGS)}")
     config = get_preset("fast")
     clips = [c for c in discover_clips(args.shared / "data" / "mocap")
              if any(c.name.endswith(w) for w in args.clips.split(","))]
-    print("| clip | DIS | human EPE px | covered, body pixels | covered, joints, 1 frame | covered, joints, 9 frames |"
+    print("| clip | flow | human EPE px | covered, body pixels | covered, joints, 1 frame | covered, joints, 9 frames |"
           "\n|---|---|---|---|---|---|")
     for clip in clips:
         synth = get_clips(clip, profiles=["mediapipe"], frames=100, size=256, seed=0, cache_dir=args.cache)["mediapipe"]
@@ -95,7 +117,8 @@ def main() -> None:
         tracks = {k: chain_flow(exact, joints[:-k], k) for k in (1, 9)}
         t, y, x = body_samples(r.human_mask[:-1] & r.flow_valid, 20_000)
         truth = r.flow[t, y, x]
-        for name, (setup, size) in SETTINGS.items():
+        for name in chosen:
+            setup, size = SETTINGS[name]
             model = DISFlow()
             setup(model)
             field = compute_video_flow(model, r.frames, boxes=boxes, work_size=size).to_torch("cpu", torch.float64)
