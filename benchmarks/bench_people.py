@@ -28,7 +28,7 @@ Jumps: of the track's box centre between consecutive detected frames (the identi
 between consecutive frames of all, the carried ones included (their box carried along the flow likewise).
 
     python benchmarks/bench_people.py [--views cam01,cam02] [--out results/people] [--agree-dist 0.08]
-        [--reacquire-dist 0.15] [--rivals]
+        [--reacquire-dist 0.15] [--rivals] [--separate]
 """
 
 from __future__ import annotations
@@ -157,6 +157,8 @@ def main() -> None:
                    help="TrackConfig.agree_dist, body sizes (the tracker's per-joint gate)")
     p.add_argument("--reacquire-dist", type=float, default=TrackConfig().reacquire_dist,
                    help="TrackConfig.reacquire_dist, body sizes (the gate of a joint refused the frame before)")
+    p.add_argument("--separate", action="store_true",
+                   help="EstimateConfig.separate: overlapping people re-detected with the others painted over")
     p.add_argument("--rivals", action="store_true",
                    help="TrackConfig.rivals: refuse joints nearer another track's prediction than their own")
     args = p.parse_args()
@@ -175,7 +177,8 @@ def main() -> None:
         start = time.perf_counter()
         track_config = TrackConfig(agree_dist=args.agree_dist, reacquire_dist=args.reacquire_dist,
                                    rivals=args.rivals)
-        people = find_people(frames, EstimateConfig(people=args.people), fps=fps, track_config=track_config)
+        people = find_people(frames, EstimateConfig(people=args.people, separate=args.separate), fps=fps,
+                             track_config=track_config)
         seconds = time.perf_counter() - start
         H, W = people.image_size
         T = len(frames)

@@ -108,9 +108,10 @@ def longest_run(mask: np.ndarray) -> tuple[int, int]:
     return best
 
 
-def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path, found: dict):
-    """The poses of the track nearest the triangulated person (everyone followed with MediaPipe), cached;
-    ``found`` keeps each video's people between the persons of one run."""
+def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path, found: dict, separate: bool = False):
+    """The poses of the track nearest the triangulated person (everyone followed with MediaPipe, overlapping
+    people re-detected apart with ``separate``), cached; ``found`` keeps each video's people between the persons
+    of one run."""
     from flowpose.estimate.mediapipe import EstimateConfig
     from flowpose.estimate.people import find_people
     from flowpose.io.poses import save_poses
@@ -121,7 +122,7 @@ def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path, fo
         return load_poses(cache)
     if video not in found:
         with open_video(video) as reader:
-            found[video] = find_people(reader.read(), EstimateConfig(people=3), fps=reader.fps)
+            found[video] = find_people(reader.read(), EstimateConfig(people=3, separate=separate), fps=reader.fps)
     people = found[video]
     gt_px = gt @ K.T
     gt_px = gt_px[..., :2] / gt_px[..., 2:]
@@ -174,6 +175,8 @@ def main() -> None:
     p.add_argument("--everyone", action="store_true",
                    help="with --estimates tracked: score every person triangulated by build_pose2sim_people.py "
                    "(people_gt.npz) in every view, not only the dev set's one person")
+    p.add_argument("--separate", action="store_true",
+                   help="tracked estimates with EstimateConfig.separate (overlapping people re-detected apart)")
     p.add_argument("--variants", default="",
                    help="also run these uses of the flow, comma-separated, of " + ", ".join(FLOW_VARIANTS)
                    + " (flowpose.bench.runner.FLOW_VARIANTS)")
@@ -203,8 +206,9 @@ def main() -> None:
         gt_joints = np.isfinite(gt).all(-1)
         name = f"{view}/p{person}" if args.everyone else view
         if args.estimates == "tracked":
-            cache = args.devset / (f"{view}.p{person}.tracked.poses.npz" if args.everyone else f"{view}.tracked.poses.npz")
-            init = tracked_estimate(args.videos / f"{view}.mp4", gt, K, cache, found)
+            kind = "tracked.separate" if args.separate else "tracked"
+            cache = args.devset / (f"{view}.p{person}.{kind}.poses.npz" if args.everyone else f"{view}.{kind}.poses.npz")
+            init = tracked_estimate(args.videos / f"{view}.mp4", gt, K, cache, found, args.separate)
             followed = init.conf.max(-1) > 0
             start, stop = 0, init.num_frames
         else:

@@ -154,6 +154,10 @@ class EstimateConfig:
     people: int = 3
     """People looked for in each frame (:mod:`flowpose.estimate.people`); every one is followed through the
     video and one is chosen, so the poses never hop to another person. 1 is fastest."""
+    separate: bool = False
+    """Where followed people overlap, detect each again with the others painted over and refuse the joints the
+    two detections disagree on (:mod:`flowpose.estimate.separate`). Off: on the real multi-person clip it
+    leaves fewer joints on the wrong person but refines worse (benchmarks/RESULTS.md, tenth session)."""
     carry_frames: int = 10
     """A person's track is carried along the optical flow through holes of up to this many frames where they
     were not detected (:mod:`flowpose.people.carry`), at half confidence; longer holes stay unobserved. 0: off."""

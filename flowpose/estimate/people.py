@@ -6,6 +6,8 @@ by ``MASK_PAD``) is painted over with the frame's mean colour and the frame is s
 same person's remains and ends the search. The detections are linked into tracks by
 :func:`flowpose.people.track.track_people`, with the optical flow (OpenCV DIS at a quarter of the frame size)
 carrying keypoints from frame to frame, so that identity comes from box overlap, pose similarity and flow.
+Followed people missed in some frames are searched for again on crops (:func:`search_gaps`); with
+``EstimateConfig.separate``, people who overlap are detected again apart (:mod:`flowpose.estimate.separate`).
 """
 
 from __future__ import annotations
@@ -258,11 +260,22 @@ def find_people(
 ) -> PeopleInVideo:
     """Detect everyone in every frame and follow them (module docstring), then look again for each followed
     person in the frames of their track where they were missed (:func:`search_gaps`) and follow again."""
+    from flowpose.estimate.separate import separate_people  # it reads MediaPipe as this module does
+
     detections = detect_people(frames, config, progress=progress)
     motion = flow_motion(frames)
     tracks = track_people(detections, track_config, motion=motion)
     if search_gaps(frames, detections, tracks, config):
         tracks = track_people(detections, track_config, motion=motion)
+    if config.separate:
+        # Everyone followed as far as crop searches find them, to outline them; the tracks stay the ones above.
+        outline_dets, outline_tracks = [list(d) for d in detections], tracks
+        for _ in range(SEARCH_PASSES):
+            if not search_gaps(frames, outline_dets, outline_tracks, config):
+                break
+            outline_tracks = track_people(outline_dets, track_config, motion=motion)
+        if separate_people(frames, detections, tracks, config, (outline_dets, outline_tracks)):
+            tracks = track_people(detections, track_config, motion=motion)
     return PeopleInVideo(detections, tracks, tuple(np.asarray(frames[0]).shape[:2]), fps)
 
 
@@ -270,6 +283,10 @@ GAP_PAD = 0.3
 """Padding of a person's predicted box, as a fraction of its size, for the search in a missed frame."""
 GAP_REACH = 5
 """Frames before a track's first and after its last detection that are searched as well."""
+SEARCH_PASSES = 20
+"""With ``EstimateConfig.separate``, to outline everyone, the gap search and the linking are repeated (until
+nothing is found) up to this many times: each pass reaches ``GAP_REACH`` frames past the ends the last one
+extended, so a person the full-frame detector loses behind another is followed as long as a crop finds them."""
 
 
 def _expected_boxes(track: Track, num_frames: int) -> dict[int, tuple[float, float, float, float]]:
