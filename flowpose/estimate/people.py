@@ -28,7 +28,7 @@ from flowpose.estimate.mediapipe import (
     require_mediapipe,
 )
 from flowpose.people.carry import carry_keypoints, holes, interpolate_holes
-from flowpose.people.detections import Detection, box_iou
+from flowpose.people.detections import Box, Detection, box_iou
 from flowpose.people.select import choose_track
 from flowpose.people.track import Motion, Track, TrackConfig, track_people
 from flowpose.pose import PoseSequence
@@ -305,6 +305,26 @@ def _expected_boxes(track: Track, num_frames: int) -> dict[int, tuple[float, flo
     return out
 
 
+def detect_in_box(single: object, image: np.ndarray, box: Box, pad: float) -> Detection | None:
+    """MediaPipe (a single-image ``Pose``) on a crop of ``image`` ((H, W, 3) uint8 RGB) around ``box``, padded by
+    ``pad`` of its size; the find in full-frame coordinates, or None (nobody, or a crop under 16 px)."""
+    H, W = image.shape[:2]
+    x0, y0, x1, y1 = box
+    px, py = pad * (x1 - x0), pad * (y1 - y0)
+    xa, ya = int(max(x0 - px, 0)), int(max(y0 - py, 0))
+    xb, yb = int(min(x1 + px + 1, W)), int(min(y1 + py + 1, H))
+    if xb - xa < 16 or yb - ya < 16:
+        return None
+    landmarks = _landmarks(single.process(np.ascontiguousarray(image[ya:yb, xa:xb])))
+    if landmarks is None:
+        return None
+    crop, world = landmarks
+    full = crop.copy()  # crop-normalised -> frame-normalised image coordinates
+    full[:, 0] = (crop[:, 0] * (xb - xa) + xa) / W
+    full[:, 1] = (crop[:, 1] * (yb - ya) + ya) / H
+    return _detection((full, world), (H, W))
+
+
 def search_gaps(
     frames: Sequence[np.ndarray], detections: list[list[Detection]], tracks: Sequence[Track], config: EstimateConfig
 ) -> int:
@@ -319,26 +339,14 @@ def search_gaps(
     """
     mp_pose = require_mediapipe()
     added = 0
-    H, W = np.asarray(frames[0]).shape[:2]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
         with mp_pose.Pose(static_image_mode=True, **_pose_options(config)) as single:
             for track in tracks:
-                for t, (x0, y0, x1, y1) in _expected_boxes(track, len(frames)).items():
-                    px, py = GAP_PAD * (x1 - x0), GAP_PAD * (y1 - y0)
-                    xa, ya = int(max(x0 - px, 0)), int(max(y0 - py, 0))
-                    xb, yb = int(min(x1 + px + 1, W)), int(min(y1 + py + 1, H))
-                    if xb - xa < 16 or yb - ya < 16:
+                for t, box in _expected_boxes(track, len(frames)).items():
+                    det = detect_in_box(single, np.asarray(frames[t]), box, GAP_PAD)
+                    if det is None:
                         continue
-                    crop = np.ascontiguousarray(np.asarray(frames[t])[ya:yb, xa:xb])
-                    landmarks = _landmarks(single.process(crop))
-                    if landmarks is None:
-                        continue
-                    image, world = landmarks
-                    full = image.copy()  # crop-normalised -> frame-normalised image coordinates
-                    full[:, 0] = (image[:, 0] * (xb - xa) + xa) / W
-                    full[:, 1] = (image[:, 1] * (yb - ya) + ya) / H
-                    det = _detection((full, world), (H, W))
                     box = det.box(0.0)
                     if box is None or any(box_iou(box, d.box(0.0)) > SAME_PERSON_IOU for d in detections[t]):
                         continue

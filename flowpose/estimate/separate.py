@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from flowpose.estimate.mediapipe import EstimateConfig, require_mediapipe
-from flowpose.estimate.people import _detection, _landmarks, _pose_options
+from flowpose.estimate.people import _pose_options, detect_in_box
 from flowpose.people.detections import Box, Detection, box_area, box_iou, keypoint_box
 from flowpose.people.track import Track
 
@@ -110,7 +110,6 @@ def separate_people(
             if box is not None:
                 present.setdefault(int(t), []).append((track.id, int(member), box))
     replaced = 0
-    H, W = np.asarray(frames[0]).shape[:2]
     mp_pose = require_mediapipe()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
@@ -125,20 +124,9 @@ def separate_people(
                     image = frame
                     for points, other_box in others:
                         image = paint_hull(image, points, HULL_PAD * np.sqrt(box_area(other_box)), colour)
-                    x0, y0, x1, y1 = box
-                    px, py = CROP_PAD * (x1 - x0), CROP_PAD * (y1 - y0)
-                    xa, ya = int(max(x0 - px, 0)), int(max(y0 - py, 0))
-                    xb, yb = int(min(x1 + px + 1, W)), int(min(y1 + py + 1, H))
-                    if xb - xa < 16 or yb - ya < 16:
+                    det = detect_in_box(single, image, box, CROP_PAD)
+                    if det is None:
                         continue
-                    landmarks = _landmarks(single.process(np.ascontiguousarray(image[ya:yb, xa:xb])))
-                    if landmarks is None:
-                        continue
-                    crop, world = landmarks
-                    full = crop.copy()  # crop-normalised -> frame-normalised image coordinates
-                    full[:, 0] = (crop[:, 0] * (xb - xa) + xa) / W
-                    full[:, 1] = (crop[:, 1] * (yb - ya) + ya) / H
-                    det = _detection((full, world), (H, W))
                     new_box, old = det.box(0.0), detections[t][member]
                     if new_box is None or box_iou(new_box, old.box(0.0)) < SAME_PERSON_IOU:
                         continue
