@@ -5,9 +5,12 @@ from the other: a shoulder on the person standing in front, a hip on the legs be
 joint when it moves smoothly with the body, as it does when the detector makes the same mistake frame after
 frame. Where a followed person's box overlaps another followed person's, the other is painted over (the hull
 of their trusted keypoints, widened by ``HULL_PAD`` of their body size, in the frame's mean colour), and the
-person is detected again on a crop around their own box. The new detection replaces the old one when it is the
-same person (its box overlaps the old one's by more than ``SAME_PERSON_IOU``). The person's own pixels under
-the other's hull are lost with them: joints hidden there are guessed by the detector, with low confidence.
+person is detected again on a crop around their own box. When the re-detection is the same person (its box
+overlaps the original's by ``SAME_PERSON_IOU`` or more), the original's joints it puts more than ``VETO`` body
+sizes away are refused (confidence 0): they rested on the other person's pixels. So may the person's own joints
+hidden under the other's hull, which the re-detection can only guess; on the real multi-person clip most of the
+refused joints are good ones, and the refinement is worse (benchmarks/RESULTS.md, tenth session). Off by default
+(``EstimateConfig.separate``).
 """
 
 from __future__ import annotations
