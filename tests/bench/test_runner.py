@@ -50,7 +50,10 @@ def test_each_loss_ablation_zeroes_exactly_its_weights(name: str, changed: set[s
     [("symmetric", {"symmetric_flow"}), ("long_range", {"long_range_strides"}), ("long_range_far", {"long_range_strides"}),
      ("flow_prior", {"flow_aware_acc"}),
      ("long_range_flow_prior", {"long_range_strides", "flow_aware_acc"}),
-     ("acc_sigma_10", {"w_acc"}), ("acc_sigma_5", {"w_acc"})],
+     ("acc_sigma_10", {"w_acc"}), ("acc_sigma_5", {"w_acc"}), ("lag_band", {"flow_lag_band"}),
+     ("lag_band_long_range", {"flow_lag_band", "long_range_strides"}),
+     ("lag_band_long_range_far", {"flow_lag_band", "long_range_strides"}),
+     ("lag_band_1_long_range", {"flow_lag_band", "long_range_strides"})],
 )
 def test_each_flow_variant_changes_only_its_pose_fields(name: str, changed: set[str]) -> None:
     base = get_preset("fast")
