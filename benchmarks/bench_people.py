@@ -193,10 +193,11 @@ def main() -> None:
             people_px = project(everyone, cam)  # (P, T, 17, 2)
             for tr in people.tracks:
                 own, foreign, n_trusted, kp17 = foreign_keypoints(tr, people.detections, people_px)
-                frames_mixed = np.flatnonzero(foreign.any(-1)).tolist()
+                mixed = np.flatnonzero(foreign.any(-1))
+                frames_mixed = mixed.tolist()
                 # Frames where at least three views triangulated the person: a two-view point has no view to
                 # out-vote a wrong detection, and can itself be wrong.
-                sure = views[own][np.flatnonzero(foreign.any(-1))] >= 3
+                sure = views[own][mixed] >= 3
                 identity_rows.append((view, tr.id, f"{tr.frames[0]}-{tr.frames[-1]} ({len(tr.frames)})", own,
                                       n_trusted, int(foreign.sum()), int(foreign[views[own] >= 3].sum()),
                                       frames_mixed, sure))

@@ -23,7 +23,7 @@ import numpy as np
 
 from flowpose.estimate.mediapipe import EstimateConfig, require_mediapipe
 from flowpose.estimate.people import _pose_options, detect_in_box
-from flowpose.people.detections import Box, Detection, box_area, box_iou, keypoint_box
+from flowpose.people.detections import Box, Detection, box_area, box_intersection, box_iou, keypoint_box
 from flowpose.people.track import Track
 
 HULL_PAD = 0.05
@@ -45,8 +45,7 @@ def overlapping(a: Box, b: Box) -> bool:
         >>> overlapping((0, 0, 10, 10), (9, 0, 20, 10)), overlapping((0, 0, 10, 10), (9.9, 0, 20, 10))
         (True, False)
     """
-    inter = box_area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
-    return inter >= MIN_OVERLAP * min(box_area(a), box_area(b)) > 0
+    return box_intersection(a, b) >= MIN_OVERLAP * min(box_area(a), box_area(b)) > 0
 
 
 def paint_hull(image: np.ndarray, points: np.ndarray, pad_px: float, colour: np.ndarray) -> np.ndarray:
@@ -112,7 +111,7 @@ def separate_people(
             box = det.box(min_conf)
             if box is not None:
                 present.setdefault(int(t), []).append((track.id, int(member), box))
-    replaced = 0
+    refused = 0
     mp_pose = require_mediapipe()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
@@ -137,5 +136,5 @@ def separate_people(
                     veto = moved & old.visible(min_conf)
                     if veto.any():
                         detections[t][member] = vetoed(old, veto)
-                        replaced += int(veto.sum())
-    return replaced
+                        refused += int(veto.sum())
+    return refused

@@ -63,6 +63,11 @@ def box_area(box: Box) -> float:
     return max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)
 
 
+def box_intersection(a: Box, b: Box) -> float:
+    """Area of the overlap of two boxes, px^2 (0 when they do not overlap)."""
+    return box_area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
+
+
 def box_iou(a: Box, b: Box) -> float:
     """Intersection over union of two boxes, in [0, 1].
 
@@ -70,7 +75,7 @@ def box_iou(a: Box, b: Box) -> float:
         >>> box_iou((0, 0, 2, 2), (1, 0, 3, 2))
         0.3333333333333333
     """
-    inter = box_area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
+    inter = box_intersection(a, b)
     union = box_area(a) + box_area(b) - inter
     return inter / union if union > 0 else 0.0
 
