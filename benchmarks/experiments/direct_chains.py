@@ -8,10 +8,17 @@ endpoint), and checked by matching back from t + k to t (forward-backward error)
 D^k_t(p_t) becomes the matched endpoint, weighted by the detection weights times exp(-(e_fb / 2 px)^2): tracks the
 chain dropped count again where the direct match agrees with itself.
 
+With ``--matcher dis`` the match is dense instead: OpenCV's DIS flow (the package's ``fine`` setting) computed
+directly from frame t to frame t + k and back, on the frames scaled by ``--scale``, read at the points
+(bilinear); the forward-backward error is |F(p) + B(p + F(p))|. DIS searches coarse to fine over the whole
+frame, so it needs no start from the chain, and it regularises the match over the surface where a window of
+Lucas-Kanade matches only its own pixels.
+
 Each of the 8 view-person pairs of the real set (``bench_real.py --estimates tracked --everyone`` first) is refined
 without flow, with the default, with the chained spans, and with the directly matched spans.
 
-    python benchmarks/experiments/direct_chains.py [--strides 3,9,27] [--window 21] [--views ...]
+    python benchmarks/experiments/direct_chains.py [--strides 3,9,27] [--matcher lk|dis] [--window 21] [--scale 0.5]
+        [--views ...]
 """
 
 from __future__ import annotations
@@ -52,8 +59,49 @@ def direct_match(gray: list[np.ndarray], t: int, k: int, points: np.ndarray, gue
     return p1.reshape(-1, 2), np.nan_to_num(weight)
 
 
-def direct_target(gray: list[np.ndarray], window: int):
-    """A stand-in for :func:`flow_target` whose long-range spans are matched directly (module docstring)."""
+class DisMatcher:
+    """Endpoints and forward-backward weights from DIS flow computed directly between frames t and t + k."""
+
+    def __init__(self, gray: list[np.ndarray], scale: float) -> None:
+        self.scale = scale
+        self.gray = [cv2.resize(g, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) for g in gray]
+        self.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        self.dis.setFinestScale(0)  # the package's "fine" DIS (flowpose.flow.classical)
+        self.flows: dict[tuple[int, int], np.ndarray] = {}
+
+    def flow(self, a: int, b: int) -> np.ndarray:
+        """(h, w, 2) DIS flow from frame a to frame b, px of the scaled frames (cached: every round asks again)."""
+        if (a, b) not in self.flows:
+            self.flows[(a, b)] = self.dis.calc(self.gray[a], self.gray[b], None)
+        return self.flows[(a, b)]
+
+    def __call__(self, t: int, k: int, points: np.ndarray, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Endpoints in frame t + k of (N, 2) full-frame points of frame t, and their weights (``guess`` unused)."""
+        p = points * self.scale
+        forward = sample(self.flow(t, t + k), p)
+        back = sample(self.flow(t + k, t), p + forward)
+        fb = np.linalg.norm(forward + back, axis=-1) / self.scale
+        inside = np.isfinite(forward).all(-1) & np.isfinite(back).all(-1)
+        weight = np.where(inside, np.exp(-((np.nan_to_num(fb) / FB_SCALE_PX) ** 2)), 0.0)
+        return points + np.nan_to_num(forward) / self.scale, weight
+
+
+def sample(flow: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(N, 2) bilinear samples of an (h, w, 2) field at (N, 2) pixel (x, y); NaN outside it."""
+    h, w = flow.shape[:2]
+    x, y = points[:, 0], points[:, 1]
+    out = np.full((len(points), 2), np.nan)
+    ok = (x >= 0) & (y >= 0) & (x <= w - 1) & (y <= h - 1)
+    x0, y0 = np.minimum(np.floor(x[ok]).astype(int), w - 2), np.minimum(np.floor(y[ok]).astype(int), h - 2)
+    fx, fy = (x[ok] - x0)[:, None], (y[ok] - y0)[:, None]
+    out[ok] = ((1 - fx) * (1 - fy) * flow[y0, x0] + fx * (1 - fy) * flow[y0, x0 + 1]
+               + (1 - fx) * fy * flow[y0 + 1, x0] + fx * fy * flow[y0 + 1, x0 + 1])
+    return out
+
+
+def direct_target(match):
+    """A stand-in for :func:`flow_target` whose long-range spans are matched directly (module docstring):
+    ``match(t, k, points, guess)`` gives the endpoints and their weights."""
 
     def target(X, problem, config, flow, backward=None):
         real = flow_target(X, problem, config, flow, backward)
@@ -69,7 +117,7 @@ def direct_target(gray: list[np.ndarray], window: int):
             displacement = np.zeros_like(guess)
             weights = np.zeros(guess.shape[:2])
             for t in range(len(guess)):
-                end, fb = direct_match(gray, t, k, points[t], guess[t], window)
+                end, fb = match(t, k, points[t], guess[t])
                 displacement[t], weights[t] = end - points[t], fb * np.minimum(w[t], w[t + k])
             chains.append(replace(chain, displacement=torch.as_tensor(displacement, dtype=X.dtype),
                                   weights=torch.as_tensor(weights, dtype=X.dtype)))
@@ -81,7 +129,9 @@ def direct_target(gray: list[np.ndarray], window: int):
 def main() -> None:
     """Refine every pair four ways and print each and the means."""
     p = experiment_parser(__doc__.split("\n\n")[0], strides="3,9,27")
+    p.add_argument("--matcher", choices=("lk", "dis"), default="lk", help="Lucas-Kanade from the chain, or DIS")
     p.add_argument("--window", type=int, default=21, help="Lucas-Kanade window, px")
+    p.add_argument("--scale", type=float, default=0.5, help="DIS runs on the frames scaled by this")
     args = p.parse_args()
     config = replace(get_preset("fast"), cycles=args.cycles)
     spans = with_spans(config, args.strides)
@@ -93,7 +143,12 @@ def main() -> None:
             "flowpose": refine(init, frames, config=config),
             "spans, chained": refine(init, frames, config=spans),
         }
-        with mock.patch.object(optimize, "flow_target", direct_target(gray, args.window)):
+        if args.matcher == "dis":
+            match = DisMatcher(gray, args.scale)
+        else:
+            def match(t, k, points, guess, gray=gray):
+                return direct_match(gray, t, k, points, guess, args.window)
+        with mock.patch.object(optimize, "flow_target", direct_target(match)):
             row["spans, matched directly"] = refine(init, frames, config=spans)
         results.append(score_runs(name, row, gt, keep))
     print_mean_table(results)
