@@ -32,12 +32,25 @@ import numpy as np
 import torch
 
 from flowpose.body.layouts import SMPL, SMPLX
-from flowpose.body.model import load_body_model
+from flowpose.body.model import BodyModel, load_body_model
 from flowpose.body.refine import SmplRefineConfig, refine_smpl
 from flowpose.body.render import render_mesh_clip
 from flowpose.body.standin import write_standin
 from flowpose.body.synth import body_of, errors_mm, mesh_flow, perturb, smpl_motion
 from flowpose.refinement.pose_config import PoseStageConfig
+
+
+def accuracy_clip(model: BodyModel, frames: int, seed: int, flow: str):
+    """One clip of the accuracy part: the true sequence, the estimate, and the exact forward and backward flow
+    (``flow``: "splat" or "dense"), 256x256."""
+    gt = smpl_motion(frames, seed=seed, layout=model.layout)
+    V = body_of(gt, model).vertices.numpy()
+    if flow == "dense":
+        clip = render_mesh_clip(V, model.faces, model.smpl.v_template.numpy(), gt.K, (256, 256), seed=seed)
+        fwd, bwd = clip.flow, clip.backward
+    else:
+        fwd, bwd = mesh_flow(V, gt.K, (256, 256))
+    return gt, perturb(gt, seed=seed + 100), fwd, bwd
 
 
 def main() -> None:
@@ -74,14 +87,7 @@ def main() -> None:
             lambda est, f, b, w=w: refine_smpl(est, model, f, replace(mesh, w_mesh_flow=w), backward=b))
     rows: dict[str, list[tuple[float, float, float]]] = {"estimate": []}
     for seed in (int(s) for s in args.seeds.split(",")):
-        gt = smpl_motion(args.frames, seed=seed, layout=layout)
-        V = body_of(gt, model).vertices.numpy()
-        if args.flow == "dense":
-            clip = render_mesh_clip(V, model.faces, model.smpl.v_template.numpy(), gt.K, (256, 256), seed=seed)
-            fwd, bwd = clip.flow, clip.backward
-        else:
-            fwd, bwd = mesh_flow(V, gt.K, (256, 256))
-        est = perturb(gt, seed=seed + 100)
+        gt, est, fwd, bwd = accuracy_clip(model, args.frames, seed, args.flow)
         rows["estimate"].append((*errors_mm(est, gt, model), 0.0))
         for name, run in runs.items():
             start = time.perf_counter()

@@ -28,6 +28,7 @@ flow revealed the shape, a freer shape would move toward the truth.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import warnings
 from dataclasses import replace
@@ -37,14 +38,16 @@ from unittest import mock
 import numpy as np
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_smpl import accuracy_clip  # noqa: E402
+
 from flowpose.body import refine as refine_module
 from flowpose.body.layouts import SMPL
 from flowpose.body.model import BodyModel, load_body_model
 from flowpose.body.params import SmplSequence
 from flowpose.body.refine import SmplRefineConfig, h36m_matrix, refine_smpl
-from flowpose.body.render import render_mesh_clip
 from flowpose.body.standin import write_standin
-from flowpose.body.synth import body_of, mesh_flow, perturb, smpl_motion
+from flowpose.body.synth import body_of
 from flowpose.camera import project
 from flowpose.refinement.pose_config import PoseStageConfig
 
@@ -107,14 +110,8 @@ def main() -> None:
         configs[f"mesh flow, both directions, w_betas {w:g}"] = replace(mesh, w_betas=w)
     rows: dict[str, list[np.ndarray]] = {}
     for seed in (int(s) for s in args.seeds.split(",")):
-        gt = smpl_motion(args.frames, seed=seed, layout=SMPL)
+        gt, est, fwd, bwd = accuracy_clip(model, args.frames, seed, args.flow)
         V = body_of(gt, model).vertices.numpy()
-        if args.flow == "dense":
-            clip = render_mesh_clip(V, model.faces, model.smpl.v_template.numpy(), gt.K, (256, 256), seed=seed)
-            fwd, bwd = clip.flow, clip.backward
-        else:
-            fwd, bwd = mesh_flow(V, gt.K, (256, 256))
-        est = perturb(gt, seed=seed + 100)
         shape_only = gt.with_body(global_orient=gt.global_orient, body_pose=gt.body_pose, betas=est.betas,
                                   transl=gt.transl)
 
