@@ -15,7 +15,10 @@ cached renders), each clip is refined once per variant with otherwise equal sett
   instead of 20 (the trade-off between acceleration error and MPJPE);
 * ``lag_band``, ``lag_band_long_range`` (``_far``, ``lag_band_1_long_range``): motion along the flow up to 1.5
   (2) times the flow's not penalised (``flow_lag_band``), alone and with the spans
-(:data:`flowpose.bench.runner.FLOW_VARIANTS`).
+(:data:`flowpose.bench.runner.FLOW_VARIANTS`);
+* ``long_range_direct``: ``long_range`` with each span's endpoints from OpenCV DIS computed directly between
+  frame t and t + k, not chained (``direct_chains.py --matcher dis``, on the full 256 px frames); an experiment
+  only, not in the package.
 
 Prints MPJPE, PA-MPJPE and acceleration error after the last cycle, per clip and on average, and the seconds
 per run.
@@ -31,10 +34,13 @@ that change only the pose stage (``flow_off`` is then the pose stage without flo
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from unittest import mock
 
+import cv2
 import numpy as np
 
 from flowpose import metrics
@@ -42,13 +48,17 @@ from flowpose.bench.clips import discover_clips, get_clips, split_clips
 from flowpose.bench.runner import FLOW_VARIANTS, flow_off, refine_history
 from flowpose.config import RefineConfig, get_preset
 from flowpose.flow.field import FlowField
+from flowpose.refinement import optimize
 from flowpose.refinement.optimize import optimize_poses
 from flowpose.synth.clip import SynthClip
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from direct_chains import DisMatcher, direct_target  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-VARIANTS = ("flow_off", "forward", *FLOW_VARIANTS)
+VARIANTS = ("flow_off", "forward", *FLOW_VARIANTS, "long_range_direct")
 
 
 def exact_run(synth: SynthClip, config: RefineConfig) -> dict[str, float]:
@@ -74,11 +84,14 @@ def main() -> None:
     p.add_argument("--exact", action="store_true", help="the pose stage alone, given the exact flow")
     args = p.parse_args()
     base = replace(get_preset("fast"), cycles=args.cycles)
-    changes = {"flow_off": flow_off, "forward": lambda c: c, **FLOW_VARIANTS}
+    changes = {"flow_off": flow_off, "forward": lambda c: c, **FLOW_VARIANTS,
+               "long_range_direct": FLOW_VARIANTS["long_range"]}
     unknown = [name for name in args.variants.split(",") if name not in changes]
     if unknown:
         raise SystemExit(f"--variants: unknown {', '.join(unknown)}; expected some of {', '.join(VARIANTS)}")
     runs = {name: changes[name](base) for name in args.variants.split(",")}
+    if args.exact and "long_range_direct" in runs:
+        raise SystemExit("--exact: long_range_direct matches the frames, not the exact flow")
     if args.exact and any(c.flow != base.flow or c.pose.symmetric_flow for c in runs.values()):
         raise SystemExit("--exact: only variants that change the pose stage alone, and not symmetric (the "
                          "renderer gives no backward flow)")
@@ -91,8 +104,14 @@ def main() -> None:
         line = []
         for name, config in runs.items():
             start = time.perf_counter()
-            m = exact_run(synth, config) if args.exact else refine_history(
-                synth, config, seed=clip.seed(args.seed), device="cpu")[-1].metrics
+            if args.exact:
+                m = exact_run(synth, config)
+            elif name == "long_range_direct":
+                gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in synth.rendered.frames]
+                with mock.patch.object(optimize, "flow_target", direct_target(DisMatcher(gray, 1.0))):
+                    m = refine_history(synth, config, seed=clip.seed(args.seed), device="cpu")[-1].metrics
+            else:
+                m = refine_history(synth, config, seed=clip.seed(args.seed), device="cpu")[-1].metrics
             row = (m["mpjpe"], m["pa_mpjpe"], m["accel_error"], time.perf_counter() - start)
             table[name].append(row)
             line.append(f"{name} {row[0]:.1f}")
