@@ -51,11 +51,10 @@ def slow(x: np.ndarray, sigma: float = SLOW_SIGMA) -> np.ndarray:
     return np.where(ok, num / np.maximum(den, 1e-9), np.nan)
 
 
-def error_parts(joints: np.ndarray, gt: np.ndarray, keep: np.ndarray, flat: bool = False) -> np.ndarray:
-    """(7,) mm: MPJPE, bias, noise, noise in the image plane (all, slow, fast), noise in depth (module docstring) of (T, 17, 3)
-    camera-frame joints on the ``keep`` frames. ``flat``: with the noise in the image plane taken out first."""
-    scored = [k for k in range(17) if k != HEAD]
-    e = ((joints - joints[:, :1]) - (gt - gt[:, :1]))[keep][:, scored]  # (n, 16, 3) m; NaN where gt lacks a joint
+def split_error(e: np.ndarray, flat: bool = False) -> np.ndarray:
+    """(7,) mm: MPJPE, bias, noise, noise in the image plane (all, slow, fast), noise in depth (module docstring)
+    of (n, J, 3) root-aligned camera-frame joint errors, m, in time order (NaN where a joint is not scored).
+    ``flat``: with the noise in the image plane taken out first."""
     bias = np.nanmean(e, axis=0, keepdims=True)
     noise = e - bias
     if flat:
@@ -69,6 +68,13 @@ def error_parts(joints: np.ndarray, gt: np.ndarray, keep: np.ndarray, flat: bool
              np.abs(noise[..., 2]))
     valid = np.isfinite(parts[0])
     return 1000 * np.array([p[valid].mean() for p in parts])
+
+
+def error_parts(joints: np.ndarray, gt: np.ndarray, keep: np.ndarray, flat: bool = False) -> np.ndarray:
+    """:func:`split_error` of (T, 17, 3) camera-frame joints against the pseudo ground truth on the ``keep``
+    frames, over the joints it has (never the head), as ``bench_real.py`` scores MPJPE."""
+    scored = [k for k in range(17) if k != HEAD]
+    return split_error(((joints - joints[:, :1]) - (gt - gt[:, :1]))[keep][:, scored], flat)
 
 
 def main() -> None:
