@@ -77,6 +77,16 @@ def error_parts(joints: np.ndarray, gt: np.ndarray, keep: np.ndarray, flat: bool
     return split_error(((joints - joints[:, :1]) - (gt - gt[:, :1]))[keep][:, scored], flat)
 
 
+def print_means(columns: tuple[str, ...], rows: dict[str, list[np.ndarray]], digits: tuple[int, ...] = ()) -> None:
+    """A markdown table: each run's mean over its clips of each column, with ``digits`` decimals per column
+    (1 where not given)."""
+    print("| run | " + " | ".join(columns) + " |\n|---|" + "---|" * len(columns))
+    for run, values in rows.items():
+        m = np.mean(values, axis=0)
+        cells = (f"{v:.{digits[i] if i < len(digits) else 1}f}" for i, v in enumerate(m))
+        print(f"| {run} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     """Refine every pair with and without flow and print the split."""
     args = experiment_parser(__doc__.split("\n\n")[0]).parse_args()
@@ -92,11 +102,8 @@ def main() -> None:
         print(f"{name}: " + ", ".join(f"{run} {p[0]:.1f} (bias {p[1]:.1f})" for run, p in found.items()), flush=True)
     print(f"\n## Error parts on the real set, mean of {len(rows['estimate'])} view-person pairs, "
           f"{args.cycles} cycles\n")
-    print("| run | MPJPE mm | bias mm | noise mm | noise in the image plane mm | of it slow | of it fast | "
-          "noise in depth mm |\n|---|---|---|---|---|---|---|---|")
-    for run, values in rows.items():
-        m = np.mean(values, axis=0)
-        print(f"| {run} | " + " | ".join(f"{v:.1f}" for v in m) + " |")
+    print_means(("MPJPE mm", "bias mm", "noise mm", "noise in the image plane mm", "of it slow", "of it fast",
+                 "noise in depth mm"), rows)
 
 
 if __name__ == "__main__":

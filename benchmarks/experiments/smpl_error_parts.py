@@ -41,7 +41,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_smpl import accuracy_clip  # noqa: E402
-from real_error_parts import split_error  # noqa: E402
+from real_error_parts import print_means, split_error  # noqa: E402
 
 from flowpose.body import refine as refine_module
 from flowpose.body.layouts import SMPL
@@ -131,11 +131,8 @@ def main() -> None:
             rows.setdefault(name, []).append(np.append(error_parts(refined, gt, model), betas_error(refined)))
     print(f"## Error parts, stand-in SMPL ({model.num_vertices} vertices), {args.flow} exact flow, "
           f"{args.frames} frames, seeds {args.seeds}; mean over the clips\n")
-    print("| run | MPJPE mm | bias mm | noise mm | noise in the image plane mm | noise in depth mm | "
-          "shape error, sd |\n|---|---|---|---|---|---|---|")
-    for name, values in rows.items():
-        m = np.mean(values, axis=0)
-        print(f"| {name} | {m[0]:.1f} | {m[1]:.1f} | {m[2]:.1f} | {m[3]:.1f} | {m[4]:.1f} | {m[5]:.2f} |")
+    print_means(("MPJPE mm", "bias mm", "noise mm", "noise in the image plane mm", "noise in depth mm",
+                 "shape error, sd"), rows, digits=(1, 1, 1, 1, 1, 2))
 
 
 if __name__ == "__main__":
