@@ -38,6 +38,7 @@ from bench_real import experiment_parser, print_mean_table, score_runs, tracked_
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
+from flowpose.flow.field import FlowField, FlowTensors  # noqa: E402
 from flowpose.refinement import optimize  # noqa: E402
 from flowpose.refinement.objective import flow_target, projected_points  # noqa: E402
 
@@ -64,39 +65,31 @@ class DisMatcher:
 
     def __init__(self, gray: list[np.ndarray], scale: float) -> None:
         self.scale = scale
+        self.size = gray[0].shape[:2]
         self.gray = [cv2.resize(g, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) for g in gray]
         self.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         self.dis.setFinestScale(0)  # the package's "fine" DIS (flowpose.flow.classical)
-        self.flows: dict[tuple[int, int], np.ndarray] = {}
+        self.fields: dict[tuple[int, int], FlowTensors] = {}
 
-    def flow(self, a: int, b: int) -> np.ndarray:
-        """(h, w, 2) DIS flow from frame a to frame b, px of the scaled frames (cached: every round asks again)."""
-        if (a, b) not in self.flows:
-            self.flows[(a, b)] = self.dis.calc(self.gray[a], self.gray[b], None)
-        return self.flows[(a, b)]
+    def field(self, a: int, b: int) -> FlowTensors:
+        """DIS flow from frame a to frame b on the scaled frame's grid, in full-frame px (cached: every round
+        asks again). Grid pixel (i, j) sits at full-frame (j, i) / scale + (1 / scale - 1) / 2, as
+        ``cv2.resize`` maps pixel centres."""
+        if (a, b) not in self.fields:
+            flow = self.dis.calc(self.gray[a], self.gray[b], None)[None] / self.scale
+            origin = np.full((1, 2), (1.0 / self.scale - 1.0) / 2.0)
+            field = FlowField(flow, np.ones(flow.shape[:3]), origin, np.array([1.0 / self.scale]), self.size)
+            self.fields[(a, b)] = field.to_torch("cpu", torch.float64)
+        return self.fields[(a, b)]
 
     def __call__(self, t: int, k: int, points: np.ndarray, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Endpoints in frame t + k of (N, 2) full-frame points of frame t, and their weights (``guess`` unused)."""
-        p = points * self.scale
-        forward = sample(self.flow(t, t + k), p)
-        back = sample(self.flow(t + k, t), p + forward)
-        fb = np.linalg.norm(forward + back, axis=-1) / self.scale
-        inside = np.isfinite(forward).all(-1) & np.isfinite(back).all(-1)
-        weight = np.where(inside, np.exp(-((np.nan_to_num(fb) / FB_SCALE_PX) ** 2)), 0.0)
-        return points + np.nan_to_num(forward) / self.scale, weight
-
-
-def sample(flow: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """(N, 2) bilinear samples of an (h, w, 2) field at (N, 2) pixel (x, y); NaN outside it."""
-    h, w = flow.shape[:2]
-    x, y = points[:, 0], points[:, 1]
-    out = np.full((len(points), 2), np.nan)
-    ok = (x >= 0) & (y >= 0) & (x <= w - 1) & (y <= h - 1)
-    x0, y0 = np.minimum(np.floor(x[ok]).astype(int), w - 2), np.minimum(np.floor(y[ok]).astype(int), h - 2)
-    fx, fy = (x[ok] - x0)[:, None], (y[ok] - y0)[:, None]
-    out[ok] = ((1 - fx) * (1 - fy) * flow[y0, x0] + fx * (1 - fy) * flow[y0, x0 + 1]
-               + (1 - fx) * fy * flow[y0 + 1, x0] + fx * fy * flow[y0 + 1, x0 + 1])
-    return out
+        p = torch.as_tensor(points[None], dtype=torch.float64)
+        forward, inside = self.field(t, t + k).sample(p)
+        back, inside_back = self.field(t + k, t).sample(p + forward)
+        fb = torch.linalg.norm(forward + back, dim=-1)[0].numpy()
+        weight = np.exp(-((fb / FB_SCALE_PX) ** 2)) * (inside * inside_back)[0].numpy()
+        return points + forward[0].numpy(), weight
 
 
 def direct_target(match):
