@@ -14,6 +14,10 @@ With ``--estimates tracked --everyone`` (after ``build_pose2sim_people.py``), ev
 in every view, from the MediaPipe track nearest them (the README's real-video table):
 
     python benchmarks/bench_real.py --estimates tracked --everyone --cycles 3
+
+With ``--heldout`` (after ``build_pose2sim_heldout.py``) the same runs are also scored against each person
+triangulated without the scored view, which shares no 2D keypoint with the refinement's anchors; that table is
+printed second and written to ``table.heldout.txt``.
 """
 
 from __future__ import annotations
@@ -68,13 +72,20 @@ def score_runs(name: str, runs: dict, gt: np.ndarray, keep: np.ndarray) -> dict[
     return row
 
 
+REFERENCES = ("all", "heldout")
+"""The pseudo ground truths a real-set experiment can score against (``--reference``)."""
+
+
 def experiment_parser(description: str, strides: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser of a real-set experiment: ``--devset``, ``--views`` and ``--cycles``, and ``--strides``
-    (long-range spans, frames, comma-separated) when given its default."""
+    """The argument parser of a real-set experiment: ``--devset``, ``--views``, ``--cycles`` and ``--reference``,
+    and ``--strides`` (long-range spans, frames, comma-separated) when given its default."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--devset", type=Path, default=REPO / "results" / "pose2sim")
     p.add_argument("--views", default="cam01,cam02,cam03,cam04")
     p.add_argument("--cycles", type=int, default=3)
+    p.add_argument("--reference", choices=REFERENCES, default="all",
+                   help="all: people_gt.npz, triangulated from every view; heldout: people_gt.heldout.npz, each "
+                   "view's reference triangulated without it (build_pose2sim_heldout.py)")
     if strides is not None:
         p.add_argument("--strides", default=strides, help="long-range spans, frames, comma-separated (e.g. 3,9,27)")
     return p
@@ -141,12 +152,23 @@ def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path, fo
     return poses
 
 
-def tracked_pairs(devset: Path, views: str):
+def heldout_references(devset: Path) -> dict[str, np.ndarray]:
+    """``people_gt.heldout.npz`` (``build_pose2sim_heldout.py``): view name -> (P, T, 17, 3) world metres, each
+    person triangulated without that view."""
+    with np.load(devset / "people_gt.heldout.npz") as d:
+        return dict(zip(d["views"].tolist(), d["joints3d_world"].astype(np.float64)))
+
+
+def tracked_pairs(devset: Path, views: str, reference: str = "all"):
     """Each view-person pair of the real set with its tracked estimate as ``--everyone`` cached it: yields
     (``"camXX/pN"``, frames (T, H, W, 3), pseudo ground truth (T, 17, 3) camera metres, estimate, the frames
-    scored (T,) bool)."""
-    people = np.load(devset / "people_gt.npz")["joints3d_world"].astype(np.float64)
+    scored (T,) bool). ``reference`` is one of :data:`REFERENCES`."""
+    if reference == "heldout":
+        by_view = heldout_references(devset)
+    else:
+        everyone = np.load(devset / "people_gt.npz")["joints3d_world"].astype(np.float64)
     for view in views.split(","):
+        people = by_view[view] if reference == "heldout" else everyone
         with np.load(devset / f"{view}.camera.npz") as c:
             R, t = c["R"], c["t"]
         with open_video(VIDEOS / f"{view}.mp4") as reader:
@@ -180,6 +202,9 @@ def main() -> None:
     p.add_argument("--variants", default="",
                    help="also run these uses of the flow, comma-separated, of " + ", ".join(FLOW_VARIANTS)
                    + " (flowpose.bench.runner.FLOW_VARIANTS)")
+    p.add_argument("--heldout", action="store_true",
+                   help="with --everyone: also score against people_gt.heldout.npz (each view's reference "
+                   "triangulated without it; build_pose2sim_heldout.py)")
     p.add_argument("--min-frames", type=int, default=20,
                    help="score a view only if its detector followed the triangulated person in this many frames")
     args = p.parse_args()
@@ -193,12 +218,16 @@ def main() -> None:
     smoothers = {name: t.spec for name, t in tune_baselines(tuning).items()}
     if args.everyone and args.estimates != "tracked":
         p.error("--everyone needs --estimates tracked")
+    if args.heldout and not args.everyone:
+        p.error("--heldout needs --everyone")
     with np.load(args.devset / "pseudo_gt.npz") as d:
         people, valid = d["joints3d_world"].astype(np.float64)[None], d["valid"]
     if args.everyone:
         with np.load(args.devset / "people_gt.npz") as d:
             people = d["joints3d_world"].astype(np.float64)  # (P, T, 17, 3)
-    rows, per_view, found = [], {}, {}
+    if args.heldout:
+        heldout = heldout_references(args.devset)
+    per_view, per_view_heldout, found = {}, {}, {}
     for view, person in [(v, q) for v in args.views.split(",") for q in range(len(people))]:
         with np.load(args.devset / f"{view}.camera.npz") as c:
             R, t, K = c["R"], c["t"], c["K"]
@@ -221,6 +250,10 @@ def main() -> None:
         finite[:, HEAD] = True
         keep = followed & gt_joints[:, 0] & (gt_joints.sum(1) >= MIN_JOINTS) & finite.all((1, 2))
         keep[:start], keep[stop:] = False, False
+        if args.heldout:
+            gt_h = heldout[view][person] @ R.T + t
+            h_joints = np.isfinite(gt_h).all(-1)
+            keep_h = followed & h_joints[:, 0] & (h_joints.sum(1) >= MIN_JOINTS) & finite.all((1, 2))
         if keep.sum() < args.min_frames:
             print(f"{name}: skipped, its detector followed the triangulated person in at most {int(keep.sum())} "
                   "consecutive scorable frames")
@@ -228,9 +261,9 @@ def main() -> None:
         init, gt, keep = init.slice(start, stop), gt[start:stop], keep[start:stop]
         with open_video(args.videos / f"{view}.mp4") as reader:
             frames = reader.read(start, stop)
-        methods: dict[str, dict[str, float]] = {"estimate": scores(init.joints3d, gt, keep)}
-        for method, spec in smoothers.items():
-            methods[method] = scores(spec.apply(init.joints3d, init.fps), gt, keep)
+        outputs = {"estimate": init.joints3d}
+        outputs.update({method: spec.apply(init.joints3d, init.fps) for method, spec in smoothers.items()})
+        methods: dict[str, dict[str, float]] = {k: scores(j, gt, keep) for k, j in outputs.items()}
         runs = [*NO_FLOW_RUNS.items(), ("flowpose", lambda c: c)]
         runs += [(f"flowpose_{v}", FLOW_VARIANTS[v]) for v in variants]
         for method, change in runs:
@@ -238,25 +271,46 @@ def main() -> None:
             result = refine(init, frames, config=change(config))
             methods[method] = {**scores(result.poses.joints3d, gt, keep), "seconds": time.perf_counter() - clock}
             methods[method]["repaired"] = result.history[0].metrics.get("swaps_repaired", 0.0)
+            outputs[method] = result.poses.joints3d
         per_view[name] = {"frames": [int(start), int(stop)], "frames_scored": int(keep.sum()), "methods": methods}
-        for method, m in methods.items():
-            rows.append([name, method, f"{m['mpjpe']:.1f}", f"{m['pa_mpjpe']:.1f}", f"{m['accel_error']:.2f}",
-                         f"{m['swapped']:.0f}", f"{m.get('seconds', float('nan')):.1f}"])
         print(f"{name}: frames {start}-{stop - 1}, {int(keep.sum())} scored; " + ", ".join(f"{n} {m['mpjpe']:.1f}" for n, m in methods.items()),
               flush=True)
+        if args.heldout and keep_h.sum() >= args.min_frames:
+            held = {k: {**scores(j, gt_h, keep_h), **{x: methods[k][x] for x in ("seconds", "repaired") if x in methods[k]}}
+                    for k, j in outputs.items()}
+            per_view_heldout[name] = {"frames": [int(start), int(stop)], "frames_scored": int(keep_h.sum()), "methods": held}
+            print(f"{name}, held-out reference: {int(keep_h.sum())} scored; "
+                  + ", ".join(f"{n} {m['mpjpe']:.1f}" for n, m in held.items()), flush=True)
+        elif args.heldout:
+            print(f"{name}, held-out reference: {int(keep_h.sum())} scorable frames, fewer than --min-frames; left out")
+    tables = [("table", per_view, "the reference triangulated from every view")]
+    if args.heldout:
+        tables.append(("table.heldout", per_view_heldout, "the reference triangulated without the scored view"))
+    for stem, pv, what in tables:
+        table = format_table(["view", "method", "MPJPE mm", "PA-MPJPE mm", "accel err mm/f²", "swapped frames", "seconds"],
+                             table_rows(pv))
+        print(f"\nAgainst {what}:\n{table}")
+        (args.out / f"{stem}.txt").write_text(table + "\n")
+        (args.out / f"{stem.replace('table', 'results')}.json").write_text(json.dumps(
+            {"config": args.preset, "cycles": args.cycles, "smoothers": {k: str(s) for k, s in smoothers.items()},
+             "views": pv}, indent=1))
+
+
+def table_rows(per_view: dict[str, dict]) -> list[list[str]]:
+    """The rows of the benchmark's table: each pair's methods, then each method's mean over the pairs
+    (``per_view``: pair -> {"methods": method -> :func:`scores` with ``seconds`` where timed})."""
+    rows = []
+    for name, pv in per_view.items():
+        for method, m in pv["methods"].items():
+            rows.append([name, method, f"{m['mpjpe']:.1f}", f"{m['pa_mpjpe']:.1f}", f"{m['accel_error']:.2f}",
+                         f"{m['swapped']:.0f}", f"{m.get('seconds', float('nan')):.1f}"])
     for method in next(iter(per_view.values()))["methods"]:
         ms = [pv["methods"][method] for pv in per_view.values()]
         mean = {k: float(np.mean([m[k] for m in ms])) for k in ("mpjpe", "pa_mpjpe", "accel_error", "swapped")}
         secs = [m["seconds"] for m in ms if "seconds" in m]
         rows.append(["mean", method, f"{mean['mpjpe']:.1f}", f"{mean['pa_mpjpe']:.1f}", f"{mean['accel_error']:.2f}",
                      f"{mean['swapped']:.1f}", f"{np.mean(secs):.1f}" if secs else "-"])
-    headers = ["view", "method", "MPJPE mm", "PA-MPJPE mm", "accel err mm/f²", "swapped frames", "seconds"]
-    table = format_table(headers, rows)
-    print(table)
-    (args.out / "table.txt").write_text(table + "\n")
-    (args.out / "results.json").write_text(json.dumps({"config": args.preset, "cycles": args.cycles,
-                                                        "smoothers": {k: str(s) for k, s in smoothers.items()},
-                                                        "views": per_view}, indent=1))
+    return rows
 
 
 if __name__ == "__main__":

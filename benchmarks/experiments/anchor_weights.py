@@ -8,7 +8,7 @@ estimate on real video and hold each frame where it was. Here both are scaled do
 (``bench_real.py --estimates tracked --everyone`` first) is refined with and without flow at each scale: the flow
 term's gain is the with-flow run against the without-flow run of the same anchors.
 
-    python benchmarks/experiments/anchor_weights.py [--scales 0.25] [--views ...]
+    python benchmarks/experiments/anchor_weights.py [--scales 0.25] [--views ...] [--reference all|heldout]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def main() -> None:
     base = replace(get_preset("fast"), cycles=args.cycles)
     scales = [1.0, *(float(s) for s in args.scales.split(",") if s and float(s) != 1.0)]
     results = []
-    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views):
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         runs = {}
         for s in scales:
             config = anchored(base, s)

@@ -18,7 +18,7 @@ Each of the 8 view-person pairs of the real set (``bench_real.py --estimates tra
 without flow, with the default, with the chained spans, and with the directly matched spans.
 
     python benchmarks/experiments/direct_chains.py [--strides 3,9,27] [--matcher lk|dis] [--window 21] [--scale 0.5]
-        [--views ...]
+        [--views ...] [--reference all|heldout]
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def main() -> None:
     config = replace(get_preset("fast"), cycles=args.cycles)
     spans = with_spans(config, args.strides)
     results = []
-    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views):
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
         row = {
             "without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)),

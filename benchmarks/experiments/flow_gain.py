@@ -8,7 +8,7 @@ targets, F_t(p_t) between neighbouring frames and D^k_t(p_t) over each span, are
 noise, and of the still joints' flow too. The gain is chosen here on the set that scores it: this is a test of
 the diagnosis, not a method (each pair of the real set, ``bench_real.py --estimates tracked --everyone`` first).
 
-    python benchmarks/experiments/flow_gain.py [--gains 1.25,1.5] [--strides 3,9] [--views ...]
+    python benchmarks/experiments/flow_gain.py [--gains 1.25,1.5] [--strides 3,9] [--views ...] [--reference all|heldout]
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def main() -> None:
     config = replace(get_preset("fast"), cycles=args.cycles)
     spans = with_spans(config, args.strides)
     results = []
-    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views):
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         row = {"without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)),
                "flowpose": refine(init, frames, config=config),
                "spans": refine(init, frames, config=spans)}

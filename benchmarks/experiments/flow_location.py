@@ -12,7 +12,7 @@ separates the two: L_opt reads the real (DIS) flow, neighbouring and chained, at
 
 The residual stays p_{t+k} - p_t - D^k_t(q_t): the motion read at q_t is asked of the estimate's points.
 
-    python benchmarks/experiments/flow_location.py [--strides 3,9,27] [--views ...]
+    python benchmarks/experiments/flow_location.py [--strides 3,9,27] [--views ...] [--reference all|heldout]
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def main() -> None:
     config = replace(get_preset("fast"), cycles=args.cycles)
     spans = with_spans(config, args.strides)
     results = []
-    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views):
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         row = {"without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config))}
         for where, places in (("estimate", None), ("keypoints", keypoint_places), ("truth", truth_places(gt))):
             for label, cfg in (("", config), (", spans", spans)):

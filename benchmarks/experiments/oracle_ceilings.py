@@ -17,11 +17,11 @@ bounds what it can give the pose stage on the real development set (``bench_real
 - ``oracle 2D``: the flow term off, the 2D keypoints replaced by the projection of the pseudo ground truth
   wherever it has the joint (confidence 1 there). Perfect positions in the image: the ceiling of every 2D cue.
 
-The pseudo ground truth is triangulated from MediaPipe in four views, this view among them, and filtered in
-time: both oracles are optimistic about the 2D and smooth in time. What they cannot fix is depth and the
+The pseudo ground truth is triangulated from MediaPipe in four views, this view among them (with ``--reference
+heldout``, from the others only), and filtered in time: both oracles are optimistic about the 2D and smooth in time. What they cannot fix is depth and the
 estimate's 3D shape.
 
-    python benchmarks/experiments/oracle_ceilings.py [--views cam01,cam02,cam03,cam04]
+    python benchmarks/experiments/oracle_ceilings.py [--views cam01,cam02,cam03,cam04] [--reference all|heldout]
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def main() -> None:
     config = replace(get_preset("fast"), cycles=args.cycles)
     off = NO_FLOW_RUNS["flow_off"](config)
     results = []
-    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views):
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         row = {
             "without flow": refine(init, frames, config=off),
             "flowpose": refine(init, frames, config=config),

@@ -18,7 +18,7 @@ error to zero: about the most any 2D motion cue (any flow, over any span) could 
 flow, the rest as it was. The pseudo ground truth is triangulated from MediaPipe and filtered in time: its own
 error (a few cm) is in these parts too, mostly in the bias.
 
-    python benchmarks/experiments/real_error_parts.py [--views cam01,cam02,cam03,cam04] [--cycles 3]
+    python benchmarks/experiments/real_error_parts.py [--views cam01,cam02,cam03,cam04] [--cycles 3] [--reference all|heldout]
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def main() -> None:
     args = experiment_parser(__doc__.split("\n\n")[0]).parse_args()
     config = replace(get_preset("fast"), cycles=args.cycles)
     rows: dict[str, list[np.ndarray]] = {}
-    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views):
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         off = refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)).poses.joints3d
         full = refine(init, frames, config=config).poses.joints3d
         found = {"estimate": error_parts(init.joints3d, gt, keep), "without flow": error_parts(off, gt, keep),
