@@ -17,7 +17,10 @@ the track, shows as foreign keypoints; a track that follows one person throughou
 is itself a measurement: where only two views triangulated the person, no third view can out-vote a wrong
 detection, and the triangulated joint can be wrong. The table counts the foreign keypoints in frames with three
 or more views apart, and ``camXX.foreign.png`` shows each foreign keypoint of the default track (a red cross)
-beside its person's triangulated joint (green ring) and the other person's (blue), to be judged by eye.
+beside its person's triangulated joint (green ring) and the other person's (blue), to be judged by eye. With
+``--reference heldout`` (after ``build_pose2sim_heldout.py``) each view is judged against the people triangulated
+without it, so that a keypoint of the track cannot pull its own reference toward itself; "3+ views" then counts
+the other views.
 
 The default track is carried along the flow through its holes of up to ``--carry`` frames
 (:mod:`flowpose.people.carry`): the table gives the frames detected and carried, and the largest jump of the
@@ -28,7 +31,7 @@ Jumps: of the track's box centre between consecutive detected frames (the identi
 between consecutive frames of all, the carried ones included (their box carried along the flow likewise).
 
     python benchmarks/bench_people.py [--views cam01,cam02] [--out results/people] [--agree-dist 0.08]
-        [--reacquire-dist 0.15] [--rivals] [--separate]
+        [--reacquire-dist 0.15] [--rivals] [--separate] [--reference all|heldout]
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from bench_real import REFERENCES, heldout_references
 
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.estimate.people import find_people, flow_motion
@@ -161,13 +165,16 @@ def main() -> None:
                    help="EstimateConfig.separate: overlapping people re-detected with the others painted over")
     p.add_argument("--rivals", action="store_true",
                    help="TrackConfig.rivals: refuse joints nearer another track's prediction than their own")
+    p.add_argument("--reference", choices=REFERENCES, default="all",
+                   help="all: people_gt.npz; heldout: each view against people_gt.heldout.npz, triangulated without it")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     gt = np.load(args.devset / "pseudo_gt.npz") if (args.devset / "pseudo_gt.npz").exists() else None
-    everyone = views = None
+    everyone = members = None
     if (args.devset / "people_gt.npz").exists():
         with np.load(args.devset / "people_gt.npz") as z:
-            everyone, views = z["joints3d_world"], (z["members"] >= 0).sum(-1)  # (P, T, 17, 3), (P, T)
+            everyone, members = z["joints3d_world"], z["members"]  # (P, T, 17, 3), (P, T, V)
+    heldout = heldout_references(args.devset) if args.reference == "heldout" else None
     identity_rows = []
     rows = []
     held: dict[int, list[tuple[float, float, int]]] = {}
@@ -188,9 +195,16 @@ def main() -> None:
             print(f"  track {tr.id}: frames {tr.frames[0]}-{tr.frames[-1]} ({len(tr.frames)}), "
                   f"prominence {tr.prominence:.3g}, mean centre ({centres[:, 0].mean():.0f}, {centres[:, 1].mean():.0f})")
         write_contact_sheet(args.out / f"{view}.people.png", contact_sheet(frames, people.tracks))
+        reference, views = everyone, None
         if everyone is not None:
+            # This view's reference and, per person and frame, how many views triangulated it.
+            seen = members >= 0
+            if heldout is not None:
+                reference = heldout[view]
+                seen = np.delete(seen, list(heldout).index(view), axis=-1)
+            views = seen.sum(-1)  # (P, T)
             cam = dict(np.load(args.devset / f"{view}.camera.npz"))
-            people_px = project(everyone, cam)  # (P, T, 17, 2)
+            people_px = project(reference, cam)  # (P, T, 17, 2)
             for tr in people.tracks:
                 own, foreign, n_trusted, kp17 = foreign_keypoints(tr, people.detections, people_px)
                 mixed = np.flatnonzero(foreign.any(-1))
@@ -234,8 +248,8 @@ def main() -> None:
         if gt is not None:
             cam = dict(np.load(args.devset / f"{view}.camera.npz"))
             # The default track's own person when everyone is triangulated, else the dev set's one person.
-            own = foreign_keypoints(best, people.detections, project(everyone, cam))[0] if everyone is not None else None
-            gt_px = project(gt["joints3d_world"] if own is None else everyone[own], cam)  # (T, 17, 2)
+            own = foreign_keypoints(best, people.detections, project(reference, cam))[0] if reference is not None else None
+            gt_px = project(gt["joints3d_world"] if own is None else reference[own], cam)  # (T, 17, 2)
             kp, conf = track_keypoints(best, people.detections, T)
             kp17 = to_h36m17(kp, MEDIAPIPE33.name, missing="nan")
             ok = np.isfinite(gt_px).all(-1).any(-1)
