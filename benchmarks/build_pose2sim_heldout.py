@@ -7,7 +7,8 @@ reprojects onto the scored view's keypoint almost exactly. A refinement that mov
 keypoint is then scored against that keypoint's error. This builder removes the scored view: for each view v,
 each person's joints are triangulated from the detections the *other* views gave them (``people_gt.npz``'s
 ``members``), first from all of those detections, then again from those that reproject within ``--inlier-px`` of
-that first body, with at least 2 views, and filtered in time as ``people_gt.npz`` is.
+that first body; a joint is kept where at least 2 views agree with the second body within ``--inlier-px`` too.
+The joints are filtered in time as ``people_gt.npz``'s are.
 
 What stays shared with the scored view: which detection of each other view is the person (``members`` was found
 with every view), and nothing else. The held-out reference is weaker where only three views saw the person (two
