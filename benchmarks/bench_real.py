@@ -76,16 +76,18 @@ REFERENCES = ("all", "heldout")
 """The pseudo ground truths a real-set experiment can score against (``--reference``)."""
 
 
-def experiment_parser(description: str, strides: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser of a real-set experiment: ``--devset``, ``--views``, ``--cycles`` and ``--reference``,
-    and ``--strides`` (long-range spans, frames, comma-separated) when given its default."""
+def experiment_parser(description: str, strides: str | None = None, reference: bool = True) -> argparse.ArgumentParser:
+    """The argument parser of a real-set experiment: ``--devset``, ``--views``, ``--cycles``, ``--reference``
+    unless ``reference`` is False (an experiment that scores against both), and ``--strides`` (long-range spans,
+    frames, comma-separated) when given its default."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--devset", type=Path, default=REPO / "results" / "pose2sim")
     p.add_argument("--views", default="cam01,cam02,cam03,cam04")
     p.add_argument("--cycles", type=int, default=3)
-    p.add_argument("--reference", choices=REFERENCES, default="all",
-                   help="all: people_gt.npz, triangulated from every view; heldout: people_gt.heldout.npz, each "
-                   "view's reference triangulated without it (build_pose2sim_heldout.py)")
+    if reference:
+        p.add_argument("--reference", choices=REFERENCES, default="all",
+                       help="all: people_gt.npz, triangulated from every view; heldout: people_gt.heldout.npz, each "
+                       "view's reference triangulated without it (build_pose2sim_heldout.py)")
     if strides is not None:
         p.add_argument("--strides", default=strides, help="long-range spans, frames, comma-separated (e.g. 3,9,27)")
     return p

@@ -1,0 +1,110 @@
+"""How sure is the flow term's gain on the real set? Bootstrap intervals against the same run without flow.
+
+The real set is 8 view-person pairs of one 100-frame clip, and its targets are a few millimetres apart: the
+flow term's gain (−1.9% MPJPE against the 3% target) and the spans' (twelfth session). This experiment refines
+each pair without flow, with the default and with long-range spans (``--strides``), scores every run against
+both pseudo ground truths (``people_gt.npz``, from every view, and ``people_gt.heldout.npz``, without the scored
+view; ``build_pose2sim_heldout.py`` first), and gives each run's gain against the run without flow,
+
+    gain = mean error of the run / mean error without flow - 1     (mean over the pairs of each pair's mean)
+
+with two 95% bootstrap intervals (``--resamples`` draws, percentile intervals):
+
+- *frames*: within each pair, the scored frames drawn again in blocks of ``--block`` consecutive frames (a
+  moving-block bootstrap: neighbouring frames' errors are not independent), the 8 pairs kept. How much the
+  figure would move on another stretch of the same scenes.
+- *pairs*: the 8 pairs drawn again, each with all its frames. How much it would move with other people and
+  views like these. With 8 pairs, 2 people and one clip, this one is the wider and the more honest.
+
+Errors are ``bench_real.py``'s: root-aligned, over the joints the reference has (never the head), MPJPE and
+PA-MPJPE (per-frame Procrustes) per joint and frame, mm.
+
+    python benchmarks/experiments/gain_interval.py [--strides 3,9] [--resamples 2000] [--block 10] [--views ...]
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_real import HEAD, experiment_parser, tracked_pairs, with_spans  # noqa: E402
+
+from flowpose.api import refine  # noqa: E402
+from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
+from flowpose.config import get_preset  # noqa: E402
+from flowpose.metrics import pa_mpjpe  # noqa: E402
+
+BASELINE = "without flow"
+
+
+def frame_errors(joints: np.ndarray, gt: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """(2, n, 16) mm: root-aligned MPJPE and PA-MPJPE errors of (T, 17, 3) camera-frame joints against the
+    reference on its n ``keep`` frames, per joint (never the head; NaN where the reference lacks the joint)."""
+    scored = [k for k in range(17) if k != HEAD]
+    rel_j, rel_g = (joints - joints[:, :1])[keep][:, scored], (gt - gt[:, :1])[keep][:, scored]
+    rel_j = np.where(np.isfinite(rel_g), rel_j, np.nan)
+    return np.stack([1000.0 * np.linalg.norm(rel_j - rel_g, axis=-1), pa_mpjpe(rel_j, rel_g, reduction="none")])
+
+
+def block_draw(n: int, block: int, rng: np.random.Generator) -> np.ndarray:
+    """(n,) frame indices of a moving-block bootstrap draw: blocks of ``block`` consecutive frames from random
+    starts, joined and cut to n."""
+    block = min(block, n)
+    starts = rng.integers(0, n - block + 1, size=-(-n // block))
+    return (starts[:, None] + np.arange(block)).ravel()[:n]
+
+
+def gains(errors: list[dict[str, np.ndarray]], draws: list[np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Each run's (2,) gain (MPJPE, PA-MPJPE) against :data:`BASELINE` from per-pair errors (run -> (2, n, 16)),
+    each pair's frames taken as ``draws`` gives them (all where None)."""
+    means = {}
+    for run in errors[0]:
+        per_pair = [np.nanmean((e[run] if draws is None else e[run][:, d]).reshape(2, -1), axis=1)
+                    for e, d in zip(errors, draws or [None] * len(errors))]
+        means[run] = np.mean(per_pair, axis=0)
+    return {run: m / means[BASELINE] - 1.0 for run, m in means.items() if run != BASELINE}
+
+
+def main() -> None:
+    """Refine every pair three ways, score against both references, print the gains and their intervals."""
+    p = experiment_parser(__doc__.split("\n\n")[0], strides="3,9", reference=False)
+    p.add_argument("--resamples", type=int, default=2000, help="bootstrap draws")
+    p.add_argument("--block", type=int, default=10, help="frames per block of the frame bootstrap")
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap draws")
+    args = p.parse_args()
+    config = replace(get_preset("fast"), cycles=args.cycles)
+    spans = f"spans {args.strides.replace(',', ', ')}"
+    changes = {BASELINE: NO_FLOW_RUNS["flow_off"], "flowpose": lambda c: c, spans: lambda c: with_spans(c, args.strides)}
+    per_reference: dict[str, list[dict[str, np.ndarray]]] = {"all": [], "heldout": []}
+    pairs = zip(tracked_pairs(args.devset, args.views, "all"), tracked_pairs(args.devset, args.views, "heldout"))
+    for (name, frames, gt, init, keep), (_, _, gt_h, _, keep_h) in pairs:
+        outputs = {run: refine(init, frames, config=change(config)).poses.joints3d for run, change in changes.items()}
+        for reference, (g, k) in {"all": (gt, keep), "heldout": (gt_h, keep_h)}.items():
+            per_reference[reference].append({run: frame_errors(j, g, k) for run, j in outputs.items()})
+        row = per_reference["all"][-1]
+        print(f"{name}: " + ", ".join(f"{run} {np.nanmean(e[0]):.1f}" for run, e in row.items()), flush=True)
+    rng = np.random.default_rng(args.seed)
+    print(f"\nGain against {BASELINE}, mean of {len(per_reference['all'])} view-person pairs, 95% bootstrap intervals "
+          f"({args.resamples} draws; frames in blocks of {args.block})\n")
+    print("| reference | run | MPJPE | frames | pairs | PA-MPJPE | frames | pairs |\n|---|---|---|---|---|---|---|---|")
+    for reference, errors in per_reference.items():
+        point = gains(errors)
+        by_frames = [gains(errors, [block_draw(e[BASELINE].shape[1], args.block, rng) for e in errors])
+                     for _ in range(args.resamples)]
+        by_pairs = [gains([errors[i] for i in rng.integers(0, len(errors), len(errors))])
+                    for _ in range(args.resamples)]
+        for run, g in point.items():
+            cells = []
+            for m in range(2):
+                lo_f, hi_f = np.percentile([d[run][m] for d in by_frames], [2.5, 97.5]) * 100
+                lo_p, hi_p = np.percentile([d[run][m] for d in by_pairs], [2.5, 97.5]) * 100
+                cells += [f"{g[m] * 100:+.1f}%", f"{lo_f:+.1f}% to {hi_f:+.1f}%", f"{lo_p:+.1f}% to {hi_p:+.1f}%"]
+            print(f"| {reference} | {run} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
