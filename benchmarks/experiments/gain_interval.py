@@ -20,10 +20,18 @@ Errors are ``bench_real.py``'s: root-aligned, over the joints the reference has 
 PA-MPJPE (per-frame Procrustes) per joint and frame, mm.
 
     python benchmarks/experiments/gain_interval.py [--strides 3,9] [--resamples 2000] [--block 10] [--views ...]
+
+With ``--synthetic METHODS_CSV`` (``bench_refine.py``'s ``methods.csv``) it refines nothing and gives the same gains
+on the synthetic clips instead, each method against ``flow_off_continuity`` (the issue's baseline there: the flow
+term off, swaps repaired by continuity), with an interval over the clips drawn again.
+
+    python benchmarks/bench_refine.py --profiles mediapipe --frames 100 --size 256 --cycles 3 --out DIR --no-sintel
+    python benchmarks/experiments/gain_interval.py --synthetic DIR/methods.csv
 """
 
 from __future__ import annotations
 
+import csv
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -69,13 +77,40 @@ def gains(errors: list[dict[str, np.ndarray]], draws: list[np.ndarray] | None = 
     return {run: m / means[BASELINE] - 1.0 for run, m in means.items() if run != BASELINE}
 
 
+def synthetic_intervals(methods_csv: Path, resamples: int, rng: np.random.Generator) -> None:
+    """Print each method's MPJPE and PA-MPJPE gain against ``flow_off_continuity`` over the clips of
+    ``bench_refine.py``'s ``methods.csv`` (mean over the clips), with a 95% interval over the clips drawn again."""
+    with open(methods_csv, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["clip"] != "mean"]  # the file's own mean rows
+    clips = sorted({r["clip"] for r in rows})
+    table = {(r["clip"], r["method"]): (float(r["mpjpe"]), float(r["pa_mpjpe"])) for r in rows}
+    methods = [m for m in dict.fromkeys(r["method"] for r in rows) if m != "flow_off_continuity"]
+    base = np.array([table[c, "flow_off_continuity"] for c in clips])  # (C, 2)
+    print(f"\nGain against flow_off_continuity, mean of {len(clips)} clips, 95% interval over the clips "
+          f"({resamples} draws)\n")
+    print("| method | MPJPE gain | interval | PA-MPJPE gain | interval |\n|---|---|---|---|---|")
+    draws = rng.integers(0, len(clips), size=(resamples, len(clips)))
+    for method in methods:
+        run = np.array([table[c, method] for c in clips])
+        point = run.mean(0) / base.mean(0) - 1.0
+        boot = run[draws].mean(1) / base[draws].mean(1) - 1.0  # (resamples, 2)
+        lo, hi = np.percentile(boot, [2.5, 97.5], axis=0) * 100
+        print(f"| {method} | {point[0] * 100:+.1f}% | {lo[0]:+.1f}% to {hi[0]:+.1f}% | {point[1] * 100:+.1f}% | "
+              f"{lo[1]:+.1f}% to {hi[1]:+.1f}% |")
+
+
 def main() -> None:
     """Refine every pair three ways, score against both references, print the gains and their intervals."""
     p = experiment_parser(__doc__.split("\n\n")[0], strides="3,9", reference=False)
     p.add_argument("--resamples", type=int, default=2000, help="bootstrap draws")
     p.add_argument("--block", type=int, default=10, help="frames per block of the frame bootstrap")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap draws")
+    p.add_argument("--synthetic", type=Path, default=None,
+                   help="bench_refine.py's methods.csv: intervals over its clips instead (no refinement)")
     args = p.parse_args()
+    if args.synthetic is not None:
+        synthetic_intervals(args.synthetic, args.resamples, np.random.default_rng(args.seed))
+        return
     config = replace(get_preset("fast"), cycles=args.cycles)
     spans = f"spans {args.strides.replace(',', ', ')}"
     changes = {BASELINE: NO_FLOW_RUNS["flow_off"], "flowpose": lambda c: c, spans: lambda c: with_spans(c, args.strides)}
