@@ -176,11 +176,18 @@ def tracked_pairs(devset: Path, views: str, reference: str = "all"):
         with open_video(VIDEOS / f"{view}.mp4") as reader:
             frames = reader.read()
         for person in range(len(people)):
-            gt = people[person] @ R.T + t
             init = load_poses(devset / f"{view}.p{person}.tracked.poses.npz")
-            gt_joints = np.isfinite(gt).all(-1)
-            keep = (init.conf.max(-1) > 0) & gt_joints[:, 0] & (gt_joints.sum(1) >= MIN_JOINTS)
+            gt, keep = in_view(people[person], R, t, init.conf.max(-1) > 0)
             yield f"{view}/p{person}", frames, gt, init, keep
+
+
+def in_view(person: np.ndarray, R: np.ndarray, t: np.ndarray, followed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A person's (T, 17, 3) world-metre reference in a view's camera frame (rotation R (3, 3), translation t
+    (3,)), and the frames it can score: the (T,) ``followed`` frames where it has the pelvis and at least
+    :data:`MIN_JOINTS` joints."""
+    gt = person @ R.T + t
+    joints = np.isfinite(gt).all(-1)
+    return gt, followed & joints[:, 0] & (joints.sum(1) >= MIN_JOINTS)
 
 
 def main() -> None:
@@ -253,9 +260,7 @@ def main() -> None:
         keep = followed & gt_joints[:, 0] & (gt_joints.sum(1) >= MIN_JOINTS) & finite.all((1, 2))
         keep[:start], keep[stop:] = False, False
         if args.heldout:
-            gt_h = heldout[view][person] @ R.T + t
-            h_joints = np.isfinite(gt_h).all(-1)
-            keep_h = followed & h_joints[:, 0] & (h_joints.sum(1) >= MIN_JOINTS) & finite.all((1, 2))
+            gt_h, keep_h = in_view(heldout[view][person], R, t, followed & finite.all((1, 2)))
         if keep.sum() < args.min_frames:
             print(f"{name}: skipped, its detector followed the triangulated person in at most {int(keep.sum())} "
                   "consecutive scorable frames")

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import HEAD, experiment_parser, tracked_pairs, with_spans  # noqa: E402
+from bench_real import HEAD, experiment_parser, heldout_references, in_view, tracked_pairs, with_spans  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
@@ -115,8 +115,11 @@ def main() -> None:
     spans = f"spans {args.strides.replace(',', ', ')}"
     changes = {BASELINE: NO_FLOW_RUNS["flow_off"], "flowpose": lambda c: c, spans: lambda c: with_spans(c, args.strides)}
     per_reference: dict[str, list[dict[str, np.ndarray]]] = {"all": [], "heldout": []}
-    pairs = zip(tracked_pairs(args.devset, args.views, "all"), tracked_pairs(args.devset, args.views, "heldout"))
-    for (name, frames, gt, init, keep), (_, _, gt_h, _, keep_h) in pairs:
+    heldout = heldout_references(args.devset)
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views):
+        view, person = name.split("/")
+        with np.load(args.devset / f"{view}.camera.npz") as c:
+            gt_h, keep_h = in_view(heldout[view][int(person[1:])], c["R"], c["t"], init.conf.max(-1) > 0)
         outputs = {run: refine(init, frames, config=change(config)).poses.joints3d for run, change in changes.items()}
         for reference, (g, k) in {"all": (gt, keep), "heldout": (gt_h, keep_h)}.items():
             per_reference[reference].append({run: frame_errors(j, g, k) for run, j in outputs.items()})
