@@ -87,8 +87,10 @@ def foreign_keypoints(track, detections, people_px: np.ndarray) -> tuple[int, np
         warnings.simplefilter("ignore", RuntimeWarning)  # frames without anyone triangulated
         height = np.nanmax(people_px[..., 1], -1) - np.nanmin(people_px[..., 1], -1)  # (P, T)
         own = int(np.nanargmin(np.nanmedian(d.reshape(len(d), -1), axis=1)))
-    ok = (np.nan_to_num(conf17) >= 0.5) & np.isfinite(kp17).all(-1) & np.isfinite(d).all(0)
-    others = np.delete(d, own, axis=0).min(0) if len(d) > 1 else np.full(d.shape[1:], np.inf)
+    # Judged where the track's own person is triangulated; someone else counts only where they are too.
+    ok = (np.nan_to_num(conf17) >= 0.5) & np.isfinite(kp17).all(-1) & np.isfinite(d[own])
+    others = np.delete(d, own, axis=0) if len(d) > 1 else np.full((1, *d.shape[1:]), np.inf)
+    others = np.nan_to_num(others, nan=np.inf).min(0)
     foreign = ok & (d[own] > 0.1 * height[own][:, None]) & (others < d[own])
     return own, foreign, int(ok.sum()), kp17
 

@@ -11,6 +11,9 @@ triangulation. Steps:
    smallest error) is a person; its detections are used up, and the search goes on with the rest. Each joint
    is then triangulated from the agreeing detections in which it reprojects within ``--inlier-px`` (a
    detection that mixes two people keeps only the joints of the one it agrees with), with at least 2 views.
+   Two people cannot stand closer than ``--apart-m`` (between their mean joints): a body found that near an
+   earlier one of the same frame is the same person again, triangulated from views whose detections of them
+   disagree with the first body's, and is dropped (its detections stay used up).
 3. People are linked from frame to frame by the Hungarian method on the distance between their mean joints
    (at most ``--jump-m``), filtered in time as the dev set is, and numbered by how many frames they span.
 
@@ -94,13 +97,14 @@ def _triangulate_members(px: list[np.ndarray], ok: list[np.ndarray], cams: list[
     return X
 
 
-def frame_people(px: list[np.ndarray], ok: list[np.ndarray], cams: list[dict], inlier_px: float
+def frame_people(px: list[np.ndarray], ok: list[np.ndarray], cams: list[dict], inlier_px: float, apart_m: float
                  ) -> list[tuple[np.ndarray, dict[int, int]]]:
     """The people of one frame (module docstring, step 2): [(X (17, 3) world m, members view -> detection)].
 
     Args:
         px: per view, (N_v, 17, 2) detections, px.
         ok: per view, (N_v, 17) usable joints.
+        apart_m: the least distance between two people's mean joints, m.
     """
     used = [np.zeros(p.shape[0], bool) for p in px]
     found = []
@@ -128,7 +132,10 @@ def frame_people(px: list[np.ndarray], ok: list[np.ndarray], cams: list[dict], i
         X = _triangulate_members(px, ok, cams, members, seed, inlier_px)
         for v, i in members.items():
             used[v][i] = True
-        if np.isfinite(X).all(-1).sum() >= 8:
+        if np.isfinite(X).all(-1).sum() < 8:
+            continue
+        centre = np.nanmean(X, axis=0)
+        if all(np.linalg.norm(centre - np.nanmean(other, axis=0)) >= apart_m for other, _ in found):
             found.append((X, members))
 
 
@@ -174,6 +181,8 @@ def main() -> None:
     p.add_argument("--sigma", type=float, default=1.5, help="temporal filter, frames")
     p.add_argument("--jump-m", type=float, default=0.4, help="largest move of a person's mean joint between frames, m")
     p.add_argument("--min-frames", type=int, default=20, help="people triangulated in fewer frames are dropped")
+    p.add_argument("--apart-m", type=float, default=0.3,
+                   help="least distance between two people's mean joints in one frame, m (nearer: the same person)")
     args = p.parse_args()
     videos = sorted((args.data / "videos").glob("cam*.mp4"))
     cams = []
@@ -195,7 +204,7 @@ def main() -> None:
         keep = [np.isfinite(px[v][t]).any((-1, -2)) for v in range(len(cams))]
         frame_px = [px[v][t][keep[v]] for v in range(len(cams))]
         frame_ok = [ok[v][t][keep[v]] for v in range(len(cams))]
-        people = frame_people(frame_px, frame_ok, cams, args.inlier_px)
+        people = frame_people(frame_px, frame_ok, cams, args.inlier_px, args.apart_m)
         index = [np.flatnonzero(k) for k in keep]  # back to the cached detection indices
         per_frame.append([(X, {v: int(index[v][i]) for v, i in m.items()}) for X, m in people])
     X, members = link_people(per_frame, len(cams), args.jump_m)
