@@ -29,6 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from cache_stamp import is_fresh, stamp
 
 from flowpose.api import refine
 from flowpose.bench.clips import get_clips, tuning_clip
@@ -131,7 +132,8 @@ def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path, fo
     from flowpose.people.select import track_keypoints
     from flowpose.skeleton import MEDIAPIPE33, to_h36m17
 
-    if cache.exists():
+    made_from = np.ascontiguousarray(gt, np.float64).tobytes()  # the track is chosen by the reference
+    if is_fresh(cache, Path(__file__), made_from):
         return load_poses(cache)
     if video not in found:
         with open_video(video) as reader:
@@ -149,6 +151,7 @@ def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path, fo
     best = min(people.tracks, key=distance)
     poses = people.poses(best, K)
     save_poses(poses, cache)
+    stamp(cache, Path(__file__), made_from)
     print(f"{video.stem}: track {best.id} of {len(people.tracks)} is the triangulated person "
           f"({len(best.frames)} frames, median distance {distance(best) * 100:.0f}% of height)", flush=True)
     return poses

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from cache_stamp import is_fresh, stamp
 from scipy.ndimage import gaussian_filter1d
 
 from flowpose.estimate.mediapipe import EstimateConfig, poses_from_landmarks
@@ -194,7 +195,7 @@ def main() -> None:
     detections = []
     for video in videos:
         cache = args.out / f"{video.stem}.mediapipe.npz"
-        if not cache.exists():
+        if not is_fresh(cache, Path(__file__)):
             with open_video(video) as reader:
                 found = detect_people(reader.read(), EstimateConfig(people=1), progress=True)
                 image = np.full((len(found), 33, 4), np.nan)
@@ -204,6 +205,7 @@ def main() -> None:
                         image[t], world[t] = dets[0].payload
                 fps, size = reader.fps, reader.size
             np.savez(cache, image=image, world=world, fps=fps, size=np.array(size))
+            stamp(cache, Path(__file__))
         with np.load(cache) as d:
             detections.append({k: d[k] for k in d.files})
     H, W = (int(v) for v in detections[0]["size"])

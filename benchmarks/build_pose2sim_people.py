@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 from build_pose2sim_devset import DATA, REPO, project, temporal_filter, triangulate, undistort
+from cache_stamp import is_fresh, stamp
 from scipy.optimize import linear_sum_assignment
 
 from flowpose.estimate.mediapipe import EstimateConfig
@@ -44,7 +45,7 @@ from flowpose.skeleton import MEDIAPIPE33, to_h36m17
 def people_detections(video: Path, cache: Path, people: int) -> tuple[np.ndarray, np.ndarray]:
     """Every detection of every frame of one view (cached): (T, N, 33, 4) MediaPipe image landmarks (x, y
     normalised, z, visibility) and (T, N, 33, 3) world landmarks, NaN-padded to the most people in a frame."""
-    if not cache.exists():
+    if not is_fresh(cache, Path(__file__)):
         with open_video(video) as reader:
             found = find_people(reader.read(), EstimateConfig(people=people), fps=reader.fps)
         n = max(1, max(len(d) for d in found.detections))
@@ -54,6 +55,7 @@ def people_detections(video: Path, cache: Path, people: int) -> tuple[np.ndarray
             for k, det in enumerate(dets):
                 image[t, k], world[t, k] = det.payload
         np.savez(cache, image=image, world=world, size=np.array(found.image_size), fps=found.fps)
+        stamp(cache, Path(__file__))
     with np.load(cache) as d:
         return d["image"], d["world"]
 
