@@ -55,7 +55,11 @@ def user_errors(fn: Callable) -> Callable:
 
 @contextlib.contextmanager
 def _one_line_warnings() -> Iterator[None]:
-    """Show each distinct warning once, as ``warning: <message>`` on stderr (no file/line noise for users)."""
+    """Show each distinct warning once, as ``warning: <message>`` on stderr (no file/line noise for users).
+
+    ResourceWarning stays ignored, as Python has it by default: it is for developers, and a stop signal that
+    interrupts an import or a read leaves a file to the garbage collector, which would warn about it.
+    """
     seen: set[str] = set()
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001 - warnings API
@@ -66,6 +70,7 @@ def _one_line_warnings() -> Iterator[None]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("default")
+        warnings.simplefilter("ignore", ResourceWarning)
         warnings.showwarning = show
         yield
 

@@ -519,3 +519,20 @@ def test_export_bvh(work: Path) -> None:
     _assert_user_error(_run("export", "bvh", work / "video.flowpose" / "refined.npz", "--out", work / "motion.bvh"),
                        "motion.bvh", "exists")
     _assert_user_error(_run("export", "fbx", work / "video.poses.npz", "--out", work / "m.fbx"), "unknown export format")
+
+
+def test_warnings_are_one_line_each_and_resource_warnings_stay_silent(capsys: pytest.CaptureFixture[str]) -> None:
+    """A command's warnings reach the user once each as ``warning: ...``; ResourceWarning (a file the garbage
+    collector closes, as after a stop signal interrupts a read) does not reach them at all."""
+    import warnings
+
+    from flowpose.cli import user_errors
+
+    @user_errors
+    def command() -> None:
+        warnings.warn("the focal length is a guess", UserWarning, stacklevel=1)
+        warnings.warn("the focal length is a guess", UserWarning, stacklevel=1)
+        warnings.warn("unclosed file <_io.BufferedReader name='x.pyc'>", ResourceWarning, stacklevel=1)
+
+    command()
+    assert capsys.readouterr().err.splitlines() == ["warning: the focal length is a guess"]
