@@ -77,9 +77,9 @@ class TrackConfig:
     rivals: bool = False
     """Refuse a matched detection's joint that lies nearer another live track's prediction of the same joint
     than its own track's (each image point belongs to the person who is expected there), besides the gates.
-    Off by default: on the real multi-person clip it leaves a few fewer foreign keypoints (cam03: 6 instead of 9
-    in the eighth session, 16 instead of 17 against the rebuilt reference of the thirteenth) and refined the
-    balancing man worse (benchmarks/RESULTS.md, eighth session)."""
+    Off by default: on the real multi-person clip it leaves fewer foreign keypoints (cam03: 6 instead of 9 in the
+    eighth session; 10 instead of 17 against the rebuilt reference of the thirteenth) and refined the balancing
+    man worse (benchmarks/RESULTS.md, eighth session; not measured again since)."""
     max_gap: int = 30
     """Frames a track may go unseen before it ends (half a second at 60 fps). 15 split the woman of the real
     multi-person clip's cam04 in two tracks, at the 15 frames she is hidden behind the man (benchmarks/RESULTS.md,
