@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import torch
 from click.testing import CliRunner, Result
 
 from flowpose.camera import project_np
-from flowpose.cli import main
+from flowpose.cli import main, user_errors
 from flowpose.io.poses import load_poses, save_poses
 from flowpose.io.video import write_video
 from flowpose.pose import PoseSequence
@@ -524,9 +525,6 @@ def test_export_bvh(work: Path) -> None:
 def test_warnings_are_one_line_each_and_resource_warnings_stay_silent(capsys: pytest.CaptureFixture[str]) -> None:
     """A command's warnings reach the user once each as ``warning: ...``; ResourceWarning (a file the garbage
     collector closes, as after a stop signal interrupts a read) does not reach them at all."""
-    import warnings
-
-    from flowpose.cli import user_errors
 
     @user_errors
     def command() -> None:
