@@ -2,7 +2,8 @@
 
 1. Accuracy: a synthetic clip of the stand-in model (``flowpose.body.synth.smpl_motion``, 256x256, f = 500 px)
    with its exact mesh flow (forward and backward: at the visible vertices' pixels, or with ``--flow dense``
-   at every pixel the mesh covers, rasterised), perturbed as an estimator errs (``perturb``: per-frame and
+   at every pixel the mesh covers, rasterised), or with ``--flow dis`` the flow a user would get: OpenCV DIS
+   (the default backend) run on the rendered frames, both directions, forward-backward confidence; perturbed as an estimator errs (``perturb``: per-frame and
    per-joint rotation errors, a wrong shape, depth noise; the 2D keypoints are the estimate's own projection).
    Refined with the same solver settings: joints only (``w_mesh_flow = 0``; L_opt still follows the flow at the
    joints and bone points), mesh flow forward only, and mesh flow in both directions. MPJPE (H36M-17, root
@@ -16,7 +17,7 @@ kept as the estimate gives them; the refinement moves the root, the body, the sh
 
 It is the generated model, not SMPL: its figures are hypotheses for real SMPL outputs.
 
-    python benchmarks/bench_smpl.py [--model smpl|smplx] [--flow splat|dense] [--mesh-penalty P] [--mesh-weights 1,16] [--frames 60] [--seeds 0,1,2] [--max-steps 200] [--rounds 2] [--timing-frames 300]
+    python benchmarks/bench_smpl.py [--model smpl|smplx] [--flow splat|dense|dis] [--mesh-penalty P] [--mesh-weights 1,16] [--frames 60] [--seeds 0,1,2] [--max-steps 200] [--rounds 2] [--timing-frames 300]
 """
 
 from __future__ import annotations
@@ -37,17 +38,22 @@ from flowpose.body.refine import SmplRefineConfig, refine_smpl
 from flowpose.body.render import render_mesh_clip
 from flowpose.body.standin import write_standin
 from flowpose.body.synth import body_of, errors_mm, mesh_flow, perturb, smpl_motion
+from flowpose.flow.infer import compute_video_flow
+from flowpose.flow.registry import load_flow_model
 from flowpose.refinement.pose_config import PoseStageConfig
 
 
 def accuracy_clip(model: BodyModel, frames: int, seed: int, flow: str):
-    """One clip of the accuracy part: the true sequence, the estimate, and the exact forward and backward flow
-    (``flow``: "splat" or "dense"), 256x256."""
+    """One clip of the accuracy part: the true sequence, the estimate, and the forward and backward flow
+    (``flow``: "splat" or "dense" exact, or "dis" estimated on the rendered frames), 256x256."""
     gt = smpl_motion(frames, seed=seed, layout=model.layout)
     V = body_of(gt, model).vertices.numpy()
-    if flow == "dense":
+    if flow in ("dense", "dis"):
         clip = render_mesh_clip(V, model.faces, model.smpl.v_template.numpy(), gt.K, (256, 256), seed=seed)
         fwd, bwd = clip.flow, clip.backward
+        if flow == "dis":
+            fwd = compute_video_flow(load_flow_model("dis"), clip.frames, keep_backward=True)
+            bwd = fwd.reverse
     else:
         fwd, bwd = mesh_flow(V, gt.K, (256, 256))
     return gt, perturb(gt, seed=seed + 100), fwd, bwd
@@ -65,9 +71,9 @@ def main() -> None:
     p.add_argument("--mesh-weights", default="", help="further w_mesh_flow values to run both directions with")
     p.add_argument("--mesh-penalty", default=None,
                    help="the mesh-flow term's robust penalty (default: SmplRefineConfig's)")
-    p.add_argument("--flow", choices=("splat", "dense"), default="splat",
+    p.add_argument("--flow", choices=("splat", "dense", "dis"), default="splat",
                    help="the exact flow at the visible vertices' pixels (splat) or at every pixel the mesh covers "
-                        "(dense, rasterised)")
+                        "(dense, rasterised), or DIS's flow of the rendered frames (dis)")
     args = p.parse_args()
     warnings.filterwarnings("ignore", message="joints .* are missing in every frame")
     tmp = Path(tempfile.mkdtemp())
@@ -93,7 +99,7 @@ def main() -> None:
             start = time.perf_counter()
             result = run(est, fwd, bwd)
             rows.setdefault(name, []).append((*errors_mm(result.smpl, gt, model), time.perf_counter() - start))
-    print(f"## {layout.title} refinement, stand-in model ({model.num_vertices} vertices), {args.flow} exact flow, "
+    print(f"## {layout.title} refinement, stand-in model ({model.num_vertices} vertices), {args.flow} flow, "
           f"mesh penalty {mesh.mesh_flow_penalty or solver.penalty}, weight {mesh.w_mesh_flow:g} unless named, "
           f"{args.frames} frames, "
           f"seeds {args.seeds}, max {args.max_steps} L-BFGS steps per flow round\n")

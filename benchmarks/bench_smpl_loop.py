@@ -6,7 +6,8 @@ moving as ``flowpose.body.synth.smpl_motion``, rendered with a solid texture ove
 perturbed as an estimator errs (``perturb``). The same estimate is refined by the whole loop
 (``flowpose.body.loop.refine_smpl_frames``):
 
-- ``dis``: the default flow (OpenCV DIS; nothing is fine-tuned, the sketch is not used);
+- ``dis``: the default flow (OpenCV DIS; nothing is fine-tuned, the sketch is not used), with the default
+  mesh-flow weight and with each of ``--dis-mesh-weights`` (0: joints only);
 - ``bones``: the ``--flow`` network fine-tuned toward the bone sketch of the fit's joints;
 - ``mesh``: the same network fine-tuned toward the mesh sketch (the fit's own surface motion).
 
@@ -16,7 +17,7 @@ covers in frame t), and MPJPE (H36M-17 from the model's joints) and PVE (root al
 
 It is the generated model, not SMPL: its figures are hypotheses for real SMPL outputs.
 
-    python benchmarks/bench_smpl_loop.py [--model smpl|smplx] [--frames 48] [--seeds 0,1] [--cycles 3] [--flow raft-small]
+    python benchmarks/bench_smpl_loop.py [--model smpl|smplx] [--frames 48] [--seeds 0,1] [--cycles 3] [--flow raft-small] [--dis-mesh-weights 0,4] [--no-network]
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from flowpose.body.layouts import SMPL, SMPLX
 from flowpose.body.loop import refine_smpl_frames
 from flowpose.body.mesh_sketch import sketch_mesh_motion
 from flowpose.body.model import load_body_model
-from flowpose.body.refine import refine_smpl
+from flowpose.body.refine import MESH_FLOW_WEIGHT, refine_smpl
 from flowpose.body.render import render_mesh_clip
 from flowpose.body.standin import write_standin
 from flowpose.body.synth import body_of, errors_mm, perturb, smpl_motion
@@ -78,6 +79,9 @@ def main() -> None:
     p.add_argument("--cycles", type=int, default=3)
     p.add_argument("--flow", default="raft-small", help="the fine-tuned network")
     p.add_argument("--rings", type=int, default=12, help="rings along each bone of the stand-in")
+    p.add_argument("--dis-mesh-weights", default="",
+                   help="further w_mesh_flow values (0: joints only) to run the DIS loop with")
+    p.add_argument("--no-network", action="store_true", help="run only the DIS rows")
     args = p.parse_args()
     warnings.filterwarnings("ignore", message="joints .* are missing in every frame")
     layout = SMPLX if args.model == "smplx" else SMPL
@@ -85,7 +89,11 @@ def main() -> None:
                                           ring_size=16, layout=layout))
     fast = get_preset("fast")
     network = replace(fast, flow=replace(fast.flow, names=(args.flow,), weights=(None,)))
-    variants = {"dis": (fast, "bones"), "bones": (network, "bones"), "mesh": (network, "mesh")}
+    variants = {"dis": (fast, "bones", MESH_FLOW_WEIGHT)}
+    for w in (float(v) for v in args.dis_mesh_weights.split(",") if v):
+        variants[f"dis, w_mesh_flow {w:g}"] = (fast, "bones", w)
+    if not args.no_network:
+        variants |= {"bones": (network, "bones", MESH_FLOW_WEIGHT), "mesh": (network, "mesh", MESH_FLOW_WEIGHT)}
     rows: dict[str, list[list[float]]] = {"estimate": []}
     targets: dict[str, list[tuple[float, float, float]]] = {}
     for seed in (int(s) for s in args.seeds.split(",")):
@@ -94,10 +102,10 @@ def main() -> None:
                                 gt.K, (256, 256), seed=seed)
         est = perturb(gt, seed=seed + 100)
         rows["estimate"].append([*errors_mm(est, gt, model), np.nan, np.nan, 0.0])
-        for name, (config, sketch) in variants.items():
+        for name, (config, sketch, w) in variants.items():
             start = time.perf_counter()
-            loop = refine_smpl_frames(est, model, clip.frames, config, cycles=args.cycles, sketch=sketch, seed=seed,
-                                      keep_flows=True)
+            loop = refine_smpl_frames(est, model, clip.frames, config, cycles=args.cycles, w_mesh_flow=w,
+                                      sketch=sketch, seed=seed, keep_flows=True)
             seconds = time.perf_counter() - start
             F0, Fk = loop.flows[0], loop.flows[-1]
             rows.setdefault(name, []).append([*errors_mm(loop.result.smpl, gt, model), human_epe(F0, clip),
@@ -114,14 +122,15 @@ def main() -> None:
             print(f"seed {seed} {name}: {rows[name][-1]}", flush=True)
     print(f"\n## {layout.title} loop on rendered stand-in clips ({model.num_vertices} vertices), {args.frames} frames, "
           f"seeds {args.seeds}, {args.cycles} cycles, network {args.flow}\n")
-    print("The first cycle's sketches over the network's F_0, of the estimate and of the ground truth: the "
-          "fine-tuning target's human-pixel EPE; the sketch's own EPE where it draws, and the share of the body's "
-          "pixels it draws\n")
-    print("| sketch | target EPE px | sketch EPE px | body pixels drawn |\n|---|---|---|---|")
-    for key, values in targets.items():
-        m = np.mean(values, axis=0)
-        print(f"| {key} | {m[0]:.3f} | {m[1]:.3f} | {100 * m[2]:.0f}% |")
-    print()
+    if targets:
+        print("The first cycle's sketches over the network's F_0, of the estimate and of the ground truth: the "
+              "fine-tuning target's human-pixel EPE; the sketch's own EPE where it draws, and the share of the body's "
+              "pixels it draws\n")
+        print("| sketch | target EPE px | sketch EPE px | body pixels drawn |\n|---|---|---|---|")
+        for key, values in targets.items():
+            m = np.mean(values, axis=0)
+            print(f"| {key} | {m[0]:.3f} | {m[1]:.3f} | {100 * m[2]:.0f}% |")
+        print()
     print("| run | MPJPE mm | PVE mm | EPE F_0 px | EPE F_k px | s per clip |\n|---|---|---|---|---|---|")
     for name, values in rows.items():
         m = np.mean(values, axis=0)

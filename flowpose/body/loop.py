@@ -11,7 +11,7 @@ motion over its silhouette, weighted per body part (``"mesh"``, :mod:`flowpose.b
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -23,8 +23,9 @@ from flowpose.config import RefineConfig
 from flowpose.errors import InputError
 from flowpose.flow.field import FlowField
 from flowpose.flow.registry import load_flow_model
+from flowpose.pose import PoseSequence
 from flowpose.refinement.flow_stage import FlowStage
-from flowpose.refinement.loop import crop_boxes, pose_stage_config
+from flowpose.refinement.loop import crop_boxes, person_scale, pixel_scaled
 from flowpose.refinement.sketch import Sketch
 
 SKETCHES = ("bones", "mesh")
@@ -46,6 +47,27 @@ class SmplLoopResult:
     result: SmplRefineResult
     history: list[dict] = field(default_factory=list)
     flows: list[FlowField] = field(default_factory=list)
+
+
+def smpl_stage_config(
+    poses: PoseSequence, image_size: tuple[int, int], config: RefineConfig, w_mesh_flow: float
+) -> SmplRefineConfig:
+    """The SMPL pose stage's configuration for this video: every pixel-unit setting, the joint terms' and the
+    mesh term's alike, specified at ``config.reference_box_px`` and scaled to the person's image size
+    (:func:`flowpose.refinement.loop.person_scale`): weights px^-2 by 1 / scale^2, robust scales and the
+    visibility cell (px) by scale. So the mesh term keeps its weight relative to L_opt's on any video.
+
+    Args:
+        poses: the estimate's joints (their projection decides the person's size).
+        image_size: (H, W) px.
+        config: the run's configuration (``pose``, ``reference_box_px``).
+        w_mesh_flow: L_mesh's weight at the reference size, px^-2.
+    """
+    smpl = SmplRefineConfig(pose=config.pose, w_mesh_flow=w_mesh_flow)
+    scale = person_scale(poses, image_size, config)
+    return replace(smpl, pose=pixel_scaled(smpl.pose, scale), w_mesh_flow=smpl.w_mesh_flow / scale**2,
+                   mesh_flow_delta_px=smpl.mesh_flow_delta_px * scale,
+                   visibility_cell_px=smpl.visibility_cell_px * scale)
 
 
 def refine_smpl_frames(
@@ -96,7 +118,7 @@ def refine_smpl_frames(
     flow = stage.initial()
     if keep_flows:
         out.flows.append(flow)
-    smpl_config = SmplRefineConfig(pose=pose_stage_config(poses, image_size, config), w_mesh_flow=w_mesh_flow)
+    smpl_config = smpl_stage_config(poses, image_size, config, w_mesh_flow)
     conf = poses.confidence()
     parts = model.parts()
     result = estimate

@@ -69,8 +69,13 @@ def h36m_matrix(layout: BodyLayout) -> np.ndarray:
     return M
 
 
-MESH_FLOW_WEIGHT = 4.0
-"""The default weight of L_mesh, px^-2 (with the Geman-McClure penalty; RESULTS.md, sixth session)."""
+MESH_FLOW_WEIGHT = 2.0
+"""The default weight of L_mesh, px^-2, at the pose stage's reference person size (with the Geman-McClure
+penalty). MPJPE against joints only on the stand-in model, 3 clips (RESULTS.md, fourteenth session): with the
+pose stage alone, -0.4% / -0.5% / -0.6% at 2 with the exact flow at the vertices / at every pixel / DIS's flow
+(-0.7% / -0.5% / -0.4% at 4, the default before); with the whole loop on DIS's flow of the rendered frames,
++0.1% at 2 and +1.1% at 4 (``python benchmarks/bench_smpl_loop.py --no-network --cycles 1 --seeds 0,1,2
+--dis-mesh-weights 0,1,4``). A flow that is estimated, not exact, is what users have."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,8 @@ class SmplRefineConfig:
     pose: PoseStageConfig = field(default_factory=PoseStageConfig)
     """The joint terms and the solver (its ``flow_rounds``, ``max_steps``, ``tol`` and optimizer apply)."""
     w_mesh_flow: float = MESH_FLOW_WEIGHT
-    """L_mesh weight, px^-2; 0 gives joints-only refinement."""
+    """L_mesh weight, px^-2; 0 gives joints-only refinement. The video loop scales it, the robust scale and the
+    visibility cell to the person's size, as it does the joint terms (:func:`flowpose.body.loop.smpl_stage_config`)."""
     mesh_flow_delta_px: float = 2.0
     """Robust scale of the mesh-flow residuals, px."""
     mesh_flow_penalty: Penalty | None = "geman_mcclure"
@@ -88,7 +94,8 @@ class SmplRefineConfig:
     default: a vertex of a misplaced fit samples the flow of another surface or of the background, a gross
     outlier that a convex penalty still follows. Against joints only, MPJPE +0.4% with the pose's pseudo-Huber at
     weight 1 and +7.2% at weight 4 (``python benchmarks/bench_smpl.py --flow dense --mesh-penalty pseudo_huber
-    --mesh-weights 1 --timing-frames 0``); -0.5% with Geman-McClure at 4 (``--flow dense --timing-frames 0``)."""
+    --mesh-weights 1 --timing-frames 0``); -0.5% with Geman-McClure at 4 (``--flow dense --mesh-weights 4
+    --timing-frames 0``)."""
     w_rotation: float = 1.0 / 0.3**2
     """Weight of |R - R_0|_F^2 per joint (about 1 / (2 sigma^2) rad^-2: sigma ~ 0.2 rad)."""
     w_betas: float = 1.0

@@ -78,13 +78,21 @@ def pixel_scaled(pose: PoseStageConfig, scale: float) -> PoseStageConfig:
     )
 
 
+def person_scale(poses: PoseSequence, image_size: tuple[int, int], config: RefineConfig) -> float:
+    """The person's image size over the one the pixel terms are specified at: the median side (px) of the
+    person-centred boxes over ``RefineConfig.reference_box_px``; 1 when that is None."""
+    if config.reference_box_px is None:
+        return 1.0
+    boxes = pose_person_boxes(poses, image_size, config)
+    side = float(np.median(np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])))
+    return side / config.reference_box_px
+
+
 def pose_stage_config(poses: PoseSequence, image_size: tuple[int, int], config: RefineConfig) -> PoseStageConfig:
     """The pose stage's configuration for this video (pixel terms scaled, see ``RefineConfig.reference_box_px``)."""
     if config.reference_box_px is None:
         return config.pose
-    boxes = pose_person_boxes(poses, image_size, config)
-    side = float(np.median(np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])))
-    return pixel_scaled(config.pose, side / config.reference_box_px)
+    return pixel_scaled(config.pose, person_scale(poses, image_size, config))
 
 
 def swap_flow(flow: FlowField, flow_stage: FlowStage, config: RefineConfig) -> FlowField | None:

@@ -8,14 +8,16 @@ import numpy as np
 import pytest
 
 import flowpose.body.loop as body_loop
-from flowpose.body.loop import refine_smpl_frames
+from flowpose.body.loop import refine_smpl_frames, smpl_stage_config
 from flowpose.body.model import load_body_model
+from flowpose.body.refine import refine_smpl
 from flowpose.body.render import render_mesh_clip
 from flowpose.body.standin import write_standin
 from flowpose.body.synth import body_of, errors_mm, perturb, smpl_motion
-from flowpose.config import get_preset
+from flowpose.config import RefineConfig, get_preset
 from flowpose.errors import InputError
 from flowpose.refinement.finetune import FinetuneConfig
+from flowpose.refinement.loop import person_scale
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +68,19 @@ def test_refusals(scene) -> None:
         refine_smpl_frames(est, model, clip.frames, get_preset("fast"), sketch="skin")
     with pytest.raises(InputError, match="16 frames of parameters, but 15 video frames"):
         refine_smpl_frames(est, model, clip.frames[:15], get_preset("fast"))
+
+
+def test_the_mesh_term_scales_with_the_person_as_the_joint_terms_do(scene) -> None:
+    model, gt, est, clip = scene
+    poses = refine_smpl(est, model, None, solve=False).poses
+    config = RefineConfig()
+    s = person_scale(poses, (256, 256), config)
+    assert s > 1.5  # the stand-in fills the 256x256 frame: about twice the reference box
+    scaled = smpl_stage_config(poses, (256, 256), config, w_mesh_flow=4.0)
+    plain = smpl_stage_config(poses, (256, 256), replace(config, reference_box_px=None), w_mesh_flow=4.0)
+    assert plain.w_mesh_flow == 4.0 and plain.pose == config.pose
+    np.testing.assert_allclose(scaled.w_mesh_flow, 4.0 / s**2)
+    np.testing.assert_allclose(scaled.mesh_flow_delta_px, plain.mesh_flow_delta_px * s)
+    np.testing.assert_allclose(scaled.visibility_cell_px, plain.visibility_cell_px * s)
+    # the ratio of the mesh term to L_opt is the one it was specified with
+    np.testing.assert_allclose(scaled.w_mesh_flow / scaled.pose.w_flow, plain.w_mesh_flow / plain.pose.w_flow)
