@@ -300,7 +300,7 @@ def _refine_config(preset: str, flow: str | None, flow_weights: str | None) -> "
 @click.option(
     "--mesh-flow-weight",
     type=click.FloatRange(min=0.0),
-    default=2.0,
+    default=4.0,
     show_default=True,
     help="With --smpl: weight of the mesh-flow term, px^-2 (0: joints only).",
 )

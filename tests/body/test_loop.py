@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import flowpose.body.loop as body_loop
-from flowpose.body.loop import refine_smpl_frames, smpl_stage_config
+from flowpose.body.loop import refine_smpl_frames, smpl_flow_weighted, smpl_stage_config
 from flowpose.body.model import load_body_model
-from flowpose.body.refine import refine_smpl
+from flowpose.body.refine import SmplRefineConfig, refine_smpl
 from flowpose.body.render import render_mesh_clip
 from flowpose.body.standin import write_standin
 from flowpose.body.synth import body_of, errors_mm, perturb, smpl_motion
@@ -34,6 +34,8 @@ def test_the_default_flow_refines_the_estimate(scene) -> None:
     model, gt, est, clip = scene
     loop = refine_smpl_frames(est, model, clip.frames, get_preset("fast"), cycles=2, keep_flows=True)
     assert len(loop.history) == 2 and len(loop.flows) == 3
+    assert loop.history[0]["steps"] > 0 and loop.history[1]["steps"] == 0  # DIS: the same flow, the solve reused
+    assert all(h["flow_noise"] > 0 for h in loop.history)
     assert errors_mm(loop.result.smpl, gt, model)[0] < 0.9 * errors_mm(est, gt, model)[0]
     zero = refine_smpl_frames(est, model, clip.frames, get_preset("fast"), cycles=0)
     assert zero.result is zero.estimate and not zero.history
@@ -84,3 +86,12 @@ def test_the_mesh_term_scales_with_the_person_as_the_joint_terms_do(scene) -> No
     np.testing.assert_allclose(scaled.visibility_cell_px, plain.visibility_cell_px * s)
     # the ratio of the mesh term to L_opt is the one it was specified with
     np.testing.assert_allclose(scaled.w_mesh_flow / scaled.pose.w_flow, plain.w_mesh_flow / plain.pose.w_flow)
+
+
+def test_a_noisy_flow_lowers_the_mesh_term_with_l_opt() -> None:
+    config = SmplRefineConfig()
+    assert smpl_flow_weighted(config, 0.1, 2.0) == config  # a flow better than the configured sigma: unchanged
+    assert smpl_flow_weighted(config, float("nan"), 2.0) == config and smpl_flow_weighted(config, 5.0, None) == config
+    noisy = smpl_flow_weighted(config, 3.0, 2.0)  # sigma 6 px
+    np.testing.assert_allclose(noisy.pose.w_flow, 1 / 36)
+    np.testing.assert_allclose(noisy.w_mesh_flow / noisy.pose.w_flow, config.w_mesh_flow / config.pose.w_flow)
