@@ -91,7 +91,8 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
     estimate, result, history = loop.estimate, loop.result, loop.history
     poses = result.poses
     lines = [f"cycle {h['cycle']}: total loss {h['losses']['total']:.3f}, mesh {h['losses']['mesh']:.3f}, "
-             f"{h['steps']} steps, {h['seconds']:.1f} s" for h in history]
+             + (f"{h['steps']} steps" if h["steps"] else "the flow unchanged, the last solve reused")
+             + f", {h['seconds']:.1f} s" for h in history]
 
     def fill(tmp: Path) -> None:
         save_smpl(result.smpl, tmp / "refined_smpl.npz")

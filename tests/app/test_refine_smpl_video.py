@@ -39,3 +39,11 @@ def test_zero_cycles_writes_the_input_back(inputs: SmplVideoJob, tmp_path: Path)
     folder, lines = refine_smpl_video(SmplVideoJob(**{**inputs.__dict__, "export_mesh": "ply"}))
     assert (folder / "mesh_000003.ply").is_file() and "refined_smpl.npz" in lines[-1]
     np.testing.assert_allclose(load_smpl(folder / "refined_smpl.npz").transl, smpl_motion(4).transl, atol=1e-12)
+
+
+def test_later_cycles_on_an_unchanged_flow_say_the_solve_was_reused(inputs: SmplVideoJob, tmp_path: Path) -> None:
+    save_smpl(smpl_motion(4), tmp_path / "p.npz")
+    folder, lines = refine_smpl_video(SmplVideoJob(**{**inputs.__dict__, "cycles": 2}))
+    assert lines[0].startswith("cycle 1:") and " steps, " in lines[0]
+    assert lines[1].startswith("cycle 2:") and "the flow unchanged, the last solve reused" in lines[1]
+    assert (folder / "history.json").is_file()
