@@ -44,6 +44,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from bench_real import REFERENCES, heldout_references
+from cache_stamp import fresh_reference
 
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.estimate.people import find_people, flow_motion
@@ -171,10 +172,10 @@ def main() -> None:
                    help="all: people_gt.npz; heldout: each view against people_gt.heldout.npz, triangulated without it")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    gt = np.load(args.devset / "pseudo_gt.npz") if (args.devset / "pseudo_gt.npz").exists() else None
+    gt = np.load(fresh_reference(args.devset / "pseudo_gt.npz")) if (args.devset / "pseudo_gt.npz").exists() else None
     everyone = members = None
     if (args.devset / "people_gt.npz").exists():
-        with np.load(args.devset / "people_gt.npz") as z:
+        with np.load(fresh_reference(args.devset / "people_gt.npz")) as z:
             everyone, members = z["joints3d_world"], z["members"]  # (P, T, 17, 3), (P, T, V)
     heldout = heldout_references(args.devset) if args.reference == "heldout" else None
     identity_rows = []

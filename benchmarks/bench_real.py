@@ -29,7 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from cache_stamp import is_fresh, stamp
+from cache_stamp import fresh_reference, is_fresh, stamp
 
 from flowpose.api import refine
 from flowpose.bench.clips import get_clips, tuning_clip
@@ -160,7 +160,7 @@ def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path, fo
 def heldout_references(devset: Path) -> dict[str, np.ndarray]:
     """``people_gt.heldout.npz`` (``build_pose2sim_heldout.py``): view name -> (P, T, 17, 3) world metres, each
     person triangulated without that view."""
-    with np.load(devset / "people_gt.heldout.npz") as d:
+    with np.load(fresh_reference(devset / "people_gt.heldout.npz")) as d:
         return dict(zip(d["views"].tolist(), d["joints3d_world"].astype(np.float64)))
 
 
@@ -171,7 +171,7 @@ def tracked_pairs(devset: Path, views: str, reference: str = "all"):
     if reference == "heldout":
         by_view = heldout_references(devset)
     else:
-        everyone = np.load(devset / "people_gt.npz")["joints3d_world"].astype(np.float64)
+        everyone = np.load(fresh_reference(devset / "people_gt.npz"))["joints3d_world"].astype(np.float64)
     for view in views.split(","):
         people = by_view[view] if reference == "heldout" else everyone
         with np.load(devset / f"{view}.camera.npz") as c:
@@ -232,10 +232,10 @@ def main() -> None:
         p.error("--everyone needs --estimates tracked")
     if args.heldout and not args.everyone:
         p.error("--heldout needs --everyone")
-    with np.load(args.devset / "pseudo_gt.npz") as d:
+    with np.load(fresh_reference(args.devset / "pseudo_gt.npz")) as d:
         people, valid = d["joints3d_world"].astype(np.float64)[None], d["valid"]
     if args.everyone:
-        with np.load(args.devset / "people_gt.npz") as d:
+        with np.load(fresh_reference(args.devset / "people_gt.npz")) as d:
             people = d["joints3d_world"].astype(np.float64)  # (P, T, 17, 3)
     if args.heldout:
         heldout = heldout_references(args.devset)

@@ -242,6 +242,7 @@ def main() -> None:
     lengths = {f"{a}-{b}": float(np.nanstd(np.linalg.norm(Xs[:, a] - Xs[:, b], axis=-1)) * 1000) for a, b in bones}
     np.savez(args.out / "pseudo_gt.npz", joints3d_world=Xs.astype(np.float32), raw=X.astype(np.float32), inliers=inl,
              valid=valid, fps=float(detections[0]["fps"]))
+    stamp(args.out / "pseudo_gt.npz", Path(__file__))
     for _v, (video, cam, d) in enumerate(zip(videos, cams, detections)):
         init = poses_from_landmarks(d["image"], d["world"], (H, W), fps=float(d["fps"]), K=cam["K"])
         save_poses(init, args.out / f"{video.stem}.poses.npz")

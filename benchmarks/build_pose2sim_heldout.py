@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from build_pose2sim_devset import REPO, project, temporal_filter, triangulate, undistort
 from build_pose2sim_people import keypoints17
+from cache_stamp import fresh_reference, stamp
 
 
 def triangulate_from(px: list[np.ndarray], ok: list[np.ndarray], cams: list[dict], members: dict[int, int],
@@ -75,7 +76,7 @@ def main() -> None:
             k, u = keypoints17(d["image"], tuple(int(s) for s in d["size"]), args.min_conf)
         px.append(k)
         ok.append(u)
-    with np.load(args.out / "people_gt.npz") as d:
+    with np.load(fresh_reference(args.out / "people_gt.npz")) as d:
         full, members = d["joints3d_world"].astype(np.float64), d["members"]  # (P, T, 17, 3), (P, T, V)
     P, T, V = members.shape
     raw = np.full((V, P, T, 17, 3), np.nan)
@@ -89,6 +90,7 @@ def main() -> None:
     held = temporal_filter(raw, args.sigma)
     np.savez(args.out / "people_gt.heldout.npz", joints3d_world=held.astype(np.float32), raw=raw.astype(np.float32),
              views_used=used, views=np.array(views))
+    stamp(args.out / "people_gt.heldout.npz", Path(__file__))
     for v, view in enumerate(views):
         for q in range(P):
             both = np.isfinite(held[v, q]).all(-1) & np.isfinite(full[q]).all(-1)

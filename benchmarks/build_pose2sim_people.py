@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 from build_pose2sim_devset import DATA, REPO, project, temporal_filter, triangulate, undistort
-from cache_stamp import is_fresh, stamp
+from cache_stamp import fresh_reference, is_fresh, stamp
 from scipy.optimize import linear_sum_assignment
 
 from flowpose.estimate.mediapipe import EstimateConfig
@@ -215,7 +215,10 @@ def main() -> None:
     Xs = temporal_filter(X, args.sigma)
     np.savez(args.out / "people_gt.npz", joints3d_world=Xs.astype(np.float32), raw=X.astype(np.float32),
              members=members, fps=fps)
-    followed = np.load(args.out / "pseudo_gt.npz")["joints3d_world"] if (args.out / "pseudo_gt.npz").exists() else None
+    stamp(args.out / "people_gt.npz", Path(__file__))
+    followed = None
+    if (args.out / "pseudo_gt.npz").exists():
+        followed = np.load(fresh_reference(args.out / "pseudo_gt.npz"))["joints3d_world"]
     for q in range(len(X)):
         seen = np.isfinite(X[q]).all(-1).any(-1)
         errs = []

@@ -21,18 +21,22 @@ truth has a floor of a few centimetres (about 5-10 px here): small differences a
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from flowpose.api import refine
-from flowpose.camera import project_np
-from flowpose.config import get_preset
-from flowpose.flow.tracks import chain_flow
-from flowpose.io.poses import load_poses
-from flowpose.io.video import open_video
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from cache_stamp import fresh_reference  # noqa: E402
+
+from flowpose.api import refine  # noqa: E402
+from flowpose.camera import project_np  # noqa: E402
+from flowpose.config import get_preset  # noqa: E402
+from flowpose.flow.tracks import chain_flow  # noqa: E402
+from flowpose.io.poses import load_poses  # noqa: E402
+from flowpose.io.video import open_video  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 VIDEOS = REPO.parent / "shared" / "data" / "video" / "pose2sim_multiperson" / "videos"
@@ -48,7 +52,7 @@ def main() -> None:
     p.add_argument("--work-size", type=int, default=None, help="the flow's crop side, px (default: the preset's)")
     args = p.parse_args()
     spans = [int(k) for k in args.spans.split(",")]
-    with np.load(args.devset / "pseudo_gt.npz") as d:
+    with np.load(fresh_reference(args.devset / "pseudo_gt.npz")) as d:
         world = d["joints3d_world"].astype(np.float64)
     base = get_preset("fast")
     if args.work_size:
