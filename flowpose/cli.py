@@ -196,6 +196,12 @@ def _estimator_options(fn: Callable) -> Callable:
         help="Carry the person along the optical flow through misses of up to this many frames (0: leave them "
         "unobserved).",
     )(fn)
+    fn = click.option(
+        "--mirrored-2d",
+        is_flag=True,
+        help="Take the 2D keypoints from a second MediaPipe look at the mirrored crop (errs apart from the 3D; "
+        "one extra MediaPipe run per frame).",
+    )(fn)
     return click.option(
         "--track",
         is_flag=True,
@@ -373,6 +379,7 @@ def refine(
     track: bool,
     min_confidence: float,
     carry_frames: int,
+    mirrored_2d: bool,
     max_people: int,
     person: str,
     intrinsics: Path | None,
@@ -413,7 +420,7 @@ def refine(
         from flowpose.estimate.mediapipe import EstimateConfig
 
         est_config = EstimateConfig(tracking=track, min_confidence=min_confidence, people=max_people,
-                                    carry_frames=carry_frames)
+                                    carry_frames=carry_frames, mirrored_2d=mirrored_2d)
     job = RefineVideoJob(
         video=video,
         config=config,
@@ -585,6 +592,7 @@ def estimate(
     track: bool,
     min_confidence: float,
     carry_frames: int,
+    mirrored_2d: bool,
     max_people: int,
     person: str,
     all_people: bool,
@@ -609,7 +617,7 @@ def estimate(
     job = EstimateVideoJob(
         video=video,
         config=EstimateConfig(tracking=track, min_confidence=min_confidence, people=max_people,
-                              carry_frames=carry_frames),
+                              carry_frames=carry_frames, mirrored_2d=mirrored_2d),
         camera=_camera(intrinsics, focal_px, fov),
         out=out_path,
         person=parse_person(person),

@@ -14,10 +14,13 @@ directly from frame t to frame t + k and back, on the frames scaled by ``--scale
 frame, so it needs no start from the chain, and it regularises the match over the surface where a window of
 Lucas-Kanade matches only its own pixels.
 
+With ``--matcher dis-guided`` DIS runs on a crop around the person, started from the motion the current poses
+imply between t and t + k (:class:`GuidedDisMatcher`): the pose stage guides the flow's long-range search.
+
 Each of the 8 view-person pairs of the real set (``bench_real.py --estimates tracked --everyone`` first) is refined
 without flow, with the default, with the chained spans, and with the directly matched spans.
 
-    python benchmarks/experiments/direct_chains.py [--strides 3,9,27] [--matcher lk|dis] [--window 21] [--scale 0.5]
+    python benchmarks/experiments/direct_chains.py [--strides 3,9,27] [--matcher lk|dis|dis-guided] [--window 21] [--scale 0.5]
         [--views ...] [--reference all|heldout]
 """
 
@@ -92,9 +95,83 @@ class DisMatcher:
         return points + forward[0].numpy(), weight
 
 
-def direct_target(match):
+class GuidedDisMatcher:
+    """DIS between frames t and t + k on a crop around the person, started from the motion the current poses
+    imply (``dis-guided``): the points' pose-predicted displacements, spread over the crop by normalised Gaussian
+    interpolation (sigma ``SIGMA_BODY`` of the points' box diagonal) and fading to 0 away from the body, are
+    DIS's initial flow, so a fast limb's 9-frame motion need not be found by DIS's coarse-to-fine search alone.
+    The backward flow starts from the opposite motion at the predicted points; the forward-backward error
+    weighs each endpoint as :class:`DisMatcher` does. Recomputed when any predicted displacement moved by more
+    than ``REUSE_PX`` since the last call for that span."""
+
+    SIGMA_BODY = 0.08
+    PAD_BODY = 0.25
+    REUSE_PX = 2.0
+
+    def __init__(self, gray: list[np.ndarray], scale: float) -> None:
+        self.scale = scale
+        self.gray = gray
+        self.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        self.dis.setFinestScale(0)
+        self.cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _init(self, shape, origin, points, displacement, sigma):
+        """(h, w, 2) initial flow on the crop grid (scaled px) from (N, 2) full-frame points and displacements;
+        interpolated on a grid 4 times coarser and resized (it is smooth at the scale of sigma)."""
+        h, w = shape
+        hc, wc = max(h // 4, 1), max(w // 4, 1)
+        ys, xs = np.mgrid[0:hc, 0:wc].astype(np.float32)
+        gx = origin[0] + (xs + 0.5) * (w / wc) / self.scale - 0.5
+        gy = origin[1] + (ys + 0.5) * (h / hc) / self.scale - 0.5
+        r2 = (gx[..., None] - points[:, 0]) ** 2 + (gy[..., None] - points[:, 1]) ** 2
+        wts = np.exp(-r2 / (2 * sigma**2))
+        flow = (wts @ displacement) / np.maximum(wts.sum(-1), 1.0)[..., None]
+        return cv2.resize((flow * self.scale).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+
+    def _sample(self, flow, origin, points):
+        """(N, 2) full-frame px of a crop-grid flow (scaled px) read bilinearly at full-frame points."""
+        from scipy.ndimage import map_coordinates
+        gx = (points[:, 0] - origin[0] + 0.5) * self.scale - 0.5
+        gy = (points[:, 1] - origin[1] + 0.5) * self.scale - 0.5
+        out = [map_coordinates(flow[..., c], [gy, gx], order=1, mode="nearest") for c in (0, 1)]
+        inside = (gx >= 0) & (gy >= 0) & (gx <= flow.shape[1] - 1) & (gy <= flow.shape[0] - 1)
+        return np.stack(out, -1) / self.scale, inside
+
+    def __call__(self, t: int, k: int, points: np.ndarray, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Endpoints in frame t + k of (N, 2) full-frame points of frame t, started at ``guess`` (the poses'
+        prediction), and their weights."""
+        ok = np.isfinite(points).all(-1) & np.isfinite(guess).all(-1)
+        if ok.sum() < 3:
+            return points.copy(), np.zeros(len(points))
+        d = np.where(ok[:, None], guess - points, 0.0)
+        cached = self.cache.get((t, k))
+        if cached is not None and np.abs(cached[0] - d)[ok].max() <= self.REUSE_PX:
+            return cached[1], cached[2]
+        both = np.concatenate([points[ok], guess[ok]])
+        lo, hi = both.min(0), both.max(0)
+        size = float(np.linalg.norm(hi - lo))
+        H, W = self.gray[t].shape
+        lo = np.maximum(np.floor(lo - self.PAD_BODY * size), 0).astype(int)
+        hi = np.minimum(np.ceil(hi + self.PAD_BODY * size), [W - 1, H - 1]).astype(int)
+        crop = [cv2.resize(g[lo[1]:hi[1] + 1, lo[0]:hi[0] + 1], None, fx=self.scale, fy=self.scale,
+                           interpolation=cv2.INTER_AREA) for g in (self.gray[t], self.gray[t + k])]
+        shape = crop[0].shape
+        sigma = self.SIGMA_BODY * size
+        forward = self.dis.calc(crop[0], crop[1], self._init(shape, lo, points[ok], d[ok], sigma))
+        backward = self.dis.calc(crop[1], crop[0], self._init(shape, lo, guess[ok], -d[ok], sigma))
+        f, in_f = self._sample(forward, lo, np.where(ok[:, None], points, lo))
+        end = points + f
+        b, in_b = self._sample(backward, lo, np.where(ok[:, None], end, lo))
+        fb = np.linalg.norm(f + b, axis=-1)
+        weight = np.exp(-((fb / FB_SCALE_PX) ** 2)) * in_f * in_b * ok
+        self.cache[(t, k)] = (d, end, weight)
+        return end, weight
+
+
+def direct_target(match, guess_from_pose: bool = False):
     """A stand-in for :func:`flow_target` whose long-range spans are matched directly (module docstring):
-    ``match(t, k, points, guess)`` gives the endpoints and their weights."""
+    ``match(t, k, points, guess)`` gives the endpoints and their weights. ``guess`` is the chained endpoint, or
+    with ``guess_from_pose`` the points where the current poses project in frame t + k."""
 
     def target(X, problem, config, flow, backward=None):
         real = flow_target(X, problem, config, flow, backward)
@@ -106,7 +183,7 @@ def direct_target(match):
         chains = []
         for chain in real.chains:
             k = chain.stride
-            guess = points[:-k] + chain.displacement.double().numpy()
+            guess = points[k:] if guess_from_pose else points[:-k] + chain.displacement.double().numpy()
             displacement = np.zeros_like(guess)
             weights = np.zeros(guess.shape[:2])
             for t in range(len(guess)):
@@ -122,7 +199,8 @@ def direct_target(match):
 def main() -> None:
     """Refine every pair four ways and print each and the means."""
     p = experiment_parser(__doc__.split("\n\n")[0], strides="3,9,27")
-    p.add_argument("--matcher", choices=("lk", "dis"), default="lk", help="Lucas-Kanade from the chain, or DIS")
+    p.add_argument("--matcher", choices=("lk", "dis", "dis-guided"), default="lk",
+                   help="Lucas-Kanade from the chain, DIS, or DIS on the person's crop started from the poses' motion")
     p.add_argument("--window", type=int, default=21, help="Lucas-Kanade window, px")
     p.add_argument("--scale", type=float, default=0.5, help="DIS runs on the frames scaled by this")
     args = p.parse_args()
@@ -138,10 +216,12 @@ def main() -> None:
         }
         if args.matcher == "dis":
             match = DisMatcher(gray, args.scale)
+        elif args.matcher == "dis-guided":
+            match = GuidedDisMatcher(gray, args.scale)
         else:
             def match(t, k, points, guess, gray=gray):
                 return direct_match(gray, t, k, points, guess, args.window)
-        with mock.patch.object(optimize, "flow_target", direct_target(match)):
+        with mock.patch.object(optimize, "flow_target", direct_target(match, args.matcher == "dis-guided")):
             row["spans, matched directly"] = refine(init, frames, config=spans)
         results.append(score_runs(name, row, gt, keep))
     print_mean_table(results)

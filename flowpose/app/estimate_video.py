@@ -13,6 +13,7 @@ from pathlib import Path
 from flowpose.app.inputs import segment, sidecar_poses_path
 from flowpose.errors import InputError
 from flowpose.estimate.mediapipe import EstimateConfig, require_mediapipe
+from flowpose.estimate.mirrored import second_look
 from flowpose.estimate.people import PeopleInVideo, find_people
 from flowpose.io.intrinsics import CameraOptions, load_intrinsics
 from flowpose.io.outdir import check_output_file, check_output_folder, write_output_folder
@@ -119,6 +120,8 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
             def fill(tmp: Path) -> None:
                 for tr in people.tracks:
                     poses = people.poses(tr, K, frames=frames, carry_frames=carry)
+                    if job.config.mirrored_2d:
+                        poses, _ = second_look(frames, poses, config=job.config)
                     save_poses(poses, tmp / f"person{tr.id}.poses.npz")
                 write_contact_sheet(tmp / PEOPLE_SHEET, sheet)
 
@@ -127,6 +130,9 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
             return EstimateVideoOutput(written, people, None, lines)
         track = choose_track(people.tracks, people.detections, job.person, people.image_size)
         poses = people.poses(track, K, frames=frames, carry_frames=carry)
+        if job.config.mirrored_2d:
+            poses, looked = second_look(frames, poses, config=job.config)
+            lines.append(f"person {track.id}: 2D keypoints from the mirrored crop in {looked} of {T} frames")
     save_poses(poses, out)
     lines.append(
         f"wrote {out}: person {track.id}, {poses.num_frames} frames (frames {start}-{stop - 1}), "

@@ -162,6 +162,11 @@ class EstimateConfig:
     """A person's track is carried along the optical flow through holes of up to this many frames where they
     were not detected (:mod:`flowpose.people.carry`), at half confidence; longer holes stay unobserved. 0: off."""
 
+    mirrored_2d: bool = False
+    """Take the 2D keypoints from a second MediaPipe look at the mirrored crop around the person, which errs
+    partly apart from the 3D (:mod:`flowpose.estimate.mirrored`); the 3D stays the first look's. Off: measured
+    on one real clip only (benchmarks/RESULTS.md, fifteenth session)."""
+
     def __post_init__(self) -> None:
         if self.people < 1:
             raise InputError(f"people must be >= 1, got {self.people}")

@@ -405,4 +405,9 @@ def estimate_poses(
             "unobserved (try --track or a lower --min-confidence)",
             stacklevel=2,
         )
-    return people.poses(track, K, config.fov_deg, frames=frames, carry_frames=config.carry_frames)
+    poses = people.poses(track, K, config.fov_deg, frames=frames, carry_frames=config.carry_frames)
+    if config.mirrored_2d:
+        from flowpose.estimate.mirrored import second_look  # it reads MediaPipe as this module does
+
+        poses, _ = second_look(frames, poses, config=config)
+    return poses

@@ -12,44 +12,26 @@ from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.estimate.people import _detection
 from flowpose.estimate.separate import overlapping, paint_hull, separate_people, vetoed
 from flowpose.people.track import track_people
+from tests.estimate.fake_pose import BLUE, RED, FakePose, region
 
-RED, BLUE = np.array([220, 0, 0]), np.array([0, 0, 220])
 R_SHOULDER = 12
 GRID = np.stack(np.meshgrid(np.linspace(0.0, 1.0, 6), np.linspace(0.0, 1.0, 6)), -1).reshape(-1, 2)[:33]
 
 
-def _region(image: np.ndarray, colour: np.ndarray) -> tuple[float, float, float, float] | None:
-    ys, xs = np.nonzero((np.abs(image.astype(int) - colour) < 30).all(-1))
-    return None if len(xs) == 0 else (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
-
-
-class _FakePose:
+class _FakePose(FakePose):
     """One body per image: 33 joints spread over the red pixels, or over the blue ones where there is no red;
     the red body's right shoulder lands on the blue pixels when there are any (a detector's chimera)."""
 
-    def __init__(self, **_: object) -> None:
-        pass
-
-    def __enter__(self) -> _FakePose:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        pass
-
-    def process(self, image: np.ndarray) -> SimpleNamespace:
-        H, W = image.shape[:2]
-        red, blue = _region(image, RED), _region(image, BLUE)
+    def landmarks(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        red, blue = region(image, RED), region(image, BLUE)
         body = red or blue
         if body is None:
-            return SimpleNamespace(pose_landmarks=None, pose_world_landmarks=None)
+            return None
         x0, y0, x1, y1 = body
         points = np.array([x0, y0]) + GRID * np.array([x1 - x0, y1 - y0])
         if red is not None and blue is not None:
             points[R_SHOULDER] = [(blue[0] + blue[2]) / 2, (blue[1] + blue[3]) / 2]
-        marks = [SimpleNamespace(x=(x + 0.5) / W, y=(y + 0.5) / H, z=0.0, visibility=0.9) for x, y in points]
-        world = [SimpleNamespace(x=0.0, y=0.0, z=0.0) for _ in points]
-        return SimpleNamespace(pose_landmarks=SimpleNamespace(landmark=marks),
-                               pose_world_landmarks=SimpleNamespace(landmark=world))
+        return points, np.full(33, 0.9)
 
 
 def _two_people(T: int = 3) -> list[np.ndarray]:
