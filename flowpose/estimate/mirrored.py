@@ -10,8 +10,8 @@ box of the first run's by :data:`SAME_PERSON_IOU` or more (else the crop's detec
 Joints it is unsure of (visibility below :data:`MIN_VISIBILITY`) are unobserved in 2D there. The 3D, its
 confidences and the root placement stay the first run's.
 
-This is not an independent 2D detector (same weights, same training data), which #21 asks for and which cannot
-be installed offline here; it is the nearest one. Measured on the real multi-person clip in
+This is not an independent 2D detector (same weights, same training data); none with weights can be installed
+offline here, and this is the nearest one. Measured on the real multi-person clip in
 benchmarks/RESULTS.md (fifteenth session, ``benchmarks/experiments/flip_2d.py``). Off by default.
 """
 
@@ -66,6 +66,8 @@ def second_look(
     """
     if len(frames) != poses.num_frames:
         raise ValueError(f"second_look: {len(frames)} frames for {poses.num_frames} poses")
+    if poses.joints2d is None:
+        raise ValueError("second_look: the poses have no 2D keypoints to find the person by")
     mp_pose = require_mediapipe()
     joints2d = poses.joints2d.copy()
     replaced = 0

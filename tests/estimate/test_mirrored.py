@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -110,10 +111,12 @@ def test_somebody_else_in_the_crop_is_not_taken(fake_mediapipe: None) -> None:
     np.testing.assert_array_equal(out.joints2d, first.joints2d)
 
 
-def test_a_frame_count_mismatch_is_refused() -> None:
+def test_a_frame_count_mismatch_and_poses_without_2d_are_refused() -> None:
     frames = _frames(2)
     with pytest.raises(ValueError, match="2 frames for 3 poses"):
         second_look(frames, _poses(_frames(3)))
+    with pytest.raises(ValueError, match="no 2D keypoints"):
+        second_look(frames, replace(_poses(frames), joints2d=None))
 
 
 def test_estimate_poses_takes_the_mirrored_2d_on_request(fake_mediapipe: None) -> None:
