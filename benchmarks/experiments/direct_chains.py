@@ -34,6 +34,7 @@ from unittest import mock
 import cv2
 import numpy as np
 import torch
+from scipy.ndimage import map_coordinates
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_real import experiment_parser, print_mean_table, score_runs, tracked_pairs, with_spans  # noqa: E402
@@ -130,7 +131,6 @@ class GuidedDisMatcher:
 
     def _sample(self, flow, origin, points):
         """(N, 2) full-frame px of a crop-grid flow (scaled px) read bilinearly at full-frame points."""
-        from scipy.ndimage import map_coordinates
         gx = (points[:, 0] - origin[0] + 0.5) * self.scale - 0.5
         gy = (points[:, 1] - origin[1] + 0.5) * self.scale - 0.5
         out = [map_coordinates(flow[..., c], [gy, gx], order=1, mode="nearest") for c in (0, 1)]

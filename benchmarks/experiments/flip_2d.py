@@ -31,6 +31,7 @@ from bench_real import HEAD, experiment_parser, print_mean_table, score_runs, tr
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
+from flowpose.camera import project_np  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.estimate.mirrored import second_look  # noqa: E402
 
@@ -38,8 +39,7 @@ from flowpose.estimate.mirrored import second_look  # noqa: E402
 def error_2d(joints2d: np.ndarray, gt: np.ndarray, K: np.ndarray, keep: np.ndarray) -> tuple[float, float]:
     """Mean 2D error (px, and % of the reference's median box height) of (T, 17, 2) keypoints against the (T, 17,
     3) reference projected with K, over the kept frames and the reference's joints but the head."""
-    p = gt @ K.T
-    p = p[..., :2] / p[..., 2:]
+    p = project_np(gt, K)
     joints = [j for j in range(17) if j != HEAD]
     e = np.linalg.norm(joints2d[keep][:, joints] - p[keep][:, joints], axis=-1)
     height = np.nanmedian(np.nanmax(p[keep][..., 1], 1) - np.nanmin(p[keep][..., 1], 1))

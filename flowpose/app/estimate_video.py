@@ -21,6 +21,8 @@ from flowpose.io.poses import save_poses, written_by_flowpose
 from flowpose.io.video import open_video
 from flowpose.people.select import choose_track
 from flowpose.people.sheet import contact_sheet, write_contact_sheet
+from flowpose.people.track import Track
+from flowpose.pose import PoseSequence
 
 PEOPLE_SHEET = "people.png"
 """The contact sheet's name in an ``--all-people`` folder."""
@@ -114,25 +116,27 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
             carried = int(people.carried(tr, carry).sum())
             lines.append(f"person {tr.id}: found in {len(tr.frames)} of {T} frames ({tr.frames[0]}-{tr.frames[-1]})"
                          + (f", carried along the flow through {carried} more" if carried else ""))
+
+        def person_poses(tr: Track) -> PoseSequence:
+            poses = people.poses(tr, K, frames=frames, carry_frames=carry)
+            if job.config.mirrored_2d:
+                poses, looked = second_look(frames, poses, config=job.config)
+                lines.append(f"person {tr.id}: 2D keypoints from the mirrored crop in {looked} of {T} frames")
+            return poses
+
         if job.all_people:
             sheet = contact_sheet(frames, people.tracks)
 
             def fill(tmp: Path) -> None:
                 for tr in people.tracks:
-                    poses = people.poses(tr, K, frames=frames, carry_frames=carry)
-                    if job.config.mirrored_2d:
-                        poses, _ = second_look(frames, poses, config=job.config)
-                    save_poses(poses, tmp / f"person{tr.id}.poses.npz")
+                    save_poses(person_poses(tr), tmp / f"person{tr.id}.poses.npz")
                 write_contact_sheet(tmp / PEOPLE_SHEET, sheet)
 
             written = write_output_folder(out, fill, overwrite=job.overwrite, inputs=inputs)
             lines.append(f"wrote {written}/: {len(people.tracks)} pose files and {PEOPLE_SHEET}")
             return EstimateVideoOutput(written, people, None, lines)
         track = choose_track(people.tracks, people.detections, job.person, people.image_size)
-        poses = people.poses(track, K, frames=frames, carry_frames=carry)
-        if job.config.mirrored_2d:
-            poses, looked = second_look(frames, poses, config=job.config)
-            lines.append(f"person {track.id}: 2D keypoints from the mirrored crop in {looked} of {T} frames")
+        poses = person_poses(track)
     save_poses(poses, out)
     lines.append(
         f"wrote {out}: person {track.id}, {poses.num_frames} frames (frames {start}-{stop - 1}), "
