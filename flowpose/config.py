@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from flowpose.errors import InputError, unknown_name_error
 from flowpose.refinement.finetune import FinetuneConfig
-from flowpose.refinement.pose_config import PoseStageConfig
+from flowpose.refinement.pose_config import SMPL_MAX_STEPS, PoseStageConfig
 from flowpose.refinement.sketch import SketchConfig
 from flowpose.refinement.swaps import SwapConfig
 
@@ -86,6 +86,9 @@ class RefineConfig:
     (an ablation)."""
     pose: PoseStageConfig = field(default_factory=PoseStageConfig)
     """Pose stage: loss weights and optimiser."""
+    smpl_max_steps: int = SMPL_MAX_STEPS
+    """With a body model: the SMPL pose stage's iteration cap, in place of ``pose.max_steps`` (more buys accuracy
+    at a proportional cost; see :data:`flowpose.refinement.pose_config.SMPL_MAX_STEPS`)."""
     swaps: SwapConfig = field(default_factory=SwapConfig)
     """Left-right limb swaps found along the flow and relabelled before the pose stage
     (:mod:`flowpose.refinement.swaps`)."""
@@ -101,6 +104,8 @@ class RefineConfig:
     def __post_init__(self) -> None:
         if self.cycles < 0:
             raise InputError(f"cycles must be >= 0, got {self.cycles}")
+        if self.smpl_max_steps < 0:
+            raise InputError(f"smpl_max_steps must be >= 0, got {self.smpl_max_steps}")
         if self.flow_sigma_factor is not None and not self.flow_sigma_factor > 0:
             raise InputError(f"flow_sigma_factor must be positive or None, got {self.flow_sigma_factor}")
         if self.reference_box_px is not None and not self.reference_box_px > 0:

@@ -43,3 +43,5 @@ def test_flow_config_validation(kwargs, message):
 def test_negative_cycles_refused():
     with pytest.raises(InputError, match="cycles"):
         RefineConfig(cycles=-1)
+    with pytest.raises(InputError, match="smpl_max_steps must be >= 0, got -5"):
+        RefineConfig(smpl_max_steps=-5)

@@ -67,10 +67,10 @@ def smpl_stage_config(
     Args:
         poses: the estimate's joints (their projection decides the person's size).
         image_size: (H, W) px.
-        config: the run's configuration (``pose``, ``reference_box_px``).
+        config: the run's configuration (``pose``, ``smpl_max_steps``, ``reference_box_px``).
         w_mesh_flow: L_mesh's weight at the reference size, px^-2.
     """
-    smpl = SmplRefineConfig(pose=config.pose, w_mesh_flow=w_mesh_flow)
+    smpl = SmplRefineConfig(pose=replace(config.pose, max_steps=config.smpl_max_steps), w_mesh_flow=w_mesh_flow)
     scale = person_scale(poses, image_size, config)
     return replace(smpl, pose=pixel_scaled(smpl.pose, scale), w_mesh_flow=smpl.w_mesh_flow / scale**2,
                    mesh_flow_delta_px=smpl.mesh_flow_delta_px * scale,

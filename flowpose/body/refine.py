@@ -42,7 +42,7 @@ from flowpose.pose import PoseSequence
 from flowpose.refinement.losses import Penalty, robust_mean
 from flowpose.refinement.objective import TERMS, build_pose_problem, flow_target, pose_terms
 from flowpose.refinement.optimize import minimize
-from flowpose.refinement.pose_config import PoseStageConfig
+from flowpose.refinement.pose_config import SMPL_MAX_STEPS, PoseStageConfig
 from flowpose.skeleton import H36M17, SMPL24, to_h36m17
 
 HEAD = H36M17.index("head")
@@ -81,8 +81,9 @@ flow of the rendered frames; the whole loop on DIS's flow, -0.6% (``python bench
 class SmplRefineConfig:
     """Weights and settings of the SMPL pose stage."""
 
-    pose: PoseStageConfig = field(default_factory=PoseStageConfig)
-    """The joint terms and the solver (its ``flow_rounds``, ``max_steps``, ``tol`` and optimizer apply)."""
+    pose: PoseStageConfig = field(default_factory=lambda: PoseStageConfig(max_steps=SMPL_MAX_STEPS))
+    """The joint terms and the solver (its ``flow_rounds``, ``max_steps``, ``tol`` and optimizer apply); by
+    default capped at :data:`flowpose.refinement.pose_config.SMPL_MAX_STEPS` iterations a round."""
     w_mesh_flow: float = MESH_FLOW_WEIGHT
     """L_mesh weight, px^-2; 0 gives joints-only refinement. The video loop scales it, the robust scale and the
     visibility cell to the person's size, as it does the joint terms (:func:`flowpose.body.loop.smpl_stage_config`)."""

@@ -10,6 +10,13 @@ import numpy as np
 from flowpose.errors import InputError
 from flowpose.refinement.losses import Penalty
 
+SMPL_MAX_STEPS = 200
+"""The SMPL pose stage's iteration cap per flow round (``RefineConfig.smpl_max_steps``, and
+:class:`flowpose.body.refine.SmplRefineConfig`'s default). Its solve, rotations along a kinematic chain, converges
+far more slowly than the joints' and is cut off here for time: on ``benchmarks/bench_smpl.py``'s clips joints-only
+refinement reaches 80.5 mm MPJPE at 200 and 75.2 mm at 1,000, in five times the time; 200 keeps a 300-frame,
+7,000-vertex solve under a minute."""
+
 
 @dataclass(frozen=True)
 class PoseStageConfig:
@@ -75,8 +82,11 @@ class PoseStageConfig:
     gap-filled) still follow the flow, the only data term that sees them."""
     optimizer: Literal["lbfgs", "adam"] = "lbfgs"
     """``"lbfgs"`` (strong-Wolfe line search) or ``"adam"``."""
-    max_steps: int = 200
-    """Most optimiser iterations per flow round."""
+    max_steps: int = 1000
+    """Most optimiser iterations per flow round; a cap, rarely reached: ``tol`` ends a round first. At the
+    earlier cap of 200 the flow-free fit stopped short of its minimum on two of the real set's eight
+    view-person pairs, so the figures depended on where the solver was cut off (``benchmarks/RESULTS.md``,
+    sixteenth session); the slowest pair converges in about 540. The SMPL stage keeps :data:`SMPL_MAX_STEPS`."""
     lr: float = 1.0
     """L-BFGS: step-length multiplier (1 is the natural step). Adam: step size in mm."""
     tol: float = 1e-4

@@ -18,6 +18,7 @@ from flowpose.config import RefineConfig, get_preset
 from flowpose.errors import InputError
 from flowpose.refinement.finetune import FinetuneConfig
 from flowpose.refinement.loop import person_scale
+from flowpose.refinement.pose_config import SMPL_MAX_STEPS
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,10 @@ def test_the_mesh_term_scales_with_the_person_as_the_joint_terms_do(scene) -> No
     assert s > 1.5  # the stand-in fills the 256x256 frame: about twice the reference box
     scaled = smpl_stage_config(poses, (256, 256), config, w_mesh_flow=4.0)
     plain = smpl_stage_config(poses, (256, 256), replace(config, reference_box_px=None), w_mesh_flow=4.0)
-    assert plain.w_mesh_flow == 4.0 and plain.pose == config.pose
+    assert plain.w_mesh_flow == 4.0 and plain.pose == replace(config.pose, max_steps=SMPL_MAX_STEPS)
+    assert config.pose.max_steps > SMPL_MAX_STEPS  # the joints' stage converges; the SMPL stage is cut off for time
+    longer = smpl_stage_config(poses, (256, 256), replace(config, smpl_max_steps=700), w_mesh_flow=4.0)
+    assert longer.pose.max_steps == 700 and SmplRefineConfig().pose.max_steps == SMPL_MAX_STEPS
     np.testing.assert_allclose(scaled.w_mesh_flow, 4.0 / s**2)
     np.testing.assert_allclose(scaled.mesh_flow_delta_px, plain.mesh_flow_delta_px * s)
     np.testing.assert_allclose(scaled.visibility_cell_px, plain.visibility_cell_px * s)
