@@ -217,6 +217,9 @@ def main() -> None:
     p.add_argument("--heldout", action="store_true",
                    help="with --everyone: also score against people_gt.heldout.npz (each view's reference "
                    "triangulated without it; build_pose2sim_heldout.py)")
+    p.add_argument("--max-steps", type=int, default=None,
+                   help="the pose stage's iteration cap per flow round (default: the preset's); 200, the cap before "
+                   "the sixteenth session, prints that session's old figures on the current code")
     p.add_argument("--min-frames", type=int, default=20,
                    help="score a view only if its detector followed the triangulated person in this many frames")
     args = p.parse_args()
@@ -225,6 +228,8 @@ def main() -> None:
         p.error(f"--variants: expected some of {', '.join(FLOW_VARIANTS)}, got {args.variants}")
     args.out.mkdir(parents=True, exist_ok=True)
     config = replace(get_preset(args.preset), cycles=args.cycles)
+    if args.max_steps is not None:
+        config = replace(config, pose=replace(config.pose, max_steps=args.max_steps))
     tuning = get_clips(tuning_clip(REPO.parent / "shared" / "data" / "mocap"), profiles=("mediapipe",), frames=100,
                        size=256, seed=0, cache_dir=REPO / "results" / "cache")["mediapipe"]
     smoothers = {name: t.spec for name, t in tune_baselines(tuning).items()}
@@ -302,7 +307,7 @@ def main() -> None:
         print(f"\nAgainst {what}:\n{table}")
         (args.out / f"{stem}.txt").write_text(table + "\n")
         (args.out / f"{stem.replace('table', 'results')}.json").write_text(json.dumps(
-            {"config": args.preset, "cycles": args.cycles, "smoothers": {k: str(s) for k, s in smoothers.items()},
+            {"config": args.preset, "cycles": args.cycles, "max_steps": config.pose.max_steps, "smoothers": {k: str(s) for k, s in smoothers.items()},
              "views": pv}, indent=1))
 
 

@@ -85,8 +85,9 @@ class PoseStageConfig:
     max_steps: int = 1000
     """Most optimiser iterations per flow round; a cap, rarely reached: ``tol`` ends a round first. At the
     earlier cap of 200 the flow-free fit stopped short of its minimum on two of the real set's eight
-    view-person pairs, so the figures depended on where the solver was cut off (``benchmarks/RESULTS.md``,
-    sixteenth session); the slowest pair converges in about 540. The SMPL stage keeps :data:`SMPL_MAX_STEPS`."""
+    view-person pairs, so the figures depended on where the solver was cut off; at 1,000 they are those at 2,000
+    (``benchmarks/bench_real.py --max-steps``; ``benchmarks/RESULTS.md``, sixteenth session). The SMPL stage keeps
+    :data:`SMPL_MAX_STEPS`."""
     lr: float = 1.0
     """L-BFGS: step-length multiplier (1 is the natural step). Adam: step size in mm."""
     tol: float = 1e-4
