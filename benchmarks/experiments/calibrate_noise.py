@@ -98,7 +98,7 @@ def report(results: dict[str, dict[str, np.ndarray]]) -> tuple[str, bool]:
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, evaluate every profile, print the table; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    default = Path(__file__).resolve().parents[2] / "shared" / "data" / "mocap"
+    default = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mocap"
     parser.add_argument("--mocap", type=Path, default=default, help="folder of <style>/<clip>.bvh files")
     parser.add_argument("--seeds", type=int, default=8, help="seeds per clip and profile")
     parser.add_argument("--profiles", nargs="*", default=list(PROFILES), choices=list(PROFILES))

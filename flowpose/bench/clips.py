@@ -6,8 +6,9 @@ evaluated, so that no method sees its test clips before the test.
 
 Rendering is slow (about a minute per 100 frames at 256x256 on a CPU core), so each rendered clip is cached
 as ``<cache>/<clip>_<profile>_<seed>_<frames>_<size>.npz`` with the frames, the ground truth, the simulated
-estimate and a key (:data:`CACHE_VERSION`, the full synthesis config, the motion file's SHA-256). A cache file
-whose key differs is stale and rendered again; one that cannot be read is an error.
+estimate and a key: :data:`CACHE_VERSION`, the full synthesis config, the estimator profile's parameters (not
+only its name), a digest of the synthesis code (``flowpose/synth/*.py``) and the motion file's SHA-256. A cache
+file whose key differs is stale and rendered again; one that cannot be read is an error.
 """
 
 from __future__ import annotations
@@ -23,16 +24,17 @@ from typing import Sequence
 
 import numpy as np
 
+from flowpose import synth as synth_package
 from flowpose.errors import InputError
 from flowpose.io.motion import load_motion, resample
 from flowpose.io.npz import write_npz
 from flowpose.pose import PoseSequence
 from flowpose.synth.clip import SynthClip, SynthConfig, make_clip
-from flowpose.synth.noise import simulate_estimates
+from flowpose.synth.noise import PROFILES, simulate_estimates
 from flowpose.synth.render import RenderedClip
 
-CACHE_VERSION = "bench-clip-v2"
-"""Bump when rendering or the estimator simulation changes, to invalidate every cached clip."""
+CACHE_VERSION = "bench-clip-v3"
+"""Bump when code outside ``flowpose/synth`` changes what a clip renders to (the key covers that package)."""
 
 TUNING_CLIP = "cmu_3dsmax/131_01"
 """The clip the baselines are tuned on; excluded from evaluation (a walk, like several test clips, so the
@@ -131,10 +133,26 @@ def cache_path(cache_dir: Path, clip: BenchClip, config: SynthConfig) -> Path:
     return Path(cache_dir) / f"{clip.slug}_{config.profile}_{config.seed}_{config.frames}_{config.size}.npz"
 
 
+def synthesis_code_digest() -> str:
+    """SHA-256 over the ``flowpose/synth`` package's ``.py`` files (names and bytes, sorted by name): the code
+    that renders a clip and simulates its estimate."""
+    h = hashlib.sha256()
+    for path in sorted(Path(synth_package.__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def cache_key(clip: BenchClip, config: SynthConfig) -> str:
-    """What a cached clip must have been made from: version, full synthesis config, motion file hash."""
-    digest = hashlib.sha256(clip.path.read_bytes()).hexdigest()
-    return json.dumps({"version": CACHE_VERSION, "config": asdict(config), "motion_sha256": digest}, sort_keys=True)
+    """What a cached clip must have been made from: version, full synthesis config, the estimator profile's
+    parameters, the synthesis code's digest, motion file hash.
+
+    The profile's parameters are in the key, not just its name: a key with the name alone serves clips simulated
+    by an earlier draft of the profile, the likeliest cause of a stale ``mediapipe`` table (benchmarks/RESULTS.md,
+    seventeenth session)."""
+    return json.dumps({
+        "version": CACHE_VERSION, "config": asdict(config), "profile": asdict(PROFILES[config.profile]),
+        "synth_code_sha256": synthesis_code_digest(), "motion_sha256": hashlib.sha256(clip.path.read_bytes()).hexdigest(),
+    }, sort_keys=True)
 
 
 def save_clip(path: Path, clip: SynthClip, key: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,36 @@ def test_cache_key_covers_version_config_and_motion(tmp_path: Path) -> None:
     clip.path.write_text("two")
     assert key != C.cache_key(clip, cfg)
     assert C.cache_path(tmp_path, clip, cfg).name == "a-b_metro_0_4_32.npz"
+
+
+def test_cache_key_covers_the_profile_parameters_and_synthesis_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clip simulated with another draft of a profile (same name) or by other synthesis code is stale."""
+    clip = C.BenchClip("a/b", tmp_path / "b.bvh")
+    clip.path.write_text("one")
+    cfg = C.SynthConfig(frames=4, size=32, profile="mediapipe")
+    key = C.cache_key(clip, cfg)
+    draft = replace(C.PROFILES["mediapipe"], bias_mm=C.PROFILES["mediapipe"].bias_mm + 1.0)
+    monkeypatch.setitem(C.PROFILES, "mediapipe", draft)
+    assert C.cache_key(clip, cfg) != key
+    monkeypatch.undo()
+    assert C.cache_key(clip, cfg) == key
+    monkeypatch.setattr(C, "synthesis_code_digest", lambda: "0" * 64)
+    assert C.cache_key(clip, cfg) != key
+
+
+def test_synthesis_code_digest_reads_the_synth_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The digest follows the bytes of the package's files: a copy with one file changed digests otherwise."""
+    original = C.synthesis_code_digest()
+    copy = tmp_path / "synth"
+    copy.mkdir()
+    for path in Path(C.synth_package.__file__).parent.glob("*.py"):
+        (copy / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setattr(C.synth_package, "__file__", str(copy / "__init__.py"))
+    assert C.synthesis_code_digest() == original
+    (copy / "noise.py").write_bytes((copy / "noise.py").read_bytes() + b"\n# changed\n")
+    assert C.synthesis_code_digest() != original
 
 
 def test_get_clips_renders_once_then_reads_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
