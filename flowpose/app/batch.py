@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flowpose.app.refine_video import RefineVideoJob, refine_video
+from flowpose.app.refine_video import RefineVideoJob, check_job, refine_video
 from flowpose.errors import FlowposeError, InputError
 from flowpose.io.atomic import atomic_path
 from flowpose.io.outdir import MANIFEST
@@ -192,6 +192,49 @@ def run_batch(
                 if report:
                     report(rows[futures[future]])
     return [rows[k] for k in range(len(items))]
+
+
+def default_jobs() -> int:
+    """Worker processes when ``--jobs`` is not given: half the CPU cores, at most 4, at least 1."""
+    return max(1, min(4, (os.cpu_count() or 1) // 2))
+
+
+def batch_folder(
+    source: Path,
+    out_dir: Path,
+    job: RefineVideoJob,
+    *,
+    jobs: int | None = None,
+    ray_address: str | None = None,
+    report: Callable[[dict[str, str]], None] | None = None,
+) -> list[dict[str, str]]:
+    """What ``flowpose batch SOURCE --out OUT`` does: check the shared settings and every input before any
+    video, refine what is not done yet (:func:`run_batch`), and write ``OUT/summary.csv``.
+
+    Args:
+        source: a folder of videos or a manifest (module docstring).
+        out_dir: the folder of results, made if missing.
+        job: the shared settings; its ``video`` is ignored.
+        jobs: worker processes on this machine; None: :func:`default_jobs`.
+        ray_address: see :func:`run_batch`.
+        report: called with each row as it completes.
+
+    Returns:
+        The summary rows, in the inputs' order.
+
+    Raises:
+        InputError: for bad shared settings, unreadable or duplicate inputs, or an ``out_dir`` that is a file;
+            before any video is refined.
+    """
+    check_job(job)
+    items = read_inputs(source, out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir}: exists and is not a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = run_batch(items, job, jobs=default_jobs() if jobs is None else jobs, ray_address=ray_address,
+                     report=report)
+    write_summary(out_dir / SUMMARY, rows)
+    return rows
 
 
 def _run_on_ray(items: Sequence[BatchItem], job: RefineVideoJob, address: str) -> list[dict[str, str]]:

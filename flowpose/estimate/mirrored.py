@@ -23,6 +23,7 @@ from dataclasses import replace
 import numpy as np
 
 from flowpose.estimate.mediapipe import EstimateConfig, require_mediapipe
+from flowpose.estimate.native_log import mediapipe_quiet
 from flowpose.estimate.people import _pose_options, detect_in_box
 from flowpose.people.detections import box_iou, keypoint_box
 from flowpose.pose import PoseSequence
@@ -71,7 +72,7 @@ def second_look(
     mp_pose = require_mediapipe()
     joints2d = poses.joints2d.copy()
     replaced = 0
-    with mp_pose.Pose(static_image_mode=True, **_pose_options(config)) as single:
+    with mediapipe_quiet(), mp_pose.Pose(static_image_mode=True, **_pose_options(config)) as single:
         for t in range(poses.num_frames):
             seen = np.isfinite(joints2d[t]).all(-1)
             if seen.sum() < MIN_KEYPOINTS:

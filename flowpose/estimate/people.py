@@ -27,6 +27,7 @@ from flowpose.estimate.mediapipe import (
     poses_from_landmarks,
     require_mediapipe,
 )
+from flowpose.estimate.native_log import mediapipe_quiet
 from flowpose.people.carry import carry_keypoints, holes, interpolate_holes
 from flowpose.people.detections import Box, Detection, box_iou
 from flowpose.people.select import choose_track
@@ -107,9 +108,7 @@ def detect_people(
     mp_pose = require_mediapipe()
     options = _pose_options(config)
     out: list[list[Detection]] = []
-    with warnings.catch_warnings():
-        # mediapipe 0.10.14 calls a protobuf API that protobuf 4.x deprecates; nothing a user can act on.
-        warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
+    with mediapipe_quiet():
         with mp_pose.Pose(static_image_mode=True, **options) as single, mp_pose.Pose(
             static_image_mode=False, **options
         ) as video:
@@ -339,8 +338,7 @@ def search_gaps(
     """
     mp_pose = require_mediapipe()
     added = 0
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
+    with mediapipe_quiet():
         with mp_pose.Pose(static_image_mode=True, **_pose_options(config)) as single:
             for track in tracks:
                 for t, box in _expected_boxes(track, len(frames)).items():

@@ -15,13 +15,13 @@ refused joints are good ones, and the refinement is worse (benchmarks/RESULTS.md
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import cv2
 import numpy as np
 
 from flowpose.estimate.mediapipe import EstimateConfig, require_mediapipe
+from flowpose.estimate.native_log import mediapipe_quiet
 from flowpose.estimate.people import _pose_options, detect_in_box
 from flowpose.people.detections import Box, Detection, box_area, box_intersection, box_iou, keypoint_box
 from flowpose.people.track import Track
@@ -113,8 +113,7 @@ def separate_people(
                 present.setdefault(int(t), []).append((track.id, int(member), box))
     refused = 0
     mp_pose = require_mediapipe()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
+    with mediapipe_quiet():
         with mp_pose.Pose(static_image_mode=True, **_pose_options(config)) as single:
             for t, people in present.items():
                 frame = np.asarray(frames[t])

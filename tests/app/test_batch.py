@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flowpose.app.batch import SUMMARY, read_inputs, run_batch, write_summary
+from flowpose.app.batch import SUMMARY, batch_folder, default_jobs, read_inputs, run_batch, write_summary
 from flowpose.app.refine_video import RefineVideoJob
 from flowpose.errors import InputError
 from flowpose.io.poses import save_poses
@@ -102,3 +102,19 @@ def test_ray_on_a_local_cluster(videos: Path, tmp_path: Path) -> None:
     finally:
         ray.shutdown()
     assert rows["a"]["status"] == rows["b"]["status"] == "done" and rows["bad"]["status"] == "failed"
+
+
+def test_batch_folder_checks_before_any_video_and_writes_the_summary(videos: Path, tmp_path: Path) -> None:
+    job = RefineVideoJob(video=videos, config=DIS, cycles=0)
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(InputError, match="exists and is not a folder"):
+        batch_folder(videos, tmp_path / "file", job)
+    assert (tmp_path / "file").read_text() == "mine"
+    with pytest.raises(InputError, match="--cycles"):
+        batch_folder(videos, tmp_path / "never", RefineVideoJob(video=videos, config=DIS, cycles=-1))
+    assert not (tmp_path / "never").exists()
+    rows = batch_folder(videos, tmp_path / "out", job, jobs=1)
+    assert [r["status"] for r in rows].count("failed") == 1
+    with open(tmp_path / "out" / SUMMARY, newline="") as f:
+        assert [r["video"] for r in csv.DictReader(f)] == [r["video"] for r in rows]
+    assert 1 <= default_jobs() <= 4

@@ -1,4 +1,4 @@
-"""Tests of flowpose.app.refine_smpl_video's checks (the whole run is in tests/test_cli.py)."""
+"""Tests of flowpose.app.refine_smpl_video's checks (the whole run is in tests/cli/test_refine.py)."""
 
 from __future__ import annotations
 

@@ -27,12 +27,12 @@ from flowpose.io.outdir import MANIFEST
 from flowpose.io.poses import load_poses, save_poses
 from flowpose.io.video import write_video
 from flowpose.pose import PoseSequence
+from tests.cli.common import T, assert_user_error, run, snapshot
 from tests.conftest import signal_at_default
-from tests.test_cli import T, _assert_user_error, _run, _snapshot, clip  # noqa: F401 - clip is a fixture
 
 
 @pytest.fixture
-def tree(clip: Path, tmp_path: Path) -> Path:  # noqa: F811 - the imported fixture
+def tree(clip: Path, tmp_path: Path) -> Path:
     """``tmp/in/`` holds the clip (video, sidecar poses, a ground-truth stand-in) and ``tmp/bystander.txt``."""
     inp = tmp_path / "in"
     inp.mkdir()
@@ -60,9 +60,9 @@ def _poses_with(tree: Path, name: str, **fields: np.ndarray) -> Path:
 
 
 def _check_refused(tree: Path, args: list[str | Path], *needles: str) -> None:
-    before = _snapshot(tree)
-    _assert_user_error(_run(*args), *needles)
-    assert _snapshot(tree) == before  # every input and bystander unchanged, nothing new, no temporaries
+    before = snapshot(tree)
+    assert_user_error(run(*args), *needles)
+    assert snapshot(tree) == before  # every input and bystander unchanged, nothing new, no temporaries
 
 
 # --- data loss -------------------------------------------------------------------------------------------
@@ -93,16 +93,16 @@ def test_overwrite_refuses_a_user_folder(tree: Path) -> None:
 
 def test_overwrite_refuses_a_flowpose_folder_the_user_added_to(tree: Path) -> None:
     out = tree / "out"
-    assert _run(*_refine(tree, "--out", out)).exit_code == 0
+    assert run(*_refine(tree, "--out", out)).exit_code == 0
     (out / "my_notes.txt").write_text("notes")
     _check_refused(tree, _refine(tree, "--out", out, "--overwrite"), "my_notes.txt")
 
 
 def test_overwrite_replaces_a_flowpose_folder(tree: Path) -> None:
     out = tree / "out"
-    assert _run(*_refine(tree, "--out", out)).exit_code == 0
+    assert run(*_refine(tree, "--out", out)).exit_code == 0
     first = (out / "refined.npz").stat().st_mtime_ns
-    result = _run(*_refine(tree, "--out", out, "--overwrite"))
+    result = run(*_refine(tree, "--out", out, "--overwrite"))
     assert result.exit_code == 0, result.output
     assert (out / "refined.npz").stat().st_mtime_ns != first and (out / MANIFEST).is_file()
     assert sorted(p.name for p in tree.iterdir()) == ["bystander.txt", "in", "out"]
@@ -138,9 +138,9 @@ def test_synth_refuses_an_existing_folder_and_overwrites_only_its_own(tree: Path
     _check_refused(tree, [*args, "--overwrite"], str(tree / "in"))
     out = tree / "clip"
     ok = ["synth", motion, "--frames", "4", "--size", "32", "--out", out]
-    assert _run(*ok).exit_code == 0
-    assert _run(*ok).exit_code == 2  # a second time without --overwrite: refused
-    assert _run(*ok, "--overwrite").exit_code == 0
+    assert run(*ok).exit_code == 0
+    assert run(*ok).exit_code == 2  # a second time without --overwrite: refused
+    assert run(*ok, "--overwrite").exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "gt.npz", "video.mp4", "video.poses.npz"]
 
 
@@ -150,8 +150,8 @@ def test_estimate_and_import_never_replace_a_user_file(tree: Path) -> None:
     base = ["import", "joints3d", tree / "j.npy", "--video", tree / "in" / "video.mp4"]
     _check_refused(tree, [*base, "--out", tree / "theirs.npz", "--overwrite"], "theirs.npz", "did not")
     _check_refused(tree, [*base, "--out", tree / "j.npy", "--overwrite"], "j.npy")
-    assert _run(*base, "--out", tree / "mine.npz").exit_code == 0
-    assert _run(*base, "--out", tree / "mine.npz", "--overwrite").exit_code == 0  # its own file: replaced
+    assert run(*base, "--out", tree / "mine.npz").exit_code == 0
+    assert run(*base, "--out", tree / "mine.npz", "--overwrite").exit_code == 0  # its own file: replaced
 
 
 @pytest.mark.slow
@@ -252,11 +252,11 @@ def test_pickled_checkpoint_is_refused_without_torch_advice(tree: Path) -> None:
     torch.save({"state": Payload()}, tree / "evil.pth")
     args = _refine(tree, "--flow-weights", tree / "evil.pth", "--out", tree / "out")
     args[args.index("dis")] = "raft-small"
-    before = _snapshot(tree)
-    result = _run(*args)
-    _assert_user_error(result, "evil.pth", "refuses to load")
+    before = snapshot(tree)
+    result = run(*args)
+    assert_user_error(result, "evil.pth", "refuses to load")
     assert "weights_only" not in result.stderr
-    assert _snapshot(tree) == before
+    assert snapshot(tree) == before
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,130 @@
+"""Import a file another tool wrote: what ``flowpose import FORMAT FILE --out OUT`` does, for every format.
+
+Three kinds of file, by format (:data:`IMPORT_KINDS`):
+
+- 3D poses (``metro``, ``joints3d``, ``videopose3d``; :mod:`flowpose.io.importers`): a pose file, placed in the
+  camera the user describes (or that ``--video``'s size and a focal length or field of view give);
+- 2D keypoints (``openpose``, ``coco``; :mod:`flowpose.app.import_keypoints`): a keypoints file, one person;
+- SMPL results (``vibe``, ``pare``, ``wham``, ``phalp``; :mod:`flowpose.app.import_smpl`): an SMPL parameter
+  file, one person over the whole video (``--video`` gives its size, frame count and frame rate).
+
+Every kind checks its output before it reads the input, and writes it whole or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flowpose.app.import_keypoints import KEYPOINT_FORMATS, import_keypoints
+from flowpose.app.import_smpl import import_smpl_file
+from flowpose.body.importers import OWN_CAMERA, SMPL_FORMATS
+from flowpose.errors import InputError
+from flowpose.io.importers import IMPORT_FORMATS, UNITS, ImportOptions, import_poses
+from flowpose.io.intrinsics import CameraOptions
+from flowpose.io.outdir import check_output_file
+from flowpose.io.poses import save_poses, written_by_flowpose
+from flowpose.io.video import DEFAULT_FPS, open_video
+
+IMPORT_KINDS: dict[str, tuple[str, ...]] = {
+    "poses": tuple(IMPORT_FORMATS),
+    "keypoints": tuple(KEYPOINT_FORMATS),
+    "smpl": tuple(SMPL_FORMATS),
+}
+"""The formats ``flowpose import`` reads, by the kind of file each gives."""
+
+
+@dataclass(frozen=True)
+class ImportJob:
+    """One ``flowpose import``: the file, its format, the output and what the file does not say by itself."""
+
+    fmt: str
+    """One of the formats of :data:`IMPORT_KINDS`."""
+    source: Path
+    """The file (or, for ``openpose``, the folder) to read."""
+    out: Path
+    """The file to write: a pose file, keypoints file or SMPL parameter file (``.npz`` or ``.json``)."""
+    video: Path | None = None
+    """The video the file is of: its size (for a focal length or field of view, ``--person center``), frame rate
+    and, for SMPL results, frame count. Needed for SMPL results."""
+    camera: CameraOptions | None = None
+    """How the user described the camera; None: nothing said (SMPL results that carry their own camera keep it;
+    3D poses then need the camera from somewhere and are refused)."""
+    skeleton: str | None = None
+    """Joint layout of the file; None: ``h36m17`` for 3D poses, from the joint count for keypoints."""
+    person: str | int = "prominent"
+    """Whom to follow in multi-person files (:func:`flowpose.people.select.choose_track`)."""
+    units: str = "m"
+    """Units of the file's 3D coordinates, a key of :data:`flowpose.io.importers.UNITS`."""
+    keypoints: Path | None = None
+    """2D keypoints for ``videopose3d``."""
+    fps: float | None = None
+    """Frame rate; None: the video's, else :data:`flowpose.io.video.DEFAULT_FPS`."""
+    overwrite: bool = False
+    """Replace an output file flowpose wrote earlier."""
+
+
+def run_import(job: ImportJob) -> list[str]:
+    """Read ``job.source``, write ``job.out``; returns the lines for the user (the camera used, what was written).
+
+    Raises:
+        InputError: for an unknown format, a refused output, a camera that cannot be had, or malformed input;
+            nothing is written then.
+    """
+    if job.fmt in IMPORT_KINDS["smpl"]:
+        return _import_smpl(job)
+    if job.fmt in IMPORT_KINDS["keypoints"]:
+        size = _video_facts(job.video)[0] if job.video is not None else None
+        return import_keypoints(job.fmt, job.source, job.out, skeleton=job.skeleton, person=job.person,
+                                image_size=size, overwrite=job.overwrite)
+    if job.fmt in IMPORT_KINDS["poses"]:
+        return _import_poses(job)
+    formats = [f for kind in IMPORT_KINDS.values() for f in kind]
+    raise InputError(f"unknown import format {job.fmt!r}; choose from {formats}")
+
+
+def _video_facts(video: Path) -> tuple[tuple[int, int], int, float]:
+    """(H, W) px, frame count and frame rate of ``video``."""
+    with open_video(video) as reader:
+        return reader.size, len(reader), reader.fps
+
+
+def _import_smpl(job: ImportJob) -> list[str]:
+    """SMPL results: the video's facts, and its camera unless the format carries its own and none was described."""
+    if job.video is None:
+        raise InputError(f"import {job.fmt} needs --video VIDEO (its size, frame count and frame rate)")
+    size, count, video_fps = _video_facts(job.video)
+    lines, K = [], None
+    if job.fmt not in OWN_CAMERA or job.camera is not None:
+        camera = job.camera if job.camera is not None else CameraOptions()
+        K = camera.matrix(size)
+        lines.append(camera.describe(size))
+    return lines + import_smpl_file(job.fmt, job.source, job.out, image_size=size, num_frames=count,
+                                    fps=job.fps or video_fps, K=K, person=job.person, overwrite=job.overwrite)
+
+
+def _import_poses(job: ImportJob) -> list[str]:
+    """3D poses: the output checked first, then the camera, then the file read and written."""
+    if job.out.suffix.lower() not in (".npz", ".json"):
+        raise InputError(f"--out {job.out}: expected a pose file ending in .npz or .json")
+    inputs = [p for p in (job.source, job.video, job.keypoints) if p is not None]
+    camera = job.camera if job.camera is not None else CameraOptions()
+    if camera.intrinsics is not None:
+        inputs.append(camera.intrinsics)
+    check_output_file(job.out, overwrite=job.overwrite, is_ours=written_by_flowpose, inputs=inputs)
+    if job.units not in UNITS:
+        raise InputError(f"--units: unknown unit {job.units!r}; choose from {list(UNITS)}")
+    size, video_fps = None, None
+    if job.video is not None:
+        size, _, video_fps = _video_facts(job.video)
+    if size is None and camera.intrinsics is None:
+        raise InputError(
+            "import needs the camera: pass --intrinsics FILE, or --video VIDEO (its size) with --focal-px or --fov"
+        )
+    lines = [camera.describe(size)] if size is not None else []
+    options = ImportOptions(K=camera.matrix(size if size is not None else (0, 0)),
+                            fps=job.fps or video_fps or DEFAULT_FPS, skeleton=job.skeleton or "h36m17",
+                            units=UNITS[job.units], keypoints=job.keypoints)
+    poses = import_poses(job.fmt, job.source, options)
+    save_poses(poses, job.out)
+    return lines + [f"wrote {job.out}: {poses.num_frames} frames of {poses.skeleton}"]

@@ -1,0 +1,6 @@
+"""``python -m flowpose.cli``: the same as the ``flowpose`` command."""
+
+from flowpose.cli import main
+
+if __name__ == "__main__":
+    main()

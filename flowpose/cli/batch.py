@@ -1,0 +1,68 @@
+"""``flowpose batch``: many videos refined, resumably, on this machine or a Ray cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from flowpose.cli.options import refine_config_from_options
+from flowpose.cli.shell import SEED, main, user_errors
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Folder of results (one per video).")
+@click.option("--cycles", type=int, default=3, show_default=True, help="Flow-pose cycles.")
+@click.option("--flow", default=None, help="Flow network: raft, raft-small, gma or dis. Default: the preset's.")
+@click.option("--flow-weights", default=None, help="Checkpoint file, registry name, or 'random'.")
+@click.option("--preset", default="fast", show_default=True,
+              help="Configuration preset: fast (DIS flow, nothing fine-tuned) or quality (RAFT-small, fine-tuned).")
+@click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of fine-tuning and optimisation.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Videos refined at once on this machine [default: half the CPU cores, at most 4].",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    default=None,
+    help="Run on a Ray cluster instead: auto, ray://HOST:10001, or local (needs flowpose[cluster]).",
+)
+@user_errors
+def batch(
+    source: Path,
+    out_dir: Path,
+    cycles: int,
+    flow: str | None,
+    flow_weights: str | None,
+    preset: str,
+    device: str,
+    seed: int,
+    jobs: int | None,
+    ray_address: str | None,
+) -> None:
+    """Refine many videos: SOURCE is a folder of videos (each with its VIDEO.poses.npz) or a manifest
+    (one "VIDEO [POSES]" per line).
+
+    Writes OUT/<video stem>/ per video and OUT/summary.csv. Resumable: finished videos are skipped. A video that
+    fails is reported and the others go on; the exit code is 1 if any failed.
+    """
+    from flowpose.app.batch import SUMMARY, batch_folder
+    from flowpose.app.refine_video import RefineVideoJob
+
+    config = refine_config_from_options(preset, flow, flow_weights)
+    job = RefineVideoJob(video=source, config=config, cycles=cycles, device=device, seed=seed)
+
+    def report(row: dict[str, str]) -> None:
+        note = f": {row['error']}" if row["error"] else ""
+        click.echo(f"{row['status']:>22}  {row['video']} ({row['seconds']} s){note}")
+
+    rows = batch_folder(source, out_dir, job, jobs=jobs, ray_address=ray_address, report=report)
+    failed = sum(r["status"] == "failed" for r in rows)
+    click.echo(f"wrote {out_dir / SUMMARY}: {len(rows) - failed} of {len(rows)} videos refined or done before")
+    if failed:
+        raise SystemExit(1)

@@ -1,0 +1,30 @@
+"""``flowpose export``: refined poses or SMPL parameters for animation tools (BVH, AMASS)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from flowpose.cli.shell import main, user_errors
+
+
+@main.command()
+@click.argument("fmt", metavar="FORMAT")
+@click.argument("poses", type=click.Path(path_type=Path))
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path), help="File to write (new).")
+@click.option(
+    "--body-model", type=click.Path(path_type=Path), default=None, help="amass: the SMPL or SMPL-X model file of POSES."
+)
+@user_errors
+def export(fmt: str, poses: Path, out_path: Path, body_model: Path | None) -> None:
+    """Export POSES in FORMAT (bvh, amass) for animation tools.
+
+    bvh: POSES is a pose file (e.g. refined.npz): a Human3.6M-17 skeleton with fixed bone lengths (each bone's
+    median), joint rotations, Y up, centimetres.
+    amass: POSES is an SMPL or SMPL-X parameter file (e.g. refined_smpl.npz): AMASS's .npz layout (poses, trans,
+    betas, gender, mocap_framerate), Z up, metres, as Blender's SMPL-X add-on loads it; needs --body-model.
+    """
+    from flowpose.app.export import export_poses
+
+    click.echo(export_poses(fmt, poses, out_path, body_model))

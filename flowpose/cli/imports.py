@@ -1,0 +1,82 @@
+"""``flowpose import``: pose, keypoint and SMPL files of other tools converted to flowpose's files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from flowpose.cli.options import camera_from_options, camera_options
+from flowpose.cli.shell import main, user_errors
+
+
+@main.command("import")
+@click.argument("fmt", metavar="FORMAT")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--out", "out_path", required=True, type=click.Path(path_type=Path), help="Pose (or keypoints) file to write."
+)
+@click.option(
+    "--video",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The video the poses are of: gives the image size (for --fov, --person center) and the frame rate.",
+)
+@camera_options
+@click.option(
+    "--skeleton",
+    default=None,
+    help="Joint layout of FILE [default: h36m17 for joints3d; from the joint count for openpose].",
+)
+@click.option(
+    "--person",
+    default="prominent",
+    show_default=True,
+    help="openpose/coco/vibe/pare/wham/phalp: whom to follow (as for estimate; a track id of the file).",
+)
+@click.option("--units", default="m", show_default=True, help="Units of FILE's 3D coordinates: m, cm, mm.")
+@click.option(
+    "--keypoints",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="2D keypoints (T, 17, 2) px, for videopose3d.",
+)
+@click.option("--fps", type=float, default=None, help="Frame rate (default: the video's, else 30).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing pose file.")
+@user_errors
+def import_(
+    fmt: str,
+    file: Path,
+    out_path: Path,
+    video: Path | None,
+    intrinsics: Path | None,
+    focal_px: float | None,
+    fov: float | None,
+    skeleton: str | None,
+    person: str,
+    units: str,
+    keypoints: Path | None,
+    fps: float | None,
+    overwrite: bool,
+) -> None:
+    """Convert FILE, a pose estimate in FORMAT, to a flowpose pose file (3D) or keypoints file (2D).
+
+    metro: .npz with root-relative joints3d, weak-perspective cam [s, tx, ty] and crop bbox.
+    joints3d: camera-frame (T, J, 3) .npy/.npz of --skeleton.
+    videopose3d: root-relative (T, 17, 3) .npy, placed with --keypoints.
+    openpose: a folder of OpenPose per-frame JSON (BODY_25, BODY_25B, COCO-18); writes a keypoints .npz.
+    coco: COCO keypoint results JSON (mmpose, RTMPose, HRNet, ...); writes a keypoints .npz.
+    vibe, pare, wham, phalp (4D-Humans): their SMPL results (.pkl, needs --video); writes an SMPL parameter file.
+    Keypoints files are attached to 3D poses with: flowpose refine VIDEO --keypoints FILE;
+    SMPL files are refined with: flowpose refine VIDEO --smpl FILE --body-model MODEL.
+    """
+    from flowpose.app.import_file import ImportJob, run_import
+    from flowpose.people.select import parse_person
+
+    described = any(v is not None for v in (intrinsics, focal_px, fov))
+    camera = camera_from_options(intrinsics, focal_px, fov)
+    job = ImportJob(fmt=fmt, source=file, out=out_path, video=video, camera=camera if described else None,
+                    skeleton=skeleton, person=parse_person(person), units=units, keypoints=keypoints, fps=fps,
+                    overwrite=overwrite)
+    for line in run_import(job):
+        click.echo(line)

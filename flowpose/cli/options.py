@@ -1,0 +1,150 @@
+"""Options several commands share (the frames used, the estimator, the camera), and the refinement config they
+build from the preset and the flow options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import click
+
+from flowpose.errors import InputError
+
+if TYPE_CHECKING:
+    from flowpose.config import RefineConfig
+    from flowpose.estimate.mediapipe import EstimateConfig
+    from flowpose.io.intrinsics import CameraOptions
+
+
+def segment_options(fn: Callable) -> Callable:
+    """``--start S --frames N``: the segment of the video used (parameters ``start``, ``num_frames``)."""
+    fn = click.option(
+        "--frames",
+        "num_frames",
+        type=int,
+        default=None,
+        help="Use at most this many frames from --start (default: to the end).",
+    )(fn)
+    return click.option("--start", type=int, default=0, show_default=True, help="First frame used.")(fn)
+
+
+def estimator_options(fn: Callable) -> Callable:
+    """MediaPipe's options (``--track``, ``--min-confidence``, ``--carry-frames``, ``--mirrored-2d``, ``--people``,
+    ``--person``), for ``estimate`` and ``refine --estimate``."""
+    fn = click.option(
+        "--person",
+        default="prominent",
+        show_default=True,
+        help="Whom to follow: prominent (biggest, surest, longest seen), largest, center, or a track id N "
+        "(see people.png from estimate --all-people).",
+    )(fn)
+    fn = click.option(
+        "--people",
+        "max_people",
+        type=click.IntRange(min=1),
+        default=3,
+        show_default=True,
+        help="People looked for in each frame (1 is fastest).",
+    )(fn)
+    fn = click.option(
+        "--min-confidence",
+        type=float,
+        default=0.5,
+        show_default=True,
+        help="MediaPipe's detection/tracking confidence threshold.",
+    )(fn)
+    fn = click.option(
+        "--carry-frames",
+        type=click.IntRange(min=0),
+        default=10,
+        show_default=True,
+        help="Carry the person along the optical flow through misses of up to this many frames (0: leave them "
+        "unobserved).",
+    )(fn)
+    fn = click.option(
+        "--mirrored-2d",
+        is_flag=True,
+        help="Take the 2D keypoints from a second MediaPipe look at the mirrored crop (errs apart from the 3D; "
+        "one extra MediaPipe run per frame).",
+    )(fn)
+    return click.option(
+        "--track",
+        is_flag=True,
+        help="MediaPipe video mode: follow the person from frame to frame (finds more, in close-ups).",
+    )(fn)
+
+
+def estimate_config_from_options(
+    track: bool, min_confidence: float, carry_frames: int, mirrored_2d: bool, max_people: int
+) -> EstimateConfig:
+    """The estimator's settings as :func:`estimator_options` parsed them (``--person`` is the job's, not these)."""
+    from flowpose.estimate.mediapipe import EstimateConfig
+
+    return EstimateConfig(tracking=track, min_confidence=min_confidence, people=max_people,
+                          carry_frames=carry_frames, mirrored_2d=mirrored_2d)
+
+
+def camera_options(fn: Callable) -> Callable:
+    """``--intrinsics``, ``--focal-px``, ``--fov``: how the user describes the camera (:func:`camera_from_options`)."""
+    fn = click.option(
+        "--fov",
+        type=float,
+        default=None,
+        help="Horizontal field of view (across the image width), degrees: a guess when nothing else is known "
+        "[default: 60].",
+    )(fn)
+    fn = click.option(
+        "--focal-px",
+        type=float,
+        default=None,
+        help="Focal length in pixels (principal point at the image centre).",
+    )(fn)
+    return click.option(
+        "--intrinsics",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Calibrated camera: 3x3 K or fx fy cx cy in .txt, .npy, .npz (key K) or .json.",
+    )(fn)
+
+
+def camera_from_options(intrinsics: Path | None, focal_px: float | None, fov: float | None) -> CameraOptions:
+    """The camera as :func:`camera_options` described it; the field of view defaults to 60 degrees."""
+    from flowpose.io.intrinsics import CameraOptions
+
+    return CameraOptions(intrinsics=intrinsics, focal_px=focal_px, fov_deg=60.0 if fov is None else fov)
+
+
+def refine_config_from_options(preset: str, flow: str | None, flow_weights: str | None) -> RefineConfig:
+    """The preset, with --flow / --flow-weights applied; names and weight files are checked now, not later."""
+    from dataclasses import replace
+
+    from flowpose.config import get_preset
+    from flowpose.errors import WeightsUnavailableError
+    from flowpose.flow.registry import flow_backend
+    from flowpose.flow.weights import resolve_weights
+
+    try:
+        cfg = get_preset(preset)
+    except InputError as e:
+        raise InputError(f"--preset: {e}") from None
+    names = (flow,) if flow is not None else cfg.flow.names
+    for name in names:
+        try:
+            backend = flow_backend(name)
+        except InputError as e:
+            raise InputError(f"--flow: {e}") from None
+        if flow_weights is not None and not backend.takes_weights:
+            raise InputError(f"--flow-weights: the {name!r} flow model takes no weights, got {flow_weights}")
+        if flow_weights is not None:
+            try:
+                resolve_weights(flow_weights, model=name, allow_download=False)
+            except InputError as e:
+                raise InputError(f"--flow-weights: {e}") from None
+            except WeightsUnavailableError:
+                pass  # a registry name not cached yet: the real load downloads it (or says why it cannot)
+    weights = (
+        tuple(flow_weights for _ in names)
+        if flow is not None or flow_weights is not None
+        else cfg.flow.weights
+    )
+    return replace(cfg, flow=replace(cfg.flow, names=names, weights=weights))

@@ -1,0 +1,119 @@
+"""``flowpose import``: 3D poses, 2D keypoints and SMPL results of other tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flowpose.io.poses import load_poses
+from flowpose.io.video import write_video
+from tests.cli.common import T, assert_user_error, body, run
+
+
+def test_import_command(work: Path) -> None:
+    np.save(work / "j.npy", body(T))
+    result = run(
+        "import",
+        "joints3d",
+        work / "j.npy",
+        "--out",
+        work / "imported.npz",
+        "--video",
+        work / "video.mp4",
+        "--fov",
+        "50",
+    )
+    assert result.exit_code == 0, (result.output, result.exception)
+    poses = load_poses(work / "imported.npz")
+    assert poses.fps == pytest.approx(10.0) and poses.K[0, 2] == pytest.approx(31.5)
+    np.testing.assert_allclose(poses.joints3d, body(T), atol=1e-6)
+    assert_user_error(
+        run(
+            "import",
+            "joints3d",
+            work / "j.npy",
+            "--out",
+            work / "imported.npz",
+            "--video",
+            work / "video.mp4",
+        ),
+        "imported.npz",
+        "--overwrite",
+    )
+    assert_user_error(
+        run("import", "joints3d", work / "j.npy", "--out", work / "x.npz"), "--intrinsics", "--video"
+    )
+    assert_user_error(
+        run("import", "hmr", work / "j.npy", "--out", work / "x.npz", "--video", work / "video.mp4"),
+        "unknown import format 'hmr'",
+    )
+    assert not (work / "x.npz").exists()
+
+
+def test_import_openpose_and_refine_with_its_keypoints(work: Path) -> None:
+    from tests.io.test_keypoints2d import write_openpose
+
+    write_openpose(work / "op", T=T, J=25)
+    result = run("import", "openpose", work / "op", "--out", work / "kp.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "person 0 of 2" in result.stdout
+    result = run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "0", "--quiet", "--keypoints", work / "kp.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "2D keypoints:" in result.stdout
+    refined = load_poses(work / "video.flowpose" / "refined.npz")
+    assert refined.joints2d is not None
+    assert_user_error(run("import", "openpos", work / "op", "--out", work / "k2.npz"), "openpose", "coco")
+    assert_user_error(
+        run("refine", work / "video.mp4", "--out", work / "o4", "--keypoints", work / "video.poses.npz"),
+        "not a keypoints file",
+    )
+
+
+def test_import_wham_and_vibe_results(tmp_path: Path) -> None:
+    joblib = pytest.importorskip("joblib", reason="joblib (the body-import extra) reads WHAM/VIBE results")
+    from flowpose.body.params import load_smpl
+
+    frames = np.random.default_rng(0).uniform(0, 255, (6, 96, 128, 3)).astype(np.uint8)
+    write_video(tmp_path / "v.mp4", frames, fps=30.0)
+    rng = np.random.default_rng(1)
+    pose, trans = rng.normal(0, 0.2, (6, 72)), rng.normal([0, 0, 4], 0.1, (6, 3))
+    joblib.dump({3: {"pose": pose, "trans": trans, "betas": np.zeros((6, 10)), "frame_ids": np.arange(6)}},
+                tmp_path / "wham_output.pkl")
+    result = run("import", "wham", tmp_path / "wham_output.pkl", "--video", tmp_path / "v.mp4",
+                  "--out", tmp_path / "smpl.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "person 3" in result.output
+    seq = load_smpl(tmp_path / "smpl.npz")
+    np.testing.assert_allclose(seq.transl, trans, atol=1e-9)
+    np.testing.assert_allclose(seq.K[0], [160.0, 0.0, 64.0])  # WHAM's camera: f = sqrt(W^2 + H^2)
+    cam = np.tile([0.5, 0.5 * 128 / 96, 0.0, 0.1], (4, 1))
+    joblib.dump({0: {"pose": pose[:4], "orig_cam": cam, "betas": np.zeros((4, 10)), "frame_ids": np.arange(1, 5)}},
+                tmp_path / "vibe_output.pkl")
+    result = run("import", "vibe", tmp_path / "vibe_output.pkl", "--video", tmp_path / "v.mp4", "--focal-px", "320",
+                  "--out", tmp_path / "vibe.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "not seen in 2 of 6 frames" in result.output
+    np.testing.assert_allclose(load_smpl(tmp_path / "vibe.npz").transl[:, 2], 320 / (0.5 * 64))
+    assert_user_error(run("import", "vibe", tmp_path / "vibe_output.pkl", "--out", tmp_path / "x.npz"),
+                       "needs --video")
+    assert_user_error(run("import", "wham", tmp_path / "wham_output.pkl", "--video", tmp_path / "v.mp4",
+                            "--out", tmp_path / "smpl.npz"), "smpl.npz", "exists")
+
+
+def test_import_phalp_results_in_phalp_s_camera(tmp_path: Path) -> None:
+    joblib = pytest.importorskip("joblib", reason="joblib (the body-import extra) reads PHALP results")
+    from flowpose.body.params import load_smpl
+
+    write_video(tmp_path / "v.mp4", np.zeros((3, 96, 128, 3), np.uint8), fps=30.0)
+    eye = np.tile(np.eye(3), (24, 1, 1))
+    smpl = {"global_orient": eye[:1], "body_pose": eye[1:], "betas": np.zeros(10)}
+    frames = {f"{t}.jpg": {"time": t, "tid": [5], "smpl": [smpl], "camera": [[0.0, 0.1, 30.0 + t]]} for t in range(3)}
+    joblib.dump(frames, tmp_path / "demo_v.pkl")
+    result = run("import", "phalp", tmp_path / "demo_v.pkl", "--video", tmp_path / "v.mp4", "--out", tmp_path / "s.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "person 5" in result.output
+    seq = load_smpl(tmp_path / "s.npz")
+    np.testing.assert_allclose(seq.transl[:, 2], [30.0, 31.0, 32.0])
+    np.testing.assert_allclose(seq.K[0], [5000 / 256 * 128, 0.0, 64.0])  # PHALP's camera: f = 5000 / 256 * max(W, H)

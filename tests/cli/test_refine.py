@@ -1,0 +1,285 @@
+"""``flowpose refine``: every bad input is one line on stderr and exit code 2, nothing is written, inputs are
+left alone; a tiny clip refines end to end, joints or SMPL parameters."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from flowpose.io.poses import load_poses
+from flowpose.io.video import write_video
+from tests.cli.common import T, assert_user_error, bad_poses, refine_args, run, snapshot
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing_video",
+        "corrupt_video",
+        "truncated_video",
+        "frame_count",
+        "wrong_shape",
+        "nan_only",
+        "unknown_skeleton",
+        "no_poses",
+        "unknown_flow",
+        "missing_weights",
+        "missing_poses_file",
+        "bad_start",
+        "estimate_and_poses",
+        "gt_mismatch",
+        "bad_device",
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(work: Path, case: str) -> None:
+    video = work / "video.mp4"
+    if case == "missing_video":
+        args, needles = refine_args(work, "--poses", work / "video.poses.npz"), ["nope.mp4", "no such video"]
+        args[1] = work / "nope.mp4"
+    elif case == "corrupt_video":
+        (work / "corrupt.mp4").write_bytes(os.urandom(4000))
+        args, needles = refine_args(work, "--poses", work / "video.poses.npz"), ["corrupt.mp4"]
+        args[1] = work / "corrupt.mp4"
+    elif case == "truncated_video":
+        data = video.read_bytes()
+        (work / "cut.mp4").write_bytes(data[: len(data) // 3])
+        args, needles = refine_args(work, "--poses", work / "video.poses.npz"), ["cut.mp4"]
+        args[1] = work / "cut.mp4"
+    elif case == "frame_count":
+        with np.load(work / "video.poses.npz") as d:
+            short = {k: (d[k][:-1] if d[k].ndim >= 2 and k != "K" else d[k]) for k in d.files}
+        np.savez(work / "short.npz", **short)
+        args, needles = refine_args(work, "--poses", work / "short.npz"), ["short.npz", "7 frames", "has 8"]
+    elif case == "wrong_shape":
+        p = bad_poses(work, "flat.npz", joints3d=np.zeros((T, 17, 2), np.float32))
+        args, needles = refine_args(work, "--poses", p), ["flat.npz", "joints3d must have shape"]
+    elif case == "nan_only":
+        p = bad_poses(work, "nan.npz", joints3d=np.full((T, 17, 3), np.nan, np.float32))
+        args, needles = refine_args(work, "--poses", p), ["nan.npz", "no observed joint"]
+    elif case == "unknown_skeleton":
+        p = bad_poses(work, "skel.npz", skeleton=np.str_("smpl99"))
+        args, needles = refine_args(work, "--poses", p), ["skel.npz", "unknown skeleton 'smpl99'"]
+    elif case == "no_poses":
+        (work / "video.poses.npz").unlink()
+        args, needles = refine_args(work), ["video.mp4", "no poses", "--poses", "--estimate"]
+    elif case == "unknown_flow":
+        args, needles = refine_args(work), ["--flow", "unknown flow model 'dis'"]
+        args[args.index("dis")] = "flownet9"
+        needles[1] = "unknown flow model 'flownet9'"
+    elif case == "missing_weights":
+        args = refine_args(work, "--flow-weights", work / "missing.pth")
+        args[args.index("dis")] = "raft-small"
+        needles = ["--flow-weights", "missing.pth", "does not exist"]
+    elif case == "missing_poses_file":
+        args, needles = refine_args(work, "--poses", work / "absent.npz"), ["absent.npz", "no such file"]
+    elif case == "bad_start":
+        args, needles = refine_args(work, "--start", "20"), ["--start 20", "has 8 frames"]
+    elif case == "estimate_and_poses":
+        args, needles = (
+            refine_args(work, "--estimate", "--poses", work / "video.poses.npz"),
+            ["--estimate", "--poses"],
+        )
+    elif case == "gt_mismatch":
+        args, needles = refine_args(work, "--gt", work / "video.poses.npz"), ["video.poses.npz"]
+    else:  # bad_device
+        if torch.cuda.is_available():
+            pytest.skip("CUDA is available here")
+        args, needles = refine_args(work, "--device", "cuda"), ["--device cuda", "CUDA is not available"]
+    before = snapshot(work)
+    result = run(*args)
+    assert_user_error(result, *needles)
+    assert snapshot(work) == before  # inputs untouched (bytes and mtime), no output folder, no temporaries
+
+
+def test_existing_output_folder_refused_and_untouched(work: Path) -> None:
+    (work / "out").mkdir()
+    (work / "out" / "keep.txt").write_text("mine")
+    before = snapshot(work)
+    result = run(*refine_args(work))
+    assert_user_error(result, "out", "existing folder", "--overwrite")
+    assert snapshot(work) == before
+
+
+@pytest.mark.slow
+def test_refine_success_writes_the_folder_and_prints_the_table(work: Path) -> None:
+    before = snapshot(work)
+    result = run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "1", "--quiet")
+    assert result.exit_code == 0, (result.output, result.exception)
+    out = work / "video.flowpose"  # the documented default: <stem>.flowpose beside the video
+    names = {p.name for p in out.iterdir()}
+    assert {"refined.npz", "refined.json", "history.json"} <= names
+    assert ("report.png" in names) != ("report.png skipped" in result.stdout)
+    assert "overlay.mp4" not in names
+    header, *rows = [line.split() for line in result.stdout.splitlines()[:3]]
+    assert header[0] == "cycle" and "accel" in header and [r[0] for r in rows] == ["0", "1"]
+    assert f"wrote {out}/" in result.stdout
+    refined, refined_json = load_poses(out / "refined.npz"), load_poses(out / "refined.json")
+    assert refined.joints3d.shape == (T, 17, 3) and np.isfinite(refined.joints3d).all()
+    np.testing.assert_allclose(refined_json.joints3d, refined.joints3d, atol=1e-6)
+    history = json.loads((out / "history.json").read_text())
+    assert [h["cycle"] for h in history] == [0, 1] and "accel" in history[1]["metrics"]
+    assert not [p for p in work.iterdir() if p.name.startswith(".")]  # no temporary folder left
+    after = snapshot(work)
+    assert {k: v for k, v in after.items() if k in before} == before  # inputs untouched
+
+
+@pytest.mark.slow
+def test_refine_overwrite_viz_and_segment(work: Path) -> None:
+    out = work / "video.flowpose"
+    assert run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "0", "--quiet").exit_code == 0
+    # Again: refused without --overwrite, replaced with it (and --viz adds the overlay video).
+    assert_user_error(
+        run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "1", "--quiet"),
+        "video.flowpose",
+        "--overwrite",
+    )
+    result = run(
+        "refine",
+        work / "video.mp4",
+        "--flow",
+        "dis",
+        "--cycles",
+        "0",
+        "--quiet",
+        "--overwrite",
+        "--viz",
+        "--start",
+        "2",
+        "--frames",
+        "5",
+    )
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert (out / "overlay.mp4").is_file() and load_poses(out / "refined.npz").num_frames == 5
+
+
+@pytest.mark.slow
+def test_corrupt_video_as_a_real_process_prints_one_line(work: Path) -> None:
+    """Outside CliRunner too: OpenCV/FFmpeg's own log lines must not reach the user's terminal."""
+    import subprocess
+    import sys
+
+    (work / "corrupt.mp4").write_bytes(os.urandom(4000))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flowpose.cli",
+            "refine",
+            str(work / "corrupt.mp4"),
+            "--out",
+            str(work / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {work / 'corrupt.mp4'}: not a readable video (OpenCV/FFmpeg cannot open it; corrupt file?)"
+    ]
+    assert proc.stdout == "" and not (work / "out").exists()
+
+
+def test_refine_camera_options(work: Path) -> None:
+    (work / "K.json").write_text('{"fx": 90, "fy": 90, "cx": 31.5, "cy": 31.5}')
+    result = run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "0", "--quiet", "--intrinsics", work / "K.json")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "replaces" in result.stdout and "fx 90.0" in result.stdout
+    np.testing.assert_allclose(load_poses(work / "video.flowpose" / "refined.npz").K[0, 0], 90.0)
+    before = snapshot(work)
+    (work / "bad.json").write_text('{"focal": 3}')
+    assert_user_error(
+        run("refine", work / "video.mp4", "--out", work / "o2", "--intrinsics", work / "bad.json"),
+        "bad.json",
+        "fx, fy, cx, cy",
+    )
+    assert_user_error(run("refine", work / "video.mp4", "--out", work / "o3", "--focal-px", "-4"), "--focal-px")
+    assert {k for k in snapshot(work)} == set(before) | {"bad.json"}
+
+
+def test_refine_smpl_with_a_body_model(tmp_path: Path) -> None:
+    from flowpose.body.params import load_smpl, save_smpl
+    from flowpose.body.standin import write_standin
+    from flowpose.body.synth import perturb, smpl_motion
+
+    frames = np.random.default_rng(0).uniform(0, 255, (6, 256, 256, 3)).astype(np.uint8)
+    write_video(tmp_path / "v.mp4", frames, fps=30.0)
+    seq = perturb(smpl_motion(6))
+    save_smpl(seq, tmp_path / "p.npz")
+    model = write_standin(tmp_path / "standin.pkl")
+    result = run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", model, "--flow", "dis",
+                  "--cycles", "1", "--export-mesh", "obj", "--viz", "--quiet", "--out", tmp_path / "out")
+    assert result.exit_code == 0, (result.output, result.exception)
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"refined_smpl.npz", "refined.npz", "history.json", "mesh_000000.obj", "mesh_000005.obj",
+            "overlay.mp4"} <= names
+    assert load_poses(tmp_path / "out" / "refined.npz").joints3d.shape == (6, 17, 3)
+    # --cycles 0: the parameters come back as they went in.
+    assert run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", model, "--cycles", "0",
+                "--quiet", "--out", tmp_path / "zero").exit_code == 0
+    np.testing.assert_allclose(load_smpl(tmp_path / "zero" / "refined_smpl.npz").body_pose, seq.body_pose, atol=1e-5)
+    result = run("export", "amass", tmp_path / "zero" / "refined_smpl.npz", "--body-model", model,
+                  "--out", tmp_path / "motion.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    with np.load(tmp_path / "motion.npz") as data:
+        assert data["poses"].shape == (6, 72) and data["trans"].shape == (6, 3)
+    assert_user_error(run("export", "amass", tmp_path / "p.npz", "--out", tmp_path / "m2.npz"), "--body-model")
+    assert_user_error(run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--out", tmp_path / "x"),
+                       "--body-model", "smpl.is.tue.mpg.de")
+    assert_user_error(
+        run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", tmp_path / "SMPL.pkl",
+             "--out", tmp_path / "y"),
+        "SMPL.pkl", "no such body model file",
+    )
+
+
+def test_the_mesh_flow_weight_defaults_to_the_library_s() -> None:
+    from flowpose.body.refine import MESH_FLOW_WEIGHT
+    from flowpose.cli.refine import refine
+
+    option = next(p for p in refine.params if p.name == "mesh_flow_weight")
+    assert option.default == MESH_FLOW_WEIGHT
+
+
+def test_refine_smplx_with_a_body_model(tmp_path: Path) -> None:
+    from flowpose.body.layouts import SMPLX
+    from flowpose.body.params import load_smpl, save_smpl
+    from flowpose.body.standin import write_standin
+    from flowpose.body.synth import perturb, smpl_motion
+
+    frames = np.random.default_rng(0).uniform(0, 255, (6, 256, 256, 3)).astype(np.uint8)
+    write_video(tmp_path / "v.mp4", frames, fps=30.0)
+    seq = perturb(smpl_motion(6, layout=SMPLX))
+    save_smpl(seq, tmp_path / "p.npz")
+    model = write_standin(tmp_path / "SMPLX_NEUTRAL.npz", layout=SMPLX)
+    result = run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", model, "--flow", "dis",
+                  "--cycles", "1", "--quiet", "--out", tmp_path / "out")
+    assert result.exit_code == 0, (result.output, result.exception)
+    refined = load_smpl(tmp_path / "out" / "refined_smpl.npz")
+    assert refined.body_pose.shape == (6, 21, 3) and not np.allclose(refined.body_pose, seq.body_pose)
+    np.testing.assert_array_equal(refined.extras["left_hand_pose"], seq.extras["left_hand_pose"])
+    result = run("export", "amass", tmp_path / "out" / "refined_smpl.npz", "--body-model", model,
+                  "--out", tmp_path / "motion.npz")
+    assert result.exit_code == 0 and "SMPL-X poses (T, 165)" in result.stdout, (result.output, result.exception)
+    # --cycles 0: every parameter comes back as it went in.
+    assert run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", model, "--cycles", "0",
+                "--quiet", "--out", tmp_path / "zero").exit_code == 0
+    back = load_smpl(tmp_path / "zero" / "refined_smpl.npz")
+    for key in ("global_orient", "body_pose", "betas", "transl", "K"):
+        np.testing.assert_allclose(getattr(back, key), getattr(seq, key), atol=1e-5, err_msg=key)
+    for key, value in seq.extras.items():
+        np.testing.assert_allclose(back.extras[key], value, atol=1e-5, err_msg=key)
+    assert back.flat_hand_mean == seq.flat_hand_mean
+    smpl_model = write_standin(tmp_path / "SMPL_NEUTRAL.pkl")
+    assert_user_error(
+        run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", smpl_model,
+             "--out", tmp_path / "x"),
+        "the parameters are SMPL-X (body_pose of 21 joints)", "SMPL_NEUTRAL.pkl is SMPL (24 joints)",
+    )
+    assert not (tmp_path / "x").exists()
