@@ -1,12 +1,9 @@
 """Per-video fine-tuning of the flow network toward the composed target (the flow stage, DESIGN.md).
 
 The network is trained on the video's own frame pairs, on the grids of the target :class:`FlowField` (the full
-frame or person-centred crops), with RAFT's sequence loss (Teed & Deng, ECCV 2020, eq. 7) in its smooth-L1
-form, as in the seed (BMVC 2022):
-
-    L = sum_{i=1..n} gamma^(n-i) mean_px( w * smoothL1_beta(f_i - f_target) ),                      (1)
-
-f_i the flow after GRU iteration i in grid pixels and w the per-pixel weight (the target's confidence).
+frame or person-centred crops), with RAFT's sequence loss in its smooth-L1 form, as in the seed (BMVC 2022): eq. (1)
+of :mod:`flowpose.refinement.sequence_loss`. The pairs, their crops and targets are
+:mod:`flowpose.refinement.training_pairs`'.
 
 Where the sketch is absent, the target is the network's own flow (see
 :func:`flowpose.refinement.sketch.compose_target`), so those pixels are a self-distillation anchor: they keep
@@ -24,13 +21,13 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm import tqdm
 
 from flowpose.errors import InputError, ShapeError, check_fields
-from flowpose.flow.crop import crop_to_grid
 from flowpose.flow.field import FlowField
+from flowpose.refinement.sequence_loss import flow_sequence_loss
+from flowpose.refinement.training_pairs import PairCrops, chosen_pairs, target_batch
 
 if TYPE_CHECKING:
     from flowpose.flow.encoded import EncodedVideo
@@ -73,7 +70,7 @@ class FinetuneConfig:
     when they fit in this many MB (float32); otherwise they are extracted per batch."""
     pair_fraction: float = 1.0
     """Fraction of the frame pairs trained on, those where the target differs most from the network's flow
-    (sketch weight x |S - F| summed over the grid, :func:`pair_scores`); 1 trains on every pair."""
+    (sketch weight x |S - F| summed over the grid, :func:`~flowpose.refinement.training_pairs.pair_scores`); 1 trains on every pair."""
     warm_start: bool = False
     """With cached encoders (:func:`finetune_encoded`): start each training pair's iterations from the
     network's current flow, as warm-started inference does, so that ``iters`` can be small."""
@@ -114,49 +111,6 @@ class FinetuneResult:
     note: str = ""
 
 
-def flow_sequence_loss(
-    predictions: Sequence[Tensor],
-    target: Tensor,
-    weight: Tensor,
-    *,
-    gamma: float = 0.8,
-    beta: float = 1.0,
-    only_weighted: bool = False,
-) -> Tensor:
-    """RAFT's sequence loss with a smooth-L1 penalty and per-pixel weights, eq. (1).
-
-    The penalty is averaged over the two flow components and the pixels (RAFT averages the same way).
-
-    Args:
-        predictions: n flows (N, 2, h, w), one per GRU iteration, in grid pixels.
-        target: (N, 2, h, w) target flow in grid pixels.
-        weight: (N, h, w) per-pixel weight in [0, 1].
-        gamma: decay over iterations; the last iteration has weight 1.
-        beta: smooth-L1 transition (px).
-        only_weighted: hard mask ``weight > 0`` with equal weights instead of soft weights.
-
-    Returns:
-        Scalar loss (zero when ``only_weighted`` and no pixel has weight).
-
-    Raises:
-        ShapeError: if a prediction's shape differs from the target's.
-    """
-    if only_weighted:
-        w = (weight > 0).to(target.dtype)
-        norm = (2.0 * w.sum()).clamp_min(1.0)  # mean over the selected pixels and both components
-    else:
-        w = weight.to(target.dtype)
-        norm = torch.tensor(float(target.numel()), dtype=target.dtype, device=target.device)
-    n = len(predictions)
-    total = target.new_zeros(())
-    for i, pred in enumerate(predictions):
-        if pred.shape != target.shape:
-            raise ShapeError("flow prediction", str(tuple(target.shape)), pred.shape)
-        penalty = F.smooth_l1_loss(pred, target, reduction="none", beta=beta)
-        total = total + gamma ** (n - 1 - i) * (w[:, None] * penalty).sum() / norm
-    return total
-
-
 def finetune_flow(
     model: nn.Module,
     frames: np.ndarray | Sequence[np.ndarray],
@@ -190,7 +144,7 @@ def finetune_flow(
         device: where to train.
         seed: seeds torch (initialisation of anything random, dropout) and the pair shuffling.
         progress: show a progress bar.
-        scores: (P,) how much each pair has to teach (:func:`pair_scores`), for ``config.pair_fraction``;
+        scores: (P,) how much each pair has to teach (:func:`~flowpose.refinement.training_pairs.pair_scores`), for ``config.pair_fraction``;
             None trains on every pair.
 
     Returns:
@@ -208,7 +162,7 @@ def finetune_flow(
         note = f"flow backend {name!r} is not trainable: its own flow is kept"
         return FinetuneResult(note=note)
     _check_inputs(frames, target)
-    crops = _PairCrops(frames, target, cache=_PairCrops.nbytes(target) <= config.crop_cache_mb * 2**20)
+    crops = PairCrops(frames, target, cache=PairCrops.nbytes(target) <= config.crop_cache_mb * 2**20)
 
     def predict(pairs: np.ndarray) -> tuple[list[Tensor], Tensor, Tensor]:
         img1, img2, flow, weight = crops.batch(pairs, device)
@@ -247,7 +201,7 @@ def finetune_encoded(
         device: where to train (the cache's device).
         seed: seeds the pair shuffling and torch.
         progress: show a progress bar.
-        scores: (P,) per-pair scores for ``config.pair_fraction`` (:func:`pair_scores`); None: every pair.
+        scores: (P,) per-pair scores for ``config.pair_fraction`` (:func:`~flowpose.refinement.training_pairs.pair_scores`); None: every pair.
 
     Returns:
         A :class:`FinetuneResult`.
@@ -266,27 +220,11 @@ def finetune_encoded(
         if config.warm_start and flow_init is not None:
             init = flow_init[torch.as_tensor(pairs)].to(device)
         out = model.decode(encoded.encoded(model, pairs), iters=config.iters, flow_init=init, upsample_all=True)
-        flow, weight = _target_batch(target, pairs, device)
+        flow, weight = target_batch(target, pairs, device)
         return out.flow_predictions, flow, weight
 
     return _finetune(model, predict, target, config, frozen=tuple(dict.fromkeys(encoders + config.freeze)),
                      device=device, seed=seed, progress=progress, start_time=start_time, scores=scores)
-
-
-def pair_scores(target: FlowField, network_flow: FlowField) -> np.ndarray:
-    """How much each pair has to teach: sum over the grid of the target's confidence gain over the network's
-    times the distance between target and network flow (grid px).
-
-    Args:
-        target: the composed target.
-        network_flow: the network's flow F on the same grids.
-
-    Returns:
-        (P,) non-negative scores.
-    """
-    gain = np.clip(target.confidence - network_flow.confidence, 0.0, 1.0)
-    dist = np.linalg.norm(target.flow - network_flow.flow, axis=-1) / target.scale[:, None, None]
-    return (gain * dist).sum(axis=(1, 2)) + 1e-9 * target.confidence.sum(axis=(1, 2))
 
 
 def _finetune(
@@ -304,7 +242,7 @@ def _finetune(
 ) -> FinetuneResult:
     """The shared optimisation of :func:`finetune_flow` and :func:`finetune_encoded`."""
     P = target.flow.shape[0]
-    pairs = _chosen_pairs(target, config.pair_fraction, scores)
+    pairs = chosen_pairs(target, config.pair_fraction, scores)
     steps_planned = config.epochs * -(-len(pairs) // config.batch_size)
     if config.max_steps is not None:
         steps_planned = min(steps_planned, config.max_steps)
@@ -334,22 +272,6 @@ def _finetune(
         for name, p in model.named_parameters():
             p.requires_grad_(grad_flags[name])
     return FinetuneResult(losses=losses, seconds=time.perf_counter() - start_time, steps=steps)
-
-
-def _chosen_pairs(target: FlowField, fraction: float, scores: np.ndarray | None) -> np.ndarray:
-    """Indices of the pairs to train on: all, or the top ``fraction`` by ``scores`` (in time order)."""
-    P = target.flow.shape[0]
-    if fraction >= 1.0 or scores is None:
-        return np.arange(P)
-    keep = max(1, int(round(fraction * P)))
-    return np.sort(np.argsort(-scores, kind="stable")[:keep])
-
-
-def _target_batch(target: FlowField, pairs: np.ndarray, device: str | torch.device) -> tuple[Tensor, Tensor]:
-    """Target (N, 2, h, w) in grid px and weight (N, h, w) of ``pairs``."""
-    flow = target.flow[pairs] / target.scale[pairs][:, None, None, None]
-    flow_t = torch.from_numpy(np.ascontiguousarray(flow)).to(device).permute(0, 3, 1, 2).contiguous()
-    return flow_t, torch.from_numpy(np.ascontiguousarray(target.confidence[pairs])).to(device)
 
 
 def _train(
@@ -423,54 +345,3 @@ def _frozen_names(model: nn.Module, prefixes: tuple[str, ...]) -> set[str]:
             )
         frozen |= hits
     return frozen
-
-
-class _PairCrops:
-    """The training pairs: crops of frames t, t+1 on grid t, the target in grid pixels and its weight.
-
-    Crops come from :func:`flowpose.flow.crop.crop_to_grid`, the resampling flow inference uses, so that the
-    network is fine-tuned on exactly the images it is later run on.
-    """
-
-    def __init__(self, frames: np.ndarray | Sequence[np.ndarray], target: FlowField, *, cache: bool) -> None:
-        self.frames = frames
-        self.target = target
-        self.num_pairs, self.h, self.w = target.flow.shape[:3]
-        self.cache: np.ndarray | None = None
-        if cache:  # one sequential pass: frame t is the second image of pair t-1 and the first of pair t
-            self.cache = np.empty((self.num_pairs, 2, self.h, self.w, 3), np.float32)
-            for t in range(self.num_pairs + 1):
-                frame = self._frame(t)
-                if t > 0:
-                    self.cache[t - 1, 1] = self._crop(frame, t - 1)
-                if t < self.num_pairs:
-                    self.cache[t, 0] = self._crop(frame, t)
-
-    @staticmethod
-    def nbytes(target: FlowField) -> int:
-        """Size of the crop cache of ``target``'s pairs, bytes."""
-        P, h, w = target.flow.shape[:3]
-        return P * 2 * h * w * 3 * 4
-
-    def _frame(self, t: int) -> np.ndarray:
-        frame = np.asarray(self.frames[t])
-        H, W = self.target.image_size
-        if frame.shape != (H, W, 3):
-            raise ShapeError(f"frames[{t}]", f"({H}, {W}, 3) RGB (the target's image size)", frame.shape)
-        return frame
-
-    def _crop(self, frame: np.ndarray, t: int) -> np.ndarray:
-        origin = self.target.origin[t].astype(np.float64)
-        return crop_to_grid(frame, origin, float(self.target.scale[t]), (self.h, self.w))
-
-    def batch(self, pairs: np.ndarray, device: str | torch.device) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """Images (N, 3, h, w) x2 float in [0, 255], target (N, 2, h, w) grid px, weight (N, h, w)."""
-        if self.cache is not None:
-            images = self.cache[pairs]
-        else:
-            images = np.stack(
-                [np.stack([self._crop(self._frame(t), t), self._crop(self._frame(t + 1), t)]) for t in pairs]
-            )
-        images = torch.from_numpy(images).to(device=device, dtype=torch.float32).permute(1, 0, 4, 2, 3)
-        flow_t, weight = _target_batch(self.target, pairs, device)
-        return images[0].contiguous(), images[1].contiguous(), flow_t, weight

@@ -15,7 +15,7 @@ The cost is kept down by four levers (``FlowConfig`` and ``FinetuneConfig``; mea
 2. Warm starts. Cycle k's inference starts from F_{k-1}'s 1/8-resolution flow, forward and backward, so a
    few iterations suffice; fine-tuning with ``FinetuneConfig.warm_start`` trains that same regime.
 3. Chosen pairs. Fine-tuning visits the pairs where the target differs most from the network's flow
-   (:func:`~flowpose.refinement.finetune.pair_scores`, ``FinetuneConfig.pair_fraction``).
+   (:func:`~flowpose.refinement.training_pairs.pair_scores`, ``FinetuneConfig.pair_fraction``).
 4. Backends that cannot be trained (OpenCV DIS) skip the stage: F_k = F_0.
 5. A DIS start (``FlowConfig.start="dis"``). F_0 starts from OpenCV DIS's flow on the same crops and runs
    ``warm_iters`` iterations, not ``iters`` from zero: DIS finds the large motions cheaply and the network
@@ -41,8 +41,9 @@ from flowpose.flow.field import FlowField
 from flowpose.flow.infer import compute_video_flow, plan_grids
 from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_flows
-from flowpose.refinement.finetune import finetune_encoded, finetune_flow, pair_scores
+from flowpose.refinement.finetune import finetune_encoded, finetune_flow
 from flowpose.refinement.sketch import Sketch, compose_target, sketch_bone_motion
+from flowpose.refinement.training_pairs import pair_scores
 
 CACHE_FLOAT32_MB = 256.0
 """Encoder caches that would exceed this in float32 are kept in float16 (half the memory; the features are

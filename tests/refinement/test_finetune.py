@@ -15,7 +15,6 @@ from flowpose.refinement.finetune import (
     FinetuneConfig,
     FinetuneResult,
     finetune_flow,
-    flow_sequence_loss,
 )
 
 SHIFT = (3.0, -2.0)
@@ -208,22 +207,6 @@ def test_max_steps_and_freeze():
     assert all(torch.equal(a, b) for a, b in zip(enc, model.enc.parameters()))
     assert any(not torch.equal(a, b) for a, b in zip(upd, model.update.parameters()))
     assert all(p.requires_grad for p in model.parameters())
-
-
-def test_sequence_loss_hand_computed():
-    target = torch.zeros(1, 2, 1, 2)
-    p1 = torch.tensor([[[[0.5, 3.0]], [[0.0, 0.0]]]])  # smooth-L1 (beta 1): 0.125, 2.5, 0, 0
-    p2 = torch.tensor([[[[1.0, 0.0]], [[0.0, -2.0]]]])  # 0.5, 0, 0, 1.5
-    weight = torch.tensor([[[1.0, 0.5]]])
-    loss = flow_sequence_loss([p1, p2], target, weight, gamma=0.5, beta=1.0)
-    expected = 0.5 * (0.125 + 0.5 * 2.5) / 4 + (0.5 + 0.5 * 1.5) / 4
-    assert float(loss) == pytest.approx(expected)
-    hard = flow_sequence_loss([p1, p2], target, torch.tensor([[[0.0, 0.3]]]), gamma=0.5, only_weighted=True)
-    assert float(hard) == pytest.approx(0.5 * 2.5 / 2 + 1.5 / 2)
-    none = flow_sequence_loss([p1], target, torch.zeros(1, 1, 2), only_weighted=True)
-    assert float(none) == 0.0
-    with pytest.raises(ShapeError, match="flow prediction"):
-        flow_sequence_loss([torch.zeros(1, 2, 2, 2)], target, weight)
 
 
 def test_exceptions():

@@ -12,28 +12,11 @@ import torch
 from flowpose.config import get_preset
 from flowpose.flow.classical import DISFlow
 from flowpose.flow.encoded import EncodedVideo, encoded_video_flow, low_resolution_flow
-from flowpose.flow.field import FlowField
 from flowpose.flow.infer import compute_video_flow, plan_grids
 from flowpose.flow.raft import raft_small
-from flowpose.refinement.finetune import FinetuneConfig, _chosen_pairs, finetune_encoded, pair_scores
+from flowpose.refinement.finetune import FinetuneConfig, finetune_encoded
 from flowpose.refinement.flow_stage import FlowStage
 from flowpose.refinement.loop import crop_boxes
-
-
-def test_pair_scores_rank_what_the_target_changes() -> None:
-    P, h, w = 4, 8, 8
-    net = FlowField(np.zeros((P, h, w, 2)), np.full((P, h, w), 0.5), np.zeros((P, 2)), np.full(P, 2.0), (16, 16))
-    flow = np.zeros((P, h, w, 2), np.float32)
-    conf = np.full((P, h, w), 0.5, np.float32)
-    flow[2, :2, :2] = 4.0  # pair 2: a few confident pixels far from the network's flow
-    conf[2, :2, :2] = 1.0
-    flow[1] = 0.5  # pair 1: everywhere a little off, but no more trusted than the network
-    target = FlowField(flow, conf, net.origin, net.scale, net.image_size)
-    scores = pair_scores(target, net)
-    assert scores.argmax() == 2 and scores[1] < scores[2]
-    chosen = _chosen_pairs(target, 0.5, scores)
-    assert 2 in chosen and len(chosen) == 2 and np.all(np.diff(chosen) > 0)  # the top half, in time order
-    np.testing.assert_array_equal(_chosen_pairs(target, 1.0, scores), np.arange(P))
 
 
 def test_finetune_encoded_moves_only_the_update_block_and_lowers_the_loss(tiny_clip) -> None:
