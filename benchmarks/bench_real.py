@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -141,12 +142,16 @@ def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path, fo
     people = found[video]
     gt_px = gt @ K.T
     gt_px = gt_px[..., :2] / gt_px[..., 2:]
-    height = np.nanmax(gt_px[..., 1], axis=1) - np.nanmin(gt_px[..., 1], axis=1)
+    with warnings.catch_warnings():  # frames the reference (or a track) misses are NaN and left out
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        height = np.nanmax(gt_px[..., 1], axis=1) - np.nanmin(gt_px[..., 1], axis=1)
 
     def distance(track) -> float:
         kp, _ = track_keypoints(track, people.detections, len(people.detections))
         d = np.linalg.norm(to_h36m17(kp, MEDIAPIPE33.name, missing="nan") - gt_px, axis=-1)
-        return float(np.nanmedian(np.nanmedian(d, axis=1) / height))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+            return float(np.nanmedian(np.nanmedian(d, axis=1) / height))
 
     best = min(people.tracks, key=distance)
     poses = people.poses(best, K)
