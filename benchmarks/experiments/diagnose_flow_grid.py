@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from flowpose.flow.raft import bilinear_upsample
+from flowpose.flow.grids import bilinear_upsample
 from flowpose.train.data import human_validation
 from flowpose.train.human import HumanConfig
 

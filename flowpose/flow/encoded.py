@@ -28,8 +28,9 @@ from tqdm import tqdm
 from flowpose.errors import InputError, ShapeError
 from flowpose.flow.crop import crop_to_grid
 from flowpose.flow.field import FlowField
+from flowpose.flow.grids import normalize_images
 from flowpose.flow.infer import fb_confidence_t, inside_frame, read_frame
-from flowpose.flow.raft import RAFT, Encoded, normalize_images
+from flowpose.flow.raft import RAFT, Encoded
 
 
 def can_encode(model: object) -> bool:

@@ -23,7 +23,8 @@ from torch import Tensor, nn
 from flowpose.errors import InputError
 from flowpose.flow.corr import CorrBlock
 from flowpose.flow.encoders import BasicEncoder
-from flowpose.flow.raft import RAFT, convex_upsample
+from flowpose.flow.grids import convex_upsample
+from flowpose.flow.raft import RAFT
 from flowpose.flow.update import (
     MASK_SCALE,
     BasicMotionEncoder,

@@ -9,7 +9,7 @@ from torch import nn
 
 from flowpose.errors import InputError
 from flowpose.flow.encoders import BasicEncoder, BottleneckBlock, ResidualBlock, SmallEncoder, make_norm
-from flowpose.flow.raft import normalize_images
+from flowpose.flow.grids import normalize_images
 from tests.conftest import shared_path
 
 
