@@ -1,7 +1,7 @@
 """RAFT's sequence loss in its smooth-L1 form, with per-pixel weights: what the flow stage fine-tunes with.
 
-RAFT (Teed & Deng, ECCV 2020, eq. 7) supervises every GRU iteration's flow, later ones more; the seed (BMVC 2022)
-replaced the L1 distance by smooth-L1:
+RAFT (Teed & Deng, ECCV 2020, eq. 7; the sum is :func:`flowpose.flow.sequence_loss.iteration_weighted_sum`)
+supervises every GRU iteration's flow, later ones more; the seed (BMVC 2022) replaced the L1 distance by smooth-L1:
 
     L = sum_{i=1..n} gamma^(n-i) mean_px( w * smoothL1_beta(f_i - f_target) ),                      (1)
 
@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from flowpose.errors import ShapeError
+from flowpose.flow.sequence_loss import iteration_weighted_sum
 
 
 def flow_sequence_loss(
@@ -52,11 +52,7 @@ def flow_sequence_loss(
     else:
         w = weight.to(target.dtype)
         norm = torch.tensor(float(target.numel()), dtype=target.dtype, device=target.device)
-    n = len(predictions)
-    total = target.new_zeros(())
-    for i, pred in enumerate(predictions):
-        if pred.shape != target.shape:
-            raise ShapeError("flow prediction", str(tuple(target.shape)), pred.shape)
-        penalty = F.smooth_l1_loss(pred, target, reduction="none", beta=beta)
-        total = total + gamma ** (n - 1 - i) * (w[:, None] * penalty).sum() / norm
-    return total
+    return iteration_weighted_sum(
+        predictions, target, w[:, None],
+        lambda pred, t: F.smooth_l1_loss(pred, t, reduction="none", beta=beta), gamma=gamma, norm=norm,
+    )

@@ -1,4 +1,5 @@
-"""RAFT's sequence loss (Teed & Deng, ECCV 2020, Eq. 7) and the usual flow metrics.
+"""RAFT's sequence loss (Teed & Deng, ECCV 2020, Eq. 7) for training, and the usual flow metrics (the sum over
+iterations is :func:`flowpose.flow.sequence_loss.iteration_weighted_sum`).
 
     L = sum_{i=1}^{N} gamma^(N - i) || f_gt - f_i ||_1          (Eq. 7, gamma = 0.8)
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from flowpose.errors import InputError, ShapeError
+from flowpose.flow.sequence_loss import iteration_weighted_sum
 
 
 @dataclass(frozen=True)
@@ -104,10 +106,7 @@ def sequence_loss(
         weight = weight * pixel_weight.to(flow_gt.dtype)
     # (weighted) mean over valid pixels and the 2 components
     weight = weight[:, None] / (2 * weight.sum().clamp(min=1e-12))
-    n = len(predictions)
-    loss = flow_gt.new_zeros(())
-    for i, pred in enumerate(predictions, start=1):
-        loss = loss + gamma ** (n - i) * ((pred - flow_gt).abs() * weight).sum()
+    loss = iteration_weighted_sum(predictions, flow_gt, weight, lambda pred, gt: (pred - gt).abs(), gamma=gamma)
 
     with torch.no_grad():
         epe = torch.linalg.vector_norm(predictions[-1] - flow_gt, dim=1)[mask]
