@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from flowpose.flow.field import FlowField
+from flowpose.metrics import mpjpe
 from flowpose.pose import PoseSequence
 from flowpose.refinement.optimize import optimize_poses
 from flowpose.refinement.pose_config import PoseStageConfig
@@ -74,11 +75,6 @@ def scene(T: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, FlowField, np.
     return X.astype(np.float32), init.astype(np.float32), field, K
 
 
-def mpjpe_mm(pred: np.ndarray, gt: np.ndarray) -> float:
-    """Pelvis-aligned MPJPE, mm."""
-    return float(1000 * np.linalg.norm((pred - pred[:, :1]) - (gt - gt[:, :1]), axis=-1).mean())
-
-
 def main() -> None:
     """Parse the options, time every (T, flow/no flow) case and print a table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -97,7 +93,7 @@ def main() -> None:
             seconds = time.perf_counter() - start
             print(
                 f"{T:>6} {'yes' if flow else 'no':>5} {seconds:>8.2f} {result.steps:>6} "
-                f"{mpjpe_mm(init, gt):>11.1f} {mpjpe_mm(result.joints3d, gt):>10.1f}"
+                f"{mpjpe(init, gt):>11.1f} {mpjpe(result.joints3d, gt):>10.1f}"
             )
 
 

@@ -27,6 +27,7 @@ import torch
 from flowpose.flow.classical import DISFlow
 from flowpose.flow.raft import raft_small
 from flowpose.io.flo import read_flo
+from flowpose.metrics import epe
 from flowpose.train.data import autoflow_validation, human_validation
 from flowpose.train.human import HumanConfig
 
@@ -115,15 +116,6 @@ def run_method(
     return np.stack(flows), (time.perf_counter() - start) / n
 
 
-def _epe(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray | None) -> float:
-    err = np.linalg.norm(pred - gt, axis=-1)
-    return (
-        float(err.mean() if mask is None else err[mask].mean())
-        if mask is None or mask.any()
-        else float("nan")
-    )
-
-
 def synthetic_rows(args: argparse.Namespace, methods: dict[str, torch.nn.Module]) -> list[dict]:
     """EPE on held-out rendered humans (all / valid / human pixels) and held-out AutoFlow scenes."""
     rows = []
@@ -144,9 +136,9 @@ def synthetic_rows(args: argparse.Namespace, methods: dict[str, torch.nn.Module]
                 {
                     "data": f"synthetic {vset.name} ({gt.shape[0]} pairs, {args.size}px, run at {work}px)",
                     "method": name,
-                    "epe_all": _epe(pred, gt, None),
-                    "epe_valid": _epe(pred, gt, valid),
-                    "epe_human": _epe(pred, gt, human) if human.any() else float("nan"),
+                    "epe_all": epe(pred, gt, None),
+                    "epe_valid": epe(pred, gt, valid),
+                    "epe_human": epe(pred, gt, human) if human.any() else float("nan"),
                     "s_per_pair": secs,
                 }
             )
@@ -179,12 +171,12 @@ def sintel_rows(args: argparse.Namespace, methods: dict[str, torch.nn.Module]) -
         gt = np.stack(gts)
         for name, method in methods.items():
             pred, secs = run_method(method, _tensor(im1), _tensor(im2), args.iters, args.scale)
-            noc = [_epe(pred[i], gt[i], m) for i, m in enumerate(masks) if m is not None]
+            noc = [epe(pred[i], gt[i], m) for i, m in enumerate(masks) if m is not None]
             rows.append(
                 {
                     "data": f"Sintel {render_pass} ({len(gts)} pairs, at {args.scale:g}x)",
                     "method": name,
-                    "epe_all": _epe(pred, gt, None),
+                    "epe_all": epe(pred, gt, None),
                     "epe_valid": float(np.mean(noc)),
                     "epe_human": float("nan"),
                     "s_per_pair": secs,
