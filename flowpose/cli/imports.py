@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from flowpose.cli.options import camera_from_options, camera_options
+from flowpose.cli.options import camera_options, described_camera
 from flowpose.cli.shell import main, user_errors
 
 
@@ -73,9 +73,7 @@ def import_(
     from flowpose.app.import_file import ImportJob, run_import
     from flowpose.people.select import parse_person
 
-    described = any(v is not None for v in (intrinsics, focal_px, fov))
-    camera = camera_from_options(intrinsics, focal_px, fov)
-    job = ImportJob(fmt=fmt, source=file, out=out_path, video=video, camera=camera if described else None,
+    job = ImportJob(fmt=fmt, source=file, out=out_path, video=video, camera=described_camera(intrinsics, focal_px, fov),
                     skeleton=skeleton, person=parse_person(person), units=units, keypoints=keypoints, fps=fps,
                     overwrite=overwrite)
     for line in run_import(job):

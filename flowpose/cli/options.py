@@ -114,6 +114,14 @@ def camera_from_options(intrinsics: Path | None, focal_px: float | None, fov: fl
     return CameraOptions(intrinsics=intrinsics, focal_px=focal_px, fov_deg=60.0 if fov is None else fov)
 
 
+def described_camera(intrinsics: Path | None, focal_px: float | None, fov: float | None) -> CameraOptions | None:
+    """:func:`camera_from_options` when the user gave any camera option; None when they gave none (the input's
+    own camera is kept then)."""
+    if intrinsics is None and focal_px is None and fov is None:
+        return None
+    return camera_from_options(intrinsics, focal_px, fov)
+
+
 def refine_config_from_options(preset: str, flow: str | None, flow_weights: str | None) -> RefineConfig:
     """The preset, with --flow / --flow-weights applied; names and weight files are checked now, not later."""
     from dataclasses import replace

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import click
 
 from flowpose.cli.options import (
-    camera_from_options,
     camera_options,
+    described_camera,
     estimate_config_from_options,
     estimator_options,
     refine_config_from_options,
@@ -165,7 +165,6 @@ def refine(
                      device, seed, overwrite, quiet,
                      estimate or poses_path is not None or keypoints_path is not None, viz)
         return
-    described = intrinsics is not None or focal_px is not None or fov is not None
     est_config = (estimate_config_from_options(track, min_confidence, carry_frames, mirrored_2d, max_people)
                   if estimate else None)
     job = RefineVideoJob(
@@ -176,7 +175,7 @@ def refine(
         estimate=est_config,
         person=parse_person(person),
         keypoints=keypoints_path,
-        camera=camera_from_options(intrinsics, focal_px, fov) if described else None,
+        camera=described_camera(intrinsics, focal_px, fov),
         gt=gt_path,
         out=out_dir,
         device=device,
