@@ -49,12 +49,13 @@ from cache_stamp import fresh_reference
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.estimate.people import find_people, flow_motion
 from flowpose.io.video import open_video
+from flowpose.joint_map import to_h36m17
 from flowpose.people.carry import carry_keypoints, interpolate_holes
 from flowpose.people.detections import box_centre, keypoint_box
 from flowpose.people.select import track_keypoints
 from flowpose.people.sheet import contact_sheet, write_contact_sheet
 from flowpose.people.track import TrackConfig
-from flowpose.skeleton import H36M17, MEDIAPIPE33, to_h36m17
+from flowpose.skeleton import H36M17, MEDIAPIPE33
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "video" / "pose2sim_multiperson"

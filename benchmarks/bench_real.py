@@ -130,8 +130,9 @@ def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path, fo
     from flowpose.estimate.mediapipe import EstimateConfig
     from flowpose.estimate.people import find_people
     from flowpose.io.poses import save_poses
+    from flowpose.joint_map import to_h36m17
     from flowpose.people.select import track_keypoints
-    from flowpose.skeleton import MEDIAPIPE33, to_h36m17
+    from flowpose.skeleton import MEDIAPIPE33
 
     made_from = np.ascontiguousarray(gt, np.float64).tobytes()  # the track is chosen by the reference
     if is_fresh(cache, Path(__file__), made_from):

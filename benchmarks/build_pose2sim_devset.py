@@ -42,7 +42,8 @@ from flowpose.estimate.mediapipe import EstimateConfig, poses_from_landmarks
 from flowpose.estimate.people import detect_people
 from flowpose.io.poses import save_poses
 from flowpose.io.video import open_video
-from flowpose.skeleton import MEDIAPIPE33, to_h36m17
+from flowpose.joint_map import to_h36m17
+from flowpose.skeleton import MEDIAPIPE33
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "video" / "pose2sim_multiperson"

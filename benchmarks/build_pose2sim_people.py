@@ -39,7 +39,8 @@ from scipy.optimize import linear_sum_assignment
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.estimate.people import find_people
 from flowpose.io.video import open_video
-from flowpose.skeleton import MEDIAPIPE33, to_h36m17
+from flowpose.joint_map import to_h36m17
+from flowpose.skeleton import MEDIAPIPE33
 
 
 def people_detections(video: Path, cache: Path, people: int) -> tuple[np.ndarray, np.ndarray]:

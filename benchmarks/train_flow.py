@@ -21,7 +21,8 @@ from pathlib import Path
 import torch
 
 from flowpose.io.atomic import atomic_path
-from flowpose.train.trainer import TrainConfig, TrainSummary, train
+from flowpose.train.config import TrainConfig
+from flowpose.train.trainer import TrainSummary, train
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

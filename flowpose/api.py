@@ -16,11 +16,12 @@ from flowpose.flow.registry import load_flow_model
 from flowpose.io.groundtruth import GroundTruth, load_gt
 from flowpose.io.poses import load_poses
 from flowpose.io.video import VideoReader, open_video
+from flowpose.joint_map import to_h36m17
 from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_poses
 from flowpose.refinement.loop import run_refinement, seed_everything
 from flowpose.refinement.result import RefineResult
-from flowpose.skeleton import H36M17, to_h36m17
+from flowpose.skeleton import H36M17
 
 PathLike = Union[str, os.PathLike]
 PosesInput = Union[PoseSequence, PathLike, Sequence[Union[PoseSequence, PathLike]]]

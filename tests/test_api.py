@@ -141,7 +141,7 @@ def test_ensemble_of_pose_sources(tiny_clip):
 
 
 def test_other_skeleton_is_converted(tiny_clip):
-    from flowpose.skeleton import from_h36m17
+    from flowpose.joint_map import from_h36m17
 
     est = tiny_clip.estimate
     lsp = replace(est, joints3d=from_h36m17(est.joints3d, "lsp14"), joints2d=from_h36m17(est.joints2d, "lsp14"),

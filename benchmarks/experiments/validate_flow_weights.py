@@ -1,6 +1,6 @@
 """Score RAFT-small weights on the validation sets a training run of a given seed uses.
 
-The trainer's held-out sets follow ``--seed`` (``flowpose.train.trainer.validation_sets``), so a run's
+The trainer's held-out sets follow ``--seed`` (``flowpose.train.validation.validation_sets``), so a run's
 validation log is comparable only with weights scored on the same seed. This scores any weights that way,
 e.g. a previous stage's ``best.pt`` as the step-0 row of a new stage's table:
 
@@ -21,7 +21,8 @@ import torch
 from flowpose.errors import InputError
 from flowpose.flow.checkpoint import read_state_dict
 from flowpose.flow.raft import raft_small
-from flowpose.train.trainer import TrainConfig, validate, validation_sets
+from flowpose.train.config import TrainConfig
+from flowpose.train.validation import validate, validation_sets
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 

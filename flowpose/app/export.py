@@ -15,8 +15,9 @@ import numpy as np
 from flowpose.errors import InputError
 from flowpose.io.bvh_export import write_bvh
 from flowpose.io.poses import load_poses
+from flowpose.joint_map import to_h36m17
 from flowpose.refinement.objective import fill_missing_joints
-from flowpose.skeleton import H36M17, to_h36m17
+from flowpose.skeleton import H36M17
 
 EXPORT_FORMATS = ("bvh", "amass")
 """What ``flowpose export`` writes."""

@@ -14,10 +14,10 @@ import numpy as np
 from flowpose.errors import InputError
 from flowpose.io.keypoints2d import Keypoints2D, read_coco, read_openpose, save_keypoints
 from flowpose.io.outdir import check_output_file
+from flowpose.joint_map import confidence_to_h36m17, to_h36m17
 from flowpose.people.detections import Detection
 from flowpose.people.select import choose_track, track_keypoints
 from flowpose.people.track import track_people
-from flowpose.skeleton import confidence_to_h36m17, to_h36m17
 
 KEYPOINT_FORMATS = ("openpose", "coco")
 """The 2D formats of ``flowpose import``."""

@@ -38,18 +38,19 @@ from flowpose.body.params import SmplSequence, axis_angle_of, matrix_from_6d, ro
 from flowpose.camera import project
 from flowpose.errors import ShapeError, check_fields
 from flowpose.flow.field import FlowField, FlowTensors
+from flowpose.joint_map import to_h36m17
 from flowpose.pose import PoseSequence
 from flowpose.refinement.losses import Penalty, robust_mean
 from flowpose.refinement.objective import TERMS, build_pose_problem, flow_target, pose_terms
 from flowpose.refinement.optimize import minimize
 from flowpose.refinement.pose_config import SMPL_MAX_STEPS, PoseStageConfig
-from flowpose.skeleton import H36M17, SMPL24, to_h36m17
+from flowpose.skeleton import H36M17, SMPL24
 
 HEAD = H36M17.index("head")
 
 
 def smpl_to_h36m_matrix() -> np.ndarray:
-    """(17, 24) the linear map from SMPL's joints to Human3.6M-17: :func:`flowpose.skeleton.to_h36m17` applied
+    """(17, 24) the linear map from SMPL's joints to Human3.6M-17: :func:`flowpose.joint_map.to_h36m17` applied
     to the identity. H36M's head top, which SMPL lacks, is placed on its parent (the neck), as gap filling
     places a never-seen joint."""
     M = to_h36m17(np.eye(SMPL24.num_joints), SMPL24.name, missing="nan")  # row k: the weights of joint k

@@ -11,7 +11,7 @@ and world landmarks (metres, origin between the hips, axes aligned with the came
 from the camera). The world landmarks are root-relative; they are placed in the camera frame by the
 translation that makes them project onto the image landmarks (:func:`flowpose.estimate.placement.place_root`,
 a perspective PnP with identity rotation), under intrinsics built from a stated horizontal field of view. The
-33 landmarks are mapped to Human3.6M-17 (:func:`flowpose.skeleton.to_h36m17`; H36M's head top has no
+33 landmarks are mapped to Human3.6M-17 (:func:`flowpose.joint_map.to_h36m17`; H36M's head top has no
 MediaPipe counterpart and stays NaN, i.e. unobserved), and landmark visibility becomes the confidence.
 
 Installing: ``pip install "flowpose[estimate]"`` (see README: it replaces OpenCV's headless build by
@@ -29,8 +29,9 @@ import numpy as np
 from flowpose.camera import intrinsics_from_fov
 from flowpose.errors import InputError, ShapeError
 from flowpose.estimate.placement import place_root
+from flowpose.joint_map import to_h36m17
 from flowpose.pose import PoseSequence
-from flowpose.skeleton import H36M17, MEDIAPIPE33, to_h36m17
+from flowpose.skeleton import H36M17, MEDIAPIPE33
 
 INSTALL_HINT = 'install the optional MediaPipe estimator with: pip install "flowpose[estimate]"'
 """What to do when ``mediapipe`` is missing."""

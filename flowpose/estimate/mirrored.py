@@ -22,17 +22,16 @@ from dataclasses import replace
 
 import numpy as np
 
+from flowpose.estimate.crops import SAME_PERSON_IOU, detect_in_box, pose_options
 from flowpose.estimate.mediapipe import EstimateConfig, require_mediapipe
 from flowpose.estimate.native_log import mediapipe_quiet
-from flowpose.estimate.people import _pose_options, detect_in_box
+from flowpose.joint_map import to_h36m17
 from flowpose.people.detections import box_iou, keypoint_box
 from flowpose.pose import PoseSequence
-from flowpose.skeleton import MEDIAPIPE33, to_h36m17
+from flowpose.skeleton import MEDIAPIPE33
 
 CROP_PAD = 0.25
 """The crop around a frame's keypoints is padded by this fraction of their box's size."""
-SAME_PERSON_IOU = 0.5
-"""A mirrored find whose keypoints' box overlaps the first run's less than this is somebody else."""
 MIN_VISIBILITY = 0.3
 """Mirrored landmarks less visible than this are unobserved in 2D."""
 MIN_KEYPOINTS = 4
@@ -72,7 +71,7 @@ def second_look(
     mp_pose = require_mediapipe()
     joints2d = poses.joints2d.copy()
     replaced = 0
-    with mediapipe_quiet(), mp_pose.Pose(static_image_mode=True, **_pose_options(config)) as single:
+    with mediapipe_quiet(), mp_pose.Pose(static_image_mode=True, **pose_options(config)) as single:
         for t in range(poses.num_frames):
             seen = np.isfinite(joints2d[t]).all(-1)
             if seen.sum() < MIN_KEYPOINTS:

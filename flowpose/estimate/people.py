@@ -6,7 +6,7 @@ by ``MASK_PAD``) is painted over with the frame's mean colour and the frame is s
 same person's remains and ends the search. The detections are linked into tracks by
 :func:`flowpose.people.track.track_people`, with the optical flow (OpenCV DIS at a quarter of the frame size)
 carrying keypoints from frame to frame, so that identity comes from box overlap, pose similarity and flow.
-Followed people missed in some frames are searched for again on crops (:func:`search_gaps`); with
+Followed people missed in some frames are searched for again on crops (:func:`~flowpose.estimate.gaps.search_gaps`); with
 ``EstimateConfig.separate``, people who overlap are detected again apart (:mod:`flowpose.estimate.separate`).
 """
 
@@ -21,24 +21,20 @@ import numpy as np
 from tqdm import tqdm
 
 from flowpose.errors import InputError
-from flowpose.estimate.mediapipe import (
-    MODEL_COMPLEXITY,
-    EstimateConfig,
-    poses_from_landmarks,
-    require_mediapipe,
-)
+from flowpose.estimate.crops import SAME_PERSON_IOU, detection_of, landmarks_of, pose_options
+from flowpose.estimate.gaps import search_gaps
+from flowpose.estimate.mediapipe import EstimateConfig, poses_from_landmarks, require_mediapipe
 from flowpose.estimate.native_log import mediapipe_quiet
+from flowpose.joint_map import to_h36m17
 from flowpose.people.carry import carry_keypoints, holes, interpolate_holes
-from flowpose.people.detections import Box, Detection, box_iou
+from flowpose.people.detections import Detection, box_iou
 from flowpose.people.select import choose_track
 from flowpose.people.track import Motion, Track, TrackConfig, track_people
 from flowpose.pose import PoseSequence
-from flowpose.skeleton import MEDIAPIPE33, to_h36m17
+from flowpose.skeleton import MEDIAPIPE33
 
 MASK_PAD = 0.1
 """Padding of a found person's box, as a fraction of its size, before it is painted over."""
-SAME_PERSON_IOU = 0.5
-"""A new find overlapping an earlier one of the same frame this much is that person again."""
 FLOW_SCALE = 0.25
 """The DIS flow that carries keypoints between frames runs at this fraction of the frame size."""
 ISOLATED_REFUSALS = 5
@@ -47,32 +43,6 @@ term (:meth:`PeopleInVideo.poses`): a detection that agrees with the track on mo
 and its 3D skeleton is theirs, even where a 2D keypoint lies off. More refusals mean a chimera (part of the body
 from somebody else), whose skeleton is mixed. Chosen on the real multi-person clip (benchmarks/RESULTS.md,
 eighth session): 4 to 8 do about as well, 2 gives little, 17 (every refusal) does harm."""
-
-Landmarks = tuple[np.ndarray, np.ndarray]
-"""(image landmarks (33, 4) normalised x, y, z, visibility; world landmarks (33, 3) hip-centred metres)."""
-
-
-def _landmarks(result: object) -> Landmarks | None:
-    if result.pose_landmarks is None or result.pose_world_landmarks is None:
-        return None
-    image = np.array([(p.x, p.y, p.z, p.visibility) for p in result.pose_landmarks.landmark])
-    world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark])
-    return image, world
-
-
-def _detection(landmarks: Landmarks, image_size: tuple[int, int]) -> Detection:
-    H, W = image_size
-    image, _ = landmarks
-    keypoints = (image[:, :2] * np.array([W, H]) - 0.5).astype(np.float32)  # pixel-centre convention
-    return Detection(keypoints, np.clip(image[:, 3], 0.0, 1.0).astype(np.float32), payload=landmarks)
-
-
-def _pose_options(config: EstimateConfig) -> dict[str, object]:
-    """MediaPipe pose-solution settings shared by every search: the shipped "full" model, no smoothing."""
-    return dict(
-        model_complexity=MODEL_COMPLEXITY, smooth_landmarks=False, enable_segmentation=False,
-        min_detection_confidence=config.min_confidence, min_tracking_confidence=config.min_confidence,
-    )
 
 
 def _paint_over(frame: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
@@ -100,13 +70,13 @@ def detect_people(
         progress: show a progress bar.
 
     Returns:
-        For each frame, its detections; each one's ``payload`` is its :data:`Landmarks`.
+        For each frame, its detections; each one's ``payload`` is its :data:`~flowpose.estimate.crops.Landmarks`.
 
     Raises:
         InputError: when mediapipe is missing.
     """
     mp_pose = require_mediapipe()
-    options = _pose_options(config)
+    options = pose_options(config)
     out: list[list[Detection]] = []
     with mediapipe_quiet():
         with mp_pose.Pose(static_image_mode=True, **options) as single, mp_pose.Pose(
@@ -117,10 +87,10 @@ def detect_people(
                 found: list[Detection] = []
                 for k in range(config.people):
                     det = (video if config.tracking and k == 0 else single).process(image)
-                    landmarks = _landmarks(det)
+                    landmarks = landmarks_of(det)
                     if landmarks is None:
                         break
-                    d = _detection(landmarks, image.shape[:2])
+                    d = detection_of(landmarks, image.shape[:2])
                     box = d.box(0.0)
                     if box is None or any(box_iou(box, f.box(0.0)) > SAME_PERSON_IOU for f in found):
                         break
@@ -258,7 +228,7 @@ def find_people(
     track_config: TrackConfig = TrackConfig(),
 ) -> PeopleInVideo:
     """Detect everyone in every frame and follow them (module docstring), then look again for each followed
-    person in the frames of their track where they were missed (:func:`search_gaps`) and follow again."""
+    person in the frames of their track where they were missed (:func:`~flowpose.estimate.gaps.search_gaps`) and follow again."""
     from flowpose.estimate.separate import separate_people  # it reads MediaPipe as this module does
 
     detections = detect_people(frames, config, progress=progress)
@@ -278,79 +248,10 @@ def find_people(
     return PeopleInVideo(detections, tracks, tuple(np.asarray(frames[0]).shape[:2]), fps)
 
 
-GAP_PAD = 0.3
-"""Padding of a person's predicted box, as a fraction of its size, for the search in a missed frame."""
-GAP_REACH = 5
-"""Frames before a track's first and after its last detection that are searched as well."""
 SEARCH_PASSES = 20
 """With ``EstimateConfig.separate``, to outline everyone, the gap search and the linking are repeated (until
-nothing is found) up to this many times: each pass reaches ``GAP_REACH`` frames past the ends the last one
+nothing is found) up to this many times: each pass reaches ``gaps.GAP_REACH`` frames past the ends the last one
 extended, so a person the full-frame detector loses behind another is followed as long as a crop finds them."""
-
-
-def _expected_boxes(track: Track, num_frames: int) -> dict[int, tuple[float, float, float, float]]:
-    """Where the track's person should be in the frames of its span it missed (and ``GAP_REACH`` beyond):
-    its boxes interpolated between the nearest frames it was seen in, held beyond its ends."""
-    boxes = track.boxes()
-    seen = [int(t) for t, b in zip(track.frames, boxes) if b is not None]
-    if not seen:
-        return {}
-    arr = np.array([b for b in boxes if b is not None])
-    lo, hi = max(seen[0] - GAP_REACH, 0), min(seen[-1] + GAP_REACH, num_frames - 1)
-    missing = sorted(set(range(lo, hi + 1)) - {int(t) for t in track.frames})
-    out = {}
-    for t in missing:
-        out[t] = tuple(float(np.interp(t, seen, arr[:, k])) for k in range(4))
-    return out
-
-
-def detect_in_box(single: object, image: np.ndarray, box: Box, pad: float) -> Detection | None:
-    """MediaPipe (a single-image ``Pose``) on a crop of ``image`` ((H, W, 3) uint8 RGB) around ``box``, padded by
-    ``pad`` of its size; the find in full-frame coordinates, or None (nobody, or a crop under 16 px)."""
-    H, W = image.shape[:2]
-    x0, y0, x1, y1 = box
-    px, py = pad * (x1 - x0), pad * (y1 - y0)
-    xa, ya = int(max(x0 - px, 0)), int(max(y0 - py, 0))
-    xb, yb = int(min(x1 + px + 1, W)), int(min(y1 + py + 1, H))
-    if xb - xa < 16 or yb - ya < 16:
-        return None
-    landmarks = _landmarks(single.process(np.ascontiguousarray(image[ya:yb, xa:xb])))
-    if landmarks is None:
-        return None
-    crop, world = landmarks
-    full = crop.copy()  # crop-normalised -> frame-normalised image coordinates
-    full[:, 0] = (crop[:, 0] * (xb - xa) + xa) / W
-    full[:, 1] = (crop[:, 1] * (yb - ya) + ya) / H
-    return _detection((full, world), (H, W))
-
-
-def search_gaps(
-    frames: Sequence[np.ndarray], detections: list[list[Detection]], tracks: Sequence[Track], config: EstimateConfig
-) -> int:
-    """Run MediaPipe on a crop around each followed person's expected box in the frames they were missed.
-
-    A full-frame search can miss a person next to another one (MediaPipe's detector then returns one body
-    made of both, or nothing); on a crop centred on the person it looks at them alone. A find is added to that
-    frame's detections (in full-frame coordinates) unless it overlaps one already there.
-
-    Returns:
-        How many detections were added.
-    """
-    mp_pose = require_mediapipe()
-    added = 0
-    with mediapipe_quiet():
-        with mp_pose.Pose(static_image_mode=True, **_pose_options(config)) as single:
-            for track in tracks:
-                for t, box in _expected_boxes(track, len(frames)).items():
-                    det = detect_in_box(single, np.asarray(frames[t]), box, GAP_PAD)
-                    if det is None:
-                        continue
-                    box = det.box(0.0)
-                    if box is None or any(box_iou(box, d.box(0.0)) > SAME_PERSON_IOU for d in detections[t]):
-                        continue
-                    detections[t].append(det)
-                    added += 1
-    return added
 
 
 def estimate_poses(

@@ -20,9 +20,9 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from flowpose.estimate.crops import SAME_PERSON_IOU, detect_in_box, pose_options
 from flowpose.estimate.mediapipe import EstimateConfig, require_mediapipe
 from flowpose.estimate.native_log import mediapipe_quiet
-from flowpose.estimate.people import _pose_options, detect_in_box
 from flowpose.people.detections import Box, Detection, box_area, box_intersection, box_iou, keypoint_box
 from flowpose.people.track import Track
 
@@ -30,8 +30,6 @@ HULL_PAD = 0.05
 """The painted hull of another person is widened by this fraction of their body size (sqrt of box area)."""
 CROP_PAD = 0.3
 """The crop around the re-detected person's box is padded by this fraction of its size."""
-SAME_PERSON_IOU = 0.5
-"""A re-detection whose box overlaps the original's less than this is somebody else, and is dropped."""
 VETO = 0.08
 """A joint the re-detection puts farther than this from the original, in body sizes, is the original's doubt."""
 MIN_OVERLAP = 0.05
@@ -114,7 +112,7 @@ def separate_people(
     refused = 0
     mp_pose = require_mediapipe()
     with mediapipe_quiet():
-        with mp_pose.Pose(static_image_mode=True, **_pose_options(config)) as single:
+        with mp_pose.Pose(static_image_mode=True, **pose_options(config)) as single:
             for t, people in present.items():
                 frame = np.asarray(frames[t])
                 colour = frame.reshape(-1, 3).mean(0).astype(frame.dtype)

@@ -17,7 +17,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
@@ -28,78 +28,11 @@ from torch import nn
 from flowpose.errors import InputError
 from flowpose.flow.checkpoint import read_state_dict
 from flowpose.io.atomic import atomic_path
-from flowpose.train.data import StepBatches, ValidationSet, autoflow_validation, human_validation
-from flowpose.train.human import HumanConfig, HumanPairSource, list_motions
+from flowpose.train.config import TrainConfig
+from flowpose.train.data import StepBatches
+from flowpose.train.human import HumanPairSource, list_motions
 from flowpose.train.loss import sequence_loss
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """The training recipe."""
-
-    steps: int = 100_000
-    """Total optimisation steps (sets the one-cycle schedule)."""
-    batch_size: int = 8
-    """Pairs per step."""
-    crop: tuple[int, int] = (128, 128)
-    """Training crop (H, W), multiples of 8."""
-    lr: float = 4e-4
-    """Peak learning rate (RAFT: 4e-4 on FlyingChairs)."""
-    weight_decay: float = 1e-4
-    """AdamW weight decay (RAFT: 1e-4)."""
-    pct_start: float = 0.05
-    """Fraction of the schedule spent warming up (RAFT: 0.05)."""
-    grad_clip: float = 1.0
-    """Gradient-norm clip (RAFT: 1.0)."""
-    iters: int = 12
-    """GRU iterations in training and validation (RAFT: 12)."""
-    gamma: float = 0.8
-    """Sequence-loss decay (RAFT: 0.8)."""
-    max_flow: float = 400.0
-    """Ground-truth magnitudes excluded from the loss, px."""
-    human_fraction: float = 0.3
-    """Share of rendered human pairs in a batch (the rest AutoFlow scenes); ignored without mocap data."""
-    human: HumanConfig = field(default_factory=HumanConfig)
-    """Human clip sampling."""
-    human_loss_weight: float = 1.0
-    """Weight of a person's pixels in the loss relative to other valid pixels (1: RAFT's plain mean)."""
-    init_weights: str | None = None
-    """State dict (bare keys) to start from instead of a random initialisation: a second training stage,
-    like RAFT's Chairs -> Things -> Sintel schedule. None trains from scratch."""
-    score_human_pixels: bool = False
-    """Also average the human set's human-pixel EPE into the validation score that picks ``best.pt``."""
-    held_out_motion: str = "cmu_3dsmax/131_03.bvh"
-    """Mocap file, relative to the mocap folder, kept out of training and rendered for validation."""
-    log_every: int = 10
-    """Steps per training log line."""
-    val_every: int = 500
-    """Steps per validation (also run at the last step)."""
-    val_autoflow_pairs: int = 32
-    """Held-out AutoFlow pairs."""
-    val_human_clips: int = 6
-    """Held-out rendered human clips."""
-    checkpoint_every: int = 200
-    """Steps per checkpoint."""
-    checkpoint_minutes: float = 10.0
-    """Also checkpoint when this much wall time has passed since the last one."""
-    seed: int = 0
-    """Seed of the model initialisation and of all data."""
-    num_threads: int = 1
-    """Torch threads of the optimisation process."""
-    data_workers: int = 1
-    """Background data processes (0 = generate in the main process)."""
-
-    def __post_init__(self) -> None:
-        if self.steps < 1 or self.batch_size < 1:
-            raise InputError(
-                f"TrainConfig: steps and batch_size must be >= 1, got {self.steps}, {self.batch_size}"
-            )
-        if len(self.crop) != 2 or any(c % 8 or c < 64 for c in self.crop):
-            raise InputError(f"TrainConfig.crop must be (H, W), multiples of 8 and >= 64, got {self.crop}")
-        if not 0.0 <= self.human_fraction <= 1.0:
-            raise InputError(f"TrainConfig.human_fraction must be in [0, 1], got {self.human_fraction}")
-        if self.human_loss_weight <= 0.0:
-            raise InputError(f"TrainConfig.human_loss_weight must be > 0, got {self.human_loss_weight}")
+from flowpose.train.validation import validate, validation_sets
 
 
 @dataclass(frozen=True)
@@ -133,74 +66,6 @@ def _default_model() -> nn.Module:
     from flowpose.flow.raft import raft_small
 
     return raft_small()
-
-
-def _epe_stats(pred: torch.Tensor, batch: dict[str, torch.Tensor], name: str) -> dict[str, float]:
-    """Mean EPE over all pixels, valid pixels and (for human sets) human pixels of frame 1."""
-    epe = torch.linalg.vector_norm(pred - batch["flow"], dim=1)
-    stats = {f"{name}/epe_all": float(epe.mean()), f"{name}/epe_valid": float(epe[batch["valid"]].mean())}
-    if batch["human"].any():
-        stats[f"{name}/epe_human"] = float(epe[batch["human"]].mean())
-    return stats
-
-
-def validate(
-    model: nn.Module,
-    sets: list[ValidationSet],
-    *,
-    iters: int,
-    batch_size: int = 8,
-    score_human_pixels: bool = False,
-) -> dict[str, float]:
-    """Validation EPE of ``model`` (in eval mode, no gradients) on each held-out set.
-
-    Args:
-        model: a flow network with ``predict(image1, image2, *, iters)``.
-        sets: the validation sets.
-        iters: GRU iterations.
-        batch_size: pairs per forward pass.
-        score_human_pixels: add each human set's human-pixel EPE to the figures the score averages.
-
-    Returns:
-        ``{"<set>/epe_all" | "/epe_valid" | "/epe_human": px}`` and ``"score"``, the mean of the sets'
-        valid-pixel EPE (and, with ``score_human_pixels``, human-pixel EPE): the figure ``best.pt`` is
-        chosen by.
-    """
-    stats: dict[str, float] = {}
-    for vset in sets:
-        n = vset.batch["image1"].shape[0]
-        preds = [
-            model.predict(
-                vset.batch["image1"][i : i + batch_size],
-                vset.batch["image2"][i : i + batch_size],
-                iters=iters,
-            )
-            for i in range(0, n, batch_size)
-        ]
-        stats.update(_epe_stats(torch.cat(preds), vset.batch, vset.name))
-    scored = [stats[f"{s.name}/epe_valid"] for s in sets]
-    if score_human_pixels:
-        scored += [stats[f"{s.name}/epe_human"] for s in sets if f"{s.name}/epe_human" in stats]
-    stats["score"] = float(np.mean(scored))
-    return stats
-
-
-def validation_sets(config: TrainConfig, held_out: Path | None) -> list[ValidationSet]:
-    """The held-out sets a run with ``config`` validates on (they follow ``config.seed``).
-
-    Args:
-        config: the recipe (its seed, crop, pair and clip counts, human sampling).
-        held_out: the held-out motion file, or None for AutoFlow scenes only.
-
-    Returns:
-        ``[autoflow]``, or ``[autoflow, human]`` with ``held_out``; crops of ``config.crop``.
-    """
-    sets = [autoflow_validation(config.val_autoflow_pairs, config.crop, config.seed)]
-    if held_out is not None:
-        sets.append(
-            human_validation(held_out, config.val_human_clips, config.crop[0], config.seed, config.human)
-        )
-    return sets
 
 
 def _save_weights(model: nn.Module, path: Path) -> None:

@@ -8,11 +8,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from flowpose.estimate import mirrored, people
+from flowpose.estimate import gaps, mirrored, people
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.estimate.mirrored import MIRROR, second_look
+from flowpose.joint_map import to_h36m17
 from flowpose.pose import PoseSequence
-from flowpose.skeleton import H36M17, MEDIAPIPE33, to_h36m17
+from flowpose.skeleton import H36M17, MEDIAPIPE33
 from tests.estimate.fake_pose import BLUE, RED, FakePose, region
 
 BIAS_PX = 4.0
@@ -49,6 +50,7 @@ def fake_mediapipe(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = SimpleNamespace(Pose=_FakePose)
     monkeypatch.setattr(mirrored, "require_mediapipe", lambda: fake)
     monkeypatch.setattr(people, "require_mediapipe", lambda: fake)
+    monkeypatch.setattr(gaps, "require_mediapipe", lambda: fake)
 
 
 def _frames(T: int = 3, blue: bool = False) -> list[np.ndarray]:

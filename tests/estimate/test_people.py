@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowpose.estimate.people import ISOLATED_REFUSALS, PeopleInVideo, _detection, _paint_over, flow_motion
+from flowpose.estimate.crops import detection_of
+from flowpose.estimate.people import ISOLATED_REFUSALS, PeopleInVideo, _paint_over, flow_motion
+from flowpose.joint_map import to_h36m17
 from flowpose.people.track import track_people
-from flowpose.skeleton import MEDIAPIPE33, to_h36m17
+from flowpose.skeleton import MEDIAPIPE33
 from tests.estimate.test_mediapipe import _synthetic_landmarks
 
 
@@ -33,7 +35,7 @@ def test_flow_motion_follows_a_shifting_texture() -> None:
 def test_poses_of_a_track() -> None:
     T, size = 4, (480, 640)
     image, world = _synthetic_landmarks(1, size, 60.0, np.array([[0.0, 0.0, 4.0]]))
-    detections = [[_detection((image[0], world[0]), size)] for _ in range(T)]  # a person standing still
+    detections = [[detection_of((image[0], world[0]), size)] for _ in range(T)]  # a person standing still
     detections[2] = []  # missed once
     people = PeopleInVideo(detections, track_people(detections), size, 30.0)
     poses = people.poses(people.tracks[0])
@@ -50,7 +52,7 @@ def test_a_missed_frame_is_carried_along_the_flow() -> None:
     for t in range(T):  # the person moves with the texture, 4 px per frame to the right
         moved = image[0].copy()
         moved[:, 0] += 4.0 * t / size[1]
-        detections.append([_detection((moved, world[0]), size)])
+        detections.append([detection_of((moved, world[0]), size)])
     truth = detections[2][0].keypoints
     detections[2] = []  # missed
     people = PeopleInVideo(detections, track_people(detections), size, 30.0)
@@ -77,7 +79,7 @@ def _people_with_landmarks_moved(landmarks: list[int]) -> PeopleInVideo:
         moved = image[0].copy()
         if t == 2:
             moved[landmarks, :2] += 0.25
-        detections.append([_detection((moved, world[0]), size)])
+        detections.append([detection_of((moved, world[0]), size)])
     return PeopleInVideo(detections, track_people(detections), size, 30.0)
 
 

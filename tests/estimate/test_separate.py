@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from flowpose.estimate import separate
+from flowpose.estimate.crops import detection_of
 from flowpose.estimate.mediapipe import EstimateConfig
-from flowpose.estimate.people import _detection
 from flowpose.estimate.separate import overlapping, paint_hull, separate_people, vetoed
 from flowpose.people.track import track_people
 from tests.estimate.fake_pose import BLUE, RED, FakePose, region
@@ -45,9 +45,9 @@ def _two_people(T: int = 3) -> list[np.ndarray]:
 
 
 def _detect(image: np.ndarray) -> object:
-    from flowpose.estimate.people import _landmarks
+    from flowpose.estimate.crops import landmarks_of
 
-    return _detection(_landmarks(_FakePose().process(image)), image.shape[:2])
+    return detection_of(landmarks_of(_FakePose().process(image)), image.shape[:2])
 
 
 @pytest.fixture
@@ -90,10 +90,11 @@ def test_a_joint_on_the_other_person_is_refused(fake_mediapipe: None) -> None:
 
 @pytest.mark.parametrize("apart", [False, True])
 def test_find_people_separates_on_request(monkeypatch: pytest.MonkeyPatch, apart: bool) -> None:
-    from flowpose.estimate import people
+    from flowpose.estimate import gaps, people
 
     fake = SimpleNamespace(Pose=_FakePose)
     monkeypatch.setattr(people, "require_mediapipe", lambda: fake)
+    monkeypatch.setattr(gaps, "require_mediapipe", lambda: fake)
     calls = []
 
     def spy(frames, detections, tracks, config, outlines):  # noqa: ANN001, ANN202

@@ -24,7 +24,7 @@ from flowpose.errors import InputError
 from flowpose.io.datasets.benchmark import BenchmarkSequence, load_trusted_npz_object
 from flowpose.io.datasets.h36m_cameras import H36M_EXTRINSICS, H36M_INTRINSICS, H36MExtrinsics
 from flowpose.io.poses import check_readable
-from flowpose.skeleton import to_h36m17
+from flowpose.joint_map import to_h36m17
 
 H36M_FPS = 50.0
 """Frame rate of Human3.6M videos and mocap."""

@@ -22,7 +22,7 @@ import numpy as np
 from flowpose.errors import InputError
 from flowpose.io.datasets.benchmark import BenchmarkSequence, load_trusted_pickle
 from flowpose.io.poses import check_readable
-from flowpose.skeleton import to_h36m17
+from flowpose.joint_map import to_h36m17
 
 PW3D_FPS = 30.0
 """Frame rate of the 3DPW videos."""
@@ -61,7 +61,7 @@ def load_3dpw(path: str | os.PathLike[str], *, person: int = 0) -> BenchmarkSequ
 
     The SMPL-24 world joints are moved into the camera frame of each frame, ``X_cam = R_t X + t_t`` with
     ``cam_poses[t] = [R_t | t_t]``, then mapped to H36M-17 with
-    ``flowpose.skeleton.to_h36m17(..., "smpl24", missing="nan")`` (SMPL has no head top: joint 10 is NaN).
+    ``flowpose.joint_map.to_h36m17(..., "smpl24", missing="nan")`` (SMPL has no head top: joint 10 is NaN).
 
     Only files from a trusted source may be loaded: the file is a pickle (see the module docstring).
 
