@@ -8,6 +8,10 @@ import click
 
 from flowpose.cli.shell import SEED, main, user_errors
 
+PROFILE_NAMES = ("mediapipe", "hmr", "metro", "spin", "clean")
+"""The names of :data:`flowpose.synth.noise.PROFILES`, realistic first, written out so that the command line
+starts without importing torch."""
+
 
 @main.command()
 @click.argument("motion", type=click.Path(path_type=Path))
@@ -19,7 +23,13 @@ from flowpose.cli.shell import SEED, main, user_errors
 @click.option("--fps", type=float, default=30.0, show_default=True, help="Output frame rate.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of textures and estimator errors.")
 @click.option(
-    "--profile", default="metro", show_default=True, help="Simulated estimator: metro, spin or clean."
+    "--profile",
+    type=click.Choice(PROFILE_NAMES),
+    default="metro",
+    show_default=True,
+    help="Simulated estimator: mediapipe or hmr are realistic (their 2D is the projection of their own erroneous "
+    "3D, and limbs swap left for right in runs of frames); metro and spin have an independent 2D detector; clean "
+    "errs by millimetres.",
 )
 @click.option("--camera-motion/--static-camera", default=False, show_default=True, help="Slow camera motion.")
 @user_errors

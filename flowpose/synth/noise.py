@@ -149,7 +149,8 @@ PROFILES: dict[str, EstimatorProfile] = {
         kp_noise_px=0.3, kp_miss_rate=0.0, kp_miss_px=0.0, conf_scale_px=2.0,
     ),
 }
-"""Presets: ``metro`` and ``spin`` are calibrated to Human3.6M/3DPW-like errors of those methods (see
+"""Presets: ``mediapipe`` and ``hmr`` are the realistic profiles (above); ``metro`` and ``spin`` are calibrated to
+Human3.6M/3DPW-like errors of those methods, with 2D keypoints that err apart from the 3D (see
 ``benchmarks/experiments/calibrate_noise.py``); ``clean`` errs by a few millimetres."""
 
 

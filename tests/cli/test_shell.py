@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -21,3 +23,12 @@ def test_warnings_are_one_line_each_and_resource_warnings_stay_silent(capsys: py
 
     command()
     assert capsys.readouterr().err.splitlines() == ["warning: the focal length is a guess"]
+
+
+def test_the_command_line_starts_without_torch() -> None:
+    """``flowpose --help`` and a refused input answer in a fraction of a second: the commands import the
+    package's heavy parts (torch, the flow networks) only when they run."""
+    code = "import sys, flowpose.cli; print(sorted(m for m in ('torch', 'cv2', 'scipy') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -7,58 +7,10 @@ import numpy as np
 import pytest
 
 from flowpose.errors import InputError
-from flowpose.people.detections import Detection, box_iou
-from flowpose.people.select import choose_track, parse_person, track_keypoints
-from flowpose.people.sheet import contact_sheet, write_contact_sheet
+from flowpose.people.detections import Detection
+from flowpose.people.select import track_keypoints
 from flowpose.people.track import TrackConfig, track_people
-from flowpose.synth.body import T_POSE
-from flowpose.synth.render import RenderConfig, render_clip
-
-T, SIZE = 24, 96
-K = np.array([[90.0, 0, (SIZE - 1) / 2], [0, 90.0, (SIZE - 1) / 2], [0, 0, 1]])
-
-
-@pytest.fixture(scope="module")
-def crossing():
-    """Person A walks left to right in front, person B right to left behind: they cross mid-clip.
-
-    Returns the composited frames, each person's true 2D joints (T, 17, 2) and A's mask (T, H, W).
-    """
-    t = np.linspace(0.0, 1.0, T)[:, None, None]
-    a = T_POSE[None] * 0.8 + np.array([-0.9, 0.2, 4.0]) + t * np.array([1.8, 0.0, 0.0])
-    b = T_POSE[None] * 0.8 + np.array([0.9, 0.2, 5.0]) + t * np.array([-1.8, 0.0, 0.0])
-    config = RenderConfig(size=SIZE)
-    ra = render_clip(a, K, fps=10.0, config=config, seed=1)
-    rb = render_clip(b, K, fps=10.0, config=config, seed=2)
-    frames = np.where(ra.human_mask[..., None], ra.frames, rb.frames)
-    return frames, ra.joints2d, rb.joints2d, ra.human_mask
-
-
-def detections_of(crossing, *, seed: int, drop: float, shuffle: bool = True):
-    """What a detector would report: both persons' joints with 1 px noise, B's joints hidden behind A at low
-    confidence, some detections missed, in random order; each detection remembers who it truly is."""
-    frames, ja, jb, mask_a = crossing
-    rng = np.random.default_rng(seed)
-    out = []
-    for t in range(T):
-        dets = []
-        for who, joints in (("a", ja[t]), ("b", jb[t])):
-            if rng.uniform() < drop:
-                continue
-            kp = joints + rng.normal(0, 1.0, joints.shape)
-            conf = np.full(17, 0.9)
-            if who == "b":
-                x = np.clip(joints.round().astype(int), 0, SIZE - 1)
-                conf[mask_a[t][x[:, 1], x[:, 0]]] = 0.1  # behind A
-            dets.append(Detection(kp.astype(np.float32), conf.astype(np.float32), payload=who))
-        if shuffle:
-            rng.shuffle(dets)
-        out.append(dets)
-    return out
-
-
-def identities(track, detections):
-    return {d.payload for d in track.detections(detections)}
+from tests.people.crossing import SIZE, T, detections_of, identities
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -90,20 +42,9 @@ def test_flow_motion_keeps_identities(crossing):
     assert max(len(tr.frames) for tr in tracks) >= 0.8 * T
 
 
-def test_prominence_choice_and_keypoints(crossing):
-    detections = detections_of(crossing, seed=3, drop=0.0)
-    tracks = track_people(detections)
-    assert [tr.id for tr in tracks] == list(range(len(tracks)))
-    assert identities(choose_track(tracks, detections, "prominent", (SIZE, SIZE)), detections) == {"a"}  # nearer
-    assert identities(choose_track(tracks, detections, "largest", (SIZE, SIZE)), detections) == {"a"}
-    assert choose_track(tracks, detections, 1, (SIZE, SIZE)) is tracks[1]
-    kp, conf = track_keypoints(tracks[0], detections, T)
-    assert kp.shape == (T, 17, 2) and conf.shape == (T, 17)
-    np.testing.assert_allclose(kp[0], detections[0][tracks[0].members[0]].keypoints)
-    with pytest.raises(InputError, match=r"--person 7: the video has tracks 0 to 1"):
-        choose_track(tracks, detections, 7, (SIZE, SIZE))
-    with pytest.raises(InputError, match="no person was followed"):
-        choose_track([], detections, "prominent", (SIZE, SIZE))
+def test_config_is_checked():
+    with pytest.raises(InputError, match=r"TrackConfig.max_gap is out of range: got 0"):
+        TrackConfig(max_gap=0)
 
 
 def test_source_ids_are_trusted_and_short_tracks_dropped():
@@ -115,24 +56,6 @@ def test_source_ids_are_trusted_and_short_tracks_dropped():
     assert len(tracks) == 2 and all(len(tr.frames) == 4 for tr in tracks)
     with pytest.raises(InputError, match="two detections carry the same person id 7"):
         track_people([[Detection(kp, conf, source_id=7), Detection(kp, conf, source_id=7)]])
-
-
-def test_parse_person_and_config():
-    assert parse_person("center") == "center" and parse_person("2") == 2
-    with pytest.raises(InputError, match="--person must be one of"):
-        parse_person("tallest")
-    with pytest.raises(InputError, match=r"TrackConfig.max_gap is out of range: got 0"):
-        TrackConfig(max_gap=0)
-
-
-def test_contact_sheet(crossing, tmp_path):
-    detections = detections_of(crossing, seed=0, drop=0.0)
-    tracks = track_people(detections)
-    sheet = contact_sheet(crossing[0], tracks, panels=3, panel_height=120)
-    assert sheet.shape == (120, 3 * 120, 3) and sheet.dtype == np.uint8
-    write_contact_sheet(tmp_path / "people.png", sheet)
-    assert cv2.imread(str(tmp_path / "people.png")).shape == sheet.shape
-    assert box_iou((0, 0, 1, 1), (2, 2, 3, 3)) == 0.0
 
 
 def _skeleton(rng: np.random.Generator) -> np.ndarray:

@@ -1,0 +1,48 @@
+"""Tests for ``flowpose synth``: every estimator profile is offered and renders; an unknown one is one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flowpose.cli.synth import PROFILE_NAMES
+from flowpose.io.poses import load_poses
+from flowpose.synth.noise import PROFILES
+from tests.cli.common import assert_user_error, run
+from tests.conftest import standing_pose
+
+
+@pytest.fixture
+def motion(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    path = tmp_path / "motion.npz"
+    np.savez(path, joints3d=standing_pose()[None] + 0.01 * rng.normal(size=(12, 17, 3)), fps=30.0)
+    return path
+
+
+def test_the_help_names_every_profile() -> None:
+    assert sorted(PROFILE_NAMES) == sorted(PROFILES)
+    result = run("synth", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    for name in PROFILES:
+        assert name in text
+
+
+@pytest.mark.parametrize("profile", ["mediapipe", "clean"])
+def test_a_profile_renders_its_estimate(motion: Path, tmp_path: Path, profile: str) -> None:
+    out = tmp_path / profile
+    result = run("synth", motion, "--frames", "4", "--size", "32", "--profile", profile, "--out", out)
+    assert result.exit_code == 0, result.output
+    poses = load_poses(out / "video.poses.npz")
+    gt = np.load(out / "gt.npz")["joints3d"]
+    error_mm = 1000.0 * np.linalg.norm(poses.joints3d - gt, axis=-1).mean()
+    assert (error_mm < 20.0) == (profile == "clean"), error_mm
+
+
+def test_an_unknown_profile_is_refused(motion: Path, tmp_path: Path) -> None:
+    result = run("synth", motion, "--profile", "vibe", "--out", tmp_path / "x")
+    assert_user_error(result, "--profile", "vibe", "mediapipe")
+    assert not (tmp_path / "x").exists()
