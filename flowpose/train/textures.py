@@ -72,7 +72,8 @@ def multiscale_noise(rng: np.random.Generator, size: tuple[int, int]) -> np.ndar
         size: (h, w) of the texture.
 
     Returns:
-        (h, w, 3) float32 in [0, 255].
+        (h, w, 3) float32, the two colours in [0, 255] plus up to 20 of fine detail either way (so a little
+        beyond the range: :func:`random_texture` clips).
     """
     h, w = size
     field = np.zeros((h, w, 3), np.float32)
@@ -113,7 +114,7 @@ def stripes(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
         rng.uniform(1.0, 6.0) * np.sin(2 * np.pi * u / period + rng.uniform(0, 2 * np.pi))
     )
     a, b = _random_colours(rng, 2)
-    return (1.0 - t[..., None]) * a + t[..., None] * b
+    return ((1.0 - t[..., None]) * a + t[..., None] * b).astype(np.float32)
 
 
 def checks(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:

@@ -1,0 +1,49 @@
+"""Tests for flowpose.cli.options: what the shared options turn into, and the lines they refuse with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowpose.cli.options import (
+    camera_from_options,
+    described_camera,
+    estimate_config_from_options,
+    refine_config_from_options,
+)
+from flowpose.errors import InputError
+
+
+def test_the_camera_guess_is_60_degrees_only_when_nothing_was_said() -> None:
+    assert camera_from_options(None, None, None).fov_deg == 60.0
+    assert camera_from_options(None, None, 47.0).fov_deg == 47.0
+    assert described_camera(None, None, None) is None  # the pose file's own camera stays
+    given = described_camera(None, 1450.0, None)
+    assert given is not None and given.focal_px == 1450.0
+
+
+def test_the_estimator_settings() -> None:
+    config = estimate_config_from_options(True, 0.3, 4, True, 2)
+    assert (config.tracking, config.min_confidence, config.carry_frames, config.mirrored_2d, config.people) == (
+        True, 0.3, 4, True, 2
+    )
+
+
+def test_the_preset_and_the_flow() -> None:
+    default = refine_config_from_options("fast", None, None)
+    assert default.flow.names == ("dis",) and default.flow.weights == (None,)
+    raft = refine_config_from_options("fast", "raft-small", None)
+    assert raft.flow.names == ("raft-small",) and raft.flow.weights == (None,)
+    assert raft.pose == default.pose  # only the flow changed
+
+
+def test_each_option_names_itself_when_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"^--preset: unknown preset 'slowest'"):
+        refine_config_from_options("slowest", None, None)
+    with pytest.raises(InputError, match=r"^--flow: unknown flow model 'rafts'"):
+        refine_config_from_options("fast", "rafts", None)
+    with pytest.raises(InputError, match=r"^--flow-weights: the 'dis' flow model takes no weights"):
+        refine_config_from_options("fast", "dis", str(tmp_path / "w.pth"))
+    with pytest.raises(InputError, match=r"^--flow-weights: .*missing\.pth"):
+        refine_config_from_options("fast", "raft-small", str(tmp_path / "missing.pth"))
