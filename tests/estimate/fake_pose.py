@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 RED, BLUE = np.array([220, 0, 0]), np.array([0, 0, 220])
 
@@ -44,3 +45,16 @@ class FakePose:
         world = [SimpleNamespace(x=0.0, y=0.0, z=0.0) for _ in points]
         return SimpleNamespace(pose_landmarks=SimpleNamespace(landmark=marks),
                                pose_world_landmarks=SimpleNamespace(landmark=world))
+
+
+ESTIMATE_MODULES = ("people", "gaps", "separate", "mirrored")
+"""The modules of :mod:`flowpose.estimate` that open MediaPipe (each through its own ``require_mediapipe``)."""
+
+
+def use_fake_mediapipe(monkeypatch: pytest.MonkeyPatch, pose: type[FakePose]) -> None:
+    """Make every module of :data:`ESTIMATE_MODULES` open ``pose`` in place of MediaPipe's ``Pose``."""
+    import importlib
+
+    fake = SimpleNamespace(Pose=pose)
+    for name in ESTIMATE_MODULES:
+        monkeypatch.setattr(importlib.import_module(f"flowpose.estimate.{name}"), "require_mediapipe", lambda: fake)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
-from flowpose.estimate import gaps
 from flowpose.estimate.crops import detection_of, landmarks_of
 from flowpose.estimate.gaps import GAP_REACH, _expected_boxes, search_gaps
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.people.track import Track
+from tests.estimate.fake_pose import use_fake_mediapipe
 from tests.estimate.test_crops import RED, RedBody
 
 
@@ -40,7 +38,7 @@ def _frames(T: int) -> list[np.ndarray]:
 
 
 def test_search_gaps_adds_the_missed_person_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gaps, "require_mediapipe", lambda: SimpleNamespace(Pose=RedBody))
+    use_fake_mediapipe(monkeypatch, RedBody)
     frames = _frames(5)
     detections = [[] for _ in frames]
     for t in (0, 4):  # the full-frame search found the person in the first and last frame only

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from flowpose.estimate import gaps, mirrored, people
+from flowpose.estimate import people
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.estimate.mirrored import MIRROR, second_look
 from flowpose.joint_map import to_h36m17
 from flowpose.pose import PoseSequence
 from flowpose.skeleton import H36M17, MEDIAPIPE33
-from tests.estimate.fake_pose import BLUE, RED, FakePose, region
+from tests.estimate.fake_pose import BLUE, RED, FakePose, region, use_fake_mediapipe
 
 BIAS_PX = 4.0
 """The stand-in puts every landmark this far right of where it belongs, in the image it is shown."""
@@ -47,10 +46,7 @@ class _FakePose(FakePose):
 
 @pytest.fixture
 def fake_mediapipe(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = SimpleNamespace(Pose=_FakePose)
-    monkeypatch.setattr(mirrored, "require_mediapipe", lambda: fake)
-    monkeypatch.setattr(people, "require_mediapipe", lambda: fake)
-    monkeypatch.setattr(gaps, "require_mediapipe", lambda: fake)
+    use_fake_mediapipe(monkeypatch, _FakePose)
 
 
 def _frames(T: int = 3, blue: bool = False) -> list[np.ndarray]:

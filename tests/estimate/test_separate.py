@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
@@ -12,7 +10,7 @@ from flowpose.estimate.crops import detection_of
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.estimate.separate import overlapping, paint_hull, separate_people, vetoed
 from flowpose.people.track import track_people
-from tests.estimate.fake_pose import BLUE, RED, FakePose, region
+from tests.estimate.fake_pose import BLUE, RED, FakePose, region, use_fake_mediapipe
 
 R_SHOULDER = 12
 GRID = np.stack(np.meshgrid(np.linspace(0.0, 1.0, 6), np.linspace(0.0, 1.0, 6)), -1).reshape(-1, 2)[:33]
@@ -52,7 +50,7 @@ def _detect(image: np.ndarray) -> object:
 
 @pytest.fixture
 def fake_mediapipe(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(separate, "require_mediapipe", lambda: SimpleNamespace(Pose=_FakePose))
+    use_fake_mediapipe(monkeypatch, _FakePose)
 
 
 def test_overlapping_and_paint_hull() -> None:
@@ -90,11 +88,9 @@ def test_a_joint_on_the_other_person_is_refused(fake_mediapipe: None) -> None:
 
 @pytest.mark.parametrize("apart", [False, True])
 def test_find_people_separates_on_request(monkeypatch: pytest.MonkeyPatch, apart: bool) -> None:
-    from flowpose.estimate import gaps, people
+    from flowpose.estimate import people
 
-    fake = SimpleNamespace(Pose=_FakePose)
-    monkeypatch.setattr(people, "require_mediapipe", lambda: fake)
-    monkeypatch.setattr(gaps, "require_mediapipe", lambda: fake)
+    use_fake_mediapipe(monkeypatch, _FakePose)
     calls = []
 
     def spy(frames, detections, tracks, config, outlines):  # noqa: ANN001, ANN202
