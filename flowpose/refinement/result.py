@@ -16,13 +16,15 @@ class CycleRecord:
         cycle: 0 for the initial state, k for the state after cycle k.
         losses: the pose stage's weighted loss terms at the end of the cycle (empty for cycle 0), plus the
             flow stage's mean fine-tuning loss of the last epoch as ``"finetune"`` where it ran.
-        seconds: wall time per stage: ``flow_inference``, ``sketch``, ``finetune``, ``pose``.
+        seconds: wall time per stage, s: ``flow_inference``, ``sketch``, ``finetune`` (where a network is
+            fine-tuned), ``pose``; cycle 0 also ``swaps`` where swaps are repaired.
         metrics: evaluation figures. Always: ``accel`` (mean joint acceleration, mm/frame^2), ``bone_std``
-            (mm), ``flow_residual`` (confidence-weighted mean |projected joint motion - flow| at the joints, px); ``flow_noise``
-            (px, the flow's error scale measured against a flow-free fit, which sets L_opt's weight; see
-            :mod:`flowpose.refinement.reliability`).
-            With ground truth also: ``mpjpe``, ``pa_mpjpe`` (mm), ``accel_error`` (mm/frame^2), ``epe_all``,
-            ``epe_valid``, ``epe_human``, ``epe_sparse`` (px).
+            (mm), ``flow_residual`` (confidence-weighted mean |projected joint motion - flow| at the joints, px).
+            Where ``RefineConfig.flow_sigma_factor`` is set (the default) and cycles > 0: ``flow_noise`` (px, the
+            flow's error scale measured against a flow-free fit, which sets L_opt's weight; see
+            :mod:`flowpose.refinement.reliability`). Cycle 0, where swaps are repaired: ``swaps_repaired``
+            (frames relabelled). With ground truth also: ``mpjpe``, ``pa_mpjpe`` (mm), ``accel_error``
+            (mm/frame^2), ``epe_all``, ``epe_valid``, ``epe_human``, ``epe_sparse`` (px).
     """
 
     cycle: int
