@@ -24,11 +24,16 @@ Prints MPJPE, PA-MPJPE and acceleration error after the last cycle, per clip and
 per run.
 
 With ``--exact``, what the pose stage's uses of the flow could earn with a perfect network: the pose stage alone
-(no flow stage, no swap repair) given the renderer's exact flow (confidence 1 where valid), for the variants
-that change only the pose stage (``flow_off`` is then the pose stage without flow).
+(no flow stage) given the renderer's exact flow (confidence 1 where valid), for the variants that change only
+the pose stage (``flow_off`` is then the pose stage without flow); every variant starts from the estimate with
+its swaps repaired by continuity, and its pixel terms are scaled to the person as in the pipeline (before the
+twentieth session: no swap repair and no scaling, ``benchmarks/RESULTS.md``). With ``--read-at truth`` the exact
+flow is read at the true joints' projections; with ``--read-at oracle`` L_opt's targets are the true motion of
+the joints and bone points over each span: perfect correspondences, which the optical flow at a joint's pixel,
+the motion of the surface seen there, is not.
 
     python benchmarks/experiments/flow_variants.py [--variants flow_off,forward,long_range] [--clips a,b]
-        [--profile mediapipe] [--frames 100] [--exact]
+        [--profile mediapipe] [--frames 100] [--exact [--read-at truth|oracle]] [--flow-weight 4]
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from unittest import mock
 
 import cv2
 import numpy as np
+import torch
 
 from flowpose import metrics
 from flowpose.bench.clips import discover_clips, get_clips, split_clips
@@ -49,11 +55,15 @@ from flowpose.bench.runner import FLOW_VARIANTS, flow_off, refine_history
 from flowpose.config import RefineConfig, get_preset
 from flowpose.flow.field import FlowField
 from flowpose.refinement import optimize
+from flowpose.refinement.loop import pose_stage_config
+from flowpose.refinement.objective import flow_target
 from flowpose.refinement.optimize import optimize_poses
+from flowpose.refinement.swaps import repair_swaps
 from flowpose.synth.clip import SynthClip
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from direct_chains import DisMatcher, direct_target  # noqa: E402
+from oracle_ceilings import oracle_flow_target  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,12 +71,30 @@ REPO = Path(__file__).resolve().parents[2]
 VARIANTS = ("flow_off", "forward", *FLOW_VARIANTS, "long_range_direct")
 
 
-def exact_run(synth: SynthClip, config: RefineConfig) -> dict[str, float]:
-    """``config``'s pose stage alone on the clip's estimate with the renderer's exact flow (none when its flow
-    term is off), scored against the ground truth."""
+READ_AT = ("estimate", "truth", "oracle")
+"""Where ``--exact`` reads L_opt's targets: the exact flow at the current pose's projections (as the pipeline
+does), the exact flow at the true joints' projections, or no flow at all but the true joints' own motion."""
+
+
+def exact_run(synth: SynthClip, config: RefineConfig, read_at: str = "estimate") -> dict[str, float]:
+    """``config``'s pose stage alone with the renderer's exact flow (none when its flow term is off), scored
+    against the ground truth, L_opt's targets read as ``read_at`` says (:data:`READ_AT`; ``"oracle"``:
+    ``oracle_ceilings.oracle_flow_target``). Every variant starts from the same estimate, its swaps repaired by
+    continuity (the 3% target's baseline, ``flow_off_continuity``), and runs the pipeline's pose stage: pixel
+    terms scaled to the person (``pose_stage_config``), L_opt at its configured weight (an exact flow has no
+    noise to widen it for)."""
     gt = synth.gt
+    init = repair_swaps(synth.estimate, None, replace(config.swaps, enabled=True, motion="none")).poses
+    pose = pose_stage_config(init, synth.rendered.frames.shape[1:3], config)
     exact = FlowField.full_frame(gt.flow, gt.flow_valid.astype(np.float32)) if config.pose.w_flow > 0 else None
-    X = optimize_poses(synth.estimate, exact, config.pose).joints3d
+    truth = torch.as_tensor(gt.joints3d)
+
+    def at_truth(X, problem, cfg, flow, backward=None):
+        return flow_target(truth.to(X.dtype), problem, cfg, flow, backward)
+
+    target = {"estimate": flow_target, "truth": at_truth, "oracle": oracle_flow_target(gt.joints3d)}[read_at]
+    with mock.patch.object(optimize, "flow_target", target):
+        X = optimize_poses(init, exact, pose).joints3d
     return {"mpjpe": metrics.mpjpe(X, gt.joints3d), "pa_mpjpe": metrics.pa_mpjpe(X, gt.joints3d),
             "accel_error": metrics.accel_error(X, gt.joints3d)}
 
@@ -82,6 +110,10 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
     p.add_argument("--exact", action="store_true", help="the pose stage alone, given the exact flow")
+    p.add_argument("--flow-weight", type=float, default=1.0, help="L_opt's weight, times the default's (every variant)")
+    p.add_argument("--read-at", choices=READ_AT, default="estimate",
+                   help="with --exact: where L_opt's targets come from (estimate: as the pipeline; truth: the "
+                   "exact flow at the true joints; oracle: the true joints' own motion)")
     args = p.parse_args()
     base = replace(get_preset("fast"), cycles=args.cycles)
     changes = {"flow_off": flow_off, "forward": lambda c: c, **FLOW_VARIANTS,
@@ -90,6 +122,7 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"--variants: unknown {', '.join(unknown)}; expected some of {', '.join(VARIANTS)}")
     runs = {name: changes[name](base) for name in args.variants.split(",")}
+    runs = {name: replace(c, pose=replace(c.pose, w_flow=args.flow_weight * c.pose.w_flow)) for name, c in runs.items()}
     if args.exact and "long_range_direct" in runs:
         raise SystemExit("--exact: long_range_direct matches the frames, not the exact flow")
     if args.exact and any(c.flow != base.flow or c.pose.symmetric_flow for c in runs.values()):
@@ -105,7 +138,7 @@ def main() -> None:
         for name, config in runs.items():
             start = time.perf_counter()
             if args.exact:
-                m = exact_run(synth, config)
+                m = exact_run(synth, config, read_at=args.read_at)
             elif name == "long_range_direct":
                 gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in synth.rendered.frames]
                 with mock.patch.object(optimize, "flow_target", direct_target(DisMatcher(gray, 1.0))):
@@ -117,6 +150,8 @@ def main() -> None:
             line.append(f"{name} {row[0]:.1f}")
         print(f"{clip.name}: " + ", ".join(line), flush=True)
     setting = "the pose stage alone, exact flow" if args.exact else f"{args.cycles} cycles"
+    setting += {"estimate": "", "truth": ", read at the true joints", "oracle": ", true correspondences"}[args.read_at]
+    setting += f", L_opt x{args.flow_weight:g}" if args.flow_weight != 1 else ""
     print(f"\n{args.profile}, {len(clips)} clips, {args.frames} frames, {args.size} px, {setting}\n")
     print("| variant | MPJPE mm | PA-MPJPE mm | accel err mm/f² | s per clip |\n|---|---|---|---|---|")
     for name, rows in table.items():

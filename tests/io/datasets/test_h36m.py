@@ -1,4 +1,5 @@
-"""Tests for flowpose.io.datasets.h36m and h36m_cameras: small files in VideoPose3D's layout."""
+"""Tests for flowpose.io.datasets.h36m: small files in VideoPose3D's layout (the camera tables:
+test_h36m_cameras.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from scipy.spatial.transform import Rotation
 from flowpose.errors import InputError
 from flowpose.io.datasets import (
     H36M_EXTRINSICS,
-    H36M_INTRINSICS,
     H36MExtrinsics,
     load_h36m_videopose3d,
 )
@@ -56,21 +56,6 @@ def test_h36m_selects_joints_and_moves_them_into_the_camera(tmp_path: Path) -> N
     # 2D: camera 1's keypoints, trimmed to the mocap's T frames.
     assert seq.joints2d.shape == (T, 17, 2) and seq.conf2d is None
     np.testing.assert_array_equal(seq.joints2d[0, :, 0], np.arange(17))
-
-
-def test_h36m_published_extrinsics_convention() -> None:
-    # The camera centre maps to the origin, and the world "up" (+Z) to image-up (-y) for every camera.
-    for cams in H36M_EXTRINSICS.values():
-        for ext in cams:
-            centre = np.asarray(ext.translation_mm) / 1000.0
-            np.testing.assert_allclose(ext.world_to_camera(centre), 0.0, atol=1e-9)
-            up = ext.world_to_camera(np.array([0.0, 0.0, 1.8])) - ext.world_to_camera(np.zeros(3))
-            assert up[1] < -1.0
-    # A subject standing at the world origin is in front of each camera, inside its image.
-    for ext, intr in zip(H36M_EXTRINSICS["S9"], H36M_INTRINSICS):
-        p = ext.world_to_camera(np.array([0.0, 0.0, 0.9]))
-        u, v = (intr.K() @ p)[:2] / p[2]
-        assert 3.0 < p[2] < 7.0 and 0 < u < intr.resolution[0] and 0 < v < intr.resolution[1]
 
 
 def test_h36m_explicit_extrinsics(tmp_path: Path) -> None:
