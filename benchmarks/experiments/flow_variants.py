@@ -123,6 +123,8 @@ def main() -> None:
         raise SystemExit(f"--variants: unknown {', '.join(unknown)}; expected some of {', '.join(VARIANTS)}")
     runs = {name: changes[name](base) for name in args.variants.split(",")}
     runs = {name: replace(c, pose=replace(c.pose, w_flow=args.flow_weight * c.pose.w_flow)) for name, c in runs.items()}
+    if args.read_at != "estimate" and not args.exact:
+        raise SystemExit("--read-at: only with --exact (the pipeline reads its own flow at its own poses)")
     if args.exact and "long_range_direct" in runs:
         raise SystemExit("--exact: long_range_direct matches the frames, not the exact flow")
     if args.exact and any(c.flow != base.flow or c.pose.symmetric_flow for c in runs.values()):
