@@ -122,17 +122,20 @@ class FlowTarget:
     acc_centre: torch.Tensor | None = None
 
 
-def fill_missing_joints(joints3d: np.ndarray, parents: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+def fill_missing_joints(
+    joints3d: np.ndarray, parents: tuple[int, ...], names: tuple[str, ...] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Fill NaN joints by linear interpolation in time, per joint and coordinate.
 
     Before the first and after the last observation a joint holds its nearest observed position. A joint
     missing in every frame is placed on its nearest ancestor that was observed (a zero-length bone, which the
-    bone term keeps constant), or, with no such ancestor, on the mean of the observed joints; a warning says
-    so.
+    bone term keeps constant), or, with no such ancestor, on the mean of the observed joints; a warning names
+    each such joint and where it was placed (MediaPipe, COCO and SMPL have no head top, for example).
 
     Args:
         joints3d: (T, J, 3) metres, NaN where missing.
         parents: parent index of each joint, -1 for the root.
+        names: the joints' names, for the warning (default: their indices alone).
 
     Returns:
         filled: (T, J, 3) float32 without NaN.
@@ -154,17 +157,26 @@ def fill_missing_joints(joints3d: np.ndarray, parents: tuple[int, ...]) -> tuple
             X[:, j, d] = np.interp(t, t[ok], X[ok, j, d])
     never = np.flatnonzero(~seen)
     if never.size:
-        warnings.warn(
-            f"joints {never.tolist()} are missing in every frame; placed on their nearest observed ancestor",
-            stacklevel=3,
-        )
         fallback = X[:, seen].mean(1)
+        placed = []
         for j in never:
             a = parents[j]
             while a >= 0 and not seen[a]:
                 a = parents[a]
             X[:, j] = X[:, a] if a >= 0 else fallback
+            placed.append(f"{_joint_label(j, names)} on {_joint_label(a, names) if a >= 0 else 'the mean joint'}")
+        labels = f"{[int(j) for j in never]}" if names is None else ", ".join(_joint_label(j, names) for j in never)
+        warnings.warn(
+            f"joints {labels} are missing in every frame; placed on their nearest observed ancestor (a zero-length "
+            f"bone): {'; '.join(placed)}",
+            stacklevel=3,
+        )
     return X, missing
+
+
+def _joint_label(j: int, names: tuple[str, ...] | None) -> str:
+    """``"head (10)"`` with names, ``"10"`` without."""
+    return f"{names[j]} ({j})" if names is not None else str(j)
 
 
 @dataclass(frozen=True)
@@ -213,7 +225,7 @@ def build_pose_problem(init: PoseSequence, config: PoseStageConfig, device: torc
     T, J = init.num_frames, init.num_joints
     base = np.ones((T, J), np.float32) if init.conf is None else np.nan_to_num(init.conf, nan=0.0)
     X_ref = np.asarray(init.joints3d, np.float32)
-    X0, missing3d = fill_missing_joints(X_ref, skel.parents)
+    X0, missing3d = fill_missing_joints(X_ref, skel.parents, skel.joint_names)
     conf3d = np.where(missing3d, 0.0, base).astype(np.float32)
     K = init.K_per_frame()
     x2d = init.joints2d if init.joints2d is not None else project_np(X_ref, K).astype(np.float32)

@@ -294,13 +294,23 @@ def test_fill_missing_joints():
     X[0, 1] = np.nan
     X[:, 5] = np.nan  # l_knee never seen: placed on its parent, the l_hip
     X[:, 4] = [1.0, 2.0, 3.0]
-    with pytest.warns(UserWarning, match=r"joints \[5\] are missing in every frame"):
+    with pytest.warns(UserWarning, match=r"joints \[5\] are missing in every frame.*: 5 on 4$"):
         filled, missing = fill_missing_joints(X, H36M17.parents)
+    with pytest.warns(UserWarning, match=r"joints l_knee \(5\) are missing .*: l_knee \(5\) on l_hip \(4\)$"):
+        fill_missing_joints(X, H36M17.parents, H36M17.joint_names)
     np.testing.assert_allclose(filled[:, 0, 0], [0.0, 1.0, 2.0, 3.0, 3.0])
     np.testing.assert_allclose(filled[:, 5], filled[:, 4])
     assert not np.isnan(filled).any() and missing.sum() == 3 + 1 + 5
     with pytest.raises(InputError, match="every joint is NaN"):
         fill_missing_joints(np.full((2, 17, 3), np.nan), H36M17.parents)
+
+
+def test_a_joint_without_observed_ancestor_goes_to_the_mean_joint():
+    X = np.random.default_rng(0).normal(size=(4, 17, 3)).astype(np.float32)
+    X[:, 0] = np.nan  # the root, never seen
+    with pytest.warns(UserWarning, match=r"pelvis \(0\) on the mean joint$"):
+        filled, _ = fill_missing_joints(X, H36M17.parents, H36M17.joint_names)
+    np.testing.assert_allclose(filled[:, 0], X[:, 1:].mean(1), rtol=1e-6)
 
 
 # ----------------------------------------------------------------------------------------------------------
