@@ -253,7 +253,7 @@ def refine_smpl(
 
     pose_cfg = config.pose
     with warnings.catch_warnings():  # the head top, which SMPL lacks, is never observed: by design, not news
-        warnings.filterwarnings("ignore", message=r"joints head \(10\) are missing in every frame")
+        warnings.filterwarnings("ignore", message=r"joint head \(10\) is missing in every frame")
         problem = build_pose_problem(init, pose_cfg, torch.device("cpu"))
     field = flow.to_torch("cpu") if flow is not None and T > 1 else None
     back = backward.to_torch("cpu") if backward is not None and field is not None else None

@@ -166,9 +166,10 @@ def fill_missing_joints(
             X[:, j] = X[:, a] if a >= 0 else fallback
             placed.append(f"{_joint_label(j, names)} on {_joint_label(a, names) if a >= 0 else 'the mean joint'}")
         labels = f"{[int(j) for j in never]}" if names is None else ", ".join(_joint_label(j, names) for j in never)
+        one = never.size == 1
         warnings.warn(
-            f"joints {labels} are missing in every frame; placed on their nearest observed ancestor (a zero-length "
-            f"bone): {'; '.join(placed)}",
+            f"{'joint' if one else 'joints'} {labels} {'is' if one else 'are'} missing in every frame; placed on "
+            f"{'its' if one else 'their'} nearest observed ancestor (a zero-length bone): {'; '.join(placed)}",
             stacklevel=3,
         )
     return X, missing

@@ -294,9 +294,9 @@ def test_fill_missing_joints():
     X[0, 1] = np.nan
     X[:, 5] = np.nan  # l_knee never seen: placed on its parent, the l_hip
     X[:, 4] = [1.0, 2.0, 3.0]
-    with pytest.warns(UserWarning, match=r"joints \[5\] are missing in every frame.*: 5 on 4$"):
+    with pytest.warns(UserWarning, match=r"joint \[5\] is missing in every frame; placed on its .*: 5 on 4$"):
         filled, missing = fill_missing_joints(X, H36M17.parents)
-    with pytest.warns(UserWarning, match=r"joints l_knee \(5\) are missing .*: l_knee \(5\) on l_hip \(4\)$"):
+    with pytest.warns(UserWarning, match=r"joint l_knee \(5\) is missing .*: l_knee \(5\) on l_hip \(4\)$"):
         fill_missing_joints(X, H36M17.parents, H36M17.joint_names)
     np.testing.assert_allclose(filled[:, 0, 0], [0.0, 1.0, 2.0, 3.0, 3.0])
     np.testing.assert_allclose(filled[:, 5], filled[:, 4])
@@ -364,3 +364,11 @@ class TestFlowAwareAcceleration:
         X = accelerating_video()
         cfg = PoseStageConfig(**{**OFF, "w_acc": 1.0, "flow_aware_acc": True})
         assert pose_terms(X, chain_problem(X), cfg)["acc"].item() == pytest.approx(16.0, rel=1e-6)
+
+
+def test_joints_never_observed_are_named_with_where_they_went():
+    X = np.zeros((3, 17, 3), np.float32)
+    X[:, [5, 6]] = np.nan  # the left knee and ankle: both go to the left hip
+    match = r"^joints l_knee \(5\), l_ankle \(6\) are missing in every frame; placed on their .*: l_knee \(5\) on l_hip \(4\); l_ankle \(6\) on l_hip \(4\)$"
+    with pytest.warns(UserWarning, match=match):
+        fill_missing_joints(X, H36M17.parents, H36M17.joint_names)
