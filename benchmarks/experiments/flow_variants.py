@@ -110,19 +110,20 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
     p.add_argument("--exact", action="store_true", help="the pose stage alone, given the exact flow")
-    p.add_argument("--flow-weight", type=float, default=1.0, help="L_opt's weight, times the default's (every variant)")
+    p.add_argument("--flow-weight", type=float, default=1.0,
+                   help="L_opt's weight, times the preset's (a variant that sets its own weight keeps it)")
     p.add_argument("--read-at", choices=READ_AT, default="estimate",
                    help="with --exact: where L_opt's targets come from (estimate: as the pipeline; truth: the "
                    "exact flow at the true joints; oracle: the true joints' own motion)")
     args = p.parse_args()
     base = replace(get_preset("fast"), cycles=args.cycles)
+    base = replace(base, pose=replace(base.pose, w_flow=args.flow_weight * base.pose.w_flow))
     changes = {"flow_off": flow_off, "forward": lambda c: c, **FLOW_VARIANTS,
                "long_range_direct": FLOW_VARIANTS["long_range"]}
     unknown = [name for name in args.variants.split(",") if name not in changes]
     if unknown:
         raise SystemExit(f"--variants: unknown {', '.join(unknown)}; expected some of {', '.join(VARIANTS)}")
     runs = {name: changes[name](base) for name in args.variants.split(",")}
-    runs = {name: replace(c, pose=replace(c.pose, w_flow=args.flow_weight * c.pose.w_flow)) for name, c in runs.items()}
     if args.read_at != "estimate" and not args.exact:
         raise SystemExit("--read-at: only with --exact (the pipeline reads its own flow at its own poses)")
     if args.exact and "long_range_direct" in runs:
