@@ -3,8 +3,8 @@ joints' trajectories.
 
 Top rows: one panel per metric of the history (the order of ``flowpose refine``'s table), its value against
 the cycle, cycle 0 being the initial estimate, as in the per-cycle figure of "Bootstrapping human optical flow
-and pose" (BMVC 2022). Bottom rows: camera-frame x, y, z of a wrist and an ankle over time, initial vs refined
-(vs ground truth when given).
+and pose" (BMVC 2022); the count of frames whose limbs swap repair relabelled is given in the title. Bottom
+rows: camera-frame x, y, z of a wrist and an ankle over time, initial vs refined (vs ground truth when given).
 
 Matplotlib is an optional extra (``pip install "flowpose[plot]"``); without it :func:`plot_report` warns and
 writes nothing. Figures are drawn on an Agg canvas directly, never through ``pyplot``, so the caller's
@@ -46,9 +46,14 @@ def matplotlib_available() -> bool:
     return True
 
 
+COUNTS = ("swaps_repaired",)
+"""Metrics that count what was done once, before the cycles: given in the title, not drawn against the cycle."""
+
+
 def _metric_panels(history: list) -> list[tuple[str, str]]:
-    """(key, label) of every metric in the history: the table's order first, then any others."""
-    present = {k for r in history for k, v in r.metrics.items() if v is not None and math.isfinite(v)}
+    """(key, label) of every metric in the history drawn per cycle: the table's order first, then any others."""
+    present = {k for r in history for k, v in r.metrics.items()
+               if v is not None and math.isfinite(v) and k not in COUNTS}
     known = [(k, label) for k, label, _ in COLUMNS if k in present]
     extra = sorted(present - {k for k, _ in known})
     return known + [(k, k) for k in extra]
@@ -146,4 +151,8 @@ def _title(result: RefineResult, init: PoseSequence) -> str:
             parts.append(f"{label.split(' ')[0]} {fmt.format(first[key])} -> {fmt.format(last[key])}")
         if len(parts) == 4:
             break
-    return "flowpose refinement: " + ";  ".join(parts) + "  (every metric: lower is better)"
+    title = "flowpose refinement: " + ";  ".join(parts) + "  (every metric: lower is better)"
+    swaps = first.get("swaps_repaired")
+    if swaps is not None and math.isfinite(swaps):
+        title += f";  left/right swaps repaired in {swaps:.0f} limb-pair frames"
+    return title

@@ -13,7 +13,7 @@ import pytest
 from flowpose.flow.field import FlowField
 from flowpose.pose import PoseSequence
 from flowpose.refinement.result import CycleRecord, RefineResult
-from flowpose.report import _metric_panels, matplotlib_available, plot_report
+from flowpose.report import _metric_panels, _title, matplotlib_available, plot_report
 
 
 def _result(T: int = 12, with_gt_metrics: bool = True) -> tuple[RefineResult, PoseSequence]:
@@ -49,6 +49,15 @@ def test_metric_panels_follow_the_table_order() -> None:
         "flow_residual",
         "custom_metric",
     ]  # NaN-only epe_human left out
+
+
+def test_the_swap_count_is_in_the_title_not_a_panel() -> None:
+    result, init = _result()
+    assert "swaps" not in _title(result, init)
+    result.history[0].metrics["swaps_repaired"] = 7.0
+    assert "swaps_repaired" not in [k for k, _ in _metric_panels(result.history)]
+    title = _title(result, init)
+    assert title.endswith("(every metric: lower is better);  left/right swaps repaired in 7 limb-pair frames")
 
 
 @pytest.mark.skipif(not matplotlib_available(), reason="matplotlib (the plot extra) is not installed")

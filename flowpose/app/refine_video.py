@@ -28,6 +28,7 @@ from flowpose.io.poses import load_poses
 from flowpose.io.video import open_video
 from flowpose.pose import PoseSequence
 from flowpose.refinement.result import RefineResult
+from flowpose.refinement.swaps import describe_swaps
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             progress=job.progress,
             inputs=inputs,
         )
+    if result.swapped is not None and (swaps := describe_swaps(result.swapped, first_frame=start)) is not None:
+        notes.append(swaps)
     repeated = repeated_cycles_note(job.config, job.cycles)
     if repeated is not None:
         notes.append(repeated)

@@ -152,10 +152,12 @@ def run_refinement(
     seconds0 = {"flow_inference": time.perf_counter() - t0}
 
     metrics0 = evaluate(init, flow, gt)
+    swapped = None
     if config.swaps.enabled:  # before anything reads the poses: relabel limbs swapped left for right
         t0 = time.perf_counter()
         repair = repair_swaps(init, swap_flow(flow, flow_stage, config), config.swaps)
         init = repair.poses
+        swapped = repair.swapped
         metrics0["swaps_repaired"] = float(repair.count)
         seconds0["swaps"] = time.perf_counter() - t0
     pose_config = pose_stage_config(init, image_size, config)
@@ -194,7 +196,7 @@ def run_refinement(
         history.append(CycleRecord(k, losses=losses, seconds=seconds, metrics=metrics))
 
     state = [copy.deepcopy(m.state_dict()) for m in flow_stage.trainable] if keep_flow_state else None
-    return RefineResult(poses=poses, flow=flow, history=history, flow_state=state)
+    return RefineResult(poses=poses, flow=flow, history=history, flow_state=state, swapped=swapped)
 
 
 def seed_everything(seed: int) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from flowpose.flow.field import FlowField
 from flowpose.pose import PoseSequence
 
@@ -42,9 +44,13 @@ class RefineResult:
         flow: the refined forward flow of the video (after the last flow stage).
         history: ``history[0]`` the initial state, ``history[k]`` after cycle k.
         flow_state: the fine-tuned networks' state dicts (one per backend) when asked for, else None.
+        swapped: (T, 2) bool, the frames whose limbs swap repair relabelled left for right before refinement
+            (column 0 the legs, 1 the arms; :mod:`flowpose.refinement.swaps`); None where swap repair is off.
+            ``history[0].metrics["swaps_repaired"]`` is its sum.
     """
 
     poses: PoseSequence
     flow: FlowField
     history: list[CycleRecord]
     flow_state: list[dict] | None = None
+    swapped: np.ndarray | None = None

@@ -169,6 +169,37 @@ def relabel(poses: PoseSequence, swapped: np.ndarray) -> PoseSequence:
     return replace(poses, joints3d=j3, joints2d=j2, conf=cf)
 
 
+def frame_runs(flags: np.ndarray, first_frame: int = 0) -> list[tuple[int, int]]:
+    """Runs of consecutive True frames of a (T,) bool array, as inclusive (first, last) frame numbers counted from
+    ``first_frame``."""
+    padded = np.concatenate([[False], np.asarray(flags, bool), [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return [(first_frame + int(a), first_frame + int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def describe_swaps(swapped: np.ndarray, first_frame: int = 0, max_runs: int = 6) -> str | None:
+    """One line for the user saying which frames were relabelled, or None when none were.
+
+    Args:
+        swapped: (T, 2) bool from :func:`detect_swaps`, column 0 the legs and 1 the arms.
+        first_frame: the video's frame number of row 0 (``flowpose refine --start``).
+        max_runs: runs of frames listed per limb pair before the rest are counted.
+
+    Returns:
+        e.g. ``"left/right swaps repaired before refinement: legs in 8 frames (20-27); arms in 4 frames (3-5, 40)"``.
+    """
+    parts = []
+    for c, name in enumerate(H36M17_LIMB_PAIRS):
+        runs = frame_runs(swapped[:, c], first_frame)
+        if not runs:
+            continue
+        shown = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs[:max_runs])
+        more = f", and {len(runs) - max_runs} more runs" if len(runs) > max_runs else ""
+        count = int(swapped[:, c].sum())
+        parts.append(f"{name} in {count} frame{'s' if count != 1 else ''} ({shown}{more})")
+    return "left/right swaps repaired before refinement: " + "; ".join(parts) if parts else None
+
+
 def repair_swaps(poses: PoseSequence, flow: FlowField | None, config: SwapConfig = SwapConfig()) -> SwapRepair:
     """Detect swapped limbs (:func:`detect_swaps`) and relabel them (:func:`relabel`)."""
     swapped = detect_swaps(poses, flow, config)

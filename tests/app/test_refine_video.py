@@ -16,6 +16,7 @@ from flowpose.io.poses import load_poses, save_poses
 from flowpose.io.video import write_video
 from flowpose.pose import PoseSequence
 from flowpose.refinement.pose_config import PoseStageConfig
+from flowpose.refinement.swaps import relabel
 
 T, SIZE = 6, 64
 DIS = RefineConfig(flow=FlowConfig(names=("dis",), weights=(None,)), pose=PoseStageConfig(max_steps=20))
@@ -58,6 +59,28 @@ def test_a_given_camera_replaces_the_pose_files_with_a_note(clip: Path) -> None:
     # The same camera as the file's: nothing to say.
     same = replace(job, camera=CameraOptions(focal_px=80.0), out=clip / "same")
     assert not any("replaces" in n for n in refine_video(same).notes)
+
+
+def test_the_user_is_told_which_frames_swap_repair_relabelled(clip: Path) -> None:
+    still = load_poses(clip / "video.poses.npz")
+    # The body moves with the texture (2 px a frame to the left, at 2.5 m and fx 80 px), so the flow carries it.
+    poses = still.with_joints3d(still.joints3d - np.arange(T)[:, None, None] * [2.0 * 2.5 / 80.0, 0.0, 0.0])
+    swapped = np.zeros((T, 2), bool)
+    swapped[[2, 3], 1] = True  # the arms labelled left for right in frames 2 and 3
+    save_poses(relabel(poses, swapped), clip / "video.poses.npz")
+    output = refine_video(RefineVideoJob(video=clip / "video.mp4", config=DIS, cycles=0, progress=False))
+    np.testing.assert_array_equal(output.result.swapped, swapped)
+    assert "left/right swaps repaired before refinement: arms in 2 frames (2-3)" in output.notes
+    # Frame numbers are the video's: with --start 1 the same frames are 2-3, rows 1-2 of the segment.
+    later = refine_video(RefineVideoJob(video=clip / "video.mp4", config=DIS, cycles=0, progress=False, start=1,
+                                        out=clip / "later"))
+    assert "left/right swaps repaired before refinement: arms in 2 frames (2-3)" in later.notes
+    # Nothing relabelled, nothing said.
+    save_poses(poses, clip / "video.poses.npz")
+    clean = refine_video(RefineVideoJob(video=clip / "video.mp4", config=DIS, cycles=0, progress=False,
+                                        out=clip / "clean"))
+    assert not clean.result.swapped.any()
+    assert not any("swaps" in n for n in clean.notes)
 
 
 def test_checks_before_any_work(clip: Path) -> None:

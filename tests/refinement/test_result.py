@@ -38,6 +38,14 @@ def test_metrics_hold_what_the_docstring_lists(result):
     assert result.history[0].metrics["swaps_repaired"] >= 0  # swap repair is on by default
 
 
+def test_the_relabelled_frames_are_kept_and_their_sum_is_the_count(result, tiny_clip):
+    assert result.swapped.shape == (tiny_clip.estimate.num_frames, 2) and result.swapped.dtype == bool
+    assert result.swapped.sum() == result.history[0].metrics["swaps_repaired"]
+    off = replace(DIS, cycles=0, swaps=replace(DIS.swaps, enabled=False))
+    run = flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames, config=off)
+    assert run.swapped is None and "swaps_repaired" not in run.history[0].metrics
+
+
 def test_seconds_name_the_stages_that_ran(result):
     assert {"flow_inference", "swaps", "pose"} <= set(result.history[0].seconds)
     assert result.history[1].seconds["pose"] > 0

@@ -8,7 +8,15 @@ import pytest
 from flowpose.errors import InputError
 from flowpose.flow.field import FlowField
 from flowpose.metrics import swapped_limbs
-from flowpose.refinement.swaps import SwapConfig, _viterbi, detect_swaps, relabel, repair_swaps
+from flowpose.refinement.swaps import (
+    SwapConfig,
+    _viterbi,
+    describe_swaps,
+    detect_swaps,
+    frame_runs,
+    relabel,
+    repair_swaps,
+)
 
 ARMS = [11, 12, 13, 14, 15, 16]
 
@@ -59,3 +67,26 @@ def test_continuity_mode_needs_no_flow_and_flow_mode_does(tiny_clip) -> None:
         detect_swaps(est, None, SwapConfig(motion="flow"))
     with pytest.raises(InputError, match="motion"):
         SwapConfig(motion="magic")
+
+
+def test_frame_runs_are_inclusive_and_counted_from_the_first_frame() -> None:
+    flags = np.array([1, 1, 0, 1, 0, 0, 1], bool)
+    assert frame_runs(flags) == [(0, 1), (3, 3), (6, 6)]
+    assert frame_runs(flags, first_frame=10) == [(10, 11), (13, 13), (16, 16)]
+    assert frame_runs(np.zeros(4, bool)) == []
+
+
+def test_describe_swaps_names_each_limb_pair_and_its_frames() -> None:
+    swapped = np.zeros((30, 2), bool)
+    assert describe_swaps(swapped) is None
+    swapped[[4, 5, 6], 0] = True
+    swapped[[9], 1] = True
+    assert describe_swaps(swapped) == (
+        "left/right swaps repaired before refinement: legs in 3 frames (4-6); arms in 1 frame (9)"
+    )
+    assert describe_swaps(swapped, first_frame=100).endswith("legs in 3 frames (104-106); arms in 1 frame (109)")
+    many = np.zeros((30, 2), bool)
+    many[::3, 1] = True  # ten runs of one frame
+    assert describe_swaps(many, max_runs=2) == (
+        "left/right swaps repaired before refinement: arms in 10 frames (0, 3, and 8 more runs)"
+    )
