@@ -3,7 +3,7 @@ joints' trajectories.
 
 Top rows: one panel per metric of the history (the order of ``flowpose refine``'s table), its value against
 the cycle, cycle 0 being the initial estimate, as in the per-cycle figure of "Bootstrapping human optical flow
-and pose" (BMVC 2022); the count of frames whose limbs swap repair relabelled is given in the title. Bottom
+and pose" (BMVC 2022); the count of frames whose limbs swap repair relabelled is a second title line. Bottom
 rows: camera-frame x, y, z of a wrist and an ankle over time, initial vs refined (vs ground truth when given).
 
 Matplotlib is an optional extra (``pip install "flowpose[plot]"``); without it :func:`plot_report` warns and
@@ -154,5 +154,6 @@ def _title(result: RefineResult, init: PoseSequence) -> str:
     title = "flowpose refinement: " + ";  ".join(parts) + "  (every metric: lower is better)"
     swaps = first.get("swaps_repaired")
     if swaps is not None and math.isfinite(swaps):
-        title += f";  left/right swaps repaired in {swaps:.0f} limb-pair frames"
+        plural = "" if swaps == 1 else "s"
+        title += f"\nleft/right swaps repaired before refinement: {swaps:.0f} limb-pair frame{plural}"
     return title

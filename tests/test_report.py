@@ -57,7 +57,9 @@ def test_the_swap_count_is_in_the_title_not_a_panel() -> None:
     result.history[0].metrics["swaps_repaired"] = 7.0
     assert "swaps_repaired" not in [k for k, _ in _metric_panels(result.history)]
     title = _title(result, init)
-    assert title.endswith("(every metric: lower is better);  left/right swaps repaired in 7 limb-pair frames")
+    assert title.endswith("(every metric: lower is better)\nleft/right swaps repaired before refinement: 7 limb-pair frames")
+    result.history[0].metrics["swaps_repaired"] = 1.0
+    assert _title(result, init).endswith("refinement: 1 limb-pair frame")
 
 
 @pytest.mark.skipif(not matplotlib_available(), reason="matplotlib (the plot extra) is not installed")
