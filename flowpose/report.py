@@ -46,14 +46,14 @@ def matplotlib_available() -> bool:
     return True
 
 
-COUNTS = ("swaps_repaired",)
-"""Metrics that count what was done once, before the cycles: given in the title, not drawn against the cycle."""
+SWAP_COUNT = "swaps_repaired"
+"""The metric that counts what swap repair did once, before the cycles: given in the title, not drawn per cycle."""
 
 
 def _metric_panels(history: list) -> list[tuple[str, str]]:
     """(key, label) of every metric in the history drawn per cycle: the table's order first, then any others."""
     present = {k for r in history for k, v in r.metrics.items()
-               if v is not None and math.isfinite(v) and k not in COUNTS}
+               if v is not None and math.isfinite(v) and k != SWAP_COUNT}
     known = [(k, label) for k, label, _ in COLUMNS if k in present]
     extra = sorted(present - {k for k, _ in known})
     return known + [(k, k) for k in extra]
@@ -152,7 +152,7 @@ def _title(result: RefineResult, init: PoseSequence) -> str:
         if len(parts) == 4:
             break
     title = "flowpose refinement: " + ";  ".join(parts) + "  (every metric: lower is better)"
-    swaps = first.get("swaps_repaired")
+    swaps = first.get(SWAP_COUNT)
     if swaps is not None and math.isfinite(swaps):
         plural = "" if swaps == 1 else "s"
         title += f"\nleft/right swaps repaired before refinement: {swaps:.0f} limb-pair frame{plural}"

@@ -15,10 +15,11 @@ keypoints' motion, where observed at both ends), flow (the chained displacement'
 against the motion), confident (share with chained confidence > 0.5), error where confident and
 e_fb < 2 sqrt(k), and the correlation of error with e_fb. The pseudo ground truth is triangulated from MediaPipe
 and filtered in time: its own motion errs by a few px per frame, so the error at k = 1 is a floor, not the
-flow's error. ``--flow`` chains another backend instead (with its default weights).
+flow's error. ``--flow`` chains another backend instead (with its default weights); ``--contrib`` an OpenCV contrib flow in
+DIS's place (``synth_flow_lag.py`` says what it needs).
 
     python benchmarks/experiments/chain_error.py [--views cam03] [--work-sizes 128,256,native] [--strides 1,3,9,27]
-        [--flow raft-small]
+        [--flow raft-small] [--contrib tvl1]
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_real import REPO, tracked_pairs  # noqa: E402
+from synth_flow_lag import Contrib  # noqa: E402
 
 from flowpose.camera import project_np  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
@@ -63,9 +65,15 @@ def main() -> None:
     p.add_argument("--strides", default="1,3,9,27", help="spans k, frames, comma-separated")
     p.add_argument("--flow", default="dis", help="the flow backend (dis, raft-small, ...), its default weights")
     p.add_argument("--iters", type=int, default=12, help="a network's recurrent iterations")
+    p.add_argument("--contrib", choices=("tvl1", "deepflow", "rlof"), default=None,
+                   help="with --flow dis: an OpenCV contrib flow in DIS's place (synth_flow_lag.Contrib)")
     args = p.parse_args()
     config = get_preset("fast")
     model = load_flow_model(args.flow)
+    if args.contrib is not None:
+        if args.flow != "dis":
+            p.error("--contrib replaces DIS: use it with --flow dis")
+        model._dis = Contrib(args.contrib)
     print("| pair | work size | k | motion px | keypoints px | flow px | error px | confident "
           "| error, confident and e_fb < 2√k | corr(error, e_fb) |\n|---|---|---|---|---|---|---|---|---|---|")
     for name, frames, gt, init, _ in tracked_pairs(args.devset, args.views):

@@ -14,7 +14,10 @@ clip and the fast ``09_11`` and ``dab`` by default; 256x256, the ``mediapipe`` p
 
 The DIS settings: the default (``fine``, 128 px crops), its variational refinement's smoothness alpha 5 instead
 of OpenCV's 20, patches of 4 px at stride 2 instead of 8 at 4, and 256 px crops; and, in DIS's place, OpenCV's
-Farneback flow (polynomial expansion, a coarse-to-fine pyramid of 5 levels) on 256 px crops.
+Farneback flow (polynomial expansion, a coarse-to-fine pyramid of 5 levels) on 256 px crops. The settings
+named "contrib" use flows of OpenCV's contrib modules (Dual TV-L1, DeepFlow's variational part, dense RLOF),
+which flowpose does not depend on: they need ``opencv-contrib-python-headless`` of the same version in place of
+``opencv-python-headless`` (e.g. ``pip install --target DIR`` and ``PYTHONPATH=DIR``), and are refused without it.
 
     python benchmarks/experiments/synth_flow_lag.py [--clips cmu_3dsmax/131_01,09_11,fair/dab] [--settings ...]
 """
@@ -54,6 +57,27 @@ class Farneback:
         return cv2.calcOpticalFlowFarneback(first, second, None, 0.5, 5, self.window, 5, 7, 1.5, 0)
 
 
+class Contrib:
+    """A flow of OpenCV's contrib modules (``cv2.optflow``) behind the same ``calc`` call: ``tvl1`` (Dual
+    TV-L1), ``deepflow`` (DeepFlow's variational part, without DeepMatching) or ``rlof`` (dense RLOF, which
+    takes colour images), each with OpenCV's default settings."""
+
+    def __init__(self, name: str) -> None:
+        if not hasattr(cv2, "optflow"):
+            raise SystemExit(f"the contrib flow {name!r} needs opencv-contrib-python-headless {cv2.__version__} "
+                             "(cv2.optflow); this cv2 has no contrib modules")
+        self.name = name
+        make = {"tvl1": cv2.optflow.DualTVL1OpticalFlow_create, "deepflow": cv2.optflow.createOptFlow_DeepFlow}
+        self.algo = make[name]() if name in make else None
+
+    def calc(self, first: np.ndarray, second: np.ndarray, _: None) -> np.ndarray:
+        """(H, W, 2) flow from ``first`` to ``second``, 8-bit grey images."""
+        if self.name == "rlof":
+            colour = [cv2.cvtColor(g, cv2.COLOR_GRAY2BGR) for g in (first, second)]
+            return cv2.optflow.calcOpticalFlowDenseRLOF(*colour, None)
+        return self.algo.calc(first, second, None)
+
+
 SETTINGS: dict[str, tuple[Callable[[DISFlow], None], int]] = {
     "fine (the default), 128 px crops": (lambda m: None, 128),
     "variational alpha 5": (lambda m: m._dis.setVariationalRefinementAlpha(5.0), 128),
@@ -61,6 +85,10 @@ SETTINGS: dict[str, tuple[Callable[[DISFlow], None], int]] = {
     "256 px crops": (lambda m: None, 256),
     "Farneback, window 11, 256 px crops": (lambda m: setattr(m, "_dis", Farneback(11)), 256),
     "Farneback, window 21, 256 px crops": (lambda m: setattr(m, "_dis", Farneback(21)), 256),
+    "contrib TV-L1, 128 px crops": (lambda m: setattr(m, "_dis", Contrib("tvl1")), 128),
+    "contrib TV-L1, 256 px crops": (lambda m: setattr(m, "_dis", Contrib("tvl1")), 256),
+    "contrib DeepFlow, 256 px crops": (lambda m: setattr(m, "_dis", Contrib("deepflow")), 256),
+    "contrib RLOF, 256 px crops": (lambda m: setattr(m, "_dis", Contrib("rlof")), 256),
 }
 """Setting -> (a change to the OpenCV DIS object a ``DISFlow`` holds, ``_dis``, or its replacement by another
 OpenCV flow; the crop size)."""
@@ -96,7 +124,8 @@ def main() -> None:
     p.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     p.add_argument("--clips", default=f"{TUNING_CLIP},09_11,fair/dab", help="clip names or their ends, comma-separated")
     p.add_argument("--cache", type=Path, default=REPO / "results" / "cache")
-    p.add_argument("--settings", default=";".join(SETTINGS), help="of the settings above, separated by semicolons")
+    p.add_argument("--settings", default=";".join(k for k in SETTINGS if not k.startswith("contrib")),
+                   help="of the settings above, separated by semicolons (default: all but the contrib ones)")
     args = p.parse_args()
     chosen = args.settings.split(";")
     if unknown := [c for c in chosen if c not in SETTINGS]:
