@@ -30,6 +30,7 @@ from scipy.spatial.transform import Rotation
 from flowpose.body.layouts import HAND_KEYS, SMPLX, BodyLayout, layout_for_joints
 from flowpose.body.params import SmplSequence
 from flowpose.errors import InputError
+from flowpose.io.npz import npz_header_problem
 
 OBTAIN = (
     "SMPL and SMPL-X are licensed and not shipped with flowpose: register at https://smpl.is.tue.mpg.de (or "
@@ -81,17 +82,22 @@ def read_model_arrays(path: str | os.PathLike[str]) -> dict[str, object]:
     if not p.is_file():
         raise InputError(f"{p}: no such body model file. {OBTAIN}")
     suffix = p.suffix.lower()
+    if suffix not in (".npz", ".pkl"):
+        raise InputError(f"{p}: expected an SMPL model file ending in .pkl or .npz, got {p.suffix!r}")
     wanted = (*REQUIRED, *SMPLX_REQUIRED)
+    problem = None
     try:
         if suffix == ".npz":
-            with np.load(p, allow_pickle=False) as data:
-                arrays: dict[str, object] = {k: data[k] for k in wanted if k in data.files}
-        elif suffix == ".pkl":
-            arrays = _ArraysOnly(io.BytesIO(p.read_bytes()), encoding="latin1").load()
+            problem = npz_header_problem(p)
+            if problem is None:
+                with np.load(p, allow_pickle=False) as data:
+                    arrays: dict[str, object] = {k: data[k] for k in wanted if k in data.files}
         else:
-            raise InputError(f"{p}: expected an SMPL model file ending in .pkl or .npz")
+            arrays = _ArraysOnly(io.BytesIO(p.read_bytes()), encoding="latin1").load()
     except (pickle.UnpicklingError, EOFError, ValueError, OSError) as e:
         raise InputError(f"{p}: not a readable SMPL model file: {e}") from None
+    if problem is not None:
+        raise InputError(f"{p}: not a readable SMPL model file: {problem}")
     if not isinstance(arrays, dict):
         raise InputError(f"{p}: expected a dictionary of arrays, got {type(arrays).__name__}")
     missing = [k for k in REQUIRED if k not in arrays]

@@ -38,6 +38,7 @@ from flowpose.camera import (
 )
 from flowpose.errors import InputError, ShapeError, unknown_name_error
 from flowpose.estimate.placement import place_root
+from flowpose.io.npz import npy_header_problem
 from flowpose.io.poses import check_readable, read_npz
 from flowpose.pose import PoseSequence
 from flowpose.skeleton import H36M17, get_skeleton
@@ -164,9 +165,12 @@ def _load_array(path: Path, keys: tuple[str, ...], what: str) -> np.ndarray:
     if p.suffix.lower() == ".npz":
         return _pick(p, read_npz(p, what), keys)
     try:
-        arr = np.load(p, allow_pickle=False)
+        problem = npy_header_problem(p)
+        arr = None if problem is not None else np.load(p, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
         raise InputError(f"{p}: not a readable .npy {what} (corrupt, truncated or pickled?): {e}") from None
+    if problem is not None:
+        raise InputError(f"{p}: not a readable .npy {what}: {problem}")
     if arr.dtype.kind not in "iuf":
         raise InputError(f"{p}: {what} must hold numbers, got dtype {arr.dtype}")
     return arr.astype(np.float64)

@@ -17,6 +17,7 @@ import numpy as np
 
 from flowpose.camera import intrinsics_from_fov
 from flowpose.errors import InputError, ShapeError
+from flowpose.io.npz import npy_header_problem
 from flowpose.io.poses import check_readable, read_json, read_npz
 from flowpose.pose import check_intrinsics
 
@@ -71,11 +72,16 @@ def load_intrinsics(path: str | os.PathLike[str]) -> np.ndarray:
                 raise InputError(f"{p}: missing key 'K'; has {sorted(data)}")
             values = data["K"]
         elif suffix == ".npy":
+            problem = npy_header_problem(p)
+            if problem is not None:
+                raise InputError(f"{p}: not a readable camera intrinsics file: {problem}")
             values = np.load(p, allow_pickle=False)
         elif suffix == ".json":
             values = _json_values(p, read_json(p, "camera intrinsics file"))
         else:
             values = np.loadtxt(p, ndmin=2)
+    except InputError:
+        raise  # already names the file and the problem
     except (ValueError, OSError, EOFError) as e:
         raise InputError(f"{p}: not a readable camera intrinsics file: {e}") from None
     return intrinsics_matrix(values, str(p))

@@ -21,7 +21,7 @@ import numpy as np
 
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.atomic import atomic_path
-from flowpose.io.npz import write_npz
+from flowpose.io.npz import npz_header_problem, write_npz
 from flowpose.pose import PoseSequence
 
 REQUIRED_KEYS = ("joints3d", "K")
@@ -71,9 +71,12 @@ def read_npz(path: Path, what: str) -> dict[str, np.ndarray]:
     """
     errors = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)
     try:
-        data = np.load(path, allow_pickle=False)
+        problem = npz_header_problem(path)
+        data = None if problem is not None else np.load(path, allow_pickle=False)
     except errors as e:
         raise InputError(f"{path}: not a readable .npz {what} (corrupt or truncated?): {e}") from None
+    if problem is not None:
+        raise InputError(f"{path}: not a readable .npz {what} (corrupt or truncated?): {problem}")
     if not isinstance(data, np.lib.npyio.NpzFile):
         raise InputError(f"{path}: expected a {what} (.npz archive of named arrays), got a single .npy array")
     with data:

@@ -91,8 +91,15 @@ def test_npz_and_refusals(tmp_path: Path, model_file: Path) -> None:
     (tmp_path / "partial.pkl").write_bytes(pickle.dumps(arrays, protocol=2))
     with pytest.raises(InputError, match=r"missing \['posedirs'\]"):
         read_model_arrays(tmp_path / "partial.pkl")
-    with pytest.raises(InputError, match="ending in .pkl or .npz"):
+    with pytest.raises(InputError) as info:
         read_model_arrays(model_file.rename(tmp_path / "model.bin"))
+    assert str(info.value) == (f"{tmp_path / 'model.bin'}: expected an SMPL model file ending in .pkl or .npz, "
+                               "got '.bin'")
+    (tmp_path / "page.npz").write_text("<html>Sign in to download SMPL</html>")
+    with pytest.raises(InputError) as info:
+        read_model_arrays(tmp_path / "page.npz")
+    assert str(info.value) == (f"{tmp_path / 'page.npz'}: not a readable SMPL model file: not a zip archive, as "
+                               "every .npz is (it starts with b'<htm')")
 
 
 def _identity_joint_selector(model: torch.nn.Module) -> None:

@@ -91,6 +91,15 @@ def test_joints3d_wrong_skeleton_shape(tmp_path: Path) -> None:
         import_poses("joints3d", tmp_path / "j.npy", ImportOptions(K=K, skeleton="nope"))
 
 
+def test_joints3d_text_named_npy(tmp_path: Path) -> None:
+    (tmp_path / "j.npy").write_text("0 0 0\n")
+    with pytest.raises(InputError) as info:
+        import_poses("joints3d", tmp_path / "j.npy", ImportOptions(K=K))
+    assert "pickle" not in str(info.value)
+    assert str(info.value).endswith("j.npy: not a readable .npy 3D joints file: not an .npy array, which starts with "
+                                    "b'\\x93NUMPY' (it starts with b'0 0 ')"), str(info.value)
+
+
 def test_videopose3d_placement_from_keypoints(tmp_path: Path) -> None:
     T = 5
     rel = _body(T)

@@ -54,6 +54,26 @@ def test_four_numbers_and_json(tmp_path: Path) -> None:
         load_intrinsics(tmp_path / "K.yaml")
 
 
+def test_unreadable_files_name_the_file_once(tmp_path: Path) -> None:
+    np.savez(tmp_path / "nok.npz", A=K)
+    (tmp_path / "broken.json").write_text("{")
+    (tmp_path / "page.npy").write_text("<html>")
+    (tmp_path / "archive.npy").write_bytes(b"PK\x03\x04")
+    expected = {
+        "nok.npz": "missing key 'K'; has ['A']",
+        "broken.json": "not valid JSON (corrupt or truncated?): Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1)",
+        # not numpy's "pickled (object) data ... load it unsafely": the file holds no pickle
+        "page.npy": "not a readable camera intrinsics file: not an .npy array, which starts with b'\\x93NUMPY' "
+        "(it starts with b'<htm')",
+        "archive.npy": "not a readable camera intrinsics file: a zip archive (an .npz?), not an .npy array",
+    }
+    for name, problem in expected.items():
+        with pytest.raises(InputError) as info:
+            load_intrinsics(tmp_path / name)
+        assert str(info.value) == f"{tmp_path / name}: {problem}"
+
+
 def test_camera_options_precedence_and_guess(tmp_path: Path) -> None:
     size = (480, 640)  # (H, W): landscape
     guess = CameraOptions()

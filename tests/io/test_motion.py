@@ -129,6 +129,14 @@ def test_npz_errors(tmp_path: Path, arrays, error, message: str) -> None:
         load_motion(tmp_path / "bad.npz")
 
 
+def test_text_named_npz(tmp_path: Path) -> None:
+    (tmp_path / "walk.npz").write_text("joints3d,fps\n")
+    with pytest.raises(InputError) as info:
+        load_motion(tmp_path / "walk.npz")
+    assert str(info.value) == (f"{tmp_path / 'walk.npz'}: cannot read the .npz file (not a zip archive, as every "
+                               ".npz is (it starts with b'join'))")
+
+
 def test_bad_paths_and_options(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such motion file"):
         load_motion(tmp_path / "none.bvh")

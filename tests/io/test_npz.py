@@ -1,4 +1,4 @@
-"""Tests of byte-reproducible npz writing."""
+"""Tests of byte-reproducible npz writing, and of the word for a file that cannot be an npz."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from flowpose.io.npz import write_npz
+from flowpose.io.npz import npz_header_problem, write_npz
 
 
 @pytest.mark.parametrize("compress", [True, False])
@@ -32,3 +32,17 @@ def test_failure_leaves_no_file(tmp_path):
     with pytest.raises(ValueError):
         write_npz(tmp_path / "bad.npz", {"obj": np.array([object()], dtype=object)})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_header_problem_names_what_is_not_an_archive(tmp_path):
+    archive, single, page, empty = (tmp_path / n for n in ("a.npz", "b.npz", "page.npz", "empty.npz"))
+    write_npz(archive, {"a": np.zeros(3)})
+    np.save(open(single, "wb"), np.zeros(3))
+    page.write_text("<html>404 Not Found</html>")
+    empty.write_bytes(b"")
+    assert npz_header_problem(archive) is None
+    assert npz_header_problem(single) is None  # callers name a single array themselves
+    assert npz_header_problem(page) == "not a zip archive, as every .npz is (it starts with b'<htm')"
+    assert npz_header_problem(empty) == "the file is empty"
+    with pytest.raises(OSError):
+        npz_header_problem(tmp_path / "none.npz")

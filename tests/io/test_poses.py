@@ -111,6 +111,17 @@ def test_corrupt_npz(tmp_path: Path) -> None:
     _expect(path, r"not a readable \.npz pose file")
 
 
+def test_text_named_npz_is_not_called_pickled(tmp_path: Path) -> None:
+    # numpy unpickles any non-archive; with pickles refused it calls the file "pickled (object) data" that the
+    # user may "load unsafely". A web page saved as a pose file is neither.
+    path = tmp_path / "page.npz"
+    path.write_text("<html>404 Not Found</html>")
+    with pytest.raises(InputError) as info:
+        load_poses(path)
+    assert str(info.value) == (f"{path}: not a readable .npz pose file (corrupt or truncated?): not a zip archive, "
+                               "as every .npz is (it starts with b'<htm')")
+
+
 def test_truncated_npz(tmp_path: Path) -> None:
     path = tmp_path / "cut.npz"
     save_poses(_sequence(), path)

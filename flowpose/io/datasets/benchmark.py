@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from flowpose.errors import InputError, ShapeError
+from flowpose.io.npz import npz_header_problem
 from flowpose.pose import PoseSequence
 from flowpose.skeleton import H36M17
 
@@ -124,9 +125,12 @@ def load_trusted_npz_object(path: Path, key: str, what: str, *, required: bool =
     errors = (zipfile.BadZipFile, zlib.error, pickle.UnpicklingError, EOFError, OSError, ValueError,
               AttributeError, ImportError)
     try:
-        data = np.load(path, allow_pickle=True)
+        problem = npz_header_problem(path)
+        data = None if problem is not None else np.load(path, allow_pickle=True)
     except errors as e:
         raise InputError(f"{path}: not a readable .npz {what} (corrupt or truncated?): {e}") from None
+    if problem is not None:
+        raise InputError(f"{path}: not a readable .npz {what} (corrupt or truncated?): {problem}")
     if not isinstance(data, np.lib.npyio.NpzFile):
         raise InputError(f"{path}: expected a {what} (.npz archive of named arrays), got a single array")
     with data:
