@@ -4,11 +4,12 @@ L_opt reads the flow at every projected joint and bone point, whether or not tha
 there. A forearm behind the torso gets the torso's flow. This experiment gives weight 0 to each point that the
 current pose says is hidden by another limb of the same body, at frame t or t + k (the forward pairs, the backward
 pairs and the long-range spans alike). The body is one capsule per bone, of the sketch's radii
-(:data:`flowpose.refinement.sketch.H36M17_LIMB_RADIUS_M`), as the sketch's z-buffer draws it. A point is hidden
-when another bone's capsule covers its pixel and the capsule's front surface there is nearer than the point's own
-surface (its depth less its bone's radius; a joint takes the largest radius of its bones) by more than ``margin``
-metres. Bones that share a joint with the point's bone never hide it, because their capsules overlap at every
-joint.
+(:data:`flowpose.refinement.sketch.H36M17_LIMB_RADIUS_M`), with the sketch's z-buffer geometry
+(:func:`flowpose.refinement.rasterize.segment_foot`, :func:`~flowpose.refinement.rasterize.front_depth`). A point
+is hidden when another bone's capsule covers its pixel and the capsule's front surface there is nearer than the
+point's own surface (its depth less its bone's radius; a joint takes the largest radius of its bones) by more than
+``margin`` metres. Bones that share a joint with the point's bone never hide it, because their capsules overlap at
+every joint.
 
 The package has no such option. The experiment wraps ``flowpose.refinement.optimize.flow_target`` for its
 "visible" runs, and restores it for the others. Each pair of the real set (``bench_real.py --estimates tracked
@@ -18,9 +19,9 @@ the reference's pose (the pseudo ground truth in the view's camera frame; the jo
 head top and every joint of an untriangulated frame, from the pose being solved) instead of the pose being solved.
 With ``--others``, also with only the points that the other people of the view hide (their tracked estimates, as
 ``bench_real.py`` cached them, in the same camera frame): their flow is another person's motion, where a limb behind
-the same body still moves with it. ``--others-by-reference`` judges the same on the pseudo ground truths alone: which of the
-scored person's reference points the other people's references hide (the references' depth order between people in
-place of the single-view estimates').
+the same body still moves with it. ``--others-by-reference`` judges the same on the pseudo ground truths alone:
+which of the scored person's reference points the other people's references hide (the references' depth order
+between people in place of the single-view estimates').
 
     python benchmarks/experiments/hidden_points.py [--reference heldout] [--margins 0.03,0.08] [--oracle]
         [--others] [--others-by-reference]
@@ -46,6 +47,7 @@ from flowpose.camera import project  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.io.poses import load_poses  # noqa: E402
 from flowpose.refinement.objective import ChainTarget, FlowTarget, PoseProblem, projected_points  # noqa: E402
+from flowpose.refinement.rasterize import front_depth, segment_foot  # noqa: E402
 from flowpose.refinement.sketch import H36M17_LIMB_RADIUS_M  # noqa: E402
 
 PIPELINE_TARGET = optimize.flow_target
@@ -84,17 +86,10 @@ def visible_points(X: torch.Tensor, problem: PoseProblem, margin: float,
     p = projected_points(X, problem)  # (T, N, 2)
     K = problem.K.to(X.dtype)
     Xa, Xb = body[:, bones[:, 0]], body[:, bones[:, 1]]  # (T, B, 3)
-    a, b = project(Xa, K), project(Xb, K)
-    ab = b - a
-    lam = ((p[:, :, None] - a[:, None]) * ab[:, None]).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-9)[:, None]
-    lam = lam.clamp(0.0, 1.0)  # (T, N, B): the foot on the projected segment
-    d = torch.linalg.norm(p[:, :, None] - (a[:, None] + lam[..., None] * ab[:, None]), dim=-1)
-    za, zb = Xa[..., 2][:, None], Xb[..., 2][:, None]
-    mu = lam * za / ((1.0 - lam) * zb + lam * za).clamp_min(1e-6)  # perspective-correct, as the sketch's eq. (2)
-    z_axis = (1.0 - mu) * za + mu * zb
-    rho = K[:, 0, 0][:, None, None] * radius / z_axis.clamp_min(1e-3)  # projected radius, px
-    front = z_axis - radius * torch.sqrt((1.0 - (d / rho) ** 2).clamp_min(0.0))
-    hidden = (d < rho) & (front < P[..., 2:3] - own_radius[:, None] - margin) & ~near[None]
+    a, b = project(Xa, K)[:, None], project(Xb, K)[:, None]  # (T, 1, B, 2)
+    lam, d, inv_z = segment_foot(p[:, :, None], a, b, Xa[:, None, :, 2], Xb[:, None, :, 2])  # (T, N, B), the sketch's
+    u = d / (K[:, 0, 0][:, None, None] * radius * inv_z)  # distance over the projected radius
+    hidden = (u < 1.0) & (front_depth(inv_z, radius, u) < P[..., 2:3] - own_radius[:, None] - margin) & ~near[None]
     return (~hidden.any(-1)).to(X.dtype)
 
 

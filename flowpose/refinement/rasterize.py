@@ -151,11 +151,8 @@ def _draw_chunk(
     pa, pb = ex(geo.uv[:-1, a]), ex(geo.uv[:-1, b])
     za, zb = ex(geo.X[:-1, a, 2]), ex(geo.X[:-1, b, 2])
 
-    # Foot of each pixel on the projected segment (screen parameter lambda) and its distance d.
-    v = pb - pa
-    lam = (((px - pa) * v).sum(-1) / (v**2).sum(-1).clamp_min(1e-12)).clamp(0.0, 1.0)
-    d = (px - pa - lam[..., None] * v).norm(dim=-1)
-    inv_z = (1.0 - lam) / za + lam / zb  # perspective-correct depth along the projected bone
+    # Foot of each pixel on the projected segment (screen parameter lambda), its distance d, the axis's depth.
+    lam, d, inv_z = segment_foot(px, pa, pb, za, zb)
     rho = torch.maximum(ex(geo.f) * r * inv_z, config.min_radius_px * s)
     u = d / rho
     covered = (u <= 1.0) & (gx <= w - 1) & (gy <= h - 1)
@@ -163,8 +160,8 @@ def _draw_chunk(
     # z-buffer on the cylinder's front surface; everything below runs on the winners only.
     k_idx, i_idx, j_idx = covered.nonzero(as_tuple=True)
     t_idx, y_idx, x_idx = ts[k_idx], gy[covered], gx[covered]
-    u, lam, z = u[covered], lam[covered], 1.0 / inv_z[covered]
-    z_surf = z - r * (1.0 - u**2).clamp_min(0.0).sqrt()
+    u, lam, inv_z = u[covered], lam[covered], inv_z[covered]
+    z, z_surf = 1.0 / inv_z, front_depth(inv_z, r, u)
     win = z_surf.float() < state.zbuf[t_idx, y_idx, x_idx]
     k_idx, t_idx, y_idx, x_idx = k_idx[win], t_idx[win], y_idx[win], x_idx[win]
     u, lam, z, z_surf = u[win], lam[win], z[win], z_surf[win]
@@ -189,6 +186,37 @@ def _draw_chunk(
     state.zbuf[t_idx, y_idx, x_idx] = z_surf.float()
     state.flow[t_idx, y_idx, x_idx] = motion.float()
     state.weight[t_idx, y_idx, x_idx] = weight.float()
+
+
+def segment_foot(
+    px: torch.Tensor, pa: torch.Tensor, pb: torch.Tensor, za: torch.Tensor, zb: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Where pixels lie against a projected bone: the foot of each on the segment, its distance, and the inverse
+    depth of the bone's axis there (the geometry of the module's cylinders; broadcast over leading dimensions).
+
+    Args:
+        px: (..., 2) pixels, px.
+        pa: (..., 2) projection of the bone's first joint, px.
+        pb: (..., 2) projection of its second joint, px.
+        za: (...) depth of the first joint, metres.
+        zb: (...) depth of the second joint, metres.
+
+    Returns:
+        lam: (...) screen parameter of the foot, clamped to [0, 1] (0 at ``pa``).
+        d: (...) distance of each pixel from its foot, px.
+        inv_z: (...) 1 / depth of the axis point that projects to the foot, 1/m (inverse depth is linear in
+            screen space, so this is perspective-correct).
+    """
+    v = pb - pa
+    lam = (((px - pa) * v).sum(-1) / (v**2).sum(-1).clamp_min(1e-12)).clamp(0.0, 1.0)
+    d = (px - pa - lam[..., None] * v).norm(dim=-1)
+    return lam, d, (1.0 - lam) / za + lam / zb
+
+
+def front_depth(inv_z: torch.Tensor, r: float | torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """Depth (m) of a cylinder's front surface of radius ``r`` (m) seen at relative distance ``u`` = d / rho from
+    its axis (u <= 1), given the axis's inverse depth ``inv_z`` (:func:`segment_foot`)."""
+    return 1.0 / inv_z - r * (1.0 - u**2).clamp_min(0.0).sqrt()
 
 
 def _falloff(u: torch.Tensor, config: SketchConfig) -> torch.Tensor:

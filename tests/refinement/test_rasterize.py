@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from flowpose.camera import project
-from flowpose.refinement.rasterize import PairGeometry, ZBufferMaps, draw_bone
+from flowpose.refinement.rasterize import PairGeometry, ZBufferMaps, draw_bone, front_depth, segment_foot
 from flowpose.refinement.sketch import SketchConfig
 
 F = 100.0
@@ -97,3 +97,17 @@ def test_unusable_pair_draws_nothing_and_leaves_the_other_bone_visible():
     # The far bone's capsule: y = 17..47 px and x = 32, widened by its 3.3 px radius, no further.
     ys, xs = torch.nonzero(maps.weight[0] > 0, as_tuple=True)
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (14, 50, 29, 35)
+
+
+def test_segment_foot_and_front_depth_of_a_bone_in_depth() -> None:
+    # A bone from (0, 0, 2) to (1, 0, 4) m: its projections (f = 100, c = 0) are (0, 0) and (25, 0) px.
+    a, b = torch.tensor([0.0, 0.0]), torch.tensor([25.0, 0.0])
+    za, zb = torch.tensor(2.0), torch.tensor(4.0)
+    px = torch.tensor([[12.5, 3.0], [-5.0, 0.0], [40.0, -4.0]])
+    lam, d, inv_z = segment_foot(px, a, b, za, zb)
+    torch.testing.assert_close(lam, torch.tensor([0.5, 0.0, 1.0]))
+    torch.testing.assert_close(d, torch.tensor([3.0, 5.0, math.hypot(15.0, 4.0)]))
+    # Half way on screen is not half way along the bone: the axis point (x/z = 0.125) is X = (1/3, 0, 8/3).
+    torch.testing.assert_close(1.0 / inv_z, torch.tensor([8.0 / 3.0, 2.0, 4.0]))
+    u = torch.tensor([0.0, 0.6, 1.0])
+    torch.testing.assert_close(front_depth(inv_z, 0.1, u), 1.0 / inv_z - 0.1 * torch.tensor([1.0, 0.8, 0.0]))
