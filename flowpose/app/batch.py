@@ -9,7 +9,8 @@ cluster (``ray_address``; the optional extra ``flowpose[cluster]``).
 
 Inputs: a folder (every video file in it, ``*.mp4 *.avi *.mov *.mkv *.webm``, with its sidecar pose file
 ``<video>.poses.npz``), or a manifest: a text file with one video per line, optionally followed by its pose
-file (``video.mp4 poses.npz``), paths relative to the manifest's folder; ``#`` starts a comment.
+file (``video.mp4 poses.npz``), paths relative to the manifest's folder; ``#`` starts a comment. A path with
+spaces, commas or ``#`` goes in quotes (``"my video.mp4"``); backslashes are kept as they are.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import csv
 import io
 import json
 import os
+import shlex
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -48,6 +50,25 @@ class BatchItem:
     out: Path
 
 
+def manifest_words(line: str) -> list[str]:
+    """The paths on a manifest line (module docstring): split at spaces and commas, quotes respected, ``#`` to the
+    end of the line dropped.
+
+    Raises:
+        ValueError: for an unclosed quote.
+
+    Example:
+        >>> manifest_words('"my video.mp4", poses.npz  # the first take')
+        ['my video.mp4', 'poses.npz']
+    """
+    lexer = shlex.shlex(line, posix=True)
+    lexer.whitespace += ","
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    lexer.escape = ""  # Windows paths keep their backslashes
+    return list(lexer)
+
+
 def read_inputs(source: Path, out_dir: Path) -> list[BatchItem]:
     """The videos of a folder or a manifest (module docstring), each with its results folder in ``out_dir``.
 
@@ -60,7 +81,10 @@ def read_inputs(source: Path, out_dir: Path) -> list[BatchItem]:
     elif source.is_file():
         pairs = []
         for n, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
-            words = line.split("#", 1)[0].replace(",", " ").split()
+            try:
+                words = manifest_words(line)
+            except ValueError as e:
+                raise InputError(f"{source}:{n}: {e} in {line.strip()!r}") from None
             if not words:
                 continue
             if len(words) > 2:

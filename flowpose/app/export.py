@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flowpose.app.inputs import check_observed
 from flowpose.errors import InputError
 from flowpose.io.bvh_export import write_bvh
 from flowpose.io.poses import load_poses
@@ -46,6 +47,7 @@ def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None 
     if fmt == "amass":
         return _export_amass(poses_path, out, body_model)
     poses = load_poses(poses_path)
+    check_observed(poses, str(poses_path))
     joints = to_h36m17(poses.joints3d, poses.skeleton, missing="nan")
     never = [H36M17.joint_names[j] for j in np.flatnonzero(~np.isfinite(joints).all(-1).any(0))]
     with warnings.catch_warnings():

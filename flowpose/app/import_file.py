@@ -18,6 +18,7 @@ from pathlib import Path
 
 from flowpose.app.import_keypoints import KEYPOINT_FORMATS, import_keypoints
 from flowpose.app.import_smpl import import_smpl_file
+from flowpose.app.inputs import check_observed
 from flowpose.body.importers import OWN_CAMERA, SMPL_FORMATS
 from flowpose.errors import InputError
 from flowpose.io.importers import IMPORT_FORMATS, UNITS, ImportOptions, import_poses
@@ -99,8 +100,9 @@ def _import_smpl(job: ImportJob) -> list[str]:
         camera = job.camera if job.camera is not None else CameraOptions()
         K = camera.matrix(size)
         lines.append(camera.describe(size))
+    fps = video_fps if job.fps is None else job.fps
     return lines + import_smpl_file(job.fmt, job.source, job.out, image_size=size, num_frames=count,
-                                    fps=job.fps or video_fps, K=K, person=job.person, overwrite=job.overwrite)
+                                    fps=fps, K=K, person=job.person, overwrite=job.overwrite)
 
 
 def _import_poses(job: ImportJob) -> list[str]:
@@ -123,8 +125,10 @@ def _import_poses(job: ImportJob) -> list[str]:
         )
     lines = [camera.describe(size)] if size is not None else []
     options = ImportOptions(K=camera.matrix(size if size is not None else (0, 0)),
-                            fps=job.fps or video_fps or DEFAULT_FPS, skeleton=job.skeleton or "h36m17",
+                            fps=job.fps if job.fps is not None else (video_fps or DEFAULT_FPS),
+                            skeleton=job.skeleton or "h36m17",
                             units=UNITS[job.units], keypoints=job.keypoints)
     poses = import_poses(job.fmt, job.source, options)
+    check_observed(poses, str(job.source))
     save_poses(poses, job.out)
     return lines + [f"wrote {job.out}: {poses.num_frames} frames of {poses.skeleton}"]

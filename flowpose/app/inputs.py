@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
+from flowpose.camera import project_np
 from flowpose.errors import InputError
 from flowpose.io.groundtruth import GroundTruth
 from flowpose.pose import PoseSequence
@@ -34,6 +37,29 @@ def check_observed(poses: PoseSequence, source: str) -> None:
             f"{source}: no observed joint in any of its {poses.num_frames} frames "
             "(every joint is NaN or has confidence 0)"
         )
+
+
+def off_image_note(poses: PoseSequence, image_size: tuple[int, int], source: str) -> str | None:
+    """A warning for poses whose 2D (their keypoints, else their projection) misses the image in most frames:
+    the pose file's camera is not the video's, or the poses are of another video. None when at least half the
+    frames with an observed joint have one inside the image.
+
+    Args:
+        poses: the initial poses.
+        image_size: (H, W) of the video, px.
+        source: the pose file, for the message.
+    """
+    H, W = image_size
+    x2d = poses.joints2d if poses.joints2d is not None else project_np(poses.joints3d, poses.K_per_frame())
+    observed = (poses.confidence() > 0) & np.isfinite(x2d).all(-1)
+    with np.errstate(invalid="ignore"):
+        inside = observed & (x2d[..., 0] >= -0.5) & (x2d[..., 0] < W - 0.5) & (x2d[..., 1] >= -0.5) & (
+            x2d[..., 1] < H - 0.5)
+    seen, missed = int(observed.any(1).sum()), int((observed.any(1) & ~inside.any(1)).sum())
+    if missed * 2 <= seen:
+        return None
+    return (f"warning: {source}: in {missed} of its {seen} frames no joint lies inside the {W}x{H} image; is its "
+            "camera (K) the video's? (--intrinsics, --focal-px)")
 
 
 def select_frames(

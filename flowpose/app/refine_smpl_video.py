@@ -15,7 +15,7 @@ from pathlib import Path
 from flowpose.app.outputs import default_out_dir
 from flowpose.body.loop import SKETCHES, refine_smpl_frames
 from flowpose.body.mesh_io import write_mesh
-from flowpose.body.model import load_body_model_for
+from flowpose.body.model import check_in_front, load_body_model_for
 from flowpose.body.overlay import write_mesh_overlay
 from flowpose.body.params import load_smpl, save_smpl
 from flowpose.body.refine import MESH_FLOW_WEIGHT
@@ -80,6 +80,7 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
         raise InputError(f"--sketch must be one of {list(SKETCHES)}, got {job.sketch!r}")
     seq = load_smpl(job.smpl)
     model = load_body_model_for(job.body_model, seq)
+    check_in_front(model, seq, str(job.smpl))
     out = job.out if job.out is not None else default_out_dir(job.video)
     inputs = [job.video, job.smpl, job.body_model]
     check_output_folder(out, overwrite=job.overwrite, inputs=inputs)

@@ -14,7 +14,14 @@ import numpy as np
 
 from flowpose.api import device_problem
 from flowpose.api import refine as run_refine
-from flowpose.app.inputs import check_observed, segment, select_frames, select_gt_frames, sidecar_poses_path
+from flowpose.app.inputs import (
+    check_observed,
+    off_image_note,
+    segment,
+    select_frames,
+    select_gt_frames,
+    sidecar_poses_path,
+)
 from flowpose.app.outputs import default_out_dir, write_refine_folder
 from flowpose.config import RefineConfig
 from flowpose.errors import InputError
@@ -205,6 +212,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             check_observed(init, str(source))
             if job.camera is not None:
                 init = with_intrinsics(init, job.camera.matrix(reader.size), str(source), notes)
+            if (off := off_image_note(init, reader.size, str(source))) is not None:
+                notes.append(off)
         if kp is not None:
             if kp.num_frames == len(reader) and not whole:
                 kp = slice_keypoints(kp, start, stop)

@@ -82,19 +82,29 @@ def read_joblib(path: str | os.PathLike[str]) -> object:
         raise InputError(
             f"{p}: reading VIBE, PARE, WHAM or PHALP results needs joblib: pip install 'flowpose[body-import]'"
         ) from None
+    with open(p, "rb") as f:
+        head = f.read(4)
+    if not head:
+        raise InputError(f"{p}: not a readable joblib file: the file is empty")
     try:
         return joblib.load(p)
     except Exception as e:  # noqa: BLE001 -- joblib and pickle raise many types for a bad file
-        raise InputError(f"{p}: not a readable joblib file: {type(e).__name__}: {e}") from None
+        # Their messages ("KeyError: 0", "Memo value not found") say little; the first bytes show what the file is.
+        raise InputError(f"{p}: not a readable joblib file (it starts with {head!r}): {type(e).__name__}: {e}") from None
 
 
 def _array(person: dict, key: str, path: Path, track: int) -> np.ndarray:
     if key not in person or person[key] is None:
         raise InputError(f"{path}: track {track} has no {key!r} (keys: {sorted(map(str, person))})")
     try:
-        return np.asarray(person[key], dtype=np.float64)
+        value = np.asarray(person[key], dtype=np.float64)
     except (TypeError, ValueError) as e:
         raise InputError(f"{path}: track {track}: {key!r} is not numeric: {e}") from None
+    if not np.isfinite(value).all():
+        rows = np.flatnonzero(~np.isfinite(value.reshape(len(value), -1)).all(1)) if value.ndim else [0]
+        raise InputError(f"{path}: track {track}: {key!r} is NaN or infinite in {len(rows)} of its rows "
+                         f"(the first: {rows[0]}); the results are damaged")
+    return value
 
 
 def axis_angle_pose(pose: np.ndarray, path: Path) -> np.ndarray:
@@ -252,8 +262,13 @@ def import_smpl(
         transl = retarget_translation(_array(one, "trans", p, track).reshape(-1, 3), phalp_intrinsics(image_size), K)
     else:
         orig_cam = _array(one, "orig_cam", p, track)
-        if orig_cam.shape != (n, 4) or np.any(orig_cam[:, 0] <= 0):
-            raise InputError(f"{p}: track {track}: 'orig_cam' must be ({n}, 4) with sx > 0, got {orig_cam.shape}")
+        if orig_cam.shape != (n, 4):
+            raise InputError(f"{p}: track {track}: 'orig_cam' must be ({n}, 4) [sx, sy, tx, ty] for its {n} "
+                             f"frame_ids, got {orig_cam.shape}")
+        if np.any(orig_cam[:, 0] <= 0):
+            bad = np.flatnonzero(orig_cam[:, 0] <= 0)
+            raise InputError(f"{p}: track {track}: 'orig_cam' scale sx must be positive, got {orig_cam[bad[0], 0]:g} "
+                             f"in {len(bad)} rows (the first: {bad[0]})")
         transl = orig_cam_to_transl(orig_cam, K, image_size)
     for key, value in (("pose", pose), ("betas", betas), ("trans" if fmt in OWN_CAMERA else "orig_cam", transl)):
         if value.shape[0] != n:

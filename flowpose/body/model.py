@@ -31,6 +31,7 @@ from flowpose.body.layouts import HAND_KEYS, SMPLX, BodyLayout, layout_for_joint
 from flowpose.body.params import SmplSequence
 from flowpose.errors import InputError
 from flowpose.io.npz import npz_header_problem
+from flowpose.pose import check_joints3d
 
 OBTAIN = (
     "SMPL and SMPL-X are licensed and not shipped with flowpose: register at https://smpl.is.tue.mpg.de (or "
@@ -108,7 +109,33 @@ def read_model_arrays(path: str | os.PathLike[str]) -> dict[str, object]:
         missing = [k for k in SMPLX_REQUIRED if k not in arrays]
         if missing:
             raise InputError(f"{p}: an SMPL-X model file (55 joints) without {missing}")
+    _check_shapes(arrays, p)
     return {k: v for k, v in arrays.items() if k in wanted}
+
+
+def _check_shapes(arrays: dict[str, object], p: Path) -> None:
+    """Refuse arrays that do not fit together: V vertices from ``v_template``, J joints from ``kintree_table``
+    (a damaged or hand-edited file would otherwise fail deep inside the skinning)."""
+    shape = {k: tuple(np.shape(v)) if not hasattr(v, "tocsr") else tuple(v.shape) for k, v in arrays.items()}
+    V, J = shape["v_template"][0] if shape["v_template"] else 0, shape["kintree_table"][-1]
+    wanted: dict[str, tuple[str, tuple[int | None, ...]]] = {
+        "v_template": ("(V, 3)", (V, 3)), "f": ("(F, 3) vertex indices", (None, 3)),
+        "kintree_table": ("(2, J)", (2, J)), "J_regressor": ("(J, V)", (J, V)), "weights": ("(V, J)", (V, J)),
+        "shapedirs": ("(V, 3, B)", (V, 3, None)), "posedirs": ("(V, 3, 9 (J - 1))", (V, 3, 9 * (J - 1))),
+    }
+    if all(k in arrays for k in SMPLX_REQUIRED):
+        for side in "lr":
+            wanted[f"hands_components{side}"] = ("(n, 45) PCA components", (None, 45))
+            wanted[f"hands_mean{side}"] = ("(45,)", (45,))
+    for key, (words, expected) in wanted.items():
+        got = shape[key]
+        if len(got) != len(expected) or any(e is not None and g != e for g, e in zip(got, expected)):
+            raise InputError(f"{p}: not a consistent SMPL model file: {key} must be {words} with V = {V} vertices "
+                             f"and J = {J} joints (from v_template and kintree_table), got {got}")
+    faces = np.asarray(arrays["f"])
+    if faces.size and (faces.min() < 0 or faces.max() >= V):
+        raise InputError(f"{p}: not a consistent SMPL model file: f indexes vertices {faces.min()} to "
+                         f"{faces.max()}, the model has {V}")
 
 
 @dataclass(frozen=True)
@@ -350,3 +377,18 @@ def load_body_model_for(path: str | os.PathLike[str], seq: SmplSequence) -> Body
                             num_expression=10 if expression is None else max(expression.shape[1], 1))
     model.check_sequence(seq)
     return model
+
+
+def check_in_front(model: BodyModel, seq: SmplSequence, source: str) -> None:
+    """Refuse parameters that put the model's joints behind the camera, or nearer than the pose stage allows
+    (:func:`flowpose.pose.check_joints3d`): their projection, and every image term, would be meaningless.
+
+    Raises:
+        InputError: naming ``source`` and the first such frame.
+    """
+    with torch.no_grad():
+        out = model(torch.as_tensor(seq.betas, dtype=torch.float32),
+                    torch.as_tensor(model.pose_rotations(seq), dtype=torch.float32),
+                    torch.as_tensor(seq.transl, dtype=torch.float32),
+                    vertex_ids=torch.zeros(1, dtype=torch.long), expression=model.expression_of(seq))
+    check_joints3d(out.joints.numpy(), f"{source}: the body model's ")

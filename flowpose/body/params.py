@@ -93,6 +93,8 @@ class SmplSequence:
             if not np.isfinite(getattr(self, name)).all():
                 raise InputError(f"{name} must be finite (SMPL parameters have no missing values)")
         check_intrinsics(self.K)
+        if not (np.isfinite(self.fps) and self.fps > 0):
+            raise InputError(f"fps must be a positive number, got {self.fps}")
 
     @property
     def num_frames(self) -> int:

@@ -41,7 +41,8 @@ from flowpose.cli.shell import main, user_errors
     default=None,
     help="2D keypoints (T, 17, 2) px, for videopose3d.",
 )
-@click.option("--fps", type=float, default=None, help="Frame rate (default: the video's, else 30).")
+@click.option("--fps", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Frame rate (default: the video's, else 30).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing pose file.")
 @user_errors
 def import_(

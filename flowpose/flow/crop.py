@@ -55,6 +55,11 @@ def crop_to_grid(image: np.ndarray, origin: np.ndarray, scale: float, size: tupl
     bilinear interpolation at float positions (``torch.grid_sample``), not OpenCV's ``warpAffine``, which
     rounds positions to 1/32 pixel.
 
+    Only the image and the band around it that the blur reaches (4 sigma, OpenCV's kernel radius, plus 2 px) are
+    held in memory: farther out the padded, blurred image is constant along the way out, so positions there are
+    clamped to the band's edge, which gives the same values. A grid far larger than the image (a box around a
+    keypoint far off the image) thus costs no more memory than the image.
+
     Args:
         image: (H, W, C) image, any numeric dtype (uint8 RGB for frames).
         origin: (2,) full-frame (x, y) of grid pixel (0, 0).
@@ -72,6 +77,9 @@ def crop_to_grid(image: np.ndarray, origin: np.ndarray, scale: float, size: tupl
     y_lo = int(np.floor(origin[1])) - margin
     x_hi = int(np.ceil(origin[0] + (w - 1) * scale)) + margin + 1
     y_hi = int(np.ceil(origin[1] + (h - 1) * scale)) + margin + 1
+    band = int(np.ceil(4.0 * sigma)) + 2
+    x_lo, y_lo = min(max(x_lo, -band), W - 1 + band), min(max(y_lo, -band), H - 1 + band)
+    x_hi, y_hi = max(min(x_hi, W + band), x_lo + 1), max(min(y_hi, H + band), y_lo + 1)
     # Clipped indices give the region with edge padding wherever it leaves the image.
     ys = np.clip(np.arange(y_lo, y_hi), 0, H - 1)
     xs = np.clip(np.arange(x_lo, x_hi), 0, W - 1)
@@ -81,8 +89,8 @@ def crop_to_grid(image: np.ndarray, origin: np.ndarray, scale: float, size: tupl
     if sigma > 0:
         region = cv2.GaussianBlur(region, (0, 0), sigmaX=sigma, borderType=cv2.BORDER_REPLICATE)
         region = region.reshape(len(ys), len(xs), -1)
-    gx = origin[0] - x_lo + scale * np.arange(w)
-    gy = origin[1] - y_lo + scale * np.arange(h)
+    gx = np.clip(origin[0] - x_lo + scale * np.arange(w), 0, x_hi - 1 - x_lo)
+    gy = np.clip(origin[1] - y_lo + scale * np.arange(h), 0, y_hi - 1 - y_lo)
     grid = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(1, -1, 2)
     values = torch.from_numpy(region).permute(2, 0, 1)[None].double()
     out = sample_grid(values, torch.from_numpy(grid))  # (1, h*w, C), float64 for exact positions
@@ -107,6 +115,8 @@ def person_boxes(
     ``min_side``, and corners are rounded outwards to whole pixels. Boxes may extend past the image; crops
     edge-pad there (see :func:`crop_to_grid`).
 
+    Joints are first clipped to one image size beyond each edge (x in [-W, 2W], y in [-H, 2H]): a keypoint far off
+    the image (a detector's outlier, a wrong camera) cannot make a box, and with it the crop's blur, unbounded.
     Joints that are NaN/inf or have zero confidence are ignored. A frame without any valid joint takes its
     extent by linear interpolation between the nearest frames that have one (held constant at the ends). If no
     frame has a valid joint, every box is the whole frame ``[0, 0, W, H]`` (not square).
@@ -150,6 +160,7 @@ def person_boxes(
     if not frame_ok.any():
         return np.tile(np.array([0, 0, W, H], np.float32), (T - 1, 1))
 
+    joints2d = np.clip(joints2d, [-W, -H], [2 * W, 2 * H])
     # Per-frame extent of the valid joints, interpolated over frames that have none.
     big = np.where(valid[..., None], joints2d, np.inf)
     lo, hi = big.min(1), np.where(valid[..., None], joints2d, -np.inf).max(1)

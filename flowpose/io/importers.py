@@ -155,9 +155,8 @@ def _pick(path: Path, data: dict[str, np.ndarray], names: tuple[str, ...]) -> np
     for name in names:
         if name in data:
             return np.asarray(data[name], np.float64)
-    raise InputError(
-        f"{path}: missing key {names[0]!r} (or {', '.join(map(repr, names[1:]))}); has {sorted(data)}"
-    )
+    others = f" (or {', '.join(map(repr, names[1:]))})" if len(names) > 1 else ""
+    raise InputError(f"{path}: missing key {names[0]!r}{others}; has {sorted(data)}")
 
 
 def _load_array(path: Path, keys: tuple[str, ...], what: str) -> np.ndarray:

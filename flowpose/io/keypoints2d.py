@@ -132,7 +132,8 @@ def read_openpose(folder: str | os.PathLike[str], skeleton: str | None = None) -
     """
     root = Path(folder)
     if not root.is_dir():
-        raise InputError(f"{root}: no such folder (expected OpenPose's --write_json output)")
+        what = "a file, not a folder" if root.exists() else "no such folder"
+        raise InputError(f"{root}: {what} (expected OpenPose's --write_json output: a folder of per-frame .json)")
     files = sorted(root.glob("*.json"), key=_frame_number)
     if not files:
         raise InputError(f"{root}: no .json files (expected one OpenPose *_keypoints.json per frame)")

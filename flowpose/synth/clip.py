@@ -20,6 +20,12 @@ from flowpose.synth.noise import PROFILES, simulate_estimates
 from flowpose.synth.placement import default_intrinsics, place_in_camera
 from flowpose.synth.render import RenderConfig, RenderedClip, render_clip
 
+MAX_SIZE = 4096
+"""The largest image side ``synth`` renders, px (a 4K frame; each frame is held in memory)."""
+MAX_FPS = 1000.0
+"""The highest frame rate ``synth`` renders (a high-speed camera's; the simulated errors' smoothing kernels grow
+with it)."""
+
 
 @dataclass(frozen=True)
 class SynthConfig:
@@ -57,10 +63,10 @@ class SynthConfig:
             raise InputError(f"unknown estimator profile {self.profile!r}; choose from {sorted(PROFILES)}")
         if not 0.0 < self.fill <= 1.0:
             raise InputError(f"SynthConfig.fill must be in (0, 1], got {self.fill}")
-        if self.size < 32:
-            raise InputError(f"SynthConfig.size must be at least 32 pixels, got {self.size}")
-        if not self.fps > 0:
-            raise InputError(f"SynthConfig.fps must be positive, got {self.fps}")
+        if not 32 <= self.size <= MAX_SIZE:
+            raise InputError(f"SynthConfig.size must be 32 to {MAX_SIZE} pixels, got {self.size}")
+        if not 0 < self.fps <= MAX_FPS:
+            raise InputError(f"SynthConfig.fps must be in (0, {MAX_FPS:g}] frames per second, got {self.fps}")
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,16 @@ def test_manifest_and_parallel_workers(videos: Path, tmp_path: Path) -> None:
     assert [r["status"] for r in rows] == ["done", "done"]
 
 
+def test_manifest_paths_with_spaces_commas_and_comments(tmp_path: Path) -> None:
+    manifest = tmp_path / "list.txt"
+    manifest.write_text('"my videos/take 1.mp4", "my videos/take 1.poses.npz"  # quoted\nb.mp4,b.npz\n# c.mp4\n')
+    items = read_inputs(manifest, tmp_path / "out")
+    assert [(i.video, i.poses, i.out) for i in items] == [
+        (tmp_path / "my videos/take 1.mp4", tmp_path / "my videos/take 1.poses.npz", tmp_path / "out/take 1"),
+        (tmp_path / "b.mp4", tmp_path / "b.npz", tmp_path / "out/b"),
+    ]
+
+
 def test_bad_inputs(tmp_path: Path, videos: Path) -> None:
     with pytest.raises(InputError, match="no such folder or manifest"):
         read_inputs(tmp_path / "nothing", tmp_path / "out")
@@ -84,6 +94,9 @@ def test_bad_inputs(tmp_path: Path, videos: Path) -> None:
     (tmp_path / "m.txt").write_text("a.mp4 b.npz c.npz\n")
     with pytest.raises(InputError, match=r"m\.txt:1: expected 'VIDEO \[POSES\]'"):
         read_inputs(tmp_path / "m.txt", tmp_path / "out")
+    (tmp_path / "open.txt").write_text('"a.mp4\n')
+    with pytest.raises(InputError, match=r"open\.txt:1: No closing quotation"):
+        read_inputs(tmp_path / "open.txt", tmp_path / "out")
     (tmp_path / "dup.txt").write_text("x/a.mp4\ny/a.mp4\n")
     with pytest.raises(InputError, match="would both write"):
         read_inputs(tmp_path / "dup.txt", tmp_path / "out")

@@ -30,3 +30,8 @@ def test_bvh_with_a_never_observed_joint(tmp_path: Path) -> None:
         export_poses("bvh", tmp_path / "p.npz", tmp_path / "m.txt")
     with pytest.raises(InputError, match="parent folder"):
         export_poses("bvh", tmp_path / "p.npz", tmp_path / "nope" / "m.bvh")
+    save_poses(PoseSequence(joints3d=np.full_like(joints, np.nan), K=np.diag([500.0, 500.0, 1.0]).astype(np.float32)),
+               tmp_path / "none.npz")
+    with pytest.raises(InputError, match=r"none\.npz: no observed joint in any of its 6 frames"):
+        export_poses("bvh", tmp_path / "none.npz", tmp_path / "n.bvh")
+    assert not (tmp_path / "n.bvh").exists()

@@ -63,6 +63,14 @@ def test_refusals_name_the_problem_and_write_nothing(tmp_path: Path, job: dict, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["j.npy"]
 
 
+def test_a_file_without_one_observed_joint_is_refused_and_written_nowhere(tmp_path: Path) -> None:
+    np.save(tmp_path / "j.npy", np.full((T, 17, 3), np.nan))
+    job = ImportJob(fmt="joints3d", source=tmp_path / "j.npy", out=tmp_path / "p.npz", video=make_video(tmp_path, "v"))
+    with pytest.raises(InputError, match=rf"j\.npy: no observed joint in any of its {T} frames"):
+        run_import(job)
+    assert not (tmp_path / "p.npz").exists()
+
+
 def test_a_users_file_is_never_replaced(tmp_path: Path) -> None:
     _joints(tmp_path / "j.npy")
     users = tmp_path / "mine.npz"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from flowpose.app.inputs import check_observed, segment, select_frames, sidecar_poses_path
-from flowpose.camera import intrinsics_from_fov
+from flowpose.app.inputs import check_observed, off_image_note, segment, select_frames, sidecar_poses_path
+from flowpose.camera import intrinsics_from_fov, project_np
 from flowpose.errors import InputError
 from flowpose.pose import PoseSequence
 
@@ -48,6 +49,19 @@ def test_select_frames_and_check_observed() -> None:
     check_observed(seq, "p.npz")
     with pytest.raises(InputError, match=r"p\.npz: no observed joint"):
         check_observed(seq.with_joints3d(np.full((T, 17, 3), np.nan)), "p.npz")
+
+
+def test_off_image_note() -> None:
+    T = 6
+    seq = PoseSequence(joints3d=_body(T) + [0, 0, 4], K=K)
+    assert off_image_note(seq, (480, 640), "p.npz") is None
+    shifted = seq.with_joints3d(seq.joints3d + np.array([40.0, 0.0, 0.0], np.float32))  # 40 m to the right
+    note = off_image_note(shifted, (480, 640), "p.npz")
+    assert note is not None and note.startswith("warning: p.npz: in 6 of its 6 frames no joint lies inside the 640x480")
+    half = seq.with_joints3d(np.concatenate([seq.joints3d[:3], shifted.joints3d[3:]]))
+    assert off_image_note(half, (480, 640), "p.npz") is None  # half the frames in view: a person leaving it
+    keypoints = replace(shifted, joints2d=project_np(seq.joints3d, K).astype(np.float32))
+    assert off_image_note(keypoints, (480, 640), "p.npz") is None  # keypoints in view are what the crops follow
 
 
 def test_segment() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,13 @@ def test_refusals_before_any_output(inputs: SmplVideoJob) -> None:
         refine_smpl_video(SmplVideoJob(**{**inputs.__dict__, "export_mesh": "stl"}))
     with pytest.raises(InputError, match="--cycles must be >= 0"):
         refine_smpl_video(SmplVideoJob(**{**inputs.__dict__, "cycles": -1}))
+    assert not inputs.out.exists()
+
+
+def test_parameters_that_put_the_body_behind_the_camera_name_the_file(inputs: SmplVideoJob) -> None:
+    save_smpl(replace(smpl_motion(4), transl=np.zeros((4, 3))), inputs.smpl)  # the pelvis in the camera's centre
+    with pytest.raises(InputError, match=r"p\.npz: the body model's joints3d must lie in front of the camera"):
+        refine_smpl_video(inputs)
     assert not inputs.out.exists()
 
 

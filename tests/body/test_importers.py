@@ -106,6 +106,17 @@ def test_bad_files_get_one_clear_line(tmp_path: Path) -> None:
     fails({0: {**good[0], "pose": np.zeros((3, 10))}}, r"'pose' must be \(n, 72\)")
     fails([1, 2], "dictionary of tracks")
     fails(good, "unknown SMPL results format", fmt="hmr")
+    nan_pose = good[0]["pose"].copy()
+    nan_pose[1, 5] = np.nan
+    fails({0: {**good[0], "pose": nan_pose}}, r"track 0: 'pose' is NaN or infinite in 1 of its rows \(the first: 1\)")
+    fails({0: {**good[0], "orig_cam": good[0]["orig_cam"][:2]}}, r"'orig_cam' must be \(3, 4\) .* for its 3 frame_ids, got \(2, 4\)")
+    zero_scale = good[0]["orig_cam"].copy()
+    zero_scale[2, 0] = 0.0
+    fails({0: {**good[0], "orig_cam": zero_scale}}, r"scale sx must be positive, got 0 in 1 rows \(the first: 2\)")
+    fails(good, r"fps must be a positive number, got 0", fps=0.0)
     (tmp_path / "junk.pkl").write_bytes(b"not a pickle")
-    with pytest.raises(InputError, match="not a readable joblib file"):
+    with pytest.raises(InputError, match=r"junk\.pkl: not a readable joblib file \(it starts with b'not '\)"):
         import_smpl("vibe", tmp_path / "junk.pkl", image_size=(H, W), num_frames=3, fps=30.0, K=K)
+    (tmp_path / "empty.pkl").write_bytes(b"")
+    with pytest.raises(InputError, match=r"empty\.pkl: not a readable joblib file: the file is empty"):
+        import_smpl("vibe", tmp_path / "empty.pkl", image_size=(H, W), num_frames=3, fps=30.0, K=K)

@@ -78,6 +78,11 @@ def test_spread_vertices_are_distinct_and_cover_the_body(model_file: Path) -> No
     assert len(model.spread_vertices(10**6)) == model.num_vertices
 
 
+def arrays_of(key: str) -> np.ndarray:
+    """One array of the stand-in model."""
+    return np.asarray(standin_arrays()[key])
+
+
 def test_npz_and_refusals(tmp_path: Path, model_file: Path) -> None:
     npz = write_standin(tmp_path / "standin.npz")
     assert load_body_model(npz).num_vertices == load_body_model(model_file).num_vertices
@@ -95,6 +100,14 @@ def test_npz_and_refusals(tmp_path: Path, model_file: Path) -> None:
         read_model_arrays(model_file.rename(tmp_path / "model.bin"))
     assert str(info.value) == (f"{tmp_path / 'model.bin'}: expected an SMPL model file ending in .pkl or .npz, "
                                "got '.bin'")
+    for key, value, message in (("weights", arrays_of("weights")[:10], r"weights must be \(V, J\) with V = \d+ "
+                                 r"vertices and J = 24 joints \(from v_template and kintree_table\), got \(10, 24\)"),
+                                ("J_regressor", np.zeros((24, 3)), r"J_regressor must be \(J, V\) .* got \(24, 3\)"),
+                                ("posedirs", arrays_of("posedirs")[..., :9], r"posedirs must be \(V, 3, 9 \(J - 1\)\)"),
+                                ("f", arrays_of("f") + 10_000, r"f indexes vertices \d+ to \d+, the model has \d+")):
+        (tmp_path / "damaged.pkl").write_bytes(pickle.dumps({**standin_arrays(), key: value}, protocol=2))
+        with pytest.raises(InputError, match=r"damaged\.pkl: not a consistent SMPL model file: " + message):
+            read_model_arrays(tmp_path / "damaged.pkl")
     (tmp_path / "page.npz").write_text("<html>Sign in to download SMPL</html>")
     with pytest.raises(InputError) as info:
         read_model_arrays(tmp_path / "page.npz")

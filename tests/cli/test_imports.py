@@ -49,6 +49,10 @@ def test_import_command(work: Path) -> None:
         run("import", "hmr", work / "j.npy", "--out", work / "x.npz", "--video", work / "video.mp4"),
         "unknown import format 'hmr'",
     )
+    assert_user_error(  # 0 is not "unknown": it used to fall back to the video's rate unsaid
+        run("import", "joints3d", work / "j.npy", "--out", work / "x.npz", "--video", work / "video.mp4", "--fps", "0"),
+        "--fps", "0.0 is not in the range x>0",
+    )
     assert not (work / "x.npz").exists()
 
 

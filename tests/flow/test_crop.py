@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from flowpose.errors import InputError, ShapeError
+from flowpose.flow import crop
 from flowpose.flow.crop import box_to_grid, crop_to_grid, person_boxes
 
 
@@ -70,6 +71,22 @@ def test_crop_outside_image_repeats_edge() -> None:
     assert np.all(far == img[-1, -1, 0])
 
 
+def test_crop_far_off_the_image_holds_only_the_image_and_matches_padding(monkeypatch: pytest.MonkeyPatch) -> None:
+    img = np.random.default_rng(1).uniform(0, 255, (20, 30, 3)).astype(np.float32)
+    pad = 700
+    padded = np.pad(img, ((pad, pad), (pad, pad), (0, 0)), mode="edge")  # what edge padding means
+    for origin, scale in (((-300.0, -250.0), 6.0), ((-40.0, 10.0), 3.5), ((200.0, 150.0), 2.0), ((-5.0, -5.0), 30.0)):
+        out = crop_to_grid(img, np.array(origin), scale, (16, 16))
+        reference = crop_to_grid(padded, np.array(origin) + pad, scale, (16, 16))
+        np.testing.assert_allclose(out, reference, atol=1e-3)
+    held = []
+    real_sample_grid = crop.sample_grid
+    monkeypatch.setattr(crop, "sample_grid", lambda values, grid: held.append(values.shape) or real_sample_grid(values, grid))
+    crop_to_grid(img, np.array([-5000.0, -4000.0]), 100.0, (16, 16))  # a 1,600 px grid around a 30 px image
+    band = int(np.ceil(4.0 * 49.5)) + 2  # sigma (100 - 1) / 2
+    assert held[0][2] <= 20 + 2 * band and held[0][3] <= 30 + 2 * band
+
+
 def test_downscaled_crop_is_antialiased() -> None:
     stripes = np.zeros((64, 64, 3), np.float32)
     stripes[:, ::2] = 255.0  # period 2: pure aliasing when subsampled at scale 4
@@ -128,6 +145,13 @@ def test_invalid_joints_ignored_and_gaps_filled() -> None:
     gap = person_boxes(joints, conf_gap, (240, 320), pad=0.0, min_side=1, window=1)
     assert np.all(np.isfinite(gap))
     assert np.abs(gap[5:7] - reference[5:7]).max() <= 4  # joints 4 px/frame: interpolation is close
+
+
+def test_keypoint_far_off_the_image_does_not_make_the_box_unbounded() -> None:
+    joints = _walker()
+    joints[5, 3] = [1e6, -1e6]  # an outlier, or a wrong camera
+    boxes = person_boxes(joints, None, (240, 320), pad=0.25)
+    assert np.abs(boxes).max() <= 3 * 320 * 1.5 + 320  # clipped to [-W, 2W] x [-H, 2H] before padding
 
 
 def test_no_valid_joint_gives_whole_frame() -> None:

@@ -81,6 +81,13 @@ def test_joints3d_npy_and_npz(tmp_path: Path) -> None:
     assert a.joints2d is None
 
 
+def test_joints3d_npz_without_its_key(tmp_path: Path) -> None:
+    np.savez(tmp_path / "j.npz", poses=np.zeros((4, 17, 3)))
+    with pytest.raises(InputError) as info:
+        import_poses("joints3d", tmp_path / "j.npz", ImportOptions(K=K))
+    assert str(info.value) == f"{tmp_path / 'j.npz'}: missing key 'joints3d'; has ['poses']"
+
+
 def test_joints3d_wrong_skeleton_shape(tmp_path: Path) -> None:
     np.save(tmp_path / "j.npy", np.zeros((4, 17, 3)))
     with pytest.raises(

@@ -58,6 +58,9 @@ def test_openpose_ids_layout_and_errors(tmp_path: Path) -> None:
         read_openpose(tmp_path / "op", "openpose18")
     with pytest.raises(InputError, match="no such folder"):
         read_openpose(tmp_path / "missing")
+    (tmp_path / "results.json").write_text("[]")
+    with pytest.raises(InputError, match=r"results\.json: a file, not a folder \(expected OpenPose's --write_json"):
+        read_openpose(tmp_path / "results.json")
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match=r"no \.json files"):
         read_openpose(tmp_path / "empty")

@@ -55,7 +55,9 @@ def test_too_short_motion_is_refused():
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"frames": 1}, "at least 2"), ({"profile": "nope"}, "unknown estimator profile"), ({"size": 8}, "at least 32")],
+    [({"frames": 1}, "at least 2"), ({"profile": "nope"}, "unknown estimator profile"), ({"size": 8}, "32 to 4096"),
+     ({"size": 100_000}, "32 to 4096 pixels, got 100000"), ({"fps": 0.0}, r"fps must be in \(0, 1000\]"),
+     ({"fps": 1e5}, r"in \(0, 1000\] frames per second, got 100000")],
 )
 def test_config_validation(kwargs, message):
     with pytest.raises(InputError, match=message):
