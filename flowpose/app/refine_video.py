@@ -183,6 +183,9 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             )
         check_output_folder(out, overwrite=job.overwrite, inputs=inputs)  # a refusal costs nothing yet
         start, stop = segment(len(reader), job.start, job.num_frames, job.video)
+        if stop - start < 2:
+            raise InputError(f"{job.video}: refinement needs at least 2 frames, and frames {start} to {stop - 1} of "
+                             f"its {len(reader)} are {stop - start} (--start, --frames)")
         whole = (start, stop) == (0, len(reader))
         gt = (
             None

@@ -11,6 +11,7 @@ from flowpose.cli.options import (
     camera_options,
     estimate_config_from_options,
     estimator_options,
+    refuse_unused,
     segment_options,
 )
 from flowpose.cli.shell import main, user_errors
@@ -62,6 +63,8 @@ def estimate(
     from flowpose.app.estimate_video import EstimateVideoJob, estimate_video
     from flowpose.people.select import parse_person
 
+    if all_people:
+        refuse_unused(("person",), "not used with --all-people, which writes everyone")
     job = EstimateVideoJob(
         video=video,
         config=estimate_config_from_options(track, min_confidence, carry_frames, mirrored_2d, max_people),

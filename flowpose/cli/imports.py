@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from flowpose.cli.options import camera_options, described_camera
+from flowpose.cli.options import camera_options, described_camera, refuse_unused
 from flowpose.cli.shell import main, user_errors
 
 
@@ -71,9 +71,21 @@ def import_(
     Keypoints files are attached to 3D poses with: flowpose refine VIDEO --keypoints FILE;
     SMPL files are refined with: flowpose refine VIDEO --smpl FILE --body-model MODEL.
     """
-    from flowpose.app.import_file import ImportJob, run_import
+    from flowpose.app.import_file import IMPORT_KINDS, ImportJob, run_import
     from flowpose.people.select import parse_person
 
+    poses, smpl = IMPORT_KINDS["poses"], IMPORT_KINDS["smpl"]
+    used_by = (  # options only some formats read: given to another, refused rather than silently ignored
+        (("keypoints",), ("videopose3d",)),
+        (("units",), poses),
+        (("skeleton",), ("metro", "joints3d", "openpose")),
+        (("person",), (*IMPORT_KINDS["keypoints"], *smpl)),
+        (("intrinsics", "focal_px", "fov", "fps"), (*poses, *smpl)),
+    )
+    if any(fmt in kind for kind in IMPORT_KINDS.values()):
+        for names, formats in used_by:
+            if fmt not in formats:
+                refuse_unused(names, f"not used by import {fmt} (only by {', '.join(formats)})")
     job = ImportJob(fmt=fmt, source=file, out=out_path, video=video, camera=described_camera(intrinsics, focal_px, fov),
                     skeleton=skeleton, person=parse_person(person), units=units, keypoints=keypoints, fps=fps,
                     overwrite=overwrite)

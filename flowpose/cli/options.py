@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import click
+from click.core import ParameterSource
 
 from flowpose.errors import InputError
 
@@ -14,6 +15,28 @@ if TYPE_CHECKING:
     from flowpose.config import RefineConfig
     from flowpose.estimate.mediapipe import EstimateConfig
     from flowpose.io.intrinsics import CameraOptions
+
+
+ESTIMATOR_PARAMETERS = ("track", "min_confidence", "carry_frames", "mirrored_2d", "max_people", "person")
+"""The parameters of :func:`estimator_options`."""
+
+
+def refuse_unused(names: tuple[str, ...], why: str) -> None:
+    """Refuse options the user gave that the run would ignore: a result they believe it is not.
+
+    Args:
+        names: parameter names of the current command.
+        why: the end of the message, e.g. ``"used only with --smpl"``.
+
+    Raises:
+        InputError: naming the options as they are spelled on the command line.
+    """
+    ctx = click.get_current_context()
+    flags = {p.name: p.opts[0] for p in ctx.command.params}
+    given = [flags[n] for n in names if ctx.get_parameter_source(n) in (ParameterSource.COMMANDLINE,
+                                                                       ParameterSource.ENVIRONMENT)]
+    if given:
+        raise InputError(f"{', '.join(given)}: {why}")
 
 
 def segment_options(fn: Callable) -> Callable:

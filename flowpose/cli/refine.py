@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 import click
 
 from flowpose.cli.options import (
+    ESTIMATOR_PARAMETERS,
     camera_options,
     described_camera,
     estimate_config_from_options,
     estimator_options,
     refine_config_from_options,
+    refuse_unused,
     segment_options,
 )
 from flowpose.cli.shell import SEED, main, user_errors
@@ -161,10 +163,16 @@ def refine(
 
     config = refine_config_from_options(preset, flow, flow_weights)
     if smpl_path is not None or body_model is not None:
+        refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "focal_px", "fov", "gt_path", "start", "num_frames"),
+                      "not used with --smpl, which refines the parameters of the whole video in their own camera "
+                      "(their K)")
         _refine_smpl(video, smpl_path, body_model, config, cycles, mesh_flow_weight, sketch, export_mesh, out_dir,
                      device, seed, overwrite, quiet,
                      estimate or poses_path is not None or keypoints_path is not None, viz)
         return
+    refuse_unused(("mesh_flow_weight", "sketch", "export_mesh"), "used only with --smpl (and --body-model)")
+    if not estimate:
+        refuse_unused(ESTIMATOR_PARAMETERS, "used only with --estimate (here the initial poses come from a pose file)")
     est_config = (estimate_config_from_options(track, min_confidence, carry_frames, mirrored_2d, max_people)
                   if estimate else None)
     job = RefineVideoJob(

@@ -55,7 +55,8 @@ def choose_track(
         raise InputError("no person was followed through the video (no track of 3 or more frames)")
     if isinstance(person, int):
         if not 0 <= person < len(tracks):
-            raise InputError(f"--person {person}: the video has tracks 0 to {len(tracks) - 1} (see people.png)")
+            raise InputError(f"--person {person}: the video has tracks 0 to {len(tracks) - 1} (people.png of "
+                             "flowpose estimate --all-people shows who is which)")
         return tracks[person]
     if person == "prominent":
         return tracks[0]

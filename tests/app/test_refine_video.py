@@ -87,6 +87,9 @@ def test_checks_before_any_work(clip: Path) -> None:
     job = RefineVideoJob(video=clip / "video.mp4", config=DIS, progress=False)
     with pytest.raises(InputError, match="--cycles must be >= 0, got -1"):
         refine_video(replace(job, cycles=-1))
+    with pytest.raises(InputError, match=r"video\.mp4: refinement needs at least 2 frames, and frames 5 to 5 of its 6 "
+                                         r"are 1 \(--start, --frames\)"):
+        refine_video(replace(job, start=5))
     with pytest.raises(InputError, match="--estimate and --poses exclude each other"):
         refine_video(replace(job, poses=clip / "video.poses.npz", estimate=object()))
     with pytest.raises(InputError, match=r"no poses: pass --poses FILE"):

@@ -41,3 +41,10 @@ def test_estimate_error_is_one_line_in_a_real_process(work: Path) -> None:
         "(try --track or a lower --min-confidence)"
     ]
     assert not (work / "found.npz").exists()
+
+
+def test_a_person_with_everyone_is_refused_before_anything_runs(work: Path) -> None:
+    before = snapshot(work)
+    assert_user_error(run("estimate", work / "video.mp4", "--all-people", "--person", "1"),
+                      "--person: not used with --all-people")
+    assert snapshot(work) == before

@@ -53,6 +53,15 @@ def test_import_command(work: Path) -> None:
         run("import", "joints3d", work / "j.npy", "--out", work / "x.npz", "--video", work / "video.mp4", "--fps", "0"),
         "--fps", "0.0 is not in the range x>0",
     )
+    assert_user_error(  # read only by videopose3d: given to joints3d it would be dropped unsaid
+        run("import", "joints3d", work / "j.npy", "--out", work / "x.npz", "--video", work / "video.mp4",
+            "--keypoints", work / "j.npy"),
+        "--keypoints: not used by import joints3d (only by videopose3d)",
+    )
+    assert_user_error(
+        run("import", "coco", work / "j.npy", "--out", work / "x.npz", "--fov", "50"),
+        "--fov: not used by import coco (only by metro, joints3d, videopose3d, vibe, pare, wham, phalp)",
+    )
     assert not (work / "x.npz").exists()
 
 

@@ -34,6 +34,9 @@ from tests.cli.common import T, assert_user_error, bad_poses, refine_args, run, 
         "estimate_and_poses",
         "gt_mismatch",
         "bad_device",
+        "too_few_frames",
+        "mesh_option_without_smpl",
+        "estimator_option_without_estimate",
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(work: Path, case: str) -> None:
@@ -86,6 +89,14 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(work: Path, case: str) 
         )
     elif case == "gt_mismatch":
         args, needles = refine_args(work, "--gt", work / "video.poses.npz"), ["video.poses.npz"]
+    elif case == "too_few_frames":
+        args, needles = refine_args(work, "--start", "7"), ["video.mp4", "at least 2 frames", "frames 7 to 7"]
+    elif case == "mesh_option_without_smpl":
+        args, needles = refine_args(work, "--export-mesh", "obj", "--sketch", "mesh"), [
+            "--sketch, --export-mesh: used only with --smpl"]
+    elif case == "estimator_option_without_estimate":
+        args, needles = refine_args(work, "--person", "1", "--people", "2"), [
+            "--people, --person: used only with --estimate"]
     else:  # bad_device
         if torch.cuda.is_available():
             pytest.skip("CUDA is available here")
@@ -236,6 +247,11 @@ def test_refine_smpl_with_a_body_model(tmp_path: Path) -> None:
         run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", tmp_path / "SMPL.pkl",
              "--out", tmp_path / "y"),
         "SMPL.pkl", "no such body model file",
+    )
+    assert_user_error(  # the whole video, in the file's camera: a segment or another camera would be ignored
+        run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", tmp_path / "SMPL.pkl",
+            "--out", tmp_path / "y", "--frames", "3", "--fov", "50"),
+        "--fov, --frames: not used with --smpl",
     )
 
 
