@@ -209,6 +209,11 @@ def _load_bvh(path: Path, scale: float | None, up: str | None, fps: float | None
     return Motion(joints=joints.astype(np.float32), fps=float(fps or clip.fps), source=source)
 
 
+MIN_BODY_M, MAX_BODY_M = 0.2, 5.0
+"""The largest side of a body (a child to a tall adult with raised arms) an ``.npz`` motion may have, metres: outside
+it the file is in other units, or not a body."""
+
+
 def _load_npz(path: Path, scale: float | None, up: str | None, fps: float | None) -> Motion:
     try:
         problem = npz_header_problem(path)
@@ -230,8 +235,17 @@ def _load_npz(path: Path, scale: float | None, up: str | None, fps: float | None
     if fps is None:
         if "fps" not in arrays:
             raise InputError(f"{path}: missing key 'fps'; add it or pass fps=")
-        fps = float(arrays["fps"])
+        try:
+            fps = float(arrays["fps"])
+        except (TypeError, ValueError):
+            raise InputError(f"{path}: fps must be a number, got {arrays['fps']!r}") from None
+        if not (np.isfinite(fps) and fps > 0):
+            raise InputError(f"{path}: fps must be a positive number of frames per second, got {fps:g}")
     joints = (1.0 if scale is None else scale) * joints @ UP_TO_Y[up or "y"].T
+    extent = float(np.median(np.ptp(joints, axis=1).max(-1)))  # the body's largest side, metres
+    if not MIN_BODY_M <= extent <= MAX_BODY_M:
+        raise InputError(f"{path}: the body's largest side is {extent:.3g} m (median over frames); expected a body "
+                         f"in metres, {MIN_BODY_M:g} to {MAX_BODY_M:g} m")
     return Motion(joints=joints.astype(np.float32), fps=float(fps), source=f"{path} (npz)")
 
 

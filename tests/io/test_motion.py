@@ -114,6 +114,9 @@ def test_npz_round_trip_and_up(tmp_path: Path) -> None:
     np.testing.assert_allclose(z_up.joints, 0.5 * joints[..., [0, 2, 1]] * [1, 1, -1], rtol=1e-6)
 
 
+BODY = np.random.default_rng(0).uniform(-0.4, 0.4, (4, 17, 3)) * [1.0, 2.0, 0.5]  # about 1.5 m tall, in metres
+
+
 @pytest.mark.parametrize(
     ("arrays", "error", "message"),
     [
@@ -121,6 +124,10 @@ def test_npz_round_trip_and_up(tmp_path: Path) -> None:
         ({"joints3d": np.zeros((4, 16, 3))}, ShapeError, r"\(T, 17, 3\)"),
         ({"joints3d": np.zeros((4, 17, 3))}, InputError, "missing key 'fps'"),
         ({"joints3d": np.full((4, 17, 3), np.nan), "fps": 30.0}, InputError, "NaN"),
+        ({"joints3d": BODY, "fps": 0.0}, InputError, r"bad\.npz: fps must be a positive number .*, got 0"),
+        ({"joints3d": BODY, "fps": "fast"}, InputError, r"bad\.npz: fps must be a number, got array\('fast'"),
+        ({"joints3d": np.zeros((4, 17, 3)), "fps": 30.0}, InputError, r"bad\.npz: the body's largest side is 0 m"),
+        ({"joints3d": BODY * 1000.0, "fps": 30.0}, InputError, r"largest side is 1\.\d+e\+03 m .* expected a body in metres"),
     ],
 )
 def test_npz_errors(tmp_path: Path, arrays, error, message: str) -> None:
