@@ -19,7 +19,7 @@ from flowpose.io.intrinsics import CameraOptions, load_intrinsics
 from flowpose.io.outdir import check_output_file, check_output_folder, write_output_folder
 from flowpose.io.poses import save_poses, written_by_flowpose
 from flowpose.io.video import open_video
-from flowpose.people.select import choose_track
+from flowpose.people.select import PEOPLE_HINT, choose_track
 from flowpose.people.sheet import contact_sheet, write_contact_sheet
 from flowpose.people.track import Track
 from flowpose.pose import PoseSequence
@@ -135,7 +135,7 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
             written = write_output_folder(out, fill, overwrite=job.overwrite, inputs=inputs)
             lines.append(f"wrote {written}/: {len(people.tracks)} pose files and {PEOPLE_SHEET}")
             return EstimateVideoOutput(written, people, None, lines)
-        track = choose_track(people.tracks, people.detections, job.person, people.image_size)
+        track = choose_track(people.tracks, people.detections, job.person, people.image_size, where=PEOPLE_HINT)
         poses = person_poses(track)
     save_poses(poses, out)
     lines.append(

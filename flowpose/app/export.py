@@ -55,7 +55,7 @@ def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None 
         joints, _ = fill_missing_joints(joints, H36M17.parents)
     note = f" (never observed, placed on their parents: {', '.join(never)})" if never else ""
     write_bvh(out, joints, fps=poses.fps)
-    return f"wrote {out}: {poses.num_frames} frames at {poses.fps:g} fps, Human3.6M-17, Y up, centimetres{note}"
+    return f"wrote {out}: {_frames(poses.num_frames)} at {poses.fps:g} fps, Human3.6M-17, Y up, centimetres{note}"
 
 
 def _export_amass(smpl_path: Path, out: Path, body_model: Path | None) -> str:
@@ -68,5 +68,10 @@ def _export_amass(smpl_path: Path, out: Path, body_model: Path | None) -> str:
     seq = load_smpl(smpl_path)
     model = load_body_model_for(body_model, seq)
     save_amass(seq, model, out)
-    return (f"wrote {out}: {seq.num_frames} frames at {seq.fps:g} fps, {model.layout.title} poses "
+    return (f"wrote {out}: {_frames(seq.num_frames)} at {seq.fps:g} fps, {model.layout.title} poses "
             f"(T, {3 * model.num_joints}), Z up, metres (AMASS layout)")
+
+
+def _frames(n: int) -> str:
+    """``"1 frame"``, ``"60 frames"``."""
+    return f"{n} frame" if n == 1 else f"{n} frames"

@@ -28,6 +28,7 @@ def keypoints_of_person(
     skeleton: str,
     person: str | int = "prominent",
     image_size: tuple[int, int] | None = None,
+    source: str = "the file",
 ) -> tuple[Keypoints2D, int, int]:
     """Follow everyone (:func:`flowpose.people.track.track_people`), choose ``person``, map to H36M-17.
 
@@ -36,6 +37,7 @@ def keypoints_of_person(
         skeleton: the layout's skeleton name.
         person: see :func:`flowpose.people.select.choose_track`.
         image_size: (H, W) px; needed for ``person="center"``.
+        source: the file the detections are of, for messages.
 
     Returns:
         The keypoints, the chosen track's id and the number of tracks.
@@ -46,7 +48,7 @@ def keypoints_of_person(
     tracks = track_people(detections)
     if person == "center" and image_size is None:
         raise InputError("--person center needs the image size: pass --video")
-    track = choose_track(tracks, detections, person, image_size or (0, 0))
+    track = choose_track(tracks, detections, person, image_size or (0, 0), where=source)
     kp, conf = track_keypoints(track, detections, len(detections))
     joints2d = to_h36m17(kp, skeleton, missing="nan").astype(np.float32)
     conf17 = confidence_to_h36m17(conf, skeleton)
@@ -88,7 +90,7 @@ def import_keypoints(
         detections, layout = read_openpose(source, skeleton)
     else:
         detections, layout = read_coco(source)
-    kp, chosen, count = keypoints_of_person(detections, layout, person, image_size)
+    kp, chosen, count = keypoints_of_person(detections, layout, person, image_size, str(source))
     save_keypoints(kp, out)
     seen = int((kp.conf.max(-1) > 0).sum())
     return [f"wrote {out}: person {chosen} of {count} ({layout}), {kp.num_frames} frames, found in {seen}"]

@@ -28,7 +28,7 @@ from flowpose.estimate.native_log import mediapipe_quiet
 from flowpose.joint_map import to_h36m17
 from flowpose.people.carry import carry_keypoints, holes, interpolate_holes
 from flowpose.people.detections import Detection, box_iou
-from flowpose.people.select import choose_track
+from flowpose.people.select import PEOPLE_HINT, choose_track
 from flowpose.people.track import Motion, Track, TrackConfig, track_people
 from flowpose.pose import PoseSequence
 from flowpose.skeleton import MEDIAPIPE33
@@ -295,7 +295,7 @@ def estimate_poses(
             f"{source}: MediaPipe found no person followed through any of its {len(frames)} frames "
             "(try --track or a lower --min-confidence)"
         )
-    track = choose_track(people.tracks, people.detections, person, people.image_size)
+    track = choose_track(people.tracks, people.detections, person, people.image_size, where=PEOPLE_HINT)
     carried = int(people.carried(track, config.carry_frames).sum())
     missed = len(frames) - len(track.frames) - carried
     if missed:

@@ -108,6 +108,9 @@ def import_videopose3d(path: Path, options: ImportOptions) -> PoseSequence:
     kp = _load_array(options.keypoints, ("keypoints", "joints2d"), "2D keypoints file")
     if kp.shape != rel.shape[:2] + (2,):
         raise ShapeError("keypoints", f"{rel.shape[:2] + (2,)}", kp.shape, str(options.keypoints))
+    if not np.isfinite(kp).all(-1).any():
+        raise InputError(f"{options.keypoints}: no finite keypoint in any of its {len(kp)} frames, nothing to place "
+                         "the poses by")
     # VideoPose3D's poses hang from the pelvis (joint 0 at the origin); place_root finds where it is.
     rel = rel - rel[:, :1]
     root = place_root(rel, kp, options.K)

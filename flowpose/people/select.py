@@ -27,12 +27,17 @@ def parse_person(text: str) -> str | int:
     raise InputError(f"--person must be one of {list(PERSON_CHOICES)} or a track id (0, 1, ...), got {text!r}")
 
 
+PEOPLE_HINT = "the video (people.png of flowpose estimate --all-people shows who is which)"
+"""What a video's tracks are, for messages: where the user sees them."""
+
+
 def choose_track(
     tracks: Sequence[Track],
     detections: Sequence[Sequence[Detection]],
     person: str | int,
     image_size: tuple[int, int],
     min_conf: float = 0.3,
+    where: str = "the video",
 ) -> Track:
     """The track ``person`` names.
 
@@ -47,6 +52,8 @@ def choose_track(
         person: see above.
         image_size: (H, W) px.
         min_conf: keypoint confidence for boxes.
+        where: what the tracks are of, for messages (``"the video (people.png of flowpose estimate --all-people
+            shows who is which)"`` where the user can have that picture).
 
     Raises:
         InputError: with no track, or an id that does not exist.
@@ -55,8 +62,7 @@ def choose_track(
         raise InputError("no person was followed through the video (no track of 3 or more frames)")
     if isinstance(person, int):
         if not 0 <= person < len(tracks):
-            raise InputError(f"--person {person}: the video has tracks 0 to {len(tracks) - 1} (people.png of "
-                             "flowpose estimate --all-people shows who is which)")
+            raise InputError(f"--person {person}: {where} has tracks 0 to {len(tracks) - 1}")
         return tracks[person]
     if person == "prominent":
         return tracks[0]

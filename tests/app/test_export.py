@@ -35,3 +35,6 @@ def test_bvh_with_a_never_observed_joint(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"none\.npz: no observed joint in any of its 6 frames"):
         export_poses("bvh", tmp_path / "none.npz", tmp_path / "n.bvh")
     assert not (tmp_path / "n.bvh").exists()
+    save_poses(PoseSequence(joints3d=joints[:1], K=np.diag([500.0, 500.0, 1.0]).astype(np.float32)), tmp_path / "one.npz")
+    assert export_poses("bvh", tmp_path / "one.npz", tmp_path / "one.bvh").startswith(
+        f"wrote {tmp_path / 'one.bvh'}: 1 frame at 30 fps")

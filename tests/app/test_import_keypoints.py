@@ -35,6 +35,9 @@ def test_refusals(tmp_path: Path) -> None:
         import_keypoints("openpose", tmp_path / "op", tmp_path / "kp.json")
     with pytest.raises(InputError, match="--person center needs the image size"):
         import_keypoints("openpose", tmp_path / "op", tmp_path / "kp.npz", person="center")
+    with pytest.raises(InputError) as info:  # the file's tracks: no people.png to point to
+        import_keypoints("openpose", tmp_path / "op", tmp_path / "kp.npz", person=9)
+    assert str(info.value) == f"--person 9: {tmp_path / 'op'} has tracks 0 to 1"
     (tmp_path / "mine.npz").write_bytes(b"user data")
     with pytest.raises(InputError, match="mine.npz"):
         import_keypoints("openpose", tmp_path / "op", tmp_path / "mine.npz", overwrite=True)

@@ -128,6 +128,9 @@ def test_videopose3d_needs_matching_keypoints(tmp_path: Path) -> None:
     np.save(tmp_path / "kp.npy", np.zeros((4, 17, 2)))
     with pytest.raises(ShapeError, match=r"kp\.npy: keypoints must have shape \(5, 17, 2\)"):
         import_poses("videopose3d", tmp_path / "vp3d.npy", ImportOptions(K=K, keypoints=tmp_path / "kp.npy"))
+    np.save(tmp_path / "kp.npy", np.full((5, 17, 2), np.nan))
+    with pytest.raises(InputError, match=r"kp\.npy: no finite keypoint in any of its 5 frames"):
+        import_poses("videopose3d", tmp_path / "vp3d.npy", ImportOptions(K=K, keypoints=tmp_path / "kp.npy"))
 
 
 def test_unknown_format_corrupt_and_missing_files(tmp_path: Path) -> None:
