@@ -80,6 +80,12 @@ def refine(
         raise InputError(f"device: {problem}")
     if not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**32:
         raise InputError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    if config is not None and not isinstance(config, RefineConfig):
+        raise InputError(f"config must be a flowpose.config.RefineConfig, got {type(config).__name__}")
+    if cycles is not None and (isinstance(cycles, bool) or not isinstance(cycles, (int, np.integer))):
+        raise InputError(f"cycles must be an integer >= 0, got {cycles!r}")
+    if gt is not None and not isinstance(gt, (GroundTruth, str, os.PathLike)):
+        raise InputError(f"gt must be a GroundTruth or a ground-truth file (gt.npz), got {type(gt).__name__}")
     cfg = config if config is not None else get_preset(preset)
     if cycles is not None:
         cfg = with_cycles(cfg, cycles)
@@ -105,6 +111,11 @@ def _load_pose_sources(poses: PosesInput) -> PoseSequence:
         return poses
     if isinstance(poses, (str, os.PathLike)):
         return load_poses(poses)
+    if isinstance(poses, np.ndarray) or not isinstance(poses, Sequence) or not poses or not all(
+            isinstance(p, (PoseSequence, str, os.PathLike)) for p in poses):
+        got = f"an array of shape {poses.shape}" if isinstance(poses, np.ndarray) else repr(poses)[:80]
+        raise InputError(f"poses must be a PoseSequence, a pose file, or a non-empty list of them; got {got} "
+                         "(joints alone lack their camera: PoseSequence(joints3d=..., K=...))")
     sources = [p if isinstance(p, PoseSequence) else load_poses(p) for p in poses]
     return average_poses([_as_h36m17(s) for s in sources])
 

@@ -109,6 +109,26 @@ def test_bad_device_and_seed_are_flowpose_errors(tiny_clip, kwargs, message):
         flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames, config=DIS, **kwargs)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"config": {"cycles": 1}}, "config must be a flowpose.config.RefineConfig, got dict"),
+        ({"cycles": 1.5}, r"cycles must be an integer >= 0, got 1\.5"),
+        ({"gt": 3}, "gt must be a GroundTruth or a ground-truth file"),
+    ],
+)
+def test_arguments_of_the_wrong_type_are_flowpose_errors(tiny_clip, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames, **({"config": DIS} | kwargs))
+
+
+@pytest.mark.parametrize("poses", ["joints", [], 7])
+def test_poses_that_are_not_poses_say_what_is_expected(tiny_clip, poses):
+    given = tiny_clip.estimate.joints3d if poses == "joints" else poses
+    with pytest.raises(InputError, match=r"poses must be a PoseSequence, a pose file, or a non-empty list of them"):
+        flowpose.refine(given, tiny_clip.rendered.frames, config=DIS)
+
+
 def test_single_frame_is_refused(tiny_clip):
     one = replace(tiny_clip.estimate, joints3d=tiny_clip.estimate.joints3d[:1], joints2d=tiny_clip.estimate.joints2d[:1],
                   conf=tiny_clip.estimate.conf[:1])
