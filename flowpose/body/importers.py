@@ -44,6 +44,7 @@ from flowpose.body.params import SmplSequence
 from flowpose.body.phalp import phalp_intrinsics, phalp_tracks, retarget_translation
 from flowpose.camera import project_np
 from flowpose.errors import InputError
+from flowpose.io.npz import first_bytes
 from flowpose.people.carry import interpolate_holes
 
 SMPL_FORMATS = ("vibe", "pare", "wham", "phalp")
@@ -82,8 +83,7 @@ def read_joblib(path: str | os.PathLike[str]) -> object:
         raise InputError(
             f"{p}: reading VIBE, PARE, WHAM or PHALP results needs joblib: pip install 'flowpose[body-import]'"
         ) from None
-    with open(p, "rb") as f:
-        head = f.read(4)
+    head = first_bytes(p)[:4]
     if not head:
         raise InputError(f"{p}: not a readable joblib file: the file is empty")
     try:

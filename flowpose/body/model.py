@@ -116,7 +116,7 @@ def read_model_arrays(path: str | os.PathLike[str]) -> dict[str, object]:
 def _check_shapes(arrays: dict[str, object], p: Path) -> None:
     """Refuse arrays that do not fit together: V vertices from ``v_template``, J joints from ``kintree_table``
     (a damaged or hand-edited file would otherwise fail deep inside the skinning)."""
-    shape = {k: tuple(np.shape(v)) if not hasattr(v, "tocsr") else tuple(v.shape) for k, v in arrays.items()}
+    shape = {k: tuple(np.shape(v)) for k, v in arrays.items()}  # SciPy's sparse J_regressor too
     V, J = shape["v_template"][0] if shape["v_template"] else 0, shape["kintree_table"][-1]
     wanted: dict[str, tuple[str, tuple[int | None, ...]]] = {
         "v_template": ("(V, 3)", (V, 3)), "f": ("(F, 3) vertex indices", (None, 3)),

@@ -26,7 +26,7 @@ _ZIP_MAGIC = b"PK"  # every zip archive, and so every .npz, starts with a "PK" r
 _NPY_MAGIC = b"\x93NUMPY"
 
 
-def _first_bytes(path: str | os.PathLike[str]) -> bytes:
+def first_bytes(path: str | os.PathLike[str]) -> bytes:
     """As many of the file's first bytes as the longer magic string has (fewer in a shorter file)."""
     with open(path, "rb") as f:
         return f.read(len(_NPY_MAGIC))
@@ -46,7 +46,7 @@ def npz_header_problem(path: str | os.PathLike[str]) -> str | None:
         >>> npz_header_problem(page)
         "not a zip archive, as every .npz is (it starts with b'<htm')"
     """
-    head = _first_bytes(path)
+    head = first_bytes(path)
     if not head:
         return "the file is empty"
     if head.startswith(_ZIP_MAGIC) or head.startswith(_NPY_MAGIC):
@@ -60,7 +60,7 @@ def npy_header_problem(path: str | os.PathLike[str]) -> str | None:
     Raises:
         OSError: when the file cannot be opened.
     """
-    head = _first_bytes(path)
+    head = first_bytes(path)
     if not head:
         return "the file is empty"
     if head.startswith(_NPY_MAGIC):
