@@ -247,13 +247,15 @@ def batch_folder(
         The summary rows, in the inputs' order.
 
     Raises:
-        InputError: for bad shared settings, unreadable or duplicate inputs, or an ``out_dir`` that is a file;
-            before any video is refined.
+        InputError: for bad shared settings, unreadable or duplicate inputs, an ``out_dir`` that is a file, or
+            a Ray cluster not reached; before any video is refined.
     """
     check_job(job)
     items = read_inputs(source, out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out {out_dir}: exists and is not a folder")
+    if ray_address is not None:
+        connect_ray(ray_address)  # before the results folder is made: a cluster not reached leaves nothing
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = run_batch(items, job, jobs=default_jobs() if jobs is None else jobs, ray_address=ray_address,
                      report=report)
@@ -261,13 +263,30 @@ def batch_folder(
     return rows
 
 
-def _run_on_ray(items: Sequence[BatchItem], job: RefineVideoJob, address: str) -> list[dict[str, str]]:
+def connect_ray(address: str) -> None:
+    """Join the Ray cluster at ``address`` (:func:`run_batch`), or start a one-machine one for ``"local"``.
+
+    Raises:
+        InputError: Ray is not installed, or no cluster answered at ``address``.
+    """
     try:
         import ray
     except ImportError:
         raise InputError('--ray needs Ray: pip install "flowpose[cluster]"') from None
-    if not ray.is_initialized():
+    if ray.is_initialized():
+        return
+    try:
         # "local": a one-machine Ray cluster started here (Ray 2.x no longer has a serial local mode).
         ray.init(address=None if address == "local" else address, include_dashboard=False, log_to_driver=False)
+    except (ConnectionError, TimeoutError, ValueError, RuntimeError) as e:
+        # ConnectionError: nothing answered; ValueError: a ray:// address without Ray Client, or a malformed one.
+        message = " ".join(str(e).split())
+        raise InputError(f"--ray {address}: no Ray cluster reached ({type(e).__name__}: {message})") from None
+
+
+def _run_on_ray(items: Sequence[BatchItem], job: RefineVideoJob, address: str) -> list[dict[str, str]]:
+    import ray
+
+    connect_ray(address)
     remote = ray.remote(run_item)
     return ray.get([remote.remote(item, job) for item in items])

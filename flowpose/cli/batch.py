@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from flowpose.cli.options import refine_config_from_options
+from flowpose.cli.options import refine_config_from_options, refuse_unused
 from flowpose.cli.shell import SEED, main, user_errors
 
 
@@ -54,6 +54,8 @@ def batch(
     from flowpose.app.batch import SUMMARY, batch_folder
     from flowpose.app.refine_video import RefineVideoJob
 
+    if ray_address is not None:
+        refuse_unused(("jobs",), "not used with --ray, whose cluster runs as many videos at once as it has room for")
     config = refine_config_from_options(preset, flow, flow_weights)
     job = RefineVideoJob(video=source, config=config, cycles=cycles, device=device, seed=seed)
 

@@ -71,7 +71,7 @@ def estimator_options(fn: Callable) -> Callable:
     )(fn)
     fn = click.option(
         "--min-confidence",
-        type=float,
+        type=click.FloatRange(0.0, 1.0),
         default=0.5,
         show_default=True,
         help="MediaPipe's detection/tracking confidence threshold.",

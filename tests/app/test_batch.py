@@ -117,6 +117,28 @@ def test_ray_on_a_local_cluster(videos: Path, tmp_path: Path) -> None:
     assert rows["a"]["status"] == rows["b"]["status"] == "done" and rows["bad"]["status"] == "failed"
 
 
+def test_a_cluster_not_reached_is_one_error_before_the_results_folder_is_made(
+    videos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = RefineVideoJob(video=videos, config=DIS, cycles=0)
+    monkeypatch.setitem(__import__("sys").modules, "ray", None)  # Ray not installed: import fails
+    with pytest.raises(InputError, match=r"--ray needs Ray: pip install \"flowpose\[cluster\]\""):
+        batch_folder(videos, tmp_path / "out", job, ray_address="local")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_no_running_ray_cluster_is_one_error(videos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ray = pytest.importorskip("ray", reason="Ray is the optional extra flowpose[cluster]; not installed here")
+    if ray.is_initialized():
+        ray.shutdown()
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path / "ray"))  # no cluster's address file to find there
+    with pytest.raises(InputError, match=r"--ray auto: no Ray cluster reached \(ConnectionError: "):
+        batch_folder(videos, tmp_path / "out", RefineVideoJob(video=videos, config=DIS, cycles=0), ray_address="auto")
+    assert not (tmp_path / "out").exists()
+
+
 def test_batch_folder_checks_before_any_video_and_writes_the_summary(videos: Path, tmp_path: Path) -> None:
     job = RefineVideoJob(video=videos, config=DIS, cycles=0)
     (tmp_path / "file").write_text("mine")

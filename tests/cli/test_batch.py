@@ -21,3 +21,13 @@ def test_batch_reports_a_failure_and_resumes(tmp_path: Path) -> None:
     again = run(*args)
     assert "skipped (done before)" in again.stdout
     assert_user_error(run("batch", tmp_path / "nothing", "--out", tmp_path / "o"), "no such folder or manifest")
+
+
+def test_jobs_is_refused_with_ray(tmp_path: Path) -> None:
+    from tests.app.test_batch import make_video
+
+    (tmp_path / "v").mkdir()
+    make_video(tmp_path / "v", "good")
+    result = run("batch", tmp_path / "v", "--out", tmp_path / "out", "--ray", "local", "--jobs", "2")
+    assert_user_error(result, "--jobs: not used with --ray")
+    assert not (tmp_path / "out").exists()

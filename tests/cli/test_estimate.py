@@ -48,3 +48,11 @@ def test_a_person_with_everyone_is_refused_before_anything_runs(work: Path) -> N
     assert_user_error(run("estimate", work / "video.mp4", "--all-people", "--person", "1"),
                       "--person: not used with --all-people")
     assert snapshot(work) == before
+
+
+@pytest.mark.parametrize("value", ["2", "-0.1"])
+def test_a_confidence_outside_0_to_1_names_its_option(work: Path, value: str) -> None:
+    before = snapshot(work)
+    assert_user_error(run("estimate", work / "video.mp4", "--min-confidence", value), "'--min-confidence'",
+                      "0<=x<=1")
+    assert snapshot(work) == before
