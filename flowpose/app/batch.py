@@ -16,19 +16,21 @@ spaces, commas or ``#`` goes in quotes (``"my video.mp4"``); backslashes are kep
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
 import shlex
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from flowpose.app.ray_tasks import connect_ray, run_on_ray
 from flowpose.app.refine_video import RefineVideoJob, check_job, refine_video
+from flowpose.app.workers import run_in_workers
 from flowpose.errors import FlowposeError, InputError
 from flowpose.io.atomic import atomic_path
 from flowpose.io.outdir import MANIFEST
@@ -125,18 +127,13 @@ def _row(item: BatchItem, status: str, seconds: float, error: str = "") -> dict[
     return row
 
 
-def run_item(item: BatchItem, job: RefineVideoJob, threads: int | None = None) -> dict[str, str]:
+def run_item(item: BatchItem, job: RefineVideoJob) -> dict[str, str]:
     """Refine one video into its folder and return its summary row; never raises for the video's own errors.
 
     Args:
         item: the video.
         job: the settings every video shares (its video, poses and out are replaced by the item's).
-        threads: torch CPU threads for this worker, or None to leave them.
     """
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
     start = time.perf_counter()
     try:
         refine_video(replace(job, video=item.video, poses=item.poses, out=item.out, progress=False))
@@ -197,9 +194,8 @@ def run_batch(
         else:
             todo.append(k)
     if ray_address is not None:
-        results = _run_on_ray([items[k] for k in todo], job, ray_address)
-        for k, row in zip(todo, results):
-            rows[k] = row
+        for i, row in run_on_ray(functools.partial(run_item, job=job), [items[k] for k in todo], ray_address):
+            rows[todo[i]] = row
             if report:
                 report(row)
     elif jobs == 1 or len(todo) <= 1:
@@ -209,12 +205,10 @@ def run_batch(
                 report(rows[k])
     else:
         threads = max(1, (os.cpu_count() or 1) // jobs)
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(run_item, items[k], job, threads): k for k in todo}
-            for future in as_completed(futures):
-                rows[futures[future]] = future.result()
-                if report:
-                    report(rows[futures[future]])
+        for i, row in run_in_workers(functools.partial(run_item, job=job), [items[k] for k in todo], jobs, threads):
+            rows[todo[i]] = row
+            if report:
+                report(row)
     return [rows[k] for k in range(len(items))]
 
 
@@ -261,32 +255,3 @@ def batch_folder(
                      report=report)
     write_summary(out_dir / SUMMARY, rows)
     return rows
-
-
-def connect_ray(address: str) -> None:
-    """Join the Ray cluster at ``address`` (:func:`run_batch`), or start a one-machine one for ``"local"``.
-
-    Raises:
-        InputError: Ray is not installed, or no cluster answered at ``address``.
-    """
-    try:
-        import ray
-    except ImportError:
-        raise InputError('--ray needs Ray: pip install "flowpose[cluster]"') from None
-    if ray.is_initialized():
-        return
-    try:
-        # "local": a one-machine Ray cluster started here (Ray 2.x no longer has a serial local mode).
-        ray.init(address=None if address == "local" else address, include_dashboard=False, log_to_driver=False)
-    except (ConnectionError, TimeoutError, ValueError, RuntimeError) as e:
-        # ConnectionError: nothing answered; ValueError: a ray:// address without Ray Client, or a malformed one.
-        message = " ".join(str(e).split())
-        raise InputError(f"--ray {address}: no Ray cluster reached ({type(e).__name__}: {message})") from None
-
-
-def _run_on_ray(items: Sequence[BatchItem], job: RefineVideoJob, address: str) -> list[dict[str, str]]:
-    import ray
-
-    connect_ray(address)
-    remote = ray.remote(run_item)
-    return ray.get([remote.remote(item, job) for item in items])

@@ -8,6 +8,7 @@ import click
 
 from flowpose.cli.options import refine_config_from_options, refuse_unused
 from flowpose.cli.shell import SEED, main, user_errors
+from flowpose.io.outdir import Stopped
 
 
 @main.command()
@@ -59,11 +60,22 @@ def batch(
     config = refine_config_from_options(preset, flow, flow_weights)
     job = RefineVideoJob(video=source, config=config, cycles=cycles, device=device, seed=seed)
 
+    refined: list[str] = []
+
     def report(row: dict[str, str]) -> None:
         note = f": {row['error']}" if row["error"] else ""
         click.echo(f"{row['status']:>22}  {row['video']} ({row['seconds']} s){note}")
+        if row["status"] == "done":
+            refined.append(row["video"])
 
-    rows = batch_folder(source, out_dir, job, jobs=jobs, ray_address=ray_address, report=report)
+    try:
+        rows = batch_folder(source, out_dir, job, jobs=jobs, ray_address=ray_address, report=report)
+    except (Stopped, KeyboardInterrupt) as stop:
+        why, code = (str(stop), 128 + stop.signum) if isinstance(stop, Stopped) else ("interrupted", 130)
+        done = f"the {len(refined)} video(s) refined before it are in {out_dir}" if refined else "no video was refined"
+        click.echo(f"error: {why}; {done}, the others were not written (run the same command again to go on)",
+                   err=True)
+        raise SystemExit(code) from None
     failed = sum(r["status"] == "failed" for r in rows)
     click.echo(f"wrote {out_dir / SUMMARY}: {len(rows) - failed} of {len(rows)} videos refined or done before")
     if failed:

@@ -31,3 +31,23 @@ def test_jobs_is_refused_with_ray(tmp_path: Path) -> None:
     result = run("batch", tmp_path / "v", "--out", tmp_path / "out", "--ray", "local", "--jobs", "2")
     assert_user_error(result, "--jobs: not used with --ray")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_stopped_batch_says_what_was_refined(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import signal
+
+    import flowpose.app.batch
+    from flowpose.io.outdir import Stopped
+
+    def stopped_after_one(source, out_dir, job, *, jobs, ray_address, report):  # noqa: ANN001, ANN202
+        report({"video": "a.mp4", "status": "done", "seconds": "1.0", "error": ""})
+        report({"video": "b.mp4", "status": "failed", "seconds": "1.0", "error": "ValueError: bad"})
+        raise Stopped(signal.SIGTERM)
+
+    monkeypatch.setattr(flowpose.app.batch, "batch_folder", stopped_after_one)
+    result = run("batch", tmp_path, "--out", tmp_path / "out")
+    assert result.exit_code == 128 + signal.SIGTERM
+    assert result.stderr.strip().splitlines() == [
+        f"error: stopped by SIGTERM; the 1 video(s) refined before it are in {tmp_path / 'out'}, the others were "
+        "not written (run the same command again to go on)"
+    ]
