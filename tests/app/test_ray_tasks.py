@@ -11,6 +11,7 @@ import pytest
 
 from flowpose.app.ray_tasks import _stops_noted, run_on_ray
 from flowpose.io.outdir import Stopped
+from tests.app.test_workers import write_then_wait
 
 
 def test_a_stop_signal_is_noted_in_the_block_and_the_handler_comes_back() -> None:
@@ -22,26 +23,11 @@ def test_a_stop_signal_is_noted_in_the_block_and_the_handler_comes_back() -> Non
     assert signal.getsignal(signal.SIGTERM) == before
 
 
-def wait_unless_first(task: tuple[Path, int]) -> int:
-    """Task 0 ends at once; the others hold a half-written file for a minute and remove it when unwound."""
-    folder, k = task
-    if k == 0:
-        return k
-    partial = folder / f"{k}.partial"
-    try:
-        partial.write_text("half")
-        for _ in range(600):  # Ray's cancel interrupts at the next bytecode, not within one long sleep
-            time.sleep(0.1)
-    finally:
-        partial.unlink(missing_ok=True)
-    return k
-
-
 @pytest.mark.slow
 def test_a_stop_cancels_the_tasks_which_unwind(tmp_path: Path) -> None:
     ray = pytest.importorskip("ray", reason="Ray is the optional extra flowpose[cluster]; not installed here")
     try:
-        results = run_on_ray(wait_unless_first, [(tmp_path, k) for k in range(3)], "local")
+        results = run_on_ray(write_then_wait, [(tmp_path, k) for k in range(3)], "local")
         assert next(results) == (0, 0)
         deadline = time.monotonic() + 60
         while not list(tmp_path.glob("*.partial")) and time.monotonic() < deadline:
