@@ -109,7 +109,7 @@ def read_inputs(source: Path, out_dir: Path) -> list[BatchItem]:
 
 def done(item: BatchItem) -> bool:
     """Whether the video's results folder is complete (it exists: folders appear whole)."""
-    return (item.out / MANIFEST).is_file() and (item.out / "history.json").is_file()
+    return all((item.out / name).is_file() for name in (MANIFEST, "history.json", "refined.npz"))
 
 
 def _row(item: BatchItem, status: str, seconds: float, error: str = "") -> dict[str, str]:
@@ -189,10 +189,14 @@ def run_batch(
     for k, item in enumerate(items):
         if done(item):
             rows[k] = _row(item, "skipped (done before)", 0.0)
-            if report:
-                report(rows[k])
+        elif item.out.exists() or item.out.is_symlink():
+            rows[k] = _row(item, "failed", 0.0, f"{item.out}: exists and is not a finished flowpose result; batch "
+                           "replaces nothing: move it away or choose another --out")
         else:
             todo.append(k)
+            continue
+        if report:
+            report(rows[k])
     if ray_address is not None:
         for i, row in run_on_ray(functools.partial(run_item, job=job), [items[k] for k in todo], ray_address):
             rows[todo[i]] = row

@@ -11,6 +11,7 @@ import pytest
 from flowpose.app.batch import SUMMARY, batch_folder, default_jobs, read_inputs, run_batch, write_summary
 from flowpose.app.refine_video import RefineVideoJob
 from flowpose.errors import InputError
+from flowpose.io.outdir import MANIFEST
 from flowpose.io.poses import save_poses
 from flowpose.io.video import write_video
 from flowpose.pose import PoseSequence
@@ -153,3 +154,19 @@ def test_batch_folder_checks_before_any_video_and_writes_the_summary(videos: Pat
     with open(tmp_path / "out" / SUMMARY, newline="") as f:
         assert [r["video"] for r in csv.DictReader(f)] == [r["video"] for r in rows]
     assert 1 <= default_jobs() <= 4
+
+
+def test_a_folder_of_the_user_s_where_a_result_would_go_is_left_alone(videos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "a").mkdir(parents=True)
+    (out / "a" / "notes.txt").write_text("mine")
+    (out / "b").mkdir()
+    (out / "b" / MANIFEST).write_text("{}")  # a manifest and a history, but no poses: not a finished result
+    (out / "b" / "history.json").write_text("[]")
+    rows = rows_by_name(run_batch(read_inputs(videos, out), RefineVideoJob(video=videos, config=DIS, cycles=0)))
+    for name in ("a", "b"):
+        assert rows[name]["status"] == "failed"
+        assert "exists and is not a finished flowpose result; batch replaces nothing" in rows[name]["error"]
+        assert "--overwrite" not in rows[name]["error"]  # batch has no such option
+    assert (out / "a" / "notes.txt").read_text() == "mine" and sorted(p.name for p in (out / "b").iterdir()) == [
+        MANIFEST, "history.json"]
