@@ -8,6 +8,7 @@ keeps its traceback.
 
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
 
@@ -36,6 +37,21 @@ class ShapeError(InputError):
         self.expected = expected
         self.actual = tuple(int(a) for a in actual)
         self.source = source
+
+
+class OutputError(FlowposeError):
+    """An output that could not be written (a full disk, a quota, a read-only or failing device); nothing of it
+    was left behind.
+
+    Args:
+        path: the output (a file or a folder), as the user named it.
+        reason: why, e.g. ``"No space left on device"``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        super().__init__(f"{path}: could not be written ({reason}); nothing of it was left")
+        self.path = str(path)
+        self.reason = reason
 
 
 class WeightsUnavailableError(FlowposeError, RuntimeError):

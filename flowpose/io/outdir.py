@@ -33,6 +33,7 @@ from types import FrameType
 from typing import Callable, Iterable, Iterator, Sequence
 
 from flowpose.errors import InputError
+from flowpose.io.atomic import device_errors
 
 MANIFEST = ".flowpose-manifest.json"
 """Name of the manifest file in every folder flowpose writes: JSON ``{"written_by": "flowpose",
@@ -299,10 +300,11 @@ def write_output_folder(
     Raises:
         InputError: for a destination refused by :func:`check_output_folder` (checked again now), or one that
             appeared while the folder was being written.
+        OutputError: for an error of the device (a full disk, ...); the temporary folder is removed.
     """
     inputs = list(inputs)
     dest = check_output_folder(out, overwrite=overwrite, inputs=inputs)
-    with _temporary_folder(dest.path) as tmp:
+    with device_errors(out), _temporary_folder(dest.path) as tmp:
         fill(tmp)
         _write_manifest(tmp)
         appeared = InputError(

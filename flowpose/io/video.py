@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 import cv2
 import numpy as np
 
-from flowpose.errors import InputError, ShapeError
+from flowpose.errors import InputError, OutputError, ShapeError
 from flowpose.io.atomic import atomic_path
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
@@ -245,6 +245,7 @@ def write_video(path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps:
 
     Raises:
         InputError: for another suffix, a bad fps, no frames, or a frame of another size; nothing is written.
+        OutputError: when the file written does not hold every frame (a full disk); nothing is left.
         ShapeError: for a frame that is not (H, W, 3) uint8.
     """
     p = Path(path)
@@ -279,7 +280,20 @@ def write_video(path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps:
                 writer.release()
         if count == 0:
             raise InputError(f"{p}: no frames to write")
+        _check_written(tmp, p, count)
     return count
+
+
+def _check_written(tmp: Path, final: Path, count: int) -> None:
+    """OpenCV's writer reports no failed write (a full disk leaves a video cut short or without its index):
+    read the written file's frame count back before it is moved into place."""
+    capture = cv2.VideoCapture(str(tmp))
+    try:
+        found = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
+    finally:
+        capture.release()
+    if found != count:
+        raise OutputError(final, f"OpenCV wrote {found} of its {count} frames, is the disk full?")
 
 
 def _natural_key(file: Path) -> list[object]:

@@ -68,6 +68,19 @@ def _check_refused(tree: Path, args: list[str | Path], *needles: str) -> None:
 # --- data loss -------------------------------------------------------------------------------------------
 
 
+def test_a_full_disk_is_one_line_and_leaves_nothing(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import flowpose.io.atomic
+
+    def full(src: object, dst: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(flowpose.io.atomic.os, "replace", full)  # every file's last step, as a full disk fails it
+    _check_refused(tree, _refine(tree, "--out", tree / "out"),
+                   f"{tree / 'out'}: could not be written (refined.npz: No space left on device); nothing of it")
+
+
 def test_out_is_the_input_folder(tree: Path) -> None:
     _check_refused(tree, _refine(tree, "--out", tree / "in", "--overwrite"), str(tree / "in"), "input")
 

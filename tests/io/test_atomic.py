@@ -36,3 +36,20 @@ def test_permissions_follow_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "out.bin").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_full_disk_is_one_output_error_naming_the_file(tmp_path):
+    import errno
+
+    from flowpose.errors import OutputError
+
+    target = tmp_path / "out.npz"
+    target.write_text("old")
+    with pytest.raises(OutputError, match=r"out\.npz: could not be written \(No space left on device\); nothing of it"):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["out.npz"]
+    with pytest.raises(FileNotFoundError):  # not the device's: passes as it is
+        with atomic_path(target):
+            raise FileNotFoundError(errno.ENOENT, "gone")

@@ -53,6 +53,28 @@ def test_failure_inside_leaves_nothing(tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == []
 
 
+def test_a_full_disk_while_filling_is_one_output_error_naming_the_folder_and_file(tmp_path: Path) -> None:
+    import errno
+
+    from flowpose.errors import OutputError
+    from flowpose.io.atomic import atomic_path
+
+    def direct(tmp: Path) -> None:
+        (tmp / "a.txt").write_text("a")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def through_atomic(tmp: Path) -> None:
+        with atomic_path(tmp / "report.png") as part:
+            part.write_bytes(b"x")
+            raise OSError(errno.EDQUOT, os.strerror(errno.EDQUOT))
+
+    with pytest.raises(OutputError, match=r"out: could not be written \(No space left on device\); nothing of it"):
+        write_output_folder(tmp_path / "out", direct)
+    with pytest.raises(OutputError, match=r"out: could not be written \(report\.png: Disk quota exceeded\)"):
+        write_output_folder(tmp_path / "out", through_atomic)
+    assert os.listdir(tmp_path) == []
+
+
 def test_overwrite_replaces_a_flowpose_folder_and_nothing_else(tmp_path: Path) -> None:
     out = write_output_folder(tmp_path / "out", _fill)
     write_output_folder(out, lambda tmp: (tmp / "c.txt").write_text("c"), overwrite=True)

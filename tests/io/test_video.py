@@ -72,6 +72,33 @@ def test_write_errors_leave_nothing(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
 
 
+def test_a_video_cut_short_by_the_device_is_not_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenCV's writer reports no failed write; a file that does not hold every frame is an OutputError."""
+    from flowpose.errors import OutputError
+
+    real = cv2.VideoWriter
+
+    class DropsFrames:  # as a full disk would: the later frames never reach the file (wraps: no cv2 subclass)
+        def __init__(self, *args: object) -> None:
+            self.writer, self.written = real(*args), 0
+
+        def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
+            return self.writer.isOpened()
+
+        def write(self, image: np.ndarray) -> None:
+            self.written += 1
+            if self.written <= 2:
+                self.writer.write(image)
+
+        def release(self) -> None:
+            self.writer.release()
+
+    monkeypatch.setattr(cv2, "VideoWriter", DropsFrames)
+    with pytest.raises(OutputError, match=r"x\.mp4: could not be written \(OpenCV wrote 2 of its 5 frames"):
+        write_video(tmp_path / "x.mp4", _clip(), fps=10)
+    assert not list(tmp_path.iterdir())
+
+
 def test_folder_of_pngs_in_natural_order(tmp_path: Path) -> None:
     frames = _clip(n=3)
     for t, name in enumerate(["f2.png", "f10.png", "f100.jpg"]):
