@@ -30,7 +30,7 @@ import numpy as np
 
 from flowpose.app.ray_tasks import connect_ray, run_on_ray
 from flowpose.app.refine_video import RefineVideoJob, check_job, refine_video
-from flowpose.app.workers import run_in_workers
+from flowpose.app.workers import WorkerLost, run_in_workers
 from flowpose.errors import FlowposeError, InputError
 from flowpose.io.atomic import atomic_path
 from flowpose.io.outdir import MANIFEST
@@ -143,6 +143,12 @@ def run_item(item: BatchItem, job: RefineVideoJob) -> dict[str, str]:
     return _row(item, "done", time.perf_counter() - start)
 
 
+def _lost_on_ray(item: BatchItem, error: Exception) -> dict[str, str]:
+    """The row of a video whose Ray task did not finish (its worker crashed or was killed, its node died)."""
+    message = " ".join(str(error).split())
+    return _row(item, "failed", 0.0, f"Ray: {type(error).__name__}: {message[:300]}; run again to retry it")
+
+
 def write_summary(path: Path, rows: Sequence[dict[str, str]]) -> None:
     """Write the summary table (CSV, one row per video), atomically; an existing file is replaced only if it is
     an earlier summary (its header is ours).
@@ -198,7 +204,8 @@ def run_batch(
         if report:
             report(rows[k])
     if ray_address is not None:
-        for i, row in run_on_ray(functools.partial(run_item, job=job), [items[k] for k in todo], ray_address):
+        for i, row in run_on_ray(functools.partial(run_item, job=job), [items[k] for k in todo], ray_address,
+                                 on_error=_lost_on_ray):
             rows[todo[i]] = row
             if report:
                 report(row)
@@ -209,10 +216,18 @@ def run_batch(
                 report(rows[k])
     else:
         threads = max(1, (os.cpu_count() or 1) // jobs)
-        for i, row in run_in_workers(functools.partial(run_item, job=job), [items[k] for k in todo], jobs, threads):
-            rows[todo[i]] = row
-            if report:
-                report(row)
+        try:
+            for i, row in run_in_workers(functools.partial(run_item, job=job), [items[k] for k in todo], jobs,
+                                         threads):
+                rows[todo[i]] = row
+                if report:
+                    report(row)
+        except WorkerLost as lost:
+            for k in todo:
+                if k not in rows:
+                    rows[k] = _row(items[k], "failed", 0.0, f"{lost}; run again to retry it (--jobs 1 shows which)")
+                    if report:
+                        report(rows[k])
     return [rows[k] for k in range(len(items))]
 
 

@@ -58,7 +58,12 @@ def connect_ray(address: str) -> None:
                 signal.signal(s, handler)
 
 
-def run_on_ray(fn: Callable[[Item], Result], items: Sequence[Item], address: str) -> Iterator[tuple[int, Result]]:
+def run_on_ray(
+    fn: Callable[[Item], Result],
+    items: Sequence[Item],
+    address: str,
+    on_error: Callable[[Item, Exception], Result],
+) -> Iterator[tuple[int, Result]]:
     """``fn(item)`` for every item as a task on the Ray cluster at ``address``, yielded as ``(index, result)``
     as each ends (module docstring for a stop).
 
@@ -66,6 +71,8 @@ def run_on_ray(fn: Callable[[Item], Result], items: Sequence[Item], address: str
         fn: a picklable function of one item.
         items: picklable arguments.
         address: as :func:`connect_ray` takes it.
+        on_error: the result of a task Ray could not finish (its worker crashed or was killed for memory, the
+            node died, ``fn`` raised): ``on_error(item, the RayError)``; the other tasks go on.
     """
     import ray
 
@@ -85,7 +92,11 @@ def run_on_ray(fn: Callable[[Item], Result], items: Sequence[Item], address: str
                 raise Stopped(stops[0])
             ready, pending = ray.wait(pending, num_returns=len(pending), timeout=POLL_S)
             for ref in ready:
-                yield index[ref], ray.get(ref)
+                try:
+                    result = ray.get(ref)
+                except ray.exceptions.RayError as e:
+                    result = on_error(items[index[ref]], e)
+                yield index[ref], result
 
 
 def _call(fn: Callable[[Item], Result], item: Item) -> Result:

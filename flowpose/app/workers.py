@@ -16,12 +16,18 @@ import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from flowpose.errors import FlowposeError
 from flowpose.io.outdir import Stopped
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+
+class WorkerLost(FlowposeError):
+    """A worker process ended abruptly, and with it the pool: the tasks not yet done are lost."""
+
 
 def run_in_workers(
     fn: Callable[[Item], Result], items: Sequence[Item], jobs: int, threads: int
@@ -38,13 +44,24 @@ def run_in_workers(
         ``(k, fn(items[k]))`` in the order the tasks end. An exception of ``fn`` is raised here. When this
         generator is left early (an exception in the caller, a stop signal, ``close()``), the queued tasks are
         cancelled and the running ones stopped by SIGTERM before it returns.
+
+    Raises:
+        WorkerLost: a worker process ended abruptly (SIGKILL, as the out-of-memory killer sends); the pool is
+            broken and every task not yet yielded is lost (which one was at fault cannot be told).
     """
     before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(threads,))
     try:
         futures = {pool.submit(_run_task, fn, item): k for k, item in enumerate(items)}
         for future in as_completed(futures):
-            yield futures[future], future.result()
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                raise WorkerLost(
+                    "a worker process ended abruptly (killed by the system: out of memory?) while this or another "
+                    "video was refined"
+                ) from None
+            yield futures[future], result
     except BaseException:
         for p in multiprocessing.active_children():
             if p not in before:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import os
+import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import flowpose.app.batch
 from flowpose.app.batch import SUMMARY, batch_folder, default_jobs, read_inputs, run_batch, write_summary
 from flowpose.app.refine_video import RefineVideoJob
 from flowpose.errors import InputError
@@ -170,3 +173,27 @@ def test_a_folder_of_the_user_s_where_a_result_would_go_is_left_alone(videos: Pa
         assert "--overwrite" not in rows[name]["error"]  # batch has no such option
     assert (out / "a" / "notes.txt").read_text() == "mine" and sorted(p.name for p in (out / "b").iterdir()) == [
         MANIFEST, "history.json"]
+
+
+def killed_on_bad(item, job):  # noqa: ANN001, ANN201 - run_item's stand-in, forked into the workers
+    if item.out.name == "bad":
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer ends a worker
+    return REAL_RUN_ITEM(item, job)
+
+
+REAL_RUN_ITEM = flowpose.app.batch.run_item
+
+
+def test_a_killed_worker_fails_the_videos_not_done_and_the_summary_is_written(
+    videos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(flowpose.app.batch, "run_item", killed_on_bad)
+    out = tmp_path / "out"
+    rows = rows_by_name(batch_folder(videos, out, RefineVideoJob(video=videos, config=DIS, cycles=0), jobs=2))
+    assert rows["bad"]["status"] == "failed"
+    lost = "a worker process ended abruptly (killed by the system: out of memory?)"
+    assert lost in rows["bad"]["error"] and "run again to retry it" in rows["bad"]["error"]
+    for name in ("a", "b"):  # done before the pool broke, or lost with it
+        assert rows[name]["status"] == "done" or lost in rows[name]["error"]
+    with (out / SUMMARY).open() as f:
+        assert sorted(Path(r["video"]).stem for r in csv.DictReader(f)) == ["a", "b", "bad"]

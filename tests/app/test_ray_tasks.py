@@ -23,11 +23,32 @@ def test_a_stop_signal_is_noted_in_the_block_and_the_handler_comes_back() -> Non
     assert signal.getsignal(signal.SIGTERM) == before
 
 
+def _failed(item: object, error: Exception) -> str:
+    return f"lost: {type(error).__name__}"
+
+
+def die_on_two(k: int) -> str:
+    if k == 2:
+        os._exit(1)  # the worker dies, as the out-of-memory killer would end it
+    return f"ok {k}"
+
+
+@pytest.mark.slow
+def test_a_task_ray_cannot_finish_gets_the_error_result_and_the_others_go_on() -> None:
+    ray = pytest.importorskip("ray", reason="Ray is the optional extra flowpose[cluster]; not installed here")
+    try:
+        results = dict(run_on_ray(die_on_two, [0, 1, 2, 3], "local", on_error=_failed))
+    finally:
+        ray.shutdown()
+    assert results[0] == "ok 0" and results[1] == "ok 1" and results[3] == "ok 3"
+    assert results[2].startswith("lost: ") and "Error" in results[2]
+
+
 @pytest.mark.slow
 def test_a_stop_cancels_the_tasks_which_unwind(tmp_path: Path) -> None:
     ray = pytest.importorskip("ray", reason="Ray is the optional extra flowpose[cluster]; not installed here")
     try:
-        results = run_on_ray(write_then_wait, [(tmp_path, k) for k in range(3)], "local")
+        results = run_on_ray(write_then_wait, [(tmp_path, k) for k in range(3)], "local", on_error=_failed)
         assert next(results) == (0, 0)
         deadline = time.monotonic() + 60
         while not list(tmp_path.glob("*.partial")) and time.monotonic() < deadline:

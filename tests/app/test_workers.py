@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import time
 from pathlib import Path
 
 import pytest
 
-from flowpose.app.workers import run_in_workers
+from flowpose.app.workers import WorkerLost, run_in_workers
 
 
 def square(x: int) -> int:
@@ -18,6 +20,12 @@ def square(x: int) -> int:
 def fail_on_three(x: int) -> int:
     if x == 3:
         raise ValueError("three")
+    return x
+
+
+def killed_on_three(x: int) -> int:
+    if x == 3:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer ends a process
     return x
 
 
@@ -45,6 +53,13 @@ def test_a_task_s_exception_is_raised_and_the_workers_end() -> None:
     before = set(multiprocessing.active_children())
     with pytest.raises(ValueError, match="three"):
         list(run_in_workers(fail_on_three, [1, 2, 3, 4], jobs=2, threads=1))
+    assert set(multiprocessing.active_children()) <= before
+
+
+def test_a_killed_worker_is_worker_lost_and_the_others_end() -> None:
+    before = set(multiprocessing.active_children())
+    with pytest.raises(WorkerLost, match="a worker process ended abruptly"):
+        list(run_in_workers(killed_on_three, [1, 2, 3, 4], jobs=2, threads=1))
     assert set(multiprocessing.active_children()) <= before
 
 
