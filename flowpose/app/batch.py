@@ -203,31 +203,25 @@ def run_batch(
             continue
         if report:
             report(rows[k])
+    one = functools.partial(run_item, job=job)
+    mine = [items[k] for k in todo]
     if ray_address is not None:
-        for i, row in run_on_ray(functools.partial(run_item, job=job), [items[k] for k in todo], ray_address,
-                                 on_error=_lost_on_ray):
+        results = run_on_ray(one, mine, ray_address, on_error=_lost_on_ray)
+    elif jobs == 1 or len(todo) <= 1:
+        results = ((i, one(item)) for i, item in enumerate(mine))
+    else:
+        results = run_in_workers(one, mine, jobs, threads=max(1, (os.cpu_count() or 1) // jobs))
+    try:
+        for i, row in results:
             rows[todo[i]] = row
             if report:
                 report(row)
-    elif jobs == 1 or len(todo) <= 1:
+    except WorkerLost as lost:  # only from run_in_workers: every video not done is lost with the pool
         for k in todo:
-            rows[k] = run_item(items[k], job)
-            if report:
-                report(rows[k])
-    else:
-        threads = max(1, (os.cpu_count() or 1) // jobs)
-        try:
-            for i, row in run_in_workers(functools.partial(run_item, job=job), [items[k] for k in todo], jobs,
-                                         threads):
-                rows[todo[i]] = row
+            if k not in rows:
+                rows[k] = _row(items[k], "failed", 0.0, f"{lost}; run again to retry it (--jobs 1 shows which)")
                 if report:
-                    report(row)
-        except WorkerLost as lost:
-            for k in todo:
-                if k not in rows:
-                    rows[k] = _row(items[k], "failed", 0.0, f"{lost}; run again to retry it (--jobs 1 shows which)")
-                    if report:
-                        report(rows[k])
+                    report(rows[k])
     return [rows[k] for k in range(len(items))]
 
 

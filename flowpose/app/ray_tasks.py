@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from flowpose.errors import InputError
-from flowpose.io.outdir import Stopped
+from flowpose.io.outdir import STOP_SIGNALS, Stopped, stop_signals_handled
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -27,7 +27,7 @@ POLL_S = 0.5
 """How often the driver looks for a stop signal while it waits for the tasks, seconds."""
 CANCEL_WAIT_S = 10.0
 """How long a stopped driver gives the cancelled tasks to unwind, seconds."""
-_STOPS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
+_STOPS = (signal.SIGINT, *STOP_SIGNALS)
 
 
 def connect_ray(address: str) -> None:
@@ -105,17 +105,8 @@ def _call(fn: Callable[[Item], Result], item: Item) -> Result:
 
 @contextlib.contextmanager
 def _stops_noted() -> Iterator[list[int]]:
-    """Within the block, the stop signals append their number to the list yielded instead of raising
+    """Within the block, SIGINT and the stop signals append their number to the list yielded instead of raising
     (in the main thread; elsewhere Python allows no handlers and the list stays empty)."""
     stops: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
+    with stop_signals_handled(lambda signum, frame: stops.append(signum), _STOPS):
         yield stops
-        return
-    previous = {s: signal.getsignal(s) for s in _STOPS if signal.getsignal(s) != signal.SIG_IGN}
-    for s in previous:
-        signal.signal(s, lambda signum, frame: stops.append(signum))
-    try:
-        yield stops
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler if handler is not None else signal.SIG_DFL)

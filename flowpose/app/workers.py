@@ -20,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 from flowpose.errors import FlowposeError
-from flowpose.io.outdir import Stopped
+from flowpose.io.outdir import Stopped, raise_stopped
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -79,15 +79,11 @@ def _start_worker(threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _raise_stopped(signum: int, frame: object) -> None:
-    raise Stopped(signum)
-
-
 def _run_task(fn: Callable[[Item], Result], item: Item) -> Result:
     # SIGTERM unwinds the task (its finally blocks remove its temporary outputs) and ends the worker, which
     # must not go on to a task already in its queue; between tasks the default action ends the idle worker,
     # which has nothing to clean up.
-    signal.signal(signal.SIGTERM, _raise_stopped)
+    signal.signal(signal.SIGTERM, raise_stopped)
     try:
         return fn(item)
     except Stopped as stop:

@@ -210,29 +210,39 @@ class Stopped(BaseException):
         self.signum = signum
 
 
-def _raise_stopped(signum: int, frame: FrameType | None) -> None:
+STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
+"""The signals that stop a run by raising :class:`Stopped` (SIGINT already raises KeyboardInterrupt)."""
+
+
+def raise_stopped(signum: int, frame: FrameType | None) -> None:
+    """A signal handler: raise :class:`Stopped` for ``signum``."""
     raise Stopped(signum)
 
 
 @contextlib.contextmanager
-def stop_signals_raise() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGHUP raise :class:`Stopped` (SIGINT already raises
-    KeyboardInterrupt), so that ``finally`` blocks run and every temporary folder is removed. The previous
-    handlers come back after the block. A signal the process was told to ignore stays ignored (``nohup``
-    ignores SIGHUP so that a job survives its terminal). Outside the main thread it does nothing (Python
-    allows handlers only there)."""
+def stop_signals_handled(
+    handler: Callable[[int, FrameType | None], None], signals: Sequence[int] = STOP_SIGNALS
+) -> Iterator[None]:
+    """Within the block, ``handler`` takes ``signals``; the previous handlers come back after it. A signal the
+    process was told to ignore stays ignored (``nohup`` ignores SIGHUP so that a job survives its terminal).
+    Outside the main thread it does nothing (Python allows handlers only there)."""
     import threading
 
-    signals = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {s: signal.signal(s, _raise_stopped) for s in signals if signal.getsignal(s) != signal.SIG_IGN}
+    previous = {s: signal.signal(s, handler) for s in signals if signal.getsignal(s) != signal.SIG_IGN}
     try:
         yield
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        for s, old in previous.items():
+            signal.signal(s, old if old is not None else signal.SIG_DFL)  # None: not set from Python
+
+
+def stop_signals_raise() -> contextlib.AbstractContextManager[None]:
+    """Within the block, SIGTERM and SIGHUP raise :class:`Stopped` (:func:`stop_signals_handled`), so that
+    ``finally`` blocks run and every temporary folder is removed."""
+    return stop_signals_handled(raise_stopped)
 
 
 # --- writing -------------------------------------------------------------------------------------------
