@@ -26,13 +26,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-
 from flowpose.app.ray_tasks import connect_ray, run_on_ray
 from flowpose.app.refine_video import RefineVideoJob, check_job, refine_video
 from flowpose.app.workers import WorkerLost, run_in_workers
 from flowpose.errors import FlowposeError, InputError
 from flowpose.io.atomic import atomic_path
+from flowpose.io.npz import read_npz
 from flowpose.io.outdir import MANIFEST
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
@@ -122,8 +121,8 @@ def _row(item: BatchItem, status: str, seconds: float, error: str = "") -> dict[
             row.update(accel_init=f"{with_accel[0]['metrics']['accel']:.2f}",
                        accel_final=f"{with_accel[-1]['metrics']['accel']:.2f}")
         row.update(cycles=str(len(history) - 1))
-        with np.load(item.out / "refined.npz", allow_pickle=False) as data:
-            row.update(frames=str(data["joints3d"].shape[0]))
+        joints = read_npz(item.out / "refined.npz", "pose file", keys=("joints3d",))["joints3d"]
+        row.update(frames=str(joints.shape[0]))
     return row
 
 

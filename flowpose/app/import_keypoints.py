@@ -13,6 +13,7 @@ import numpy as np
 
 from flowpose.errors import InputError
 from flowpose.io.keypoints2d import Keypoints2D, read_coco, read_openpose, save_keypoints
+from flowpose.io.npz import read_npz
 from flowpose.io.outdir import check_output_file
 from flowpose.joint_map import confidence_to_h36m17, to_h36m17
 from flowpose.people.detections import Detection
@@ -60,10 +61,10 @@ def keypoints_of_person(
 
 def _is_keypoints_file(path: Path) -> bool:
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return str(data.get("written_by", "")) == "flowpose" and str(data.get("kind", "")) == "keypoints2d"
-    except (OSError, ValueError):
+        data = read_npz(path, "keypoints file", keys=("written_by", "kind"))
+    except InputError:
         return False
+    return str(data.get("written_by", "")) == "flowpose" and str(data.get("kind", "")) == "keypoints2d"
 
 
 def import_keypoints(

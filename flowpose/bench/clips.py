@@ -175,7 +175,7 @@ def load_clip(path: Path, key: str) -> SynthClip | None:
     if not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:  # np.load(path) leaks it if corrupt
             if str(data["key"]) != key:
                 return None
             arrays = {k: data[k] for k in data.files}

@@ -30,7 +30,7 @@ from scipy.spatial.transform import Rotation
 from flowpose.body.layouts import HAND_KEYS, SMPLX, BodyLayout, layout_for_joints
 from flowpose.body.params import SmplSequence
 from flowpose.errors import InputError
-from flowpose.io.npz import npz_header_problem
+from flowpose.io.npz import read_npz
 from flowpose.pose import check_joints3d
 
 OBTAIN = (
@@ -86,19 +86,13 @@ def read_model_arrays(path: str | os.PathLike[str]) -> dict[str, object]:
     if suffix not in (".npz", ".pkl"):
         raise InputError(f"{p}: expected an SMPL model file ending in .pkl or .npz, got {p.suffix!r}")
     wanted = (*REQUIRED, *SMPLX_REQUIRED)
-    problem = None
-    try:
-        if suffix == ".npz":
-            problem = npz_header_problem(p)
-            if problem is None:
-                with np.load(p, allow_pickle=False) as data:
-                    arrays: dict[str, object] = {k: data[k] for k in wanted if k in data.files}
-        else:
+    if suffix == ".npz":
+        arrays: dict[str, object] = dict(read_npz(p, "SMPL model file", keys=wanted))
+    else:
+        try:
             arrays = _ArraysOnly(io.BytesIO(p.read_bytes()), encoding="latin1").load()
-    except (pickle.UnpicklingError, EOFError, ValueError, OSError) as e:
-        raise InputError(f"{p}: not a readable SMPL model file: {e}") from None
-    if problem is not None:
-        raise InputError(f"{p}: not a readable SMPL model file: {problem}")
+        except (pickle.UnpicklingError, EOFError, ValueError, OSError) as e:
+            raise InputError(f"{p}: not a readable SMPL model file: {e}") from None
     if not isinstance(arrays, dict):
         raise InputError(f"{p}: expected a dictionary of arrays, got {type(arrays).__name__}")
     missing = [k for k in REQUIRED if k not in arrays]

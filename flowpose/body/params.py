@@ -38,7 +38,8 @@ from scipy.spatial.transform import Rotation
 from flowpose.body.layouts import HAND_KEYS, SMPL, SMPLX, BodyLayout, layout_for_body_pose
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.atomic import atomic_path
-from flowpose.io.poses import WRITER, check_readable, read_json, read_npz
+from flowpose.io.npz import read_npz
+from flowpose.io.poses import WRITER, check_readable, read_json
 from flowpose.pose import check_intrinsics
 
 KEYS = ("global_orient", "body_pose", "betas", "transl", "K")

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from flowpose.errors import InputError, ShapeError
-from flowpose.io.npz import write_npz
-from flowpose.io.poses import check_readable, read_npz
+from flowpose.io.npz import read_npz, write_npz
+from flowpose.io.poses import check_readable
 from flowpose.pose import check_intrinsics
 from flowpose.skeleton import get_skeleton
 

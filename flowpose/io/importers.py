@@ -38,8 +38,8 @@ from flowpose.camera import (
 )
 from flowpose.errors import InputError, ShapeError, unknown_name_error
 from flowpose.estimate.placement import place_root
-from flowpose.io.npz import npy_header_problem
-from flowpose.io.poses import check_readable, read_npz
+from flowpose.io.npz import npy_header_problem, read_npz
+from flowpose.io.poses import check_readable
 from flowpose.pose import PoseSequence
 from flowpose.skeleton import H36M17, get_skeleton
 

@@ -17,8 +17,8 @@ import numpy as np
 
 from flowpose.camera import intrinsics_from_fov
 from flowpose.errors import InputError, ShapeError
-from flowpose.io.npz import npy_header_problem
-from flowpose.io.poses import check_readable, read_json, read_npz
+from flowpose.io.npz import npy_header_problem, read_npz
+from flowpose.io.poses import check_readable, read_json
 from flowpose.pose import check_intrinsics
 
 INTRINSICS_SUFFIXES = (".npy", ".txt", ".npz", ".json")

@@ -27,7 +27,8 @@ import numpy as np
 
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.atomic import atomic_path
-from flowpose.io.poses import WRITER, check_readable, read_json, read_npz
+from flowpose.io.npz import read_npz
+from flowpose.io.poses import WRITER, check_readable, read_json
 from flowpose.people.detections import Detection
 from flowpose.pose import PoseSequence
 from flowpose.skeleton import H36M17, get_skeleton

@@ -53,7 +53,7 @@ from scipy.interpolate import CubicSpline
 
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.bvh import BvhClip, forward_kinematics, read_bvh
-from flowpose.io.npz import npz_header_problem
+from flowpose.io.npz import read_npz
 from flowpose.skeleton import H36M17
 
 ASSUMED_HEIGHT_M = 1.7
@@ -215,15 +215,7 @@ it the file is in other units, or not a body."""
 
 
 def _load_npz(path: Path, scale: float | None, up: str | None, fps: float | None) -> Motion:
-    try:
-        problem = npz_header_problem(path)
-        if problem is None:
-            with np.load(path) as data:
-                arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read the .npz file ({exc})") from None
-    if problem is not None:
-        raise InputError(f"{path}: cannot read the .npz file ({problem})")
+    arrays = read_npz(path, "motion file")
     if "joints3d" not in arrays:
         keys = list(arrays)
         raise InputError(f"{path}: missing key 'joints3d' (T, 17, 3) world metres y up; keys are {keys}")

@@ -8,17 +8,25 @@ bytes. ``flowpose synth`` promises "same seed, same bytes", so every npz the pac
 text file or a web page saved under an ``.npz`` name is then reported as "pickled (object) data" that "you can
 load unsafely" if you trust it: wrong, and bad advice. Readers call :func:`npz_header_problem` (or
 :func:`npy_header_problem`) first.
+
+``numpy.load(path)`` opens the file itself and, when the archive is corrupt or truncated, raises without closing it:
+each bad file read leaves a file handle open for the life of the process (a batch, or a user's loop over files). The
+package's readers go through :func:`open_npz`, which opens and closes the file.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import pickle
 import zipfile
-from typing import Mapping
+import zlib
+from contextlib import contextmanager
+from typing import Iterable, Iterator, Mapping
 
 import numpy as np
 
+from flowpose.errors import InputError
 from flowpose.io.atomic import atomic_path
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip member can carry
@@ -68,6 +76,83 @@ def npy_header_problem(path: str | os.PathLike[str]) -> str | None:
     if head.startswith(_ZIP_MAGIC):
         return "a zip archive (an .npz?), not an .npy array"
     return f"not an .npy array, which starts with {_NPY_MAGIC!r} (it starts with {head[:4]!r})"
+
+
+READ_ERRORS: tuple[type[Exception], ...] = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)
+"""What reading a corrupt or truncated ``.npz`` raises: a bad zip directory, a bad deflate stream, a member cut
+short, an unreadable file, a bad ``.npy`` header."""
+
+PICKLE_ERRORS: tuple[type[Exception], ...] = (pickle.UnpicklingError, AttributeError, ImportError)
+"""What unpickling an object array can raise besides :data:`READ_ERRORS`."""
+
+
+@contextmanager
+def open_npz(
+    path: str | os.PathLike[str], what: str, *, allow_pickle: bool = False
+) -> Iterator[np.lib.npyio.NpzFile]:
+    """Open an ``.npz`` archive for reading its members; the file is closed on leaving, also when it fails.
+
+    Args:
+        path: an existing file.
+        what: what the file should be, for messages ("pose file").
+        allow_pickle: read object arrays (trusted files only).
+
+    Yields:
+        The open archive. Errors reading its members are the caller's (see :data:`READ_ERRORS`).
+
+    Raises:
+        InputError: naming the path, for a file that is not an archive of named arrays (see
+            :func:`npz_header_problem`), is corrupt or truncated, or is a single ``.npy`` array.
+    """
+    errors = READ_ERRORS + (PICKLE_ERRORS if allow_pickle else ())
+    unreadable = f"{path}: not a readable .npz {what} (corrupt or truncated?)"
+    try:
+        problem = npz_header_problem(path)
+    except OSError as e:
+        raise InputError(f"{unreadable}: {e}") from None
+    if problem is not None:
+        raise InputError(f"{unreadable}: {problem}")
+    with open(path, "rb") as f:
+        try:
+            data = np.load(f, allow_pickle=allow_pickle)
+        except errors as e:
+            raise InputError(f"{unreadable}: {e}") from None
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise InputError(f"{path}: expected a {what} (.npz archive of named arrays), got a single .npy array")
+        with data:
+            yield data
+
+
+def read_npz(
+    path: str | os.PathLike[str], what: str, *, keys: Iterable[str] | None = None
+) -> dict[str, np.ndarray]:
+    """Read the arrays of an ``.npz`` file eagerly, turning any decoding failure into an InputError.
+
+    Args:
+        path: an existing ``.npz`` file.
+        what: what the file should be, for messages.
+        keys: read only these arrays, those of them the file has; None: every array.
+
+    Returns:
+        Key -> array. Pickled (object) arrays are refused.
+
+    Raises:
+        InputError: for a file that is not a valid ``.npz`` archive (corrupt, truncated, pickled data).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> cut = pathlib.Path(tempfile.mkdtemp()) / "poses.npz"
+        >>> _ = cut.write_bytes(b"PK\\x03\\x04 and then nothing")
+        >>> read_npz(cut, "pose file")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        flowpose.errors.InputError: ...poses.npz: not a readable .npz pose file (corrupt or truncated?): File is not a zip file
+    """
+    with open_npz(path, what) as data:
+        names = data.files if keys is None else [k for k in keys if k in data.files]
+        try:
+            return {k: data[k] for k in names}
+        except READ_ERRORS as e:
+            raise InputError(f"{path}: not a readable .npz {what} (corrupt or truncated?): {e}") from None
 
 
 def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray], *, compress: bool = True) -> None:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import os
 import warnings
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ import numpy as np
 
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.atomic import atomic_path
-from flowpose.io.npz import npz_header_problem, write_npz
+from flowpose.io.npz import read_npz, write_npz
 from flowpose.pose import PoseSequence
 
 REQUIRED_KEYS = ("joints3d", "K")
@@ -54,36 +52,6 @@ def check_readable(path: str | os.PathLike[str], suffixes: tuple[str, ...], what
         got = p.suffix or "no suffix"
         raise InputError(f"{p}: expected a {what} ending in {' or '.join(suffixes)}, got {got!r}")
     return p
-
-
-def read_npz(path: Path, what: str) -> dict[str, np.ndarray]:
-    """Read every array of an ``.npz`` file eagerly, turning any decoding failure into an InputError.
-
-    Args:
-        path: an existing ``.npz`` file.
-        what: what the file should be, for messages.
-
-    Returns:
-        Key -> array. Pickled (object) arrays are refused.
-
-    Raises:
-        InputError: for a file that is not a valid ``.npz`` archive (corrupt, truncated, pickled data).
-    """
-    errors = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)
-    try:
-        problem = npz_header_problem(path)
-        data = None if problem is not None else np.load(path, allow_pickle=False)
-    except errors as e:
-        raise InputError(f"{path}: not a readable .npz {what} (corrupt or truncated?): {e}") from None
-    if problem is not None:
-        raise InputError(f"{path}: not a readable .npz {what} (corrupt or truncated?): {problem}")
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise InputError(f"{path}: expected a {what} (.npz archive of named arrays), got a single .npy array")
-    with data:
-        try:
-            return {key: data[key] for key in data.files}
-        except errors as e:
-            raise InputError(f"{path}: not a readable .npz {what} (corrupt or truncated?): {e}") from None
 
 
 def load_poses(path: str | os.PathLike[str]) -> PoseSequence:

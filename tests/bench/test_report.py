@@ -72,12 +72,12 @@ def test_summary_markdown_sections() -> None:
 
 def test_write_csvs(tmp_path: Path) -> None:
     paths = R.write_csvs(fake_result(), tmp_path)
-    methods = list(csv.DictReader(paths["methods"].open()))
+    methods = list(csv.DictReader(paths["methods"].read_text().splitlines()))
     assert len(methods) == 2 * 5 + 7  # per clip (5 methods each) and one mean row per method of METHOD_ORDER
     mean_flowpose = [r for r in methods if r["clip"] == "mean" and r["method"] == "flowpose"]
     assert float(mean_flowpose[0]["mpjpe"]) == 85.0
     assert [r for r in methods if r["method"] == "one_euro"][0]["mpjpe"] == ""  # NaN -> empty
-    cycles = list(csv.DictReader(paths["cycles"].open()))
+    cycles = list(csv.DictReader(paths["cycles"].read_text().splitlines()))
     runs = {r["run"] for r in cycles}
     assert runs == {"main", "cycles", "no_flow", "no_3d", "no_2d", "no_temporal", "no_bone", "no_finetune"}
     main_mean = [r for r in cycles if r["run"] == "main" and r["clip"] == "mean"]

@@ -111,8 +111,8 @@ def test_npz_and_refusals(tmp_path: Path, model_file: Path) -> None:
     (tmp_path / "page.npz").write_text("<html>Sign in to download SMPL</html>")
     with pytest.raises(InputError) as info:
         read_model_arrays(tmp_path / "page.npz")
-    assert str(info.value) == (f"{tmp_path / 'page.npz'}: not a readable SMPL model file: not a zip archive, as "
-                               "every .npz is (it starts with b'<htm')")
+    assert str(info.value) == (f"{tmp_path / 'page.npz'}: not a readable .npz SMPL model file (corrupt or truncated?): "
+                               "not a zip archive, as every .npz is (it starts with b'<htm')")
 
 
 def _identity_joint_selector(model: torch.nn.Module) -> None:

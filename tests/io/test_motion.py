@@ -10,6 +10,7 @@ import pytest
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.bvh import forward_kinematics, read_bvh
 from flowpose.io.motion import UP_TO_Y, Motion, detect_up_axis, load_motion, naming_style, resample
+from flowpose.io.npz import write_npz
 from flowpose.skeleton import H36M17
 from tests.conftest import shared_path
 from tests.io.test_bvh import CLIPS, tiny_bvh
@@ -140,8 +141,18 @@ def test_text_named_npz(tmp_path: Path) -> None:
     (tmp_path / "walk.npz").write_text("joints3d,fps\n")
     with pytest.raises(InputError) as info:
         load_motion(tmp_path / "walk.npz")
-    assert str(info.value) == (f"{tmp_path / 'walk.npz'}: cannot read the .npz file (not a zip archive, as every "
-                               ".npz is (it starts with b'join'))")
+    assert str(info.value) == (f"{tmp_path / 'walk.npz'}: not a readable .npz motion file (corrupt or truncated?): not "
+                               "a zip archive, as every .npz is (it starts with b'join')")
+
+
+def test_truncated_npz_is_one_line(tmp_path: Path) -> None:
+    """A motion archive cut short was a BadZipFile traceback from `flowpose synth`."""
+    write_npz(tmp_path / "walk.npz", {"joints3d": np.zeros((40, 17, 3)), "fps": np.array(30.0)})
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes((tmp_path / "walk.npz").read_bytes()[:100])
+    with pytest.raises(InputError) as info:
+        load_motion(cut)
+    assert str(info.value) == f"{cut}: not a readable .npz motion file (corrupt or truncated?): File is not a zip file"
 
 
 def test_bad_paths_and_options(tmp_path: Path) -> None:

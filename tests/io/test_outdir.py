@@ -253,6 +253,6 @@ def test_stop_signal_during_the_write_removes_the_temporary_folder(tmp_path: Pat
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
         time.sleep(0.05)
     proc.send_signal(sig)
-    proc.wait(timeout=30)
+    proc.communicate(timeout=30)  # also closes the stderr pipe
     assert proc.returncode != 0
     assert sorted(os.listdir(tmp_path)) == ["ready"]  # no output, no hidden .out.flowpose-tmp-* folder

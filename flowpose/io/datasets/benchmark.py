@@ -7,8 +7,6 @@ so these loaders must only be given files from a source you trust (the official 
 from __future__ import annotations
 
 import pickle
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from flowpose.errors import InputError, ShapeError
-from flowpose.io.npz import npz_header_problem
+from flowpose.io.npz import PICKLE_ERRORS, READ_ERRORS, open_npz
 from flowpose.pose import PoseSequence
 from flowpose.skeleton import H36M17
 
@@ -122,24 +120,13 @@ def load_trusted_npz_object(path: Path, key: str, what: str, *, required: bool =
     Raises:
         InputError: naming the path, for an unreadable archive or a missing key.
     """
-    errors = (zipfile.BadZipFile, zlib.error, pickle.UnpicklingError, EOFError, OSError, ValueError,
-              AttributeError, ImportError)
-    try:
-        problem = npz_header_problem(path)
-        data = None if problem is not None else np.load(path, allow_pickle=True)
-    except errors as e:
-        raise InputError(f"{path}: not a readable .npz {what} (corrupt or truncated?): {e}") from None
-    if problem is not None:
-        raise InputError(f"{path}: not a readable .npz {what} (corrupt or truncated?): {problem}")
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise InputError(f"{path}: expected a {what} (.npz archive of named arrays), got a single array")
-    with data:
+    with open_npz(path, what, allow_pickle=True) as data:
         if key not in data.files:
             if not required:
                 return None
             raise InputError(f"{path}: missing key {key!r}; a {what} has it, this file has {data.files}")
         try:
             value = data[key]
-        except errors as e:
+        except READ_ERRORS + PICKLE_ERRORS as e:
             raise InputError(f"{path}: cannot read {key!r} of this {what} (corrupt?): {e}") from None
     return value.item() if value.ndim == 0 else value
