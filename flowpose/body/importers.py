@@ -89,8 +89,10 @@ def read_joblib(path: str | os.PathLike[str]) -> object:
     try:
         return joblib.load(p)
     except Exception as e:  # noqa: BLE001 -- joblib and pickle raise many types for a bad file
-        # Their messages ("KeyError: 0", "Memo value not found") say little; the first bytes show what the file is.
-        raise InputError(f"{p}: not a readable joblib file (it starts with {head!r}): {type(e).__name__}: {e}") from None
+        # Their messages ("KeyError: 0", "Memo value not found", an empty EOFError) say little; the first bytes show
+        # what the file is.
+        why = "it ends too early (truncated?)" if isinstance(e, EOFError) else f"{type(e).__name__}: {e}"
+        raise InputError(f"{p}: not a readable joblib file (it starts with {head!r}): {why}") from None
 
 
 def _array(person: dict, key: str, path: Path, track: int) -> np.ndarray:

@@ -117,6 +117,11 @@ def test_bad_files_get_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "junk.pkl").write_bytes(b"not a pickle")
     with pytest.raises(InputError, match=r"junk\.pkl: not a readable joblib file \(it starts with b'not '\)"):
         import_smpl("vibe", tmp_path / "junk.pkl", image_size=(H, W), num_frames=3, fps=30.0, K=K)
+    joblib.dump(good, tmp_path / "whole.pkl")
+    (tmp_path / "cut.pkl").write_bytes((tmp_path / "whole.pkl").read_bytes()[:200])
+    with pytest.raises(InputError, match=r"cut\.pkl: not a readable joblib file \(it starts with b'.+'\): it ends too "
+                       r"early \(truncated\?\)$"):
+        import_smpl("vibe", tmp_path / "cut.pkl", image_size=(H, W), num_frames=3, fps=30.0, K=K)
     (tmp_path / "empty.pkl").write_bytes(b"")
     with pytest.raises(InputError, match=r"empty\.pkl: not a readable joblib file: the file is empty"):
         import_smpl("vibe", tmp_path / "empty.pkl", image_size=(H, W), num_frames=3, fps=30.0, K=K)
