@@ -66,7 +66,7 @@ def _export_amass(smpl_path: Path, out: Path, body_model: Path | None) -> str:
     if body_model is None:
         raise InputError(f"export amass needs --body-model (the model the parameters are of). {OBTAIN}")
     seq = load_smpl(smpl_path)
-    model = load_body_model_for(body_model, seq)
+    model = load_body_model_for(body_model, seq, str(smpl_path))
     save_amass(seq, model, out)
     return (f"wrote {out}: {_frames(seq.num_frames)} at {seq.fps:g} fps, {model.layout.title} poses "
             f"(T, {3 * model.num_joints}), Z up, metres (AMASS layout)")

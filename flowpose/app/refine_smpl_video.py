@@ -79,7 +79,7 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
     if job.sketch not in SKETCHES:
         raise InputError(f"--sketch must be one of {list(SKETCHES)}, got {job.sketch!r}")
     seq = load_smpl(job.smpl)
-    model = load_body_model_for(job.body_model, seq)
+    model = load_body_model_for(job.body_model, seq, str(job.smpl))
     check_in_front(model, seq, str(job.smpl))
     out = job.out if job.out is not None else default_out_dir(job.video)
     inputs = [job.video, job.smpl, job.body_model]

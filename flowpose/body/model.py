@@ -181,22 +181,29 @@ class BodyModel:
         """E, SMPL-X's expression coefficients used (0 for SMPL)."""
         return 0 if self.expression_dirs is None else int(self.expression_dirs.shape[-1])
 
-    def check_sequence(self, seq: SmplSequence) -> None:
+    def check_sequence(self, seq: SmplSequence, source: str | None = None) -> None:
         """Refuse a sequence of another model, or with more shape or expression coefficients than the model's.
+
+        Args:
+            seq: the parameters.
+            source: the parameters' file, named first in messages; None: no file.
 
         Raises:
             InputError: saying what the sequence has and what the model expects.
         """
+        named = "" if source is None else f"{source}: "
         if seq.layout is not self.layout:
             raise InputError(
-                f"the parameters are {seq.layout.title} (body_pose of {seq.layout.body_joints} joints), but "
+                f"{named}the parameters are {seq.layout.title} (body_pose of {seq.layout.body_joints} joints), but "
                 f"the body model {self.source} is {self.layout.title} ({self.num_joints} joints)"
             )
         if seq.betas.shape[-1] != self.num_betas:
-            raise InputError(f"betas: {seq.betas.shape[-1]} shape coefficients, the body model uses {self.num_betas}")
+            raise InputError(f"{named}betas: {seq.betas.shape[-1]} shape coefficients, the body model {self.source} "
+                             f"uses {self.num_betas}")
         expression = seq.extras.get("expression")
         if expression is not None and expression.shape[1] > self.num_expression:
-            raise InputError(f"expression: {expression.shape[1]} coefficients, the body model has {self.num_expression}")
+            raise InputError(f"{named}expression: {expression.shape[1]} coefficients, the body model {self.source} "
+                             f"has {self.num_expression}")
 
     def pose_rotations(self, seq: SmplSequence) -> np.ndarray:
         """(T, J, 3, 3) every joint's rotation matrix: the root, the body and, for SMPL-X, the jaw, the eyes and
@@ -321,13 +328,16 @@ class BodyModel:
         return BodyOutput(vertices=vertices.transpose(1, 2) + shift, joints=joints + shift)
 
 
-def load_body_model(path: str | os.PathLike[str], num_betas: int = 10, num_expression: int = 10) -> BodyModel:
+def load_body_model(
+    path: str | os.PathLike[str], num_betas: int = 10, num_expression: int = 10, asked_by: str | None = None
+) -> BodyModel:
     """Load a user's SMPL or SMPL-X model file (module docstring).
 
     Args:
         path: the ``.pkl`` or ``.npz`` file.
         num_betas: shape coefficients to use (at most the file's).
         num_expression: SMPL-X's expression coefficients to use (at most the file's; ignored for SMPL).
+        asked_by: the file whose coefficients these are, for messages.
 
     Raises:
         InputError: see :func:`read_model_arrays`; more coefficients asked for than the file has.
@@ -335,6 +345,7 @@ def load_body_model(path: str | os.PathLike[str], num_betas: int = 10, num_expre
     import smplx
     from smplx.utils import Struct
 
+    by = "" if asked_by is None else f" by {asked_by}"
     arrays = read_model_arrays(path)
     layout = layout_for_joints(np.asarray(arrays["kintree_table"]).shape[-1], str(path))
     shapedirs = np.asarray(arrays["shapedirs"])
@@ -343,7 +354,7 @@ def load_body_model(path: str | os.PathLike[str], num_betas: int = 10, num_expre
         shape_space = SMPLX_SHAPE_SPACE if shapedirs.shape[-1] >= SMPLX_SHAPE_SPACE + 100 else 10
         expression = shapedirs[:, :, shape_space: shape_space + num_expression]
         if expression.shape[-1] < num_expression:
-            raise InputError(f"{path}: {expression.shape[-1]} expression directions, {num_expression} asked for")
+            raise InputError(f"{path}: {expression.shape[-1]} expression directions, {num_expression} asked for{by}")
         expression_dirs = torch.as_tensor(expression, dtype=torch.float32)
         shapedirs = shapedirs[:, :, :shape_space]
         hands = HandSpace(components=np.stack([np.asarray(arrays["hands_componentsl"], np.float64),
@@ -351,7 +362,7 @@ def load_body_model(path: str | os.PathLike[str], num_betas: int = 10, num_expre
                           mean=np.stack([np.asarray(arrays["hands_meanl"], np.float64),
                                          np.asarray(arrays["hands_meanr"], np.float64)]))
     if shapedirs.shape[-1] < num_betas:
-        raise InputError(f"{path}: {shapedirs.shape[-1]} shape directions, {num_betas} betas asked for")
+        raise InputError(f"{path}: {shapedirs.shape[-1]} shape directions, {num_betas} betas asked for{by}")
     arrays["shapedirs"] = shapedirs[:, :, :num_betas]
     with contextlib.redirect_stdout(io.StringIO()):  # smplx prints a note about the number of betas
         smpl = smplx.SMPL(model_path=str(path), data_struct=Struct(**arrays), num_betas=num_betas,
@@ -360,16 +371,19 @@ def load_body_model(path: str | os.PathLike[str], num_betas: int = 10, num_expre
     return BodyModel(smpl.eval(), str(path), layout, expression_dirs, hands)
 
 
-def load_body_model_for(path: str | os.PathLike[str], seq: SmplSequence) -> BodyModel:
-    """Load the model file for ``seq``'s shape and expression coefficients, and check the two belong together.
+def load_body_model_for(
+    path: str | os.PathLike[str], seq: SmplSequence, source: str | None = None
+) -> BodyModel:
+    """Load the model file for ``seq``'s shape and expression coefficients, and check the two belong together
+    (``source``: the parameters' file, for messages).
 
     Raises:
         InputError: see :func:`load_body_model` and :meth:`BodyModel.check_sequence`.
     """
     expression = seq.extras.get("expression")
     model = load_body_model(path, num_betas=seq.betas.shape[-1],
-                            num_expression=10 if expression is None else max(expression.shape[1], 1))
-    model.check_sequence(seq)
+                            num_expression=10 if expression is None else max(expression.shape[1], 1), asked_by=source)
+    model.check_sequence(seq, source)
     return model
 
 

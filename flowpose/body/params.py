@@ -175,6 +175,9 @@ def load_smpl(path: str | os.PathLike[str]) -> SmplSequence:
     if not isinstance(data, dict):
         raise InputError(f"{p}: expected an object with keys {list(KEYS)}")
     missing = [k for k in KEYS if k not in data]
+    if missing and "joints3d" in data:
+        raise InputError(f"{p}: joints (joints3d), not SMPL parameters (an SMPL parameter file has {list(KEYS)}): "
+                         "refine them with --poses; export them with export bvh")
     if missing:
         raise InputError(f"{p}: missing {missing} (an SMPL parameter file has {list(KEYS)})")
     try:

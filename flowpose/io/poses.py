@@ -76,6 +76,11 @@ def load_poses(path: str | os.PathLike[str]) -> PoseSequence:
     data = read_npz(p, "pose file") if p.suffix.lower() == ".npz" else _read_json(p)
     data = {k: v for k, v in data.items() if v is not None}  # JSON null: the optional key is absent
     missing = [k for k in REQUIRED_KEYS if k not in data]
+    if missing and {"global_orient", "body_pose"} <= set(data):
+        raise InputError(
+            f"{p}: SMPL parameters, not joints (a pose file needs {list(REQUIRED_KEYS)}): refine them with --smpl "
+            "and --body-model; an SMPL refinement's joints are in the refined.npz beside its refined_smpl.npz"
+        )
     if missing:
         raise InputError(
             f"{p}: missing key {missing[0]!r}; a pose file needs {list(REQUIRED_KEYS)}, has {sorted(data)}"

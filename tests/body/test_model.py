@@ -188,8 +188,17 @@ def test_smplx_files_with_pickled_extras_and_mismatched_parameters(tmp_path: Pat
         load_body_model_for(tmp_path / "site.npz", smpl)
     wide = SmplSequence(np.zeros((2, 3)), np.zeros((2, 21, 3)), np.zeros(10), np.zeros((2, 3)), K,
                         extras={"expression": np.zeros((2, 50))})
-    with pytest.raises(InputError, match="site.npz: 10 expression directions, 50 asked for"):
+    with pytest.raises(InputError, match="site.npz: 10 expression directions, 50 asked for$"):
         load_body_model_for(tmp_path / "site.npz", wide)
+    with pytest.raises(InputError) as info:  # the parameters' file, when known, is named first
+        load_body_model_for(tmp_path / "site.npz", smpl, "params.npz")
+    assert str(info.value) == (f"params.npz: the parameters are SMPL (body_pose of 23 joints), but the body model "
+                               f"{tmp_path / 'site.npz'} is SMPL-X (55 joints)")
+    with pytest.raises(InputError, match="site.npz: 10 expression directions, 50 asked for by params.npz$"):
+        load_body_model_for(tmp_path / "site.npz", wide, "params.npz")
+    many_betas = SmplSequence(np.zeros((2, 3)), np.zeros((2, 21, 3)), np.zeros(16), np.zeros((2, 3)), K)
+    with pytest.raises(InputError, match="site.npz: 10 shape directions, 16 betas asked for by params.npz$"):
+        load_body_model_for(tmp_path / "site.npz", many_betas, "params.npz")
     del arrays["hands_meanl"]
     np.savez(tmp_path / "no_hands.npz", **arrays)
     with pytest.raises(InputError, match=r"an SMPL-X model file \(55 joints\) without \['hands_meanl'\]"):

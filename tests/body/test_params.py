@@ -36,6 +36,12 @@ def test_bad_files(tmp_path: Path) -> None:
              transl=seq.transl)
     with pytest.raises(InputError, match=r"no_k\.npz: missing \['K'\]"):
         load_smpl(tmp_path / "no_k.npz")
+    np.savez(tmp_path / "refined.npz", joints3d=np.zeros((3, 17, 3)), K=seq.K)
+    with pytest.raises(InputError) as info:
+        load_smpl(tmp_path / "refined.npz")
+    assert str(info.value) == (f"{tmp_path / 'refined.npz'}: joints (joints3d), not SMPL parameters (an SMPL "
+                               "parameter file has ['global_orient', 'body_pose', 'betas', 'transl', 'K']): refine "
+                               "them with --poses; export them with export bvh")
     np.savez(tmp_path / "short.npz", global_orient=seq.global_orient, body_pose=seq.body_pose[:2], betas=seq.betas,
              transl=seq.transl, K=seq.K)
     with pytest.raises(InputError, match=r"short\.npz: body_pose must have shape \(3, 23, 3\)"):

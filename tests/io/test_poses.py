@@ -154,6 +154,14 @@ def test_missing_key(tmp_path: Path) -> None:
     _expect(path, r"missing key 'K'; a pose file needs \['joints3d', 'K'\], has \['joints3d'\]")
 
 
+def test_smpl_parameters_are_named(tmp_path: Path) -> None:
+    path = _write_npz(tmp_path / "params.npz", global_orient=np.zeros((2, 3)), body_pose=np.zeros((2, 69)),
+                      betas=np.zeros(10), transl=np.zeros((2, 3)), K=np.eye(3))
+    _expect(path, r"^[^:]*params\.npz: SMPL parameters, not joints \(a pose file needs \['joints3d', 'K'\]\): refine "
+            r"them with --smpl and --body-model; an SMPL refinement's joints are in the refined\.npz beside its "
+            r"refined_smpl\.npz$")
+
+
 def test_wrong_shape(tmp_path: Path) -> None:
     path = _write_npz(tmp_path / "shape.npz", joints3d=np.zeros((2, 17, 2)), K=np.eye(3))
     _expect(path, r"joints3d must have shape \(T, J, 3\) with T >= 1, got \(2, 17, 2\)", ShapeError)
