@@ -12,15 +12,22 @@ PROFILE_NAMES = ("mediapipe", "hmr", "metro", "spin", "clean")
 """The names of :data:`flowpose.synth.noise.PROFILES`, realistic first, written out so that the command line
 starts without importing torch."""
 
+SIZES = click.IntRange(32, 4096)
+"""The image sides :class:`flowpose.synth.clip.SynthConfig` accepts (``MAX_SIZE``), checked by click so that the
+message names the option."""
+FRAME_RATES = click.FloatRange(0.0, 1000.0, min_open=True)
+"""The frame rates :class:`~flowpose.synth.clip.SynthConfig` accepts (``MAX_FPS``)."""
+
 
 @main.command()
 @click.argument("motion", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder (new).")
 @click.option("--overwrite", is_flag=True, help="Replace an output folder that flowpose wrote earlier.")
-@click.option("--frames", type=int, default=100, show_default=True, help="Frames to render.")
-@click.option("--start", type=int, default=0, show_default=True, help="First frame (after resampling).")
-@click.option("--size", type=int, default=256, show_default=True, help="Square image side, pixels.")
-@click.option("--fps", type=float, default=30.0, show_default=True, help="Output frame rate.")
+@click.option("--frames", type=click.IntRange(min=2), default=100, show_default=True, help="Frames to render.")
+@click.option("--start", type=click.IntRange(min=0), default=0, show_default=True,
+              help="First frame (after resampling).")
+@click.option("--size", type=SIZES, default=256, show_default=True, help="Square image side, pixels.")
+@click.option("--fps", type=FRAME_RATES, default=30.0, show_default=True, help="Output frame rate.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of textures and estimator errors.")
 @click.option(
     "--profile",

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flowpose.cli.synth import PROFILE_NAMES
+from flowpose.cli.synth import FRAME_RATES, PROFILE_NAMES, SIZES
 from flowpose.io.poses import load_poses
 from flowpose.synth.noise import PROFILES
 from tests.cli.common import assert_user_error, run
@@ -20,6 +20,26 @@ def motion(tmp_path: Path) -> Path:
     path = tmp_path / "motion.npz"
     np.savez(path, joints3d=standing_pose()[None] + 0.01 * rng.normal(size=(12, 17, 3)), fps=30.0)
     return path
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--frames", "1", "Invalid value for '--frames': 1 is not in the range x>=2."),
+    ("--start", "-1", "Invalid value for '--start': -1 is not in the range x>=0."),
+    ("--size", "10", "Invalid value for '--size': 10 is not in the range 32<=x<=4096."),
+    ("--fps", "0", "Invalid value for '--fps': 0.0 is not in the range 0.0<x<=1000.0."),
+])
+def test_a_value_out_of_range_names_the_option(motion: Path, tmp_path: Path, option: str, value: str,
+                                               message: str) -> None:
+    result = run("synth", motion, option, value, "--out", tmp_path / "o")
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_option_ranges_are_the_config_s() -> None:
+    from flowpose.synth.clip import MAX_FPS, MAX_SIZE
+
+    assert (SIZES.min, SIZES.max, FRAME_RATES.max) == (32, MAX_SIZE, MAX_FPS)
 
 
 def test_the_help_names_every_profile() -> None:
