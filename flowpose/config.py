@@ -7,6 +7,7 @@ module composes them into :class:`RefineConfig` and adds the flow-network settin
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 from flowpose.errors import InputError, unknown_name_error
@@ -67,6 +68,11 @@ class FlowConfig:
             raise InputError(f"FlowConfig.start must be 'zero' or 'dis', got {self.start!r}")
         if self.work_size % 8 or self.work_size < 32:
             raise InputError(f"FlowConfig.work_size must be a multiple of 8 and >= 32, got {self.work_size}")
+        for name in ("iters", "crop_window", "batch_size"):
+            if getattr(self, name) < 1:
+                raise InputError(f"FlowConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.crop_pad < math.inf:
+            raise InputError(f"FlowConfig.crop_pad must be a finite fraction >= 0, got {self.crop_pad}")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,11 @@ def test_with_cycles_copies():
         ({"names": ()}, "at least one"),
         ({"names": ("dis", "raft"), "weights": (None,)}, "one entry per backend"),
         ({"work_size": 100}, "multiple of 8"),
+        ({"iters": 0}, r"^FlowConfig\.iters must be >= 1, got 0$"),
+        ({"crop_window": -1}, r"^FlowConfig\.crop_window must be >= 1, got -1$"),
+        ({"batch_size": 0}, r"^FlowConfig\.batch_size must be >= 1, got 0$"),
+        ({"crop_pad": -0.1}, r"^FlowConfig\.crop_pad must be a finite fraction >= 0, got -0\.1$"),
+        ({"crop_pad": float("nan")}, r"crop_pad must be a finite fraction >= 0, got nan$"),
     ],
 )
 def test_flow_config_validation(kwargs, message):
