@@ -147,7 +147,7 @@ def _title(result: RefineResult, init: PoseSequence) -> str:
     first, last = result.history[0].metrics, result.history[-1].metrics
     parts = [f"{init.num_frames} frames, {len(result.history) - 1} cycles"]
     for key, label, fmt in COLUMNS:
-        if key in first and key in last and first[key] is not None and last[key] is not None:
+        if all(m.get(key) is not None and math.isfinite(m[key]) for m in (first, last)):  # accel needs 3 frames
             parts.append(f"{label.split(' ')[0]} {fmt.format(first[key])} -> {fmt.format(last[key])}")
         if len(parts) == 4:
             break

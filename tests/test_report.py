@@ -62,6 +62,17 @@ def test_the_swap_count_is_in_the_title_not_a_panel() -> None:
     assert _title(result, init).endswith("refinement: 1 limb-pair frame")
 
 
+def test_the_title_leaves_out_a_metric_without_a_value() -> None:
+    """Two frames have no acceleration: the title said `accel nan -> nan`."""
+    result, init = _result(with_gt_metrics=False)
+    assert _title(result, init).startswith("flowpose refinement: 12 frames, 2 cycles;  accel 10.00 -> 3.33;  bone ")
+    for record in result.history:
+        record.metrics["accel"] = float("nan")
+    title = _title(result, init)
+    assert "accel" not in title and "nan" not in title
+    assert title.startswith("flowpose refinement: 12 frames, 2 cycles;  bone 5.00 -> 3.00;  flow 2.00 -> 1.00")
+
+
 @pytest.mark.skipif(not matplotlib_available(), reason="matplotlib (the plot extra) is not installed")
 @pytest.mark.parametrize("with_gt", [False, True])
 def test_plot_report_writes_a_png(tmp_path: Path, with_gt: bool) -> None:
