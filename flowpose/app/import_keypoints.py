@@ -47,6 +47,9 @@ def keypoints_of_person(
         InputError: when nobody is followed, or ``"center"`` without an image size.
     """
     tracks = track_people(detections)
+    if not tracks:
+        raise InputError(f"{source}: no person was followed through its {len(detections)} frames (no track of 3 or "
+                         "more frames)")
     if person == "center" and image_size is None:
         raise InputError("--person center needs the image size: pass --video")
     track = choose_track(tracks, detections, person, image_size or (0, 0), where=source)

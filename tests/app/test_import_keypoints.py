@@ -42,3 +42,11 @@ def test_refusals(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="mine.npz"):
         import_keypoints("openpose", tmp_path / "op", tmp_path / "mine.npz", overwrite=True)
     assert (tmp_path / "mine.npz").read_bytes() == b"user data"
+    (tmp_path / "nobody").mkdir()
+    for t in range(3):
+        (tmp_path / "nobody" / f"clip_{t:012d}_keypoints.json").write_text('{"version": 1.3, "people": []}')
+    with pytest.raises(InputError) as info:  # the message named no file
+        import_keypoints("openpose", tmp_path / "nobody", tmp_path / "kp.npz")
+    assert str(info.value) == (f"{tmp_path / 'nobody'}: no person was followed through its 3 frames (no track of 3 "
+                               "or more frames)")
+    assert not (tmp_path / "kp.npz").exists()
