@@ -167,6 +167,21 @@ def test_estimate_and_import_never_replace_a_user_file(tree: Path) -> None:
     assert run(*base, "--out", tree / "mine.npz", "--overwrite").exit_code == 0  # its own file: replaced
 
 
+def _wait_until_handled(proc: subprocess.Popen, signum: int, timeout: float = 120.0) -> None:
+    """Until ``proc`` catches ``signum`` itself (Linux: the SigCgt mask of /proc/PID/status), or has ended."""
+    status = Path(f"/proc/{proc.pid}/status")
+    if not status.parent.is_dir():
+        time.sleep(3.0)  # no /proc: a fixed wait
+        return
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None:
+        caught = next(line for line in status.read_text().splitlines() if line.startswith("SigCgt:"))
+        if int(caught.split()[1], 16) >> (signum - 1) & 1:
+            return
+        assert time.monotonic() < deadline, f"the process did not handle signal {signum} within {timeout:g} s"
+        time.sleep(0.02)
+
+
 @pytest.mark.slow
 def test_sigterm_leaves_no_partial_output(tree: Path) -> None:
     """A real process stopped while it works: no output folder and no hidden temporary folder remain."""
@@ -175,7 +190,9 @@ def test_sigterm_leaves_no_partial_output(tree: Path) -> None:
     args[args.index("0")] = "2"  # two cycles, so there is time to stop it
     proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
                             preexec_fn=lambda: signal_at_default(signal.SIGTERM))
-    time.sleep(3.0)
+    # A fixed 3 s wait sent the signal, on a loaded machine, before the command had put its handler in place
+    # (Python and numpy still importing): the process died of it, with no message.
+    _wait_until_handled(proc, signal.SIGTERM)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     if proc.returncode == 0:
