@@ -51,15 +51,55 @@ def off_image_note(poses: PoseSequence, image_size: tuple[int, int], source: str
     """
     H, W = image_size
     x2d = poses.joints2d if poses.joints2d is not None else project_np(poses.joints3d, poses.K_per_frame())
-    observed = (poses.confidence() > 0) & np.isfinite(x2d).all(-1)
-    with np.errstate(invalid="ignore"):
-        inside = observed & (x2d[..., 0] >= -0.5) & (x2d[..., 0] < W - 0.5) & (x2d[..., 1] >= -0.5) & (
-            x2d[..., 1] < H - 0.5)
-    seen, missed = int(observed.any(1).sum()), int((observed.any(1) & ~inside.any(1)).sum())
+    seen, missed = _frames_off_image(x2d, (poses.confidence() > 0) & np.isfinite(x2d).all(-1), image_size)
     if missed * 2 <= seen:
         return None
     return (f"warning: {source}: in {missed} of its {seen} frames no joint lies inside the {W}x{H} image; is its "
             "camera (K) the video's? (--intrinsics, --focal-px)")
+
+
+def keypoints_problem(joints2d: np.ndarray, image_size: tuple[int, int]) -> str | None:
+    """Why another detector's 2D keypoints cannot be pixels of this video's frames; None when they may be.
+
+    They cannot when, in most frames with a keypoint, none lies inside the image (pixels of another image size,
+    or of another video), or when each frame's keypoints span under :data:`MIN_SPAN_PX` (coordinates normalised
+    to [0, 1], as some detectors write them). Either way they would replace the poses' own 2D in L_2D and pull the
+    refinement onto nonsense.
+
+    Args:
+        joints2d: (T, J, 2) px, NaN where missing or unsure.
+        image_size: (H, W) of the video, px.
+    """
+    H, W = image_size
+    observed = np.isfinite(joints2d).all(-1)
+    seen, missed = _frames_off_image(joints2d, observed, image_size)
+    if missed * 2 > seen:
+        x, y = np.median(joints2d[observed], axis=0)
+        return (f"in {missed} of its {seen} frames no keypoint lies inside the {W}x{H} frames (median x {x:.0f}, "
+                f"y {y:.0f} px): pixels of another image size, or of another video?")
+    several = observed.sum(1) >= 2
+    if not several.any():
+        return None
+    with np.errstate(invalid="ignore"):
+        spans = np.nanmax(np.nanmax(joints2d[several], axis=1) - np.nanmin(joints2d[several], axis=1), axis=-1)
+    span = float(np.median(spans))
+    if span < MIN_SPAN_PX:
+        return (f"each frame's keypoints span {span:.2g} px (median) of the {W}x{H} frames: coordinates normalised "
+                "to [0, 1]? flowpose reads pixels")
+    return None
+
+
+MIN_SPAN_PX = 2.0
+"""A person's keypoints span at least this many pixels in a frame; fewer: the coordinates are not pixels."""
+
+
+def _frames_off_image(x2d: np.ndarray, observed: np.ndarray, image_size: tuple[int, int]) -> tuple[int, int]:
+    """(frames with an observed point, of them frames where none lies inside the (H, W) image)."""
+    H, W = image_size
+    with np.errstate(invalid="ignore"):
+        inside = observed & (x2d[..., 0] >= -0.5) & (x2d[..., 0] < W - 0.5) & (x2d[..., 1] >= -0.5) & (
+            x2d[..., 1] < H - 0.5)
+    return int(observed.any(1).sum()), int((observed.any(1) & ~inside.any(1)).sum())
 
 
 def select_frames(

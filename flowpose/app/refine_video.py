@@ -16,6 +16,7 @@ from flowpose.api import device_problem
 from flowpose.api import refine as run_refine
 from flowpose.app.inputs import (
     check_observed,
+    keypoints_problem,
     off_image_note,
     segment,
     select_frames,
@@ -29,7 +30,7 @@ from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.flow.registry import FLOW_BACKENDS
 from flowpose.io.groundtruth import load_gt
 from flowpose.io.intrinsics import CameraOptions, load_intrinsics
-from flowpose.io.keypoints2d import attach_keypoints, load_keypoints, slice_keypoints
+from flowpose.io.keypoints2d import attach_keypoints, confident_joints2d, load_keypoints, slice_keypoints
 from flowpose.io.outdir import check_output_folder
 from flowpose.io.poses import load_poses
 from flowpose.io.video import open_video
@@ -183,6 +184,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             )
         check_output_folder(out, overwrite=job.overwrite, inputs=inputs)  # a refusal costs nothing yet
         start, stop = segment(len(reader), job.start, job.num_frames, job.video)
+        if kp is not None and (problem := keypoints_problem(confident_joints2d(kp), reader.size)) is not None:
+            raise InputError(f"{job.keypoints}: {problem}")  # before any estimate is made
         if stop - start < 2:
             raise InputError(f"{job.video}: refinement needs at least 2 frames, and frames {start} to {stop - 1} of "
                              f"its {len(reader)} are {stop - start} (--start, --frames)")
@@ -224,6 +227,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 init = attach_keypoints(init, kp)
             except InputError as e:
                 raise InputError(f"{job.keypoints}: {e}") from None
+
             notes.append(f"2D keypoints: {job.keypoints} ({kp.source}) replace the initial poses' own")
         result = run_refine(
             init,

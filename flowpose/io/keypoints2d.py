@@ -203,8 +203,12 @@ def attach_keypoints(poses: PoseSequence, kp: Keypoints2D, min_conf: float = 0.3
     """
     if kp.num_frames != poses.num_frames:
         raise InputError(f"keypoints: {kp.num_frames} frames, but the poses have {poses.num_frames}")
-    x = np.where((kp.conf >= min_conf)[..., None], kp.joints2d, np.nan).astype(np.float32)
-    return replace(poses, joints2d=x)
+    return replace(poses, joints2d=confident_joints2d(kp, min_conf))
+
+
+def confident_joints2d(kp: Keypoints2D, min_conf: float = 0.3) -> np.ndarray:
+    """(T, 17, 2) float32 px: the keypoints of confidence ``min_conf`` or more, NaN elsewhere."""
+    return np.where((kp.conf >= min_conf)[..., None], kp.joints2d, np.nan).astype(np.float32)
 
 
 def slice_keypoints(kp: Keypoints2D, start: int, stop: int) -> Keypoints2D:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from flowpose.app.inputs import check_observed, off_image_note, segment, select_frames, sidecar_poses_path
+from flowpose.app.inputs import (
+    check_observed,
+    keypoints_problem,
+    off_image_note,
+    segment,
+    select_frames,
+    sidecar_poses_path,
+)
 from flowpose.camera import intrinsics_from_fov, project_np
 from flowpose.errors import InputError
 from flowpose.pose import PoseSequence
@@ -62,6 +70,25 @@ def test_off_image_note() -> None:
     assert off_image_note(half, (480, 640), "p.npz") is None  # half the frames in view: a person leaving it
     keypoints = replace(shifted, joints2d=project_np(seq.joints3d, K).astype(np.float32))
     assert off_image_note(keypoints, (480, 640), "p.npz") is None  # keypoints in view are what the crops follow
+
+
+def test_keypoints_problem() -> None:
+    T = 6
+    x2d = project_np(_body(T) + [0, 0, 4], K)  # a person in the middle of a 640x480 image
+    assert keypoints_problem(x2d, (480, 640)) is None
+    half_out = x2d.copy()
+    half_out[:, 8:] += 5000.0  # one keypoint of a frame in view is enough
+    assert keypoints_problem(half_out, (480, 640)) is None
+    assert keypoints_problem(x2d * 10, (480, 640)).startswith(
+        f"in {T} of its {T} frames no keypoint lies inside the 640x480 frames (median x ")
+    assert keypoints_problem(x2d * 10, (480, 640)).endswith("px): pixels of another image size, or of another video?")
+    normalised = x2d / np.array([640.0, 480.0])
+    assert re.fullmatch(r"each frame's keypoints span 0\.\d+ px \(median\) of the 640x480 frames: coordinates "
+                        r"normalised to \[0, 1\]\? flowpose reads pixels", keypoints_problem(normalised, (480, 640)))
+    lone = np.full_like(x2d, np.nan)
+    lone[:, 0] = [320.0, 240.0]  # one keypoint a frame has no span to judge
+    assert keypoints_problem(lone, (480, 640)) is None
+    assert keypoints_problem(np.full_like(x2d, np.nan), (480, 640)) is None
 
 
 def test_segment() -> None:

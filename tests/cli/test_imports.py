@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from flowpose.io.keypoints2d import load_keypoints, save_keypoints
 from flowpose.io.poses import load_poses
-from flowpose.io.video import write_video
+from flowpose.io.video import open_video, write_video
 from tests.cli.common import T, assert_user_error, body, run
 
 
@@ -72,7 +74,17 @@ def test_import_openpose_and_refine_with_its_keypoints(work: Path) -> None:
     result = run("import", "openpose", work / "op", "--out", work / "kp.npz")
     assert result.exit_code == 0, (result.output, result.exception)
     assert "person 0 of 2" in result.stdout
-    result = run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "0", "--quiet", "--keypoints", work / "kp.npz")
+    # The OpenPose files are of a 500 px wide image; the video is smaller: the keypoints, scaled into its frames.
+    kp = load_keypoints(work / "kp.npz")
+    with open_video(work / "video.mp4") as reader:
+        H, W = reader.size
+    assert_user_error(  # as they are, refused before anything is refined or written
+        run("refine", work / "video.mp4", "--out", work / "o3", "--keypoints", work / "kp.npz"),
+        f"kp.npz: in {T} of its {T} frames no keypoint lies inside the {W}x{H} frames",
+    )
+    assert not (work / "o3").exists()
+    save_keypoints(replace(kp, joints2d=kp.joints2d * np.float32(W / 500)), work / "fit.npz")
+    result = run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "0", "--quiet", "--keypoints", work / "fit.npz")
     assert result.exit_code == 0, (result.output, result.exception)
     assert "2D keypoints:" in result.stdout
     refined = load_poses(work / "video.flowpose" / "refined.npz")
@@ -82,6 +94,12 @@ def test_import_openpose_and_refine_with_its_keypoints(work: Path) -> None:
         run("refine", work / "video.mp4", "--out", work / "o4", "--keypoints", work / "video.poses.npz"),
         "not a keypoints file",
     )
+    save_keypoints(replace(kp, joints2d=kp.joints2d / np.array([W, H], np.float32)), work / "normalised.npz")
+    assert_user_error(  # refused before anything is refined or written
+        run("refine", work / "video.mp4", "--out", work / "o5", "--keypoints", work / "normalised.npz"),
+        "normalised.npz: each frame's keypoints span", "coordinates normalised to [0, 1]? flowpose reads pixels",
+    )
+    assert not (work / "o5").exists()
 
 
 def test_import_wham_and_vibe_results(tmp_path: Path) -> None:
