@@ -77,14 +77,27 @@ def keypoints_problem(joints2d: np.ndarray, image_size: tuple[int, int]) -> str 
         x, y = np.median(joints2d[observed], axis=0)
         return (f"in {missed} of its {seen} frames no keypoint lies inside the {W}x{H} frames (median x {x:.0f}, "
                 f"y {y:.0f} px): pixels of another image size, or of another video?")
-    several = observed.sum(1) >= 2
+    return span_problem(joints2d, image_size)
+
+
+def span_problem(joints2d: np.ndarray, image_size: tuple[int, int], what: str = "keypoints") -> str | None:
+    """Why 2D points cannot be a person's pixels: each frame's span under :data:`MIN_SPAN_PX` (coordinates
+    normalised to [0, 1]); None otherwise, or with no frame of two points to judge.
+
+    Args:
+        joints2d: (T, J, 2) px, NaN where missing or unsure.
+        image_size: (H, W) of the video, px.
+        what: the points' name in the message (``"keypoints"``, ``"joints2d"``).
+    """
+    H, W = image_size
+    several = np.isfinite(joints2d).all(-1).sum(1) >= 2
     if not several.any():
         return None
     with np.errstate(invalid="ignore"):
         spans = np.nanmax(np.nanmax(joints2d[several], axis=1) - np.nanmin(joints2d[several], axis=1), axis=-1)
     span = float(np.median(spans))
     if span < MIN_SPAN_PX:
-        return (f"each frame's keypoints span {span:.2g} px (median) of the {W}x{H} frames: coordinates normalised "
+        return (f"each frame's {what} span {span:.2g} px (median) of the {W}x{H} frames: coordinates normalised "
                 "to [0, 1]? flowpose reads pixels")
     return None
 

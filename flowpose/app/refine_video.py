@@ -22,6 +22,7 @@ from flowpose.app.inputs import (
     select_frames,
     select_gt_frames,
     sidecar_poses_path,
+    span_problem,
 )
 from flowpose.app.outputs import default_out_dir, write_refine_folder
 from flowpose.config import RefineConfig
@@ -216,6 +217,10 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 load_poses(source), len(reader), start, stop, poses_source=str(source), video_source=str(job.video)
             )
             check_observed(init, str(source))
+            if init.joints2d is not None and kp is None:  # --keypoints replace them
+                seen = np.where((init.confidence() > 0)[..., None], init.joints2d, np.nan)
+                if (problem := span_problem(seen, reader.size, "joints2d")) is not None:
+                    raise InputError(f"{source}: {problem}")
             if job.camera is not None:
                 init = with_intrinsics(init, job.camera.matrix(reader.size), str(source), notes)
             if (off := off_image_note(init, reader.size, str(source))) is not None:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from flowpose.app.refine_video import RefineVideoJob, refine_video, repeated_cycles_note
+from flowpose.camera import project_np
 from flowpose.config import FlowConfig, RefineConfig, get_preset
 from flowpose.errors import InputError
 from flowpose.io.intrinsics import CameraOptions
@@ -96,6 +97,22 @@ def test_checks_before_any_work(clip: Path) -> None:
         (clip / "video.poses.npz").unlink()
         refine_video(job)
     assert not (clip / "video.flowpose").exists()
+
+
+def test_2d_in_normalised_coordinates_is_refused(clip: Path) -> None:
+    """A pose file's joints2d (or --keypoints) in [0, 1] would have been L_2D's target, silently."""
+    poses = load_poses(clip / "video.poses.npz")
+    x2d = project_np(poses.joints3d, poses.K_per_frame())
+    save_poses(replace(poses, joints2d=(x2d / SIZE).astype(np.float32)), clip / "normalised.poses.npz")
+    job = RefineVideoJob(video=clip / "video.mp4", poses=clip / "normalised.poses.npz", config=DIS, cycles=0,
+                         progress=False)
+    with pytest.raises(InputError) as info:
+        refine_video(job)
+    assert str(info.value) == (f"{clip / 'normalised.poses.npz'}: each frame's joints2d span 0.3 px (median) of the "
+                               "64x64 frames: coordinates normalised to [0, 1]? flowpose reads pixels")
+    assert not (clip / "video.flowpose").exists()
+    save_poses(replace(poses, joints2d=x2d.astype(np.float32)), clip / "pixels.poses.npz")
+    assert refine_video(replace(job, poses=clip / "pixels.poses.npz")).result.poses.num_frames == T
 
 
 def test_the_user_is_told_why_dis_cycles_repeat() -> None:
