@@ -5,7 +5,7 @@ exception raised by a Python signal handler inside Ray's compiled ``ray.get`` co
 So the driver puts the run's own handlers back after ``ray.init``, and while it waits for the tasks a stop
 signal is only noted; the wait polls for it every :data:`POLL_S` seconds, cancels the tasks (each gets a
 KeyboardInterrupt, so its ``finally`` blocks remove what it had begun to write), gives them
-:data:`CANCEL_WAIT_S` seconds to unwind, and raises :class:`~flowpose.io.outdir.Stopped` (or
+:data:`CANCEL_WAIT_S` seconds to unwind, and raises :class:`~flowpose.io.stops.Stopped` (or
 KeyboardInterrupt for SIGINT) itself.
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from flowpose.errors import InputError
-from flowpose.io.outdir import STOP_SIGNALS, Stopped, stop_signals_handled
+from flowpose.io.stops import STOP_SIGNALS, Stopped, stop_signals_handled
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")

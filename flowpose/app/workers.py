@@ -4,7 +4,7 @@
 queued task, so a batch that was told to stop went on refining (and writing) every video first; and a worker
 killed by the default SIGTERM action would leave its temporary output folder behind. Here the workers ignore
 SIGINT (the terminal sends Ctrl-C to the whole process group; the parent decides), and turn SIGTERM into
-:class:`~flowpose.io.outdir.Stopped` while a task runs, so that the task's ``finally`` blocks remove what it
+:class:`~flowpose.io.stops.Stopped` while a task runs, so that the task's ``finally`` blocks remove what it
 had begun to write. When the parent stops, for whatever reason, it cancels the queued tasks and sends each of
 its workers SIGTERM.
 """
@@ -20,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 from flowpose.errors import FlowposeError
-from flowpose.io.outdir import Stopped, raise_stopped
+from flowpose.io.stops import Stopped, raise_stopped
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")

@@ -8,7 +8,7 @@ import click
 
 from flowpose.cli.options import refine_config_from_options, refuse_unused
 from flowpose.cli.shell import SEED, main, user_errors
-from flowpose.io.outdir import Stopped
+from flowpose.io.stops import Stopped
 
 
 @main.command()

@@ -29,7 +29,7 @@ def user_errors(fn: Callable) -> Callable:
     def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003 - click passes the parsed options through
         import numpy as np
 
-        from flowpose.io.outdir import Stopped, stop_signals_raise
+        from flowpose.io.stops import Stopped, stop_signals_raise
 
         try:
             with _one_line_warnings(), np.errstate(over="raise"), stop_signals_raise():

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 from flowpose.errors import OutputError
+from flowpose.io.stops import check_stopped
 
 WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
 """Errors of the device an output is written to, not of the run: each becomes one :class:`OutputError` line."""
@@ -38,7 +39,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
     The temporary name keeps the final suffix (``.x.tmp123.npz``) so that libraries which choose a format by
     suffix (numpy, OpenCV) still do. On any exception the temporary file is removed and ``path`` is untouched;
-    an error of the device (a full disk, ...) is raised as :class:`~flowpose.errors.OutputError`.
+    an error of the device (a full disk, ...) is raised as :class:`~flowpose.errors.OutputError`. A stop signal of
+    this run whose exception was lost is raised again before the rename (:func:`flowpose.io.stops.check_stopped`).
 
     Args:
         path: the final destination.
@@ -62,6 +64,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.chmod(tmp, 0o666 & ~umask)
         try:
             yield tmp
+            check_stopped()
             os.replace(tmp, final)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):

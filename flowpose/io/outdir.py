@@ -24,16 +24,15 @@ import errno
 import json
 import os
 import shutil
-import signal
 import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Callable, Iterable, Iterator, Sequence
 
 from flowpose.errors import InputError
 from flowpose.io.atomic import device_errors
+from flowpose.io.stops import check_stopped
 
 MANIFEST = ".flowpose-manifest.json"
 """Name of the manifest file in every folder flowpose writes: JSON ``{"written_by": "flowpose",
@@ -119,7 +118,9 @@ def check_output_folder(
             the current folder or an ancestor), an input or a folder holding one, an existing file, an
             existing folder without ``overwrite`` or not written by flowpose, a missing, non-folder or
             unwritable parent.
+        Stopped: a stop signal of this run whose exception was lost (:func:`flowpose.io.stops.check_stopped`).
     """
+    check_stopped()  # a stop lost while the command imported its modules ends it here, before any work
     given = Path(out)
     if given.is_symlink():
         raise InputError(f"{given}: output is a symbolic link; flowpose writes only to a real path")
@@ -199,52 +200,6 @@ def rename_no_replace(src: Path, dst: Path) -> None:
     os.rename(src, dst)
 
 
-# --- stop signals --------------------------------------------------------------------------------------
-
-
-class Stopped(BaseException):
-    """Raised in the main thread when a stop signal arrives, so that temporary outputs are removed."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"stopped by {signal.Signals(signum).name}")
-        self.signum = signum
-
-
-STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
-"""The signals that stop a run by raising :class:`Stopped` (SIGINT already raises KeyboardInterrupt)."""
-
-
-def raise_stopped(signum: int, frame: FrameType | None) -> None:
-    """A signal handler: raise :class:`Stopped` for ``signum``."""
-    raise Stopped(signum)
-
-
-@contextlib.contextmanager
-def stop_signals_handled(
-    handler: Callable[[int, FrameType | None], None], signals: Sequence[int] = STOP_SIGNALS
-) -> Iterator[None]:
-    """Within the block, ``handler`` takes ``signals``; the previous handlers come back after it. A signal the
-    process was told to ignore stays ignored (``nohup`` ignores SIGHUP so that a job survives its terminal).
-    Outside the main thread it does nothing (Python allows handlers only there)."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.signal(s, handler) for s in signals if signal.getsignal(s) != signal.SIG_IGN}
-    try:
-        yield
-    finally:
-        for s, old in previous.items():
-            signal.signal(s, old if old is not None else signal.SIG_DFL)  # None: not set from Python
-
-
-def stop_signals_raise() -> contextlib.AbstractContextManager[None]:
-    """Within the block, SIGTERM and SIGHUP raise :class:`Stopped` (:func:`stop_signals_handled`), so that
-    ``finally`` blocks run and every temporary folder is removed."""
-    return stop_signals_handled(raise_stopped)
-
-
 # --- writing -------------------------------------------------------------------------------------------
 
 
@@ -311,12 +266,15 @@ def write_output_folder(
         InputError: for a destination refused by :func:`check_output_folder` (checked again now), or one that
             appeared while the folder was being written.
         OutputError: for an error of the device (a full disk, ...); the temporary folder is removed.
+        Stopped: a stop signal of this run, also one whose exception was lost (checked before the rename); the
+            temporary folder is removed.
     """
     inputs = list(inputs)
     dest = check_output_folder(out, overwrite=overwrite, inputs=inputs)
     with device_errors(out), _temporary_folder(dest.path) as tmp:
         fill(tmp)
         _write_manifest(tmp)
+        check_stopped()
         appeared = InputError(
             f"{out}: appeared while this run was writing (another run?); it was left as it is and this run's "
             "output was discarded"
@@ -376,7 +334,9 @@ def check_output_file(
     Raises:
         InputError: for a symbolic link, an input, a folder, a missing, non-folder or unwritable parent, an
             existing file without ``overwrite`` or one that flowpose did not write.
+        Stopped: as :func:`check_output_folder`.
     """
+    check_stopped()  # a stop lost while the command imported its modules ends it here, before any work
     given = Path(out)
     if given.is_symlink():
         raise InputError(f"{given}: output is a symbolic link; flowpose writes only to a real path")

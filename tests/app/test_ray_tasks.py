@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from flowpose.app.ray_tasks import _stops_noted, run_on_ray
-from flowpose.io.outdir import Stopped
+from flowpose.io.stops import Stopped
 from tests.app.test_workers import write_then_wait
 
 

@@ -37,7 +37,7 @@ def test_a_stopped_batch_says_what_was_refined(tmp_path: Path, monkeypatch) -> N
     import signal
 
     import flowpose.app.batch
-    from flowpose.io.outdir import Stopped
+    from flowpose.io.stops import Stopped
 
     def stopped_after_one(source, out_dir, job, *, jobs, ray_address, report):  # noqa: ANN001, ANN202
         report({"video": "a.mp4", "status": "done", "seconds": "1.0", "error": ""})

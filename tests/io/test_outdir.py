@@ -20,7 +20,6 @@ from flowpose.io.outdir import (
     check_output_folder,
     read_manifest,
     rename_no_replace,
-    stop_signals_raise,
     write_output_folder,
 )
 from tests.conftest import signal_at_default
@@ -215,17 +214,6 @@ def test_rename_no_replace_never_replaces(tmp_path: Path) -> None:
     assert sorted(os.listdir(tmp_path)) == ["b", "c"]
 
 
-def test_an_ignored_hangup_stays_ignored() -> None:
-    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
-    try:
-        with stop_signals_raise():
-            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
-            assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, signal.SIG_DFL)
-        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
-    finally:
-        signal.signal(signal.SIGHUP, previous)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_stop_signal_during_the_write_removes_the_temporary_folder(tmp_path: Path, sig: int) -> None:
@@ -233,7 +221,8 @@ def test_stop_signal_during_the_write_removes_the_temporary_folder(tmp_path: Pat
         f"""
         import time
         from pathlib import Path
-        from flowpose.io.outdir import stop_signals_raise, write_output_folder
+        from flowpose.io.outdir import write_output_folder
+        from flowpose.io.stops import stop_signals_raise
 
         def slow(tmp):
             (tmp / "half.npz").write_bytes(b"x")
