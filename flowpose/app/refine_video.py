@@ -232,7 +232,6 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 init = attach_keypoints(init, kp)
             except InputError as e:
                 raise InputError(f"{job.keypoints}: {e}") from None
-
             notes.append(f"2D keypoints: {job.keypoints} ({kp.source}) replace the initial poses' own")
         result = run_refine(
             init,

@@ -274,14 +274,14 @@ def write_output_folder(
     with device_errors(out), _temporary_folder(dest.path) as tmp:
         fill(tmp)
         _write_manifest(tmp)
-        check_stopped()
         appeared = InputError(
             f"{out}: appeared while this run was writing (another run?); it was left as it is and this run's "
             "output was discarded"
         )
         first = dest
         try:
-            dest = check_output_folder(out, overwrite=overwrite, inputs=inputs)  # it may have changed meanwhile
+            # It may have changed meanwhile; the check also raises a stop whose exception was lost.
+            dest = check_output_folder(out, overwrite=overwrite, inputs=inputs)
         except InputError:
             if not first.replaces and os.path.lexists(first.path):
                 raise appeared from None
