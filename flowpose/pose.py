@@ -35,6 +35,8 @@ class PoseSequence:
             ``joints3d`` is not, it is the 3D joint's confidence alone (the 2D is unobserved).
         skeleton: registry name of the joint layout (see :mod:`flowpose.skeleton`).
         fps: frames per second.
+        first_frame: the video frame of row 0 when known (``--start`` of a segment; 0 for a whole video), or
+            None (files of other tools). Poses of one segment are refused for another.
     """
 
     joints3d: np.ndarray
@@ -43,6 +45,7 @@ class PoseSequence:
     conf: np.ndarray | None = None
     skeleton: str = "h36m17"
     fps: float = 30.0
+    first_frame: int | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -102,7 +105,8 @@ class PoseSequence:
             stop: one past the last frame kept, start < stop <= T; None for T.
 
         Returns:
-            A :class:`PoseSequence` of ``stop - start`` frames with the same skeleton and fps.
+            A :class:`PoseSequence` of ``stop - start`` frames with the same skeleton and fps; its
+            ``first_frame`` is this one's plus ``start`` (None stays None).
 
         Raises:
             InputError: for a range that is empty or not within [0, T].
@@ -126,6 +130,7 @@ class PoseSequence:
             K=self.K if self.K.ndim == 2 else self.K[start:stop],
             joints2d=cut(self.joints2d),
             conf=cut(self.conf),
+            first_frame=None if self.first_frame is None else self.first_frame + start,
         )
 
     def validate(self, source: str | None = None) -> None:
@@ -170,6 +175,11 @@ class PoseSequence:
             object.__setattr__(self, "conf", c)
         if not np.isfinite(self.fps) or self.fps <= 0:
             raise InputError(f"{where}fps must be a positive number, got {self.fps}")
+        first = self.first_frame
+        if first is not None:
+            if isinstance(first, (bool, np.bool_)) or not isinstance(first, (int, np.integer)) or first < 0:
+                raise InputError(f"{where}first_frame must be a frame number >= 0, got {first!r}")
+            object.__setattr__(self, "first_frame", int(first))
 
 
 def check_intrinsics(K: np.ndarray, where: str = "") -> None:

@@ -114,6 +114,7 @@ def plot_report(
 
     curves = {"initial": init, "refined": result.poses}
     fps = result.poses.fps
+    first = result.poses.first_frame or 0  # a segment's curves are drawn at the video's own times
     for row, joint in enumerate(TRAJECTORY_JOINTS):
         sub = grid[mrows + row, 0].subgridspec(1, 3)
         for axis, name in enumerate("xyz"):
@@ -121,16 +122,15 @@ def plot_report(
             for label, poses in curves.items():
                 j = poses.skel.index(joint)
                 ax.plot(
-                    np.arange(poses.num_frames) / fps,
+                    (first + np.arange(poses.num_frames)) / fps,
                     poses.joints3d[:, j, axis],
                     label=label,
                     **_STYLE[label],
                 )
             if gt is not None:
                 j = get_skeleton(result.poses.skeleton).index(joint)
-                ax.plot(
-                    np.arange(len(gt)) / fps, gt[:, j, axis], label="ground truth", **_STYLE["ground truth"]
-                )
+                times = (first + np.arange(len(gt))) / fps
+                ax.plot(times, gt[:, j, axis], label="ground truth", **_STYLE["ground truth"])
             ax.set_title(f"{joint.replace('_', ' ')}: {name} (m, camera frame)", fontsize=9)
             ax.tick_params(labelsize=8)
             ax.grid(alpha=0.3)

@@ -56,6 +56,9 @@ def test_fields_are_converted_to_float32() -> None:
         ({"conf": np.full((T, J), 1.5)}, InputError, r"conf must lie in \[0, 1\]"),
         ({"fps": 0.0}, InputError, "fps must be a positive number, got 0.0"),
         ({"fps": float("nan")}, InputError, "fps must be a positive number"),
+        ({"first_frame": -1}, InputError, "first_frame must be a frame number >= 0, got -1"),
+        ({"first_frame": 2.0}, InputError, "first_frame must be a frame number >= 0, got 2.0"),
+        ({"first_frame": True}, InputError, "first_frame must be a frame number >= 0, got True"),
         # geometry: joints behind or on the camera, unit errors, infinities, cameras that are not pinholes
         ({"joints3d": _joints() * [1, 1, -1]}, InputError, r"in front of the camera .* frame 0 has z = -"),
         ({"joints3d": _joints() * [1, 1, 0]}, InputError, "in front of the camera"),
@@ -142,6 +145,12 @@ def test_slice_keeps_a_shared_K_and_optional_fields() -> None:
     np.testing.assert_array_equal(tail.joints3d, seq.joints3d[4:])
     whole = seq.slice(0, T)
     np.testing.assert_array_equal(whole.joints3d, seq.joints3d)
+
+
+def test_slice_counts_its_first_frame_in_the_video() -> None:
+    seq = PoseSequence(joints3d=_joints(), K=K, first_frame=np.int64(10))
+    assert type(seq.first_frame) is int and seq.slice(2, 5).first_frame == 12 and seq.slice(0).first_frame == 10
+    assert PoseSequence(joints3d=_joints(), K=K).slice(2).first_frame is None  # unknown stays unknown
 
 
 @pytest.mark.parametrize(("start", "stop"), [(-1, 3), (0, T + 1), (3, 3), (4, 2), (T, None)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -86,6 +87,24 @@ def test_plot_report_writes_a_png(tmp_path: Path, with_gt: bool) -> None:
     assert ((image[..., 2] > 200) & (image[..., 1] > 100) & (image[..., 0] < 60)).any()
     assert ((image[..., 0] > 180) & (image[..., 2] < 60)).any()
     assert [p.name for p in tmp_path.iterdir()] == ["report.png"]  # atomic: no temporary left behind
+
+
+@pytest.mark.skipif(not matplotlib_available(), reason="matplotlib (the plot extra) is not installed")
+def test_a_segment_is_drawn_at_the_video_s_own_times(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib.axes import Axes
+
+    result, init = _result()
+    result = RefineResult(poses=replace(result.poses, first_frame=30), flow=result.flow, history=result.history)
+    starts: dict[str, set[float]] = {}
+    real_plot = Axes.plot
+
+    def plot(ax, x, *args, label=None, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        starts.setdefault(label, set()).add(float(np.asarray(x)[0]))
+        return real_plot(ax, x, *args, label=label, **kwargs)
+
+    monkeypatch.setattr(Axes, "plot", plot)
+    assert plot_report(result, tmp_path / "report.png", init=init, gt=result.poses.joints3d) is True
+    assert starts["refined"] == starts["initial"] == starts["ground truth"] == {3.0}  # frame 30 at 10 fps
 
 
 def test_plot_report_without_matplotlib_warns_and_skips(

@@ -7,7 +7,7 @@ frames), written whole or not at all (:mod:`flowpose.io.outdir`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flowpose.app.inputs import segment, sidecar_poses_path
@@ -114,18 +114,19 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
         carry = job.config.carry_frames
         for tr in people.tracks:
             carried = int(people.carried(tr, carry).sum())
-            lines.append(f"person {tr.id}: found in {len(tr.frames)} of {T} frames ({tr.frames[0]}-{tr.frames[-1]})"
+            lines.append(f"person {tr.id}: found in {len(tr.frames)} of {T} frames "
+                         f"({start + tr.frames[0]}-{start + tr.frames[-1]})"
                          + (f", carried along the flow through {carried} more" if carried else ""))
 
         def person_poses(tr: Track) -> PoseSequence:
-            poses = people.poses(tr, K, frames=frames, carry_frames=carry)
+            poses = replace(people.poses(tr, K, frames=frames, carry_frames=carry), first_frame=start)
             if job.config.mirrored_2d:
                 poses, looked = second_look(frames, poses, config=job.config)
                 lines.append(f"person {tr.id}: 2D keypoints from the mirrored crop in {looked} of {T} frames")
             return poses
 
         if job.all_people:
-            sheet = contact_sheet(frames, people.tracks)
+            sheet = contact_sheet(frames, people.tracks, first_frame=start)
 
             def fill(tmp: Path) -> None:
                 for tr in people.tracks:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -118,23 +119,33 @@ def _frames_off_image(x2d: np.ndarray, observed: np.ndarray, image_size: tuple[i
 def select_frames(
     poses: PoseSequence, video_frames: int, start: int, stop: int, *, poses_source: str, video_source: str
 ) -> PoseSequence:
-    """The poses of frames ``[start, stop)`` of a video of ``video_frames`` frames.
+    """The poses of frames ``[start, stop)`` of a video of ``video_frames`` frames, with ``first_frame = start``.
 
     Poses may cover the whole video (they are cut to the segment) or exactly the segment already (as
-    ``flowpose estimate --start/--frames`` writes them); any other length is refused.
+    ``flowpose estimate --start/--frames`` writes them); any other length is refused. Poses that record their
+    ``first_frame`` (flowpose writes it) must begin where the segment does.
 
     Raises:
-        InputError: for a frame count matching neither, naming both files.
+        InputError: for a frame count matching neither, or poses of other frames, naming both files.
     """
     n = stop - start
-    if poses.num_frames == video_frames:
-        return poses if (start, stop) == (0, video_frames) else poses.slice(start, stop)
-    if poses.num_frames == n:
-        return poses
-    segment = "" if n == video_frames else f" (or the {n} frames of the selected segment)"
+    first = poses.first_frame
+    if poses.num_frames == video_frames and first in (None, 0):
+        return replace(poses if (start, stop) == (0, video_frames) else poses.slice(start, stop), first_frame=start)
+    if poses.num_frames == n and first in (None, start):
+        return replace(poses, first_frame=start)
+    if first is None:
+        segment = "" if n == video_frames else f" (or the {n} frames of the selected segment)"
+        raise InputError(
+            f"{poses_source}: has {poses.num_frames} frames but {video_source} has {video_frames}"
+            f"{segment}; poses and video must match frame for frame"
+        )
+    last = first + poses.num_frames - 1
+    fits = last < video_frames
     raise InputError(
-        f"{poses_source}: has {poses.num_frames} frames but {video_source} has {video_frames}"
-        f"{segment}; poses and video must match frame for frame"
+        f"{poses_source}: holds frames {first} to {last} of its video (its first_frame), not frames {start} to "
+        f"{stop - 1} of {video_source}"
+        + (f"; pass --start {first} --frames {poses.num_frames}" if fits else f", which has {video_frames}")
     )
 
 
@@ -175,3 +186,15 @@ def segment(total: int, start: int, num_frames: int | None, video: str | os.Path
     if num_frames is not None and num_frames < 1:
         raise InputError(f"--frames must be >= 1, got {num_frames}")
     return start, total if num_frames is None else min(total, start + num_frames)
+
+
+def segment_note(total: int, start: int, stop: int, num_frames: int | None) -> str:
+    """The line that says which frames of the video a run used, and if the video ended before ``--frames``.
+
+    Example:
+        >>> segment_note(60, 50, 60, 30)
+        "frames 50 to 59 of the video's 60 (10: it ends before the 30 asked for by --frames)"
+    """
+    short = num_frames is not None and start + num_frames > total
+    count = f"{stop - start}: it ends before the {num_frames} asked for by --frames" if short else f"{stop - start}"
+    return f"frames {start} to {stop - 1} of the video's {total} ({count})"

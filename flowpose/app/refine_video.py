@@ -19,6 +19,7 @@ from flowpose.app.inputs import (
     keypoints_problem,
     off_image_note,
     segment,
+    segment_note,
     select_frames,
     select_gt_frames,
     sidecar_poses_path,
@@ -191,6 +192,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             raise InputError(f"{job.video}: refinement needs at least 2 frames, and frames {start} to {stop - 1} of "
                              f"its {len(reader)} are {stop - start} (--start, --frames)")
         whole = (start, stop) == (0, len(reader))
+        if not whole:
+            notes.append(segment_note(len(reader), start, stop, job.num_frames))
         gt = (
             None
             if job.gt is None
@@ -212,6 +215,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 K=K,
                 person=job.person,
             )
+            init = replace(init, first_frame=start)
         else:
             init = select_frames(
                 load_poses(source), len(reader), start, stop, poses_source=str(source), video_source=str(job.video)

@@ -23,7 +23,7 @@ from flowpose.io.npz import read_npz, write_npz
 from flowpose.pose import PoseSequence
 
 REQUIRED_KEYS = ("joints3d", "K")
-OPTIONAL_KEYS = ("joints2d", "conf", "skeleton", "fps", "written_by")
+OPTIONAL_KEYS = ("joints2d", "conf", "skeleton", "fps", "first_frame", "written_by")
 WRITER = "flowpose"
 """Value of the ``written_by`` key that :func:`save_poses` stores: ``--overwrite`` replaces only such files."""
 SUFFIXES = (".npz", ".json")
@@ -95,6 +95,8 @@ def load_poses(path: str | os.PathLike[str]) -> PoseSequence:
         fields["skeleton"] = _as_text(p, "skeleton", data["skeleton"])
     if "fps" in data:
         fields["fps"] = _as_number(p, "fps", data["fps"])
+    if "first_frame" in data:
+        fields["first_frame"] = _as_frame_number(p, "first_frame", data["first_frame"])
     try:
         return PoseSequence(**fields)
     except ShapeError as e:
@@ -141,10 +143,14 @@ def save_poses(seq: PoseSequence, path: str | os.PathLike[str]) -> None:
     arrays = {k: np.asarray(v, np.float32) for k, v in arrays.items() if v is not None}
     if p.suffix.lower() == ".npz":  # byte-reproducible, atomic
         meta = {"skeleton": np.str_(seq.skeleton), "fps": np.float64(seq.fps), "written_by": np.str_(WRITER)}
+        if seq.first_frame is not None:
+            meta["first_frame"] = np.int64(seq.first_frame)
         write_npz(p, {**arrays, **meta})
         return
     doc: dict[str, Any] = {k: _to_json_list(v) for k, v in arrays.items()}
     doc.update(skeleton=seq.skeleton, fps=float(seq.fps), written_by=WRITER)
+    if seq.first_frame is not None:
+        doc["first_frame"] = seq.first_frame
     with atomic_path(p) as tmp:
         tmp.write_text(json.dumps(doc, allow_nan=False))
 
@@ -206,6 +212,13 @@ def _as_number(path: Path, key: str, value: Any) -> float:
         return float(arr)
     except OverflowError:
         raise InputError(f"{path}: {key} is out of range: {arr.item()}") from None
+
+
+def _as_frame_number(path: Path, key: str, value: Any) -> int:
+    arr = np.asarray(value)
+    if arr.ndim != 0 or arr.dtype.kind not in "iu" or int(arr) < 0:
+        raise InputError(f"{path}: {key} must be a frame number (an integer >= 0), got {arr.tolist()!r}")
+    return int(arr)
 
 
 def _to_json_list(arr: np.ndarray) -> list[Any]:

@@ -21,6 +21,7 @@ def contact_sheet(
     *,
     panels: int = 4,
     panel_height: int = 360,
+    first_frame: int = 0,
 ) -> np.ndarray:
     """Frames evenly spread over the video, side by side, each track's box drawn with its id.
 
@@ -29,6 +30,7 @@ def contact_sheet(
         tracks: from :func:`flowpose.people.track.track_people` (their :meth:`~Track.boxes` are drawn).
         panels: how many frames to show.
         panel_height: each panel's height, px.
+        first_frame: the video's number of ``frames[0]`` (a segment's start), for the panels' labels.
 
     Returns:
         (panel_height, total width, 3) uint8 RGB.
@@ -52,7 +54,7 @@ def contact_sheet(
             cv2.rectangle(image, (x0, y0), (x1, y1), colour, thick)
             cv2.putText(image, str(tr.id), (x0, max(y0 - 8, 30)), cv2.FONT_HERSHEY_SIMPLEX, 1.2 / k * 0.6,
                         colour, thick, cv2.LINE_AA)
-        cv2.putText(image, f"frame {t}", (10, image.shape[0] - 20), cv2.FONT_HERSHEY_SIMPLEX, 0.8 / k * 0.6,
+        cv2.putText(image, f"frame {first_frame + t}", (10, image.shape[0] - 20), cv2.FONT_HERSHEY_SIMPLEX, 0.8 / k * 0.6,
                     (255, 255, 255), thick, cv2.LINE_AA)
         out.append(cv2.resize(image, (round(image.shape[1] * k), panel_height), interpolation=cv2.INTER_AREA))
     return np.concatenate(out, axis=1)

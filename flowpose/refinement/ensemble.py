@@ -26,7 +26,7 @@ def average_poses(sources: Sequence[PoseSequence]) -> PoseSequence:
         One pose sequence; its ``conf`` is the mean confidence over sources.
 
     Raises:
-        InputError: for no sources, or sources that disagree in frame count, joints or skeleton.
+        InputError: for no sources, or sources that disagree in frame count, first frame, joints or skeleton.
     """
     if not sources:
         raise InputError("average_poses needs at least one pose source")
@@ -36,6 +36,11 @@ def average_poses(sources: Sequence[PoseSequence]) -> PoseSequence:
             raise InputError(
                 f"pose source {i} has {s.joints3d.shape} {s.skeleton!r}, source 0 has "
                 f"{first.joints3d.shape} {first.skeleton!r}: ensembles need the same frames and skeleton"
+            )
+        if None not in (s.first_frame, first.first_frame) and s.first_frame != first.first_frame:
+            raise InputError(
+                f"pose source {i} begins at video frame {s.first_frame}, source 0 at {first.first_frame}: "
+                "ensembles need the same frames"
             )
     if len(sources) == 1:
         return first
@@ -52,7 +57,9 @@ def average_poses(sources: Sequence[PoseSequence]) -> PoseSequence:
     joints2d = None
     if all(s.joints2d is not None for s in sources):
         joints2d = mean([s.joints2d for s in sources])
-    return replace(first, joints3d=mean([s.joints3d for s in sources]), joints2d=joints2d, conf=conf.mean(0))
+    known = next((s.first_frame for s in sources if s.first_frame is not None), None)
+    return replace(first, joints3d=mean([s.joints3d for s in sources]), joints2d=joints2d, conf=conf.mean(0),
+                   first_frame=known)
 
 
 def average_flows(fields: Sequence[FlowField]) -> FlowField:

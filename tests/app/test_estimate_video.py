@@ -36,6 +36,11 @@ def test_every_person_of_a_real_multi_person_clip(tmp_path: Path) -> None:
     assert np.linalg.norm(np.diff(centres, axis=0), axis=-1).max() < 0.1 * 1088
     one = estimate_video(EstimateVideoJob(video=video, out=tmp_path / "p.npz", progress=False, num_frames=20))
     assert one.chosen == 0 and load_poses(tmp_path / "p.npz").num_frames == 20
+    assert load_poses(output.written / "person0.poses.npz").first_frame == load_poses(tmp_path / "p.npz").first_frame == 0
+    later = estimate_video(EstimateVideoJob(video=video, out=tmp_path / "later.npz", progress=False, start=60,
+                                            num_frames=5))
+    assert load_poses(tmp_path / "later.npz").first_frame == 60  # refine refuses it for other frames
+    assert "found in 5 of 5 frames (60-64)" in later.lines[1], later.lines
 
 
 @pytest.mark.slow

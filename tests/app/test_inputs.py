@@ -14,6 +14,7 @@ from flowpose.app.inputs import (
     keypoints_problem,
     off_image_note,
     segment,
+    segment_note,
     select_frames,
     sidecar_poses_path,
 )
@@ -42,14 +43,14 @@ def test_select_frames_and_check_observed() -> None:
     )
     cut = select_frames(seq, T, 2, 5, poses_source="p.npz", video_source="v.mp4")
     np.testing.assert_array_equal(cut.joints3d, seq.joints3d[2:5])
-    assert cut.K.shape == (3, 3, 3) and cut.conf.shape == (3, 17)
-    assert (
-        select_frames(cut, T, 2, 5, poses_source="p.npz", video_source="v.mp4") is cut
-    )  # already the segment
+    assert cut.K.shape == (3, 3, 3) and cut.conf.shape == (3, 17) and cut.first_frame == 2
+    again = select_frames(cut, T, 2, 5, poses_source="p.npz", video_source="v.mp4")  # already the segment
+    assert again.joints3d is cut.joints3d and again.first_frame == 2
     with pytest.raises(InputError, match=r"p\.npz: has 10 frames but v\.mp4 has 12"):
         select_frames(seq, 12, 0, 12, poses_source="p.npz", video_source="v.mp4")
     np.testing.assert_array_equal(cut.K, seq.K[2:5])
-    assert select_frames(seq, T, 0, T, poses_source="p.npz", video_source="v.mp4") is seq  # the whole video
+    whole = select_frames(seq, T, 0, T, poses_source="p.npz", video_source="v.mp4")
+    assert whole.joints3d is seq.joints3d and whole.first_frame == 0
     shared = PoseSequence(joints3d=_body(T) + [0, 0, 4], K=K)
     assert select_frames(shared, T, 7, 10, poses_source="p.npz", video_source="v.mp4").K.shape == (3, 3)
     with pytest.raises(InputError, match=r"or the 3 frames of the selected segment"):
@@ -57,6 +58,31 @@ def test_select_frames_and_check_observed() -> None:
     check_observed(seq, "p.npz")
     with pytest.raises(InputError, match=r"p\.npz: no observed joint"):
         check_observed(seq.with_joints3d(np.full((T, 17, 3), np.nan)), "p.npz")
+
+
+def test_poses_of_one_segment_are_refused_for_another() -> None:
+    T = 10
+    seq = PoseSequence(joints3d=_body(T) + [0, 0, 4], K=K)
+    first3 = select_frames(seq, T, 0, 3, poses_source="p.npz", video_source="v.mp4")  # as estimate --frames 3 writes
+    with pytest.raises(InputError, match=r"^p\.npz: holds frames 0 to 2 of its video \(its first_frame\), not frames 3 to 5 "
+                                         r"of v\.mp4; pass --start 0 --frames 3$"):
+        select_frames(first3, T, 3, 6, poses_source="p.npz", video_source="v.mp4")
+    later = replace(first3, first_frame=7)
+    with pytest.raises(InputError, match=r"holds frames 7 to 9 .* not frames 0 to 9 of v\.mp4; pass --start 7 --frames 3"):
+        select_frames(later, T, 0, T, poses_source="p.npz", video_source="v.mp4")
+    with pytest.raises(InputError, match=r"holds frames 9 to 11 of its video .*, which has 10$"):
+        select_frames(replace(first3, first_frame=9), T, 0, 3, poses_source="p.npz", video_source="v.mp4")
+    with pytest.raises(InputError, match=r"holds frames 1 to 10 .* not frames 0 to 9"):  # as long as the video
+        select_frames(replace(seq, first_frame=1), T, 0, T, poses_source="p.npz", video_source="v.mp4")
+    assert select_frames(later, T, 7, 10, poses_source="p.npz", video_source="v.mp4").first_frame == 7
+    unknown = replace(first3, first_frame=None)  # another tool's file: its length is all there is to check
+    assert select_frames(unknown, T, 3, 6, poses_source="p.npz", video_source="v.mp4").first_frame == 3
+
+
+def test_segment_note() -> None:
+    assert segment_note(60, 10, 40, 30) == "frames 10 to 39 of the video's 60 (30)"
+    assert segment_note(60, 10, 60, None) == "frames 10 to 59 of the video's 60 (50)"
+    assert segment_note(60, 50, 60, 30).endswith("(10: it ends before the 30 asked for by --frames)")
 
 
 def test_off_image_note() -> None:

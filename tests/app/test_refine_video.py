@@ -122,3 +122,18 @@ def test_the_user_is_told_why_dis_cycles_repeat() -> None:
     assert repeated_cycles_note(fast, 1) is None  # one cycle repeats nothing
     assert repeated_cycles_note(quality, 3) is None  # RAFT-small is fine-tuned every cycle
     assert repeated_cycles_note(replace(quality, finetune_flow=False), 3) is not None
+
+
+@pytest.mark.slow
+@pytest.mark.needs_shared
+def test_poses_estimated_for_a_segment_know_their_first_frame(tmp_path: Path) -> None:
+    pytest.importorskip("mediapipe")
+    from flowpose.estimate.mediapipe import EstimateConfig
+    from tests.conftest import shared_path
+
+    video = shared_path("data", "video", "pose2sim_multiperson", "videos", "cam01.mp4")
+    job = RefineVideoJob(video=video, config=DIS, cycles=0, estimate=EstimateConfig(people=1), out=tmp_path / "out",
+                         progress=False, start=60, num_frames=4)
+    output = refine_video(job)
+    assert load_poses(output.folder / "refined.npz").first_frame == 60
+    assert "frames 60 to 63 of the video's 100 (4)" in output.notes

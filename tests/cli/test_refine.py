@@ -166,6 +166,25 @@ def test_refine_overwrite_viz_and_segment(work: Path) -> None:
     )
     assert result.exit_code == 0, (result.output, result.exception)
     assert (out / "overlay.mp4").is_file() and load_poses(out / "refined.npz").num_frames == 5
+    assert load_poses(out / "refined.npz").first_frame == 2 and load_poses(out / "refined.json").first_frame == 2
+    assert "frames 2 to 6 of the video's 8 (5)" in result.stdout
+
+
+@pytest.mark.slow
+def test_poses_of_one_segment_are_refused_for_another(work: Path) -> None:
+    first = work / "first"
+    result = run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "0", "--quiet", "--start", "0",
+                 "--frames", "4", "--out", first)
+    assert result.exit_code == 0, (result.output, result.exception)
+    before = snapshot(work)
+    later = refine_args(work, "--poses", first / "refined.npz", "--start", "4", "--frames", "4")
+    assert_user_error(run(*later), f"{first / 'refined.npz'}: holds frames 0 to 3 of its video (its first_frame), "
+                                   f"not frames 4 to 7 of {work / 'video.mp4'}; pass --start 0 --frames 4")
+    assert_user_error(run(*refine_args(work, "--poses", first / "refined.npz")), "holds frames 0 to 3")
+    assert snapshot(work) == before
+    again = run(*refine_args(work, "--poses", first / "refined.npz", "--frames", "4"))
+    assert again.exit_code == 0, (again.output, again.exception)
+    assert "frames 0 to 3 of the video's 8 (4)" in again.stdout
 
 
 @pytest.mark.slow

@@ -28,6 +28,7 @@ def _sequence(full: bool = True) -> PoseSequence:
         conf=rng.uniform(0, 1, (4, 17)).astype(np.float32),
         skeleton="h36m17",
         fps=50.0,
+        first_frame=120,
     )
 
 
@@ -38,7 +39,7 @@ def _assert_same(a: PoseSequence, b: PoseSequence) -> None:
         if x is not None:
             np.testing.assert_array_equal(x, y)
             assert y.dtype == np.float32
-    assert (a.skeleton, a.fps) == (b.skeleton, b.fps)
+    assert (a.skeleton, a.fps, a.first_frame) == (b.skeleton, b.fps, b.first_frame)
 
 
 @pytest.mark.parametrize("suffix", [".npz", ".json"])
@@ -186,6 +187,15 @@ def test_non_numeric_values(tmp_path: Path) -> None:
     _expect(path, "joints3d must be a numeric array")
     path = _write_npz(tmp_path / "fps.npz", joints3d=np.ones((2, 17, 3)), K=np.eye(3), fps=np.str_("fast"))
     _expect(path, "fps must be a number, got <U4 array")
+
+
+@pytest.mark.parametrize("value", [-3, 2.5, "7", [1, 2], True])
+def test_first_frame_must_be_a_frame_number(tmp_path: Path, value: object) -> None:
+    doc = {"joints3d": (np.zeros((2, 17, 3)) + [0, 0, 3]).tolist(), "K": np.eye(3).tolist(), "first_frame": value}
+    (tmp_path / "p.json").write_text(json.dumps(doc))
+    _expect(tmp_path / "p.json", r"first_frame must be a frame number \(an integer >= 0\), got ")
+    _write_npz(tmp_path / "p.npz", joints3d=np.zeros((2, 17, 3)) + [0, 0, 3], K=np.eye(3), first_frame=np.array(value))
+    _expect(tmp_path / "p.npz", "first_frame must be a frame number")
 
 
 def test_unknown_key_warns(tmp_path: Path) -> None:

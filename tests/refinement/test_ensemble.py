@@ -27,6 +27,12 @@ def test_confidence_weighted_mean():
     np.testing.assert_allclose(out.conf, 0.75)
 
 
+def test_sources_of_other_frames_are_refused_and_a_known_first_frame_is_kept():
+    with pytest.raises(InputError, match="pose source 1 begins at video frame 8, source 0 at 0"):
+        average_poses([replace(seq(0.0), first_frame=0), replace(seq(0.2), first_frame=8)])
+    assert average_poses([seq(0.0), replace(seq(0.2), first_frame=8)]).first_frame == 8  # None: not known
+
+
 def test_nan_source_is_skipped_and_unobserved_stays_nan():
     a, b = seq(0.0), seq(0.2)
     ja = a.joints3d.copy()
