@@ -54,8 +54,8 @@ def contact_sheet(
             cv2.rectangle(image, (x0, y0), (x1, y1), colour, thick)
             cv2.putText(image, str(tr.id), (x0, max(y0 - 8, 30)), cv2.FONT_HERSHEY_SIMPLEX, 1.2 / k * 0.6,
                         colour, thick, cv2.LINE_AA)
-        cv2.putText(image, f"frame {first_frame + t}", (10, image.shape[0] - 20), cv2.FONT_HERSHEY_SIMPLEX, 0.8 / k * 0.6,
-                    (255, 255, 255), thick, cv2.LINE_AA)
+        cv2.putText(image, f"frame {first_frame + t}", (10, image.shape[0] - 20), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.8 / k * 0.6, (255, 255, 255), thick, cv2.LINE_AA)
         out.append(cv2.resize(image, (round(image.shape[1] * k), panel_height), interpolation=cv2.INTER_AREA))
     return np.concatenate(out, axis=1)
 
