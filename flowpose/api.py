@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence, Union
@@ -15,7 +16,7 @@ from flowpose.errors import InputError, ShapeError
 from flowpose.flow.registry import load_flow_model
 from flowpose.io.groundtruth import GroundTruth, load_gt
 from flowpose.io.poses import load_poses
-from flowpose.io.video import VideoReader, open_video
+from flowpose.io.video import VideoReader, open_video, rate_for
 from flowpose.joint_map import to_h36m17
 from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_poses
@@ -52,6 +53,8 @@ def refine(
         poses: the initial estimate: a :class:`PoseSequence`, a pose file (``.npz``/``.json``), or a list of
             either (an ensemble: averaged, confidence-weighted). Any registered skeleton; converted to H36M-17.
         frames: (T, H, W, 3) uint8 RGB array, a video file or image folder, or an open :class:`VideoReader`.
+            A video with a frame rate of its own gives it to the poses (the motion priors are per second; a
+            warning says when the poses' ``fps`` differed); with an array the poses' ``fps`` is used.
         cycles: number of flow-pose cycles; overrides ``config.cycles`` when given.
         config: the full configuration; default: the ``preset``.
         preset: name in :data:`flowpose.config.PRESETS`, used when ``config`` is None.
@@ -90,8 +93,13 @@ def refine(
     if cycles is not None:
         cfg = with_cycles(cfg, cycles)
     init = _as_h36m17(_load_pose_sources(poses))
-    video = _load_frames(frames)
+    video, reader = _load_frames(frames)
     _check_match(init, video, frames)
+    if reader is not None:
+        fps, note = rate_for(init.fps, reader, str(poses) if isinstance(poses, (str, os.PathLike)) else "poses")
+        if note is not None:
+            warnings.warn(note, stacklevel=2)
+            init = replace(init, fps=fps)
     truth = load_gt(gt) if isinstance(gt, (str, os.PathLike)) else gt
     if truth is not None and truth.joints3d.shape[:2] != (init.num_frames, H36M17.num_joints):
         raise ShapeError("ground-truth joints3d", f"({init.num_frames}, 17, 3)", truth.joints3d.shape, str(gt))
@@ -154,7 +162,8 @@ MIN_FRAME_SIDE = 16
 """Smallest frame side (pixels) the flow networks can work on."""
 
 
-def _load_frames(frames: FramesInput) -> np.ndarray | VideoReader:
+def _load_frames(frames: FramesInput) -> tuple[np.ndarray | VideoReader, VideoReader | None]:
+    """The frames as an array (or a lazy reader, for long videos), and the reader they came from, if any."""
     if isinstance(frames, (list, tuple)):
         try:
             frames = np.stack([np.asarray(f) for f in frames]) if len(frames) else np.zeros((0, 0, 0, 3), np.uint8)
@@ -170,7 +179,7 @@ def _load_frames(frames: FramesInput) -> np.ndarray | VideoReader:
                 f"frames: each frame must be at least {MIN_FRAME_SIDE}x{MIN_FRAME_SIDE} px, got "
                 f"{frames.shape[1]}x{frames.shape[2]}"
             )
-        return frames
+        return frames, None
     if not isinstance(frames, (str, os.PathLike, VideoReader)):
         raise InputError(
             "frames: expected a (T, H, W, 3) uint8 array, a list of frames, a video file, an image folder or a "
@@ -179,8 +188,8 @@ def _load_frames(frames: FramesInput) -> np.ndarray | VideoReader:
     reader = frames if isinstance(frames, VideoReader) else open_video(Path(frames))
     H, W = reader.size
     if len(reader) * H * W * 3 <= IN_MEMORY_LIMIT_BYTES:
-        return reader.read()
-    return reader
+        return reader.read(), reader
+    return reader, reader
 
 
 def _check_match(init: PoseSequence, video: np.ndarray | VideoReader, source: FramesInput) -> None:

@@ -71,6 +71,24 @@ def test_files_in(tiny_clip, tmp_path):
     assert len(result.history) == 1
 
 
+def test_a_video_gives_the_poses_its_frame_rate(tiny_clip, tmp_path):
+    write_video(tmp_path / "v.mp4", tiny_clip.rendered.frames, 15.0)
+    seq = replace(tiny_clip.estimate, fps=30.0)
+    with pytest.warns(UserWarning, match=r"poses: 30 fps .* plays at 15: the video's rate is used"):
+        from_file = flowpose.refine(seq, tmp_path / "v.mp4", config=DIS)
+    assert from_file.poses.fps == pytest.approx(15.0)
+    frames = flowpose.refine(replace(seq, fps=15.0), from_file_frames(tmp_path / "v.mp4"), config=DIS)
+    np.testing.assert_array_equal(from_file.poses.joints3d, frames.poses.joints3d)  # as if the poses said 15
+    assert flowpose.refine(seq, from_file_frames(tmp_path / "v.mp4"), config=DIS).poses.fps == 30.0  # no rate known
+
+
+def from_file_frames(path):
+    from flowpose.io.video import open_video
+
+    with open_video(path) as video:
+        return video.read()
+
+
 def test_frame_count_mismatch_names_the_video(tiny_clip, tmp_path):
     write_video(tmp_path / "v.mp4", tiny_clip.rendered.frames[:6], 30.0)
     with pytest.raises(InputError, match=r"v\.mp4: the video has 6 frames but the poses have 8"):

@@ -35,7 +35,7 @@ from flowpose.io.intrinsics import CameraOptions, load_intrinsics
 from flowpose.io.keypoints2d import attach_keypoints, confident_joints2d, load_keypoints, slice_keypoints
 from flowpose.io.outdir import check_output_folder
 from flowpose.io.poses import load_poses
-from flowpose.io.video import open_video
+from flowpose.io.video import open_video, rate_for
 from flowpose.pose import PoseSequence
 from flowpose.refinement.result import RefineResult
 from flowpose.refinement.swaps import describe_swaps
@@ -227,6 +227,10 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                     raise InputError(f"{source}: {problem}")
             if job.camera is not None:
                 init = with_intrinsics(init, job.camera.matrix(reader.size), str(source), notes)
+            fps, rate_note = rate_for(init.fps, reader, str(source))
+            if rate_note is not None:
+                init = replace(init, fps=fps)
+                notes.append(rate_note)
             if (off := off_image_note(init, reader.size, str(source))) is not None:
                 notes.append(off)
         if kp is not None:

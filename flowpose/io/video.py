@@ -35,12 +35,15 @@ class VideoReader(ABC):
         path: the file or folder read.
         fps: frames per second.
         size: (H, W) frame size in pixels.
+        fps_known: whether ``fps`` is the video's own (its container's, or given by the caller); False where
+            :data:`DEFAULT_FPS` was assumed (an image folder, a container without a rate).
     """
 
-    def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], fps_known: bool = True) -> None:
         self.path = path
         self.fps = float(fps)
         self.size = size
+        self.fps_known = fps_known
 
     @abstractmethod
     def __len__(self) -> int:
@@ -104,7 +107,7 @@ class ImageFolderReader(VideoReader):
             raise InputError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
         self.files = sorted(files, key=_natural_key)
         first = self._imread(self.files[0])
-        super().__init__(folder, DEFAULT_FPS if fps is None else fps, first.shape[:2])
+        super().__init__(folder, DEFAULT_FPS if fps is None else fps, first.shape[:2], fps_known=fps is not None)
 
     def __len__(self) -> int:
         return len(self.files)
@@ -144,12 +147,13 @@ class FileVideoReader(VideoReader):
             self._cap.release()
             raise InputError(f"{file}: no frame could be decoded (corrupt or empty video?)")
         self._next, self._cached = 1, (0, first)
+        known = True
         if fps is None:
             fps = self._cap.get(cv2.CAP_PROP_FPS)
             if not (math.isfinite(fps) and fps > 0):
                 warnings.warn(f"{file}: no frame rate in the container; assuming {DEFAULT_FPS}", stacklevel=3)
-                fps = DEFAULT_FPS
-        super().__init__(file, fps, first.shape[:2])
+                fps, known = DEFAULT_FPS, False
+        super().__init__(file, fps, first.shape[:2], fps_known=known)
         self._count = self._verified_count()
 
     @staticmethod
@@ -196,6 +200,27 @@ class FileVideoReader(VideoReader):
 
     def close(self) -> None:
         self._cap.release()
+
+
+def rate_for(fps: float, reader: VideoReader, source: str) -> tuple[float, str | None]:
+    """The frame rate of poses refined on ``reader``'s frames, and a note when it is not the poses' own.
+
+    Poses and video match frame for frame, so the video's rate is the poses' too; it sets the strength of the
+    pose stage's temporal terms, which are per second (at half the true rate, L_vel is 4 and L_acc 16 times
+    weaker). Where the video has no rate of its own (an image folder), the poses' is kept.
+
+    Args:
+        fps: the poses' frame rate (their file's ``fps``; 30 where it has none).
+        reader: the video.
+        source: the poses' file, named in the note.
+
+    Returns:
+        (frames per second, None or a line for the user).
+    """
+    if not reader.fps_known or math.isclose(fps, reader.fps, rel_tol=2e-3):
+        return fps, None
+    return reader.fps, (f"{source}: {fps:g} fps (its fps; 30 where it gives none), but {reader.path} plays at "
+                        f"{reader.fps:g}: the video's rate is used (the motion priors are per second)")
 
 
 def open_video(path: str | os.PathLike[str], *, fps: float | None = None) -> VideoReader:

@@ -49,6 +49,13 @@ def test_zero_cycles_writes_the_input_back(inputs: SmplVideoJob, tmp_path: Path)
     np.testing.assert_allclose(load_smpl(folder / "refined_smpl.npz").transl, smpl_motion(4).transl, atol=1e-12)
 
 
+def test_the_parameters_take_the_video_s_frame_rate(inputs: SmplVideoJob, tmp_path: Path) -> None:
+    save_smpl(replace(smpl_motion(4), fps=60.0), tmp_path / "p.npz")
+    folder, lines = refine_smpl_video(inputs)
+    assert lines[0].startswith(f"{tmp_path / 'p.npz'}: 60 fps") and "plays at 30" in lines[0]
+    assert load_smpl(folder / "refined_smpl.npz").fps == pytest.approx(30.0)
+
+
 def test_later_cycles_on_an_unchanged_flow_say_the_solve_was_reused(inputs: SmplVideoJob, tmp_path: Path) -> None:
     save_smpl(smpl_motion(4), tmp_path / "p.npz")
     folder, lines = refine_smpl_video(SmplVideoJob(**{**inputs.__dict__, "cycles": 2}))

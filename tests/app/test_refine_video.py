@@ -137,3 +137,19 @@ def test_poses_estimated_for_a_segment_know_their_first_frame(tmp_path: Path) ->
     output = refine_video(job)
     assert load_poses(output.folder / "refined.npz").first_frame == 60
     assert "frames 60 to 63 of the video's 100 (4)" in output.notes
+
+
+def test_the_poses_take_the_video_s_frame_rate(clip: Path) -> None:
+    """The pose stage's temporal terms are per second: poses that say 30 fps on a 10 fps video are refined as the
+    10 fps poses they are, and say so."""
+    right = refine_video(RefineVideoJob(video=clip / "video.mp4", config=DIS, cycles=1, progress=False,
+                                        out=clip / "right"))
+    seq = load_poses(clip / "video.poses.npz")
+    save_poses(replace(seq, fps=30.0), clip / "wrong.npz")
+    job = RefineVideoJob(video=clip / "video.mp4", config=DIS, cycles=1, progress=False, poses=clip / "wrong.npz",
+                         out=clip / "wrong")
+    wrong = refine_video(job)
+    assert any(n.startswith(f"{clip / 'wrong.npz'}: 30 fps") and "plays at 10" in n for n in wrong.notes), wrong.notes
+    assert not any("fps" in n for n in right.notes)
+    np.testing.assert_array_equal(wrong.result.poses.joints3d, right.result.poses.joints3d)
+    assert load_poses(clip / "wrong" / "refined.npz").fps == pytest.approx(10.0)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from flowpose.errors import InputError, ShapeError
-from flowpose.io.video import FileVideoReader, ImageFolderReader, open_video, write_video
+from flowpose.io.video import FileVideoReader, ImageFolderReader, open_video, rate_for, write_video
 from tests.conftest import shared_path
 
 
@@ -112,6 +112,21 @@ def test_folder_of_pngs_in_natural_order(tmp_path: Path) -> None:
         np.testing.assert_array_equal(video[1], frames[1])
         assert np.abs(video[2].astype(int) - frames[2]).mean() < 3  # jpg
     assert open_video(tmp_path).fps == 30.0
+    assert open_video(tmp_path, fps=25.0).fps_known and not open_video(tmp_path).fps_known  # a folder has no rate
+
+
+def test_the_poses_take_the_video_s_rate(tmp_path: Path) -> None:
+    write_video(tmp_path / "v.mp4", _clip(), fps=12.0)
+    with open_video(tmp_path / "v.mp4") as video:
+        assert video.fps_known
+        assert rate_for(12.0, video, "p.npz") == (12.0, None)
+        fps, note = rate_for(30.0, video, "p.npz")
+        assert fps == pytest.approx(12.0)
+        assert note == f"p.npz: 30 fps (its fps; 30 where it gives none), but {tmp_path / 'v.mp4'} plays at " \
+            f"{video.fps:g}: the video's rate is used (the motion priors are per second)"
+    cv2.imwrite(str(tmp_path / "f0.png"), _clip()[0])
+    with open_video(tmp_path) as folder:
+        assert rate_for(30.0, folder, "p.npz") == (30.0, None)  # a folder: the poses' rate stands
 
 
 def test_folder_errors(tmp_path: Path) -> None:
