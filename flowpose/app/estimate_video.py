@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from flowpose.app.inputs import segment, sidecar_poses_path
+from flowpose.app.inputs import assumed_rate_note, segment, sidecar_poses_path
 from flowpose.errors import InputError
 from flowpose.estimate.mediapipe import EstimateConfig, require_mediapipe
 from flowpose.estimate.mirrored import second_look
@@ -44,6 +44,7 @@ class EstimateVideoJob:
         progress: show a progress bar.
         start: first frame used.
         num_frames: frames used from ``start``; None: to the end.
+        fps: the frames' rate, overriding the video's own; None: the video's (an image folder's: 30).
     """
 
     video: Path
@@ -55,6 +56,7 @@ class EstimateVideoJob:
     overwrite: bool = False
     progress: bool = True
     start: int = 0
+    fps: float | None = None
     num_frames: int | None = None
 
 
@@ -99,7 +101,7 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
     if job.camera.intrinsics is not None:
         load_intrinsics(job.camera.intrinsics)  # refused before the video is decoded
     require_mediapipe()
-    with open_video(job.video) as reader:
+    with open_video(job.video, fps=job.fps) as reader:
         start, stop = segment(len(reader), job.start, job.num_frames, job.video)
         K = job.camera.matrix(reader.size)
         frames = reader if (start, stop) == (0, len(reader)) else reader.read(start, stop)
@@ -110,6 +112,8 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
                 "(try --track or a lower --min-confidence)"
             )
         lines = [job.camera.describe(reader.size)]
+        if not reader.fps_known:
+            lines.append(assumed_rate_note(job.video, reader.fps))
         T = len(frames)
         carry = job.config.carry_frames
         for tr in people.tracks:

@@ -198,3 +198,13 @@ def segment_note(total: int, start: int, stop: int, num_frames: int | None) -> s
     short = num_frames is not None and start + num_frames > total
     count = f"{stop - start}: it ends before the {num_frames} asked for by --frames" if short else f"{stop - start}"
     return f"frames {start} to {stop - 1} of the video's {total} ({count})"
+
+
+def assumed_rate_note(video: str | os.PathLike[str], fps: float) -> str:
+    """The line that says a video without a frame rate of its own (an image folder) is taken at ``fps``.
+
+    Example:
+        >>> assumed_rate_note("frames", 30.0)
+        "frames: no frame rate of its own (an image folder): 30 fps assumed (--fps gives the frames')"
+    """
+    return f"{video}: no frame rate of its own (an image folder): {fps:g} fps assumed (--fps gives the frames')"

@@ -48,6 +48,7 @@ class SmplVideoJob:
         seed: seeds fine-tuning.
         overwrite: replace an earlier flowpose results folder.
         progress: show progress bars.
+        fps: the frames' rate, overriding the video's own; None: the video's (an image folder's: the parameters').
     """
 
     video: Path
@@ -64,6 +65,7 @@ class SmplVideoJob:
     seed: int = 0
     overwrite: bool = False
     progress: bool = True
+    fps: float | None = None
 
 
 def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
@@ -84,7 +86,7 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
     out = job.out if job.out is not None else default_out_dir(job.video)
     inputs = [job.video, job.smpl, job.body_model]
     check_output_folder(out, overwrite=job.overwrite, inputs=inputs)
-    with open_video(job.video) as reader:
+    with open_video(job.video, fps=job.fps) as reader:
         if len(reader) != seq.num_frames:
             raise InputError(f"{job.smpl}: {seq.num_frames} frames, but {job.video} has {len(reader)}")
         fps, rate_note = rate_for(seq.fps, reader, str(job.smpl))
@@ -106,7 +108,7 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
             for t, vertices in enumerate(result.vertices):
                 write_mesh(tmp / f"mesh_{t:06d}.{job.export_mesh}", vertices, model.faces)
         if job.viz:
-            with open_video(job.video) as frames:
+            with open_video(job.video, fps=job.fps) as frames:
                 write_mesh_overlay(tmp / "overlay.mp4", frames, estimate.vertices, result.vertices, model.faces,
                                    seq.K, fps=seq.fps)
 

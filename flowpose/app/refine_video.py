@@ -15,6 +15,7 @@ import numpy as np
 from flowpose.api import device_problem
 from flowpose.api import refine as run_refine
 from flowpose.app.inputs import (
+    assumed_rate_note,
     check_observed,
     keypoints_problem,
     off_image_note,
@@ -66,6 +67,7 @@ class RefineVideoJob:
         progress: show progress bars.
         start: first frame used.
         num_frames: frames used from ``start``; None: to the end.
+        fps: the frames' rate, overriding the video's own; None: the video's (an image folder's: the poses').
     """
 
     video: Path
@@ -84,6 +86,7 @@ class RefineVideoJob:
     overlay: bool = False
     progress: bool = True
     start: int = 0
+    fps: float | None = None
     num_frames: int | None = None
 
 
@@ -178,7 +181,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
     kp = None if job.keypoints is None else load_keypoints(job.keypoints)
     out = job.out if job.out is not None else default_out_dir(job.video)
     notes: list[str] = []
-    with open_video(job.video) as reader:
+    with open_video(job.video, fps=job.fps) as reader:
         if source is not None and job.poses is None and not source.is_file():
             raise InputError(
                 f"{job.video}: no poses: pass --poses FILE, put them in {source}, or pass --estimate "
@@ -216,6 +219,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 person=job.person,
             )
             init = replace(init, first_frame=start)
+            if not reader.fps_known:
+                notes.append(assumed_rate_note(job.video, reader.fps))
         else:
             init = select_frames(
                 load_poses(source), len(reader), start, stop, poses_source=str(source), video_source=str(job.video)
@@ -231,6 +236,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             if rate_note is not None:
                 init = replace(init, fps=fps)
                 notes.append(rate_note)
+            elif not reader.fps_known:
+                notes.append(assumed_rate_note(job.video, init.fps))
             if (off := off_image_note(init, reader.size, str(source))) is not None:
                 notes.append(off)
         if kp is not None:

@@ -53,6 +53,7 @@ def estimate(
     quiet: bool,
     start: int,
     num_frames: int | None,
+    fps: float | None,
 ) -> None:
     """Estimate initial 3D poses of VIDEO with MediaPipe's pose landmarker (offline), following one person.
 
@@ -76,6 +77,7 @@ def estimate(
         progress=not quiet,
         start=start,
         num_frames=num_frames,
+        fps=fps,
     )
     for line in estimate_video(job).lines:
         click.echo(line)

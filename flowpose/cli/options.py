@@ -40,7 +40,15 @@ def refuse_unused(names: tuple[str, ...], why: str) -> None:
 
 
 def segment_options(fn: Callable) -> Callable:
-    """``--start S --frames N``: the segment of the video used (parameters ``start``, ``num_frames``)."""
+    """``--start S --frames N --fps F``: the segment of the video used and its frame rate (parameters ``start``,
+    ``num_frames``, ``fps``)."""
+    fn = click.option(
+        "--fps",
+        type=click.FloatRange(min=0, min_open=True, max=1e4),
+        default=None,
+        help="The frames' rate, per second (it sets the motion priors' strength): an image folder has none (30 is "
+        "assumed); a video file's own otherwise.",
+    )(fn)
     fn = click.option(
         "--frames",
         "num_frames",

@@ -151,6 +151,7 @@ def refine(
     quiet: bool,
     start: int,
     num_frames: int | None,
+    fps: float | None,
 ) -> None:
     """Refine the 3D poses of VIDEO (a video file or a folder of frames) with optical flow.
 
@@ -168,7 +169,7 @@ def refine(
                       "(their K)")
         _refine_smpl(video, smpl_path, body_model, config, cycles, mesh_flow_weight, sketch, export_mesh, out_dir,
                      device, seed, overwrite, quiet,
-                     estimate or poses_path is not None or keypoints_path is not None, viz)
+                     estimate or poses_path is not None or keypoints_path is not None, viz, fps)
         return
     refuse_unused(("mesh_flow_weight", "sketch", "export_mesh"), "used only with --smpl (and --body-model)")
     if not estimate:
@@ -193,6 +194,7 @@ def refine(
         progress=not quiet,
         start=start,
         num_frames=num_frames,
+        fps=fps,
     )
     output = refine_video(job)
     click.echo(format_history(output.result.history))
@@ -204,7 +206,7 @@ def refine(
 def _refine_smpl(
     video: Path, smpl: Path | None, body_model: Path | None, config: RefineConfig, cycles: int,
     w_mesh_flow: float, sketch: str, export_mesh: str | None, out: Path | None, device: str, seed: int,
-    overwrite: bool, quiet: bool, joint_options: bool, viz: bool,
+    overwrite: bool, quiet: bool, joint_options: bool, viz: bool, fps: float | None,
 ) -> None:
     """``refine --smpl P --body-model M``: see :mod:`flowpose.app.refine_smpl_video`."""
     from flowpose.app.refine_smpl_video import SmplVideoJob, refine_smpl_video
@@ -218,7 +220,7 @@ def _refine_smpl(
         raise InputError("--smpl refines SMPL parameters: --poses, --estimate and --keypoints do not apply")
     job = SmplVideoJob(video=video, smpl=smpl, body_model=body_model, config=config, cycles=cycles,
                        w_mesh_flow=w_mesh_flow, sketch=sketch, export_mesh=export_mesh, viz=viz, out=out, device=device, seed=seed,
-                       overwrite=overwrite, progress=not quiet)
+                       overwrite=overwrite, progress=not quiet, fps=fps)
     _, lines = refine_smpl_video(job)
     for line in lines:
         click.echo(line)

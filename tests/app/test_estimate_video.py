@@ -38,7 +38,8 @@ def test_every_person_of_a_real_multi_person_clip(tmp_path: Path) -> None:
     assert one.chosen == 0 and load_poses(tmp_path / "p.npz").num_frames == 20
     assert load_poses(output.written / "person0.poses.npz").first_frame == load_poses(tmp_path / "p.npz").first_frame == 0
     later = estimate_video(EstimateVideoJob(video=video, out=tmp_path / "later.npz", progress=False, start=60,
-                                            num_frames=5))
+                                            num_frames=5, fps=25.0))
+    assert load_poses(tmp_path / "later.npz").fps == 25.0 and load_poses(tmp_path / "p.npz").fps == 60.0
     assert load_poses(tmp_path / "later.npz").first_frame == 60  # refine refuses it for other frames
     assert "found in 5 of 5 frames (60-64)" in later.lines[1], later.lines
 

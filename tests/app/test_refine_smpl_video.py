@@ -54,6 +54,8 @@ def test_the_parameters_take_the_video_s_frame_rate(inputs: SmplVideoJob, tmp_pa
     folder, lines = refine_smpl_video(inputs)
     assert lines[0].startswith(f"{tmp_path / 'p.npz'}: 60 fps") and "plays at 30" in lines[0]
     assert load_smpl(folder / "refined_smpl.npz").fps == pytest.approx(30.0)
+    folder, lines = refine_smpl_video(replace(inputs, fps=15.0, out=tmp_path / "at15", viz=True))  # --fps
+    assert "plays at 15" in lines[0] and load_smpl(folder / "refined_smpl.npz").fps == 15.0
 
 
 def test_later_cycles_on_an_unchanged_flow_say_the_solve_was_reused(inputs: SmplVideoJob, tmp_path: Path) -> None:

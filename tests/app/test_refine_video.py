@@ -153,3 +153,22 @@ def test_the_poses_take_the_video_s_frame_rate(clip: Path) -> None:
     assert not any("fps" in n for n in right.notes)
     np.testing.assert_array_equal(wrong.result.poses.joints3d, right.result.poses.joints3d)
     assert load_poses(clip / "wrong" / "refined.npz").fps == pytest.approx(10.0)
+
+
+def test_an_image_folder_takes_the_poses_rate_or_the_one_given(clip: Path) -> None:
+    import cv2
+
+    from flowpose.io.video import open_video
+
+    folder = clip / "frames"
+    folder.mkdir()
+    with open_video(clip / "video.mp4") as video:
+        for t, frame in enumerate(video.read()):
+            cv2.imwrite(str(folder / f"f{t}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    poses = clip / "video.poses.npz"  # 10 fps
+    job = RefineVideoJob(video=folder, config=DIS, cycles=0, progress=False, poses=poses, out=clip / "a")
+    kept = refine_video(job)
+    assert f"{folder}: no frame rate of its own (an image folder): 10 fps assumed (--fps gives the frames')" in kept.notes
+    given = refine_video(replace(job, fps=25.0, out=clip / "b"))
+    assert any(n.startswith(f"{poses}: 10 fps") and "plays at 25" in n for n in given.notes), given.notes
+    assert given.result.poses.fps == 25.0 and kept.result.poses.fps == 10.0

@@ -318,3 +318,13 @@ def test_refine_smplx_with_a_body_model(tmp_path: Path) -> None:
         "the parameters are SMPL-X (body_pose of 21 joints)", "SMPL_NEUTRAL.pkl is SMPL (24 joints)",
     )
     assert not (tmp_path / "x").exists()
+
+
+def test_fps_gives_the_frames_rate(work: Path) -> None:
+    refused = run(*refine_args(work, "--fps", "0"))
+    assert refused.exit_code == 2 and "--fps" in refused.output and not (work / "out").exists()
+    result = run(*refine_args(work, "--fps", "20", "--cycles", "0"))
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert f"{work / 'video.poses.npz'}: 10 fps (its fps; 30 where it gives none), but {work / 'video.mp4'} plays " \
+        "at 20: the video's rate is used" in result.stdout
+    assert load_poses(work / "out" / "refined.npz").fps == 20.0
