@@ -37,11 +37,11 @@ def average_poses(sources: Sequence[PoseSequence]) -> PoseSequence:
                 f"pose source {i} has {s.joints3d.shape} {s.skeleton!r}, source 0 has "
                 f"{first.joints3d.shape} {first.skeleton!r}: ensembles need the same frames and skeleton"
             )
-        if None not in (s.first_frame, first.first_frame) and s.first_frame != first.first_frame:
-            raise InputError(
-                f"pose source {i} begins at video frame {s.first_frame}, source 0 at {first.first_frame}: "
-                "ensembles need the same frames"
-            )
+    starts = [(i, s.first_frame) for i, s in enumerate(sources) if s.first_frame is not None]
+    for i, start in starts[1:]:
+        if start != starts[0][1]:
+            raise InputError(f"pose source {i} begins at video frame {start}, source {starts[0][0]} at "
+                             f"{starts[0][1]}: ensembles need the same frames")
     if len(sources) == 1:
         return first
     conf = np.stack([s.confidence() for s in sources])  # (N, T, J)
@@ -57,9 +57,8 @@ def average_poses(sources: Sequence[PoseSequence]) -> PoseSequence:
     joints2d = None
     if all(s.joints2d is not None for s in sources):
         joints2d = mean([s.joints2d for s in sources])
-    known = next((s.first_frame for s in sources if s.first_frame is not None), None)
     return replace(first, joints3d=mean([s.joints3d for s in sources]), joints2d=joints2d, conf=conf.mean(0),
-                   first_frame=known)
+                   first_frame=starts[0][1] if starts else None)
 
 
 def average_flows(fields: Sequence[FlowField]) -> FlowField:

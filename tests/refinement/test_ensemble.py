@@ -31,6 +31,8 @@ def test_sources_of_other_frames_are_refused_and_a_known_first_frame_is_kept():
     with pytest.raises(InputError, match="pose source 1 begins at video frame 8, source 0 at 0"):
         average_poses([replace(seq(0.0), first_frame=0), replace(seq(0.2), first_frame=8)])
     assert average_poses([seq(0.0), replace(seq(0.2), first_frame=8)]).first_frame == 8  # None: not known
+    with pytest.raises(InputError, match="pose source 2 begins at video frame 3, source 1 at 8"):
+        average_poses([seq(0.0), replace(seq(0.2), first_frame=8), replace(seq(0.1), first_frame=3)])
 
 
 def test_nan_source_is_skipped_and_unobserved_stays_nan():
