@@ -46,8 +46,8 @@ def segment_options(fn: Callable) -> Callable:
         "--fps",
         type=click.FloatRange(min=0, min_open=True, max=1e4),
         default=None,
-        help="The frames' rate, per second (it sets the motion priors' strength): an image folder has none (30 is "
-        "assumed); a video file's own otherwise.",
+        help="The frames' rate, per second (it sets the motion priors' strength). Default: a video file's own; an "
+        "image folder has none (refine keeps the poses', estimate assumes 30).",
     )(fn)
     fn = click.option(
         "--frames",
