@@ -77,12 +77,13 @@ def test_a_video_gives_the_poses_its_frame_rate(tiny_clip, tmp_path):
     with pytest.warns(UserWarning, match=r"poses: 30 fps .* plays at 15: the video's rate is used"):
         from_file = flowpose.refine(seq, tmp_path / "v.mp4", config=DIS)
     assert from_file.poses.fps == pytest.approx(15.0)
-    frames = flowpose.refine(replace(seq, fps=15.0), from_file_frames(tmp_path / "v.mp4"), config=DIS)
+    frames = flowpose.refine(replace(seq, fps=15.0), _decoded(tmp_path / "v.mp4"), config=DIS)
     np.testing.assert_array_equal(from_file.poses.joints3d, frames.poses.joints3d)  # as if the poses said 15
-    assert flowpose.refine(seq, from_file_frames(tmp_path / "v.mp4"), config=DIS).poses.fps == 30.0  # no rate known
+    assert flowpose.refine(seq, _decoded(tmp_path / "v.mp4"), config=DIS).poses.fps == 30.0  # no rate known
 
 
-def from_file_frames(path):
+def _decoded(path):
+    """The frames of a video file as an array (no frame rate comes with them)."""
     from flowpose.io.video import open_video
 
     with open_video(path) as video:
