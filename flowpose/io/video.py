@@ -26,6 +26,10 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 
 DEFAULT_FPS = 30.0
 """Frame rate assumed for image folders, and for files whose container gives none."""
+UNEVEN_INTERVAL = 0.1
+"""A video file's frames are evenly spaced in time when its intervals between frames differ by at most this share of
+the shortest (or by 1.5 ms, the rounding of containers that count milliseconds); phone videos often have a variable
+frame rate, which the per-second motion priors do not model."""
 
 
 class VideoReader(ABC):
@@ -69,6 +73,7 @@ class VideoReader(ABC):
         """Frames in order, decoded one at a time."""
         for i in range(len(self)):
             yield self._frame(i)
+        self._decoded(0, len(self))
 
     def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Decode frames ``start`` to ``stop`` (exclusive; None: the end) into one array.
@@ -84,7 +89,12 @@ class VideoReader(ABC):
             raise InputError(
                 f"{self.path}: cannot read frames [{start}, {stop}) of a video of {len(self)} frames"
             )
-        return np.stack([self._frame(i) for i in range(start, stop)])
+        frames = np.stack([self._frame(i) for i in range(start, stop)])
+        self._decoded(start, stop)
+        return frames
+
+    def _decoded(self, start: int, stop: int) -> None:  # noqa: B027 - a default no-op, like close
+        """Called when frames ``[start, stop)`` have all been decoded in order (by :meth:`read` or iteration)."""
 
     def close(self) -> None:  # noqa: B027 - a default no-op that subclasses with a decoder override
         """Release the decoder (a no-op for image folders)."""
@@ -147,6 +157,8 @@ class FileVideoReader(VideoReader):
             self._cap.release()
             raise InputError(f"{file}: no frame could be decoded (corrupt or empty video?)")
         self._next, self._cached = 1, (0, first)
+        self._times = {0: self._cap.get(cv2.CAP_PROP_POS_MSEC)}  # frame -> presentation time, ms
+        self._timing_told = False
         known = True
         if fps is None:
             fps = self._cap.get(cv2.CAP_PROP_FPS)
@@ -191,15 +203,51 @@ class FileVideoReader(VideoReader):
             while self._next < index:
                 if not self._cap.grab():
                     raise InputError(f"{self.path}: could not decode frame {self._next} of {len(self)}")
+                self._times[self._next] = self._cap.get(cv2.CAP_PROP_POS_MSEC)
                 self._next += 1
             ok, bgr = self._cap.read()
             if not ok:
                 raise InputError(f"{self.path}: could not decode frame {index} of {len(self)}")
+            self._times[index] = self._cap.get(cv2.CAP_PROP_POS_MSEC)
             self._next, self._cached = index + 1, (index, bgr)
         return cv2.cvtColor(self._cached[1], cv2.COLOR_BGR2RGB)
 
+    def _decoded(self, start: int, stop: int) -> None:
+        """Warn once if the frames just decoded are not evenly spaced in time (:func:`uneven_timing`)."""
+        if self._timing_told:
+            return
+        problem = uneven_timing(np.array([self._times.get(i, np.nan) for i in range(start, stop)]), self.fps)
+        if problem is not None:
+            self._timing_told = True
+            warnings.warn(f"{self.path}: {problem}", stacklevel=3)
+
     def close(self) -> None:
         self._cap.release()
+
+
+def uneven_timing(times_ms: np.ndarray, fps: float) -> str | None:
+    """What is wrong with frames whose timestamps are not evenly spaced, or None when they are (or cannot say).
+
+    Args:
+        times_ms: (N,) the frames' presentation times, ms, NaN where unknown.
+        fps: the rate the frames are taken at.
+
+    Example:
+        >>> uneven_timing(np.arange(5) * 33.3, 30.0) is None
+        True
+        >>> uneven_timing(np.array([0.0, 33.3, 66.7, 133.3, 200.0]), 30.0)[:55]
+        'a variable frame rate: 33.3 to 66.7 ms between frames; '
+        >>> uneven_timing(np.array([0.0, 8.0, 17.0, 25.0, 33.0]), 120.0) is None  # milliseconds, rounded
+        True
+    """
+    dt = np.diff(np.asarray(times_ms, np.float64))
+    if len(dt) < 2 or not np.isfinite(dt).all() or (dt <= 0).any():
+        return None
+    if dt.max() - dt.min() <= max(UNEVEN_INTERVAL * dt.min(), 1.5):
+        return None
+    return (f"a variable frame rate: {dt.min():.1f} to {dt.max():.1f} ms between frames; flowpose takes its frames as "
+            f"evenly spaced at {fps:g} fps, and its motion priors are per second: re-encode it at a "
+            "constant rate (e.g. ffmpeg -i IN -fps_mode cfr OUT) and estimate on that")
 
 
 def rate_for(fps: float, reader: VideoReader, source: str) -> tuple[float, str | None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import warnings
 from pathlib import Path
 
 import cv2
@@ -9,7 +11,14 @@ import numpy as np
 import pytest
 
 from flowpose.errors import InputError, ShapeError
-from flowpose.io.video import FileVideoReader, ImageFolderReader, open_video, rate_for, write_video
+from flowpose.io.video import (
+    FileVideoReader,
+    ImageFolderReader,
+    open_video,
+    rate_for,
+    uneven_timing,
+    write_video,
+)
 from tests.conftest import shared_path
 
 
@@ -168,3 +177,64 @@ def test_h36m_clip_metadata() -> None:
         frame = video[1]
         assert frame.shape == (1002, 1000, 3) and frame.dtype == np.uint8
         assert 10 < frame.mean() < 245  # a real picture, not a blank frame
+
+
+def _box(data: bytearray, name: bytes, start: int = 0, end: int | None = None, parents: tuple = ()) -> tuple:
+    """(offset, size, offsets of its parent boxes) of the first MP4 box ``name`` (depth first)."""
+    end = len(data) if end is None else end
+    while start < end:
+        size, kind = struct.unpack(">I4s", data[start : start + 8])
+        if kind == name:
+            return start, size, parents
+        if kind in (b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts"):
+            found = _box(data, name, start + 8, start + size, (*parents, start))
+            if found:
+                return found
+        start += size
+    return ()
+
+
+def _variable_rate_mp4(path: Path, frames: np.ndarray) -> None:
+    """An mp4 whose second half plays at half the first's rate: its time-to-sample table (``stts``) given two
+    entries, the durations stretched to match. OpenCV writes the index after the frames, so no offset moves."""
+    write_video(path, frames, fps=30.0)
+    data = bytearray(path.read_bytes())
+    at, size, parents = _box(data, b"stts")
+    count, delta = struct.unpack(">II", data[at + 16 : at + 24])
+    half = count // 2
+    data[at : at + size] = struct.pack(">I4sIIIIII", 32, b"stts", 0, 2, half, delta, count - half, 2 * delta)
+    for parent in parents:
+        data[parent : parent + 4] = struct.pack(">I", struct.unpack(">I", data[parent : parent + 4])[0] + 8)
+    stretch = (half + 2 * (count - half)) / count
+    for name, field in ((b"mdhd", 24), (b"mvhd", 24), (b"tkhd", 28), (b"elst", 16)):
+        at = _box(data, name)[0]
+        value = struct.unpack(">I", data[at + field : at + field + 4])[0]
+        data[at + field : at + field + 4] = struct.pack(">I", round(value * stretch))
+    path.write_bytes(bytes(data))
+
+
+def test_a_variable_frame_rate_is_told_once(tmp_path: Path) -> None:
+    _variable_rate_mp4(tmp_path / "vfr.mp4", _clip(n=8))
+    with open_video(tmp_path / "vfr.mp4") as video:
+        assert len(video) == 8
+        with pytest.warns(UserWarning, match=r"vfr\.mp4: a variable frame rate: 33\.3 to 66\.7 ms between frames; "
+                                             r"flowpose takes its frames as evenly spaced at [\d.]+ fps"):
+            video.read()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            video.read(2, 6)  # told already
+            list(video)
+    with open_video(tmp_path / "vfr.mp4") as video, pytest.warns(UserWarning, match="variable frame rate"):
+        list(video)  # iteration tells too
+    write_video(tmp_path / "cfr.mp4", _clip(n=8), fps=30.0)
+    with open_video(tmp_path / "cfr.mp4") as video, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        video.read()
+        list(video)
+
+
+def test_uneven_timing_needs_usable_timestamps() -> None:
+    assert uneven_timing(np.array([0.0, 33.3]), 30.0) is None  # one interval says nothing
+    assert uneven_timing(np.array([0.0, np.nan, 66.7, 100.0]), 30.0) is None
+    assert uneven_timing(np.array([0.0, 33.3, 33.3, 66.7]), 30.0) is None  # a repeated timestamp: not a clock
+    assert uneven_timing(np.array([0.0, 33.3, 70.0, 103.3]), 30.0) is not None
