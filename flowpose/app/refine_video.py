@@ -219,8 +219,6 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 person=job.person,
             )
             init = replace(init, first_frame=start)
-            if not reader.fps_known:
-                notes.append(assumed_rate_note(job.video, reader.fps))
         else:
             init = select_frames(
                 load_poses(source), len(reader), start, stop, poses_source=str(source), video_source=str(job.video)
@@ -236,10 +234,10 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             if rate_note is not None:
                 init = replace(init, fps=fps)
                 notes.append(rate_note)
-            elif not reader.fps_known:
-                notes.append(assumed_rate_note(job.video, init.fps))
             if (off := off_image_note(init, reader.size, str(source))) is not None:
                 notes.append(off)
+        if not reader.fps_known:  # an image folder: the poses' rate (an estimate's is the reader's)
+            notes.append(assumed_rate_note(job.video, init.fps))
         if kp is not None:
             if kp.num_frames == len(reader) and not whole:
                 kp = slice_keypoints(kp, start, stop)
