@@ -37,6 +37,9 @@ class PoseSequence:
         fps: frames per second.
         first_frame: the video frame of row 0 when known (``--start`` of a segment; 0 for a whole video), or
             None (files of other tools). Poses of one segment are refused for another.
+        times: (T,) float64 seconds, each frame's presentation time, strictly increasing, for a video whose
+            frames are not evenly spaced (a variable frame rate); None: evenly spaced at ``fps``. The pose
+            stage's temporal terms take each interval's own length from it (:meth:`intervals`).
     """
 
     joints3d: np.ndarray
@@ -46,6 +49,7 @@ class PoseSequence:
     skeleton: str = "h36m17"
     fps: float = 30.0
     first_frame: int | None = None
+    times: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -64,6 +68,17 @@ class PoseSequence:
     def skel(self) -> Skeleton:
         """The :class:`Skeleton` named by ``skeleton``."""
         return get_skeleton(self.skeleton)
+
+    def intervals(self) -> np.ndarray:
+        """(T - 1,) float64 seconds between consecutive frames: from ``times``, or ``1 / fps`` each.
+
+        Example:
+            >>> PoseSequence(np.ones((3, 17, 3)), np.eye(3), fps=50.0).intervals()
+            array([0.02, 0.02])
+        """
+        if self.times is not None:
+            return np.diff(self.times)
+        return np.full(self.num_frames - 1, 1.0 / self.fps)
 
     def K_per_frame(self) -> np.ndarray:
         """(T, 3, 3) intrinsics, repeating a shared K."""
@@ -106,7 +121,7 @@ class PoseSequence:
 
         Returns:
             A :class:`PoseSequence` of ``stop - start`` frames with the same skeleton and fps; its
-            ``first_frame`` is this one's plus ``start`` (None stays None).
+            ``first_frame`` is this one's plus ``start`` (None stays None), its ``times`` this one's cut.
 
         Raises:
             InputError: for a range that is empty or not within [0, T].
@@ -131,6 +146,7 @@ class PoseSequence:
             joints2d=cut(self.joints2d),
             conf=cut(self.conf),
             first_frame=None if self.first_frame is None else self.first_frame + start,
+            times=cut(self.times),
         )
 
     def validate(self, source: str | None = None) -> None:
@@ -141,7 +157,7 @@ class PoseSequence:
 
         Raises:
             ShapeError: for a wrong shape.
-            InputError: for an unknown skeleton, a joint count that does not match it, a bad K or fps.
+            InputError: for an unknown skeleton, a joint count that does not match it, a bad K, fps or times.
         """
         where = f"{source}: " if source else ""
         j3 = self.joints3d
@@ -180,6 +196,14 @@ class PoseSequence:
             if isinstance(first, (bool, np.bool_)) or not isinstance(first, (int, np.integer)) or first < 0:
                 raise InputError(f"{where}first_frame must be a frame number >= 0, got {first!r}")
             object.__setattr__(self, "first_frame", int(first))
+        if self.times is not None:
+            times = np.asarray(self.times, np.float64)
+            if times.shape != (T,):
+                raise ShapeError("times", f"({T},)", times.shape, source)
+            if not np.isfinite(times).all() or (np.diff(times) <= 0).any():
+                raise InputError(f"{where}times must be finite seconds that increase from frame to frame, got "
+                                 f"{np.array2string(times[:6], precision=4)}{' ...' if T > 6 else ''}")
+            object.__setattr__(self, "times", times)
 
 
 def check_intrinsics(K: np.ndarray, where: str = "") -> None:

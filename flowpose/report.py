@@ -113,8 +113,10 @@ def plot_report(
         fig.add_subplot(top[0, 0]).text(0.5, 0.5, "no metrics in the history", ha="center")
 
     curves = {"initial": init, "refined": result.poses}
-    fps = result.poses.fps
     first = result.poses.first_frame or 0  # a segment's curves are drawn at the video's own times
+    seconds = result.poses.times  # a variable frame rate: each frame at its own time
+    if seconds is None:
+        seconds = (first + np.arange(result.poses.num_frames)) / result.poses.fps
     for row, joint in enumerate(TRAJECTORY_JOINTS):
         sub = grid[mrows + row, 0].subgridspec(1, 3)
         for axis, name in enumerate("xyz"):
@@ -122,15 +124,14 @@ def plot_report(
             for label, poses in curves.items():
                 j = poses.skel.index(joint)
                 ax.plot(
-                    (first + np.arange(poses.num_frames)) / fps,
+                    seconds,
                     poses.joints3d[:, j, axis],
                     label=label,
                     **_STYLE[label],
                 )
             if gt is not None:
                 j = get_skeleton(result.poses.skeleton).index(joint)
-                times = (first + np.arange(len(gt))) / fps
-                ax.plot(times, gt[:, j, axis], label="ground truth", **_STYLE["ground truth"])
+                ax.plot(seconds, gt[:, j, axis], label="ground truth", **_STYLE["ground truth"])
             ax.set_title(f"{joint.replace('_', ' ')}: {name} (m, camera frame)", fontsize=9)
             ax.tick_params(labelsize=8)
             ax.grid(alpha=0.3)

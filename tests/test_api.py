@@ -11,9 +11,10 @@ import flowpose
 from flowpose.config import FlowConfig, RefineConfig
 from flowpose.errors import InputError
 from flowpose.io.poses import save_poses
-from flowpose.io.video import write_video
+from flowpose.io.video import open_video, write_video
 from flowpose.refinement.finetune import FinetuneConfig
 from flowpose.refinement.pose_config import PoseStageConfig
+from tests.io.test_video import VFR_TIMES, variable_rate_mp4
 
 DIS = RefineConfig(cycles=1, flow=FlowConfig(names=("dis",), weights=(None,), work_size=64), pose=PoseStageConfig(max_steps=30))
 
@@ -82,10 +83,21 @@ def test_a_video_gives_the_poses_its_frame_rate(tiny_clip, tmp_path):
     assert flowpose.refine(seq, _decoded(tmp_path / "v.mp4"), config=DIS).poses.fps == 30.0  # no rate known
 
 
+def test_a_variable_frame_rate_gives_the_poses_their_times(tiny_clip, tmp_path):
+    variable_rate_mp4(tmp_path / "v.mp4", tiny_clip.rendered.frames)  # 8 frames: 4 at 30 fps, then 4 at 15
+    with open_video(tmp_path / "v.mp4") as video:
+        seq = replace(tiny_clip.estimate, fps=video.fps)  # the container's mean rate
+    with pytest.warns(UserWarning, match=r"v\.mp4: a variable frame rate: 33\.3 to 66\.7 ms between frames"):
+        from_file = flowpose.refine(seq, tmp_path / "v.mp4", config=DIS)
+    np.testing.assert_allclose(from_file.poses.times, VFR_TIMES, atol=1e-3)
+    frames = flowpose.refine(replace(seq, times=from_file.poses.times), _decoded(tmp_path / "v.mp4"), config=DIS)
+    np.testing.assert_array_equal(from_file.poses.joints3d, frames.poses.joints3d)  # as if the poses had them
+    evenly = flowpose.refine(seq, _decoded(tmp_path / "v.mp4"), config=DIS)
+    assert evenly.poses.times is None and not np.array_equal(evenly.poses.joints3d, frames.poses.joints3d)
+
+
 def _decoded(path):
     """The frames of a video file as an array (no frame rate comes with them)."""
-    from flowpose.io.video import open_video
-
     with open_video(path) as video:
         return video.read()
 

@@ -59,6 +59,9 @@ def test_fields_are_converted_to_float32() -> None:
         ({"first_frame": -1}, InputError, "first_frame must be a frame number >= 0, got -1"),
         ({"first_frame": 2.0}, InputError, "first_frame must be a frame number >= 0, got 2.0"),
         ({"first_frame": True}, InputError, "first_frame must be a frame number >= 0, got True"),
+        ({"times": np.arange(T - 1) / 30}, ShapeError, r"times must have shape \(6,\), got \(5,\)"),
+        ({"times": np.array([0, 1, 1, 2, 3, 4]) / 30}, InputError, "times must be finite seconds that increase"),
+        ({"times": np.array([0, 1, 2, np.nan, 4, 5]) / 30}, InputError, "times must be finite seconds"),
         # geometry: joints behind or on the camera, unit errors, infinities, cameras that are not pinholes
         ({"joints3d": _joints() * [1, 1, -1]}, InputError, r"in front of the camera .* frame 0 has z = -"),
         ({"joints3d": _joints() * [1, 1, 0]}, InputError, "in front of the camera"),
@@ -151,6 +154,16 @@ def test_slice_counts_its_first_frame_in_the_video() -> None:
     seq = PoseSequence(joints3d=_joints(), K=K, first_frame=np.int64(10))
     assert type(seq.first_frame) is int and seq.slice(2, 5).first_frame == 12 and seq.slice(0).first_frame == 10
     assert PoseSequence(joints3d=_joints(), K=K).slice(2).first_frame is None  # unknown stays unknown
+
+
+def test_intervals_are_the_times_or_the_frame_rate() -> None:
+    np.testing.assert_allclose(PoseSequence(joints3d=_joints(), K=K, fps=25.0).intervals(), np.full(T - 1, 0.04))
+    times = np.array([0.0, 0.04, 0.08, 0.16, 0.2, 0.28]) + 12.0
+    seq = PoseSequence(joints3d=_joints(), K=K, fps=25.0, times=times)
+    assert seq.times.dtype == np.float64
+    np.testing.assert_allclose(seq.intervals(), [0.04, 0.04, 0.08, 0.04, 0.08])
+    np.testing.assert_array_equal(seq.slice(2, 5).times, times[2:5])  # the frames keep their own times
+    np.testing.assert_allclose(seq.slice(2, 5).intervals(), [0.08, 0.04])
 
 
 @pytest.mark.parametrize(("start", "stop"), [(-1, 3), (0, T + 1), (3, 3), (4, 2), (T, None)])

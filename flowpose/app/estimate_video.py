@@ -18,7 +18,7 @@ from flowpose.estimate.people import PeopleInVideo, find_people
 from flowpose.io.intrinsics import CameraOptions, load_intrinsics
 from flowpose.io.outdir import check_output_file, check_output_folder, write_output_folder
 from flowpose.io.poses import save_poses, written_by_flowpose
-from flowpose.io.video import open_video
+from flowpose.io.video import frame_times, open_video
 from flowpose.people.select import PEOPLE_HINT, choose_track
 from flowpose.people.sheet import contact_sheet, write_contact_sheet
 from flowpose.people.track import Track
@@ -114,6 +114,9 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
         lines = [job.camera.describe(reader.size)]
         if not reader.fps_known:
             lines.append(assumed_rate_note(job.video, reader.fps))
+        times, timing_note = frame_times(reader, start, stop)
+        if timing_note is not None:
+            lines.append(timing_note)
         T = len(frames)
         carry = job.config.carry_frames
         for tr in people.tracks:
@@ -123,7 +126,7 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
                          + (f", carried along the flow through {carried} more" if carried else ""))
 
         def person_poses(tr: Track) -> PoseSequence:
-            poses = replace(people.poses(tr, K, frames=frames, carry_frames=carry), first_frame=start)
+            poses = replace(people.poses(tr, K, frames=frames, carry_frames=carry), first_frame=start, times=times)
             if job.config.mirrored_2d:
                 poses, looked = second_look(frames, poses, config=job.config)
                 lines.append(f"person {tr.id}: 2D keypoints from the mirrored crop in {looked} of {T} frames")

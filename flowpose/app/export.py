@@ -15,6 +15,7 @@ import numpy as np
 from flowpose.app.inputs import check_observed
 from flowpose.errors import InputError
 from flowpose.io.bvh_export import write_bvh
+from flowpose.io.motion import resample_joints
 from flowpose.io.poses import load_poses
 from flowpose.joint_map import to_h36m17
 from flowpose.refinement.objective import fill_missing_joints
@@ -54,8 +55,11 @@ def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None 
         warnings.simplefilter("ignore")  # the joints never observed are named in the returned line
         joints, _ = fill_missing_joints(joints, H36M17.parents)
     note = f" (never observed, placed on their parents: {', '.join(never)})" if never else ""
+    if poses.times is not None:  # a variable frame rate: BVH frames are evenly spaced
+        joints = resample_joints(joints, poses.times, poses.fps)
+        note += f"; resampled from {_frames(poses.num_frames)} at their own times (a variable frame rate)"
     write_bvh(out, joints, fps=poses.fps)
-    return f"wrote {out}: {_frames(poses.num_frames)} at {poses.fps:g} fps, Human3.6M-17, Y up, centimetres{note}"
+    return f"wrote {out}: {_frames(len(joints))} at {poses.fps:g} fps, Human3.6M-17, Y up, centimetres{note}"
 
 
 def _export_amass(smpl_path: Path, out: Path, body_model: Path | None) -> str:

@@ -100,6 +100,7 @@ def refine_smpl_frames(
     seed: int = 0,
     progress: bool = False,
     keep_flows: bool = False,
+    times: np.ndarray | None = None,
 ) -> SmplLoopResult:
     """Run the loop (module docstring) on a video's frames.
 
@@ -115,6 +116,8 @@ def refine_smpl_frames(
         seed: seeds fine-tuning.
         progress: show progress bars.
         keep_flows: keep every cycle's flow in the result (for benchmarks).
+        times: (T,) seconds, each frame's time for a variable frame rate (``PoseSequence.times``); None: evenly
+            spaced at ``seq.fps``.
 
     Raises:
         InputError: for an unknown sketch or a frame count other than the sequence's.
@@ -123,7 +126,7 @@ def refine_smpl_frames(
         raise InputError(f"sketch must be one of {list(SKETCHES)}, got {sketch!r}")
     if len(frames) != seq.num_frames:
         raise InputError(f"{seq.num_frames} frames of parameters, but {len(frames)} video frames")
-    estimate = refine_smpl(seq, model, None, solve=False)
+    estimate = refine_smpl(seq, model, None, times=times, solve=False)
     out = SmplLoopResult(estimate=estimate, result=estimate)
     if cycles == 0:
         return out
@@ -139,7 +142,7 @@ def refine_smpl_frames(
     # The flow-free fit against which each cycle's flow is assessed, as the joints loop does (reliability.py).
     smooth = None
     if config.flow_sigma_factor is not None:
-        smooth = refine_smpl(seq, model, None, smpl_config).poses
+        smooth = refine_smpl(seq, model, None, smpl_config, times=times).poses
     conf = poses.confidence()
     parts = model.parts()
     result = estimate
@@ -160,7 +163,7 @@ def refine_smpl_frames(
         steps = 0
         if flow is not solved_flow:  # else nothing the solve reads changed (no trainable network): reuse it
             cycle_config = smpl_flow_weighted(smpl_config, noise, config.flow_sigma_factor)
-            result = refine_smpl(seq, model, flow, cycle_config, backward=flow.reverse)  # both directions
+            result = refine_smpl(seq, model, flow, cycle_config, backward=flow.reverse, times=times)  # both ways
             solved_flow, steps = flow, result.steps
         poses = result.poses
         if keep_flows:

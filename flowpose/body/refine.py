@@ -204,6 +204,7 @@ def refine_smpl(
     *,
     backward: FlowField | None = None,
     keypoints: np.ndarray | None = None,
+    times: np.ndarray | None = None,
     solve: bool = True,
 ) -> SmplRefineResult:
     """Refine an SMPL sequence against the flow, its own estimate and the priors (module docstring).
@@ -215,6 +216,8 @@ def refine_smpl(
         config: weights and settings.
         backward: the backward flow (frame t+1 -> t) of the same pairs, for the symmetric mesh term, or None.
         keypoints: (T, 17, 2) H36M-17 2D keypoints, px, NaN where missing; None: the estimate's projection.
+        times: (T,) seconds, each frame's time for a variable frame rate (``PoseSequence.times``); None: evenly
+            spaced at ``seq.fps``.
         solve: False returns the input unchanged, with its joints and vertices (``refine --cycles 0``).
 
     Returns:
@@ -246,7 +249,8 @@ def refine_smpl(
     joints0_h36 = joints0.copy()
     joints0_h36[:, HEAD] = np.nan  # SMPL has no head top: unobserved in the joint terms
     init = PoseSequence(joints3d=joints0_h36.astype(np.float32), K=seq.K.astype(np.float32),
-                        joints2d=None if keypoints is None else keypoints.astype(np.float32), fps=seq.fps)
+                        joints2d=None if keypoints is None else keypoints.astype(np.float32), fps=seq.fps,
+                        times=times)
     if not solve:
         poses = init.with_joints3d(joints0.astype(np.float32))
         return SmplRefineResult(seq, poses, initial.vertices.numpy(), {}, 0, time.perf_counter() - start)

@@ -295,14 +295,32 @@ def resample(motion: Motion, fps: float) -> Motion:
     Raises:
         InputError: if ``fps`` is not a positive number.
     """
+    joints = resample_joints(motion.joints, np.arange(motion.num_frames) / motion.fps, fps)
+    return replace(motion, joints=joints, fps=float(fps))
+
+
+def resample_joints(joints: np.ndarray, times: np.ndarray, fps: float) -> np.ndarray:
+    """Joints at frames taken at ``times`` (evenly spaced or not), resampled to frames evenly spaced at ``fps``.
+
+    The new frames are at ``t = times[0] + k / fps`` within ``[times[0], times[-1]]``; joint positions are
+    interpolated by a cubic spline over time (rather than linearly: accelerations stay smooth, which accel
+    metrics measure).
+
+    Args:
+        joints: (T, J, 3) finite positions.
+        times: (T,) increasing seconds.
+        fps: the new frame rate.
+
+    Returns:
+        (floor((times[-1] - times[0]) fps) + 1, J, 3) float32.
+
+    Raises:
+        InputError: if ``fps`` is not a positive number.
+    """
     if not (np.isfinite(fps) and fps > 0):
         raise InputError(f"fps must be a positive number, got {fps}")
-    T = motion.num_frames
-    t_old = np.arange(T) / motion.fps
-    t_new = np.arange(int(np.floor((T - 1) * fps / motion.fps + 1e-9)) + 1) / fps
-    if T < 2:
-        joints = np.repeat(motion.joints, len(t_new), axis=0)
-    else:
-        # CubicSpline rather than linear: keeps accelerations smooth, which accel metrics measure.
-        joints = CubicSpline(t_old, motion.joints.astype(np.float64), axis=0)(t_new)
-    return replace(motion, joints=joints.astype(np.float32), fps=float(fps))
+    t_old = np.asarray(times, np.float64)
+    t_new = t_old[0] + np.arange(int(np.floor((t_old[-1] - t_old[0]) * fps + 1e-9)) + 1) / fps
+    if len(t_old) < 2:
+        return np.repeat(joints, len(t_new), axis=0).astype(np.float32)
+    return CubicSpline(t_old, joints.astype(np.float64), axis=0)(t_new).astype(np.float32)

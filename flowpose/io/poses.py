@@ -1,7 +1,8 @@
 """Pose files: a :class:`~flowpose.pose.PoseSequence` as ``.npz`` or ``.json`` (the contract in DESIGN.md).
 
 Keys: ``joints3d`` (T, J, 3) metres in the camera frame and ``K`` (3, 3) or (T, 3, 3), required; ``joints2d``
-(T, J, 2) pixels, ``conf`` (T, J), ``skeleton`` (name, default ``"h36m17"``) and ``fps`` (default 30),
+(T, J, 2) pixels, ``conf`` (T, J), ``skeleton`` (name, default ``"h36m17"``), ``fps`` (default 30),
+``first_frame`` (the video frame of row 0) and ``times`` (T,) seconds (a variable frame rate's timestamps),
 optional. JSON holds the same keys as nested lists, with ``null`` for NaN.
 
 Every problem with a file raises :class:`~flowpose.errors.InputError` whose message starts with the path.
@@ -23,7 +24,7 @@ from flowpose.io.npz import read_npz, write_npz
 from flowpose.pose import PoseSequence
 
 REQUIRED_KEYS = ("joints3d", "K")
-OPTIONAL_KEYS = ("joints2d", "conf", "skeleton", "fps", "first_frame", "written_by")
+OPTIONAL_KEYS = ("joints2d", "conf", "skeleton", "fps", "first_frame", "times", "written_by")
 WRITER = "flowpose"
 """Value of the ``written_by`` key that :func:`save_poses` stores: ``--overwrite`` replaces only such files."""
 SUFFIXES = (".npz", ".json")
@@ -97,6 +98,8 @@ def load_poses(path: str | os.PathLike[str]) -> PoseSequence:
         fields["fps"] = _as_number(p, "fps", data["fps"])
     if "first_frame" in data:
         fields["first_frame"] = _as_frame_number(p, "first_frame", data["first_frame"])
+    if "times" in data:
+        fields["times"] = _as_seconds(p, "times", data["times"])
     try:
         return PoseSequence(**fields)
     except ShapeError as e:
@@ -145,12 +148,16 @@ def save_poses(seq: PoseSequence, path: str | os.PathLike[str]) -> None:
         meta = {"skeleton": np.str_(seq.skeleton), "fps": np.float64(seq.fps), "written_by": np.str_(WRITER)}
         if seq.first_frame is not None:
             meta["first_frame"] = np.int64(seq.first_frame)
+        if seq.times is not None:
+            meta["times"] = np.asarray(seq.times, np.float64)
         write_npz(p, {**arrays, **meta})
         return
     doc: dict[str, Any] = {k: _to_json_list(v) for k, v in arrays.items()}
     doc.update(skeleton=seq.skeleton, fps=float(seq.fps), written_by=WRITER)
     if seq.first_frame is not None:
         doc["first_frame"] = seq.first_frame
+    if seq.times is not None:
+        doc["times"] = np.asarray(seq.times, np.float64).tolist()
     with atomic_path(p) as tmp:
         tmp.write_text(json.dumps(doc, allow_nan=False))
 
@@ -212,6 +219,14 @@ def _as_number(path: Path, key: str, value: Any) -> float:
         return float(arr)
     except OverflowError:
         raise InputError(f"{path}: {key} is out of range: {arr.item()}") from None
+
+
+def _as_seconds(path: Path, key: str, value: Any) -> np.ndarray:
+    """Numbers as float64 (timestamps keep their precision over long videos); anything else is an InputError."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iuf":
+        raise InputError(f"{path}: {key} must be numbers (seconds), got {arr.dtype} array of shape {arr.shape}")
+    return arr.astype(np.float64)
 
 
 def _as_frame_number(path: Path, key: str, value: Any) -> int:

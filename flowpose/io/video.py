@@ -29,7 +29,7 @@ DEFAULT_FPS = 30.0
 UNEVEN_INTERVAL = 0.1
 """A video file's frames are evenly spaced in time when its intervals between frames differ by at most this share of
 the shortest (or by 1.5 ms, the rounding of containers that count milliseconds); phone videos often have a variable
-frame rate, which the per-second motion priors do not model."""
+frame rate, and then the per-second motion priors take each interval's own length from the timestamps."""
 
 
 class VideoReader(ABC):
@@ -73,7 +73,6 @@ class VideoReader(ABC):
         """Frames in order, decoded one at a time."""
         for i in range(len(self)):
             yield self._frame(i)
-        self._decoded(0, len(self))
 
     def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Decode frames ``start`` to ``stop`` (exclusive; None: the end) into one array.
@@ -89,12 +88,13 @@ class VideoReader(ABC):
             raise InputError(
                 f"{self.path}: cannot read frames [{start}, {stop}) of a video of {len(self)} frames"
             )
-        frames = np.stack([self._frame(i) for i in range(start, stop)])
-        self._decoded(start, stop)
-        return frames
+        return np.stack([self._frame(i) for i in range(start, stop)])
 
-    def _decoded(self, start: int, stop: int) -> None:  # noqa: B027 - a default no-op, like close
-        """Called when frames ``[start, stop)`` have all been decoded in order (by :meth:`read` or iteration)."""
+    def times_ms(self, start: int, stop: int) -> np.ndarray | None:
+        """The presentation times of frames ``[start, stop)``, ms (NaN where the decoder gives none), or None where
+        the video has no clock of its own (an image folder) or the caller gave its frame rate (``fps``), which
+        then spaces the frames evenly."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - a default no-op that subclasses with a decoder override
         """Release the decoder (a no-op for image folders)."""
@@ -158,7 +158,7 @@ class FileVideoReader(VideoReader):
             raise InputError(f"{file}: no frame could be decoded (corrupt or empty video?)")
         self._next, self._cached = 1, (0, first)
         self._times = {0: self._cap.get(cv2.CAP_PROP_POS_MSEC)}  # frame -> presentation time, ms
-        self._timing_told = False
+        self._rate_given = fps is not None
         known = True
         if fps is None:
             fps = self._cap.get(cv2.CAP_PROP_FPS)
@@ -212,32 +212,39 @@ class FileVideoReader(VideoReader):
             self._next, self._cached = index + 1, (index, bgr)
         return cv2.cvtColor(self._cached[1], cv2.COLOR_BGR2RGB)
 
-    def _decoded(self, start: int, stop: int) -> None:
-        """Warn once if the frames just decoded are not evenly spaced in time (:func:`uneven_timing`)."""
-        if self._timing_told:
-            return
-        problem = uneven_timing(np.array([self._times.get(i, np.nan) for i in range(start, stop)]), self.fps)
-        if problem is not None:
-            self._timing_told = True
-            warnings.warn(f"{self.path}: {problem}", stacklevel=3)
+    def times_ms(self, start: int, stop: int) -> np.ndarray | None:
+        """The presentation times of frames ``[start, stop)``, ms, NaN where the decoder gives none: those of frames
+        decoded already, the rest read by a pass of their own over the file (decoded, not converted to RGB). None
+        when the caller gave the frame rate."""
+        if self._rate_given:
+            return None
+        if any(i not in self._times for i in range(start, stop)):
+            cap = self._open(self.path)
+            try:
+                for i in range(stop):
+                    if not cap.grab():
+                        break
+                    self._times.setdefault(i, cap.get(cv2.CAP_PROP_POS_MSEC))
+            finally:
+                cap.release()
+        return np.array([self._times.get(i, np.nan) for i in range(start, stop)], np.float64)
 
     def close(self) -> None:
         self._cap.release()
 
 
-def uneven_timing(times_ms: np.ndarray, fps: float) -> str | None:
-    """What is wrong with frames whose timestamps are not evenly spaced, or None when they are (or cannot say).
+def uneven_timing(times_ms: np.ndarray) -> str | None:
+    """How frames whose timestamps are not evenly spaced are spaced, or None when they are (or cannot say).
 
     Args:
         times_ms: (N,) the frames' presentation times, ms, NaN where unknown.
-        fps: the rate the frames are taken at.
 
     Example:
-        >>> uneven_timing(np.arange(5) * 33.3, 30.0) is None
+        >>> uneven_timing(np.arange(5) * 33.3) is None
         True
-        >>> uneven_timing(np.array([0.0, 33.3, 66.7, 133.3, 200.0]), 30.0)[:55]
-        'a variable frame rate: 33.3 to 66.7 ms between frames; '
-        >>> uneven_timing(np.array([0.0, 8.0, 17.0, 25.0, 33.0]), 120.0) is None  # milliseconds, rounded
+        >>> uneven_timing(np.array([0.0, 33.3, 66.7, 133.3, 200.0]))
+        'a variable frame rate: 33.3 to 66.7 ms between frames'
+        >>> uneven_timing(np.array([0.0, 8.0, 17.0, 25.0, 33.0])) is None  # milliseconds, rounded
         True
     """
     dt = np.diff(np.asarray(times_ms, np.float64))
@@ -245,9 +252,37 @@ def uneven_timing(times_ms: np.ndarray, fps: float) -> str | None:
         return None
     if dt.max() - dt.min() <= max(UNEVEN_INTERVAL * dt.min(), 1.5):
         return None
-    return (f"a variable frame rate: {dt.min():.1f} to {dt.max():.1f} ms between frames; flowpose takes its frames as "
-            f"evenly spaced at {fps:g} fps, and its motion priors are per second: re-encode it at a "
-            "constant rate (e.g. ffmpeg -i IN -fps_mode cfr OUT) and estimate on that")
+    return f"a variable frame rate: {dt.min():.1f} to {dt.max():.1f} ms between frames"
+
+
+def frame_times(
+    reader: VideoReader, start: int, stop: int, poses_times: np.ndarray | None = None
+) -> tuple[np.ndarray | None, str | None]:
+    """The times to refine frames ``[start, stop)`` of ``reader`` with, and a line for the user when they are uneven.
+
+    A phone video's frames are often not evenly spaced in time (a variable frame rate); the pose stage's
+    temporal terms are per second, so such frames are refined with each interval's own length
+    (``PoseSequence.times``) rather than as evenly spaced at ``reader.fps``. Poses and video match frame for
+    frame, so a video with a clock decides; one without (an image folder, or a rate given by the caller) keeps
+    the poses' own.
+
+    Args:
+        reader: the video.
+        start: first frame.
+        stop: one past the last.
+        poses_times: the poses' own times (their file's ``times``), seconds, or None.
+
+    Returns:
+        ((stop - start,) seconds from the video's start, or None for evenly spaced frames; None or the line).
+    """
+    ms = reader.times_ms(start, stop)
+    if ms is None:
+        return poses_times, None
+    problem = uneven_timing(ms)
+    if problem is None:
+        return None, None
+    return ms / 1000.0, (f"{reader.path}: {problem}; the poses carry each frame's time from its timestamps "
+                         "(times), and the motion priors take each interval's own length from them")
 
 
 def rate_for(fps: float, reader: VideoReader, source: str) -> tuple[float, str | None]:

@@ -103,30 +103,36 @@ def pose3d_losses(
 # L_temp: smoothness and bone-length consistency
 
 
-def velocity_loss(X: torch.Tensor, *, fps: float) -> torch.Tensor:
-    """L_vel = mean_{t,j} |v_{t,j}|^2,  v_t = (X_{t+1} - X_t) fps   [(m/s)^2]; 0 when T < 2.
+def velocity_loss(X: torch.Tensor, *, dt: torch.Tensor) -> torch.Tensor:
+    """L_vel = mean_{t,j} |v_{t,j}|^2,  v_t = (X_{t+1} - X_t) / dt_t   [(m/s)^2]; 0 when T < 2.
 
-    Measured per second, not per frame, so one weight describes the same physical motion at any frame rate.
+    Measured per second, not per frame, so one weight describes the same physical motion at any frame rate; the
+    interval dt_t between frames t and t+1 is 1/fps for evenly spaced frames, its own length for a variable rate.
 
     Args:
         X: (T, J, 3) joints, metres.
-        fps: frames per second.
+        dt: (T - 1,) seconds between consecutive frames.
 
     Returns:
         ().
     """
     check_joints(X)
-    v = (X[1:] - X[:-1]) * fps
+    check_shape(dt, (max(X.shape[0] - 1, 0),), "dt")
+    v = (X[1:] - X[:-1]) / _per_frame(dt, X)
     return _mean_sq(v)
 
 
-def acceleration_loss(X: torch.Tensor, *, fps: float, centre: torch.Tensor | None = None) -> torch.Tensor:
-    """L_acc = mean_{t,j} |a_{t,j} - a^obs_{t,j}|^2,  a_t = (X_{t+1} - 2 X_t + X_{t-1}) fps^2   [(m/s^2)^2];
-    0 when T < 3.
+def acceleration_loss(X: torch.Tensor, *, dt: torch.Tensor, centre: torch.Tensor | None = None) -> torch.Tensor:
+    """L_acc = mean_{t,j} |a_{t,j} - a^obs_{t,j}|^2   [(m/s^2)^2]; 0 when T < 3, with the second difference over
+    unequal intervals
+
+        a_t = 2 (v_t - v_{t-1}) / (dt_{t-1} + dt_t),   v_t = (X_{t+1} - X_t) / dt_t,
+
+    which is (X_{t+1} - 2 X_t + X_{t-1}) fps^2 when every dt is 1/fps.
 
     Args:
         X: (T, J, 3) joints, metres.
-        fps: frames per second.
+        dt: (T - 1,) seconds between consecutive frames.
         centre: (T - 2, J, 3) a^obs, the acceleration the prior is centred on, m/s^2 (a constant: the motion
             the flow observed, :func:`flowpose.refinement.objective.flow_target`), or None for 0 (plain
             smoothness).
@@ -135,11 +141,29 @@ def acceleration_loss(X: torch.Tensor, *, fps: float, centre: torch.Tensor | Non
         ().
     """
     check_joints(X)
-    a = (X[2:] - 2.0 * X[1:-1] + X[:-2]) * (fps * fps)
+    check_shape(dt, (max(X.shape[0] - 1, 0),), "dt")
+    a = second_difference(X, dt)
     if centre is not None:
         check_shape(centre, tuple(a.shape), "centre")
         a = a - centre
     return _mean_sq(a)
+
+
+def second_difference(Y: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:
+    """(T, ...) values at frames with (T - 1,) intervals dt (s) -> (T - 2, ...) their second derivative per
+    second^2 (:func:`acceleration_loss`'s a_t)."""
+    return rate_change((Y[1:] - Y[:-1]) / _per_frame(dt, Y), dt)
+
+
+def rate_change(v: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:
+    """(T - 1, ...) rates over (T - 1,) intervals dt (s) -> (T - 2, ...) their change per second at the frames
+    between, 2 (v_t - v_{t-1}) / (dt_{t-1} + dt_t): the second difference over unequal intervals."""
+    return 2.0 * (v[1:] - v[:-1]) / _per_frame(dt[:-1] + dt[1:], v)
+
+
+def _per_frame(d: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """(N,) -> (N, 1, ..., 1), broadcasting over ``like``'s trailing dimensions."""
+    return d.reshape((-1,) + (1,) * (like.dim() - 1))
 
 
 def _mean_sq(d: torch.Tensor) -> torch.Tensor:

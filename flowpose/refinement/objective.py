@@ -28,6 +28,9 @@ with, for the projection pi and the points P_t = A X_t (the joints, then ``bone_
     L_3D,lat = the same with the offset's component along R(X0_t)'s viewing ray removed
     L_2D    = sum c rho(|pi(X_{t,j}) - x_{t,j}|) / sum c
     L_vel   = mean |(X_{t+1} - X_t) fps|^2,   L_acc = mean |(X_{t+1} - 2 X_t + X_{t-1}) fps^2 - a^obs_t|^2
+              (for a variable frame rate, with each interval's own length dt_t: v_t = (X_{t+1} - X_t) / dt_t and
+              a_t = 2 (v_t - v_{t-1}) / (dt_{t-1} + dt_t), :func:`~flowpose.refinement.body_losses.acceleration_loss`;
+              a^obs likewise, from the flow's rates F_t / dt_t)
 
 a^obs = 0 (plain smoothness) unless ``flow_aware_acc`` (item 3): then, at joint j, the flow's own image-plane
 acceleration, unprojected at the joint's depth Z and scaled by how much L_opt trusts it there,
@@ -72,7 +75,13 @@ from flowpose.errors import InputError
 from flowpose.flow.field import FlowTensors
 from flowpose.flow.tracks import chain_flow
 from flowpose.pose import PoseSequence
-from flowpose.refinement.body_losses import acceleration_loss, bone_length_loss, pose3d_losses, velocity_loss
+from flowpose.refinement.body_losses import (
+    acceleration_loss,
+    bone_length_loss,
+    pose3d_losses,
+    rate_change,
+    velocity_loss,
+)
 from flowpose.refinement.bone_points import bone_point_matrix, bone_point_weights
 from flowpose.refinement.losses import Root, lag_band, mask_missing, robust_mean
 from flowpose.refinement.pose_config import PoseStageConfig
@@ -195,7 +204,8 @@ class PoseProblem:
         root: a joint index or a (left, right) hip pair.
         point_matrix: (N, J) joints -> the joints and bone points of L_opt (``bone_point_matrix``).
         point_weights: (T, N) detection weights of those points, floored at ``flow_conf_floor``.
-        fps: frames per second.
+        fps: frames per second (the nominal rate, for preconditioning).
+        dt: (T - 1,) seconds between consecutive frames (``PoseSequence.intervals``), the temporal terms' steps.
     """
 
     X0: torch.Tensor
@@ -209,6 +219,7 @@ class PoseProblem:
     point_matrix: torch.Tensor
     point_weights: torch.Tensor
     fps: float
+    dt: torch.Tensor
 
 
 def build_pose_problem(init: PoseSequence, config: PoseStageConfig, device: torch.device) -> PoseProblem:
@@ -249,6 +260,7 @@ def build_pose_problem(init: PoseSequence, config: PoseStageConfig, device: torc
         point_matrix=bone_point_matrix(J, bones, config.bone_samples, torch.float32),
         point_weights=bone_point_weights(detection, bones, config.bone_samples),
         fps=float(init.fps),
+        dt=torch.as_tensor(init.intervals(), dtype=torch.float32, device=device),
     )
 
 
@@ -306,7 +318,7 @@ def observed_acceleration(
 
     Args:
         X: (T, J, 3) joints, metres (their depths Z unproject the pixels).
-        problem: supplies K and fps.
+        problem: supplies K and the intervals dt.
         flow_px: (T-1, N, 2) F_t(p_t) at the points (the first J are the joints), px.
         weights: (T-1, N) L_opt's pair weights w_{t,n}, in [0, 1].
 
@@ -314,10 +326,11 @@ def observed_acceleration(
         (T-2, J, 3) m/s^2, zero along z.
     """
     J = X.shape[1]
-    alpha = flow_px[1:, :J] - flow_px[:-1, :J]  # (T-2, J, 2) px / frame^2
+    dt = problem.dt.to(flow_px.dtype)
+    alpha = rate_change(flow_px[:, :J] / dt[:, None, None], dt)  # (T-2, J, 2) px / s^2
     trust = torch.minimum(weights[1:, :J], weights[:-1, :J]).clamp(0.0, 1.0)
     focal = torch.stack([problem.K[1:-1, 0, 0], problem.K[1:-1, 1, 1]], -1)[:, None, :]  # (T-2, 1, 2)
-    metres = alpha * X[1:-1, :, 2:3] / focal * problem.fps**2
+    metres = alpha * X[1:-1, :, 2:3] / focal
     return torch.cat([trust[..., None] * metres, torch.zeros_like(metres[..., :1])], -1)
 
 
@@ -370,10 +383,10 @@ def pose_terms(
         r_2d = p[:, : X.shape[1]] - x
         terms["2d"] = c.w_2d * robust_mean(r_2d, conf, c.keypoint_delta_px, c.penalty)
     if c.w_vel > 0:
-        terms["vel"] = c.w_vel * velocity_loss(X, fps=problem.fps)
+        terms["vel"] = c.w_vel * velocity_loss(X, dt=problem.dt.to(X.dtype))
     if c.w_acc > 0:
         centre = target.acc_centre if target is not None else None
-        terms["acc"] = c.w_acc * acceleration_loss(X, fps=problem.fps, centre=centre)
+        terms["acc"] = c.w_acc * acceleration_loss(X, dt=problem.dt.to(X.dtype), centre=centre)
     if c.w_bone > 0:
         terms["bone"] = c.w_bone * bone_length_loss(X, problem.bones)
     return terms

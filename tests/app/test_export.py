@@ -12,7 +12,7 @@ from flowpose.errors import InputError
 from flowpose.io.bvh import read_bvh
 from flowpose.io.poses import save_poses
 from flowpose.pose import PoseSequence
-from tests.io.test_bvh_export import camera_poses
+from tests.io.test_bvh_export import camera_poses, read_back
 
 
 def test_bvh_with_a_never_observed_joint(tmp_path: Path) -> None:
@@ -38,3 +38,16 @@ def test_bvh_with_a_never_observed_joint(tmp_path: Path) -> None:
     save_poses(PoseSequence(joints3d=joints[:1], K=np.diag([500.0, 500.0, 1.0]).astype(np.float32)), tmp_path / "one.npz")
     assert export_poses("bvh", tmp_path / "one.npz", tmp_path / "one.bvh").startswith(
         f"wrote {tmp_path / 'one.bvh'}: 1 frame at 30 fps")
+
+
+def test_bvh_of_a_variable_frame_rate_is_resampled_evenly(tmp_path: Path) -> None:
+    # Frames at their own times (1 or 2 frame-times of 25 fps apart) of a body crossing at a steady 1 m/s: the
+    # BVH's evenly spaced frames must show the steady crossing, not the uneven sampling.
+    times = np.array([0, 1, 2, 4, 5, 7]) / 25.0
+    joints = np.repeat(camera_poses(1), 6, 0) + (times[:, None, None] * np.array([1.0, 0.0, 0.0]))
+    save_poses(PoseSequence(joints3d=joints.astype(np.float32), K=np.diag([500.0, 500.0, 1.0]).astype(np.float32),
+                            fps=25.0, times=times + 3.0), tmp_path / "p.npz")
+    line = export_poses("bvh", tmp_path / "p.npz", tmp_path / "m.bvh")
+    assert "8 frames at 25 fps" in line and "resampled from 6 frames at their own times" in line
+    pelvis = read_back(tmp_path / "m.bvh")[:, 0]
+    np.testing.assert_allclose(np.linalg.norm(np.diff(pelvis, axis=0), axis=-1), 0.04, atol=1e-4)

@@ -106,3 +106,13 @@ def test_exceptions(scene) -> None:
         SmplRefineConfig(w_mesh_flow=-1.0)
     with pytest.raises(InputError, match=r"SmplRefineConfig.mesh_flow_penalty is out of range"):
         SmplRefineConfig(mesh_flow_penalty="cauchy")
+
+
+def test_the_frames_own_times_reach_the_joint_terms(scene) -> None:
+    model, _, est, _, _ = scene
+    times = np.concatenate([[0], np.cumsum(np.tile([1, 3], 8)[:15])]) / 30.0  # a variable frame rate
+    config = SmplRefineConfig(pose=PoseStageConfig(max_steps=20))
+    timed, even = refine_smpl(est, model, None, config, times=times), refine_smpl(est, model, None, config)
+    np.testing.assert_array_equal(timed.poses.times, times)
+    assert even.poses.times is None and refine_smpl(est, model, None, times=times, solve=False).poses.times is not None
+    assert np.abs(timed.poses.joints3d - even.poses.joints3d).max() > 1e-4  # the temporal terms see the times

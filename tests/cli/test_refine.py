@@ -12,8 +12,9 @@ import pytest
 import torch
 
 from flowpose.io.poses import load_poses
-from flowpose.io.video import write_video
+from flowpose.io.video import open_video, write_video
 from tests.cli.common import T, assert_user_error, bad_poses, refine_args, run, snapshot
+from tests.io.test_video import VFR_TIMES, variable_rate_mp4
 
 
 @pytest.mark.parametrize(
@@ -328,3 +329,15 @@ def test_fps_gives_the_frames_rate(work: Path) -> None:
     assert f"{work / 'video.poses.npz'}: 10 fps (its fps; 30 where it gives none), but {work / 'video.mp4'} plays " \
         "at 20: the video's rate is used" in result.stdout
     assert load_poses(work / "out" / "refined.npz").fps == 20.0
+
+
+def test_a_variable_frame_rate_is_refined_at_the_frames_own_times(work: Path) -> None:
+    with open_video(work / "video.mp4") as video:
+        frames = video.read()
+    variable_rate_mp4(work / "video.mp4", frames)  # 4 frames at 30 fps, then 4 at 15
+    result = run(*refine_args(work, "--start", "2", "--frames", "5"))
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert (f"{work / 'video.mp4'}: a variable frame rate: 33.3 to 66.7 ms between frames; the poses carry each "
+            "frame's time from its timestamps (times)") in result.stdout
+    refined = load_poses(work / "out" / "refined.npz")
+    np.testing.assert_allclose(refined.times, VFR_TIMES[2:7], atol=1e-3)

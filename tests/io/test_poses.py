@@ -29,6 +29,7 @@ def _sequence(full: bool = True) -> PoseSequence:
         skeleton="h36m17",
         fps=50.0,
         first_frame=120,
+        times=np.array([2.4, 2.42, 2.46, 2.48]),  # a variable frame rate
     )
 
 
@@ -40,6 +41,9 @@ def _assert_same(a: PoseSequence, b: PoseSequence) -> None:
             np.testing.assert_array_equal(x, y)
             assert y.dtype == np.float32
     assert (a.skeleton, a.fps, a.first_frame) == (b.skeleton, b.fps, b.first_frame)
+    assert (a.times is None) == (b.times is None)
+    if a.times is not None:
+        np.testing.assert_array_equal(a.times, b.times)  # float64 kept: exact
 
 
 @pytest.mark.parametrize("suffix", [".npz", ".json"])
@@ -196,6 +200,18 @@ def test_first_frame_must_be_a_frame_number(tmp_path: Path, value: object) -> No
     _expect(tmp_path / "p.json", r"first_frame must be a frame number \(an integer >= 0\), got ")
     _write_npz(tmp_path / "p.npz", joints3d=np.zeros((2, 17, 3)) + [0, 0, 3], K=np.eye(3), first_frame=np.array(value))
     _expect(tmp_path / "p.npz", "first_frame must be a frame number")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (["0", "0.1"], r"times must be numbers \(seconds\), got <U3 array"),
+    ([0.0, None], "times must be numbers"),
+    ([0.1, 0.0], "times must be finite seconds that increase from frame to frame"),
+    ([0.0, 0.1, 0.2], r"times must have shape \(2,\), got \(3,\)"),
+])
+def test_times_must_be_increasing_seconds(tmp_path: Path, value: list, message: str) -> None:
+    doc = {"joints3d": (np.zeros((2, 17, 3)) + [0, 0, 3]).tolist(), "K": np.eye(3).tolist(), "times": value}
+    (tmp_path / "p.json").write_text(json.dumps(doc))
+    _expect(tmp_path / "p.json", message)
 
 
 def test_unknown_key_warns(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-import warnings
 from pathlib import Path
 
 import cv2
@@ -14,6 +13,7 @@ from flowpose.errors import InputError, ShapeError
 from flowpose.io.video import (
     FileVideoReader,
     ImageFolderReader,
+    frame_times,
     open_video,
     rate_for,
     uneven_timing,
@@ -194,7 +194,7 @@ def _box(data: bytearray, name: bytes, start: int = 0, end: int | None = None, p
     return ()
 
 
-def _variable_rate_mp4(path: Path, frames: np.ndarray) -> None:
+def variable_rate_mp4(path: Path, frames: np.ndarray) -> None:
     """An mp4 whose second half plays at half the first's rate: its time-to-sample table (``stts``) given two
     entries, the durations stretched to match. OpenCV writes the index after the frames, so no offset moves."""
     write_video(path, frames, fps=30.0)
@@ -213,28 +213,45 @@ def _variable_rate_mp4(path: Path, frames: np.ndarray) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_a_variable_frame_rate_is_told_once(tmp_path: Path) -> None:
-    _variable_rate_mp4(tmp_path / "vfr.mp4", _clip(n=8))
+VFR_TIMES = np.array([0, 1, 2, 3, 4, 6, 8, 10]) / 30.0
+"""The frame times of ``variable_rate_mp4`` of 8 frames, seconds: 4 frames at 30 fps, then 4 at 15."""
+
+
+def test_frame_times_of_a_variable_frame_rate(tmp_path: Path) -> None:
+    variable_rate_mp4(tmp_path / "vfr.mp4", _clip(n=8))
     with open_video(tmp_path / "vfr.mp4") as video:
         assert len(video) == 8
-        with pytest.warns(UserWarning, match=r"vfr\.mp4: a variable frame rate: 33\.3 to 66\.7 ms between frames; "
-                                             r"flowpose takes its frames as evenly spaced at [\d.]+ fps"):
-            video.read()
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            video.read(2, 6)  # told already
-            list(video)
-    with open_video(tmp_path / "vfr.mp4") as video, pytest.warns(UserWarning, match="variable frame rate"):
-        list(video)  # iteration tells too
+        times, note = frame_times(video, 0, 8)  # before any frame is decoded: a pass of its own
+        np.testing.assert_allclose(times, VFR_TIMES, atol=1e-3)
+        assert note == (f"{tmp_path / 'vfr.mp4'}: a variable frame rate: 33.3 to 66.7 ms between frames; the poses "
+                        "carry each frame's time from its timestamps (times), and the motion priors take each "
+                        "interval's own length from them")
+        video.read(2, 7)  # the times recorded while decoding are the same
+        np.testing.assert_allclose(video.times_ms(2, 7), 1000 * VFR_TIMES[2:7], atol=1)
+        np.testing.assert_allclose(frame_times(video, 3, 8)[0], VFR_TIMES[3:], atol=1e-3)
+        assert frame_times(video, 0, 4) == (None, None)  # the first four are evenly spaced
+    with open_video(tmp_path / "vfr.mp4", fps=24.0) as video:  # a rate given spaces them evenly
+        assert video.times_ms(0, 8) is None
+        assert frame_times(video, 0, 8) == (None, None)
+        own = np.arange(8) / 10.0
+        assert frame_times(video, 0, 8, own)[0] is own  # the poses' own times are kept
     write_video(tmp_path / "cfr.mp4", _clip(n=8), fps=30.0)
-    with open_video(tmp_path / "cfr.mp4") as video, warnings.catch_warnings():
-        warnings.simplefilter("error")
-        video.read()
-        list(video)
+    with open_video(tmp_path / "cfr.mp4") as video:
+        assert frame_times(video, 0, 8, VFR_TIMES) == (None, None)  # the video's clock decides
+
+
+def test_image_folders_keep_the_poses_times(tmp_path: Path) -> None:
+    for t, frame in enumerate(_clip(n=4)):
+        cv2.imwrite(str(tmp_path / f"f{t}.png"), frame)
+    with open_video(tmp_path) as folder:
+        assert folder.times_ms(0, 4) is None
+        assert frame_times(folder, 0, 4) == (None, None)
+        own = np.array([0.0, 0.1, 0.3, 0.4])
+        assert frame_times(folder, 0, 4, own)[0] is own
 
 
 def test_uneven_timing_needs_usable_timestamps() -> None:
-    assert uneven_timing(np.array([0.0, 33.3]), 30.0) is None  # one interval says nothing
-    assert uneven_timing(np.array([0.0, np.nan, 66.7, 100.0]), 30.0) is None
-    assert uneven_timing(np.array([0.0, 33.3, 33.3, 66.7]), 30.0) is None  # a repeated timestamp: not a clock
-    assert uneven_timing(np.array([0.0, 33.3, 70.0, 103.3]), 30.0) is not None
+    assert uneven_timing(np.array([0.0, 33.3])) is None  # one interval says nothing
+    assert uneven_timing(np.array([0.0, np.nan, 66.7, 100.0])) is None
+    assert uneven_timing(np.array([0.0, 33.3, 33.3, 66.7])) is None  # a repeated timestamp: not a clock
+    assert uneven_timing(np.array([0.0, 33.3, 70.0, 103.3])) is not None

@@ -121,12 +121,17 @@ class TestPose3D:
 # L_temp
 
 
+def even(T: int, fps: float, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """(T - 1,) intervals of frames evenly spaced at ``fps``, seconds."""
+    return torch.full((max(T - 1, 0),), 1.0 / fps, dtype=dtype)
+
+
 class TestTemporal:
     def test_constant_velocity(self):
         # 0.1 m per frame at 30 fps is 3 m/s: L_vel = 9, L_acc = 0.
         X = planar_video(T=5, shift_m=0.1)
-        assert L.velocity_loss(X, fps=30.0).item() == pytest.approx(9.0)
-        assert L.acceleration_loss(X, fps=30.0).item() == pytest.approx(0.0, abs=1e-9)
+        assert L.velocity_loss(X, dt=even(5, 30.0)).item() == pytest.approx(9.0)
+        assert L.acceleration_loss(X, dt=even(5, 30.0)).item() == pytest.approx(0.0, abs=1e-9)
 
     def test_frame_rate_independent(self):
         # x(t) = 0.5 a t^2 with a = 4 m/s^2 sampled at 30 and at 60 fps: the same physical acceleration.
@@ -134,17 +139,40 @@ class TestTemporal:
             t = torch.arange(int(fps), dtype=torch.float64) / fps
             X = torch.zeros(len(t), 1, 3, dtype=torch.float64)
             X[:, 0, 0] = 0.5 * 4.0 * t**2
-            assert L.acceleration_loss(X, fps=fps).item() == pytest.approx(16.0)
+            assert L.acceleration_loss(X, dt=even(len(t), fps, torch.float64)).item() == pytest.approx(16.0)
+
+    def test_even_intervals_give_the_frame_rate_second_difference(self):
+        X = torch.randn(7, 3, 3, dtype=torch.float64)
+        a = (X[2:] - 2 * X[1:-1] + X[:-2]) * 25.0**2
+        expected = (a * a).sum(-1).mean().item()
+        assert L.acceleration_loss(X, dt=even(7, 25.0, torch.float64)).item() == pytest.approx(expected, rel=1e-12)
+
+    def test_unequal_intervals_are_each_their_own_length(self):
+        # A variable frame rate: frames at uneven times of x(t) = 0.5 a t^2 + u t. The velocity of each interval
+        # is its own mean, u + a (t_t + t_{t+1}) / 2, and the acceleration is a everywhere, as with even frames;
+        # taking the frames as evenly spaced at their mean rate gets both wrong.
+        t = torch.tensor([0.0, 1 / 30, 2 / 30, 4 / 30, 5 / 30, 8 / 30, 9 / 30], dtype=torch.float64)
+        X = torch.zeros(len(t), 1, 3, dtype=torch.float64)
+        X[:, 0, 0] = 0.5 * 4.0 * t**2 + 1.5 * t
+        dt = t[1:] - t[:-1]
+        v = 1.5 + 4.0 * (t[1:] + t[:-1]) / 2
+        assert L.velocity_loss(X, dt=dt).item() == pytest.approx(float((v * v).mean()), rel=1e-12)
+        assert L.acceleration_loss(X, dt=dt).item() == pytest.approx(16.0, rel=1e-9)
+        mean_rate = (len(t) - 1) / float(t[-1])
+        assert L.acceleration_loss(X, dt=even(len(t), mean_rate, torch.float64)).item() > 100.0
 
     def test_short_videos_and_cardinality(self):
         X = torch.randn(2, 3, 3)
-        assert L.acceleration_loss(X, fps=30.0).item() == 0.0
-        assert L.velocity_loss(X[:1], fps=30.0).item() == 0.0
+        assert L.acceleration_loss(X, dt=even(2, 30.0)).item() == 0.0
+        assert L.velocity_loss(X[:1], dt=even(1, 30.0)).item() == 0.0
+        with pytest.raises(ShapeError, match="dt"):
+            L.velocity_loss(X, dt=even(3, 30.0))
 
     def test_gradcheck(self):
         X = torch.randn(5, 3, 3, dtype=torch.float64, requires_grad=True)
-        assert torch.autograd.gradcheck(lambda x: L.velocity_loss(x, fps=25.0), (X,))
-        assert torch.autograd.gradcheck(lambda x: L.acceleration_loss(x, fps=25.0), (X,))
+        dt = torch.tensor([0.04, 0.03, 0.05, 0.04], dtype=torch.float64)
+        assert torch.autograd.gradcheck(lambda x: L.velocity_loss(x, dt=dt), (X,))
+        assert torch.autograd.gradcheck(lambda x: L.acceleration_loss(x, dt=dt), (X,))
 
 
 class TestBoneLength:

@@ -34,8 +34,11 @@ OFF = dict(w_flow=0.0, w_3d_rel=0.0, w_3d_abs=0.0, w_3d_lateral=0.0, w_2d=0.0, w
 """Every term off: a test turns on the one it checks."""
 
 
-def chain_problem(X: torch.Tensor, samples: int = 2, point_weights: torch.Tensor | None = None) -> PoseProblem:
-    """The problem of the 3-joint chain video X (float64), observed exactly, every weight 1."""
+def chain_problem(
+    X: torch.Tensor, samples: int = 2, point_weights: torch.Tensor | None = None, times: torch.Tensor | None = None
+) -> PoseProblem:
+    """The problem of the 3-joint chain video X (float64), observed exactly, every weight 1, its frames at
+    ``times`` (s; None: 30 fps)."""
     T, J, _ = X.shape
     N = J + CHAIN.shape[0] * samples
     return PoseProblem(
@@ -50,6 +53,7 @@ def chain_problem(X: torch.Tensor, samples: int = 2, point_weights: torch.Tensor
         point_matrix=bone_point_matrix(J, CHAIN, samples, torch.float64),
         point_weights=ones(T, N) if point_weights is None else point_weights,
         fps=30.0,
+        dt=torch.full((T - 1,), 1 / 30.0, dtype=torch.float64) if times is None else times[1:] - times[:-1],
     )
 
 
@@ -260,8 +264,8 @@ def test_objective_is_the_weighted_sum_of_its_terms():
         "flow": 0.0,
         "3d_rel": config.w_3d_rel * l3d.rel,
         "3d_abs": config.w_3d_abs * l3d.position + config.w_3d_lateral * l3d.lateral,
-        "vel": 0.1 * B.velocity_loss(X, fps=25.0),
-        "acc": config.w_acc * B.acceleration_loss(X, fps=25.0),
+        "vel": 0.1 * B.velocity_loss(X, dt=torch.full((T - 1,), 1 / 25.0)),
+        "acc": config.w_acc * B.acceleration_loss(X, dt=torch.full((T - 1,), 1 / 25.0)),
         "bone": config.w_bone * B.bone_length_loss(X, problem.bones),
     }
     for name, value in expected.items():
@@ -270,6 +274,16 @@ def test_objective_is_the_weighted_sum_of_its_terms():
     assert terms["2d"].item() > 0
     assert pose_terms(problem.X0, problem, config)["2d"].item() == pytest.approx(0.0, abs=1e-6)
     assert pose_objective(X, problem, config).item() == pytest.approx(sum(float(v) for v in terms.values()))
+
+
+def test_build_pose_problem_takes_the_intervals_of_the_poses():
+    joints = np.repeat(camera_pose(3.5)[None], 4, 0)
+    K_np = np.diag([500.0, 500.0, 1.0]).astype(np.float32)
+    even = build_pose_problem(PoseSequence(joints, K_np, fps=25.0), PoseStageConfig(), torch.device("cpu"))
+    np.testing.assert_allclose(even.dt.numpy(), [0.04, 0.04, 0.04], rtol=1e-6)
+    timed = PoseSequence(joints, K_np, fps=25.0, times=np.array([1.0, 1.04, 1.12, 1.16]))
+    uneven = build_pose_problem(timed, PoseStageConfig(), torch.device("cpu"))
+    np.testing.assert_allclose(uneven.dt.numpy(), [0.04, 0.08, 0.04], rtol=1e-5)
 
 
 def test_build_pose_problem_weights_missing_data_zero():
@@ -317,10 +331,13 @@ def test_a_joint_without_observed_ancestor_goes_to_the_mean_joint():
 # The acceleration prior centred on the flow's motion
 
 
-def accelerating_video(T: int = 6, a: float = 4.0, fps: float = 30.0, depth: float = 2.0) -> torch.Tensor:
-    """(T, 3, 3) the chain's joints at ``depth``, accelerating along x at a m/s^2 from rest (float64)."""
+def accelerating_video(
+    T: int = 6, a: float = 4.0, fps: float = 30.0, depth: float = 2.0, times: torch.Tensor | None = None
+) -> torch.Tensor:
+    """(T, 3, 3) the chain's joints at ``depth``, accelerating along x at a m/s^2 from rest (float64), at frames
+    evenly spaced at ``fps`` or at ``times`` (s)."""
     X = planar_video(T=T, shift_m=0.0, depth=depth)
-    t = torch.arange(T, dtype=torch.float64) / fps
+    t = torch.arange(T, dtype=torch.float64) / fps if times is None else times
     X[..., 0] += (0.5 * a * t**2)[:, None]
     return X
 
@@ -334,8 +351,8 @@ def exact_flow(X: torch.Tensor) -> FlowField:
 
 
 class TestFlowAwareAcceleration:
-    def terms(self, X, field, **config):
-        problem = chain_problem(X)
+    def terms(self, X, field, times=None, **config):
+        problem = chain_problem(X, times=times)
         cfg = PoseStageConfig(**{**OFF, "w_acc": 1.0, "w_flow": 1.0, **config})
         return pose_terms(X, problem, cfg, flow_target(X, problem, cfg, field.to_torch("cpu", torch.float64)))
 
@@ -343,6 +360,15 @@ class TestFlowAwareAcceleration:
         X = accelerating_video()
         assert self.terms(X, exact_flow(X))["acc"].item() == pytest.approx(16.0, rel=1e-6)  # plain: |4|^2
         assert self.terms(X, exact_flow(X), flow_aware_acc=True)["acc"].item() == pytest.approx(0.0, abs=1e-6)
+
+    def test_observed_motion_at_uneven_times_is_not_penalised(self):
+        # A variable frame rate: the flow of each pair spans that pair's own interval.
+        times = torch.tensor([0.0, 1, 2, 4, 5, 8], dtype=torch.float64) / 30.0
+        X = accelerating_video(times=times)
+        assert self.terms(X, exact_flow(X), times)["acc"].item() == pytest.approx(16.0, rel=1e-6)
+        assert self.terms(X, exact_flow(X), times, flow_aware_acc=True)["acc"].item() == pytest.approx(0.0, abs=1e-6)
+        # taken as evenly spaced, neither the motion nor the flow's account of it is a steady 4 m/s^2
+        assert self.terms(X, exact_flow(X))["acc"].item() > 100.0
 
     def test_unreliable_flow_leaves_the_plain_prior(self):
         X = accelerating_video()
