@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from flowpose.cli.options import refine_config_from_options, refuse_unused
+from flowpose.cli.options import fps_option, refine_config_from_options, refuse_unused
 from flowpose.cli.shell import SEED, main, user_errors
 from flowpose.io.stops import Stopped
 
@@ -33,6 +33,7 @@ from flowpose.io.stops import Stopped
     default=None,
     help="Run on a Ray cluster instead: auto, ray://HOST:10001, or local (needs flowpose[cluster]).",
 )
+@fps_option
 @user_errors
 def batch(
     source: Path,
@@ -45,6 +46,7 @@ def batch(
     seed: int,
     jobs: int | None,
     ray_address: str | None,
+    fps: float | None,
 ) -> None:
     """Refine many videos: SOURCE is a folder of videos (each with its VIDEO.poses.npz) or a manifest
     (one "VIDEO [POSES]" per line).
@@ -58,7 +60,7 @@ def batch(
     if ray_address is not None:
         refuse_unused(("jobs",), "not used with --ray, whose cluster runs as many videos at once as it has room for")
     config = refine_config_from_options(preset, flow, flow_weights)
-    job = RefineVideoJob(video=source, config=config, cycles=cycles, device=device, seed=seed)
+    job = RefineVideoJob(video=source, config=config, cycles=cycles, device=device, seed=seed, fps=fps)
 
     refined: list[str] = []
 

@@ -39,16 +39,22 @@ def refuse_unused(names: tuple[str, ...], why: str) -> None:
         raise InputError(f"{', '.join(given)}: {why}")
 
 
-def segment_options(fn: Callable) -> Callable:
-    """``--start S --frames N --fps F``: the segment of the video used and its frame rate (parameters ``start``,
-    ``num_frames``, ``fps``)."""
-    fn = click.option(
+def fps_option(fn: Callable) -> Callable:
+    """``--fps F``: the frames' rate (parameter ``fps``), for image folders and videos whose own is wrong."""
+    return click.option(
         "--fps",
         type=click.FloatRange(min=0, min_open=True, max=1e4),
         default=None,
-        help="The frames' rate, per second (it sets the motion priors' strength). Default: a video file's own; an "
-        "image folder has none (refine keeps the poses', estimate assumes 30).",
+        help="The frames' rate, per second (it sets the motion priors' strength), the frames evenly spaced at it. "
+        "Default: a video file's own (a variable rate's frames at their own times); an image folder has none "
+        "(refine keeps the poses', estimate assumes 30).",
     )(fn)
+
+
+def segment_options(fn: Callable) -> Callable:
+    """``--start S --frames N --fps F``: the segment of the video used and its frame rate (parameters ``start``,
+    ``num_frames``, ``fps``)."""
+    fn = fps_option(fn)
     fn = click.option(
         "--frames",
         "num_frames",

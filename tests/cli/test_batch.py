@@ -51,3 +51,16 @@ def test_a_stopped_batch_says_what_was_refined(tmp_path: Path, monkeypatch) -> N
         f"error: stopped by SIGTERM; the 1 video(s) refined before it are in {tmp_path / 'out'}, the others were "
         "not written (run the same command again to go on)"
     ]
+
+
+def test_fps_gives_every_video_its_rate(tmp_path: Path) -> None:
+    from flowpose.io.poses import load_poses
+    from tests.app.test_batch import make_video
+
+    (tmp_path / "v").mkdir()
+    make_video(tmp_path / "v", "good")
+    result = run("batch", tmp_path / "v", "--out", tmp_path / "out", "--flow", "dis", "--cycles", "0", "--jobs", "1",
+                 "--fps", "12.5")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert load_poses(tmp_path / "out" / "good" / "refined.npz").fps == 12.5
+    assert_user_error(run("batch", tmp_path / "v", "--out", tmp_path / "o", "--fps", "0"), "--fps")
