@@ -41,13 +41,18 @@ class VideoReader(ABC):
         size: (H, W) frame size in pixels.
         fps_known: whether ``fps`` is the video's own (its container's, or given by the caller); False where
             :data:`DEFAULT_FPS` was assumed (an image folder, a container without a rate).
+        rate_given: whether the caller gave ``fps``; then the frames are evenly spaced at it, whatever the
+            container's timestamps say.
     """
 
-    def __init__(self, path: Path, fps: float, size: tuple[int, int], fps_known: bool = True) -> None:
+    def __init__(
+        self, path: Path, fps: float, size: tuple[int, int], fps_known: bool = True, rate_given: bool = False
+    ) -> None:
         self.path = path
         self.fps = float(fps)
         self.size = size
         self.fps_known = fps_known
+        self.rate_given = rate_given
 
     @abstractmethod
     def __len__(self) -> int:
@@ -92,8 +97,7 @@ class VideoReader(ABC):
 
     def times_ms(self, start: int, stop: int) -> np.ndarray | None:
         """The presentation times of frames ``[start, stop)``, ms (NaN where the decoder gives none), or None where
-        the video has no clock of its own (an image folder) or the caller gave its frame rate (``fps``), which
-        then spaces the frames evenly."""
+        the video has no clock of its own (an image folder)."""
         return None
 
     def close(self) -> None:  # noqa: B027 - a default no-op that subclasses with a decoder override
@@ -117,7 +121,8 @@ class ImageFolderReader(VideoReader):
             raise InputError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
         self.files = sorted(files, key=_natural_key)
         first = self._imread(self.files[0])
-        super().__init__(folder, DEFAULT_FPS if fps is None else fps, first.shape[:2], fps_known=fps is not None)
+        given = fps is not None
+        super().__init__(folder, fps if given else DEFAULT_FPS, first.shape[:2], fps_known=given, rate_given=given)
 
     def __len__(self) -> int:
         return len(self.files)
@@ -158,14 +163,13 @@ class FileVideoReader(VideoReader):
             raise InputError(f"{file}: no frame could be decoded (corrupt or empty video?)")
         self._next, self._cached = 1, (0, first)
         self._times = {0: self._cap.get(cv2.CAP_PROP_POS_MSEC)}  # frame -> presentation time, ms
-        self._rate_given = fps is not None
-        known = True
+        known, given = True, fps is not None
         if fps is None:
             fps = self._cap.get(cv2.CAP_PROP_FPS)
             if not (math.isfinite(fps) and fps > 0):
                 warnings.warn(f"{file}: no frame rate in the container; assuming {DEFAULT_FPS}", stacklevel=3)
                 fps, known = DEFAULT_FPS, False
-        super().__init__(file, fps, first.shape[:2], fps_known=known)
+        super().__init__(file, fps, first.shape[:2], fps_known=known, rate_given=given)
         self._count = self._verified_count()
 
     @staticmethod
@@ -214,10 +218,7 @@ class FileVideoReader(VideoReader):
 
     def times_ms(self, start: int, stop: int) -> np.ndarray | None:
         """The presentation times of frames ``[start, stop)``, ms, NaN where the decoder gives none: those of frames
-        decoded already, the rest read by a pass of their own over the file (decoded, not converted to RGB). None
-        when the caller gave the frame rate."""
-        if self._rate_given:
-            return None
+        decoded already, the rest read by a pass of their own over the file (decoded, not converted to RGB)."""
         if any(i not in self._times for i in range(start, stop)):
             cap = self._open(self.path)
             try:
@@ -263,8 +264,8 @@ def frame_times(
     A phone video's frames are often not evenly spaced in time (a variable frame rate); the pose stage's
     temporal terms are per second, so such frames are refined with each interval's own length
     (``PoseSequence.times``) rather than as evenly spaced at ``reader.fps``. Poses and video match frame for
-    frame, so a video with a clock decides; one without (an image folder, or a rate given by the caller) keeps
-    the poses' own.
+    frame, so a video with a clock decides; one without (an image folder) keeps the poses' own; a rate given by
+    the caller (``reader.rate_given``) spaces the frames evenly.
 
     Args:
         reader: the video.
@@ -275,6 +276,8 @@ def frame_times(
     Returns:
         ((stop - start,) seconds from the video's start, or None for evenly spaced frames; None or the line).
     """
+    if reader.rate_given:
+        return None, None
     ms = reader.times_ms(start, stop)
     if ms is None:
         return poses_times, None

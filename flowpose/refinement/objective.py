@@ -204,7 +204,7 @@ class PoseProblem:
         root: a joint index or a (left, right) hip pair.
         point_matrix: (N, J) joints -> the joints and bone points of L_opt (``bone_point_matrix``).
         point_weights: (T, N) detection weights of those points, floored at ``flow_conf_floor``.
-        fps: frames per second (the nominal rate, for preconditioning).
+        fps: frames per second, for preconditioning: the poses' ``fps``, or the mean rate of their ``times``.
         dt: (T - 1,) seconds between consecutive frames (``PoseSequence.intervals``), the temporal terms' steps.
     """
 
@@ -259,7 +259,7 @@ def build_pose_problem(init: PoseSequence, config: PoseStageConfig, device: torc
         root=skel.root if skel.root is not None else skel.hips,
         point_matrix=bone_point_matrix(J, bones, config.bone_samples, torch.float32),
         point_weights=bone_point_weights(detection, bones, config.bone_samples),
-        fps=float(init.fps),
+        fps=float(init.fps) if init.times is None else float((T - 1) / (init.times[-1] - init.times[0])),
         dt=torch.as_tensor(init.intervals(), dtype=torch.float32, device=device),
     )
 

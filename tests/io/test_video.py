@@ -231,10 +231,7 @@ def test_frame_times_of_a_variable_frame_rate(tmp_path: Path) -> None:
         np.testing.assert_allclose(frame_times(video, 3, 8)[0], VFR_TIMES[3:], atol=1e-3)
         assert frame_times(video, 0, 4) == (None, None)  # the first four are evenly spaced
     with open_video(tmp_path / "vfr.mp4", fps=24.0) as video:  # a rate given spaces them evenly
-        assert video.times_ms(0, 8) is None
-        assert frame_times(video, 0, 8) == (None, None)
-        own = np.arange(8) / 10.0
-        assert frame_times(video, 0, 8, own)[0] is own  # the poses' own times are kept
+        assert video.rate_given and frame_times(video, 0, 8, VFR_TIMES) == (None, None)
     write_video(tmp_path / "cfr.mp4", _clip(n=8), fps=30.0)
     with open_video(tmp_path / "cfr.mp4") as video:
         assert frame_times(video, 0, 8, VFR_TIMES) == (None, None)  # the video's clock decides
@@ -248,6 +245,8 @@ def test_image_folders_keep_the_poses_times(tmp_path: Path) -> None:
         assert frame_times(folder, 0, 4) == (None, None)
         own = np.array([0.0, 0.1, 0.3, 0.4])
         assert frame_times(folder, 0, 4, own)[0] is own
+    with open_video(tmp_path, fps=24.0) as folder:  # unless a rate is given
+        assert frame_times(folder, 0, 4, own) == (None, None)
 
 
 def test_uneven_timing_needs_usable_timestamps() -> None:

@@ -284,6 +284,7 @@ def test_build_pose_problem_takes_the_intervals_of_the_poses():
     timed = PoseSequence(joints, K_np, fps=25.0, times=np.array([1.0, 1.04, 1.12, 1.16]))
     uneven = build_pose_problem(timed, PoseStageConfig(), torch.device("cpu"))
     np.testing.assert_allclose(uneven.dt.numpy(), [0.04, 0.08, 0.04], rtol=1e-5)
+    assert even.fps == 25.0 and uneven.fps == pytest.approx(3 / 0.16)  # the mean rate of the frames' own times
 
 
 def test_build_pose_problem_weights_missing_data_zero():
