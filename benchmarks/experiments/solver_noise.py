@@ -9,12 +9,17 @@ first) with and without the flow term, from its estimate and from ``--draws`` co
 ``--sigma-mm`` added to every joint, and prints, for each draw, the means over the pairs and the flow term's
 gain; then, over the draws, each figure's spread (min to max) and each pair's.
 
+With ``--tol`` and ``--max-steps`` the pose stage's stopping rule is changed for every run (defaults: the
+preset's, 1e-4 and 1,000), to tell a solve cut short from one that ends in another minimum.
+
     python benchmarks/experiments/solver_noise.py [--draws 3] [--sigma-mm 0.1] [--reference all|heldout]
+                                                  [--tol 1e-4] [--max-steps 1000]
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,11 +40,15 @@ def main() -> None:
     p = experiment_parser(__doc__.split("\n\n")[0])
     p.add_argument("--draws", type=int, default=3, help="noisy copies of each estimate, beside the estimate itself")
     p.add_argument("--sigma-mm", type=float, default=0.1, help="standard deviation of the noise per coordinate, mm")
+    p.add_argument("--tol", type=float, default=None, help="the pose stage's relative stopping tolerance")
+    p.add_argument("--max-steps", type=int, default=None, help="the pose stage's iteration cap per flow round")
     args = p.parse_args()
     config = replace(get_preset("fast"), cycles=args.cycles)
+    stop = {k: v for k, v in (("tol", args.tol), ("max_steps", args.max_steps)) if v is not None}
+    config = replace(config, pose=replace(config.pose, **stop))
     configs = dict(zip(RUNS, (flow_off(config), config)))
     per_draw: list[list[dict]] = [[] for _ in range(args.draws + 1)]  # draw -> pair -> run -> scores
-    names = []
+    names, seconds = [], []
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         names.append(name)
         for draw in range(args.draws + 1):
@@ -47,7 +56,9 @@ def main() -> None:
             if draw > 0:
                 rng = np.random.default_rng(draw)
                 moved = init.with_joints3d(init.joints3d + rng.normal(0, args.sigma_mm / 1000, init.joints3d.shape))
+            clock = time.perf_counter()
             runs = {run: refine(moved, frames, config=c) for run, c in configs.items()}
+            seconds.append(time.perf_counter() - clock)
             per_draw[draw].append(score_runs(f"{name} draw {draw}", runs, gt, keep))
     print("\n| draw | without flow MPJPE / PA mm | flowpose MPJPE / PA mm | flow gain MPJPE | flow gain PA-MPJPE |\n"
           "|---|---|---|---|---|")
@@ -62,6 +73,7 @@ def main() -> None:
     gains = np.array(gains)
     print(f"\nflow gain over the draws: MPJPE {gains[:, 0].min():+.2f}% to {gains[:, 0].max():+.2f}%, PA-MPJPE "
           f"{gains[:, 1].min():+.2f}% to {gains[:, 1].max():+.2f}%")
+    print(f"\n{np.mean(seconds) / len(RUNS):.1f} s a run on average")
     print("\nspread of each pair's MPJPE over the draws, mm (max - min): " + "; ".join(
         f"{name} " + ", ".join(f"{run} {np.ptp([per_draw[d][i][run]['mpjpe'] for d in range(len(per_draw))]):.1f}"
                                for run in RUNS) for i, name in enumerate(names)))
