@@ -259,7 +259,7 @@ def build_pose_problem(init: PoseSequence, config: PoseStageConfig, device: torc
         root=skel.root if skel.root is not None else skel.hips,
         point_matrix=bone_point_matrix(J, bones, config.bone_samples, torch.float32),
         point_weights=bone_point_weights(detection, bones, config.bone_samples),
-        fps=float(init.fps) if init.times is None else float((T - 1) / (init.times[-1] - init.times[0])),
+        fps=float(init.fps) if init.times is None or T < 2 else float((T - 1) / (init.times[-1] - init.times[0])),
         dt=torch.as_tensor(init.intervals(), dtype=torch.float32, device=device),
     )
 

@@ -285,6 +285,8 @@ def test_build_pose_problem_takes_the_intervals_of_the_poses():
     uneven = build_pose_problem(timed, PoseStageConfig(), torch.device("cpu"))
     np.testing.assert_allclose(uneven.dt.numpy(), [0.04, 0.08, 0.04], rtol=1e-5)
     assert even.fps == 25.0 and uneven.fps == pytest.approx(3 / 0.16)  # the mean rate of the frames' own times
+    single = build_pose_problem(timed.slice(0, 1), PoseStageConfig(), torch.device("cpu"))  # no interval at all
+    assert single.fps == 25.0 and single.dt.shape == (0,)
 
 
 def test_build_pose_problem_weights_missing_data_zero():
