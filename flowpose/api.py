@@ -16,7 +16,7 @@ from flowpose.errors import InputError, ShapeError
 from flowpose.flow.registry import load_flow_model
 from flowpose.io.groundtruth import GroundTruth, load_gt
 from flowpose.io.poses import load_poses
-from flowpose.io.video import VideoReader, frame_times, open_video, rate_for
+from flowpose.io.video import VideoReader, frame_times, open_video, rate_for, rotation_note
 from flowpose.joint_map import to_h36m17
 from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_poses
@@ -100,6 +100,8 @@ def refine(
         if note is not None:
             warnings.warn(note, stacklevel=2)
             init = replace(init, fps=fps)
+        if (turned := rotation_note(reader)) is not None:
+            warnings.warn(turned, stacklevel=2)
         times, timing = frame_times(reader, 0, len(reader), init.times)
         init = replace(init, times=times)
         if timing is not None:

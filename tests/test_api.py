@@ -14,7 +14,7 @@ from flowpose.io.poses import save_poses
 from flowpose.io.video import open_video, write_video
 from flowpose.refinement.finetune import FinetuneConfig
 from flowpose.refinement.pose_config import PoseStageConfig
-from tests.io.test_video import VFR_TIMES, variable_rate_mp4
+from tests.io.test_video import VFR_TIMES, rotated_mp4, variable_rate_mp4
 
 DIS = RefineConfig(cycles=1, flow=FlowConfig(names=("dis",), weights=(None,), work_size=64), pose=PoseStageConfig(max_steps=30))
 
@@ -94,6 +94,12 @@ def test_a_variable_frame_rate_gives_the_poses_their_times(tiny_clip, tmp_path):
     np.testing.assert_array_equal(from_file.poses.joints3d, frames.poses.joints3d)  # as if the poses had them
     evenly = flowpose.refine(seq, _decoded(tmp_path / "v.mp4"), config=DIS)
     assert evenly.poses.times is None and not np.array_equal(evenly.poses.joints3d, frames.poses.joints3d)
+
+
+def test_a_rotated_video_is_warned_of(tiny_clip, tmp_path):
+    rotated_mp4(tmp_path / "v.mp4", tiny_clip.rendered.frames, 180)
+    with pytest.warns(UserWarning, match=r"v\.mp4: stored rotated by 180° \(its rotation metadata\); flowpose reads"):
+        flowpose.refine(replace(tiny_clip.estimate, fps=30.0), tmp_path / "v.mp4", config=DIS, cycles=0)
 
 
 def _decoded(path):

@@ -25,7 +25,7 @@ from flowpose.io.importers import IMPORT_FORMATS, UNITS, ImportOptions, import_p
 from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.outdir import check_output_file
 from flowpose.io.poses import save_poses, written_by_flowpose
-from flowpose.io.video import DEFAULT_FPS, open_video
+from flowpose.io.video import DEFAULT_FPS, open_video, rotation_note
 
 IMPORT_KINDS: dict[str, tuple[str, ...]] = {
     "poses": tuple(IMPORT_FORMATS),
@@ -75,27 +75,31 @@ def run_import(job: ImportJob) -> list[str]:
     if job.fmt in IMPORT_KINDS["smpl"]:
         return _import_smpl(job)
     if job.fmt in IMPORT_KINDS["keypoints"]:
-        size = _video_facts(job.video)[0] if job.video is not None else None
-        return import_keypoints(job.fmt, job.source, job.out, skeleton=job.skeleton, person=job.person,
-                                image_size=size, overwrite=job.overwrite)
+        size, turned = None, []
+        if job.video is not None:
+            size, _, _, turned = _video_facts(job.video)
+        return turned + import_keypoints(job.fmt, job.source, job.out, skeleton=job.skeleton, person=job.person,
+                                         image_size=size, overwrite=job.overwrite)
     if job.fmt in IMPORT_KINDS["poses"]:
         return _import_poses(job)
     formats = [f for kind in IMPORT_KINDS.values() for f in kind]
     raise InputError(f"unknown import format {job.fmt!r}; choose from {formats}")
 
 
-def _video_facts(video: Path) -> tuple[tuple[int, int], int, float]:
-    """(H, W) px, frame count and frame rate of ``video``."""
+def _video_facts(video: Path) -> tuple[tuple[int, int], int, float, list[str]]:
+    """(H, W) px, frame count and frame rate of ``video``, and a line if it is stored rotated (the imported file's
+    coordinates must be of its upright frames)."""
     with open_video(video) as reader:
-        return reader.size, len(reader), reader.fps
+        turned = rotation_note(reader)
+        return reader.size, len(reader), reader.fps, [] if turned is None else [turned]
 
 
 def _import_smpl(job: ImportJob) -> list[str]:
     """SMPL results: the video's facts, and its camera unless the format carries its own and none was described."""
     if job.video is None:
         raise InputError(f"import {job.fmt} needs --video VIDEO (its size, frame count and frame rate)")
-    size, count, video_fps = _video_facts(job.video)
-    lines, K = [], None
+    size, count, video_fps, lines = _video_facts(job.video)
+    K = None
     if job.fmt not in OWN_CAMERA or job.camera is not None:
         camera = job.camera if job.camera is not None else CameraOptions()
         K = camera.matrix(size)
@@ -116,14 +120,14 @@ def _import_poses(job: ImportJob) -> list[str]:
     check_output_file(job.out, overwrite=job.overwrite, is_ours=written_by_flowpose, inputs=inputs)
     if job.units not in UNITS:
         raise InputError(f"--units: unknown unit {job.units!r}; choose from {list(UNITS)}")
-    size, video_fps = None, None
+    size, video_fps, turned = None, None, []
     if job.video is not None:
-        size, _, video_fps = _video_facts(job.video)
+        size, _, video_fps, turned = _video_facts(job.video)
     if size is None and camera.intrinsics is None:
         raise InputError(
             "import needs the camera: pass --intrinsics FILE, or --video VIDEO (its size) with --focal-px or --fov"
         )
-    lines = [camera.describe(size)] if size is not None else []
+    lines = turned + ([camera.describe(size)] if size is not None else [])
     options = ImportOptions(K=camera.matrix(size if size is not None else (0, 0)),
                             fps=job.fps if job.fps is not None else (video_fps or DEFAULT_FPS),
                             skeleton=job.skeleton or "h36m17",

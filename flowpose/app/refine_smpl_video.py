@@ -23,7 +23,7 @@ from flowpose.config import RefineConfig
 from flowpose.errors import InputError
 from flowpose.io.outdir import check_output_folder, write_output_folder
 from flowpose.io.poses import save_poses
-from flowpose.io.video import frame_times, open_video, rate_for
+from flowpose.io.video import frame_times, open_video, rate_for, rotation_note
 
 MESH_FORMATS = ("obj", "ply")
 """What ``--export-mesh`` writes."""
@@ -92,12 +92,13 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
         fps, rate_note = rate_for(seq.fps, reader, str(job.smpl))
         seq = replace(seq, fps=fps)
         times, timing_note = frame_times(reader, 0, len(reader))
+        turned = rotation_note(reader)
         loop = refine_smpl_frames(seq, model, reader, job.config, cycles=job.cycles, w_mesh_flow=job.w_mesh_flow,
                                   sketch=job.sketch, device=job.device, seed=job.seed, progress=job.progress,
                                   times=times)
     estimate, result, history = loop.estimate, loop.result, loop.history
     poses = result.poses
-    lines = [note for note in (rate_note, timing_note) if note is not None]
+    lines = [note for note in (turned, rate_note, timing_note) if note is not None]
     lines += [f"cycle {h['cycle']}: total loss {h['losses']['total']:.3f}, mesh {h['losses']['mesh']:.3f}, "
              + (f"{h['steps']} steps" if h["steps"] else "the flow unchanged, the last solve reused")
              + f", {h['seconds']:.1f} s" for h in history]

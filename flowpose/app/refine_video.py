@@ -36,7 +36,7 @@ from flowpose.io.intrinsics import CameraOptions, load_intrinsics
 from flowpose.io.keypoints2d import attach_keypoints, confident_joints2d, load_keypoints, slice_keypoints
 from flowpose.io.outdir import check_output_folder
 from flowpose.io.poses import load_poses
-from flowpose.io.video import frame_times, open_video, rate_for
+from flowpose.io.video import frame_times, open_video, rate_for, rotation_note
 from flowpose.pose import PoseSequence
 from flowpose.refinement.result import RefineResult
 from flowpose.refinement.swaps import describe_swaps
@@ -238,6 +238,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 notes.append(off)
         if not reader.fps_known:  # an image folder: the poses' rate (an estimate's is the reader's)
             notes.append(assumed_rate_note(job.video, init.fps))
+        if (source is not None or kp is not None) and (turned := rotation_note(reader)) is not None:
+            notes.append(turned)  # another tool's poses or keypoints: of the stored frames or the upright ones?
         times, timing_note = frame_times(reader, start, stop, init.times)
         init = replace(init, times=times)
         if timing_note is not None:

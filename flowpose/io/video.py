@@ -43,7 +43,11 @@ class VideoReader(ABC):
             :data:`DEFAULT_FPS` was assumed (an image folder, a container without a rate).
         rate_given: whether the caller gave ``fps``; then the frames are evenly spaced at it, whatever the
             container's timestamps say.
+        rotation: degrees (0, 90, 180 or 270) by which a video file's stored frames are turned to be shown
+            upright (phone video's rotation metadata); the frames read are upright. 0 for image folders.
     """
+
+    rotation: int = 0
 
     def __init__(
         self, path: Path, fps: float, size: tuple[int, int], fps_known: bool = True, rate_given: bool = False
@@ -163,6 +167,8 @@ class FileVideoReader(VideoReader):
             raise InputError(f"{file}: no frame could be decoded (corrupt or empty video?)")
         self._next, self._cached = 1, (0, first)
         self._times = {0: self._cap.get(cv2.CAP_PROP_POS_MSEC)}  # frame -> presentation time, ms
+        meta = self._cap.get(cv2.CAP_PROP_ORIENTATION_META)
+        self.rotation = int(round(meta)) % 360 if math.isfinite(meta) else 0
         known, given = True, fps is not None
         if fps is None:
             fps = self._cap.get(cv2.CAP_PROP_FPS)
@@ -177,6 +183,7 @@ class FileVideoReader(VideoReader):
         cap = cv2.VideoCapture(str(file), cv2.CAP_FFMPEG)
         if not cap.isOpened():
             raise InputError(f"{file}: not a readable video (OpenCV/FFmpeg cannot open it; corrupt file?)")
+        cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)  # frames upright, as players show them (OpenCV's default too)
         return cap
 
     def _verified_count(self) -> int:
@@ -286,6 +293,21 @@ def frame_times(
         return None, None
     return ms / 1000.0, (f"{reader.path}: {problem}; the poses carry each frame's time from its timestamps "
                          "(times), and the motion priors take each interval's own length from them")
+
+
+def rotation_note(reader: VideoReader) -> str | None:
+    """A line for a video stored rotated (phone video's rotation metadata), or None for one stored upright.
+
+    flowpose reads such frames upright, as players show them; poses, 2D keypoints and a camera K that another tool
+    made from the stored frames, ignoring the rotation, do not match them, and nothing else would tell.
+    """
+    if reader.rotation == 0:
+        return None
+    H, W = reader.size
+    ignored = "upside down" if reader.rotation == 180 else f"for {H}x{W} frames"
+    return (f"{reader.path}: stored rotated by {reader.rotation}° (its rotation metadata); flowpose reads its frames "
+            f"upright, {W}x{H}: poses, keypoints and K of another tool must be of upright frames too (one that "
+            f"ignored the rotation gives them {ignored})")
 
 
 def rate_for(fps: float, reader: VideoReader, source: str) -> tuple[float, str | None]:

@@ -45,6 +45,19 @@ def test_3d_poses_take_the_video_s_size_rate_and_a_guessed_camera(tmp_path: Path
     np.testing.assert_allclose(poses.joints3d, joints, atol=1e-5)  # centimetres read as such
 
 
+def test_a_rotated_video_is_told(tmp_path: Path) -> None:
+    from flowpose.io.video import open_video
+    from tests.io.test_video import rotated_mp4
+
+    with open_video(make_video(tmp_path, "v")) as video:
+        rotated_mp4(tmp_path / "r.mp4", video.read(), 90)
+    _joints(tmp_path / "j.npy")
+    lines = run_import(ImportJob(fmt="joints3d", source=tmp_path / "j.npy", out=tmp_path / "p.npz",
+                                 video=tmp_path / "r.mp4"))
+    assert lines[0].startswith(f"{tmp_path / 'r.mp4'}: stored rotated by 90° (its rotation metadata)")
+    assert "GUESS" in lines[1] and lines[2].startswith("wrote")
+
+
 @pytest.mark.parametrize(
     ("job", "message"),
     [

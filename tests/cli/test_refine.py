@@ -14,7 +14,7 @@ import torch
 from flowpose.io.poses import load_poses
 from flowpose.io.video import open_video, write_video
 from tests.cli.common import T, assert_user_error, bad_poses, refine_args, run, snapshot
-from tests.io.test_video import VFR_TIMES, variable_rate_mp4
+from tests.io.test_video import VFR_TIMES, rotated_mp4, variable_rate_mp4
 
 
 @pytest.mark.parametrize(
@@ -341,3 +341,13 @@ def test_a_variable_frame_rate_is_refined_at_the_frames_own_times(work: Path) ->
             "frame's time from its timestamps (times)") in result.stdout
     refined = load_poses(work / "out" / "refined.npz")
     np.testing.assert_allclose(refined.times, VFR_TIMES[2:7], atol=1e-3)
+
+
+def test_a_rotated_video_is_told_when_the_poses_come_from_a_file(work: Path) -> None:
+    with open_video(work / "video.mp4") as video:
+        frames = video.read()
+    rotated_mp4(work / "video.mp4", frames, 180)  # the poses were made of the frames as stored
+    result = run(*refine_args(work, "--cycles", "0"))
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert (f"{work / 'video.mp4'}: stored rotated by 180° (its rotation metadata); flowpose reads its frames upright, "
+            "64x64: poses, keypoints and K of another tool must be of upright frames too") in result.stdout

@@ -16,6 +16,7 @@ from flowpose.io.video import (
     frame_times,
     open_video,
     rate_for,
+    rotation_note,
     uneven_timing,
     write_video,
 )
@@ -211,6 +212,42 @@ def variable_rate_mp4(path: Path, frames: np.ndarray) -> None:
         value = struct.unpack(">I", data[at + field : at + field + 4])[0]
         data[at + field : at + field + 4] = struct.pack(">I", round(value * stretch))
     path.write_bytes(bytes(data))
+
+
+ROTATIONS = {90: (0, 1, -1, 0), 180: (-1, 0, 0, -1), 270: (0, -1, 1, 0)}
+"""Degrees -> the (a, b, c, d) of an MP4 track header's display matrix [[a, b], [c, d]] (16.16 fixed point)."""
+
+
+def rotated_mp4(path: Path, frames: np.ndarray, degrees: int) -> None:
+    """An mp4 of ``frames`` whose track header says to show them turned by ``degrees``, as phones store
+    portrait video: the display matrix in ``tkhd`` (version 0) set, the frames left as coded."""
+    write_video(path, frames, fps=30.0)
+    data = bytearray(path.read_bytes())
+    at = _box(data, b"tkhd")[0]
+    matrix = at + 48  # size, type, version/flags, 2 times, track, reserved, duration, 8 reserved, 4 shorts
+    a, b, c, d = (v * 0x10000 for v in ROTATIONS[degrees])
+    data[matrix : matrix + 36] = struct.pack(">9i", a, b, 0, c, d, 0, 0, 0, 0x40000000)
+    path.write_bytes(bytes(data))
+
+
+def test_a_rotated_video_is_read_upright_and_told(tmp_path: Path) -> None:
+    frames = np.zeros((4, 32, 48, 3), np.uint8)
+    frames[:, :, :8] = 250  # a bright band down the stored frames' left edge
+    rotated_mp4(tmp_path / "r90.mp4", frames, 90)
+    with open_video(tmp_path / "r90.mp4") as video:
+        assert video.rotation == 90 and video.size == (48, 32)  # upright: portrait
+        upright = video[0][..., 0] > 128
+        assert upright[:8].all() and not upright[12:].any()  # the band turned a quarter: along the top
+        assert rotation_note(video) == (
+            f"{tmp_path / 'r90.mp4'}: stored rotated by 90° (its rotation metadata); flowpose reads its frames upright, "
+            "32x48: poses, keypoints and K of another tool must be of upright frames too (one that ignored the "
+            "rotation gives them for 48x32 frames)")
+    rotated_mp4(tmp_path / "r180.mp4", frames, 180)
+    with open_video(tmp_path / "r180.mp4") as video:
+        assert video.rotation == 180 and video.size == (32, 48) and rotation_note(video).endswith("upside down)")
+    write_video(tmp_path / "plain.mp4", frames, fps=30.0)
+    with open_video(tmp_path / "plain.mp4") as video:
+        assert video.rotation == 0 and rotation_note(video) is None
 
 
 VFR_TIMES = np.array([0, 1, 2, 3, 4, 6, 8, 10]) / 30.0
