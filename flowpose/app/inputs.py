@@ -59,6 +59,42 @@ def off_image_note(poses: PoseSequence, image_size: tuple[int, int], source: str
             "camera (K) the video's? (--intrinsics, --focal-px)")
 
 
+OFF_CENTRE = 0.15
+"""A camera's principal point lies within this share of the frame's size from its centre; farther, on both axes
+and by one scale, K is of frames of another size (:func:`scaled_camera_note`)."""
+
+
+def scaled_camera_note(poses: PoseSequence, image_size: tuple[int, int], source: str) -> str | None:
+    """A warning for poses whose camera is of frames of another size: its principal point is the centre of frames
+    scaled by one factor, not this video's. Tools often estimate on frames made smaller (a 4K phone video at
+    1080p); their K and 2D are then in those frames' pixels, which the 2D checks miss (the points still fall inside
+    the larger frames), and the flow would be read at the wrong pixels. None when the principal point is near the
+    centre, or off it in a way no single scale explains (a camera calibrated off centre).
+
+    Args:
+        poses: the initial poses.
+        image_size: (H, W) of the video, px.
+        source: the pose file, for the message.
+
+    Example:
+        >>> seq = PoseSequence(np.ones((2, 17, 3)) + [0, 0, 3], np.array([[500, 0, 480], [0, 500, 270], [0, 0, 1.0]]))
+        >>> scaled_camera_note(seq, (1080, 1920), "p.npz")[:95]
+        'warning: p.npz: its camera K has its principal point at (480, 270), the centre of about 960x540'
+    """
+    H, W = image_size
+    cx, cy = np.median(poses.K_per_frame()[:, :2, 2], axis=0)
+    near = abs(cx - (W - 1) / 2) <= OFF_CENTRE * W and abs(cy - (H - 1) / 2) <= OFF_CENTRE * H
+    sx, sy = 2 * cx / W, 2 * cy / H  # the scale of frames whose centre this is (to a pixel)
+    if near or sx <= 0 or sy <= 0 or abs(sx / sy - 1) > OFF_CENTRE:
+        return None
+    w, h = 2 * round(cx + 0.25), 2 * round(cy + 0.25)  # even sizes, whether the centre is W/2 or (W - 1)/2
+    scale = (w / W + h / H) / 2
+    return (f"warning: {source}: its camera K has its principal point at ({cx:.0f}, {cy:.0f}), the centre of about "
+            f"{w}x{h} frames, not of the video's {W}x{H}: poses made from frames scaled by "
+            f"{scale:.2g}? flowpose reads K and 2D in the video's pixels: rescale them (without joints2d, passing the "
+            "video's camera will do: --intrinsics, --focal-px)")
+
+
 def keypoints_problem(joints2d: np.ndarray, image_size: tuple[int, int]) -> str | None:
     """Why another detector's 2D keypoints cannot be pixels of this video's frames; None when they may be.
 

@@ -19,6 +19,7 @@ from flowpose.app.inputs import (
     check_observed,
     keypoints_problem,
     off_image_note,
+    scaled_camera_note,
     segment,
     segment_note,
     select_frames,
@@ -236,6 +237,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 notes.append(rate_note)
             if (off := off_image_note(init, reader.size, str(source))) is not None:
                 notes.append(off)
+            elif job.camera is None and (scaled := scaled_camera_note(init, reader.size, str(source))) is not None:
+                notes.append(scaled)
         if not reader.fps_known:  # an image folder: the poses' rate (an estimate's is the reader's)
             notes.append(assumed_rate_note(job.video, init.fps))
         if (source is not None or kp is not None) and (turned := rotation_note(reader)) is not None:

@@ -13,6 +13,7 @@ from flowpose.app.inputs import (
     check_observed,
     keypoints_problem,
     off_image_note,
+    scaled_camera_note,
     segment,
     segment_note,
     select_frames,
@@ -124,3 +125,19 @@ def test_segment() -> None:
         segment(10, 10, None, "v.mp4")
     with pytest.raises(InputError, match="--frames must be >= 1, got 0"):
         segment(10, 0, 0, "v.mp4")
+
+
+def test_a_camera_of_smaller_frames_is_told() -> None:
+    def poses(cx: float, cy: float) -> PoseSequence:
+        K = np.array([[500.0, 0.0, cx], [0.0, 500.0, cy], [0.0, 0.0, 1.0]])
+        return PoseSequence(np.ones((2, 17, 3)) + [0.0, 0.0, 3.0], K)
+
+    note = scaled_camera_note(poses(480.0, 270.0), (1080, 1920), "p.npz")  # estimated at 960x540
+    assert note == ("warning: p.npz: its camera K has its principal point at (480, 270), the centre of about 960x540 "
+                    "frames, not of the video's 1920x1080: poses made from frames scaled by 0.5? flowpose reads K and "
+                    "2D in the video's pixels: rescale them (without joints2d, passing the video's camera will do: "
+                    "--intrinsics, --focal-px)")
+    assert "about 640x360 frames" in scaled_camera_note(poses(319.5, 179.5), (1080, 1920), "p.npz")
+    assert scaled_camera_note(poses(959.5, 539.5), (1080, 1920), "p.npz") is None  # the video's own centre
+    assert scaled_camera_note(poses(1100.0, 600.0), (1080, 1920), "p.npz") is None  # calibrated off centre, but near
+    assert scaled_camera_note(poses(480.0, 540.0), (1080, 1920), "p.npz") is None  # off centre by no single scale

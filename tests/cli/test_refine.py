@@ -351,3 +351,18 @@ def test_a_rotated_video_is_told_when_the_poses_come_from_a_file(work: Path) -> 
     assert result.exit_code == 0, (result.output, result.exception)
     assert (f"{work / 'video.mp4'}: stored rotated by 180° (its rotation metadata); flowpose reads its frames upright, "
             "64x64: poses, keypoints and K of another tool must be of upright frames too") in result.stdout
+
+
+def test_poses_of_smaller_frames_are_told(work: Path) -> None:
+    from dataclasses import replace
+
+    from flowpose.io.poses import save_poses
+
+    poses = load_poses(work / "video.poses.npz")
+    half = np.diag([0.5, 0.5, 1.0])
+    save_poses(replace(poses, K=half @ poses.K, joints2d=0.5 * poses.joints2d), work / "half.npz")  # made at 32x32
+    result = run(*refine_args(work, "--poses", work / "half.npz", "--cycles", "0"))
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert (f"warning: {work / 'half.npz'}: its camera K has its principal point at (16, 16), the centre of about 32x32 "
+            "frames, not of the video's 64x64") in result.stdout
+    assert "principal point" not in run(*refine_args(work, "--cycles", "0", "--out", work / "o2")).stdout
