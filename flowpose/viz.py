@@ -280,13 +280,14 @@ def write_overlay(
         init: initial poses, T frames, any skeleton.
         refined: refined poses, T frames.
         flow: the video's flow, T-1 pairs.
-        fps: frame rate of the written video.
+        fps: frame rate of the written video; frames with their own times (``refined.times``, a variable
+            frame rate) are written at a constant rate chosen from them, repeated so that each plays at its time.
         max_height: frames taller than this are scaled down (None: never); small frames are scaled up to
             :data:`MIN_DISPLAY_HEIGHT`.
         progress: show a progress bar.
 
     Returns:
-        The number of frames written.
+        The number of frames in the file (a variable frame rate's repeats included).
 
     Raises:
         InputError: when frames, poses and flow disagree in length, or the path/fps is unusable.
@@ -301,4 +302,5 @@ def write_overlay(
             f"initial and {refined.num_frames} refined poses, {flow.num_pairs} flow pairs"
         )
     it = overlay_frames(frames, init, refined, flow, max_height=max_height)
-    return write_video(path, tqdm(it, total=T, disable=not progress, desc="overlay video", unit="frame"), fps)
+    it = tqdm(it, total=T, disable=not progress, desc="overlay video", unit="frame")
+    return write_video(path, it, fps, times=refined.times)

@@ -113,7 +113,7 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
         if job.viz:
             with open_video(job.video, fps=job.fps) as frames:
                 write_mesh_overlay(tmp / "overlay.mp4", frames, estimate.vertices, result.vertices, model.faces,
-                                   seq.K, fps=seq.fps)
+                                   seq.K, fps=seq.fps, times=times)
 
     folder = write_output_folder(out, fill, overwrite=job.overwrite, inputs=inputs)
     lines.append(f"wrote {folder}/: refined_smpl.npz, refined.npz, history.json"

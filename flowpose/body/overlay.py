@@ -96,6 +96,11 @@ def write_mesh_overlay(
     faces: np.ndarray,
     K: np.ndarray,
     fps: float,
+    times: np.ndarray | None = None,
 ) -> int:
-    """Write :func:`overlay_frames` as an ``.mp4``, atomically; returns the frames written."""
-    return write_video(path, overlay_frames(frames, estimate, refined, faces, K), fps)
+    """Write :func:`overlay_frames` as an ``.mp4``, atomically; returns the frames in the file.
+
+    ``times`` ((T,) seconds, or None for frames evenly spaced at ``fps``): frames of a variable frame rate are
+    repeated at a constant rate so that each plays at its own time (:func:`flowpose.io.video.write_video`).
+    """
+    return write_video(path, overlay_frames(frames, estimate, refined, faces, K), fps, times=times)

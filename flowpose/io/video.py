@@ -20,6 +20,7 @@ import numpy as np
 
 from flowpose.errors import InputError, OutputError, ShapeError
 from flowpose.io.atomic import atomic_path
+from flowpose.io.playback import playback_schedule, repeat_frames
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 """Suffixes of the images read from a frame folder (case-insensitive)."""
@@ -362,8 +363,14 @@ def open_video(path: str | os.PathLike[str], *, fps: float | None = None) -> Vid
     return FileVideoReader(p, fps)
 
 
-def write_video(path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps: float) -> int:
+def write_video(
+    path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps: float, times: np.ndarray | None = None
+) -> int:
     """Write RGB frames to an ``.mp4`` (MPEG-4 Part 2, fourcc ``mp4v``) atomically.
+
+    Frames with their own presentation times (``times``: a variable frame rate) are written at a constant rate,
+    each repeated for as many ticks as its interval spans (:func:`flowpose.io.playback.playback_schedule`), so the
+    video plays them at their own times.
 
     MPEG-4 needs even frame sizes (OpenCV silently crops odd ones); an odd height or width is instead padded
     by repeating the last row or column, with a warning.
@@ -371,10 +378,11 @@ def write_video(path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps:
     Args:
         path: destination ending in ``.mp4``.
         frames: (H, W, 3) uint8 RGB frames, all the same size; consumed one at a time.
-        fps: frames per second.
+        fps: frames per second (of evenly spaced frames; with ``times`` the rate is chosen from them).
+        times: (T,) seconds, each frame's presentation time, or None for frames evenly spaced at ``fps``.
 
     Returns:
-        The number of frames written.
+        The number of frames in the file (with ``times``, repeats included).
 
     Raises:
         InputError: for another suffix, a bad fps, no frames, or a frame of another size; nothing is written.
@@ -386,6 +394,13 @@ def write_video(path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps:
         raise InputError(f"{p}: expected a video path ending in .mp4, got {p.suffix or 'no suffix'!r}")
     if not (math.isfinite(fps) and fps > 0):
         raise InputError(f"{p}: fps must be a positive number, got {fps}")
+    counts = None
+    if times is not None:
+        try:
+            fps, counts = playback_schedule(times, fps)
+        except InputError as error:
+            raise InputError(f"{p}: {error}") from None
+    frames = repeat_frames(frames, counts, str(p))
     count, writer, size, pad = 0, None, None, (0, 0)
     with atomic_path(p) as tmp:
         try:

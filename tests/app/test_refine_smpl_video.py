@@ -13,8 +13,9 @@ from flowpose.body.params import load_smpl, save_smpl
 from flowpose.body.standin import write_standin
 from flowpose.body.synth import smpl_motion
 from flowpose.errors import InputError
-from flowpose.io.video import write_video
+from flowpose.io.video import open_video, write_video
 from tests.app.test_refine_video import DIS
+from tests.io.test_video import variable_rate_mp4
 
 
 @pytest.fixture
@@ -64,3 +65,12 @@ def test_later_cycles_on_an_unchanged_flow_say_the_solve_was_reused(inputs: Smpl
     assert lines[0].startswith("cycle 1:") and " steps, " in lines[0]
     assert lines[1].startswith("cycle 2:") and "the flow unchanged, the last solve reused" in lines[1]
     assert (folder / "history.json").is_file()
+
+
+def test_a_variable_frame_rate_s_mesh_overlay_plays_each_frame_at_its_time(inputs: SmplVideoJob, tmp_path: Path) -> None:
+    variable_rate_mp4(inputs.video, np.zeros((4, 64, 64, 3), np.uint8))  # frames at 0, 1, 2 and 4 thirtieths of a s
+    save_smpl(smpl_motion(4), tmp_path / "p.npz")
+    folder, lines = refine_smpl_video(replace(inputs, viz=True))
+    assert any("a variable frame rate: 33.3 to 66.7 ms" in line for line in lines)
+    with open_video(folder / "overlay.mp4") as overlay:  # the third frame shown for two ticks of 30 fps
+        assert len(overlay) == 5 and overlay.fps == pytest.approx(30.0)

@@ -335,12 +335,14 @@ def test_a_variable_frame_rate_is_refined_at_the_frames_own_times(work: Path) ->
     with open_video(work / "video.mp4") as video:
         frames = video.read()
     variable_rate_mp4(work / "video.mp4", frames)  # 4 frames at 30 fps, then 4 at 15
-    result = run(*refine_args(work, "--start", "2", "--frames", "5"))
+    result = run(*refine_args(work, "--start", "2", "--frames", "5", "--viz"))
     assert result.exit_code == 0, (result.output, result.exception)
     assert (f"{work / 'video.mp4'}: a variable frame rate: 33.3 to 66.7 ms between frames; the poses carry each "
             "frame's time from its timestamps (times)") in result.stdout
     refined = load_poses(work / "out" / "refined.npz")
     np.testing.assert_allclose(refined.times, VFR_TIMES[2:7], atol=1e-3)
+    with open_video(work / "out" / "overlay.mp4") as overlay:  # frames 4, 5 (at 15 fps) shown for two ticks of 30
+        assert len(overlay) == 7 and overlay.fps == pytest.approx(30.0)
 
 
 def test_a_rotated_video_is_told_when_the_poses_come_from_a_file(work: Path) -> None:

@@ -291,3 +291,15 @@ def test_uneven_timing_needs_usable_timestamps() -> None:
     assert uneven_timing(np.array([0.0, np.nan, 66.7, 100.0])) is None
     assert uneven_timing(np.array([0.0, 33.3, 33.3, 66.7])) is None  # a repeated timestamp: not a clock
     assert uneven_timing(np.array([0.0, 33.3, 70.0, 103.3])) is not None
+
+
+def test_frames_with_their_own_times_play_at_them(tmp_path: Path) -> None:
+    frames = np.stack([np.full((16, 16, 3), 30 * t, np.uint8) for t in range(8)])
+    assert write_video(tmp_path / "v.mp4", iter(frames), fps=20.0, times=VFR_TIMES) == 11  # the 15 fps half twice
+    with open_video(tmp_path / "v.mp4") as video:
+        assert video.fps == pytest.approx(30.0) and frame_times(video, 0, len(video)) == (None, None)
+        shown = np.rint(video.read()[:, 8, 8, 0].astype(float) / 30).astype(int).tolist()
+    assert shown == [0, 1, 2, 3, 4, 4, 5, 5, 6, 6, 7]
+    with pytest.raises(InputError, match=r"w\.mp4: 5 frames for 8 frame times"):
+        write_video(tmp_path / "w.mp4", frames[:5], fps=30.0, times=VFR_TIMES)
+    assert not (tmp_path / "w.mp4").exists()
