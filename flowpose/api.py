@@ -12,8 +12,9 @@ import numpy as np
 from torch import nn
 
 from flowpose.config import RefineConfig, get_preset, with_cycles
-from flowpose.errors import InputError, ShapeError
+from flowpose.errors import InputError, InputNoteWarning, ShapeError
 from flowpose.flow.registry import load_flow_model
+from flowpose.frame_convention import frame_convention_note
 from flowpose.io.groundtruth import GroundTruth, load_gt
 from flowpose.io.poses import load_poses
 from flowpose.io.video import VideoReader, frame_times, open_video, rate_for, rotation_note
@@ -95,17 +96,20 @@ def refine(
     init = _as_h36m17(_load_pose_sources(poses))
     video, reader = _load_frames(frames)
     _check_match(init, video, frames)
+    named = str(poses) if isinstance(poses, (str, os.PathLike)) else "poses"
+    if (convention := frame_convention_note(init, named)) is not None:
+        warnings.warn(convention, InputNoteWarning, stacklevel=2)
     if reader is not None:
-        fps, note = rate_for(init.fps, reader, str(poses) if isinstance(poses, (str, os.PathLike)) else "poses")
+        fps, note = rate_for(init.fps, reader, named)
         if note is not None:
-            warnings.warn(note, stacklevel=2)
+            warnings.warn(note, InputNoteWarning, stacklevel=2)
             init = replace(init, fps=fps)
         if (turned := rotation_note(reader)) is not None:
-            warnings.warn(turned, stacklevel=2)
+            warnings.warn(turned, InputNoteWarning, stacklevel=2)
         times, timing = frame_times(reader, 0, len(reader), init.times)
         init = replace(init, times=times)
         if timing is not None:
-            warnings.warn(timing, stacklevel=2)
+            warnings.warn(timing, InputNoteWarning, stacklevel=2)
     truth = load_gt(gt) if isinstance(gt, (str, os.PathLike)) else gt
     if truth is not None and truth.joints3d.shape[:2] != (init.num_frames, H36M17.num_joints):
         raise ShapeError("ground-truth joints3d", f"({init.num_frames}, 17, 3)", truth.joints3d.shape, str(gt))

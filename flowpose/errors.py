@@ -54,6 +54,12 @@ class OutputError(FlowposeError):
         self.reason = reason
 
 
+class InputNoteWarning(UserWarning):
+    """A note on an input that may make a result wrong without being an error: a video stored rotated, a variable
+    frame rate, poses at another rate or in another camera convention. :func:`flowpose.refine` warns them; the
+    command line tells them itself, naming the files, and silences the API's."""
+
+
 class WeightsUnavailableError(FlowposeError, RuntimeError):
     """Flow-network weights that cannot be found locally nor downloaded."""
 

@@ -9,7 +9,7 @@ import pytest
 
 import flowpose
 from flowpose.config import FlowConfig, RefineConfig
-from flowpose.errors import InputError
+from flowpose.errors import InputError, InputNoteWarning
 from flowpose.io.poses import save_poses
 from flowpose.io.video import open_video, write_video
 from flowpose.refinement.finetune import FinetuneConfig
@@ -228,7 +228,7 @@ def test_person_partly_out_of_frame(tiny_clip):
     """Shift the person so that one side leaves the image: crops overhang the frame and still work."""
     est = tiny_clip.estimate
     shift = np.array([0.9, 0.0, 0.0], np.float32)  # about 20 px at this depth, to the right
-    moved = replace(est, joints3d=est.joints3d + shift, joints2d=est.joints2d + np.float32(20.0))
+    moved = replace(est, joints3d=est.joints3d + shift, joints2d=est.joints2d + np.float32([20.0, 0.0]))
     frames = np.zeros_like(tiny_clip.rendered.frames)
     frames[:, :, 20:] = tiny_clip.rendered.frames[:, :, :-20]
     assert (moved.joints2d[..., 0] > 63).any()  # some keypoints are outside the 64 px image
@@ -242,3 +242,9 @@ def test_nothing_observed_is_a_clear_error(tiny_clip):
     blind = replace(est, joints3d=np.full_like(est.joints3d, np.nan), joints2d=None, conf=None)
     with pytest.raises(InputError, match="every joint is NaN in every frame"):
         flowpose.refine(blind, tiny_clip.rendered.frames, config=DIS)
+
+
+def test_poses_in_a_y_up_camera_frame_are_warned_of(tiny_clip):
+    turned = replace(tiny_clip.estimate, joints3d=tiny_clip.estimate.joints3d * [1, -1, 1])
+    with pytest.warns(InputNoteWarning, match=r"poses: its joints3d have the head below the feet in 8 of 8 frames"):
+        flowpose.refine(turned, tiny_clip.rendered.frames, config=DIS, cycles=0)

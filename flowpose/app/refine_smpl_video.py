@@ -15,15 +15,18 @@ from pathlib import Path
 from flowpose.app.outputs import default_out_dir
 from flowpose.body.loop import SKETCHES, refine_smpl_frames
 from flowpose.body.mesh_io import write_mesh
-from flowpose.body.model import check_in_front, load_body_model_for
+from flowpose.body.model import check_in_front, load_body_model_for, model_joints
 from flowpose.body.overlay import write_mesh_overlay
 from flowpose.body.params import load_smpl, save_smpl
 from flowpose.body.refine import MESH_FLOW_WEIGHT
 from flowpose.config import RefineConfig
 from flowpose.errors import InputError
+from flowpose.frame_convention import frame_convention_note
 from flowpose.io.outdir import check_output_folder, write_output_folder
 from flowpose.io.poses import save_poses
 from flowpose.io.video import frame_times, open_video, rate_for, rotation_note
+from flowpose.pose import PoseSequence
+from flowpose.skeleton import SMPL24
 
 MESH_FORMATS = ("obj", "ply")
 """What ``--export-mesh`` writes."""
@@ -83,6 +86,8 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
     seq = load_smpl(job.smpl)
     model = load_body_model_for(job.body_model, seq, str(job.smpl))
     check_in_front(model, seq, str(job.smpl))
+    body = PoseSequence(model_joints(model, seq)[:, : SMPL24.num_joints], seq.K, skeleton=SMPL24.name)
+    convention = frame_convention_note(body, f"{job.smpl} (the body model's joints)")
     out = job.out if job.out is not None else default_out_dir(job.video)
     inputs = [job.video, job.smpl, job.body_model]
     check_output_folder(out, overwrite=job.overwrite, inputs=inputs)
@@ -99,6 +104,8 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
     estimate, result, history = loop.estimate, loop.result, loop.history
     poses = result.poses
     lines = [note for note in (turned, rate_note, timing_note) if note is not None]
+    if convention is not None:
+        lines.insert(0, f"warning: {convention}")
     lines += [f"cycle {h['cycle']}: total loss {h['losses']['total']:.3f}, mesh {h['losses']['mesh']:.3f}, "
              + (f"{h['steps']} steps" if h["steps"] else "the flow unchanged, the last solve reused")
              + f", {h['seconds']:.1f} s" for h in history]

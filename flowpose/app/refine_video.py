@@ -7,6 +7,7 @@ refused or accepted, before a frame is decoded or a network built; the folder ap
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -29,9 +30,10 @@ from flowpose.app.inputs import (
 )
 from flowpose.app.outputs import default_out_dir, write_refine_folder
 from flowpose.config import RefineConfig
-from flowpose.errors import InputError
+from flowpose.errors import InputError, InputNoteWarning
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.flow.registry import FLOW_BACKENDS
+from flowpose.frame_convention import frame_convention_note
 from flowpose.io.groundtruth import load_gt
 from flowpose.io.intrinsics import CameraOptions, load_intrinsics
 from flowpose.io.keypoints2d import attach_keypoints, confident_joints2d, load_keypoints, slice_keypoints
@@ -255,16 +257,22 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             except InputError as e:
                 raise InputError(f"{job.keypoints}: {e}") from None
             notes.append(f"2D keypoints: {job.keypoints} ({kp.source}) replace the initial poses' own")
-        result = run_refine(
-            init,
-            frames,
-            cycles=job.cycles,
-            config=job.config,
-            gt=gt,
-            device=job.device,
-            seed=job.seed,
-            progress=job.progress,
-        )
+        if source is not None or kp is not None:  # another tool's 3D or 2D: in flowpose's camera frame?
+            named = [str(p) for p in (source, job.keypoints) if p is not None]
+            if (convention := frame_convention_note(init, " with ".join(named))) is not None:
+                notes.append(f"warning: {convention}")
+        with warnings.catch_warnings():  # the API's notes on its inputs: told above, naming the files, where they apply
+            warnings.simplefilter("ignore", InputNoteWarning)
+            result = run_refine(
+                init,
+                frames,
+                cycles=job.cycles,
+                config=job.config,
+                gt=gt,
+                device=job.device,
+                seed=job.seed,
+                progress=job.progress,
+            )
         folder, names = write_refine_folder(
             result,
             out,

@@ -387,6 +387,17 @@ def load_body_model_for(
     return model
 
 
+def model_joints(model: BodyModel, seq: SmplSequence) -> np.ndarray:
+    """(T, J, 3) float32 metres: the model's joints for the parameters, camera frame (J: the model's joints, 24 for
+    SMPL, 55 for SMPL-X; the first 22 are the same body joints in both)."""
+    with torch.no_grad():
+        out = model(torch.as_tensor(seq.betas, dtype=torch.float32),
+                    torch.as_tensor(model.pose_rotations(seq), dtype=torch.float32),
+                    torch.as_tensor(seq.transl, dtype=torch.float32),
+                    vertex_ids=torch.zeros(1, dtype=torch.long), expression=model.expression_of(seq))
+    return out.joints.numpy()
+
+
 def check_in_front(model: BodyModel, seq: SmplSequence, source: str) -> None:
     """Refuse parameters that put the model's joints behind the camera, or nearer than the pose stage allows
     (:func:`flowpose.pose.check_joints3d`): their projection, and every image term, would be meaningless.
@@ -394,9 +405,4 @@ def check_in_front(model: BodyModel, seq: SmplSequence, source: str) -> None:
     Raises:
         InputError: naming ``source`` and the first such frame.
     """
-    with torch.no_grad():
-        out = model(torch.as_tensor(seq.betas, dtype=torch.float32),
-                    torch.as_tensor(model.pose_rotations(seq), dtype=torch.float32),
-                    torch.as_tensor(seq.transl, dtype=torch.float32),
-                    vertex_ids=torch.zeros(1, dtype=torch.long), expression=model.expression_of(seq))
-    check_joints3d(out.joints.numpy(), f"{source}: the body model's ")
+    check_joints3d(model_joints(model, seq), f"{source}: the body model's ")

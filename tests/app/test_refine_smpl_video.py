@@ -74,3 +74,17 @@ def test_a_variable_frame_rate_s_mesh_overlay_plays_each_frame_at_its_time(input
     assert any("a variable frame rate: 33.3 to 66.7 ms" in line for line in lines)
     with open_video(folder / "overlay.mp4") as overlay:  # the third frame shown for two ticks of 30 fps
         assert len(overlay) == 5 and overlay.fps == pytest.approx(30.0)
+
+
+def test_parameters_of_a_y_up_frame_are_told(inputs: SmplVideoJob, tmp_path: Path) -> None:
+    from scipy.spatial.transform import Rotation
+
+    seq = smpl_motion(4)  # camera frame: the body's root turned half a turn about x from SMPL's y-up rest pose
+    upright = (Rotation.from_euler("x", 180, degrees=True) * Rotation.from_rotvec(seq.global_orient)).as_rotvec()
+    save_smpl(replace(seq, global_orient=upright), tmp_path / "p.npz")  # as a y-up world frame would have it
+    folder, lines = refine_smpl_video(inputs)
+    assert lines[0] == (f"warning: {tmp_path / 'p.npz'} (the body model's joints): its joints3d have the head below "
+                        "the feet in 4 of 4 frames (fine for a handstand or a camera held upside down): are they y up? "
+                        "flowpose's camera frame is x right, y down, z forward")
+    save_smpl(seq, tmp_path / "p.npz")
+    assert not any("head below the feet" in line for line in refine_smpl_video(replace(inputs, overwrite=True))[1])

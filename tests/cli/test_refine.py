@@ -339,6 +339,8 @@ def test_a_variable_frame_rate_is_refined_at_the_frames_own_times(work: Path) ->
     assert result.exit_code == 0, (result.output, result.exception)
     assert (f"{work / 'video.mp4'}: a variable frame rate: 33.3 to 66.7 ms between frames; the poses carry each "
             "frame's time from its timestamps (times)") in result.stdout
+    whole = run(*refine_args(work, "--cycles", "0", "--out", work / "o2"))  # the reader itself goes to the API
+    assert whole.output.count("a variable frame rate") == 1  # not again as the API's warning
     refined = load_poses(work / "out" / "refined.npz")
     np.testing.assert_allclose(refined.times, VFR_TIMES[2:7], atol=1e-3)
     with open_video(work / "out" / "overlay.mp4") as overlay:  # frames 4, 5 (at 15 fps) shown for two ticks of 30
@@ -353,6 +355,7 @@ def test_a_rotated_video_is_told_when_the_poses_come_from_a_file(work: Path) -> 
     assert result.exit_code == 0, (result.output, result.exception)
     assert (f"{work / 'video.mp4'}: stored rotated by 180° (its rotation metadata); flowpose reads its frames upright, "
             "64x64: poses, keypoints and K of another tool must be of upright frames too") in result.stdout
+    assert result.output.count("stored rotated") == 1  # not again as the API's warning
 
 
 def test_poses_of_smaller_frames_are_told(work: Path) -> None:
@@ -368,3 +371,18 @@ def test_poses_of_smaller_frames_are_told(work: Path) -> None:
     assert (f"warning: {work / 'half.npz'}: its camera K has its principal point at (16, 16), the centre of about 32x32 "
             "frames, not of the video's 64x64") in result.stdout
     assert "principal point" not in run(*refine_args(work, "--cycles", "0", "--out", work / "o2")).stdout
+
+
+def test_poses_in_a_y_up_camera_frame_are_told(work: Path) -> None:
+    from dataclasses import replace
+
+    from flowpose.io.poses import save_poses
+
+    poses = load_poses(work / "video.poses.npz")
+    save_poses(replace(poses, joints3d=poses.joints3d * [1, -1, 1]), work / "yup.npz")
+    result = run(*refine_args(work, "--poses", work / "yup.npz", "--cycles", "0"))
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert (f"warning: {work / 'yup.npz'}: its joints3d have the head below the feet in {T} of {T} frames, while its "
+            f"joints2d have it above in {T} of {T}: are they y up?") in result.stdout
+    assert result.output.count("head below the feet") == 1 and not result.stderr
+    assert "head below the feet" not in run(*refine_args(work, "--cycles", "0", "--out", work / "o2")).output

@@ -1,0 +1,114 @@
+"""Is another tool's pose file in flowpose's camera frame, and do its 3D and 2D agree?
+
+flowpose reads joints3d in the camera frame with x right, y down and z forward (OpenCV's), and joints2d in pixels
+from the top-left corner. Tools differ: many SMPL-based and graphics pipelines put y up. The file's checks
+(:func:`flowpose.pose.check_joints3d`) pass such joints — they lie in front of the camera and project inside the
+image — and refinement then reads the flow at the body turned upside down, or tears the skeleton between a 3D
+turned over and 2D that is not. These checks find the two cases a user can fix and say so in one line:
+
+* the 3D has the head below the feet in most frames while the 2D (the file's keypoints) has it above, or while
+  there is no 2D to say otherwise (then perhaps a handstand, or a camera held upside down: a warning, not a
+  refusal);
+* the 2D lies far from the 3D's projection by K: a camera that is not the 3D's, or keypoints of frames of
+  another size.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from flowpose.camera import project_np
+from flowpose.joint_map import to_h36m17
+from flowpose.pose import PoseSequence
+
+UPPER = (8, 9, 10)
+"""Human3.6M-17 thorax, neck and head: the body's top (their mean, over those observed)."""
+FEET = (3, 6)
+"""Human3.6M-17 right and left ankles."""
+MOST = 0.8
+"""A share of the frames that calls a file's body upside down."""
+FAR = 0.25
+"""2D keypoints lie far from the 3D's projection when the median joint is off by more than this share of the 2D
+body's size (the diagonal of its keypoints' box). A monocular estimate placed by its own 2D is off by a few
+hundredths (real set, MediaPipe: 0.015 to 0.030; the bundled example 0.024); a focal length 1.5 times the 3D's
+gives 0.55 on the example."""
+
+
+def upside_down(up: np.ndarray, feet: np.ndarray) -> tuple[int, int]:
+    """In how many of the frames where both are seen the body's top is below its feet (greater y), and in how many
+    both are seen.
+
+    Args:
+        up: (T,) y of the body's top (a height down the image or the camera frame), NaN where unseen.
+        feet: (T,) y of the feet, NaN where unseen.
+    """
+    seen = np.isfinite(up) & np.isfinite(feet) & (up != feet)
+    return int((up[seen] > feet[seen]).sum()), int(seen.sum())
+
+
+def top_and_feet(joints: np.ndarray, observed: np.ndarray, skeleton: str) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) y of the body's top and of its feet (the mean of the observed ones), NaN where none is observed.
+
+    Args:
+        joints: (T, J, D) joints of ``skeleton`` (D = 2 pixels or 3 metres; y is column 1).
+        observed: (T, J) bool.
+        skeleton: the joints' layout.
+    """
+    y = np.where(observed, np.asarray(joints, np.float64)[..., 1], np.nan)[..., None]
+    h36m = to_h36m17(y, skeleton, missing="nan")[..., 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "Mean of empty slice"
+        return np.nanmean(h36m[:, list(UPPER)], axis=1), np.nanmean(h36m[:, list(FEET)], axis=1)
+
+
+def keypoints_off(poses: PoseSequence) -> float | None:
+    """The median over frames of the median joint's distance between joints2d and the projection of joints3d, as a
+    share of the 2D body's size; None without joints2d or frames with at least 2 joints observed in both."""
+    if poses.joints2d is None:
+        return None
+    x2d = np.asarray(poses.joints2d, np.float64)
+    proj = project_np(np.asarray(poses.joints3d, np.float64), poses.K_per_frame())
+    both = (poses.confidence() > 0) & np.isfinite(x2d).all(-1) & np.isfinite(proj).all(-1)
+    shares = []
+    for t in np.flatnonzero(both.sum(1) >= 2):
+        seen = x2d[t, both[t]]
+        size = float(np.linalg.norm(seen.max(0) - seen.min(0)))
+        if size > 0:
+            shares.append(np.median(np.linalg.norm(proj[t, both[t]] - seen, axis=-1)) / size)
+    return float(np.median(shares)) if shares else None
+
+
+def frame_convention_note(poses: PoseSequence, source: str) -> str | None:
+    """One line when a pose file's joints3d look y up, or its joints2d lie far from their projection; None when
+    neither. :func:`flowpose.refine` warns it; ``flowpose refine`` tells it for another tool's poses or keypoints.
+
+    Args:
+        poses: the initial poses (any skeleton; joints3d metres, camera frame; joints2d pixels).
+        source: the pose file, for the message.
+
+    Example:
+        >>> X = np.zeros((4, 17, 3)) + [0, 0, 3.0]
+        >>> X[:, 10, 1], X[:, [3, 6], 1] = 0.8, -0.8  # the head 0.8 m below the centre, the feet above: y up
+        >>> frame_convention_note(PoseSequence(X, np.diag([500.0, 500, 1])), "p.npz")[:65]
+        'p.npz: its joints3d have the head below the feet in 4 of 4 frames'
+    """
+    observed = poses.confidence() > 0
+    down3d, seen3d = upside_down(*top_and_feet(poses.joints3d, observed, poses.skeleton))
+    if poses.joints2d is not None:
+        down2d, seen2d = upside_down(*top_and_feet(poses.joints2d, observed, poses.skeleton))
+    else:
+        down2d, seen2d = 0, 0
+    if seen3d and down3d >= MOST * seen3d and not (seen2d and down2d >= MOST * seen2d):
+        but = (f", while its joints2d have it above in {seen2d - down2d} of {seen2d}" if seen2d
+               else " (fine for a handstand or a camera held upside down)")
+        return (f"{source}: its joints3d have the head below the feet in {down3d} of {seen3d} frames{but}: "
+                "are they y up? flowpose's camera frame is x right, y down, z forward")
+    off = keypoints_off(poses)
+    if off is not None and off > FAR:
+        return (f"{source}: its joints2d lie far from the projection of its joints3d by its K (the median "
+                f"joint off by {off:.0%} of the body's size in the image): the 2D and 3D terms will pull against "
+                "each other; are joints3d in the camera frame of K (x right, y down, z forward, metres) and joints2d "
+                "pixels of the same frames?")
+    return None

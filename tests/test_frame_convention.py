@@ -1,0 +1,75 @@
+"""Tests of flowpose.frame_convention: pose files in another camera convention, and 2D that is not the 3D's."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flowpose.frame_convention import FAR, frame_convention_note, keypoints_off, top_and_feet, upside_down
+from flowpose.io.poses import load_poses
+from flowpose.joint_map import from_h36m17
+from flowpose.pose import PoseSequence
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "jumping_jacks" / "video.poses.npz"
+
+
+@pytest.fixture(scope="module")
+def example() -> PoseSequence:
+    """The bundled example's METRO-like estimate: 3D in the camera frame, 2D of the same frames."""
+    return load_poses(EXAMPLE)
+
+
+def y_up(poses: PoseSequence) -> PoseSequence:
+    """The same joints in a y-up camera frame (y negated), as many graphics pipelines write them."""
+    return replace(poses, joints3d=poses.joints3d * [1, -1, 1])
+
+
+def test_upside_down_counts_the_frames_where_both_are_seen() -> None:
+    up = np.array([1.0, 2.0, np.nan, 0.5, 3.0])
+    feet = np.array([0.0, 1.0, 1.0, 2.0, 3.0])  # frame 2: no top; frame 4: level
+    assert upside_down(up, feet) == (2, 3)
+
+
+def test_top_and_feet_of_another_skeleton(example: PoseSequence) -> None:
+    coco = from_h36m17(example.joints3d, "coco17")  # no head top: the top is the mean of what there is
+    up, feet = top_and_feet(coco, np.ones(coco.shape[:2], bool), "coco17")
+    assert up.shape == feet.shape == (60,) and (up < feet).all()  # y down: the top above the feet
+    h36m_up, h36m_feet = top_and_feet(example.joints3d, np.ones((60, 17), bool), "h36m17")
+    np.testing.assert_allclose(feet, h36m_feet, atol=1e-6)
+    unseen = np.ones((60, 17), bool)
+    unseen[:, [3, 6]] = False
+    assert np.isnan(top_and_feet(example.joints3d, unseen, "h36m17")[1]).all()
+
+
+def test_a_monocular_estimate_is_told_nothing(example: PoseSequence) -> None:
+    assert keypoints_off(example) < 0.1 * FAR
+    assert frame_convention_note(example, "p.npz") is None
+    assert frame_convention_note(replace(example, joints2d=None), "p.npz") is None
+    assert keypoints_off(replace(example, joints2d=None)) is None
+
+
+def test_y_up_joints_are_told_with_their_2d_and_without() -> None:
+    example = load_poses(EXAMPLE)
+    note = frame_convention_note(y_up(example), "p.npz")
+    assert note == ("p.npz: its joints3d have the head below the feet in 60 of 60 frames, while its joints2d have it "
+                    "above in 60 of 60: are they y up? flowpose's camera frame is x right, y down, z forward")
+    alone = frame_convention_note(replace(y_up(example), joints2d=None), "p.npz")
+    assert alone is not None and "60 of 60 frames (fine for a handstand or a camera held upside down)" in alone
+
+
+def test_a_handstand_seen_in_2d_is_not_told(example: PoseSequence) -> None:
+    cy = example.K[1, 2]
+    flipped = replace(y_up(example), joints2d=example.joints2d * [1, -1] + [0, 2 * cy])  # the image shows it too
+    assert frame_convention_note(flipped, "p.npz") is None
+
+
+def test_keypoints_far_from_the_projection_are_told(example: PoseSequence) -> None:
+    wrong_focal = replace(example, K=np.diag([1.5, 1.5, 1.0]) @ example.K)  # 2D of the true camera, K not
+    assert keypoints_off(wrong_focal) > FAR
+    note = frame_convention_note(wrong_focal, "p.npz")
+    assert note is not None and note.startswith("p.npz: its joints2d lie far from the projection of its joints3d by "
+                                                "its K (the median joint off by 55% of the body's size")
+    assert "are joints3d in the camera frame of K" in note
