@@ -15,13 +15,19 @@ turned over and 2D that is not. These checks find the two cases a user can fix a
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from flowpose.camera import project_np
+from flowpose.errors import InputError
 from flowpose.joint_map import to_h36m17
 from flowpose.pose import PoseSequence
+
+CAMERA_AXES = "RDF"
+"""flowpose's camera frame as the directions of its +x, +y and +z: right, down, forward (OpenCV's)."""
+DIRECTIONS: dict[str, tuple[int, float]] = {
+    "R": (0, 1.0), "L": (0, -1.0), "D": (1, 1.0), "U": (1, -1.0), "F": (2, 1.0), "B": (2, -1.0),
+}
+"""A direction's letter -> (the axis of flowpose's camera frame along it, the sign)."""
 
 UPPER = (8, 9, 10)
 """Human3.6M-17 thorax, neck and head: the body's top (their mean, over those observed)."""
@@ -34,6 +40,35 @@ FAR = 0.25
 body's size (the diagonal of its keypoints' box). A monocular estimate placed by its own 2D is off by a few
 hundredths (real set, MediaPipe: 0.015 to 0.030; the bundled example 0.024); a focal length 1.5 times the 3D's
 gives 0.55 on the example."""
+
+
+def axes_matrix(axes: str) -> np.ndarray:
+    """The (3, 3) matrix M that takes coordinates in a camera frame whose +x, +y and +z point the ways ``axes`` names
+    to flowpose's (x right, y down, z forward): X = M @ X_file.
+
+    Args:
+        axes: three letters, the directions of the file's +x, +y, +z in order: one of R/L (right, left), one of
+            U/D (up, down), one of F/B (forward, from the camera into the scene; back); any case. ``RDF`` is
+            OpenCV's (and flowpose's), ``RUB`` OpenGL's and Blender's camera, ``LUF`` PyTorch3D's.
+
+    Raises:
+        InputError: for anything else.
+
+    Example:
+        >>> axes_matrix("RUB")  # OpenGL: y and z turned over
+        array([[ 1.,  0.,  0.],
+               [ 0., -1.,  0.],
+               [ 0.,  0., -1.]])
+    """
+    code = str(axes).upper()
+    if len(code) != 3 or any(c not in DIRECTIONS for c in code) or {DIRECTIONS[c][0] for c in code} != {0, 1, 2}:
+        raise InputError(f"axes must be three letters, the directions of x, y and z: one of R/L, one of U/D and one of "
+                         f"F/B (RDF: OpenCV's and flowpose's; RUB: OpenGL's; LUF: PyTorch3D's), got {axes!r}")
+    M = np.zeros((3, 3))
+    for i, c in enumerate(code):
+        row, sign = DIRECTIONS[c]
+        M[row, i] = sign
+    return M
 
 
 def upside_down(up: np.ndarray, feet: np.ndarray) -> tuple[int, int]:
@@ -58,9 +93,16 @@ def top_and_feet(joints: np.ndarray, observed: np.ndarray, skeleton: str) -> tup
     """
     y = np.where(observed, np.asarray(joints, np.float64)[..., 1], np.nan)[..., None]
     h36m = to_h36m17(y, skeleton, missing="nan")[..., 0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # "Mean of empty slice"
-        return np.nanmean(h36m[:, list(UPPER)], axis=1), np.nanmean(h36m[:, list(FEET)], axis=1)
+    return _mean_seen(h36m[:, list(UPPER)]), _mean_seen(h36m[:, list(FEET)])
+
+
+def _mean_seen(values: np.ndarray) -> np.ndarray:
+    """(T,) the mean of each row's finite values, NaN for a row with none (as ``np.nanmean``, without its warning:
+    catching that warning would reset Python's record of warnings already shown, and repeat them)."""
+    seen = np.isfinite(values)
+    count = seen.sum(1)
+    total = np.where(seen, values, 0.0).sum(1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def keypoints_off(poses: PoseSequence) -> float | None:
@@ -80,18 +122,18 @@ def keypoints_off(poses: PoseSequence) -> float | None:
     return float(np.median(shares)) if shares else None
 
 
-def frame_convention_note(poses: PoseSequence, source: str) -> str | None:
-    """One line when a pose file's joints3d look y up, or its joints2d lie far from their projection; None when
-    neither. :func:`flowpose.refine` warns it; ``flowpose refine`` tells it for another tool's poses or keypoints.
+def y_up_note(poses: PoseSequence, source: str) -> str | None:
+    """One line when the poses' joints3d have the head below the feet in most frames, unless their joints2d do too
+    (then the image shows it: a handstand, a camera held upside down); None otherwise.
 
     Args:
-        poses: the initial poses (any skeleton; joints3d metres, camera frame; joints2d pixels).
+        poses: the poses (any skeleton; joints3d metres, camera frame; joints2d pixels).
         source: the pose file, for the message.
 
     Example:
         >>> X = np.zeros((4, 17, 3)) + [0, 0, 3.0]
         >>> X[:, 10, 1], X[:, [3, 6], 1] = 0.8, -0.8  # the head 0.8 m below the centre, the feet above: y up
-        >>> frame_convention_note(PoseSequence(X, np.diag([500.0, 500, 1])), "p.npz")[:65]
+        >>> y_up_note(PoseSequence(X, np.diag([500.0, 500, 1])), "p.npz")[:65]
         'p.npz: its joints3d have the head below the feet in 4 of 4 frames'
     """
     observed = poses.confidence() > 0
@@ -100,15 +142,33 @@ def frame_convention_note(poses: PoseSequence, source: str) -> str | None:
         down2d, seen2d = upside_down(*top_and_feet(poses.joints2d, observed, poses.skeleton))
     else:
         down2d, seen2d = 0, 0
-    if seen3d and down3d >= MOST * seen3d and not (seen2d and down2d >= MOST * seen2d):
-        but = (f", while its joints2d have it above in {seen2d - down2d} of {seen2d}" if seen2d
-               else " (fine for a handstand or a camera held upside down)")
-        return (f"{source}: its joints3d have the head below the feet in {down3d} of {seen3d} frames{but}: "
-                "are they y up? flowpose's camera frame is x right, y down, z forward")
+    if not seen3d or down3d < MOST * seen3d or (seen2d and down2d >= MOST * seen2d):
+        return None
+    but = (f", while its joints2d have it above in {seen2d - down2d} of {seen2d}" if seen2d
+           else " (fine for a handstand or a camera held upside down)")
+    return (f"{source}: its joints3d have the head below the feet in {down3d} of {seen3d} frames{but}: "
+            "are they y up? flowpose's camera frame is x right, y down, z forward")
+
+
+def keypoints_far_note(poses: PoseSequence, source: str) -> str | None:
+    """One line when the poses' joints2d lie far from the projection of their joints3d (:func:`keypoints_off` above
+    :data:`FAR`); None otherwise."""
     off = keypoints_off(poses)
-    if off is not None and off > FAR:
-        return (f"{source}: its joints2d lie far from the projection of its joints3d by its K (the median "
-                f"joint off by {off:.0%} of the body's size in the image): the 2D and 3D terms will pull against "
-                "each other; are joints3d in the camera frame of K (x right, y down, z forward, metres) and joints2d "
-                "pixels of the same frames?")
-    return None
+    if off is None or off <= FAR:
+        return None
+    return (f"{source}: its joints2d lie far from the projection of its joints3d by its K (the median joint off by "
+            f"{off:.0%} of the body's size in the image): the 2D and 3D terms will pull against each other; are "
+            "joints3d in the camera frame of K (x right, y down, z forward, metres) and joints2d pixels of the same "
+            "frames?")
+
+
+def frame_convention_note(poses: PoseSequence, source: str) -> str | None:
+    """:func:`y_up_note`, else :func:`keypoints_far_note`: one line when a pose file's joints3d look y up or its
+    joints2d lie far from their projection, None when neither. :func:`flowpose.refine` warns it; ``flowpose refine``
+    tells it for another tool's poses or keypoints.
+
+    Args:
+        poses: the initial poses (any skeleton; joints3d metres, camera frame; joints2d pixels).
+        source: the pose file, for the message.
+    """
+    return y_up_note(poses, source) or keypoints_far_note(poses, source)

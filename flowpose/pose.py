@@ -262,9 +262,12 @@ def check_joints3d(joints3d: np.ndarray, where: str = "") -> None:
     depth = np.where(observed, j[..., 2], np.inf)
     if (depth < MIN_DEPTH_M).any():
         t = int(np.argwhere(depth < MIN_DEPTH_M)[0, 0])
+        behind = (j[observed][:, 2] < 0).all()
         raise InputError(
             f"{where}joints3d must lie in front of the camera (z >= {MIN_DEPTH_M} m for every observed joint); "
             f"frame {t} has z = {float(np.min(depth[t])):.3g} m"
+            + ("; every joint is behind it: is z backward, as in OpenGL's camera frame (flowpose's is x right, "
+               "y down, z forward; flowpose import --axes RUB converts)?" if behind else "")
         )
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # frames with no observed joint: "All-NaN slice"

@@ -73,3 +73,25 @@ def test_keypoints_far_from_the_projection_are_told(example: PoseSequence) -> No
     assert note is not None and note.startswith("p.npz: its joints2d lie far from the projection of its joints3d by "
                                                 "its K (the median joint off by 55% of the body's size")
     assert "are joints3d in the camera frame of K" in note
+
+
+def test_axes_matrix_of_every_convention() -> None:
+    from itertools import permutations, product
+
+    from flowpose.errors import InputError
+    from flowpose.frame_convention import axes_matrix
+
+    np.testing.assert_array_equal(axes_matrix("RDF"), np.eye(3))
+    np.testing.assert_array_equal(axes_matrix("luf"), np.diag([-1.0, -1.0, 1.0]))  # PyTorch3D's
+    codes = ["".join(c) for pair in product("RL", "UD", "FB") for c in permutations(pair)]
+    assert len(set(codes)) == 48
+    for code in codes:
+        M = axes_matrix(code)
+        np.testing.assert_array_equal(M @ M.T, np.eye(3))  # a signed permutation
+        for axis, letter in enumerate(code):  # the file's unit axis lands along the direction its letter names
+            direction = {"R": [1, 0, 0], "L": [-1, 0, 0], "D": [0, 1, 0], "U": [0, -1, 0], "F": [0, 0, 1],
+                         "B": [0, 0, -1]}[letter]
+            np.testing.assert_array_equal(M[:, axis], direction)
+    for bad in ("RD", "RDFF", "RRF", "XYZ", "RDU"):
+        with pytest.raises(InputError, match="axes must be three letters"):
+            axes_matrix(bad)

@@ -179,3 +179,13 @@ def test_with_joints3d_checks_the_shape_only() -> None:
     assert near.joints3d.dtype == np.float32 and near.K is seq.K
     with pytest.raises(ShapeError, match="joints3d"):
         seq.with_joints3d(_joints()[:, :16])
+
+
+def test_joints_all_behind_the_camera_suggest_a_z_backward_frame() -> None:
+    with pytest.raises(InputError, match=r"frame 0 has z = -3\.4 m; every joint is behind it: is z backward, as in "
+                                         r"OpenGL's camera frame .*--axes RUB"):
+        PoseSequence(_joints() * [1, -1, -1], np.diag([500.0, 500.0, 1.0]))
+    some = _joints()
+    some[2, 4, 2] = -0.5  # one joint behind: a bad value, not a convention
+    with pytest.raises(InputError, match=r"frame 2 has z = -0\.5 m$"):
+        PoseSequence(some, np.diag([500.0, 500.0, 1.0]))

@@ -21,6 +21,7 @@ from flowpose.app.import_smpl import import_smpl_file
 from flowpose.app.inputs import check_observed
 from flowpose.body.importers import OWN_CAMERA, SMPL_FORMATS
 from flowpose.errors import InputError
+from flowpose.frame_convention import CAMERA_AXES, axes_matrix, y_up_note
 from flowpose.io.importers import IMPORT_FORMATS, UNITS, ImportOptions, import_poses
 from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.outdir import check_output_file
@@ -57,6 +58,8 @@ class ImportJob:
     """Whom to follow in multi-person files (:func:`flowpose.people.select.choose_track`)."""
     units: str = "m"
     """Units of the file's 3D coordinates, a key of :data:`flowpose.io.importers.UNITS`."""
+    axes: str = CAMERA_AXES
+    """Directions of the file's x, y, z (:func:`flowpose.frame_convention.axes_matrix`)."""
     keypoints: Path | None = None
     """2D keypoints for ``videopose3d``."""
     fps: float | None = None
@@ -120,6 +123,10 @@ def _import_poses(job: ImportJob) -> list[str]:
     check_output_file(job.out, overwrite=job.overwrite, is_ours=written_by_flowpose, inputs=inputs)
     if job.units not in UNITS:
         raise InputError(f"--units: unknown unit {job.units!r}; choose from {list(UNITS)}")
+    try:
+        axes_matrix(job.axes)
+    except InputError as error:
+        raise InputError(f"--axes: {error}") from None
     size, video_fps, turned = None, None, []
     if job.video is not None:
         size, _, video_fps, turned = _video_facts(job.video)
@@ -131,8 +138,11 @@ def _import_poses(job: ImportJob) -> list[str]:
     options = ImportOptions(K=camera.matrix(size if size is not None else (0, 0)),
                             fps=job.fps if job.fps is not None else (video_fps or DEFAULT_FPS),
                             skeleton=job.skeleton or "h36m17",
-                            units=UNITS[job.units], keypoints=job.keypoints)
+                            units=UNITS[job.units], keypoints=job.keypoints, axes=job.axes)
     poses = import_poses(job.fmt, job.source, options)
     check_observed(poses, str(job.source))
+    if (up := y_up_note(poses, str(job.source))) is not None:
+        lines.append(f"warning: {up} (read as {job.axes.upper()}; --axes names the file's axes, e.g. LUF: PyTorch3D's)")
     save_poses(poses, job.out)
     return lines + [f"wrote {job.out}: {poses.num_frames} frames of {poses.skeleton}"]
+

@@ -35,6 +35,9 @@ from flowpose.cli.shell import main, user_errors
     help="openpose/coco/vibe/pare/wham/phalp: whom to follow (as for estimate; a track id of the file).",
 )
 @click.option("--units", default="m", show_default=True, help="Units of FILE's 3D coordinates: m, cm, mm.")
+@click.option("--axes", default="RDF", show_default=True,
+              help="Directions of FILE's x, y, z: R/L, U/D, F/B (RDF: OpenCV's, flowpose's; RUB: OpenGL's; "
+                   "LUF: PyTorch3D's).")
 @click.option(
     "--keypoints",
     type=click.Path(path_type=Path),
@@ -56,6 +59,7 @@ def import_(
     skeleton: str | None,
     person: str,
     units: str,
+    axes: str,
     keypoints: Path | None,
     fps: float | None,
     overwrite: bool,
@@ -77,7 +81,7 @@ def import_(
     poses, smpl = IMPORT_KINDS["poses"], IMPORT_KINDS["smpl"]
     used_by = (  # options only some formats read: given to another, refused rather than silently ignored
         (("keypoints",), ("videopose3d",)),
-        (("units",), poses),
+        (("units", "axes"), poses),
         (("skeleton",), ("metro", "joints3d", "openpose")),
         (("person",), (*IMPORT_KINDS["keypoints"], *smpl)),
         (("intrinsics", "focal_px", "fov", "fps"), (*poses, *smpl)),
@@ -87,7 +91,7 @@ def import_(
             if fmt not in formats:
                 refuse_unused(names, f"not used by import {fmt} (only by {', '.join(formats)})")
     job = ImportJob(fmt=fmt, source=file, out=out_path, video=video, camera=described_camera(intrinsics, focal_px, fov),
-                    skeleton=skeleton, person=parse_person(person), units=units, keypoints=keypoints, fps=fps,
+                    skeleton=skeleton, person=parse_person(person), units=units, axes=axes, keypoints=keypoints, fps=fps,
                     overwrite=overwrite)
     for line in run_import(job):
         click.echo(line)

@@ -17,8 +17,9 @@ Formats (:data:`IMPORT_FORMATS`; ``flowpose import FORMAT FILE --out poses.npz``
   (MotionBERT's in-the-wild ``X3D.npy`` has the same layout but normalised, not metric, units: give its
   ``--units`` scale, e.g. the subject's height divided by the pose's height, or it will be placed too close.)
 
-Every format takes ``units`` (what one unit of the file's 3D coordinates is in metres) and a camera K (from a
-stated field of view and the video's size, or from a file). Problems raise :class:`InputError`
+Every format takes ``units`` (what one unit of the file's 3D coordinates is in metres), ``axes`` (the directions of
+the file's x, y and z: ``RDF``, flowpose's, unless the tool's camera frame is another, e.g. OpenGL's ``RUB``) and a
+camera K (from a stated field of view and the video's size, or from a file). Problems raise :class:`InputError`
 naming the file.
 """
 
@@ -38,6 +39,7 @@ from flowpose.camera import (
 )
 from flowpose.errors import InputError, ShapeError, unknown_name_error
 from flowpose.estimate.placement import place_root
+from flowpose.frame_convention import CAMERA_AXES, axes_matrix
 from flowpose.io.npz import npy_header_problem, read_npz
 from flowpose.io.poses import check_readable
 from flowpose.pose import PoseSequence
@@ -61,6 +63,9 @@ class ImportOptions:
     """Metres per unit of the file's 3D coordinates (see :data:`UNITS`)."""
     keypoints: Path | None = None
     """2D keypoints file, for ``videopose3d``."""
+    axes: str = CAMERA_AXES
+    """Directions of the file's +x, +y, +z (:func:`flowpose.frame_convention.axes_matrix`): ``RDF`` (OpenCV's,
+    flowpose's), ``RUB`` (OpenGL's), ``LUF`` (PyTorch3D's), ..."""
 
 
 def import_metro(path: Path, options: ImportOptions) -> PoseSequence:
@@ -71,7 +76,7 @@ def import_metro(path: Path, options: ImportOptions) -> PoseSequence:
         ShapeError: for arrays of the wrong shape.
     """
     data = read_npz(check_readable(path, (".npz",), "METRO-style results file"), "METRO-style results file")
-    rel = _pick(path, data, ("joints3d", "pred_3d_joints")) * options.units
+    rel = _in_camera_axes(_pick(path, data, ("joints3d", "pred_3d_joints")) * options.units, options)
     cam = _pick(path, data, ("cam", "pred_camera"))
     box = _pick(path, data, ("bbox", "crop_box"))
     rel = _check_joints(path, rel, options.skeleton)
@@ -88,7 +93,7 @@ def import_metro(path: Path, options: ImportOptions) -> PoseSequence:
 
 def import_joints3d(path: Path, options: ImportOptions) -> PoseSequence:
     """Camera-frame 3D joints of ``options.skeleton`` from ``.npy`` or ``.npz`` (key ``joints3d``)."""
-    rel = _load_array(path, ("joints3d",), "3D joints file") * options.units
+    rel = _in_camera_axes(_load_array(path, ("joints3d",), "3D joints file") * options.units, options)
     return _sequence(path, _check_joints(path, rel, options.skeleton), options)
 
 
@@ -98,7 +103,7 @@ def import_videopose3d(path: Path, options: ImportOptions) -> PoseSequence:
     Raises:
         InputError: without a keypoints file, or for keypoints whose shape does not match the poses.
     """
-    rel = _load_array(path, ("joints3d",), "VideoPose3D poses file") * options.units
+    rel = _in_camera_axes(_load_array(path, ("joints3d",), "VideoPose3D poses file") * options.units, options)
     rel = _check_joints(path, rel, H36M17.name)
     if options.keypoints is None:
         raise InputError(
@@ -151,7 +156,16 @@ def import_poses(fmt: str, path: str | os.PathLike[str], options: ImportOptions)
     get_skeleton(options.skeleton)
     if not (np.isfinite(options.units) and options.units > 0):
         raise InputError(f"units must be a positive number of metres, got {options.units}")
+    axes_matrix(options.axes)
     return IMPORTERS[fmt](Path(path), options)
+
+
+def _in_camera_axes(joints: np.ndarray, options: ImportOptions) -> np.ndarray:
+    """(..., 3) coordinates of the file's axes (``options.axes``) in flowpose's camera frame (x right, y down,
+    z forward); any other shape is returned as it is, for the shape checks to name."""
+    if joints.shape[-1:] != (3,):
+        return joints
+    return joints @ axes_matrix(options.axes).T
 
 
 def _pick(path: Path, data: dict[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray:

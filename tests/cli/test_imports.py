@@ -148,3 +148,22 @@ def test_import_phalp_results_in_phalp_s_camera(tmp_path: Path) -> None:
     seq = load_smpl(tmp_path / "s.npz")
     np.testing.assert_allclose(seq.transl[:, 2], [30.0, 31.0, 32.0])
     np.testing.assert_allclose(seq.K[0], [5000 / 256 * 128, 0.0, 64.0])  # PHALP's camera: f = 5000 / 256 * max(W, H)
+
+
+def test_import_turns_other_camera_axes_and_tells_y_up_joints(work: Path) -> None:
+    args = ("--out", work / "i.npz", "--video", work / "video.mp4", "--fov", "50", "--overwrite")
+    np.save(work / "gl.npy", body(T) * [1, -1, -1])  # OpenGL's camera frame: y up, z backward
+    assert_user_error(run("import", "joints3d", work / "gl.npy", *args),
+                      "gl.npy: joints3d must lie in front of the camera", "every joint is behind it", "--axes RUB")
+    result = run("import", "joints3d", work / "gl.npy", *args, "--axes", "RUB")
+    assert result.exit_code == 0, (result.output, result.exception)
+    np.testing.assert_allclose(load_poses(work / "i.npz").joints3d, body(T), atol=1e-6)
+    np.save(work / "up.npy", body(T) * [1, -1, 1])  # y up, z forward: in front, but upside down
+    told = run("import", "joints3d", work / "up.npy", *args)
+    assert told.exit_code == 0 and (f"warning: {work / 'up.npy'}: its joints3d have the head below the feet in {T} of "
+                                    f"{T} frames") in told.stdout
+    assert "(read as RDF; --axes names the file's axes, e.g. LUF: PyTorch3D's)" in told.stdout
+    assert "head below" not in run("import", "joints3d", work / "up.npy", *args, "--axes", "ruf").output
+    assert_user_error(run("import", "joints3d", work / "up.npy", *args, "--axes", "XYZ"), "--axes: axes must be three")
+    assert_user_error(run("import", "coco", work / "up.npy", "--out", work / "k.npz", "--axes", "RUB"),
+                      "--axes: not used by import coco")

@@ -143,3 +143,19 @@ def test_unknown_format_corrupt_and_missing_files(tmp_path: Path) -> None:
         import_poses("joints3d", tmp_path / "bad.npy", ImportOptions(K=K))
     with pytest.raises(InputError, match="units must be a positive"):
         import_poses("joints3d", tmp_path / "bad.npy", ImportOptions(K=K, units=-1.0))
+
+
+@pytest.mark.parametrize("axes, flip", [("RUB", [1, -1, -1]), ("luf", [-1, -1, 1]), ("RUF", [1, -1, 1])])
+def test_files_of_other_camera_axes_are_turned_into_flowpose_s(tmp_path: Path, axes: str, flip: list[int]) -> None:
+    j = _body(4) + np.array([0.2, -0.1, 4.0])  # flowpose's frame: x right, y down, z forward
+    np.save(tmp_path / "j.npy", j * flip)  # the same joints in the file's axes (each flip is its own inverse)
+    poses = import_poses("joints3d", tmp_path / "j.npy", ImportOptions(K=K, axes=axes))
+    np.testing.assert_allclose(poses.joints3d, j, atol=1e-6)
+    rel = _body(4)
+    np.save(tmp_path / "vp3d.npy", rel * flip)
+    np.save(tmp_path / "kp.npy", project_np(rel + [0.0, 0.2, 4.0], K))
+    placed = import_poses("videopose3d", tmp_path / "vp3d.npy",
+                          ImportOptions(K=K, keypoints=tmp_path / "kp.npy", axes=axes))
+    np.testing.assert_allclose(placed.joints3d, rel + [0.0, 0.2, 4.0], atol=1e-4)
+    with pytest.raises(InputError, match="axes must be three letters.*got 'RUX'"):
+        import_poses("joints3d", tmp_path / "j.npy", ImportOptions(K=K, axes="RUX"))
