@@ -11,6 +11,7 @@ from typing import Sequence, Union
 import numpy as np
 from torch import nn
 
+from flowpose.camera_checks import off_image_note, scaled_camera_note
 from flowpose.config import RefineConfig, get_preset, with_cycles
 from flowpose.errors import InputError, InputNoteWarning, ShapeError
 from flowpose.flow.registry import load_flow_model
@@ -97,8 +98,11 @@ def refine(
     video, reader = _load_frames(frames)
     _check_match(init, video, frames)
     named = str(poses) if isinstance(poses, (str, os.PathLike)) else "poses"
-    if (convention := frame_convention_note(init, named)) is not None:
-        warnings.warn(convention, InputNoteWarning, stacklevel=2)
+    size = video.size if isinstance(video, VideoReader) else video.shape[1:3]
+    camera = off_image_note(init, size, named) or scaled_camera_note(init, size, named)
+    for note in (camera, frame_convention_note(init, named)):
+        if note is not None:
+            warnings.warn(note, InputNoteWarning, stacklevel=2)
     if reader is not None:
         fps, note = rate_for(init.fps, reader, named)
         if note is not None:

@@ -248,3 +248,12 @@ def test_poses_in_a_y_up_camera_frame_are_warned_of(tiny_clip):
     turned = replace(tiny_clip.estimate, joints3d=tiny_clip.estimate.joints3d * [1, -1, 1])
     with pytest.warns(InputNoteWarning, match=r"poses: its joints3d have the head below the feet in 8 of 8 frames"):
         flowpose.refine(turned, tiny_clip.rendered.frames, config=DIS, cycles=0)
+
+
+def test_a_camera_normalised_by_the_image_size_is_warned_of(tiny_clip):
+    normalised = replace(tiny_clip.estimate, K=np.diag([1 / 64, 1 / 64, 1.0]) @ tiny_clip.estimate.K)
+    with pytest.warns(InputNoteWarning) as told:
+        flowpose.refine(normalised, tiny_clip.rendered.frames, config=DIS, cycles=0)
+    lines = [str(w.message) for w in told]
+    assert lines[0].startswith("poses: its camera K has its principal point at (0.49, 0.49): normalised by the image's")
+    assert lines[1].startswith("poses: its joints2d lie far from the projection of its joints3d")  # pixels, K not

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flowpose.camera import project_np
+from flowpose.camera_checks import frames_off_image
 from flowpose.errors import InputError
 from flowpose.io.groundtruth import GroundTruth
 from flowpose.pose import PoseSequence
@@ -40,61 +40,6 @@ def check_observed(poses: PoseSequence, source: str) -> None:
         )
 
 
-def off_image_note(poses: PoseSequence, image_size: tuple[int, int], source: str) -> str | None:
-    """A warning for poses whose 2D (their keypoints, else their projection) misses the image in most frames:
-    the pose file's camera is not the video's, or the poses are of another video. None when at least half the
-    frames with an observed joint have one inside the image.
-
-    Args:
-        poses: the initial poses.
-        image_size: (H, W) of the video, px.
-        source: the pose file, for the message.
-    """
-    H, W = image_size
-    x2d = poses.joints2d if poses.joints2d is not None else project_np(poses.joints3d, poses.K_per_frame())
-    seen, missed = _frames_off_image(x2d, (poses.confidence() > 0) & np.isfinite(x2d).all(-1), image_size)
-    if missed * 2 <= seen:
-        return None
-    return (f"warning: {source}: in {missed} of its {seen} frames no joint lies inside the {W}x{H} image; is its "
-            "camera (K) the video's? (--intrinsics, --focal-px)")
-
-
-OFF_CENTRE = 0.15
-"""A camera's principal point lies within this share of the frame's size from its centre; farther, on both axes
-and by one scale, K is of frames of another size (:func:`scaled_camera_note`)."""
-
-
-def scaled_camera_note(poses: PoseSequence, image_size: tuple[int, int], source: str) -> str | None:
-    """A warning for poses whose camera is of frames of another size: its principal point is the centre of frames
-    scaled by one factor, not this video's. Tools often estimate on frames made smaller (a 4K phone video at
-    1080p); their K and 2D are then in those frames' pixels, which the 2D checks miss (the points still fall inside
-    the larger frames), and the flow would be read at the wrong pixels. None when the principal point is near the
-    centre, or off it in a way no single scale explains (a camera calibrated off centre).
-
-    Args:
-        poses: the initial poses.
-        image_size: (H, W) of the video, px.
-        source: the pose file, for the message.
-
-    Example:
-        >>> seq = PoseSequence(np.ones((2, 17, 3)) + [0, 0, 3], np.array([[500, 0, 480], [0, 500, 270], [0, 0, 1.0]]))
-        >>> scaled_camera_note(seq, (1080, 1920), "p.npz")[:95]
-        'warning: p.npz: its camera K has its principal point at (480, 270), the centre of about 960x540'
-    """
-    H, W = image_size
-    cx, cy = np.median(poses.K_per_frame()[:, :2, 2], axis=0)
-    near = abs(cx - (W - 1) / 2) <= OFF_CENTRE * W and abs(cy - (H - 1) / 2) <= OFF_CENTRE * H
-    sx, sy = 2 * cx / W, 2 * cy / H  # the scale of frames whose centre this is (to a pixel)
-    if near or sx <= 0 or sy <= 0 or abs(sx / sy - 1) > OFF_CENTRE:
-        return None
-    w, h = 2 * round(cx + 0.25), 2 * round(cy + 0.25)  # even sizes, whether the centre is W/2 or (W - 1)/2
-    scale = (w / W + h / H) / 2
-    return (f"warning: {source}: its camera K has its principal point at ({cx:.0f}, {cy:.0f}), the centre of about "
-            f"{w}x{h} frames, not of the video's {W}x{H}: poses made from frames scaled by "
-            f"{scale:.2g}? flowpose reads K and 2D in the video's pixels: rescale them (without joints2d, passing the "
-            "video's camera will do: --intrinsics, --focal-px)")
-
-
 def keypoints_problem(joints2d: np.ndarray, image_size: tuple[int, int]) -> str | None:
     """Why another detector's 2D keypoints cannot be pixels of this video's frames; None when they may be.
 
@@ -109,7 +54,7 @@ def keypoints_problem(joints2d: np.ndarray, image_size: tuple[int, int]) -> str 
     """
     H, W = image_size
     observed = np.isfinite(joints2d).all(-1)
-    seen, missed = _frames_off_image(joints2d, observed, image_size)
+    seen, missed = frames_off_image(joints2d, observed, image_size)
     if missed * 2 > seen:
         x, y = np.median(joints2d[observed], axis=0)
         return (f"in {missed} of its {seen} frames no keypoint lies inside the {W}x{H} frames (median x {x:.0f}, "
@@ -141,15 +86,6 @@ def span_problem(joints2d: np.ndarray, image_size: tuple[int, int], what: str = 
 
 MIN_SPAN_PX = 2.0
 """A person's keypoints span at least this many pixels in a frame; fewer: the coordinates are not pixels."""
-
-
-def _frames_off_image(x2d: np.ndarray, observed: np.ndarray, image_size: tuple[int, int]) -> tuple[int, int]:
-    """(frames with an observed point, of them frames where none lies inside the (H, W) image)."""
-    H, W = image_size
-    with np.errstate(invalid="ignore"):
-        inside = observed & (x2d[..., 0] >= -0.5) & (x2d[..., 0] < W - 0.5) & (x2d[..., 1] >= -0.5) & (
-            x2d[..., 1] < H - 0.5)
-    return int(observed.any(1).sum()), int((observed.any(1) & ~inside.any(1)).sum())
 
 
 def select_frames(

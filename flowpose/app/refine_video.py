@@ -19,8 +19,6 @@ from flowpose.app.inputs import (
     assumed_rate_note,
     check_observed,
     keypoints_problem,
-    off_image_note,
-    scaled_camera_note,
     segment,
     segment_note,
     select_frames,
@@ -29,6 +27,7 @@ from flowpose.app.inputs import (
     span_problem,
 )
 from flowpose.app.outputs import default_out_dir, write_refine_folder
+from flowpose.camera_checks import off_image_note, scaled_camera_note
 from flowpose.config import RefineConfig
 from flowpose.errors import InputError, InputNoteWarning
 from flowpose.estimate.mediapipe import EstimateConfig
@@ -238,9 +237,9 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 init = replace(init, fps=fps)
                 notes.append(rate_note)
             if (off := off_image_note(init, reader.size, str(source))) is not None:
-                notes.append(off)
+                notes.append(f"warning: {off}")
             elif job.camera is None and (scaled := scaled_camera_note(init, reader.size, str(source))) is not None:
-                notes.append(scaled)
+                notes.append(f"warning: {scaled}")
         if not reader.fps_known:  # an image folder: the poses' rate (an estimate's is the reader's)
             notes.append(assumed_rate_note(job.video, init.fps))
         if (source is not None or kp is not None) and (turned := rotation_note(reader)) is not None:

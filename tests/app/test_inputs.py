@@ -12,8 +12,6 @@ import pytest
 from flowpose.app.inputs import (
     check_observed,
     keypoints_problem,
-    off_image_note,
-    scaled_camera_note,
     segment,
     segment_note,
     select_frames,
@@ -86,19 +84,6 @@ def test_segment_note() -> None:
     assert segment_note(60, 50, 60, 30).endswith("(10: it ends before the 30 asked for by --frames)")
 
 
-def test_off_image_note() -> None:
-    T = 6
-    seq = PoseSequence(joints3d=_body(T) + [0, 0, 4], K=K)
-    assert off_image_note(seq, (480, 640), "p.npz") is None
-    shifted = seq.with_joints3d(seq.joints3d + np.array([40.0, 0.0, 0.0], np.float32))  # 40 m to the right
-    note = off_image_note(shifted, (480, 640), "p.npz")
-    assert note is not None and note.startswith("warning: p.npz: in 6 of its 6 frames no joint lies inside the 640x480")
-    half = seq.with_joints3d(np.concatenate([seq.joints3d[:3], shifted.joints3d[3:]]))
-    assert off_image_note(half, (480, 640), "p.npz") is None  # half the frames in view: a person leaving it
-    keypoints = replace(shifted, joints2d=project_np(seq.joints3d, K).astype(np.float32))
-    assert off_image_note(keypoints, (480, 640), "p.npz") is None  # keypoints in view are what the crops follow
-
-
 def test_keypoints_problem() -> None:
     T = 6
     x2d = project_np(_body(T) + [0, 0, 4], K)  # a person in the middle of a 640x480 image
@@ -125,19 +110,3 @@ def test_segment() -> None:
         segment(10, 10, None, "v.mp4")
     with pytest.raises(InputError, match="--frames must be >= 1, got 0"):
         segment(10, 0, 0, "v.mp4")
-
-
-def test_a_camera_of_smaller_frames_is_told() -> None:
-    def poses(cx: float, cy: float) -> PoseSequence:
-        K = np.array([[500.0, 0.0, cx], [0.0, 500.0, cy], [0.0, 0.0, 1.0]])
-        return PoseSequence(np.ones((2, 17, 3)) + [0.0, 0.0, 3.0], K)
-
-    note = scaled_camera_note(poses(480.0, 270.0), (1080, 1920), "p.npz")  # estimated at 960x540
-    assert note == ("warning: p.npz: its camera K has its principal point at (480, 270), the centre of about 960x540 "
-                    "frames, not of the video's 1920x1080: poses made from frames scaled by 0.5? flowpose reads K and "
-                    "2D in the video's pixels: rescale them (without joints2d, passing the video's camera will do: "
-                    "--intrinsics, --focal-px)")
-    assert "about 640x360 frames" in scaled_camera_note(poses(319.5, 179.5), (1080, 1920), "p.npz")
-    assert scaled_camera_note(poses(959.5, 539.5), (1080, 1920), "p.npz") is None  # the video's own centre
-    assert scaled_camera_note(poses(1100.0, 600.0), (1080, 1920), "p.npz") is None  # calibrated off centre, but near
-    assert scaled_camera_note(poses(480.0, 540.0), (1080, 1920), "p.npz") is None  # off centre by no single scale
