@@ -1,16 +1,21 @@
-"""Is another tool's pose file in flowpose's camera frame, and do its 3D and 2D agree?
+"""Is another tool's pose file in flowpose's conventions: its joint order, its camera axes, its 3D and 2D together?
 
-flowpose reads joints3d in the camera frame with x right, y down and z forward (OpenCV's), and joints2d in pixels
-from the top-left corner. Tools differ: many SMPL-based and graphics pipelines put y up. The file's checks
+flowpose reads joints3d in the camera frame with x right, y down and z forward (OpenCV's), in the joint order its
+``skeleton`` names, and joints2d in pixels from the top-left corner. Tools differ: many SMPL-based and graphics
+pipelines put y up, and COCO-17 and Human3.6M-17 both have 17 joints. The file's checks
 (:func:`flowpose.pose.check_joints3d`) pass such joints — they lie in front of the camera and project inside the
-image — and refinement then reads the flow at the body turned upside down, or tears the skeleton between a 3D
-turned over and 2D that is not. These checks find the two cases a user can fix and say so in one line:
+image — and refinement then reads the flow at the body turned upside down, or ties the wrong joints together with
+bones, or tears the skeleton between a 3D turned over and 2D that is not. These checks find the cases a user can fix
+and say so in one line:
 
+* the left and right bones differ in length far more than an estimate's: joints in another order;
 * the 3D has the head below the feet in most frames while the 2D (the file's keypoints) has it above, or while
   there is no 2D to say otherwise (then perhaps a handstand, or a camera held upside down: a warning, not a
   refusal);
 * the 2D lies far from the 3D's projection by K: a camera that is not the 3D's, or keypoints of frames of
   another size.
+
+:func:`axes_matrix` turns coordinates of another camera frame (``flowpose import --axes``) into flowpose's.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from flowpose.camera import project_np
 from flowpose.errors import InputError
 from flowpose.joint_map import to_h36m17
 from flowpose.pose import PoseSequence
+from flowpose.skeleton import get_skeleton
 
 CAMERA_AXES = "RDF"
 """flowpose's camera frame as the directions of its +x, +y and +z: right, down, forward (OpenCV's)."""
@@ -35,6 +41,10 @@ FEET = (3, 6)
 """Human3.6M-17 right and left ankles."""
 MOST = 0.8
 """A share of the frames that calls a file's body upside down."""
+SIDES_APART = 1.4
+"""Left and right bones of one skeleton differ in length by less than this factor (the median over its pairs): 1.01
+to 1.08 on the real set's MediaPipe estimates, 1.05 on the bundled example; 1.8 for its COCO-17 joints read as
+Human3.6M-17."""
 FAR = 0.25
 """2D keypoints lie far from the 3D's projection when the median joint is off by more than this share of the 2D
 body's size (the diagonal of its keypoints' box). A monocular estimate placed by its own 2D is off by a few
@@ -122,6 +132,40 @@ def keypoints_off(poses: PoseSequence) -> float | None:
     return float(np.median(shares)) if shares else None
 
 
+def side_ratio(joints3d: np.ndarray, skeleton: str) -> tuple[float, int] | None:
+    """How much a skeleton's left and right bones differ in length: the median over its left/right pairs of joints
+    (``flip_pairs``) of the longer of the two bones ending at them over the shorter (each bone's median length over
+    the frames), and the number of pairs; None without a pair measured.
+
+    Args:
+        joints3d: (T, J, 3) metres, NaN where missing.
+        skeleton: the joints' layout.
+    """
+    skel = get_skeleton(skeleton)
+    length = {}
+    for child, parent in enumerate(skel.parents):
+        if parent >= 0:
+            bone = np.linalg.norm(joints3d[:, child] - joints3d[:, parent], axis=-1)
+            bone = bone[np.isfinite(bone)]
+            length[child] = float(np.median(bone)) if bone.size else np.nan
+    ratios = [max(length[a], length[b]) / min(length[a], length[b]) for a, b in skel.flip_pairs
+              if a in length and b in length and min(length[a], length[b]) > 0]
+    return (float(np.median(ratios)), len(ratios)) if ratios else None
+
+
+def joint_order_note(poses: PoseSequence, source: str) -> str | None:
+    """One line when the poses' left and right bones differ in length by more than :data:`SIDES_APART` (the median
+    over the pairs): joints of another layout read as the file's ``skeleton`` (COCO-17 read as Human3.6M-17, both
+    17 joints); None otherwise."""
+    measured = side_ratio(np.asarray(poses.joints3d, np.float64), poses.skeleton)
+    if measured is None or measured[0] <= SIDES_APART:
+        return None
+    ratio, pairs = measured
+    return (f"{source}: its joints3d do not look like {poses.skeleton}'s joint order: its left and right bones "
+            f"differ in length by a factor of {ratio:.1f} (the median over {pairs} pairs; an estimate's by under 1.1): joints "
+            "in another order? (the file's skeleton; import --skeleton)")
+
+
 def y_up_note(poses: PoseSequence, source: str) -> str | None:
     """One line when the poses' joints3d have the head below the feet in most frames, unless their joints2d do too
     (then the image shows it: a handstand, a camera held upside down); None otherwise.
@@ -163,12 +207,12 @@ def keypoints_far_note(poses: PoseSequence, source: str) -> str | None:
 
 
 def frame_convention_note(poses: PoseSequence, source: str) -> str | None:
-    """:func:`y_up_note`, else :func:`keypoints_far_note`: one line when a pose file's joints3d look y up or its
-    joints2d lie far from their projection, None when neither. :func:`flowpose.refine` warns it; ``flowpose refine``
-    tells it for another tool's poses or keypoints.
+    """:func:`joint_order_note`, else :func:`y_up_note`, else :func:`keypoints_far_note`: one line when a pose file's
+    joints3d look of another joint order or y up, or its joints2d lie far from their projection; None when none.
+    :func:`flowpose.refine` warns it; ``flowpose refine`` tells it for another tool's poses or keypoints.
 
     Args:
         poses: the initial poses (any skeleton; joints3d metres, camera frame; joints2d pixels).
         source: the pose file, for the message.
     """
-    return y_up_note(poses, source) or keypoints_far_note(poses, source)
+    return joint_order_note(poses, source) or y_up_note(poses, source) or keypoints_far_note(poses, source)

@@ -95,3 +95,18 @@ def test_axes_matrix_of_every_convention() -> None:
     for bad in ("RD", "RDFF", "RRF", "XYZ", "RDU"):
         with pytest.raises(InputError, match="axes must be three letters"):
             axes_matrix(bad)
+
+
+def test_joints_of_another_order_are_told(example: PoseSequence) -> None:
+    from flowpose.frame_convention import SIDES_APART, joint_order_note, side_ratio
+
+    ratio, pairs = side_ratio(example.joints3d, "h36m17")
+    assert ratio < 1.1 and pairs == 6
+    coco = from_h36m17(example.joints3d, "coco17")  # 17 joints too: read as Human3.6M-17 they tie the wrong ones
+    assert side_ratio(coco, "coco17")[0] < 1.1 and side_ratio(coco, "h36m17")[0] > SIDES_APART
+    mixed = replace(example, joints3d=coco, joints2d=None)
+    note = frame_convention_note(mixed, "p.npz")
+    assert note is not None and note.startswith("p.npz: its joints3d do not look like h36m17's joint order: its left "
+                                                "and right bones differ in length by a factor of 1.8")
+    assert joint_order_note(example, "p.npz") is None
+    assert side_ratio(np.full((3, 17, 3), np.nan), "h36m17") is None

@@ -21,7 +21,7 @@ from flowpose.app.import_smpl import import_smpl_file
 from flowpose.app.inputs import check_observed
 from flowpose.body.importers import OWN_CAMERA, SMPL_FORMATS
 from flowpose.errors import InputError
-from flowpose.frame_convention import CAMERA_AXES, axes_matrix, y_up_note
+from flowpose.frame_convention import CAMERA_AXES, axes_matrix, joint_order_note, y_up_note
 from flowpose.io.importers import IMPORT_FORMATS, UNITS, ImportOptions, import_poses
 from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.outdir import check_output_file
@@ -141,7 +141,9 @@ def _import_poses(job: ImportJob) -> list[str]:
                             units=UNITS[job.units], keypoints=job.keypoints, axes=job.axes)
     poses = import_poses(job.fmt, job.source, options)
     check_observed(poses, str(job.source))
-    if (up := y_up_note(poses, str(job.source))) is not None:
+    if (order := joint_order_note(poses, str(job.source))) is not None:
+        lines.append(f"warning: {order}")
+    elif (up := y_up_note(poses, str(job.source))) is not None:
         lines.append(f"warning: {up} (read as {job.axes.upper()}; --axes names the file's axes, e.g. LUF: PyTorch3D's)")
     save_poses(poses, job.out)
     return lines + [f"wrote {job.out}: {poses.num_frames} frames of {poses.skeleton}"]

@@ -13,6 +13,9 @@ from flowpose.io.poses import load_poses
 from flowpose.io.video import open_video, write_video
 from tests.cli.common import T, assert_user_error, body, run
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jumping_jacks" / "video.poses.npz"
+"""The bundled example's estimate: joints of a body's shape."""
+
 
 def test_import_command(work: Path) -> None:
     np.save(work / "j.npy", body(T))
@@ -152,13 +155,14 @@ def test_import_phalp_results_in_phalp_s_camera(tmp_path: Path) -> None:
 
 def test_import_turns_other_camera_axes_and_tells_y_up_joints(work: Path) -> None:
     args = ("--out", work / "i.npz", "--video", work / "video.mp4", "--fov", "50", "--overwrite")
-    np.save(work / "gl.npy", body(T) * [1, -1, -1])  # OpenGL's camera frame: y up, z backward
+    joints = load_poses(EXAMPLE).joints3d[:T]  # a body's shape: the checks read its head, feet and bones
+    np.save(work / "gl.npy", joints * [1, -1, -1])  # OpenGL's camera frame: y up, z backward
     assert_user_error(run("import", "joints3d", work / "gl.npy", *args),
                       "gl.npy: joints3d must lie in front of the camera", "every joint is behind it", "--axes RUB")
     result = run("import", "joints3d", work / "gl.npy", *args, "--axes", "RUB")
     assert result.exit_code == 0, (result.output, result.exception)
-    np.testing.assert_allclose(load_poses(work / "i.npz").joints3d, body(T), atol=1e-6)
-    np.save(work / "up.npy", body(T) * [1, -1, 1])  # y up, z forward: in front, but upside down
+    np.testing.assert_allclose(load_poses(work / "i.npz").joints3d, joints, atol=1e-6)
+    np.save(work / "up.npy", joints * [1, -1, 1])  # y up, z forward: in front, but upside down
     told = run("import", "joints3d", work / "up.npy", *args)
     assert told.exit_code == 0 and (f"warning: {work / 'up.npy'}: its joints3d have the head below the feet in {T} of "
                                     f"{T} frames") in told.stdout
@@ -167,3 +171,17 @@ def test_import_turns_other_camera_axes_and_tells_y_up_joints(work: Path) -> Non
     assert_user_error(run("import", "joints3d", work / "up.npy", *args, "--axes", "XYZ"), "--axes: axes must be three")
     assert_user_error(run("import", "coco", work / "up.npy", "--out", work / "k.npz", "--axes", "RUB"),
                       "--axes: not used by import coco")
+
+
+def test_import_tells_joints_of_another_order(work: Path) -> None:
+    from flowpose.joint_map import from_h36m17
+
+    example = load_poses(EXAMPLE)
+    coco = from_h36m17(example.joints3d, "coco17")  # eyes and ears: a few cm about the nose
+    coco[:, 1:5] = coco[:, [0]] + np.array([[0.03, -0.03, 0.0], [-0.03, -0.03, 0.0], [0.07, 0.0, 0.05], [-0.07, 0.0, 0.05]])
+    np.save(work / "coco.npy", coco)
+    args = ("--out", work / "i.npz", "--video", work / "video.mp4", "--fov", "50", "--overwrite")
+    told = run("import", "joints3d", work / "coco.npy", *args)  # read as the default, h36m17
+    assert told.exit_code == 0 and (f"warning: {work / 'coco.npy'}: its joints3d do not look like h36m17's joint "
+                                    "order: its left and right bones differ in length by a factor of 2.4") in told.stdout
+    assert "joint order" not in run("import", "joints3d", work / "coco.npy", *args, "--skeleton", "coco17").output

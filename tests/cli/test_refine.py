@@ -376,13 +376,19 @@ def test_poses_of_smaller_frames_are_told(work: Path) -> None:
 def test_poses_in_a_y_up_camera_frame_are_told(work: Path) -> None:
     from dataclasses import replace
 
+    from flowpose.camera import project_np
     from flowpose.io.poses import save_poses
 
     poses = load_poses(work / "video.poses.npz")
-    save_poses(replace(poses, joints3d=poses.joints3d * [1, -1, 1]), work / "yup.npz")
+    example = load_poses(Path(__file__).resolve().parents[2] / "examples" / "jumping_jacks" / "video.poses.npz")
+    joints = example.joints3d[:T]  # a body's shape: the checks read its head, feet and bones
+    poses = replace(poses, joints3d=joints, joints2d=project_np(joints, poses.K).astype(np.float32))
+    save_poses(replace(poses, joints3d=joints * [1, -1, 1]), work / "yup.npz")
     result = run(*refine_args(work, "--poses", work / "yup.npz", "--cycles", "0"))
     assert result.exit_code == 0, (result.output, result.exception)
     assert (f"warning: {work / 'yup.npz'}: its joints3d have the head below the feet in {T} of {T} frames, while its "
             f"joints2d have it above in {T} of {T}: are they y up?") in result.stdout
     assert result.output.count("head below the feet") == 1 and not result.stderr
-    assert "head below the feet" not in run(*refine_args(work, "--cycles", "0", "--out", work / "o2")).output
+    save_poses(poses, work / "upright.npz")
+    upright = run(*refine_args(work, "--poses", work / "upright.npz", "--cycles", "0", "--out", work / "o2"))
+    assert upright.exit_code == 0 and "warning" not in upright.output
