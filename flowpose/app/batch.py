@@ -38,8 +38,13 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 """Files a folder input contributes."""
 SUMMARY = "summary.csv"
 """The summary table in the batch's output folder."""
-COLUMNS = ("video", "status", "frames", "cycles", "seconds", "accel_init", "accel_final", "results", "error")
-"""The summary's columns; ``accel`` is the mean joint acceleration (mm/frame^2) before and after."""
+COLUMNS = ("video", "status", "frames", "cycles", "seconds", "accel_init", "accel_final", "results", "error", "notes")
+"""The summary's columns; ``accel`` is the mean joint acceleration (mm/frame^2) before and after; ``notes`` what
+``flowpose refine`` would have said of the video (its warnings), joined by `` | ``."""
+NOTE_SEPARATOR = " | "
+"""Between a video's notes in the summary's ``notes``."""
+EARLIER_COLUMNS = COLUMNS[:-1]
+"""The columns of summaries written before ``notes``: a batch resumed from one replaces it."""
 
 
 @dataclass(frozen=True)
@@ -135,11 +140,13 @@ def run_item(item: BatchItem, job: RefineVideoJob) -> dict[str, str]:
     """
     start = time.perf_counter()
     try:
-        refine_video(replace(job, video=item.video, poses=item.poses, out=item.out, progress=False))
+        output = refine_video(replace(job, video=item.video, poses=item.poses, out=item.out, progress=False))
     except (FlowposeError, OSError, RuntimeError, ValueError, FloatingPointError) as e:
         message = " ".join(str(e).split())  # one line
         return _row(item, "failed", time.perf_counter() - start, f"{type(e).__name__}: {message}")
-    return _row(item, "done", time.perf_counter() - start)
+    row = _row(item, "done", time.perf_counter() - start)
+    row["notes"] = NOTE_SEPARATOR.join(" ".join(note.split()) for note in output.notes)
+    return row
 
 
 def _lost_on_ray(item: BatchItem, error: Exception) -> dict[str, str]:
@@ -157,7 +164,7 @@ def write_summary(path: Path, rows: Sequence[dict[str, str]]) -> None:
     """
     if path.exists():
         first = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0].strip()
-        if path.is_dir() or first != ",".join(COLUMNS):
+        if path.is_dir() or first not in (",".join(COLUMNS), ",".join(EARLIER_COLUMNS)):
             raise InputError(f"{path}: exists and is not a flowpose batch summary; choose another --out")
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=COLUMNS)

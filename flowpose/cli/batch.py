@@ -54,7 +54,7 @@ def batch(
     Writes OUT/<video stem>/ per video and OUT/summary.csv. Resumable: finished videos are skipped. A video that
     fails is reported and the others go on; the exit code is 1 if any failed.
     """
-    from flowpose.app.batch import SUMMARY, batch_folder
+    from flowpose.app.batch import NOTE_SEPARATOR, SUMMARY, batch_folder
     from flowpose.app.refine_video import RefineVideoJob
 
     if ray_address is not None:
@@ -67,6 +67,8 @@ def batch(
     def report(row: dict[str, str]) -> None:
         note = f": {row['error']}" if row["error"] else ""
         click.echo(f"{row['status']:>22}  {row['video']} ({row['seconds']} s){note}")
+        for told in filter(None, row.get("notes", "").split(NOTE_SEPARATOR)):
+            click.echo(f"{'':>24}{told}")
         if row["status"] == "done":
             refined.append(row["video"])
 

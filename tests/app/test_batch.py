@@ -197,3 +197,13 @@ def test_a_killed_worker_fails_the_videos_not_done_and_the_summary_is_written(
         assert rows[name]["status"] == "done" or lost in rows[name]["error"]
     with (out / SUMMARY).open() as f:
         assert sorted(Path(r["video"]).stem for r in csv.DictReader(f)) == ["a", "b", "bad"]
+
+
+def test_a_summary_written_before_notes_were_kept_is_replaced_on_resuming(tmp_path: Path) -> None:
+    earlier = tmp_path / "summary.csv"
+    earlier.write_text("video,status,frames,cycles,seconds,accel_init,accel_final,results,error\nv.mp4,done,5,0,1.0,,,"
+                       "out/v,\n")  # the header of summaries before the notes column
+    write_summary(earlier, [{"video": "v.mp4", "status": "skipped (done before)", "notes": "a note"}])
+    with open(earlier, newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["status"] == "skipped (done before)" and row["notes"] == "a note"

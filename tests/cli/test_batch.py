@@ -64,3 +64,23 @@ def test_fps_gives_every_video_its_rate(tmp_path: Path) -> None:
     assert result.exit_code == 0, (result.output, result.exception)
     assert load_poses(tmp_path / "out" / "good" / "refined.npz").fps == 12.5
     assert_user_error(run("batch", tmp_path / "v", "--out", tmp_path / "o", "--fps", "0"), "--fps")
+
+
+def test_each_video_s_notes_are_told_and_kept_in_the_summary(tmp_path: Path) -> None:
+    import csv
+
+    from tests.app.test_batch import make_video
+
+    (tmp_path / "v").mkdir()
+    make_video(tmp_path / "v", "good")  # poses at 10 fps
+    result = run("batch", tmp_path / "v", "--out", tmp_path / "out", "--flow", "dis", "--cycles", "0", "--jobs", "1",
+                 "--fps", "12.5")
+    assert result.exit_code == 0, (result.output, result.exception)
+    note = (f"{tmp_path / 'v' / 'good.poses.npz'}: 10 fps (its fps; 30 where it gives none), but "
+            f"{tmp_path / 'v' / 'good.mp4'} plays at 12.5: the video's rate is used")
+    lines = result.stdout.splitlines()
+    told = [k for k, line in enumerate(lines) if note in line]
+    assert told and lines[told[0] - 1].lstrip().startswith("done"), result.stdout  # under its video's line
+    with open(tmp_path / "out" / "summary.csv", newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert note in row["notes"]
