@@ -43,8 +43,8 @@ MOST = 0.8
 """A share of the frames that calls a file's body upside down."""
 SIDES_APART = 1.4
 """Left and right bones of one skeleton differ in length by less than this factor (the median over its pairs): 1.01
-to 1.08 on the real set's MediaPipe estimates, 1.05 on the bundled example; 1.8 for its COCO-17 joints read as
-Human3.6M-17."""
+to 1.08 on the real set's MediaPipe estimates, 1.05 on the bundled example; 2.3 to 2.4 for its COCO-17 joints read
+as Human3.6M-17."""
 FAR = 0.25
 """2D keypoints lie far from the 3D's projection when the median joint is off by more than this share of the 2D
 body's size (the diagonal of its keypoints' box). A monocular estimate placed by its own 2D is off by a few
@@ -148,8 +148,8 @@ def side_ratio(joints3d: np.ndarray, skeleton: str) -> tuple[float, int] | None:
             bone = np.linalg.norm(joints3d[:, child] - joints3d[:, parent], axis=-1)
             bone = bone[np.isfinite(bone)]
             length[child] = float(np.median(bone)) if bone.size else np.nan
-    ratios = [max(length[a], length[b]) / min(length[a], length[b]) for a, b in skel.flip_pairs
-              if a in length and b in length and min(length[a], length[b]) > 0]
+    pairs = [(length[a], length[b]) for a, b in skel.flip_pairs if a in length and b in length]
+    ratios = [max(pair) / min(pair) for pair in pairs if np.isfinite(pair).all() and min(pair) > 0]
     return (float(np.median(ratios)), len(ratios)) if ratios else None
 
 

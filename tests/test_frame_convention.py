@@ -107,6 +107,9 @@ def test_joints_of_another_order_are_told(example: PoseSequence) -> None:
     mixed = replace(example, joints3d=coco, joints2d=None)
     note = frame_convention_note(mixed, "p.npz")
     assert note is not None and note.startswith("p.npz: its joints3d do not look like h36m17's joint order: its left "
-                                                "and right bones differ in length by a factor of 1.8")
+                                                "and right bones differ in length by a factor of 2.3")
     assert joint_order_note(example, "p.npz") is None
     assert side_ratio(np.full((3, 17, 3), np.nan), "h36m17") is None
+    unseen_knee = example.joints3d.copy()
+    unseen_knee[:, 5] = np.nan  # the left knee never seen: its two pairs (thigh, shin) are left out, not counted as 1
+    assert side_ratio(unseen_knee, "h36m17")[1] == 4
