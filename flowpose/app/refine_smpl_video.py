@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from flowpose.app.outputs import default_out_dir
 from flowpose.body.loop import SKETCHES, refine_smpl_frames
 from flowpose.body.mesh_io import write_mesh
@@ -28,6 +30,9 @@ from flowpose.io.video import frame_times, open_video, rate_for, rotation_note
 from flowpose.pose import PoseSequence
 from flowpose.skeleton import SMPL24
 
+BODY_JOINTS = 22
+"""The body joints SMPL and SMPL-X share, in the same order (SMPL's 22 and 23 are its hands, SMPL-X's its jaw and an
+eye)."""
 MESH_FORMATS = ("obj", "ply")
 """What ``--export-mesh`` writes."""
 
@@ -86,7 +91,9 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
     seq = load_smpl(job.smpl)
     model = load_body_model_for(job.body_model, seq, str(job.smpl))
     check_in_front(model, seq, str(job.smpl))
-    body = PoseSequence(model_joints(model, seq)[:, : SMPL24.num_joints], seq.K, skeleton=SMPL24.name)
+    joints = np.full((seq.num_frames, SMPL24.num_joints, 3), np.nan)  # hands unknown: SMPL-X's 22, 23 are others
+    joints[:, :BODY_JOINTS] = model_joints(model, seq)[:, :BODY_JOINTS]
+    body = PoseSequence(joints, seq.K, skeleton=SMPL24.name)
     convention = frame_convention_note(body, f"{job.smpl} (the body model's joints)")
     out = job.out if job.out is not None else default_out_dir(job.video)
     inputs = [job.video, job.smpl, job.body_model]

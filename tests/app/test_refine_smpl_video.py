@@ -88,3 +88,19 @@ def test_parameters_of_a_y_up_frame_are_told(inputs: SmplVideoJob, tmp_path: Pat
                         "flowpose's camera frame is x right, y down, z forward")
     save_smpl(seq, tmp_path / "p.npz")
     assert not any("head below the feet" in line for line in refine_smpl_video(replace(inputs, overwrite=True))[1])
+
+
+def test_smpl_x_parameters_are_judged_by_their_body_joints(inputs: SmplVideoJob, tmp_path: Path) -> None:
+    from scipy.spatial.transform import Rotation
+
+    from flowpose.body.layouts import SMPLX
+
+    seq = smpl_motion(4, layout=SMPLX)  # SMPL-X's joints 22 and 23 are its jaw and an eye, not SMPL's hands
+    model = write_standin(tmp_path / "SMPLX_NEUTRAL.npz", layout=SMPLX)
+    save_smpl(seq, tmp_path / "px.npz")
+    job = replace(inputs, smpl=tmp_path / "px.npz", body_model=model, out=tmp_path / "x")
+    assert not any(line.startswith("warning") for line in refine_smpl_video(job)[1])
+    turned = (Rotation.from_euler("x", 180, degrees=True) * Rotation.from_rotvec(seq.global_orient)).as_rotvec()
+    save_smpl(replace(seq, global_orient=turned), tmp_path / "px.npz")
+    lines = refine_smpl_video(replace(job, overwrite=True))[1]
+    assert "(the body model's joints): its joints3d have the head below the feet in 4 of 4 frames" in lines[0]
