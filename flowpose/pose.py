@@ -197,13 +197,24 @@ class PoseSequence:
                 raise InputError(f"{where}first_frame must be a frame number >= 0, got {first!r}")
             object.__setattr__(self, "first_frame", int(first))
         if self.times is not None:
-            times = np.asarray(self.times, np.float64)
-            if times.shape != (T,):
-                raise ShapeError("times", f"({T},)", times.shape, source)
-            if not np.isfinite(times).all() or (np.diff(times) <= 0).any():
-                raise InputError(f"{where}times must be finite seconds that increase from frame to frame, got "
-                                 f"{np.array2string(times[:6], precision=4)}{' ...' if T > 6 else ''}")
-            object.__setattr__(self, "times", times)
+            object.__setattr__(self, "times", checked_times(self.times, T, source))
+
+
+def checked_times(times: np.ndarray, T: int, source: str | None = None) -> np.ndarray:
+    """``times`` as (T,) float64 seconds, each frame's presentation time (a variable frame rate).
+
+    Raises:
+        ShapeError: for another shape.
+        InputError: for times that are not finite or do not increase from frame to frame.
+    """
+    where = f"{source}: " if source else ""
+    times = np.asarray(times, np.float64)
+    if times.shape != (T,):
+        raise ShapeError("times", f"({T},)", times.shape, source)
+    if not np.isfinite(times).all() or (np.diff(times) <= 0).any():
+        raise InputError(f"{where}times must be finite seconds that increase from frame to frame, got "
+                         f"{np.array2string(times[:6], precision=4)}{' ...' if T > 6 else ''}")
+    return times
 
 
 def check_intrinsics(K: np.ndarray, where: str = "") -> None:

@@ -71,9 +71,11 @@ def _export_amass(smpl_path: Path, out: Path, body_model: Path | None) -> str:
         raise InputError(f"export amass needs --body-model (the model the parameters are of). {OBTAIN}")
     seq = load_smpl(smpl_path)
     model = load_body_model_for(body_model, seq, str(smpl_path))
-    save_amass(seq, model, out)
-    return (f"wrote {out}: {_frames(seq.num_frames)} at {seq.fps:g} fps, {model.layout.title} poses "
-            f"(T, {3 * model.num_joints}), Z up, metres (AMASS layout)")
+    written = save_amass(seq, model, out)
+    note = ("" if seq.times is None
+            else f"; resampled from {_frames(seq.num_frames)} at their own times (a variable frame rate)")
+    return (f"wrote {out}: {_frames(written)} at {seq.fps:g} fps, {model.layout.title} poses "
+            f"(T, {3 * model.num_joints}), Z up, metres (AMASS layout){note}")
 
 
 def _frames(n: int) -> str:

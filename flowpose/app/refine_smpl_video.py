@@ -102,8 +102,8 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
         if len(reader) != seq.num_frames:
             raise InputError(f"{job.smpl}: {seq.num_frames} frames, but {job.video} has {len(reader)}")
         fps, rate_note = rate_for(seq.fps, reader, str(job.smpl))
-        seq = replace(seq, fps=fps)
-        times, timing_note = frame_times(reader, 0, len(reader))
+        times, timing_note = frame_times(reader, 0, len(reader), seq.times)
+        seq = replace(seq, fps=fps, times=times)  # refined_smpl.npz keeps them: export amass resamples by them
         turned = rotation_note(reader)
         loop = refine_smpl_frames(seq, model, reader, job.config, cycles=job.cycles, w_mesh_flow=job.w_mesh_flow,
                                   sketch=job.sketch, device=job.device, seed=job.seed, progress=job.progress,

@@ -22,6 +22,7 @@ from flowpose.body.layouts import SMPLX
 from flowpose.body.model import BodyModel
 from flowpose.body.params import SmplSequence, axis_angle_of
 from flowpose.io.atomic import atomic_path
+from flowpose.io.motion import resample_joints, resample_rotations
 from flowpose.io.poses import WRITER
 
 CAMERA_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -46,11 +47,20 @@ def to_z_up(seq: SmplSequence, model: BodyModel) -> tuple[np.ndarray, np.ndarray
     return axis_angle_of(R).reshape(seq.num_frames, -1), trans
 
 
-def save_amass(seq: SmplSequence, model: BodyModel, path: str | os.PathLike[str], gender: str = "neutral") -> None:
-    """Write ``seq`` as an AMASS-layout ``.npz`` (module docstring), atomically."""
+def save_amass(seq: SmplSequence, model: BodyModel, path: str | os.PathLike[str], gender: str = "neutral") -> int:
+    """Write ``seq`` as an AMASS-layout ``.npz`` (module docstring), atomically; returns the frames written.
+
+    AMASS's frames are evenly spaced at ``mocap_framerate``: a sequence with its frames' own times (a variable frame
+    rate, ``seq.times``) is resampled to frames evenly spaced at ``seq.fps`` over its span (rotations by Slerp,
+    the translation by a cubic spline; :mod:`flowpose.io.motion`).
+    """
     poses, trans = to_z_up(seq, model)
+    if seq.times is not None:
+        poses = resample_rotations(poses.reshape(seq.num_frames, -1, 3), seq.times, seq.fps).reshape(-1, poses.shape[1])
+        trans = resample_joints(trans[:, None], seq.times, seq.fps)[:, 0].astype(np.float64)
     betas = seq.betas if seq.betas.ndim == 1 else seq.betas.mean(0)
     smplx = {"surface_model_type": np.array("smplx")} if model.layout is SMPLX else {}
     with atomic_path(Path(path)) as tmp:
         np.savez(tmp, poses=poses, trans=trans, betas=betas, gender=np.array(gender),
                  mocap_framerate=np.array(seq.fps), **smplx, written_by=WRITER)
+    return len(poses)

@@ -7,7 +7,8 @@ The file (``.npz`` or ``.json``) holds, in the camera frame (x right, y down, z 
   relative to their parents, axis-angle;
 - ``betas`` (B,) or (T, B): shape;
 - ``transl`` (T, 3): translation, metres;
-- ``K`` (3, 3) or (T, 3, 3): intrinsics, px; optional ``fps``.
+- ``K`` (3, 3) or (T, 3, 3): intrinsics, px; optional ``fps``, and ``times`` (T,) seconds, each frame's time (a
+  video of a variable frame rate; flowpose writes it for such a video).
 
 An SMPL-X file may also hold, each optional (zero when absent, as in ``smplx.SMPLX``):
 
@@ -40,7 +41,7 @@ from flowpose.errors import InputError, ShapeError
 from flowpose.io.atomic import atomic_path
 from flowpose.io.npz import read_npz
 from flowpose.io.poses import WRITER, check_readable, read_json
-from flowpose.pose import check_intrinsics
+from flowpose.pose import check_intrinsics, checked_times
 
 KEYS = ("global_orient", "body_pose", "betas", "transl", "K")
 """The required keys of an SMPL parameter file."""
@@ -62,6 +63,8 @@ class SmplSequence:
         flat_body_pose: the file stored ``body_pose`` as (T, 69) or (T, 63) (written back the same way).
         extras: SMPL-X's optional parameters (:data:`EXTRA_KEYS`), each (T, ...), as the file stored them.
         flat_hand_mean: SMPL-X's hand poses are absolute (True) or relative to the model's mean hand (False).
+        times: (T,) seconds, each frame's presentation time, for a video of a variable frame rate; None when the
+            frames are evenly spaced at ``fps``.
     """
 
     global_orient: np.ndarray
@@ -73,6 +76,7 @@ class SmplSequence:
     flat_body_pose: bool = False
     extras: dict[str, np.ndarray] = field(default_factory=dict)
     flat_hand_mean: bool = False
+    times: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         T = self.global_orient.shape[0]
@@ -96,6 +100,8 @@ class SmplSequence:
         check_intrinsics(self.K)
         if not (np.isfinite(self.fps) and self.fps > 0):
             raise InputError(f"fps must be a positive number, got {self.fps}")
+        if self.times is not None:
+            object.__setattr__(self, "times", checked_times(self.times, T))
 
     @property
     def num_frames(self) -> int:
@@ -122,7 +128,7 @@ class SmplSequence:
         """The same sequence (camera, layouts, SMPL-X's face and hands) with a new root, body, shape and place."""
         return SmplSequence(global_orient=global_orient, body_pose=body_pose, betas=betas, transl=transl, K=self.K,
                             fps=self.fps, flat_body_pose=self.flat_body_pose, extras=self.extras,
-                            flat_hand_mean=self.flat_hand_mean)
+                            flat_hand_mean=self.flat_hand_mean, times=self.times)
 
 
 def _check_extra(key: str, value: np.ndarray, T: int) -> None:
@@ -199,6 +205,7 @@ def load_smpl(path: str | os.PathLike[str]) -> SmplSequence:
             flat_body_pose=flat,
             extras=extras,
             flat_hand_mean=bool(np.asarray(data.get("flat_hand_mean", False))),
+            times=None if data.get("times") is None else np.asarray(data["times"], np.float64),
         )
     except (InputError, ValueError, TypeError) as e:
         raise InputError(f"{p}: {e}") from None
@@ -216,6 +223,8 @@ def save_smpl(seq: SmplSequence, path: str | os.PathLike[str]) -> None:
         **seq.extras,
     }
     flags = {"flat_hand_mean": seq.flat_hand_mean} if seq.layout is SMPLX else {}
+    if seq.times is not None:
+        arrays["times"] = seq.times
     with atomic_path(p) as tmp:
         if p.suffix.lower() == ".json":
             doc = {k: np.asarray(v).tolist() for k, v in arrays.items()}

@@ -50,6 +50,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.interpolate import CubicSpline
+from scipy.spatial.transform import Rotation, Slerp
 
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.bvh import BvhClip, forward_kinematics, read_bvh
@@ -324,3 +325,30 @@ def resample_joints(joints: np.ndarray, times: np.ndarray, fps: float) -> np.nda
     if len(t_old) < 2:
         return np.repeat(joints, len(t_new), axis=0).astype(np.float32)
     return CubicSpline(t_old, joints.astype(np.float64), axis=0)(t_new).astype(np.float32)
+
+
+def resample_rotations(rotvecs: np.ndarray, times: np.ndarray, fps: float) -> np.ndarray:
+    """Rotations at frames taken at ``times``, resampled to frames evenly spaced at ``fps`` (the frames of
+    :func:`resample_joints`), each joint's by spherical linear interpolation (Slerp) between its neighbouring frames.
+
+    Args:
+        rotvecs: (T, J, 3) axis-angle, radians.
+        times: (T,) increasing seconds.
+        fps: the new frame rate.
+
+    Returns:
+        (floor((times[-1] - times[0]) fps) + 1, J, 3) float64 axis-angle.
+
+    Raises:
+        InputError: if ``fps`` is not a positive number.
+    """
+    if not (np.isfinite(fps) and fps > 0):
+        raise InputError(f"fps must be a positive number, got {fps}")
+    t_old = np.asarray(times, np.float64)
+    t_new = t_old[0] + np.arange(int(np.floor((t_old[-1] - t_old[0]) * fps + 1e-9)) + 1) / fps
+    rotvecs = np.asarray(rotvecs, np.float64)
+    if len(t_old) < 2:
+        return np.repeat(rotvecs, len(t_new), axis=0)
+    t_new = np.clip(t_new, t_old[0], t_old[-1])  # rounding must not step past the last frame
+    return np.stack([Slerp(t_old, Rotation.from_rotvec(rotvecs[:, j]))(t_new).as_rotvec()
+                     for j in range(rotvecs.shape[1])], axis=1)

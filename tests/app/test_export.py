@@ -51,3 +51,17 @@ def test_bvh_of_a_variable_frame_rate_is_resampled_evenly(tmp_path: Path) -> Non
     assert "8 frames at 25 fps" in line and "resampled from 6 frames at their own times" in line
     pelvis = read_back(tmp_path / "m.bvh")[:, 0]
     np.testing.assert_allclose(np.linalg.norm(np.diff(pelvis, axis=0), axis=-1), 0.04, atol=1e-4)
+
+
+def test_amass_of_a_variable_frame_rate_is_resampled_evenly(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from flowpose.body.params import save_smpl
+    from flowpose.body.standin import write_standin
+    from flowpose.body.synth import smpl_motion
+
+    save_smpl(replace(smpl_motion(6), times=np.array([0, 1, 2, 4, 5, 7]) / 30.0), tmp_path / "p.npz")
+    line = export_poses("amass", tmp_path / "p.npz", tmp_path / "m.npz", body_model=write_standin(tmp_path / "s.pkl"))
+    assert "8 frames at 30 fps" in line and "resampled from 6 frames at their own times" in line
+    with np.load(tmp_path / "m.npz") as data:
+        assert data["poses"].shape == (8, 72) and data["trans"].shape == (8, 3)

@@ -74,6 +74,7 @@ def test_a_variable_frame_rate_s_mesh_overlay_plays_each_frame_at_its_time(input
     assert any("a variable frame rate: 33.3 to 66.7 ms" in line for line in lines)
     with open_video(folder / "overlay.mp4") as overlay:  # the third frame shown for two ticks of 30 fps
         assert len(overlay) == 5 and overlay.fps == pytest.approx(30.0)
+    np.testing.assert_allclose(load_smpl(folder / "refined_smpl.npz").times, [0, 1 / 30, 2 / 30, 4 / 30], atol=1e-3)
 
 
 def test_parameters_of_a_y_up_frame_are_told(inputs: SmplVideoJob, tmp_path: Path) -> None:

@@ -48,3 +48,25 @@ def test_smplx_exports_every_joint_and_says_so(tmp_path: Path) -> None:
                        torch.as_tensor(model.pose_rotations(seq), dtype=torch.float32),
                        torch.as_tensor(seq.transl, dtype=torch.float32))
     np.testing.assert_allclose(upright.vertices.numpy(), camera.vertices.numpy() @ CAMERA_TO_Z_UP.T, atol=2e-5)
+
+
+def test_a_variable_frame_rate_is_resampled_to_amass_s_even_frames(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from flowpose.body.amass import to_z_up
+
+    model = load_body_model(write_standin(tmp_path / "standin.pkl"))
+    seq = smpl_motion(11)  # a smooth motion, frames evenly spaced at 30 fps
+    kept = [0, 1, 2, 3, 4, 6, 8, 10]  # a variable rate: 4 frames at 30 fps, then 4 at 15
+    vfr = replace(seq.with_body(seq.global_orient[kept], seq.body_pose[kept], seq.betas, seq.transl[kept]),
+                  times=np.array(kept) / 30.0)
+    assert save_amass(vfr, model, tmp_path / "motion.npz") == 11
+    with np.load(tmp_path / "motion.npz") as data:
+        poses, trans = data["poses"], data["trans"]
+    full_poses, full_trans = to_z_up(seq, model)
+    np.testing.assert_allclose(poses[kept], full_poses[kept], atol=1e-9)  # the kept frames land on their own ticks
+    np.testing.assert_allclose(trans[kept], full_trans[kept], atol=1e-6)
+    between = Rotation.from_rotvec(poses[5].reshape(-1, 3)) * Rotation.from_rotvec(full_poses[5].reshape(-1, 3)).inv()
+    held = Rotation.from_rotvec(full_poses[4].reshape(-1, 3)) * Rotation.from_rotvec(full_poses[5].reshape(-1, 3)).inv()
+    assert between.magnitude().max() < 0.05 < 0.1 < held.magnitude().max()  # a frame not kept: Slerp, not a repeat
+    np.testing.assert_allclose(trans[5], full_trans[5], atol=1e-5)

@@ -91,3 +91,20 @@ def test_6d_round_trip_and_gram_schmidt() -> None:
     M = matrix_from_6d(noisy)
     torch.testing.assert_close(M @ M.transpose(-1, -2), torch.eye(3, dtype=torch.float64).expand(20, 3, 3))
     assert torch.allclose(torch.det(M), torch.ones(20, dtype=torch.float64))
+
+
+def test_frame_times_round_trip_and_are_checked(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    seq = replace(smpl_motion(4), times=np.array([0.0, 1.0, 2.0, 4.0]) / 30.0)  # a variable frame rate
+    for name in ("t.npz", "t.json"):
+        save_smpl(seq, tmp_path / name)
+        np.testing.assert_array_equal(load_smpl(tmp_path / name).times, seq.times)
+    assert load_smpl(tmp_path / "t.npz").with_body(seq.global_orient, seq.body_pose, seq.betas, seq.transl).times \
+        is not None  # a refined sequence keeps them
+    save_smpl(smpl_motion(4), tmp_path / "even.npz")
+    assert load_smpl(tmp_path / "even.npz").times is None
+    with pytest.raises(InputError, match="times must be finite seconds that increase"):
+        replace(seq, times=np.array([0.0, 0.1, 0.1, 0.2]))
+    with pytest.raises(InputError, match=r"times must have shape \(4,\)"):
+        replace(seq, times=np.arange(3) / 30.0)

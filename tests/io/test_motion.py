@@ -177,3 +177,24 @@ def test_resample_is_exact_on_smooth_motion() -> None:
     np.testing.assert_allclose(out.joints[:, 0, 0], t30**3 - t30, atol=1e-6)
     with pytest.raises(InputError, match="fps must be a positive"):
         resample(out, 0.0)
+
+
+def test_rotations_at_uneven_times_resample_exactly_on_a_steady_turn() -> None:
+    from scipy.spatial.transform import Rotation
+
+    from flowpose.io.motion import resample_rotations
+
+    times = np.array([0, 1, 2, 3, 4, 6, 8, 10]) / 30.0  # 4 frames at 30 fps, then 4 at 15
+    axis = np.array([0.0, 0.6, 0.8])
+    rate = np.array([2.0, -1.0])  # rad/s about one axis per joint: Slerp is exact on such a turn
+    rotvecs = times[:, None, None] * rate[None, :, None] * axis  # (T, 2, 3)
+    out = resample_rotations(rotvecs, times, 30.0)
+    t30 = np.arange(11) / 30.0
+    assert out.shape == (11, 2, 3)
+    expected = t30[:, None, None] * rate[None, :, None] * axis
+    angle = (Rotation.from_rotvec(out.reshape(-1, 3)) * Rotation.from_rotvec(expected.reshape(-1, 3)).inv()).magnitude()
+    assert angle.max() < 1e-9
+    even = resample_rotations(expected, t30, 30.0)
+    np.testing.assert_allclose(even, expected, atol=1e-12)  # evenly spaced frames at their own rate: unchanged
+    with pytest.raises(InputError, match="fps must be a positive"):
+        resample_rotations(rotvecs, times, 0.0)
