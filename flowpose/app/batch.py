@@ -22,7 +22,7 @@ import json
 import os
 import shlex
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -155,6 +155,19 @@ def _lost_on_ray(item: BatchItem, error: Exception) -> dict[str, str]:
     return _row(item, "failed", 0.0, f"Ray: {type(error).__name__}: {message[:300]}; run again to retry it")
 
 
+def earlier_notes(path: Path) -> dict[str, str]:
+    """The notes of an earlier summary at ``path`` by video, for a resumed batch to keep those of the videos it
+    skips; empty when there is none, it is not ours, or it has no notes."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if reader.fieldnames != list(COLUMNS):
+                return {}
+            return {row["video"]: row["notes"] for row in reader if row.get("notes")}
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return {}
+
+
 def write_summary(path: Path, rows: Sequence[dict[str, str]]) -> None:
     """Write the summary table (CSV, one row per video), atomically; an existing file is replaced only if it is
     an earlier summary (its header is ours).
@@ -181,6 +194,7 @@ def run_batch(
     jobs: int = 1,
     ray_address: str | None = None,
     report: Callable[[dict[str, str]], None] | None = None,
+    notes_before: Mapping[str, str] | None = None,
 ) -> list[dict[str, str]]:
     """Refine every video not done yet; returns the summary rows in the items' order.
 
@@ -191,6 +205,7 @@ def run_batch(
         ray_address: a Ray cluster (``"auto"``, ``"ray://host:10001"``, or ``"local"`` for a one-machine
             cluster started here) instead of local workers.
         report: called with each row as it completes.
+        notes_before: an earlier run's notes by video (:func:`earlier_notes`), kept in the rows of videos done then.
     """
     if jobs < 1:
         raise InputError(f"--jobs must be >= 1, got {jobs}")
@@ -201,6 +216,7 @@ def run_batch(
     for k, item in enumerate(items):
         if done(item):
             rows[k] = _row(item, "skipped (done before)", 0.0)
+            rows[k]["notes"] = (notes_before or {}).get(str(item.video), "")
         elif item.out.exists() or item.out.is_symlink():
             rows[k] = _row(item, "failed", 0.0, f"{item.out}: exists and is not a finished flowpose result; batch "
                            "replaces nothing: move it away or choose another --out")
@@ -271,6 +287,6 @@ def batch_folder(
         connect_ray(ray_address)  # before the results folder is made: a cluster not reached leaves nothing
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = run_batch(items, job, jobs=default_jobs() if jobs is None else jobs, ray_address=ray_address,
-                     report=report)
+                     report=report, notes_before=earlier_notes(out_dir / SUMMARY))
     write_summary(out_dir / SUMMARY, rows)
     return rows

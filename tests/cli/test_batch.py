@@ -84,3 +84,9 @@ def test_each_video_s_notes_are_told_and_kept_in_the_summary(tmp_path: Path) -> 
     with open(tmp_path / "out" / "summary.csv", newline="") as f:
         (row,) = list(csv.DictReader(f))
     assert note in row["notes"]
+    again = run("batch", tmp_path / "v", "--out", tmp_path / "out", "--flow", "dis", "--cycles", "0", "--jobs", "1",
+                "--fps", "12.5")  # resumed: the video is skipped, and what was said of it is kept, and said again
+    assert "skipped (done before)" in again.stdout and note in again.stdout
+    with open(tmp_path / "out" / "summary.csv", newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["status"] == "skipped (done before)" and note in row["notes"]
