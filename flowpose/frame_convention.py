@@ -42,9 +42,9 @@ FEET = (3, 6)
 MOST = 0.8
 """A share of the frames that calls a file's body upside down."""
 SIDES_APART = 1.4
-"""Left and right bones of one skeleton differ in length by less than this factor (the median over its pairs): 1.01
-to 1.08 on the real set's MediaPipe estimates, 1.05 on the bundled example; 2.3 to 2.4 for its COCO-17 joints read
-as Human3.6M-17."""
+"""Left and right bones of one skeleton differ in length by less than this factor (the median over its pairs, of
+the observed joints): 1.00 to 1.08 on the real set's MediaPipe estimates, 1.05 on the bundled example; 2.3 to 2.4
+for its COCO-17 joints read as Human3.6M-17."""
 FAR = 0.25
 """2D keypoints lie far from the 3D's projection when the median joint is off by more than this share of the 2D
 body's size (the diagonal of its keypoints' box). A monocular estimate placed by its own 2D is off by a few
@@ -157,7 +157,8 @@ def joint_order_note(poses: PoseSequence, source: str) -> str | None:
     """One line when the poses' left and right bones differ in length by more than :data:`SIDES_APART` (the median
     over the pairs): joints of another layout read as the file's ``skeleton`` (COCO-17 read as Human3.6M-17, both
     17 joints); None otherwise."""
-    measured = side_ratio(np.asarray(poses.joints3d, np.float64), poses.skeleton)
+    observed = (poses.confidence() > 0)[..., None]  # a joint of confidence 0 may hold any value
+    measured = side_ratio(np.where(observed, np.asarray(poses.joints3d, np.float64), np.nan), poses.skeleton)
     if measured is None or measured[0] <= SIDES_APART:
         return None
     ratio, pairs = measured

@@ -113,3 +113,16 @@ def test_joints_of_another_order_are_told(example: PoseSequence) -> None:
     unseen_knee = example.joints3d.copy()
     unseen_knee[:, 5] = np.nan  # the left knee never seen: its two pairs (thigh, shin) are left out, not counted as 1
     assert side_ratio(unseen_knee, "h36m17")[1] == 4
+
+
+def test_joints_of_confidence_0_are_not_measured(example: PoseSequence) -> None:
+    from flowpose.frame_convention import joint_order_note
+
+    left = [4, 5, 6, 11, 12, 13]  # the left side unseen, its values anything (some estimators leave them so)
+    joints = example.joints3d.copy()
+    joints[:, left] += np.array([0.4, 0.3, 0.0], np.float32) * np.arange(1, 7, dtype=np.float32)[:, None]
+    conf = np.ones((60, 17), np.float32)
+    conf[:, left] = 0.0
+    unseen = replace(example, joints3d=joints, conf=conf, joints2d=None)
+    assert joint_order_note(unseen, "p.npz") is None
+    assert joint_order_note(replace(unseen, conf=None), "p.npz") is not None  # the same values, seen: told
