@@ -300,6 +300,19 @@ def resample(motion: Motion, fps: float) -> Motion:
     return replace(motion, joints=joints, fps=float(fps))
 
 
+def even_times(times: np.ndarray, fps: float) -> np.ndarray:
+    """The times of frames evenly spaced at ``fps`` over the span of ``times``: ``times[0] + k / fps`` up to
+    ``times[-1]``, (floor((times[-1] - times[0]) fps) + 1,) seconds.
+
+    Raises:
+        InputError: if ``fps`` is not a positive number.
+    """
+    if not (np.isfinite(fps) and fps > 0):
+        raise InputError(f"fps must be a positive number, got {fps}")
+    t = np.asarray(times, np.float64)
+    return t[0] + np.arange(int(np.floor((t[-1] - t[0]) * fps + 1e-9)) + 1) / fps
+
+
 def resample_joints(joints: np.ndarray, times: np.ndarray, fps: float) -> np.ndarray:
     """Joints at frames taken at ``times`` (evenly spaced or not), resampled to frames evenly spaced at ``fps``.
 
@@ -318,10 +331,7 @@ def resample_joints(joints: np.ndarray, times: np.ndarray, fps: float) -> np.nda
     Raises:
         InputError: if ``fps`` is not a positive number.
     """
-    if not (np.isfinite(fps) and fps > 0):
-        raise InputError(f"fps must be a positive number, got {fps}")
-    t_old = np.asarray(times, np.float64)
-    t_new = t_old[0] + np.arange(int(np.floor((t_old[-1] - t_old[0]) * fps + 1e-9)) + 1) / fps
+    t_old, t_new = np.asarray(times, np.float64), even_times(times, fps)
     if len(t_old) < 2:
         return np.repeat(joints, len(t_new), axis=0).astype(np.float32)
     return CubicSpline(t_old, joints.astype(np.float64), axis=0)(t_new).astype(np.float32)
@@ -342,10 +352,7 @@ def resample_rotations(rotvecs: np.ndarray, times: np.ndarray, fps: float) -> np
     Raises:
         InputError: if ``fps`` is not a positive number.
     """
-    if not (np.isfinite(fps) and fps > 0):
-        raise InputError(f"fps must be a positive number, got {fps}")
-    t_old = np.asarray(times, np.float64)
-    t_new = t_old[0] + np.arange(int(np.floor((t_old[-1] - t_old[0]) * fps + 1e-9)) + 1) / fps
+    t_old, t_new = np.asarray(times, np.float64), even_times(times, fps)
     rotvecs = np.asarray(rotvecs, np.float64)
     if len(t_old) < 2:
         return np.repeat(rotvecs, len(t_new), axis=0)
