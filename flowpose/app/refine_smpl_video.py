@@ -17,7 +17,7 @@ import numpy as np
 from flowpose.app.outputs import default_out_dir
 from flowpose.body.loop import SKETCHES, refine_smpl_frames
 from flowpose.body.mesh_io import write_mesh
-from flowpose.body.model import check_in_front, load_body_model_for, model_joints
+from flowpose.body.model import check_in_front, load_body_model_for
 from flowpose.body.overlay import write_mesh_overlay
 from flowpose.body.params import load_smpl, save_smpl
 from flowpose.body.refine import MESH_FLOW_WEIGHT
@@ -90,9 +90,9 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
         raise InputError(f"--sketch must be one of {list(SKETCHES)}, got {job.sketch!r}")
     seq = load_smpl(job.smpl)
     model = load_body_model_for(job.body_model, seq, str(job.smpl))
-    check_in_front(model, seq, str(job.smpl))
+    checked = check_in_front(model, seq, str(job.smpl))
     joints = np.full((seq.num_frames, SMPL24.num_joints, 3), np.nan)  # hands unknown: SMPL-X's 22, 23 are others
-    joints[:, :BODY_JOINTS] = model_joints(model, seq)[:, :BODY_JOINTS]
+    joints[:, :BODY_JOINTS] = checked[:, :BODY_JOINTS]
     body = PoseSequence(joints, seq.K, skeleton=SMPL24.name)
     convention = frame_convention_note(body, f"{job.smpl} (the body model's joints)")
     out = job.out if job.out is not None else default_out_dir(job.video)

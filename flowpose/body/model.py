@@ -398,11 +398,16 @@ def model_joints(model: BodyModel, seq: SmplSequence) -> np.ndarray:
     return out.joints.numpy()
 
 
-def check_in_front(model: BodyModel, seq: SmplSequence, source: str) -> None:
+def check_in_front(model: BodyModel, seq: SmplSequence, source: str) -> np.ndarray:
     """Refuse parameters that put the model's joints behind the camera, or nearer than the pose stage allows
     (:func:`flowpose.pose.check_joints3d`): their projection, and every image term, would be meaningless.
+
+    Returns:
+        The joints checked (:func:`model_joints`).
 
     Raises:
         InputError: naming ``source`` and the first such frame.
     """
-    check_joints3d(model_joints(model, seq), f"{source}: the body model's ")
+    joints = model_joints(model, seq)
+    check_joints3d(joints, f"{source}: the body model's ")
+    return joints

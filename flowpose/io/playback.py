@@ -14,6 +14,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from flowpose.errors import InputError
+from flowpose.pose import checked_times
 
 MAX_TICKS_PER_FRAME = 4.0
 """The written rate is at most this many times the frames' mean rate (a cap on the file's size when one interval is
@@ -46,10 +47,8 @@ def playback_schedule(times: np.ndarray | None, fps: float) -> tuple[float, np.n
         raise InputError(f"fps must be a positive number, got {fps}")
     if times is None or len(times) < 2:
         return float(fps), np.ones(0 if times is None else len(times), np.int64)
-    times = np.asarray(times, np.float64)
+    times = checked_times(times, len(times))
     dt = np.diff(times)
-    if not np.isfinite(times).all() or (dt <= 0).any():
-        raise InputError(f"frame times must be finite seconds that increase, got {times[:6]}")
     mean_rate = len(dt) / (times[-1] - times[0])
     rate = round(float(min(1.0 / dt.min(), MAX_TICKS_PER_FRAME * mean_rate)), 3)
     starts = np.rint((times[1:] - times[0]) * rate).astype(np.int64)
