@@ -2,8 +2,9 @@
 mesh flow.
 
 Unknowns (a continuous parametrisation, Zhou et al. 2019): a 6D rotation per joint and frame (the root and the
-body joints; SMPL-X's jaw, eyes and hands, and its expression, stay as the estimate gave them), one shape
-``betas`` for the video, and the translation (millimetre offsets). The model's joints, mapped to
+body joints; SMPL-X's jaw, eyes and hands, and its expression, stay as the estimate gave them), as an offset from
+the estimate's in units of :data:`ROTATION_UNIT`; one shape ``betas`` for the video; and the translation
+(millimetre offsets). The model's joints, mapped to
 Human3.6M-17 (:func:`h36m_matrix`; SMPL-X's first 22 joints are SMPL's), enter the joint objective :func:`flowpose.refinement.objective.pose_terms`
 unchanged (L_opt on joints and bone points, L_3D, L_2D, L_vel, L_acc, L_bone). Added:
 
@@ -70,12 +71,23 @@ def h36m_matrix(layout: BodyLayout) -> np.ndarray:
     return M
 
 
-MESH_FLOW_WEIGHT = 4.0
+ROTATION_UNIT = 2e-3
+"""Radians per unit of the rotation unknowns (their 6D offsets from the estimate). A turn of 2 mrad moves a point
+0.5 m from the joint (a limb's length, half the body's height) by 1 mm, the unit of the translation unknowns, so
+the unknowns' curvatures are of one order, which a limited-memory quasi-Newton solve needs. With the raw 6D vectors
+(1 rad a unit: a unit of turn moved a point 500 times as far as a unit of translation) the solve was far from its
+minimum at 200 iterations a round: joints-only MPJPE on ``benchmarks/bench_smpl.py``'s clips 80.5 mm at 200, 75.2
+at 1,000; in these units 71.4 at 200 (``benchmarks/RESULTS.md``, twenty-ninth session). Chosen on other clips
+(seeds 3-5: 62.1 / 60.1 / 59.9 / 60.6 mm at 1 / 2 / 5 / 10 mrad), not on the benchmark's."""
+
+MESH_FLOW_WEIGHT = 32.0
 """The default weight of L_mesh, px^-2, at the pose stage's reference person size (with the Geman-McClure
-penalty). MPJPE against joints only on the stand-in model, 3 clips (RESULTS.md, fourteenth session): the pose
-stage alone, -0.7% / -0.5% / -0.4% with the exact flow at the vertices / the exact flow at every pixel / DIS's
-flow of the rendered frames; the whole loop on DIS's flow, -0.6% (``python benchmarks/bench_smpl_loop.py
---no-network --seeds 0,1,2 --dis-mesh-weights 0,1,2,8``: -0.2% at 1, -0.3% at 2, -0.6% at 8)."""
+penalty). Chosen among 1 to 128 on clips the benchmarks do not report (seeds 3-5), with the solve in
+:data:`ROTATION_UNIT`'s units; MPJPE against joints only at 4 / 16 / 32 / 64: the pose stage on the exact flow at
+the vertices -1.4% / -2.9% / -4.2% / -3.8%, on DIS's flow of the rendered frames -1.2% / -3.1% / -3.2% / -4.4%, the
+whole loop on DIS's flow -1.7% / -4.5% / -6.1% / -6.0% (``benchmarks/RESULTS.md``, twenty-ninth session). The
+earlier default, 4, was chosen with the solve cut off far from its minimum, where a stronger term traded the
+image-plane noise for bias."""
 
 
 @dataclass(frozen=True)
@@ -93,10 +105,10 @@ class SmplRefineConfig:
     mesh_flow_penalty: Penalty | None = "geman_mcclure"
     """Robust penalty of the mesh-flow residuals; None: the joint terms' (``pose.penalty``). Redescending by
     default: a vertex of a misplaced fit samples the flow of another surface or of the background, a gross
-    outlier that a convex penalty still follows. Against joints only, MPJPE +0.4% with the pose's pseudo-Huber at
-    weight 1 and +7.2% at weight 4 (``python benchmarks/bench_smpl.py --flow dense --mesh-penalty pseudo_huber
-    --mesh-weights 1 --timing-frames 0``); -0.5% with Geman-McClure at 4 (``--flow dense --mesh-weights 4
-    --timing-frames 0``)."""
+    outlier that a convex penalty still follows. Against joints only, on the exact flow at every pixel (seeds 3-5):
+    the pose's pseudo-Huber -1.5% at weight 1, -0.5% at 4, +17.7% at 32 (``python benchmarks/bench_smpl.py --flow
+    dense --seeds 3,4,5 --mesh-penalty pseudo_huber --mesh-weights 1,4 --timing-frames 0``); Geman-McClure -4.0% at
+    32 (``--flow dense --seeds 3,4,5 --timing-frames 0``)."""
     w_rotation: float = 1.0 / 0.3**2
     """Weight of |R - R_0|_F^2 per joint (about 1 / (2 sigma^2) rad^-2: sigma ~ 0.2 rad)."""
     w_betas: float = 1.0
@@ -261,14 +273,15 @@ def refine_smpl(
         problem = build_pose_problem(init, pose_cfg, torch.device("cpu"))
     field = flow.to_torch("cpu") if flow is not None and T > 1 else None
     back = backward.to_torch("cpu") if backward is not None and field is not None else None
-    r6 = rotation_6d(R0).clone().requires_grad_(True)
+    r6_0 = rotation_6d(R0)
+    d_r6 = torch.zeros_like(r6_0, requires_grad=True)  # ROTATION_UNIT rad
     d_beta = torch.zeros_like(beta0, requires_grad=True)
     u_t = torch.zeros_like(t0, requires_grad=True)  # mm
     subset = 0 < config.mesh_flow_vertices < model.num_vertices
     vertex_ids = torch.as_tensor(model.spread_vertices(config.mesh_flow_vertices)) if subset else None
 
     def body(ids: torch.Tensor | None = vertex_ids):
-        R = matrix_from_6d(r6)
+        R = matrix_from_6d(r6_0 + ROTATION_UNIT * d_r6)
         out = model(beta0 + d_beta, torch.cat([R, R_fixed], dim=1), t0 + 1e-3 * u_t, ids, expression)
         return R, out
 
@@ -308,7 +321,7 @@ def refine_smpl(
             R, out = body()
             return T * sum(terms(R, out, jt, mt).values())
 
-        steps += minimize(objective, [r6, d_beta, u_t], pose_cfg)
+        steps += minimize(objective, [d_r6, d_beta, u_t], pose_cfg)
     with torch.no_grad():
         joint_target, mesh_target = targets()
         R, out = body()

@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 @click.option(
     "--mesh-flow-weight",
     type=click.FloatRange(min=0.0),
-    default=4.0,
+    default=32.0,
     show_default=True,
     help="With --smpl: weight of the mesh-flow term, px^-2 (0: joints only).",
 )

@@ -12,10 +12,10 @@ from flowpose.refinement.losses import Penalty
 
 SMPL_MAX_STEPS = 200
 """The SMPL pose stage's iteration cap per flow round (``RefineConfig.smpl_max_steps``, and
-:class:`flowpose.body.refine.SmplRefineConfig`'s default). Its solve, rotations along a kinematic chain, converges
-far more slowly than the joints' and is cut off here for time: on ``benchmarks/bench_smpl.py``'s clips joints-only
-refinement reaches 80.5 mm MPJPE at 200 and 75.2 mm at 1,000, in five times the time; 200 keeps a 300-frame,
-7,000-vertex solve under a minute."""
+:class:`flowpose.body.refine.SmplRefineConfig`'s default). With its rotations in the translation's units
+(:data:`flowpose.body.refine.ROTATION_UNIT`) more iterations still lower the loss but hardly the error: on
+``benchmarks/bench_smpl.py``'s clips MPJPE 71.4 mm at 200 and 71.9 at 1,000 joints only, 67.1 and 66.4 with the mesh
+term, in four to six times the time; 200 keeps a 300-frame, 7,000-vertex solve well under a minute (12 s)."""
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def test_the_mesh_term_scales_with_the_person_as_the_joint_terms_do(scene) -> No
     scaled = smpl_stage_config(poses, (256, 256), config, w_mesh_flow=4.0)
     plain = smpl_stage_config(poses, (256, 256), replace(config, reference_box_px=None), w_mesh_flow=4.0)
     assert plain.w_mesh_flow == 4.0 and plain.pose == replace(config.pose, max_steps=SMPL_MAX_STEPS)
-    assert config.pose.max_steps > SMPL_MAX_STEPS  # the joints' stage converges; the SMPL stage is cut off for time
+    assert config.pose.max_steps > SMPL_MAX_STEPS  # the SMPL stage's own cap (its steps cost more)
     longer = smpl_stage_config(poses, (256, 256), replace(config, smpl_max_steps=700), w_mesh_flow=4.0)
     assert longer.pose.max_steps == 700 and SmplRefineConfig().pose.max_steps == SMPL_MAX_STEPS
     np.testing.assert_allclose(scaled.w_mesh_flow, 4.0 / s**2)
