@@ -11,7 +11,13 @@ import torch
 import flowpose.body.refine as refine_module
 from flowpose.body.model import load_body_model
 from flowpose.body.params import load_smpl, save_smpl
-from flowpose.body.refine import SMPL_TO_H36M, SmplRefineConfig, refine_smpl, visible_vertices
+from flowpose.body.refine import (
+    MESH_FLOW_WEIGHT,
+    SMPL_TO_H36M,
+    SmplRefineConfig,
+    refine_smpl,
+    visible_vertices,
+)
 from flowpose.body.standin import write_standin
 from flowpose.body.synth import mesh_flow, perturb, smpl_motion, vertices_of
 from flowpose.errors import InputError, ShapeError
@@ -74,14 +80,17 @@ def test_refinement_recovers_the_motion(scene, vertices: int) -> None:
     assert result.smpl.body_pose.shape == est.body_pose.shape and result.smpl.betas.shape == est.betas.shape
 
 
-def test_rotations_in_the_translations_units_converge_faster(scene, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("mesh_weight", [0.0, MESH_FLOW_WEIGHT])  # joints only; the default mesh term
+def test_rotations_in_the_translations_units_converge_faster(scene, monkeypatch: pytest.MonkeyPatch,
+                                                            mesh_weight: float) -> None:
     """Within the default cap, rotation unknowns of 2 mrad a unit (a millimetre at half a metre, as the translation's)
     reach a lower loss and a better fit than raw 6D vectors (1 rad a unit), which left the solve far from its minimum."""
-    model, gt, est, fwd, _ = scene
-    config = SmplRefineConfig(pose=PoseStageConfig(max_steps=SMPL_MAX_STEPS, flow_rounds=1, tol=0.0), w_mesh_flow=0.0)
-    scaled = refine_smpl(est, model, fwd, config)
+    model, gt, est, fwd, bwd = scene
+    config = SmplRefineConfig(pose=PoseStageConfig(max_steps=SMPL_MAX_STEPS, flow_rounds=1, tol=0.0),
+                              w_mesh_flow=mesh_weight)
+    scaled = refine_smpl(est, model, fwd, config, backward=bwd)
     monkeypatch.setattr(refine_module, "ROTATION_UNIT", 1.0)
-    raw = refine_smpl(est, model, fwd, config)
+    raw = refine_smpl(est, model, fwd, config, backward=bwd)
     assert scaled.losses["total"] < 0.9 * raw.losses["total"]
     Jg, Js, Jr = (joints_and_vertices(s, model)[0] for s in (gt, scaled.smpl, raw.smpl))
     assert mpjpe(Js, Jg) < 0.95 * mpjpe(Jr, Jg)
