@@ -78,7 +78,8 @@ the unknowns' curvatures are of one order, which a limited-memory quasi-Newton s
 (1 rad a unit: a unit of turn moved a point 500 times as far as a unit of translation) the solve was far from its
 minimum at 200 iterations a round: joints-only MPJPE on ``benchmarks/bench_smpl.py``'s clips 80.5 mm at 200, 75.2
 at 1,000; in these units 71.4 at 200 (``benchmarks/RESULTS.md``, twenty-ninth session). Chosen on other clips
-(seeds 3-5: 62.1 / 60.1 / 59.9 / 60.6 mm at 1 / 2 / 5 / 10 mrad), not on the benchmark's."""
+(seeds 3-5: 62.1 / 60.1 / 59.9 / 60.5 mm at 1 / 2 / 5 / 10 mrad, 70.3 at 1 rad; ``python
+benchmarks/experiments/smpl_units.py``), not on the benchmark's."""
 
 MESH_FLOW_WEIGHT = 32.0
 """The default weight of L_mesh, px^-2, at the pose stage's reference person size (with the Geman-McClure
