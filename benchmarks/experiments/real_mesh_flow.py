@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +48,8 @@ from flowpose.body.loop import smpl_flow_weighted, smpl_stage_config  # noqa: E4
 from flowpose.body.model import BodyModel, load_body_model  # noqa: E402
 from flowpose.body.params import SmplSequence, axis_angle_of, matrix_from_6d, rotation_6d  # noqa: E402
 from flowpose.body.refine import h36m_matrix, refine_smpl  # noqa: E402
-from flowpose.config import get_preset  # noqa: E402
+from flowpose.config import RefineConfig, get_preset  # noqa: E402
+from flowpose.flow.field import FlowField  # noqa: E402
 from flowpose.flow.registry import load_flow_model  # noqa: E402
 from flowpose.pose import PoseSequence  # noqa: E402
 from flowpose.refinement.flow_stage import FlowStage  # noqa: E402
@@ -213,6 +214,51 @@ def fit_body(init: PoseSequence, tmp: Path, radius: float, rings: int, steps: in
     return model, seq
 
 
+@dataclass(frozen=True)
+class FittedBody:
+    """The stand-in fitted to an estimate (:func:`fit_body`) and its SMPL pose stage without flow.
+
+    Attributes:
+        model, seq: the body and its fitted parameters.
+        keypoints: (T, 17, 2) the estimate's 2D keypoints, px, NaN where its confidence is 0 (L_2D's data).
+        fit: the fit's H36M joints (the SMPL stage's input).
+        smooth: the SMPL stage without flow.
+        size: (H, W) of the frames, px.
+        config: the run's configuration (the SMPL stage's settings, ``flow_sigma_factor``).
+    """
+
+    model: BodyModel
+    seq: SmplSequence
+    keypoints: np.ndarray
+    fit: PoseSequence
+    smooth: PoseSequence
+    size: tuple[int, int]
+    config: RefineConfig
+
+    @classmethod
+    def of(cls, init: PoseSequence, tmp: Path, size: tuple[int, int], config: RefineConfig, radius: float,
+           rings: int, steps: int) -> FittedBody:
+        """Fit ``init`` (:func:`fit_body`) and run the SMPL stage on it without flow."""
+        model, seq = fit_body(init, tmp, radius, rings, steps)
+        kp = np.where((init.confidence() > 0)[..., None], init.joints2d, np.nan).astype(np.float32)
+        fit = refine_smpl(seq, model, None, solve=False).poses
+        smooth = refine_smpl(seq, model, None, smpl_stage_config(fit, size, config, 0.0), keypoints=kp).poses
+        return cls(model, seq, kp, fit, smooth, size, config)
+
+    def with_flow(self, flow: FlowField, backward: FlowField | None, noise: float, weights: list[float],
+                  label: str) -> dict[str, np.ndarray]:
+        """The SMPL stage on ``flow`` (and ``backward``, None: L_mesh forward only), weighted for its measured error
+        ``noise`` px (nan: as configured), with the joints' flow alone and with L_mesh at each of ``weights``:
+        ``"<label>, joints' flow"`` and ``"<label>, mesh flow wN"`` -> (T, 17, 3) joints."""
+        runs = {}
+        for w in [0.0, *weights]:
+            cfg = smpl_flow_weighted(smpl_stage_config(self.fit, self.size, self.config, w), noise,
+                                     self.config.flow_sigma_factor)
+            out = refine_smpl(self.seq, self.model, flow, cfg, backward=backward, keypoints=self.keypoints)
+            runs[f"{label}, joints' flow" if w == 0 else f"{label}, mesh flow w{w:g}"] = out.poses.joints3d
+        return runs
+
+
 def main() -> None:
     """Fit, refine and score every pair; print the means."""
     p = experiment_parser(__doc__.split("\n\n")[0])
@@ -237,18 +283,10 @@ def main() -> None:
         stage = FlowStage(models, frames, crop_boxes(init, size, config), config, keep_backward=True)
         flow = stage.initial()
         repaired = repair_swaps(init, flow, config.swaps).poses  # as the joints pipeline does first
-        model, seq = fit_body(repaired, tmp, args.radius, args.rings, args.fit_steps)
-        kp = np.where((repaired.confidence() > 0)[..., None], repaired.joints2d, np.nan).astype(np.float32)
-        fit = refine_smpl(seq, model, None, solve=False)
-        runs["smpl fit"] = fit.poses.joints3d
-        base = smpl_stage_config(fit.poses, size, config, 0.0)
-        smooth = refine_smpl(seq, model, None, base, keypoints=kp)
-        runs["smpl without flow"] = smooth.poses.joints3d
-        noise = flow_noise_px(smooth.poses, flow)
-        for w in [0.0, *weights]:
-            cfg = smpl_flow_weighted(smpl_stage_config(fit.poses, size, config, w), noise, config.flow_sigma_factor)
-            out = refine_smpl(seq, model, flow, cfg, backward=flow.reverse, keypoints=kp)
-            runs["smpl, joints' flow" if w == 0 else f"smpl, mesh flow w{w:g}"] = out.poses.joints3d
+        body = FittedBody.of(repaired, tmp, size, config, args.radius, args.rings, args.fit_steps)
+        runs |= {"smpl fit": body.fit.joints3d, "smpl without flow": body.smooth.joints3d}
+        noise = flow_noise_px(body.smooth, flow)
+        runs |= body.with_flow(flow, flow.reverse, noise, weights, "smpl")
         row = {k: scores(v, gt, keep) for k, v in runs.items()}
         print(f"{name} (flow noise {noise:.2f} px): "
               + ", ".join(f"{k} {m['mpjpe']:.1f} / {m['pa_mpjpe']:.1f}" for k, m in row.items()), flush=True)

@@ -31,12 +31,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_mesh_flow import fit_body  # noqa: E402
+from real_mesh_flow import FittedBody  # noqa: E402
 
 from flowpose import metrics  # noqa: E402
 from flowpose.bench.clips import discover_clips, get_clips, split_clips  # noqa: E402
-from flowpose.body.loop import smpl_flow_weighted, smpl_stage_config  # noqa: E402
-from flowpose.body.refine import refine_smpl  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.flow.field import FlowField  # noqa: E402
 from flowpose.flow.registry import load_flow_model  # noqa: E402
@@ -79,24 +77,16 @@ def main() -> None:
         pose = pose_stage_config(init, size, config)
         runs = {"joints pipeline, without flow": optimize_poses(init, None, replace(pose, w_flow=0.0)).joints3d,
                 "joints pipeline, exact flow": optimize_poses(init, exact, pose).joints3d}
-        model, seq = fit_body(init, tmp, 0.05, 6, 500)
-        kp = np.where((init.confidence() > 0)[..., None], init.joints2d, np.nan).astype(np.float32)
-        fit = refine_smpl(seq, model, None, solve=False)
-        runs["smpl fit"] = fit.poses.joints3d
-        base = smpl_stage_config(fit.poses, size, config, 0.0)
-        smooth = refine_smpl(seq, model, None, base, keypoints=kp)
-        runs["smpl without flow"] = smooth.poses.joints3d
+        body = FittedBody.of(init, tmp, size, config, 0.05, 6, 500)
+        runs |= {"smpl fit": body.fit.joints3d, "smpl without flow": body.smooth.joints3d}
         for kind in args.flows.split(","):
             if kind == "exact":
                 flow, noise = exact, float("nan")  # no error to widen the weight for
             else:
                 models = [load_flow_model(n, w) for n, w in zip(config.flow.names, config.flow.weights)]
                 flow = FlowStage(models, frames, crop_boxes(init, size, config), config).initial()
-                noise = flow_noise_px(smooth.poses, flow)
-            for w in [0.0, *weights]:
-                cfg = smpl_flow_weighted(smpl_stage_config(fit.poses, size, config, w), noise, config.flow_sigma_factor)
-                out = refine_smpl(seq, model, flow, cfg, keypoints=kp)
-                runs[f"smpl, {kind}, joints' flow" if w == 0 else f"smpl, {kind}, mesh flow w{w:g}"] = out.poses.joints3d
+                noise = flow_noise_px(body.smooth, flow)
+            runs |= body.with_flow(flow, None, noise, weights, f"smpl, {kind}")
         line = []
         for k, X in runs.items():
             m = (metrics.mpjpe(X, gt.joints3d), metrics.pa_mpjpe(X, gt.joints3d))
