@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.spatial.transform import Rotation
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_real import experiment_parser, print_mean_table, scores, tracked_pairs  # noqa: E402
@@ -104,28 +105,8 @@ def person_rest_joints(X: np.ndarray) -> np.ndarray:
     return r
 
 
-def kabsch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(3, 3) the rotation R minimising |R (a - mean a) - (b - mean b)| over rows of (N, 3) a and b."""
-    a0, b0 = a - a.mean(0), b - b.mean(0)
-    u, _, vt = np.linalg.svd(b0.T @ a0)
-    d = np.sign(np.linalg.det(u @ vt))
-    return u @ np.diag([1.0, 1.0, d]) @ vt
-
-
-def turn(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """(3, 3) the smallest rotation taking direction u to direction v."""
-    u, v = u / np.linalg.norm(u), v / np.linalg.norm(v)
-    axis = np.cross(u, v)
-    s, c = np.linalg.norm(axis), float(u @ v)
-    if s < 1e-9:
-        return np.eye(3) if c > 0 else kabsch(np.array([u, -u, np.cross(u, [0.3, 0.5, 0.8])]),
-                                              np.array([v, -v, -np.cross(u, [0.3, 0.5, 0.8])]))
-    k = axis / s
-    Kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + s * Kx + (1 - c) * Kx @ Kx
-
-
-def first_rotations(X: np.ndarray, obs: np.ndarray, rest: np.ndarray, parents: tuple[int, ...]):
+def first_rotations(X: np.ndarray, obs: np.ndarray, rest: tuple[np.ndarray, np.ndarray],
+                    parents: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """(T, 24, 3, 3) local rotations and (T, 3) translations placing the rest body (``rest``: (24, 3) SMPL joints,
     (17, 3) their H36M map as ``rest_h36``) on the estimate: the root by the torso's best rotation, each limb bone
     by the smallest turn from its parent's frame (no twist); the rest stay as in the rest pose."""
@@ -139,8 +120,9 @@ def first_rotations(X: np.ndarray, obs: np.ndarray, rest: np.ndarray, parents: t
             if t > 0:
                 R[t], t0[t] = R[t - 1], t0[t - 1]
             continue
-        R[t, 0] = kabsch(rest_h36[ok], X[t, ok])
-        t0[t] = X[t, ok].mean(0) - R[t, 0] @ rest_h36[ok].mean(0) - rest_joints[0] + R[t, 0] @ rest_joints[0]
+        src, dst = rest_h36[ok], X[t, ok]
+        R[t, 0] = Rotation.align_vectors(dst - dst.mean(0), src - src.mean(0))[0].as_matrix()  # Kabsch
+        t0[t] = dst.mean(0) - R[t, 0] @ src.mean(0) - rest_joints[0] + R[t, 0] @ rest_joints[0]
         G = {0: R[t, 0]}
         for j in range(1, 24):
             p = parents[j]
@@ -148,7 +130,8 @@ def first_rotations(X: np.ndarray, obs: np.ndarray, rest: np.ndarray, parents: t
             Gj = Gp
             if j in LIMBS and obs[t, list(LIMBS[j])].all():
                 a, b = LIMBS[j]
-                Gj = turn(Gp @ (rest_joints[CHILD[j]] - rest_joints[j]), X[t, b] - X[t, a]) @ Gp
+                rest_bone = Gp @ (rest_joints[CHILD[j]] - rest_joints[j])  # one pair: the smallest turn
+                Gj = Rotation.align_vectors((X[t, b] - X[t, a])[None], rest_bone[None])[0].as_matrix() @ Gp
             G[j] = Gj
             R[t, j] = Gp.T @ Gj
     return R, t0

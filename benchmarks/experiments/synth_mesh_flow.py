@@ -22,6 +22,7 @@ over the SMPL stage without flow and costs 1.3% PA-MPJPE; with DIS's, nothing.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from dataclasses import replace
@@ -31,16 +32,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from flow_variants import exact_run  # noqa: E402
 from real_mesh_flow import FittedBody  # noqa: E402
 
 from flowpose import metrics  # noqa: E402
 from flowpose.bench.clips import discover_clips, get_clips, split_clips  # noqa: E402
+from flowpose.bench.runner import flow_off  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.flow.field import FlowField  # noqa: E402
 from flowpose.flow.registry import load_flow_model  # noqa: E402
 from flowpose.refinement.flow_stage import FlowStage  # noqa: E402
-from flowpose.refinement.loop import crop_boxes, pose_stage_config  # noqa: E402
-from flowpose.refinement.optimize import optimize_poses  # noqa: E402
+from flowpose.refinement.loop import crop_boxes  # noqa: E402
 from flowpose.refinement.reliability import flow_noise_px  # noqa: E402
 from flowpose.refinement.swaps import repair_swaps  # noqa: E402
 
@@ -49,8 +51,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 def main() -> None:
     """Fit, refine and score every clip; print the means."""
-    import argparse
-
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--clips", default=None, help="comma-separated clip names (default: all but the tuning clip)")
     p.add_argument("--profile", default="mediapipe")
@@ -74,11 +74,10 @@ def main() -> None:
         size = tuple(frames.shape[1:3])
         init = repair_swaps(synth.estimate, None, replace(config.swaps, enabled=True, motion="none")).poses
         exact = FlowField.full_frame(gt.flow, gt.flow_valid.astype(np.float32))
-        pose = pose_stage_config(init, size, config)
-        runs = {"joints pipeline, without flow": optimize_poses(init, None, replace(pose, w_flow=0.0)).joints3d,
-                "joints pipeline, exact flow": optimize_poses(init, exact, pose).joints3d}
+        scored = {"joints pipeline, without flow": exact_run(synth, flow_off(config)),
+                  "joints pipeline, exact flow": exact_run(synth, config)}  # flow_variants.py --exact's rows
         body = FittedBody.of(init, tmp, size, config, 0.05, 6, 500)
-        runs |= {"smpl fit": body.fit.joints3d, "smpl without flow": body.smooth.joints3d}
+        runs = {"smpl fit": body.fit.joints3d, "smpl without flow": body.smooth.joints3d}
         for kind in args.flows.split(","):
             if kind == "exact":
                 flow, noise = exact, float("nan")  # no error to widen the weight for
@@ -87,9 +86,11 @@ def main() -> None:
                 flow = FlowStage(models, frames, crop_boxes(init, size, config), config).initial()
                 noise = flow_noise_px(body.smooth, flow)
             runs |= body.with_flow(flow, None, noise, weights, f"smpl, {kind}")
+        scored |= {k: {"mpjpe": metrics.mpjpe(X, gt.joints3d), "pa_mpjpe": metrics.pa_mpjpe(X, gt.joints3d)}
+                   for k, X in runs.items()}
         line = []
-        for k, X in runs.items():
-            m = (metrics.mpjpe(X, gt.joints3d), metrics.pa_mpjpe(X, gt.joints3d))
+        for k, row in scored.items():
+            m = (row["mpjpe"], row["pa_mpjpe"])
             table.setdefault(k, []).append(m)
             line.append(f"{k} {m[0]:.1f} / {m[1]:.1f}")
         print(f"{clip.name}: " + ", ".join(line), flush=True)
