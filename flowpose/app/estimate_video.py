@@ -104,7 +104,7 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
     with open_video(job.video, fps=job.fps) as reader:
         start, stop = segment(len(reader), job.start, job.num_frames, job.video)
         K = job.camera.matrix(reader.size)
-        frames = reader if (start, stop) == (0, len(reader)) else reader.read(start, stop)
+        frames = reader.segment(start, stop)  # decoded on demand, as the whole video is
         people = find_people(frames, job.config, fps=reader.fps, progress=job.progress)
         if not people.tracks:
             raise InputError(

@@ -204,7 +204,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             if job.gt is None
             else select_gt_frames(load_gt(job.gt), len(reader), start, stop, source=str(job.gt))
         )
-        frames = reader if whole else reader.read(start, stop)
+        frames = reader.segment(start, stop)  # decoded on demand, as the whole video is
         if source is None:
             from flowpose.estimate.people import estimate_poses
 

@@ -98,7 +98,26 @@ class VideoReader(ABC):
             raise InputError(
                 f"{self.path}: cannot read frames [{start}, {stop}) of a video of {len(self)} frames"
             )
-        return np.stack([self._frame(i) for i in range(start, stop)])
+        out = np.empty((stop - start, *self.size, 3), np.uint8)  # filled in place: no second copy at the peak
+        for i in range(start, stop):
+            out[i - start] = self._frame(i)
+        return out
+
+    def segment(self, start: int, stop: int) -> "VideoReader":
+        """Frames ``start`` to ``stop`` (exclusive) as a video of their own, still decoded on demand.
+
+        A segment of a long video must not sit in memory any more than the whole video does: ``read`` it only
+        where it is known to be small.
+
+        Returns:
+            This reader for the whole span, else a :class:`VideoSegment` of it.
+
+        Raises:
+            InputError: for an empty or out-of-range span.
+        """
+        if (start, stop) == (0, len(self)):
+            return self
+        return VideoSegment(self, start, stop)
 
     def times_ms(self, start: int, stop: int) -> np.ndarray | None:
         """The presentation times of frames ``[start, stop)``, ms (NaN where the decoder gives none), or None where
@@ -115,6 +134,40 @@ class VideoReader(ABC):
         self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class VideoSegment(VideoReader):
+    """Frames ``[start, stop)`` of another reader as a video of their own: frame ``i`` is the reader's ``start + i``,
+    decoded by that reader on demand, with its rate, size, rotation and clock. Closing the segment leaves the
+    reader open (whoever opened the reader closes it).
+
+    Example:
+        >>> from pathlib import Path
+        >>> class Ramp(VideoReader):  # frame t is filled with the value t
+        ...     def __len__(self): return 10
+        ...     def _frame(self, index): return np.full((2, 3, 3), index, np.uint8)
+        >>> part = Ramp(Path("ramp"), 30.0, (2, 3)).segment(4, 7)
+        >>> len(part), int(part[0][0, 0, 0]), int(part[-1][0, 0, 0]), part.read().shape
+        (3, 4, 6, (3, 2, 3, 3))
+    """
+
+    def __init__(self, reader: VideoReader, start: int, stop: int) -> None:
+        if not 0 <= start < stop <= len(reader):
+            raise InputError(f"{reader.path}: no frames [{start}, {stop}) in a video of {len(reader)} frames")
+        super().__init__(reader.path, reader.fps, reader.size, fps_known=reader.fps_known,
+                         rate_given=reader.rate_given)
+        self.rotation = reader.rotation
+        self.reader, self.start, self.stop = reader, start, stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def _frame(self, index: int) -> np.ndarray:
+        return self.reader[self.start + index]
+
+    def times_ms(self, start: int, stop: int) -> np.ndarray | None:
+        """The reader's presentation times of the segment's frames ``[start, stop)``, ms (see the reader's)."""
+        return self.reader.times_ms(self.start + start, self.start + stop)
 
 
 class ImageFolderReader(VideoReader):

@@ -84,6 +84,30 @@ def test_the_user_is_told_which_frames_swap_repair_relabelled(clip: Path) -> Non
     assert not any("swaps" in n for n in clean.notes)
 
 
+def test_a_segment_of_a_long_video_is_not_decoded_into_memory(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--start/--frames of a video too large for memory is read frame by frame, as the whole video is (it was read
+    into one array: 420 frames of 1080p after --start 1 peaked at 5.5 GB against the whole video's 0.75)."""
+    import flowpose.api
+    from flowpose.io.video import VideoReader
+
+    whole = refine_video(RefineVideoJob(video=clip / "video.mp4", config=DIS, cycles=1, progress=False, start=1,
+                                        out=clip / "in_memory"))
+    monkeypatch.setattr(flowpose.api, "IN_MEMORY_LIMIT_BYTES", 0)  # every video is "too large"
+    reads: list[tuple[int, int | None]] = []
+    real_read = VideoReader.read
+
+    def counted(self: VideoReader, start: int = 0, stop: int | None = None) -> np.ndarray:
+        reads.append((start, stop))
+        return real_read(self, start, stop)
+
+    monkeypatch.setattr(VideoReader, "read", counted)
+    lazy = refine_video(RefineVideoJob(video=clip / "video.mp4", config=DIS, cycles=1, progress=False, start=1,
+                                       out=clip / "lazy"))
+    assert reads == []
+    assert "frames 1 to 5 of the video's 6 (5)" in lazy.notes
+    np.testing.assert_array_equal(lazy.result.poses.joints3d, whole.result.poses.joints3d)
+
+
 def test_checks_before_any_work(clip: Path) -> None:
     job = RefineVideoJob(video=clip / "video.mp4", config=DIS, progress=False)
     with pytest.raises(InputError, match="--cycles must be >= 0, got -1"):

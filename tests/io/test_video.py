@@ -13,6 +13,7 @@ from flowpose.errors import InputError, ShapeError
 from flowpose.io.video import (
     FileVideoReader,
     ImageFolderReader,
+    VideoSegment,
     frame_times,
     open_video,
     rate_for,
@@ -59,6 +60,34 @@ def test_write_then_read(tmp_path: Path) -> None:
             video[5]
         with pytest.raises(InputError, match=r"cannot read frames \[3, 9\) of a video of 5 frames"):
             video.read(3, 9)
+
+
+def test_a_segment_is_a_lazy_video_of_its_own(tmp_path: Path) -> None:
+    """Frames [2, 6) of a video: its frames, rate, size and clock, decoded on demand by the video's reader."""
+    variable_rate_mp4(tmp_path / "vfr.mp4", _clip(n=8))
+    with open_video(tmp_path / "vfr.mp4") as video:
+        whole = video.read()
+        assert video.segment(0, 8) is video
+        part = video.segment(2, 6)
+        assert isinstance(part, VideoSegment) and len(part) == 4
+        assert (part.path, part.fps, part.size, part.fps_known, part.rotation) == (
+            video.path, video.fps, video.size, True, 0)
+        np.testing.assert_array_equal(part[0], whole[2])
+        np.testing.assert_array_equal(part[-1], whole[5])
+        np.testing.assert_array_equal(part.read(), whole[2:6])
+        np.testing.assert_array_equal(part.read(1, 3), whole[3:5])
+        np.testing.assert_allclose(part.times_ms(0, 4), video.times_ms(2, 6))
+        np.testing.assert_allclose(frame_times(part, 0, 4)[0], VFR_TIMES[2:6], atol=1e-3)
+        with pytest.raises(IndexError, match="frame 4 out of range for a video of 4 frames"):
+            part[4]
+        part.close()  # the segment's reader stays open: its owner closes it
+        np.testing.assert_array_equal(video[7], whole[7])
+        for start, stop in ((3, 3), (-1, 2), (5, 9)):
+            with pytest.raises(InputError, match=rf"vfr\.mp4: no frames \[{start}, {stop}\) in a video of 8 frames"):
+                video.segment(start, stop)
+    with open_video(tmp_path / "vfr.mp4", fps=24.0) as video:  # a rate given holds for the segment too
+        part = video.segment(1, 3)
+        assert part.rate_given and part.fps == 24.0 and frame_times(part, 0, 2) == (None, None)
 
 
 def test_write_pads_odd_sizes(tmp_path: Path) -> None:
