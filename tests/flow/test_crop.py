@@ -80,11 +80,40 @@ def test_crop_far_off_the_image_holds_only_the_image_and_matches_padding(monkeyp
         reference = crop_to_grid(padded, np.array(origin) + pad, scale, (16, 16))
         np.testing.assert_allclose(out, reference, atol=1e-3)
     held = []
-    real_sample_grid = crop.sample_grid
-    monkeypatch.setattr(crop, "sample_grid", lambda values, grid: held.append(values.shape) or real_sample_grid(values, grid))
+    real_edge_padded = crop._edge_padded
+    monkeypatch.setattr(crop, "_edge_padded", lambda *args: held.append(real_edge_padded(*args).shape) or real_edge_padded(*args))
     crop_to_grid(img, np.array([-5000.0, -4000.0]), 100.0, (16, 16))  # a 1,600 px grid around a 30 px image
     band = int(np.ceil(4.0 * 49.5)) + 2  # sigma (100 - 1) / 2
-    assert held[0][2] <= 20 + 2 * band and held[0][3] <= 30 + 2 * band
+    assert held[0][0] <= 20 + 2 * band and held[0][1] <= 30 + 2 * band
+
+
+def test_crop_equals_bilinear_sampling_of_the_whole_blurred_band() -> None:
+    """Only the pixels either side of the grid's rows and columns are sampled; the result is that of sampling the
+    whole edge-padded, blurred band (the definition), for any image, channels, grid, scale and place."""
+    import cv2
+    import torch
+
+    from flowpose.flow.field import sample_grid
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        H, W = (int(v) for v in rng.integers(1, 50, 2))
+        C = int(rng.choice([1, 2, 3, 5]))
+        img = rng.integers(0, 256, (H, W, C)).astype(np.uint8)
+        h, w = (int(v) for v in rng.integers(1, 16, 2))
+        scale = float(rng.choice([1.0, rng.uniform(0.2, 6.0)]))
+        origin = rng.uniform(-30, max(H, W) + 30, 2)
+        sigma = max(0.0, (scale - 1) / 2)
+        lo = np.floor(origin).astype(int) - 40  # a band wider than the crop needs: the same values inside it
+        hi = np.ceil(origin + scale * (np.array([w, h]) - 1)).astype(int) + 41
+        ys, xs = np.clip(np.arange(lo[1], hi[1]), 0, H - 1), np.clip(np.arange(lo[0], hi[0]), 0, W - 1)
+        band = img[ys[:, None], xs[None, :]].astype(np.float32)
+        if sigma > 0:
+            band = cv2.GaussianBlur(band, (0, 0), sigmaX=sigma, borderType=cv2.BORDER_REPLICATE).reshape(band.shape)
+        gx, gy = origin[0] - lo[0] + scale * np.arange(w), origin[1] - lo[1] + scale * np.arange(h)
+        grid = torch.from_numpy(np.stack(np.meshgrid(gx, gy), -1).reshape(1, -1, 2))
+        reference = sample_grid(torch.from_numpy(band).permute(2, 0, 1)[None].double(), grid).reshape(h, w, C)
+        np.testing.assert_allclose(crop_to_grid(img, origin, scale, (h, w)), reference.numpy(), atol=1e-3)
 
 
 def test_downscaled_crop_is_antialiased() -> None:
