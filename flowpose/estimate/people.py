@@ -46,13 +46,17 @@ eighth session): 4 to 8 do about as well, 2 gives little, 17 (every refusal) doe
 
 
 def _paint_over(frame: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """A copy of an (H, W, 3) uint8 frame with the box, grown by :data:`MASK_PAD`, filled with the frame's mean colour."""
     H, W = frame.shape[:2]
     x0, y0, x1, y1 = box
     px, py = MASK_PAD * (x1 - x0), MASK_PAD * (y1 - y0)
     xa, ya = max(int(x0 - px), 0), max(int(y0 - py), 0)
     xb, yb = min(int(np.ceil(x1 + px)) + 1, W), min(int(np.ceil(y1 + py)) + 1, H)
     out = frame.copy()
-    out[ya:yb, xa:xb] = frame.reshape(-1, 3).mean(0).astype(frame.dtype)
+    # OpenCV's per-channel sums of 8-bit values are exact integers, so this is frame.reshape(-1, 3).mean(0) to the
+    # bit; NumPy sums along the long axis one pixel at a time (31 ms at 1080p, as long as MediaPipe's own look).
+    mean = np.array(cv2.sumElems(frame)[:3]) / (H * W)
+    out[ya:yb, xa:xb] = mean.astype(frame.dtype)
     return out
 
 

@@ -19,6 +19,11 @@ def test_paint_over_covers_the_padded_box_only() -> None:
     assert (out[25, 25] == frame.reshape(-1, 3).mean(0).astype(np.uint8)).all()
     assert (out[10, 10] == 0).all() and (out[25, 80] == 200).all()
     assert (frame[25, 25] == 0).all()  # the input is not changed
+    # The fill is the mean colour per channel, truncated as NumPy's mean would be (integer means included).
+    rng = np.random.default_rng(2)
+    for frame in (rng.integers(0, 256, (37, 53, 3), dtype=np.uint8), np.full((9, 7, 3), (0, 7, 255), np.uint8)):
+        expected = frame.reshape(-1, 3).mean(0).astype(np.uint8)
+        np.testing.assert_array_equal(_paint_over(frame, (1.0, 1.0, 3.0, 3.0))[2, 2], expected)
 
 
 def test_flow_motion_follows_a_shifting_texture() -> None:
