@@ -7,6 +7,7 @@ followed person's missed frames (:mod:`flowpose.estimate.gaps`), the re-detectio
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from flowpose.estimate.mediapipe import MODEL_COMPLEXITY, EstimateConfig
@@ -18,6 +19,26 @@ earlier one is that person again, and a look at a crop that overlaps the person'
 
 Landmarks = tuple[np.ndarray, np.ndarray]
 """(image landmarks (33, 4) normalised x, y, z, visibility; world landmarks (33, 3) hip-centred metres)."""
+
+
+def mean_colour(frame: np.ndarray) -> np.ndarray:
+    """The frame's mean colour, what a person found is painted over with before MediaPipe looks for the next.
+
+    OpenCV's per-channel sums of 8-bit values are exact integers, so this is ``frame.reshape(-1, 3).mean(0)`` to the
+    bit; NumPy sums along the long axis one pixel at a time (31 ms at 1080p against 0.2, as long as a MediaPipe look).
+
+    Args:
+        frame: (H, W, 3) uint8 RGB.
+
+    Returns:
+        (3,) uint8, each channel's mean rounded down.
+
+    Example:
+        >>> mean_colour(np.array([[[0, 7, 255], [3, 8, 255]]], np.uint8))
+        array([  1,   7, 255], dtype=uint8)
+    """
+    H, W = frame.shape[:2]
+    return (np.array(cv2.sumElems(frame)[:3]) / (H * W)).astype(np.uint8)
 
 
 def landmarks_of(result: object) -> Landmarks | None:

@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from flowpose.errors import InputError
-from flowpose.estimate.crops import SAME_PERSON_IOU, detection_of, landmarks_of, pose_options
+from flowpose.estimate.crops import SAME_PERSON_IOU, detection_of, landmarks_of, mean_colour, pose_options
 from flowpose.estimate.gaps import search_gaps
 from flowpose.estimate.mediapipe import EstimateConfig, poses_from_landmarks, require_mediapipe
 from flowpose.estimate.native_log import mediapipe_quiet
@@ -53,10 +53,7 @@ def _paint_over(frame: np.ndarray, box: tuple[float, float, float, float]) -> np
     xa, ya = max(int(x0 - px), 0), max(int(y0 - py), 0)
     xb, yb = min(int(np.ceil(x1 + px)) + 1, W), min(int(np.ceil(y1 + py)) + 1, H)
     out = frame.copy()
-    # OpenCV's per-channel sums of 8-bit values are exact integers, so this is frame.reshape(-1, 3).mean(0) to the
-    # bit; NumPy sums along the long axis one pixel at a time (31 ms at 1080p, as long as MediaPipe's own look).
-    mean = np.array(cv2.sumElems(frame)[:3]) / (H * W)
-    out[ya:yb, xa:xb] = mean.astype(frame.dtype)
+    out[ya:yb, xa:xb] = mean_colour(frame)
     return out
 
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from flowpose.estimate.crops import SAME_PERSON_IOU, detect_in_box, pose_options
+from flowpose.estimate.crops import SAME_PERSON_IOU, detect_in_box, mean_colour, pose_options
 from flowpose.estimate.mediapipe import EstimateConfig, require_mediapipe
 from flowpose.estimate.native_log import mediapipe_quiet
 from flowpose.people.detections import Box, Detection, box_area, box_intersection, box_iou, keypoint_box
@@ -115,7 +115,7 @@ def separate_people(
         with mp_pose.Pose(static_image_mode=True, **pose_options(config)) as single:
             for t, people in present.items():
                 frame = np.asarray(frames[t])
-                colour = frame.reshape(-1, 3).mean(0).astype(frame.dtype)
+                colour = mean_colour(frame)
                 for track_id, member, box in people:
                     others = [(pts, b) for whose, pts, b in everyone.get(t, []) if whose != track_id and overlapping(box, b)]
                     if not others:
