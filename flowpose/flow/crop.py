@@ -109,8 +109,9 @@ def _edge_padded(image: np.ndarray, x_lo: int, y_lo: int, x_hi: int, y_hi: int) 
     left = min(max(0, c0 - x_lo), (x_hi - x_lo) - (c1 - c0 + 1))
     bottom = (y_hi - y_lo) - (r1 - r0 + 1) - top
     right = (x_hi - x_lo) - (c1 - c0 + 1) - left
-    region = cv2.copyMakeBorder(inner, top, bottom, left, right, cv2.BORDER_REPLICATE)
-    return region.reshape(y_hi - y_lo, x_hi - x_lo, -1)
+    if top or bottom or left or right:
+        inner = cv2.copyMakeBorder(inner, top, bottom, left, right, cv2.BORDER_REPLICATE)
+    return inner.reshape(y_hi - y_lo, x_hi - x_lo, -1)
 
 
 def _neighbour_pairs(g: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
