@@ -18,7 +18,7 @@ from flowpose.flow.registry import load_flow_model
 from flowpose.frame_convention import frame_convention_note
 from flowpose.io.groundtruth import GroundTruth, load_gt
 from flowpose.io.poses import load_poses
-from flowpose.io.video import VideoReader, frame_times, open_video, rate_for, rotation_note
+from flowpose.io.video import VideoReader, VideoSegment, frame_times, open_video, rate_for, rotation_note
 from flowpose.joint_map import to_h36m17
 from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_poses
@@ -210,6 +210,8 @@ def _check_match(init: PoseSequence, video: np.ndarray | VideoReader, source: Fr
     T = len(video)
     if isinstance(source, (str, os.PathLike)):
         name = source
+    elif isinstance(source, VideoSegment):
+        name = f"{source.path} (frames {source.start} to {source.stop - 1})"
     elif isinstance(source, VideoReader):
         name = source.path
     else:

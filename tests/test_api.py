@@ -112,6 +112,9 @@ def test_frame_count_mismatch_names_the_video(tiny_clip, tmp_path):
     write_video(tmp_path / "v.mp4", tiny_clip.rendered.frames[:6], 30.0)
     with pytest.raises(InputError, match=r"v\.mp4: the video has 6 frames but the poses have 8"):
         flowpose.refine(tiny_clip.estimate, tmp_path / "v.mp4", config=DIS)
+    with open_video(tmp_path / "v.mp4") as video, pytest.raises(
+            InputError, match=r"v\.mp4 \(frames 1 to 4\): the video has 4 frames but the poses have 8"):
+        flowpose.refine(tiny_clip.estimate, video.segment(1, 5), config=DIS)
 
 
 def test_bad_frames_array(tiny_clip):
