@@ -53,7 +53,7 @@ def test_crop_at_scale_one_is_slicing() -> None:
 def test_crop_samples_linear_image_exactly() -> None:
     ys, xs = np.mgrid[0:64, 0:64].astype(np.float64)
     img = np.stack([xs, ys, 2 * xs + 3 * ys], -1)  # linear in x, y: bilinear sampling and blur are exact
-    for origin, scale in [((10.3, 12.7), 0.5), ((4.25, 3.5), 1.5), ((8.0, 9.0), 2.5)]:
+    for origin, scale in [((10.3, 12.7), 0.5), ((4.25, 3.5), 1.5), ((8.0, 9.0), 2.5), ((12.5, 11.0), 4.5)]:
         out = crop_to_grid(img, np.array(origin), scale, (8, 8))
         gx = origin[0] + scale * np.arange(8)
         gy = origin[1] + scale * np.arange(8)
@@ -73,7 +73,7 @@ def test_crop_outside_image_repeats_edge() -> None:
 
 def test_crop_far_off_the_image_holds_only_the_image_and_matches_padding(monkeypatch: pytest.MonkeyPatch) -> None:
     img = np.random.default_rng(1).uniform(0, 255, (20, 30, 3)).astype(np.float32)
-    pad = 700
+    pad = 720  # a whole number of blocks at every scale below (blocks lie on the image's pixel grid)
     padded = np.pad(img, ((pad, pad), (pad, pad), (0, 0)), mode="edge")  # what edge padding means
     for origin, scale in (((-300.0, -250.0), 6.0), ((-40.0, 10.0), 3.5), ((200.0, 150.0), 2.0), ((-5.0, -5.0), 30.0)):
         out = crop_to_grid(img, np.array(origin), scale, (16, 16))
@@ -83,13 +83,14 @@ def test_crop_far_off_the_image_holds_only_the_image_and_matches_padding(monkeyp
     real_edge_padded = crop._edge_padded
     monkeypatch.setattr(crop, "_edge_padded", lambda *args: held.append(real_edge_padded(*args).shape) or real_edge_padded(*args))
     crop_to_grid(img, np.array([-5000.0, -4000.0]), 100.0, (16, 16))  # a 1,600 px grid around a 30 px image
-    band = int(np.ceil(4.0 * 49.5)) + 2  # sigma (100 - 1) / 2
+    band = int(np.ceil(4.0 * 49.5)) + 2 + 2 * 50  # sigma (100 - 1) / 2, blocks of 50 px (and one for alignment)
     assert held[0][0] <= 20 + 2 * band and held[0][1] <= 30 + 2 * band
 
 
 def test_crop_equals_bilinear_sampling_of_the_whole_blurred_band() -> None:
-    """Only the pixels either side of the grid's rows and columns are sampled; the result is that of sampling the
-    whole edge-padded, blurred band (the definition), for any image, channels, grid, scale and place."""
+    """Only the pixels either side of the grid's rows and columns are sampled; below ``SHRINK_FROM`` the result is
+    that of sampling the whole edge-padded, blurred band (the definition), for any image, channels, grid, scale and
+    place."""
     import cv2
     import torch
 
@@ -101,7 +102,7 @@ def test_crop_equals_bilinear_sampling_of_the_whole_blurred_band() -> None:
         C = int(rng.choice([1, 2, 3, 5]))
         img = rng.integers(0, 256, (H, W, C)).astype(np.uint8)
         h, w = (int(v) for v in rng.integers(1, 16, 2))
-        scale = float(rng.choice([1.0, rng.uniform(0.2, 6.0)]))
+        scale = float(rng.choice([1.0, rng.uniform(0.2, crop.SHRINK_FROM - 0.01)]))  # the Gaussian alone
         origin = rng.uniform(-30, max(H, W) + 30, 2)
         sigma = max(0.0, (scale - 1) / 2)
         lo = np.floor(origin).astype(int) - 40  # a band wider than the crop needs: the same values inside it
@@ -114,6 +115,37 @@ def test_crop_equals_bilinear_sampling_of_the_whole_blurred_band() -> None:
         grid = torch.from_numpy(np.stack(np.meshgrid(gx, gy), -1).reshape(1, -1, 2))
         reference = sample_grid(torch.from_numpy(band).permute(2, 0, 1)[None].double(), grid).reshape(h, w, C)
         np.testing.assert_allclose(crop_to_grid(img, origin, scale, (h, w)), reference.numpy(), atol=1e-3)
+
+
+def test_a_large_scale_crop_is_block_means_then_the_rest_of_the_gaussian() -> None:
+    """From ``SHRINK_FROM`` on: means over f x f blocks on the image's pixel grid (f = floor(scale / 2)), then the
+    Gaussian that brings the variance to ((scale - 1) / 2)^2, then bilinear sampling at the block pixels' centres;
+    written here on the edge-padded image as a whole."""
+    import cv2
+    import torch
+
+    from flowpose.flow.field import sample_grid
+
+    rng = np.random.default_rng(6)
+    for _ in range(60):
+        H, W = (int(v) for v in rng.integers(5, 60, 2))
+        img = rng.integers(0, 256, (H, W, 3)).astype(np.uint8)
+        h, w = (int(v) for v in rng.integers(1, 12, 2))
+        scale = float(rng.uniform(crop.SHRINK_FROM, 9.0))
+        f = int(scale // 2)
+        origin = rng.uniform(-20, max(H, W) + 20, 2)
+        pad = f * 60  # whole blocks, far more than the filter reaches
+        padded = np.pad(img, ((pad, pad), (pad, pad), (0, 0)), mode="edge").astype(np.float64)
+        blocks = padded[: padded.shape[0] // f * f, : padded.shape[1] // f * f]
+        blocks = blocks.reshape(blocks.shape[0] // f, f, blocks.shape[1] // f, f, 3).mean((1, 3)).astype(np.float32)
+        rest = np.sqrt(((scale - 1) / 2) ** 2 - (f * f - 1) / 12) / f
+        blocks = cv2.GaussianBlur(blocks, (0, 0), sigmaX=rest, borderType=cv2.BORDER_REPLICATE)
+        # Image x lies at padded x + pad; block k is centred at padded f k + (f - 1) / 2.
+        gx = (origin[0] + pad + scale * np.arange(w) - (f - 1) / 2) / f
+        gy = (origin[1] + pad + scale * np.arange(h) - (f - 1) / 2) / f
+        grid = torch.from_numpy(np.stack(np.meshgrid(gx, gy), -1).reshape(1, -1, 2))
+        reference = sample_grid(torch.from_numpy(blocks).permute(2, 0, 1)[None].double(), grid).reshape(h, w, 3)
+        np.testing.assert_allclose(crop_to_grid(img, origin, scale, (h, w)), reference.numpy(), atol=2e-3)
 
 
 def test_downscaled_crop_is_antialiased() -> None:
