@@ -13,6 +13,10 @@ package's; with ``--bench``, runs ``benchmarks/bench_real.py --estimates tracked
 with the candidate in place of the package's crop (into ``--out``, default ``results/bench_real_antialias``):
 
     python benchmarks/experiments/crop_antialias.py [--bench]
+
+Since 2fd4803 the package's crop is this filter, on the person's band and without rounding the shrunk frame to 8 bits
+(``flowpose.flow.crop.SHRINK_FROM``): the figures in ``benchmarks/RESULTS.md`` (thirty-first session) compare the
+candidate with the Gaussian crop of 3eb70fb; run now, the script compares it with the adopted one.
 """
 
 from __future__ import annotations
