@@ -6,17 +6,17 @@ that blur is now the largest cost of a crop (benchmarks/RESULTS.md, thirty-first
 shrink the whole frame by the integer factor f = floor(s / 2) with OpenCV's area resampling (an f x f box mean,
 variance (f^2 - 1) / 12 px^2 per axis), add the Gaussian that brings the total variance to that of the original
 filter, ((s - 1) / 2)^2, with what ``crop_to_grid`` itself adds at scale s / f, and crop the small frame. Below
-s = 2 the crop is the package's.
+s = 4 the crop is the package's.
 
-Prints, on real frames of each view, the time of a crop both ways and how far the candidate's crops lie from the
-package's; with ``--bench``, runs ``benchmarks/bench_real.py --estimates tracked --everyone --cycles 3 --heldout``
+Prints, on real frames of each view, the time of a crop three ways (the exact Gaussian, the package's, the
+candidate's) and how far the last two lie from the first, inside the frame and in the edge padding; with ``--bench``, runs ``benchmarks/bench_real.py --estimates tracked --everyone --cycles 3 --heldout``
 with the candidate in place of the package's crop (into ``--out``, default ``results/bench_real_antialias``):
 
     python benchmarks/experiments/crop_antialias.py [--bench]
 
 Since 2fd4803 the package's crop is this filter, on the person's band and without rounding the shrunk frame to 8 bits
-(``flowpose.flow.crop.SHRINK_FROM``): the figures in ``benchmarks/RESULTS.md`` (thirty-first session) compare the
-candidate with the Gaussian crop of 3eb70fb; run now, the script compares it with the adopted one.
+(``flowpose.flow.crop.SHRINK_FROM``); the exact Gaussian crop of 3eb70fb is the package's with ``SHRINK_FROM`` set to
+infinity. ``--bench``'s figures in ``benchmarks/RESULTS.md`` were made on 3eb70fb (the Gaussian crop as the package's).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from unittest import mock
 import cv2
 import numpy as np
 
-from flowpose.flow import infer
+from flowpose.flow import crop, infer
 from flowpose.flow.crop import box_to_grid, crop_to_grid
 from flowpose.io.poses import load_poses
 from flowpose.io.video import open_video
@@ -56,14 +56,29 @@ def area_crop(image: np.ndarray, origin: np.ndarray, scale: float, size: tuple[i
     return crop_to_grid(small, (np.asarray(origin, np.float64) - (f - 1) / 2.0) / f, scale / f, size)
 
 
+def gaussian_crop(image: np.ndarray, origin: np.ndarray, scale: float, size: tuple[int, int]) -> np.ndarray:
+    """The exact Gaussian crop at every scale: the package's with its block means switched off (3eb70fb's crop)."""
+    with mock.patch.object(crop, "SHRINK_FROM", np.inf):
+        return crop_to_grid(image, origin, scale, size)
+
+
+CROPS = {"gaussian": gaussian_crop, "package": crop_to_grid, "candidate": area_crop}
+"""The crops compared: exact Gaussian, the package's (block means from scale 4, since 2fd4803), the experiment's."""
+
+
 def compare_crops(views: list[str], frames: int) -> None:
-    """Time and difference of the two crops on each view's first frames, at the boxes of its first person."""
-    print(f"{'view':<6} {'scale':>6} {'ms package':>11} {'ms candidate':>13} {'RMS diff':>9} {'max diff':>9}")
+    """Time of each crop on each view's first frames, at the boxes of its first person (one warm-up crop first), and
+    how far the package's and the candidate's lie from the exact Gaussian one, over the grid pixels inside the frame
+    and over those in the edge padding."""
+    print(f"{'view':<6} {'scale':>6} " + " ".join(f"{'ms ' + n:>12}" for n in CROPS)
+          + "   RMS / max from gaussian: package inside, padding; candidate inside, padding")
     for view in views:
         poses = load_poses(REPO / "results" / "pose2sim" / f"{view}.p0.tracked.poses.npz")
         with open_video(VIDEOS / f"{view}.mp4") as video:
-            times = {"package": 0.0, "candidate": 0.0}
-            diffs, scales = [], []
+            H, W = video.size
+            times = dict.fromkeys(CROPS, 0.0)
+            diffs: dict[tuple[str, bool], list[np.ndarray]] = {}
+            scales = []
             for t in range(frames):
                 image = video[t]
                 seen = np.isfinite(poses.joints2d[t]).all(-1) & (poses.confidence()[t] > 0)
@@ -72,16 +87,27 @@ def compare_crops(views: list[str], frames: int) -> None:
                 centre = (lo + hi) / 2
                 box = np.r_[centre - side / 2, centre + side / 2].round()
                 origin, scale = box_to_grid(box, (128, 128))
+                if t == 0:
+                    for fn in CROPS.values():
+                        fn(image, origin, scale, (128, 128))
                 out = {}
-                for name, fn in (("package", crop_to_grid), ("candidate", area_crop)):
+                for name, fn in CROPS.items():
                     t0 = time.perf_counter()
                     out[name] = fn(image, origin, scale, (128, 128))
                     times[name] += time.perf_counter() - t0
-                diffs.append(out["candidate"] - out["package"])
+                x, y = origin[0] + scale * np.arange(128), origin[1] + scale * np.arange(128)
+                inside = (x[None] >= 0) & (x[None] <= W - 1) & (y[:, None] >= 0) & (y[:, None] <= H - 1)
+                for name in ("package", "candidate"):
+                    d = np.abs(out[name] - out["gaussian"]).max(-1)
+                    diffs.setdefault((name, True), []).append(d[inside])
+                    diffs.setdefault((name, False), []).append(d[~inside])
                 scales.append(scale)
-            d = np.stack(diffs)
-            print(f"{view:<6} {np.mean(scales):>6.1f} {1000 * times['package'] / frames:>11.1f} "
-                  f"{1000 * times['candidate'] / frames:>13.1f} {np.sqrt((d**2).mean()):>9.2f} {np.abs(d).max():>9.1f}")
+            parts = []
+            for key in (("package", True), ("package", False), ("candidate", True), ("candidate", False)):
+                d = np.concatenate(diffs[key])
+                parts.append(f"{np.sqrt((d**2).mean()):.2f} / {d.max():.1f}" if d.size else "-")
+            print(f"{view:<6} {np.mean(scales):>6.1f} " + " ".join(f"{1000 * times[n] / frames:>12.1f}" for n in CROPS)
+                  + "   " + "; ".join(parts))
 
 
 def main() -> int:

@@ -25,7 +25,8 @@ def mean_colour(frame: np.ndarray) -> np.ndarray:
     """The frame's mean colour, what a person found is painted over with before MediaPipe looks for the next.
 
     OpenCV's per-channel sums of 8-bit values are exact integers, so this is ``frame.reshape(-1, 3).mean(0)`` to the
-    bit; NumPy sums along the long axis one pixel at a time (31 ms at 1080p against 0.2, as long as a MediaPipe look).
+    bit; NumPy sums along the long axis one pixel at a time (31 ms at 1080p against 0.04, as long as a MediaPipe look;
+    ``benchmarks/RESULTS.md``, thirty-first session).
 
     Args:
         frame: (H, W, 3) uint8 RGB.

@@ -58,9 +58,9 @@ def crop_to_grid(image: np.ndarray, origin: np.ndarray, scale: float, size: tupl
     image pixels squared along each axis: a Gaussian of that sigma (the anti-aliasing choice of scikit-image's
     ``resize``), reached from ``scale`` :data:`SHRINK_FROM` on in two cheaper steps, means over f x f blocks (f =
     floor(scale / 2), OpenCV's area resampling, variance (f^2 - 1) / 12) and the Gaussian that adds the rest on the
-    f times smaller band. (A deviation for speed: at 1080p a person's crop costs about 6 ms instead of 23, and on the
-    real set the poses stay within what a change of 0.1 mm in the estimate does to them; ``benchmarks/RESULTS.md``,
-    thirty-first session.) Blocks are aligned to the image's pixel grid, so a crop does not depend on where its
+    f times smaller band. (A deviation for speed: on the real 1080p views a person's crop costs 3 to 10 ms instead of
+    5 to 23, ``benchmarks/experiments/crop_antialias.py``, and the poses stay within what a change of 0.1 mm in the
+    estimate does to them; ``benchmarks/RESULTS.md``, thirty-first session.) Blocks are aligned to the image's pixel grid, so a crop does not depend on where its
     band begins. The resampling itself is exact bilinear interpolation at float positions (``torch.grid_sample``),
     not OpenCV's ``warpAffine``, which rounds positions to 1/32 pixel.
 

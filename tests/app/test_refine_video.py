@@ -86,7 +86,8 @@ def test_the_user_is_told_which_frames_swap_repair_relabelled(clip: Path) -> Non
 
 def test_a_segment_of_a_long_video_is_not_decoded_into_memory(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """--start/--frames of a video too large for memory is read frame by frame, as the whole video is (it was read
-    into one array: 420 frames of 1080p after --start 1 peaked at 5.5 GB against the whole video's 0.75)."""
+    into one array: 420 frames of 1080p after --start 1 peaked at 5.4 GB against the whole video's 0.7;
+    benchmarks/bench_segment_memory.py)."""
     import flowpose.api
     from flowpose.io.video import VideoReader
 
