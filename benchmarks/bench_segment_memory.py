@@ -69,15 +69,19 @@ def make_long_video(folder: Path, frames: int, height: int) -> Path:
 
 
 def peak_run(args: list[str]) -> tuple[int, float, float]:
-    """Run a command; returns (exit code, wall seconds, peak resident set in MB)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr.read().decode(errors="replace"))
-    proc.stderr.close()
-    return proc.returncode, time.perf_counter() - t0, usage.ru_maxrss / 1024.0  # Linux: kB
+    """Run a command; returns (exit code, wall seconds, peak resident set in MB). Its stderr goes to a file (a pipe
+    nobody reads while the command runs could fill and stall it) and is shown if it fails."""
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        code = os.waitstatus_to_exitcode(status)
+        proc.returncode = code
+        if code != 0:
+            err.seek(0)
+            sys.stderr.write(err.read().decode(errors="replace"))
+    return code, seconds, usage.ru_maxrss / 1024.0  # Linux: kB
 
 
 def main(argv: list[str] | None = None) -> int:
