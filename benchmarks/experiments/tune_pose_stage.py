@@ -1,13 +1,17 @@
 """Grid search of the pose stage's main weights on the held-out tuning clip (never evaluated by bench_refine).
 
 Prints, per weight setting and flow source, MPJPE, PA-MPJPE and acceleration error as ratios to the initial
-estimate (mean over the metro and spin profiles). The flow sources are: none, OpenCV DIS on person-centred
-crops (a real estimator's flow), and the exact ground-truth flow (an upper bound on what flow can give).
+estimate (mean over the profiles and seeds, by default metro and spin, seed 0: the grid that chose the
+defaults). The flow sources are: none, OpenCV DIS on person-centred crops (a real estimator's flow), and the
+exact ground-truth flow (an upper bound on what flow can give). ``--profiles mediapipe`` tunes on the realistic
+profile, whose 2D keypoints err with its 3D and whose limbs are swapped in runs of frames: its estimates are
+relabelled first, as ``refine`` does (:func:`flowpose.refinement.swaps.repair_swaps` along the DIS flow).
 
     python benchmarks/experiments/tune_pose_stage.py                      # the grid that chose the defaults
     python benchmarks/experiments/tune_pose_stage.py --sigma-2d 2 --sigma-3d 60 --sigma-acc 20 --sigma-flow 1
     python benchmarks/experiments/tune_pose_stage.py --sigma-2d 2 --sigma-3d 60 --sigma-acc 20 --sigma-flow 1 \
         --sigma-lateral 0 40 20 10                            # the root's lateral anchor (0: off)
+    python benchmarks/experiments/tune_pose_stage.py --profiles mediapipe --seeds 0 1 2   # the realistic profile
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from flowpose.flow.infer import compute_video_flow
 from flowpose.refinement.loop import crop_boxes
 from flowpose.refinement.optimize import optimize_poses
 from flowpose.refinement.pose_config import PoseStageConfig
+from flowpose.refinement.swaps import repair_swaps
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,17 +49,21 @@ def main() -> None:
     parser.add_argument("--sigma-acc", type=float, nargs="+", default=[5.0, 10.0, 20.0], help="m/s^2")
     parser.add_argument("--sigma-flow", type=float, nargs="+", default=[2.0, 1.0, 0.5], help="px")
     parser.add_argument("--sigma-lateral", type=float, nargs="+", default=[20.0], help="mm, 0 for off")
+    parser.add_argument("--profiles", nargs="+", default=["metro", "spin"], help="estimator profiles")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="noise seeds, each a draw of every profile")
     args = parser.parse_args()
 
     clip = tuning_clip(args.shared / "data" / "mocap")
-    clips = get_clips(clip, profiles=("metro", "spin"), frames=args.frames, size=args.size, seed=0,
-                      cache_dir=args.cache)
     cases = []
-    for synth in clips.values():
-        boxes = crop_boxes(synth.estimate, synth.rendered.frames.shape[1:3], PRESETS["fast"])
-        dis = compute_video_flow(DISFlow(), synth.rendered.frames, boxes=boxes, work_size=128)
-        exact = FlowField.full_frame(synth.gt.flow, synth.gt.flow_valid.astype(np.float32))
-        cases.append((synth.estimate, synth.gt, {"none": None, "dis": dis, "gt": exact}))
+    for seed in args.seeds:
+        clips = get_clips(clip, profiles=tuple(args.profiles), frames=args.frames, size=args.size, seed=seed,
+                          cache_dir=args.cache)
+        for synth in clips.values():
+            boxes = crop_boxes(synth.estimate, synth.rendered.frames.shape[1:3], PRESETS["fast"])
+            dis = compute_video_flow(DISFlow(), synth.rendered.frames, boxes=boxes, work_size=128)
+            exact = FlowField.full_frame(synth.gt.flow, synth.gt.flow_valid.astype(np.float32))
+            estimate = repair_swaps(synth.estimate, dis, PRESETS["fast"].swaps).poses
+            cases.append((estimate, synth.estimate, synth.gt, {"none": None, "dis": dis, "gt": exact}))
 
     print("sigma_2d sigma_3d sigma_acc sigma_lat sigma_flow flow   MPJPE  PA-MPJPE  accel  "
           "(ratios to the initial estimate)")
@@ -65,8 +74,8 @@ def main() -> None:
                          w_3d_lateral=slat**-2 if slat > 0 else 0.0, w_flow=0.0 if sflow is None else sflow**-2)
         for source in ["none"] if sflow is None else ["dis", "gt"]:
             ratios = []
-            for est, gt, flows in cases:
-                X = optimize_poses(est, flows[source], config).joints3d
+            for repaired, est, gt, flows in cases:
+                X = optimize_poses(repaired, flows[source], config).joints3d
                 ratios.append([metrics.mpjpe(X, gt.joints3d) / metrics.mpjpe(est.joints3d, gt.joints3d),
                                metrics.pa_mpjpe(X, gt.joints3d) / metrics.pa_mpjpe(est.joints3d, gt.joints3d),
                                metrics.accel_error(X, gt.joints3d) / metrics.accel_error(est.joints3d, gt.joints3d)])
