@@ -138,6 +138,13 @@ def test_no_running_ray_cluster_is_one_error(videos: Path, tmp_path: Path, monke
         ray.shutdown()
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     monkeypatch.setenv("RAY_TMPDIR", str(tmp_path / "ray"))  # no cluster's address file to find there
+    # nor a cluster's processes: --ray auto also looks for a running GCS server, and would reach a local cluster
+    # another test starts beside this one (pytest -n 2), or one the developer runs
+    def no_gcs_process() -> list:
+        return []
+
+    no_gcs_process.cache_clear = lambda: None  # type: ignore[attr-defined]  # Ray clears the search's cache
+    monkeypatch.setattr("ray._private.services.find_gcs_addresses", no_gcs_process)
     with pytest.raises(InputError, match=r"--ray auto: no Ray cluster reached \(ConnectionError: "):
         batch_folder(videos, tmp_path / "out", RefineVideoJob(video=videos, config=DIS, cycles=0), ray_address="auto")
     assert not (tmp_path / "out").exists()
