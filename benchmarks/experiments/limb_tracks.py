@@ -15,9 +15,10 @@ Here the tracks start at the held-out pseudo ground truth's projections q_t of e
 (``bench_real.py --estimates tracked --everyone`` first) and are compared with its projected motion
 q_{t+k} - q_t, as ``chain_error.py`` does for the chained flow; the guess for frame t + k is q_t plus the 2D
 keypoints' own motion (what a pose stage knows). Columns (medians, full-frame px, joints known at both ends):
-the reference's motion; the errors of the keypoints' motion (the guess), of the DIS flow chained on the pose
-stage's 128 px crops, and of the matched limbs; the share of matched joints confident (weight > 0.5) and their
-error, beside the keypoints' and the chain's error on the same joints.
+the reference's motion; the share of those joints the limbs matched (a bone's correlation of at least
+``RHO_MIN`` and a match back); on those same joints, the errors of the keypoints' motion (the guess), of the DIS
+flow chained on the pose stage's 128 px crops, and of the matched limbs; the share of joints confident (weight
+> 0.5) and, on them, the same three errors.
 
     python benchmarks/experiments/limb_tracks.py [--views cam01,cam03] [--strides 3,9] [--people 0,1]
 """
@@ -162,8 +163,8 @@ def main() -> None:
     config = get_preset("fast")
     model = load_flow_model("dis")
     people = {f"p{s}" for s in args.people.split(",")}
-    print("| pair | k | motion | keypoints' motion, error | chained DIS, error | limbs, error | limbs confident "
-          "| confident: limbs / keypoints / chain error |\n|---|---|---|---|---|---|---|---|")
+    print("| pair | k | motion | matched | keypoints' motion, error | chained DIS, error | limbs, error | confident "
+          "| confident: limbs / keypoints / chain error |\n|---|---|---|---|---|---|---|---|---|")
     for name, frames, gt, init, _ in tracked_pairs(args.devset, args.views, "heldout"):
         if name.split("/")[1] not in people:
             continue
@@ -188,9 +189,11 @@ def main() -> None:
             err = {key: np.linalg.norm(v - q[:-k] - motion, axis=-1)
                    for key, v in (("kp", guess), ("chain", q[:-k] + chain), ("limbs", limbs))}
             conf = both & (w > 0.5) & np.isfinite(limbs).all(-1)
-            med = {key: np.median(e[both & np.isfinite(e)]) for key, e in err.items()}
+            matched = both & np.isfinite(limbs).all(-1)
+            med = {key: np.median(e[matched]) if matched.any() else float("nan") for key, e in err.items()}
             cm = {key: np.median(e[conf]) if conf.any() else float("nan") for key, e in err.items()}
-            print(f"| {name} | {k} | {np.median(np.linalg.norm(motion, axis=-1)[both]):.1f} | {med['kp']:.1f} | "
+            print(f"| {name} | {k} | {np.median(np.linalg.norm(motion, axis=-1)[both]):.1f} | "
+                  f"{matched.sum() / both.sum():.0%} | {med['kp']:.1f} | "
                   f"{med['chain']:.1f} | {med['limbs']:.1f} | {conf.sum() / both.sum():.0%} | "
                   f"{cm['limbs']:.1f} / {cm['kp']:.1f} / {cm['chain']:.1f} |", flush=True)
 
