@@ -65,6 +65,8 @@ class LimbMatcher:
     def __init__(self, gray: list[np.ndarray], bones: tuple[tuple[int, int], ...]) -> None:
         self.gray = gray
         self.bones = bones
+        joints = np.array(bones).ravel()
+        self.bones_per_joint = np.bincount(joints, minlength=joints.max() + 1)  # a joint's weight is their mean
         self.pyramids: dict[int, list[np.ndarray]] = {}
         self.criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 60, 1e-4)
 
@@ -145,11 +147,7 @@ class LimbMatcher:
                 total[j] += w * end
                 weight[j] += w
         ends = np.where(weight[:, None] > 0, total / np.maximum(weight, 1e-12)[:, None], np.nan)
-        counts = np.zeros(J)
-        for p, c in self.bones:
-            counts[p] += 1
-            counts[c] += 1
-        return ends, np.minimum(weight / np.maximum(counts, 1), 1.0)
+        return ends, np.minimum(weight / np.maximum(self.bones_per_joint[:J], 1), 1.0)
 
 
 def main() -> None:
