@@ -22,6 +22,7 @@ import json
 import os
 import shlex
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,7 +41,8 @@ SUMMARY = "summary.csv"
 """The summary table in the batch's output folder."""
 COLUMNS = ("video", "status", "frames", "cycles", "seconds", "accel_init", "accel_final", "results", "error", "notes")
 """The summary's columns; ``accel`` is the mean joint acceleration (mm/frame^2) before and after; ``notes`` what
-``flowpose refine`` would have said of the video (its warnings), joined by `` | ``."""
+``flowpose refine`` would have said of the video (its notes, and each distinct warning of its refinement), joined by
+`` | ``."""
 NOTE_SEPARATOR = " | "
 """Between a video's notes in the summary's ``notes``."""
 EARLIER_COLUMNS = COLUMNS[:-1]
@@ -139,14 +141,32 @@ def run_item(item: BatchItem, job: RefineVideoJob) -> dict[str, str]:
         job: the settings every video shares (its video, poses and out are replaced by the item's).
     """
     start = time.perf_counter()
-    try:
-        output = refine_video(replace(job, video=item.video, poses=item.poses, out=item.out, progress=False))
-    except (FlowposeError, OSError, RuntimeError, ValueError, FloatingPointError) as e:
-        message = " ".join(str(e).split())  # one line
-        return _row(item, "failed", time.perf_counter() - start, f"{type(e).__name__}: {message}")
+    with warnings.catch_warnings(record=True) as caught:
+        # What the API warns while this video is refined (a joint never observed, ...) is said of this video: a
+        # worker refines many, and the terminal's once-per-process warnings would not say which, or only once.
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            output = refine_video(replace(job, video=item.video, poses=item.poses, out=item.out, progress=False))
+        except (FlowposeError, OSError, RuntimeError, ValueError, FloatingPointError) as e:
+            message = " ".join(str(e).split())  # one line
+            row = _row(item, "failed", time.perf_counter() - start, f"{type(e).__name__}: {message}")
+            row["notes"] = _joined([], caught)
+            return row
     row = _row(item, "done", time.perf_counter() - start)
-    row["notes"] = NOTE_SEPARATOR.join(" ".join(note.split()) for note in output.notes)
+    row["notes"] = _joined(output.notes, caught)
     return row
+
+
+def _joined(notes: Sequence[str], caught: Sequence[warnings.WarningMessage]) -> str:
+    """A video's notes, then each distinct warning of its refinement as ``warning: ...``, one line, for the
+    summary's ``notes``."""
+    told = [" ".join(note.split()) for note in notes]
+    for w in caught:
+        line = f"warning: {' '.join(str(w.message).split())}"
+        if line not in told:
+            told.append(line)
+    return NOTE_SEPARATOR.join(told)
 
 
 def _lost_on_ray(item: BatchItem, error: Exception) -> dict[str, str]:

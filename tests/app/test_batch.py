@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from flowpose.app.batch import SUMMARY, batch_folder, default_jobs, read_inputs,
 from flowpose.app.refine_video import RefineVideoJob
 from flowpose.errors import InputError
 from flowpose.io.outdir import MANIFEST
-from flowpose.io.poses import save_poses
+from flowpose.io.poses import load_poses, save_poses
 from flowpose.io.video import write_video
 from flowpose.pose import PoseSequence
 from tests.app.test_refine_video import DIS
@@ -68,6 +69,26 @@ def test_failure_is_reported_the_rest_go_on_and_a_rerun_resumes(videos: Path, tm
     assert (out / "a" / "refined.npz").stat().st_mtime_ns == before  # not redone
     assert again["bad"]["status"] == "failed"  # retried, fails again
     write_summary(out / SUMMARY, list(again.values()))  # an earlier summary is replaced
+
+
+def test_what_the_refinement_warns_is_said_of_each_video_even_when_repeated(tmp_path: Path) -> None:
+    folder = tmp_path / "v"
+    folder.mkdir()
+    for name in ("a", "b"):  # the same warning for both, refined in this one process
+        make_video(folder, name)
+        poses = load_poses(folder / f"{name}.poses.npz")
+        joints3d = poses.joints3d.copy()
+        joints3d[:, 10] = np.nan  # the head, never observed: placed on the neck, with a warning
+        save_poses(replace(poses, joints3d=joints3d), folder / f"{name}.poses.npz")
+    items = read_inputs(folder, tmp_path / "out")
+    rows = rows_by_name(run_batch(items, RefineVideoJob(video=folder, config=DIS, cycles=1), jobs=1))
+    for name in ("a", "b"):
+        assert rows[name]["status"] == "done"
+        told = rows[name]["notes"].split(" | ")
+        assert [n for n in told if n.startswith("warning: joint head (10) is missing in every frame")], told
+    make_video(folder, "c")  # nothing to warn of
+    rows = rows_by_name(run_batch(read_inputs(folder, tmp_path / "out"), RefineVideoJob(video=folder, config=DIS, cycles=1)))
+    assert rows["c"]["status"] == "done" and "missing in every frame" not in rows["c"]["notes"]
 
 
 def test_manifest_and_parallel_workers(videos: Path, tmp_path: Path) -> None:
