@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import copy
-import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from flowpose.errors import InputError, ShapeError
+from flowpose.reprs import short_repr
 from flowpose.skeleton import Skeleton, get_skeleton
 
 MIN_DEPTH_M = 0.05
@@ -50,6 +50,8 @@ class PoseSequence:
     fps: float = 30.0
     first_frame: int | None = None
     times: np.ndarray | None = None
+
+    __repr__ = short_repr
 
     def __post_init__(self) -> None:
         self.validate()
@@ -280,9 +282,13 @@ def check_joints3d(joints3d: np.ndarray, where: str = "") -> None:
             + ("; every joint is behind it: is z backward, as in OpenGL's camera frame (flowpose's is x right, "
                "y down, z forward; flowpose import --axes RUB converts)?" if behind else "")
         )
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # frames with no observed joint: "All-NaN slice"
-        centre = np.nanmedian(np.where(observed[..., None], j, np.nan), axis=1, keepdims=True)
+    # Frames with no observed joint are left out of the median ("All-NaN slice"), not silenced by a
+    # catch_warnings: that would reset Python's once-per-place registry, and every PoseSequence made would
+    # let a warning already shown (a joint never observed) be shown again.
+    seen = observed.any(1)
+    centre = np.full((j.shape[0], 1, 3), np.nan)
+    centre[seen] = np.nanmedian(np.where(observed[seen][..., None], j[seen], np.nan), axis=1, keepdims=True)
+    with np.errstate(all="ignore"):
         extent = np.where(observed, np.linalg.norm(j - centre, axis=-1), 0.0).max(-1)
     if (extent > MAX_BODY_EXTENT_M).any():
         t = int(np.argmax(extent))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -189,3 +191,22 @@ def test_joints_all_behind_the_camera_suggest_a_z_backward_frame() -> None:
     some[2, 4, 2] = -0.5  # one joint behind: a bad value, not a convention
     with pytest.raises(InputError, match=r"frame 2 has z = -0\.5 m$"):
         PoseSequence(some, np.diag([500.0, 500.0, 1.0]))
+
+
+def _warn_here() -> None:
+    warnings.warn("shown once at this place", UserWarning, stacklevel=1)
+
+
+def test_validating_a_frame_with_no_observed_joint_lets_a_warning_shown_once_stay_shown_once() -> None:
+    joints = _joints()
+    joints[2] = np.nan  # no joint observed in frame 2: left out of the body's median
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # once per place, as Python shows a user's warnings
+        _warn_here()
+        PoseSequence(joints3d=joints, K=K)  # must not reset the registry of places already warned from
+        _warn_here()
+    assert [str(w.message) for w in caught] == ["shown once at this place"]
+    far = joints.copy()
+    far[4, 3] += 100.0  # the median still judges the other frames
+    with pytest.raises(InputError, match="frame 4"):
+        PoseSequence(joints3d=far, K=K)

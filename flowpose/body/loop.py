@@ -33,6 +33,7 @@ from flowpose.refinement.flow_stage import FlowStage
 from flowpose.refinement.loop import crop_boxes, flow_weighted, person_scale, pixel_scaled
 from flowpose.refinement.reliability import flow_noise_px
 from flowpose.refinement.sketch import Sketch
+from flowpose.reprs import short_repr
 
 SKETCHES = ("bones", "mesh")
 """What the flow stage sketches for a body model."""
@@ -54,6 +55,8 @@ class SmplLoopResult:
     result: SmplRefineResult
     history: list[dict] = field(default_factory=list)
     flows: list[FlowField] = field(default_factory=list)
+
+    __repr__ = short_repr
 
 
 def smpl_stage_config(

@@ -32,6 +32,7 @@ from flowpose.body.params import SmplSequence
 from flowpose.errors import InputError
 from flowpose.io.npz import read_npz
 from flowpose.pose import check_joints3d
+from flowpose.reprs import short_repr
 
 OBTAIN = (
     "SMPL and SMPL-X are licensed and not shipped with flowpose: register at https://smpl.is.tue.mpg.de (or "
@@ -139,6 +140,8 @@ class BodyOutput:
     vertices: torch.Tensor
     joints: torch.Tensor
 
+    __repr__ = short_repr
+
 
 @dataclass(frozen=True)
 class HandSpace:
@@ -147,6 +150,8 @@ class HandSpace:
 
     components: np.ndarray
     mean: np.ndarray
+
+    __repr__ = short_repr
 
 
 class BodyModel:

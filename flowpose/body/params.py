@@ -42,6 +42,7 @@ from flowpose.io.atomic import atomic_path
 from flowpose.io.npz import read_npz
 from flowpose.io.poses import WRITER, check_readable, read_json
 from flowpose.pose import check_intrinsics, checked_times
+from flowpose.reprs import short_repr
 
 KEYS = ("global_orient", "body_pose", "betas", "transl", "K")
 """The required keys of an SMPL parameter file."""
@@ -77,6 +78,8 @@ class SmplSequence:
     extras: dict[str, np.ndarray] = field(default_factory=dict)
     flat_hand_mean: bool = False
     times: np.ndarray | None = None
+
+    __repr__ = short_repr
 
     def __post_init__(self) -> None:
         T = self.global_orient.shape[0]

@@ -45,6 +45,7 @@ from flowpose.refinement.losses import Penalty, robust_mean
 from flowpose.refinement.objective import TERMS, build_pose_problem, flow_target, pose_terms
 from flowpose.refinement.optimize import minimize
 from flowpose.refinement.pose_config import SMPL_MAX_STEPS, PoseStageConfig
+from flowpose.reprs import short_repr
 from flowpose.skeleton import H36M17, SMPL24
 
 HEAD = H36M17.index("head")
@@ -157,6 +158,8 @@ class SmplRefineResult:
     losses: dict[str, float]
     steps: int
     seconds: float
+
+    __repr__ = short_repr
 
 
 def visible_vertices(points_px: np.ndarray, depth: np.ndarray, cell_px: float, tolerance_m: float) -> np.ndarray:

@@ -31,6 +31,7 @@ from flowpose.people.detections import Detection, box_iou
 from flowpose.people.select import PEOPLE_HINT, choose_track
 from flowpose.people.track import Motion, Track, TrackConfig, track_people
 from flowpose.pose import PoseSequence
+from flowpose.reprs import short_repr
 from flowpose.skeleton import MEDIAPIPE33
 
 MASK_PAD = 0.1
@@ -144,6 +145,8 @@ class PeopleInVideo:
     tracks: list[Track]
     image_size: tuple[int, int]
     fps: float
+
+    __repr__ = short_repr
 
     def seen(self, track: Track) -> np.ndarray:
         """(T,) bool: the frames the track was detected in."""

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from flowpose.errors import InputError, ShapeError
+from flowpose.reprs import short_repr
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class FlowField:
     reverse: "FlowField | None" = None
     """The backward flow (frame t+1 -> t) of the same pairs on the same grids, with its own forward-backward
     confidence, when the inference kept it (``keep_backward``); its points are in frame t+1."""
+
+    __repr__ = short_repr
 
     def __post_init__(self) -> None:
         flow = np.asarray(self.flow, np.float32)
@@ -169,6 +172,8 @@ class FlowTensors:
     values: torch.Tensor
     origin: torch.Tensor
     scale: torch.Tensor
+
+    __repr__ = short_repr
 
     def __post_init__(self) -> None:
         if self.values.ndim != 4 or self.values.shape[1] != 3:

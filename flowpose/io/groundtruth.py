@@ -12,6 +12,7 @@ from flowpose.errors import InputError, ShapeError
 from flowpose.io.npz import read_npz, write_npz
 from flowpose.io.poses import check_readable
 from flowpose.pose import check_intrinsics
+from flowpose.reprs import short_repr
 from flowpose.skeleton import get_skeleton
 
 REQUIRED_KEYS = ("joints3d", "joints2d", "K", "flow", "flow_valid", "human_mask", "fps")
@@ -40,6 +41,8 @@ class GroundTruth:
     human_mask: np.ndarray
     fps: float
     skeleton: str = "h36m17"
+
+    __repr__ = short_repr
 
     def __post_init__(self) -> None:
         self.validate()

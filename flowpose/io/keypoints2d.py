@@ -31,6 +31,7 @@ from flowpose.io.npz import read_npz
 from flowpose.io.poses import WRITER, check_readable, read_json
 from flowpose.people.detections import Detection
 from flowpose.pose import PoseSequence
+from flowpose.reprs import short_repr
 from flowpose.skeleton import H36M17, get_skeleton
 
 KIND = "keypoints2d"
@@ -50,6 +51,8 @@ class Keypoints2D:
     joints2d: np.ndarray
     conf: np.ndarray
     source: str
+
+    __repr__ = short_repr
 
     def __post_init__(self) -> None:
         T = self.joints2d.shape[0]

@@ -55,6 +55,7 @@ from scipy.spatial.transform import Rotation, Slerp
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.bvh import BvhClip, forward_kinematics, read_bvh
 from flowpose.io.npz import read_npz
+from flowpose.reprs import short_repr
 from flowpose.skeleton import H36M17
 
 ASSUMED_HEIGHT_M = 1.7
@@ -109,6 +110,8 @@ class Motion:
     joints: np.ndarray
     fps: float
     source: str
+
+    __repr__ = short_repr
 
     @property
     def num_frames(self) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from flowpose.errors import ShapeError
+from flowpose.reprs import short_repr
 
 Box = tuple[float, float, float, float]
 """(x0, y0, x1, y1) in full-frame pixels."""
@@ -27,6 +28,8 @@ class Detection:
     conf: np.ndarray
     source_id: int | None = None
     payload: object = None
+
+    __repr__ = short_repr
 
     def __post_init__(self) -> None:
         if self.keypoints.ndim != 2 or self.keypoints.shape[1] != 2:

@@ -37,6 +37,7 @@ from scipy.optimize import linear_sum_assignment
 
 from flowpose.errors import InputError, check_fields
 from flowpose.people.detections import Box, Detection, box_area, box_iou, keypoint_box
+from flowpose.reprs import short_repr
 
 Motion = Callable[[int, np.ndarray], np.ndarray]
 """``motion(t, points)``: (N, 2) pixels in frame t -> where the optical flow carries them in frame t + 1."""
@@ -126,6 +127,8 @@ class Track:
     prominence: float
     agree: np.ndarray
     state: np.ndarray
+
+    __repr__ = short_repr
 
     def boxes(self) -> list[Box | None]:
         """The box of :attr:`state` in each of the track's frames."""

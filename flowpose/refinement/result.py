@@ -8,6 +8,7 @@ import numpy as np
 
 from flowpose.flow.field import FlowField
 from flowpose.pose import PoseSequence
+from flowpose.reprs import short_repr
 
 
 @dataclass(frozen=True)
@@ -54,3 +55,5 @@ class RefineResult:
     history: list[CycleRecord]
     flow_state: list[dict] | None = None
     swapped: np.ndarray | None = None
+
+    __repr__ = short_repr
