@@ -67,6 +67,13 @@ class VideoReader(ABC):
     def _frame(self, index: int) -> np.ndarray:
         """Decode frame ``index`` (0 <= index < T) as (H, W, 3) uint8 RGB."""
 
+    def __repr__(self) -> str:
+        """``FileVideoReader('clip.mp4', 399 frames of 1000x1002 px, 50 fps)``: what was opened, width first."""
+        H, W = self.size
+        turned = f", stored turned by {self.rotation}°, read upright" if self.rotation else ""
+        rate = f"{self.fps:g} fps{'' if self.fps_known else ' (assumed)'}"
+        return f"{type(self).__name__}({str(self.path)!r}, {len(self)} frames of {W}x{H} px, {rate}{turned})"
+
     def __getitem__(self, index: int) -> np.ndarray:
         """Frame ``index`` (negative counts from the end) as (H, W, 3) uint8 RGB.
 
@@ -149,6 +156,8 @@ class VideoSegment(VideoReader):
         >>> part = Ramp(Path("ramp"), 30.0, (2, 3)).segment(4, 7)
         >>> len(part), int(part[0][0, 0, 0]), int(part[-1][0, 0, 0]), part.read().shape
         (3, 4, 6, (3, 2, 3, 3))
+        >>> part
+        VideoSegment('ramp', 3 frames of 3x2 px, 30 fps, frames 4 to 6 of Ramp)
     """
 
     def __init__(self, reader: VideoReader, start: int, stop: int) -> None:
@@ -161,6 +170,9 @@ class VideoSegment(VideoReader):
 
     def __len__(self) -> int:
         return self.stop - self.start
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, frames {self.start} to {self.stop - 1} of {type(self.reader).__name__})"
 
     def _frame(self, index: int) -> np.ndarray:
         return self.reader[self.start + index]

@@ -44,6 +44,9 @@ def test_write_then_read(tmp_path: Path) -> None:
     with open_video(path) as video:
         assert isinstance(video, FileVideoReader)
         assert len(video) == 5 and video.size == (32, 32) and video.fps == pytest.approx(12.0)
+        assert repr(video) == f"FileVideoReader({str(path)!r}, 5 frames of 32x32 px, 12 fps)"
+        assert repr(video.segment(1, 3)) == (
+            f"VideoSegment({str(path)!r}, 2 frames of 32x32 px, 12 fps, frames 1 to 2 of FileVideoReader)")
         decoded = video.read()
         assert decoded.shape == (5, 32, 32, 3) and decoded.dtype == np.uint8
         err = np.abs(decoded.astype(int) - frames.astype(int))
@@ -151,6 +154,7 @@ def test_folder_of_pngs_in_natural_order(tmp_path: Path) -> None:
         np.testing.assert_array_equal(video[1], frames[1])
         assert np.abs(video[2].astype(int) - frames[2]).mean() < 3  # jpg
     assert open_video(tmp_path).fps == 30.0
+    assert repr(open_video(tmp_path)) == f"ImageFolderReader({str(tmp_path)!r}, 3 frames of 32x32 px, 30 fps (assumed))"
     assert open_video(tmp_path, fps=25.0).fps_known and not open_video(tmp_path).fps_known  # a folder has no rate
 
 
@@ -265,6 +269,7 @@ def test_a_rotated_video_is_read_upright_and_told(tmp_path: Path) -> None:
     rotated_mp4(tmp_path / "r90.mp4", frames, 90)
     with open_video(tmp_path / "r90.mp4") as video:
         assert video.rotation == 90 and video.size == (48, 32)  # upright: portrait
+        assert repr(video).endswith("4 frames of 32x48 px, 30 fps, stored turned by 90°, read upright)")
         upright = video[0][..., 0] > 128
         assert upright[:8].all() and not upright[12:].any()  # the band turned a quarter: along the top
         assert rotation_note(video) == (
