@@ -23,7 +23,8 @@ import cv2
 import numpy as np
 
 from flowpose.io.poses import load_poses, save_poses
-from flowpose.io.video import open_video, write_video
+from flowpose.io.video import open_video
+from flowpose.io.video_writer import write_video
 from flowpose.pose import PoseSequence
 
 REPO = Path(__file__).resolve().parents[1]

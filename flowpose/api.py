@@ -18,7 +18,8 @@ from flowpose.flow.registry import load_flow_model
 from flowpose.frame_convention import frame_convention_note
 from flowpose.io.groundtruth import GroundTruth, load_gt
 from flowpose.io.poses import load_poses
-from flowpose.io.video import VideoReader, VideoSegment, frame_times, open_video, rate_for, rotation_note
+from flowpose.io.video import VideoReader, VideoSegment, open_video
+from flowpose.io.video_notes import frame_times, rate_for, rotation_note
 from flowpose.joint_map import to_h36m17
 from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_poses

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from flowpose.camera import project_np
 from flowpose.errors import InputError, ShapeError
 from flowpose.flow.field import FlowField
-from flowpose.io.video import write_video
+from flowpose.io.video_writer import write_video
 from flowpose.pose import PoseSequence
 
 INIT_COLOR = (255, 140, 0)

@@ -11,7 +11,8 @@ import flowpose
 from flowpose.config import FlowConfig, RefineConfig
 from flowpose.errors import InputError, InputNoteWarning
 from flowpose.io.poses import save_poses
-from flowpose.io.video import open_video, write_video
+from flowpose.io.video import open_video
+from flowpose.io.video_writer import write_video
 from flowpose.refinement.finetune import FinetuneConfig
 from flowpose.refinement.pose_config import PoseStageConfig
 from tests.io.test_video import VFR_TIMES, rotated_mp4, variable_rate_mp4

@@ -18,7 +18,8 @@ from flowpose.estimate.people import PeopleInVideo, find_people
 from flowpose.io.intrinsics import CameraOptions, load_intrinsics
 from flowpose.io.outdir import check_output_file, check_output_folder, write_output_folder
 from flowpose.io.poses import save_poses, written_by_flowpose
-from flowpose.io.video import frame_times, open_video
+from flowpose.io.video import open_video
+from flowpose.io.video_notes import frame_times
 from flowpose.people.select import PEOPLE_HINT, choose_track
 from flowpose.people.sheet import contact_sheet, write_contact_sheet
 from flowpose.people.track import Track

@@ -26,7 +26,8 @@ from flowpose.io.importers import IMPORT_FORMATS, UNITS, ImportOptions, import_p
 from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.outdir import check_output_file
 from flowpose.io.poses import save_poses, written_by_flowpose
-from flowpose.io.video import DEFAULT_FPS, open_video, rotation_note
+from flowpose.io.video import DEFAULT_FPS, open_video
+from flowpose.io.video_notes import rotation_note
 
 IMPORT_KINDS: dict[str, tuple[str, ...]] = {
     "poses": tuple(IMPORT_FORMATS),

@@ -26,7 +26,8 @@ from flowpose.errors import InputError
 from flowpose.frame_convention import frame_convention_note
 from flowpose.io.outdir import check_output_folder, write_output_folder
 from flowpose.io.poses import save_poses
-from flowpose.io.video import frame_times, open_video, rate_for, rotation_note
+from flowpose.io.video import open_video
+from flowpose.io.video_notes import frame_times, rate_for, rotation_note
 from flowpose.pose import PoseSequence
 from flowpose.skeleton import SMPL24
 

@@ -38,7 +38,8 @@ from flowpose.io.intrinsics import CameraOptions, load_intrinsics
 from flowpose.io.keypoints2d import attach_keypoints, confident_joints2d, load_keypoints, slice_keypoints
 from flowpose.io.outdir import check_output_folder
 from flowpose.io.poses import load_poses
-from flowpose.io.video import frame_times, open_video, rate_for, rotation_note
+from flowpose.io.video import open_video
+from flowpose.io.video_notes import frame_times, rate_for, rotation_note
 from flowpose.pose import PoseSequence
 from flowpose.refinement.result import RefineResult
 from flowpose.refinement.swaps import describe_swaps

@@ -28,7 +28,8 @@ from flowpose.flow.field import FlowField
 from flowpose.flow.infer import compute_video_flow, plan_grids
 from flowpose.flow.registry import load_flow_model
 from flowpose.io.motion import load_motion, resample
-from flowpose.io.video import open_video, write_video
+from flowpose.io.video import open_video
+from flowpose.io.video_writer import write_video
 from flowpose.pose import PoseSequence
 from flowpose.refinement.loop import crop_boxes, seed_everything
 from flowpose.refinement.optimize import optimize_poses

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from flowpose.camera import project_np
-from flowpose.io.video import write_video
+from flowpose.io.video_writer import write_video
 
 ESTIMATE_RGB = (230, 140, 60)
 """Colour of the estimate's mesh."""
@@ -101,6 +101,6 @@ def write_mesh_overlay(
     """Write :func:`overlay_frames` as an ``.mp4``, atomically; returns the frames in the file.
 
     ``times`` ((T,) seconds, or None for frames evenly spaced at ``fps``): frames of a variable frame rate are
-    repeated at a constant rate so that each plays at its own time (:func:`flowpose.io.video.write_video`).
+    repeated at a constant rate so that each plays at its own time (:func:`flowpose.io.video_writer.write_video`).
     """
     return write_video(path, overlay_frames(frames, estimate, refined, faces, K), fps, times=times)

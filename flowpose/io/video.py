@@ -1,4 +1,4 @@
-"""Lazy video reading (a video file or a folder of images) and atomic mp4 writing, with OpenCV.
+"""Lazy video reading (a video file or a folder of images), with OpenCV.
 
 Frames are (H, W, 3) uint8 RGB. A :class:`VideoReader` decodes a frame only when it is asked for, so a long
 video never sits in memory unless :meth:`VideoReader.read` is asked for all of it.
@@ -13,24 +13,18 @@ import warnings
 from abc import ABC, abstractmethod
 from pathlib import Path
 from types import TracebackType
-from typing import Iterable, Iterator
+from typing import Iterator
 
 import cv2
 import numpy as np
 
-from flowpose.errors import InputError, OutputError, ShapeError
-from flowpose.io.atomic import atomic_path
-from flowpose.io.playback import playback_schedule, repeat_frames
+from flowpose.errors import InputError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 """Suffixes of the images read from a frame folder (case-insensitive)."""
 
 DEFAULT_FPS = 30.0
 """Frame rate assumed for image folders, and for files whose container gives none."""
-UNEVEN_INTERVAL = 0.1
-"""A video file's frames are evenly spaced in time when its intervals between frames differ by at most this share of
-the shortest (or by 1.5 ms, the rounding of containers that count milliseconds); phone videos often have a variable
-frame rate, and then the per-second motion priors take each interval's own length from the timestamps."""
 
 
 class VideoReader(ABC):
@@ -307,96 +301,6 @@ class FileVideoReader(VideoReader):
         self._cap.release()
 
 
-def uneven_timing(times_ms: np.ndarray) -> str | None:
-    """How frames whose timestamps are not evenly spaced are spaced, or None when they are (or cannot say).
-
-    Args:
-        times_ms: (N,) the frames' presentation times, ms, NaN where unknown.
-
-    Example:
-        >>> uneven_timing(np.arange(5) * 33.3) is None
-        True
-        >>> uneven_timing(np.array([0.0, 33.3, 66.7, 133.3, 200.0]))
-        'a variable frame rate: 33.3 to 66.7 ms between frames'
-        >>> uneven_timing(np.array([0.0, 8.0, 17.0, 25.0, 33.0])) is None  # milliseconds, rounded
-        True
-    """
-    dt = np.diff(np.asarray(times_ms, np.float64))
-    if len(dt) < 2 or not np.isfinite(dt).all() or (dt <= 0).any():
-        return None
-    if dt.max() - dt.min() <= max(UNEVEN_INTERVAL * dt.min(), 1.5):
-        return None
-    return f"a variable frame rate: {dt.min():.1f} to {dt.max():.1f} ms between frames"
-
-
-def frame_times(
-    reader: VideoReader, start: int, stop: int, poses_times: np.ndarray | None = None
-) -> tuple[np.ndarray | None, str | None]:
-    """The times to refine frames ``[start, stop)`` of ``reader`` with, and a line for the user when they are uneven.
-
-    A phone video's frames are often not evenly spaced in time (a variable frame rate); the pose stage's
-    temporal terms are per second, so such frames are refined with each interval's own length
-    (``PoseSequence.times``) rather than as evenly spaced at ``reader.fps``. Poses and video match frame for
-    frame, so a video with a clock decides; one without (an image folder) keeps the poses' own; a rate given by
-    the caller (``reader.rate_given``) spaces the frames evenly.
-
-    Args:
-        reader: the video.
-        start: first frame.
-        stop: one past the last.
-        poses_times: the poses' own times (their file's ``times``), seconds, or None.
-
-    Returns:
-        ((stop - start,) seconds from the video's start, or None for evenly spaced frames; None or the line).
-    """
-    if reader.rate_given:
-        return None, None
-    ms = reader.times_ms(start, stop)
-    if ms is None:
-        return poses_times, None
-    problem = uneven_timing(ms)
-    if problem is None:
-        return None, None
-    return ms / 1000.0, (f"{reader.path}: {problem}; the poses carry each frame's time from its timestamps "
-                         "(times), and the motion priors take each interval's own length from them")
-
-
-def rotation_note(reader: VideoReader) -> str | None:
-    """A line for a video stored rotated (phone video's rotation metadata), or None for one stored upright.
-
-    flowpose reads such frames upright, as players show them; poses, 2D keypoints and a camera K that another tool
-    made from the stored frames, ignoring the rotation, do not match them, and nothing else would tell.
-    """
-    if reader.rotation == 0:
-        return None
-    H, W = reader.size
-    ignored = "upside down" if reader.rotation == 180 else f"for {H}x{W} frames"
-    return (f"{reader.path}: stored rotated by {reader.rotation}° (its rotation metadata); flowpose reads its frames "
-            f"upright, {W}x{H}: poses, keypoints and K of another tool must be of upright frames too (one that "
-            f"ignored the rotation gives them {ignored})")
-
-
-def rate_for(fps: float, reader: VideoReader, source: str) -> tuple[float, str | None]:
-    """The frame rate of poses refined on ``reader``'s frames, and a note when it is not the poses' own.
-
-    Poses and video match frame for frame, so the video's rate is the poses' too; it sets the strength of the
-    pose stage's temporal terms, which are per second (at half the true rate, L_vel is 4 and L_acc 16 times
-    weaker). Where the video has no rate of its own (an image folder), the poses' is kept.
-
-    Args:
-        fps: the poses' frame rate (their file's ``fps``; 30 where it has none).
-        reader: the video.
-        source: the poses' file, named in the note.
-
-    Returns:
-        (frames per second, None or a line for the user).
-    """
-    if not reader.fps_known or math.isclose(fps, reader.fps, rel_tol=2e-3):
-        return fps, None
-    return reader.fps, (f"{source}: {fps:g} fps (its fps; 30 where it gives none), but {reader.path} plays at "
-                        f"{reader.fps:g}: the video's rate is used (the motion priors are per second)")
-
-
 def open_video(path: str | os.PathLike[str], *, fps: float | None = None) -> VideoReader:
     """Open a video file (.mp4, .avi, ...) or a folder of images for lazy reading.
 
@@ -426,87 +330,6 @@ def open_video(path: str | os.PathLike[str], *, fps: float | None = None) -> Vid
     if p.suffix.lower() in IMAGE_SUFFIXES:
         raise InputError(f"{p}: a single image, not a video; pass the folder holding the frames instead")
     return FileVideoReader(p, fps)
-
-
-def write_video(
-    path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps: float, times: np.ndarray | None = None
-) -> int:
-    """Write RGB frames to an ``.mp4`` (MPEG-4 Part 2, fourcc ``mp4v``) atomically.
-
-    Frames with their own presentation times (``times``: a variable frame rate) are written at a constant rate,
-    each repeated for as many ticks as its interval spans (:func:`flowpose.io.playback.playback_schedule`), so the
-    video plays them at their own times.
-
-    MPEG-4 needs even frame sizes (OpenCV silently crops odd ones); an odd height or width is instead padded
-    by repeating the last row or column, with a warning.
-
-    Args:
-        path: destination ending in ``.mp4``.
-        frames: (H, W, 3) uint8 RGB frames, all the same size; consumed one at a time.
-        fps: frames per second (of evenly spaced frames; with ``times`` the rate is chosen from them).
-        times: (T,) seconds, each frame's presentation time, or None for frames evenly spaced at ``fps``.
-
-    Returns:
-        The number of frames in the file (with ``times``, repeats included).
-
-    Raises:
-        InputError: for another suffix, a bad fps, no frames, or a frame of another size; nothing is written.
-        OutputError: when the file written does not hold every frame (a full disk); nothing is left.
-        ShapeError: for a frame that is not (H, W, 3) uint8.
-    """
-    p = Path(path)
-    if p.suffix.lower() != ".mp4":
-        raise InputError(f"{p}: expected a video path ending in .mp4, got {p.suffix or 'no suffix'!r}")
-    if not (math.isfinite(fps) and fps > 0):
-        raise InputError(f"{p}: fps must be a positive number, got {fps}")
-    counts = None
-    if times is not None:
-        try:
-            fps, counts = playback_schedule(times, fps)
-        except InputError as error:
-            raise InputError(f"{p}: {error}") from None
-    frames = repeat_frames(frames, counts, str(p))
-    count, writer, size, pad = 0, None, None, (0, 0)
-    with atomic_path(p) as tmp:
-        try:
-            for frame in frames:
-                frame = np.asarray(frame)
-                if frame.ndim != 3 or frame.shape[-1] != 3 or frame.dtype != np.uint8:
-                    raise ShapeError(f"frame {count}", "(H, W, 3) uint8", frame.shape, str(p))
-                if writer is None:
-                    size = frame.shape[:2]
-                    pad = (size[0] % 2, size[1] % 2)
-                    if any(pad):
-                        warnings.warn(f"{p}: odd frame size {size} padded to even for MPEG-4", stacklevel=2)
-                    width, height = size[1] + pad[1], size[0] + pad[0]
-                    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
-                    if not writer.isOpened():
-                        raise InputError(f"{p}: OpenCV cannot write an mp4v video of size {size}")
-                elif frame.shape[:2] != size:
-                    raise InputError(f"{p}: frame {count} has size {frame.shape[:2]}, the first had {size}")
-                if any(pad):
-                    frame = np.pad(frame, ((0, pad[0]), (0, pad[1]), (0, 0)), mode="edge")
-                writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-                count += 1
-        finally:
-            if writer is not None:
-                writer.release()
-        if count == 0:
-            raise InputError(f"{p}: no frames to write")
-        _check_written(tmp, p, count)
-    return count
-
-
-def _check_written(tmp: Path, final: Path, count: int) -> None:
-    """OpenCV's writer reports no failed write (a full disk leaves a video cut short or without its index):
-    read the written file's frame count back before it is moved into place."""
-    capture = cv2.VideoCapture(str(tmp))
-    try:
-        found = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
-    finally:
-        capture.release()
-    if found != count:
-        raise OutputError(final, f"OpenCV wrote {found} of its {count} frames, is the disk full?")
 
 
 def _natural_key(file: Path) -> list[object]:

@@ -14,7 +14,7 @@ from flowpose.io.groundtruth import GroundTruth, save_gt
 from flowpose.io.motion import Motion, load_motion, resample
 from flowpose.io.outdir import check_output_folder, write_output_folder
 from flowpose.io.poses import save_poses
-from flowpose.io.video import write_video
+from flowpose.io.video_writer import write_video
 from flowpose.pose import PoseSequence
 from flowpose.synth.noise import PROFILES, simulate_estimates
 from flowpose.synth.placement import default_intrinsics, place_in_camera

@@ -17,7 +17,7 @@ from flowpose.app.refine_video import RefineVideoJob
 from flowpose.errors import InputError
 from flowpose.io.outdir import MANIFEST
 from flowpose.io.poses import load_poses, save_poses
-from flowpose.io.video import write_video
+from flowpose.io.video_writer import write_video
 from flowpose.pose import PoseSequence
 from tests.app.test_refine_video import DIS
 

@@ -13,7 +13,8 @@ from flowpose.body.params import load_smpl, save_smpl
 from flowpose.body.standin import write_standin
 from flowpose.body.synth import smpl_motion
 from flowpose.errors import InputError
-from flowpose.io.video import open_video, write_video
+from flowpose.io.video import open_video
+from flowpose.io.video_writer import write_video
 from tests.app.test_refine_video import DIS
 from tests.io.test_video import variable_rate_mp4
 

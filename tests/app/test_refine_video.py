@@ -14,7 +14,7 @@ from flowpose.config import FlowConfig, RefineConfig, get_preset
 from flowpose.errors import InputError
 from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.poses import load_poses, save_poses
-from flowpose.io.video import write_video
+from flowpose.io.video_writer import write_video
 from flowpose.pose import PoseSequence
 from flowpose.refinement.pose_config import PoseStageConfig
 from flowpose.refinement.swaps import relabel

@@ -10,7 +10,7 @@ import pytest
 
 from flowpose.camera import project_np
 from flowpose.io.poses import save_poses
-from flowpose.io.video import write_video
+from flowpose.io.video_writer import write_video
 from flowpose.pose import PoseSequence
 from tests.cli.common import SIZE, T, body
 

@@ -10,7 +10,8 @@ import pytest
 
 from flowpose.io.keypoints2d import load_keypoints, save_keypoints
 from flowpose.io.poses import load_poses
-from flowpose.io.video import open_video, write_video
+from flowpose.io.video import open_video
+from flowpose.io.video_writer import write_video
 from tests.cli.common import T, assert_user_error, body, run
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jumping_jacks" / "video.poses.npz"

@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from flowpose.io.poses import load_poses
-from flowpose.io.video import open_video, write_video
+from flowpose.io.video import open_video
+from flowpose.io.video_writer import write_video
 from tests.cli.common import T, assert_user_error, bad_poses, refine_args, run, snapshot
 from tests.io.test_video import VFR_TIMES, rotated_mp4, variable_rate_mp4
 

@@ -25,7 +25,7 @@ from hypothesis.extra import numpy as hnp
 from flowpose.errors import InputError
 from flowpose.io.outdir import MANIFEST
 from flowpose.io.poses import load_poses, save_poses
-from flowpose.io.video import write_video
+from flowpose.io.video_writer import write_video
 from flowpose.pose import PoseSequence
 from tests.cli.common import T, assert_user_error, run, snapshot
 from tests.conftest import signal_at_default

@@ -1,4 +1,4 @@
-"""Tests for flowpose.io.video: write/read round trip, image folders, errors and a real clip's metadata."""
+"""Tests for flowpose.io.video: reading files and image folders, segments, rotation, errors and a real clip's metadata."""
 
 from __future__ import annotations
 
@@ -9,18 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from flowpose.errors import InputError, ShapeError
-from flowpose.io.video import (
-    FileVideoReader,
-    ImageFolderReader,
-    VideoSegment,
-    frame_times,
-    open_video,
-    rate_for,
-    rotation_note,
-    uneven_timing,
-    write_video,
-)
+from flowpose.errors import InputError
+from flowpose.io.video import FileVideoReader, ImageFolderReader, VideoSegment, open_video
+from flowpose.io.video_notes import frame_times, rotation_note
+from flowpose.io.video_writer import write_video
 from tests.conftest import shared_path
 
 
@@ -93,54 +85,6 @@ def test_a_segment_is_a_lazy_video_of_its_own(tmp_path: Path) -> None:
         assert part.rate_given and part.fps == 24.0 and frame_times(part, 0, 2) == (None, None)
 
 
-def test_write_pads_odd_sizes(tmp_path: Path) -> None:
-    with pytest.warns(UserWarning, match=r"odd frame size \(9, 7\) padded to even"):
-        write_video(tmp_path / "odd.mp4", [np.full((9, 7, 3), 128, np.uint8)] * 2, fps=5)
-    with open_video(tmp_path / "odd.mp4") as video:
-        assert video.size == (10, 8) and len(video) == 2
-
-
-def test_write_errors_leave_nothing(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"x\.avi: expected a video path ending in \.mp4, got '\.avi'"):
-        write_video(tmp_path / "x.avi", _clip(), fps=10)
-    with pytest.raises(InputError, match="no frames to write"):
-        write_video(tmp_path / "x.mp4", [], fps=10)
-    with pytest.raises(InputError, match=r"frame 1 has size \(16, 16\), the first had \(32, 32\)"):
-        write_video(tmp_path / "x.mp4", [_clip()[0], _clip(size=16)[0]], fps=10)
-    with pytest.raises(ShapeError, match=r"frame 0 must have shape \(H, W, 3\) uint8, got \(32, 32\)"):
-        write_video(tmp_path / "x.mp4", [np.zeros((32, 32), np.uint8)], fps=10)
-    with pytest.raises(InputError, match="fps must be a positive number, got 0"):
-        write_video(tmp_path / "x.mp4", _clip(), fps=0)
-    assert not list(tmp_path.iterdir())
-
-
-def test_a_video_cut_short_by_the_device_is_not_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """OpenCV's writer reports no failed write; a file that does not hold every frame is an OutputError."""
-    from flowpose.errors import OutputError
-
-    real = cv2.VideoWriter
-
-    class DropsFrames:  # as a full disk would: the later frames never reach the file (wraps: no cv2 subclass)
-        def __init__(self, *args: object) -> None:
-            self.writer, self.written = real(*args), 0
-
-        def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
-            return self.writer.isOpened()
-
-        def write(self, image: np.ndarray) -> None:
-            self.written += 1
-            if self.written <= 2:
-                self.writer.write(image)
-
-        def release(self) -> None:
-            self.writer.release()
-
-    monkeypatch.setattr(cv2, "VideoWriter", DropsFrames)
-    with pytest.raises(OutputError, match=r"x\.mp4: could not be written \(OpenCV wrote 2 of its 5 frames"):
-        write_video(tmp_path / "x.mp4", _clip(), fps=10)
-    assert not list(tmp_path.iterdir())
-
-
 def test_folder_of_pngs_in_natural_order(tmp_path: Path) -> None:
     frames = _clip(n=3)
     for t, name in enumerate(["f2.png", "f10.png", "f100.jpg"]):
@@ -156,20 +100,6 @@ def test_folder_of_pngs_in_natural_order(tmp_path: Path) -> None:
     assert open_video(tmp_path).fps == 30.0
     assert repr(open_video(tmp_path)) == f"ImageFolderReader({str(tmp_path)!r}, 3 frames of 32x32 px, 30 fps (assumed))"
     assert open_video(tmp_path, fps=25.0).fps_known and not open_video(tmp_path).fps_known  # a folder has no rate
-
-
-def test_the_poses_take_the_video_s_rate(tmp_path: Path) -> None:
-    write_video(tmp_path / "v.mp4", _clip(), fps=12.0)
-    with open_video(tmp_path / "v.mp4") as video:
-        assert video.fps_known
-        assert rate_for(12.0, video, "p.npz") == (12.0, None)
-        fps, note = rate_for(30.0, video, "p.npz")
-        assert fps == pytest.approx(12.0)
-        assert note == f"p.npz: 30 fps (its fps; 30 where it gives none), but {tmp_path / 'v.mp4'} plays at " \
-            f"{video.fps:g}: the video's rate is used (the motion priors are per second)"
-    cv2.imwrite(str(tmp_path / "f0.png"), _clip()[0])
-    with open_video(tmp_path) as folder:
-        assert rate_for(30.0, folder, "p.npz") == (30.0, None)  # a folder: the poses' rate stands
 
 
 def test_folder_errors(tmp_path: Path) -> None:
@@ -288,52 +218,3 @@ VFR_TIMES = np.array([0, 1, 2, 3, 4, 6, 8, 10]) / 30.0
 """The frame times of ``variable_rate_mp4`` of 8 frames, seconds: 4 frames at 30 fps, then 4 at 15."""
 
 
-def test_frame_times_of_a_variable_frame_rate(tmp_path: Path) -> None:
-    variable_rate_mp4(tmp_path / "vfr.mp4", _clip(n=8))
-    with open_video(tmp_path / "vfr.mp4") as video:
-        assert len(video) == 8
-        times, note = frame_times(video, 0, 8)  # before any frame is decoded: a pass of its own
-        np.testing.assert_allclose(times, VFR_TIMES, atol=1e-3)
-        assert note == (f"{tmp_path / 'vfr.mp4'}: a variable frame rate: 33.3 to 66.7 ms between frames; the poses "
-                        "carry each frame's time from its timestamps (times), and the motion priors take each "
-                        "interval's own length from them")
-        video.read(2, 7)  # the times recorded while decoding are the same
-        np.testing.assert_allclose(video.times_ms(2, 7), 1000 * VFR_TIMES[2:7], atol=1)
-        np.testing.assert_allclose(frame_times(video, 3, 8)[0], VFR_TIMES[3:], atol=1e-3)
-        assert frame_times(video, 0, 4) == (None, None)  # the first four are evenly spaced
-    with open_video(tmp_path / "vfr.mp4", fps=24.0) as video:  # a rate given spaces them evenly
-        assert video.rate_given and frame_times(video, 0, 8, VFR_TIMES) == (None, None)
-    write_video(tmp_path / "cfr.mp4", _clip(n=8), fps=30.0)
-    with open_video(tmp_path / "cfr.mp4") as video:
-        assert frame_times(video, 0, 8, VFR_TIMES) == (None, None)  # the video's clock decides
-
-
-def test_image_folders_keep_the_poses_times(tmp_path: Path) -> None:
-    for t, frame in enumerate(_clip(n=4)):
-        cv2.imwrite(str(tmp_path / f"f{t}.png"), frame)
-    with open_video(tmp_path) as folder:
-        assert folder.times_ms(0, 4) is None
-        assert frame_times(folder, 0, 4) == (None, None)
-        own = np.array([0.0, 0.1, 0.3, 0.4])
-        assert frame_times(folder, 0, 4, own)[0] is own
-    with open_video(tmp_path, fps=24.0) as folder:  # unless a rate is given
-        assert frame_times(folder, 0, 4, own) == (None, None)
-
-
-def test_uneven_timing_needs_usable_timestamps() -> None:
-    assert uneven_timing(np.array([0.0, 33.3])) is None  # one interval says nothing
-    assert uneven_timing(np.array([0.0, np.nan, 66.7, 100.0])) is None
-    assert uneven_timing(np.array([0.0, 33.3, 33.3, 66.7])) is None  # a repeated timestamp: not a clock
-    assert uneven_timing(np.array([0.0, 33.3, 70.0, 103.3])) is not None
-
-
-def test_frames_with_their_own_times_play_at_them(tmp_path: Path) -> None:
-    frames = np.stack([np.full((16, 16, 3), 30 * t, np.uint8) for t in range(8)])
-    assert write_video(tmp_path / "v.mp4", iter(frames), fps=20.0, times=VFR_TIMES) == 11  # the 15 fps half twice
-    with open_video(tmp_path / "v.mp4") as video:
-        assert video.fps == pytest.approx(30.0) and frame_times(video, 0, len(video)) == (None, None)
-        shown = np.rint(video.read()[:, 8, 8, 0].astype(float) / 30).astype(int).tolist()
-    assert shown == [0, 1, 2, 3, 4, 4, 5, 5, 6, 6, 7]
-    with pytest.raises(InputError, match=r"w\.mp4: 5 frames for 8 frame times"):
-        write_video(tmp_path / "w.mp4", frames[:5], fps=30.0, times=VFR_TIMES)
-    assert not (tmp_path / "w.mp4").exists()
