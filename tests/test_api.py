@@ -248,6 +248,15 @@ def test_nothing_observed_is_a_clear_error(tiny_clip):
         flowpose.refine(blind, tiny_clip.rendered.frames, config=DIS)
 
 
+def test_frames_with_nothing_observed_are_warned_of(tiny_clip):
+    est = tiny_clip.estimate
+    conf = est.confidence().copy()
+    conf[5:] = 0.0  # the person is lost after frame 4: a confidence of 0 observes nothing
+    with pytest.warns(InputNoteWarning, match=r"poses: 3 of its 8 frames have no observed joint \(5-7\)"):
+        result = flowpose.refine(replace(est, conf=conf), tiny_clip.rendered.frames, config=DIS, cycles=0)
+    assert (result.poses.confidence()[5:] == 0).all()  # as the warning says: made up, and marked so
+
+
 def test_poses_in_a_y_up_camera_frame_are_warned_of(tiny_clip):
     turned = replace(tiny_clip.estimate, joints3d=tiny_clip.estimate.joints3d * [1, -1, 1])
     with pytest.warns(InputNoteWarning, match=r"poses: its joints3d have the head below the feet in 8 of 8 frames"):

@@ -29,6 +29,7 @@ from flowpose.app.inputs import (
 from flowpose.app.outputs import default_out_dir, write_refine_folder
 from flowpose.camera_checks import off_image_note, scaled_camera_note
 from flowpose.config import RefineConfig
+from flowpose.coverage import unobserved_note
 from flowpose.errors import InputError, InputNoteWarning
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.flow.registry import FLOW_BACKENDS
@@ -241,6 +242,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 notes.append(f"warning: {off}")
             elif job.camera is None and (scaled := scaled_camera_note(init, reader.size, str(source))) is not None:
                 notes.append(f"warning: {scaled}")
+        if (unobserved := unobserved_note(init, str(source) if source is not None else f"the estimate of {job.video}")):
+            notes.append(f"warning: {unobserved}")
         if not reader.fps_known:  # an image folder: the poses' rate (an estimate's is the reader's)
             notes.append(assumed_rate_note(job.video, init.fps))
         if (source is not None or kp is not None) and (turned := rotation_note(reader)) is not None:

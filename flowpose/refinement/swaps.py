@@ -33,6 +33,7 @@ import torch
 from flowpose.camera import project_np
 from flowpose.errors import InputError
 from flowpose.flow.field import FlowField
+from flowpose.frame_runs import runs_text
 from flowpose.metrics import H36M17_LIMB_PAIRS
 from flowpose.pose import PoseSequence
 
@@ -169,14 +170,6 @@ def relabel(poses: PoseSequence, swapped: np.ndarray) -> PoseSequence:
     return replace(poses, joints3d=j3, joints2d=j2, conf=cf)
 
 
-def frame_runs(flags: np.ndarray, first_frame: int = 0) -> list[tuple[int, int]]:
-    """Runs of consecutive True frames of a (T,) bool array, as inclusive (first, last) frame numbers counted from
-    ``first_frame``."""
-    padded = np.concatenate([[False], np.asarray(flags, bool), [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return [(first_frame + int(a), first_frame + int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
-
-
 def describe_swaps(swapped: np.ndarray, first_frame: int = 0, max_runs: int = 6) -> str | None:
     """One line for the user saying which frames were relabelled, or None when none were.
 
@@ -190,13 +183,10 @@ def describe_swaps(swapped: np.ndarray, first_frame: int = 0, max_runs: int = 6)
     """
     parts = []
     for c, name in enumerate(H36M17_LIMB_PAIRS):
-        runs = frame_runs(swapped[:, c], first_frame)
-        if not runs:
-            continue
-        shown = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs[:max_runs])
-        more = f", and {len(runs) - max_runs} more runs" if len(runs) > max_runs else ""
         count = int(swapped[:, c].sum())
-        parts.append(f"{name} in {count} frame{'s' if count != 1 else ''} ({shown}{more})")
+        if count:
+            shown = runs_text(swapped[:, c], first_frame, max_runs)
+            parts.append(f"{name} in {count} frame{'s' if count != 1 else ''} ({shown})")
     return "left/right swaps repaired before refinement: " + "; ".join(parts) if parts else None
 
 

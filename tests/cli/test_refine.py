@@ -393,3 +393,20 @@ def test_poses_in_a_y_up_camera_frame_are_told(work: Path) -> None:
     save_poses(poses, work / "upright.npz")
     upright = run(*refine_args(work, "--poses", work / "upright.npz", "--cycles", "0", "--out", work / "o2"))
     assert upright.exit_code == 0 and "warning" not in upright.output
+
+
+def test_frames_with_nothing_observed_are_told_once(work: Path) -> None:
+    from dataclasses import replace
+
+    from flowpose.io.poses import save_poses
+
+    poses = load_poses(work / "video.poses.npz")
+    joints3d, joints2d = poses.joints3d.copy(), poses.joints2d.copy()
+    joints3d[:3] = joints2d[:3] = np.nan  # the person is found from frame 3 on
+    save_poses(replace(poses, joints3d=joints3d, joints2d=joints2d), work / "late.npz")
+    result = run(*refine_args(work, "--poses", work / "late.npz", "--cycles", "0"))
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert (f"warning: {work / 'late.npz'}: 3 of its {T} frames have no observed joint (0-2): their poses are filled "
+            "in from the observed frames") in result.stdout
+    assert result.output.count("no observed joint") == 1  # not again as the API's warning
+    assert "no observed joint" not in run(*refine_args(work, "--cycles", "0", "--out", work / "o2")).output

@@ -13,7 +13,6 @@ from flowpose.refinement.swaps import (
     _viterbi,
     describe_swaps,
     detect_swaps,
-    frame_runs,
     relabel,
     repair_swaps,
 )
@@ -67,13 +66,6 @@ def test_continuity_mode_needs_no_flow_and_flow_mode_does(tiny_clip) -> None:
         detect_swaps(est, None, SwapConfig(motion="flow"))
     with pytest.raises(InputError, match="motion"):
         SwapConfig(motion="magic")
-
-
-def test_frame_runs_are_inclusive_and_counted_from_the_first_frame() -> None:
-    flags = np.array([1, 1, 0, 1, 0, 0, 1], bool)
-    assert frame_runs(flags) == [(0, 1), (3, 3), (6, 6)]
-    assert frame_runs(flags, first_frame=10) == [(10, 11), (13, 13), (16, 16)]
-    assert frame_runs(np.zeros(4, bool)) == []
 
 
 def test_describe_swaps_names_each_limb_pair_and_its_frames() -> None:
