@@ -145,7 +145,8 @@ def run_item(item: BatchItem, job: RefineVideoJob) -> dict[str, str]:
         # What the API warns while this video is refined (a joint never observed, ...) is said of this video: a
         # worker refines many, and the terminal's once-per-process warnings would not say which, or only once.
         warnings.simplefilter("always")
-        warnings.simplefilter("ignore", ResourceWarning)
+        for developers_only in (DeprecationWarning, PendingDeprecationWarning, ResourceWarning):  # of libraries
+            warnings.simplefilter("ignore", developers_only)
         try:
             output = refine_video(replace(job, video=item.video, poses=item.poses, out=item.out, progress=False))
         except (FlowposeError, OSError, RuntimeError, ValueError, FloatingPointError) as e:

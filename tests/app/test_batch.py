@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import signal
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -71,7 +72,14 @@ def test_failure_is_reported_the_rest_go_on_and_a_rerun_resumes(videos: Path, tm
     write_summary(out / SUMMARY, list(again.values()))  # an earlier summary is replaced
 
 
-def test_what_the_refinement_warns_is_said_of_each_video_even_when_repeated(tmp_path: Path) -> None:
+def deprecated_then_refined(job):  # noqa: ANN001, ANN201 - refine_video's stand-in
+    warnings.warn("old API", DeprecationWarning, stacklevel=1)  # a library's, for developers: not a video's note
+    return REAL_REFINE_VIDEO(job)
+
+
+def test_what_the_refinement_warns_is_said_of_each_video_even_when_repeated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "v"
     folder.mkdir()
     for name in ("a", "b"):  # the same warning for both, refined in this one process
@@ -86,6 +94,10 @@ def test_what_the_refinement_warns_is_said_of_each_video_even_when_repeated(tmp_
         assert rows[name]["status"] == "done"
         told = rows[name]["notes"].split(" | ")
         assert [n for n in told if n.startswith("warning: joint head (10) is missing in every frame")], told
+    monkeypatch.setattr(flowpose.app.batch, "refine_video", deprecated_then_refined)
+    rows = rows_by_name(run_batch(read_inputs(folder, tmp_path / "again"), RefineVideoJob(video=folder, config=DIS)))
+    assert "warning: joint head (10)" in rows["a"]["notes"] and "old API" not in rows["a"]["notes"]
+    monkeypatch.undo()
     make_video(folder, "c")  # nothing to warn of
     rows = rows_by_name(run_batch(read_inputs(folder, tmp_path / "out"), RefineVideoJob(video=folder, config=DIS, cycles=1)))
     assert rows["c"]["status"] == "done" and "missing in every frame" not in rows["c"]["notes"]
@@ -210,6 +222,7 @@ def killed_on_bad(item, job):  # noqa: ANN001, ANN201 - run_item's stand-in, for
 
 
 REAL_RUN_ITEM = flowpose.app.batch.run_item
+REAL_REFINE_VIDEO = flowpose.app.batch.refine_video
 
 
 def test_a_killed_worker_fails_the_videos_not_done_and_the_summary_is_written(
