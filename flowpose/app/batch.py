@@ -8,9 +8,15 @@ worker processes on this machine (``jobs``, each with its share of the CPU threa
 cluster (``ray_address``; the optional extra ``flowpose[cluster]``).
 
 Inputs: a folder (every video file in it, ``*.mp4 *.avi *.mov *.mkv *.webm``, with its sidecar pose file
-``<video>.poses.npz``), or a manifest: a text file with one video per line, optionally followed by its pose
-file (``video.mp4 poses.npz``), paths relative to the manifest's folder; ``#`` starts a comment. A path with
-spaces, commas or ``#`` goes in quotes (``"my video.mp4"``); backslashes are kept as they are.
+``<video>.poses.npz``, or without one, every person of its ``<video>.people/`` folder), or a manifest: a text file
+with one video per line, optionally followed by its pose file (``video.mp4 poses.npz``) or a folder of pose files
+(``video.mp4 video.people/``: every ``*.poses.npz``, as ``flowpose estimate --all-people`` writes them), paths
+relative to the manifest's folder; ``#`` starts a comment. A path with spaces, commas or ``#`` goes in quotes
+(``"my video.mp4"``); backslashes are kept as they are.
+
+Results go to ``OUT/<video stem>/``; a video refined with several pose files (its people, or several lines of a
+manifest) gets one folder per pose file, ``OUT/<video stem>.<pose file's name less .poses.npz>/``
+(``OUT/clip.person0/``).
 """
 
 from __future__ import annotations
@@ -23,10 +29,12 @@ import os
 import shlex
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from flowpose.app.inputs import people_folder_path, pose_files_in, pose_label, sidecar_poses_path
 from flowpose.app.ray_tasks import connect_ray, run_on_ray
 from flowpose.app.refine_video import RefineVideoJob, check_job, refine_video
 from flowpose.app.workers import WorkerLost, run_in_workers
@@ -78,14 +86,21 @@ def manifest_words(line: str) -> list[str]:
 
 
 def read_inputs(source: Path, out_dir: Path) -> list[BatchItem]:
-    """The videos of a folder or a manifest (module docstring), each with its results folder in ``out_dir``.
+    """The videos of a folder or a manifest, each with its pose file and its results folder in ``out_dir``
+    (module docstring).
 
     Raises:
-        InputError: for a missing source, an empty one, a manifest line with more than two paths, or two
-            videos with the same stem (their results folders would collide).
+        InputError: for a missing source, an empty one, a manifest line with more than two paths, a folder of pose
+            files with none in it, or two results folders that would collide (videos with the same stem, or pose
+            files of one video with the same name).
     """
     if source.is_dir():
-        pairs = [(v, None) for v in sorted(source.iterdir()) if v.suffix.lower() in VIDEO_SUFFIXES]
+        pairs = []
+        for video in sorted(source.iterdir()):
+            if video.suffix.lower() in VIDEO_SUFFIXES:
+                people = people_folder_path(video)
+                use_people = not sidecar_poses_path(video).exists() and people.is_dir()
+                pairs += [(video, p) for p in pose_files_in(people)] if use_people else [(video, None)]
     elif source.is_file():
         pairs = []
         for n, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
@@ -97,19 +112,25 @@ def read_inputs(source: Path, out_dir: Path) -> list[BatchItem]:
                 continue
             if len(words) > 2:
                 raise InputError(f"{source}:{n}: expected 'VIDEO [POSES]', got {line.strip()!r}")
-            paths = [p if Path(p).is_absolute() else source.parent / p for p in words]
-            pairs.append((Path(paths[0]), Path(paths[1]) if len(paths) == 2 else None))
+            video, *poses = (Path(p) if Path(p).is_absolute() else source.parent / p for p in words)
+            if poses and poses[0].is_dir():
+                pairs += [(video, p) for p in pose_files_in(poses[0])]
+            else:
+                pairs.append((video, poses[0] if poses else None))
     else:
         raise InputError(f"{source}: no such folder or manifest file")
     if not pairs:
         raise InputError(f"{source}: no videos (a folder of {', '.join(VIDEO_SUFFIXES)} files, or a manifest)")
+    times_listed = Counter(video for video, _ in pairs)
     items, seen = [], {}
     for video, poses in pairs:
         stem = video.name if video.is_dir() else video.stem
-        if stem in seen:
-            raise InputError(f"{source}: {seen[stem]} and {video} would both write {out_dir / stem}; rename one")
-        seen[stem] = video
-        items.append(BatchItem(video=video, poses=poses, out=out_dir / stem))
+        name = stem if times_listed[video] == 1 else f"{stem}.{pose_label(poses)}"
+        this = f"{video} (poses {poses or sidecar_poses_path(video)})"
+        if name in seen:
+            raise InputError(f"{source}: {seen[name]} and {this} would both write {out_dir / name}; rename one")
+        seen[name] = this
+        items.append(BatchItem(video=video, poses=poses, out=out_dir / name))
     return items
 
 
@@ -177,14 +198,14 @@ def _lost_on_ray(item: BatchItem, error: Exception) -> dict[str, str]:
 
 
 def earlier_notes(path: Path) -> dict[str, str]:
-    """The notes of an earlier summary at ``path`` by video, for a resumed batch to keep those of the videos it
-    skips; empty when there is none, it is not ours, or it has no notes."""
+    """The notes of an earlier summary at ``path`` by results folder, for a resumed batch to keep those of the
+    videos it skips; empty when there is none, it is not ours, or it has no notes."""
     try:
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
             if reader.fieldnames != list(COLUMNS):
                 return {}
-            return {row["video"]: row["notes"] for row in reader if row.get("notes")}
+            return {row["results"]: row["notes"] for row in reader if row.get("notes")}
     except (OSError, csv.Error, UnicodeDecodeError):
         return {}
 
@@ -226,7 +247,8 @@ def run_batch(
         ray_address: a Ray cluster (``"auto"``, ``"ray://host:10001"``, or ``"local"`` for a one-machine
             cluster started here) instead of local workers.
         report: called with each row as it completes.
-        notes_before: an earlier run's notes by video (:func:`earlier_notes`), kept in the rows of videos done then.
+        notes_before: an earlier run's notes by results folder (:func:`earlier_notes`), kept in the rows of videos
+            done then.
     """
     if jobs < 1:
         raise InputError(f"--jobs must be >= 1, got {jobs}")
@@ -237,7 +259,7 @@ def run_batch(
     for k, item in enumerate(items):
         if done(item):
             rows[k] = _row(item, "skipped (done before)", 0.0)
-            rows[k]["notes"] = (notes_before or {}).get(str(item.video), "")
+            rows[k]["notes"] = (notes_before or {}).get(str(item.out), "")
         elif item.out.exists() or item.out.is_symlink():
             rows[k] = _row(item, "failed", 0.0, f"{item.out}: exists and is not a finished flowpose result; batch "
                            "replaces nothing: move it away or choose another --out")

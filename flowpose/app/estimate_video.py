@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from flowpose.app.inputs import assumed_rate_note, segment, sidecar_poses_path
+from flowpose.app.inputs import (
+    assumed_rate_note,
+    each_person_hint,
+    people_folder_path,
+    segment,
+    sidecar_poses_path,
+)
 from flowpose.errors import InputError
 from flowpose.estimate.mediapipe import EstimateConfig, require_mediapipe
 from flowpose.estimate.mirrored import second_look
@@ -80,9 +86,7 @@ class EstimateVideoOutput:
 
 def default_output(video: Path, all_people: bool) -> Path:
     """``VIDEO.poses.npz``, or the folder ``<video stem>.people`` with ``all_people``."""
-    return video.with_name((video.name if video.is_dir() else video.stem) + ".people") if all_people else (
-        sidecar_poses_path(video)
-    )
+    return people_folder_path(video) if all_people else sidecar_poses_path(video)
 
 
 def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
@@ -143,6 +147,7 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
 
             written = write_output_folder(out, fill, overwrite=job.overwrite, inputs=inputs)
             lines.append(f"wrote {written}/: {len(people.tracks)} pose files and {PEOPLE_SHEET}")
+            lines.append(f"to refine {each_person_hint(job.video, written)}")
             return EstimateVideoOutput(written, people, None, lines)
         track = choose_track(people.tracks, people.detections, job.person, people.image_size, where=PEOPLE_HINT)
         poses = person_poses(track)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +27,67 @@ def sidecar_poses_path(video: str | os.PathLike[str]) -> Path:
     v = Path(video)
     base = v.name if v.is_dir() else v.stem
     return v.with_name(base + POSES_SIDECAR_SUFFIX)
+
+
+PEOPLE_FOLDER_SUFFIX = ".people"
+"""``flowpose estimate x/video.mp4 --all-people`` writes one pose file per person to ``x/video.people/``."""
+
+
+def people_folder_path(video: str | os.PathLike[str]) -> Path:
+    """The folder of every person's pose file that belongs to a video by name: ``<video stem>.people`` beside it
+    (a frame folder keeps its full name). Whether it exists is the caller's concern."""
+    v = Path(video)
+    return v.with_name((v.name if v.is_dir() else v.stem) + PEOPLE_FOLDER_SUFFIX)
+
+
+POSE_FILE_SUFFIXES = (".poses.npz", ".poses.json")
+"""The pose files a folder of pose files holds (``flowpose estimate --all-people`` writes ``person<id>.poses.npz``)."""
+
+
+def pose_files_in(folder: Path) -> list[Path]:
+    """The pose files of a folder (``*.poses.npz``, ``*.poses.json``), in natural order (``person2`` before
+    ``person10``).
+
+    Raises:
+        InputError: when it holds none.
+    """
+    found = [p for p in folder.iterdir() if p.is_file() and p.name.endswith(POSE_FILE_SUFFIXES)]
+    if not found:
+        raise InputError(f"{folder}: no pose files in it (expected {' or '.join('*' + s for s in POSE_FILE_SUFFIXES)}, "
+                         "as flowpose estimate --all-people writes them)")
+    return sorted(found, key=lambda p: [int(w) if w.isdigit() else w for w in re.split(r"(\d+)", p.name)])
+
+
+def pose_label(poses: Path | None) -> str:
+    """What tells a pose file apart in its results folder's name: its name less ``.poses.npz`` (or ``.npz``,
+    ``.json``); ``poses`` for a video's sidecar.
+
+    Example:
+        >>> pose_label(Path("clip.people/person3.poses.npz"))
+        'person3'
+    """
+    if poses is None:
+        return "poses"
+    for suffix in (*POSE_FILE_SUFFIXES, ".npz", ".json"):
+        if poses.name.endswith(suffix) and len(poses.name) > len(suffix):
+            return poses.name[: -len(suffix)]
+    return poses.name
+
+
+def each_person_hint(video: Path, people: Path) -> str:
+    """How to refine one person of a folder of pose files, or each of them, for a message; empty when the folder
+    holds no pose file.
+
+    Example:
+        >>> each_person_hint(Path("clip.mp4"), Path("nothing-here"))
+        ''
+    """
+    try:
+        first = pose_files_in(people)[0]
+    except (InputError, OSError):
+        return ""
+    line = shlex.join([str(video), str(people)])  # as the manifest reads it back, quoted where it must be
+    return f"one person: --poses {first}; each of them: flowpose batch LIST --out DIR, LIST a text file of the line: {line}"
 
 
 def check_observed(poses: PoseSequence, source: str) -> None:

@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from flowpose.app.inputs import people_folder_path, pose_label
 from flowpose.io.outdir import write_output_folder
 from flowpose.io.poses import save_poses
 from flowpose.pose import PoseSequence
@@ -36,16 +37,22 @@ OUT_SUFFIX = ".flowpose"
 """``flowpose refine x/video.mp4`` writes to ``x/video.flowpose/`` unless ``--out`` says otherwise."""
 
 
-def default_out_dir(video: str | os.PathLike[str]) -> Path:
+def default_out_dir(video: str | os.PathLike[str], poses: str | os.PathLike[str] | None = None) -> Path:
     """The default output folder of a video: ``<stem>.flowpose`` beside it (a frame folder keeps its full
-    name).
+    name); for poses of one person of the video's ``<stem>.people/`` folder (``flowpose estimate --all-people``),
+    ``<stem>.<person>.flowpose``, so that each person's results have their own.
 
     Example:
         >>> default_out_dir("clips/walk.mp4").as_posix()
         'clips/walk.flowpose'
+        >>> default_out_dir("clips/walk.mp4", "clips/walk.people/person1.poses.npz").as_posix()
+        'clips/walk.person1.flowpose'
     """
     v = Path(video)
-    return v.with_name((v.name if v.is_dir() else v.stem) + OUT_SUFFIX)
+    stem = v.name if v.is_dir() else v.stem
+    if poses is not None and os.path.abspath(Path(poses).parent) == os.path.abspath(people_folder_path(v)):
+        return v.with_name(f"{stem}.{pose_label(Path(poses))}{OUT_SUFFIX}")
+    return v.with_name(stem + OUT_SUFFIX)
 
 
 def write_outputs(

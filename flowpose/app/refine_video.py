@@ -18,7 +18,9 @@ from flowpose.api import refine as run_refine
 from flowpose.app.inputs import (
     assumed_rate_note,
     check_observed,
+    each_person_hint,
     keypoints_problem,
+    people_folder_path,
     segment,
     segment_note,
     select_frames,
@@ -63,7 +65,8 @@ class RefineVideoJob:
         camera: the camera the user described; it replaces a pose file's (with a note) and places estimated
             poses. None: keep the pose file's camera, or estimate with the default field-of-view guess.
         gt: a ground-truth file to report errors against, or None.
-        out: the results folder; None: ``<video stem>.flowpose`` beside the video.
+        out: the results folder; None: :func:`flowpose.app.outputs.default_out_dir` (``<video stem>.flowpose``
+            beside the video, ``<video stem>.<person>.flowpose`` for a person of its ``.people`` folder).
         device: torch device.
         seed: seeds fine-tuning and optimisation.
         overwrite: replace an earlier flowpose results folder.
@@ -131,6 +134,8 @@ def check_job(job: RefineVideoJob) -> Path | None:
 
         require_mediapipe()
         return None
+    if job.poses is not None and job.poses.is_dir() and (hint := each_person_hint(job.video, job.poses)):
+        raise InputError(f"{job.poses}: is a folder of pose files, expected one; {hint}")
     return job.poses if job.poses is not None else sidecar_poses_path(job.video)
 
 
@@ -183,10 +188,13 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
     camera_file = None if job.camera is None else job.camera.intrinsics
     inputs = [p for p in (job.video, source, job.gt, camera_file, job.keypoints) if p is not None]
     kp = None if job.keypoints is None else load_keypoints(job.keypoints)
-    out = job.out if job.out is not None else default_out_dir(job.video)
+    out = job.out if job.out is not None else default_out_dir(job.video, job.poses)
     notes: list[str] = []
     with open_video(job.video, fps=job.fps) as reader:
         if source is not None and job.poses is None and not source.is_file():
+            people = people_folder_path(job.video)
+            if hint := each_person_hint(job.video, people):
+                raise InputError(f"{job.video}: no {source}, but {people} holds people's poses; {hint}")
             raise InputError(
                 f"{job.video}: no poses: pass --poses FILE, put them in {source}, or pass --estimate "
                 "(MediaPipe, needs flowpose[estimate])"

@@ -48,10 +48,11 @@ def batch(
     ray_address: str | None,
     fps: float | None,
 ) -> None:
-    """Refine many videos: SOURCE is a folder of videos (each with its VIDEO.poses.npz) or a manifest
-    (one "VIDEO [POSES]" per line).
+    """Refine many videos: SOURCE is a folder of videos (each with its VIDEO.poses.npz, or every person of its
+    VIDEO.people/ folder) or a manifest (one "VIDEO [POSES]" per line; POSES may be a folder of pose files).
 
-    Writes OUT/<video stem>/ per video and OUT/summary.csv. Resumable: finished videos are skipped. A video that
+    Writes OUT/<video stem>/ per video (OUT/<video stem>.<person>/ per person of a video refined for several)
+    and OUT/summary.csv. Resumable: finished videos are skipped. A video that
     fails is reported and the others go on; the exit code is 1 if any failed.
     """
     from flowpose.app.batch import NOTE_SEPARATOR, SUMMARY, batch_folder
@@ -66,7 +67,9 @@ def batch(
 
     def report(row: dict[str, str]) -> None:
         note = f": {row['error']}" if row["error"] else ""
-        click.echo(f"{row['status']:>22}  {row['video']} ({row['seconds']} s){note}")
+        video, results = Path(row["video"]), Path(row["results"]).name
+        which = "" if results == (video.name if video.is_dir() else video.stem) else f" as {results}"
+        click.echo(f"{row['status']:>22}  {video}{which} ({row['seconds']} s){note}")
         for told in filter(None, row.get("notes", "").split(NOTE_SEPARATOR)):
             click.echo(f"{'':>24}{told}")
         if row["status"] == "done":
@@ -81,6 +84,8 @@ def batch(
                    err=True)
         raise SystemExit(code) from None
     failed = sum(r["status"] == "failed" for r in rows)
-    click.echo(f"wrote {out_dir / SUMMARY}: {len(rows) - failed} of {len(rows)} videos refined or done before")
+    videos = len({r["video"] for r in rows})
+    what = "videos" if videos == len(rows) else f"pose files ({videos} video{'' if videos == 1 else 's'})"
+    click.echo(f"wrote {out_dir / SUMMARY}: {len(rows) - failed} of {len(rows)} {what} refined or done before")
     if failed:
         raise SystemExit(1)

@@ -103,7 +103,8 @@ if TYPE_CHECKING:
     "out_dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Output folder. Default: <video stem>.flowpose/ beside the video.",
+    help="Output folder. Default: <video stem>.flowpose/ beside the video (<video stem>.<person>.flowpose/ for "
+    "--poses of its <video stem>.people/ folder).",
 )
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of fine-tuning and optimisation.")

@@ -122,6 +122,54 @@ def test_manifest_paths_with_spaces_commas_and_comments(tmp_path: Path) -> None:
     ]
 
 
+def people_of(folder: Path, name: str, ids: tuple[int, ...]) -> Path:
+    """``<name>.people/`` beside the video, one pose file per person, as ``flowpose estimate --all-people``
+    writes it, and no sidecar."""
+    video = make_video(folder, name)
+    people = folder / f"{name}.people"
+    people.mkdir()
+    poses = load_poses(folder / f"{name}.poses.npz")
+    (folder / f"{name}.poses.npz").unlink()
+    for i in ids:
+        save_poses(poses, people / f"person{i}.poses.npz")
+    return video
+
+
+def test_every_person_of_a_video_gets_a_results_folder(videos: Path, tmp_path: Path) -> None:
+    people_of(videos, "c", (0, 10, 2))
+    out = tmp_path / "out"
+    items = read_inputs(videos, out)  # c has no sidecar: its people folder
+    assert [(i.out.name, i.poses and i.poses.name) for i in items] == [
+        ("a", None), ("b", None), ("bad", None),
+        ("c.person0", "person0.poses.npz"), ("c.person2", "person2.poses.npz"), ("c.person10", "person10.poses.npz"),
+    ]
+    rows = run_batch(items[3:5], RefineVideoJob(video=videos, config=DIS, cycles=0))
+    assert [r["status"] for r in rows] == ["done", "done"] and [r["results"] for r in rows] == [
+        str(out / "c.person0"), str(out / "c.person2")]
+    assert (out / "c.person0" / "refined.npz").is_file() and not (out / "c").exists()
+    save_poses(load_poses(videos / "a.poses.npz"), videos / "c.poses.npz")
+    assert [i.out.name for i in read_inputs(videos, out)][3:] == ["c"]  # a sidecar is the video's poses
+
+    manifest = tmp_path / "list.txt"  # a folder of pose files, and one video on several lines
+    manifest.write_text("videos/c.mp4 videos/c.people\nvideos/a.mp4\nvideos/a.mp4 videos/b.poses.npz\nvideos/b.mp4\n")
+    assert [i.out.name for i in read_inputs(manifest, out)] == [
+        "c.person0", "c.person2", "c.person10", "a.poses", "a.b", "b"]
+
+
+def test_results_folders_that_would_collide_are_refused(videos: Path, tmp_path: Path) -> None:
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    (tmp_path / "same.txt").write_text("videos/a.mp4 x/p.poses.npz\nvideos/a.mp4 y/p.poses.npz\n")
+    with pytest.raises(InputError, match=r"a\.mp4 \(poses .*x/p\.poses\.npz\) and .*would both write .*out/a\.p;"):
+        read_inputs(tmp_path / "same.txt", tmp_path / "out")
+    (tmp_path / "twice.txt").write_text("videos/a.mp4\nvideos/a.mp4\n")
+    with pytest.raises(InputError, match=r"would both write .*out/a\.poses;"):
+        read_inputs(tmp_path / "twice.txt", tmp_path / "out")
+    (tmp_path / "empty.txt").write_text("videos/a.mp4 x\n")
+    with pytest.raises(InputError, match=r"x: no pose files in it \(expected \*\.poses\.npz or \*\.poses\.json"):
+        read_inputs(tmp_path / "empty.txt", tmp_path / "out")
+
+
 def test_bad_inputs(tmp_path: Path, videos: Path) -> None:
     with pytest.raises(InputError, match="no such folder or manifest"):
         read_inputs(tmp_path / "nothing", tmp_path / "out")

@@ -28,6 +28,8 @@ def test_every_person_of_a_real_multi_person_clip(tmp_path: Path) -> None:
     output = estimate_video(job)
     names = sorted(p.name for p in output.written.iterdir())
     assert "people.png" in names and "person0.poses.npz" in names and "person1.poses.npz" in names
+    assert output.lines[-1] == (f"to refine one person: --poses {output.written / 'person0.poses.npz'}; each of them: "
+                                f"flowpose batch LIST --out DIR, LIST a text file of the line: {video} {output.written}")
     # The most prominent person (the woman in front) is followed in every frame, and is one person: her box
     # never jumps between frames.
     first = output.people.tracks[0]

@@ -9,9 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from flowpose.app.batch import manifest_words
 from flowpose.app.inputs import (
     check_observed,
+    each_person_hint,
     keypoints_problem,
+    people_folder_path,
+    pose_files_in,
+    pose_label,
     segment,
     segment_note,
     select_frames,
@@ -33,6 +38,27 @@ def test_sidecar_path(tmp_path: Path) -> None:
     assert sidecar_poses_path(Path("x/video.mp4")) == Path("x/video.poses.npz")
     (tmp_path / "frames.v1").mkdir()
     assert sidecar_poses_path(tmp_path / "frames.v1") == tmp_path / "frames.v1.poses.npz"
+
+
+def test_a_folder_of_people_s_pose_files(tmp_path: Path) -> None:
+    assert people_folder_path(Path("x/clip.mp4")) == Path("x/clip.people")
+    people = tmp_path / "clip.people"
+    people.mkdir()
+    assert each_person_hint(Path("clip.mp4"), people) == ""  # no pose file in it: nothing to suggest
+    with pytest.raises(InputError, match=r"clip\.people: no pose files in it \(expected \*\.poses\.npz or \*\.poses\.json"):
+        pose_files_in(people)
+    for name in ("person10.poses.npz", "person2.poses.json", "person0.poses.npz", "people.png", "notes.npz"):
+        (people / name).write_bytes(b"")
+    (people / "sub.poses.npz").mkdir()  # a folder, whatever its name
+    assert [p.name for p in pose_files_in(people)] == ["person0.poses.npz", "person2.poses.json", "person10.poses.npz"]
+    hint = each_person_hint(Path("clip.mp4"), people)
+    assert hint == (f"one person: --poses {people / 'person0.poses.npz'}; each of them: flowpose batch LIST --out DIR, "
+                    f"LIST a text file of the line: clip.mp4 {people}")
+    line = each_person_hint(Path("my clip.mp4"), people).split("of the line: ")[1]
+    assert manifest_words(line) == ["my clip.mp4", str(people)]  # quoted as the manifest reads it back
+    assert [pose_label(Path(n)) for n in ("a/person3.poses.npz", "b.poses.json", "take.npz", "t.json", ".npz")] == [
+        "person3", "b", "take", "t", ".npz"]
+    assert pose_label(None) == "poses"
 
 
 def test_select_frames_and_check_observed() -> None:

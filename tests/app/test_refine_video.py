@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -122,6 +123,25 @@ def test_checks_before_any_work(clip: Path) -> None:
         (clip / "video.poses.npz").unlink()
         refine_video(job)
     assert not (clip / "video.flowpose").exists()
+
+
+def test_a_person_of_the_video_s_people_folder(clip: Path) -> None:
+    people = clip / "video.people"
+    people.mkdir()
+    (clip / "video.poses.npz").replace(people / "person1.poses.npz")
+    job = RefineVideoJob(video=clip / "video.mp4", config=DIS, cycles=0, progress=False)
+    hint = f"one person: --poses {people / 'person1.poses.npz'}; each of them: flowpose batch LIST"
+    with pytest.raises(InputError, match=rf"video\.mp4: no .*video\.poses\.npz, but .*video\.people holds people's poses; {re.escape(hint)}"):
+        refine_video(job)
+    with pytest.raises(InputError, match=rf"video\.people: is a folder of pose files, expected one; {re.escape(hint)}"):
+        refine_video(replace(job, poses=people))
+    output = refine_video(replace(job, poses=people / "person1.poses.npz"))
+    assert output.folder == clip / "video.person1.flowpose"  # each person's results in their own folder
+    assert not (clip / "video.flowpose").exists()
+    elsewhere = clip / "mine" / "person1.poses.npz"  # poses of the user's own layout: the video's default folder
+    elsewhere.parent.mkdir()
+    (people / "person1.poses.npz").replace(elsewhere)
+    assert refine_video(replace(job, poses=elsewhere)).folder == clip / "video.flowpose"
 
 
 def test_2d_in_normalised_coordinates_is_refused(clip: Path) -> None:

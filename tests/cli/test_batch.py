@@ -40,8 +40,8 @@ def test_a_stopped_batch_says_what_was_refined(tmp_path: Path, monkeypatch) -> N
     from flowpose.io.stops import Stopped
 
     def stopped_after_one(source, out_dir, job, *, jobs, ray_address, report):  # noqa: ANN001, ANN202
-        report({"video": "a.mp4", "status": "done", "seconds": "1.0", "error": ""})
-        report({"video": "b.mp4", "status": "failed", "seconds": "1.0", "error": "ValueError: bad"})
+        report({"video": "a.mp4", "status": "done", "seconds": "1.0", "error": "", "results": "out/a"})
+        report({"video": "b.mp4", "status": "failed", "seconds": "1.0", "error": "ValueError: bad", "results": "out/b"})
         raise Stopped(signal.SIGTERM)
 
     monkeypatch.setattr(flowpose.app.batch, "batch_folder", stopped_after_one)
@@ -90,3 +90,17 @@ def test_each_video_s_notes_are_told_and_kept_in_the_summary(tmp_path: Path) -> 
     with open(tmp_path / "out" / "summary.csv", newline="") as f:
         (row,) = list(csv.DictReader(f))
     assert row["status"] == "skipped (done before)" and note in row["notes"]
+
+
+def test_every_person_of_a_video_is_refined_and_named(tmp_path: Path) -> None:
+    from tests.app.test_batch import make_video, people_of
+
+    (tmp_path / "v").mkdir()
+    make_video(tmp_path / "v", "solo")
+    people_of(tmp_path / "v", "duo", (0, 1))
+    result = run("batch", tmp_path / "v", "--out", tmp_path / "out", "--flow", "dis", "--cycles", "0", "--jobs", "1")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert f"{tmp_path / 'v' / 'duo.mp4'} as duo.person1 (" in result.stdout
+    assert f"{tmp_path / 'v' / 'solo.mp4'} (" in result.stdout
+    assert "3 of 3 pose files (2 videos) refined or done before" in result.stdout
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["duo.person0", "duo.person1", "solo", "summary.csv"]
