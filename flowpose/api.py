@@ -62,7 +62,8 @@ def refine(
         cycles: number of flow-pose cycles; overrides ``config.cycles`` when given.
         config: the full configuration; default: the ``preset``.
         preset: name in :data:`flowpose.config.PRESETS`, used when ``config`` is None.
-        gt: ground truth (object or ``gt.npz`` path) for MPJPE/EPE in the history.
+        gt: ground truth (object or ``gt.npz`` path; the 3D joints alone will do) for MPJPE (and, with dense
+            flow ground truth, EPE) in the history.
         flow_models: ready flow backends to use (and fine-tune in place) instead of building
             ``config.flow.names``; for custom networks and tests.
         device: torch device, e.g. ``"cpu"`` or ``"cuda"``.
@@ -119,6 +120,8 @@ def refine(
     truth = load_gt(gt) if isinstance(gt, (str, os.PathLike)) else gt
     if truth is not None and truth.joints3d.shape[:2] != (init.num_frames, H36M17.num_joints):
         raise ShapeError("ground-truth joints3d", f"({init.num_frames}, 17, 3)", truth.joints3d.shape, str(gt))
+    if truth is not None and (problem := truth.video_problem(init.num_frames, tuple(size))) is not None:
+        raise InputError(f"{gt if isinstance(gt, (str, os.PathLike)) else 'gt'}: {problem}")
 
     seed_everything(seed)
     models = list(flow_models) if flow_models is not None else [

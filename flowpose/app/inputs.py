@@ -185,29 +185,18 @@ def select_frames(
 
 
 def select_gt_frames(
-    gt: GroundTruth, video_frames: int, start: int, stop: int, *, source: str
+    gt: GroundTruth, video_frames: int, start: int, stop: int, *, source: str, image_size: tuple[int, int] | None = None
 ) -> GroundTruth:
-    """Ground truth of frames ``[start, stop)``; it must cover the whole video (``video_frames`` frames).
+    """Ground truth of frames ``[start, stop)``; it must cover the whole video (``video_frames`` frames), and its
+    dense flow (where given) the video's ``image_size`` (H, W).
 
     Raises:
-        InputError: for ground truth of another length, naming ``source``.
+        InputError: for ground truth of another length or image size, naming ``source``.
     """
-    if gt.num_frames != video_frames:
-        raise InputError(
-            f"{source}: ground truth has {gt.num_frames} frames but the video has {video_frames}"
-        )
-    if (start, stop) == (0, video_frames):
-        return gt
-    return GroundTruth(
-        joints3d=gt.joints3d[start:stop],
-        joints2d=gt.joints2d[start:stop],
-        K=gt.K if gt.K.ndim == 2 else gt.K[start:stop],
-        flow=gt.flow[start : stop - 1],
-        flow_valid=gt.flow_valid[start : stop - 1],
-        human_mask=gt.human_mask[start:stop],
-        fps=gt.fps,
-        skeleton=gt.skeleton,
-    )
+    problem = gt.video_problem(video_frames, image_size)
+    if problem is not None:
+        raise InputError(f"{source}: {problem}")
+    return gt if (start, stop) == (0, video_frames) else gt.frames(start, stop)
 
 
 def segment(total: int, start: int, num_frames: int | None, video: str | os.PathLike[str]) -> tuple[int, int]:

@@ -212,7 +212,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
         gt = (
             None
             if job.gt is None
-            else select_gt_frames(load_gt(job.gt), len(reader), start, stop, source=str(job.gt))
+            else select_gt_frames(load_gt(job.gt), len(reader), start, stop, source=str(job.gt), image_size=reader.size)
         )
         frames = reader.segment(start, stop)  # decoded on demand, as the whole video is
         if source is None:

@@ -96,7 +96,8 @@ if TYPE_CHECKING:
     "gt_path",
     type=click.Path(path_type=Path),
     default=None,
-    help="Ground truth (gt.npz from flowpose synth): adds MPJPE and EPE to the table.",
+    help="Ground truth: a .npz with the true joints3d (a pose file serves; gt.npz from flowpose synth adds its "
+    "flow): adds MPJPE (and EPE) to the table.",
 )
 @click.option(
     "--out",

@@ -63,16 +63,20 @@ def flow_metrics(flow: FlowField, gt: GroundTruth) -> dict[str, float]:
     crops; the whole frame otherwise): ``epe_all`` over every covered pixel, ``epe_valid`` over covered pixels
     with valid ground truth (not occluded, staying in the image), ``epe_human`` over covered human pixels of
     frame t. ``epe_sparse`` is the BMVC 2022 Human3.6M protocol: flow at the ground-truth 2D joints against
-    their true displacement.
+    their true displacement. Empty without dense flow ground truth; no ``epe_sparse`` without its 2D joints.
     """
+    if not gt.has_flow:
+        return {}
     full, covered = flow.to_full_frame()
     human = gt.human_mask[:-1] & covered
-    return {
+    out = {
         "epe_all": metrics.epe(full, gt.flow, covered),
         "epe_valid": metrics.epe(full, gt.flow, covered & gt.flow_valid),
         "epe_human": metrics.epe(full, gt.flow, human),
-        "epe_sparse": metrics.sparse_epe(full, gt.joints2d),
     }
+    if gt.joints2d is not None:
+        out["epe_sparse"] = metrics.sparse_epe(full, gt.joints2d)
+    return out
 
 
 def evaluate(poses: PoseSequence, flow: FlowField, gt: GroundTruth | None) -> dict[str, float]:

@@ -14,7 +14,7 @@ import torch
 from flowpose.io.poses import load_poses
 from flowpose.io.video import open_video
 from flowpose.io.video_writer import write_video
-from tests.cli.common import T, assert_user_error, bad_poses, refine_args, run, snapshot
+from tests.cli.common import T, assert_user_error, bad_poses, body, refine_args, run, snapshot
 from tests.io.test_video import VFR_TIMES, rotated_mp4, variable_rate_mp4
 
 
@@ -90,7 +90,8 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(work: Path, case: str) 
             ["--estimate", "--poses"],
         )
     elif case == "gt_mismatch":
-        args, needles = refine_args(work, "--gt", work / "video.poses.npz"), ["video.poses.npz"]
+        np.savez(work / "gt.npz", joints3d=body(T + 2))
+        args, needles = refine_args(work, "--gt", work / "gt.npz"), ["gt.npz", f"has {T + 2} frames", f"has {T}"]
     elif case == "too_few_frames":
         args, needles = refine_args(work, "--start", "7"), ["video.mp4", "at least 2 frames", "frames 7 to 7"]
     elif case == "mesh_option_without_smpl":
@@ -139,6 +140,17 @@ def test_refine_success_writes_the_folder_and_prints_the_table(work: Path) -> No
     assert not [p for p in work.iterdir() if p.name.startswith(".")]  # no temporary folder left
     after = snapshot(work)
     assert {k: v for k, v in after.items() if k in before} == before  # inputs untouched
+
+
+def test_ground_truth_of_the_joints_alone_is_scored(work: Path) -> None:
+    # Real video's ground truth is its 3D joints (motion capture, triangulation): a pose file serves. Scored
+    # against the initial poses themselves, cycle 0 is exact and the refinement moves away from them.
+    result = run("refine", work / "video.mp4", "--gt", work / "video.poses.npz", "--flow", "dis", "--cycles", "1",
+                 "--quiet", "--start", "1", "--frames", "6")
+    assert result.exit_code == 0, (result.output, result.exception)
+    header, first, second = result.stdout.splitlines()[:3]
+    assert header.split()[:3] == ["cycle", "MPJPE", "mm"] and "EPE" not in header  # no dense flow truth: no EPE
+    assert first.split()[1] == "0.0" and float(second.split()[1]) > 0.0
 
 
 @pytest.mark.slow

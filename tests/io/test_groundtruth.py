@@ -94,8 +94,47 @@ def test_load_errors(tmp_path: Path) -> None:
     arrays = _arrays()
     del arrays["flow"]
     np.savez(tmp_path / "noflow.npz", **arrays)
-    _expect(tmp_path / "noflow.npz", "missing key 'flow'")
+    _expect(tmp_path / "noflow.npz", "flow, flow_valid, human_mask go together .*: got flow_valid, human_mask without flow")
+    np.savez(tmp_path / "nojoints.npz", **{k: v for k, v in _arrays().items() if k != "joints3d"})
+    _expect(tmp_path / "nojoints.npz", r"missing key 'joints3d'; a ground-truth file needs \['joints3d'\] \(and may have")
     np.savez(tmp_path / "shape.npz", **{**_arrays(), "flow": np.zeros((1, 2, 2, 2))})
     _expect(tmp_path / "shape.npz", r"flow must have shape \(2, 8, 10, 2\), got \(1, 2, 2, 2\)")
     np.savez(tmp_path / "skel.npz", **_arrays(), skeleton=np.str_("nope"))
     _expect(tmp_path / "skel.npz", "unknown skeleton 'nope'")
+
+
+def test_the_true_joints_alone_as_real_video_has_them(tmp_path: Path) -> None:
+    joints = _arrays()["joints3d"]
+    joints[1, 4] = np.nan  # a marker lost
+    gt = GroundTruth(joints3d=joints)
+    assert gt.image_size is None and not gt.has_flow and gt.fps is None and gt.joints3d.dtype == np.float32
+    save_gt(gt, tmp_path / "joints.npz")
+    back = load_gt(tmp_path / "joints.npz")
+    np.testing.assert_array_equal(back.joints3d, gt.joints3d)
+    assert back.fps is None and back.flow is None and back.joints2d is None and back.K is None
+    assert back.video_problem(T, (480, 640)) is None  # any frame size: nothing dense to compare
+    assert back.video_problem(T + 1, None) == f"ground truth has {T} frames but the video has {T + 1}"
+    np.testing.assert_array_equal(back.frames(1, 3).joints3d, gt.joints3d[1:3])
+
+
+def test_a_pose_file_is_ground_truth_too(tmp_path: Path) -> None:
+    from flowpose.io.poses import save_poses
+    from flowpose.pose import PoseSequence
+
+    a = _arrays()
+    conf = np.ones((T, J))
+    conf[2, 3] = 0.0  # filled in, not measured
+    save_poses(PoseSequence(joints3d=a["joints3d"] + [0, 0, 3], K=a["K"], joints2d=a["joints2d"], conf=conf, fps=50.0),
+               tmp_path / "truth.poses.npz")
+    gt = load_gt(tmp_path / "truth.poses.npz")
+    assert gt.fps == 50.0 and gt.K.shape == (3, 3) and gt.joints2d.shape == (T, J, 2) and not gt.has_flow
+    assert np.isnan(gt.joints3d[2, 3]).all() and np.isfinite(np.delete(gt.joints3d.reshape(-1, 3), 2 * J + 3, 0)).all()
+
+
+def test_frames_and_video_size() -> None:
+    gt = GroundTruth(**_arrays())
+    cut = gt.frames(1, 3)
+    assert cut.num_frames == 2 and cut.flow.shape == (1, H, W, 2) and cut.human_mask.shape == (2, H, W)
+    np.testing.assert_array_equal(cut.flow[0], gt.flow[1])
+    assert gt.video_problem(T, (H, W)) is None
+    assert gt.video_problem(T, (2 * H, W)) == f"its flow and mask are {W}x{H} px but the video's frames are {W}x{2 * H}"
