@@ -10,7 +10,8 @@ from flowpose.refinement.result import CycleRecord
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("mpjpe", "MPJPE mm", "{:.1f}"),
     ("pa_mpjpe", "PA-MPJPE mm", "{:.1f}"),
-    ("accel_error", "accel err", "{:.2f}"),
+    ("accel_error", "accel err mm/f²", "{:.2f}"),
+    ("swapped", "swapped limb-pair frames", "{:.0f}"),
     ("accel", "accel mm/f²", "{:.2f}"),
     ("bone_std", "bone std mm", "{:.2f}"),
     ("flow_residual", "flow resid px", "{:.2f}"),
