@@ -118,6 +118,7 @@ def refine(
         if timing is not None:
             warnings.warn(timing, InputNoteWarning, stacklevel=2)
     truth = load_gt(gt) if isinstance(gt, (str, os.PathLike)) else gt
+    truth = None if truth is None else truth.as_h36m17()  # scored in the joints refined
     if truth is not None and truth.joints3d.shape[:2] != (init.num_frames, H36M17.num_joints):
         raise ShapeError("ground-truth joints3d", f"({init.num_frames}, 17, 3)", truth.joints3d.shape, str(gt))
     if truth is not None and (problem := truth.video_problem(init.num_frames, tuple(size))) is not None:

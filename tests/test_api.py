@@ -37,6 +37,18 @@ def test_smoke_dis(tiny_clip):
     assert result.history[1].metrics["accel"] < result.history[0].metrics["accel"]
 
 
+def test_ground_truth_of_the_joints_alone_and_of_another_skeleton(tiny_clip):
+    from flowpose.io.groundtruth import GroundTruth
+    from flowpose.joint_map import from_h36m17
+    from flowpose.metrics import mpjpe
+
+    gt = GroundTruth(joints3d=from_h36m17(tiny_clip.gt.joints3d, "smpl24"), skeleton="smpl24")  # as SMPL-24
+    result = flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames, config=DIS, gt=gt)
+    metrics = result.history[1].metrics
+    assert "epe_all" not in metrics and np.isfinite(metrics["mpjpe"])
+    assert metrics["mpjpe"] == pytest.approx(float(mpjpe(result.poses.joints3d, gt.as_h36m17().joints3d)))
+
+
 def test_smoke_random_raft_small_fine_tunes(tiny_clip):
     """STYLE #13: 8 frames, 1 cycle, random-init RAFT-small, on the CPU."""
     from flowpose.flow.registry import FLOW_BACKENDS

@@ -4,7 +4,7 @@ dense flow and masks too."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,7 @@ import numpy as np
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.npz import read_npz, write_npz
 from flowpose.io.poses import check_readable
+from flowpose.joint_map import to_h36m17
 from flowpose.pose import check_intrinsics
 from flowpose.reprs import short_repr
 from flowpose.skeleton import get_skeleton
@@ -85,6 +86,15 @@ class GroundTruth:
             flow_valid=cut(self.flow_valid, pairs=True), human_mask=cut(self.human_mask), fps=self.fps,
             skeleton=self.skeleton,
         )
+
+    def as_h36m17(self) -> GroundTruth:
+        """The same ground truth in Human3.6M-17 joints, which flowpose refines (:func:`flowpose.joint_map.to_h36m17`);
+        joints the skeleton cannot give (a head top) are NaN, not scored. Itself when already H36M-17."""
+        if self.skeleton == "h36m17":
+            return self
+        joints2d = None if self.joints2d is None else to_h36m17(self.joints2d, self.skeleton, missing="nan")
+        return replace(self, joints3d=to_h36m17(self.joints3d, self.skeleton, missing="nan"), joints2d=joints2d,
+                       skeleton="h36m17")
 
     def video_problem(self, num_frames: int, image_size: tuple[int, int] | None) -> str | None:
         """Why this cannot be the ground truth of a video of ``num_frames`` frames of ``image_size`` (H, W) px

@@ -138,3 +138,16 @@ def test_frames_and_video_size() -> None:
     np.testing.assert_array_equal(cut.flow[0], gt.flow[1])
     assert gt.video_problem(T, (H, W)) is None
     assert gt.video_problem(T, (2 * H, W)) == f"its flow and mask are {W}x{H} px but the video's frames are {W}x{2 * H}"
+
+
+def test_ground_truth_of_another_skeleton_in_the_joints_refined() -> None:
+    from flowpose.joint_map import to_h36m17
+
+    smpl = np.random.default_rng(1).normal(size=(T, 24, 3))
+    gt = GroundTruth(joints3d=smpl, skeleton="smpl24", fps=30)
+    h36 = gt.as_h36m17()
+    assert h36.skeleton == "h36m17" and h36.joints3d.shape == (T, 17, 3) and h36.fps == 30.0
+    np.testing.assert_array_equal(h36.joints3d, to_h36m17(smpl.astype(np.float32), "smpl24", missing="nan"))
+    assert np.isnan(h36.joints3d[:, 10]).all()  # SMPL has no head top: not scored
+    plain = GroundTruth(**_arrays())
+    assert plain.as_h36m17() is plain
