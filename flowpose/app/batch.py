@@ -10,8 +10,10 @@ cluster (``ray_address``; the optional extra ``flowpose[cluster]``).
 Inputs: a folder (every video file in it, ``*.mp4 *.avi *.mov *.mkv *.webm``, with its sidecar pose file
 ``<video>.poses.npz``, or without one, every person of its ``<video>.people/`` folder), or a manifest: a text file
 with one video per line, optionally followed by its pose file (``video.mp4 poses.npz``) or a folder of pose files
-(``video.mp4 video.people/``: every ``*.poses.npz``, as ``flowpose estimate --all-people`` writes them), paths
-relative to the manifest's folder; ``#`` starts a comment. A path with spaces, commas or ``#`` goes in quotes
+(``video.mp4 video.people/``: every ``*.poses.npz``, as ``flowpose estimate --all-people`` writes them), and
+optionally by its ground truth (``video.mp4 poses.npz gt.npz``, or ``video.mp4 - gt.npz`` with the sidecar poses;
+the summary then has MPJPE and PA-MPJPE before and after), paths relative to the manifest's folder; ``#`` starts a
+comment. A path with spaces, commas or ``#`` goes in quotes
 (``"my video.mp4"``); backslashes are kept as they are.
 
 Results go to ``OUT/<video stem>/``; a video refined with several pose files (its people, or several lines of a
@@ -47,23 +49,35 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 """Files a folder input contributes."""
 SUMMARY = "summary.csv"
 """The summary table in the batch's output folder."""
-COLUMNS = ("video", "status", "frames", "cycles", "seconds", "accel_init", "accel_final", "results", "error", "notes")
-"""The summary's columns; ``accel`` is the mean joint acceleration (mm/frame^2) before and after; ``notes`` what
+COLUMNS = ("video", "status", "frames", "cycles", "seconds", "accel_init", "accel_final", "mpjpe_init", "mpjpe_final",
+           "pa_mpjpe_init", "pa_mpjpe_final", "results", "error", "notes")
+"""The summary's columns; ``accel`` is the mean joint acceleration (mm/frame^2) before and after; ``mpjpe`` and
+``pa_mpjpe`` the errors (mm) against the video's ground truth, where the manifest gives one; ``notes`` what
 ``flowpose refine`` would have said of the video (its notes, and each distinct warning of its refinement), joined by
 `` | ``."""
 NOTE_SEPARATOR = " | "
 """Between a video's notes in the summary's ``notes``."""
-EARLIER_COLUMNS = COLUMNS[:-1]
-"""The columns of summaries written before ``notes``: a batch resumed from one replaces it."""
+_SCORES = ("mpjpe_init", "mpjpe_final", "pa_mpjpe_init", "pa_mpjpe_final")
+EARLIER_HEADERS = (
+    tuple(c for c in COLUMNS if c not in _SCORES),  # before the ground truth's scores
+    tuple(c for c in COLUMNS if c not in _SCORES and c != "notes"),  # before notes
+)
+"""The columns of summaries written by earlier versions: a batch resumed from one replaces it."""
+
+
+SIDECAR = "-"
+"""In a manifest's POSES place: the video's sidecar pose file (``video.mp4 - gt.npz``)."""
 
 
 @dataclass(frozen=True)
 class BatchItem:
-    """One video of a batch: the video, its pose file (None: the sidecar) and its results folder."""
+    """One video of a batch: the video, its pose file (None: the sidecar), its results folder and its ground
+    truth (None: none)."""
 
     video: Path
     poses: Path | None
     out: Path
+    gt: Path | None = None
 
 
 def manifest_words(line: str) -> list[str]:
@@ -90,19 +104,19 @@ def read_inputs(source: Path, out_dir: Path) -> list[BatchItem]:
     (module docstring).
 
     Raises:
-        InputError: for a missing source, an empty one, a manifest line with more than two paths, a folder of pose
-            files with none in it, or two results folders that would collide (videos with the same stem, or pose
+        InputError: for a missing source, an empty one, a manifest line with more than three paths, a folder of
+            pose files with none in it or given a ground truth, or two results folders that would collide (videos with the same stem, or pose
             files of one video with the same name).
     """
     if source.is_dir():
-        pairs = []
+        found = []
         for video in sorted(source.iterdir()):
             if video.suffix.lower() in VIDEO_SUFFIXES:
                 people = people_folder_path(video)
                 use_people = not sidecar_poses_path(video).exists() and people.is_dir()
-                pairs += [(video, p) for p in pose_files_in(people)] if use_people else [(video, None)]
+                found += [(video, p, None) for p in pose_files_in(people)] if use_people else [(video, None, None)]
     elif source.is_file():
-        pairs = []
+        found = []
         for n, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
             try:
                 words = manifest_words(line)
@@ -110,27 +124,34 @@ def read_inputs(source: Path, out_dir: Path) -> list[BatchItem]:
                 raise InputError(f"{source}:{n}: {e} in {line.strip()!r}") from None
             if not words:
                 continue
-            if len(words) > 2:
-                raise InputError(f"{source}:{n}: expected 'VIDEO [POSES]', got {line.strip()!r}")
-            video, *poses = (Path(p) if Path(p).is_absolute() else source.parent / p for p in words)
-            if poses and poses[0].is_dir():
-                pairs += [(video, p) for p in pose_files_in(poses[0])]
+            if len(words) > 3:
+                raise InputError(f"{source}:{n}: expected 'VIDEO [POSES [GT]]', got {line.strip()!r}")
+            paths = [None if w == SIDECAR else Path(w) if Path(w).is_absolute() else source.parent / w for w in words]
+            video, poses, gt = paths + [None] * (3 - len(paths))
+            if video is None:
+                raise InputError(f"{source}:{n}: expected a video first, got {SIDECAR!r}")
+            if poses is not None and poses.is_dir():
+                if gt is not None:
+                    raise InputError(f"{source}:{n}: a ground truth is one person's, and {poses} holds several pose "
+                                     "files: give each person a line of its own")
+                found += [(video, p, None) for p in pose_files_in(poses)]
             else:
-                pairs.append((video, poses[0] if poses else None))
+                found.append((video, poses, gt))
     else:
         raise InputError(f"{source}: no such folder or manifest file")
-    if not pairs:
+    if not found:
         raise InputError(f"{source}: no videos (a folder of {', '.join(VIDEO_SUFFIXES)} files, or a manifest)")
-    times_listed = Counter(video for video, _ in pairs)
+    times_listed = Counter(video for video, _, _ in found)
     items, seen = [], {}
-    for video, poses in pairs:
+    for video, poses, gt in found:
         stem = video.name if video.is_dir() else video.stem
-        name = stem if times_listed[video] == 1 else f"{stem}.{pose_label(poses)}"
+        label = pose_label(poses).removeprefix(f"{stem}.")  # clip.p1.poses.npz: clip.p1, not clip.clip.p1
+        name = stem if times_listed[video] == 1 else f"{stem}.{label}"
         this = f"{video} (poses {poses or sidecar_poses_path(video)})"
         if name in seen:
             raise InputError(f"{source}: {seen[name]} and {this} would both write {out_dir / name}; rename one")
         seen[name] = this
-        items.append(BatchItem(video=video, poses=poses, out=out_dir / name))
+        items.append(BatchItem(video=video, poses=poses, out=out_dir / name, gt=gt))
     return items
 
 
@@ -144,10 +165,10 @@ def _row(item: BatchItem, status: str, seconds: float, error: str = "") -> dict[
     row.update(video=str(item.video), status=status, seconds=f"{seconds:.1f}", results=str(item.out), error=error)
     if done(item):
         history = json.loads((item.out / "history.json").read_text())
-        with_accel = [h for h in history if h.get("metrics", {}).get("accel") is not None]
-        if with_accel:
-            row.update(accel_init=f"{with_accel[0]['metrics']['accel']:.2f}",
-                       accel_final=f"{with_accel[-1]['metrics']['accel']:.2f}")
+        for key, fmt in (("accel", "{:.2f}"), ("mpjpe", "{:.1f}"), ("pa_mpjpe", "{:.1f}")):
+            has = [h["metrics"][key] for h in history if h.get("metrics", {}).get(key) is not None]
+            if has:
+                row.update({f"{key}_init": fmt.format(has[0]), f"{key}_final": fmt.format(has[-1])})
         row.update(cycles=str(len(history) - 1))
         joints = read_npz(item.out / "refined.npz", "pose file", keys=("joints3d",))["joints3d"]
         row.update(frames=str(joints.shape[0]))
@@ -169,7 +190,8 @@ def run_item(item: BatchItem, job: RefineVideoJob) -> dict[str, str]:
         for developers_only in (DeprecationWarning, PendingDeprecationWarning, ResourceWarning):  # of libraries
             warnings.simplefilter("ignore", developers_only)
         try:
-            output = refine_video(replace(job, video=item.video, poses=item.poses, out=item.out, progress=False))
+            output = refine_video(replace(job, video=item.video, poses=item.poses, out=item.out, gt=item.gt,
+                                        progress=False))
         except (FlowposeError, OSError, RuntimeError, ValueError, FloatingPointError) as e:
             message = " ".join(str(e).split())  # one line
             row = _row(item, "failed", time.perf_counter() - start, f"{type(e).__name__}: {message}")
@@ -203,7 +225,7 @@ def earlier_notes(path: Path) -> dict[str, str]:
     try:
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
-            if reader.fieldnames != list(COLUMNS):
+            if tuple(reader.fieldnames or ()) not in (COLUMNS, *EARLIER_HEADERS) or "notes" not in reader.fieldnames:
                 return {}
             return {row["results"]: row["notes"] for row in reader if row.get("notes")}
     except (OSError, csv.Error, UnicodeDecodeError):
@@ -219,7 +241,7 @@ def write_summary(path: Path, rows: Sequence[dict[str, str]]) -> None:
     """
     if path.exists():
         first = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0].strip()
-        if path.is_dir() or first not in (",".join(COLUMNS), ",".join(EARLIER_COLUMNS)):
+        if path.is_dir() or first not in [",".join(header) for header in (COLUMNS, *EARLIER_HEADERS)]:
             raise InputError(f"{path}: exists and is not a flowpose batch summary; choose another --out")
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=COLUMNS)

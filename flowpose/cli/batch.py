@@ -49,7 +49,8 @@ def batch(
     fps: float | None,
 ) -> None:
     """Refine many videos: SOURCE is a folder of videos (each with its VIDEO.poses.npz, or every person of its
-    VIDEO.people/ folder) or a manifest (one "VIDEO [POSES]" per line; POSES may be a folder of pose files).
+    VIDEO.people/ folder) or a manifest (one "VIDEO [POSES [GT]]" per line; POSES may be a folder of pose files, or
+    - for the sidecar; GT, a ground truth, adds MPJPE and PA-MPJPE to the summary).
 
     Writes OUT/<video stem>/ per video (OUT/<video stem>.<person>/ per person of a video refined for several)
     and OUT/summary.csv. Resumable: finished videos are skipped. A video that
@@ -69,7 +70,8 @@ def batch(
         note = f": {row['error']}" if row["error"] else ""
         video, results = Path(row["video"]), Path(row["results"]).name
         which = "" if results == (video.name if video.is_dir() else video.stem) else f" as {results}"
-        click.echo(f"{row['status']:>22}  {video}{which} ({row['seconds']} s){note}")
+        scored = f", MPJPE {row['mpjpe_init']} -> {row['mpjpe_final']} mm" if row.get("mpjpe_final") else ""
+        click.echo(f"{row['status']:>22}  {video}{which} ({row['seconds']} s{scored}){note}")
         for told in filter(None, row.get("notes", "").split(NOTE_SEPARATOR)):
             click.echo(f"{'':>24}{told}")
         if row["status"] == "done":

@@ -151,9 +151,10 @@ def test_every_person_of_a_video_gets_a_results_folder(videos: Path, tmp_path: P
     assert [i.out.name for i in read_inputs(videos, out)][3:] == ["c"]  # a sidecar is the video's poses
 
     manifest = tmp_path / "list.txt"  # a folder of pose files, and one video on several lines
-    manifest.write_text("videos/c.mp4 videos/c.people\nvideos/a.mp4\nvideos/a.mp4 videos/b.poses.npz\nvideos/b.mp4\n")
+    manifest.write_text("videos/c.mp4 videos/c.people\nvideos/a.mp4\nvideos/a.mp4 videos/b.poses.npz\nvideos/b.mp4\n"
+                        "videos/b.mp4 x/b.p1.poses.npz\n")
     assert [i.out.name for i in read_inputs(manifest, out)] == [
-        "c.person0", "c.person2", "c.person10", "a.poses", "a.b", "b"]
+        "c.person0", "c.person2", "c.person10", "a.poses", "a.b", "b.poses", "b.p1"]
 
 
 def test_results_folders_that_would_collide_are_refused(videos: Path, tmp_path: Path) -> None:
@@ -176,9 +177,17 @@ def test_bad_inputs(tmp_path: Path, videos: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no videos"):
         read_inputs(tmp_path / "empty", tmp_path / "out")
-    (tmp_path / "m.txt").write_text("a.mp4 b.npz c.npz\n")
-    with pytest.raises(InputError, match=r"m\.txt:1: expected 'VIDEO \[POSES\]'"):
+    (tmp_path / "m.txt").write_text("a.mp4 b.npz c.npz d.npz\n")
+    with pytest.raises(InputError, match=r"m\.txt:1: expected 'VIDEO \[POSES \[GT\]\]'"):
         read_inputs(tmp_path / "m.txt", tmp_path / "out")
+    (tmp_path / "dash.txt").write_text("- a.npz\n")
+    with pytest.raises(InputError, match=r"dash\.txt:1: expected a video first, got '-'"):
+        read_inputs(tmp_path / "dash.txt", tmp_path / "out")
+    (tmp_path / "people").mkdir()
+    (tmp_path / "people" / "person0.poses.npz").write_bytes(b"")
+    (tmp_path / "gt.txt").write_text("a.mp4 people gt.npz\n")
+    with pytest.raises(InputError, match=r"gt\.txt:1: a ground truth is one person's, and .*people holds several"):
+        read_inputs(tmp_path / "gt.txt", tmp_path / "out")
     (tmp_path / "open.txt").write_text('"a.mp4\n')
     with pytest.raises(InputError, match=r"open\.txt:1: No closing quotation"):
         read_inputs(tmp_path / "open.txt", tmp_path / "out")
@@ -286,6 +295,34 @@ def test_a_killed_worker_fails_the_videos_not_done_and_the_summary_is_written(
         assert rows[name]["status"] == "done" or lost in rows[name]["error"]
     with (out / SUMMARY).open() as f:
         assert sorted(Path(r["video"]).stem for r in csv.DictReader(f)) == ["a", "b", "bad"]
+
+
+def test_ground_truth_on_a_manifest_line_is_scored_in_the_summary(videos: Path, tmp_path: Path) -> None:
+    truth = load_poses(videos / "a.poses.npz")  # the initial poses as the truth: cycle 0 scores 0
+    np.savez(tmp_path / "gt_a.npz", joints3d=truth.joints3d)
+    manifest = tmp_path / "list.txt"
+    manifest.write_text("videos/a.mp4 - gt_a.npz\nvideos/b.mp4\n")
+    items = read_inputs(manifest, tmp_path / "out")
+    assert [(i.poses, i.gt) for i in items] == [(None, tmp_path / "gt_a.npz"), (None, None)]
+    rows = run_batch(items, RefineVideoJob(video=manifest, config=DIS, cycles=1))
+    assert [r["status"] for r in rows] == ["done", "done"]
+    assert rows[0]["mpjpe_init"] == "0.0" and float(rows[0]["mpjpe_final"]) > 0 and rows[0]["pa_mpjpe_init"] == "0.0"
+    assert rows[1]["mpjpe_init"] == rows[1]["mpjpe_final"] == ""  # no ground truth: no scores
+    again = run_batch(items, RefineVideoJob(video=manifest, config=DIS, cycles=1))  # read back from history.json
+    assert again[0]["status"] == "skipped (done before)" and again[0]["mpjpe_final"] == rows[0]["mpjpe_final"]
+
+
+def test_a_summary_of_an_earlier_version_keeps_its_notes_on_resuming(tmp_path: Path) -> None:
+    from flowpose.app.batch import earlier_notes
+
+    earlier = tmp_path / "summary.csv"  # before the ground truth's columns
+    earlier.write_text("video,status,frames,cycles,seconds,accel_init,accel_final,results,error,notes\n"
+                       "v.mp4,done,5,0,1.0,,,out/v,,a note\n")
+    assert earlier_notes(earlier) == {"out/v": "a note"}
+    write_summary(earlier, [{"video": "v.mp4", "status": "skipped (done before)", "notes": "a note"}])
+    with open(earlier, newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["notes"] == "a note" and "mpjpe_final" in row
 
 
 def test_a_summary_written_before_notes_were_kept_is_replaced_on_resuming(tmp_path: Path) -> None:

@@ -104,3 +104,20 @@ def test_every_person_of_a_video_is_refined_and_named(tmp_path: Path) -> None:
     assert f"{tmp_path / 'v' / 'solo.mp4'} (" in result.stdout
     assert "3 of 3 pose files (2 videos) refined or done before" in result.stdout
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["duo.person0", "duo.person1", "solo", "summary.csv"]
+
+
+def test_a_manifest_s_ground_truth_is_scored_on_the_video_s_line(tmp_path: Path) -> None:
+    import numpy as np
+
+    from flowpose.io.poses import load_poses
+    from tests.app.test_batch import make_video
+
+    (tmp_path / "v").mkdir()
+    make_video(tmp_path / "v", "good")
+    np.savez(tmp_path / "gt.npz", joints3d=load_poses(tmp_path / "v" / "good.poses.npz").joints3d)
+    (tmp_path / "list.txt").write_text("v/good.mp4 - gt.npz\n")
+    result = run("batch", tmp_path / "list.txt", "--out", tmp_path / "out", "--flow", "dis", "--cycles", "1",
+                 "--jobs", "1")
+    assert result.exit_code == 0, (result.output, result.exception)
+    (line,) = [s for s in result.stdout.splitlines() if "good.mp4" in s]
+    assert ", MPJPE 0.0 -> " in line and line.endswith(" mm)"), line
