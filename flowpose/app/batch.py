@@ -38,7 +38,7 @@ from pathlib import Path
 
 from flowpose.app.inputs import people_folder_path, pose_files_in, pose_label, sidecar_poses_path
 from flowpose.app.ray_tasks import connect_ray, run_on_ray
-from flowpose.app.refine_video import RefineVideoJob, check_job, refine_video
+from flowpose.app.refine_video import RefineVideoJob, check_job, refine_video, repeated_cycles_note
 from flowpose.app.workers import WorkerLost, run_in_workers
 from flowpose.errors import FlowposeError, InputError
 from flowpose.io.atomic import atomic_path
@@ -198,7 +198,8 @@ def run_item(item: BatchItem, job: RefineVideoJob) -> dict[str, str]:
             row["notes"] = _joined([], caught)
             return row
     row = _row(item, "done", time.perf_counter() - start)
-    row["notes"] = _joined(output.notes, caught)
+    shared = repeated_cycles_note(job.config, job.cycles)  # of the batch's settings, not of this video: told once
+    row["notes"] = _joined([n for n in output.notes if n != shared], caught)
     return row
 
 

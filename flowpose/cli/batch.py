@@ -57,7 +57,7 @@ def batch(
     fails is reported and the others go on; the exit code is 1 if any failed.
     """
     from flowpose.app.batch import NOTE_SEPARATOR, SUMMARY, batch_folder
-    from flowpose.app.refine_video import RefineVideoJob
+    from flowpose.app.refine_video import RefineVideoJob, repeated_cycles_note
 
     if ray_address is not None:
         refuse_unused(("jobs",), "not used with --ray, whose cluster runs as many videos at once as it has room for")
@@ -65,8 +65,11 @@ def batch(
     job = RefineVideoJob(video=source, config=config, cycles=cycles, device=device, seed=seed, fps=fps)
 
     refined: list[str] = []
+    shared = [n for n in [repeated_cycles_note(config, cycles)] if n is not None]  # said once, before the first row
 
     def report(row: dict[str, str]) -> None:
+        while shared:
+            click.echo(shared.pop())
         note = f": {row['error']}" if row["error"] else ""
         video, results = Path(row["video"]), Path(row["results"]).name
         which = "" if results == (video.name if video.is_dir() else video.stem) else f" as {results}"

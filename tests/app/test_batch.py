@@ -157,43 +157,34 @@ def test_every_person_of_a_video_gets_a_results_folder(videos: Path, tmp_path: P
         "c.person0", "c.person2", "c.person10", "a.poses", "a.b", "b.poses", "b.p1"]
 
 
-def test_results_folders_that_would_collide_are_refused(videos: Path, tmp_path: Path) -> None:
-    (tmp_path / "x").mkdir()
-    (tmp_path / "y").mkdir()
-    (tmp_path / "same.txt").write_text("videos/a.mp4 x/p.poses.npz\nvideos/a.mp4 y/p.poses.npz\n")
-    with pytest.raises(InputError, match=r"a\.mp4 \(poses .*x/p\.poses\.npz\) and .*would both write .*out/a\.p;"):
-        read_inputs(tmp_path / "same.txt", tmp_path / "out")
-    (tmp_path / "twice.txt").write_text("videos/a.mp4\nvideos/a.mp4\n")
-    with pytest.raises(InputError, match=r"would both write .*out/a\.poses;"):
-        read_inputs(tmp_path / "twice.txt", tmp_path / "out")
-    (tmp_path / "empty.txt").write_text("videos/a.mp4 x\n")
-    with pytest.raises(InputError, match=r"x: no pose files in it \(expected \*\.poses\.npz or \*\.poses\.json"):
-        read_inputs(tmp_path / "empty.txt", tmp_path / "out")
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a.mp4 b.npz c.npz d.npz\n", r"list\.txt:1: expected 'VIDEO \[POSES \[GT\]\]'"),
+        ("- a.npz\n", r"list\.txt:1: expected a video first, got '-'"),
+        ("a.mp4 people gt.npz\n", r"list\.txt:1: a ground truth is one person's, and .*people holds several"),
+        ('"a.mp4\n', r"list\.txt:1: No closing quotation"),
+        ("x/a.mp4\ny/a.mp4\n", r"would both write .*out/a;"),
+        ("a.mp4 x/p.poses.npz\na.mp4 y/p.poses.npz\n", r"a\.mp4 \(poses .*x/p\.poses\.npz\) and .*would both write .*out/a\.p;"),
+        ("a.mp4\na.mp4\n", r"would both write .*out/a\.poses;"),
+        ("a.mp4 x\n", r"x: no pose files in it \(expected \*\.poses\.npz or \*\.poses\.json"),
+    ],
+)
+def test_a_manifest_that_cannot_be_refined_is_refused(tmp_path: Path, text: str, message: str) -> None:
+    for folder in ("x", "y", "people"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "people" / "person0.poses.npz").write_bytes(b"")
+    (tmp_path / "list.txt").write_text(text)
+    with pytest.raises(InputError, match=message):
+        read_inputs(tmp_path / "list.txt", tmp_path / "out")
 
 
-def test_bad_inputs(tmp_path: Path, videos: Path) -> None:
+def test_bad_inputs(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such folder or manifest"):
         read_inputs(tmp_path / "nothing", tmp_path / "out")
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no videos"):
         read_inputs(tmp_path / "empty", tmp_path / "out")
-    (tmp_path / "m.txt").write_text("a.mp4 b.npz c.npz d.npz\n")
-    with pytest.raises(InputError, match=r"m\.txt:1: expected 'VIDEO \[POSES \[GT\]\]'"):
-        read_inputs(tmp_path / "m.txt", tmp_path / "out")
-    (tmp_path / "dash.txt").write_text("- a.npz\n")
-    with pytest.raises(InputError, match=r"dash\.txt:1: expected a video first, got '-'"):
-        read_inputs(tmp_path / "dash.txt", tmp_path / "out")
-    (tmp_path / "people").mkdir()
-    (tmp_path / "people" / "person0.poses.npz").write_bytes(b"")
-    (tmp_path / "gt.txt").write_text("a.mp4 people gt.npz\n")
-    with pytest.raises(InputError, match=r"gt\.txt:1: a ground truth is one person's, and .*people holds several"):
-        read_inputs(tmp_path / "gt.txt", tmp_path / "out")
-    (tmp_path / "open.txt").write_text('"a.mp4\n')
-    with pytest.raises(InputError, match=r"open\.txt:1: No closing quotation"):
-        read_inputs(tmp_path / "open.txt", tmp_path / "out")
-    (tmp_path / "dup.txt").write_text("x/a.mp4\ny/a.mp4\n")
-    with pytest.raises(InputError, match="would both write"):
-        read_inputs(tmp_path / "dup.txt", tmp_path / "out")
     (tmp_path / "summary.csv").write_text("my own table\n")
     with pytest.raises(InputError, match="not a flowpose batch summary"):
         write_summary(tmp_path / "summary.csv", [])

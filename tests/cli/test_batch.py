@@ -121,3 +121,20 @@ def test_a_manifest_s_ground_truth_is_scored_on_the_video_s_line(tmp_path: Path)
     assert result.exit_code == 0, (result.output, result.exception)
     (line,) = [s for s in result.stdout.splitlines() if "good.mp4" in s]
     assert ", MPJPE 0.0 -> " in line and line.endswith(" mm)"), line
+
+
+def test_what_the_shared_settings_mean_is_said_once(tmp_path: Path) -> None:
+    import csv
+
+    from tests.app.test_batch import make_video
+
+    (tmp_path / "v").mkdir()
+    make_video(tmp_path / "v", "a")
+    make_video(tmp_path / "v", "b")
+    result = run("batch", tmp_path / "v", "--out", tmp_path / "out", "--flow", "dis", "--cycles", "2", "--jobs", "1")
+    assert result.exit_code == 0, (result.output, result.exception)
+    lines = result.stdout.splitlines()
+    said = [k for k, line in enumerate(lines) if "is not fine-tuned, so cycles 2-2 repeat cycle 1" in line]
+    assert said == [0] and lines[1].lstrip().startswith("done"), result.stdout  # once, before the videos' rows
+    with open(tmp_path / "out" / "summary.csv", newline="") as f:
+        assert not [r for r in csv.DictReader(f) if "repeat cycle 1" in r["notes"]]
