@@ -27,6 +27,7 @@ from flowpose.refinement.ensemble import average_poses
 from flowpose.refinement.loop import run_refinement, seed_everything
 from flowpose.refinement.result import RefineResult
 from flowpose.skeleton import H36M17
+from flowpose.truth_checks import ground_truth_note
 
 PathLike = Union[str, os.PathLike]
 PosesInput = Union[PoseSequence, PathLike, Sequence[Union[PoseSequence, PathLike]]]
@@ -121,8 +122,11 @@ def refine(
     truth = None if truth is None else truth.as_h36m17()  # scored in the joints refined
     if truth is not None and truth.joints3d.shape[:2] != (init.num_frames, H36M17.num_joints):
         raise ShapeError("ground-truth joints3d", f"({init.num_frames}, 17, 3)", truth.joints3d.shape, str(gt))
+    gt_named = str(gt) if isinstance(gt, (str, os.PathLike)) else "gt"
     if truth is not None and (problem := truth.video_problem(init.num_frames, tuple(size))) is not None:
-        raise InputError(f"{gt if isinstance(gt, (str, os.PathLike)) else 'gt'}: {problem}")
+        raise InputError(f"{gt_named}: {problem}")
+    if truth is not None and (note := ground_truth_note(init, truth, gt_named)) is not None:
+        warnings.warn(note, InputNoteWarning, stacklevel=2)
 
     seed_everything(seed)
     models = list(flow_models) if flow_models is not None else [

@@ -47,6 +47,9 @@ def test_ground_truth_of_the_joints_alone_and_of_another_skeleton(tiny_clip):
     metrics = result.history[1].metrics
     assert "epe_all" not in metrics and np.isfinite(metrics["mpjpe"])
     assert metrics["mpjpe"] == pytest.approx(float(mpjpe(result.poses.joints3d, gt.as_h36m17().joints3d)))
+    with pytest.warns(InputNoteWarning, match=r"^gt: its torso is 9[0-9][0-9] times the poses' \(the median over 8 frames"):
+        flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames, config=DIS, cycles=0,
+                        gt=GroundTruth(joints3d=tiny_clip.gt.joints3d * 1000))
 
 
 def test_smoke_random_raft_small_fine_tunes(tiny_clip):

@@ -46,6 +46,7 @@ from flowpose.io.video_notes import frame_times, rate_for, rotation_note
 from flowpose.pose import PoseSequence
 from flowpose.refinement.result import RefineResult
 from flowpose.refinement.swaps import describe_swaps
+from flowpose.truth_checks import ground_truth_note
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             named = [str(p) for p in (source, job.keypoints) if p is not None]
             if (convention := frame_convention_note(init, " with ".join(named))) is not None:
                 notes.append(f"warning: {convention}")
+        if gt is not None and (truth := ground_truth_note(init, gt, str(job.gt))) is not None:
+            notes.append(f"warning: {truth}")
         with warnings.catch_warnings():  # the API's notes on its inputs: told above, naming the files, where they apply
             warnings.simplefilter("ignore", InputNoteWarning)
             result = run_refine(

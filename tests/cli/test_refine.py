@@ -151,6 +151,11 @@ def test_ground_truth_of_the_joints_alone_is_scored(work: Path) -> None:
     header, first, second = result.stdout.splitlines()[:3]
     assert header.split()[:3] == ["cycle", "MPJPE", "mm"] and "EPE" not in header  # no dense flow truth: no EPE
     assert first.split()[1] == "0.0" and float(second.split()[1]) > 0.0
+    np.savez(work / "mm.npz", joints3d=load_poses(work / "video.poses.npz").joints3d * 1000)  # millimetres
+    result = run("refine", work / "video.mp4", "--gt", work / "mm.npz", "--flow", "dis", "--cycles", "0", "--quiet",
+                 "--out", work / "mm")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert f"warning: {work / 'mm.npz'}: its torso is 1000 times the poses'" in result.stdout + result.stderr
 
 
 @pytest.mark.slow
