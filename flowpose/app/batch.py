@@ -165,7 +165,7 @@ def _row(item: BatchItem, status: str, seconds: float, error: str = "") -> dict[
     row.update(video=str(item.video), status=status, seconds=f"{seconds:.1f}", results=str(item.out), error=error)
     if done(item):
         history = json.loads((item.out / "history.json").read_text())
-        for key, fmt in (("accel", "{:.2f}"), ("mpjpe", "{:.1f}"), ("pa_mpjpe", "{:.1f}")):
+        for key, fmt in (("accel", "{:.2f}"), ("mpjpe", "{:.2f}"), ("pa_mpjpe", "{:.2f}")):
             has = [h["metrics"][key] for h in history if h.get("metrics", {}).get(key) is not None]
             if has:
                 row.update({f"{key}_init": fmt.format(has[0]), f"{key}_final": fmt.format(has[-1])})

@@ -92,5 +92,11 @@ def batch(
     videos = len({r["video"] for r in rows})
     what = "videos" if videos == len(rows) else f"pose files ({videos} video{'' if videos == 1 else 's'})"
     click.echo(f"wrote {out_dir / SUMMARY}: {len(rows) - failed} of {len(rows)} {what} refined or done before")
+    scored = [r for r in rows if r.get("mpjpe_final") and r.get("pa_mpjpe_final")]
+    if scored:
+        mean = {k: sum(float(r[k]) for r in scored) / len(scored)
+                for k in ("mpjpe_init", "mpjpe_final", "pa_mpjpe_init", "pa_mpjpe_final")}
+        click.echo(f"against their ground truth, the mean of {len(scored)}: MPJPE {mean['mpjpe_init']:.1f} -> "
+                   f"{mean['mpjpe_final']:.1f} mm, PA-MPJPE {mean['pa_mpjpe_init']:.1f} -> {mean['pa_mpjpe_final']:.1f} mm")
     if failed:
         raise SystemExit(1)

@@ -297,7 +297,7 @@ def test_ground_truth_on_a_manifest_line_is_scored_in_the_summary(videos: Path, 
     assert [(i.poses, i.gt) for i in items] == [(None, tmp_path / "gt_a.npz"), (None, None)]
     rows = run_batch(items, RefineVideoJob(video=manifest, config=DIS, cycles=1))
     assert [r["status"] for r in rows] == ["done", "done"]
-    assert rows[0]["mpjpe_init"] == "0.0" and float(rows[0]["mpjpe_final"]) > 0 and rows[0]["pa_mpjpe_init"] == "0.0"
+    assert rows[0]["mpjpe_init"] == "0.00" and float(rows[0]["mpjpe_final"]) > 0 and rows[0]["pa_mpjpe_init"] == "0.00"
     assert rows[1]["mpjpe_init"] == rows[1]["mpjpe_final"] == ""  # no ground truth: no scores
     again = run_batch(items, RefineVideoJob(video=manifest, config=DIS, cycles=1))  # read back from history.json
     assert again[0]["status"] == "skipped (done before)" and again[0]["mpjpe_final"] == rows[0]["mpjpe_final"]

@@ -120,7 +120,9 @@ def test_a_manifest_s_ground_truth_is_scored_on_the_video_s_line(tmp_path: Path)
                  "--jobs", "1")
     assert result.exit_code == 0, (result.output, result.exception)
     (line,) = [s for s in result.stdout.splitlines() if "good.mp4" in s]
-    assert ", MPJPE 0.0 -> " in line and line.endswith(" mm)"), line
+    assert ", MPJPE 0.00 -> " in line and line.endswith(" mm)"), line
+    final = float(line.split(" -> ")[1].split(" mm")[0])
+    assert result.stdout.splitlines()[-1].startswith(f"against their ground truth, the mean of 1: MPJPE 0.0 -> {final:.1f} mm")
 
 
 def test_what_the_shared_settings_mean_is_said_once(tmp_path: Path) -> None:
