@@ -162,3 +162,11 @@ def get_preset(name: str) -> RefineConfig:
 def with_cycles(config: RefineConfig, cycles: int) -> RefineConfig:
     """A copy of ``config`` with another number of cycles."""
     return replace(config, cycles=cycles)
+
+
+def without_flow(config: RefineConfig) -> RefineConfig:
+    """The flow-free baseline of ``config``: the same refinement with no flow term (L_opt weight 0), no flow
+    fine-tuning, and left/right swaps repaired by continuity (zero motion) instead of along the flow. What the flow
+    earns is a run's figures against this one's (the benchmarks' ``flow_off_continuity`` row)."""
+    return replace(config, pose=replace(config.pose, w_flow=0.0), finetune_flow=False,
+                   swaps=replace(config.swaps, enabled=True, motion="none"))

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from flowpose.config import PRESETS, FlowConfig, RefineConfig, get_preset, with_cycles
+from flowpose.config import PRESETS, FlowConfig, RefineConfig, get_preset, with_cycles, without_flow
 from flowpose.errors import InputError
 
 
@@ -25,6 +25,15 @@ def test_with_cycles_copies():
     cfg = with_cycles(PRESETS["fast"], 5)
     assert cfg.cycles == 5
     assert cfg.flow == PRESETS["fast"].flow and PRESETS["fast"].cycles == 3
+
+
+def test_without_flow_is_the_same_refinement_with_no_use_of_the_flow():
+    quality = PRESETS["quality"]
+    base = without_flow(quality)
+    assert base.pose.w_flow == 0.0 and not base.finetune_flow
+    assert base.swaps.enabled and base.swaps.motion == "none"  # swaps repaired by continuity, not along the flow
+    assert dataclasses.replace(base.pose, w_flow=quality.pose.w_flow) == quality.pose  # every other weight kept
+    assert (base.cycles, base.flow) == (quality.cycles, quality.flow) and quality.pose.w_flow > 0
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from typing import Callable, TextIO
 from flowpose.api import refine
 from flowpose.baselines import SMOOTHERS, SmootherSpec, tune_smoother
 from flowpose.bench.clips import TUNING_CLIP, BenchClip, discover_clips, get_clips, split_clips
-from flowpose.config import RefineConfig, get_preset, with_cycles
+from flowpose.config import RefineConfig, get_preset, with_cycles, without_flow
 from flowpose.errors import FlowposeError, InputError
 from flowpose.refinement.evaluate import pose_metrics, pose_motion_stats
 from flowpose.refinement.result import CycleRecord
@@ -53,8 +53,9 @@ def flow_off(c: RefineConfig) -> RefineConfig:
 
 
 def flow_off_continuity(c: RefineConfig) -> RefineConfig:
-    """:func:`flow_off`, with swaps repaired by continuity (zero motion) instead of the flow."""
-    return replace(flow_off(c), swaps=replace(c.swaps, enabled=True, motion="none"))
+    """:func:`flow_off`, with swaps repaired by continuity (zero motion) instead of the flow
+    (:func:`flowpose.config.without_flow`, ``refine --without-flow``)."""
+    return without_flow(c)
 
 
 NO_FLOW_RUNS: dict[str, Callable[[RefineConfig], RefineConfig]] = {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from flowpose.cli.options import fps_option, refine_config_from_options, refuse_unused
+from flowpose.cli.options import fps_option, refine_config_from_options, refuse_unused, without_flow_option
 from flowpose.cli.shell import SEED, main, user_errors
 from flowpose.io.stops import Stopped
 
@@ -34,6 +34,7 @@ from flowpose.io.stops import Stopped
     help="Run on a Ray cluster instead: auto, ray://HOST:10001, or local (needs flowpose[cluster]).",
 )
 @fps_option
+@without_flow_option
 @user_errors
 def batch(
     source: Path,
@@ -47,6 +48,7 @@ def batch(
     jobs: int | None,
     ray_address: str | None,
     fps: float | None,
+    without_flow: bool,
 ) -> None:
     """Refine many videos: SOURCE is a folder of videos (each with its VIDEO.poses.npz, or every person of its
     VIDEO.people/ folder) or a manifest (one "VIDEO [POSES [GT]]" per line; POSES may be a folder of pose files, or
@@ -61,7 +63,7 @@ def batch(
 
     if ray_address is not None:
         refuse_unused(("jobs",), "not used with --ray, whose cluster runs as many videos at once as it has room for")
-    config = refine_config_from_options(preset, flow, flow_weights)
+    config = refine_config_from_options(preset, flow, flow_weights, without_flow)
     job = RefineVideoJob(video=source, config=config, cycles=cycles, device=device, seed=seed, fps=fps)
 
     refined: list[str] = []

@@ -51,6 +51,16 @@ def fps_option(fn: Callable) -> Callable:
     )(fn)
 
 
+def without_flow_option(fn: Callable) -> Callable:
+    """``--without-flow``: the flow-free baseline (parameter ``without_flow``; :func:`flowpose.config.without_flow`)."""
+    return click.option(
+        "--without-flow",
+        is_flag=True,
+        help="The baseline to compare with: the same refinement without the flow (no flow term, no fine-tuning; "
+        "swaps repaired by continuity).",
+    )(fn)
+
+
 def segment_options(fn: Callable) -> Callable:
     """``--start S --frames N --fps F``: the segment of the video used and its frame rate (parameters ``start``,
     ``num_frames``, ``fps``)."""
@@ -159,11 +169,15 @@ def described_camera(intrinsics: Path | None, focal_px: float | None, fov: float
     return camera_from_options(intrinsics, focal_px, fov)
 
 
-def refine_config_from_options(preset: str, flow: str | None, flow_weights: str | None) -> RefineConfig:
-    """The preset, with --flow / --flow-weights applied; names and weight files are checked now, not later."""
+def refine_config_from_options(
+    preset: str, flow: str | None, flow_weights: str | None, without_flow: bool = False
+) -> RefineConfig:
+    """The preset, with --flow / --flow-weights (and --without-flow) applied; names and weight files are checked
+    now, not later."""
     from dataclasses import replace
 
     from flowpose.config import get_preset
+    from flowpose.config import without_flow as flow_free
     from flowpose.errors import WeightsUnavailableError
     from flowpose.flow.registry import flow_backend
     from flowpose.flow.weights import resolve_weights
@@ -192,4 +206,5 @@ def refine_config_from_options(preset: str, flow: str | None, flow_weights: str 
         if flow is not None or flow_weights is not None
         else cfg.flow.weights
     )
-    return replace(cfg, flow=replace(cfg.flow, names=names, weights=weights))
+    cfg = replace(cfg, flow=replace(cfg.flow, names=names, weights=weights))
+    return flow_free(cfg) if without_flow else cfg

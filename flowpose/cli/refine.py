@@ -22,6 +22,7 @@ from flowpose.cli.options import (
     refine_config_from_options,
     refuse_unused,
     segment_options,
+    without_flow_option,
 )
 from flowpose.cli.shell import SEED, main, user_errors
 from flowpose.errors import InputError
@@ -119,6 +120,7 @@ if TYPE_CHECKING:
     "refined mesh).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@without_flow_option
 @segment_options
 @user_errors
 def refine(
@@ -151,6 +153,7 @@ def refine(
     overwrite: bool,
     viz: bool,
     quiet: bool,
+    without_flow: bool,
     start: int,
     num_frames: int | None,
     fps: float | None,
@@ -164,8 +167,10 @@ def refine(
     from flowpose.people.select import parse_person
     from flowpose.refinement.table import format_history
 
-    config = refine_config_from_options(preset, flow, flow_weights)
+    config = refine_config_from_options(preset, flow, flow_weights, without_flow)
     if smpl_path is not None or body_model is not None:
+        refuse_unused(("without_flow",), "not used with --smpl, whose flow is the mesh's (--mesh-flow-weight 0 "
+                      "leaves it out)")
         refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "focal_px", "fov", "gt_path", "start", "num_frames"),
                       "not used with --smpl, which refines the parameters of the whole video in their own camera "
                       "(their K)")

@@ -140,3 +140,16 @@ def test_what_the_shared_settings_mean_is_said_once(tmp_path: Path) -> None:
     assert said == [0] and lines[1].lstrip().startswith("done"), result.stdout  # once, before the videos' rows
     with open(tmp_path / "out" / "summary.csv", newline="") as f:
         assert not [r for r in csv.DictReader(f) if "repeat cycle 1" in r["notes"]]
+
+
+def test_without_flow_gives_every_video_the_baseline(tmp_path: Path) -> None:
+    import json
+
+    from tests.app.test_batch import make_video
+
+    (tmp_path / "v").mkdir()
+    make_video(tmp_path / "v", "good")
+    result = run("batch", tmp_path / "v", "--out", tmp_path / "out", "--flow", "dis", "--cycles", "1", "--jobs", "1",
+                 "--without-flow")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert json.loads((tmp_path / "out" / "good" / "history.json").read_text())[1]["losses"]["flow"] == 0.0

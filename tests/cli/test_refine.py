@@ -38,6 +38,7 @@ from tests.io.test_video import VFR_TIMES, rotated_mp4, variable_rate_mp4
         "bad_device",
         "too_few_frames",
         "mesh_option_without_smpl",
+        "without_flow_with_smpl",
         "estimator_option_without_estimate",
     ],
 )
@@ -94,6 +95,9 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(work: Path, case: str) 
         args, needles = refine_args(work, "--gt", work / "gt.npz"), ["gt.npz", f"has {T + 2} frames", f"has {T}"]
     elif case == "too_few_frames":
         args, needles = refine_args(work, "--start", "7"), ["video.mp4", "at least 2 frames", "frames 7 to 7"]
+    elif case == "without_flow_with_smpl":
+        args, needles = refine_args(work, "--smpl", work / "p.npz", "--body-model", work / "m.pkl", "--without-flow"), [
+            "--without-flow: not used with --smpl"]
     elif case == "mesh_option_without_smpl":
         args, needles = refine_args(work, "--export-mesh", "obj", "--sketch", "mesh"), [
             "--sketch, --export-mesh: used only with --smpl"]
@@ -140,6 +144,16 @@ def test_refine_success_writes_the_folder_and_prints_the_table(work: Path) -> No
     assert not [p for p in work.iterdir() if p.name.startswith(".")]  # no temporary folder left
     after = snapshot(work)
     assert {k: v for k, v in after.items() if k in before} == before  # inputs untouched
+
+
+def test_without_flow_is_the_baseline_run(work: Path) -> None:
+    base = run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "1", "--quiet", "--without-flow",
+               "--out", work / "base")
+    assert base.exit_code == 0, (base.output, base.exception)
+    full = run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "1", "--quiet", "--out", work / "full")
+    assert full.exit_code == 0, (full.output, full.exception)
+    losses = [json.loads((work / w / "history.json").read_text())[1]["losses"] for w in ("base", "full")]
+    assert losses[0]["flow"] == 0.0 < losses[1]["flow"]  # the flow term, weighted 0 in the baseline
 
 
 def test_ground_truth_of_the_joints_alone_is_scored(work: Path) -> None:
