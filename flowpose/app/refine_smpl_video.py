@@ -24,16 +24,21 @@ from flowpose.body.refine import MESH_FLOW_WEIGHT
 from flowpose.config import RefineConfig
 from flowpose.errors import InputError
 from flowpose.frame_convention import frame_convention_note
+from flowpose.io.groundtruth import load_gt
 from flowpose.io.outdir import check_output_folder, write_output_folder
 from flowpose.io.poses import save_poses
 from flowpose.io.video import open_video
 from flowpose.io.video_notes import frame_times, rate_for, rotation_note
 from flowpose.pose import PoseSequence
+from flowpose.refinement.evaluate import pose_metrics
 from flowpose.skeleton import SMPL24
+from flowpose.truth_checks import ground_truth_note
 
 BODY_JOINTS = 22
 """The body joints SMPL and SMPL-X share, in the same order (SMPL's 22 and 23 are its hands, SMPL-X's its jaw and an
 eye)."""
+HEAD_TOP = 10
+"""Human3.6M-17's head top, which SMPL's joints do not give."""
 MESH_FORMATS = ("obj", "ply")
 """What ``--export-mesh`` writes."""
 
@@ -58,6 +63,8 @@ class SmplVideoJob:
         overwrite: replace an earlier flowpose results folder.
         progress: show progress bars.
         fps: the frames' rate, overriding the video's own; None: the video's (an image folder's: the parameters').
+        gt: a ground-truth file (its 3D joints will do) to score the estimate's and the refined joints against, or
+            None.
     """
 
     video: Path
@@ -75,6 +82,15 @@ class SmplVideoJob:
     overwrite: bool = False
     progress: bool = True
     fps: float | None = None
+    gt: Path | None = None
+
+
+def without_head_top(poses: PoseSequence) -> PoseSequence:
+    """The model's joints as Human3.6M-17 with the head top unobserved (NaN), not on the neck: SMPL has none, and a
+    ground truth's would score the neck's distance to it."""
+    joints = np.array(poses.joints3d, dtype=np.float32)
+    joints[:, HEAD_TOP] = np.nan
+    return replace(poses, joints3d=joints)
 
 
 def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
@@ -97,11 +113,17 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
     body = PoseSequence(joints, seq.K, skeleton=SMPL24.name)
     convention = frame_convention_note(body, f"{job.smpl} (the body model's joints)")
     out = job.out if job.out is not None else default_out_dir(job.video)
-    inputs = [job.video, job.smpl, job.body_model]
+    inputs = [p for p in (job.video, job.smpl, job.body_model, job.gt) if p is not None]
     check_output_folder(out, overwrite=job.overwrite, inputs=inputs)
     with open_video(job.video, fps=job.fps) as reader:
         if len(reader) != seq.num_frames:
             raise InputError(f"{job.smpl}: {seq.num_frames} frames, but {job.video} has {len(reader)}")
+        gt = None
+        if job.gt is not None:
+            gt = load_gt(job.gt)
+            if (problem := gt.video_problem(len(reader), reader.size)) is not None:
+                raise InputError(f"{job.gt}: {problem}")
+            gt = gt.as_h36m17()
         fps, rate_note = rate_for(seq.fps, reader, str(job.smpl))
         times, timing_note = frame_times(reader, 0, len(reader), seq.times)
         seq = replace(seq, fps=fps, times=times)  # refined_smpl.npz keeps them: export amass resamples by them
@@ -117,6 +139,14 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
     lines += [f"cycle {h['cycle']}: total loss {h['losses']['total']:.3f}, mesh {h['losses']['mesh']:.3f}, "
              + (f"{h['steps']} steps" if h["steps"] else "the flow unchanged, the last solve reused")
              + f", {h['seconds']:.1f} s" for h in history]
+    if gt is not None:
+        if (truth := ground_truth_note(estimate.poses, gt, str(job.gt))) is not None:
+            lines.append(f"warning: {truth}")
+        before, after = (pose_metrics(without_head_top(p), gt) for p in (estimate.poses, poses))
+        lines.append(f"against {job.gt} (16 joints: SMPL has no head top): MPJPE {before['mpjpe']:.1f} -> "
+                     f"{after['mpjpe']:.1f} mm, PA-MPJPE "
+                     f"{before['pa_mpjpe']:.1f} -> {after['pa_mpjpe']:.1f} mm, accel err {before['accel_error']:.2f} -> "
+                     f"{after['accel_error']:.2f} mm/f²")
 
     def fill(tmp: Path) -> None:
         save_smpl(result.smpl, tmp / "refined_smpl.npz")

@@ -171,12 +171,12 @@ def refine(
     if smpl_path is not None or body_model is not None:
         refuse_unused(("without_flow",), "not used with --smpl, whose flow is the mesh's (--mesh-flow-weight 0 "
                       "leaves it out)")
-        refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "focal_px", "fov", "gt_path", "start", "num_frames"),
+        refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "focal_px", "fov", "start", "num_frames"),
                       "not used with --smpl, which refines the parameters of the whole video in their own camera "
                       "(their K)")
         _refine_smpl(video, smpl_path, body_model, config, cycles, mesh_flow_weight, sketch, export_mesh, out_dir,
                      device, seed, overwrite, quiet,
-                     estimate or poses_path is not None or keypoints_path is not None, viz, fps)
+                     estimate or poses_path is not None or keypoints_path is not None, viz, fps, gt_path)
         return
     refuse_unused(("mesh_flow_weight", "sketch", "export_mesh"), "used only with --smpl (and --body-model)")
     if not estimate:
@@ -213,7 +213,7 @@ def refine(
 def _refine_smpl(
     video: Path, smpl: Path | None, body_model: Path | None, config: RefineConfig, cycles: int,
     w_mesh_flow: float, sketch: str, export_mesh: str | None, out: Path | None, device: str, seed: int,
-    overwrite: bool, quiet: bool, joint_options: bool, viz: bool, fps: float | None,
+    overwrite: bool, quiet: bool, joint_options: bool, viz: bool, fps: float | None, gt: Path | None,
 ) -> None:
     """``refine --smpl P --body-model M``: see :mod:`flowpose.app.refine_smpl_video`."""
     from flowpose.app.refine_smpl_video import SmplVideoJob, refine_smpl_video
@@ -227,7 +227,7 @@ def _refine_smpl(
         raise InputError("--smpl refines SMPL parameters: --poses, --estimate and --keypoints do not apply")
     job = SmplVideoJob(video=video, smpl=smpl, body_model=body_model, config=config, cycles=cycles,
                        w_mesh_flow=w_mesh_flow, sketch=sketch, export_mesh=export_mesh, viz=viz, out=out, device=device, seed=seed,
-                       overwrite=overwrite, progress=not quiet, fps=fps)
+                       overwrite=overwrite, progress=not quiet, fps=fps, gt=gt)
     _, lines = refine_smpl_video(job)
     for line in lines:
         click.echo(line)

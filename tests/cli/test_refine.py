@@ -287,6 +287,13 @@ def test_refine_smpl_with_a_body_model(tmp_path: Path) -> None:
     assert run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", model, "--cycles", "0",
                 "--quiet", "--out", tmp_path / "zero").exit_code == 0
     np.testing.assert_allclose(load_smpl(tmp_path / "zero" / "refined_smpl.npz").body_pose, seq.body_pose, atol=1e-5)
+    # Scored against a ground truth: here the input's own joints, so the estimate's error is 0.
+    result = run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", model, "--flow", "dis",
+                 "--cycles", "1", "--quiet", "--out", tmp_path / "scored", "--gt", tmp_path / "zero" / "refined.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    (line,) = [s for s in result.stdout.splitlines() if s.startswith("against ")]
+    assert "(16 joints: SMPL has no head top): MPJPE 0.0 -> " in line and "PA-MPJPE 0.0 -> " in line, line
+    assert float(line.split("MPJPE 0.0 -> ")[1].split(" mm")[0]) > 0.0
     result = run("export", "amass", tmp_path / "zero" / "refined_smpl.npz", "--body-model", model,
                   "--out", tmp_path / "motion.npz")
     assert result.exit_code == 0, (result.output, result.exception)
