@@ -13,8 +13,7 @@ with one video per line, optionally followed by its pose file (``video.mp4 poses
 (``video.mp4 video.people/``: every ``*.poses.npz``, as ``flowpose estimate --all-people`` writes them), and
 optionally by its ground truth (``video.mp4 poses.npz gt.npz``, or ``video.mp4 - gt.npz`` with the sidecar poses;
 the summary then has MPJPE and PA-MPJPE before and after), paths relative to the manifest's folder; ``#`` starts a
-comment. A path with spaces, commas or ``#`` goes in quotes
-(``"my video.mp4"``); backslashes are kept as they are.
+comment. A path with spaces, commas or ``#`` goes in quotes (``"my video.mp4"``); backslashes are kept as they are.
 
 Results go to ``OUT/<video stem>/``; a video refined with several pose files (its people, or several lines of a
 manifest) gets one folder per pose file, ``OUT/<video stem>.<pose file's name less .poses.npz>/``
@@ -105,8 +104,8 @@ def read_inputs(source: Path, out_dir: Path) -> list[BatchItem]:
 
     Raises:
         InputError: for a missing source, an empty one, a manifest line with more than three paths, a folder of
-            pose files with none in it or given a ground truth, or two results folders that would collide (videos with the same stem, or pose
-            files of one video with the same name).
+            pose files with none in it or given a ground truth, or two results folders that would collide (videos
+            with the same stem, or pose files of one video with the same name).
     """
     if source.is_dir():
         found = []

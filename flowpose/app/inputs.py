@@ -87,7 +87,8 @@ def each_person_hint(video: Path, people: Path) -> str:
     except (InputError, OSError):
         return ""
     line = shlex.join([str(video), str(people)])  # as the manifest reads it back, quoted where it must be
-    return f"one person: --poses {first}; each of them: flowpose batch LIST --out DIR, LIST a text file of the line: {line}"
+    return (f"one person: --poses {first}; each of them: flowpose batch LIST --out DIR, LIST a text file of the "
+            f"line: {line}")
 
 
 def check_observed(poses: PoseSequence, source: str) -> None:

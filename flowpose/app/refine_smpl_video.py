@@ -144,9 +144,8 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
             lines.append(f"warning: {truth}")
         before, after = (pose_metrics(without_head_top(p), gt) for p in (estimate.poses, poses))
         lines.append(f"against {job.gt} (16 joints: SMPL has no head top): MPJPE {before['mpjpe']:.1f} -> "
-                     f"{after['mpjpe']:.1f} mm, PA-MPJPE "
-                     f"{before['pa_mpjpe']:.1f} -> {after['pa_mpjpe']:.1f} mm, accel err {before['accel_error']:.2f} -> "
-                     f"{after['accel_error']:.2f} mm/f²")
+                     f"{after['mpjpe']:.1f} mm, PA-MPJPE {before['pa_mpjpe']:.1f} -> {after['pa_mpjpe']:.1f} mm, "
+                     f"accel err {before['accel_error']:.2f} -> {after['accel_error']:.2f} mm/f²")
 
     def fill(tmp: Path) -> None:
         save_smpl(result.smpl, tmp / "refined_smpl.npz")

@@ -99,6 +99,7 @@ def batch(
         mean = {k: sum(float(r[k]) for r in scored) / len(scored)
                 for k in ("mpjpe_init", "mpjpe_final", "pa_mpjpe_init", "pa_mpjpe_final")}
         click.echo(f"against their ground truth, the mean of {len(scored)}: MPJPE {mean['mpjpe_init']:.1f} -> "
-                   f"{mean['mpjpe_final']:.1f} mm, PA-MPJPE {mean['pa_mpjpe_init']:.1f} -> {mean['pa_mpjpe_final']:.1f} mm")
+                   f"{mean['mpjpe_final']:.1f} mm, PA-MPJPE {mean['pa_mpjpe_init']:.1f} -> "
+                   f"{mean['pa_mpjpe_final']:.1f} mm")
     if failed:
         raise SystemExit(1)
