@@ -5,7 +5,8 @@ motion-capture system (often y or z up), or in millimetres, is scored as if it w
 every figure is then hundreds of millimetres, and nothing says why. Compared with the poses' own torso (pelvis to
 thorax) in the frames where both have it, such ground truth points another way or has another size; one line says so.
 On the real set (8 view-person pairs, MediaPipe estimates against the held-out pseudo ground truth) the median angle
-between the two torsos is 6-22 degrees and the median size ratio 0.87-1.12.
+between the two torsos is 6-22 degrees and the median size ratio 0.87-1.12
+(``benchmarks/experiments/truth_torso.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,27 @@ def _torso(joints3d: np.ndarray) -> np.ndarray:
     return np.asarray(joints3d, np.float64)[:, THORAX] - np.asarray(joints3d, np.float64)[:, PELVIS]
 
 
+def torso_agreement(poses: PoseSequence, gt: GroundTruth) -> tuple[float, float, int] | None:
+    """How the ground truth's torso (pelvis to thorax) compares with the poses': the median over the frames where
+    both have it of the angle between the two (degrees) and of the ratio of their lengths (ground truth over poses),
+    and the number of those frames; None without such a frame.
+
+    Args:
+        poses: the poses scored (any skeleton; joints of confidence 0 are left out), metres, camera frame.
+        gt: their ground truth, of the same frames.
+    """
+    seen = (poses.confidence() > 0)[..., None]
+    mine = _torso(to_h36m17(np.where(seen, poses.joints3d, np.nan), poses.skeleton, missing="nan"))
+    theirs = _torso(gt.as_h36m17().joints3d)
+    la, lb = np.linalg.norm(mine, axis=1), np.linalg.norm(theirs, axis=1)
+    keep = np.isfinite(la) & np.isfinite(lb) & (la > 0) & (lb > 0)
+    if not keep.any():
+        return None
+    cosine = (mine[keep] * theirs[keep]).sum(1) / (la[keep] * lb[keep])
+    angle = float(np.degrees(np.median(np.arccos(np.clip(cosine, -1.0, 1.0)))))
+    return angle, float(np.median(lb[keep] / la[keep])), int(keep.sum())
+
+
 def ground_truth_note(poses: PoseSequence, gt: GroundTruth, source: str) -> str | None:
     """One line when the ground truth's torso has another size (:data:`SIZE_APART`) or points another way
     (:data:`TURNED_DEG`) than the poses', the median over the frames where both have it; None otherwise, or with no
@@ -47,23 +69,14 @@ def ground_truth_note(poses: PoseSequence, gt: GroundTruth, source: str) -> str 
         >>> ground_truth_note(poses, GroundTruth(joints3d=X * 1000), "gt.npz")[:51]
         "gt.npz: its torso is 1000 times the poses' (the med"
     """
-    seen = (poses.confidence() > 0)[..., None]
-    mine = _torso(to_h36m17(np.where(seen, poses.joints3d, np.nan), poses.skeleton, missing="nan"))
-    theirs = _torso(gt.as_h36m17().joints3d)
-    both = np.isfinite(mine).all(1) & np.isfinite(theirs).all(1)
-    a, b = mine[both], theirs[both]
-    la, lb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
-    keep = (la > 0) & (lb > 0)
-    if not keep.any():
+    agreement = torso_agreement(poses, gt)
+    if agreement is None:
         return None
-    a, b, la, lb = a[keep], b[keep], la[keep], lb[keep]
-    n = int(keep.sum())
-    ratio = float(np.median(lb / la))
+    angle, ratio, n = agreement
     if not 1 / SIZE_APART <= ratio <= SIZE_APART:
         size = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.2g}"
         return (f"{source}: its torso is {size} times the poses' (the median over {n} frames, pelvis to "
                 "thorax): in other units? flowpose reads metres")
-    angle = float(np.degrees(np.median(np.arccos(np.clip((a * b).sum(1) / (la * lb), -1.0, 1.0)))))
     if angle > TURNED_DEG:
         return (f"{source}: its torso points {angle:.0f} degrees away from the poses' (the median over {n} frames): "
                 "in another frame (a world frame, y or z up)? MPJPE aligns the roots, not the rotation; flowpose's "

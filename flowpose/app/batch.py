@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from flowpose.app.inputs import people_folder_path, pose_files_in, pose_label, sidecar_poses_path
+from flowpose.app.inputs import people_folder_path, pose_files_in, pose_label, sidecar_poses_path, video_stem
 from flowpose.app.ray_tasks import connect_ray, run_on_ray
 from flowpose.app.refine_video import RefineVideoJob, check_job, refine_video, repeated_cycles_note
 from flowpose.app.workers import WorkerLost, run_in_workers
@@ -143,7 +143,7 @@ def read_inputs(source: Path, out_dir: Path) -> list[BatchItem]:
     times_listed = Counter(video for video, _, _ in found)
     items, seen = [], {}
     for video, poses, gt in found:
-        stem = video.name if video.is_dir() else video.stem
+        stem = video_stem(video)
         label = pose_label(poses).removeprefix(f"{stem}.")  # clip.p1.poses.npz: clip.p1, not clip.clip.p1
         name = stem if times_listed[video] == 1 else f"{stem}.{label}"
         this = f"{video} (poses {poses or sidecar_poses_path(video)})"

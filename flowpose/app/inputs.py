@@ -20,13 +20,18 @@ POSES_SIDECAR_SUFFIX = ".poses.npz"
 ``x/frames.poses.npz``), as ``flowpose synth`` writes them."""
 
 
+def video_stem(video: str | os.PathLike[str]) -> str:
+    """What a video's files beside it are named after: a video file's name less its suffix, a frame folder's whole
+    name (``frames.v1`` keeps its ``.v1``)."""
+    v = Path(video)
+    return v.name if v.is_dir() else v.stem
+
+
 def sidecar_poses_path(video: str | os.PathLike[str]) -> Path:
     """The pose file that belongs to a video by name: the video's path with its suffix replaced by
     ``.poses.npz`` (a folder's name gets ``.poses.npz`` appended). Whether it exists is the caller's
     concern."""
-    v = Path(video)
-    base = v.name if v.is_dir() else v.stem
-    return v.with_name(base + POSES_SIDECAR_SUFFIX)
+    return Path(video).with_name(video_stem(video) + POSES_SIDECAR_SUFFIX)
 
 
 PEOPLE_FOLDER_SUFFIX = ".people"
@@ -36,8 +41,7 @@ PEOPLE_FOLDER_SUFFIX = ".people"
 def people_folder_path(video: str | os.PathLike[str]) -> Path:
     """The folder of every person's pose file that belongs to a video by name: ``<video stem>.people`` beside it
     (a frame folder keeps its full name). Whether it exists is the caller's concern."""
-    v = Path(video)
-    return v.with_name((v.name if v.is_dir() else v.stem) + PEOPLE_FOLDER_SUFFIX)
+    return Path(video).with_name(video_stem(video) + PEOPLE_FOLDER_SUFFIX)
 
 
 POSE_FILE_SUFFIXES = (".poses.npz", ".poses.json")

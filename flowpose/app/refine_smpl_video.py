@@ -20,7 +20,7 @@ from flowpose.body.mesh_io import write_mesh
 from flowpose.body.model import check_in_front, load_body_model_for
 from flowpose.body.overlay import write_mesh_overlay
 from flowpose.body.params import load_smpl, save_smpl
-from flowpose.body.refine import MESH_FLOW_WEIGHT
+from flowpose.body.refine import HEAD, MESH_FLOW_WEIGHT
 from flowpose.config import RefineConfig
 from flowpose.errors import InputError
 from flowpose.frame_convention import frame_convention_note
@@ -37,8 +37,6 @@ from flowpose.truth_checks import ground_truth_note
 BODY_JOINTS = 22
 """The body joints SMPL and SMPL-X share, in the same order (SMPL's 22 and 23 are its hands, SMPL-X's its jaw and an
 eye)."""
-HEAD_TOP = 10
-"""Human3.6M-17's head top, which SMPL's joints do not give."""
 MESH_FORMATS = ("obj", "ply")
 """What ``--export-mesh`` writes."""
 
@@ -89,7 +87,7 @@ def without_head_top(poses: PoseSequence) -> PoseSequence:
     """The model's joints as Human3.6M-17 with the head top unobserved (NaN), not on the neck: SMPL has none, and a
     ground truth's would score the neck's distance to it."""
     joints = np.array(poses.joints3d, dtype=np.float32)
-    joints[:, HEAD_TOP] = np.nan
+    joints[:, HEAD] = np.nan
     return replace(poses, joints3d=joints)
 
 

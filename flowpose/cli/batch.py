@@ -59,6 +59,7 @@ def batch(
     fails is reported and the others go on; the exit code is 1 if any failed.
     """
     from flowpose.app.batch import NOTE_SEPARATOR, SUMMARY, batch_folder
+    from flowpose.app.inputs import video_stem
     from flowpose.app.refine_video import RefineVideoJob, repeated_cycles_note
 
     if ray_address is not None:
@@ -74,7 +75,7 @@ def batch(
             click.echo(shared.pop())
         note = f": {row['error']}" if row["error"] else ""
         video, results = Path(row["video"]), Path(row["results"]).name
-        which = "" if results == (video.name if video.is_dir() else video.stem) else f" as {results}"
+        which = "" if results == video_stem(video) else f" as {results}"
         scored = f", MPJPE {row['mpjpe_init']} -> {row['mpjpe_final']} mm" if row.get("mpjpe_final") else ""
         click.echo(f"{row['status']:>22}  {video}{which} ({row['seconds']} s{scored}){note}")
         for told in filter(None, row.get("notes", "").split(NOTE_SEPARATOR)):
