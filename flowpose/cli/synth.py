@@ -54,6 +54,9 @@ def synth(
 ) -> None:
     """Render MOTION (.bvh or .npz) as a video with exact ground truth and simulated estimates.
 
+    MOTION: a BVH file (CMU's, AnimatedDrawings', flowpose export bvh's), or an .npz with joints3d (T, 17, 3)
+    metres, y or z up or a camera frame's y down (a pose file serves), and fps.
+
     Writes the new folder OUT with video.mp4, video.poses.npz and gt.npz.
     """
     from dataclasses import replace

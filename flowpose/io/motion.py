@@ -1,8 +1,8 @@
 """Motion input for ``flowpose synth``: BVH or ``.npz`` clips as Human3.6M-17 joints in world metres, Y up.
 
 BVH files carry neither their unit nor their up axis, and each exporter names joints its own way. This module
-maps the four naming styles found in CMU and AnimatedDrawings data to H36M-17, finds the up axis, and scales
-the skeleton to metres.
+maps the four naming styles found in CMU and AnimatedDrawings data to H36M-17 (and reads flowpose's own BVH files,
+``flowpose export bvh``: H36M-17 in centimetres), finds the up axis, and scales the skeleton to metres.
 
 Joint mapping (``Left*`` in BVH is the person's left). "Mobu" names are those of CMU's MotionBuilder-friendly
 release (cgspeed) and of the CMU files converted from FBX; "3dsMax" those of CMU's 3dsMax-friendly release;
@@ -40,7 +40,8 @@ the spine bends and the shoulders shrug, as real torsos do.
 Scale: BVH files have no unit field, and the units that are known do not give plausible adults here (CMU's
 0.056444 m per unit makes the subjects 1.37-1.50 m tall, AnimatedDrawings' inches 0.97-1.15 m). So, unless
 ``scale`` is given, the skeleton's rest height (head tip to its lowest point, about the sole) is set to
-:data:`ASSUMED_HEIGHT_M`; pass ``scale=UNIT_SCALES["inch"]`` (etc.) to keep a file's true size.
+:data:`ASSUMED_HEIGHT_M` (flowpose's own files keep their centimetres, :data:`KNOWN_UNITS`); pass
+``scale=UNIT_SCALES["inch"]`` (etc.) to keep a file's true size.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from scipy.spatial.transform import Rotation, Slerp
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.bvh import BvhClip, forward_kinematics, read_bvh
 from flowpose.io.npz import read_npz
+from flowpose.joint_map import to_h36m17
 from flowpose.reprs import short_repr
 from flowpose.skeleton import H36M17
 
@@ -69,6 +71,8 @@ UP_TO_Y: dict[str, np.ndarray] = {
     # z up -> y up: a +90 degree turn about x, (x, y, z) -> (x, z, -y); a proper rotation (det +1), so the
     # person's left stays their left.
     "z": np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]]),
+    # -y up (a camera frame, y down, as flowpose's own pose files): half a turn about x, (x, y, z) -> (x, -y, -z).
+    "-y": np.diag([1.0, -1.0, -1.0]),
 }
 """Rotation taking a file's axes to Y-up axes, per up axis: ``p_yup = UP_TO_Y[up] @ p_file``."""
 
@@ -88,13 +92,24 @@ _MAX = {
     "l_wrist": "LeftWrist", "r_shoulder": "RightShoulder", "r_elbow": "RightElbow", "r_wrist": "RightWrist",
 }
 
+# flowpose's own files (flowpose.io.bvh_export): H36M-17's names, its leaves End Sites named after their parents.
+_FLOWPOSE = {
+    name: name if any(p == j for p in H36M17.parents) else f"{H36M17.joint_names[H36M17.parents[j]]}_end"
+    for j, name in enumerate(H36M17.joint_names)
+}
+
 NAMING_STYLES: dict[str, tuple[tuple[str, ...], dict]] = {
     "cmu_3dsmax": (("LeftCollar", "LeftHip", "LeftWrist", "lowerback"), _MAX),
     "cmu_fbx": (("LHipJoint", "LowerBack", "Neck1", "LeftHandIndex1"), _MOBU),
     "cmu_motionbuilder": (("LHipJoint", "LowerBack", "Neck1", "LeftUpLeg"), _MOBU),
     "animated_drawings": (("Spine3", "LeftUpLeg", "LeftHandEnd"), _AD),
+    "flowpose": (("pelvis", "thorax", "neck_end", "r_knee_end", "l_elbow_end"), _FLOWPOSE),
 }
 """Naming styles in the order they are tried: (names that identify the style, H36M-17 joint table)."""
+
+KNOWN_UNITS: dict[str, str] = {"flowpose": "cm"}
+"""The unit (a key of :data:`UNIT_SCALES`) of the naming styles whose files say it by their writer: such files keep
+their true size unless ``scale`` is given."""
 
 
 @dataclass(frozen=True)
@@ -164,27 +179,24 @@ def rest_positions(clip: BvhClip) -> np.ndarray:
     return rest
 
 
-def detect_up_axis(clip: BvhClip, positions: np.ndarray) -> str:
-    """The file's up axis, ``"y"`` or ``"z"``: the axis the pelvis-to-head direction mostly points along.
+def detect_up_axis(h36m: np.ndarray, where: str | Path) -> str:
+    """A file's up axis, a key of :data:`UP_TO_Y`: the axis the median pelvis-to-head direction mostly points along.
 
     Args:
-        clip: the clip.
-        positions: (T, Jbvh, 3) forward-kinematics positions of ``clip``.
+        h36m: (T, 17, 3) H36M-17 joints in the file's axes, any unit.
+        where: the file, for the error.
 
     Raises:
-        InputError: if the body is mostly along another axis (pass ``up`` explicitly then).
+        InputError: if the body lies mostly along another axis (pass ``up`` explicitly then).
     """
-    h36m = bvh_to_h36m17(clip, positions)
     d = np.median(h36m[:, H36M17.index("head")] - h36m[:, H36M17.index("pelvis")], axis=0)
     axis = int(np.argmax(np.abs(d)))
-    if axis == 1 and d[1] > 0:
-        return "y"
-    if axis == 2 and d[2] > 0:
-        return "z"
+    for up, (along, sign) in {"y": (1, 1.0), "z": (2, 1.0), "-y": (1, -1.0)}.items():
+        if axis == along and sign * d[along] > 0:
+            return up
     raise InputError(
-        f"{clip.path}: cannot tell the up axis: the median pelvis-to-head direction is "
-        f"{np.round(d, 2).tolist()} "
-        "(expected mostly +y or +z); pass up='y' or up='z'"
+        f"{where}: cannot tell the up axis: the median pelvis-to-head direction is {np.round(d, 2).tolist()} "
+        "(expected mostly +y or +z, or -y in a camera frame); pass up='y', up='z' or up='-y'"
     )
 
 
@@ -202,14 +214,17 @@ def _load_bvh(path: Path, scale: float | None, up: str | None, fps: float | None
     clip = read_bvh(path)
     positions = forward_kinematics(clip)
     joints = bvh_to_h36m17(clip, positions)
-    up = detect_up_axis(clip, positions) if up is None else up
+    up = detect_up_axis(joints, path) if up is None else up
+    style = naming_style(clip)
+    if scale is None and style in KNOWN_UNITS:
+        scale = UNIT_SCALES[KNOWN_UNITS[style]]
     if scale is None:
         height = rest_height(clip)
         if not height > 0:
             raise InputError(f"{path}: the rest pose has no height (head not above the feet); pass scale=")
         scale = ASSUMED_HEIGHT_M / height
     joints = scale * joints @ UP_TO_Y[up].T
-    source = f"{path} (BVH, {naming_style(clip)} naming, {up} up, {scale:.6g} m per unit)"
+    source = f"{path} (BVH, {style} naming, {up} up, {scale:.6g} m per unit)"
     return Motion(joints=joints.astype(np.float32), fps=float(fps or clip.fps), source=source)
 
 
@@ -224,6 +239,12 @@ def _load_npz(path: Path, scale: float | None, up: str | None, fps: float | None
         keys = list(arrays)
         raise InputError(f"{path}: missing key 'joints3d' (T, 17, 3) world metres y up; keys are {keys}")
     joints = np.asarray(arrays["joints3d"], dtype=np.float64)
+    skeleton = str(arrays["skeleton"]) if "skeleton" in arrays else H36M17.name
+    if skeleton != H36M17.name:  # a pose file of another skeleton
+        try:
+            joints = to_h36m17(joints, skeleton)
+        except InputError as error:
+            raise InputError(f"{path}: {error}") from None
     if joints.ndim != 3 or joints.shape[1:] != (17, 3) or joints.shape[0] < 1:
         raise ShapeError("joints3d", "(T, 17, 3)", joints.shape, str(path))
     if not np.isfinite(joints).all():
@@ -237,12 +258,14 @@ def _load_npz(path: Path, scale: float | None, up: str | None, fps: float | None
             raise InputError(f"{path}: fps must be a number, got {arrays['fps']!r}") from None
         if not (np.isfinite(fps) and fps > 0):
             raise InputError(f"{path}: fps must be a positive number of frames per second, got {fps:g}")
-    joints = (1.0 if scale is None else scale) * joints @ UP_TO_Y[up or "y"].T
+    joints = (1.0 if scale is None else scale) * joints
     extent = float(np.median(np.ptp(joints, axis=1).max(-1)))  # the body's largest side, metres
     if not MIN_BODY_M <= extent <= MAX_BODY_M:
         raise InputError(f"{path}: the body's largest side is {extent:.3g} m (median over frames); expected a body "
                          f"in metres, {MIN_BODY_M:g} to {MAX_BODY_M:g} m")
-    return Motion(joints=joints.astype(np.float32), fps=float(fps), source=f"{path} (npz)")
+    up = detect_up_axis(joints, path) if up is None else up
+    joints = joints @ UP_TO_Y[up].T
+    return Motion(joints=joints.astype(np.float32), fps=float(fps), source=f"{path} (npz, {up} up)")
 
 
 def load_motion(
@@ -251,10 +274,12 @@ def load_motion(
     """Load a motion clip as H36M-17 joints in world metres, Y up.
 
     Args:
-        path: a ``.bvh`` file, or an ``.npz`` with ``joints3d`` (T, 17, 3) world metres y up and ``fps``.
-        scale: metres per file unit (see :data:`UNIT_SCALES`). None: for BVH, scale the rest pose to
-            :data:`ASSUMED_HEIGHT_M`; for npz, 1.
-        up: the file's up axis, ``"y"`` or ``"z"``. None: detected for BVH, ``"y"`` for npz.
+        path: a ``.bvh`` file, or an ``.npz`` with ``joints3d`` (T, 17, 3) metres and ``fps`` (a pose file of
+            Human3.6M-17 joints serves).
+        scale: metres per file unit (see :data:`UNIT_SCALES`). None: for BVH, its unit if its writer tells it
+            (:data:`KNOWN_UNITS`), else the rest pose scaled to :data:`ASSUMED_HEIGHT_M`; for npz, 1.
+        up: the file's up axis, ``"y"``, ``"z"`` or ``"-y"`` (a camera frame, as in flowpose's pose files). None:
+            detected (:func:`detect_up_axis`).
         fps: the clip's frame rate, overriding the file's (BVH ``Frame Time``, npz ``fps``); this relabels the
             frames and does not resample them (see :func:`resample`).
 

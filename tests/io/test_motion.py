@@ -9,10 +9,21 @@ import pytest
 
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.bvh import forward_kinematics, read_bvh
-from flowpose.io.motion import UP_TO_Y, Motion, detect_up_axis, load_motion, naming_style, resample
+from flowpose.io.motion import (
+    UP_TO_Y,
+    Motion,
+    bvh_to_h36m17,
+    detect_up_axis,
+    load_motion,
+    naming_style,
+    resample,
+)
 from flowpose.io.npz import write_npz
+from flowpose.io.poses import save_poses
+from flowpose.joint_map import from_h36m17
+from flowpose.pose import PoseSequence
 from flowpose.skeleton import H36M17
-from tests.conftest import shared_path
+from tests.conftest import shared_path, swinging_motion
 from tests.io.test_bvh import CLIPS, tiny_bvh
 
 J = H36M17.index
@@ -75,7 +86,7 @@ def test_left_is_the_persons_left(motion) -> None:
     name, m = motion
     clip = read_bvh(shared_path("data", "mocap", *name.split("/")))
     pos = forward_kinematics(clip)
-    pos = pos @ UP_TO_Y[detect_up_axis(clip, pos)].T
+    pos = pos @ UP_TO_Y[detect_up_axis(bvh_to_h36m17(clip, pos), clip.path)].T
     toe, ankle = ("Toe", "Ankle") if "LeftToe" in clip.names else ("ToeBase", "Foot")
     forward = sum(pos[:, clip.index(s + toe)] - pos[:, clip.index(s + ankle)] for s in ("Left", "Right"))
     left = np.cross([0.0, 1.0, 0.0], forward)
@@ -106,13 +117,45 @@ def test_unknown_naming(tmp_path: Path) -> None:
 
 
 def test_npz_round_trip_and_up(tmp_path: Path) -> None:
-    joints = np.random.default_rng(0).normal(size=(5, 17, 3)).astype(np.float32)
+    joints = swinging_motion(5).joints.astype(np.float32)  # y up
     np.savez(tmp_path / "m.npz", joints3d=joints, fps=25.0)
     m = load_motion(tmp_path / "m.npz")
     np.testing.assert_array_equal(m.joints, joints)
-    assert m.fps == 25.0
+    assert m.fps == 25.0 and "y up" in m.source
     z_up = load_motion(tmp_path / "m.npz", up="z", scale=0.5)  # z up -> y up: (x, y, z) -> (x, z, -y)
     np.testing.assert_allclose(z_up.joints, 0.5 * joints[..., [0, 2, 1]] * [1, 1, -1], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("up", "to_file"), [("z", [[1, 0, 0], [0, 0, -1], [0, 1, 0]]), ("-y", [[1, 0, 0], [0, -1, 0], [0, 0, -1]])]
+)
+def test_npz_up_axis_detected(tmp_path: Path, up: str, to_file: list) -> None:
+    """A z-up world (AMASS's) or a camera frame (a pose file's, y down) was rendered lying or upside down."""
+    joints = swinging_motion(5).joints.astype(np.float64)  # y up
+    np.savez(tmp_path / "m.npz", joints3d=joints @ np.array(to_file, float).T, fps=25.0)
+    m = load_motion(tmp_path / "m.npz")
+    assert f"{up} up" in m.source
+    np.testing.assert_allclose(m.joints, joints, atol=1e-6)
+
+
+def test_a_pose_file_is_a_motion(tmp_path: Path) -> None:
+    """flowpose's own pose files: the camera frame (y down), and other skeletons mapped to H36M-17."""
+    joints = swinging_motion(5).joints.astype(np.float64) * [1.0, -1.0, -1.0] + [0.0, 0.0, 3.0]
+    coco = from_h36m17(joints, "coco17")
+    np.savez(tmp_path / "coco.npz", joints3d=coco, skeleton="coco17", fps=25.0)
+    with pytest.raises(InputError, match=r"coco\.npz: cannot derive h36m17 joint 'head' from skeleton 'coco17'"):
+        load_motion(tmp_path / "coco.npz")
+    save_poses(PoseSequence(joints3d=joints, K=np.diag([500.0, 500.0, 1.0]), fps=25.0), tmp_path / "p.npz")
+    m = load_motion(tmp_path / "p.npz")
+    assert "-y up" in m.source
+    np.testing.assert_allclose(m.joints, joints * [1.0, -1.0, -1.0], atol=1e-5)
+
+
+def test_a_body_lying_down_is_refused(tmp_path: Path) -> None:
+    joints = swinging_motion(5).joints.astype(np.float64)[..., [1, 0, 2]]  # the head along +x
+    np.savez(tmp_path / "lying.npz", joints3d=joints, fps=25.0)
+    with pytest.raises(InputError, match=r"lying\.npz: cannot tell the up axis: .* \[0\.75, 0\.0, 0\.0\] \(expected mostly \+y or \+z"):
+        load_motion(tmp_path / "lying.npz")
 
 
 BODY = np.random.default_rng(0).uniform(-0.4, 0.4, (4, 17, 3)) * [1.0, 2.0, 0.5]  # about 1.5 m tall, in metres
