@@ -36,7 +36,7 @@ class Pose3DLosses:
     """The three parts of L_3D (:func:`pose3d_losses`), each () in mm^2."""
 
     rel: torch.Tensor
-    """L_3D,rel: the root-relative pose stays near the initial estimate's."""
+    """L_3D,rel: the pose relative to its centre stays near the initial estimate's."""
     position: torch.Tensor
     """L_3D,abs: the root stays near the initial estimate's root (meant to be weighted weakly)."""
     lateral: torch.Tensor
@@ -44,32 +44,40 @@ class Pose3DLosses:
 
 
 def pose3d_losses(
-    X: torch.Tensor, X_init: torch.Tensor, conf: torch.Tensor, *, root: Root, delta_mm: float, penalty: Penalty
+    X: torch.Tensor, X_init: torch.Tensor, conf: torch.Tensor, *, root: Root | None, delta_mm: float, penalty: Penalty
 ) -> Pose3DLosses:
     """L_3D: the pose stays near the initial estimate X0, in three parts weighted separately.
 
-    With R the root, r0_t = R(X0_t) and its viewing ray u_t = r0_t / |r0_t| (camera at the origin):
+    With R the centre, r0_t = R(X0_t) and its viewing ray u_t = r0_t / |r0_t| (camera at the origin):
 
-        rel:      d_{t,j} = 1000 [(X_{t,j} - R(X_t)) - (X0_{t,j} - r0_t)],  weights min(c_{t,j}, c_{t,root}),
-                  the root itself (zero offset by definition) weight 0
-        position: d_t = 1000 (R(X_t) - r0_t),                               weights c_{t,root}
-        lateral:  d_t - (d_t . u_t) u_t,                                     weights c_{t,root}
+        rel:      d_{t,j} = 1000 [(X_{t,j} - R(X_t)) - (X0_{t,j} - r0_t)],  weights c_{t,j} (a root joint's:
+                  min(c_{t,j}, c_{t,root}), the root itself, at zero offset by definition, weight 0)
+        position: d_t = 1000 (R(X_t) - r0_t),                               weights c_{t,R}
+        lateral:  d_t - (d_t . u_t) u_t,                                     weights c_{t,R}
         each      L = sum w rho(|d|) / sum w   [mm^2]
 
-    A relative offset is known only where both the joint and the root were observed. Monocular depth is the
+    The centre R is, with ``root=None``, the centroid of the joints observed in X0 at each frame (the same joints
+    in X), with c_{t,R} their mean confidence; or a root joint (or hip midpoint), with c_{t,R} its confidence. The
+    centroid is the default (``PoseStageConfig.pose3d_centre``): rel then compares the two poses up to a
+    translation, every joint alike. Against one root joint, rel's offsets of every other joint all depend on the
+    root, and together they move it where the mean of the others' displacements is; with ``lateral`` holding it
+    across the ray as well, the root came apart from the joints around it on real video (the pelvis 16-53 mm off
+    the hip midpoint, where the estimate had it on it; benchmarks/RESULTS.md, thirty-fifth session).
+
+    A relative offset is known only where both the joint and the centre were observed. Monocular depth is the
     least reliable part of an initial estimate, so ``position`` is meant to be weighted weakly: the image terms
-    place the root, and it only removes the remaining gauge freedom. But the image-plane position of the
-    estimator's root is fitted to the image by its camera and is as good as a 2D detection of the pelvis:
-    without ``lateral`` the root follows the 2D keypoints of every joint, whose errors include the
-    root-relative pose's, and jitters (on the held-out tuning clip it lowered MPJPE by 3% and acceleration
-    error by 3%; ``benchmarks/experiments/tune_pose_stage.py``). ``lateral`` is a deviation from the seed, which had no
+    place the body, and it only removes the remaining gauge freedom. But the image-plane position of the
+    estimate, fitted to the image by its camera, is as good as a 2D detection: without ``lateral`` the body
+    follows the 2D keypoints of every joint, whose errors include the root-relative pose's, and jitters (on the
+    held-out tuning clip it lowered MPJPE by 3% and acceleration error by 3%;
+    ``benchmarks/experiments/tune_pose_stage.py``). ``lateral`` is a deviation from the seed, which had no
     absolute term.
 
     Args:
         X: (T, J, 3) joints, metres.
         X_init: (T, J, 3) initial estimate X0, metres; NaN where missing.
         conf: (T, J) confidence in [0, 1].
-        root: see :data:`Root`.
+        root: None for the centroid, else see :data:`Root`.
         delta_mm: robust scale, mm.
         penalty: see :func:`robust_penalty`.
 
@@ -83,13 +91,20 @@ def pose3d_losses(
     check_shape(X_init, tuple(X.shape), "X_init")
     check_shape(conf, tuple(X.shape[:2]), "conf")
     X0, c = mask_missing(X_init, conf)
-    r0 = root_of(X0, root)
-    c_root = root_confidence(c, root)
-    d_rel = MM_PER_M * ((X - root_of(X, root)) - (X0 - r0))
-    w_rel = torch.minimum(c, c_root)
-    if isinstance(root, int):
-        w_rel = w_rel.index_fill(1, torch.tensor([root], device=w_rel.device), 0.0)
-    d_root = MM_PER_M * (root_of(X, root) - r0)
+    if root is None:
+        seen = (c > 0).to(X.dtype)
+        count = seen.sum(1, keepdim=True).clamp_min(1.0)
+        r, r0 = ((P * seen[..., None]).sum(1, keepdim=True) / count[..., None] for P in (X, X0))
+        c_root = c.sum(1, keepdim=True) / count
+        w_rel = c
+    else:
+        r, r0 = root_of(X, root), root_of(X0, root)
+        c_root = root_confidence(c, root)
+        w_rel = torch.minimum(c, c_root)
+        if isinstance(root, int):
+            w_rel = w_rel.index_fill(1, torch.tensor([root], device=w_rel.device), 0.0)
+    d_rel = MM_PER_M * ((X - r) - (X0 - r0))
+    d_root = MM_PER_M * (r - r0)
     ray = r0 / r0.norm(dim=-1, keepdim=True).clamp_min(1e-6)
     d_perp = d_root - (d_root * ray).sum(-1, keepdim=True) * ray
     return Pose3DLosses(

@@ -3,8 +3,8 @@
 Over the 3D joints X (T, J, 3) of the whole video, metres, camera frame:
 
     L_pose(X) = w_flow L_opt(X; F)                                  flow consistency         [px^2]
-              + w_3d_rel L_3D,rel(X; X0)                            root-relative 3D         [mm^2]
-              + w_3d_abs L_3D,abs(X; X0) + w_3d_lateral L_3D,lat(X; X0)   root position      [mm^2]
+              + w_3d_rel L_3D,rel(X; X0)                            relative 3D              [mm^2]
+              + w_3d_abs L_3D,abs(X; X0) + w_3d_lateral L_3D,lat(X; X0)   body position      [mm^2]
               + w_2d L_2D(X; x)                                     2D keypoints             [px^2]
               + w_vel L_vel(X) + w_acc L_acc(X)                     temporal                 [(m/s)^2, (m/s^2)^2]
               + w_bone L_bone(X)                                    bone-length constancy    [mm^2]
@@ -24,7 +24,7 @@ with, for the projection pi and the points P_t = A X_t (the joints, then ``bone_
               r + (min(a, 0) + max(a - b|G|, 0) - a) u, u = G / |G|, a = r . u: motion along the flow between 1 and
               1 + b times the target's is free (:func:`flowpose.refinement.losses.lag_band`).
     L_3D,rel = sum c rho(1000 |(X_j - R(X)) - (X0_j - R(X0))|) / sum c
-    L_3D,abs = sum_t c_root rho(1000 |R(X_t) - R(X0_t)|) / sum c_root
+    L_3D,abs = sum_t c_R rho(1000 |R(X_t) - R(X0_t)|) / sum c_R
     L_3D,lat = the same with the offset's component along R(X0_t)'s viewing ray removed
     L_2D    = sum c rho(|pi(X_{t,j}) - x_{t,j}|) / sum c
     L_vel   = mean |(X_{t+1} - X_t) fps|^2,   L_acc = mean |(X_{t+1} - 2 X_t + X_{t-1}) fps^2 - a^obs_t|^2
@@ -44,13 +44,15 @@ differentiated at constant depth: the depth's own acceleration is left out, and 
 acceleration along the ray, which stays under the plain prior.)
     L_bone  = mean_{t,b} (l_{t,b} - mean_t l_{t,b})^2
 
-rho is the robust penalty (:func:`flowpose.refinement.losses.robust_penalty`), R the root (a joint or the hip
+rho is the robust penalty (:func:`flowpose.refinement.losses.robust_penalty`), R the centre (the centroid of the
+joints X0 observes at t, c_R their mean confidence; or, with ``pose3d_centre="root"``, the root joint or hip
 midpoint), c the detection confidence, X0 the initial estimate, x the 2D keypoints (the initial estimate's
 projection when the video has none). Each term is implemented once: L_opt and L_2D in :func:`pose_terms`, the
 body terms in :mod:`~flowpose.refinement.body_losses`; :func:`pose_terms` weights them and
 :func:`pose_objective` sums them.
 
-Deviations from the seed (BMVC 2022): the root-lateral term (the seed had no absolute term); robust penalties
+Deviations from the seed (BMVC 2022): L_3D about the centroid, not the pelvis (which it pulled off the hips on
+real video, :func:`~flowpose.refinement.body_losses.pose3d_losses`); the lateral term (the seed had no absolute term); robust penalties
 on every data term; weights as inverse variances in physical units; the flow sampled at fixed locations per
 round (:func:`flow_target`).
 
@@ -371,7 +373,7 @@ def pose_terms(
             X,
             problem.X_ref.to(X.dtype),
             problem.conf3d.to(X.dtype),
-            root=problem.root,
+            root=None if c.pose3d_centre == "centroid" else problem.root,
             delta_mm=c.pose3d_delta_mm,
             penalty=c.penalty,
         )

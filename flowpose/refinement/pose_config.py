@@ -28,13 +28,14 @@ class PoseStageConfig:
     w_flow: float = 1.0
     """L_opt weight, px^-2 (sigma = 1 px of flow error). Ignored when no flow is given."""
     w_3d_rel: float = 1.0 / 60.0**2
-    """Root-relative 3D weight, mm^-2 (sigma = 60 mm, about a METRO-like estimator's MPJPE; tuned on the held-out
-    tuning clip cmu_3dsmax/131_01, metro and spin profiles, see benchmarks/experiments/tune_pose_stage.py)."""
+    """Relative 3D weight (the pose about its centre, ``pose3d_centre``), mm^-2 (sigma = 60 mm, about a METRO-like
+    estimator's MPJPE; tuned, about the root joint, on the held-out tuning clip cmu_3dsmax/131_01, metro and spin
+    profiles, see benchmarks/experiments/tune_pose_stage.py)."""
     w_3d_abs: float = 1.0 / 300.0**2
-    """Absolute root-position weight, mm^-2 (sigma = 300 mm: weak, monocular depth is unreliable)."""
+    """Weight of the centre's absolute position, mm^-2 (sigma = 300 mm: weak, monocular depth is unreliable)."""
     w_3d_lateral: float = 1.0 / 20.0**2
-    """Weight of the root's position across its viewing ray, mm^-2 (sigma = 20 mm, about 1 px at 4 m with
-    f = 200 px: the estimator's camera fit places the root in the image as well as a detector; see
+    """Weight of the centre's position across its viewing ray, mm^-2 (sigma = 20 mm, about 1 px at 4 m with
+    f = 200 px: the estimator's camera fit places the body in the image as well as a detector; see
     :func:`flowpose.refinement.body_losses.pose3d_losses`; tuned on the held-out tuning clip). Part of the
     ``"3d_abs"`` term."""
     w_2d: float = 1.0 / 2.0**2
@@ -56,6 +57,10 @@ class PoseStageConfig:
     """Robust scale of 2D keypoint residuals, px."""
     pose3d_delta_mm: float = 100.0
     """Robust scale of the 3D residuals, mm."""
+    pose3d_centre: Literal["centroid", "root"] = "centroid"
+    """What L_3D's relative pose is taken about and its position terms hold: the centroid of the observed joints,
+    or the skeleton's root joint (the seed's; it pulled the pelvis off the hips on real video, see
+    :func:`flowpose.refinement.body_losses.pose3d_losses`)."""
     penalty: Penalty = "pseudo_huber"
     """Robust penalty of every data term (see :func:`flowpose.refinement.losses.robust_penalty`)."""
     flow_through_location: bool = False
@@ -118,6 +123,8 @@ class PoseStageConfig:
                 f"PoseStageConfig.flow_rounds and history_size must be >= 1, got {self.flow_rounds}, "
                 f"{self.history_size}"
             )
+        if self.pose3d_centre not in ("centroid", "root"):
+            raise InputError(f"PoseStageConfig.pose3d_centre must be 'centroid' or 'root', got {self.pose3d_centre!r}")
         if self.optimizer not in ("lbfgs", "adam"):
             raise InputError(f"PoseStageConfig.optimizer must be 'lbfgs' or 'adam', got {self.optimizer!r}")
         if self.penalty not in ("pseudo_huber", "huber", "geman_mcclure", "l2"):

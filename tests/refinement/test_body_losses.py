@@ -87,6 +87,53 @@ class TestPose3D:
             0, abs=1e-9
         )
 
+    def test_centroid_hand_computed(self):
+        # About the centroid of the 3 joints, joint 2 off by 30 mm in frame 0 moves the centroid by 10 mm: the
+        # offsets are -10, -10 and +20 mm, so L = 0.5 (100 + 100 + 400) / 9 over 3 joints x 3 frames.
+        X = self.X0.clone()
+        X[0, 2, 1] += 0.030
+        rel = part("rel")(X, self.X0, self.conf, root=None, delta_mm=50.0, penalty="l2")
+        assert rel.item() == pytest.approx(300.0 / 9.0)
+        moved = self.X0 + torch.tensor([0.3, -0.2, 1.0], dtype=torch.float64)
+        assert part("rel")(moved, self.X0, self.conf, root=None, delta_mm=50.0).item() == pytest.approx(0, abs=1e-9)
+        # The body's position: the centroid moved 10 mm in frame 0.
+        assert position(X, self.X0, self.conf, root=None, delta_mm=50.0, penalty="l2").item() == (
+            pytest.approx(50.0 / 3.0)
+        )
+
+    def test_centroid_gives_the_root_joint_no_leverage(self):
+        # The root joint off by 30 mm costs what any other joint's 30 mm costs about the centroid, but twice that
+        # about the root, where it moves the offsets of both others: pulled by every joint's anchor, a root held
+        # by other terms too comes apart from its neighbours (the pelvis from the hips on real video).
+        kw = dict(delta_mm=50.0, penalty="l2")
+        root_moved, other_moved = self.X0.clone(), self.X0.clone()
+        root_moved[1, 0, 0] += 0.030
+        other_moved[1, 2, 0] += 0.030
+        rel = part("rel")
+        about_centroid = [rel(X, self.X0, self.conf, root=None, **kw).item() for X in (root_moved, other_moved)]
+        about_root = [rel(X, self.X0, self.conf, root=0, **kw).item() for X in (root_moved, other_moved)]
+        assert about_centroid[0] == pytest.approx(about_centroid[1])
+        assert about_root[0] == pytest.approx(2 * about_root[1])
+
+    def test_centroid_of_the_observed_joints(self):
+        # Frame 1 lacks joint 2: its centroid is that of joints 0 and 1, in X and X0 alike, so moving joint 2
+        # there costs nothing, and a frame with no joint at all drops out.
+        X0 = self.X0.clone()
+        X0[1, 2] = float("nan")
+        conf = self.conf.clone()
+        conf[2] = 0.0
+        shifted = self.X0 + torch.tensor([0.1, 0.0, 0.0], dtype=torch.float64)
+        X = shifted.clone()
+        X[1, 2] += 0.5
+        X[2] += torch.randn(3, 3, dtype=torch.float64)
+        for name in ("rel", "position", "lateral"):
+            term = part(name)
+            assert term(X, X0, conf, root=None, delta_mm=50.0).item() == pytest.approx(
+                term(shifted, X0, conf, root=None, delta_mm=50.0).item()
+            )
+        assert part("rel")(X, X0, conf, root=None, delta_mm=50.0).item() == pytest.approx(0.0, abs=1e-9)
+        assert lateral(X, X0, conf, root=None, delta_mm=50.0).item() > 0
+
     def test_root_lateral_ignores_depth_along_the_ray_and_charges_the_rest(self):
         kw = dict(root=0, delta_mm=50.0, penalty="l2")
         X0 = self.X0.clone()
@@ -112,9 +159,10 @@ class TestPose3D:
 
     def test_gradcheck(self):
         X = (self.X0 + 0.03 * torch.randn(3, 3, 3, dtype=torch.float64)).requires_grad_(True)
-        kw = dict(root=(0, 1), delta_mm=20.0)
-        for term in (part("rel"), position, lateral):
-            assert torch.autograd.gradcheck(lambda x, term=term: term(x, self.X0 + 2.0, self.conf, **kw), (X,))
+        for root in ((0, 1), None):
+            kw = dict(root=root, delta_mm=20.0)
+            for term in (part("rel"), position, lateral):
+                assert torch.autograd.gradcheck(lambda x, term=term, kw=kw: term(x, self.X0 + 2.0, self.conf, **kw), (X,))
 
 
 # ----------------------------------------------------------------------------------------------------------

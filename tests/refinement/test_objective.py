@@ -6,6 +6,8 @@ gradient through the sampling location, float64 gradients; the whole objective a
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -258,7 +260,7 @@ def test_objective_is_the_weighted_sum_of_its_terms():
     X = problem.X0 + 0.01 * torch.randn(T, 17, 3, generator=torch.Generator().manual_seed(1))
     terms = pose_terms(X, problem, config)
     assert set(terms) == set(TERMS)
-    kw = dict(root=H36M17.root, delta_mm=config.pose3d_delta_mm, penalty=config.penalty)
+    kw = dict(root=None, delta_mm=config.pose3d_delta_mm, penalty=config.penalty)  # about the centroid
     l3d = B.pose3d_losses(X, problem.X_ref, problem.conf3d, **kw)
     expected = {
         "flow": 0.0,
@@ -274,6 +276,10 @@ def test_objective_is_the_weighted_sum_of_its_terms():
     assert terms["2d"].item() > 0
     assert pose_terms(problem.X0, problem, config)["2d"].item() == pytest.approx(0.0, abs=1e-6)
     assert pose_objective(X, problem, config).item() == pytest.approx(sum(float(v) for v in terms.values()))
+    rooted = replace(config, pose3d_centre="root")
+    l3d_root = B.pose3d_losses(X, problem.X_ref, problem.conf3d, **{**kw, "root": H36M17.root})
+    assert pose_terms(X, problem, rooted)["3d_rel"].item() == pytest.approx(config.w_3d_rel * l3d_root.rel.item())
+    assert l3d_root.rel.item() != pytest.approx(l3d.rel.item(), rel=1e-3)
 
 
 def test_build_pose_problem_takes_the_intervals_of_the_poses():
