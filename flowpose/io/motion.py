@@ -237,7 +237,7 @@ def _load_npz(path: Path, scale: float | None, up: str | None, fps: float | None
     arrays = read_npz(path, "motion file")
     if "joints3d" not in arrays:
         keys = list(arrays)
-        raise InputError(f"{path}: missing key 'joints3d' (T, 17, 3) world metres y up; keys are {keys}")
+        raise InputError(f"{path}: missing key 'joints3d' (T, 17, 3) metres; keys are {keys}")
     joints = np.asarray(arrays["joints3d"], dtype=np.float64)
     skeleton = str(arrays["skeleton"]) if "skeleton" in arrays else H36M17.name
     if skeleton != H36M17.name:  # a pose file of another skeleton
@@ -247,8 +247,13 @@ def _load_npz(path: Path, scale: float | None, up: str | None, fps: float | None
             raise InputError(f"{path}: {error}") from None
     if joints.ndim != 3 or joints.shape[1:] != (17, 3) or joints.shape[0] < 1:
         raise ShapeError("joints3d", "(T, 17, 3)", joints.shape, str(path))
-    if not np.isfinite(joints).all():
-        raise InputError(f"{path}: joints3d contains NaN or infinite values")
+    missing = ~np.isfinite(joints).all(-1)  # (T, 17)
+    if missing.any():
+        named = ", ".join(
+            f"{H36M17.joint_names[j]} ({j}) in {missing[:, j].sum()}" for j in np.flatnonzero(missing.any(0))
+        )
+        raise InputError(f"{path}: joints3d is NaN or infinite for {named} of its {len(joints)} frames; a motion needs "
+                         "every joint in every frame (flowpose refine fills missing joints)")
     if fps is None:
         if "fps" not in arrays:
             raise InputError(f"{path}: missing key 'fps'; add it or pass fps=")
