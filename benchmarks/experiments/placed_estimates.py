@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from l3d_centre import lateral_error_mm  # the same directory
 
 from flowpose.bench.clips import discover_clips, get_clips, split_clips
 from flowpose.bench.runner import flow_off_continuity, refine_history
@@ -41,13 +42,6 @@ def placed_as_real(estimate: np.ndarray, truth: np.ndarray) -> np.ndarray:
         c_est, c_true = estimate[t, both].mean(0), truth[t, both].mean(0)
         out[t] += c_true * (c_est[2] / c_true[2]) - c_est
     return out
-
-
-def lateral_error_mm(points: np.ndarray, truth: np.ndarray) -> float:
-    """Median distance (mm) across the truth's viewing ray between (T, 3) points and the truth's (T, 3)."""
-    ray = truth / np.linalg.norm(truth, axis=-1, keepdims=True)
-    d = points - truth
-    return float(np.median(np.linalg.norm(d - (d * ray).sum(-1, keepdims=True) * ray, axis=-1)) * 1000.0)
 
 
 def main() -> None:
