@@ -13,6 +13,7 @@ from flowpose.cli.options import (
     estimator_options,
     refuse_unused,
     segment_options,
+    show_progress,
 )
 from flowpose.cli.shell import main, user_errors
 
@@ -33,7 +34,7 @@ from flowpose.cli.shell import main, user_errors
 )
 @camera_options
 @click.option("--overwrite", is_flag=True, help="Replace an output flowpose wrote earlier.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="No progress bar (drawn only when stderr is a terminal).")
 @segment_options
 @user_errors
 def estimate(
@@ -74,7 +75,7 @@ def estimate(
         person=parse_person(person),
         all_people=all_people,
         overwrite=overwrite,
-        progress=not quiet,
+        progress=show_progress(quiet),
         start=start,
         num_frames=num_frames,
         fps=fps,

@@ -3,6 +3,7 @@ build from the preset and the flow options."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -37,6 +38,12 @@ def refuse_unused(names: tuple[str, ...], why: str) -> None:
                                                                        ParameterSource.ENVIRONMENT)]
     if given:
         raise InputError(f"{', '.join(given)}: {why}")
+
+
+def show_progress(quiet: bool) -> bool:
+    """Whether a command draws progress bars: not with ``--quiet``, and only on a terminal. A bar redraws itself
+    with carriage returns, which a log file or a pipe keeps as one line per redraw (a 400-frame refine: 50 kB)."""
+    return not quiet and sys.stderr.isatty()
 
 
 def fps_option(fn: Callable) -> Callable:

@@ -22,6 +22,7 @@ from flowpose.cli.options import (
     refine_config_from_options,
     refuse_unused,
     segment_options,
+    show_progress,
     without_flow_option,
 )
 from flowpose.cli.shell import SEED, main, user_errors
@@ -119,7 +120,7 @@ if TYPE_CHECKING:
     help="Also write overlay.mp4: skeletons over the frames, and the flow (with --smpl: the estimate's and the "
     "refined mesh).",
 )
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--quiet", is_flag=True, help="No progress bars (drawn only when stderr is a terminal).")
 @without_flow_option
 @segment_options
 @user_errors
@@ -198,7 +199,7 @@ def refine(
         seed=seed,
         overwrite=overwrite,
         overlay=viz,
-        progress=not quiet,
+        progress=show_progress(quiet),
         start=start,
         num_frames=num_frames,
         fps=fps,
@@ -227,7 +228,7 @@ def _refine_smpl(
         raise InputError("--smpl refines SMPL parameters: --poses, --estimate and --keypoints do not apply")
     job = SmplVideoJob(video=video, smpl=smpl, body_model=body_model, config=config, cycles=cycles,
                        w_mesh_flow=w_mesh_flow, sketch=sketch, export_mesh=export_mesh, viz=viz, out=out, device=device, seed=seed,
-                       overwrite=overwrite, progress=not quiet, fps=fps, gt=gt)
+                       overwrite=overwrite, progress=show_progress(quiet), fps=fps, gt=gt)
     _, lines = refine_smpl_video(job)
     for line in lines:
         click.echo(line)

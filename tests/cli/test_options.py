@@ -11,8 +11,25 @@ from flowpose.cli.options import (
     described_camera,
     estimate_config_from_options,
     refine_config_from_options,
+    show_progress,
 )
 from flowpose.errors import InputError
+
+
+class _Stream:
+    def __init__(self, tty: bool) -> None:
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize(("quiet", "tty", "shown"), [(False, True, True), (True, True, False), (False, False, False)])
+def test_progress_bars_only_on_a_terminal_and_not_when_quiet(
+    monkeypatch: pytest.MonkeyPatch, quiet: bool, tty: bool, shown: bool
+) -> None:
+    monkeypatch.setattr("sys.stderr", _Stream(tty))
+    assert show_progress(quiet) is shown
 
 
 def test_the_camera_guess_is_60_degrees_only_when_nothing_was_said() -> None:

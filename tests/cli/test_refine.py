@@ -123,6 +123,14 @@ def test_existing_output_folder_refused_and_untouched(work: Path) -> None:
     assert snapshot(work) == before
 
 
+def test_a_log_file_gets_no_progress_bars(work: Path) -> None:
+    # stderr is not a terminal here, as in a log file or a pipe: a bar's redraws would each stay a line.
+    result = run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "1", "--out", work / "logged")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "pair/s" not in result.stderr and "\r" not in result.stderr, result.stderr
+    assert "wrote " in result.stdout
+
+
 @pytest.mark.slow
 def test_refine_success_writes_the_folder_and_prints_the_table(work: Path) -> None:
     before = snapshot(work)
