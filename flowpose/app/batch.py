@@ -37,7 +37,7 @@ from pathlib import Path
 
 from flowpose.app.inputs import people_folder_path, pose_files_in, pose_label, sidecar_poses_path, video_stem
 from flowpose.app.ray_tasks import connect_ray, run_on_ray
-from flowpose.app.refine_video import RefineVideoJob, check_job, refine_video, repeated_cycles_note
+from flowpose.app.refine_video import RefineVideoJob, check_settings, refine_video, repeated_cycles_note
 from flowpose.app.workers import WorkerLost, run_in_workers
 from flowpose.errors import FlowposeError, InputError
 from flowpose.io.atomic import atomic_path
@@ -103,9 +103,10 @@ def read_inputs(source: Path, out_dir: Path) -> list[BatchItem]:
     (module docstring).
 
     Raises:
-        InputError: for a missing source, an empty one, a manifest line with more than three paths, a folder of
-            pose files with none in it or given a ground truth, or two results folders that would collide (videos
-            with the same stem, or pose files of one video with the same name).
+        InputError: for a missing source, an empty one, a video or a binary file given as the manifest, a manifest
+            line with more than three paths, a folder of pose files with none in it or given a ground truth, or
+            two results folders that would collide (videos with the same stem, or pose files of one video with the
+            same name).
     """
     if source.is_dir():
         found = []
@@ -115,8 +116,16 @@ def read_inputs(source: Path, out_dir: Path) -> list[BatchItem]:
                 use_people = not sidecar_poses_path(video).exists() and people.is_dir()
                 found += [(video, p, None) for p in pose_files_in(people)] if use_people else [(video, None, None)]
     elif source.is_file():
+        if source.suffix.lower() in VIDEO_SUFFIXES:
+            raise InputError(f"{source}: is a video; batch takes a folder of videos or a manifest listing them "
+                             f"(one video: flowpose refine {source})")
+        try:
+            text = source.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"{source}: not a manifest (a UTF-8 text file of lines 'VIDEO [POSES [GT]]'), nor a "
+                             "folder of videos") from None
         found = []
-        for n, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
+        for n, line in enumerate(text.splitlines(), 1):
             try:
                 words = manifest_words(line)
             except ValueError as e:
@@ -344,7 +353,7 @@ def batch_folder(
         InputError: for bad shared settings, unreadable or duplicate inputs, an ``out_dir`` that is a file, or
             a Ray cluster not reached; before any video is refined.
     """
-    check_job(job)
+    check_settings(job)
     items = read_inputs(source, out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out {out_dir}: exists and is not a folder")

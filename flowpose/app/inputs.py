@@ -20,10 +20,32 @@ POSES_SIDECAR_SUFFIX = ".poses.npz"
 ``x/frames.poses.npz``), as ``flowpose synth`` writes them."""
 
 
+def named(video: str | os.PathLike[str]) -> Path:
+    """The video's path as given, or, for a frame folder given as ``.``, ``..`` or ``frames/..``, which name no
+    folder, its absolute path: the files beside it are named after the folder (``flowpose refine .`` in
+    ``clips/frames`` reads ``clips/frames.poses.npz``).
+
+    Raises:
+        InputError: for a path that names no folder even so (``/``).
+
+    Example:
+        >>> named("clips/walk.mp4").as_posix()
+        'clips/walk.mp4'
+    """
+    v = Path(video)
+    if v.name and v.name != "..":
+        return v
+    absolute = Path(os.path.abspath(v))
+    if not absolute.name:
+        raise InputError(f"{video}: a frame folder needs a name of its own, after which its pose file and results "
+                         "are named; move the frames into a folder")
+    return absolute
+
+
 def video_stem(video: str | os.PathLike[str]) -> str:
     """What a video's files beside it are named after: a video file's name less its suffix, a frame folder's whole
     name (``frames.v1`` keeps its ``.v1``)."""
-    v = Path(video)
+    v = named(video)
     return v.name if v.is_dir() else v.stem
 
 
@@ -31,7 +53,7 @@ def sidecar_poses_path(video: str | os.PathLike[str]) -> Path:
     """The pose file that belongs to a video by name: the video's path with its suffix replaced by
     ``.poses.npz`` (a folder's name gets ``.poses.npz`` appended). Whether it exists is the caller's
     concern."""
-    return Path(video).with_name(video_stem(video) + POSES_SIDECAR_SUFFIX)
+    return named(video).with_name(video_stem(video) + POSES_SIDECAR_SUFFIX)
 
 
 PEOPLE_FOLDER_SUFFIX = ".people"
@@ -41,7 +63,7 @@ PEOPLE_FOLDER_SUFFIX = ".people"
 def people_folder_path(video: str | os.PathLike[str]) -> Path:
     """The folder of every person's pose file that belongs to a video by name: ``<video stem>.people`` beside it
     (a frame folder keeps its full name). Whether it exists is the caller's concern."""
-    return Path(video).with_name(video_stem(video) + PEOPLE_FOLDER_SUFFIX)
+    return named(video).with_name(video_stem(video) + PEOPLE_FOLDER_SUFFIX)
 
 
 POSE_FILE_SUFFIXES = (".poses.npz", ".poses.json")

@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from flowpose.app.inputs import people_folder_path, pose_label, video_stem
+from flowpose.app.inputs import named, people_folder_path, pose_label, video_stem
 from flowpose.io.outdir import write_output_folder
 from flowpose.io.poses import save_poses
 from flowpose.pose import PoseSequence
@@ -48,7 +48,7 @@ def default_out_dir(video: str | os.PathLike[str], poses: str | os.PathLike[str]
         >>> default_out_dir("clips/walk.mp4", "clips/walk.people/person1.poses.npz").as_posix()
         'clips/walk.person1.flowpose'
     """
-    v = Path(video)
+    v = named(video)
     stem = video_stem(v)
     if poses is not None and os.path.abspath(Path(poses).parent) == os.path.abspath(people_folder_path(v)):
         return v.with_name(f"{stem}.{pose_label(Path(poses))}{OUT_SUFFIX}")

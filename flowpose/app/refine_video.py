@@ -121,6 +121,21 @@ def check_job(job: RefineVideoJob) -> Path | None:
     Raises:
         InputError: naming the option and what is wrong.
     """
+    check_settings(job)
+    if job.estimate is not None:
+        return None
+    if job.poses is not None and job.poses.is_dir() and (hint := each_person_hint(job.video, job.poses)):
+        raise InputError(f"{job.poses}: is a folder of pose files, expected one; {hint}")
+    return job.poses if job.poses is not None else sidecar_poses_path(job.video)
+
+
+def check_settings(job: RefineVideoJob) -> None:
+    """Check the settings a run shares with others (``flowpose batch``: its ``video`` is not read): the device,
+    the cycles, the camera file, and the estimator's install.
+
+    Raises:
+        InputError: naming the option and what is wrong.
+    """
     problem = device_problem(job.device)
     if problem is not None:
         raise InputError(f"--device {job.device}: {problem}")
@@ -134,10 +149,6 @@ def check_job(job: RefineVideoJob) -> Path | None:
         from flowpose.estimate.mediapipe import require_mediapipe
 
         require_mediapipe()
-        return None
-    if job.poses is not None and job.poses.is_dir() and (hint := each_person_hint(job.video, job.poses)):
-        raise InputError(f"{job.poses}: is a folder of pose files, expected one; {hint}")
-    return job.poses if job.poses is not None else sidecar_poses_path(job.video)
 
 
 def with_intrinsics(poses: PoseSequence, K: np.ndarray, source: str, notes: list[str]) -> PoseSequence:

@@ -185,6 +185,12 @@ def test_bad_inputs(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no videos"):
         read_inputs(tmp_path / "empty", tmp_path / "out")
+    (tmp_path / "list.bin").write_bytes(bytes(range(256)))
+    with pytest.raises(InputError, match=r"list\.bin: not a manifest \(a UTF-8 text file"):
+        read_inputs(tmp_path / "list.bin", tmp_path / "out")
+    (tmp_path / "clip.MOV").write_bytes(b"\x00\x00\x00\x14ftypqt  ")
+    with pytest.raises(InputError, match=r"clip\.MOV: is a video; .*flowpose refine .*clip\.MOV"):
+        read_inputs(tmp_path / "clip.MOV", tmp_path / "out")
     (tmp_path / "summary.csv").write_text("my own table\n")
     with pytest.raises(InputError, match="not a flowpose batch summary"):
         write_summary(tmp_path / "summary.csv", [])

@@ -14,6 +14,7 @@ from flowpose.app.inputs import (
     check_observed,
     each_person_hint,
     keypoints_problem,
+    named,
     people_folder_path,
     pose_files_in,
     pose_label,
@@ -38,6 +39,21 @@ def test_sidecar_path(tmp_path: Path) -> None:
     assert sidecar_poses_path(Path("x/video.mp4")) == Path("x/video.poses.npz")
     (tmp_path / "frames.v1").mkdir()
     assert sidecar_poses_path(tmp_path / "frames.v1") == tmp_path / "frames.v1.poses.npz"
+
+
+def test_a_frame_folder_given_as_dot_is_named_after_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    frames = tmp_path / "frames"
+    (frames / "sub").mkdir(parents=True)
+    monkeypatch.chdir(frames)
+    for given in (".", "./", "sub/..", Path(".")):
+        assert named(given) == frames, given  # Path(".").with_name raised ValueError ("has an empty name")
+        assert sidecar_poses_path(given) == tmp_path / "frames.poses.npz"
+        assert people_folder_path(given) == tmp_path / "frames.people"
+    monkeypatch.chdir(frames / "sub")
+    assert named("..") == frames and sidecar_poses_path("..") == tmp_path / "frames.poses.npz"
+    assert named("clip.mp4") == Path("clip.mp4")  # a named path is kept as given, relative
+    with pytest.raises(InputError, match="^/: a frame folder needs a name of its own"):
+        named("/")
 
 
 def test_a_folder_of_people_s_pose_files(tmp_path: Path) -> None:

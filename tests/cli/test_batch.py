@@ -23,6 +23,21 @@ def test_batch_reports_a_failure_and_resumes(tmp_path: Path) -> None:
     assert_user_error(run("batch", tmp_path / "nothing", "--out", tmp_path / "o"), "no such folder or manifest")
 
 
+def test_the_current_folder_and_a_single_video(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    from tests.app.test_batch import make_video
+
+    (tmp_path / "v").mkdir()
+    video = make_video(tmp_path / "v", "good")
+    monkeypatch.chdir(tmp_path / "v")  # `flowpose batch .` in the folder of the videos: '.' has no name of its own
+    result = run("batch", ".", "--out", tmp_path / "out", "--flow", "dis", "--cycles", "0", "--jobs", "1")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert (tmp_path / "out" / "good" / "refined.npz").is_file()
+    one = run("batch", video, "--out", tmp_path / "one")  # a video, not a folder of them: was a UnicodeDecodeError
+    assert_user_error(one, f"{video}: is a video; batch takes a folder of videos or a manifest",
+                      f"flowpose refine {video}")
+    assert not (tmp_path / "one").exists()
+
+
 def test_jobs_is_refused_with_ray(tmp_path: Path) -> None:
     from tests.app.test_batch import make_video
 

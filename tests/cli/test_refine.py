@@ -123,6 +123,25 @@ def test_existing_output_folder_refused_and_untouched(work: Path) -> None:
     assert snapshot(work) == before
 
 
+def test_a_frame_folder_given_as_dot(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import cv2
+
+    from flowpose.io.video import open_video
+
+    (work / "frames").mkdir()
+    with open_video(work / "video.mp4") as video:
+        for t, frame in enumerate(video.read()):
+            cv2.imwrite(str(work / "frames" / f"{t:03d}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    shutil.copy(work / "video.poses.npz", work / "frames.poses.npz")  # the folder's sidecar, by its name
+    monkeypatch.chdir(work / "frames")  # `flowpose refine .` there: a traceback ('.' has an empty name) before
+    result = run("refine", ".", "--flow", "dis", "--cycles", "0", "--quiet")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert f"wrote {work / 'frames.flowpose'}/" in result.stdout
+    assert load_poses(work / "frames.flowpose" / "refined.npz").joints3d.shape == (T, 17, 3)
+
+
 def test_a_log_file_gets_no_progress_bars(work: Path) -> None:
     # stderr is not a terminal here, as in a log file or a pipe: a bar's redraws would each stay a line.
     result = run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "1", "--out", work / "logged")
