@@ -152,8 +152,9 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
         track = choose_track(people.tracks, people.detections, job.person, people.image_size, where=PEOPLE_HINT)
         poses = person_poses(track)
     save_poses(poses, out)
+    span = f"frame {start}" if stop - start == 1 else f"frames {start}-{stop - 1}"
     lines.append(
-        f"wrote {out}: person {track.id}, {poses.num_frames} frames (frames {start}-{stop - 1}), "
+        f"wrote {out}: person {track.id}, {poses.num_frames} frame{'s' * (poses.num_frames != 1)} ({span}), "
         f"found in {len(track.frames)}"
     )
     return EstimateVideoOutput(out, people, track.id, lines)

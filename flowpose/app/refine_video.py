@@ -216,8 +216,9 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
         if kp is not None and (problem := keypoints_problem(confident_joints2d(kp), reader.size)) is not None:
             raise InputError(f"{job.keypoints}: {problem}")  # before any estimate is made
         if stop - start < 2:
-            raise InputError(f"{job.video}: refinement needs at least 2 frames, and frames {start} to {stop - 1} of "
-                             f"its {len(reader)} are {stop - start} (--start, --frames)")
+            which = (f"it has {len(reader)}" if (start, stop) == (0, len(reader)) else
+                     f"frames {start} to {stop - 1} of its {len(reader)} are {stop - start} (--start, --frames)")
+            raise InputError(f"{job.video}: refinement needs at least 2 frames, and {which}")
         whole = (start, stop) == (0, len(reader))
         if not whole:
             notes.append(segment_note(len(reader), start, stop, job.num_frames))

@@ -86,7 +86,8 @@ class TrackConfig:
     multi-person clip's cam04 in two tracks, at the 15 frames she is hidden behind the man (benchmarks/RESULTS.md,
     thirteenth session)."""
     min_length: int = 3
-    """Tracks seen in fewer frames are dropped (spurious detections)."""
+    """Tracks seen in fewer frames are dropped (spurious detections); in a video of fewer frames, those not seen
+    in every one."""
 
     def __post_init__(self) -> None:
         check_fields(
@@ -300,15 +301,16 @@ def track_people(
         motion: carries points along the optical flow from frame t to t + 1, or None (constant velocity).
 
     Returns:
-        The tracks seen in at least ``config.min_length`` frames, by prominence (``tracks[0]`` the most
+        The tracks seen in at least ``config.min_length`` frames (every frame of a shorter video), by prominence (``tracks[0]`` the most
         prominent; ``track.id`` is its index).
     """
     every = [d for dets in detections for d in dets]
     use_ids = bool(every) and all(d.source_id is not None for d in every)
     linked = _by_source_id(detections) if use_ids else _link(detections, config, motion)
     scored = []
+    shortest = min(config.min_length, len(detections))  # a video shorter than that: a track through all of it
     for tr in linked:
-        if len(tr.frames) < config.min_length:
+        if len(tr.frames) < shortest:
             continue
         dets = [detections[t][m] for t, m in zip(tr.frames, tr.members)]
         prominence = sum(box_area(d.box(config.min_conf) or (0, 0, 0, 0)) * d.score(config.min_conf) for d in dets)

@@ -44,6 +44,10 @@ def test_every_person_of_a_real_multi_person_clip(tmp_path: Path) -> None:
     assert load_poses(tmp_path / "later.npz").fps == 25.0 and load_poses(tmp_path / "p.npz").fps == 60.0
     assert load_poses(tmp_path / "later.npz").first_frame == 60  # refine refuses it for other frames
     assert "found in 5 of 5 frames (60-64)" in later.lines[1], later.lines
+    # A segment shorter than a track's minimum length (TrackConfig.min_length, 3): nobody was followed before.
+    two = estimate_video(EstimateVideoJob(video=video, out=tmp_path / "two.npz", progress=False, start=60,
+                                          num_frames=2))
+    assert two.lines[-1].startswith(f"wrote {tmp_path / 'two.npz'}: person 0, 2 frames (frames 60-61), found in 2")
 
 
 @pytest.mark.slow

@@ -117,6 +117,13 @@ def test_checks_before_any_work(clip: Path) -> None:
     with pytest.raises(InputError, match=r"video\.mp4: refinement needs at least 2 frames, and frames 5 to 5 of its 6 "
                                          r"are 1 \(--start, --frames\)"):
         refine_video(replace(job, start=5))
+    from flowpose.io.video import open_video
+    from flowpose.io.video_writer import write_video
+
+    with open_video(clip / "video.mp4") as video:
+        write_video(clip / "one.mp4", video.read()[:1], fps=10.0)
+    with pytest.raises(InputError, match=r"one\.mp4: refinement needs at least 2 frames, and it has 1$"):
+        refine_video(replace(job, video=clip / "one.mp4", poses=clip / "video.poses.npz"))
     with pytest.raises(InputError, match="--estimate and --poses exclude each other"):
         refine_video(replace(job, poses=clip / "video.poses.npz", estimate=object()))
     with pytest.raises(InputError, match=r"no poses: pass --poses FILE"):

@@ -58,6 +58,16 @@ def test_source_ids_are_trusted_and_short_tracks_dropped():
         track_people([[Detection(kp, conf, source_id=7), Detection(kp, conf, source_id=7)]])
 
 
+def test_a_video_shorter_than_min_length_keeps_a_person_seen_in_every_frame():
+    kp = np.array([[10.0, 10.0], [20.0, 40.0]], np.float32)
+    conf = np.ones(2, np.float32)
+    two = [[Detection(kp + t, conf, source_id=7)] for t in range(2)]  # a 2-frame video: nobody was followed
+    assert [len(tr.frames) for tr in track_people(two)] == [2]
+    gap = [[Detection(kp, conf, source_id=7)], []]  # seen in one frame of two: still short
+    assert track_people(gap) == []
+    assert [len(tr.frames) for tr in track_people(two[:1])] == [1]
+
+
 def _skeleton(rng: np.random.Generator) -> np.ndarray:
     """17 joints spread over a 60 x 120 px body (about 85 px in body size, the sqrt of its box area)."""
     return np.column_stack([rng.uniform(0, 60, 17), np.linspace(0, 120, 17)])
