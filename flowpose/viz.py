@@ -26,6 +26,9 @@ INIT_COLOR = (255, 140, 0)
 """RGB of the initial skeleton (orange)."""
 REFINED_COLOR = (0, 200, 255)
 """RGB of the refined skeleton (sky blue; distinct from orange for colour-blind viewers too)."""
+FILLED_COLOR = (150, 150, 150)
+"""RGB of the refined skeleton in a frame where nothing was observed (grey): a pose filled in from other frames
+(held before the first observed frame and after the last, interpolated between), not seen there."""
 
 _WHEEL_SEGMENTS: tuple[tuple[int, tuple[int, int, int]], ...] = (
     # (steps, RGB at the segment's start); each segment ramps linearly to the next one's start colour.
@@ -213,7 +216,8 @@ def overlay_frames(
     *,
     max_height: int | None = 480,
 ) -> Iterator[np.ndarray]:
-    """The overlay video's frames, one at a time: skeletons on the frame (left), flow in colour (right).
+    """The overlay video's frames, one at a time: skeletons on the frame (left), flow in colour (right). In a frame
+    where the refined poses observe no joint (``refined.conf`` all 0), their skeleton is grey and says so.
 
     Args:
         frames: T frames (H, W, 3) uint8 RGB.
@@ -230,6 +234,7 @@ def overlay_frames(
     max_flow = robust_max_flow(flow)
     x_init = project_np(init.joints3d, init.K_per_frame())
     x_ref = project_np(refined.joints3d, refined.K_per_frame())
+    seen = np.ones(T, bool) if refined.conf is None else (np.asarray(refined.conf) > 0).any(-1)
     for t in range(T):
         frame = np.asarray(frames[t])
         H, W = frame.shape[:2]
@@ -239,12 +244,13 @@ def overlay_frames(
         left = _resize(frame, size, k)
         right = _resize(right, size, k)
         thick = max(1, int(round(size[1] / 200)))
-        for x2d, skel, color in ((x_init[t], init.skel, INIT_COLOR), (x_ref[t], refined.skel, REFINED_COLOR)):
+        refined_color = REFINED_COLOR if seen[t] else FILLED_COLOR
+        for x2d, skel, color in ((x_init[t], init.skel, INIT_COLOR), (x_ref[t], refined.skel, refined_color)):
             draw_skeleton(left, (x2d + 0.5) * k - 0.5, skel.bones, color, thickness=thick)
         fs = max(0.4, size[1] / 700)
         line = int(round(34 * fs))
         _put_text(left, "initial", (6, line), INIT_COLOR, fs)
-        _put_text(left, "refined", (6, 2 * line), REFINED_COLOR, fs)
+        _put_text(left, "refined" if seen[t] else "refined: filled in", (6, 2 * line), refined_color, fs)
         _put_text(left, f"frame {t}", (6, size[1] - 8), (255, 255, 255), fs)
         label = f"flow {t}->{t + 1}" if t < flow.num_pairs else f"flow {flow.num_pairs - 1}->{flow.num_pairs}"
         _put_text(right, label, (6, line), (255, 255, 255), fs)

@@ -14,6 +14,7 @@ from flowpose.io.video import open_video
 from flowpose.pose import PoseSequence
 from flowpose.skeleton import H36M17
 from flowpose.viz import (
+    FILLED_COLOR,
     INIT_COLOR,
     MIN_DISPLAY_HEIGHT,
     REFINED_COLOR,
@@ -115,6 +116,19 @@ def test_overlay_frames_draw_both_skeletons_and_the_flow() -> None:
     colour = flow_to_color(np.array([[[2.0, -1.0]]]), robust_max_flow(flow))[0, 0]
     np.testing.assert_array_equal(out[0][50, 96 + 10], colour)
     np.testing.assert_array_equal(out[3][50, 96 + 10], colour)  # last frame: the last pair's flow
+
+
+def test_a_frame_with_nothing_observed_is_drawn_grey_and_said() -> None:
+    frames, init, refined, flow = _scene(size=96)
+    conf = np.ones((4, 17), np.float32)
+    conf[2] = 0.0  # frame 2 filled in from the others
+    filled = PoseSequence(joints3d=refined.joints3d, K=refined.K, conf=conf)
+    out = list(overlay_frames(frames, init, filled, flow, max_height=96))
+    counts = [[(np.abs(o[:, :96].reshape(-1, 3).astype(int) - c).max(-1) == 0).sum() for c in (REFINED_COLOR, FILLED_COLOR)]
+              for o in out]
+    assert counts[2][0] == 0 and counts[2][1] > 20, counts  # grey, and no sky blue: not even the legend
+    # elsewhere sky blue, and grey only where white text's anti-aliased edge over the dark frame passes through it
+    assert all(c[0] > 20 and c[1] < counts[2][1] / 10 for i, c in enumerate(counts) if i != 2), counts
 
 
 def test_write_overlay_roundtrip(tmp_path: Path) -> None:
