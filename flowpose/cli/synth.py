@@ -12,6 +12,10 @@ PROFILE_NAMES = ("mediapipe", "hmr", "metro", "spin", "clean")
 """The names of :data:`flowpose.synth.noise.PROFILES`, realistic first, written out so that the command line
 starts without importing torch."""
 
+DEFAULT_FRAMES = 100
+"""The frames ``synth`` renders without ``--frames`` (:class:`flowpose.synth.clip.SynthConfig`'s default), or all
+of a shorter motion."""
+
 SIZES = click.IntRange(32, 4096)
 """The image sides :class:`flowpose.synth.clip.SynthConfig` accepts (``MAX_SIZE``), checked by click so that the
 message names the option."""
@@ -23,7 +27,8 @@ FRAME_RATES = click.FloatRange(0.0, 1000.0, min_open=True)
 @click.argument("motion", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder (new).")
 @click.option("--overwrite", is_flag=True, help="Replace an output folder that flowpose wrote earlier.")
-@click.option("--frames", type=click.IntRange(min=2), default=100, show_default=True, help="Frames to render.")
+@click.option("--frames", type=click.IntRange(min=2), default=None,
+              help=f"Frames to render. Default: {DEFAULT_FRAMES}, or all of a shorter motion.")
 @click.option("--start", type=click.IntRange(min=0), default=0, show_default=True,
               help="First frame (after resampling).")
 @click.option("--size", type=SIZES, default=256, show_default=True, help="Square image side, pixels.")
@@ -61,11 +66,13 @@ def synth(
     """
     from dataclasses import replace
 
+    from flowpose.io.poses import load_poses
     from flowpose.synth.clip import SynthConfig, synthesize
     from flowpose.synth.render import RenderConfig
 
     config = SynthConfig(
-        frames=frames,
+        frames=DEFAULT_FRAMES if frames is None else frames,
+        shorter_ok=frames is None,
         start=start,
         size=size,
         fps=fps,
@@ -76,3 +83,7 @@ def synth(
     paths = synthesize(motion, out_dir, config, overwrite=overwrite)
     for role, path in paths.items():
         click.echo(f"{role:6s} {path}")
+    rendered = load_poses(paths["poses"]).num_frames
+    if rendered < config.frames:
+        click.echo(f"{motion}: {rendered} frames at {fps:g} fps from frame {start}, all rendered (fewer than "
+                   f"{DEFAULT_FRAMES}; --frames N asks for N)")

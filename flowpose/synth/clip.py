@@ -33,6 +33,9 @@ class SynthConfig:
 
     frames: int | None = 100
     """Frames to keep after resampling (from ``start``); None keeps the whole motion."""
+    shorter_ok: bool = False
+    """A motion shorter than ``frames`` (from ``start``) is kept whole instead of refused: ``flowpose synth``
+    without ``--frames``."""
     start: int = 0
     """First frame kept, after resampling."""
     fps: float = 30.0
@@ -114,12 +117,12 @@ def make_clip(motion: Motion, config: SynthConfig = SynthConfig()) -> SynthClip:
         The rendered clip with exact ground truth and the simulated estimate.
 
     Raises:
-        InputError: when the motion is shorter than the frames asked for.
+        InputError: when the motion is shorter than the frames asked for (2 at least with ``shorter_ok``).
     """
     m = resample(motion, config.fps) if abs(motion.fps - config.fps) > 1e-6 else motion
     stop = None if config.frames is None else config.start + config.frames
     joints = m.joints[config.start : stop]
-    if len(joints) < 2 or (config.frames is not None and len(joints) < config.frames):
+    if len(joints) < 2 or (config.frames is not None and len(joints) < config.frames and not config.shorter_ok):
         raise InputError(
             f"{motion.source}: {len(m.joints)} frames at {config.fps:g} fps, fewer than start {config.start} + "
             f"frames {config.frames}"

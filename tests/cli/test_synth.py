@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flowpose.cli.synth import FRAME_RATES, PROFILE_NAMES, SIZES
+from flowpose.cli.synth import DEFAULT_FRAMES, FRAME_RATES, PROFILE_NAMES, SIZES
 from flowpose.io.poses import load_poses
 from flowpose.synth.noise import PROFILES
 from tests.cli.common import assert_user_error, run
@@ -37,9 +37,22 @@ def test_a_value_out_of_range_names_the_option(motion: Path, tmp_path: Path, opt
 
 
 def test_the_option_ranges_are_the_config_s() -> None:
-    from flowpose.synth.clip import MAX_FPS, MAX_SIZE
+    from flowpose.synth.clip import MAX_FPS, MAX_SIZE, SynthConfig
 
     assert (SIZES.min, SIZES.max, FRAME_RATES.max) == (32, MAX_SIZE, MAX_FPS)
+    assert DEFAULT_FRAMES == SynthConfig().frames
+
+
+def test_a_motion_shorter_than_the_default_is_rendered_whole_and_said(motion: Path, tmp_path: Path) -> None:
+    # 12 frames: before, `error: ...: 12 frames at 30 fps, fewer than start 0 + frames 100` without --frames
+    result = run("synth", motion, "--size", "32", "--out", tmp_path / "whole")
+    assert result.exit_code == 0, result.output
+    assert load_poses(tmp_path / "whole" / "video.poses.npz").num_frames == 12
+    assert f"{motion}: 12 frames at 30 fps from frame 0, all rendered (fewer than 100; --frames N asks for N)" in (
+        result.stdout)
+    asked = run("synth", motion, "--size", "32", "--frames", "20", "--out", tmp_path / "asked")
+    assert_user_error(asked, "12 frames at 30 fps, fewer than start 0 + frames 20")
+    assert not (tmp_path / "asked").exists()
 
 
 def test_the_help_names_every_profile() -> None:

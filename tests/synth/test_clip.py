@@ -51,6 +51,10 @@ def test_synthesize_writes_the_three_files_byte_reproducibly(tmp_path):
 def test_too_short_motion_is_refused():
     with pytest.raises(InputError, match="fewer than start 0 \\+ frames 50"):
         make_clip(swinging_motion(10), SynthConfig(frames=50, size=48))
+    whole = make_clip(swinging_motion(10), SynthConfig(frames=50, size=48, shorter_ok=True))
+    assert whole.rendered.joints3d.shape[0] == whole.estimate.num_frames == 10
+    with pytest.raises(InputError, match="fewer than start 9 \\+ frames 50"):  # 2 frames at least, all the same
+        make_clip(swinging_motion(10), SynthConfig(frames=50, start=9, size=48, shorter_ok=True))
 
 
 @pytest.mark.parametrize(
