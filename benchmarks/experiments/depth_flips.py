@@ -1,0 +1,96 @@
+"""Limbs pointing the wrong way in depth: how often the real estimate has them, and how many refinement keeps.
+
+A monocular estimate can put a limb's far end in front of its near end while its 2D stays right (the depth
+ambiguity that the simulator's profiles draw as "depth flips"). No image motion tells the two apart, so neither the
+flow nor the 2D term can repair one; only time can, where a flip lasts a few frames. For each of the 8 limb bones
+(upper arms, forearms, thighs, shins) of each pair of the real set (``bench_real.py --estimates tracked --everyone``
+first), this counts the frames where the reference's bone points clearly towards or away from the camera (its depth
+extent above ``--clear`` of its length) and the pose's bone points the other way by more than 2 cm: in the estimate,
+refined without flow, and refined by flowpose (the defaults, 3 cycles); and the lengths of the estimate's runs of
+flipped frames.
+
+    python benchmarks/experiments/depth_flips.py [--reference all|heldout] [--clear 0.4]
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_real import experiment_parser, tracked_pairs  # noqa: E402
+
+from flowpose.api import refine  # noqa: E402
+from flowpose.bench.runner import flow_off_continuity  # noqa: E402
+from flowpose.config import get_preset  # noqa: E402
+from flowpose.skeleton import H36M17  # noqa: E402
+
+LIMBS = {
+    "l upper arm": ("l_shoulder", "l_elbow"), "l forearm": ("l_elbow", "l_wrist"),
+    "r upper arm": ("r_shoulder", "r_elbow"), "r forearm": ("r_elbow", "r_wrist"),
+    "l thigh": ("l_hip", "l_knee"), "l shin": ("l_knee", "l_ankle"),
+    "r thigh": ("r_hip", "r_knee"), "r shin": ("r_knee", "r_ankle"),
+}
+"""Each limb bone as (parent, child) joint names."""
+
+MARGIN_M = 0.02
+"""A pose's bone counts as pointing the other way only when its depth extent exceeds this, metres."""
+
+
+def flipped(pose: np.ndarray, truth: np.ndarray, scored: np.ndarray, parent: int, child: int,
+            clear: float) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) bool frames where the truth's bone is clearly along the depth axis, and those where ``pose``'s points
+    the other way (a joint ``pose`` lacks: not counted). ``pose``, ``truth``: (T, 17, 3) camera metres; ``scored``: (T,) bool."""
+    dz_true = truth[:, child, 2] - truth[:, parent, 2]
+    length = np.linalg.norm(truth[:, child] - truth[:, parent], axis=-1)
+    dz = pose[:, child, 2] - pose[:, parent, 2]
+    clear_frames = scored & np.isfinite(dz_true) & (np.abs(dz_true) > clear * length)
+    with np.errstate(invalid="ignore"):  # a joint the estimate lacks (NaN) is not counted as flipped
+        return clear_frames, clear_frames & (np.sign(dz) == -np.sign(dz_true)) & (np.abs(dz) > MARGIN_M)
+
+
+def run_lengths(mask: np.ndarray) -> list[int]:
+    """The lengths of the runs of True in a (T,) bool."""
+    idx = np.flatnonzero(mask)
+    return [len(r) for r in np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1)] if len(idx) else []
+
+
+def main() -> None:
+    """Count the flipped bone-frames of every pair and print the table."""
+    p = experiment_parser(__doc__.split("\n\n")[0])
+    p.add_argument("--clear", type=float, default=0.4, help="the truth's depth extent, as a fraction of its length, "
+                   "above which a bone's direction counts")
+    args = p.parse_args()
+    base = replace(get_preset("fast"), cycles=args.cycles)
+    poses = ("estimate", "without flow", "flowpose")
+    counts = {(limb, pose): [0, 0] for limb in LIMBS for pose in poses}
+    runs: list[int] = []
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
+        joints = {"estimate": np.asarray(init.joints3d, np.float64),
+                  "without flow": np.asarray(refine(init, frames, config=flow_off_continuity(base)).poses.joints3d),
+                  "flowpose": np.asarray(refine(init, frames, config=base).poses.joints3d)}
+        for limb, (a, b) in LIMBS.items():
+            for pose, X in joints.items():
+                clear, wrong = flipped(X.astype(np.float64), gt, keep, H36M17.index(a), H36M17.index(b), args.clear)
+                counts[(limb, pose)][0] += int(wrong.sum())
+                counts[(limb, pose)][1] += int(clear.sum())
+                if pose == "estimate":
+                    runs += run_lengths(wrong)
+        print(name, flush=True)
+    print(f"\n| limb (frames where it points clearly along the depth axis) | {' | '.join(poses)} |")
+    print("|---" * (len(poses) + 1) + "|")
+    for limb in [*LIMBS, "all"]:
+        keys = list(LIMBS) if limb == "all" else [limb]
+        wrong = [sum(counts[(k, pose)][0] for k in keys) for pose in poses]
+        total = sum(counts[(k, "estimate")][1] for k in keys)
+        print(f"| {limb} ({total}) | " + " | ".join(f"{w} ({100 * w / max(total, 1):.0f}%)" for w in wrong) + " |")
+    lengths = np.bincount(runs) if runs else np.zeros(1, int)
+    print("\nthe estimate's runs of flipped frames, by length: "
+          + ", ".join(f"{n} of {k}" for k, n in enumerate(lengths) if k and n))
+
+
+if __name__ == "__main__":
+    main()
