@@ -6,10 +6,11 @@ flow nor the 2D term can repair one; only time can, where a flip lasts a few fra
 (upper arms, forearms, thighs, shins) of each pair of the real set (``bench_real.py --estimates tracked --everyone``
 first), this counts the frames where the reference's bone points clearly towards or away from the camera (its depth
 extent above ``--clear`` of its length) and the pose's bone points the other way by more than 2 cm: in the estimate,
-refined without flow, and refined by flowpose (the defaults, 3 cycles); and the lengths of the estimate's runs of
-flipped frames.
+refined without flow, and refined by flowpose (the defaults, 3 cycles); the lengths of the estimate's runs of
+flipped frames; and each run's MPJPE. ``--oracle`` adds the estimate with every flip turned back by the reference,
+refined both ways: the most a repair of flips could earn.
 
-    python benchmarks/experiments/depth_flips.py [--reference all|heldout] [--clear 0.4]
+    python benchmarks/experiments/depth_flips.py [--reference all|heldout] [--clear 0.4] [--oracle]
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import experiment_parser, tracked_pairs  # noqa: E402
+from bench_real import experiment_parser, scores, tracked_pairs  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import flow_off_continuity  # noqa: E402
@@ -52,6 +53,35 @@ def flipped(pose: np.ndarray, truth: np.ndarray, scored: np.ndarray, parent: int
         return clear_frames, clear_frames & (np.sign(dz) == -np.sign(dz_true)) & (np.abs(dz) > MARGIN_M)
 
 
+def ancestors(j: int) -> list[int]:
+    """The joints above ``j`` in H36M17's tree."""
+    parent = {c: a for a, c in H36M17.bones}
+    out = []
+    while j in parent:
+        j = parent[j]
+        out.append(j)
+    return out
+
+
+DESCENDANTS = {c: [j for j in range(H36M17.num_joints) if c in ancestors(j)] for c in range(H36M17.num_joints)}
+"""The joints below each joint."""
+
+
+def unflipped(pose: np.ndarray, truth: np.ndarray, scored: np.ndarray, clear: float) -> np.ndarray:
+    """The oracle: ``pose`` (T, 17, 3) with each bone-frame :func:`flipped` turned back, its child and the joints
+    below moved along their viewing rays by the depth change that mirrors the bone's depth extent (their 2D kept),
+    limbs from the root outwards."""
+    out = pose.copy()
+    for a, b in LIMBS.values():
+        parent, child = H36M17.index(a), H36M17.index(b)
+        _, wrong = flipped(out, truth, scored, parent, child, clear)
+        for t in np.flatnonzero(wrong):
+            dz = out[t, child, 2] - out[t, parent, 2]
+            for j in [child, *DESCENDANTS[child]]:
+                out[t, j] *= (out[t, j, 2] - 2.0 * dz) / out[t, j, 2]
+    return out
+
+
 def run_lengths(mask: np.ndarray) -> list[int]:
     """The lengths of the runs of True in a (T,) bool."""
     idx = np.flatnonzero(mask)
@@ -63,8 +93,11 @@ def main() -> None:
     p = experiment_parser(__doc__.split("\n\n")[0])
     p.add_argument("--clear", type=float, default=0.4, help="the truth's depth extent, as a fraction of its length, "
                    "above which a bone's direction counts")
+    p.add_argument("--oracle", action="store_true", help="also refine the estimate with its flips turned back by "
+                   "the reference (what repairing every flip would earn at most)")
     args = p.parse_args()
     base = replace(get_preset("fast"), cycles=args.cycles)
+    mpjpes: dict[str, list[float]] = {}
     poses = ("estimate", "without flow", "flowpose")
     counts = {(limb, pose): [0, 0] for limb in LIMBS for pose in poses}
     runs: list[int] = []
@@ -72,8 +105,16 @@ def main() -> None:
         joints = {"estimate": np.asarray(init.joints3d, np.float64),
                   "without flow": np.asarray(refine(init, frames, config=flow_off_continuity(base)).poses.joints3d),
                   "flowpose": np.asarray(refine(init, frames, config=base).poses.joints3d)}
+        if args.oracle:
+            fixed = init.with_joints3d(unflipped(joints["estimate"], gt, keep, args.clear).astype(np.float32))
+            joints["oracle, without flow"] = np.asarray(refine(fixed, frames, config=flow_off_continuity(base)).poses.joints3d)
+            joints["oracle, flowpose"] = np.asarray(refine(fixed, frames, config=base).poses.joints3d)
+        for run, X in joints.items():
+            mpjpes.setdefault(run, []).append(scores(X, gt, keep)["mpjpe"])
         for limb, (a, b) in LIMBS.items():
             for pose, X in joints.items():
+                if pose not in poses:
+                    continue
                 clear, wrong = flipped(X.astype(np.float64), gt, keep, H36M17.index(a), H36M17.index(b), args.clear)
                 counts[(limb, pose)][0] += int(wrong.sum())
                 counts[(limb, pose)][1] += int(clear.sum())
@@ -87,6 +128,7 @@ def main() -> None:
         wrong = [sum(counts[(k, pose)][0] for k in keys) for pose in poses]
         total = sum(counts[(k, "estimate")][1] for k in keys)
         print(f"| {limb} ({total}) | " + " | ".join(f"{w} ({100 * w / max(total, 1):.0f}%)" for w in wrong) + " |")
+    print("\nMPJPE mm, mean of the pairs: " + ", ".join(f"{run} {np.mean(v):.1f}" for run, v in mpjpes.items()))
     lengths = np.bincount(runs) if runs else np.zeros(1, int)
     print("\nthe estimate's runs of flipped frames, by length: "
           + ", ".join(f"{n} of {k}" for k, n in enumerate(lengths) if k and n))
