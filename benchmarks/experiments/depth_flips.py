@@ -27,6 +27,7 @@ from bench_real import experiment_parser, scores, tracked_pairs  # noqa: E402
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import flow_off_continuity  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
+from flowpose.frame_runs import frame_runs  # noqa: E402
 from flowpose.skeleton import H36M17  # noqa: E402
 
 LIMBS = {
@@ -82,12 +83,6 @@ def unflipped(pose: np.ndarray, truth: np.ndarray, scored: np.ndarray, clear: fl
     return out
 
 
-def run_lengths(mask: np.ndarray) -> list[int]:
-    """The lengths of the runs of True in a (T,) bool."""
-    idx = np.flatnonzero(mask)
-    return [len(r) for r in np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1)] if len(idx) else []
-
-
 def main() -> None:
     """Count the flipped bone-frames of every pair and print the table."""
     p = experiment_parser(__doc__.split("\n\n")[0])
@@ -119,7 +114,7 @@ def main() -> None:
                 counts[(limb, pose)][0] += int(wrong.sum())
                 counts[(limb, pose)][1] += int(clear.sum())
                 if pose == "estimate":
-                    runs += run_lengths(wrong)
+                    runs += [last - first + 1 for first, last in frame_runs(wrong)]
         print(name, flush=True)
     print(f"\n| limb (frames where it points clearly along the depth axis) | {' | '.join(poses)} |")
     print("|---" * (len(poses) + 1) + "|")
