@@ -17,35 +17,26 @@ flow is valid) and compared with the true joints' own displacement over the same
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 import torch
+from synth_set import evaluation_clips, rendered, synth_parser  # the same directory
 
-from flowpose.bench.clips import discover_clips, get_clips, split_clips
 from flowpose.flow.field import FlowField
 from flowpose.flow.tracks import chain_flow
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def main() -> None:
     """Print, per span, how far the exact flow chained from the true joints ends from where they went."""
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = synth_parser(__doc__)
     p.add_argument("--spans", default="1,3,9,27")
-    p.add_argument("--clips", default=None, help="comma-separated clip names (default: all but the tuning clip)")
-    p.add_argument("--profile", default="mediapipe")
     args = p.parse_args()
     spans = [int(k) for k in args.spans.split(",")]
-    names = tuple(args.clips.split(",")) if args.clips else None
-    _, clips = split_clips(discover_clips(REPO.parent / "shared" / "data" / "mocap"), select=names)
+    clips = evaluation_clips(args.clips)
     errors: dict[int, list[np.ndarray]] = {k: [] for k in spans}
     lengths: dict[int, list[np.ndarray]] = {k: [] for k in spans}
     along = dict.fromkeys(spans, 0.0)
     for clip in clips:
-        gt = get_clips(clip, profiles=(args.profile,), frames=100, size=256, seed=0,
-                       cache_dir=REPO / "results" / "cache")[args.profile].gt
+        gt = rendered(clip, args.profile, args).gt
         flow = FlowField.full_frame(gt.flow, gt.flow_valid.astype(np.float32)).to_torch("cpu")
         joints = torch.as_tensor(gt.joints2d)  # (T, 17, 2) px, the true joints' projections
         for k in spans:

@@ -38,7 +38,6 @@ the motion of the surface seen there, is not.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import replace
@@ -50,7 +49,6 @@ import numpy as np
 import torch
 
 from flowpose import metrics
-from flowpose.bench.clips import discover_clips, get_clips, split_clips
 from flowpose.bench.runner import FLOW_VARIANTS, flow_off, refine_history
 from flowpose.config import RefineConfig, get_preset
 from flowpose.flow.field import FlowField
@@ -64,9 +62,7 @@ from flowpose.synth.clip import SynthClip
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from direct_chains import DisMatcher, direct_target  # noqa: E402
 from oracle_ceilings import oracle_flow_target  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[2]
-
+from synth_set import evaluation_clips, rendered, synth_parser  # noqa: E402
 
 VARIANTS = ("flow_off", "forward", *FLOW_VARIANTS, "long_range_direct")
 
@@ -101,13 +97,8 @@ def exact_run(synth: SynthClip, config: RefineConfig, read_at: str = "estimate")
 
 def main() -> None:
     """Run the chosen variants on every clip and print the table."""
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--clips", default=None, help="comma-separated clip names (default: all but the tuning clip)")
-    p.add_argument("--profile", default="mediapipe")
-    p.add_argument("--frames", type=int, default=100)
-    p.add_argument("--size", type=int, default=256)
+    p = synth_parser(__doc__)
     p.add_argument("--cycles", type=int, default=3)
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
     p.add_argument("--exact", action="store_true", help="the pose stage alone, given the exact flow")
     p.add_argument("--flow-weight", type=float, default=1.0,
@@ -131,12 +122,10 @@ def main() -> None:
     if args.exact and any(c.flow != base.flow or c.pose.symmetric_flow for c in runs.values()):
         raise SystemExit("--exact: only variants that change the pose stage alone, and not symmetric (the "
                          "renderer gives no backward flow)")
-    names = tuple(args.clips.split(",")) if args.clips else None
-    _, clips = split_clips(discover_clips(REPO.parent / "shared" / "data" / "mocap"), select=names)
+    clips = evaluation_clips(args.clips)
     table: dict[str, list[tuple[float, float, float, float]]] = {k: [] for k in runs}
     for clip in clips:
-        synth = get_clips(clip, profiles=(args.profile,), frames=args.frames, size=args.size, seed=args.seed,
-                          cache_dir=REPO / "results" / "cache")[args.profile]
+        synth = rendered(clip, args.profile, args)
         line = []
         for name, config in runs.items():
             start = time.perf_counter()

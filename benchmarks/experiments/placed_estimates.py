@@ -16,19 +16,15 @@ by continuity, the 3% target's baseline) and with it, L_3D about the centroid (t
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 from l3d_centre import lateral_error_mm  # the same directory
+from synth_set import evaluation_clips, rendered, synth_parser  # the same directory
 
-from flowpose.bench.clips import discover_clips, get_clips, split_clips
 from flowpose.bench.runner import flow_off_continuity, refine_history
 from flowpose.config import RefineConfig, get_preset
 from flowpose.synth.clip import SynthClip
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def placed_as_real(estimate: np.ndarray, truth: np.ndarray) -> np.ndarray:
@@ -46,13 +42,8 @@ def placed_as_real(estimate: np.ndarray, truth: np.ndarray) -> np.ndarray:
 
 def main() -> None:
     """Refine every clip four ways from both placements and print the means."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--clips", default=None, help="comma-separated clip names (default: all but the tuning clip)")
-    p.add_argument("--profile", default="mediapipe")
-    p.add_argument("--frames", type=int, default=100)
-    p.add_argument("--size", type=int, default=256)
+    p = synth_parser(__doc__)
     p.add_argument("--cycles", type=int, default=3)
-    p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     base = replace(get_preset("fast"), cycles=args.cycles)
     rooted = replace(base, pose=replace(base.pose, pose3d_centre="root"))
@@ -60,13 +51,11 @@ def main() -> None:
         "without flow, centroid": flow_off_continuity(base), "flowpose, centroid": base,
         "without flow, pelvis": flow_off_continuity(rooted), "flowpose, pelvis": rooted,
     }
-    names = tuple(args.clips.split(",")) if args.clips else None
-    _, clips = split_clips(discover_clips(REPO.parent / "shared" / "data" / "mocap"), select=names)
+    clips = evaluation_clips(args.clips)
     table: dict[str, list[tuple[float, float, float]]] = {}
     anchors: dict[str, list[tuple[float, float]]] = {"simulated": [], "placed as real": []}
     for clip in clips:
-        synth = get_clips(clip, profiles=(args.profile,), frames=args.frames, size=args.size, seed=args.seed,
-                          cache_dir=REPO / "results" / "cache")[args.profile]
+        synth = rendered(clip, args.profile, args)
         truth = synth.rendered.joints3d.astype(np.float64)
         simulated = np.asarray(synth.estimate.joints3d, np.float64)
         line = []

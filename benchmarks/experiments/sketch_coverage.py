@@ -15,20 +15,16 @@ first flow stage draws it, before the swap repair):
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
+from synth_set import evaluation_clips, rendered, synth_parser  # the same directory
 
 from flowpose.api import refine
-from flowpose.bench.clips import discover_clips, get_clips, split_clips
 from flowpose.config import get_preset
 from flowpose.flow.field import FlowField
 from flowpose.metrics import epe
 from flowpose.refinement.sketch import sketch_bone_motion
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def on_frame(grid: FlowField, values: np.ndarray) -> np.ndarray:
@@ -41,24 +37,18 @@ def on_frame(grid: FlowField, values: np.ndarray) -> np.ndarray:
 
 def main() -> None:
     """Refine each clip with and without cycles and print the split EPE."""
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = synth_parser(__doc__, frames=60, profile=False)
     p.add_argument("--profiles", default="metro,mediapipe")
-    p.add_argument("--clips", default=None, help="comma-separated clip names (default: all but the tuning clip)")
-    p.add_argument("--frames", type=int, default=60)
-    p.add_argument("--size", type=int, default=256)
     p.add_argument("--cycles", type=int, default=3)
-    p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     base = replace(get_preset("fast"), cycles=args.cycles)
-    names = tuple(args.clips.split(",")) if args.clips else None
-    _, clips = split_clips(discover_clips(REPO.parent / "shared" / "data" / "mocap"), select=names)
+    clips = evaluation_clips(args.clips)
     print("| profile | clip | human pixels drawn | EPE drawn F_0 -> F_k px | EPE not drawn F_0 -> F_k px |")
     print("|---|---|---|---|---|")
     totals: dict[str, list[np.ndarray]] = {}
     for profile in args.profiles.split(","):
         for clip in clips:
-            synth = get_clips(clip, profiles=(profile,), frames=args.frames, size=args.size, seed=args.seed,
-                              cache_dir=REPO / "results" / "cache")[profile]
+            synth = rendered(clip, profile, args)
             gt, init = synth.gt, synth.estimate
             seed = clip.seed(args.seed)
             flows = [refine(init, synth.rendered.frames, config=replace(base, cycles=n), seed=seed).flow

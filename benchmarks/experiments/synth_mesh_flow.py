@@ -22,7 +22,6 @@ over the SMPL stage without flow and costs 1.3% PA-MPJPE; with DIS's, nothing.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from dataclasses import replace
@@ -34,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from flow_variants import exact_run  # noqa: E402
 from real_mesh_flow import FittedBody  # noqa: E402
+from synth_set import evaluation_clips, rendered, synth_parser  # noqa: E402
 
 from flowpose import metrics  # noqa: E402
-from flowpose.bench.clips import discover_clips, get_clips, split_clips  # noqa: E402
 from flowpose.bench.runner import flow_off  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.flow.field import FlowField  # noqa: E402
@@ -46,30 +45,21 @@ from flowpose.refinement.loop import crop_boxes  # noqa: E402
 from flowpose.refinement.reliability import flow_noise_px  # noqa: E402
 from flowpose.refinement.swaps import repair_swaps  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 def main() -> None:
     """Fit, refine and score every clip; print the means."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--clips", default=None, help="comma-separated clip names (default: all but the tuning clip)")
-    p.add_argument("--profile", default="mediapipe")
-    p.add_argument("--frames", type=int, default=100)
-    p.add_argument("--size", type=int, default=256)
-    p.add_argument("--seed", type=int, default=0)
+    p = synth_parser(__doc__)
     p.add_argument("--flows", default="exact,dis")
     p.add_argument("--mesh-weights", default="32", help="L_mesh weights, px^-2, comma-separated")
     p.add_argument("--max-steps", type=int, default=1000, help="the SMPL pose stage's iterations a round")
     args = p.parse_args()
     config = replace(get_preset("fast"), smpl_max_steps=args.max_steps)
     weights = [float(w) for w in args.mesh_weights.split(",") if w]
-    names = tuple(args.clips.split(",")) if args.clips else None
-    _, clips = split_clips(discover_clips(REPO.parent / "shared" / "data" / "mocap"), select=names)
+    clips = evaluation_clips(args.clips)
     tmp = Path(tempfile.mkdtemp(prefix="synth_mesh_flow_"))
     table: dict[str, list[tuple[float, float]]] = {}
     for clip in clips:
-        synth = get_clips(clip, profiles=(args.profile,), frames=args.frames, size=args.size, seed=args.seed,
-                          cache_dir=REPO / "results" / "cache")[args.profile]
+        synth = rendered(clip, args.profile, args)
         gt, frames = synth.gt, synth.rendered.frames
         size = tuple(frames.shape[1:3])
         init = repair_swaps(synth.estimate, None, replace(config.swaps, enabled=True, motion="none")).poses

@@ -1,0 +1,43 @@
+"""The synthetic clips a synthetic experiment runs on: its common options, and the clips they name.
+
+Each experiment renders the shared CMU motion-capture clips (all but the tuning clip, or ``--clips``) as
+``bench_refine.py`` does, through its cache in ``results/cache``, and simulates one estimator profile on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from flowpose.bench.clips import BenchClip, discover_clips, get_clips, split_clips
+from flowpose.synth.clip import SynthClip
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def synth_parser(description: str, frames: int = 100, profile: bool = True) -> argparse.ArgumentParser:
+    """The argument parser of a synthetic experiment: ``--clips``, ``--profile`` (unless ``profile`` is False: an
+    experiment that takes several), ``--frames`` (default ``frames``), ``--size`` and ``--seed``. ``description``:
+    the script's docstring, shown as written."""
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--clips", default=None, help="comma-separated clip names (default: all but the tuning clip)")
+    if profile:
+        p.add_argument("--profile", default="mediapipe")
+    p.add_argument("--frames", type=int, default=frames)
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--seed", type=int, default=0)
+    return p
+
+
+def evaluation_clips(names: str | None) -> list[BenchClip]:
+    """The clips named (comma-separated, in this order), or every clip but the tuning clip when ``names`` is None."""
+    _, clips = split_clips(discover_clips(REPO.parent / "shared" / "data" / "mocap"),
+                           select=tuple(names.split(",")) if names else None)
+    return clips
+
+
+def rendered(clip: BenchClip, profile: str, args: argparse.Namespace) -> SynthClip:
+    """``clip`` rendered at ``args.frames`` frames of ``args.size`` px with ``args.seed``, its estimate simulated
+    with ``profile``; from the benchmark's cache where it holds it."""
+    return get_clips(clip, profiles=(profile,), frames=args.frames, size=args.size, seed=args.seed,
+                     cache_dir=REPO / "results" / "cache")[profile]
