@@ -25,7 +25,7 @@ from flowpose.io.intrinsics import CameraOptions, load_intrinsics
 from flowpose.io.outdir import check_output_file, check_output_folder, write_output_folder
 from flowpose.io.poses import save_poses, written_by_flowpose
 from flowpose.io.video import open_video
-from flowpose.io.video_notes import frame_times
+from flowpose.io.video_notes import frame_times, listed_note, truncation_note
 from flowpose.people.select import PEOPLE_HINT, choose_track
 from flowpose.people.sheet import contact_sheet, write_contact_sheet
 from flowpose.people.track import Track
@@ -107,7 +107,7 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
         load_intrinsics(job.camera.intrinsics)  # refused before the video is decoded
     require_mediapipe()
     with open_video(job.video, fps=job.fps) as reader:
-        start, stop = segment(len(reader), job.start, job.num_frames, job.video)
+        start, stop = segment(len(reader), job.start, job.num_frames, job.video, listed_note(reader))
         K = job.camera.matrix(reader.size)
         frames = reader.segment(start, stop)  # decoded on demand, as the whole video is
         people = find_people(frames, job.config, fps=reader.fps, progress=job.progress)
@@ -117,6 +117,8 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
                 "(try --track or a lower --min-confidence)"
             )
         lines = [job.camera.describe(reader.size)]
+        if (cut := truncation_note(reader)) is not None:
+            lines.append(f"warning: {cut}")
         if not reader.fps_known:
             lines.append(assumed_rate_note(job.video, reader.fps))
         times, timing_note = frame_times(reader, start, stop)

@@ -27,7 +27,7 @@ from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.outdir import check_output_file
 from flowpose.io.poses import save_poses, written_by_flowpose
 from flowpose.io.video import DEFAULT_FPS, open_video
-from flowpose.io.video_notes import rotation_note
+from flowpose.io.video_notes import rotation_note, truncation_note
 
 IMPORT_KINDS: dict[str, tuple[str, ...]] = {
     "poses": tuple(IMPORT_FORMATS),
@@ -91,11 +91,12 @@ def run_import(job: ImportJob) -> list[str]:
 
 
 def _video_facts(video: Path) -> tuple[tuple[int, int], int, float, list[str]]:
-    """(H, W) px, frame count and frame rate of ``video``, and a line if it is stored rotated (the imported file's
-    coordinates must be of its upright frames)."""
+    """(H, W) px, frame count and frame rate of ``video``, and lines if it is stored rotated (the imported file's
+    coordinates must be of its upright frames) or lists frames that do not decode (a cut or damaged file)."""
     with open_video(video) as reader:
-        turned = rotation_note(reader)
-        return reader.size, len(reader), reader.fps, [] if turned is None else [turned]
+        turned, cut = rotation_note(reader), truncation_note(reader)
+        lines = [] if turned is None else [turned]
+        return reader.size, len(reader), reader.fps, lines + ([] if cut is None else [f"warning: {cut}"])
 
 
 def _import_smpl(job: ImportJob) -> list[str]:

@@ -179,13 +179,15 @@ MIN_SPAN_PX = 2.0
 
 
 def select_frames(
-    poses: PoseSequence, video_frames: int, start: int, stop: int, *, poses_source: str, video_source: str
+    poses: PoseSequence, video_frames: int, start: int, stop: int, *, poses_source: str, video_source: str,
+    count_note: str = "",
 ) -> PoseSequence:
     """The poses of frames ``[start, stop)`` of a video of ``video_frames`` frames, with ``first_frame = start``.
 
     Poses may cover the whole video (they are cut to the segment) or exactly the segment already (as
     ``flowpose estimate --start/--frames`` writes them); any other length is refused. Poses that record their
-    ``first_frame`` (flowpose writes it) must begin where the segment does.
+    ``first_frame`` (flowpose writes it) must begin where the segment does. ``count_note`` ends a refusal (a cut
+    video's: :func:`flowpose.io.video_notes.listed_note`).
 
     Raises:
         InputError: for a frame count matching neither, or poses of other frames, naming both files.
@@ -200,7 +202,7 @@ def select_frames(
         segment = "" if n == video_frames else f" (or the {n} frames of the selected segment)"
         raise InputError(
             f"{poses_source}: has {poses.num_frames} frames but {video_source} has {video_frames}"
-            f"{segment}; poses and video must match frame for frame"
+            f"{segment}; poses and video must match frame for frame{count_note}"
         )
     last = first + poses.num_frames - 1
     fits = last < video_frames
@@ -208,6 +210,7 @@ def select_frames(
         f"{poses_source}: holds frames {first} to {last} of its video (its first_frame), not frames {start} to "
         f"{stop - 1} of {video_source}"
         + (f"; pass --start {first} --frames {poses.num_frames}" if fits else f", which has {video_frames}")
+        + count_note
     )
 
 
@@ -226,14 +229,17 @@ def select_gt_frames(
     return gt if (start, stop) == (0, video_frames) else gt.frames(start, stop)
 
 
-def segment(total: int, start: int, num_frames: int | None, video: str | os.PathLike[str]) -> tuple[int, int]:
-    """[start, stop) of the frames used (``--start``, ``--frames``), checked against the video's ``total``.
+def segment(
+    total: int, start: int, num_frames: int | None, video: str | os.PathLike[str], count_note: str = ""
+) -> tuple[int, int]:
+    """[start, stop) of the frames used (``--start``, ``--frames``), checked against the video's ``total``
+    (``count_note`` ends a refusal: :func:`flowpose.io.video_notes.listed_note`).
 
     Raises:
         InputError: for a start outside the video or a frame count below 1.
     """
     if not 0 <= start < total:
-        raise InputError(f"--start {start}: {video} has {total} frames (0 to {total - 1})")
+        raise InputError(f"--start {start}: {video} has {total} frames (0 to {total - 1}){count_note}")
     if num_frames is not None and num_frames < 1:
         raise InputError(f"--frames must be >= 1, got {num_frames}")
     return start, total if num_frames is None else min(total, start + num_frames)

@@ -28,7 +28,7 @@ from flowpose.io.groundtruth import load_gt
 from flowpose.io.outdir import check_output_folder, write_output_folder
 from flowpose.io.poses import save_poses
 from flowpose.io.video import open_video
-from flowpose.io.video_notes import frame_times, rate_for, rotation_note
+from flowpose.io.video_notes import frame_times, listed_note, rate_for, rotation_note, truncation_note
 from flowpose.pose import PoseSequence
 from flowpose.refinement.evaluate import pose_metrics
 from flowpose.skeleton import SMPL24
@@ -115,7 +115,7 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
     check_output_folder(out, overwrite=job.overwrite, inputs=inputs)
     with open_video(job.video, fps=job.fps) as reader:
         if len(reader) != seq.num_frames:
-            raise InputError(f"{job.smpl}: {seq.num_frames} frames, but {job.video} has {len(reader)}")
+            raise InputError(f"{job.smpl}: {seq.num_frames} frames, but {job.video} has {len(reader)}{listed_note(reader)}")
         gt = None
         if job.gt is not None:
             gt = load_gt(job.gt)
@@ -125,13 +125,15 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
         fps, rate_note = rate_for(seq.fps, reader, str(job.smpl))
         times, timing_note = frame_times(reader, 0, len(reader), seq.times)
         seq = replace(seq, fps=fps, times=times)  # refined_smpl.npz keeps them: export amass resamples by them
-        turned = rotation_note(reader)
+        turned, cut = rotation_note(reader), truncation_note(reader)
         loop = refine_smpl_frames(seq, model, reader, job.config, cycles=job.cycles, w_mesh_flow=job.w_mesh_flow,
                                   sketch=job.sketch, device=job.device, seed=job.seed, progress=job.progress,
                                   times=times)
     estimate, result, history = loop.estimate, loop.result, loop.history
     poses = result.poses
     lines = [note for note in (turned, rate_note, timing_note) if note is not None]
+    if cut is not None:
+        lines.insert(0, f"warning: {cut}")
     if convention is not None:
         lines.insert(0, f"warning: {convention}")
     lines += [f"cycle {h['cycle']}: total loss {h['losses']['total']:.3f}, mesh {h['losses']['mesh']:.3f}, "

@@ -42,7 +42,7 @@ from flowpose.io.keypoints2d import attach_keypoints, confident_joints2d, load_k
 from flowpose.io.outdir import check_output_folder
 from flowpose.io.poses import load_poses
 from flowpose.io.video import open_video
-from flowpose.io.video_notes import frame_times, rate_for, rotation_note
+from flowpose.io.video_notes import frame_times, listed_note, rate_for, rotation_note, truncation_note
 from flowpose.pose import PoseSequence
 from flowpose.refinement.result import RefineResult
 from flowpose.refinement.swaps import describe_swaps
@@ -212,7 +212,9 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 "(MediaPipe, needs flowpose[estimate])"
             )
         check_output_folder(out, overwrite=job.overwrite, inputs=inputs)  # a refusal costs nothing yet
-        start, stop = segment(len(reader), job.start, job.num_frames, job.video)
+        start, stop = segment(len(reader), job.start, job.num_frames, job.video, listed_note(reader))
+        if (cut := truncation_note(reader)) is not None:
+            notes.append(f"warning: {cut}")
         if kp is not None and (problem := keypoints_problem(confident_joints2d(kp), reader.size)) is not None:
             raise InputError(f"{job.keypoints}: {problem}")  # before any estimate is made
         if stop - start < 2:
@@ -246,7 +248,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             init = replace(init, first_frame=start)
         else:
             init = select_frames(
-                load_poses(source), len(reader), start, stop, poses_source=str(source), video_source=str(job.video)
+                load_poses(source), len(reader), start, stop, poses_source=str(source), video_source=str(job.video),
+                count_note=listed_note(reader),
             )
             check_observed(init, str(source))
             if init.joints2d is not None and kp is None:  # --keypoints replace them

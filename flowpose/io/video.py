@@ -26,6 +26,10 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 DEFAULT_FPS = 30.0
 """Frame rate assumed for image folders, and for files whose container gives none."""
 
+MISSING_FRAMES = 2
+"""A video file is told cut or damaged (:attr:`VideoReader.listed_frames`) when its container lists at least this
+many frames more than decode: a container may estimate its count from its duration, a frame off."""
+
 
 class VideoReader(ABC):
     """Random access to the frames of a video, decoded on demand.
@@ -40,9 +44,12 @@ class VideoReader(ABC):
             container's timestamps say.
         rotation: degrees (0, 90, 180 or 270) by which a video file's stored frames are turned to be shown
             upright (phone video's rotation metadata); the frames read are upright. 0 for image folders.
+        listed_frames: the frame count a video file's container lists where fewer frames decode (a cut or damaged
+            file: :data:`MISSING_FRAMES` or more short); None otherwise. Only the frames that decode are read.
     """
 
     rotation: int = 0
+    listed_frames: int | None = None
 
     def __init__(
         self, path: Path, fps: float, size: tuple[int, int], fps_known: bool = True, rate_given: bool = False
@@ -159,7 +166,7 @@ class VideoSegment(VideoReader):
             raise InputError(f"{reader.path}: no frames [{start}, {stop}) in a video of {len(reader)} frames")
         super().__init__(reader.path, reader.fps, reader.size, fps_known=reader.fps_known,
                          rate_given=reader.rate_given)
-        self.rotation = reader.rotation
+        self.rotation, self.listed_frames = reader.rotation, reader.listed_frames
         self.reader, self.start, self.stop = reader, start, stop
 
     def __len__(self) -> int:
@@ -247,6 +254,8 @@ class FileVideoReader(VideoReader):
         return cap
 
     def _verified_count(self) -> int:
+        """The frames that decode, counted where the container's count cannot be confirmed by a seek to its last
+        frame; sets :attr:`listed_frames` where the container lists :data:`MISSING_FRAMES` or more besides."""
         cap = self._open(self.path)
         try:
             n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
@@ -259,6 +268,8 @@ class FileVideoReader(VideoReader):
             count = 0
             while cap.grab():
                 count += 1
+            if n - count >= MISSING_FRAMES:
+                self.listed_frames = n
             return count
         finally:
             cap.release()

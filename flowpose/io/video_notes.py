@@ -1,5 +1,5 @@
 """What flowpose tells of a video whose frames another tool may have counted differently: its clock (a variable
-frame rate), its rate against the poses', and its rotation metadata."""
+frame rate), its rate against the poses', its rotation metadata, and frames its container lists that do not decode."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from flowpose.io.video import VideoReader
+from flowpose.io.video import VideoReader, VideoSegment
 
 UNEVEN_INTERVAL = 0.1
 """A video file's frames are evenly spaced in time when its intervals between frames differ by at most this share of
@@ -82,6 +82,35 @@ def rotation_note(reader: VideoReader) -> str | None:
     return (f"{reader.path}: stored rotated by {reader.rotation}° (its rotation metadata); flowpose reads its frames "
             f"upright, {W}x{H}: poses, keypoints and K of another tool must be of upright frames too (one that "
             f"ignored the rotation gives them {ignored})")
+
+
+def listed_note(reader: VideoReader) -> str:
+    """What ends a message that gives a video's frame count where its container lists more frames than decode (a cut
+    or damaged file; :attr:`~flowpose.io.video.VideoReader.listed_frames`): another tool counts those; else ``""``.
+
+    Example:
+        >>> from pathlib import Path
+        >>> class Cut(VideoReader):
+        ...     listed_frames = 120
+        ...     def __len__(self): return 73
+        ...     def _frame(self, index): return np.zeros((2, 2, 3), np.uint8)
+        >>> listed_note(Cut(Path("cut.avi"), 50.0, (2, 2)))
+        '; its container lists 120 frames: a cut or damaged file?'
+    """
+    return "" if reader.listed_frames is None else f"; its container lists {reader.listed_frames} frames: a cut or damaged file?"
+
+
+def truncation_note(reader: VideoReader) -> str | None:
+    """A line for a video whose container lists more frames than decode (a cut or damaged file), or None.
+
+    Poses or keypoints another tool made from the whole file have its listed count; flowpose reads the frames that
+    decode, and says so before a run's results are taken for the whole video's.
+    """
+    if reader.listed_frames is None:
+        return None
+    decoded = len(reader.reader) if isinstance(reader, VideoSegment) else len(reader)
+    return (f"{reader.path}: its container lists {reader.listed_frames} frames, and {decoded} decode (a cut or damaged "
+            f"file?); flowpose reads those {decoded}")
 
 
 def rate_for(fps: float, reader: VideoReader, source: str) -> tuple[float, str | None]:

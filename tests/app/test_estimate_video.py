@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -66,3 +67,26 @@ def test_mirrored_2d_on_a_real_clip(tmp_path: Path) -> None:
     height = np.nanmax(a.joints2d[..., 1], 1) - np.nanmin(a.joints2d[..., 1], 1)
     # Another look at the same person: a few pixels apart, not identical, never on somebody else.
     assert 0 < np.nanmedian(d) < 0.05 * np.median(height)
+
+
+@pytest.mark.slow
+@pytest.mark.needs_shared
+def test_a_cut_video_is_estimated_as_far_as_it_decodes_and_told(tmp_path: Path) -> None:
+    pytest.importorskip("mediapipe")
+    from flowpose.errors import InputError
+    from flowpose.io.video import open_video
+    from tests.io.test_video import cut_avi
+
+    with open_video(shared_path("data", "video", "pose2sim_multiperson", "videos", "cam01.mp4")) as video:
+        cut_avi(tmp_path / "cut.avi", video.read(0, 10), 0.7, fps=60.0)
+    with open_video(tmp_path / "cut.avi") as video:
+        n = len(video)
+    assert 3 <= n < 10
+    job = EstimateVideoJob(video=tmp_path / "cut.avi", out=tmp_path / "p.npz", progress=False)
+    with pytest.raises(InputError, match=rf"--start 10: .* has {n} frames \(0 to {n - 1}\); its container lists 10 "
+                                         r"frames: a cut or damaged file\?$"):
+        estimate_video(replace(job, start=10))
+    output = estimate_video(job)
+    assert output.lines[1] == (f"warning: {tmp_path / 'cut.avi'}: its container lists 10 frames, and {n} decode (a cut "
+                               f"or damaged file?); flowpose reads those {n}")
+    assert load_poses(tmp_path / "p.npz").num_frames == n

@@ -58,6 +58,23 @@ def test_a_rotated_video_is_told(tmp_path: Path) -> None:
     assert "GUESS" in lines[1] and lines[2].startswith("wrote")
 
 
+def test_a_cut_video_is_told(tmp_path: Path) -> None:
+    from flowpose.io.video import open_video
+    from tests.io.test_video import cut_avi
+
+    with open_video(make_video(tmp_path, "v")) as video:
+        frames = video.read()
+    cut_avi(tmp_path / "cut.avi", np.concatenate([frames] * 4), 0.7)  # 4 T frames listed
+    with open_video(tmp_path / "cut.avi") as video:
+        n = len(video)
+    assert n < 4 * T
+    np.save(tmp_path / "j.npy", np.resize(_joints(tmp_path / "j.npy"), (n, 17, 3)))
+    lines = run_import(ImportJob(fmt="joints3d", source=tmp_path / "j.npy", out=tmp_path / "p.npz",
+                                 video=tmp_path / "cut.avi"))
+    assert lines[0] == (f"warning: {tmp_path / 'cut.avi'}: its container lists {4 * T} frames, and {n} decode (a cut "
+                        f"or damaged file?); flowpose reads those {n}")
+
+
 @pytest.mark.parametrize(
     ("job", "message"),
     [

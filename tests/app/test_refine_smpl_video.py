@@ -37,6 +37,25 @@ def test_refusals_before_any_output(inputs: SmplVideoJob) -> None:
     assert not inputs.out.exists()
 
 
+def test_a_cut_video_is_told(inputs: SmplVideoJob, tmp_path: Path) -> None:
+    from tests.io.test_video import cut_avi
+
+    rng = np.random.default_rng(0)
+    cut_avi(tmp_path / "cut.avi", rng.uniform(0, 255, (20, 64, 64, 3)).astype(np.uint8), 0.7, fps=30.0)
+    with open_video(tmp_path / "cut.avi") as video:
+        n = len(video)
+    assert 2 <= n < 20
+    save_smpl(smpl_motion(20), tmp_path / "p.npz")  # of the 20 frames listed
+    job = replace(inputs, video=tmp_path / "cut.avi")
+    with pytest.raises(InputError, match=rf"p\.npz: 20 frames, but .*cut\.avi has {n}; its container lists 20 frames: "
+                                         r"a cut or damaged file\?$"):
+        refine_smpl_video(job)
+    save_smpl(smpl_motion(n), tmp_path / "p.npz")
+    _, lines = refine_smpl_video(job)
+    assert lines[0] == (f"warning: {tmp_path / 'cut.avi'}: its container lists 20 frames, and {n} decode (a cut or "
+                        f"damaged file?); flowpose reads those {n}")
+
+
 def test_parameters_that_put_the_body_behind_the_camera_name_the_file(inputs: SmplVideoJob) -> None:
     save_smpl(replace(smpl_motion(4), transl=np.zeros((4, 3))), inputs.smpl)  # the pelvis in the camera's centre
     with pytest.raises(InputError, match=r"p\.npz: the body model's joints3d must lie in front of the camera"):

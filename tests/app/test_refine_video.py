@@ -132,6 +132,32 @@ def test_checks_before_any_work(clip: Path) -> None:
     assert not (clip / "video.flowpose").exists()
 
 
+def test_a_cut_video_is_refined_as_far_as_it_decodes_and_told(clip: Path) -> None:
+    from flowpose.io.video import open_video
+    from tests.io.test_video import cut_avi
+
+    rng = np.random.default_rng(5)
+    texture = rng.uniform(0, 255, (SIZE + 40, SIZE + 40, 3)).astype(np.uint8)
+    cut_avi(clip / "cut.avi", np.stack([texture[4 : 4 + SIZE, 2 * t : 2 * t + SIZE] for t in range(20)]), 0.7)
+    with open_video(clip / "cut.avi") as video:
+        n = len(video)
+    assert 2 <= n < 20
+    whole = load_poses(clip / "video.poses.npz")
+    body = np.repeat(whole.joints3d[:1], 20, 0)
+    save_poses(replace(whole, joints3d=body, first_frame=0), clip / "whole.poses.npz")  # the 20 frames listed
+    job = RefineVideoJob(video=clip / "cut.avi", poses=clip / "whole.poses.npz", config=DIS, cycles=1, progress=False)
+    with pytest.raises(InputError, match=rf"which has {n}; its container lists 20 frames: a cut or damaged file\?$"):
+        refine_video(job)
+    with pytest.raises(InputError, match=rf"--start 30: .*cut\.avi has {n} frames \(0 to {n - 1}\); its container "
+                                         r"lists 20 frames: a cut or damaged file\?$"):
+        refine_video(replace(job, start=30))
+    save_poses(replace(whole, joints3d=body[:n], first_frame=0), clip / "cut.poses.npz")
+    output = refine_video(replace(job, poses=clip / "cut.poses.npz"))
+    assert (f"warning: {clip / 'cut.avi'}: its container lists 20 frames, and {n} decode (a cut or damaged file?); "
+            f"flowpose reads those {n}") in output.notes
+    assert load_poses(output.folder / "refined.npz").num_frames == n
+
+
 def test_a_person_of_the_video_s_people_folder(clip: Path) -> None:
     people = clip / "video.people"
     people.mkdir()

@@ -124,6 +124,49 @@ def test_two_runs_to_the_same_destination_one_wins_one_fails(tmp_path: Path) -> 
     assert sorted(os.listdir(out)) == [MANIFEST, "second.txt"]
 
 
+def test_a_replace_whose_last_move_fails_puts_the_previous_output_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from flowpose.errors import OutputError
+    from flowpose.io import outdir
+
+    out = write_output_folder(tmp_path / "out", _fill)
+    before = _tree(tmp_path)
+    real = outdir.rename_no_replace
+
+    def failing(src: Path, dst: Path) -> None:  # the device fails as the new folder is moved into place
+        if ".flowpose-tmp-" in Path(src).name:
+            raise OSError(errno.EIO, os.strerror(errno.EIO), str(src))
+        real(src, dst)
+
+    monkeypatch.setattr(outdir, "rename_no_replace", failing)
+    with pytest.raises(OutputError, match="out"):
+        write_output_folder(out, lambda tmp: (tmp / "c.txt").write_text("c"), overwrite=True)
+    assert _tree(tmp_path) == before  # the previous output whole, nothing moved aside or temporary left
+
+
+def test_a_previous_output_removed_just_before_the_replace_is_not_missed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from flowpose.io import outdir
+
+    out = write_output_folder(tmp_path / "out", _fill)
+    real = outdir.rename_no_replace
+
+    def racing(src: Path, dst: Path) -> None:  # another process removes the old output as it is moved aside
+        if Path(src) == out and out.exists():
+            shutil.rmtree(out)
+        real(src, dst)
+
+    monkeypatch.setattr(outdir, "rename_no_replace", racing)
+    write_output_folder(out, lambda tmp: (tmp / "c.txt").write_text("c"), overwrite=True)
+    assert sorted(os.listdir(tmp_path)) == ["out"] and sorted(os.listdir(out)) == [MANIFEST, "c.txt"]
+
+
 def test_user_file_added_to_the_old_folder_during_a_replace_is_kept(tmp_path: Path) -> None:
     from flowpose.io.outdir import _remove_listed
 

@@ -11,7 +11,7 @@ import pytest
 
 from flowpose.errors import InputError
 from flowpose.io.video import FileVideoReader, ImageFolderReader, VideoSegment, open_video
-from flowpose.io.video_notes import frame_times, rotation_note
+from flowpose.io.video_notes import frame_times, listed_note, rotation_note, truncation_note
 from flowpose.io.video_writer import write_video
 from tests.conftest import shared_path
 
@@ -212,6 +212,34 @@ def test_a_rotated_video_is_read_upright_and_told(tmp_path: Path) -> None:
     write_video(tmp_path / "plain.mp4", frames, fps=30.0)
     with open_video(tmp_path / "plain.mp4") as video:
         assert video.rotation == 0 and rotation_note(video) is None
+
+
+def cut_avi(path: Path, frames: np.ndarray, share: float, fps: float = 10.0) -> None:
+    """(T, H, W, 3) RGB ``frames`` as an MJPG AVI cut after ``share`` of its bytes, as a download that stopped: its
+    header lists all T frames, the frames past the cut do not decode."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (frames.shape[2], frames.shape[1]))
+    for frame in frames:
+        writer.write(np.ascontiguousarray(frame[..., ::-1]))
+    writer.release()
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * share)])
+
+
+def test_a_cut_video_reads_the_frames_that_decode_and_tells_what_its_container_lists(tmp_path: Path) -> None:
+    frames = _clip(20)
+    cut_avi(tmp_path / "cut.avi", frames, 0.7)
+    with open_video(tmp_path / "cut.avi") as video:
+        n = len(video)
+        assert 2 <= n < 20 and video.listed_frames == 20
+        assert video.read().shape == (n, 32, 32, 3)
+        told = (f"{tmp_path / 'cut.avi'}: its container lists 20 frames, and {n} decode (a cut or damaged file?); "
+                f"flowpose reads those {n}")
+        assert truncation_note(video) == told and truncation_note(video.segment(1, 2)) == told
+        assert listed_note(video) == "; its container lists 20 frames: a cut or damaged file?"
+    cut_avi(tmp_path / "whole.avi", frames, 1.0)
+    with open_video(tmp_path / "whole.avi") as video:
+        assert len(video) == 20 and video.listed_frames is None
+        assert truncation_note(video) is None and listed_note(video) == ""
 
 
 VFR_TIMES = np.array([0, 1, 2, 3, 4, 6, 8, 10]) / 30.0
