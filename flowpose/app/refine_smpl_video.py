@@ -115,7 +115,9 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
     check_output_folder(out, overwrite=job.overwrite, inputs=inputs)
     with open_video(job.video, fps=job.fps) as reader:
         if len(reader) != seq.num_frames:
-            raise InputError(f"{job.smpl}: {seq.num_frames} frames, but {job.video} has {len(reader)}{listed_note(reader)}")
+            raise InputError(
+                f"{job.smpl}: {seq.num_frames} frames, but {job.video} has {len(reader)}{listed_note(reader)}"
+            )
         gt = None
         if job.gt is not None:
             gt = load_gt(job.gt)

@@ -1,5 +1,6 @@
 """What flowpose tells of a video whose frames another tool may have counted differently: its clock (a variable
-frame rate), its rate against the poses', its rotation metadata, and frames its container lists that do not decode."""
+frame rate), its rate against the poses', its rotation metadata, and the frames its container lists that do not
+decode."""
 
 from __future__ import annotations
 
@@ -97,7 +98,9 @@ def listed_note(reader: VideoReader) -> str:
         >>> listed_note(Cut(Path("cut.avi"), 50.0, (2, 2)))
         '; its container lists 120 frames: a cut or damaged file?'
     """
-    return "" if reader.listed_frames is None else f"; its container lists {reader.listed_frames} frames: a cut or damaged file?"
+    if reader.listed_frames is None:
+        return ""
+    return f"; its container lists {reader.listed_frames} frames: a cut or damaged file?"
 
 
 def truncation_note(reader: VideoReader) -> str | None:
