@@ -20,7 +20,7 @@ from flowpose.frame_convention import frame_convention_note
 from flowpose.io.groundtruth import GroundTruth, load_gt
 from flowpose.io.poses import load_poses
 from flowpose.io.video import VideoReader, VideoSegment, open_video
-from flowpose.io.video_notes import frame_times, rate_for, rotation_note
+from flowpose.io.video_notes import frame_times, listed_note, rate_for, rotation_note, truncation_note
 from flowpose.joint_map import to_h36m17
 from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_poses
@@ -100,7 +100,7 @@ def refine(
         cfg = with_cycles(cfg, cycles)
     init = _as_h36m17(_load_pose_sources(poses))
     video, reader = _load_frames(frames)
-    _check_match(init, video, frames)
+    _check_match(init, video, frames, reader)
     named = str(poses) if isinstance(poses, (str, os.PathLike)) else "poses"
     size = video.size if isinstance(video, VideoReader) else video.shape[1:3]
     camera = off_image_note(init, size, named) or scaled_camera_note(init, size, named)
@@ -112,8 +112,9 @@ def refine(
         if note is not None:
             warnings.warn(note, InputNoteWarning, stacklevel=2)
             init = replace(init, fps=fps)
-        if (turned := rotation_note(reader)) is not None:
-            warnings.warn(turned, InputNoteWarning, stacklevel=2)
+        for note in (rotation_note(reader), truncation_note(reader)):
+            if note is not None:
+                warnings.warn(note, InputNoteWarning, stacklevel=2)
         times, timing = frame_times(reader, 0, len(reader), init.times)
         init = replace(init, times=times)
         if timing is not None:
@@ -216,7 +217,9 @@ def _load_frames(frames: FramesInput) -> tuple[np.ndarray | VideoReader, VideoRe
     return reader, reader
 
 
-def _check_match(init: PoseSequence, video: np.ndarray | VideoReader, source: FramesInput) -> None:
+def _check_match(
+    init: PoseSequence, video: np.ndarray | VideoReader, source: FramesInput, reader: VideoReader | None
+) -> None:
     T = len(video)
     if isinstance(source, (str, os.PathLike)):
         name = source
@@ -229,6 +232,8 @@ def _check_match(init: PoseSequence, video: np.ndarray | VideoReader, source: Fr
     if T < 2:
         raise InputError(f"{name}: refinement needs at least 2 frames, got {T}")
     if init.num_frames != T:
+        cut = "" if reader is None else listed_note(reader)
         raise InputError(
             f"{name}: the video has {T} frames but the poses have {init.num_frames}; they must match frame for frame"
+            f"{cut}"
         )

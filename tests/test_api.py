@@ -118,6 +118,22 @@ def test_a_rotated_video_is_warned_of(tiny_clip, tmp_path):
         flowpose.refine(replace(tiny_clip.estimate, fps=30.0), tmp_path / "v.mp4", config=DIS, cycles=0)
 
 
+def test_a_cut_video_is_warned_of(tiny_clip, tmp_path):
+    from tests.io.test_video import cut_avi
+
+    cut_avi(tmp_path / "cut.avi", np.concatenate([tiny_clip.rendered.frames] * 2), 0.5)  # 16 frames listed
+    with open_video(tmp_path / "cut.avi") as video:
+        n = len(video)
+    assert 2 <= n < 8
+    est = replace(tiny_clip.estimate, fps=10.0)
+    with pytest.raises(InputError, match=rf"has {n} frames but the poses have 8; they must match frame for frame; its "
+                                         r"container lists 16 frames: a cut or damaged file\?$"):
+        flowpose.refine(est, tmp_path / "cut.avi", config=DIS, cycles=0)
+    with pytest.warns(InputNoteWarning, match=rf"cut\.avi: its container lists 16 frames, and {n} decode \(a cut or "
+                                              rf"damaged file\?\); flowpose reads those {n}$"):
+        flowpose.refine(est.slice(0, n), tmp_path / "cut.avi", config=DIS, cycles=0)
+
+
 def _decoded(path):
     """The frames of a video file as an array (no frame rate comes with them)."""
     with open_video(path) as video:
