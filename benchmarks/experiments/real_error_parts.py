@@ -51,17 +51,17 @@ def slow(x: np.ndarray, sigma: float = SLOW_SIGMA) -> np.ndarray:
     return np.where(ok, num / np.maximum(den, 1e-9), np.nan)
 
 
-def split_error(e: np.ndarray, flat: bool = False) -> np.ndarray:
+def split_error(e: np.ndarray, flat: bool = False, sigma: float = SLOW_SIGMA) -> np.ndarray:
     """(7,) mm: MPJPE, bias, noise, noise in the image plane (all, slow, fast), noise in depth (module docstring)
     of (n, J, 3) root-aligned camera-frame joint errors, m, in time order (NaN where a joint is not scored).
-    ``flat``: with the noise in the image plane taken out first."""
+    ``flat``: with the noise in the image plane taken out first; ``sigma``: the slow part's Gaussian, samples."""
     bias = np.nanmean(e, axis=0, keepdims=True)
     noise = e - bias
     if flat:
         e = e.copy()
         e[..., :2] = np.where(np.isfinite(e[..., :2]), bias[..., :2], np.nan)
         noise[..., :2] = np.where(np.isfinite(noise[..., :2]), 0.0, np.nan)
-    image_slow = slow(noise[..., :2])
+    image_slow = slow(noise[..., :2], sigma)
     parts = (np.linalg.norm(e, axis=-1), np.linalg.norm(np.broadcast_to(bias, e.shape), axis=-1),
              np.linalg.norm(noise, axis=-1), np.linalg.norm(noise[..., :2], axis=-1),
              np.linalg.norm(image_slow, axis=-1), np.linalg.norm(noise[..., :2] - image_slow, axis=-1),

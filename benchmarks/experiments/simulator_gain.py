@@ -10,6 +10,9 @@ orientation error's displacement of every joint (``seen = s + kappa * (pose - s)
 clips, the estimate's MPJPE and PA-MPJPE (unchanged: only the 2D changes), its 2D error (mean and median
 distance over the person's height, as ``calibrate_noise.py`` and DATA.md give it: real MediaPipe 3.6%), and
 flowpose without flow (swaps repaired by continuity, the README's baseline), with its change from the estimate.
+A second table splits the error of the estimate and of the run without flow as ``real_error_parts.py`` splits the
+real set's (bias, noise; the noise in the image plane, slow and fast, and in depth; the pelvis, exact by
+construction, left out), with the slow part smoothed over :data:`SLOW_FRAMES` frames (the real set's 10 at 60 fps).
 
     python benchmarks/experiments/simulator_gain.py [--shares 0,0.3,0.6,1] [--clips ...] [--profile mediapipe]
 """
@@ -20,7 +23,8 @@ from dataclasses import replace
 from unittest import mock
 
 import numpy as np
-from synth_set import evaluation_clips, rendered, synth_parser  # the same directory
+from real_error_parts import split_error  # the same directory
+from synth_set import evaluation_clips, rendered, synth_parser
 
 from flowpose import metrics
 from flowpose.api import refine
@@ -29,6 +33,15 @@ from flowpose.bench.runner import flow_off_continuity
 from flowpose.config import get_preset
 from flowpose.pose import PoseSequence
 from flowpose.synth import noise
+
+SLOW_FRAMES = 5.0
+"""Sigma of the Gaussian that separates slow from fast noise, frames at the clips' 30 fps (about 170 ms)."""
+
+
+def parts(joints: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """:func:`real_error_parts.split_error` (mm) of (T, 17, 3) joints against the truth, root-aligned, without the
+    pelvis, slow noise at :data:`SLOW_FRAMES`."""
+    return split_error(((joints - joints[:, :1]) - (gt - gt[:, :1]))[:, 1:].astype(np.float64), sigma=SLOW_FRAMES)
 
 
 def with_orientation_in_2d(joints3d: np.ndarray, K: np.ndarray, fps: float, profile: str, seed: int,
@@ -60,6 +73,7 @@ def main() -> None:
     shares = [float(k) for k in args.shares.split(",")]
     config = flow_off_continuity(replace(get_preset("fast"), cycles=1))  # no flow: later cycles repeat the first
     rows: dict[float, list[tuple[float, ...]]] = {k: [] for k in shares}
+    split: dict[str, list[np.ndarray]] = {}
     for clip in evaluation_clips(args.clips):
         synth = rendered(clip, args.profile, args)
         cfg = synth_config(clip, profile=args.profile, frames=args.frames, size=args.size, seed=args.seed)
@@ -71,6 +85,9 @@ def main() -> None:
             if share == 0 and not np.array_equal(est.joints2d, synth.estimate.joints2d):
                 raise RuntimeError(f"{clip.name}: share 0 does not reproduce the cached estimate")
             refined = refine(est, synth.rendered.frames, config=config, seed=clip.seed(args.seed)).poses.joints3d
+            if share == shares[0]:
+                split.setdefault("estimate", []).append(parts(est.joints3d, gt.joints3d))
+            split.setdefault(f"without flow, kappa {share:g}", []).append(parts(refined, gt.joints3d))
             d2 = np.linalg.norm(est.joints2d - gt.joints2d, axis=-1) / height * 100.0
             rows[share].append((metrics.mpjpe(est.joints3d, gt.joints3d), metrics.pa_mpjpe(est.joints3d, gt.joints3d),
                                 float(d2.mean()), float(np.median(d2)), metrics.mpjpe(refined, gt.joints3d)))
@@ -83,6 +100,10 @@ def main() -> None:
         m = np.mean(values, axis=0)
         print(f"| {share:g} | {m[0]:.1f} / {m[1]:.1f} | {m[2]:.2f} / {m[3]:.2f} | {m[4]:.1f} | "
               f"{100 * (m[4] / m[0] - 1):+.1f}% |")
+    print("\n| mean of the clips, mm | MPJPE | bias | noise | noise in the image plane | of it slow | of it fast | "
+          "noise in depth |\n|---|---|---|---|---|---|---|---|")
+    for name, values in split.items():
+        print(f"| {name} | " + " | ".join(f"{v:.1f}" for v in np.mean(values, axis=0)) + " |")
 
 
 if __name__ == "__main__":
