@@ -14,7 +14,13 @@ A second table splits the error of the estimate and of the run without flow as `
 real set's (bias, noise; the noise in the image plane, slow and fast, and in depth; the pelvis, exact by
 construction, left out), with the slow part smoothed over :data:`SLOW_FRAMES` frames (the real set's 10 at 60 fps).
 
-    python benchmarks/experiments/simulator_gain.py [--shares 0,0.3,0.6,1] [--clips ...] [--profile mediapipe]
+``--set field=value,...`` changes fields of the profile (e.g. ``jitter_mm=10,orient_drift_deg=2``) for every row:
+a candidate recalibration, tried without changing the package (and its cached clips). ``--jitter3d-mm S`` adds
+white noise of std S mm per image-plane axis (times the profile's per-joint weights) to the estimate's 3D alone,
+after the simulation: frame-to-frame error of the 3D that its 2D does not share, as the real set shows.
+
+    python benchmarks/experiments/simulator_gain.py [--shares 0,0.3,0.6,1] [--set FIELD=VALUE,...] [--clips ...]
+        [--profile mediapipe]
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ def parts(joints: np.ndarray, gt: np.ndarray) -> np.ndarray:
     return split_error(((joints - joints[:, :1]) - (gt - gt[:, :1]))[:, 1:].astype(np.float64), sigma=SLOW_FRAMES)
 
 
-def with_orientation_in_2d(joints3d: np.ndarray, K: np.ndarray, fps: float, profile: str, seed: int,
+def with_orientation_in_2d(joints3d: np.ndarray, K: np.ndarray, fps: float, profile: noise.EstimatorProfile, seed: int,
                            share: float) -> PoseSequence:
     """:func:`flowpose.synth.noise.simulate_estimates` with its 2D keypoints given ``share`` of the orientation
     error's displacement of each joint (module docstring); ``share`` 0 is the profile as it is."""
@@ -69,37 +75,49 @@ def main() -> None:
     """Simulate, refine and score every clip at every share; print the means."""
     p = synth_parser(__doc__)
     p.add_argument("--shares", default="0,0.3,0.6,1", help="kappa, comma-separated")
+    p.add_argument("--set", default="", help="profile fields changed, FIELD=VALUE,... (numbers)")
+    p.add_argument("--jitter3d-mm", type=float, default=0.0, help="3D-only white image-plane noise, std mm per axis")
     args = p.parse_args()
     shares = [float(k) for k in args.shares.split(",")]
+    changes = {k: float(v) for k, v in (item.split("=") for item in args.set.split(",") if item)}
+    profile = replace(noise.PROFILES[args.profile], **changes)
     config = flow_off_continuity(replace(get_preset("fast"), cycles=1))  # no flow: later cycles repeat the first
     rows: dict[float, list[tuple[float, ...]]] = {k: [] for k in shares}
     split: dict[str, list[np.ndarray]] = {}
+    swaps: list[float] = []
     for clip in evaluation_clips(args.clips):
         synth = rendered(clip, args.profile, args)
         cfg = synth_config(clip, profile=args.profile, frames=args.frames, size=args.size, seed=args.seed)
         gt = synth.gt
         height = noise.person_height_px(gt.joints2d)
         for share in shares:
-            est = with_orientation_in_2d(synth.rendered.joints3d, synth.rendered.K, cfg.fps, args.profile, cfg.seed,
-                                         share)
-            if share == 0 and not np.array_equal(est.joints2d, synth.estimate.joints2d):
+            est = with_orientation_in_2d(synth.rendered.joints3d, synth.rendered.K, cfg.fps, profile, cfg.seed, share)
+            if args.jitter3d_mm > 0:  # its own draws, after the simulation's
+                rng = np.random.default_rng(cfg.seed + 1)
+                shake = 1e-3 * args.jitter3d_mm * noise.JOINT_WEIGHTS[None, :, None] * rng.standard_normal(
+                    est.joints3d.shape) * np.array([1.0, 1.0, 0.0])
+                est = replace(est, joints3d=(est.joints3d + shake).astype(np.float32))
+            if share == 0 and not changes and not np.array_equal(est.joints2d, synth.estimate.joints2d):
                 raise RuntimeError(f"{clip.name}: share 0 does not reproduce the cached estimate")
             refined = refine(est, synth.rendered.frames, config=config, seed=clip.seed(args.seed)).poses.joints3d
             if share == shares[0]:
                 split.setdefault("estimate", []).append(parts(est.joints3d, gt.joints3d))
+                swaps.append(100.0 * float(metrics.swapped_limbs(est.joints3d, gt.joints3d).any(1).mean()))
             split.setdefault(f"without flow, kappa {share:g}", []).append(parts(refined, gt.joints3d))
             d2 = np.linalg.norm(est.joints2d - gt.joints2d, axis=-1) / height * 100.0
             rows[share].append((metrics.mpjpe(est.joints3d, gt.joints3d), metrics.pa_mpjpe(est.joints3d, gt.joints3d),
                                 float(d2.mean()), float(np.median(d2)), metrics.mpjpe(refined, gt.joints3d)))
         print(clip.name + ": " + ", ".join(f"kappa {k:g} {rows[k][-1][0]:.1f} -> {rows[k][-1][4]:.1f}" for k in shares),
               flush=True)
-    print(f"\n{args.profile}, {len(rows[shares[0]])} clips, {args.frames} frames, {args.size} px\n")
+    print(f"\n{args.profile}{', ' + args.set if args.set else ''}, {len(rows[shares[0]])} clips, {args.frames} frames, "
+          f"{args.size} px\n")
     print("| kappa | estimate MPJPE / PA-MPJPE mm | 2D error, mean / median, % of height | without flow MPJPE mm | "
           "from the estimate |\n|---|---|---|---|---|")
     for share, values in rows.items():
         m = np.mean(values, axis=0)
         print(f"| {share:g} | {m[0]:.1f} / {m[1]:.1f} | {m[2]:.2f} / {m[3]:.2f} | {m[4]:.1f} | "
               f"{100 * (m[4] / m[0] - 1):+.1f}% |")
+    print(f"\nframes with a limb pair swapped: {np.mean(swaps):.1f}%")
     print("\n| mean of the clips, mm | MPJPE | bias | noise | noise in the image plane | of it slow | of it fast | "
           "noise in depth |\n|---|---|---|---|---|---|---|---|")
     for name, values in split.items():
