@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from flowpose.app.import_keypoints import KEYPOINT_FORMATS, import_keypoints
 from flowpose.app.import_smpl import import_smpl_file
@@ -27,7 +28,7 @@ from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.outdir import check_output_file
 from flowpose.io.poses import save_poses, written_by_flowpose
 from flowpose.io.video import DEFAULT_FPS, open_video
-from flowpose.io.video_notes import rotation_note, truncation_note
+from flowpose.io.video_notes import listed_note, rotation_note, truncation_note
 
 IMPORT_KINDS: dict[str, tuple[str, ...]] = {
     "poses": tuple(IMPORT_FORMATS),
@@ -81,7 +82,7 @@ def run_import(job: ImportJob) -> list[str]:
     if job.fmt in IMPORT_KINDS["keypoints"]:
         size, turned = None, []
         if job.video is not None:
-            size, _, _, turned = _video_facts(job.video)
+            size, _, _, turned, _ = _video_facts(job.video)
         return turned + import_keypoints(job.fmt, job.source, job.out, skeleton=job.skeleton, person=job.person,
                                          image_size=size, overwrite=job.overwrite)
     if job.fmt in IMPORT_KINDS["poses"]:
@@ -90,20 +91,35 @@ def run_import(job: ImportJob) -> list[str]:
     raise InputError(f"unknown import format {job.fmt!r}; choose from {formats}")
 
 
-def _video_facts(video: Path) -> tuple[tuple[int, int], int, float, list[str]]:
-    """(H, W) px, frame count and frame rate of ``video``, and lines if it is stored rotated (the imported file's
-    coordinates must be of its upright frames) or lists frames that do not decode (a cut or damaged file)."""
+class VideoFacts(NamedTuple):
+    """What an import takes from ``--video``."""
+
+    size: tuple[int, int]
+    """(H, W) px."""
+    frames: int
+    """The frames that decode."""
+    fps: float
+    """Frames per second."""
+    lines: list[str]
+    """Lines for the user: the video is stored rotated (the imported file's coordinates must be of its upright
+    frames), or lists frames that do not decode (a cut or damaged file)."""
+    count_note: str
+    """What ends a message giving its frame count (:func:`flowpose.io.video_notes.listed_note`)."""
+
+
+def _video_facts(video: Path) -> VideoFacts:
+    """:class:`VideoFacts` of ``video``."""
     with open_video(video) as reader:
         turned, cut = rotation_note(reader), truncation_note(reader)
-        lines = [] if turned is None else [turned]
-        return reader.size, len(reader), reader.fps, lines + ([] if cut is None else [f"warning: {cut}"])
+        lines = ([] if turned is None else [turned]) + ([] if cut is None else [f"warning: {cut}"])
+        return VideoFacts(reader.size, len(reader), reader.fps, lines, listed_note(reader))
 
 
 def _import_smpl(job: ImportJob) -> list[str]:
     """SMPL results: the video's facts, and its camera unless the format carries its own and none was described."""
     if job.video is None:
         raise InputError(f"import {job.fmt} needs --video VIDEO (its size, frame count and frame rate)")
-    size, count, video_fps, lines = _video_facts(job.video)
+    size, count, video_fps, lines, _ = _video_facts(job.video)
     K = None
     if job.fmt not in OWN_CAMERA or job.camera is not None:
         camera = job.camera if job.camera is not None else CameraOptions()
@@ -129,9 +145,10 @@ def _import_poses(job: ImportJob) -> list[str]:
         axes_matrix(job.axes)
     except InputError as error:
         raise InputError(f"--axes: {error}") from None
-    size, video_fps, turned = None, None, []
+    size, video_fps, turned, facts = None, None, [], None
     if job.video is not None:
-        size, _, video_fps, turned = _video_facts(job.video)
+        facts = _video_facts(job.video)
+        size, video_fps, turned = facts.size, facts.fps, facts.lines
     if size is None and camera.intrinsics is None:
         raise InputError(
             "import needs the camera: pass --intrinsics FILE, or --video VIDEO (its size) with --focal-px or --fov"
@@ -147,6 +164,9 @@ def _import_poses(job: ImportJob) -> list[str]:
         lines.append(f"warning: {order}")
     elif (up := y_up_note(poses, str(job.source))) is not None:
         lines.append(f"warning: {up} (read as {job.axes.upper()}; --axes names the file's axes, e.g. LUF: PyTorch3D's)")
+    if facts is not None and poses.num_frames != facts.frames:  # refine would refuse them on this video
+        lines.append(f"warning: {job.source}: {poses.num_frames} frames, but {job.video} has {facts.frames}; refine "
+                     f"takes poses of every frame of the video, or of the frames --start/--frames name{facts.count_note}")
     save_poses(poses, job.out)
     return lines + [f"wrote {job.out}: {poses.num_frames} frames of {poses.skeleton}"]
 

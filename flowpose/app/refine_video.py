@@ -220,7 +220,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
         if stop - start < 2:
             which = (f"it has {len(reader)}" if (start, stop) == (0, len(reader)) else
                      f"frames {start} to {stop - 1} of its {len(reader)} are {stop - start} (--start, --frames)")
-            raise InputError(f"{job.video}: refinement needs at least 2 frames, and {which}")
+            raise InputError(f"{job.video}: refinement needs at least 2 frames, and {which}{listed_note(reader)}")
         whole = (start, stop) == (0, len(reader))
         if not whole:
             notes.append(segment_note(len(reader), start, stop, job.num_frames))

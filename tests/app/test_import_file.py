@@ -73,6 +73,22 @@ def test_a_cut_video_is_told(tmp_path: Path) -> None:
                                  video=tmp_path / "cut.avi"))
     assert lines[0] == (f"warning: {tmp_path / 'cut.avi'}: its container lists {4 * T} frames, and {n} decode (a cut "
                         f"or damaged file?); flowpose reads those {n}")
+    assert not any("refine takes poses" in line for line in lines)  # n frames of poses: they match
+    np.save(tmp_path / "j.npy", np.resize(_joints(tmp_path / "j.npy"), (4 * T, 17, 3)))  # of the frames listed
+    lines = run_import(ImportJob(fmt="joints3d", source=tmp_path / "j.npy", out=tmp_path / "q.npz",
+                                 video=tmp_path / "cut.avi"))
+    assert lines[-2] == (f"warning: {tmp_path / 'j.npy'}: {4 * T} frames, but {tmp_path / 'cut.avi'} has {n}; refine "
+                         "takes poses of every frame of the video, or of the frames --start/--frames name; its "
+                         f"container lists {4 * T} frames: a cut or damaged file?")
+
+
+def test_poses_of_another_frame_count_than_the_video_s_are_told(tmp_path: Path) -> None:
+    video = make_video(tmp_path, "v")
+    np.save(tmp_path / "j.npy", np.resize(_joints(tmp_path / "j.npy"), (T + 3, 17, 3)))
+    lines = run_import(ImportJob(fmt="joints3d", source=tmp_path / "j.npy", out=tmp_path / "p.npz", video=video))
+    assert lines[-2] == (f"warning: {tmp_path / 'j.npy'}: {T + 3} frames, but {video} has {T}; refine takes poses of "
+                         "every frame of the video, or of the frames --start/--frames name")
+    assert load_poses(tmp_path / "p.npz").num_frames == T + 3  # written as they are: a segment's may be meant
 
 
 @pytest.mark.parametrize(

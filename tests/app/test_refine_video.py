@@ -153,6 +153,10 @@ def test_a_cut_video_is_refined_as_far_as_it_decodes_and_told(clip: Path) -> Non
         refine_video(replace(job, start=30))
     save_poses(replace(whole, joints3d=body[:n], first_frame=0), clip / "cut.poses.npz")
     output = refine_video(replace(job, poses=clip / "cut.poses.npz"))
+    cut_avi(clip / "one.avi", np.stack([texture[4 : 4 + SIZE, 2 * t : 2 * t + SIZE] for t in range(20)]), 0.1)
+    with pytest.raises(InputError, match=r"one\.avi: refinement needs at least 2 frames, and it has 1; its container "
+                                         r"lists 20 frames: a cut or damaged file\?$"):
+        refine_video(replace(job, video=clip / "one.avi"))
     assert (f"warning: {clip / 'cut.avi'}: its container lists 20 frames, and {n} decode (a cut or damaged file?); "
             f"flowpose reads those {n}") in output.notes
     assert load_poses(output.folder / "refined.npz").num_frames == n
