@@ -212,7 +212,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 "(MediaPipe, needs flowpose[estimate])"
             )
         check_output_folder(out, overwrite=job.overwrite, inputs=inputs)  # a refusal costs nothing yet
-        start, stop = segment(len(reader), job.start, job.num_frames, job.video, listed_note(reader))
+        count_note = listed_note(reader)  # ends each refusal that gives the video's frame count (a cut video's)
+        start, stop = segment(len(reader), job.start, job.num_frames, job.video, count_note)
         if (cut := truncation_note(reader)) is not None:
             notes.append(f"warning: {cut}")
         if kp is not None and (problem := keypoints_problem(confident_joints2d(kp), reader.size)) is not None:
@@ -220,7 +221,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
         if stop - start < 2:
             which = (f"it has {len(reader)}" if (start, stop) == (0, len(reader)) else
                      f"frames {start} to {stop - 1} of its {len(reader)} are {stop - start} (--start, --frames)")
-            raise InputError(f"{job.video}: refinement needs at least 2 frames, and {which}{listed_note(reader)}")
+            raise InputError(f"{job.video}: refinement needs at least 2 frames, and {which}{count_note}")
         whole = (start, stop) == (0, len(reader))
         if not whole:
             notes.append(segment_note(len(reader), start, stop, job.num_frames))
@@ -249,7 +250,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
         else:
             init = select_frames(
                 load_poses(source), len(reader), start, stop, poses_source=str(source), video_source=str(job.video),
-                count_note=listed_note(reader),
+                count_note=count_note,
             )
             check_observed(init, str(source))
             if init.joints2d is not None and kp is None:  # --keypoints replace them
