@@ -32,9 +32,11 @@ TARGETS: dict[str, dict[str, tuple[float, float]]] = {
     "spin": {"mpjpe": (90.0, 100.0), "pa_mpjpe": (55.0, 60.0), "accel": (30.0, 35.0)},
     "clean": {"mpjpe": (0.0, 10.0), "pa_mpjpe": (0.0, 8.0), "accel": (0.0, 5.0)},
     # Real MediaPipe on real 1080x1920 views (../shared/DATA.md): 146 / 92 mm, 2D error 3.6% of body height,
-    # swaps in up to 27 of 100 frames on hard views. HMR-family: better 3D, fewer swaps (literature: ~80-100
-    # mm MPJPE on in-the-wild video).
-    "mediapipe": {"mpjpe": (130.0, 160.0), "pa_mpjpe": (82.0, 100.0), "accel": (25.0, 60.0), "kp2d_pct": (3.0, 4.2),
+    # swaps in up to 27 of 100 frames on hard views; its acceleration error on the real development set, every
+    # other frame (30 fps, as here): 75 mm/f^2 (held out 79; RESULTS.md, thirty-eighth session; the range was
+    # 25-60 before, below the real figure). HMR-family: better 3D, fewer swaps (literature: ~80-100 mm MPJPE on
+    # in-the-wild video).
+    "mediapipe": {"mpjpe": (130.0, 160.0), "pa_mpjpe": (82.0, 100.0), "accel": (60.0, 95.0), "kp2d_pct": (3.0, 4.2),
                   "swap_pct": (8.0, 30.0)},
     "hmr": {"mpjpe": (85.0, 110.0), "pa_mpjpe": (55.0, 75.0), "accel": (15.0, 45.0), "kp2d_pct": (2.0, 3.5),
             "swap_pct": (3.0, 15.0)},

@@ -7,10 +7,12 @@ Each experiment renders the shared CMU motion-capture clips (all but the tuning 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from flowpose.bench.clips import BenchClip, discover_clips, get_clips, split_clips
 from flowpose.synth.clip import SynthClip
+from flowpose.synth.noise import PROFILES, EstimatorProfile
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,3 +43,11 @@ def rendered(clip: BenchClip, profile: str, args: argparse.Namespace) -> SynthCl
     with ``profile``; from the benchmark's cache where it holds it."""
     return get_clips(clip, profiles=(profile,), frames=args.frames, size=args.size, seed=args.seed,
                      cache_dir=REPO / "results" / "cache")[profile]
+
+
+def changed_profile(name: str, spec: str) -> EstimatorProfile:
+    """The profile ``name`` with the fields ``spec`` names changed (``FIELD=VALUE,...``; numbers, 0 or 1 for flags):
+    a candidate recalibration, tried without changing the package."""
+    base = PROFILES[name]
+    changes = {k: type(getattr(base, k))(float(v)) for k, v in (item.split("=") for item in spec.split(",") if item)}
+    return replace(base, **changes)

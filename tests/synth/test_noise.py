@@ -6,15 +6,18 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from scipy.spatial.transform import Rotation
 
 from flowpose.camera import project_np
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.motion import load_motion, resample
 from flowpose.metrics import accel_error, mpjpe, pa_mpjpe
 from flowpose.pose import PoseSequence
+from flowpose.skeleton import H36M17
 from flowpose.synth.noise import (
     LIMBS,
     PROFILES,
+    EstimatorProfile,
     GrossError,
     apply_gross_errors,
     sample_gross_errors,
@@ -171,3 +174,90 @@ def test_2d_detector_error_scales_with_the_person_size():
         assert person_height_px(x2d) == pytest.approx(300 * 1.8 / depth, rel=1e-6)
         errors.append(np.median(np.linalg.norm(est.joints2d - x2d, axis=-1)))
     assert errors[1] / errors[0] == pytest.approx(2.0, rel=0.1)
+
+
+def only(**errors: float | bool) -> EstimatorProfile:
+    """The ``clean`` profile with every error off but ``errors``, its 2D from its own 3D (``kp_from_3d``)."""
+    off = dict(bias_mm=0.0, drift_mm=0.0, jitter_mm=0.0, orient_bias_deg=0.0, orient_drift_deg=0.0, scale_error=0.0,
+               depth_error=0.0, depth_drift=0.0, gross_rate_hz=0.0, kp_noise_px=0.0, kp_miss_rate=0.0)
+    return replace(PROFILES["clean"], kp_from_3d=True, **{**off, **errors})
+
+
+def test_the_orientation_shakes_fast_where_a_profile_says() -> None:
+    gt = walking_gt(300).astype(np.float64)
+    rel = gt - gt[:, :1]
+
+    def angles(profile: EstimatorProfile) -> np.ndarray:
+        est = simulate_estimates(gt, K, fps=30.0, profile=profile, seed=5).joints3d.astype(np.float64)
+        turned = est - est[:, :1]
+        return np.array([Rotation.align_vectors(turned[t, 1:], rel[t, 1:])[0].as_rotvec() for t in range(len(gt))])
+
+    calm, shaky = angles(only(orient_drift_deg=2.0)), angles(only(orient_drift_deg=2.0, orient_shake_deg=4.0))
+    shake = np.degrees(shaky - calm)  # small angles: the rotation vectors add
+    assert shake.std() == pytest.approx(4.0, rel=0.2)
+    # 50 ms at 30 fps is 1.5 frames: neighbours correlate as exp(-(1 / 1.5)^2) = 0.64; the drift (0.5 s) far more.
+    lag1 = lambda a: np.mean([np.corrcoef(a[1:, k], a[:-1, k])[0, 1] for k in range(3)])  # noqa: E731
+    assert lag1(shake) == pytest.approx(np.exp(-(1 / 1.5) ** 2), abs=0.1)
+    assert lag1(np.degrees(calm)) > 0.95
+
+
+def test_bone_keep_takes_the_bones_length_errors_out() -> None:
+    gt = walking_gt().astype(np.float64)
+
+    def lengths(joints: np.ndarray) -> np.ndarray:
+        return np.stack([np.linalg.norm(joints[:, j] - joints[:, p], axis=-1)
+                         for j, p in enumerate(H36M17.parents) if p >= 0], axis=1)
+
+    errors = {}
+    for keep in (0.0, 0.5, 1.0):
+        est = simulate_estimates(gt, K, fps=30.0, profile=only(bias_mm=30.0, drift_mm=20.0, bone_keep=keep), seed=6)
+        errors[keep] = np.abs(lengths(est.joints3d.astype(np.float64)) - lengths(gt)).mean()
+        if keep == 1.0:  # the 2D sees the same bones
+            np.testing.assert_allclose(est.joints2d, project_np(est.joints3d, K), atol=1e-3)
+    assert errors[1.0] < 1e-6 < 0.01 < errors[0.0]
+    assert errors[0.5] == pytest.approx(0.5 * errors[0.0], rel=0.3)
+
+
+def test_the_2d_carries_its_share_of_the_orientation_error() -> None:
+    gt = walking_gt()
+    truth = project_np(gt, K)
+    offsets = {}
+    for share in (0.0, 0.5, 1.0):
+        est = simulate_estimates(gt, K, fps=30.0, profile=only(orient_bias_deg=10.0, kp_orient_share=share), seed=2)
+        offsets[share] = np.linalg.norm(est.joints2d - truth, axis=-1).mean()
+        if share == 1.0:  # the whole error: the 2D is the estimate's own projection
+            np.testing.assert_allclose(est.joints2d, project_np(est.joints3d, K), atol=1e-3)
+    assert offsets[0.0] < 1e-3 < offsets[1.0]
+    assert offsets[0.5] == pytest.approx(0.5 * offsets[1.0], rel=0.15)
+
+
+def test_a_size_error_the_2d_does_not_see_is_a_depth_error() -> None:
+    gt = walking_gt().astype(np.float64)
+    truth = project_np(gt, K)
+    est = simulate_estimates(gt, K, fps=30.0, profile=only(scale_error=0.2, kp_scale=False), seed=3)
+    ratio = est.joints3d[..., 2] / gt[..., 2]  # (1 + s) X: the whole body, pelvis included, too big and too far
+    assert abs(ratio.mean() - 1.0) > 0.01 and ratio.std() < 1e-4
+    np.testing.assert_allclose(est.joints3d, ratio.mean() * gt, atol=1e-5)
+    np.testing.assert_allclose(est.joints2d, truth, atol=1e-3)
+    np.testing.assert_allclose(project_np(est.joints3d, K), truth, atol=1e-2)
+    seen = simulate_estimates(gt, K, fps=30.0, profile=only(scale_error=0.2, kp_scale=True), seed=3)
+    np.testing.assert_allclose(seen.joints3d[:, 0], gt[:, 0], atol=1e-5)  # the pelvis stays; the 2D is scaled
+    assert np.linalg.norm(seen.joints2d - truth, axis=-1).mean() > 1.0
+
+
+@pytest.mark.parametrize("roll", [0.0, 1.0])
+def test_roll_factor_scales_the_orientation_error_about_the_optical_axis(roll: float) -> None:
+    gt = walking_gt(5).astype(np.float64)
+    rel = gt - gt[:, :1]
+    rolls, tilts = [], []
+    for seed in range(6):
+        est = simulate_estimates(gt, K, fps=30.0, profile=only(orient_bias_deg=10.0, roll_factor=roll), seed=seed)
+        turned = est.joints3d.astype(np.float64) - est.joints3d[:, :1]
+        rotvec = Rotation.align_vectors(turned[0, 1:], rel[0, 1:])[0].as_rotvec()
+        rolls.append(abs(rotvec[2]))
+        tilts.append(np.linalg.norm(rotvec[:2]))
+    assert np.mean(tilts) > np.radians(3.0)
+    if roll == 0.0:
+        assert max(rolls) < 1e-4
+    else:
+        assert np.mean(rolls) > np.radians(3.0)
