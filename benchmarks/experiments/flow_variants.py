@@ -30,10 +30,14 @@ its swaps repaired by continuity, and its pixel terms are scaled to the person a
 twentieth session: no swap repair and no scaling, ``benchmarks/RESULTS.md``). With ``--read-at truth`` the exact
 flow is read at the true joints' projections; with ``--read-at oracle`` L_opt's targets are the true motion of
 the joints and bone points over each span: perfect correspondences, which the optical flow at a joint's pixel,
-the motion of the surface seen there, is not.
+the motion of the surface seen there, is not. ``--oracle-cover C`` and ``--oracle-drift-px D`` (comma-separated
+lists; every pair of them is a row) make that oracle an imperfect tracker: C times the true motion plus a random
+walk of D px per frame along each track (``oracle_ceilings.oracle_flow_target``): how good a long-range tracker
+must be to pay.
 
     python benchmarks/experiments/flow_variants.py [--variants flow_off,forward,long_range] [--clips a,b]
         [--profile mediapipe] [--frames 100] [--exact [--read-at truth|oracle]] [--flow-weight 4]
+        [--oracle-cover 1,0.9 --oracle-drift-px 0,0.5]
 """
 
 from __future__ import annotations
@@ -72,10 +76,12 @@ READ_AT = ("estimate", "truth", "oracle")
 does), the exact flow at the true joints' projections, or no flow at all but the true joints' own motion."""
 
 
-def exact_run(synth: SynthClip, config: RefineConfig, read_at: str = "estimate") -> dict[str, float]:
+def exact_run(
+    synth: SynthClip, config: RefineConfig, read_at: str = "estimate", tracker: tuple[float, float] = (1.0, 0.0)
+) -> dict[str, float]:
     """``config``'s pose stage alone with the renderer's exact flow (none when its flow term is off), scored
     against the ground truth, L_opt's targets read as ``read_at`` says (:data:`READ_AT`; ``"oracle"``:
-    ``oracle_ceilings.oracle_flow_target``). Every variant starts from the same estimate, its swaps repaired by
+    ``oracle_ceilings.oracle_flow_target`` with ``tracker`` = (cover, drift px per frame)). Every variant starts from the same estimate, its swaps repaired by
     continuity (the 3% target's baseline, ``flow_off_continuity``), and runs the pipeline's pose stage: pixel
     terms scaled to the person (``pose_stage_config``), L_opt at its configured weight (an exact flow has no
     noise to widen it for)."""
@@ -88,7 +94,7 @@ def exact_run(synth: SynthClip, config: RefineConfig, read_at: str = "estimate")
     def at_truth(X, problem, cfg, flow, backward=None):
         return flow_target(truth.to(X.dtype), problem, cfg, flow, backward)
 
-    target = {"estimate": flow_target, "truth": at_truth, "oracle": oracle_flow_target(gt.joints3d)}[read_at]
+    target = {"estimate": flow_target, "truth": at_truth, "oracle": oracle_flow_target(gt.joints3d, *tracker)}[read_at]
     with mock.patch.object(optimize, "flow_target", target):
         X = optimize_poses(init, exact, pose).joints3d
     return {"mpjpe": metrics.mpjpe(X, gt.joints3d), "pa_mpjpe": metrics.pa_mpjpe(X, gt.joints3d),
@@ -106,7 +112,14 @@ def main() -> None:
     p.add_argument("--read-at", choices=READ_AT, default="estimate",
                    help="with --exact: where L_opt's targets come from (estimate: as the pipeline; truth: the "
                    "exact flow at the true joints; oracle: the true joints' own motion)")
+    p.add_argument("--oracle-cover", default="1", help="with --read-at oracle: shares of the true motion the "
+                   "tracker gives, comma-separated")
+    p.add_argument("--oracle-drift-px", default="0", help="with --read-at oracle: the tracker's random walk, px "
+                   "per frame, comma-separated")
     args = p.parse_args()
+    trackers = [(float(c), float(d)) for c in args.oracle_cover.split(",") for d in args.oracle_drift_px.split(",")]
+    if trackers != [(1.0, 0.0)] and args.read_at != "oracle":
+        raise SystemExit("--oracle-cover, --oracle-drift-px: only with --exact --read-at oracle")
     base = replace(get_preset("fast"), cycles=args.cycles)
     base = replace(base, pose=replace(base.pose, w_flow=args.flow_weight * base.pose.w_flow))
     changes = {"flow_off": flow_off, "forward": lambda c: c, **FLOW_VARIANTS,
@@ -115,6 +128,7 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"--variants: unknown {', '.join(unknown)}; expected some of {', '.join(VARIANTS)}")
     runs = {name: changes[name](base) for name in args.variants.split(",")}
+    rows = [(name, tracker) for name in runs for tracker in trackers]
     if args.read_at != "estimate" and not args.exact:
         raise SystemExit("--read-at: only with --exact (the pipeline reads its own flow at its own poses)")
     if args.exact and "long_range_direct" in runs:
@@ -123,14 +137,17 @@ def main() -> None:
         raise SystemExit("--exact: only variants that change the pose stage alone, and not symmetric (the "
                          "renderer gives no backward flow)")
     clips = evaluation_clips(args.clips)
-    table: dict[str, list[tuple[float, float, float, float]]] = {k: [] for k in runs}
+    label = {row: row[0] if len(trackers) == 1 else f"{row[0]}, cover {row[1][0]:g}, drift {row[1][1]:g} px"
+             for row in rows}
+    table: dict[str, list[tuple[float, float, float, float]]] = {label[row]: [] for row in rows}
     for clip in clips:
         synth = rendered(clip, args.profile, args)
         line = []
-        for name, config in runs.items():
+        for name, tracker in rows:
+            config = runs[name]
             start = time.perf_counter()
             if args.exact:
-                m = exact_run(synth, config, read_at=args.read_at)
+                m = exact_run(synth, config, read_at=args.read_at, tracker=tracker)
             elif name == "long_range_direct":
                 gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in synth.rendered.frames]
                 with mock.patch.object(optimize, "flow_target", direct_target(DisMatcher(gray, 1.0))):
@@ -138,12 +155,14 @@ def main() -> None:
             else:
                 m = refine_history(synth, config, seed=clip.seed(args.seed), device="cpu")[-1].metrics
             row = (m["mpjpe"], m["pa_mpjpe"], m["accel_error"], time.perf_counter() - start)
-            table[name].append(row)
-            line.append(f"{name} {row[0]:.1f}")
+            table[label[name, tracker]].append(row)
+            line.append(f"{label[name, tracker]} {row[0]:.1f}")
         print(f"{clip.name}: " + ", ".join(line), flush=True)
     setting = "the pose stage alone, exact flow" if args.exact else f"{args.cycles} cycles"
     setting += {"estimate": "", "truth": ", read at the true joints", "oracle": ", true correspondences"}[args.read_at]
     setting += f", L_opt x{args.flow_weight:g}" if args.flow_weight != 1 else ""
+    setting += f", tracker cover {trackers[0][0]:g}, drift {trackers[0][1]:g} px" if trackers != [(1.0, 0.0)] and \
+        len(trackers) == 1 else ""
     print(f"\n{args.profile}, {len(clips)} clips, {args.frames} frames, {args.size} px, {setting}\n")
     print("| variant | MPJPE mm | PA-MPJPE mm | accel err mm/f² | s per clip |\n|---|---|---|---|---|")
     for name, rows in table.items():
