@@ -28,15 +28,16 @@ With ``--exact``, what the pose stage's uses of the flow could earn with a perfe
 the pose stage (``flow_off`` is then the pose stage without flow); every variant starts from the estimate with
 its swaps repaired by continuity, and its pixel terms are scaled to the person as in the pipeline (before the
 twentieth session: no swap repair and no scaling, ``benchmarks/RESULTS.md``). With ``--read-at truth`` the exact
-flow is read at the true joints' projections; with ``--read-at oracle`` L_opt's targets are the true motion of
-the joints and bone points over each span: perfect correspondences, which the optical flow at a joint's pixel,
-the motion of the surface seen there, is not. ``--oracle-cover C`` and ``--oracle-drift-px D`` (comma-separated
+flow is read at the true joints' projections (``truth-signs``, ``truth-shuffled``: the same errors, scrambled,
+:data:`READ_AT`); with ``--read-at oracle`` L_opt's targets are the true motion of the joints and bone points over
+each span: perfect correspondences, which the optical flow at a joint's pixel, the motion of the surface seen
+there, is not. ``--oracle-cover C`` and ``--oracle-drift-px D`` (comma-separated
 lists; every pair of them is a row) make that oracle an imperfect tracker: C times the true motion plus a random
 walk of D px per frame along each track (``oracle_ceilings.oracle_flow_target``): how good a long-range tracker
 must be to pay.
 
     python benchmarks/experiments/flow_variants.py [--variants flow_off,forward,long_range] [--clips a,b]
-        [--profile mediapipe] [--frames 100] [--exact [--read-at truth|oracle]] [--flow-weight 4]
+        [--profile mediapipe] [--frames 100] [--exact [--read-at truth|oracle|truth-signs|truth-shuffled]] [--flow-weight 4]
         [--oracle-cover 1,0.9 --oracle-drift-px 0,0.5]
 """
 
@@ -71,9 +72,37 @@ from synth_set import evaluation_clips, rendered, synth_parser  # noqa: E402
 VARIANTS = ("flow_off", "forward", *FLOW_VARIANTS, "long_range_direct")
 
 
-READ_AT = ("estimate", "truth", "oracle")
+READ_AT = ("estimate", "truth", "oracle", "truth-signs", "truth-shuffled")
 """Where ``--exact`` reads L_opt's targets: the exact flow at the current pose's projections (as the pipeline
-does), the exact flow at the true joints' projections, or no flow at all but the true joints' own motion."""
+does), the exact flow at the true joints' projections, or no flow at all but the true joints' own motion. The last
+two are the true motion plus the exact flow's own error at the true joints (``truth`` minus ``oracle``), scrambled:
+each error's sign drawn at random (``truth-signs``: the same sizes at the same points and frames, no direction
+shared), or the errors permuted among the valid points and frames of each span (``truth-shuffled``: the same
+errors, no structure at all). Does the error's structure, not its size, cost?"""
+
+
+def scrambled_error(read: torch.Tensor, true: torch.Tensor, valid: torch.Tensor, how: str) -> torch.Tensor:
+    """``true`` plus the error ``read - true`` scrambled as ``how`` says (:data:`READ_AT`, ``"signs"`` or
+    ``"shuffled"``), the same way at every call.
+
+    Args:
+        read: (P, N, 2) the exact flow's targets at the true joints, px.
+        true: (P, N, 2) the true joints' motion over the same frames, px.
+        valid: (P, N) bool, where ``read`` is a measurement (the others keep their error).
+        how: ``"signs"`` or ``"shuffled"``.
+
+    Returns:
+        (P, N, 2) px.
+    """
+    generator = torch.Generator().manual_seed(0)
+    error = read - true
+    if how == "signs":
+        signs = torch.randint(0, 2, error.shape[:2], generator=generator).to(error.dtype) * 2 - 1
+        return true + error * signs[..., None]
+    flat = error.reshape(-1, 2).clone()
+    idx = valid.flatten().nonzero().squeeze(1)
+    flat[idx] = flat[idx[torch.randperm(idx.numel(), generator=generator)]]
+    return true + flat.reshape(error.shape)
 
 
 def exact_run(
@@ -94,7 +123,19 @@ def exact_run(
     def at_truth(X, problem, cfg, flow, backward=None):
         return flow_target(truth.to(X.dtype), problem, cfg, flow, backward)
 
-    target = {"estimate": flow_target, "truth": at_truth, "oracle": oracle_flow_target(gt.joints3d, *tracker)}[read_at]
+    oracle = oracle_flow_target(gt.joints3d, *tracker)
+
+    def scrambled(X, problem, cfg, flow, backward=None):
+        seen, ideal = at_truth(X, problem, cfg, flow, backward), oracle(X, problem, cfg, flow, backward)
+        if seen is None:
+            return None
+        how = read_at.removeprefix("truth-")
+        chains = tuple(replace(c, displacement=scrambled_error(c.displacement, o.displacement, c.weights > 0, how))
+                       for c, o in zip(seen.chains, ideal.chains, strict=True))
+        return replace(seen, flow_px=scrambled_error(seen.flow_px, ideal.flow_px, seen.weights > 0, how),
+                       chains=chains)
+
+    target = {"estimate": flow_target, "truth": at_truth, "oracle": oracle}.get(read_at, scrambled)
     with mock.patch.object(optimize, "flow_target", target):
         X = optimize_poses(init, exact, pose).joints3d
     return {"mpjpe": metrics.mpjpe(X, gt.joints3d), "pa_mpjpe": metrics.pa_mpjpe(X, gt.joints3d),
@@ -159,7 +200,9 @@ def main() -> None:
             line.append(f"{label[name, tracker]} {row[0]:.1f}")
         print(f"{clip.name}: " + ", ".join(line), flush=True)
     setting = "the pose stage alone, exact flow" if args.exact else f"{args.cycles} cycles"
-    setting += {"estimate": "", "truth": ", read at the true joints", "oracle": ", true correspondences"}[args.read_at]
+    setting += {"estimate": "", "truth": ", read at the true joints", "oracle": ", true correspondences",
+                "truth-signs": ", the true motion with the exact flow's errors at random signs",
+                "truth-shuffled": ", the true motion with the exact flow's errors shuffled"}[args.read_at]
     setting += f", L_opt x{args.flow_weight:g}" if args.flow_weight != 1 else ""
     setting += f", tracker cover {trackers[0][0]:g}, drift {trackers[0][1]:g} px" if trackers != [(1.0, 0.0)] and \
         len(trackers) == 1 else ""
