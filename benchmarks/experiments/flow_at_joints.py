@@ -12,6 +12,14 @@ flow is valid) and compared with the true joints' own displacement over the same
 - relative: the median of error / true displacement;
 - share: the pooled share of the true displacement the flow gives along it, sum(F . E) / sum(|E|^2) (1: no lag).
 
+and how the error e = chained - true points (mean cosines; 0 for errors of random direction, as
+``flow_variants.py --read-at truth-signs`` makes them), over errors of at least 0.1 px on a motion of at least
+0.5 px:
+
+- along the motion: cos(e, E), negative where the flow lags;
+- the next span: cos(e_t, e_{t+k}), the same joint's error over the following k frames (the same track);
+- the parent joint: cos(e_{t,j}, e_{t,parent(j)}), the neighbouring joint's error over the same frames.
+
     python benchmarks/experiments/flow_at_joints.py [--spans 1,3,9,27] [--clips a,b]
 """
 
@@ -23,6 +31,13 @@ from synth_set import evaluation_clips, rendered, synth_parser  # the same direc
 
 from flowpose.flow.field import FlowField
 from flowpose.flow.tracks import chain_flow
+from flowpose.skeleton import H36M17
+
+
+def mean_cosine(a: torch.Tensor, b: torch.Tensor, keep: torch.Tensor) -> tuple[float, int]:
+    """The summed cosine of the 2D vectors ``a`` and ``b`` (..., 2) where ``keep`` (...) holds, and how many."""
+    cos = (a * b).sum(-1) / (torch.linalg.norm(a, dim=-1) * torch.linalg.norm(b, dim=-1)).clamp_min(1e-9)
+    return float(cos[keep].sum()), int(keep.sum())
 
 
 def main() -> None:
@@ -35,6 +50,9 @@ def main() -> None:
     errors: dict[int, list[np.ndarray]] = {k: [] for k in spans}
     lengths: dict[int, list[np.ndarray]] = {k: [] for k in spans}
     along = dict.fromkeys(spans, 0.0)
+    cosines = {k: np.zeros((3, 2)) for k in spans}  # along the motion, the next span, the parent: (sum, count)
+    parents = torch.tensor(H36M17.parents)
+    child = parents >= 0
     for clip in clips:
         gt = rendered(clip, args.profile, args).gt
         flow = FlowField.full_frame(gt.flow, gt.flow_valid.astype(np.float32)).to_torch("cpu")
@@ -47,14 +65,21 @@ def main() -> None:
             errors[k].append(torch.linalg.norm(chained - true, dim=-1).numpy().ravel())
             lengths[k].append(torch.linalg.norm(true, dim=-1).numpy().ravel())
             along[k] += float((chained * true).sum())
+            e = chained - true
+            ok = (torch.linalg.norm(e, dim=-1) >= 0.1) & (torch.linalg.norm(true, dim=-1) >= 0.5)
+            cosines[k][0] += mean_cosine(e, true, ok)
+            cosines[k][1] += mean_cosine(e[:-k], e[k:], ok[:-k] & ok[k:])
+            cosines[k][2] += mean_cosine(e[:, child], e[:, parents[child]], ok[:, child] & ok[:, parents[child]])
     print(f"{args.profile}, {len(clips)} clips: the exact flow chained from the true joints against their motion\n")
-    print("| span, frames | error median px | error mean px | true displacement median px | relative median | share |")
-    print("|---|---|---|---|---|---|")
+    print("| span, frames | error median px | error mean px | true displacement median px | relative median | share "
+          "| error along the motion | the next span | the parent joint |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for k in spans:
         e, m = np.concatenate(errors[k]), np.concatenate(lengths[k])
         share = along[k] / float((m**2).sum())
+        cos = cosines[k][:, 0] / np.maximum(cosines[k][:, 1], 1)
         print(f"| {k} | {np.median(e):.2f} | {e.mean():.2f} | {np.median(m):.2f} | "
-              f"{np.median(e / np.maximum(m, 1e-3)):.2f} | {share:.3f} |")
+              f"{np.median(e / np.maximum(m, 1e-3)):.2f} | {share:.3f} | {cos[0]:+.2f} | {cos[1]:+.2f} | {cos[2]:+.2f} |")
 
 
 if __name__ == "__main__":
