@@ -57,7 +57,7 @@ from flowpose import metrics
 from flowpose.bench.runner import FLOW_VARIANTS, flow_off, refine_history
 from flowpose.config import RefineConfig, get_preset
 from flowpose.flow.field import FlowField
-from flowpose.refinement import optimize
+from flowpose.refinement import objective, optimize
 from flowpose.refinement.loop import pose_stage_config
 from flowpose.refinement.objective import flow_target
 from flowpose.refinement.optimize import optimize_poses
@@ -105,8 +105,38 @@ def scrambled_error(read: torch.Tensor, true: torch.Tensor, valid: torch.Tensor,
     return true + flat.reshape(error.shape)
 
 
+def parent_anchors(bones: torch.Tensor, num_points: int, num_joints: int) -> torch.Tensor:
+    """(N,) for each of L_opt's points (the joints, then each bone's samples, ``bone_point_matrix``'s order) the
+    joint it is taken relative to with ``--relative``: a joint's parent (the root itself), a bone point's bone's
+    parent joint."""
+    anchor = torch.arange(num_joints)
+    anchor[bones[:, 1]] = bones[:, 0]
+    samples = (num_points - num_joints) // len(bones)
+    return torch.cat([anchor, bones[:, 0].repeat_interleave(samples)])
+
+
+def relative_to_parent(make_target):
+    """``--relative``: L_opt on each point's motion relative to its parent joint's. The flow's error at a joint
+    points as its parent's does (``flow_at_joints.py``: cosine 0.5-0.6), and a difference cancels what they share.
+    Returns a wrapped ``make_target`` (it records the points' anchors) and the residual map that patches
+    :func:`flowpose.refinement.losses.lag_band` in the objective: r_n - r_anchor(n), after the band."""
+    anchors: dict[str, torch.Tensor] = {}
+    band = objective.lag_band
+
+    def target(X, problem, config, flow, backward=None):
+        anchors["n"] = parent_anchors(problem.bones.cpu(), problem.point_matrix.shape[0], X.shape[1]).to(X.device)
+        return make_target(X, problem, config, flow, backward)
+
+    def residual(r, G, b):
+        r = band(r, G, b)
+        return r - r[:, anchors["n"]]
+
+    return target, residual
+
+
 def exact_run(
-    synth: SynthClip, config: RefineConfig, read_at: str = "estimate", tracker: tuple[float, float] = (1.0, 0.0)
+    synth: SynthClip, config: RefineConfig, read_at: str = "estimate", tracker: tuple[float, float] = (1.0, 0.0),
+    relative: bool = False,
 ) -> dict[str, float]:
     """``config``'s pose stage alone with the renderer's exact flow (none when its flow term is off), scored
     against the ground truth, L_opt's targets read as ``read_at`` says (:data:`READ_AT`; ``"oracle"``:
@@ -136,7 +166,8 @@ def exact_run(
                        chains=chains)
 
     target = {"estimate": flow_target, "truth": at_truth, "oracle": oracle}.get(read_at, scrambled)
-    with mock.patch.object(optimize, "flow_target", target):
+    target, residual = relative_to_parent(target) if relative else (target, objective.lag_band)
+    with mock.patch.object(optimize, "flow_target", target), mock.patch.object(objective, "lag_band", residual):
         X = optimize_poses(init, exact, pose).joints3d
     return {"mpjpe": metrics.mpjpe(X, gt.joints3d), "pa_mpjpe": metrics.pa_mpjpe(X, gt.joints3d),
             "accel_error": metrics.accel_error(X, gt.joints3d)}
@@ -153,6 +184,8 @@ def main() -> None:
     p.add_argument("--read-at", choices=READ_AT, default="estimate",
                    help="with --exact: where L_opt's targets come from (estimate: as the pipeline; truth: the "
                    "exact flow at the true joints; oracle: the true joints' own motion)")
+    p.add_argument("--relative", action="store_true", help="L_opt on each point's motion relative to its parent "
+                   "joint's (experiment only)")
     p.add_argument("--oracle-cover", default="1", help="with --read-at oracle: shares of the true motion the "
                    "tracker gives, comma-separated")
     p.add_argument("--oracle-drift-px", default="0", help="with --read-at oracle: the tracker's random walk, px "
@@ -172,6 +205,8 @@ def main() -> None:
     rows = [(name, tracker) for name in runs for tracker in trackers]
     if args.read_at != "estimate" and not args.exact:
         raise SystemExit("--read-at: only with --exact (the pipeline reads its own flow at its own poses)")
+    if args.relative and "long_range_direct" in runs:
+        raise SystemExit("--relative: not with long_range_direct")
     if args.exact and "long_range_direct" in runs:
         raise SystemExit("--exact: long_range_direct matches the frames, not the exact flow")
     if args.exact and any(c.flow != base.flow or c.pose.symmetric_flow for c in runs.values()):
@@ -188,13 +223,17 @@ def main() -> None:
             config = runs[name]
             start = time.perf_counter()
             if args.exact:
-                m = exact_run(synth, config, read_at=args.read_at, tracker=tracker)
+                m = exact_run(synth, config, read_at=args.read_at, tracker=tracker, relative=args.relative)
             elif name == "long_range_direct":
                 gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in synth.rendered.frames]
                 with mock.patch.object(optimize, "flow_target", direct_target(DisMatcher(gray, 1.0))):
                     m = refine_history(synth, config, seed=clip.seed(args.seed), device="cpu")[-1].metrics
             else:
-                m = refine_history(synth, config, seed=clip.seed(args.seed), device="cpu")[-1].metrics
+                target, residual = relative_to_parent(flow_target) if args.relative else (flow_target,
+                                                                                         objective.lag_band)
+                with mock.patch.object(optimize, "flow_target", target), \
+                        mock.patch.object(objective, "lag_band", residual):
+                    m = refine_history(synth, config, seed=clip.seed(args.seed), device="cpu")[-1].metrics
             row = (m["mpjpe"], m["pa_mpjpe"], m["accel_error"], time.perf_counter() - start)
             table[label[name, tracker]].append(row)
             line.append(f"{label[name, tracker]} {row[0]:.1f}")
@@ -204,6 +243,7 @@ def main() -> None:
                 "truth-signs": ", the true motion with the exact flow's errors at random signs",
                 "truth-shuffled": ", the true motion with the exact flow's errors shuffled"}[args.read_at]
     setting += f", L_opt x{args.flow_weight:g}" if args.flow_weight != 1 else ""
+    setting += ", L_opt relative to the parent joints" if args.relative else ""
     setting += f", tracker cover {trackers[0][0]:g}, drift {trackers[0][1]:g} px" if trackers != [(1.0, 0.0)] and \
         len(trackers) == 1 else ""
     print(f"\n{args.profile}, {len(clips)} clips, {args.frames} frames, {args.size} px, {setting}\n")

@@ -1,0 +1,54 @@
+"""L_opt on each point's motion relative to its parent joint's, on the real set (tried; ``flow_variants.py
+--relative`` runs it on the synthetic clips).
+
+The optical flow's error at a joint points as its parent joint's does (``flow_at_joints.py``: cosine 0.5-0.6 on
+the exact flow), and the pose stage fits an error that neighbouring joints share as motion
+(``flow_variants.py --read-at truth-signs``). A residual taken relative to the parent joint's,
+r_n - r_parent(n) (:func:`flow_variants.relative_to_parent`), cancels the shared part: the flow then says how
+each limb turns in the image, and nothing of how the whole body moves, which L_2D and L_3D keep.
+
+Each of the 8 view-person pairs of the real set (``bench_real.py --estimates tracked --everyone`` first) is refined
+without flow, with the default, and with the relative L_opt on neighbouring frames and over ``--strides``.
+
+    python benchmarks/experiments/relative_flow.py [--strides 3,9,27] [--views ...] [--reference all|heldout]
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from unittest import mock
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_real import experiment_parser, print_mean_table, score_runs, tracked_pairs, with_spans  # noqa: E402
+from flow_variants import relative_to_parent  # noqa: E402
+
+from flowpose.api import refine  # noqa: E402
+from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
+from flowpose.config import get_preset  # noqa: E402
+from flowpose.refinement import objective, optimize  # noqa: E402
+
+
+def main() -> None:
+    """Refine every pair four ways and print each and the means."""
+    p = experiment_parser(__doc__.split("\n\n")[0], strides="3,9,27")
+    args = p.parse_args()
+    config = replace(get_preset("fast"), cycles=args.cycles)
+    results = []
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
+        row = {
+            "without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)),
+            "flowpose": refine(init, frames, config=config),
+        }
+        for label, run in (("relative", config), ("relative, spans", with_spans(config, args.strides))):
+            target, residual = relative_to_parent(objective.flow_target)
+            with mock.patch.object(optimize, "flow_target", target), mock.patch.object(objective, "lag_band", residual):
+                row[label] = refine(init, frames, config=run)
+        results.append(score_runs(name, row, gt, keep))
+    print_mean_table(results)
+
+
+if __name__ == "__main__":
+    main()
