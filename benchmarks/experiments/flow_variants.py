@@ -66,7 +66,7 @@ from flowpose.synth.clip import SynthClip
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from direct_chains import DisMatcher, direct_target  # noqa: E402
-from oracle_ceilings import oracle_flow_target  # noqa: E402
+from oracle_ceilings import add_tracker_options, oracle_flow_target, tracker_settings  # noqa: E402
 from synth_set import evaluation_clips, rendered, synth_parser  # noqa: E402
 
 VARIANTS = ("flow_off", "forward", *FLOW_VARIANTS, "long_range_direct")
@@ -186,12 +186,9 @@ def main() -> None:
                    "exact flow at the true joints; oracle: the true joints' own motion)")
     p.add_argument("--relative", action="store_true", help="L_opt on each point's motion relative to its parent "
                    "joint's (experiment only)")
-    p.add_argument("--oracle-cover", default="1", help="with --read-at oracle: shares of the true motion the "
-                   "tracker gives, comma-separated")
-    p.add_argument("--oracle-drift-px", default="0", help="with --read-at oracle: the tracker's random walk, px "
-                   "per frame, comma-separated")
+    add_tracker_options(p, "with --read-at oracle")
     args = p.parse_args()
-    trackers = [(float(c), float(d)) for c in args.oracle_cover.split(",") for d in args.oracle_drift_px.split(",")]
+    trackers = tracker_settings(args)
     if trackers != [(1.0, 0.0)] and args.read_at != "oracle":
         raise SystemExit("--oracle-cover, --oracle-drift-px: only with --exact --read-at oracle")
     base = replace(get_preset("fast"), cycles=args.cycles)

@@ -31,6 +31,7 @@ estimate's 3D shape.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -92,6 +93,20 @@ def oracle_flow_target(gt: np.ndarray, cover: float = 1.0, drift_px: float = 0.0
     return target
 
 
+def add_tracker_options(p: argparse.ArgumentParser, when: str) -> None:
+    """``--oracle-cover`` and ``--oracle-drift-px``: the oracle as an imperfect tracker (:func:`oracle_flow_target`),
+    ``when`` saying where they apply."""
+    p.add_argument("--oracle-cover", default="1", help=f"{when}: the oracle as a tracker giving these shares of the "
+                   "true motion, comma-separated")
+    p.add_argument("--oracle-drift-px", default="0", help=f"{when}: ... and a random walk of these px per frame, "
+                   "comma-separated (every pair of cover and drift is a row)")
+
+
+def tracker_settings(args: argparse.Namespace) -> list[tuple[float, float]]:
+    """Every (cover, drift px per frame) pair of :func:`add_tracker_options`' lists; [(1, 0)]: the oracle itself."""
+    return [(float(c), float(d)) for c in args.oracle_cover.split(",") for d in args.oracle_drift_px.split(",")]
+
+
 def read_at_reference(gt: np.ndarray):
     """A stand-in for :func:`flow_target` that reads the flow where the pseudo ground truth projects (the current
     pose where it lacks a joint), not at the current pose's projections: the flow itself, at better places."""
@@ -116,15 +131,14 @@ def main() -> None:
     """Refine every pair four ways and print each and the means."""
     p = experiment_parser(__doc__.split("\n\n")[0], strides="")
     p.add_argument("--oracle-weights", default="1", help="multiples of w_flow for the oracle flow, comma-separated")
-    p.add_argument("--oracle-cover", default="1", help="with --strides: the oracle spans as a tracker giving these "
-                   "shares of the true motion, comma-separated")
-    p.add_argument("--oracle-drift-px", default="0", help="with --strides: ... and a random walk of these px per "
-                   "frame, comma-separated (every pair of cover and drift is a row)")
+    add_tracker_options(p, "with --strides")
     p.add_argument("--read-at-reference", action="store_true", help="also the flow read where the pseudo ground "
                    "truth projects, not at the current pose (neighbouring frames, and with --strides the spans)")
     args = p.parse_args()
     weights = [float(m) for m in args.oracle_weights.split(",")]
-    trackers = [(float(c), float(d)) for c in args.oracle_cover.split(",") for d in args.oracle_drift_px.split(",")]
+    trackers = tracker_settings(args)
+    if trackers != [(1.0, 0.0)] and not args.strides:
+        raise SystemExit("--oracle-cover, --oracle-drift-px: only with --strides (they degrade the oracle's spans)")
     config = replace(get_preset("fast"), cycles=args.cycles)
     off = NO_FLOW_RUNS["flow_off"](config)
     results = []
