@@ -115,20 +115,24 @@ def parent_anchors(bones: torch.Tensor, num_points: int, num_joints: int) -> tor
     return torch.cat([anchor, bones[:, 0].repeat_interleave(samples)])
 
 
-def relative_to_parent(make_target):
+def relative_to_parent(make_target, spans_only: bool = False):
     """``--relative``: L_opt on each point's motion relative to its parent joint's. The flow's error at a joint
     points as its parent's does (``flow_at_joints.py``: cosine 0.5-0.6), and a difference cancels what they share.
     Returns a wrapped ``make_target`` (it records the points' anchors) and the residual map that patches
-    :func:`flowpose.refinement.losses.lag_band` in the objective: r_n - r_anchor(n), after the band."""
+    :func:`flowpose.refinement.losses.lag_band` in the objective: r_n - r_anchor(n), after the band; with
+    ``spans_only`` (``--relative spans``) only for the long-range spans, neighbouring frames as they are."""
     anchors: dict[str, torch.Tensor] = {}
     band = objective.lag_band
 
     def target(X, problem, config, flow, backward=None):
         anchors["n"] = parent_anchors(problem.bones.cpu(), problem.point_matrix.shape[0], X.shape[1]).to(X.device)
+        anchors["pairs"] = X.shape[0] - 1
         return make_target(X, problem, config, flow, backward)
 
     def residual(r, G, b):
         r = band(r, G, b)
+        if spans_only and r.shape[0] == anchors["pairs"]:
+            return r
         return r - r[:, anchors["n"]]
 
     return target, residual
@@ -136,7 +140,7 @@ def relative_to_parent(make_target):
 
 def exact_run(
     synth: SynthClip, config: RefineConfig, read_at: str = "estimate", tracker: tuple[float, float] = (1.0, 0.0),
-    relative: bool = False,
+    relative: str | None = None,
 ) -> dict[str, float]:
     """``config``'s pose stage alone with the renderer's exact flow (none when its flow term is off), scored
     against the ground truth, L_opt's targets read as ``read_at`` says (:data:`READ_AT`; ``"oracle"``:
@@ -166,7 +170,7 @@ def exact_run(
                        chains=chains)
 
     target = {"estimate": flow_target, "truth": at_truth, "oracle": oracle}.get(read_at, scrambled)
-    target, residual = relative_to_parent(target) if relative else (target, objective.lag_band)
+    target, residual = relative_to_parent(target, relative == "spans") if relative else (target, objective.lag_band)
     with mock.patch.object(optimize, "flow_target", target), mock.patch.object(objective, "lag_band", residual):
         X = optimize_poses(init, exact, pose).joints3d
     return {"mpjpe": metrics.mpjpe(X, gt.joints3d), "pa_mpjpe": metrics.pa_mpjpe(X, gt.joints3d),
@@ -184,8 +188,9 @@ def main() -> None:
     p.add_argument("--read-at", choices=READ_AT, default="estimate",
                    help="with --exact: where L_opt's targets come from (estimate: as the pipeline; truth: the "
                    "exact flow at the true joints; oracle: the true joints' own motion)")
-    p.add_argument("--relative", action="store_true", help="L_opt on each point's motion relative to its parent "
-                   "joint's (experiment only)")
+    p.add_argument("--relative", nargs="?", const="all", choices=("all", "spans"),
+                   help="L_opt on each point's motion relative to its parent joint's (spans: the long-range spans "
+                   "only); an experiment")
     add_tracker_options(p, "with --read-at oracle")
     args = p.parse_args()
     trackers = tracker_settings(args)
@@ -226,8 +231,8 @@ def main() -> None:
                 with mock.patch.object(optimize, "flow_target", direct_target(DisMatcher(gray, 1.0))):
                     m = refine_history(synth, config, seed=clip.seed(args.seed), device="cpu")[-1].metrics
             else:
-                target, residual = relative_to_parent(flow_target) if args.relative else (flow_target,
-                                                                                         objective.lag_band)
+                target, residual = (relative_to_parent(flow_target, args.relative == "spans") if args.relative
+                                    else (flow_target, objective.lag_band))
                 with mock.patch.object(optimize, "flow_target", target), \
                         mock.patch.object(objective, "lag_band", residual):
                     m = refine_history(synth, config, seed=clip.seed(args.seed), device="cpu")[-1].metrics
@@ -240,7 +245,8 @@ def main() -> None:
                 "truth-signs": ", the true motion with the exact flow's errors at random signs",
                 "truth-shuffled": ", the true motion with the exact flow's errors shuffled"}[args.read_at]
     setting += f", L_opt x{args.flow_weight:g}" if args.flow_weight != 1 else ""
-    setting += ", L_opt relative to the parent joints" if args.relative else ""
+    setting += {None: "", "all": ", L_opt relative to the parent joints",
+                "spans": ", the spans of L_opt relative to the parent joints"}[args.relative]
     setting += f", tracker cover {trackers[0][0]:g}, drift {trackers[0][1]:g} px" if trackers != [(1.0, 0.0)] and \
         len(trackers) == 1 else ""
     print(f"\n{args.profile}, {len(clips)} clips, {args.frames} frames, {args.size} px, {setting}\n")

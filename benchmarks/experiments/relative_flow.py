@@ -8,7 +8,8 @@ r_n - r_parent(n) (:func:`flow_variants.relative_to_parent`), cancels the shared
 each limb turns in the image, and nothing of how the whole body moves, which L_2D and L_3D keep.
 
 Each of the 8 view-person pairs of the real set (``bench_real.py --estimates tracked --everyone`` first) is refined
-without flow, with the default, and with the relative L_opt on neighbouring frames and over ``--strides``.
+without flow, with the default, and with the relative L_opt on neighbouring frames, over ``--strides`` too, and
+over ``--strides`` alone (``spans relative``: neighbouring frames absolute, as the default has them).
 
     python benchmarks/experiments/relative_flow.py [--strides 3,9,27] [--views ...] [--reference all|heldout]
 """
@@ -32,7 +33,7 @@ from flowpose.refinement import objective, optimize  # noqa: E402
 
 
 def main() -> None:
-    """Refine every pair four ways and print each and the means."""
+    """Refine every pair five ways and print each and the means."""
     p = experiment_parser(__doc__.split("\n\n")[0], strides="3,9,27")
     args = p.parse_args()
     config = replace(get_preset("fast"), cycles=args.cycles)
@@ -42,8 +43,10 @@ def main() -> None:
             "without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)),
             "flowpose": refine(init, frames, config=config),
         }
-        for label, run in (("relative", config), ("relative, spans", with_spans(config, args.strides))):
-            target, residual = relative_to_parent(objective.flow_target)
+        spans = with_spans(config, args.strides)
+        runs = (("relative", config, False), ("relative, spans", spans, False), ("spans relative", spans, True))
+        for label, run, spans_only in runs:
+            target, residual = relative_to_parent(objective.flow_target, spans_only)
             with mock.patch.object(optimize, "flow_target", target), mock.patch.object(objective, "lag_band", residual):
                 row[label] = refine(init, frames, config=run)
         results.append(score_runs(name, row, gt, keep))
