@@ -37,14 +37,16 @@ walk of D px per frame along each track (``oracle_ceilings.oracle_flow_target``)
 must be to pay.
 
     python benchmarks/experiments/flow_variants.py [--variants flow_off,forward,long_range] [--clips a,b]
-        [--profile mediapipe] [--frames 100] [--exact [--read-at truth|oracle|truth-signs|truth-shuffled]] [--flow-weight 4]
-        [--oracle-cover 1,0.9 --oracle-drift-px 0,0.5]
+        [--profile mediapipe] [--frames 100] [--exact [--read-at truth|oracle|truth-signs|truth-shuffled]]
+        [--flow-weight 4] [--oracle-cover 1,0.9 --oracle-drift-px 0,0.5] [--relative [all|spans]]
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from unittest import mock
@@ -115,12 +117,16 @@ def parent_anchors(bones: torch.Tensor, num_points: int, num_joints: int) -> tor
     return torch.cat([anchor, bones[:, 0].repeat_interleave(samples)])
 
 
-def relative_to_parent(make_target, spans_only: bool = False):
-    """``--relative``: L_opt on each point's motion relative to its parent joint's. The flow's error at a joint
-    points as its parent's does (``flow_at_joints.py``: cosine 0.5-0.6), and a difference cancels what they share.
-    Returns a wrapped ``make_target`` (it records the points' anchors) and the residual map that patches
-    :func:`flowpose.refinement.losses.lag_band` in the objective: r_n - r_anchor(n), after the band; with
-    ``spans_only`` (``--relative spans``) only for the long-range spans, neighbouring frames as they are."""
+@contextlib.contextmanager
+def flow_target_patched(make_target, relative: str | None = None) -> Iterator[None]:
+    """The pose stage's flow target made by ``make_target`` (a stand-in for :func:`flow_target`) while the block runs.
+
+    With ``relative`` (``--relative``), L_opt on each point's motion relative to its parent joint's: the flow's
+    error at a joint points as its parent's does (``flow_at_joints.py``: cosine 0.5-0.6), and a difference cancels
+    what they share. :func:`flowpose.refinement.losses.lag_band` in the objective is patched to return
+    r_n - r_anchor(n), after the band; ``"spans"``: only for the long-range spans, neighbouring frames as they
+    are; ``"all"``: for both.
+    """
     anchors: dict[str, torch.Tensor] = {}
     band = objective.lag_band
 
@@ -131,11 +137,15 @@ def relative_to_parent(make_target, spans_only: bool = False):
 
     def residual(r, G, b):
         r = band(r, G, b)
-        if spans_only and r.shape[0] == anchors["pairs"]:
+        if relative == "spans" and r.shape[0] == anchors["pairs"]:
             return r
         return r - r[:, anchors["n"]]
 
-    return target, residual
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch.object(optimize, "flow_target", target if relative else make_target))
+        if relative:
+            stack.enter_context(mock.patch.object(objective, "lag_band", residual))
+        yield
 
 
 def exact_run(
@@ -144,10 +154,11 @@ def exact_run(
 ) -> dict[str, float]:
     """``config``'s pose stage alone with the renderer's exact flow (none when its flow term is off), scored
     against the ground truth, L_opt's targets read as ``read_at`` says (:data:`READ_AT`; ``"oracle"``:
-    ``oracle_ceilings.oracle_flow_target`` with ``tracker`` = (cover, drift px per frame)). Every variant starts from the same estimate, its swaps repaired by
-    continuity (the 3% target's baseline, ``flow_off_continuity``), and runs the pipeline's pose stage: pixel
-    terms scaled to the person (``pose_stage_config``), L_opt at its configured weight (an exact flow has no
-    noise to widen it for)."""
+    ``oracle_ceilings.oracle_flow_target`` with ``tracker`` = (cover, drift px per frame)), L_opt relative to the
+    parent joints as ``relative`` says (:func:`flow_target_patched`). Every variant starts from the same estimate,
+    its swaps repaired by continuity (the 3% target's baseline, ``flow_off_continuity``), and runs the pipeline's
+    pose stage: pixel terms scaled to the person (``pose_stage_config``), L_opt at its configured weight (an exact
+    flow has no noise to widen it for)."""
     gt = synth.gt
     init = repair_swaps(synth.estimate, None, replace(config.swaps, enabled=True, motion="none")).poses
     pose = pose_stage_config(init, synth.rendered.frames.shape[1:3], config)
@@ -170,8 +181,7 @@ def exact_run(
                        chains=chains)
 
     target = {"estimate": flow_target, "truth": at_truth, "oracle": oracle}.get(read_at, scrambled)
-    target, residual = relative_to_parent(target, relative == "spans") if relative else (target, objective.lag_band)
-    with mock.patch.object(optimize, "flow_target", target), mock.patch.object(objective, "lag_band", residual):
+    with flow_target_patched(target, relative):
         X = optimize_poses(init, exact, pose).joints3d
     return {"mpjpe": metrics.mpjpe(X, gt.joints3d), "pa_mpjpe": metrics.pa_mpjpe(X, gt.joints3d),
             "accel_error": metrics.accel_error(X, gt.joints3d)}
@@ -231,10 +241,7 @@ def main() -> None:
                 with mock.patch.object(optimize, "flow_target", direct_target(DisMatcher(gray, 1.0))):
                     m = refine_history(synth, config, seed=clip.seed(args.seed), device="cpu")[-1].metrics
             else:
-                target, residual = (relative_to_parent(flow_target, args.relative == "spans") if args.relative
-                                    else (flow_target, objective.lag_band))
-                with mock.patch.object(optimize, "flow_target", target), \
-                        mock.patch.object(objective, "lag_band", residual):
+                with flow_target_patched(flow_target, args.relative):
                     m = refine_history(synth, config, seed=clip.seed(args.seed), device="cpu")[-1].metrics
             row = (m["mpjpe"], m["pa_mpjpe"], m["accel_error"], time.perf_counter() - start)
             table[label[name, tracker]].append(row)

@@ -128,7 +128,7 @@ def oracle_2d(init: PoseSequence, gt: np.ndarray) -> PoseSequence:
 
 
 def main() -> None:
-    """Refine every pair four ways and print each and the means."""
+    """Refine every pair in each way the options ask for and print each and the means."""
     p = experiment_parser(__doc__.split("\n\n")[0], strides="")
     p.add_argument("--oracle-weights", default="1", help="multiples of w_flow for the oracle flow, comma-separated")
     add_tracker_options(p, "with --strides")

@@ -4,7 +4,7 @@
 The optical flow's error at a joint points as its parent joint's does (``flow_at_joints.py``: cosine 0.5-0.6 on
 the exact flow), and the pose stage fits an error that neighbouring joints share as motion
 (``flow_variants.py --read-at truth-signs``). A residual taken relative to the parent joint's,
-r_n - r_parent(n) (:func:`flow_variants.relative_to_parent`), cancels the shared part: the flow then says how
+r_n - r_parent(n) (:func:`flow_variants.flow_target_patched`), cancels the shared part: the flow then says how
 each limb turns in the image, and nothing of how the whole body moves, which L_2D and L_3D keep.
 
 Each of the 8 view-person pairs of the real set (``bench_real.py --estimates tracked --everyone`` first) is refined
@@ -19,17 +19,16 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
-from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_real import experiment_parser, print_mean_table, score_runs, tracked_pairs, with_spans  # noqa: E402
-from flow_variants import relative_to_parent  # noqa: E402
+from flow_variants import flow_target_patched  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
-from flowpose.refinement import objective, optimize  # noqa: E402
+from flowpose.refinement.objective import flow_target  # noqa: E402
 
 
 def main() -> None:
@@ -44,10 +43,9 @@ def main() -> None:
             "flowpose": refine(init, frames, config=config),
         }
         spans = with_spans(config, args.strides)
-        runs = (("relative", config, False), ("relative, spans", spans, False), ("spans relative", spans, True))
-        for label, run, spans_only in runs:
-            target, residual = relative_to_parent(objective.flow_target, spans_only)
-            with mock.patch.object(optimize, "flow_target", target), mock.patch.object(objective, "lag_band", residual):
+        runs = (("relative", config, "all"), ("relative, spans", spans, "all"), ("spans relative", spans, "spans"))
+        for label, run, relative in runs:
+            with flow_target_patched(flow_target, relative):
                 row[label] = refine(init, frames, config=run)
         results.append(score_runs(name, row, gt, keep))
     print_mean_table(results)
