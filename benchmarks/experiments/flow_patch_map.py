@@ -23,10 +23,13 @@ from synth_set import evaluation_clips, rendered, synth_parser  # the same direc
 from flowpose.skeleton import H36M17
 
 
-def patch_samples(flow: np.ndarray, valid: np.ndarray, points: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """(N, 3K) features of one frame: the flow's x and y at each of the K ``offsets`` (K, 2) (dy, dx) px around
-    each of the N ``points`` (N, 2) (x, y) px, minus the flow at the point itself, then the valid mask there.
-    ``flow`` (H, W, 2) px, ``valid`` (H, W); bilinear, clamped at the border."""
+def patch_samples(
+    flow: np.ndarray, valid: np.ndarray, points: np.ndarray, offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """One frame's (N, 3K) features: the flow's x and y at each of the K ``offsets`` (K, 2) (dy, dx) px around
+    each of the N ``points`` (N, 2) (x, y) px, minus the flow at the point itself (the grid's centre offset, 0),
+    then the valid mask there; and (N, 2) that flow at the points, px. ``flow`` (H, W, 2) px, ``valid`` (H, W);
+    bilinear, clamped at the border."""
     yx = points[:, None, ::-1] + offsets[None]  # (N, K, 2)
     coords = yx.reshape(-1, 2).T
 
@@ -34,8 +37,9 @@ def patch_samples(flow: np.ndarray, valid: np.ndarray, points: np.ndarray, offse
         return map_coordinates(image, coords, order=1, mode="nearest").reshape(len(points), -1)
 
     fx, fy, ok = sample(flow[..., 0]), sample(flow[..., 1]), sample(valid.astype(np.float64))
-    centre = len(offsets) // 2
-    return np.concatenate([fx - fx[:, centre:centre + 1], fy - fy[:, centre:centre + 1], ok], 1)
+    c = len(offsets) // 2
+    at_points = np.stack([fx[:, c], fy[:, c]], -1)
+    return np.concatenate([fx - fx[:, c:c + 1], fy - fy[:, c:c + 1], ok], 1), at_points
 
 
 def clip_samples(flow: np.ndarray, valid: np.ndarray, joints: np.ndarray, offsets: np.ndarray):
@@ -44,21 +48,25 @@ def clip_samples(flow: np.ndarray, valid: np.ndarray, joints: np.ndarray, offset
     2); ``valid`` (T-1, H, W)."""
     feats, targets, ids = [], [], []
     for t in range(len(flow)):
-        fx = map_coordinates(flow[t, ..., 0], joints[t, :, ::-1].T, order=1, mode="nearest")
-        fy = map_coordinates(flow[t, ..., 1], joints[t, :, ::-1].T, order=1, mode="nearest")
-        feats.append(patch_samples(flow[t], valid[t], joints[t], offsets))
-        targets.append(joints[t + 1] - joints[t] - np.stack([fx, fy], -1))
+        features, at_joints = patch_samples(flow[t], valid[t], joints[t], offsets)
+        feats.append(features)
+        targets.append(joints[t + 1] - joints[t] - at_joints)
         ids.append(np.arange(joints.shape[1]))
     X, Y, ids = np.concatenate(feats), np.concatenate(targets), np.concatenate(ids)
     keep = np.isfinite(X).all(1) & np.isfinite(Y).all(1)
     return X[keep], Y[keep], ids[keep]
 
 
+def design(X: np.ndarray) -> np.ndarray:
+    """(M, 3K + 1): the features X (M, 3K) and a constant."""
+    return np.c_[X, np.ones(len(X))]
+
+
 def fit_maps(X: np.ndarray, Y: np.ndarray, ids: np.ndarray, ridge: float, joints: int) -> list[np.ndarray]:
     """One ridge map (3K + 1, 2) a joint, from the features X (M, 3K) (and a constant) to the residuals Y (M, 2)."""
     maps = []
     for j in range(joints):
-        A = np.c_[X[ids == j], np.ones(int((ids == j).sum()))]
+        A = design(X[ids == j])
         maps.append(np.linalg.solve(A.T @ A + ridge * np.eye(A.shape[1]), A.T @ Y[ids == j]))
     return maps
 
@@ -93,7 +101,7 @@ def main() -> None:
         X, Y, ids = data[i]
         predicted = np.zeros_like(Y)
         for j in range(J):
-            predicted[ids == j] = np.c_[X[ids == j], np.ones(int((ids == j).sum()))] @ maps[j]
+            predicted[ids == j] = design(X[ids == j]) @ maps[j]
         point, mapped = np.linalg.norm(Y, axis=1), np.linalg.norm(Y - predicted, axis=1)
         point_all.append(point)
         map_all.append(mapped)
