@@ -12,12 +12,13 @@ the other keypoint is unobserved) is turned into a weight
     w_t,j = 1 / (1 + (d_t,j / (s * median d))^2)
 
 (median over the pair's keypoints, ``s`` = ``--scales``) that multiplies the keypoint's confidence, in L_2D and in
-the 3D terms, as swap repair down-weights a swapped frame. The probe first prints how the disagreement ranks the
+the 3D terms, as swap repair down-weights a swapped frame. ``--gates g`` instead leaves out (confidence 0) only the
+keypoints whose disagreement exceeds g medians, the gross misses, and keeps the others as they are. The probe first prints how the disagreement ranks the
 2D error against the held-out reference (Spearman's rho, and the AUC for errors over twice the pair's median).
 Each of the 8 view-person pairs of the real set (``bench_real.py --estimates tracked --everyone`` first) is then
 refined without the flow term and with it, from the estimate as it is and with the checked confidences.
 
-    python benchmarks/experiments/flow_checked_2d.py [--scales 1,3] [--reference heldout]
+    python benchmarks/experiments/flow_checked_2d.py [--scales 1,3] [--gates 4] [--reference heldout]
 """
 
 from __future__ import annotations
@@ -64,8 +65,10 @@ def main() -> None:
     """Print the probe's ranking per pair, then refine every pair as it is and checked; print the means."""
     p = experiment_parser(__doc__.split("\n\n")[0])
     p.add_argument("--scales", default="1,3", help="s: the weight's width in medians of the disagreement")
+    p.add_argument("--gates", default="", help="g: keypoints disagreeing by more than g medians left out")
     args = p.parse_args()
-    scales = [float(s) for s in args.scales.split(",")]
+    scales = [float(s) for s in args.scales.split(",") if s]
+    gates = [float(g) for g in args.gates.split(",") if g]
     config = replace(get_preset("fast"), cycles=args.cycles)
     model = load_flow_model("dis")
     results, pooled = [], ([], [])
@@ -93,11 +96,13 @@ def main() -> None:
             "without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)),
             "flowpose": refine(init, frames, config=config),
         }
-        for s in scales:
-            w = np.where(np.isfinite(d), 1.0 / (1.0 + (d / (s * np.nanmedian(d[seen]))) ** 2), 1.0)
+        typical = np.nanmedian(d[seen])
+        weights = {f"s {s:g}": np.where(np.isfinite(d), 1.0 / (1.0 + (d / (s * typical)) ** 2), 1.0) for s in scales}
+        weights |= {f"gate {g:g}": np.where(np.isfinite(d) & (d > g * typical), 0.0, 1.0) for g in gates}
+        for label, w in weights.items():
             checked = replace(init, conf=(conf * w).astype(np.float32))
-            row[f"without flow, 2D checked, s {s:g}"] = refine(checked, frames, config=NO_FLOW_RUNS["flow_off"](config))
-            row[f"flowpose, 2D checked, s {s:g}"] = refine(checked, frames, config=config)
+            row[f"without flow, 2D checked, {label}"] = refine(checked, frames, config=NO_FLOW_RUNS["flow_off"](config))
+            row[f"flowpose, 2D checked, {label}"] = refine(checked, frames, config=config)
         results.append(score_runs(name, row, gt, keep))
     d_all, e_all = np.concatenate(pooled[0]), np.concatenate(pooled[1])
     print(f"\npooled (each pair in its medians): rho {spearmanr(d_all, e_all).correlation:+.2f}")
