@@ -53,18 +53,24 @@ WIDTHS = (0.2, 0.25, 0.3, 0.35, 0.4)
 """The limb widths the edge pair tries, bone lengths."""
 
 
-def profiles(forward: FlowTensors, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The flow across segments a -> b: ((T - 1, S, 2) px, averaged along the segment; (T - 1,) bone length px)
-    for (T - 1, 2) px endpoints in frames 0 .. T - 2."""
+def segment_axes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For (T', 2) px endpoints of segments a -> b: the unit direction (T', 2), the unit normal (T', 2), rotated a
+    quarter turn from it, and the length (T',) px."""
     v = b - a
     length = np.linalg.norm(v, axis=-1)
     u = v / np.maximum(length, 1e-6)[:, None]
-    n = np.stack([-u[:, 1], u[:, 0]], -1)
+    return u, np.stack([-u[:, 1], u[:, 0]], -1), length
+
+
+def profiles(forward: FlowTensors, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The flow across segments a -> b, (T - 1, S, 2) px, averaged along the segment, for (T - 1, 2) px endpoints
+    in frames 0 .. T - 2 (offsets along :func:`segment_axes`' normal)."""
+    u, n, length = segment_axes(a, b)
     scale = length[:, None, None, None]
     points = ((a + b) / 2)[:, None, None] + ACROSS[None, :, None, None] * scale * n[:, None, None] \
         + ALONG[None, None, :, None] * scale * u[:, None, None]
     flow, _ = forward.sample(torch.as_tensor(points.reshape(len(a), -1, 2)))
-    return flow.numpy().reshape(len(a), len(ACROSS), len(ALONG), 2).mean(2), length
+    return flow.numpy().reshape(len(a), len(ACROSS), len(ALONG), 2).mean(2)
 
 
 def axis_guesses(profile: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -102,12 +108,11 @@ def main() -> None:
         x, conf = np.nan_to_num(init.joints2d.astype(np.float64))[:-1], init.confidence()[:-1]
         for kind, sides in SEGMENTS.items():
             for a, b in sides:
-                v = x[:, b] - x[:, a]
-                n = np.stack([-v[:, 1], v[:, 0]], -1)  # the normal, one bone length long
-                xa, xb = x[:, a] + args.shift * n, x[:, b] + args.shift * n
-                profile, length = profiles(forward, xa, xb)
-                centroid, edges, motion = axis_guesses(profile)
-                true = (((q[:, a] + q[:, b]) - (xa + xb)) / 2 * n).sum(-1) / np.maximum(length, 1e-6)
+                _, n, length = segment_axes(x[:, a], x[:, b])
+                moved = args.shift * length[:, None] * n
+                xa, xb = x[:, a] + moved, x[:, b] + moved
+                centroid, edges, motion = axis_guesses(profiles(forward, xa, xb))
+                true = (((q[:, a] + q[:, b]) - (xa + xb)) / 2 * n).sum(-1)  # px, across
                 used = (keep[:-1] & (conf[:, a] > 0) & (conf[:, b] > 0) & np.isfinite(gt[:-1, [a, b]]).all((-1, -2))
                         & (motion > args.min_motion) & (length > 20))
                 pooled[kind].append(np.stack([true, centroid * length, edges * length], -1)[used])
