@@ -13,7 +13,8 @@ with, for the projection pi and the points P_t = A X_t (the joints, then ``bone_
 :func:`flowpose.refinement.bone_points.bone_point_matrix`), p_t = pi(P_t):
 
     L_opt   = sum_{t,n} w_{t,n} rho(|p_{t+1,n} - p_{t,n} - F_t(p_{t,n})|) / sum w,
-              w_{t,n} = c^F_t(p_{t,n}) max(min(c_{t,n}, c_{t+1,n}), floor)
+              w_{t,n} = c^F_t(p_{t,n}) max(min(c_{t,n}, c_{t+1,n}), floor)   (0 at a joint observed in no frame,
+              which stays where it was placed: ``PoseProblem.tied``)
               or, with ``symmetric_flow`` and the backward flow B (frame t+1 -> t, arXiv 2402.02736), the mean of
               that and the same sum with the roles swapped: rho(|p_{t,n} - p_{t+1,n} - B_t(p_{t+1,n})|),
               weighted by c^B_t(p_{t+1,n}) instead.
@@ -139,9 +140,9 @@ def fill_missing_joints(
     """Fill NaN joints by linear interpolation in time, per joint and coordinate.
 
     Before the first and after the last observation a joint holds its nearest observed position. A joint
-    missing in every frame is placed on its nearest ancestor that was observed (a zero-length bone, which the
-    bone term keeps constant), or, with no such ancestor, on the mean of the observed joints; a warning names
-    each such joint and where it was placed (MediaPipe, COCO and SMPL have no head top, for example).
+    missing in every frame is placed by :func:`placement_matrix` (on its nearest observed ancestor, a zero-length
+    bone), and a warning names each such joint and where it was placed (MediaPipe, COCO and SMPL have no head
+    top, for example).
 
     Args:
         joints3d: (T, J, 3) metres, NaN where missing.
@@ -168,13 +169,11 @@ def fill_missing_joints(
             X[:, j, d] = np.interp(t, t[ok], X[ok, j, d])
     never = np.flatnonzero(~seen)
     if never.size:
-        fallback = X[:, seen].mean(1)
+        place = placement_matrix(seen, parents)
+        X[:, never] = np.einsum("kj,tjc->tkc", place[never][:, seen], X[:, seen])
         placed = []
         for j in never:
-            a = parents[j]
-            while a >= 0 and not seen[a]:
-                a = parents[a]
-            X[:, j] = X[:, a] if a >= 0 else fallback
+            a = int(np.argmax(place[j])) if np.count_nonzero(place[j]) == 1 else -1
             placed.append(f"{_joint_label(j, names)} on {_joint_label(a, names) if a >= 0 else 'the mean joint'}")
         labels = f"{[int(j) for j in never]}" if names is None else ", ".join(_joint_label(j, names) for j in never)
         one = never.size == 1
@@ -184,6 +183,36 @@ def fill_missing_joints(
             stacklevel=3,
         )
     return X, missing
+
+
+def placement_matrix(seen: np.ndarray, parents: tuple[int, ...]) -> np.ndarray:
+    """Where joints that are never observed go: each on its nearest observed ancestor, or, with no such
+    ancestor, on the mean of the observed joints.
+
+    Args:
+        seen: (J,) bool, True for the joints observed somewhere; at least one.
+        parents: parent index of each joint, -1 for the root.
+
+    Returns:
+        (J, J) float32 P with X_placed = P X: the identity's row for an observed joint, a one-hot row on the
+        ancestor or a uniform row over the observed joints for one never observed.
+
+    Example:
+        >>> placement_matrix(np.array([True, True, False]), (-1, 0, 1))[2]
+        array([0., 1., 0.], dtype=float32)
+    """
+    J = len(parents)
+    P = np.eye(J, dtype=np.float32)
+    for j in np.flatnonzero(~seen):
+        a = parents[j]
+        while a >= 0 and not seen[a]:
+            a = parents[a]
+        P[j] = 0.0
+        if a >= 0:
+            P[j, a] = 1.0
+        else:
+            P[j, seen] = 1.0 / seen.sum()
+    return P
 
 
 def _joint_label(j: int, names: tuple[str, ...] | None) -> str:
@@ -205,9 +234,14 @@ class PoseProblem:
         bones: (B, 2) long (parent, child).
         root: a joint index or a (left, right) hip pair.
         point_matrix: (N, J) joints -> the joints and bone points of L_opt (``bone_point_matrix``).
-        point_weights: (T, N) detection weights of those points, floored at ``flow_conf_floor``.
+        point_weights: (T, N) detection weights of those points, floored at ``flow_conf_floor`` (0 on joints
+            observed nowhere, see ``tied``).
         fps: frames per second, for preconditioning: the poses' ``fps``, or the mean rate of their ``times``.
         dt: (T - 1,) seconds between consecutive frames (``PoseSequence.intervals``), the temporal terms' steps.
+        tied: (J, J) P, or None when every joint is observed somewhere: the solver's joints are P X, which keeps
+            each joint observed in no frame, in 3D or 2D (a head top MediaPipe, COCO and SMPL lack), where
+            :func:`fill_missing_joints` placed it. No term sees such a joint, so free it would drift in their null
+            space (5-10 cm from the neck on real video) and drag its bone's L_opt points with it.
     """
 
     X0: torch.Tensor
@@ -222,6 +256,7 @@ class PoseProblem:
     point_weights: torch.Tensor
     fps: float
     dt: torch.Tensor
+    tied: torch.Tensor | None = None
 
 
 def build_pose_problem(init: PoseSequence, config: PoseStageConfig, device: torch.device) -> PoseProblem:
@@ -245,7 +280,13 @@ def build_pose_problem(init: PoseSequence, config: PoseStageConfig, device: torc
     x2d = init.joints2d if init.joints2d is not None else project_np(X_ref, K).astype(np.float32)
     conf2d = np.where(np.isfinite(x2d).all(-1), base, 0.0).astype(np.float32)
     bones = torch.tensor(skel.bones, dtype=torch.long, device=device).reshape(-1, 2)
-    detection = torch.as_tensor(np.maximum(conf3d, conf2d), device=device).clamp_min(config.flow_conf_floor)
+    seen3d, seen2d = ~missing3d.all(0), (conf2d > 0).any(0)
+    unseen = ~(seen3d | seen2d)  # (J,) observed nowhere: tied to where they were placed, no weight in L_opt
+    tied = placement_matrix(seen3d, skel.parents)
+    tied[~unseen] = np.eye(J, dtype=np.float32)[~unseen]
+    detection = np.maximum(np.maximum(conf3d, conf2d), config.flow_conf_floor)
+    detection[:, unseen] = 0.0
+    detection = torch.as_tensor(detection, device=device)
 
     def tensor(a: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.asarray(a, np.float32), device=device)
@@ -263,6 +304,7 @@ def build_pose_problem(init: PoseSequence, config: PoseStageConfig, device: torc
         point_weights=bone_point_weights(detection, bones, config.bone_samples),
         fps=float(init.fps) if init.times is None or T < 2 else float((T - 1) / (init.times[-1] - init.times[0])),
         dt=torch.as_tensor(init.intervals(), dtype=torch.float32, device=device),
+        tied=tensor(tied) if unseen.any() else None,
     )
 
 

@@ -154,7 +154,8 @@ def optimize_poses(
     """Refine the 3D joints of a whole video against the flow, the initial estimate and smoothness priors.
 
     Missing joints (NaN in ``init.joints3d``) are gap-filled (:func:`fill_missing_joints`) and get confidence
-    0, so only the flow, temporal and bone terms move them. With ``flow=None`` the flow term is off and the
+    0, so only the flow, temporal and bone terms move them. A joint observed in no frame, in 3D or 2D, stays
+    where it was placed (``PoseProblem.tied``). With ``flow=None`` the flow term is off and the
     stage is a pure smoother/fitter. With T = 1 only the 3D and 2D terms act; with T = 2 there is no acceleration term.
 
     Args:
@@ -205,7 +206,8 @@ def optimize_poses(
         u_rel = torch.zeros(T, init.num_joints, 3, device=dev, requires_grad=True)
 
         def joints() -> torch.Tensor:
-            return prob.X0 + 1e-3 * idct(scales * (u_root + free * u_rel))
+            X = prob.X0 + 1e-3 * idct(scales * (u_root + free * u_rel))
+            return X if prob.tied is None else torch.einsum("kj,tjc->tkc", prob.tied, X)
 
         target = flow_target(prob.X0, prob, config, field, back)
         initial = pose_terms(prob.X0, prob, config, target)

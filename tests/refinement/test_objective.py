@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from flowpose.camera import project
+from flowpose.camera import project, project_np
 from flowpose.errors import InputError
 from flowpose.flow.field import FlowField
 from flowpose.pose import PoseSequence
@@ -24,6 +24,7 @@ from flowpose.refinement.objective import (
     build_pose_problem,
     fill_missing_joints,
     flow_target,
+    placement_matrix,
     pose_objective,
     pose_terms,
 )
@@ -309,6 +310,40 @@ def test_build_pose_problem_weights_missing_data_zero():
     # L_opt's detection weights are floored at flow_conf_floor, so gap-filled joints still follow the flow.
     assert problem.point_weights[2, 3] == pytest.approx(0.3) and problem.point_weights[1, 5] == pytest.approx(0.3)
     assert problem.point_weights[0].min() == 1.0
+
+
+def test_a_joint_observed_nowhere_is_tied_to_its_placement_and_has_no_flow_weight():
+    joints = camera_pose(3.0)[None].repeat(3, 0)
+    joints[:, 10] = np.nan  # the head top, as MediaPipe, COCO and SMPL have it: in no frame
+    K_np = np.diag([400.0, 400.0, 1.0]).astype(np.float32)
+    cfg = PoseStageConfig(bone_samples=2, flow_conf_floor=0.3)
+    with pytest.warns(UserWarning, match="head"):
+        problem = build_pose_problem(PoseSequence(joints, K_np, fps=30.0), cfg, torch.device("cpu"))
+    expected = np.eye(17, dtype=np.float32)
+    expected[10] = np.eye(17)[9]  # on the neck, its parent
+    np.testing.assert_array_equal(problem.tied.numpy(), expected)
+    head_bone = [i for i, (a, b) in enumerate(H36M17.bones) if 10 in (a, b)][0]
+    points = problem.point_weights.numpy()
+    assert (points[:, 10] == 0).all() and (points[:, 17 + 2 * head_bone: 17 + 2 * head_bone + 2] == 0).all()
+    assert (points[:, 9] == 1).all()
+    # Its 2D alone makes it observed: L_2D moves it, so it is not tied, and the flow sees it again.
+    x2d = project_np(camera_pose(3.0)[None].repeat(3, 0), K_np)  # every joint's, the head's too
+    with pytest.warns(UserWarning, match="head"):
+        seen = build_pose_problem(PoseSequence(joints, K_np, joints2d=x2d.astype(np.float32), fps=30.0), cfg,
+                                  torch.device("cpu"))
+    assert seen.tied is None and (seen.point_weights[:, 10] == 1).all()
+    observed = build_pose_problem(PoseSequence(camera_pose(3.0)[None].repeat(3, 0), K_np, fps=30.0), cfg,
+                                  torch.device("cpu"))
+    assert observed.tied is None
+
+
+def test_placement_matrix_without_an_observed_ancestor_takes_the_mean():
+    seen = np.ones(17, bool)
+    seen[[0, 7]] = False  # the pelvis (the root, no ancestor) and the spine, whose only ancestor is the pelvis
+    P = placement_matrix(seen, H36M17.parents)
+    np.testing.assert_allclose(P[0], np.where(seen, 1 / 15, 0), rtol=1e-6)
+    np.testing.assert_allclose(P[7], P[0], rtol=1e-6)  # so both on the mean of the observed joints
+    np.testing.assert_array_equal(P[seen], np.eye(17, dtype=np.float32)[seen])
 
 
 def test_fill_missing_joints():
