@@ -100,7 +100,9 @@ class PoseSequence:
         """A copy with other 3D joints of the same shape (T, J, 3), e.g. the optimiser's.
 
         Only the shape is checked: the plausibility checks of :meth:`validate` (depth, body size) guard what
-        enters flowpose, and a refinement that has run is returned, never refused after the fact.
+        enters flowpose, and a refinement that has run is returned, never refused after the fact. A joint that is
+        NaN here was not measured, so the copy gives it confidence 0 whatever ``conf`` said (a pose file may hold
+        NaN joints of confidence 1, or no ``conf``): filled in, it must not read as observed.
 
         Raises:
             ShapeError: for another shape than ``joints3d``'s.
@@ -110,6 +112,11 @@ class PoseSequence:
             raise ShapeError("joints3d", str(self.joints3d.shape), new.shape)
         out = copy.copy(self)
         object.__setattr__(out, "joints3d", new)
+        unmeasured = ~np.isfinite(self.joints3d).all(-1)
+        if unmeasured.any():
+            conf = np.ones(unmeasured.shape, np.float32) if self.conf is None else self.conf.copy()
+            conf[unmeasured] = 0.0
+            object.__setattr__(out, "conf", conf)
         return out
 
     def slice(self, start: int, stop: int | None = None) -> "PoseSequence":

@@ -132,6 +132,20 @@ def test_with_joints3d_replaces_only_the_joints() -> None:
         seq.with_joints3d(np.zeros((T, 3, 3)))
 
 
+def test_joints_filled_in_by_with_joints3d_read_as_unmeasured() -> None:
+    joints = _joints()
+    joints[:, 10] = np.nan  # a head top no frame has
+    joints[2, 5] = np.nan  # a knee missed once
+    for conf in (None, np.full((T, 17), 0.9, np.float32)):  # a file may give NaN joints a confidence, or none
+        seq = PoseSequence(joints3d=joints, K=K, conf=conf)
+        filled = seq.with_joints3d(np.nan_to_num(joints, nan=1.0))
+        expected = np.full((T, 17), 1.0 if conf is None else 0.9, np.float32)
+        expected[:, 10] = expected[2, 5] = 0.0
+        np.testing.assert_array_equal(filled.conf, expected)
+        np.testing.assert_array_equal(filled.confidence(), expected)
+        assert conf is None or seq.conf[2, 5] == np.float32(0.9)  # the input's own is not changed
+
+
 def test_slice_cuts_every_per_frame_field() -> None:
     seq = _full()
     cut = seq.slice(2, 5)

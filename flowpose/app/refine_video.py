@@ -31,7 +31,7 @@ from flowpose.app.inputs import (
 from flowpose.app.outputs import default_out_dir, write_refine_folder
 from flowpose.camera_checks import off_image_note, scaled_camera_note
 from flowpose.config import RefineConfig
-from flowpose.coverage import unobserved_note
+from flowpose.coverage import absent_joints_note, unobserved_note
 from flowpose.errors import InputError, InputNoteWarning
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.flow.registry import FLOW_BACKENDS
@@ -291,6 +291,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 notes.append(f"warning: {convention}")
         if gt is not None and (truth := ground_truth_note(init, gt, str(job.gt))) is not None:
             notes.append(f"warning: {truth}")
+        if (absent := absent_joints_note(init, str(source) if source is not None else f"the estimate of {job.video}")):
+            notes.append(absent)  # the head top of MediaPipe, COCO, SMPL: by design, not a warning
         with warnings.catch_warnings():  # the API's notes on its inputs: told above, naming the files, where they apply
             warnings.simplefilter("ignore", InputNoteWarning)
             result = run_refine(

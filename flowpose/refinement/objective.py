@@ -74,7 +74,8 @@ import numpy as np
 import torch
 
 from flowpose.camera import project, project_np
-from flowpose.errors import InputError
+from flowpose.coverage import joint_label, placement_matrix, placement_text, unseen_joints
+from flowpose.errors import InputError, InputNoteWarning
 from flowpose.flow.field import FlowTensors
 from flowpose.flow.tracks import chain_flow
 from flowpose.pose import PoseSequence
@@ -141,8 +142,8 @@ def fill_missing_joints(
 
     Before the first and after the last observation a joint holds its nearest observed position. A joint
     missing in every frame is placed by :func:`placement_matrix` (on its nearest observed ancestor, a zero-length
-    bone), and a warning names each such joint and where it was placed (MediaPipe, COCO and SMPL have no head
-    top, for example).
+    bone), and an :class:`~flowpose.errors.InputNoteWarning` names each such joint and where it was placed
+    (MediaPipe, COCO and SMPL have no head top, for example).
 
     Args:
         joints3d: (T, J, 3) metres, NaN where missing.
@@ -171,53 +172,16 @@ def fill_missing_joints(
     if never.size:
         place = placement_matrix(seen, parents)
         X[:, never] = np.einsum("kj,tjc->tkc", place[never][:, seen], X[:, seen])
-        placed = []
-        for j in never:
-            a = int(np.argmax(place[j])) if np.count_nonzero(place[j]) == 1 else -1
-            placed.append(f"{_joint_label(j, names)} on {_joint_label(a, names) if a >= 0 else 'the mean joint'}")
-        labels = f"{[int(j) for j in never]}" if names is None else ", ".join(_joint_label(j, names) for j in never)
+        labels = f"{[int(j) for j in never]}" if names is None else ", ".join(joint_label(j, names) for j in never)
         one = never.size == 1
         warnings.warn(
             f"{'joint' if one else 'joints'} {labels} {'is' if one else 'are'} missing in every frame; placed on "
-            f"{'its' if one else 'their'} nearest observed ancestor (a zero-length bone): {'; '.join(placed)}",
+            f"{'its' if one else 'their'} nearest observed ancestor (a zero-length bone): "
+            f"{placement_text(place, never, names)}",
+            InputNoteWarning,
             stacklevel=3,
         )
     return X, missing
-
-
-def placement_matrix(seen: np.ndarray, parents: tuple[int, ...]) -> np.ndarray:
-    """Where joints that are never observed go: each on its nearest observed ancestor, or, with no such
-    ancestor, on the mean of the observed joints.
-
-    Args:
-        seen: (J,) bool, True for the joints observed somewhere; at least one.
-        parents: parent index of each joint, -1 for the root.
-
-    Returns:
-        (J, J) float32 P with X_placed = P X: the identity's row for an observed joint, a one-hot row on the
-        ancestor or a uniform row over the observed joints for one never observed.
-
-    Example:
-        >>> placement_matrix(np.array([True, True, False]), (-1, 0, 1))[2]
-        array([0., 1., 0.], dtype=float32)
-    """
-    J = len(parents)
-    P = np.eye(J, dtype=np.float32)
-    for j in np.flatnonzero(~seen):
-        a = parents[j]
-        while a >= 0 and not seen[a]:
-            a = parents[a]
-        P[j] = 0.0
-        if a >= 0:
-            P[j, a] = 1.0
-        else:
-            P[j, seen] = 1.0 / seen.sum()
-    return P
-
-
-def _joint_label(j: int, names: tuple[str, ...] | None) -> str:
-    """``"head (10)"`` with names, ``"10"`` without."""
-    return f"{names[j]} ({j})" if names is not None else str(j)
 
 
 @dataclass(frozen=True)
@@ -280,9 +244,8 @@ def build_pose_problem(init: PoseSequence, config: PoseStageConfig, device: torc
     x2d = init.joints2d if init.joints2d is not None else project_np(X_ref, K).astype(np.float32)
     conf2d = np.where(np.isfinite(x2d).all(-1), base, 0.0).astype(np.float32)
     bones = torch.tensor(skel.bones, dtype=torch.long, device=device).reshape(-1, 2)
-    seen3d, seen2d = ~missing3d.all(0), (conf2d > 0).any(0)
-    unseen = ~(seen3d | seen2d)  # (J,) observed nowhere: tied to where they were placed, no weight in L_opt
-    tied = placement_matrix(seen3d, skel.parents)
+    unseen = unseen_joints(init)  # tied to where they were placed, no weight in L_opt
+    tied = placement_matrix(~missing3d.all(0), skel.parents)
     tied[~unseen] = np.eye(J, dtype=np.float32)[~unseen]
     detection = np.maximum(np.maximum(conf3d, conf2d), config.flow_conf_floor)
     detection[:, unseen] = 0.0

@@ -77,30 +77,40 @@ def deprecated_then_refined(job):  # noqa: ANN001, ANN201 - refine_video's stand
     return REAL_REFINE_VIDEO(job)
 
 
+def warns_then_refined(job):  # noqa: ANN001, ANN201 - refine_video's stand-in
+    warnings.warn("the same warning from the same line", UserWarning, stacklevel=1)
+    return REAL_REFINE_VIDEO(job)
+
+
 def test_what_the_refinement_warns_is_said_of_each_video_even_when_repeated(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "v"
     folder.mkdir()
-    for name in ("a", "b"):  # the same warning for both, refined in this one process
+    for name in ("a", "b"):
         make_video(folder, name)
         poses = load_poses(folder / f"{name}.poses.npz")
         joints3d = poses.joints3d.copy()
-        joints3d[:, 10] = np.nan  # the head, never observed: placed on the neck, with a warning
+        joints3d[:, 10] = np.nan  # the head, never observed: kept on the neck, told as a note, not a warning
         save_poses(replace(poses, joints3d=joints3d), folder / f"{name}.poses.npz")
     items = read_inputs(folder, tmp_path / "out")
+    monkeypatch.setattr(flowpose.app.batch, "refine_video", warns_then_refined)  # one line, warned in one process
     rows = rows_by_name(run_batch(items, RefineVideoJob(video=folder, config=DIS, cycles=1), jobs=1))
+    monkeypatch.undo()
     for name in ("a", "b"):
         assert rows[name]["status"] == "done"
         told = rows[name]["notes"].split(" | ")
-        assert [n for n in told if n.startswith("warning: joint head (10) is missing in every frame")], told
+        assert "warning: the same warning from the same line" in told, told
+        assert f"{folder / name}.poses.npz: head (10) is in none of its frames, so it is kept on its nearest " \
+               "observed joint, with conf 0: head (10) on neck (9)" in told, told
+        assert not [n for n in told if "missing in every frame" in n], told  # the API's own line, not told twice
     monkeypatch.setattr(flowpose.app.batch, "refine_video", deprecated_then_refined)
     rows = rows_by_name(run_batch(read_inputs(folder, tmp_path / "again"), RefineVideoJob(video=folder, config=DIS)))
-    assert "warning: joint head (10)" in rows["a"]["notes"] and "old API" not in rows["a"]["notes"]
+    assert "head (10) is in none" in rows["a"]["notes"] and "old API" not in rows["a"]["notes"]
     monkeypatch.undo()
-    make_video(folder, "c")  # nothing to warn of
+    make_video(folder, "c")  # nothing to tell
     rows = rows_by_name(run_batch(read_inputs(folder, tmp_path / "out"), RefineVideoJob(video=folder, config=DIS, cycles=1)))
-    assert rows["c"]["status"] == "done" and "missing in every frame" not in rows["c"]["notes"]
+    assert rows["c"]["status"] == "done" and "in none of its frames" not in rows["c"]["notes"]
 
 
 def test_manifest_and_parallel_workers(videos: Path, tmp_path: Path) -> None:

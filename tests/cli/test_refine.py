@@ -475,3 +475,22 @@ def test_frames_with_nothing_observed_are_told_once(work: Path) -> None:
             "in from the observed frames") in result.stdout
     assert result.output.count("no observed joint") == 1  # not again as the API's warning
     assert "no observed joint" not in run(*refine_args(work, "--cycles", "0", "--out", work / "o2")).output
+
+
+def test_a_joint_in_no_frame_is_a_note_not_a_warning(work: Path) -> None:
+    from dataclasses import replace
+
+    from flowpose.io.poses import save_poses
+
+    poses = load_poses(work / "video.poses.npz")
+    joints3d, joints2d = poses.joints3d.copy(), poses.joints2d.copy()
+    joints3d[:, 10] = joints2d[:, 10] = np.nan  # a head top, as MediaPipe's estimates have none
+    save_poses(replace(poses, joints3d=joints3d, joints2d=joints2d), work / "nohead.npz")
+    result = run(*refine_args(work, "--poses", work / "nohead.npz"))
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert (f"{work / 'nohead.npz'}: head (10) is in none of its frames, so it is kept on its nearest observed joint, "
+            "with conf 0: head (10) on neck (9)") in result.stdout.splitlines()
+    assert result.output.count("head (10)") == 2 and not result.stderr  # once, and no warning from the API
+    refined = load_poses(work / "out" / "refined.npz")
+    np.testing.assert_array_equal(refined.joints3d[:, 10], refined.joints3d[:, 9])
+    assert (refined.conf[:, 10] == 0).all()

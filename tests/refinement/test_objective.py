@@ -24,7 +24,6 @@ from flowpose.refinement.objective import (
     build_pose_problem,
     fill_missing_joints,
     flow_target,
-    placement_matrix,
     pose_objective,
     pose_terms,
 )
@@ -335,15 +334,6 @@ def test_a_joint_observed_nowhere_is_tied_to_its_placement_and_has_no_flow_weigh
     observed = build_pose_problem(PoseSequence(camera_pose(3.0)[None].repeat(3, 0), K_np, fps=30.0), cfg,
                                   torch.device("cpu"))
     assert observed.tied is None
-
-
-def test_placement_matrix_without_an_observed_ancestor_takes_the_mean():
-    seen = np.ones(17, bool)
-    seen[[0, 7]] = False  # the pelvis (the root, no ancestor) and the spine, whose only ancestor is the pelvis
-    P = placement_matrix(seen, H36M17.parents)
-    np.testing.assert_allclose(P[0], np.where(seen, 1 / 15, 0), rtol=1e-6)
-    np.testing.assert_allclose(P[7], P[0], rtol=1e-6)  # so both on the mean of the observed joints
-    np.testing.assert_array_equal(P[seen], np.eye(17, dtype=np.float32)[seen])
 
 
 def test_fill_missing_joints():
