@@ -56,8 +56,9 @@ class OutputError(FlowposeError):
 
 class InputNoteWarning(UserWarning):
     """A note on an input that may make a result wrong without being an error: a video stored rotated, a variable
-    frame rate, poses at another rate or in another camera convention, a joint in none of their frames. :func:`flowpose.refine` warns them; the
-    command line tells them itself, naming the files, and silences the API's."""
+    frame rate, poses at another rate or in another camera convention, a joint in none of their frames.
+    :func:`flowpose.refine` warns them; the command line tells them itself, naming the files, and silences the
+    API's."""
 
 
 class WeightsUnavailableError(FlowposeError, RuntimeError):
