@@ -259,6 +259,9 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                     raise InputError(f"{source}: {problem}")
             if job.camera is not None:
                 init = with_intrinsics(init, job.camera.matrix(reader.size), str(source), notes)
+                distortion = job.camera.distortion_note(reader.size)
+                if distortion is not None:
+                    notes.append(f"camera: {job.camera.intrinsics}: {distortion}")
             fps, rate_note = rate_for(init.fps, reader, str(source))
             if rate_note is not None:
                 init = replace(init, fps=fps)

@@ -1,5 +1,9 @@
 """The camera of a video: intrinsics from a file, a focal length, or a field-of-view guess.
 
+flowpose's camera is a pinhole. A calibration file may also hold lens distortion coefficients (OpenCV's order
+k1, k2, p1, p2[, k3, ...]): they are read and checked, and the run says how far they move pixels, but they are
+not modelled; undistort the video (and its 2D keypoints) first where that matters.
+
 Conventions. Pixel (0, 0) is the centre of the top-left pixel. A field of view is *horizontal*: it spans the
 image's width (its longer side on landscape video, its shorter side on portrait video), so
 ``f = (W / 2) / tan(fov / 2)``. Without a file the principal point is the image centre,
@@ -10,9 +14,11 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from flowpose.camera import intrinsics_from_fov
@@ -21,7 +27,13 @@ from flowpose.io.npz import npy_header_problem, read_npz
 from flowpose.io.poses import check_readable, read_json
 from flowpose.pose import check_intrinsics
 
-INTRINSICS_SUFFIXES = (".npy", ".txt", ".npz", ".json")
+INTRINSICS_SUFFIXES = (".npy", ".txt", ".npz", ".json", ".yml", ".yaml", ".xml")
+K_KEYS = ("K", "camera_matrix", "cameraMatrix")
+"""Names of K in a file of named arrays: ``.npz``, ``.json``, OpenCV's ``.yml``/``.xml``, ROS's ``.yaml``."""
+DISTORTION_KEYS = ("dist", "distortion", "distortion_coefficients", "distCoeffs", "dist_coeffs", "D")
+"""Names of the lens distortion coefficients beside K (OpenCV's order: k1, k2, p1, p2[, k3[, k4, k5, k6, ...]])."""
+DISTORTION_COUNTS = (4, 5, 8, 12, 14)
+"""How many distortion coefficients OpenCV's model takes."""
 
 
 def intrinsics_matrix(values: np.ndarray, source: str) -> np.ndarray:
@@ -54,43 +66,172 @@ def intrinsics_matrix(values: np.ndarray, source: str) -> np.ndarray:
     return K
 
 
-def load_intrinsics(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read K from a file: 3x3 or ``fx fy cx cy``.
+@dataclass(frozen=True)
+class CameraFile:
+    """What a camera file holds: K, and the lens distortion where the file gives it."""
 
-    Formats: ``.npy`` (the array), ``.txt`` (three rows of three numbers, or one row of four), ``.npz`` (key
-    ``K``), ``.json`` (a 3x3 list, a list of four, or an object with ``K`` or with ``fx, fy, cx, cy``).
+    K: np.ndarray
+    """(3, 3) float64 pinhole intrinsics, px."""
+    dist: np.ndarray | None
+    """(n,) float64 distortion coefficients in OpenCV's order, n in ``DISTORTION_COUNTS``; None: none given."""
+
+    @property
+    def distorted(self) -> bool:
+        """True when the file gives a lens distortion that is not zero."""
+        return self.dist is not None and bool(np.any(self.dist != 0.0))
+
+
+def load_intrinsics(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read K from a camera file (:func:`load_camera_file`), without its distortion.
 
     Raises:
         InputError: for a missing or unreadable file, or a K that is not 3x3 with positive focal lengths.
     """
+    return load_camera_file(path).K
+
+
+def load_camera_file(path: str | os.PathLike[str]) -> CameraFile:
+    """Read K, and the lens distortion coefficients where the file has them.
+
+    Formats: ``.npy`` (K), ``.txt`` (three rows of three numbers, or one row of four), ``.npz`` (K under a name
+    of ``K_KEYS``, the distortion under one of ``DISTORTION_KEYS``), ``.json`` (a 3x3 list, a list of four, or an
+    object with K under a name of ``K_KEYS`` or with ``fx, fy, cx, cy``, and the distortion), and
+    ``.yml``/``.yaml``/``.xml`` as OpenCV's calibration writes them (``camera_matrix``,
+    ``distortion_coefficients``) or as ROS's camera_info (the same names, each with ``rows``, ``cols``, ``data``).
+
+    Raises:
+        InputError: for a missing or unreadable file, a K that is not 3x3 with positive focal lengths, or
+            distortion coefficients that are not 4, 5, 8, 12 or 14 finite numbers.
+    """
     p = check_readable(path, INTRINSICS_SUFFIXES, "camera intrinsics file (3x3 K or fx fy cx cy)")
     suffix = p.suffix.lower()
+    dist = None
     try:
         if suffix == ".npz":
             data = read_npz(p, "camera intrinsics file")
-            if "K" not in data:
-                raise InputError(f"{p}: missing key 'K'; has {sorted(data)}")
-            values = data["K"]
+            values, dist = _named(p, data, K_KEYS), _optional(data, DISTORTION_KEYS)
         elif suffix == ".npy":
             problem = npy_header_problem(p)
             if problem is not None:
                 raise InputError(f"{p}: not a readable camera intrinsics file: {problem}")
             values = np.load(p, allow_pickle=False)
         elif suffix == ".json":
-            values = _json_values(p, read_json(p, "camera intrinsics file"))
+            doc = read_json(p, "camera intrinsics file")
+            values = _json_values(p, doc)
+            dist = _optional(doc, DISTORTION_KEYS) if isinstance(doc, dict) else None
+        elif suffix in (".yml", ".yaml", ".xml"):
+            data = _read_file_storage(p, K_KEYS + DISTORTION_KEYS)
+            values, dist = _named(p, data, K_KEYS), _optional(data, DISTORTION_KEYS)
         else:
             values = np.loadtxt(p, ndmin=2)
+        K = intrinsics_matrix(values, str(p))
+        return CameraFile(K, _checked_distortion(dist, str(p)))
     except InputError:
         raise  # already names the file and the problem
-    except (ValueError, OSError, EOFError) as e:
+    except (ValueError, TypeError, OSError, EOFError) as e:
         raise InputError(f"{p}: not a readable camera intrinsics file: {e}") from None
-    return intrinsics_matrix(values, str(p))
+
+
+def _named(path: Path, data: dict, names: tuple[str, ...]) -> object:
+    """The value of the first of ``names`` that ``data`` has; InputError naming them all when none."""
+    for name in names:
+        if name in data:
+            return data[name]
+    raise InputError(f"{path}: missing key {' or '.join(repr(n) for n in names)}; has {sorted(data)}")
+
+
+def _optional(data: dict, names: tuple[str, ...]) -> object | None:
+    """The value of the first of ``names`` that ``data`` has, or None."""
+    return next((data[name] for name in names if name in data), None)
+
+
+def _read_file_storage(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The arrays of ``names`` that an OpenCV FileStorage file (YAML or XML) holds: ``!!opencv-matrix`` nodes,
+    or maps with a ``data`` list (ROS camera_info)."""
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: not a readable camera intrinsics file: it is empty")
+    try:
+        storage = cv2.FileStorage(str(path), cv2.FILE_STORAGE_READ)
+    except (cv2.error, SystemError) as e:  # OpenCV's Python binding wraps a parse error in a SystemError
+        raise InputError(f"{path}: not a readable camera intrinsics file: {_opencv_problem(e)}") from None
+    if not storage.isOpened():
+        raise InputError(f"{path}: not a readable camera intrinsics file (OpenCV cannot open it)")
+    found: dict[str, np.ndarray] = {}
+    try:
+        for name in names:
+            node = storage.getNode(name)
+            if node.empty():
+                continue
+            try:
+                if node.isMap() and "data" in node.keys():
+                    node = node.getNode("data")
+                if node.isSeq():
+                    found[name] = np.array([node.at(i).real() for i in range(node.size())])
+                else:
+                    found[name] = node.mat()
+            except cv2.error:
+                found[name] = None
+            if found[name] is None:
+                raise InputError(f"{path}: {name!r} is not a matrix or a list of numbers")
+    finally:
+        storage.release()
+    return found
+
+
+def _opencv_problem(error: Exception) -> str:
+    """OpenCV's own words for a failure, without its version and source file: ``Parsing error: ...``."""
+    cause = error.__cause__ if error.__cause__ is not None else error
+    text = str(cause).strip().splitlines()[-1]
+    match = re.search(r"error: \(-?\d+:([^)]*)\) (.*)", text)
+    return f"{match.group(1)}: {match.group(2)}" if match else text
+
+
+def _checked_distortion(dist: object | None, source: str) -> np.ndarray | None:
+    """(n,) float64 distortion coefficients, checked; None stays None."""
+    if dist is None:
+        return None
+    d = np.asarray(dist, np.float64).ravel()
+    if d.size not in DISTORTION_COUNTS or not np.isfinite(d).all():
+        counts = ", ".join(map(str, DISTORTION_COUNTS[:-1])) + f" or {DISTORTION_COUNTS[-1]}"
+        raise InputError(
+            f"{source}: lens distortion must be {counts} finite numbers (OpenCV's order k1, k2, p1, p2, k3, ...), "
+            f"got {d.size}: {d.tolist()}"
+        )
+    return d
+
+
+def distortion_shift_px(K: np.ndarray, dist: np.ndarray, image_size: tuple[int, int]) -> tuple[float, float]:
+    """How far a lens distortion moves pixels: the largest shift over the frame, and within its middle.
+
+    Args:
+        K: (3, 3) intrinsics, px.
+        dist: (n,) distortion coefficients, OpenCV's order.
+        image_size: (H, W) px.
+
+    Returns:
+        (over the whole frame, within the middle half of its width and height), px: the distance between a
+        pixel of the distorted image and where the pinhole camera K puts what it shows (on a 33 x 33 grid).
+
+    Example:
+        >>> K = np.array([[1000.0, 0, 639.5], [0, 1000, 359.5], [0, 0, 1]])
+        >>> [round(s, 1) for s in distortion_shift_px(K, np.array([-0.1, 0, 0, 0]), (720, 1280))]
+        [47.7, 5.1]
+    """
+    H, W = image_size
+    ys, xs = np.meshgrid(np.linspace(0.0, H - 1.0, 33), np.linspace(0.0, W - 1.0, 33), indexing="ij")
+    pixels = np.stack([xs.ravel(), ys.ravel()], axis=1)
+    ideal = cv2.undistortPoints(pixels.reshape(-1, 1, 2), K, dist, P=K).reshape(-1, 2)
+    shift = np.linalg.norm(ideal - pixels, axis=1)
+    middle = (np.abs(pixels[:, 0] - (W - 1) / 2) <= W / 4) & (np.abs(pixels[:, 1] - (H - 1) / 2) <= H / 4)
+    return float(shift.max()), float(shift[middle].max())
 
 
 def _json_values(path: Path, doc: object) -> np.ndarray:
+    """K's numbers from a JSON document: a list, or an object with K or with fx, fy, cx, cy."""
     if isinstance(doc, dict):
-        if "K" in doc:
-            doc = doc["K"]
+        key = next((k for k in K_KEYS if k in doc), None)
+        if key is not None:
+            doc = doc[key]
         elif all(k in doc for k in ("fx", "fy", "cx", "cy")):
             doc = [doc["fx"], doc["fy"], doc["cx"], doc["cy"]]
         else:
@@ -134,13 +275,30 @@ class CameraOptions:
         return intrinsics_from_fov(W, H, self.fov_deg)
 
     def describe(self, image_size: tuple[int, int]) -> str:
-        """One line for the user: where the focal length came from, and whether it is a guess."""
-        K = self.matrix(image_size)
+        """One line for the user: where the focal length came from, whether it is a guess, and how far a file's
+        lens distortion, which is not modelled, moves pixels."""
         if self.intrinsics is not None:
-            return f"camera: K from {self.intrinsics} (fx {K[0, 0]:.1f} px)"
+            K = load_intrinsics(self.intrinsics)
+            distortion = self.distortion_note(image_size)
+            return f"camera: K from {self.intrinsics} (fx {K[0, 0]:.1f} px)" + (f"; {distortion}" if distortion else "")
+        K = self.matrix(image_size)
         if self.focal_px is not None:
             return f"camera: focal length {self.focal_px:.1f} px, principal point at the image centre"
         return (
             f"camera: focal length {K[0, 0]:.1f} px is a GUESS from --fov {self.fov_deg:g} (horizontal); "
             "pass --intrinsics FILE or --focal-px F for metric depth"
+        )
+
+    def distortion_note(self, image_size: tuple[int, int]) -> str | None:
+        """What the user should know of the intrinsics file's lens distortion, which flowpose does not model: how
+        far it moves pixels of frames of ``image_size`` (H, W) px; None without a file or a distortion."""
+        if self.intrinsics is None:
+            return None
+        camera = load_camera_file(self.intrinsics)
+        if not camera.distorted:
+            return None
+        edge, middle = distortion_shift_px(camera.K, camera.dist, image_size)
+        return (
+            f"its lens distortion is not modelled (a pinhole camera): it moves pixels by up to {edge:.1f} px, "
+            f"{middle:.1f} px in the middle of the frame; undistort the video first where that matters"
         )

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from flowpose.camera import intrinsics_from_fov
 from flowpose.errors import InputError, ShapeError
-from flowpose.io.intrinsics import CameraOptions, load_intrinsics
+from flowpose.io.intrinsics import CameraOptions, distortion_shift_px, load_camera_file, load_intrinsics
 
 K = intrinsics_from_fov(640, 480, 60.0)
 
@@ -60,7 +61,7 @@ def test_unreadable_files_name_the_file_once(tmp_path: Path) -> None:
     (tmp_path / "page.npy").write_text("<html>")
     (tmp_path / "archive.npy").write_bytes(b"PK\x03\x04")
     expected = {
-        "nok.npz": "missing key 'K'; has ['A']",
+        "nok.npz": "missing key 'K' or 'camera_matrix' or 'cameraMatrix'; has ['A']",
         "broken.json": "not valid JSON (corrupt or truncated?): Expecting property name enclosed in double quotes: "
         "line 1 column 2 (char 1)",
         # not numpy's "pickled (object) data ... load it unsafely": the file holds no pickle
@@ -92,3 +93,72 @@ def test_camera_options_precedence_and_guess(tmp_path: Path) -> None:
         CameraOptions(focal_px=-5.0)
     with pytest.raises(InputError, match=r"--fov must lie in \(0, 180\) degrees, got 200"):
         CameraOptions(fov_deg=200.0)
+
+
+def test_calibration_files_with_lens_distortion(tmp_path: Path) -> None:
+    dist = np.array([-0.2, 0.05, 0.001, -0.002, 0.0])
+    np.savez(tmp_path / "cam.npz", camera_matrix=K, dist=dist)
+    (tmp_path / "cam.json").write_text(json.dumps({"K": K.tolist(), "distortion": dist.tolist()}))
+    storage = cv2.FileStorage(str(tmp_path / "cam.yml"), cv2.FILE_STORAGE_WRITE)  # as OpenCV's calibration writes
+    storage.write("camera_matrix", K)
+    storage.write("distortion_coefficients", dist[None])
+    storage.release()
+    data = lambda a: ", ".join(map(str, a.ravel()))  # noqa: E731
+    (tmp_path / "ost.yaml").write_text(  # ROS camera_info, as its camera_calibration writes it
+        "image_width: 640\nimage_height: 480\ncamera_name: cam\n"
+        f"camera_matrix:\n  rows: 3\n  cols: 3\n  data: [{data(K)}]\n"
+        "distortion_model: plumb_bob\n"
+        f"distortion_coefficients:\n  rows: 1\n  cols: 5\n  data: [{data(dist)}]\n"
+    )
+    for name in ("cam.npz", "cam.json", "cam.yml", "ost.yaml"):
+        camera = load_camera_file(tmp_path / name)
+        np.testing.assert_allclose(camera.K, K, err_msg=name)
+        np.testing.assert_allclose(camera.dist, dist, err_msg=name)
+        assert camera.distorted
+    np.savez(tmp_path / "pinhole.npz", K=K, dist=np.zeros(5))
+    assert not load_camera_file(tmp_path / "pinhole.npz").distorted
+    np.savez(tmp_path / "k.npz", K=K)
+    assert load_camera_file(tmp_path / "k.npz").dist is None
+    np.savez(tmp_path / "three.npz", K=K, D=np.ones(3))
+    with pytest.raises(InputError, match=r"three\.npz: lens distortion must be 4, 5, 8, 12 or 14 finite numbers .* got 3"):
+        load_camera_file(tmp_path / "three.npz")
+    (tmp_path / "broken.yml").write_text("camera_matrix: [1, 2\n")
+    with pytest.raises(InputError, match=r"broken\.yml: not a readable camera intrinsics file: "):
+        load_camera_file(tmp_path / "broken.yml")
+    (tmp_path / "empty.yml").write_text("")
+    with pytest.raises(InputError, match=r"empty\.yml: not a readable camera intrinsics file: it is empty"):
+        load_camera_file(tmp_path / "empty.yml")
+    (tmp_path / "word.yml").write_text("camera_matrix: hello\n")
+    with pytest.raises(InputError, match=r"word\.yml: 'camera_matrix' is not a matrix or a list of numbers"):
+        load_camera_file(tmp_path / "word.yml")
+    (tmp_path / "none.xml").write_text('<?xml version="1.0"?>\n<opencv_storage>\n<other>1</other>\n</opencv_storage>\n')
+    with pytest.raises(InputError, match=r"none\.xml: missing key 'K' or 'camera_matrix' or 'cameraMatrix'"):
+        load_camera_file(tmp_path / "none.xml")
+
+
+def test_distortion_shift_is_the_radial_model_and_is_told() -> None:
+    size = (480, 640)
+    Kc = np.array([[500.0, 0, 319.5], [0, 500, 239.5], [0, 0, 1]])
+    k1 = -0.002  # small: the shift is k1 r^3 f to first order
+    corner = np.hypot(319.5, 239.5) / 500.0
+    edge, middle = distortion_shift_px(Kc, np.array([k1, 0, 0, 0]), size)
+    assert edge == pytest.approx(abs(k1) * corner**3 * 500.0, rel=0.01)
+    assert middle == pytest.approx(abs(k1) * (corner / 2) ** 3 * 500.0, rel=0.05)
+    assert distortion_shift_px(Kc, np.zeros(5), size) == pytest.approx((0.0, 0.0), abs=1e-9)
+
+
+def test_a_distortion_the_run_does_not_model_is_told(tmp_path: Path) -> None:
+    size = (480, 640)
+    np.savez(tmp_path / "cam.npz", K=K, dist=np.array([-0.3, 0.1, 0.0, 0.0, 0.0]))
+    np.savez(tmp_path / "pinhole.npz", K=K, dist=np.zeros(5))
+    told = CameraOptions(intrinsics=tmp_path / "cam.npz").describe(size)
+    edge, middle = distortion_shift_px(K, np.array([-0.3, 0.1, 0.0, 0.0, 0.0]), size)
+    assert told == (
+        f"camera: K from {tmp_path / 'cam.npz'} (fx {K[0, 0]:.1f} px); its lens distortion is not modelled (a pinhole "
+        f"camera): it moves pixels by up to {edge:.1f} px, {middle:.1f} px in the middle of the frame; undistort the "
+        "video first where that matters"
+    )
+    assert edge > 10.0 > middle > 1.0
+    assert CameraOptions(intrinsics=tmp_path / "pinhole.npz").describe(size) == (
+        f"camera: K from {tmp_path / 'pinhole.npz'} (fx {K[0, 0]:.1f} px)"
+    )
