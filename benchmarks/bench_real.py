@@ -18,6 +18,12 @@ in every view, from the MediaPipe track nearest them (the README's real-video ta
 With ``--heldout`` (after ``build_pose2sim_heldout.py``) the same runs are also scored against each person
 triangulated without the scored view, which shares no 2D keypoint with the refinement's anchors; that table is
 printed second and written to ``table.heldout.txt``.
+
+With ``--lens`` each view's estimate also carries the view's calibrated lens distortion (``PoseSequence.dist``),
+so that refinement runs on the undistorted frames and 2D (the pseudo ground truth is triangulated from undistorted
+keypoints); without it the pinhole K alone is used, as the README's table does:
+
+    python benchmarks/bench_real.py --estimates tracked --everyone --cycles 3 --heldout --lens --out results/bench_real_lens
 """
 
 from __future__ import annotations
@@ -226,6 +232,9 @@ def main() -> None:
     p.add_argument("--max-steps", type=int, default=None,
                    help="the pose stage's iteration cap per flow round (default: the preset's); 200, the cap before "
                    "the sixteenth session, prints that session's old figures on the current code")
+    p.add_argument("--lens", action="store_true",
+                   help="give each view's estimate its calibrated lens distortion (PoseSequence.dist): refinement "
+                   "then runs on the undistorted frames and 2D; default: the pinhole K alone, as before")
     p.add_argument("--min-frames", type=int, default=20,
                    help="score a view only if its detector followed the triangulated person in this many frames")
     args = p.parse_args()
@@ -253,7 +262,7 @@ def main() -> None:
     per_view, per_view_heldout, found = {}, {}, {}
     for view, person in [(v, q) for v in args.views.split(",") for q in range(len(people))]:
         with np.load(args.devset / f"{view}.camera.npz") as c:
-            R, t, K = c["R"], c["t"], c["K"]
+            R, t, K, lens = c["R"], c["t"], c["K"], c["dist"]
         gt = people[person] @ R.T + t
         gt_joints = np.isfinite(gt).all(-1)
         name = f"{view}/p{person}" if args.everyone else view
@@ -280,6 +289,8 @@ def main() -> None:
                   "consecutive scorable frames")
             continue
         init, gt, keep = init.slice(start, stop), gt[start:stop], keep[start:stop]
+        if args.lens:
+            init = replace(init, dist=lens)
         with open_video(args.videos / f"{view}.mp4") as reader:
             frames = reader.read(start, stop)
         outputs = {"estimate": init.joints3d}
@@ -313,7 +324,7 @@ def main() -> None:
         print(f"\nAgainst {what}:\n{table}")
         (args.out / f"{stem}.txt").write_text(table + "\n")
         (args.out / f"{stem.replace('table', 'results')}.json").write_text(json.dumps(
-            {"config": args.preset, "cycles": args.cycles, "max_steps": config.pose.max_steps, "smoothers": {k: str(s) for k, s in smoothers.items()},
+            {"config": args.preset, "cycles": args.cycles, "lens": args.lens, "max_steps": config.pose.max_steps, "smoothers": {k: str(s) for k, s in smoothers.items()},
              "views": pv}, indent=1))
 
 

@@ -22,6 +22,7 @@ from flowpose.io.poses import load_poses
 from flowpose.io.video import VideoReader, VideoSegment, open_video
 from flowpose.io.video_notes import frame_times, listed_note, rate_for, rotation_note, truncation_note
 from flowpose.joint_map import to_h36m17
+from flowpose.lens import pinhole_poses, through_lens, undistorted_frames
 from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_poses
 from flowpose.refinement.loop import run_refinement, seed_everything
@@ -74,6 +75,8 @@ def refine(
 
     Returns:
         :class:`RefineResult` with the refined poses (H36M-17), the refined flow and the per-cycle history.
+        Poses with lens distortion (``dist``) are refined in the pinhole camera K (:mod:`flowpose.lens`): the
+        frames undistorted, their 2D too and given back distorted; the flow is of the undistorted frames.
 
     Raises:
         InputError: unusable poses or video (wrong shapes, mismatched frame counts, fewer than 2 frames,
@@ -101,6 +104,9 @@ def refine(
     init = _as_h36m17(_load_pose_sources(poses))
     video, reader = _load_frames(frames)
     _check_match(init, video, frames, reader)
+    lens = init.dist
+    if lens is not None:  # refinement sees the pinhole camera K; its 2D goes back through the lens at the end
+        init, video = pinhole_poses(init), undistorted_frames(video, init.K, lens)
     named = str(poses) if isinstance(poses, (str, os.PathLike)) else "poses"
     size = video.size if isinstance(video, VideoReader) else video.shape[1:3]
     camera = off_image_note(init, size, named) or scaled_camera_note(init, size, named)
@@ -128,15 +134,20 @@ def refine(
         raise InputError(f"{gt_named}: {problem}")
     if truth is not None and (note := ground_truth_note(init, truth, gt_named)) is not None:
         warnings.warn(note, InputNoteWarning, stacklevel=2)
+    if truth is not None and lens is not None and truth.flow is not None:
+        warnings.warn(f"{gt_named}: its flow is of the recorded frames, the refined flow of the undistorted ones "
+                      "(the poses have lens distortion): no EPE", InputNoteWarning, stacklevel=2)
+        truth = replace(truth, flow=None, flow_valid=None, human_mask=None)
 
     seed_everything(seed)
     models = list(flow_models) if flow_models is not None else [
         load_flow_model(name, weights, device=device) for name, weights in zip(cfg.flow.names, cfg.flow.weights)
     ]
-    return run_refinement(
+    result = run_refinement(
         init, video, models, cfg, gt=truth, device=device, seed=seed, keep_flow_state=keep_flow_state,
         progress=progress,
     )
+    return result if lens is None else replace(result, poses=through_lens(result.poses, lens))
 
 
 def _load_pose_sources(poses: PosesInput) -> PoseSequence:

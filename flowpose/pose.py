@@ -19,6 +19,8 @@ unit error (millimetres or centimetres read as metres) or a broken estimate."""
 MAX_COORD = 1e6
 """Bound on any coordinate (metres or pixels) and on the focal lengths (pixels): beyond it the optimiser's
 arithmetic overflows."""
+DISTORTION_COUNTS = (4, 5, 8, 12, 14)
+"""How many lens distortion coefficients OpenCV's camera model takes (k1, k2, p1, p2[, k3[, k4, k5, k6[, ...]]])."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class PoseSequence:
         times: (T,) float64 seconds, each frame's presentation time, strictly increasing, for a video whose
             frames are not evenly spaced (a variable frame rate); None: evenly spaced at ``fps``. The pose
             stage's temporal terms take each interval's own length from it (:meth:`intervals`).
+        dist: (n,) float64 lens distortion coefficients of the camera, OpenCV's order (k1, k2, p1, p2[, k3,
+            ...]), with one (3, 3) K; None: a pinhole camera. ``joints2d`` are pixels of the video as recorded,
+            so distorted; ``joints3d`` project onto them through K and ``dist`` (:mod:`flowpose.lens`).
     """
 
     joints3d: np.ndarray
@@ -50,6 +55,7 @@ class PoseSequence:
     fps: float = 30.0
     first_frame: int | None = None
     times: np.ndarray | None = None
+    dist: np.ndarray | None = None
 
     __repr__ = short_repr
 
@@ -117,6 +123,27 @@ class PoseSequence:
             conf = np.ones(unmeasured.shape, np.float32) if self.conf is None else self.conf.copy()
             conf[unmeasured] = 0.0
             object.__setattr__(out, "conf", conf)
+        return out
+
+    def with_lens(self, joints2d: np.ndarray | None, dist: np.ndarray | None) -> "PoseSequence":
+        """A copy with other 2D keypoints of the same shape (T, J, 2) (or None) and another lens distortion ``dist``
+        (checked, or None): :func:`flowpose.lens.through_lens` gives refined poses back to their camera with it.
+
+        Like :meth:`with_joints3d`, it checks no more than that: refined poses are returned, never refused after
+        the fact.
+
+        Raises:
+            ShapeError: for keypoints of another shape than (T, J, 2).
+            InputError: for a ``dist`` that is not OpenCV's coefficients, or with a K per frame.
+        """
+        T, J = self.joints3d.shape[:2]
+        if joints2d is not None and np.shape(joints2d) != (T, J, 2):
+            raise ShapeError("joints2d", f"({T}, {J}, 2)", np.shape(joints2d))
+        if dist is not None and self.K.ndim != 2:
+            raise InputError(f"dist (lens distortion) needs one K for all frames, got K of shape {self.K.shape}")
+        out = copy.copy(self)
+        object.__setattr__(out, "joints2d", None if joints2d is None else np.asarray(joints2d, np.float32))
+        object.__setattr__(out, "dist", None if dist is None else checked_distortion(dist))
         return out
 
     def slice(self, start: int, stop: int | None = None) -> "PoseSequence":
@@ -207,6 +234,33 @@ class PoseSequence:
             object.__setattr__(self, "first_frame", int(first))
         if self.times is not None:
             object.__setattr__(self, "times", checked_times(self.times, T, source))
+        if self.dist is not None:
+            if K.ndim != 2:
+                raise InputError(f"{where}dist (lens distortion) needs one K for all frames, got K of shape {K.shape}")
+            object.__setattr__(self, "dist", checked_distortion(self.dist, where))
+
+
+def checked_distortion(dist: object, where: str = "") -> np.ndarray:
+    """Lens distortion coefficients as (n,) float64, OpenCV's order, n in :data:`DISTORTION_COUNTS`.
+
+    Raises:
+        InputError: for another count, or numbers that are not finite.
+
+    Example:
+        >>> checked_distortion([-0.1, 0.01, 0, 0]).tolist()
+        [-0.1, 0.01, 0.0, 0.0]
+    """
+    try:
+        d = np.asarray(dist, np.float64).ravel()
+    except (TypeError, ValueError):
+        raise InputError(f"{where}lens distortion must be numbers, got {str(dist)[:80]}") from None
+    if d.size not in DISTORTION_COUNTS or not np.isfinite(d).all():
+        counts = ", ".join(map(str, DISTORTION_COUNTS[:-1])) + f" or {DISTORTION_COUNTS[-1]}"
+        raise InputError(
+            f"{where}lens distortion must be {counts} finite numbers (OpenCV's order k1, k2, p1, p2, k3, ...), "
+            f"got {d.size}: {d.tolist()[:14]}"
+        )
+    return d
 
 
 def checked_times(times: np.ndarray, T: int, source: str | None = None) -> np.ndarray:

@@ -16,10 +16,10 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from flowpose.camera import project_np
 from flowpose.errors import InputError, ShapeError
 from flowpose.flow.field import FlowField
 from flowpose.io.video_writer import write_video
+from flowpose.lens import recorded_projection
 from flowpose.pose import PoseSequence
 
 INIT_COLOR = (255, 140, 0)
@@ -232,8 +232,7 @@ def overlay_frames(
     """
     T = len(frames)
     max_flow = robust_max_flow(flow)
-    x_init = project_np(init.joints3d, init.K_per_frame())
-    x_ref = project_np(refined.joints3d, refined.K_per_frame())
+    x_init, x_ref = recorded_projection(init), recorded_projection(refined)
     seen = np.ones(T, bool) if refined.conf is None else (np.asarray(refined.conf) > 0).any(-1)
     for t in range(T):
         frame = np.asarray(frames[t])

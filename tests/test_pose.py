@@ -224,3 +224,17 @@ def test_validating_a_frame_with_no_observed_joint_lets_a_warning_shown_once_sta
     far[4, 3] += 100.0  # the median still judges the other frames
     with pytest.raises(InputError, match="frame 4"):
         PoseSequence(joints3d=far, K=K)
+
+
+def test_lens_distortion_is_checked_and_kept() -> None:
+    K = np.array([[500.0, 0, 32], [0, 500.0, 32], [0, 0, 1]])
+    seq = PoseSequence(np.ones((3, 17, 3)), K, dist=[-0.2, 0.05, 0, 0])
+    assert seq.dist.dtype == np.float64 and seq.dist.tolist() == [-0.2, 0.05, 0.0, 0.0]
+    assert seq.slice(1, 3).dist.tolist() == seq.dist.tolist()
+    assert seq.with_joints3d(np.ones((3, 17, 3)) * 2).dist is seq.dist
+    with pytest.raises(InputError, match=r"dist \(lens distortion\) needs one K for all frames, got K of shape \(3, 3, 3\)"):
+        PoseSequence(np.ones((3, 17, 3)), np.stack([K] * 3), dist=[-0.2, 0.05, 0, 0])
+    with pytest.raises(InputError, match="lens distortion must be 4, 5, 8, 12 or 14 finite numbers .* got 2: "):
+        PoseSequence(np.ones((3, 17, 3)), K, dist=[-0.2, 0.05])
+    with pytest.raises(InputError, match="lens distortion must be numbers, got "):
+        PoseSequence(np.ones((3, 17, 3)), K, dist=["a", {}])

@@ -26,6 +26,7 @@ from flowpose.io.outdir import check_output_file, check_output_folder, write_out
 from flowpose.io.poses import save_poses, written_by_flowpose
 from flowpose.io.video import open_video
 from flowpose.io.video_notes import frame_times, listed_note, truncation_note
+from flowpose.lens import through_lens, undistorted_frames
 from flowpose.people.select import PEOPLE_HINT, choose_track
 from flowpose.people.sheet import contact_sheet, write_contact_sheet
 from flowpose.people.track import Track
@@ -108,8 +109,10 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
     require_mediapipe()
     with open_video(job.video, fps=job.fps) as reader:
         start, stop = segment(len(reader), job.start, job.num_frames, job.video, listed_note(reader))
-        K = job.camera.matrix(reader.size)
+        K, lens = job.camera.matrix(reader.size), job.camera.distortion()
         frames = reader.segment(start, stop)  # decoded on demand, as the whole video is
+        if lens is not None:  # MediaPipe and the placement see the pinhole camera K; the 2D goes back through the lens
+            frames = undistorted_frames(frames, K, lens)
         people = find_people(frames, job.config, fps=reader.fps, progress=job.progress)
         if not people.tracks:
             raise InputError(
@@ -137,7 +140,7 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
             if job.config.mirrored_2d:
                 poses, looked = second_look(frames, poses, config=job.config)
                 lines.append(f"person {tr.id}: 2D keypoints from the mirrored crop in {looked} of {T} frames")
-            return poses
+            return through_lens(poses, lens)
 
         if job.all_people:
             sheet = contact_sheet(frames, people.tracks, first_frame=start)

@@ -13,7 +13,7 @@ Every kind checks its output before it reads the input, and writes it whole or n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -159,6 +159,8 @@ def _import_poses(job: ImportJob) -> list[str]:
                             skeleton=job.skeleton or "h36m17",
                             units=UNITS[job.units], keypoints=job.keypoints, axes=job.axes)
     poses = import_poses(job.fmt, job.source, options)
+    if (lens := camera.distortion()) is not None:  # kept for refine, which models it (its 2D: recorded pixels)
+        poses = replace(poses, dist=lens)
     check_observed(poses, str(job.source))
     if (order := joint_order_note(poses, str(job.source))) is not None:
         lines.append(f"warning: {order}")

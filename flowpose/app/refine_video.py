@@ -29,11 +29,13 @@ from flowpose.app.inputs import (
     span_problem,
 )
 from flowpose.app.outputs import default_out_dir, write_refine_folder
+from flowpose.camera import project_np
 from flowpose.camera_checks import off_image_note, scaled_camera_note
 from flowpose.config import RefineConfig
 from flowpose.coverage import absent_joints_note, unobserved_note
 from flowpose.errors import InputError, InputNoteWarning
 from flowpose.estimate.mediapipe import EstimateConfig
+from flowpose.estimate.placement import place_root
 from flowpose.flow.registry import FLOW_BACKENDS
 from flowpose.frame_convention import frame_convention_note
 from flowpose.io.groundtruth import load_gt
@@ -43,7 +45,8 @@ from flowpose.io.outdir import check_output_folder
 from flowpose.io.poses import load_poses
 from flowpose.io.video import open_video
 from flowpose.io.video_notes import frame_times, listed_note, rate_for, rotation_note, truncation_note
-from flowpose.pose import PoseSequence
+from flowpose.lens import lens_text, through_lens, undistorted_frames
+from flowpose.pose import PoseSequence, check_joints3d
 from flowpose.refinement.result import RefineResult
 from flowpose.refinement.swaps import describe_swaps
 from flowpose.truth_checks import ground_truth_note
@@ -151,28 +154,68 @@ def check_settings(job: RefineVideoJob) -> None:
         require_mediapipe()
 
 
-def with_intrinsics(poses: PoseSequence, K: np.ndarray, source: str, notes: list[str]) -> PoseSequence:
-    """The poses with camera K instead of their own, and a note for the user when it differs.
+def with_intrinsics(
+    poses: PoseSequence, K: np.ndarray, dist: np.ndarray | None, source: str, notes: list[str]
+) -> PoseSequence:
+    """The poses in camera K with lens distortion ``dist`` instead of their own, and a note for the user when
+    either differs.
 
-    The 3D joints stay where they are; only the camera, hence their projection, changes. Keypoints are kept.
+    The 3D was placed for the pose file's camera: with another K (a calibrated one replacing a guessed focal
+    length, say) it would no longer show the image it was estimated from, and the 2D and 3D terms would pull the
+    body apart (toward the camera, on real video). So each frame's 3D is moved, its shape kept, to where K shows
+    it as the file's camera did (:func:`flowpose.estimate.placement.place_root` on its own projection); frames it
+    cannot place keep their 3D. Keypoints are kept.
 
     Args:
         poses: the poses read from ``source``.
         K: (3, 3) px.
+        dist: (n,) lens distortion coefficients (OpenCV's order), or None (a pinhole camera).
         source: the pose file, for the note.
         notes: where the note goes.
 
     Returns:
-        The poses with K (the same object when K equals their single camera).
+        The poses with K and ``dist`` (the same object when both equal their own).
     """
     own = poses.K if poses.K.ndim == 2 else poses.K[0]
-    if poses.K.ndim == 2 and np.allclose(own, K, rtol=1e-6, atol=1e-6):
+    same_K = poses.K.ndim == 2 and np.allclose(own, K, rtol=1e-6, atol=1e-6)
+    same_lens = (dist is None and poses.dist is None) or (
+        dist is not None and poses.dist is not None and dist.shape == poses.dist.shape and np.allclose(dist, poses.dist)
+    )
+    if same_K and same_lens:
         return poses
+    if not same_lens:
+        notes.append(
+            f"camera: the given lens distortion ({lens_text(dist)}) replaces {source}'s ({lens_text(poses.dist)})"
+        )
+    if same_K:
+        return poses.with_lens(poses.joints2d, dist)
+    joints3d = shown_alike(poses.joints3d, poses.K_per_frame(), np.asarray(K, np.float64))
+    before, after = np.nanmean(poses.joints3d[..., 2], 1), np.nanmean(joints3d[..., 2], 1)
     notes.append(
         f"camera: the given K (fx {K[0, 0]:.1f}, fy {K[1, 1]:.1f}, cx {K[0, 2]:.1f}, cy {K[1, 2]:.1f} px) "
-        f"replaces {source}'s (fx {own[0, 0]:.1f}, cx {own[0, 2]:.1f}, cy {own[1, 2]:.1f})"
+        f"replaces {source}'s (fx {own[0, 0]:.1f}, cx {own[0, 2]:.1f}, cy {own[1, 2]:.1f}); the 3D is moved to show the "
+        f"same image through it (depth x{np.nanmedian(after / before):.2f})"
     )
-    return replace(poses, K=np.asarray(K, np.float32))
+    return replace(poses, joints3d=joints3d.astype(np.float32), K=np.asarray(K, np.float32), dist=dist)
+
+
+def shown_alike(joints3d: np.ndarray, K_old: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """(T, J, 3) metres: each frame's joints moved (not turned nor scaled) to where camera K shows them as
+    ``K_old`` (T, 3, 3) did; frames that cannot be placed (fewer than two joints) keep theirs.
+
+    Example:
+        >>> K_old = np.array([[[100.0, 0, 50], [0, 100, 50], [0, 0, 1]]])
+        >>> body = np.array([[[0.0, 0.0, 2.0], [0.5, 0.0, 2.0]]])
+        >>> (shown_alike(body, K_old, np.array([[200.0, 0, 50], [0, 200, 50], [0, 0, 1]])).round(6) + 0.0).tolist()
+        [[[0.0, 0.0, 4.0], [0.5, 0.0, 4.0]]]
+    """
+    image = project_np(joints3d, K_old)  # (T, J, 2): what the 3D showed through its own camera
+    centre = np.nanmean(joints3d, axis=1, keepdims=True)  # (T, 1, 3)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="place_root: ", category=UserWarning)  # those frames are kept
+        t = place_root(joints3d - centre, image, K, np.isfinite(joints3d).all(-1).astype(np.float64))  # (T, 3)
+    placed = np.isfinite(t).all(-1)[:, None, None]
+    return np.where(placed, joints3d - centre + t[:, None, :], joints3d)
 
 
 def repeated_cycles_note(config: RefineConfig, cycles: int) -> str | None:
@@ -235,10 +278,10 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             from flowpose.estimate.people import estimate_poses
 
             camera = job.camera if job.camera is not None else CameraOptions()
-            K = camera.matrix(reader.size)
+            K, lens = camera.matrix(reader.size), camera.distortion()
             notes.append(camera.describe(reader.size))
             init = estimate_poses(
-                frames,
+                frames if lens is None else undistorted_frames(frames, K, lens),  # MediaPipe sees a pinhole camera
                 job.estimate,
                 fps=reader.fps,
                 progress=job.progress,
@@ -246,7 +289,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 K=K,
                 person=job.person,
             )
-            init = replace(init, first_frame=start)
+            init = through_lens(replace(init, first_frame=start), lens)
         else:
             init = select_frames(
                 load_poses(source), len(reader), start, stop, poses_source=str(source), video_source=str(job.video),
@@ -258,10 +301,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 if (problem := span_problem(seen, reader.size, "joints2d")) is not None:
                     raise InputError(f"{source}: {problem}")
             if job.camera is not None:
-                init = with_intrinsics(init, job.camera.matrix(reader.size), str(source), notes)
-                distortion = job.camera.distortion_note(reader.size)
-                if distortion is not None:
-                    notes.append(f"camera: {job.camera.intrinsics}: {distortion}")
+                init = with_intrinsics(init, job.camera.matrix(reader.size), job.camera.distortion(), str(source), notes)
             fps, rate_note = rate_for(init.fps, reader, str(source))
             if rate_note is not None:
                 init = replace(init, fps=fps)
@@ -319,6 +359,11 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             progress=job.progress,
             inputs=inputs,
         )
+    try:  # refined poses are written whatever they hold; a flowpose command refuses them as input if implausible
+        check_joints3d(result.poses.joints3d)
+    except InputError as problem:
+        notes.append(f"warning: {folder / 'refined.npz'}: the refined poses are implausible, so flowpose will not read "
+                     f"them back: {problem} (the refinement diverged: is the camera right?)")
     if result.swapped is not None and (swaps := describe_swaps(result.swapped, first_frame=start)) is not None:
         notes.append(swaps)
     repeated = repeated_cycles_note(job.config, job.cycles)

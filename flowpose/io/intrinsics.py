@@ -1,8 +1,8 @@
 """The camera of a video: intrinsics from a file, a focal length, or a field-of-view guess.
 
-flowpose's camera is a pinhole. A calibration file may also hold lens distortion coefficients (OpenCV's order
-k1, k2, p1, p2[, k3, ...]): they are read and checked, and the run says how far they move pixels, but they are
-not modelled; undistort the video (and its 2D keypoints) first where that matters.
+A calibration file may also hold lens distortion coefficients (OpenCV's order k1, k2, p1, p2[, k3, ...]): they
+are read, checked and kept with the poses (:attr:`flowpose.pose.PoseSequence.dist`, :mod:`flowpose.lens`), and
+the run says how far they move pixels.
 
 Conventions. Pixel (0, 0) is the centre of the top-left pixel. A field of view is *horizontal*: it spans the
 image's width (its longer side on landscape video, its shorter side on portrait video), so
@@ -25,15 +25,14 @@ from flowpose.camera import intrinsics_from_fov
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.npz import npy_header_problem, read_npz
 from flowpose.io.poses import check_readable, read_json
-from flowpose.pose import check_intrinsics
+from flowpose.lens import distortion_shift_px
+from flowpose.pose import check_intrinsics, checked_distortion
 
 INTRINSICS_SUFFIXES = (".npy", ".txt", ".npz", ".json", ".yml", ".yaml", ".xml")
 K_KEYS = ("K", "camera_matrix", "cameraMatrix")
 """Names of K in a file of named arrays: ``.npz``, ``.json``, OpenCV's ``.yml``/``.xml``, ROS's ``.yaml``."""
 DISTORTION_KEYS = ("dist", "distortion", "distortion_coefficients", "distCoeffs", "dist_coeffs", "D")
 """Names of the lens distortion coefficients beside K (OpenCV's order: k1, k2, p1, p2[, k3[, k4, k5, k6, ...]])."""
-DISTORTION_COUNTS = (4, 5, 8, 12, 14)
-"""How many distortion coefficients OpenCV's model takes."""
 
 
 def intrinsics_matrix(values: np.ndarray, source: str) -> np.ndarray:
@@ -73,7 +72,7 @@ class CameraFile:
     K: np.ndarray
     """(3, 3) float64 pinhole intrinsics, px."""
     dist: np.ndarray | None
-    """(n,) float64 distortion coefficients in OpenCV's order, n in ``DISTORTION_COUNTS``; None: none given."""
+    """(n,) float64 distortion coefficients in OpenCV's order, n in ``flowpose.pose.DISTORTION_COUNTS``; None: none given."""
 
     @property
     def distorted(self) -> bool:
@@ -125,7 +124,7 @@ def load_camera_file(path: str | os.PathLike[str]) -> CameraFile:
         else:
             values = np.loadtxt(p, ndmin=2)
         K = intrinsics_matrix(values, str(p))
-        return CameraFile(K, _checked_distortion(dist, str(p)))
+        return CameraFile(K, None if dist is None else checked_distortion(dist, f"{p}: "))
     except InputError:
         raise  # already names the file and the problem
     except (ValueError, TypeError, OSError, EOFError) as e:
@@ -186,46 +185,6 @@ def _opencv_problem(error: Exception) -> str:
     return f"{match.group(1)}: {match.group(2)}" if match else text
 
 
-def _checked_distortion(dist: object | None, source: str) -> np.ndarray | None:
-    """(n,) float64 distortion coefficients, checked; None stays None."""
-    if dist is None:
-        return None
-    d = np.asarray(dist, np.float64).ravel()
-    if d.size not in DISTORTION_COUNTS or not np.isfinite(d).all():
-        counts = ", ".join(map(str, DISTORTION_COUNTS[:-1])) + f" or {DISTORTION_COUNTS[-1]}"
-        raise InputError(
-            f"{source}: lens distortion must be {counts} finite numbers (OpenCV's order k1, k2, p1, p2, k3, ...), "
-            f"got {d.size}: {d.tolist()}"
-        )
-    return d
-
-
-def distortion_shift_px(K: np.ndarray, dist: np.ndarray, image_size: tuple[int, int]) -> tuple[float, float]:
-    """How far a lens distortion moves pixels: the largest shift over the frame, and within its middle.
-
-    Args:
-        K: (3, 3) intrinsics, px.
-        dist: (n,) distortion coefficients, OpenCV's order.
-        image_size: (H, W) px.
-
-    Returns:
-        (over the whole frame, within the middle half of its width and height), px: the distance between a
-        pixel of the distorted image and where the pinhole camera K puts what it shows (on a 33 x 33 grid).
-
-    Example:
-        >>> K = np.array([[1000.0, 0, 639.5], [0, 1000, 359.5], [0, 0, 1]])
-        >>> [round(s, 1) for s in distortion_shift_px(K, np.array([-0.1, 0, 0, 0]), (720, 1280))]
-        [47.7, 5.1]
-    """
-    H, W = image_size
-    ys, xs = np.meshgrid(np.linspace(0.0, H - 1.0, 33), np.linspace(0.0, W - 1.0, 33), indexing="ij")
-    pixels = np.stack([xs.ravel(), ys.ravel()], axis=1)
-    ideal = cv2.undistortPoints(pixels.reshape(-1, 1, 2), K, dist, P=K).reshape(-1, 2)
-    shift = np.linalg.norm(ideal - pixels, axis=1)
-    middle = (np.abs(pixels[:, 0] - (W - 1) / 2) <= W / 4) & (np.abs(pixels[:, 1] - (H - 1) / 2) <= H / 4)
-    return float(shift.max()), float(shift[middle].max())
-
-
 def _json_values(path: Path, doc: object) -> np.ndarray:
     """K's numbers from a JSON document: a list, or an object with K or with fx, fy, cx, cy."""
     if isinstance(doc, dict):
@@ -275,12 +234,15 @@ class CameraOptions:
         return intrinsics_from_fov(W, H, self.fov_deg)
 
     def describe(self, image_size: tuple[int, int]) -> str:
-        """One line for the user: where the focal length came from, whether it is a guess, and how far a file's
-        lens distortion, which is not modelled, moves pixels."""
+        """One line for the user: where the focal length came from, whether it is a guess, and how far the file's
+        lens distortion moves pixels."""
         if self.intrinsics is not None:
-            K = load_intrinsics(self.intrinsics)
-            distortion = self.distortion_note(image_size)
-            return f"camera: K from {self.intrinsics} (fx {K[0, 0]:.1f} px)" + (f"; {distortion}" if distortion else "")
+            camera = load_camera_file(self.intrinsics)
+            line = f"camera: K from {self.intrinsics} (fx {camera.K[0, 0]:.1f} px)"
+            if camera.distorted:
+                edge, middle = distortion_shift_px(camera.K, camera.dist, image_size)
+                line += f", with lens distortion: {edge:.1f} px at most, {middle:.1f} px in the middle of the frame"
+            return line
         K = self.matrix(image_size)
         if self.focal_px is not None:
             return f"camera: focal length {self.focal_px:.1f} px, principal point at the image centre"
@@ -289,16 +251,14 @@ class CameraOptions:
             "pass --intrinsics FILE or --focal-px F for metric depth"
         )
 
-    def distortion_note(self, image_size: tuple[int, int]) -> str | None:
-        """What the user should know of the intrinsics file's lens distortion, which flowpose does not model: how
-        far it moves pixels of frames of ``image_size`` (H, W) px; None without a file or a distortion."""
+    def distortion(self) -> np.ndarray | None:
+        """(n,) the intrinsics file's lens distortion coefficients (OpenCV's order); None without a file, or where
+        it gives none or only zeros.
+
+        Raises:
+            InputError: for an unreadable intrinsics file.
+        """
         if self.intrinsics is None:
             return None
         camera = load_camera_file(self.intrinsics)
-        if not camera.distorted:
-            return None
-        edge, middle = distortion_shift_px(camera.K, camera.dist, image_size)
-        return (
-            f"its lens distortion is not modelled (a pinhole camera): it moves pixels by up to {edge:.1f} px, "
-            f"{middle:.1f} px in the middle of the frame; undistort the video first where that matters"
-        )
+        return camera.dist if camera.distorted else None

@@ -2,8 +2,8 @@
 
 Keys: ``joints3d`` (T, J, 3) metres in the camera frame and ``K`` (3, 3) or (T, 3, 3), required; ``joints2d``
 (T, J, 2) pixels, ``conf`` (T, J), ``skeleton`` (name, default ``"h36m17"``), ``fps`` (default 30),
-``first_frame`` (the video frame of row 0) and ``times`` (T,) seconds (a variable frame rate's timestamps),
-optional. JSON holds the same keys as nested lists, with ``null`` for NaN.
+``first_frame`` (the video frame of row 0), ``times`` (T,) seconds (a variable frame rate's timestamps) and
+``dist`` (n,) the lens distortion of the camera (OpenCV's order; ``joints2d`` are then distorted pixels), optional. JSON holds the same keys as nested lists, with ``null`` for NaN.
 
 Every problem with a file raises :class:`~flowpose.errors.InputError` whose message starts with the path.
 """
@@ -24,7 +24,7 @@ from flowpose.io.npz import read_npz, write_npz
 from flowpose.pose import PoseSequence
 
 REQUIRED_KEYS = ("joints3d", "K")
-OPTIONAL_KEYS = ("joints2d", "conf", "skeleton", "fps", "first_frame", "times", "written_by")
+OPTIONAL_KEYS = ("joints2d", "conf", "skeleton", "fps", "first_frame", "times", "dist", "written_by")
 WRITER = "flowpose"
 """Value of the ``written_by`` key that :func:`save_poses` stores: ``--overwrite`` replaces only such files."""
 SUFFIXES = (".npz", ".json")
@@ -99,7 +99,9 @@ def load_poses(path: str | os.PathLike[str]) -> PoseSequence:
     if "first_frame" in data:
         fields["first_frame"] = _as_frame_number(p, "first_frame", data["first_frame"])
     if "times" in data:
-        fields["times"] = _as_seconds(p, "times", data["times"])
+        fields["times"] = _as_float64(p, "times", data["times"], "seconds")
+    if "dist" in data:
+        fields["dist"] = _as_float64(p, "dist", data["dist"], "lens distortion coefficients")
     try:
         return PoseSequence(**fields)
     except ShapeError as e:
@@ -150,6 +152,8 @@ def save_poses(seq: PoseSequence, path: str | os.PathLike[str]) -> None:
             meta["first_frame"] = np.int64(seq.first_frame)
         if seq.times is not None:
             meta["times"] = np.asarray(seq.times, np.float64)
+        if seq.dist is not None:
+            meta["dist"] = np.asarray(seq.dist, np.float64)
         write_npz(p, {**arrays, **meta})
         return
     doc: dict[str, Any] = {k: _to_json_list(v) for k, v in arrays.items()}
@@ -158,6 +162,8 @@ def save_poses(seq: PoseSequence, path: str | os.PathLike[str]) -> None:
         doc["first_frame"] = seq.first_frame
     if seq.times is not None:
         doc["times"] = np.asarray(seq.times, np.float64).tolist()
+    if seq.dist is not None:
+        doc["dist"] = np.asarray(seq.dist, np.float64).tolist()
     with atomic_path(p) as tmp:
         tmp.write_text(json.dumps(doc, allow_nan=False))
 
@@ -221,11 +227,12 @@ def _as_number(path: Path, key: str, value: Any) -> float:
         raise InputError(f"{path}: {key} is out of range: {arr.item()}") from None
 
 
-def _as_seconds(path: Path, key: str, value: Any) -> np.ndarray:
-    """Numbers as float64 (timestamps keep their precision over long videos); anything else is an InputError."""
+def _as_float64(path: Path, key: str, value: Any, what: str) -> np.ndarray:
+    """Numbers as float64 (timestamps keep their precision over long videos); anything else is an InputError
+    that says what the numbers are (``what``)."""
     arr = np.asarray(value)
     if arr.dtype.kind not in "iuf":
-        raise InputError(f"{path}: {key} must be numbers (seconds), got {arr.dtype} array of shape {arr.shape}")
+        raise InputError(f"{path}: {key} must be numbers ({what}), got {arr.dtype} array of shape {arr.shape}")
     return arr.astype(np.float64)
 
 

@@ -31,6 +31,13 @@ def test_3d_poses_with_a_calibrated_camera_and_no_video(tmp_path: Path) -> None:
     poses = load_poses(tmp_path / "p.npz")
     np.testing.assert_allclose(poses.joints3d, joints, atol=1e-6)
     assert poses.fps == 25.0 and poses.K[0, 2] == 20.0
+    assert poses.dist is None
+    # A calibration with lens distortion: kept in the pose file, for refine to model.
+    (tmp_path / "lens.json").write_text(json.dumps({"fx": 100.0, "fy": 100.0, "cx": 20.0, "cy": 30.0,
+                                                    "dist": [-0.2, 0.05, 0.0, 0.0]}))
+    run_import(ImportJob(fmt="joints3d", source=tmp_path / "j.npy", out=tmp_path / "q.npz", fps=25.0,
+                         camera=CameraOptions(intrinsics=tmp_path / "lens.json")))
+    assert load_poses(tmp_path / "q.npz").dist.tolist() == [-0.2, 0.05, 0.0, 0.0]
 
 
 def test_3d_poses_take_the_video_s_size_rate_and_a_guessed_camera(tmp_path: Path) -> None:

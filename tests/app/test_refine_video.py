@@ -55,9 +55,15 @@ def test_a_given_camera_replaces_the_pose_files_with_a_note(clip: Path) -> None:
         progress=False,
     )
     output = refine_video(job)
-    assert any("replaces" in n and "fx 100.0" in n and "fx 80.0" in n for n in output.notes), output.notes
-    K = load_poses(output.folder / "refined.npz").K
-    np.testing.assert_allclose(K, [[100, 0, 30], [0, 100, 33], [0, 0, 1]])
+    told = [n for n in output.notes if n.startswith("camera: the given K")]
+    assert told == [f"camera: the given K (fx 100.0, fy 100.0, cx 30.0, cy 33.0 px) replaces {clip / 'video.poses.npz'}'s "
+                    "(fx 80.0, cx 31.5, cy 31.5); the 3D is moved to show the same image through it (depth x1.25)"]
+    refined, given = load_poses(output.folder / "refined.npz"), load_poses(clip / "video.poses.npz")
+    np.testing.assert_allclose(refined.K, [[100, 0, 30], [0, 100, 33], [0, 0, 1]])
+    # Placed for fx 80 at 2.5 m, the body would show 1.25 times larger through fx 100: it is moved to 3.1 m, where
+    # it shows the image it was estimated from (to 0.2 px: a translation cannot undo perspective exactly).
+    assert np.nanmean(refined.joints3d[..., 2]) == pytest.approx(2.5 * 100 / 80, rel=0.02)
+    np.testing.assert_allclose(project_np(refined.joints3d, refined.K), project_np(given.joints3d, given.K), atol=0.2)
     # The same camera as the file's: nothing to say.
     same = replace(job, camera=CameraOptions(focal_px=80.0), out=clip / "same")
     assert not any(n.startswith("camera: the given K") for n in refine_video(same).notes)
@@ -254,3 +260,28 @@ def test_an_image_folder_takes_the_poses_rate_or_the_one_given(clip: Path) -> No
     given = refine_video(replace(job, fps=25.0, out=clip / "b"))
     assert any(n.startswith(f"{poses}: 10 fps") and "plays at 25" in n for n in given.notes), given.notes
     assert given.result.poses.fps == 25.0 and kept.result.poses.fps == 10.0
+
+
+def test_refined_poses_flowpose_would_refuse_are_told(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flowpose.app.refine_video as module
+
+    real = module.run_refine
+
+    def diverged(*args, **kwargs):  # a refinement that put one joint 1 cm before the lens
+        result = real(*args, **kwargs)
+        joints = result.poses.joints3d.copy()
+        joints[3, 5, 2] = 0.01
+        return replace(result, poses=result.poses.with_joints3d(joints))
+
+    monkeypatch.setattr(module, "run_refine", diverged)
+    output = refine_video(RefineVideoJob(video=clip / "video.mp4", config=DIS, cycles=0, progress=False))
+    assert (output.folder / "refined.npz").exists()  # written as refined: never changed after the fact
+    assert output.notes[-1] == (
+        f"warning: {output.folder / 'refined.npz'}: the refined poses are implausible, so flowpose will not read them "
+        "back: joints3d must lie in front of the camera (z >= 0.05 m for every observed joint); frame 3 has z = 0.01 m "
+        "(the refinement diverged: is the camera right?)"
+    )
+    monkeypatch.undo()
+    plain = refine_video(RefineVideoJob(video=clip / "video.mp4", config=DIS, cycles=0, progress=False,
+                                        out=clip / "plain"))
+    assert not any("implausible" in n for n in plain.notes)

@@ -283,17 +283,15 @@ def test_refine_camera_options(work: Path) -> None:
     assert "replaces" in result.stdout and "fx 90.0" in result.stdout
     np.testing.assert_allclose(load_poses(work / "video.flowpose" / "refined.npz").K[0, 0], 90.0)
     assert "distortion" not in result.stdout
-    # A calibration with lens distortion: K is used, the distortion (not modelled) is told with its size.
+    # A calibration with lens distortion: refined in the pinhole camera, the 2D given back through the lens.
     (work / "Kd.json").write_text('{"fx": 90, "fy": 90, "cx": 31.5, "cy": 31.5, "dist": [-0.1, 0, 0, 0, 0]}')
     args = ["--flow", "dis", "--cycles", "0", "--quiet", "--intrinsics", work / "Kd.json", "--out", work / "o1"]
     result = run("refine", work / "video.mp4", *args)
     assert result.exit_code == 0, (result.output, result.exception)
     told = [line for line in result.stdout.splitlines() if "distortion" in line]
-    # The 64 px frame's corner: r = 31.5 * sqrt(2) / 90 = 0.49, so |k1| r^3 f = 1.1 px to first order.
-    assert told == [
-        f"camera: {work / 'Kd.json'}: its lens distortion is not modelled (a pinhole camera): it moves pixels by up to "
-        "1.2 px, 0.1 px in the middle of the frame; undistort the video first where that matters"
-    ]
+    assert told == [f"camera: the given lens distortion (k1 -0.1, k2 0, p1 0, p2 0, k3 0) replaces {work / 'video.poses.npz'}'s (none)"]
+    refined = load_poses(work / "o1" / "refined.npz")
+    assert refined.dist.tolist() == [-0.1, 0, 0, 0, 0] and refined.K[0, 0] == 90.0
     before = snapshot(work)
     (work / "bad.json").write_text('{"focal": 3}')
     assert_user_error(

@@ -11,7 +11,8 @@ import pytest
 
 from flowpose.camera import intrinsics_from_fov
 from flowpose.errors import InputError, ShapeError
-from flowpose.io.intrinsics import CameraOptions, distortion_shift_px, load_camera_file, load_intrinsics
+from flowpose.io.intrinsics import CameraOptions, load_camera_file, load_intrinsics
+from flowpose.lens import distortion_shift_px
 
 K = intrinsics_from_fov(640, 480, 60.0)
 
@@ -136,29 +137,19 @@ def test_calibration_files_with_lens_distortion(tmp_path: Path) -> None:
         load_camera_file(tmp_path / "none.xml")
 
 
-def test_distortion_shift_is_the_radial_model_and_is_told() -> None:
+def test_a_lens_distortion_is_told_and_given(tmp_path: Path) -> None:
     size = (480, 640)
-    Kc = np.array([[500.0, 0, 319.5], [0, 500, 239.5], [0, 0, 1]])
-    k1 = -0.002  # small: the shift is k1 r^3 f to first order
-    corner = np.hypot(319.5, 239.5) / 500.0
-    edge, middle = distortion_shift_px(Kc, np.array([k1, 0, 0, 0]), size)
-    assert edge == pytest.approx(abs(k1) * corner**3 * 500.0, rel=0.01)
-    assert middle == pytest.approx(abs(k1) * (corner / 2) ** 3 * 500.0, rel=0.05)
-    assert distortion_shift_px(Kc, np.zeros(5), size) == pytest.approx((0.0, 0.0), abs=1e-9)
-
-
-def test_a_distortion_the_run_does_not_model_is_told(tmp_path: Path) -> None:
-    size = (480, 640)
-    np.savez(tmp_path / "cam.npz", K=K, dist=np.array([-0.3, 0.1, 0.0, 0.0, 0.0]))
+    dist = np.array([-0.3, 0.1, 0.0, 0.0, 0.0])
+    np.savez(tmp_path / "cam.npz", K=K, dist=dist)
     np.savez(tmp_path / "pinhole.npz", K=K, dist=np.zeros(5))
-    told = CameraOptions(intrinsics=tmp_path / "cam.npz").describe(size)
-    edge, middle = distortion_shift_px(K, np.array([-0.3, 0.1, 0.0, 0.0, 0.0]), size)
-    assert told == (
-        f"camera: K from {tmp_path / 'cam.npz'} (fx {K[0, 0]:.1f} px); its lens distortion is not modelled (a pinhole "
-        f"camera): it moves pixels by up to {edge:.1f} px, {middle:.1f} px in the middle of the frame; undistort the "
-        "video first where that matters"
+    camera = CameraOptions(intrinsics=tmp_path / "cam.npz")
+    edge, middle = distortion_shift_px(K, dist, size)
+    assert camera.describe(size) == (
+        f"camera: K from {tmp_path / 'cam.npz'} (fx {K[0, 0]:.1f} px), with lens distortion: {edge:.1f} px at most, "
+        f"{middle:.1f} px in the middle of the frame"
     )
     assert edge > 10.0 > middle > 1.0
-    assert CameraOptions(intrinsics=tmp_path / "pinhole.npz").describe(size) == (
-        f"camera: K from {tmp_path / 'pinhole.npz'} (fx {K[0, 0]:.1f} px)"
-    )
+    np.testing.assert_array_equal(camera.distortion(), dist)
+    pinhole = CameraOptions(intrinsics=tmp_path / "pinhole.npz")
+    assert pinhole.describe(size) == f"camera: K from {tmp_path / 'pinhole.npz'} (fx {K[0, 0]:.1f} px)"
+    assert pinhole.distortion() is None and CameraOptions(focal_px=500.0).distortion() is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,29 @@ def test_round_trip(tmp_path: Path, suffix: str, full: bool) -> None:
     save_poses(seq, path)
     _assert_same(seq, load_poses(path))
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".json"])
+def test_lens_distortion_round_trip(tmp_path: Path, suffix: str) -> None:
+    seq = replace(_sequence(full=False), dist=np.array([-0.046183, 0.139983, 0.000608, 0.00069, 0.0]))
+    save_poses(seq, tmp_path / f"p{suffix}")
+    back = load_poses(tmp_path / f"p{suffix}")
+    np.testing.assert_array_equal(back.dist, seq.dist)  # float64 kept: exact
+    assert back.dist.dtype == np.float64
+    save_poses(_sequence(full=False), tmp_path / f"none{suffix}")
+    assert load_poses(tmp_path / f"none{suffix}").dist is None
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (["-0.1", "0"], r"dist must be numbers \(lens distortion coefficients\), got <U4 array"),
+    ([-0.1, 0.0, 0.0], r"lens distortion must be 4, 5, 8, 12 or 14 finite numbers \(OpenCV's order k1, k2, p1, "
+                       r"p2, k3, ...\), got 3: \[-0.1, 0.0, 0.0\]"),
+    ([-0.1, 0.0, 0.0, 1e400], "lens distortion must be 4, 5, 8, 12 or 14 finite numbers"),
+])
+def test_lens_distortion_must_be_opencv_coefficients(tmp_path: Path, value: list, message: str) -> None:
+    doc = {"joints3d": (np.zeros((2, 17, 3)) + [0, 0, 3]).tolist(), "K": np.eye(3).tolist(), "dist": value}
+    (tmp_path / "p.json").write_text(json.dumps(doc).replace("Infinity", "1e400"))
+    _expect(tmp_path / "p.json", message)
 
 
 def test_npz_is_byte_reproducible(tmp_path: Path) -> None:

@@ -35,6 +35,15 @@ def test_sources_of_other_frames_are_refused_and_a_known_first_frame_is_kept():
         average_poses([seq(0.0), replace(seq(0.2), first_frame=8), replace(seq(0.1), first_frame=3)])
 
 
+def test_sources_of_other_lenses_are_refused():
+    lens = np.array([-0.2, 0.05, 0.0, 0.0])
+    with pytest.raises(InputError, match=r"pose source 1 has lens distortion k1 -0.2, k2 0.05, p1 0, p2 0, source 0 "
+                                         r"none: ensembles average 2D keypoints, which needs one camera"):
+        average_poses([seq(0.0), replace(seq(0.2), dist=lens)])
+    both = average_poses([replace(seq(0.0), dist=lens), replace(seq(0.2), dist=lens.copy())])
+    np.testing.assert_array_equal(both.dist, lens)
+
+
 def test_nan_source_is_skipped_and_unobserved_stays_nan():
     a, b = seq(0.0), seq(0.2)
     ja = a.joints3d.copy()
