@@ -190,13 +190,22 @@ def with_intrinsics(
     if same_K:
         return poses.with_lens(poses.joints2d, dist)
     joints3d = shown_alike(poses.joints3d, poses.K_per_frame(), np.asarray(K, np.float64))
-    before, after = np.nanmean(poses.joints3d[..., 2], 1), np.nanmean(joints3d[..., 2], 1)
+    before, after = centroids(poses.joints3d)[:, 0, 2], centroids(joints3d)[:, 0, 2]  # NaN in frames with no joint
+    seen = np.isfinite(before) & np.isfinite(after)
     notes.append(
         f"camera: the given K (fx {K[0, 0]:.1f}, fy {K[1, 1]:.1f}, cx {K[0, 2]:.1f}, cy {K[1, 2]:.1f} px) "
         f"replaces {source}'s (fx {own[0, 0]:.1f}, cx {own[0, 2]:.1f}, cy {own[1, 2]:.1f}); the 3D is moved to show the "
-        f"same image through it (depth x{np.nanmedian(after / before):.2f})"
+        f"same image through it (depth x{np.median(after[seen] / before[seen]) if seen.any() else 1.0:.2f})"
     )
     return replace(poses, joints3d=joints3d.astype(np.float32), K=np.asarray(K, np.float32), dist=dist)
+
+
+def centroids(joints3d: np.ndarray) -> np.ndarray:
+    """(T, 1, 3) each frame's mean of its finite joints of (T, J, 3); NaN for a frame with none (no warning)."""
+    observed = np.isfinite(joints3d).all(-1, keepdims=True)  # (T, J, 1)
+    count = observed.sum(1, keepdims=True)  # (T, 1, 1)
+    total = np.where(observed, joints3d, 0.0).sum(1, keepdims=True)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def shown_alike(joints3d: np.ndarray, K_old: np.ndarray, K: np.ndarray) -> np.ndarray:
@@ -210,7 +219,7 @@ def shown_alike(joints3d: np.ndarray, K_old: np.ndarray, K: np.ndarray) -> np.nd
         [[[0.0, 0.0, 4.0], [0.5, 0.0, 4.0]]]
     """
     image = project_np(joints3d, K_old)  # (T, J, 2): what the 3D showed through its own camera
-    centre = np.nanmean(joints3d, axis=1, keepdims=True)  # (T, 1, 3)
+    centre = centroids(joints3d)  # (T, 1, 3), NaN in frames with no joint (left as they are)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="place_root: ", category=UserWarning)  # those frames are kept
         t = place_root(joints3d - centre, image, K, np.isfinite(joints3d).all(-1).astype(np.float64))  # (T, 3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -285,3 +286,19 @@ def test_refined_poses_flowpose_would_refuse_are_told(clip: Path, monkeypatch: p
     plain = refine_video(RefineVideoJob(video=clip / "video.mp4", config=DIS, cycles=0, progress=False,
                                         out=clip / "plain"))
     assert not any("implausible" in n for n in plain.notes)
+
+
+def test_a_frame_with_no_joint_stays_as_it_is_when_the_camera_is_replaced(clip: Path) -> None:
+    from flowpose.app.refine_video import with_intrinsics
+
+    given = load_poses(clip / "video.poses.npz")
+    joints = given.joints3d.copy()
+    joints[0] = np.nan  # nothing observed in frame 0
+    poses = given.with_joints3d(joints)
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "Mean of empty slice" on the user's terminal
+        moved = with_intrinsics(poses, np.array([[100.0, 0, 31.5], [0, 100.0, 31.5], [0, 0, 1]]), None, "p.npz", notes)
+    assert np.isnan(moved.joints3d[0]).all()
+    np.testing.assert_allclose(moved.joints3d[1:, :, 2].mean(), 2.5 * 100 / 80, rtol=0.02)
+    assert notes[-1].endswith("the 3D is moved to show the same image through it (depth x1.25)")
