@@ -119,8 +119,8 @@ def load_camera_file(path: str | os.PathLike[str]) -> CameraFile:
             values = _json_values(p, doc)
             dist = _optional(doc, DISTORTION_KEYS) if isinstance(doc, dict) else None
         elif suffix in (".yml", ".yaml", ".xml"):
-            data = _read_file_storage(p, K_KEYS + DISTORTION_KEYS)
-            values, dist = _named(p, data, K_KEYS), _optional(data, DISTORTION_KEYS)
+            data, keys = _read_file_storage(p, K_KEYS + DISTORTION_KEYS)
+            values, dist = _named(p, data, K_KEYS, keys), _optional(data, DISTORTION_KEYS)
         else:
             values = np.loadtxt(p, ndmin=2)
         K = intrinsics_matrix(values, str(p))
@@ -131,12 +131,14 @@ def load_camera_file(path: str | os.PathLike[str]) -> CameraFile:
         raise InputError(f"{p}: not a readable camera intrinsics file: {e}") from None
 
 
-def _named(path: Path, data: dict, names: tuple[str, ...]) -> object:
-    """The value of the first of ``names`` that ``data`` has; InputError naming them all when none."""
+def _named(path: Path, data: dict, names: tuple[str, ...], keys: list[str] | None = None) -> object:
+    """The value of the first of ``names`` that ``data`` has; InputError naming them all, and the file's ``keys``
+    (default: ``data``'s), when none."""
     for name in names:
         if name in data:
             return data[name]
-    raise InputError(f"{path}: missing key {' or '.join(repr(n) for n in names)}; has {sorted(data)}")
+    has = sorted(data) if keys is None else sorted(keys)
+    raise InputError(f"{path}: missing key {' or '.join(repr(n) for n in names)}; has {has}")
 
 
 def _optional(data: dict, names: tuple[str, ...]) -> object | None:
@@ -144,9 +146,9 @@ def _optional(data: dict, names: tuple[str, ...]) -> object | None:
     return next((data[name] for name in names if name in data), None)
 
 
-def _read_file_storage(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """The arrays of ``names`` that an OpenCV FileStorage file (YAML or XML) holds: ``!!opencv-matrix`` nodes,
-    or maps with a ``data`` list (ROS camera_info)."""
+def _read_file_storage(path: Path, names: tuple[str, ...]) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The arrays of ``names`` that an OpenCV FileStorage file (YAML or XML) holds (``!!opencv-matrix`` nodes, or
+    maps with a ``data`` list: ROS camera_info), and the names of everything at its top level."""
     if path.stat().st_size == 0:
         raise InputError(f"{path}: not a readable camera intrinsics file: it is empty")
     try:
@@ -157,6 +159,8 @@ def _read_file_storage(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarr
         raise InputError(f"{path}: not a readable camera intrinsics file (OpenCV cannot open it)")
     found: dict[str, np.ndarray] = {}
     try:
+        root = storage.root()
+        keys = list(root.keys()) if root.isMap() else []
         for name in names:
             node = storage.getNode(name)
             if node.empty():
@@ -174,7 +178,7 @@ def _read_file_storage(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarr
                 raise InputError(f"{path}: {name!r} is not a matrix or a list of numbers")
     finally:
         storage.release()
-    return found
+    return found, keys
 
 
 def _opencv_problem(error: Exception) -> str:

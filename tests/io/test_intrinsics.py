@@ -123,18 +123,20 @@ def test_calibration_files_with_lens_distortion(tmp_path: Path) -> None:
     np.savez(tmp_path / "three.npz", K=K, D=np.ones(3))
     with pytest.raises(InputError, match=r"three\.npz: lens distortion must be 4, 5, 8, 12 or 14 finite numbers .* got 3"):
         load_camera_file(tmp_path / "three.npz")
-    (tmp_path / "broken.yml").write_text("camera_matrix: [1, 2\n")
-    with pytest.raises(InputError, match=r"broken\.yml: not a readable camera intrinsics file: "):
-        load_camera_file(tmp_path / "broken.yml")
-    (tmp_path / "empty.yml").write_text("")
-    with pytest.raises(InputError, match=r"empty\.yml: not a readable camera intrinsics file: it is empty"):
-        load_camera_file(tmp_path / "empty.yml")
-    (tmp_path / "word.yml").write_text("camera_matrix: hello\n")
-    with pytest.raises(InputError, match=r"word\.yml: 'camera_matrix' is not a matrix or a list of numbers"):
-        load_camera_file(tmp_path / "word.yml")
-    (tmp_path / "none.xml").write_text('<?xml version="1.0"?>\n<opencv_storage>\n<other>1</other>\n</opencv_storage>\n')
-    with pytest.raises(InputError, match=r"none\.xml: missing key 'K' or 'camera_matrix' or 'cameraMatrix'"):
-        load_camera_file(tmp_path / "none.xml")
+
+
+@pytest.mark.parametrize(("name", "text", "problem"), [
+    ("broken.yml", "camera_matrix: [1, 2\n", "not a readable camera intrinsics file: Parsing error: "),
+    ("empty.yml", "", "not a readable camera intrinsics file: it is empty"),
+    ("word.yml", "camera_matrix: hello\n", "'camera_matrix' is not a matrix or a list of numbers"),
+    ("none.xml", '<?xml version="1.0"?>\n<opencv_storage>\n<other>1</other>\n</opencv_storage>\n',
+     "missing key 'K' or 'camera_matrix' or 'cameraMatrix'; has ['other']"),
+])
+def test_unreadable_calibration_files_say_why(tmp_path: Path, name: str, text: str, problem: str) -> None:
+    (tmp_path / name).write_text(text)
+    with pytest.raises(InputError) as info:
+        load_camera_file(tmp_path / name)
+    assert str(info.value).startswith(f"{tmp_path / name}: {problem}")
 
 
 def test_a_lens_distortion_is_told_and_given(tmp_path: Path) -> None:
