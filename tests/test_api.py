@@ -329,3 +329,12 @@ def test_a_camera_with_lens_distortion_is_refined_as_its_pinhole_camera(tiny_cli
     assert apart_mm(modelled) < 1.0 and apart_mm(ignored) > 10.0
     np.testing.assert_array_equal(modelled.dist, dist)  # the refined 2D are pixels of the recorded video again
     np.testing.assert_allclose(modelled.joints2d, joints2d, atol=1e-3)
+
+
+def test_ground_truth_flow_is_not_scored_against_the_flow_of_undistorted_frames(tiny_clip):
+    poses = replace(tiny_clip.estimate, dist=np.array([-0.1, 0.0, 0.0, 0.0]))
+    with pytest.warns(InputNoteWarning, match=r"gt: its flow is of the recorded frames, the refined flow of the "
+                                              r"undistorted ones \(the poses have lens distortion\): no EPE"):
+        result = flowpose.refine(poses, tiny_clip.rendered.frames, config=DIS, gt=tiny_clip.gt)
+    metrics = result.history[-1].metrics
+    assert np.isfinite(metrics["mpjpe"]) and not any(k.startswith("epe") for k in metrics)
