@@ -131,6 +131,18 @@ def recorded_projection(poses: PoseSequence) -> np.ndarray:
     return pixels if poses.dist is None else distort_pixels(pixels, poses.K, poses.dist)
 
 
+def same_lens(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """Whether two ``dist`` (None: a pinhole camera) describe the same lens.
+
+    Example:
+        >>> same_lens(np.array([-0.1, 0, 0, 0]), np.array([-0.1, 0, 0, 0])), same_lens(None, np.zeros(4))
+        (True, False)
+    """
+    if a is None or b is None:
+        return a is None and b is None
+    return a.shape == b.shape and np.allclose(a, b, rtol=1e-6, atol=1e-9)
+
+
 def pinhole_poses(poses: PoseSequence) -> PoseSequence:
     """The poses seen by the pinhole camera K: ``joints2d`` undistorted, no ``dist`` (the same object without one)."""
     if poses.dist is None:

@@ -45,7 +45,7 @@ from flowpose.io.outdir import check_output_folder
 from flowpose.io.poses import load_poses
 from flowpose.io.video import open_video
 from flowpose.io.video_notes import frame_times, listed_note, rate_for, rotation_note, truncation_note
-from flowpose.lens import lens_text, through_lens, undistorted_frames
+from flowpose.lens import lens_text, same_lens, through_lens, undistorted_frames
 from flowpose.pose import PoseSequence, check_joints3d
 from flowpose.refinement.result import RefineResult
 from flowpose.refinement.swaps import describe_swaps
@@ -178,12 +178,10 @@ def with_intrinsics(
     """
     own = poses.K if poses.K.ndim == 2 else poses.K[0]
     same_K = poses.K.ndim == 2 and np.allclose(own, K, rtol=1e-6, atol=1e-6)
-    same_lens = (dist is None and poses.dist is None) or (
-        dist is not None and poses.dist is not None and dist.shape == poses.dist.shape and np.allclose(dist, poses.dist)
-    )
-    if same_K and same_lens:
+    lens_kept = same_lens(dist, poses.dist)
+    if same_K and lens_kept:
         return poses
-    if not same_lens:
+    if not lens_kept:
         notes.append(
             f"camera: the given lens distortion ({lens_text(dist)}) replaces {source}'s ({lens_text(poses.dist)})"
         )

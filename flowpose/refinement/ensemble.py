@@ -9,7 +9,7 @@ import numpy as np
 
 from flowpose.errors import InputError
 from flowpose.flow.field import FlowField
-from flowpose.lens import lens_text
+from flowpose.lens import lens_text, same_lens
 from flowpose.pose import PoseSequence
 
 
@@ -39,7 +39,7 @@ def average_poses(sources: Sequence[PoseSequence]) -> PoseSequence:
                 f"pose source {i} has {s.joints3d.shape} {s.skeleton!r}, source 0 has "
                 f"{first.joints3d.shape} {first.skeleton!r}: ensembles need the same frames and skeleton"
             )
-        if not _same_lens(s.dist, first.dist):
+        if not same_lens(s.dist, first.dist):
             raise InputError(
                 f"pose source {i} has lens distortion {lens_text(s.dist)}, source 0 {lens_text(first.dist)}: ensembles "
                 "average 2D keypoints, which needs one camera"
@@ -97,11 +97,4 @@ def average_flows(fields: Sequence[FlowField]) -> FlowField:
     reverses = [f.reverse for f in fields]
     reverse = average_flows(reverses) if all(r is not None for r in reverses) else None
     return FlowField(mean_flow, conf.mean(0), first.origin, first.scale, first.image_size, reverse)
-
-
-def _same_lens(a: np.ndarray | None, b: np.ndarray | None) -> bool:
-    """Whether two ``dist`` (None: a pinhole) describe the same lens."""
-    if a is None or b is None:
-        return a is None and b is None
-    return a.shape == b.shape and np.allclose(a, b, rtol=1e-6, atol=1e-9)
 
