@@ -115,10 +115,7 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
             frames = undistorted_frames(frames, K, lens)
         people = find_people(frames, job.config, fps=reader.fps, progress=job.progress)
         if not people.tracks:
-            raise InputError(
-                f"{job.video}: MediaPipe found no person followed through any of its {len(frames)} frames "
-                "(try --track or a lower --min-confidence)"
-            )
+            raise InputError(people.nobody_found(job.video))
         lines = [job.camera.describe(reader.size)]
         if (cut := truncation_note(reader)) is not None:
             lines.append(f"warning: {cut}")
@@ -134,6 +131,8 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
             lines.append(f"person {tr.id}: found in {len(tr.frames)} of {T} frames "
                          f"({start + tr.frames[0]}-{start + tr.frames[-1]})"
                          + (f", carried along the flow through {carried} more" if carried else ""))
+        if (brief := people.left_out_note()) is not None:
+            lines.append(brief)
 
         def person_poses(tr: Track) -> PoseSequence:
             poses = replace(people.poses(tr, K, frames=frames, carry_frames=carry), first_frame=start, times=times)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from flowpose.io.intrinsics import CameraOptions
 
 
-ESTIMATOR_PARAMETERS = ("track", "min_confidence", "carry_frames", "mirrored_2d", "max_people", "person")
+ESTIMATOR_PARAMETERS = ("track", "min_confidence", "carry_frames", "min_frames", "mirrored_2d", "max_people", "person")
 """The parameters of :func:`estimator_options`."""
 
 
@@ -84,8 +84,8 @@ def segment_options(fn: Callable) -> Callable:
 
 
 def estimator_options(fn: Callable) -> Callable:
-    """MediaPipe's options (``--track``, ``--min-confidence``, ``--carry-frames``, ``--mirrored-2d``, ``--people``,
-    ``--person``), for ``estimate`` and ``refine --estimate``."""
+    """MediaPipe's options (``--track``, ``--min-confidence``, ``--carry-frames``, ``--min-frames``, ``--mirrored-2d``,
+    ``--people``, ``--person``), for ``estimate`` and ``refine --estimate``."""
     fn = click.option(
         "--person",
         default="prominent",
@@ -117,6 +117,13 @@ def estimator_options(fn: Callable) -> Callable:
         "unobserved).",
     )(fn)
     fn = click.option(
+        "--min-frames",
+        type=click.IntRange(min=1),
+        default=10,
+        show_default=True,
+        help="Leave out people found in fewer frames (brief tracks are mostly one body fitted across two people).",
+    )(fn)
+    fn = click.option(
         "--mirrored-2d",
         is_flag=True,
         help="Take the 2D keypoints from a second MediaPipe look at the mirrored crop (errs apart from the 3D; "
@@ -130,13 +137,13 @@ def estimator_options(fn: Callable) -> Callable:
 
 
 def estimate_config_from_options(
-    track: bool, min_confidence: float, carry_frames: int, mirrored_2d: bool, max_people: int
+    track: bool, min_confidence: float, carry_frames: int, min_frames: int, mirrored_2d: bool, max_people: int
 ) -> EstimateConfig:
     """The estimator's settings as :func:`estimator_options` parsed them (``--person`` is the job's, not these)."""
     from flowpose.estimate.mediapipe import EstimateConfig
 
     return EstimateConfig(tracking=track, min_confidence=min_confidence, people=max_people,
-                          carry_frames=carry_frames, mirrored_2d=mirrored_2d)
+                          carry_frames=carry_frames, min_frames=min_frames, mirrored_2d=mirrored_2d)
 
 
 def camera_options(fn: Callable) -> Callable:

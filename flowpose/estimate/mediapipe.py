@@ -162,6 +162,11 @@ class EstimateConfig:
     carry_frames: int = 10
     """A person's track is carried along the optical flow through holes of up to this many frames where they
     were not detected (:mod:`flowpose.people.carry`), at half confidence; longer holes stay unobserved. 0: off."""
+    min_frames: int = 10
+    """A person followed through fewer frames than this, after the search for them in their gaps, is left out
+    (and told); in a shorter video, one not found in every frame. On the real multi-person clip such brief
+    tracks are MediaPipe fitting one body across two people (cam02: 4 and 7 frames of 100, each real person 38
+    or more; benchmarks/RESULTS.md, forty-fourth session). 1: keep every track."""
 
     mirrored_2d: bool = False
     """Take the 2D keypoints from a second MediaPipe look at the mirrored crop around the person, which errs
@@ -173,6 +178,8 @@ class EstimateConfig:
             raise InputError(f"people must be >= 1, got {self.people}")
         if self.carry_frames < 0:
             raise InputError(f"carry_frames must be >= 0, got {self.carry_frames}")
+        if self.min_frames < 1:
+            raise InputError(f"min_frames must be >= 1, got {self.min_frames}")
         if not 0.0 <= self.min_confidence <= 1.0:
             raise InputError(f"min_confidence must lie in [0, 1], got {self.min_confidence}")
         if not 0.0 < self.fov_deg < 180.0:

@@ -29,7 +29,7 @@ from flowpose.joint_map import to_h36m17
 from flowpose.people.carry import carry_keypoints, holes, interpolate_holes
 from flowpose.people.detections import Detection, box_iou
 from flowpose.people.select import PEOPLE_HINT, choose_track
-from flowpose.people.track import Motion, Track, TrackConfig, track_people
+from flowpose.people.track import Motion, Track, TrackConfig, long_enough, track_people
 from flowpose.pose import PoseSequence
 from flowpose.reprs import short_repr
 from flowpose.skeleton import MEDIAPIPE33
@@ -139,14 +139,39 @@ class PeopleInVideo:
         tracks: by prominence (:func:`flowpose.people.track.track_people`).
         image_size: (H, W) px.
         fps: frames per second.
+        left_out: the tracks found in fewer than ``min_frames`` frames, not in :attr:`tracks`
+            (``EstimateConfig.min_frames``).
+        min_frames: the fewest frames a track in :attr:`tracks` was found in.
     """
 
     detections: list[list[Detection]]
     tracks: list[Track]
     image_size: tuple[int, int]
     fps: float
+    left_out: tuple[Track, ...] = ()
+    min_frames: int = 1
 
     __repr__ = short_repr
+
+    def left_out_note(self) -> str | None:
+        """One line on the tracks left out for being brief, with the option that keeps them; None: none was."""
+        if not self.left_out:
+            return None
+        found = sorted(len(tr.frames) for tr in self.left_out)
+        n = len(found)
+        return (f"left out {n} track{'s' * (n > 1)} found in fewer than {self.min_frames} frames "
+                f"({', '.join(map(str, found))} frame{'s' * (found[-1] > 1)}): often MediaPipe fitting one body "
+                f"across two people; --min-frames {found[0]} keeps {'them' if n > 1 else 'it'}")
+
+    def nobody_found(self, source: object) -> str:
+        """The error for a video where nobody was followed: ``source`` names it."""
+        T = len(self.detections)
+        if self.left_out:
+            longest = max(len(tr.frames) for tr in self.left_out)
+            return (f"{source}: MediaPipe followed nobody through {self.min_frames} or more of its {T} frames "
+                    f"(the longest track was found in {longest}; --min-frames {longest} keeps it)")
+        return (f"{source}: MediaPipe found no person followed through any of its {T} frames "
+                "(try --track or a lower --min-confidence)")
 
     def seen(self, track: Track) -> np.ndarray:
         """(T,) bool: the frames the track was detected in."""
@@ -249,7 +274,9 @@ def find_people(
             outline_tracks = track_people(outline_dets, track_config, motion=motion)
         if separate_people(frames, detections, tracks, config, (outline_dets, outline_tracks)):
             tracks = track_people(detections, track_config, motion=motion)
-    return PeopleInVideo(detections, tracks, tuple(np.asarray(frames[0]).shape[:2]), fps)
+    tracks, brief = long_enough(tracks, config.min_frames, len(frames))
+    return PeopleInVideo(detections, tracks, tuple(np.asarray(frames[0]).shape[:2]), fps, tuple(brief),
+                         min(config.min_frames, len(frames)))
 
 
 SEARCH_PASSES = 20
@@ -295,10 +322,7 @@ def estimate_poses(
         raise InputError(f"{source}: no frames to estimate poses on")
     people = find_people(frames, config, fps=fps, progress=progress)
     if not people.tracks:
-        raise InputError(
-            f"{source}: MediaPipe found no person followed through any of its {len(frames)} frames "
-            "(try --track or a lower --min-confidence)"
-        )
+        raise InputError(people.nobody_found(source))
     track = choose_track(people.tracks, people.detections, person, people.image_size, where=PEOPLE_HINT)
     carried = int(people.carried(track, config.carry_frames).sum())
     missed = len(frames) - len(track.frames) - carried

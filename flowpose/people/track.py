@@ -30,7 +30,7 @@ keypoint confidence (big, sure and long-lived).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -327,3 +327,20 @@ def track_people(
         )
         for k, (p, tr) in enumerate(scored)
     ]
+
+
+def long_enough(tracks: Sequence[Track], min_frames: int, num_frames: int) -> tuple[list[Track], list[Track]]:
+    """Split tracks into those detected in at least ``min_frames`` of a video's ``num_frames`` frames (in a
+    shorter video: in every frame) and the others.
+
+    Args:
+        tracks: by prominence, ``tracks[k].id == k`` (:func:`track_people`).
+        min_frames: fewest frames a kept track was detected in, >= 1.
+        num_frames: the video's frames, T.
+
+    Returns:
+        The kept tracks, in the same order, numbered again from 0; the others as they were.
+    """
+    shortest = min(min_frames, num_frames)
+    kept = [tr for tr in tracks if len(tr.frames) >= shortest]
+    return [replace(tr, id=k) for k, tr in enumerate(kept)], [tr for tr in tracks if len(tr.frames) < shortest]

@@ -19,6 +19,7 @@ from flowpose.lens import distort_pixels, undistort_pixels
 from tests.conftest import shared_path
 from tests.estimate.fake_pose import RED, use_fake_mediapipe
 from tests.estimate.test_crops import RedBody
+from tests.estimate.test_people import RedThenBlue, red_and_brief_blue
 
 
 def test_default_outputs() -> None:
@@ -99,18 +100,47 @@ def test_a_cut_video_is_estimated_as_far_as_it_decodes_and_told(tmp_path: Path) 
     assert load_poses(tmp_path / "p.npz").num_frames == n
 
 
+def _flat(result: SimpleNamespace, image: np.ndarray) -> SimpleNamespace:
+    """A stand-in's result with world landmarks: the image landmarks' offsets from their mean at 4 mm a pixel (a
+    flat body facing the camera), so that the estimate can be placed."""
+    if result.pose_landmarks is not None:
+        H, W = image.shape[:2]
+        px = np.array([[m.x * W, m.y * H] for m in result.pose_landmarks.landmark])
+        offsets = (px - px.mean(0)) * 0.004
+        result.pose_world_landmarks.landmark = [SimpleNamespace(x=x, y=y, z=0.0) for x, y in offsets]
+    return result
+
+
 class _FlatRedBody(RedBody):
-    """:class:`RedBody` with world landmarks: the image landmarks' offsets from their mean at 4 mm a pixel (a flat
-    body facing the camera), so that the estimate can be placed."""
+    """:class:`RedBody` with flat world landmarks (:func:`_flat`)."""
 
     def process(self, image: np.ndarray) -> SimpleNamespace:
-        result = super().process(image)
-        if result.pose_landmarks is not None:
-            H, W = image.shape[:2]
-            px = np.array([[m.x * W, m.y * H] for m in result.pose_landmarks.landmark])
-            offsets = (px - px.mean(0)) * 0.004
-            result.pose_world_landmarks.landmark = [SimpleNamespace(x=x, y=y, z=0.0) for x, y in offsets]
-        return result
+        return _flat(super().process(image), image)
+
+
+class _FlatRedThenBlue(RedThenBlue):
+    """:class:`RedThenBlue` with flat world landmarks (:func:`_flat`)."""
+
+    def process(self, image: np.ndarray) -> SimpleNamespace:
+        return _flat(super().process(image), image)
+
+
+def test_every_person_leaves_out_a_brief_track_and_says_so(tmp_path: Path, monkeypatch) -> None:
+    use_fake_mediapipe(monkeypatch, _FlatRedThenBlue)
+    monkeypatch.setattr("flowpose.app.estimate_video.require_mediapipe", lambda: None)
+    (tmp_path / "clip").mkdir()
+    for t, frame in enumerate(red_and_brief_blue(12, range(4, 7))):
+        cv2.imwrite(str(tmp_path / "clip" / f"{t:02d}.png"), frame[..., ::-1])
+    job = EstimateVideoJob(video=tmp_path / "clip", config=EstimateConfig(people=2), out=tmp_path / "all",
+                           all_people=True, progress=False)
+    output = estimate_video(job)
+    assert sorted(p.name for p in output.written.glob("p*")) == ["people.png", "person0.poses.npz"]
+    assert output.lines[2:4] == ["person 0: found in 12 of 12 frames (0-11)",
+                                 "left out 1 track found in fewer than 10 frames (3 frames): often MediaPipe fitting "
+                                 "one body across two people; --min-frames 3 keeps it"], output.lines
+    kept = estimate_video(replace(job, config=EstimateConfig(people=2, min_frames=3), out=tmp_path / "kept"))
+    assert sorted(p.name for p in kept.written.glob("p*")) == ["people.png", "person0.poses.npz", "person1.poses.npz"]
+    assert not any(line.startswith("left out") for line in kept.lines)
 
 
 def test_a_lens_with_distortion_is_estimated_in_its_pinhole_camera(tmp_path: Path, monkeypatch) -> None:

@@ -41,10 +41,9 @@ def test_the_camera_guess_is_60_degrees_only_when_nothing_was_said() -> None:
 
 
 def test_the_estimator_settings() -> None:
-    config = estimate_config_from_options(True, 0.3, 4, True, 2)
-    assert (config.tracking, config.min_confidence, config.carry_frames, config.mirrored_2d, config.people) == (
-        True, 0.3, 4, True, 2
-    )
+    config = estimate_config_from_options(True, 0.3, 4, 7, True, 2)
+    assert (config.tracking, config.min_confidence, config.carry_frames, config.min_frames, config.mirrored_2d,
+            config.people) == (True, 0.3, 4, 7, True, 2)
 
 
 def test_the_preset_and_the_flow() -> None:

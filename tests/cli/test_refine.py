@@ -102,8 +102,8 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(work: Path, case: str) 
         args, needles = refine_args(work, "--export-mesh", "obj", "--sketch", "mesh"), [
             "--sketch, --export-mesh: used only with --smpl"]
     elif case == "estimator_option_without_estimate":
-        args, needles = refine_args(work, "--person", "1", "--people", "2"), [
-            "--people, --person: used only with --estimate"]
+        args, needles = refine_args(work, "--person", "1", "--people", "2", "--min-frames", "3"), [
+            "--min-frames, --people, --person: used only with --estimate"]
     else:  # bad_device
         if torch.cuda.is_available():
             pytest.skip("CUDA is available here")

@@ -1,14 +1,27 @@
-"""Tests of flowpose.estimate.people without MediaPipe: masking, flow motion, poses of a track's landmarks."""
+"""Tests of flowpose.estimate.people without MediaPipe: masking, flow motion, poses of a track's landmarks,
+brief tracks left out."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from flowpose.errors import InputError
 from flowpose.estimate.crops import detection_of
-from flowpose.estimate.people import ISOLATED_REFUSALS, PeopleInVideo, _paint_over, flow_motion
+from flowpose.estimate.mediapipe import EstimateConfig
+from flowpose.estimate.people import (
+    ISOLATED_REFUSALS,
+    PeopleInVideo,
+    _paint_over,
+    estimate_poses,
+    find_people,
+    flow_motion,
+)
 from flowpose.joint_map import to_h36m17
 from flowpose.people.track import track_people
 from flowpose.skeleton import MEDIAPIPE33
+from tests.estimate.fake_pose import BLUE, RED, FakePose, region, use_fake_mediapipe
+from tests.estimate.test_crops import GRID
 from tests.estimate.test_mediapipe import _synthetic_landmarks
 
 
@@ -109,3 +122,61 @@ def test_a_chimeras_refused_joints_lose_2d_and_3d() -> None:
     assert 7 > ISOLATED_REFUSALS
     assert (poses.conf[2, lower] == 0).all() and np.isnan(poses.joints2d[2, lower]).all()
     assert (poses.conf[2, 8:] > 0).any() and (poses.conf[1, lower] > 0).all()
+
+
+class RedThenBlue(FakePose):
+    """33 joints over the red body, or, once it is painted over (or absent), over the blue one."""
+
+    def landmarks(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        body = region(image, RED) or region(image, BLUE)
+        if body is None:
+            return None
+        x0, y0, x1, y1 = body
+        return np.array([x0, y0]) + GRID * np.array([x1 - 1 - x0, y1 - 1 - y0]), np.linspace(0.3, 1.0, 33)
+
+
+def red_and_brief_blue(T: int, blue_in: range, red: bool = True) -> list[np.ndarray]:
+    """T frames: a red body walking right in every frame (unless ``red`` is False), a blue one standing in the
+    frames ``blue_in``."""
+    frames = []
+    for t in range(T):
+        frame = np.full((200, 240, 3), 128, np.uint8)
+        if red:
+            frame[20:120, 10 + 3 * t : 50 + 3 * t] = RED
+        if t in blue_in:
+            frame[60:180, 170:220] = BLUE
+        frames.append(frame)
+    return frames
+
+
+def test_a_person_found_in_fewer_than_min_frames_is_left_out_and_told(monkeypatch) -> None:
+    use_fake_mediapipe(monkeypatch, RedThenBlue)
+    frames = red_and_brief_blue(12, range(4, 7))
+    every = find_people(frames, EstimateConfig(people=2, min_frames=3))
+    assert [len(tr.frames) for tr in every.tracks] == [12, 3] and every.left_out == ()
+    assert every.left_out_note() is None
+    people = find_people(frames, EstimateConfig(people=2))  # min_frames 10
+    assert [(tr.id, len(tr.frames)) for tr in people.tracks] == [(0, 12)] and people.min_frames == 10
+    assert [len(tr.frames) for tr in people.left_out] == [3]
+    assert people.left_out_note() == ("left out 1 track found in fewer than 10 frames (3 frames): often MediaPipe "
+                                      "fitting one body across two people; --min-frames 3 keeps it")
+    # In a video shorter than min_frames, a person must be found in every frame.
+    short = find_people(frames[3:8], EstimateConfig(people=2))
+    assert [len(tr.frames) for tr in short.tracks] == [5] and [len(tr.frames) for tr in short.left_out] == [3]
+    assert short.min_frames == 5
+
+
+def test_nobody_followed_long_enough_names_the_option(monkeypatch) -> None:
+    use_fake_mediapipe(monkeypatch, RedThenBlue)
+    frames = red_and_brief_blue(12, range(4, 8), red=False)
+    with pytest.raises(InputError, match=r"^clip.mp4: MediaPipe followed nobody through 10 or more of its 12 frames "
+                                         r"\(the longest track was found in 4; --min-frames 4 keeps it\)$"):
+        estimate_poses(frames, EstimateConfig(people=2), source="clip.mp4")
+    nobody = find_people(red_and_brief_blue(12, range(0), red=False), EstimateConfig(people=2))
+    assert nobody.nobody_found("clip.mp4") == ("clip.mp4: MediaPipe found no person followed through any of its 12 "
+                                               "frames (try --track or a lower --min-confidence)")
+
+
+def test_min_frames_below_one_is_refused() -> None:
+    with pytest.raises(InputError, match="min_frames must be >= 1, got 0"):
+        EstimateConfig(min_frames=0)

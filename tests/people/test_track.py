@@ -9,7 +9,7 @@ import pytest
 from flowpose.errors import InputError
 from flowpose.people.detections import Detection
 from flowpose.people.select import track_keypoints
-from flowpose.people.track import TrackConfig, track_people
+from flowpose.people.track import TrackConfig, long_enough, track_people
 from tests.people.crossing import SIZE, T, detections_of, identities
 
 
@@ -142,3 +142,18 @@ def test_a_joint_the_detector_moves_for_good_is_taken_back():
     assert not track.agree[10, 5] and track.agree[11:, 5].all()
     with pytest.raises(InputError, match="reacquire_dist"):
         TrackConfig(agree_dist=0.2, reacquire_dist=0.1)
+
+
+def test_long_enough_keeps_the_order_and_numbers_the_kept_again():
+    kp = np.array([[10.0, 10.0], [20.0, 40.0]], np.float32)
+    conf = np.ones(2, np.float32)
+    # Person 7 in every frame of 6, person 8 in frames 1-3 only, person 9 in frames 0-4.
+    seen = {7: range(6), 8: range(1, 4), 9: range(5)}
+    detections = [[Detection(kp + 50 * pid, conf * (1 + pid), source_id=pid) for pid, ts in seen.items() if t in ts]
+                  for t in range(6)]
+    tracks = track_people(detections)
+    assert [len(tr.frames) for tr in tracks] == [5, 6, 3]  # by prominence: 9 (surest), 7, 8
+    kept, left = long_enough(tracks, 4, 6)
+    assert [(tr.id, len(tr.frames)) for tr in kept] == [(0, 5), (1, 6)] and [len(tr.frames) for tr in left] == [3]
+    kept, left = long_enough(tracks, 10, 6)  # a video shorter than min_frames: found in every frame
+    assert [(tr.id, len(tr.frames)) for tr in kept] == [(0, 6)] and [tr.id for tr in left] == [0, 2]
