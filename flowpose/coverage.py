@@ -22,6 +22,11 @@ UNOBSERVED_SHARE = 0.1
 """A share of frames with no observed joint from which the user is told (a few missed frames are ordinary)."""
 
 
+def unobserved_frames(poses: PoseSequence) -> np.ndarray:
+    """(T,) bool: the frames with no observed joint, none with a confidence above 0 (NaN joints have 0)."""
+    return ~(poses.confidence() > 0).any(1)
+
+
 def unobserved_note(poses: PoseSequence, source: str) -> str | None:
     """A line for the user when at least :data:`UNOBSERVED_SHARE` of the frames, but not all, have no observed
     joint; else None.
@@ -41,11 +46,11 @@ def unobserved_note(poses: PoseSequence, source: str) -> str | None:
         >>> unobserved_note(PoseSequence(joints3d=joints3d, K=np.eye(3)), "p.npz")[:59]
         'p.npz: 4 of its 10 frames have no observed joint (0-3): the'
     """
-    none = ~(poses.confidence() > 0).any(1)
+    none = unobserved_frames(poses)
     count, T = int(none.sum()), poses.num_frames
     if count == 0 or count < UNOBSERVED_SHARE * T or count == T:  # none observed at all: an error, elsewhere
         return None
-    return (f"{source}: {count} of its {T} frames have no observed joint ({runs_text(none, poses.first_frame or 0)}): "
+    return (f"{source}: {count} of its {T} frames {'has' if count == 1 else 'have'} no observed joint ({runs_text(none, poses.first_frame or 0)}): "
             "their poses are filled in from the observed frames (held before the first and after the last), not "
             "measured; the results keep their conf 0")
 

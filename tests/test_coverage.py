@@ -38,6 +38,9 @@ def test_frames_with_no_joint_or_only_joints_of_confidence_0_are_counted_and_lis
     conf = partly.confidence().copy()
     conf[:5, 1:] = 0.0  # one joint still seen: those frames are observed
     assert unobserved_note(PoseSequence(joints3d=partly.joints3d, K=K, conf=conf), "p.npz") is None
+    short = poses([0])
+    one = PoseSequence(joints3d=short.joints3d[:5], K=K, conf=short.confidence()[:5])  # 1 of 5: a fifth
+    assert unobserved_note(one, "p.npz").startswith("p.npz: 1 of its 5 frames has no observed joint (0): ")
 
 
 def test_the_frames_are_numbered_as_the_video_s() -> None:

@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from flowpose.app.inputs import check_observed
+from flowpose.coverage import unobserved_frames
 from flowpose.errors import InputError
+from flowpose.frame_runs import runs_text
 from flowpose.io.bvh_export import write_bvh
 from flowpose.io.motion import resample_joints
 from flowpose.io.poses import load_poses
@@ -29,7 +31,7 @@ def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None 
     """Write a pose file as ``fmt``; returns a line for the user.
 
     ``bvh`` reads a pose file (``refined.npz`` of a joints or an SMPL refinement); missing joints are filled in
-    time (an animation has no gaps). ``amass`` reads an SMPL parameter file (``refined_smpl.npz``) and needs
+    time (an animation has no gaps), and the returned line names the frames with no observed joint. ``amass`` reads an SMPL parameter file (``refined_smpl.npz``) and needs
     the body model (the pelvis of the shape, :mod:`flowpose.body.amass`). An existing ``out`` is never
     replaced.
 
@@ -55,6 +57,10 @@ def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None 
         warnings.simplefilter("ignore")  # the joints never observed are named in the returned line
         joints, _ = fill_missing_joints(joints, H36M17.parents)
     note = f" (never observed, placed on their parents: {', '.join(never)})" if never else ""
+    if (filled := unobserved_frames(poses)).any():  # e.g. refined.npz's frames before or after its person was seen
+        count = int(filled.sum())
+        note += (f"; {count} of its {_frames(poses.num_frames)} {'has' if count == 1 else 'have'} no observed joint "
+                 f"({runs_text(filled, poses.first_frame or 0)}): filled in, not measured (BVH keeps no confidence)")
     if poses.times is not None:  # a variable frame rate: BVH frames are evenly spaced
         joints = resample_joints(joints, poses.times, poses.fps)
         note += f"; resampled from {_frames(poses.num_frames)} at their own times (a variable frame rate)"

@@ -40,6 +40,26 @@ def test_bvh_with_a_never_observed_joint(tmp_path: Path) -> None:
         f"wrote {tmp_path / 'one.bvh'}: 1 frame at 30 fps")
 
 
+def test_bvh_of_frames_filled_in_says_which(tmp_path: Path) -> None:
+    # A refined.npz of a person seen in frames 10-13 of 16 only: the others filled in, finite, with conf 0.
+    joints = camera_poses(6).astype(np.float32)
+    joints = np.concatenate([np.repeat(joints[:1], 10, 0), joints[:4], np.repeat(joints[3:4], 2, 0)])
+    conf = np.zeros(joints.shape[:2], np.float32)
+    conf[10:14] = 1.0
+    save_poses(PoseSequence(joints3d=joints, K=np.diag([500.0, 500.0, 1.0]).astype(np.float32), conf=conf,
+                            first_frame=20), tmp_path / "refined.npz")
+    line = export_poses("bvh", tmp_path / "refined.npz", tmp_path / "m.bvh")
+    assert line == (f"wrote {tmp_path / 'm.bvh'}: 16 frames at 30 fps, Human3.6M-17, Y up, centimetres; 12 of its "
+                    "16 frames have no observed joint (20-29, 34-35): filled in, not measured (BVH keeps no confidence)")
+    assert read_bvh(tmp_path / "m.bvh").num_frames == 16
+    conf[:10] = 1.0
+    conf[14] = 1.0
+    save_poses(PoseSequence(joints3d=joints, K=np.diag([500.0, 500.0, 1.0]).astype(np.float32), conf=conf),
+               tmp_path / "once.npz")
+    assert export_poses("bvh", tmp_path / "once.npz", tmp_path / "once.bvh").endswith(
+        "; 1 of its 16 frames has no observed joint (15): filled in, not measured (BVH keeps no confidence)")
+
+
 def test_bvh_of_a_variable_frame_rate_is_resampled_evenly(tmp_path: Path) -> None:
     # Frames at their own times (1 or 2 frame-times of 25 fps apart) of a body crossing at a steady 1 m/s: the
     # BVH's evenly spaced frames must show the steady crossing, not the uneven sampling.
