@@ -13,7 +13,7 @@ from torch import nn
 
 from flowpose.camera_checks import off_image_note, scaled_camera_note
 from flowpose.config import RefineConfig, get_preset, with_cycles
-from flowpose.coverage import unobserved_note
+from flowpose.coverage import absent_joints_note, unobserved_note
 from flowpose.errors import InputError, InputNoteWarning, ShapeError
 from flowpose.flow.registry import load_flow_model
 from flowpose.frame_convention import frame_convention_note
@@ -110,7 +110,8 @@ def refine(
     named = str(poses) if isinstance(poses, (str, os.PathLike)) else "poses"
     size = video.size if isinstance(video, VideoReader) else video.shape[1:3]
     camera = off_image_note(init, size, named) or scaled_camera_note(init, size, named)
-    for note in (camera, frame_convention_note(init, named), unobserved_note(init, named)):
+    for note in (camera, frame_convention_note(init, named), unobserved_note(init, named),
+                 absent_joints_note(init, named)):
         if note is not None:
             warnings.warn(note, InputNoteWarning, stacklevel=2)
     if reader is not None:

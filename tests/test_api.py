@@ -291,6 +291,21 @@ def test_frames_with_nothing_observed_are_warned_of(tiny_clip):
     assert (result.poses.confidence()[5:] == 0).all()  # as the warning says: made up, and marked so
 
 
+def test_a_joint_in_no_frame_is_told_once_as_the_command_line_tells_it(tiny_clip):
+    joints3d = tiny_clip.estimate.joints3d.copy()
+    joints3d[:, 10] = np.nan  # MediaPipe's, COCO's and SMPL's head top
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = flowpose.refine(replace(tiny_clip.estimate, joints3d=joints3d, joints2d=None),
+                                 tiny_clip.rendered.frames, config=DIS, cycles=1)
+    told = [str(w.message) for w in caught if issubclass(w.category, InputNoteWarning)]
+    assert [t for t in told if "head (10)" in t] == [
+        "poses: head (10) is in none of its frames, so it is kept on its nearest observed joint, with conf 0: "
+        "head (10) on neck (9)"], told
+    assert [w.filename for w in caught if "head (10)" in str(w.message)] == [__file__]  # the caller's line
+    np.testing.assert_allclose(result.poses.joints3d[:, 10], result.poses.joints3d[:, 9])
+
+
 def test_poses_in_a_y_up_camera_frame_are_warned_of(tiny_clip):
     turned = replace(tiny_clip.estimate, joints3d=tiny_clip.estimate.joints3d * [1, -1, 1])
     with pytest.warns(InputNoteWarning, match=r"poses: its joints3d have the head below the feet in 8 of 8 frames"):

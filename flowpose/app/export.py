@@ -7,7 +7,6 @@ add-on and other AMASS readers).
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -53,9 +52,7 @@ def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None 
     check_observed(poses, str(poses_path))
     joints = to_h36m17(poses.joints3d, poses.skeleton, missing="nan")
     never = [H36M17.joint_names[j] for j in np.flatnonzero(~np.isfinite(joints).all(-1).any(0))]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the joints never observed are named in the returned line
-        joints, _ = fill_missing_joints(joints, H36M17.parents)
+    joints, _ = fill_missing_joints(joints, H36M17.parents)  # the joints never observed: named in the returned line
     note = f" (never observed, placed on their parents: {', '.join(never)})" if never else ""
     if (filled := unobserved_frames(poses)).any():  # e.g. refined.npz's frames before or after its person was seen
         count = int(filled.sum())

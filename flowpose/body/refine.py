@@ -26,7 +26,6 @@ accuracy, a fraction of the time). Priors keep what no image term sees near the 
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import get_args
 
@@ -272,9 +271,7 @@ def refine_smpl(
         return SmplRefineResult(seq, poses, initial.vertices.numpy(), {}, 0, time.perf_counter() - start)
 
     pose_cfg = config.pose
-    with warnings.catch_warnings():  # the head top, which SMPL lacks, is never observed: by design, not news
-        warnings.filterwarnings("ignore", message=r"joint head \(10\) is missing in every frame")
-        problem = build_pose_problem(init, pose_cfg, torch.device("cpu"))
+    problem = build_pose_problem(init, pose_cfg, torch.device("cpu"))  # SMPL's head top, never observed: tied
     field = flow.to_torch("cpu") if flow is not None and T > 1 else None
     back = backward.to_torch("cpu") if backward is not None and field is not None else None
     r6_0 = rotation_6d(R0)

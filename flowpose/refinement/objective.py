@@ -67,15 +67,14 @@ sampling location instead (dF/dp through the bilinear weights). The confidence c
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from flowpose.camera import project, project_np
-from flowpose.coverage import joint_label, placement_matrix, placement_text, unseen_joints
-from flowpose.errors import InputError, InputNoteWarning
+from flowpose.coverage import placement_matrix, unseen_joints
+from flowpose.errors import InputError
 from flowpose.flow.field import FlowTensors
 from flowpose.flow.tracks import chain_flow
 from flowpose.pose import PoseSequence
@@ -135,20 +134,17 @@ class FlowTarget:
     acc_centre: torch.Tensor | None = None
 
 
-def fill_missing_joints(
-    joints3d: np.ndarray, parents: tuple[int, ...], names: tuple[str, ...] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+def fill_missing_joints(joints3d: np.ndarray, parents: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Fill NaN joints by linear interpolation in time, per joint and coordinate.
 
     Before the first and after the last observation a joint holds its nearest observed position. A joint
     missing in every frame is placed by :func:`placement_matrix` (on its nearest observed ancestor, a zero-length
-    bone), and an :class:`~flowpose.errors.InputNoteWarning` names each such joint and where it was placed
-    (MediaPipe, COCO and SMPL have no head top, for example).
+    bone): MediaPipe, COCO and SMPL have no head top, for example. :func:`flowpose.refine` names such joints
+    (:func:`flowpose.coverage.absent_joints_note`).
 
     Args:
         joints3d: (T, J, 3) metres, NaN where missing.
         parents: parent index of each joint, -1 for the root.
-        names: the joints' names, for the warning (default: their indices alone).
 
     Returns:
         filled: (T, J, 3) float32 without NaN.
@@ -172,15 +168,6 @@ def fill_missing_joints(
     if never.size:
         place = placement_matrix(seen, parents)
         X[:, never] = np.einsum("kj,tjc->tkc", place[never][:, seen], X[:, seen])
-        labels = f"{[int(j) for j in never]}" if names is None else ", ".join(joint_label(j, names) for j in never)
-        one = never.size == 1
-        warnings.warn(
-            f"{'joint' if one else 'joints'} {labels} {'is' if one else 'are'} missing in every frame; placed on "
-            f"{'its' if one else 'their'} nearest observed ancestor (a zero-length bone): "
-            f"{placement_text(place, never, names)}",
-            InputNoteWarning,
-            stacklevel=3,
-        )
     return X, missing
 
 
@@ -238,7 +225,7 @@ def build_pose_problem(init: PoseSequence, config: PoseStageConfig, device: torc
     T, J = init.num_frames, init.num_joints
     base = np.ones((T, J), np.float32) if init.conf is None else np.nan_to_num(init.conf, nan=0.0)
     X_ref = np.asarray(init.joints3d, np.float32)
-    X0, missing3d = fill_missing_joints(X_ref, skel.parents, skel.joint_names)
+    X0, missing3d = fill_missing_joints(X_ref, skel.parents)
     conf3d = np.where(missing3d, 0.0, base).astype(np.float32)
     K = init.K_per_frame()
     x2d = init.joints2d if init.joints2d is not None else project_np(X_ref, K).astype(np.float32)
