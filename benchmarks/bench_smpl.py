@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -75,7 +74,6 @@ def main() -> None:
                    help="the exact flow at the visible vertices' pixels (splat) or at every pixel the mesh covers "
                         "(dense, rasterised), or DIS's flow of the rendered frames (dis)")
     args = p.parse_args()
-    warnings.filterwarnings("ignore", message="joints? .* (is|are) missing in every frame")
     tmp = Path(tempfile.mkdtemp())
     layout = SMPLX if args.model == "smplx" else SMPL
     model = load_body_model(write_standin(tmp / "standin.pkl", layout=layout))

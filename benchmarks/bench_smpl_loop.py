@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -83,7 +82,6 @@ def main() -> None:
                    help="further w_mesh_flow values (0: joints only) to run the DIS loop with")
     p.add_argument("--no-network", action="store_true", help="run only the DIS rows")
     args = p.parse_args()
-    warnings.filterwarnings("ignore", message="joints? .* (is|are) missing in every frame")
     layout = SMPLX if args.model == "smplx" else SMPL
     model = load_body_model(write_standin(Path(tempfile.mkdtemp()) / "standin.pkl", rings_per_bone=args.rings,
                                           ring_size=16, layout=layout))

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import warnings
 from dataclasses import replace
 from pathlib import Path
 from unittest import mock
@@ -95,7 +94,6 @@ def main() -> None:
     p.add_argument("--oracle-weights", default="",
                    help="w_mesh_flow values to run the true correspondences with under the convex pseudo-Huber")
     args = p.parse_args()
-    warnings.filterwarnings("ignore", message="joints? .* (is|are) missing in every frame")
     model = load_body_model(write_standin(Path(tempfile.mkdtemp()) / "standin.pkl", layout=SMPL))
     mesh = SmplRefineConfig(pose=PoseStageConfig(max_steps=200, flow_rounds=2))  # bench_smpl.py's solver
     configs = {"joints only": replace(mesh, w_mesh_flow=0.0), "mesh flow, both directions": mesh}

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -55,7 +54,6 @@ def main() -> None:
     p.add_argument("--weights", default="4,32", help="w_mesh_flow values to compare with joints only")
     p.add_argument("--blur", type=float, default=8.0, help="the error's smoothness, px (Gaussian sigma)")
     args = p.parse_args()
-    warnings.filterwarnings("ignore", message="joints? .* (is|are) missing in every frame")
     model = load_body_model(write_standin(Path(tempfile.mkdtemp()) / "standin.pkl", layout=SMPL))
     levels = [float(v) for v in args.noise.split(",")]
     weights = [0.0, *(float(v) for v in args.weights.split(","))]

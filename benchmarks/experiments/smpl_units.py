@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +41,6 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=200, help="L-BFGS iterations a flow round")
     p.add_argument("--mesh-weight", type=float, default=0.0, help="w_mesh_flow; 0: joints only")
     args = p.parse_args()
-    warnings.filterwarnings("ignore", message="joints? .* (is|are) missing in every frame")
     model = load_body_model(write_standin(Path(tempfile.mkdtemp()) / "standin.pkl", layout=SMPL))
     config = SmplRefineConfig(pose=PoseStageConfig(max_steps=args.steps, flow_rounds=2), w_mesh_flow=args.mesh_weight)
     units = [float(u) for u in args.units.split(",")]
