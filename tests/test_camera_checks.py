@@ -47,6 +47,24 @@ def test_a_camera_of_smaller_frames_is_told() -> None:
     assert scaled_camera_note(poses(480.0, 540.0), (1080, 1920), "p.npz") is None  # off centre by no single scale
 
 
+
+def test_a_camera_of_the_frames_turned_on_their_side_is_told() -> None:
+    def poses(cx: float, cy: float) -> PoseSequence:
+        K = np.array([[900.0, 0.0, cx], [0.0, 900.0, cy], [0.0, 0.0, 1.0]])
+        return PoseSequence(np.ones((2, 17, 3)) + [0.0, 0.0, 3.0], K)
+
+    # A portrait phone video (1088x1920, upright) whose poses were made from its frames as stored, landscape.
+    note = scaled_camera_note(poses(959.5, 543.5), (1920, 1088), "p.npz")
+    assert note == ("p.npz: its camera K has its principal point at (960, 544), the centre of about 1920x1088 frames: "
+                    "the video's 1088x1920 frames turned by 90 degrees? flowpose reads K and 2D in the pixels of its "
+                    "frames as it decodes them, upright (1088x1920; a video's rotation metadata applied): make the "
+                    "poses from those frames")
+    # A 4K landscape video with poses of portrait 1080p frames: turned, and scaled.
+    assert "about 1080x1920 frames: the video's 3840x2160 frames turned by 90 degrees and scaled by 0.5?" in (
+        scaled_camera_note(poses(539.5, 959.5), (2160, 3840), "p.npz"))
+    assert scaled_camera_note(poses(543.5, 959.5), (1920, 1088), "p.npz") is None  # upright: its own centre
+
+
 def test_a_camera_normalised_by_the_image_size_is_told() -> None:
     K_px = np.array([[1400.0, 0.0, 959.5], [0.0, 1400.0, 539.5], [0.0, 0.0, 1.0]])
     normalised = np.diag([1 / 1920, 1 / 1080, 1.0]) @ K_px  # principal point (0.5, 0.5), as some datasets keep K
