@@ -27,7 +27,7 @@ from flowpose.io.poses import save_poses, written_by_flowpose
 from flowpose.io.video import open_video
 from flowpose.io.video_notes import frame_times, listed_note, truncation_note
 from flowpose.lens import through_lens, undistorted_frames
-from flowpose.people.select import PEOPLE_HINT, choose_track
+from flowpose.people.select import choose_track
 from flowpose.people.sheet import contact_sheet, write_contact_sheet
 from flowpose.people.track import Track
 from flowpose.pose import PoseSequence
@@ -153,7 +153,7 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
             lines.append(f"wrote {written}/: {len(people.tracks)} pose files and {PEOPLE_SHEET}")
             lines.append(f"to refine {each_person_hint(job.video, written)}")
             return EstimateVideoOutput(written, people, None, lines)
-        track = choose_track(people.tracks, people.detections, job.person, people.image_size, where=PEOPLE_HINT)
+        track = choose_track(people.tracks, people.detections, job.person, people.image_size, where=people.where())
         poses = person_poses(track)
     save_poses(poses, out)
     span = f"frame {start}" if stop - start == 1 else f"frames {start}-{stop - 1}"

@@ -163,6 +163,15 @@ class PeopleInVideo:
                 f"({', '.join(map(str, found))} frame{'s' * (found[-1] > 1)}): often MediaPipe fitting one body "
                 f"across two people; --min-frames {found[0]} keeps {'them' if n > 1 else 'it'}")
 
+    def where(self) -> str:
+        """What the tracks are of, for :func:`~flowpose.people.select.choose_track`'s messages: the video, and the
+        brief tracks left out."""
+        if not self.left_out:
+            return PEOPLE_HINT
+        n = len(self.left_out)
+        return (f"{PEOPLE_HINT}, without the {n} track{'s' * (n > 1)} found in fewer than {self.min_frames} frames "
+                f"(--min-frames {min(len(tr.frames) for tr in self.left_out)} keeps {'them' if n > 1 else 'it'}),")
+
     def nobody_found(self, source: object) -> str:
         """The error for a video where nobody was followed: ``source`` names it."""
         T = len(self.detections)
@@ -323,7 +332,7 @@ def estimate_poses(
     people = find_people(frames, config, fps=fps, progress=progress)
     if not people.tracks:
         raise InputError(people.nobody_found(source))
-    track = choose_track(people.tracks, people.detections, person, people.image_size, where=PEOPLE_HINT)
+    track = choose_track(people.tracks, people.detections, person, people.image_size, where=people.where())
     carried = int(people.carried(track, config.carry_frames).sum())
     missed = len(frames) - len(track.frames) - carried
     if missed:

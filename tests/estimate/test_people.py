@@ -164,6 +164,11 @@ def test_a_person_found_in_fewer_than_min_frames_is_left_out_and_told(monkeypatc
     short = find_people(frames[3:8], EstimateConfig(people=2))
     assert [len(tr.frames) for tr in short.tracks] == [5] and [len(tr.frames) for tr in short.left_out] == [3]
     assert short.min_frames == 5
+    # The id of a track left out is refused with the option that keeps it.
+    with pytest.raises(InputError, match=r"^--person 1: the video \(people.png of flowpose estimate --all-people shows "
+                                         r"who is which\), without the 1 track found in fewer than 10 frames "
+                                         r"\(--min-frames 3 keeps it\), has tracks 0 to 0$"):
+        estimate_poses(frames, EstimateConfig(people=2), person=1)
 
 
 def test_nobody_followed_long_enough_names_the_option(monkeypatch) -> None:
