@@ -230,7 +230,8 @@ def repeated_cycles_note(config: RefineConfig, cycles: int) -> str | None:
     trainable = config.finetune_flow and any(FLOW_BACKENDS[n].trainable for n in config.flow.names)
     if cycles < 2 or trainable:
         return None
-    return (f"the flow ({'+'.join(config.flow.names)}) is not fine-tuned, so cycles 2-{cycles} repeat cycle 1; "
+    repeat = "cycle 2 repeats" if cycles == 2 else f"cycles 2-{cycles} repeat"
+    return (f"the flow ({'+'.join(config.flow.names)}) is not fine-tuned, so {repeat} cycle 1; "
             "--flow raft-small fine-tunes a network every cycle")
 
 

@@ -208,6 +208,7 @@ def test_the_user_is_told_why_dis_cycles_repeat() -> None:
     fast, quality = get_preset("fast"), get_preset("quality")
     note = repeated_cycles_note(fast, 3)
     assert note is not None and "(dis) is not fine-tuned" in note and "cycles 2-3 repeat cycle 1" in note
+    assert "so cycle 2 repeats cycle 1;" in repeated_cycles_note(fast, 2)
     assert repeated_cycles_note(fast, 1) is None  # one cycle repeats nothing
     assert repeated_cycles_note(quality, 3) is None  # RAFT-small is fine-tuned every cycle
     assert repeated_cycles_note(replace(quality, finetune_flow=False), 3) is not None

@@ -151,7 +151,7 @@ def test_what_the_shared_settings_mean_is_said_once(tmp_path: Path) -> None:
     result = run("batch", tmp_path / "v", "--out", tmp_path / "out", "--flow", "dis", "--cycles", "2", "--jobs", "1")
     assert result.exit_code == 0, (result.output, result.exception)
     lines = result.stdout.splitlines()
-    said = [k for k, line in enumerate(lines) if "is not fine-tuned, so cycles 2-2 repeat cycle 1" in line]
+    said = [k for k, line in enumerate(lines) if "is not fine-tuned, so cycle 2 repeats cycle 1" in line]
     assert said == [0] and lines[1].lstrip().startswith("done"), result.stdout  # once, before the videos' rows
     with open(tmp_path / "out" / "summary.csv", newline="") as f:
         assert not [r for r in csv.DictReader(f) if "repeat cycle 1" in r["notes"]]
