@@ -19,6 +19,8 @@ With ``--heldout`` (after ``build_pose2sim_heldout.py``) the same runs are also 
 triangulated without the scored view, which shares no 2D keypoint with the refinement's anchors; that table is
 printed second and written to ``table.heldout.txt``.
 
+With ``--video-mode`` the tracked estimates come from MediaPipe's video mode (``estimate --track``), cached apart.
+
 With ``--lens`` each view's estimate also carries the view's calibrated lens distortion (``PoseSequence.dist``),
 so that refinement runs on the undistorted frames and 2D (the pseudo ground truth is triangulated from undistorted
 keypoints); without it the pinhole K alone is used, as the README's table does:
@@ -42,6 +44,7 @@ from flowpose.api import refine
 from flowpose.bench.clips import get_clips, tuning_clip
 from flowpose.bench.runner import FLOW_VARIANTS, NO_FLOW_RUNS, tune_baselines
 from flowpose.config import RefineConfig, get_preset
+from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.io.poses import load_poses
 from flowpose.io.video import open_video
 from flowpose.metrics import pa_mpjpe, swapped_limbs
@@ -129,11 +132,9 @@ def longest_run(mask: np.ndarray) -> tuple[int, int]:
     return best
 
 
-def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path, found: dict, separate: bool = False):
-    """The poses of the track nearest the triangulated person (everyone followed with MediaPipe, overlapping
-    people re-detected apart with ``separate``), cached; ``found`` keeps each video's people between the persons
-    of one run."""
-    from flowpose.estimate.mediapipe import EstimateConfig
+def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path, found: dict, config):
+    """The poses of the track nearest the triangulated person (everyone followed with MediaPipe under ``config``,
+    an ``EstimateConfig``), cached; ``found`` keeps each video's people between the persons of one run."""
     from flowpose.estimate.people import find_people
     from flowpose.io.poses import save_poses
     from flowpose.joint_map import to_h36m17
@@ -145,7 +146,7 @@ def tracked_estimate(video: Path, gt: np.ndarray, K: np.ndarray, cache: Path, fo
         return load_poses(cache)
     if video not in found:
         with open_video(video) as reader:
-            found[video] = find_people(reader.read(), EstimateConfig(people=3, separate=separate), fps=reader.fps)
+            found[video] = find_people(reader.read(), config, fps=reader.fps)
     people = found[video]
     gt_px = gt @ K.T
     gt_px = gt_px[..., :2] / gt_px[..., 2:]
@@ -223,6 +224,8 @@ def main() -> None:
                    "(people_gt.npz) in every view, not only the dev set's one person")
     p.add_argument("--separate", action="store_true",
                    help="tracked estimates with EstimateConfig.separate (overlapping people re-detected apart)")
+    p.add_argument("--video-mode", action="store_true",
+                   help="tracked estimates with EstimateConfig.tracking (MediaPipe's video mode, `estimate --track`)")
     p.add_argument("--variants", default="",
                    help="also run these uses of the flow, comma-separated, of " + ", ".join(FLOW_VARIANTS)
                    + " (flowpose.bench.runner.FLOW_VARIANTS)")
@@ -267,9 +270,10 @@ def main() -> None:
         gt_joints = np.isfinite(gt).all(-1)
         name = f"{view}/p{person}" if args.everyone else view
         if args.estimates == "tracked":
-            kind = "tracked.separate" if args.separate else "tracked"
+            kind = "tracked" + ".separate" * args.separate + ".video_mode" * args.video_mode
             cache = args.devset / (f"{view}.p{person}.{kind}.poses.npz" if args.everyone else f"{view}.{kind}.poses.npz")
-            init = tracked_estimate(args.videos / f"{view}.mp4", gt, K, cache, found, args.separate)
+            estimator = EstimateConfig(people=3, separate=args.separate, tracking=args.video_mode)
+            init = tracked_estimate(args.videos / f"{view}.mp4", gt, K, cache, found, estimator)
             followed = init.conf.max(-1) > 0
             start, stop = 0, init.num_frames
         else:
