@@ -42,10 +42,11 @@ def scaled_camera_note(poses: PoseSequence, image_size: tuple[int, int], source:
     """A warning for poses whose camera is of frames of another size: its principal point is the centre of frames
     scaled by one factor, not this video's. Tools often estimate on frames made smaller (a 4K phone video at
     1080p); their K and 2D are then in those frames' pixels, which the 2D checks miss (the points still fall inside
-    the larger frames), and the flow would be read at the wrong pixels. Likewise for the frames turned by 90 degrees
-    (portrait against landscape: a tool that read the video's rotation metadata otherwise). None when the principal
-    point is near the centre, or off it in a way no single scale explains (a camera calibrated off centre). A principal point within
-    (0, 1] px on both axes is told as K normalised by the image's size, as some datasets keep it.
+    the larger frames), and the flow would be read at the wrong pixels. Likewise for the frames turned by 90
+    degrees (portrait against landscape: a tool that read the video's rotation metadata otherwise). None when the
+    principal point is near the centre, or off it in a way no single scale explains (a camera calibrated off
+    centre). A principal point within (0, 1] px on both axes is told as K normalised by the image's size, as some
+    datasets keep it.
 
     Args:
         poses: the initial poses.
@@ -69,7 +70,8 @@ def scaled_camera_note(poses: PoseSequence, image_size: tuple[int, int], source:
     if near or min(sx, sy, tx, ty) <= 0:
         return None
     w, h = 2 * round(cx + 0.25), 2 * round(cy + 0.25)  # even sizes, whether the centre is W/2 or (W - 1)/2
-    centre = f"{source}: its camera K has its principal point at ({cx:.0f}, {cy:.0f}), the centre of about {w}x{h} frames"
+    centre = (f"{source}: its camera K has its principal point at ({cx:.0f}, {cy:.0f}), the centre of about "
+              f"{w}x{h} frames")
     if abs(sx / sy - 1) <= OFF_CENTRE:
         return (f"{centre}, not of the video's {W}x{H}: poses made from frames scaled by {(w / W + h / H) / 2:.2g}? "
                 "flowpose reads K and 2D in the video's pixels: rescale them (without joints2d, passing the video's "

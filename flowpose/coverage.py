@@ -50,7 +50,8 @@ def unobserved_note(poses: PoseSequence, source: str) -> str | None:
     count, T = int(none.sum()), poses.num_frames
     if count == 0 or count < UNOBSERVED_SHARE * T or count == T:  # none observed at all: an error, elsewhere
         return None
-    return (f"{source}: {count} of its {T} frames {'has' if count == 1 else 'have'} no observed joint ({runs_text(none, poses.first_frame or 0)}): "
+    return (f"{source}: {count} of its {T} frames {'has' if count == 1 else 'have'} no observed joint "
+            f"({runs_text(none, poses.first_frame or 0)}): "
             "their poses are filled in from the observed frames (held before the first and after the last), not "
             "measured; the results keep their conf 0")
 

@@ -30,9 +30,9 @@ def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None 
     """Write a pose file as ``fmt``; returns a line for the user.
 
     ``bvh`` reads a pose file (``refined.npz`` of a joints or an SMPL refinement); missing joints are filled in
-    time (an animation has no gaps), and the returned line names the frames with no observed joint. ``amass`` reads an SMPL parameter file (``refined_smpl.npz``) and needs
-    the body model (the pelvis of the shape, :mod:`flowpose.body.amass`). An existing ``out`` is never
-    replaced.
+    time (an animation has no gaps), and the returned line names the frames with no observed joint. ``amass``
+    reads an SMPL parameter file (``refined_smpl.npz``) and needs the body model (the pelvis of the shape,
+    :mod:`flowpose.body.amass`). An existing ``out`` is never replaced.
 
     Raises:
         InputError: for an unknown format, an existing output, a missing body model, or an unreadable input.
