@@ -308,15 +308,12 @@ def track_people(
     use_ids = bool(every) and all(d.source_id is not None for d in every)
     linked = _by_source_id(detections) if use_ids else _link(detections, config, motion)
     scored = []
-    shortest = min(config.min_length, len(detections))  # a video shorter than that: a track through all of it
     for tr in linked:
-        if len(tr.frames) < shortest:
-            continue
         dets = [detections[t][m] for t, m in zip(tr.frames, tr.members)]
         prominence = sum(box_area(d.box(config.min_conf) or (0, 0, 0, 0)) * d.score(config.min_conf) for d in dets)
         scored.append((prominence, tr))
     scored.sort(key=lambda pair: -pair[0])
-    return [
+    tracks = [
         Track(
             id=k,
             frames=np.asarray(tr.frames),
@@ -327,6 +324,7 @@ def track_people(
         )
         for k, (p, tr) in enumerate(scored)
     ]
+    return long_enough(tracks, config.min_length, len(detections))[0]
 
 
 def long_enough(tracks: Sequence[Track], min_frames: int, num_frames: int) -> tuple[list[Track], list[Track]]:
