@@ -125,6 +125,9 @@ def _import_smpl(job: ImportJob) -> list[str]:
         camera = job.camera if job.camera is not None else CameraOptions()
         K = camera.matrix(size)
         lines.append(camera.describe(size))
+        if camera.distortion() is not None:
+            lines.append(f"note: {camera.intrinsics}'s lens distortion is not used: SMPL results are placed and "
+                         "refined through the pinhole K (flowpose models a lens for joints: estimate, import joints3d)")
     fps = video_fps if job.fps is None else job.fps
     return lines + import_smpl_file(job.fmt, job.source, job.out, image_size=size, num_frames=count,
                                     fps=fps, K=K, person=job.person, overwrite=job.overwrite)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -131,6 +132,15 @@ def test_import_wham_and_vibe_results(tmp_path: Path) -> None:
     assert result.exit_code == 0, (result.output, result.exception)
     assert "not seen in 2 of 6 frames" in result.output
     np.testing.assert_allclose(load_smpl(tmp_path / "vibe.npz").transl[:, 2], 320 / (0.5 * 64))
+    # A calibration with a lens: its K is used, its distortion is not, and the user is told.
+    (tmp_path / "lens.json").write_text(json.dumps({"fx": 320.0, "fy": 320.0, "cx": 63.5, "cy": 47.5,
+                                                    "dist": [-0.3, 0.1, 0.0, 0.0]}))
+    result = run("import", "vibe", tmp_path / "vibe_output.pkl", "--video", tmp_path / "v.mp4", "--intrinsics",
+                 tmp_path / "lens.json", "--out", tmp_path / "lens.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert (f"note: {tmp_path / 'lens.json'}'s lens distortion is not used: SMPL results are placed and refined "
+            "through the pinhole K") in result.output
+    np.testing.assert_allclose(load_smpl(tmp_path / "lens.npz").transl[:, 2], 320 / (0.5 * 64))
     assert_user_error(run("import", "vibe", tmp_path / "vibe_output.pkl", "--out", tmp_path / "x.npz"),
                        "needs --video")
     assert_user_error(run("import", "wham", tmp_path / "wham_output.pkl", "--video", tmp_path / "v.mp4",
