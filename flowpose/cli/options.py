@@ -165,7 +165,8 @@ def camera_options(fn: Callable) -> Callable:
         "--intrinsics",
         type=click.Path(path_type=Path),
         default=None,
-        help="Calibrated camera: 3x3 K or fx fy cx cy in .txt, .npy, .npz (key K) or .json.",
+        help="Calibrated camera: 3x3 K or fx fy cx cy in .txt, .npy, .npz (key K) or .json, or OpenCV's or ROS's "
+        "calibration .yml/.yaml/.xml; lens distortion (dist) is read where the file gives it.",
     )(fn)
 
 

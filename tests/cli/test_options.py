@@ -63,3 +63,18 @@ def test_each_option_names_itself_when_refused(tmp_path: Path) -> None:
         refine_config_from_options("fast", "dis", str(tmp_path / "w.pth"))
     with pytest.raises(InputError, match=r"^--flow-weights: .*missing\.pth"):
         refine_config_from_options("fast", "raft-small", str(tmp_path / "missing.pth"))
+
+
+def test_the_intrinsics_help_names_every_file_kind_read() -> None:
+    from click.testing import CliRunner
+
+    from flowpose.cli.shell import main
+    from flowpose.io.intrinsics import INTRINSICS_SUFFIXES
+
+    for command in ("estimate", "refine", "import"):
+        result = CliRunner().invoke(main, [command, "--help"])
+        assert result.exit_code == 0, result.output
+        text = " ".join(result.output.split())
+        help_text = text[text.index("--intrinsics PATH"):]
+        assert all(suffix in help_text for suffix in INTRINSICS_SUFFIXES), (command, help_text[:300])
+        assert "lens distortion" in help_text
