@@ -7,6 +7,7 @@ What ``flowpose import openpose DIR`` and ``flowpose import coco FILE`` do; the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +19,28 @@ from flowpose.io.outdir import check_output_file
 from flowpose.joint_map import confidence_to_h36m17, to_h36m17
 from flowpose.people.detections import Detection
 from flowpose.people.select import choose_track, track_keypoints
-from flowpose.people.track import track_people
+from flowpose.people.track import source_ids, track_people
 
 KEYPOINT_FORMATS = ("openpose", "coco")
 """The 2D formats of ``flowpose import``."""
+
+
+@dataclass(frozen=True)
+class Followed:
+    """One person's keypoints from another detector's file.
+
+    Attributes:
+        keypoints: the person's H36M-17 keypoints.
+        person: the person's id: the file's own (OpenPose ``person_id``, COCO ``track_id``) where ``own_ids``,
+            else flowpose's track id (by prominence).
+        tracks: how many people were followed through the file.
+        own_ids: whether the file gave the identities.
+    """
+
+    keypoints: Keypoints2D
+    person: int
+    tracks: int
+    own_ids: bool
 
 
 def keypoints_of_person(
@@ -30,18 +49,19 @@ def keypoints_of_person(
     person: str | int = "prominent",
     image_size: tuple[int, int] | None = None,
     source: str = "the file",
-) -> tuple[Keypoints2D, int, int]:
+) -> Followed:
     """Follow everyone (:func:`flowpose.people.track.track_people`), choose ``person``, map to H36M-17.
 
     Args:
         detections: per-frame detections in ``skeleton``'s layout.
         skeleton: the layout's skeleton name.
-        person: see :func:`flowpose.people.select.choose_track`.
+        person: see :func:`flowpose.people.select.choose_track`; an integer is the file's own identity where it
+            gives them.
         image_size: (H, W) px; needed for ``person="center"``.
         source: the file the detections are of, for messages.
 
     Returns:
-        The keypoints, the chosen track's id and the number of tracks.
+        The chosen person's keypoints and id (:class:`Followed`).
 
     Raises:
         InputError: when nobody is followed, or ``"center"`` without an image size.
@@ -52,12 +72,19 @@ def keypoints_of_person(
                          "more frames)")
     if person == "center" and image_size is None:
         raise InputError("--person center needs the image size: pass --video")
-    track = choose_track(tracks, detections, person, image_size or (0, 0), where=source)
+    ids = source_ids(tracks, detections)
+    if ids is not None and isinstance(person, int):  # the file's own identity, as its user knows the person
+        if person not in ids:
+            raise InputError(f"--person {person}: {source} has the person ids {', '.join(map(str, sorted(ids)))}")
+        track = tracks[ids.index(person)]
+    else:
+        track = choose_track(tracks, detections, person, image_size or (0, 0), where=source)
     kp, conf = track_keypoints(track, detections, len(detections))
     joints2d = to_h36m17(kp, skeleton, missing="nan").astype(np.float32)
     conf17 = confidence_to_h36m17(conf, skeleton)
     conf17[~np.isfinite(joints2d).all(-1)] = 0.0
-    return Keypoints2D(joints2d, conf17, skeleton), track.id, len(tracks)
+    chosen = track.id if ids is None else ids[track.id]
+    return Followed(Keypoints2D(joints2d, conf17, skeleton), chosen, len(tracks), ids is not None)
 
 
 
@@ -94,7 +121,10 @@ def import_keypoints(
         detections, layout = read_openpose(source, skeleton)
     else:
         detections, layout = read_coco(source)
-    kp, chosen, count = keypoints_of_person(detections, layout, person, image_size, str(source))
+    followed = keypoints_of_person(detections, layout, person, image_size, str(source))
+    kp = followed.keypoints
     save_keypoints(kp, out)
     seen = int((kp.conf.max(-1) > 0).sum())
-    return [f"wrote {out}: person {chosen} of {count} ({layout}), {kp.num_frames} frames, found in {seen}"]
+    own = " (the file's id)" if followed.own_ids else ""
+    return [f"wrote {out}: person {followed.person}{own} of {followed.tracks} ({layout}), {kp.num_frames} frames, "
+            f"found in {seen}"]

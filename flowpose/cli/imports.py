@@ -32,7 +32,8 @@ from flowpose.cli.shell import main, user_errors
     "--person",
     default="prominent",
     show_default=True,
-    help="openpose/coco/vibe/pare/wham/phalp: whom to follow (as for estimate; a track id of the file).",
+    help="openpose/coco/vibe/pare/wham/phalp: whom to follow (as for estimate); N: the file's own person id "
+    "(OpenPose person_id, COCO track_id, the results' track), or flowpose's track id where it gives none.",
 )
 @click.option("--units", default="m", show_default=True, help="Units of FILE's 3D coordinates: m, cm, mm.")
 @click.option("--axes", default="RDF", show_default=True,

@@ -342,3 +342,15 @@ def long_enough(tracks: Sequence[Track], min_frames: int, num_frames: int) -> tu
     shortest = min(min_frames, num_frames)
     kept = [tr for tr in tracks if len(tr.frames) >= shortest]
     return [replace(tr, id=k) for k, tr in enumerate(kept)], [tr for tr in tracks if len(tr.frames) < shortest]
+
+
+def source_ids(tracks: Sequence[Track], detections: Sequence[Sequence[Detection]]) -> list[int] | None:
+    """Each track's identity in its source (OpenPose ``person_id``, COCO ``track_id``), as :func:`track_people`
+    linked them; None when the tracks' detections carry none (flowpose linked them itself).
+
+    Args:
+        tracks: from :func:`track_people` on ``detections``.
+        detections: per frame, the detections the tracks index.
+    """
+    ids = [detections[tr.frames[0]][tr.members[0]].source_id for tr in tracks]
+    return None if any(i is None for i in ids) else [int(i) for i in ids]

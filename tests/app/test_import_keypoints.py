@@ -29,6 +29,19 @@ def test_openpose_person_choice_and_mapping(tmp_path: Path) -> None:
     assert load_keypoints(tmp_path / "kp1.npz").joints2d[0, H36M17.index("pelvis"), 0] > 300
 
 
+def test_a_person_is_chosen_by_the_file_s_own_id(tmp_path: Path) -> None:
+    # OpenPose person_ids 1 (the surer person, at x0 = 50 + 2t) and 0 (the other, at 400 - 2t).
+    write_openpose(tmp_path / "op", T=10, J=25, ids=True)
+    lines = import_keypoints("openpose", tmp_path / "op", tmp_path / "kp.npz")
+    assert "person 1 (the file's id) of 2 (openpose25)" in lines[0]  # the most prominent, named as the file names it
+    chosen = import_keypoints("openpose", tmp_path / "op", tmp_path / "kp0.npz", person=0)
+    assert "person 0 (the file's id) of 2" in chosen[0]
+    assert load_keypoints(tmp_path / "kp0.npz").joints2d[0, H36M17.index("pelvis"), 0] > 300  # at 400 - 2t
+    with pytest.raises(InputError) as info:
+        import_keypoints("openpose", tmp_path / "op", tmp_path / "kp9.npz", person=9)
+    assert str(info.value) == f"--person 9: {tmp_path / 'op'} has the person ids 0, 1"
+
+
 def test_refusals(tmp_path: Path) -> None:
     write_openpose(tmp_path / "op", T=5, J=18)
     with pytest.raises(InputError, match="expected a keypoints file ending in .npz"):
