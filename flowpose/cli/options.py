@@ -132,7 +132,8 @@ def estimator_options(fn: Callable) -> Callable:
     return click.option(
         "--track",
         is_flag=True,
-        help="MediaPipe video mode: follow the person from frame to frame (finds more, in close-ups).",
+        help="MediaPipe video mode: follow the person from frame to frame (finds more, in close-ups; for one person "
+        "in view: with several it can split a person into pieces).",
     )(fn)
 
 

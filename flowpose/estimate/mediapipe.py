@@ -148,7 +148,9 @@ class EstimateConfig:
     """False: detect the person afresh in every frame (a true single-image estimator). True: MediaPipe's video
     mode, which looks for the person where the previous frame had it; it finds people the detector misses
     (close-ups, partial bodies) at the price of some temporal coupling. Landmark smoothing stays off either
-    way, so refinement sees the estimator's own jitter."""
+    way, so refinement sees the estimator's own jitter. Only the first person of a frame is looked for so: with
+    several people in view it can follow a person twice or in pieces (the real multi-person clip's cam02: the man
+    in three tracks, two of them on him in frames 67-71; benchmarks/RESULTS.md, forty-fourth session)."""
     min_confidence: float = 0.5
     """MediaPipe's minimum detection (and tracking) confidence, in [0, 1]; lower finds more people and more
     false positives."""
