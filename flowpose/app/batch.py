@@ -198,6 +198,8 @@ def run_item(item: BatchItem, job: RefineVideoJob) -> dict[str, str]:
         for developers_only in (DeprecationWarning, PendingDeprecationWarning, ResourceWarning):  # of libraries
             warnings.simplefilter("ignore", developers_only)
         try:
+            if (missing := _no_poses(item)) is not None:
+                raise InputError(missing)
             output = refine_video(replace(job, video=item.video, poses=item.poses, out=item.out, gt=item.gt,
                                         progress=False))
         except (FlowposeError, OSError, RuntimeError, ValueError, FloatingPointError) as e:
@@ -209,6 +211,17 @@ def run_item(item: BatchItem, job: RefineVideoJob) -> dict[str, str]:
     shared = repeated_cycles_note(job.config, job.cycles)  # of the batch's settings, not of this video: told once
     row["notes"] = _joined([n for n in output.notes if n != shared], caught)
     return row
+
+
+def _no_poses(item: BatchItem) -> str | None:
+    """Why a video of the batch has no poses to refine, with where batch looks for them (``refine``'s own message
+    names its options, which batch has not); None when it has some, or is not a video file (``refine`` says so)."""
+    sidecar = sidecar_poses_path(item.video)
+    if item.poses is not None or not item.video.is_file() or sidecar.exists():
+        return None
+    return (f"{item.video}: no poses: put them in {sidecar} (flowpose estimate {item.video} writes them; with "
+            f"--all-people, {people_folder_path(item.video)}/ for everyone), or name them on the video's line of a "
+            "manifest")
 
 
 def _joined(notes: Sequence[str], caught: Sequence[warnings.WarningMessage]) -> str:

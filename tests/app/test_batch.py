@@ -72,6 +72,18 @@ def test_failure_is_reported_the_rest_go_on_and_a_rerun_resumes(videos: Path, tm
     write_summary(out / SUMMARY, list(again.values()))  # an earlier summary is replaced
 
 
+def test_a_video_without_poses_is_told_where_batch_looks_for_them(videos: Path, tmp_path: Path) -> None:
+    (videos / "a.poses.npz").rename(tmp_path / "elsewhere.npz")
+    rows = rows_by_name(run_batch(read_inputs(videos, tmp_path / "out"), RefineVideoJob(video=videos, config=DIS,
+                                                                                        cycles=0)))
+    assert rows["a"]["status"] == "failed" and rows["b"]["status"] == "done"
+    # batch has no --poses or --estimate (refine's advice): the places it reads, and the command that fills them
+    assert rows["a"]["error"] == (f"InputError: {videos / 'a.mp4'}: no poses: put them in {videos / 'a.poses.npz'} "
+                                  f"(flowpose estimate {videos / 'a.mp4'} writes them; with --all-people, "
+                                  f"{videos / 'a.people'}/ for everyone), or name them on the video's line of a "
+                                  "manifest")
+
+
 def deprecated_then_refined(job):  # noqa: ANN001, ANN201 - refine_video's stand-in
     warnings.warn("old API", DeprecationWarning, stacklevel=1)  # a library's, for developers: not a video's note
     return REAL_REFINE_VIDEO(job)
