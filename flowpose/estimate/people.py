@@ -153,24 +153,28 @@ class PeopleInVideo:
 
     __repr__ = short_repr
 
+    def _brief(self) -> str:
+        """``"2 tracks found in fewer than 10 frames"``: the tracks left out, as the user is told of them."""
+        n = len(self.left_out)
+        return f"{n} track{'s' * (n > 1)} found in fewer than {self.min_frames} frames"
+
+    def _keeping(self) -> str:
+        """``"--min-frames 4 keeps them"``: the option that keeps every track left out."""
+        shortest = min(len(tr.frames) for tr in self.left_out)
+        return f"--min-frames {shortest} keeps {'them' if len(self.left_out) > 1 else 'it'}"
+
     def left_out_note(self) -> str | None:
         """One line on the tracks left out for being brief, with the option that keeps them; None: none was."""
         if not self.left_out:
             return None
         found = sorted(len(tr.frames) for tr in self.left_out)
-        n = len(found)
-        return (f"left out {n} track{'s' * (n > 1)} found in fewer than {self.min_frames} frames "
-                f"({', '.join(map(str, found))} frame{'s' * (found[-1] > 1)}): often MediaPipe fitting one body "
-                f"across two people; --min-frames {found[0]} keeps {'them' if n > 1 else 'it'}")
+        return (f"left out {self._brief()} ({', '.join(map(str, found))} frame{'s' * (found[-1] > 1)}): often "
+                f"MediaPipe fitting one body across two people; {self._keeping()}")
 
     def where(self) -> str:
         """What the tracks are of, for :func:`~flowpose.people.select.choose_track`'s messages: the video, and the
         brief tracks left out."""
-        if not self.left_out:
-            return PEOPLE_HINT
-        n = len(self.left_out)
-        return (f"{PEOPLE_HINT}, without the {n} track{'s' * (n > 1)} found in fewer than {self.min_frames} frames "
-                f"(--min-frames {min(len(tr.frames) for tr in self.left_out)} keeps {'them' if n > 1 else 'it'}),")
+        return PEOPLE_HINT if not self.left_out else f"{PEOPLE_HINT}, without the {self._brief()} ({self._keeping()}),"
 
     def nobody_found(self, source: object) -> str:
         """The error for a video where nobody was followed: ``source`` names it."""
