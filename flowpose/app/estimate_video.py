@@ -133,6 +133,8 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
                          + (f", carried along the flow through {carried} more" if carried else ""))
         if (brief := people.left_out_note()) is not None:
             lines.append(brief)
+        if (single := people.video_mode_note()) is not None:
+            lines.append(f"note: {single}")
 
         def person_poses(tr: Track) -> PoseSequence:
             poses = replace(people.poses(tr, K, frames=frames, carry_frames=carry), first_frame=start, times=times)

@@ -142,6 +142,7 @@ class PeopleInVideo:
         left_out: the tracks found in fewer than ``min_frames`` frames, not in :attr:`tracks`
             (``EstimateConfig.min_frames``).
         min_frames: the fewest frames a track in :attr:`tracks` was found in.
+        video_mode: the first person of each frame came from MediaPipe's video mode (``EstimateConfig.tracking``).
     """
 
     detections: list[list[Detection]]
@@ -150,6 +151,7 @@ class PeopleInVideo:
     fps: float
     left_out: tuple[Track, ...] = ()
     min_frames: int = 1
+    video_mode: bool = False
 
     __repr__ = short_repr
 
@@ -183,8 +185,21 @@ class PeopleInVideo:
             longest = max(len(tr.frames) for tr in self.left_out)
             return (f"{source}: MediaPipe followed nobody through {self.min_frames} or more of its {T} frames "
                     f"(the longest track was found in {longest}; --min-frames {longest} keeps it)")
-        return (f"{source}: MediaPipe found no person followed through any of its {T} frames "
-                "(try --track or a lower --min-confidence)")
+        return f"{source}: MediaPipe found no person followed through any of its {T} frames ({self.retry_hint()})"
+
+    def retry_hint(self) -> str:
+        """What to try where a person was missed: ``--track`` only where it is off and nobody else is followed
+        (video mode follows one person; with several it can split them, :meth:`video_mode_note`)."""
+        track = "--track or " if not self.video_mode and len(self.tracks) <= 1 else ""
+        return f"try {track}a lower --min-confidence"
+
+    def video_mode_note(self) -> str | None:
+        """With video mode and several people followed, the line that says it follows one of them; else None."""
+        if not self.video_mode or len(self.tracks) < 2:
+            return None
+        return ("--track: MediaPipe's video mode follows only the first person it finds in each frame; the others were "
+                "found frame by frame, and one person can be split into several tracks (for several people in view, "
+                "leave --track off)")
 
     def seen(self, track: Track) -> np.ndarray:
         """(T,) bool: the frames the track was detected in."""
@@ -289,7 +304,7 @@ def find_people(
             tracks = track_people(detections, track_config, motion=motion)
     tracks, brief = long_enough(tracks, config.min_frames, len(frames))
     return PeopleInVideo(detections, tracks, tuple(np.asarray(frames[0]).shape[:2]), fps, tuple(brief),
-                         min(config.min_frames, len(frames)))
+                         min(config.min_frames, len(frames)), config.tracking)
 
 
 SEARCH_PASSES = 20
@@ -337,12 +352,14 @@ def estimate_poses(
     if not people.tracks:
         raise InputError(people.nobody_found(source))
     track = choose_track(people.tracks, people.detections, person, people.image_size, where=people.where())
+    if (single := people.video_mode_note()) is not None:
+        warnings.warn(f"{source}: {single}", stacklevel=2)
     carried = int(people.carried(track, config.carry_frames).sum())
     missed = len(frames) - len(track.frames) - carried
     if missed:
         warnings.warn(
             f"{source}: person {track.id} was not found in {missed} of {len(frames)} frames; they stay "
-            "unobserved (try --track or a lower --min-confidence)",
+            f"unobserved ({people.retry_hint()})",
             stacklevel=2,
         )
     poses = people.poses(track, K, config.fov_deg, frames=frames, carry_frames=config.carry_frames)

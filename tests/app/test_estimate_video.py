@@ -141,6 +141,13 @@ def test_every_person_leaves_out_a_brief_track_and_says_so(tmp_path: Path, monke
     kept = estimate_video(replace(job, config=EstimateConfig(people=2, min_frames=3), out=tmp_path / "kept"))
     assert sorted(p.name for p in kept.written.glob("p*")) == ["people.png", "person0.poses.npz", "person1.poses.npz"]
     assert not any(line.startswith("left out") for line in kept.lines)
+    assert not any(line.startswith("note: --track") for line in kept.lines)
+    tracked = estimate_video(replace(job, config=EstimateConfig(people=2, min_frames=3, tracking=True),
+                                     out=tmp_path / "tracked"))
+    notes = [line for line in tracked.lines if line.startswith("note: --track")]
+    assert notes == ["note: --track: MediaPipe's video mode follows only the first person it finds in each frame; "
+                     "the others were found frame by frame, and one person can be split into several tracks (for "
+                     "several people in view, leave --track off)"], tracked.lines
 
 
 def test_a_lens_with_distortion_is_estimated_in_its_pinhole_camera(tmp_path: Path, monkeypatch) -> None:

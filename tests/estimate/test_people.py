@@ -185,3 +185,23 @@ def test_nobody_followed_long_enough_names_the_option(monkeypatch) -> None:
 def test_min_frames_below_one_is_refused() -> None:
     with pytest.raises(InputError, match="min_frames must be >= 1, got 0"):
         EstimateConfig(min_frames=0)
+
+
+def test_video_mode_with_several_people_is_told_and_not_advised(monkeypatch) -> None:
+    use_fake_mediapipe(monkeypatch, RedThenBlue)
+    frames = red_and_brief_blue(12, range(12))  # two people in every frame
+    single = find_people(frames, EstimateConfig(people=2))
+    assert len(single.tracks) == 2 and not single.video_mode and single.video_mode_note() is None
+    assert single.retry_hint() == "try a lower --min-confidence"  # --track would follow one of the two
+    tracked = find_people(frames, EstimateConfig(people=2, tracking=True))
+    assert len(tracked.tracks) == 2 and tracked.video_mode
+    assert tracked.video_mode_note().startswith("--track: MediaPipe's video mode follows only the first person")
+    with pytest.warns(UserWarning, match=r"^clip.mp4: --track: MediaPipe's video mode follows only the first person "
+                                         r".*\(for several people in view, leave --track off\)$"):
+        estimate_poses(frames, EstimateConfig(people=2, tracking=True), source="clip.mp4")
+    alone = find_people(red_and_brief_blue(12, range(0)), EstimateConfig(people=2, tracking=True))
+    assert len(alone.tracks) == 1 and alone.video_mode_note() is None
+    assert alone.retry_hint() == "try a lower --min-confidence"  # --track is on already
+    nobody = find_people(red_and_brief_blue(12, range(0), red=False), EstimateConfig(people=2, tracking=True))
+    assert nobody.nobody_found("clip.mp4") == ("clip.mp4: MediaPipe found no person followed through any of its 12 "
+                                               "frames (try a lower --min-confidence)")
