@@ -247,5 +247,14 @@ def _check_match(
         cut = "" if reader is None else listed_note(reader)
         raise InputError(
             f"{name}: the video has {T} frames but the poses have {init.num_frames}; they must match frame for frame"
-            f"{cut}"
+            f"{cut or _segment_hint(init, T, source)}"
         )
+
+
+def _segment_hint(init: PoseSequence, T: int, source: FramesInput) -> str:
+    """How to give the poses of part of a video, where the poses have more frames than the T frames given."""
+    if isinstance(source, VideoSegment) and init.num_frames == len(source.reader):
+        return f" (the poses of the whole video: pass poses.slice({source.start}, {source.stop}))"
+    if init.num_frames > T:
+        return f" (frames of part of the video: pass the poses of those frames, poses.slice(start, start + {T}))"
+    return ""

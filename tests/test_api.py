@@ -148,8 +148,25 @@ def test_frame_count_mismatch_names_the_video(tiny_clip, tmp_path):
     with pytest.raises(InputError, match=r"v\.mp4: the video has 6 frames but the poses have 8"):
         flowpose.refine(tiny_clip.estimate, tmp_path / "v.mp4", config=DIS)
     with open_video(tmp_path / "v.mp4") as video, pytest.raises(
-            InputError, match=r"v\.mp4 \(frames 1 to 4\): the video has 4 frames but the poses have 8"):
+            InputError, match=r"v\.mp4 \(frames 1 to 4\): the video has 4 frames but the poses have 8; they must "
+                              r"match frame for frame \(frames of part of the video: pass the poses of those frames, "
+                              r"poses\.slice\(start, start \+ 4\)\)$"):
         flowpose.refine(tiny_clip.estimate, video.segment(1, 5), config=DIS)
+
+
+def test_poses_of_the_whole_video_for_a_segment_name_their_slice(tiny_clip, tmp_path):
+    write_video(tmp_path / "v.mp4", tiny_clip.rendered.frames, 30.0)
+    with open_video(tmp_path / "v.mp4") as video:
+        part = video.segment(2, 6)
+        with pytest.raises(InputError, match=r"\(frames 2 to 5\): the video has 4 frames but the poses have 8; they "
+                                             r"must match frame for frame \(the poses of the whole video: pass "
+                                             r"poses\.slice\(2, 6\)\)$"):
+            flowpose.refine(tiny_clip.estimate, part, config=DIS, cycles=0)
+        result = flowpose.refine(tiny_clip.estimate.slice(2, 6), part, config=DIS, cycles=0)  # as the hint says
+    assert result.poses.num_frames == 4
+    with pytest.raises(InputError, match=r"^frames: the video has 9 frames but the poses have 8; they must match frame "
+                                         r"for frame$"):  # fewer poses than frames: no slice to name
+        flowpose.refine(tiny_clip.estimate, np.concatenate([tiny_clip.rendered.frames] * 2)[:9], config=DIS)
 
 
 def test_bad_frames_array(tiny_clip):
