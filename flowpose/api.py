@@ -93,7 +93,8 @@ def refine(
     if not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**32:
         raise InputError(f"seed must be an integer in [0, 2**32), got {seed!r}")
     if config is not None and not isinstance(config, RefineConfig):
-        raise InputError(f"config must be a flowpose.config.RefineConfig, got {type(config).__name__}")
+        preset = f" (a preset by name: flowpose.config.get_preset({config!r}))" if isinstance(config, str) else ""
+        raise InputError(f"config must be a flowpose.config.RefineConfig, got {type(config).__name__}{preset}")
     if cycles is not None and (isinstance(cycles, bool) or not isinstance(cycles, (int, np.integer))):
         raise InputError(f"cycles must be an integer >= 0, got {cycles!r}")
     if gt is not None and not isinstance(gt, (GroundTruth, str, os.PathLike)):

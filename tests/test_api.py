@@ -204,7 +204,8 @@ def test_bad_device_and_seed_are_flowpose_errors(tiny_clip, kwargs, message):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"config": {"cycles": 1}}, "config must be a flowpose.config.RefineConfig, got dict"),
+        ({"config": {"cycles": 1}}, "config must be a flowpose.config.RefineConfig, got dict$"),
+        ({"config": "quality"}, r"got str \(a preset by name: flowpose\.config\.get_preset\('quality'\)\)$"),
         ({"cycles": 1.5}, r"cycles must be an integer >= 0, got 1\.5"),
         ({"gt": 3}, "gt must be a GroundTruth or a ground-truth file"),
     ],
