@@ -97,10 +97,14 @@ def main(argv: list[str] | None = None) -> int:
             args.refine_memory_cycles,
         ))
         mrows = [[m["job"], str(m["frames"]), f"{m['seconds']:.0f}", f"{m['flow_mb']:.0f}", f"{m['rss_start_mb']:.0f}",
-                  f"{m['rss_peak_mb']:.0f}", f"{m['tracemalloc_peak_mb']:.0f}"] for m in memory]
+                  f"{m['rss_peak_mb']:.0f}", f"{m['rss_peak_mb'] - m['rss_start_mb']:.0f}",
+                  f"{m['foreseen_mb']:.0f}" if "foreseen_mb" in m else "-", f"{m['tracemalloc_peak_mb']:.0f}"]
+                 for m in memory]
         md += "\n\n## Peak memory (fresh process per job)\n\n" + format_table(
-            ["job", "frames", "s", "flow MB", "RSS at start MB", "peak RSS MB", "tracemalloc peak MB"], mrows, markdown=True
-        )
+            ["job", "frames", "s", "flow MB", "RSS at start MB", "peak RSS MB", "growth MB", "foreseen growth MB",
+             "tracemalloc peak MB"], mrows, markdown=True
+        ) + ("\n\nforeseen growth: what `refine` estimates before it starts (flowpose.refinement.memory), to warn where "
+             "the machine has less available.")
     meta = run_metadata(REPO)
     md += f"\n\n{meta['processor']}, {meta['torch_threads']} torch threads, torch {meta['torch']}.\n"
     args.out.mkdir(parents=True, exist_ok=True)

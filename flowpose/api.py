@@ -14,7 +14,7 @@ from torch import nn
 from flowpose.camera_checks import off_image_note, scaled_camera_note
 from flowpose.config import RefineConfig, get_preset, with_cycles
 from flowpose.coverage import absent_joints_note, unobserved_note
-from flowpose.errors import InputError, InputNoteWarning, ShapeError
+from flowpose.errors import InputError, InputNoteWarning, MemoryNoteWarning, ShapeError
 from flowpose.flow.registry import load_flow_model
 from flowpose.frame_convention import frame_convention_note
 from flowpose.io.groundtruth import GroundTruth, load_gt
@@ -26,6 +26,7 @@ from flowpose.lens import pinhole_poses, through_lens, undistorted_frames
 from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_poses
 from flowpose.refinement.loop import run_refinement, seed_everything
+from flowpose.refinement.memory import available_memory_bytes, memory_note, refine_memory_bytes
 from flowpose.refinement.result import RefineResult
 from flowpose.skeleton import H36M17
 from flowpose.truth_checks import ground_truth_note
@@ -145,6 +146,9 @@ def refine(
     models = list(flow_models) if flow_models is not None else [
         load_flow_model(name, weights, device=device) for name, weights in zip(cfg.flow.names, cfg.flow.weights)
     ]
+    needed = refine_memory_bytes(init, tuple(size), cfg, models)
+    if (note := memory_note(_source_name(frames), init.num_frames, needed, available_memory_bytes())) is not None:
+        warnings.warn(note, MemoryNoteWarning, stacklevel=2)
     result = run_refinement(
         init, video, models, cfg, gt=truth, device=device, seed=seed, keep_flow_state=keep_flow_state,
         progress=progress,
@@ -230,18 +234,22 @@ def _load_frames(frames: FramesInput) -> tuple[np.ndarray | VideoReader, VideoRe
     return reader, reader
 
 
+def _source_name(source: FramesInput) -> str:
+    """How messages name the frames given: the file, a segment of it, or ``frames`` (an array)."""
+    if isinstance(source, (str, os.PathLike)):
+        return str(source)
+    if isinstance(source, VideoSegment):
+        return f"{source.path} (frames {source.start} to {source.stop - 1})"
+    if isinstance(source, VideoReader):
+        return str(source.path)
+    return "frames"
+
+
 def _check_match(
     init: PoseSequence, video: np.ndarray | VideoReader, source: FramesInput, reader: VideoReader | None
 ) -> None:
     T = len(video)
-    if isinstance(source, (str, os.PathLike)):
-        name = source
-    elif isinstance(source, VideoSegment):
-        name = f"{source.path} (frames {source.start} to {source.stop - 1})"
-    elif isinstance(source, VideoReader):
-        name = source.path
-    else:
-        name = "frames"
+    name = _source_name(source)
     if T < 2:
         raise InputError(f"{name}: refinement needs at least 2 frames, got {T}")
     if init.num_frames != T:

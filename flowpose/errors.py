@@ -61,6 +61,12 @@ class InputNoteWarning(UserWarning):
     API's."""
 
 
+class MemoryNoteWarning(UserWarning):
+    """A refinement that needs more memory than the machine has available
+    (:func:`flowpose.refinement.memory.memory_note`): warned before the work, by the API and the command line
+    alike."""
+
+
 class WeightsUnavailableError(FlowposeError, RuntimeError):
     """Flow-network weights that cannot be found locally nor downloaded."""
 

@@ -32,6 +32,7 @@ from flowpose.io.video import open_video
 from flowpose.io.video_writer import write_video
 from flowpose.pose import PoseSequence
 from flowpose.refinement.loop import crop_boxes, seed_everything
+from flowpose.refinement.memory import refine_memory_bytes
 from flowpose.refinement.optimize import optimize_poses
 from flowpose.synth.clip import SynthClip, SynthConfig, fit_distance
 from flowpose.synth.noise import simulate_estimates
@@ -204,10 +205,12 @@ def refine_memory_job(motion_path: str, frames: int, size: int, preset: str, cyc
         write_video(path, (np.roll(texture, (t % size, 2 * t % size), (0, 1))[:size, :size] for t in range(frames)), 30.0)
 
         def job() -> dict[str, Any]:
+            models = [load_flow_model(n, w) for n, w in zip(config.flow.names, config.flow.weights)]
+            foreseen = refine_memory_bytes(poses, (size, size), config, models)
             with open_video(path) as reader:
-                result = refine(poses, reader, config=config)
+                result = refine(poses, reader, config=config, flow_models=models)
             return {"job": f"refine ({preset}, {cycles} cycles, {'+'.join(config.flow.names)})", "frames": frames,
-                    "flow_mb": result.flow.flow.nbytes / 2**20}
+                    "flow_mb": result.flow.flow.nbytes / 2**20, "foreseen_mb": foreseen / 2**20}
 
         return _measured(job)
 

@@ -504,3 +504,14 @@ def test_a_joint_in_no_frame_is_a_note_not_a_warning(work: Path) -> None:
     refined = load_poses(work / "out" / "refined.npz")
     np.testing.assert_array_equal(refined.joints3d[:, 10], refined.joints3d[:, 9])
     assert (refined.conf[:, 10] == 0).all()
+
+
+def test_a_video_too_long_for_the_memory_is_told_before_the_work(work: Path, monkeypatch) -> None:
+    monkeypatch.setattr("flowpose.api.available_memory_bytes", lambda: 1000)
+    result = run(*refine_args(work))
+    assert result.exit_code == 0, (result.output, result.exception)
+    lines = [line for line in result.stderr.splitlines() if "more memory" in line]
+    assert len(lines) == 1 and lines[0].startswith(f"warning: {work / 'video.mp4'}: refining its "
+                                                   f"{T} frames takes about 0.0 GB more memory"), result.stderr
+    assert lines[0].endswith("(--start S --frames N; in Python, VideoReader.segment with PoseSequence.slice)")
+    assert (work / "out" / "refined.npz").is_file()

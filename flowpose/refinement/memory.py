@@ -1,0 +1,115 @@
+"""The memory a refinement will take, estimated before it starts, and the warning where the machine has less.
+
+Nearly all of a refinement's memory grows with the video's length: per frame pair, the flow fields on the pair's
+crop grid (flow and confidence, 12 bytes a grid pixel: the flow, its backward flow, their torch copies in the pose
+stage) and, for a network, its cached encoder features (:class:`~flowpose.flow.encoded.EncodedVideo`). So, beyond
+what the process already holds (the libraries, and the frames where they are decoded into memory),
+
+    bytes ~ P (FIELDS f + c),   f = 12 h w (one field on the h x w grid),  c = the encoder cache of a pair
+
+with P = T - 1 pairs and FIELDS the fields alive at the peak, measured (module constants). A video too long for
+the memory available is told before the work, with the length that fits: a process stopped for lack of memory
+(the system's out-of-memory killer) gets no chance to say anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from flowpose.config import RefineConfig
+from flowpose.flow.encoded import can_encode
+from flowpose.flow.infer import plan_grids
+from flowpose.pose import PoseSequence
+
+DIS_FIELDS = 4.2
+"""Flow fields alive per pair at the peak of a refinement with DIS (the default), from the slope of the peak RSS:
+1,256 MB at 1,000 frames, 3,609 MB at 4,000 (``python benchmarks/bench_speed.py --backends "" --memory-frames N
+--refine-memory-cycles 1``, 128 px grids: 0.78 MB a frame, 4.2 fields of 192 KB; ``benchmarks/RESULTS.md``,
+forty-fifth session)."""
+NETWORK_FIELDS = 6.0
+"""The same with a flow network fine-tuned on the video (the sketch and its target besides), beyond its encoder
+cache (measured the same way with ``--preset quality``; RESULTS.md, forty-fifth session)."""
+
+FIELD_BYTES_PER_PIXEL = 12
+"""A flow field's bytes per grid pixel: (u, v) and the confidence, float32."""
+
+
+def field_bytes(grid: tuple[int, int]) -> int:
+    """Bytes of one pair's flow field on an (h, w) grid (flow and confidence, float32)."""
+    return FIELD_BYTES_PER_PIXEL * int(grid[0]) * int(grid[1])
+
+
+def cache_bytes(model: nn.Module, grid: tuple[int, int], num_pairs: int) -> int:
+    """Bytes a pair of a network's encoder cache takes (:class:`~flowpose.flow.encoded.EncodedVideo`: the features
+    of both frames and the context, at 1/8 of the grid, float16 when the whole cache would pass
+    :data:`~flowpose.refinement.flow_stage.CACHE_FLOAT32_MB` in float32)."""
+    from flowpose.refinement.flow_stage import cache_dtype  # the flow stage decides the cache's precision
+
+    channels = 2 * (model.fnet.conv2.out_channels + model.hidden_dim + model.context_dim)
+    itemsize = torch.empty(0, dtype=cache_dtype(model, num_pairs, grid)).element_size()
+    return channels * (grid[0] // 8) * (grid[1] // 8) * itemsize
+
+
+def refine_memory_bytes(
+    init: PoseSequence, image_size: tuple[int, int], config: RefineConfig, models: Sequence[nn.Module]
+) -> int:
+    """The memory a refinement of ``init`` will add to the process (module docstring), bytes.
+
+    Args:
+        init: the initial poses, T frames (they place the crops).
+        image_size: (H, W) of the frames, px.
+        config: the refinement's configuration (its crops and grid size, whether networks are fine-tuned).
+        models: the flow backends.
+    """
+    from flowpose.refinement.loop import crop_boxes  # the loop places the crops; this only foresees them
+
+    P = init.num_frames - 1
+    if P < 1:
+        return 0
+    boxes = crop_boxes(init, image_size, config)
+    work = config.flow.work_size if boxes is not None else None
+    grid = plan_grids(boxes, work, image_size, P)[2]
+    networks = [m for m in models if getattr(m, "trainable", False)]
+    per_pair = (NETWORK_FIELDS if networks and config.finetune_flow else DIS_FIELDS) * field_bytes(grid)
+    if boxes is not None and config.flow.cache_encoders:
+        per_pair += sum(cache_bytes(m, grid, P) for m in models if can_encode(m))
+    return int(P * per_pair)
+
+
+def available_memory_bytes(meminfo: Path = Path("/proc/meminfo")) -> int | None:
+    """The memory the system can give without swapping (Linux's ``MemAvailable``), bytes; None where unknown."""
+    try:
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def memory_note(source: str, num_frames: int, needed: int, available: int | None) -> str | None:
+    """The warning for a refinement that needs more memory than is available, with the length that fits; None
+    where it fits or the available memory is unknown.
+
+    Args:
+        source: names the video.
+        num_frames: T.
+        needed: :func:`refine_memory_bytes`.
+        available: :func:`available_memory_bytes`.
+
+    Example:
+        >>> memory_note("long.mp4", 40000, 30 * 2**30, 8 * 2**30)  # doctest: +NORMALIZE_WHITESPACE
+        'long.mp4: refining its 40000 frames takes about 30.0 GB more memory, and 8.0 GB is available: it may be
+        stopped for lack of memory; refine it in parts of up to about 10600 frames (--start S --frames N; in
+        Python, VideoReader.segment with PoseSequence.slice)'
+    """
+    if available is None or needed <= available:
+        return None
+    fit = max(2, int(num_frames * available / needed) // 100 * 100)
+    return (f"{source}: refining its {num_frames} frames takes about {needed / 2**30:.1f} GB more memory, and "
+            f"{available / 2**30:.1f} GB is available: it may be stopped for lack of memory; refine it in parts of "
+            f"up to about {fit} frames (--start S --frames N; in Python, VideoReader.segment with PoseSequence.slice)")

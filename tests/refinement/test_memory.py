@@ -1,0 +1,87 @@
+"""Tests of flowpose.refinement.memory: the memory a refinement will take, and the warning before it starts."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import flowpose
+from flowpose.config import FlowConfig, RefineConfig, get_preset
+from flowpose.errors import MemoryNoteWarning
+from flowpose.flow.classical import DISFlow
+from flowpose.flow.raft import raft_small
+from flowpose.refinement.loop import crop_boxes
+from flowpose.refinement.memory import (
+    DIS_FIELDS,
+    NETWORK_FIELDS,
+    available_memory_bytes,
+    cache_bytes,
+    field_bytes,
+    memory_note,
+    refine_memory_bytes,
+)
+from flowpose.refinement.pose_config import PoseStageConfig
+
+DIS = RefineConfig(cycles=1, flow=FlowConfig(names=("dis",), weights=(None,), work_size=64),
+                   pose=PoseStageConfig(max_steps=30))
+
+
+def test_a_field_is_flow_and_confidence_in_float32() -> None:
+    assert field_bytes((128, 128)) == 128 * 128 * 3 * 4
+
+
+def test_the_estimate_grows_with_the_pairs_and_the_grid(tiny_clip) -> None:
+    init, size = tiny_clip.estimate, (64, 64)
+    assert crop_boxes(init, size, DIS) is not None
+    assert refine_memory_bytes(init, size, DIS, [DISFlow()]) == int(7 * DIS_FIELDS * field_bytes((64, 64)))
+    wider = replace(DIS, flow=replace(DIS.flow, work_size=128))
+    assert refine_memory_bytes(init, size, wider, [DISFlow()]) == int(7 * DIS_FIELDS * field_bytes((128, 128)))
+    assert refine_memory_bytes(init.slice(0, 1), size, DIS, [DISFlow()]) == 0  # one frame: no pair
+
+
+def test_a_network_adds_its_fine_tuning_and_encoder_cache(tiny_clip) -> None:
+    init, size = tiny_clip.estimate, (64, 64)
+    quality = replace(get_preset("quality"), flow=replace(get_preset("quality").flow, work_size=64))
+    model = raft_small()
+    per_pair = cache_bytes(model, (64, 64), 7)
+    # Features of both frames and the context at 1/8 of the grid, float32 for a cache this small.
+    assert per_pair == 2 * (model.fnet.conv2.out_channels + model.hidden_dim + model.context_dim) * 8 * 8 * 4
+    fields = NETWORK_FIELDS if quality.finetune_flow else DIS_FIELDS
+    expected = 7 * (fields * field_bytes((64, 64)) + (per_pair if quality.flow.cache_encoders else 0))
+    assert refine_memory_bytes(init, size, quality, [model]) == int(expected)
+    assert refine_memory_bytes(init, size, quality, [model]) > refine_memory_bytes(init, size, quality, [DISFlow()])
+
+
+def test_available_memory_is_read_from_meminfo(tmp_path: Path) -> None:
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       24000000 kB\nMemFree:  100 kB\nMemAvailable:   12000000 kB\n")
+    assert available_memory_bytes(meminfo) == 12000000 * 1024
+    meminfo.write_text("MemTotal:       24000000 kB\n")  # an old kernel without the field
+    assert available_memory_bytes(meminfo) is None
+    assert available_memory_bytes(tmp_path / "absent") is None
+
+
+def test_the_note_tells_what_fits_only_where_it_does_not() -> None:
+    GB = 2**30
+    assert memory_note("v.mp4", 1000, GB, 2 * GB) is None
+    assert memory_note("v.mp4", 1000, 3 * GB, None) is None  # unknown: nothing said
+    note = memory_note("v.mp4", 40000, 20 * GB, 5 * GB)
+    assert note == ("v.mp4: refining its 40000 frames takes about 20.0 GB more memory, and 5.0 GB is available: it may "
+                    "be stopped for lack of memory; refine it in parts of up to about 10000 frames (--start S --frames "
+                    "N; in Python, VideoReader.segment with PoseSequence.slice)")
+
+
+def test_refine_warns_before_the_work_and_still_refines(tiny_clip, monkeypatch) -> None:
+    monkeypatch.setattr("flowpose.api.available_memory_bytes", lambda: 1000)
+    with pytest.warns(MemoryNoteWarning, match=r"^frames: refining its 8 frames takes about 0\.0 GB more memory, and "
+                                               r"0\.0 GB is available"):
+        result = flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames, config=DIS)
+    assert np.isfinite(result.poses.joints3d).all()
+    monkeypatch.setattr("flowpose.api.available_memory_bytes", lambda: 2**40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MemoryNoteWarning)
+        flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames, config=DIS)  # fits: nothing said
