@@ -10,7 +10,10 @@ machine without network access, and the timing of a network does not depend on i
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_speed.py [--clip fair/dab] [--frames 100] [--size 256]
-        [--cycles 3] [--backends dis,raft-small] [--memory-frames 1000] [--skip-memory]
+        [--cycles 3] [--backends dis,raft-small] [--memory-frames 1000] [--skip-memory] [--memory-jobs refine]
+
+The refine memory job also prints what ``refine`` foresees before it starts (``flowpose.refinement.memory``), beside
+the growth it measured.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--memory-flow", default="dis", help="backend of the flow-memory job")
     p.add_argument("--pose-steps", type=int, help="cap the pose stage's iterations in the memory job")
     p.add_argument("--skip-memory", action="store_true")
+    p.add_argument("--memory-jobs", default="pose,flow,refine", help="the memory jobs to run, comma-separated")
     p.add_argument("--refine-memory-cycles", type=int, default=3,
                    help="cycles of the whole-refinement memory job (its caches do not grow with cycles)")
     p.add_argument("--device", default="cpu")
@@ -85,17 +89,22 @@ def main(argv: list[str] | None = None) -> int:
 
     memory = []
     if not args.skip_memory:
-        memory.append(in_fresh_process(
-            pose_stage_memory_job, str(clips[0].path), args.memory_frames, args.size, args.preset, args.pose_steps
-        ))
-        memory.append(in_fresh_process(
-            flow_memory_job, args.memory_frames, args.memory_size, args.memory_flow,
-            weights.get(args.memory_flow, "random" if FLOW_BACKENDS[args.memory_flow].takes_weights else None), config.flow.iters,
-        ))
-        memory.append(in_fresh_process(
-            refine_memory_job, str(clips[0].path), args.memory_frames, args.size, args.preset,
-            args.refine_memory_cycles,
-        ))
+        jobs = set(args.memory_jobs.split(","))
+        if "pose" in jobs:
+            memory.append(in_fresh_process(
+                pose_stage_memory_job, str(clips[0].path), args.memory_frames, args.size, args.preset, args.pose_steps
+            ))
+        if "flow" in jobs:
+            memory.append(in_fresh_process(
+                flow_memory_job, args.memory_frames, args.memory_size, args.memory_flow,
+                weights.get(args.memory_flow, "random" if FLOW_BACKENDS[args.memory_flow].takes_weights else None),
+                config.flow.iters,
+            ))
+        if "refine" in jobs:
+            memory.append(in_fresh_process(
+                refine_memory_job, str(clips[0].path), args.memory_frames, args.size, args.preset,
+                args.refine_memory_cycles,
+            ))
         mrows = [[m["job"], str(m["frames"]), f"{m['seconds']:.0f}", f"{m['flow_mb']:.0f}", f"{m['rss_start_mb']:.0f}",
                   f"{m['rss_peak_mb']:.0f}", f"{m['rss_peak_mb'] - m['rss_start_mb']:.0f}",
                   f"{m['foreseen_mb']:.0f}" if "foreseen_mb" in m else "-", f"{m['tracemalloc_peak_mb']:.0f}"]

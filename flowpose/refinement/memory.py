@@ -5,9 +5,11 @@ crop grid (flow and confidence, 12 bytes a grid pixel: the flow, its backward fl
 stage) and, for a network, its cached encoder features (:class:`~flowpose.flow.encoded.EncodedVideo`). So, beyond
 what the process already holds (the libraries, and the frames where they are decoded into memory),
 
-    bytes ~ P (FIELDS f + c),   f = 12 h w (one field on the h x w grid),  c = the encoder cache of a pair
+    bytes ~ BASE + P (FIELDS f + c),   f = 12 h w (one field on the h x w grid),  c = the encoder cache of a pair
 
-with P = T - 1 pairs and FIELDS the fields alive at the peak, measured (module constants). A video too long for
+with P = T - 1 pairs, FIELDS the fields alive at the peak and BASE what does not grow with the video, both measured
+(module constants, :data:`MEASURED`): 1% to 1.5% above the measured growth at 1,000 and 4,000 frames with DIS, 1% above
+at 150 and 450 with a fine-tuned RAFT-small (``benchmarks/bench_speed.py`` prints both, beside each other). A video too long for
 the memory available is told before the work, with the length that fits: a process stopped for lack of memory
 (the system's out-of-memory killer) gets no chance to say anything.
 """
@@ -26,13 +28,20 @@ from flowpose.flow.infer import plan_grids
 from flowpose.pose import PoseSequence
 
 DIS_FIELDS = 4.2
-"""Flow fields alive per pair at the peak of a refinement with DIS (the default), from the slope of the peak RSS:
-1,256 MB at 1,000 frames, 3,609 MB at 4,000 (``python benchmarks/bench_speed.py --backends "" --memory-frames N
---refine-memory-cycles 1``, 128 px grids: 0.78 MB a frame, 4.2 fields of 192 KB; ``benchmarks/RESULTS.md``,
-forty-fifth session)."""
-NETWORK_FIELDS = 6.0
-"""The same with a flow network fine-tuned on the video (the sketch and its target besides), beyond its encoder
-cache (measured the same way with ``--preset quality``; RESULTS.md, forty-fifth session)."""
+"""Flow fields alive per pair at the peak of a refinement with DIS (the default): the slope of the peak RSS's
+growth, 930 MB at 1,000 frames and 3,259 MB at 4,000 (0.78 MB a frame, 4.1 fields of 192 KB on 128 px grids)."""
+DIS_BASE_BYTES = 150 * 2**20
+"""The growth that does not depend on the video's length with DIS (the same two runs' intercept)."""
+NETWORK_FIELDS = 6.7
+"""The same with a flow network fine-tuned on the video (the sketch, its target and the network's own flow
+besides), beyond its encoder cache: 962 MB at 150 frames and 1,804 MB at 450 (``--preset quality``: RAFT-small on
+192 px grids, no cache; 2.8 MB a frame, 6.7 fields of 432 KB)."""
+NETWORK_BASE_BYTES = 550 * 2**20
+"""The growth that does not depend on the video's length when a network is fine-tuned (its training step's
+activations; the same two runs' intercept)."""
+MEASURED = ('python benchmarks/bench_speed.py --backends "" --memory-jobs refine --memory-frames N '
+            '--refine-memory-cycles 1 [--preset quality]')
+"""How the constants above were measured (``benchmarks/RESULTS.md``, forty-fifth session)."""
 
 FIELD_BYTES_PER_PIXEL = 12
 """A flow field's bytes per grid pixel: (u, v) and the confidence, float32."""
@@ -73,11 +82,11 @@ def refine_memory_bytes(
     boxes = crop_boxes(init, image_size, config)
     work = config.flow.work_size if boxes is not None else None
     grid = plan_grids(boxes, work, image_size, P)[2]
-    networks = [m for m in models if getattr(m, "trainable", False)]
-    per_pair = (NETWORK_FIELDS if networks and config.finetune_flow else DIS_FIELDS) * field_bytes(grid)
+    tuned = config.finetune_flow and any(getattr(m, "trainable", False) for m in models)
+    per_pair = (NETWORK_FIELDS if tuned else DIS_FIELDS) * field_bytes(grid)
     if boxes is not None and config.flow.cache_encoders:
         per_pair += sum(cache_bytes(m, grid, P) for m in models if can_encode(m))
-    return int(P * per_pair)
+    return int((NETWORK_BASE_BYTES if tuned else DIS_BASE_BYTES) + P * per_pair)
 
 
 def available_memory_bytes(meminfo: Path = Path("/proc/meminfo")) -> int | None:

@@ -16,7 +16,9 @@ from flowpose.flow.classical import DISFlow
 from flowpose.flow.raft import raft_small
 from flowpose.refinement.loop import crop_boxes
 from flowpose.refinement.memory import (
+    DIS_BASE_BYTES,
     DIS_FIELDS,
+    NETWORK_BASE_BYTES,
     NETWORK_FIELDS,
     available_memory_bytes,
     cache_bytes,
@@ -37,9 +39,9 @@ def test_a_field_is_flow_and_confidence_in_float32() -> None:
 def test_the_estimate_grows_with_the_pairs_and_the_grid(tiny_clip) -> None:
     init, size = tiny_clip.estimate, (64, 64)
     assert crop_boxes(init, size, DIS) is not None
-    assert refine_memory_bytes(init, size, DIS, [DISFlow()]) == int(7 * DIS_FIELDS * field_bytes((64, 64)))
+    assert refine_memory_bytes(init, size, DIS, [DISFlow()]) == int(DIS_BASE_BYTES + 7 * DIS_FIELDS * field_bytes((64, 64)))
     wider = replace(DIS, flow=replace(DIS.flow, work_size=128))
-    assert refine_memory_bytes(init, size, wider, [DISFlow()]) == int(7 * DIS_FIELDS * field_bytes((128, 128)))
+    assert refine_memory_bytes(init, size, wider, [DISFlow()]) == int(DIS_BASE_BYTES + 7 * DIS_FIELDS * field_bytes((128, 128)))
     assert refine_memory_bytes(init.slice(0, 1), size, DIS, [DISFlow()]) == 0  # one frame: no pair
 
 
@@ -50,10 +52,14 @@ def test_a_network_adds_its_fine_tuning_and_encoder_cache(tiny_clip) -> None:
     per_pair = cache_bytes(model, (64, 64), 7)
     # Features of both frames and the context at 1/8 of the grid, float32 for a cache this small.
     assert per_pair == 2 * (model.fnet.conv2.out_channels + model.hidden_dim + model.context_dim) * 8 * 8 * 4
-    fields = NETWORK_FIELDS if quality.finetune_flow else DIS_FIELDS
-    expected = 7 * (fields * field_bytes((64, 64)) + (per_pair if quality.flow.cache_encoders else 0))
+    assert quality.finetune_flow and not quality.flow.cache_encoders
+    expected = NETWORK_BASE_BYTES + 7 * NETWORK_FIELDS * field_bytes((64, 64))
     assert refine_memory_bytes(init, size, quality, [model]) == int(expected)
     assert refine_memory_bytes(init, size, quality, [model]) > refine_memory_bytes(init, size, quality, [DISFlow()])
+    cached = replace(quality, flow=replace(quality.flow, cache_encoders=True))  # the fast preset's way with a network
+    assert refine_memory_bytes(init, size, cached, [model]) == int(expected + 7 * per_pair)
+    untuned = replace(quality, finetune_flow=False)
+    assert refine_memory_bytes(init, size, untuned, [model]) == int(DIS_BASE_BYTES + 7 * DIS_FIELDS * field_bytes((64, 64)))
 
 
 def test_available_memory_is_read_from_meminfo(tmp_path: Path) -> None:
@@ -77,7 +83,7 @@ def test_the_note_tells_what_fits_only_where_it_does_not() -> None:
 
 def test_refine_warns_before_the_work_and_still_refines(tiny_clip, monkeypatch) -> None:
     monkeypatch.setattr("flowpose.api.available_memory_bytes", lambda: 1000)
-    with pytest.warns(MemoryNoteWarning, match=r"^frames: refining its 8 frames takes about 0\.0 GB more memory, and "
+    with pytest.warns(MemoryNoteWarning, match=r"^frames: refining its 8 frames takes about 0\.1 GB more memory, and "
                                                r"0\.0 GB is available"):
         result = flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames, config=DIS)
     assert np.isfinite(result.poses.joints3d).all()
