@@ -40,3 +40,12 @@ def test_plain_pass_and_refinement_speed_with_dis() -> None:
     row = S.refinement_speed(clip, config, backend="dis", weights=None)
     assert row["frames"] == 4 and row["ratio"] == row["refine_seconds"] / row["plain_seconds"]
     assert row["stage_seconds"]["finetune"] == 0.0 and row["stage_seconds"]["pose"] > 0
+
+
+def test_the_refine_memory_job_reports_what_refine_foresees() -> None:
+    from flowpose.refinement.memory import DIS_BASE_BYTES
+
+    out = S.refine_memory_job(str(shared_path("data", "mocap", "fair", "dab.bvh")), 12, 64, "fast", 1)
+    assert out["frames"] == 12 and out["job"] == "refine (fast, 1 cycles, dis)"
+    # The fixed part and 11 pairs of 4.2 flow fields on the fast preset's 128 px grid.
+    assert out["foreseen_mb"] * 2**20 > DIS_BASE_BYTES and abs(out["foreseen_mb"] - (150 + 11 * 4.2 * 0.1875)) < 0.01
