@@ -104,6 +104,13 @@ def experiment_parser(description: str, strides: str | None = None, reference: b
     return p
 
 
+def baseline_runs(init, frames, config: RefineConfig) -> dict:
+    """The two runs a real-set experiment sets beside its own: ``"without flow"`` (the flow term off) and
+    ``"flowpose"`` (``config`` as it is); run name -> ``RefineResult``."""
+    return {"without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)),
+            "flowpose": refine(init, frames, config=config)}
+
+
 def with_spans(config: RefineConfig, strides: str) -> RefineConfig:
     """``config`` with L_opt's long-range spans set to ``strides`` (frames, comma-separated)."""
     spans = tuple(int(k) for k in strides.split(",") if k)

@@ -37,10 +37,16 @@ import torch
 from scipy.ndimage import map_coordinates
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import experiment_parser, print_mean_table, score_runs, tracked_pairs, with_spans  # noqa: E402
+from bench_real import (  # noqa: E402
+    baseline_runs,
+    experiment_parser,
+    print_mean_table,
+    score_runs,
+    tracked_pairs,
+    with_spans,
+)
 
 from flowpose.api import refine  # noqa: E402
-from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.flow.field import FlowField, FlowTensors  # noqa: E402
 from flowpose.refinement import optimize  # noqa: E402
@@ -209,11 +215,7 @@ def main() -> None:
     results = []
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
-        row = {
-            "without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)),
-            "flowpose": refine(init, frames, config=config),
-            "spans, chained": refine(init, frames, config=spans),
-        }
+        row = {**baseline_runs(init, frames, config), "spans, chained": refine(init, frames, config=spans)}
         if args.matcher == "dis":
             match = DisMatcher(gray, args.scale)
         elif args.matcher == "dis-guided":

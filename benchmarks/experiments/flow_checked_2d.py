@@ -33,7 +33,7 @@ from scipy.stats import mannwhitneyu, spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_real import HEAD, experiment_parser, print_mean_table, score_runs, tracked_pairs  # noqa: E402
+from bench_real import HEAD, baseline_runs, experiment_parser, print_mean_table, score_runs, tracked_pairs  # noqa: E402
 from chain_error import chain_back  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
@@ -92,10 +92,7 @@ def main() -> None:
               f"AUC {auc}", flush=True)
         pooled[0].append(d[scored] / np.nanmedian(d[seen]))
         pooled[1].append(err[scored] / np.median(err[scored]))
-        row = {
-            "without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)),
-            "flowpose": refine(init, frames, config=config),
-        }
+        row = baseline_runs(init, frames, config)
         typical = np.nanmedian(d[seen])
         weights = {f"s {s:g}": np.where(np.isfinite(d), 1.0 / (1.0 + (d / (s * typical)) ** 2), 1.0) for s in scales}
         weights |= {f"gate {g:g}": np.where(np.isfinite(d) & (d > g * typical), 0.0, 1.0) for g in gates}

@@ -19,10 +19,16 @@ from pathlib import Path
 from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import experiment_parser, print_mean_table, score_runs, tracked_pairs, with_spans  # noqa: E402
+from bench_real import (  # noqa: E402
+    baseline_runs,
+    experiment_parser,
+    print_mean_table,
+    score_runs,
+    tracked_pairs,
+    with_spans,
+)
 
 from flowpose.api import refine  # noqa: E402
-from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.refinement import optimize  # noqa: E402
 from flowpose.refinement.objective import flow_target  # noqa: E402
@@ -51,9 +57,7 @@ def main() -> None:
     spans = with_spans(config, args.strides)
     results = []
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
-        row = {"without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)),
-               "flowpose": refine(init, frames, config=config),
-               "spans": refine(init, frames, config=spans)}
+        row = {**baseline_runs(init, frames, config), "spans": refine(init, frames, config=spans)}
         for gain in (float(g) for g in args.gains.split(",")):
             with mock.patch.object(optimize, "flow_target", scaled_target(gain)):
                 row[f"gain {gain:g}"] = refine(init, frames, config=config)

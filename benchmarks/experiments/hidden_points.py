@@ -37,12 +37,18 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import experiment_parser, heldout_references, print_mean_table, score_runs, tracked_pairs  # noqa: E402
+from bench_real import (  # noqa: E402
+    baseline_runs,
+    experiment_parser,
+    heldout_references,
+    print_mean_table,
+    score_runs,
+    tracked_pairs,
+)
 from cache_stamp import fresh_reference  # noqa: E402
 
 import flowpose.refinement.optimize as optimize  # noqa: E402
 from flowpose.api import refine  # noqa: E402
-from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
 from flowpose.camera import project  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.io.poses import load_poses  # noqa: E402
@@ -167,8 +173,7 @@ def main() -> None:
     config = replace(get_preset("fast"), cycles=args.cycles)
     results = []
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
-        runs = {"without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)),
-                "flowpose": refine(init, frames, config=config)}
+        runs = baseline_runs(init, frames, config)
         judges = [("", None, ())] + ([(" by the reference", gt, ())] if args.oracle else [])
         if args.others:
             judges.append((" (other people hide)", None, other_people(args.devset, name)))

@@ -25,10 +25,9 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import experiment_parser, print_mean_table, score_runs, tracked_pairs  # noqa: E402
+from bench_real import baseline_runs, experiment_parser, print_mean_table, score_runs, tracked_pairs  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
-from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.estimate.crops import detection_of, landmarks_of, pose_options  # noqa: E402
 from flowpose.estimate.mediapipe import EstimateConfig, require_mediapipe  # noqa: E402
@@ -84,10 +83,7 @@ def main() -> None:
         if view not in masks_of:
             masks_of[view] = people_masks(frames, args.people)
             print(f"{view}: people cover {100 * masks_of[view].mean():.1f}% of the pixels", flush=True)
-        row = {
-            "without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)),
-            "flowpose": refine(init, frames, config=config),
-        }
+        row = baseline_runs(init, frames, config)
         for grow in grows:
             row[f"flowpose, background painted out, grown {grow} px"] = refine(
                 init, painted(frames, masks_of[view], grow), config=config)

@@ -29,11 +29,10 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import experiment_parser, print_mean_table, score_runs, tracked_pairs  # noqa: E402
+from bench_real import baseline_runs, experiment_parser, print_mean_table, score_runs, tracked_pairs  # noqa: E402
 
 import flowpose.refinement.flow_stage as flow_stage  # noqa: E402
 from flowpose.api import refine  # noqa: E402
-from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.flow.crop import crop_to_grid  # noqa: E402
 from flowpose.flow.field import FlowField  # noqa: E402
@@ -89,10 +88,7 @@ def main() -> None:
     config = replace(get_preset("fast"), cycles=args.cycles)
     results = []
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
-        row = {
-            "without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)),
-            "flowpose": refine(init, frames, config=config),
-        }
+        row = baseline_runs(init, frames, config)
         for sigma in sigmas:
             flow_stage.compute_video_flow = trusting(sigma, args.radius)
             try:

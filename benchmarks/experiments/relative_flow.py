@@ -22,11 +22,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_real import experiment_parser, print_mean_table, score_runs, tracked_pairs, with_spans  # noqa: E402
+from bench_real import (  # noqa: E402
+    baseline_runs,
+    experiment_parser,
+    print_mean_table,
+    score_runs,
+    tracked_pairs,
+    with_spans,
+)
 from flow_variants import flow_target_patched  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
-from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.refinement.objective import flow_target  # noqa: E402
 
@@ -38,10 +44,7 @@ def main() -> None:
     config = replace(get_preset("fast"), cycles=args.cycles)
     results = []
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
-        row = {
-            "without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)),
-            "flowpose": refine(init, frames, config=config),
-        }
+        row = baseline_runs(init, frames, config)
         spans = with_spans(config, args.strides)
         runs = (("relative", config, "all"), ("relative, spans", spans, "all"), ("spans relative", spans, "spans"))
         for label, run, relative in runs:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import experiment_parser, print_mean_table, score_runs, tracked_pairs  # noqa: E402
+from bench_real import baseline_runs, experiment_parser, print_mean_table, score_runs, tracked_pairs  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
@@ -41,8 +41,7 @@ def main() -> None:
         left = int((seen & ~np.isfinite(sure.joints2d).all(-1)).sum())
         print(f"{name}: {left} of {int(seen.sum())} 2D keypoints below {args.min_conf} left out", flush=True)
         row = {
-            "without flow": refine(init, frames, config=NO_FLOW_RUNS["flow_off"](config)),
-            "flowpose": refine(init, frames, config=config),
+            **baseline_runs(init, frames, config),
             "without flow, unsure 2D left out": refine(sure, frames, config=NO_FLOW_RUNS["flow_off"](config)),
             "flowpose, unsure 2D left out": refine(sure, frames, config=config),
         }
