@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             ["job", "frames", "s", "flow MB", "RSS at start MB", "peak RSS MB", "growth MB", "foreseen growth MB",
              "tracemalloc peak MB"], mrows, markdown=True
         ) + ("\n\nforeseen growth: what `refine` estimates before it starts (flowpose.refinement.memory), to warn where "
-             "the machine has less available.")
+             "the machine has less available, plus the decoded frames it holds by then (a video of up to 2 GB).")
     meta = run_metadata(REPO)
     md += f"\n\n{meta['processor']}, {meta['torch_threads']} torch threads, torch {meta['torch']}.\n"
     args.out.mkdir(parents=True, exist_ok=True)

@@ -1,17 +1,19 @@
 """The memory a refinement will take, estimated before it starts, and the warning where the machine has less.
 
-Nearly all of a refinement's memory grows with the video's length: per frame pair, the flow fields on the pair's
-crop grid (flow and confidence, 12 bytes a grid pixel: the flow, its backward flow, their torch copies in the pose
-stage) and, for a network, its cached encoder features (:class:`~flowpose.flow.encoded.EncodedVideo`). So, beyond
-what the process already holds (the libraries, and the frames where they are decoded into memory),
+Nearly all of a refinement's memory grows with the video's length: per frame pair, the flow on the pair's crop grid
+(flow and confidence, 12 bytes a grid pixel), the copies and working arrays made of it (a flow field's worth each,
+counted together as FIELDS fields) and, for a network, its cached encoder features
+(:class:`~flowpose.flow.encoded.EncodedVideo`). So, beyond what the process already holds (the libraries, and the
+frames where they are decoded into memory),
 
     bytes ~ BASE + P (FIELDS f + c),   f = 12 h w (one field on the h x w grid),  c = the encoder cache of a pair
 
-with P = T - 1 pairs, FIELDS the fields alive at the peak and BASE what does not grow with the video, both measured
-(module constants, :data:`MEASURED`): 1% to 1.5% above the measured growth at 1,000 and 4,000 frames with DIS, 1% above
-at 150 and 450 with a fine-tuned RAFT-small (``benchmarks/bench_speed.py`` prints both, beside each other). A video too long for
-the memory available is told before the work, with the length that fits: a process stopped for lack of memory
-(the system's out-of-memory killer) gets no chance to say anything.
+with P = T - 1 pairs, FIELDS the fields' worth alive at the peak and BASE what does not grow with the video, both
+measured (module constants, :data:`MEASURED`; ``benchmarks/bench_speed.py`` prints the estimate beside the measured
+growth). The frames are not in it: a video small enough to be decoded into memory
+(:data:`flowpose.api.IN_MEMORY_LIMIT_BYTES`) is held before the estimate is made, and the memory available already
+lacks it. A video too long for the memory available is told before the work, with the length that fits: a process
+stopped for lack of memory (the system's out-of-memory killer) gets no chance to say anything.
 """
 
 from __future__ import annotations
@@ -27,16 +29,17 @@ from flowpose.flow.encoded import can_encode
 from flowpose.flow.infer import plan_grids
 from flowpose.pose import PoseSequence
 
-DIS_FIELDS = 4.2
+DIS_FIELDS = 3.15
 """Flow fields alive per pair at the peak of a refinement with DIS (the default): the slope of the peak RSS's
-growth, 930 MB at 1,000 frames and 3,259 MB at 4,000 (0.78 MB a frame, 4.1 fields of 192 KB on 128 px grids)."""
+growth, less the decoded frames (256 px: 0.19 MB a frame), 742 MB at 1,000 frames and 2,502 MB at 4,000 (0.59 MB
+a frame: 3.1 fields of 192 KB on 128 px grids)."""
 DIS_BASE_BYTES = 150 * 2**20
 """The growth that does not depend on the video's length with DIS (the same two runs' intercept)."""
-NETWORK_FIELDS = 6.7
+NETWORK_FIELDS = 6.2
 """The same with a flow network fine-tuned on the video (the sketch, its target and the network's own flow
-besides), beyond its encoder cache: 962 MB at 150 frames and 1,804 MB at 450 (``--preset quality``: RAFT-small on
-192 px grids, no cache; 2.8 MB a frame, 6.7 fields of 432 KB)."""
-NETWORK_BASE_BYTES = 550 * 2**20
+besides), beyond its encoder cache: 934 MB at 150 frames and 1,720 MB at 450 (``--preset quality``: RAFT-small on
+192 px grids, no cache; 2.6 MB a frame, 6.2 fields of 432 KB)."""
+NETWORK_BASE_BYTES = 545 * 2**20
 """The growth that does not depend on the video's length when a network is fine-tuned (its training step's
 activations; the same two runs' intercept)."""
 MEASURED = ('python benchmarks/bench_speed.py --backends "" --memory-jobs refine --memory-frames N '

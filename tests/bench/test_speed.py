@@ -43,9 +43,10 @@ def test_plain_pass_and_refinement_speed_with_dis() -> None:
 
 
 def test_the_refine_memory_job_reports_what_refine_foresees() -> None:
-    from flowpose.refinement.memory import DIS_BASE_BYTES
+    from flowpose.refinement.memory import DIS_BASE_BYTES, DIS_FIELDS
 
     out = S.refine_memory_job(str(shared_path("data", "mocap", "fair", "dab.bvh")), 12, 64, "fast", 1)
     assert out["frames"] == 12 and out["job"] == "refine (fast, 1 cycles, dis)"
-    # The fixed part and 11 pairs of 4.2 flow fields on the fast preset's 128 px grid.
-    assert out["foreseen_mb"] * 2**20 > DIS_BASE_BYTES and abs(out["foreseen_mb"] - (150 + 11 * 4.2 * 0.1875)) < 0.01
+    # The decoded frames, the fixed part and 11 pairs of flow fields on the fast preset's 128 px grid.
+    expected = 12 * 64 * 64 * 3 + DIS_BASE_BYTES + 11 * DIS_FIELDS * 128 * 128 * 12
+    assert abs(out["foreseen_mb"] * 2**20 - expected) < 2
