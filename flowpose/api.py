@@ -26,7 +26,7 @@ from flowpose.lens import pinhole_poses, through_lens, undistorted_frames
 from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_poses
 from flowpose.refinement.loop import run_refinement, seed_everything
-from flowpose.refinement.memory import available_memory_bytes, memory_note, refine_memory_bytes
+from flowpose.refinement.memory import available_memory_bytes, memory_note, refine_memory
 from flowpose.refinement.result import RefineResult
 from flowpose.skeleton import H36M17
 from flowpose.truth_checks import ground_truth_note
@@ -146,8 +146,8 @@ def refine(
     models = list(flow_models) if flow_models is not None else [
         load_flow_model(name, weights, device=device) for name, weights in zip(cfg.flow.names, cfg.flow.weights)
     ]
-    needed = refine_memory_bytes(init, tuple(size), cfg, models)
-    if (note := memory_note(_source_name(frames), init.num_frames, needed, available_memory_bytes())) is not None:
+    need = refine_memory(init, tuple(size), cfg, models)
+    if (note := memory_note(_source_name(frames), init.num_frames, need, available_memory_bytes())) is not None:
         warnings.warn(note, MemoryNoteWarning, stacklevel=2)
     result = run_refinement(
         init, video, models, cfg, gt=truth, device=device, seed=seed, keep_flow_state=keep_flow_state,

@@ -32,7 +32,7 @@ from flowpose.io.video import open_video
 from flowpose.io.video_writer import write_video
 from flowpose.pose import PoseSequence
 from flowpose.refinement.loop import crop_boxes, seed_everything
-from flowpose.refinement.memory import refine_memory_bytes
+from flowpose.refinement.memory import refine_memory
 from flowpose.refinement.optimize import optimize_poses
 from flowpose.synth.clip import SynthClip, SynthConfig, fit_distance
 from flowpose.synth.noise import simulate_estimates
@@ -208,7 +208,7 @@ def refine_memory_job(motion_path: str, frames: int, size: int, preset: str, cyc
             models = [load_flow_model(n, w) for n, w in zip(config.flow.names, config.flow.weights)]
             # refine decodes a video this small into memory before it foresees the rest (flowpose.api).
             decoded = frames * size * size * 3 if frames * size * size * 3 <= IN_MEMORY_LIMIT_BYTES else 0
-            foreseen = decoded + refine_memory_bytes(poses, (size, size), config, models)
+            foreseen = decoded + refine_memory(poses, (size, size), config, models).bytes(frames)
             with open_video(path) as reader:
                 result = refine(poses, reader, config=config, flow_models=models)
             return {"job": f"refine ({preset}, {cycles} cycles, {'+'.join(config.flow.names)})", "frames": frames,

@@ -19,6 +19,7 @@ stopped for lack of memory (the system's out-of-memory killer) gets no chance to
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -66,10 +67,31 @@ def cache_bytes(model: nn.Module, grid: tuple[int, int], num_pairs: int) -> int:
     return channels * (grid[0] // 8) * (grid[1] // 8) * itemsize
 
 
-def refine_memory_bytes(
+@dataclass(frozen=True)
+class MemoryNeed:
+    """What a refinement adds to the process's memory: ``base + pairs * per_pair`` bytes (module docstring).
+
+    Attributes:
+        base: bytes that do not grow with the video.
+        per_pair: bytes per frame pair.
+    """
+
+    base: float
+    per_pair: float
+
+    def bytes(self, num_frames: int) -> int:
+        """The growth for a video of ``num_frames`` frames (T - 1 pairs), bytes."""
+        return int(self.base + max(num_frames - 1, 0) * self.per_pair) if num_frames > 1 else 0
+
+    def frames_within(self, available: float) -> int:
+        """The most frames whose refinement takes no more than ``available`` bytes (1 where none fits)."""
+        return max(1, int((available - self.base) // self.per_pair) + 1) if self.per_pair > 0 else 1
+
+
+def refine_memory(
     init: PoseSequence, image_size: tuple[int, int], config: RefineConfig, models: Sequence[nn.Module]
-) -> int:
-    """The memory a refinement of ``init`` will add to the process (module docstring), bytes.
+) -> MemoryNeed:
+    """The memory a refinement of ``init``'s video will add to the process (module docstring).
 
     Args:
         init: the initial poses, T frames (they place the crops).
@@ -79,17 +101,18 @@ def refine_memory_bytes(
     """
     from flowpose.refinement.loop import crop_boxes  # the loop places the crops; this only foresees them
 
+    tuned = config.finetune_flow and any(getattr(m, "trainable", False) for m in models)
+    base = NETWORK_BASE_BYTES if tuned else DIS_BASE_BYTES
     P = init.num_frames - 1
     if P < 1:
-        return 0
+        return MemoryNeed(base, 0.0)
     boxes = crop_boxes(init, image_size, config)
     work = config.flow.work_size if boxes is not None else None
     grid = plan_grids(boxes, work, image_size, P)[2]
-    tuned = config.finetune_flow and any(getattr(m, "trainable", False) for m in models)
     per_pair = (NETWORK_FIELDS if tuned else DIS_FIELDS) * field_bytes(grid)
     if boxes is not None and config.flow.cache_encoders:
         per_pair += sum(cache_bytes(m, grid, P) for m in models if can_encode(m))
-    return int((NETWORK_BASE_BYTES if tuned else DIS_BASE_BYTES) + P * per_pair)
+    return MemoryNeed(base, per_pair)
 
 
 def available_memory_bytes(meminfo: Path = Path("/proc/meminfo")) -> int | None:
@@ -103,25 +126,31 @@ def available_memory_bytes(meminfo: Path = Path("/proc/meminfo")) -> int | None:
     return None
 
 
-def memory_note(source: str, num_frames: int, needed: int, available: int | None) -> str | None:
+def memory_note(source: str, num_frames: int, need: MemoryNeed, available: int | None) -> str | None:
     """The warning for a refinement that needs more memory than is available, with the length that fits; None
     where it fits or the available memory is unknown.
 
     Args:
         source: names the video.
         num_frames: T.
-        needed: :func:`refine_memory_bytes`.
+        need: :func:`refine_memory`.
         available: :func:`available_memory_bytes`.
 
     Example:
-        >>> memory_note("long.mp4", 40000, 30 * 2**30, 8 * 2**30)  # doctest: +NORMALIZE_WHITESPACE
-        'long.mp4: refining its 40000 frames takes about 30.0 GB more memory, and 8.0 GB is available: it may be
-        stopped for lack of memory; refine it in parts of up to about 10600 frames (--start S --frames N; in
+        >>> need = MemoryNeed(base=150 * 2**20, per_pair=0.59 * 2**20)
+        >>> memory_note("long.mp4", 40000, need, 8 * 2**30)  # doctest: +NORMALIZE_WHITESPACE
+        'long.mp4: refining its 40000 frames takes about 23.2 GB more memory, and 8.0 GB is available: it may be
+        stopped for lack of memory; refine it in parts of up to about 13600 frames (--start S --frames N; in
         Python, VideoReader.segment with PoseSequence.slice)'
     """
+    needed = need.bytes(num_frames)
     if available is None or needed <= available:
         return None
-    fit = max(2, int(num_frames * available / needed) // 100 * 100)
-    return (f"{source}: refining its {num_frames} frames takes about {needed / 2**30:.1f} GB more memory, and "
-            f"{available / 2**30:.1f} GB is available: it may be stopped for lack of memory; refine it in parts of "
-            f"up to about {fit} frames (--start S --frames N; in Python, VideoReader.segment with PoseSequence.slice)")
+    told = (f"{source}: refining its {num_frames} frames takes about {needed / 2**30:.1f} GB more memory, and "
+            f"{available / 2**30:.1f} GB is available: it may be stopped for lack of memory; ")
+    fit = need.frames_within(available)
+    if fit < 2:
+        return told + "close other programs, or refine it on a machine with more memory"
+    fit = fit // 100 * 100 if fit >= 200 else fit
+    return told + (f"refine it in parts of up to about {fit} frames (--start S --frames N; in Python, "
+                   "VideoReader.segment with PoseSequence.slice)")

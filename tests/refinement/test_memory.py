@@ -20,29 +20,39 @@ from flowpose.refinement.memory import (
     DIS_FIELDS,
     NETWORK_BASE_BYTES,
     NETWORK_FIELDS,
+    MemoryNeed,
     available_memory_bytes,
     cache_bytes,
     field_bytes,
     memory_note,
-    refine_memory_bytes,
+    refine_memory,
 )
 from flowpose.refinement.pose_config import PoseStageConfig
 
 DIS = RefineConfig(cycles=1, flow=FlowConfig(names=("dis",), weights=(None,), work_size=64),
                    pose=PoseStageConfig(max_steps=30))
+MB = 2**20
 
 
 def test_a_field_is_flow_and_confidence_in_float32() -> None:
     assert field_bytes((128, 128)) == 128 * 128 * 3 * 4
 
 
-def test_the_estimate_grows_with_the_pairs_and_the_grid(tiny_clip) -> None:
+def test_a_need_grows_with_the_pairs_and_says_what_fits() -> None:
+    need = MemoryNeed(base=100 * MB, per_pair=2 * MB)
+    assert need.bytes(1) == 0 and need.bytes(2) == 102 * MB and need.bytes(51) == 200 * MB
+    assert need.frames_within(200 * MB) == 51 and need.frames_within(201.9 * MB) == 51  # 50 pairs
+    assert need.bytes(need.frames_within(555 * MB)) <= 555 * MB < need.bytes(need.frames_within(555 * MB) + 1)
+    assert need.frames_within(50 * MB) == 1  # not even the fixed part
+
+
+def test_the_need_of_a_refinement_with_dis(tiny_clip) -> None:
     init, size = tiny_clip.estimate, (64, 64)
     assert crop_boxes(init, size, DIS) is not None
-    assert refine_memory_bytes(init, size, DIS, [DISFlow()]) == int(DIS_BASE_BYTES + 7 * DIS_FIELDS * field_bytes((64, 64)))
+    assert refine_memory(init, size, DIS, [DISFlow()]) == MemoryNeed(DIS_BASE_BYTES, DIS_FIELDS * field_bytes((64, 64)))
     wider = replace(DIS, flow=replace(DIS.flow, work_size=128))
-    assert refine_memory_bytes(init, size, wider, [DISFlow()]) == int(DIS_BASE_BYTES + 7 * DIS_FIELDS * field_bytes((128, 128)))
-    assert refine_memory_bytes(init.slice(0, 1), size, DIS, [DISFlow()]) == 0  # one frame: no pair
+    assert refine_memory(init, size, wider, [DISFlow()]).per_pair == DIS_FIELDS * field_bytes((128, 128))
+    assert refine_memory(init.slice(0, 1), size, DIS, [DISFlow()]).bytes(1) == 0  # one frame: no pair
 
 
 def test_a_network_adds_its_fine_tuning_and_encoder_cache(tiny_clip) -> None:
@@ -53,13 +63,13 @@ def test_a_network_adds_its_fine_tuning_and_encoder_cache(tiny_clip) -> None:
     # Features of both frames and the context at 1/8 of the grid, float32 for a cache this small.
     assert per_pair == 2 * (model.fnet.conv2.out_channels + model.hidden_dim + model.context_dim) * 8 * 8 * 4
     assert quality.finetune_flow and not quality.flow.cache_encoders
-    expected = NETWORK_BASE_BYTES + 7 * NETWORK_FIELDS * field_bytes((64, 64))
-    assert refine_memory_bytes(init, size, quality, [model]) == int(expected)
-    assert refine_memory_bytes(init, size, quality, [model]) > refine_memory_bytes(init, size, quality, [DISFlow()])
+    tuned = MemoryNeed(NETWORK_BASE_BYTES, NETWORK_FIELDS * field_bytes((64, 64)))
+    assert refine_memory(init, size, quality, [model]) == tuned
     cached = replace(quality, flow=replace(quality.flow, cache_encoders=True))  # the fast preset's way with a network
-    assert refine_memory_bytes(init, size, cached, [model]) == int(expected + 7 * per_pair)
+    assert refine_memory(init, size, cached, [model]) == MemoryNeed(tuned.base, tuned.per_pair + per_pair)
     untuned = replace(quality, finetune_flow=False)
-    assert refine_memory_bytes(init, size, untuned, [model]) == int(DIS_BASE_BYTES + 7 * DIS_FIELDS * field_bytes((64, 64)))
+    assert refine_memory(init, size, untuned, [model]) == MemoryNeed(DIS_BASE_BYTES, DIS_FIELDS * field_bytes((64, 64)))
+    assert refine_memory(init, size, quality, [DISFlow()]).base == DIS_BASE_BYTES  # DIS is never fine-tuned
 
 
 def test_available_memory_is_read_from_meminfo(tmp_path: Path) -> None:
@@ -73,18 +83,27 @@ def test_available_memory_is_read_from_meminfo(tmp_path: Path) -> None:
 
 def test_the_note_tells_what_fits_only_where_it_does_not() -> None:
     GB = 2**30
-    assert memory_note("v.mp4", 1000, GB, 2 * GB) is None
-    assert memory_note("v.mp4", 1000, 3 * GB, None) is None  # unknown: nothing said
-    note = memory_note("v.mp4", 40000, 20 * GB, 5 * GB)
+    need = MemoryNeed(base=0.5 * GB, per_pair=0.5 * MB)
+    assert memory_note("v.mp4", 1000, need, 2 * GB) is None
+    assert memory_note("v.mp4", 100000, need, None) is None  # unknown: nothing said
+    note = memory_note("v.mp4", 40000, need, 5 * GB)
     assert note == ("v.mp4: refining its 40000 frames takes about 20.0 GB more memory, and 5.0 GB is available: it may "
-                    "be stopped for lack of memory; refine it in parts of up to about 10000 frames (--start S --frames "
-                    "N; in Python, VideoReader.segment with PoseSequence.slice)")
+                    "be stopped for lack of memory; refine it in parts of up to about 9200 frames (--start S --frames "
+                    "N; in Python, VideoReader.segment with PoseSequence.slice)")  # (5 - 0.5) GB / 0.5 MB = 9216 pairs
+    assert need.bytes(9200) <= 5 * GB
+    assert memory_note("v.mp4", 300, need, 0.55 * GB).endswith("refine it in parts of up to about 103 frames (--start S "
+                                                              "--frames N; in Python, VideoReader.segment with "
+                                                              "PoseSequence.slice)")
+    assert memory_note("v.mp4", 300, need, 0.4 * GB).endswith(
+        "0.4 GB is available: it may be stopped for lack of memory; close other programs, or refine it on a machine "
+        "with more memory")
 
 
 def test_refine_warns_before_the_work_and_still_refines(tiny_clip, monkeypatch) -> None:
     monkeypatch.setattr("flowpose.api.available_memory_bytes", lambda: 1000)
     with pytest.warns(MemoryNoteWarning, match=r"^frames: refining its 8 frames takes about 0\.1 GB more memory, and "
-                                               r"0\.0 GB is available"):
+                                               r"0\.0 GB is available: it may be stopped for lack of memory; close "
+                                               r"other programs"):
         result = flowpose.refine(tiny_clip.estimate, tiny_clip.rendered.frames, config=DIS)
     assert np.isfinite(result.poses.joints3d).all()
     monkeypatch.setattr("flowpose.api.available_memory_bytes", lambda: 2**40)
