@@ -117,9 +117,13 @@ class FlowField:
         Returns:
             A :class:`FlowTensors` whose :meth:`~FlowTensors.sample` equals :meth:`sample`.
         """
-        stacked = np.concatenate([self.flow, self.confidence[..., None]], axis=-1)
+        # Filled channel by channel: one copy of the field at a time beside this one (a long video's memory peak).
+        P, h, w, _ = self.flow.shape
+        values = torch.empty((P, 3, h, w), dtype=dtype, device=device)
+        values[:, :2] = _shared(self.flow).permute(0, 3, 1, 2)
+        values[:, 2] = _shared(self.confidence)
         return FlowTensors(
-            values=torch.as_tensor(stacked, dtype=dtype, device=device).permute(0, 3, 1, 2).contiguous(),
+            values=values,
             origin=torch.as_tensor(self.origin, dtype=dtype, device=device)[:, None, :],
             scale=torch.as_tensor(self.scale, dtype=dtype, device=device)[:, None, None],
         )
@@ -209,6 +213,12 @@ class FlowTensors:
         values = sample_grid(self.values, grid_xy)
         inside = _inside(grid_xy, self.values.shape[-2:])
         return values[..., :2], values[..., 2] * inside.to(values.dtype)
+
+
+def _shared(array: np.ndarray) -> torch.Tensor:
+    """A CPU tensor on the array's memory (a copy only where torch cannot share it: reversed strides, read-only)."""
+    array = np.ascontiguousarray(array)
+    return torch.from_numpy(array if array.flags.writeable else array.copy())
 
 
 def _inside(grid_xy: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -30,10 +30,10 @@ from flowpose.flow.encoded import can_encode
 from flowpose.flow.infer import plan_grids
 from flowpose.pose import PoseSequence
 
-DIS_FIELDS = 3.15
-"""Flow fields alive per pair at the peak of a refinement with DIS (the default): the slope of the peak RSS's
-growth, less the decoded frames (256 px: 0.19 MB a frame), 742 MB at 1,000 frames and 2,502 MB at 4,000 (0.59 MB
-a frame: 3.1 fields of 192 KB on 128 px grids)."""
+DIS_FIELDS = 2.16
+"""Flow fields' worth alive per pair at the peak of a refinement with DIS (the default): the slope of the peak RSS's
+growth, less the decoded frames (256 px: 0.19 MB a frame), 554 MB at 1,000 frames and 1,769 MB at 4,000 (0.41 MB a
+frame: 2.2 fields of 192 KB on 128 px grids: the flow, and the pose stage's tensor of it)."""
 DIS_BASE_BYTES = 150 * 2**20
 """The growth that does not depend on the video's length with DIS (the same two runs' intercept)."""
 NETWORK_FIELDS = 6.2

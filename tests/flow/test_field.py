@@ -178,3 +178,17 @@ def test_reverse_must_share_the_grids() -> None:
     with pytest.raises(ShapeError, match="reverse"):
         FlowField(f.flow, f.confidence, f.origin, f.scale, f.image_size,
                   reverse=FlowField.full_frame(np.zeros((2, 4, 6, 2), np.float32)))
+
+
+def test_to_torch_is_flow_then_confidence_channels_first_from_any_array() -> None:
+    rng = np.random.default_rng(1)
+    flow, conf = rng.random((3, 8, 6, 2)).astype(np.float32), rng.random((3, 8, 6)).astype(np.float32)
+    read_only = (np.broadcast_to(flow[:1], flow.shape), np.broadcast_to(conf[:1], conf.shape))
+    for f, c in ((flow, conf), read_only, (flow[::-1], conf[::-1])):
+        field = FlowField(f, c, np.zeros((3, 2)), np.ones(3), (8, 6))
+        for dtype in (torch.float32, torch.float64):
+            values = field.to_torch("cpu", dtype).values
+            assert values.dtype == dtype and values.shape == (3, 3, 8, 6)
+            np.testing.assert_array_equal(values[:, :2].numpy(), np.moveaxis(f, -1, 1).astype(values.numpy().dtype))
+            np.testing.assert_array_equal(values[:, 2].numpy(), c.astype(values.numpy().dtype))
+    assert not np.shares_memory(field.to_torch("cpu").values.numpy(), field.flow)  # the tensor is its own
