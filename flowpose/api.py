@@ -228,10 +228,15 @@ def _load_frames(frames: FramesInput) -> tuple[np.ndarray | VideoReader, VideoRe
             f"VideoReader, got {type(frames).__name__}"
         )
     reader = frames if isinstance(frames, VideoReader) else open_video(Path(frames))
-    H, W = reader.size
-    if len(reader) * H * W * 3 <= IN_MEMORY_LIMIT_BYTES:
+    if held_in_memory(len(reader), reader.size):
         return reader.read(), reader
     return reader, reader
+
+
+def held_in_memory(num_frames: int, size: tuple[int, int]) -> bool:
+    """Whether :func:`refine` decodes a video of ``num_frames`` frames of ``size`` (H, W) into memory before it
+    starts (up to :data:`IN_MEMORY_LIMIT_BYTES`), rather than reading it lazily."""
+    return num_frames * size[0] * size[1] * 3 <= IN_MEMORY_LIMIT_BYTES
 
 
 def _source_name(source: FramesInput) -> str:

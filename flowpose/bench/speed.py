@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from flowpose.api import IN_MEMORY_LIMIT_BYTES, refine
+from flowpose.api import held_in_memory, refine
 from flowpose.config import RefineConfig, get_preset, with_cycles
 from flowpose.flow.field import FlowField
 from flowpose.flow.infer import compute_video_flow, plan_grids
@@ -207,7 +207,7 @@ def refine_memory_job(motion_path: str, frames: int, size: int, preset: str, cyc
         def job() -> dict[str, Any]:
             models = [load_flow_model(n, w) for n, w in zip(config.flow.names, config.flow.weights)]
             # refine decodes a video this small into memory before it foresees the rest (flowpose.api).
-            decoded = frames * size * size * 3 if frames * size * size * 3 <= IN_MEMORY_LIMIT_BYTES else 0
+            decoded = frames * size * size * 3 if held_in_memory(frames, (size, size)) else 0
             foreseen = decoded + refine_memory(poses, (size, size), config, models).bytes(frames)
             with open_video(path) as reader:
                 result = refine(poses, reader, config=config, flow_models=models)

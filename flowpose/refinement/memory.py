@@ -11,7 +11,7 @@ frames where they are decoded into memory),
 with P = T - 1 pairs, FIELDS the fields' worth alive at the peak and BASE what does not grow with the video, both
 measured (module constants, :data:`MEASURED`; ``benchmarks/bench_speed.py`` prints the estimate beside the measured
 growth). The frames are not in it: a video small enough to be decoded into memory
-(:data:`flowpose.api.IN_MEMORY_LIMIT_BYTES`) is held before the estimate is made, and the memory available already
+(:func:`flowpose.api.held_in_memory`) is held before the estimate is made, and the memory available already
 lacks it. A video too long for the memory available is told before the work, with the length that fits: a process
 stopped for lack of memory (the system's out-of-memory killer) gets no chance to say anything.
 """
@@ -81,7 +81,7 @@ class MemoryNeed:
 
     def bytes(self, num_frames: int) -> int:
         """The growth for a video of ``num_frames`` frames (T - 1 pairs), bytes."""
-        return int(self.base + max(num_frames - 1, 0) * self.per_pair) if num_frames > 1 else 0
+        return int(self.base + (num_frames - 1) * self.per_pair) if num_frames > 1 else 0
 
     def frames_within(self, available: float) -> int:
         """The most frames whose refinement takes no more than ``available`` bytes (1 where none fits)."""
