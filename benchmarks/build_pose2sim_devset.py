@@ -41,13 +41,13 @@ from scipy.ndimage import gaussian_filter1d
 from flowpose.estimate.mediapipe import EstimateConfig, poses_from_landmarks
 from flowpose.estimate.people import detect_people
 from flowpose.io.poses import save_poses
+from flowpose.io.rig_files import read_rig
 from flowpose.io.video import open_video
 from flowpose.joint_map import to_h36m17
 from flowpose.skeleton import MEDIAPIPE33
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "video" / "pose2sim_multiperson"
-QCA_PX = 64.0  # Qualisys stores pixel values in 1/64 px
 
 
 def _attributes(block: str, tag: str) -> dict[str, str]:
@@ -56,23 +56,18 @@ def _attributes(block: str, tag: str) -> dict[str, str]:
 
 
 def read_qca(path: Path, transpose: bool) -> list[dict]:
-    """Cameras of a Qualisys ``.qca.txt``: name, K (3, 3), dist (5,), R (3, 3), t (3,) in metres (OpenCV)."""
+    """Cameras of a Qualisys ``.qca.txt``: name, K (3, 3), dist (5,), R (3, 3), t (3,) in metres (OpenCV). The
+    intrinsics are flowpose's reading (``flowpose.io.rig_files``, what ``--intrinsics`` reads); the pose, which a
+    single view's refinement does not need, is read here."""
     text = path.read_text()
     cams = []
-    for block in re.findall(r"<camera .*?</camera>", text, flags=re.S):
-        cam, tr, intr = (_attributes(block, tag) for tag in ("camera", "transform", "intrinsic"))
+    for block, rig in zip(re.findall(r"<camera .*?</camera>", text, flags=re.S), read_rig(path), strict=True):
+        tr = _attributes(block, "transform")
         M = np.array([[float(tr[f"r{i}{j}"]) for j in (1, 2, 3)] for i in (1, 2, 3)])
         M = M.T if transpose else M
         R = np.diag([1.0, -1.0, -1.0]) @ M
         c = np.array([float(tr[k]) for k in "xyz"]) / 1000.0
-        K = np.array([
-            [float(intr["focalLengthU"]) / QCA_PX, 0.0, float(intr["centerPointU"]) / QCA_PX],
-            [0.0, float(intr["focalLengthV"]) / QCA_PX, float(intr["centerPointV"]) / QCA_PX],
-            [0.0, 0.0, 1.0],
-        ])
-        dist = np.array([float(intr[k]) for k in ("radialDistortion1", "radialDistortion2", "tangentalDistortion1",
-                                                    "tangentalDistortion2", "radialDistortion3")])
-        cams.append({"name": cam["serial"], "K": K, "dist": dist, "R": R, "t": -R @ c})
+        cams.append({"name": rig.name, "K": rig.K, "dist": rig.dist, "R": R, "t": -R @ c})
     return cams
 
 

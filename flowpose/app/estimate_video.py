@@ -21,7 +21,7 @@ from flowpose.errors import InputError
 from flowpose.estimate.mediapipe import EstimateConfig, require_mediapipe
 from flowpose.estimate.mirrored import second_look
 from flowpose.estimate.people import PeopleInVideo, find_people
-from flowpose.io.intrinsics import CameraOptions, load_intrinsics
+from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.outdir import check_output_file, check_output_folder, write_output_folder
 from flowpose.io.poses import save_poses, written_by_flowpose
 from flowpose.io.video import open_video
@@ -105,7 +105,7 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
             raise InputError(f"--out {out}: expected a pose file ending in .npz or .json")
         check_output_file(out, overwrite=job.overwrite, is_ours=written_by_flowpose, inputs=inputs)
     if job.camera.intrinsics is not None:
-        load_intrinsics(job.camera.intrinsics)  # refused before the video is decoded
+        job.camera.camera_file()  # refused before the video is decoded
     require_mediapipe()
     with open_video(job.video, fps=job.fps) as reader:
         start, stop = segment(len(reader), job.start, job.num_frames, job.video, listed_note(reader))

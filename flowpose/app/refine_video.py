@@ -39,7 +39,7 @@ from flowpose.estimate.placement import place_root
 from flowpose.flow.registry import FLOW_BACKENDS
 from flowpose.frame_convention import frame_convention_note
 from flowpose.io.groundtruth import load_gt
-from flowpose.io.intrinsics import CameraOptions, load_intrinsics
+from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.keypoints2d import attach_keypoints, confident_joints2d, load_keypoints, slice_keypoints
 from flowpose.io.outdir import check_output_folder
 from flowpose.io.poses import load_poses
@@ -145,7 +145,7 @@ def check_settings(job: RefineVideoJob) -> None:
     if job.cycles < 0:
         raise InputError(f"--cycles must be >= 0, got {job.cycles}")
     if job.camera is not None and job.camera.intrinsics is not None:
-        load_intrinsics(job.camera.intrinsics)  # a bad camera file is refused before any frame is decoded
+        job.camera.camera_file()  # a bad camera file (or an unnamed camera of several) is refused before decoding
     if job.estimate is not None and job.poses is not None:
         raise InputError("--estimate and --poses exclude each other: pass one")
     if job.estimate is not None:
@@ -155,7 +155,7 @@ def check_settings(job: RefineVideoJob) -> None:
 
 
 def with_intrinsics(
-    poses: PoseSequence, K: np.ndarray, dist: np.ndarray | None, source: str, notes: list[str]
+    poses: PoseSequence, K: np.ndarray, dist: np.ndarray | None, source: str, notes: list[str], given: str = "the given K"
 ) -> PoseSequence:
     """The poses in camera K with lens distortion ``dist`` instead of their own, and a note for the user when
     either differs.
@@ -172,6 +172,7 @@ def with_intrinsics(
         dist: (n,) lens distortion coefficients (OpenCV's order), or None (a pinhole camera).
         source: the pose file, for the note.
         notes: where the note goes.
+        given: where K came from, for the note (:meth:`flowpose.io.intrinsics.CameraOptions.origin`).
 
     Returns:
         The poses with K and ``dist`` (the same object when both equal their own).
@@ -191,7 +192,7 @@ def with_intrinsics(
     before, after = centroids(poses.joints3d)[:, 0, 2], centroids(joints3d)[:, 0, 2]  # NaN in frames with no joint
     seen = np.isfinite(before) & np.isfinite(after)
     notes.append(
-        f"camera: the given K (fx {K[0, 0]:.1f}, fy {K[1, 1]:.1f}, cx {K[0, 2]:.1f}, cy {K[1, 2]:.1f} px) "
+        f"camera: {given} (fx {K[0, 0]:.1f}, fy {K[1, 1]:.1f}, cx {K[0, 2]:.1f}, cy {K[1, 2]:.1f} px) "
         f"replaces {source}'s (fx {own[0, 0]:.1f}, cx {own[0, 2]:.1f}, cy {own[1, 2]:.1f}); the 3D is moved to show the "
         f"same image through it (depth x{np.median(after[seen] / before[seen]) if seen.any() else 1.0:.2f})"
     )
@@ -309,7 +310,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 if (problem := span_problem(seen, reader.size, "joints2d")) is not None:
                     raise InputError(f"{source}: {problem}")
             if job.camera is not None:
-                init = with_intrinsics(init, job.camera.matrix(reader.size), job.camera.distortion(), str(source), notes)
+                init = with_intrinsics(init, job.camera.matrix(reader.size), job.camera.distortion(), str(source), notes,
+                                       job.camera.origin())
             fps, rate_note = rate_for(init.fps, reader, str(source))
             if rate_note is not None:
                 init = replace(init, fps=fps)

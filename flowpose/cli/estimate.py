@@ -49,6 +49,7 @@ def estimate(
     person: str,
     all_people: bool,
     intrinsics: Path | None,
+    camera_name: str | None,
     focal_px: float | None,
     fov: float | None,
     overwrite: bool,
@@ -71,7 +72,7 @@ def estimate(
     job = EstimateVideoJob(
         video=video,
         config=estimate_config_from_options(track, min_confidence, carry_frames, min_frames, mirrored_2d, max_people),
-        camera=camera_from_options(intrinsics, focal_px, fov),
+        camera=camera_from_options(intrinsics, focal_px, fov, camera_name, video),
         out=out_path,
         person=parse_person(person),
         all_people=all_people,

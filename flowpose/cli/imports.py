@@ -55,6 +55,7 @@ def import_(
     out_path: Path,
     video: Path | None,
     intrinsics: Path | None,
+    camera_name: str | None,
     focal_px: float | None,
     fov: float | None,
     skeleton: str | None,
@@ -85,13 +86,14 @@ def import_(
         (("units", "axes"), poses),
         (("skeleton",), ("metro", "joints3d", "openpose")),
         (("person",), (*IMPORT_KINDS["keypoints"], *smpl)),
-        (("intrinsics", "focal_px", "fov", "fps"), (*poses, *smpl)),
+        (("intrinsics", "camera_name", "focal_px", "fov", "fps"), (*poses, *smpl)),
     )
     if any(fmt in kind for kind in IMPORT_KINDS.values()):
         for names, formats in used_by:
             if fmt not in formats:
                 refuse_unused(names, f"not used by import {fmt} (only by {', '.join(formats)})")
-    job = ImportJob(fmt=fmt, source=file, out=out_path, video=video, camera=described_camera(intrinsics, focal_px, fov),
+    camera = described_camera(intrinsics, focal_px, fov, camera_name, video)
+    job = ImportJob(fmt=fmt, source=file, out=out_path, video=video, camera=camera,
                     skeleton=skeleton, person=parse_person(person), units=units, axes=axes, keypoints=keypoints, fps=fps,
                     overwrite=overwrite)
     for line in run_import(job):

@@ -148,7 +148,15 @@ def estimate_config_from_options(
 
 
 def camera_options(fn: Callable) -> Callable:
-    """``--intrinsics``, ``--focal-px``, ``--fov``: how the user describes the camera (:func:`camera_from_options`)."""
+    """``--intrinsics`` (with ``--camera``), ``--focal-px``, ``--fov``: how the user describes the camera
+    (:func:`camera_from_options`)."""
+    fn = click.option(
+        "--camera",
+        "camera_name",
+        default=None,
+        help="The camera of a multi-camera --intrinsics file (Pose2Sim's or anipose's .toml, Qualisys's .qca.txt), "
+        "by name [default: its only one, or the one named as the video: cam01.mp4, cam01].",
+    )(fn)
     fn = click.option(
         "--fov",
         type=float,
@@ -166,24 +174,31 @@ def camera_options(fn: Callable) -> Callable:
         "--intrinsics",
         type=click.Path(path_type=Path),
         default=None,
-        help="Calibrated camera: 3x3 K or fx fy cx cy in .txt, .npy, .npz (key K) or .json, or OpenCV's or ROS's "
-        "calibration .yml/.yaml/.xml; lens distortion (dist) is read where the file gives it.",
+        help="Calibrated camera: 3x3 K or fx fy cx cy in .txt, .npy, .npz (key K) or .json, OpenCV's or ROS's "
+        "calibration .yml/.yaml/.xml, or a multi-camera calibration (.toml, .qca.txt; see --camera); lens "
+        "distortion (dist) is read where the file gives it.",
     )(fn)
 
 
-def camera_from_options(intrinsics: Path | None, focal_px: float | None, fov: float | None) -> CameraOptions:
-    """The camera as :func:`camera_options` described it; the field of view defaults to 60 degrees."""
+def camera_from_options(
+    intrinsics: Path | None, focal_px: float | None, fov: float | None, camera_name: str | None, video: Path | None
+) -> CameraOptions:
+    """The camera as :func:`camera_options` described it, for ``video`` (whose name picks its camera in a
+    multi-camera file); the field of view defaults to 60 degrees."""
     from flowpose.io.intrinsics import CameraOptions
 
-    return CameraOptions(intrinsics=intrinsics, focal_px=focal_px, fov_deg=60.0 if fov is None else fov)
+    return CameraOptions(intrinsics=intrinsics, focal_px=focal_px, fov_deg=60.0 if fov is None else fov,
+                         camera=camera_name, video=video)
 
 
-def described_camera(intrinsics: Path | None, focal_px: float | None, fov: float | None) -> CameraOptions | None:
+def described_camera(
+    intrinsics: Path | None, focal_px: float | None, fov: float | None, camera_name: str | None, video: Path | None
+) -> CameraOptions | None:
     """:func:`camera_from_options` when the user gave any camera option; None when they gave none (the input's
     own camera is kept then)."""
-    if intrinsics is None and focal_px is None and fov is None:
+    if intrinsics is None and focal_px is None and fov is None and camera_name is None:
         return None
-    return camera_from_options(intrinsics, focal_px, fov)
+    return camera_from_options(intrinsics, focal_px, fov, camera_name, video)
 
 
 def refine_config_from_options(

@@ -142,6 +142,7 @@ def refine(
     max_people: int,
     person: str,
     intrinsics: Path | None,
+    camera_name: str | None,
     focal_px: float | None,
     fov: float | None,
     cycles: int,
@@ -173,7 +174,7 @@ def refine(
     if smpl_path is not None or body_model is not None:
         refuse_unused(("without_flow",), "not used with --smpl, whose flow is the mesh's (--mesh-flow-weight 0 "
                       "leaves it out)")
-        refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "focal_px", "fov", "start", "num_frames"),
+        refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "camera_name", "focal_px", "fov", "start", "num_frames"),
                       "not used with --smpl, which refines the parameters of the whole video in their own camera "
                       "(their K)")
         _refine_smpl(video, smpl_path, body_model, config, cycles, mesh_flow_weight, sketch, export_mesh, out_dir,
@@ -193,7 +194,7 @@ def refine(
         estimate=est_config,
         person=parse_person(person),
         keypoints=keypoints_path,
-        camera=described_camera(intrinsics, focal_px, fov),
+        camera=described_camera(intrinsics, focal_px, fov, camera_name, video),
         gt=gt_path,
         out=out_dir,
         device=device,

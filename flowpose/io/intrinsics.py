@@ -25,10 +25,11 @@ from flowpose.camera import intrinsics_from_fov
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.npz import npy_header_problem, read_npz
 from flowpose.io.poses import check_readable, read_json
+from flowpose.io.rig_files import RIG_FORMATS, choose_camera, is_rig_file, read_rig
 from flowpose.lens import distortion_shift_px
 from flowpose.pose import check_intrinsics, checked_distortion
 
-INTRINSICS_SUFFIXES = (".npy", ".txt", ".npz", ".json", ".yml", ".yaml", ".xml")
+INTRINSICS_SUFFIXES = (".npy", ".txt", ".npz", ".json", ".yml", ".yaml", ".xml", ".toml")
 K_KEYS = ("K", "camera_matrix", "cameraMatrix")
 """Names of K in a file of named arrays: ``.npz``, ``.json``, OpenCV's ``.yml``/``.xml``, ROS's ``.yaml``."""
 DISTORTION_KEYS = ("dist", "distortion", "distortion_coefficients", "distCoeffs", "dist_coeffs", "D")
@@ -73,6 +74,10 @@ class CameraFile:
     """(3, 3) float64 pinhole intrinsics, px."""
     dist: np.ndarray | None
     """(n,) float64 distortion coefficients in OpenCV's order, n in ``flowpose.pose.DISTORTION_COUNTS``; None: none given."""
+    camera: str | None = None
+    """The camera's name, for a file of several cameras (:mod:`flowpose.io.rig_files`); None: a file of one."""
+    size: tuple[int, int] | None = None
+    """(H, W) px of the frames the camera was calibrated on, where the file says; None: it does not."""
 
     @property
     def distorted(self) -> bool:
@@ -80,17 +85,26 @@ class CameraFile:
         return self.dist is not None and bool(np.any(self.dist != 0.0))
 
 
-def load_intrinsics(path: str | os.PathLike[str]) -> np.ndarray:
+def load_intrinsics(
+    path: str | os.PathLike[str], camera: str | None = None, video: str | os.PathLike[str] | None = None
+) -> np.ndarray:
     """Read K from a camera file (:func:`load_camera_file`), without its distortion.
 
     Raises:
         InputError: for a missing or unreadable file, or a K that is not 3x3 with positive focal lengths.
     """
-    return load_camera_file(path).K
+    return load_camera_file(path, camera, video).K
 
 
-def load_camera_file(path: str | os.PathLike[str]) -> CameraFile:
+def load_camera_file(
+    path: str | os.PathLike[str], camera: str | None = None, video: str | os.PathLike[str] | None = None
+) -> CameraFile:
     """Read K, and the lens distortion coefficients where the file has them.
+
+    A calibration file of several cameras (Pose2Sim's or anipose's ``.toml``, Qualisys's ``.qca.txt``:
+    :mod:`flowpose.io.rig_files`) gives the camera named ``camera``, else its only camera, else the one named as
+    ``video``'s file (``cam01.mp4``: camera ``cam01``); such a camera carries its name and the frame size it was
+    calibrated on.
 
     Formats: ``.npy`` (K), ``.txt`` (three rows of three numbers, or one row of four), ``.npz`` (K under a name
     of ``K_KEYS``, the distortion under one of ``DISTORTION_KEYS``), ``.json`` (a 3x3 list, a list of four, or an
@@ -99,10 +113,20 @@ def load_camera_file(path: str | os.PathLike[str]) -> CameraFile:
     ``distortion_coefficients``) or as ROS's camera_info (the same names, each with ``rows``, ``cols``, ``data``).
 
     Raises:
-        InputError: for a missing or unreadable file, a K that is not 3x3 with positive focal lengths, or
-            distortion coefficients that are not 4, 5, 8, 12 or 14 finite numbers.
+        InputError: for a missing or unreadable file, a K that is not 3x3 with positive focal lengths,
+            distortion coefficients that are not 4, 5, 8, 12 or 14 finite numbers, a ``camera`` named for a file
+            of one camera, or a file of several where none is named or none has the name.
     """
     p = check_readable(path, INTRINSICS_SUFFIXES, "camera intrinsics file (3x3 K or fx fy cx cy)")
+    if is_rig_file(p):
+        chosen = choose_camera(read_rig(p), p, camera, None if video is None else Path(video))
+        where = f"{p}: camera {chosen.name}: "
+        check_intrinsics(chosen.K, where)
+        dist = None if chosen.dist is None else checked_distortion(chosen.dist, where)
+        return CameraFile(chosen.K, dist, chosen.name, chosen.size)
+    if camera is not None:
+        raise InputError(f"{p}: a camera file of one camera, got --camera {camera} (it names a camera of a file of "
+                         f"several: {RIG_FORMATS})")
     suffix = p.suffix.lower()
     dist = None
     try:
@@ -202,6 +226,41 @@ def _json_values(path: Path, doc: object) -> np.ndarray:
     return np.asarray(doc, np.float64)
 
 
+def fitted_intrinsics(camera: CameraFile, image_size: tuple[int, int], source: str) -> tuple[np.ndarray, float]:
+    """The file's K for frames of ``image_size`` (H, W) px, and the scale applied (1.0: none).
+
+    A camera calibrated on frames of another size (the file says which: :attr:`CameraFile.size`) is scaled to the
+    video's where both sides scale alike (a video resized after capture): ``f' = s f``, ``c' = s (c + 1/2) - 1/2``
+    (pixel centres at integers); the lens distortion, in normalised coordinates, is unchanged. Where the file
+    gives no size, or ``image_size`` is unknown (zeros), K is as the file has it.
+
+    Raises:
+        InputError: the sides scale differently (another camera's video, a cropped or turned one).
+
+    Example:
+        >>> camera = CameraFile(np.array([[1000.0, 0, 959.5], [0, 1000.0, 539.5], [0, 0, 1]]), None, "c1", (1080, 1920))
+        >>> K, scale = fitted_intrinsics(camera, (540, 960), "calib.toml")
+        >>> scale, K[0].tolist()
+        (0.5, [500.0, 0.0, 479.5])
+    """
+    H, W = image_size
+    if camera.size is None or H <= 0 or W <= 0 or camera.size == (H, W):
+        return camera.K, 1.0
+    H0, W0 = camera.size
+    sx, sy = W / W0, H / H0
+    if abs(sx / sy - 1.0) > 0.01:
+        raise InputError(
+            f"{source}: camera {camera.camera} was calibrated on {W0}x{H0} frames (W x H), the video's are {W}x{H}: "
+            "not this camera's video, or a cropped or turned one; give the camera of these frames"
+        )
+    K = camera.K.copy()
+    K[0, :2] *= sx
+    K[1, 1] *= sy
+    K[0, 2] = sx * (K[0, 2] + 0.5) - 0.5
+    K[1, 2] = sy * (K[1, 2] + 0.5) - 0.5
+    return K, sx
+
+
 @dataclass(frozen=True)
 class CameraOptions:
     """How the user described the camera (``--intrinsics``, ``--focal-px``, ``--fov``); the first given wins."""
@@ -212,12 +271,19 @@ class CameraOptions:
     """The focal length in pixels (square pixels, principal point at the image centre)."""
     fov_deg: float = 60.0
     """The horizontal field of view, degrees: a guess when nothing else is known (60 suits phones and webcams)."""
+    camera: str | None = None
+    """The camera of a calibration file of several (``--camera``); None: its only one, or the one named as ``video``."""
+    video: Path | None = None
+    """The video filmed (a file or a folder of frames): its name names its camera in a file of several."""
 
     def __post_init__(self) -> None:
         if self.focal_px is not None and not (math.isfinite(self.focal_px) and self.focal_px > 0):
             raise InputError(f"--focal-px must be a positive number of pixels, got {self.focal_px}")
         if not 0.0 < self.fov_deg < 180.0:
             raise InputError(f"--fov must lie in (0, 180) degrees, got {self.fov_deg}")
+        if self.camera is not None and self.intrinsics is None:
+            raise InputError(f"--camera {self.camera}: names a camera of an --intrinsics calibration file; no "
+                             "--intrinsics was given")
 
     @property
     def guessed(self) -> bool:
@@ -231,7 +297,7 @@ class CameraOptions:
             InputError: for an unreadable intrinsics file.
         """
         if self.intrinsics is not None:
-            return load_intrinsics(self.intrinsics)
+            return fitted_intrinsics(self.camera_file(), image_size, str(self.intrinsics))[0]
         H, W = image_size
         if self.focal_px is not None:
             return np.array([[self.focal_px, 0.0, (W - 1) / 2], [0.0, self.focal_px, (H - 1) / 2], [0.0, 0.0, 1.0]])
@@ -241,10 +307,13 @@ class CameraOptions:
         """One line for the user: where the focal length came from, whether it is a guess, and how far the file's
         lens distortion moves pixels."""
         if self.intrinsics is not None:
-            camera = load_camera_file(self.intrinsics)
-            line = f"camera: K from {self.intrinsics} (fx {camera.K[0, 0]:.1f} px)"
+            camera = self.camera_file()
+            K, scale = fitted_intrinsics(camera, image_size, str(self.intrinsics))
+            named = "" if camera.camera is None else f", camera {camera.camera}"
+            scaled = "" if scale == 1.0 else f", scaled by {scale:.4g} to these frames"
+            line = f"camera: K from {self.intrinsics}{named} (fx {K[0, 0]:.1f} px{scaled})"
             if camera.distorted:
-                edge, middle = distortion_shift_px(camera.K, camera.dist, image_size)
+                edge, middle = distortion_shift_px(K, camera.dist, image_size)
                 line += f", with lens distortion: {edge:.1f} px at most, {middle:.1f} px in the middle of the frame"
             return line
         K = self.matrix(image_size)
@@ -264,5 +333,22 @@ class CameraOptions:
         """
         if self.intrinsics is None:
             return None
-        camera = load_camera_file(self.intrinsics)
+        camera = self.camera_file()
         return camera.dist if camera.distorted else None
+
+    def origin(self) -> str:
+        """K, named by where it comes from, for a note: ``the given K`` (a focal length, a field of view, a file
+        of one camera), or ``the K of camera cam01 in calib.toml`` (a camera of a multi-camera file)."""
+        if self.intrinsics is None or (name := self.camera_file().camera) is None:
+            return "the given K"
+        return f"the K of camera {name} in {self.intrinsics}"
+
+    def camera_file(self) -> CameraFile:
+        """What the intrinsics file gives for this video's camera (:func:`load_camera_file`).
+
+        Raises:
+            InputError: no intrinsics file, or an unreadable one.
+        """
+        if self.intrinsics is None:
+            raise InputError("no --intrinsics file given")
+        return load_camera_file(self.intrinsics, self.camera, self.video)

@@ -33,10 +33,10 @@ def test_progress_bars_only_on_a_terminal_and_not_when_quiet(
 
 
 def test_the_camera_guess_is_60_degrees_only_when_nothing_was_said() -> None:
-    assert camera_from_options(None, None, None).fov_deg == 60.0
-    assert camera_from_options(None, None, 47.0).fov_deg == 47.0
-    assert described_camera(None, None, None) is None  # the pose file's own camera stays
-    given = described_camera(None, 1450.0, None)
+    assert camera_from_options(None, None, None, None, None).fov_deg == 60.0
+    assert camera_from_options(None, None, 47.0, None, None).fov_deg == 47.0
+    assert described_camera(None, None, None, None, None) is None  # the pose file's own camera stays
+    given = described_camera(None, 1450.0, None, None, None)
     assert given is not None and given.focal_px == 1450.0
 
 

@@ -304,6 +304,27 @@ def test_refine_camera_options(work: Path) -> None:
     assert {k for k in snapshot(work)} == set(before) | {"bad.json"}
 
 
+def test_refine_a_camera_of_a_multi_camera_calibration(work: Path) -> None:
+    camera = 'name = "{}"\nsize = [64.0, 64.0]\nmatrix = [[{}, 0.0, 31.5], [0.0, {}, 31.5], [0.0, 0.0, 1.0]]\n'
+    (work / "Calib.toml").write_text("[cam_1]\n" + camera.format("side", 70.0, 70.0)
+                                     + "[cam_2]\n" + camera.format("video", 90.0, 90.0) + "[metadata]\nerror = 0.0\n")
+    args = ["--flow", "dis", "--cycles", "0", "--quiet", "--intrinsics", work / "Calib.toml"]
+    result = run("refine", work / "video.mp4", *args, "--out", work / "o1")  # the camera named as the video
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert (f"camera: the K of camera video in {work / 'Calib.toml'} (fx 90.0, fy 90.0, cx 31.5, cy 31.5 px) "
+            "replaces") in result.stdout
+    assert load_poses(work / "o1" / "refined.npz").K[0, 0] == 90.0
+    result = run("refine", work / "video.mp4", *args, "--camera", "cam_1", "--out", work / "o2")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert load_poses(work / "o2" / "refined.npz").K[0, 0] == 70.0
+    before = snapshot(work)
+    assert_user_error(run("refine", work / "video.mp4", *args, "--camera", "top", "--out", work / "o3"),
+                      "Calib.toml: no camera named 'top' in it; it holds side, video")
+    assert_user_error(run("refine", work / "video.mp4", "--camera", "side", "--out", work / "o3"),
+                      "--camera side: names a camera of an --intrinsics calibration file")
+    assert snapshot(work) == before
+
+
 def test_refine_smpl_with_a_body_model(tmp_path: Path) -> None:
     from flowpose.body.params import load_smpl, save_smpl
     from flowpose.body.standin import write_standin

@@ -155,3 +155,49 @@ def test_a_lens_distortion_is_told_and_given(tmp_path: Path) -> None:
     pinhole = CameraOptions(intrinsics=tmp_path / "pinhole.npz")
     assert pinhole.describe(size) == f"camera: K from {tmp_path / 'pinhole.npz'} (fx {K[0, 0]:.1f} px)"
     assert pinhole.distortion() is None and CameraOptions(focal_px=500.0).distortion() is None
+
+
+def test_a_camera_of_a_multi_camera_file(tmp_path: Path) -> None:
+    from tests.io.test_rig_files import TOML
+
+    rig = tmp_path / "Calib.toml"
+    rig.write_text(TOML)
+    camera = load_camera_file(rig, video=tmp_path / "cam01.mp4")
+    assert (camera.camera, camera.size) == ("cam01", (1920, 1088))
+    np.testing.assert_array_equal(camera.dist, [-0.046, 0.14, 0.0006, 0.0007])
+    assert load_camera_file(rig, "cam02").camera == "cam02"
+    with pytest.raises(InputError, match=r"Calib\.toml: holds 2 cameras \(cam01, cam02\), none named as the video "
+                                         r"clip\.mp4: name the video's with --camera NAME"):
+        load_camera_file(rig, video=tmp_path / "clip.mp4")
+    np.savetxt(tmp_path / "K.txt", K)
+    with pytest.raises(InputError, match=r"K\.txt: a camera file of one camera, got --camera cam01"):
+        load_camera_file(tmp_path / "K.txt", "cam01")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TOML.replace("[ 0.0, 1681.1, 948.1,]", "[ 0.0, -1681.1, 948.1,]"))
+    with pytest.raises(InputError, match=r"bad\.toml: camera cam01: K must have focal lengths in \(0"):
+        load_camera_file(bad, "cam01")
+
+
+def test_a_calibrated_camera_on_resized_frames(tmp_path: Path) -> None:
+    from tests.io.test_rig_files import TOML
+
+    rig = tmp_path / "Calib.toml"
+    rig.write_text(TOML)
+    options = CameraOptions(intrinsics=rig, video=tmp_path / "cam01.mp4")
+    full = options.matrix((1920, 1088))
+    np.testing.assert_array_equal(full, [[1681.2, 0, 533.0], [0, 1681.1, 948.1], [0, 0, 1]])
+    half = options.matrix((960, 544))
+    np.testing.assert_allclose(half, [[840.6, 0, 266.25], [0, 840.55, 473.8], [0, 0, 1]])
+    # A point keeps its place on the frame: its pixel centre-based coordinate scales about the frame's corner.
+    x = np.array([0.2, -0.1, 1.0])
+    u_full, u_half = (full @ x)[:2], (half @ x)[:2]
+    np.testing.assert_allclose((u_full + 0.5) / 2, u_half + 0.5)
+    assert options.describe((960, 544)).startswith(
+        f"camera: K from {rig}, camera cam01 (fx 840.6 px, scaled by 0.5 to these frames), with lens distortion: ")
+    assert "scaled" not in options.describe((1920, 1088))
+    with pytest.raises(InputError, match=r"Calib\.toml: camera cam01 was calibrated on 1088x1920 frames \(W x H\), "
+                                         r"the video's are 1920x1080: not this camera's video"):
+        options.matrix((1080, 1920))
+    with pytest.raises(InputError, match=r"--camera cam01: names a camera of an --intrinsics calibration file; no "
+                                         r"--intrinsics was given"):
+        CameraOptions(camera="cam01")

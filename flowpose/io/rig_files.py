@@ -1,0 +1,186 @@
+"""Calibration files of a multi-camera capture: one camera's intrinsics and lens distortion from them.
+
+flowpose refines one view at a time; a markerless or marker-based capture calibrates all of its cameras in
+one file. Two formats of the field are read:
+
+- Pose2Sim's and anipose's ``.toml`` (``Calib.toml``, ``calibration.toml``): a table per camera with ``name``,
+  ``size = [W, H]`` px, ``matrix`` (3x3 K), ``distortions`` (OpenCV's k1, k2, p1, p2), ``rotation``,
+  ``translation`` and ``fisheye``; other tables (Pose2Sim's ``[metadata]``) hold no ``matrix`` and are skipped.
+- Qualisys's ``.qca.txt`` (an XML ``<calibration>`` with a ``<camera>`` per camera): pixel values are stored in
+  1/64 px of the sensor, and ``<fov_video>`` is the part of the sensor the video holds, so
+  ``f = focalLengthU / 64``, ``c_x = centerPointU / 64 - left``, the frame ``right - left + 1`` px wide;
+  ``radialDistortion1, 2`` and ``tangentalDistortion1, 2`` are OpenCV's k1, k2, p1, p2 and
+  ``radialDistortion3`` its k3. This is the reading the real development set's builder proves by reprojection
+  (``benchmarks/build_pose2sim_devset.py``: a few pixels on well-seen joints). A camera whose video is turned
+  (``viewrotation`` other than 0) is refused, not guessed.
+
+The extrinsics (rotation, translation) are not read: a single view's refinement works in its camera's frame.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from flowpose.errors import InputError
+
+QCA_SUBPIXELS = 64.0
+"""Qualisys stores pixel values in 1/64 px."""
+RIG_FORMATS = "Pose2Sim's or anipose's .toml, Qualisys's .qca.txt"
+
+
+@dataclass(frozen=True)
+class RigCamera:
+    """One camera of a calibration file of several.
+
+    Attributes:
+        name: the camera's name in the file (Pose2Sim's ``name``, else its table's; Qualisys's ``serial``).
+        names: every name the file gives it (a Pose2Sim camera: ``name`` and its table's name).
+        K: (3, 3) float64 pinhole intrinsics, px.
+        dist: (n,) float64 lens distortion, OpenCV's order; None where the file gives none.
+        size: (H, W) px of the frames it was calibrated on; None where the file does not say.
+    """
+
+    name: str
+    names: tuple[str, ...]
+    K: np.ndarray
+    dist: np.ndarray | None
+    size: tuple[int, int] | None
+
+
+def is_rig_file(path: Path) -> bool:
+    """Whether ``path`` is a calibration file of several cameras (a ``.toml``, or Qualisys's XML, whatever its
+    suffix: ``.qca.txt``, ``.xml``)."""
+    if path.suffix.lower() == ".toml":
+        return True
+    try:
+        with path.open("rb") as f:
+            head = f.read(1024)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"<?xml") and b"<calibration" in head
+
+
+def read_rig(path: Path) -> list[RigCamera]:
+    """Every camera of a multi-camera calibration file (module docstring), in the file's order.
+
+    Raises:
+        InputError: an unreadable file, one with no camera, or a camera whose intrinsics cannot be read.
+    """
+    cameras = _read_toml(path) if path.suffix.lower() == ".toml" else _read_qca(path)
+    if not cameras:
+        raise InputError(f"{path}: no camera in it (expected a calibration file: {RIG_FORMATS})")
+    return cameras
+
+
+def choose_camera(cameras: Sequence[RigCamera], path: Path, name: str | None, video: Path | None) -> RigCamera:
+    """The camera of ``cameras`` that films ``video``.
+
+    Args:
+        cameras: :func:`read_rig`.
+        path: the file, for messages.
+        name: the camera the user named (``--camera``); None: the file's only camera, else the one named as the
+            video's file (``cam01.mp4``: ``cam01`` or ``cam_01``; names compared without case, ``_`` or ``-``).
+        video: the video (a file or a folder of frames), or None.
+
+    Raises:
+        InputError: no camera of that name, or several cameras and none named as the video.
+    """
+    listed = ", ".join(c.name for c in cameras)
+    if name is not None:
+        found = [c for c in cameras if _key(name) in {_key(n) for n in c.names}]
+        if not found:
+            raise InputError(f"{path}: no camera named {name!r} in it; it holds {listed}")
+        return found[0]
+    if len(cameras) == 1:
+        return cameras[0]
+    stem = None if video is None else (video.name if video.is_dir() else video.name.split(".")[0])
+    found = [c for c in cameras if stem is not None and _key(stem) in {_key(n) for n in c.names}]
+    if len(found) == 1:
+        return found[0]
+    named = f", none named as the video {video.name}" if video is not None else ""
+    raise InputError(f"{path}: holds {len(cameras)} cameras ({listed}){named}: name the video's with --camera NAME")
+
+
+def _key(name: str) -> str:
+    """A name as cameras and videos are matched: without case, ``_``, ``-`` or spaces."""
+    return re.sub(r"[\s_\-]", "", name).casefold()
+
+
+def _read_toml(path: Path) -> list[RigCamera]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 (setup.cfg installs tomli there)
+        import tomli as tomllib
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not a readable calibration file (TOML): {e}") from None
+    cameras = []
+    for table, entry in doc.items():
+        if not isinstance(entry, dict) or "matrix" not in entry:
+            continue  # [metadata], or anything else that is not a camera
+        name = str(entry.get("name", table))
+        where = f"{path}: camera {name}"
+        if entry.get("fisheye", False) is True:
+            raise InputError(f"{where}: a fisheye lens model, which flowpose does not model (it models OpenCV's "
+                             "standard lens: k1, k2, p1, p2, k3, ...)")
+        K = _numbers(entry["matrix"], (3, 3), f"{where}: matrix")
+        dist = _numbers(entry["distortions"], None, f"{where}: distortions") if "distortions" in entry else None
+        size = None
+        if "size" in entry:
+            W, H = _numbers(entry["size"], (2,), f"{where}: size (W, H)")
+            size = (int(round(H)), int(round(W)))
+        cameras.append(RigCamera(name, tuple(dict.fromkeys((name, str(table)))), K, dist, size))
+    return cameras
+
+
+def _read_qca(path: Path) -> list[RigCamera]:
+    try:
+        root = ElementTree.parse(path).getroot()
+    except ElementTree.ParseError as e:
+        raise InputError(f"{path}: not a readable calibration file (Qualisys XML): {e}") from None
+    cameras = []
+    for camera in root.iter("camera"):
+        name = camera.get("serial", f"camera {len(cameras) + 1}")
+        where = f"{path}: camera {name}"
+        intrinsic, video = camera.find("intrinsic"), camera.find("fov_video")
+        if intrinsic is None or video is None:
+            raise InputError(f"{where}: expected its <intrinsic> and <fov_video>, got "
+                             f"{sorted({child.tag for child in camera})}")
+        if camera.get("viewrotation", "0") not in ("0", "0.0"):
+            raise InputError(f"{where}: its video is turned (viewrotation {camera.get('viewrotation')}), which "
+                             "flowpose does not read; give the camera with --intrinsics K.json instead")
+        try:
+            left, top, right, bottom = (float(video.attrib[k]) for k in ("left", "top", "right", "bottom"))
+            value = {k: float(v) for k, v in intrinsic.attrib.items() if k != "model"}
+            fx, fy = value["focalLengthU"] / QCA_SUBPIXELS, value["focalLengthV"] / QCA_SUBPIXELS
+            cx, cy = value["centerPointU"] / QCA_SUBPIXELS - left, value["centerPointV"] / QCA_SUBPIXELS - top
+            skew = value.get("skew", 0.0) / QCA_SUBPIXELS
+            dist = np.array([value[k] for k in ("radialDistortion1", "radialDistortion2", "tangentalDistortion1",
+                                                 "tangentalDistortion2", "radialDistortion3")])
+        except KeyError as e:
+            raise InputError(f"{where}: its <intrinsic> or <fov_video> lacks {e.args[0]!r}") from None
+        except ValueError as e:
+            raise InputError(f"{where}: {e}") from None
+        K = np.array([[fx, skew, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
+        size = (int(bottom - top + 1), int(right - left + 1))
+        cameras.append(RigCamera(name, (name,), K, dist, size))
+    return cameras
+
+
+def _numbers(value: object, shape: tuple[int, ...] | None, what: str) -> np.ndarray:
+    """``value`` as float64 numbers of ``shape`` (None: any count); InputError saying what was got otherwise."""
+    try:
+        array = np.asarray(value, np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be numbers, got {str(value)[:80]}") from None
+    if shape is not None and array.shape != shape:
+        raise InputError(f"{what} must have shape {shape}, got {array.shape}")
+    return array if shape is not None else array.ravel()

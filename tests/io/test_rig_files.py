@@ -1,0 +1,153 @@
+"""Tests of flowpose.io.rig_files: one camera's intrinsics from a multi-camera calibration file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flowpose.errors import InputError
+from flowpose.io.rig_files import choose_camera, is_rig_file, read_rig
+from tests.conftest import shared_path
+
+TOML = """\
+[cam_01]
+name = "cam01"
+size = [ 1088.0, 1920.0,]
+matrix = [ [ 1681.2, 0.0, 533.0,], [ 0.0, 1681.1, 948.1,], [ 0.0, 0.0, 1.0,],]
+distortions = [ -0.046, 0.14, 0.0006, 0.0007,]
+rotation = [ 1.2, -0.3, 0.1,]
+translation = [ 0.5, 1.1, 3.2,]
+fisheye = false
+
+[cam_02]
+name = "cam02"
+size = [ 1920.0, 1080.0,]
+matrix = [ [ 1400.0, 0.0, 960.0,], [ 0.0, 1400.0, 540.0,], [ 0.0, 0.0, 1.0,],]
+distortions = [ 0.0, 0.0, 0.0, 0.0,]
+rotation = [ 0.0, 0.0, 0.0,]
+translation = [ 0.0, 0.0, 0.0,]
+fisheye = false
+
+[metadata]
+adjusted = false
+error = 0.0
+"""
+
+
+def qca(cameras: list[dict[str, str]]) -> str:
+    """A Qualisys calibration of ``cameras`` (each: serial, viewrotation, the fov_video box, intrinsic values)."""
+    blocks = []
+    for c in cameras:
+        intrinsic = " ".join(f'{k}="{v}"' for k, v in c["intrinsic"].items())
+        blocks.append(
+            f'    <camera active="1" serial="{c["serial"]}" viewrotation="{c.get("viewrotation", "0")}">\n'
+            f'      <fov_video bottom="{c["bottom"]}" left="{c["left"]}" right="{c["right"]}" top="{c["top"]}"/>\n'
+            '      <transform r11="1" r12="0" r13="0" r21="0" r22="1" r23="0" r31="0" r32="0" r33="1" x="0" y="0" '
+            'z="0"/>\n'
+            f"      <intrinsic {intrinsic}/>\n"
+            "    </camera>\n"
+        )
+    return ("<?xml version='1.0' encoding='ASCII'?>\n<calibration type=\"regular\">\n  <cameras>\n"
+            + "".join(blocks) + "  </cameras>\n</calibration>\n")
+
+
+INTRINSIC = {"centerPointU": "34112", "centerPointV": "60672", "focalLengthU": "107520", "focalLengthV": "107584",
+             "radialDistortion1": "-0.05", "radialDistortion2": "0.13", "radialDistortion3": "0.01",
+             "tangentalDistortion1": "0.0006", "tangentalDistortion2": "0.0007", "skew": "0"}
+
+
+def test_pose2sim_toml(tmp_path: Path) -> None:
+    path = tmp_path / "Calib.toml"
+    path.write_text(TOML)
+    cameras = read_rig(path)
+    assert [c.name for c in cameras] == ["cam01", "cam02"]  # [metadata] is not a camera
+    first = cameras[0]
+    np.testing.assert_array_equal(first.K, [[1681.2, 0, 533.0], [0, 1681.1, 948.1], [0, 0, 1]])
+    np.testing.assert_array_equal(first.dist, [-0.046, 0.14, 0.0006, 0.0007])
+    assert first.size == (1920, 1088)  # size is [W, H]: a portrait camera
+    assert first.names == ("cam01", "cam_01")
+    assert cameras[1].size == (1080, 1920)
+
+
+def test_qualisys_qca(tmp_path: Path) -> None:
+    path = tmp_path / "Calib.qca.txt"
+    path.write_text(qca([
+        {"serial": "cam_a", "left": "0", "top": "0", "right": "1087", "bottom": "1919", "intrinsic": INTRINSIC},
+        {"serial": "cam_b", "left": "100", "top": "40", "right": "739", "bottom": "519", "intrinsic": INTRINSIC},
+    ]))
+    assert is_rig_file(path)
+    a, b = read_rig(path)
+    # 1/64 px: 107520 / 64 = 1680, 34112 / 64 = 533, 60672 / 64 = 948
+    np.testing.assert_array_equal(a.K, [[1680.0, 0, 533.0], [0, 1681.0, 948.0], [0, 0, 1]])
+    np.testing.assert_array_equal(a.dist, [-0.05, 0.13, 0.0006, 0.0007, 0.01])  # OpenCV's k1, k2, p1, p2, k3
+    assert a.size == (1920, 1088)
+    # A video of part of the sensor: the principal point is in the video's pixels, the size the part's.
+    np.testing.assert_array_equal(b.K[:2, 2], [433.0, 908.0])
+    assert b.size == (480, 640)
+
+
+def test_what_is_a_rig_file(tmp_path: Path) -> None:
+    (tmp_path / "K.txt").write_text("500 500 320 240\n")
+    (tmp_path / "opencv.xml").write_text('<?xml version="1.0"?>\n<opencv_storage>\n</opencv_storage>\n')
+    (tmp_path / "c.toml").write_text("")
+    assert not is_rig_file(tmp_path / "K.txt")
+    assert not is_rig_file(tmp_path / "opencv.xml")
+    assert is_rig_file(tmp_path / "c.toml")
+    with pytest.raises(InputError, match=r"c\.toml: no camera in it \(expected a calibration file"):
+        read_rig(tmp_path / "c.toml")
+
+
+def test_the_camera_is_chosen_by_name_or_by_the_video(tmp_path: Path) -> None:
+    path = tmp_path / "Calib.toml"
+    path.write_text(TOML)
+    cameras = read_rig(path)
+    assert choose_camera(cameras, path, "cam02", None).name == "cam02"
+    assert choose_camera(cameras, path, "CAM_02", None).name == "cam02"  # without case and underscores
+    assert choose_camera(cameras, path, None, tmp_path / "cam01.mp4").name == "cam01"
+    assert choose_camera(cameras, path, None, tmp_path / "cam_02.avi").name == "cam02"
+    (tmp_path / "cam02").mkdir()
+    assert choose_camera(cameras, path, None, tmp_path / "cam02").name == "cam02"  # a folder of frames
+    assert choose_camera(cameras[:1], path, None, tmp_path / "other.mp4").name == "cam01"  # the only one
+    with pytest.raises(InputError, match=r"Calib\.toml: no camera named 'cam9' in it; it holds cam01, cam02"):
+        choose_camera(cameras, path, "cam9", None)
+    with pytest.raises(InputError, match=r"Calib\.toml: holds 2 cameras \(cam01, cam02\), none named as the video "
+                                         r"take1\.mp4: name the video's with --camera NAME"):
+        choose_camera(cameras, path, None, tmp_path / "take1.mp4")
+
+
+def test_what_is_refused(tmp_path: Path) -> None:
+    fisheye = tmp_path / "fisheye.toml"
+    fisheye.write_text(TOML.replace("fisheye = false", "fisheye = true", 1))
+    with pytest.raises(InputError, match=r"fisheye\.toml: camera cam01: a fisheye lens model"):
+        read_rig(fisheye)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[cam_01\nname = 1")
+    with pytest.raises(InputError, match=r"broken\.toml: not a readable calibration file \(TOML\)"):
+        read_rig(broken)
+    odd = tmp_path / "odd.toml"
+    odd.write_text('[c]\nmatrix = [1, 2, 3]\n')
+    with pytest.raises(InputError, match=r"odd\.toml: camera c: matrix must have shape \(3, 3\), got \(3,\)"):
+        read_rig(odd)
+    turned = tmp_path / "turned.qca.txt"
+    turned.write_text(qca([{"serial": "c1", "viewrotation": "90", "left": "0", "top": "0", "right": "1919",
+                            "bottom": "1087", "intrinsic": INTRINSIC}]))
+    with pytest.raises(InputError, match=r"turned\.qca\.txt: camera c1: its video is turned \(viewrotation 90\)"):
+        read_rig(turned)
+    short = tmp_path / "short.qca.txt"
+    short.write_text(qca([{"serial": "c1", "left": "0", "top": "0", "right": "1919", "bottom": "1087",
+                           "intrinsic": {k: v for k, v in INTRINSIC.items() if k != "focalLengthV"}}]))
+    with pytest.raises(InputError, match=r"short\.qca\.txt: camera c1: its <intrinsic> or <fov_video> lacks "
+                                         r"'focalLengthV'"):
+        read_rig(short)
+
+
+@pytest.mark.needs_shared
+def test_the_real_pose2sim_calibration() -> None:
+    cameras = read_rig(shared_path("data", "video", "pose2sim_multiperson", "calibration", "Calib.qca.txt"))
+    assert [c.name for c in cameras] == ["cam01", "cam02", "cam03", "cam04"]
+    for c in cameras:  # 1088 x 1920 portrait videos, a focal length of about 1,680 px (the dev set's reading)
+        assert c.size == (1920, 1088)
+        assert 1600 < c.K[0, 0] < 1760 and abs(c.K[0, 0] - c.K[1, 1]) < 1.0
+        assert 0 < c.K[0, 2] < 1088 and 0 < c.K[1, 2] < 1920
