@@ -154,8 +154,8 @@ def camera_options(fn: Callable) -> Callable:
         "--camera",
         "camera_name",
         default=None,
-        help="The camera of a multi-camera --intrinsics file (Pose2Sim's or anipose's .toml, Qualisys's .qca.txt), "
-        "by name [default: its only one, or the one named as the video: cam01.mp4, cam01].",
+        help="The camera of a multi-camera --intrinsics file (Pose2Sim's or anipose's .toml, Qualisys's .qca.txt, "
+        "EasyMocap's intri.yml), by name [default: its only one, or the one named as the video: cam01.mp4, cam01].",
     )(fn)
     fn = click.option(
         "--fov",
@@ -175,7 +175,7 @@ def camera_options(fn: Callable) -> Callable:
         type=click.Path(path_type=Path),
         default=None,
         help="Calibrated camera: 3x3 K or fx fy cx cy in .txt, .npy, .npz (key K) or .json, OpenCV's or ROS's "
-        "calibration .yml/.yaml/.xml, or a multi-camera calibration (.toml, .qca.txt; see --camera); lens "
+        "calibration .yml/.yaml/.xml, or a multi-camera calibration (.toml, .qca.txt, intri.yml; see --camera); lens "
         "distortion (dist) is read where the file gives it.",
     )(fn)
 

@@ -1,7 +1,7 @@
 """Calibration files of a multi-camera capture: one camera's intrinsics and lens distortion from them.
 
 flowpose refines one view at a time; a markerless or marker-based capture calibrates all of its cameras in
-one file. Two formats of the field are read:
+one file. Three formats of the field are read:
 
 - Pose2Sim's and anipose's ``.toml`` (``Calib.toml``, ``calibration.toml``): a table per camera with ``name``,
   ``size = [W, H]`` px, ``matrix`` (3x3 K), ``distortions`` (OpenCV's k1, k2, p1, p2), ``rotation``,
@@ -13,6 +13,9 @@ one file. Two formats of the field are read:
   ``radialDistortion3`` its k3. This is the reading the real development set's builder proves by reprojection
   (``benchmarks/build_pose2sim_devset.py``: a few pixels on well-seen joints). A camera whose video is turned
   (``viewrotation`` other than 0) is refused, not guessed.
+- EasyMocap's ``intri.yml`` (ZJU-MoCap and the datasets calibrated with it; OpenCV's YAML): ``names``, the
+  list of cameras, and for each ``K_<name>`` and ``dist_<name>`` (OpenCV's order), ``H_<name>`` and
+  ``W_<name>`` where given.
 
 The extrinsics (rotation, translation) are not read: a single view's refinement works in its camera's frame.
 """
@@ -32,7 +35,7 @@ from flowpose.errors import InputError
 
 QCA_SUBPIXELS = 64.0
 """Qualisys stores pixel values in 1/64 px."""
-RIG_FORMATS = "Pose2Sim's or anipose's .toml, Qualisys's .qca.txt"
+RIG_FORMATS = "Pose2Sim's or anipose's .toml, Qualisys's .qca.txt, EasyMocap's intri.yml"
 
 
 @dataclass(frozen=True)
@@ -55,15 +58,18 @@ class RigCamera:
 
 
 def is_rig_file(path: Path) -> bool:
-    """Whether ``path`` is a calibration file of several cameras (a ``.toml``, or Qualisys's XML, whatever its
-    suffix: ``.qca.txt``, ``.xml``)."""
-    if path.suffix.lower() == ".toml":
+    """Whether ``path`` is a calibration file of several cameras (a ``.toml``; Qualisys's XML, whatever its
+    suffix: ``.qca.txt``, ``.xml``; a ``.yml`` with EasyMocap's ``names`` list)."""
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
         return True
     try:
         with path.open("rb") as f:
-            head = f.read(1024)
+            head = f.read(4096)
     except OSError:
         return False
+    if suffix in (".yml", ".yaml"):
+        return re.search(rb"^names:", head, flags=re.M) is not None
     return head.lstrip().startswith(b"<?xml") and b"<calibration" in head
 
 
@@ -73,7 +79,9 @@ def read_rig(path: Path) -> list[RigCamera]:
     Raises:
         InputError: an unreadable file, one with no camera, or a camera whose intrinsics cannot be read.
     """
-    cameras = _read_toml(path) if path.suffix.lower() == ".toml" else _read_qca(path)
+    suffix = path.suffix.lower()
+    readers = {".toml": _read_toml, ".yml": _read_easymocap, ".yaml": _read_easymocap}
+    cameras = readers.get(suffix, _read_qca)(path)
     if not cameras:
         raise InputError(f"{path}: no camera in it (expected a calibration file: {RIG_FORMATS})")
     return cameras
@@ -172,6 +180,34 @@ def _read_qca(path: Path) -> list[RigCamera]:
         K = np.array([[fx, skew, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
         size = (int(bottom - top + 1), int(right - left + 1))
         cameras.append(RigCamera(name, (name,), K, dist, size))
+    return cameras
+
+
+def _read_easymocap(path: Path) -> list[RigCamera]:
+    import cv2
+
+    try:
+        storage = cv2.FileStorage(str(path), cv2.FILE_STORAGE_READ)
+    except (cv2.error, SystemError):  # OpenCV's Python binding wraps a parse error in a SystemError
+        raise InputError(f"{path}: not a readable calibration file (OpenCV's YAML cannot parse it)") from None
+    try:
+        listed = storage.getNode("names")
+        if not listed.isSeq():
+            raise InputError(f"{path}: expected 'names', the list of its cameras (EasyMocap's intri.yml)")
+        cameras = []
+        for i in range(listed.size()):
+            node = listed.at(i)
+            name = node.string() if node.isString() else str(int(node.real()))
+            where = f"{path}: camera {name}"
+            K, dist, H, W = (storage.getNode(f"{key}_{name}") for key in ("K", "dist", "H", "W"))
+            if K.empty():
+                raise InputError(f"{where}: no K_{name} in the file")
+            K = _numbers(K.mat(), (3, 3), f"{where}: K_{name}")
+            dist = None if dist.empty() else _numbers(dist.mat(), None, f"{where}: dist_{name}")
+            size = None if H.empty() or W.empty() else (int(H.real()), int(W.real()))
+            cameras.append(RigCamera(name, (name,), K, dist, size))
+    finally:
+        storage.release()
     return cameras
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -88,10 +89,48 @@ def test_qualisys_qca(tmp_path: Path) -> None:
     assert b.size == (480, 640)
 
 
+def easymocap(path: Path, sizes: dict[str, tuple[int, int] | None]) -> None:
+    """EasyMocap's intri.yml of cameras named as ``sizes``' keys (K_, dist_ and, where a size is given, H_, W_)."""
+    storage = cv2.FileStorage(str(path), cv2.FILE_STORAGE_WRITE)
+    storage.startWriteStruct("names", cv2.FileNode_SEQ)
+    for name in sizes:
+        storage.write("", name)
+    storage.endWriteStruct()
+    for k, (name, size) in enumerate(sizes.items()):
+        storage.write(f"K_{name}", np.array([[1000.0 + k, 0, 512], [0, 1001.0 + k, 384], [0, 0, 1]]))
+        storage.write(f"dist_{name}", np.array([[-0.1, 0.01, 0.001, 0.002, 0.0]]))
+        if size is not None:
+            storage.write(f"H_{name}", size[0])
+            storage.write(f"W_{name}", size[1])
+    storage.release()
+
+
+def test_easymocap_intri_yml(tmp_path: Path) -> None:
+    path = tmp_path / "intri.yml"
+    easymocap(path, {"01": (768, 1024), "02": None})
+    assert is_rig_file(path)
+    first, second = read_rig(path)
+    assert (first.name, first.size, second.name, second.size) == ("01", (768, 1024), "02", None)
+    np.testing.assert_array_equal(second.K, [[1001.0, 0, 512], [0, 1002.0, 384], [0, 0, 1]])
+    np.testing.assert_array_equal(first.dist, [-0.1, 0.01, 0.001, 0.002, 0.0])
+    assert choose_camera([first, second], path, None, tmp_path / "02.mp4").name == "02"  # videos/02.mp4
+    storage = cv2.FileStorage(str(tmp_path / "bad.yml"), cv2.FILE_STORAGE_WRITE)
+    storage.startWriteStruct("names", cv2.FileNode_SEQ)
+    storage.write("", "03")
+    storage.endWriteStruct()
+    storage.release()
+    with pytest.raises(InputError, match=r"bad\.yml: camera 03: no K_03 in the file"):
+        read_rig(tmp_path / "bad.yml")
+
+
 def test_what_is_a_rig_file(tmp_path: Path) -> None:
     (tmp_path / "K.txt").write_text("500 500 320 240\n")
     (tmp_path / "opencv.xml").write_text('<?xml version="1.0"?>\n<opencv_storage>\n</opencv_storage>\n')
     (tmp_path / "c.toml").write_text("")
+    storage = cv2.FileStorage(str(tmp_path / "opencv.yml"), cv2.FILE_STORAGE_WRITE)
+    storage.write("camera_matrix", np.eye(3))
+    storage.release()
+    assert not is_rig_file(tmp_path / "opencv.yml")  # OpenCV's calibration of one camera
     assert not is_rig_file(tmp_path / "K.txt")
     assert not is_rig_file(tmp_path / "opencv.xml")
     assert is_rig_file(tmp_path / "c.toml")
