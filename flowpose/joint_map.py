@@ -78,6 +78,22 @@ TO_H36M17: dict[str, dict[str, tuple[str, ...] | None]] = {
         "neck": ("nose",),
         "head": None,
     },
+    "halpe26": {
+        **_SAME_LIMBS_TO,
+        "pelvis": ("mid_hip",),
+        "spine": ("mid_hip", "neck"),  # mid-torso
+        "thorax": ("neck",),  # Halpe's neck is at the base of the neck, where H36M's thorax is
+        "neck": ("nose",),
+        "head": ("head_top",),  # Halpe's "head" is the top of the head
+    },
+    "coco_wholebody133": {
+        **_SAME_LIMBS_TO,
+        "pelvis": ("l_hip", "r_hip"),
+        "spine": ("l_hip", "r_hip", "l_shoulder", "r_shoulder"),
+        "thorax": ("l_shoulder", "r_shoulder"),
+        "neck": ("nose",),
+        "head": None,  # as COCO-17's body: no head top
+    },
     "humaneva15": {
         **_SAME_LIMBS_TO,
         "pelvis": ("pelvis",),
@@ -99,6 +115,8 @@ FROM_H36M17: dict[str, dict[str, str]] = {
     "openpose25": {**_SAME_LIMBS_FROM, "mid_hip": "pelvis", "neck": "thorax", "nose": "neck"},
     "openpose25b": {**_SAME_LIMBS_FROM, "nose": "neck", "head_top": "head"},
     "openpose18": {**_SAME_LIMBS_FROM, "neck": "thorax", "nose": "neck"},
+    "halpe26": {**_SAME_LIMBS_FROM, "mid_hip": "pelvis", "neck": "thorax", "nose": "neck", "head_top": "head"},
+    "coco_wholebody133": {**_SAME_LIMBS_FROM, "nose": "neck"},
 }
 """For each skeleton: its joint name -> the H36M-17 joint it equals; joints not listed cannot be derived."""
 

@@ -209,9 +209,51 @@ OPENPOSE18 = Skeleton(
 )
 """OpenPose's COCO-18 model (BODY_18): COCO's joints in OpenPose order, with a neck."""
 
+HALPE26 = Skeleton(
+    name="halpe26",
+    joint_names=(
+        "nose", "l_eye", "r_eye", "l_ear", "r_ear", "l_shoulder", "r_shoulder", "l_elbow", "r_elbow",
+        "l_wrist", "r_wrist", "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle", "head_top", "neck",
+        "mid_hip", "l_big_toe", "r_big_toe", "l_small_toe", "r_small_toe", "l_heel", "r_heel",
+    ),
+    parents=(18, 0, 0, 1, 2, 18, 18, 5, 6, 7, 8, 19, 19, 11, 12, 13, 14, 18, 19, -1, 15, 16, 15, 16, 15, 16),
+    root=19,
+    hips=(11, 12),
+    flip_pairs=(
+        (1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (20, 21), (22, 23), (24, 25),
+    ),
+)
+"""Halpe-FullBody's 26 body keypoints (AlphaPose's and RTMPose's ``halpe26``; Pose2Sim's ``HALPE_26``, its
+default): COCO-17 order, then head (top), neck, hip (mid-hip) and the feet."""
+
+
+def _hand(side: str, wrist: int, first: int) -> tuple[list[str], list[int]]:
+    """A hand of COCO-WholeBody: its root, then four points a finger (thumb first), each on the one before."""
+    names = [f"{side}_hand_{k}" for k in range(1, 22)]
+    parents = [wrist] + [first if k % 4 == 1 else first + k - 1 for k in range(1, 21)]
+    return names, parents
+
+
+_LH_NAMES, _LH_PARENTS = _hand("l", 9, 91)
+_RH_NAMES, _RH_PARENTS = _hand("r", 10, 112)
+COCO_WHOLEBODY133 = Skeleton(
+    name="coco_wholebody133",
+    joint_names=(
+        *COCO17.joint_names, "l_big_toe", "l_small_toe", "l_heel", "r_big_toe", "r_small_toe", "r_heel",
+        *(f"face_{k}" for k in range(1, 69)), *_LH_NAMES, *_RH_NAMES,
+    ),
+    parents=(*COCO17.parents, 15, 15, 15, 16, 16, 16, *([0] * 68), *_LH_PARENTS, *_RH_PARENTS),
+    root=None,
+    hips=COCO17.hips,
+    flip_pairs=(*COCO17.flip_pairs, (17, 20), (18, 21), (19, 22), *((91 + k, 112 + k) for k in range(21))),
+)
+"""COCO-WholeBody's 133 keypoints (DWPose, RTMW, RTMPose's wholebody models; Pose2Sim's ``COCO_133``): COCO-17,
+six foot points, 68 of the face and 21 of each hand. Only the body's are mapped to Human3.6M-17."""
+
 SKELETONS: dict[str, Skeleton] = {
     s.name: s
-    for s in (H36M17, LSP14, SMPL24, COCO17, MEDIAPIPE33, HUMANEVA15, OPENPOSE25, OPENPOSE25B, OPENPOSE18)
+    for s in (H36M17, LSP14, SMPL24, COCO17, MEDIAPIPE33, HUMANEVA15, OPENPOSE25, OPENPOSE25B, OPENPOSE18, HALPE26,
+              COCO_WHOLEBODY133)
 }
 """Registry of every known skeleton by name."""
 

@@ -103,3 +103,20 @@ def test_openpose_layouts_map_limbs_by_name_and_confidence_by_the_least_sure_sou
     assert c[H36M17.index("l_hip")] == pytest.approx(0.25)
     assert c[H36M17.index("r_hip")] == 1.0
     assert (c[H36M17.index("head")] == 0.0) == (name != "openpose25b")
+
+
+def test_halpe_and_wholebody_layouts() -> None:
+    halpe = get_skeleton("halpe26")
+    joints = np.arange(26 * 2, dtype=np.float64).reshape(26, 2)
+    h36 = to_h36m17(joints, "halpe26")  # every H36M joint derivable: Halpe has a head top
+    for h36_joint, halpe_joint in (("pelvis", "mid_hip"), ("thorax", "neck"), ("neck", "nose"), ("head", "head_top"),
+                                   ("l_wrist", "l_wrist"), ("r_ankle", "r_ankle")):
+        np.testing.assert_array_equal(h36[H36M17.index(h36_joint)], joints[halpe.index(halpe_joint)])
+    whole = get_skeleton("coco_wholebody133")
+    body = np.random.default_rng(0).normal(size=(17, 2))
+    joints = np.concatenate([body, np.full((116, 2), 1e6)])  # feet, face and hands: none of them used
+    np.testing.assert_array_equal(to_h36m17(joints, "coco_wholebody133", missing="nan"),
+                                  to_h36m17(body, "coco17", missing="nan"))
+    assert whole.parents[whole.index("l_hand_1")] == whole.index("l_wrist")
+    assert whole.parents[whole.index("r_hand_5")] == whole.index("r_hand_4")  # the thumb's tip on its last joint
+    assert whole.parents[whole.index("r_hand_6")] == whole.index("r_hand_1")  # the index finger on the hand's root

@@ -9,7 +9,7 @@ from flowpose.skeleton import SKELETONS
 NAMES = sorted(SKELETONS)
 EXPECTED_SIZES = {
     "h36m17": 17, "lsp14": 14, "smpl24": 24, "coco17": 17, "mediapipe33": 33, "humaneva15": 15,
-    "openpose25": 25, "openpose25b": 25, "openpose18": 18,
+    "openpose25": 25, "openpose25b": 25, "openpose18": 18, "halpe26": 26, "coco_wholebody133": 133,
 }
 
 

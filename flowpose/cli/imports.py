@@ -71,8 +71,10 @@ def import_(
     metro: .npz with root-relative joints3d, weak-perspective cam [s, tx, ty] and crop bbox.
     joints3d: camera-frame (T, J, 3) .npy/.npz of --skeleton.
     videopose3d: root-relative (T, 17, 3) .npy, placed with --keypoints.
-    openpose: a folder of OpenPose per-frame JSON (BODY_25, BODY_25B, COCO-18); writes a keypoints .npz.
-    coco: COCO keypoint results JSON (mmpose, RTMPose, HRNet, ...); writes a keypoints .npz.
+    openpose: a folder of OpenPose per-frame JSON (BODY_25, BODY_25B, COCO-18; Pose2Sim's HALPE_26, COCO_133);
+    writes a keypoints .npz.
+    coco: COCO keypoint results JSON (mmpose, RTMPose, HRNet, ...; COCO-17, Halpe-26, COCO-WholeBody-133); writes a
+    keypoints .npz.
     vibe, pare, wham, phalp (4D-Humans): their SMPL results (.pkl, needs --video); writes an SMPL parameter file.
     Keypoints files are attached to 3D poses with: flowpose refine VIDEO --keypoints FILE;
     SMPL files are refined with: flowpose refine VIDEO --smpl FILE --body-model MODEL.

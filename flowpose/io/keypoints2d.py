@@ -7,10 +7,11 @@ joints to Human3.6M-17 with confidences.
 
 - OpenPose (``--write_json``): one ``*_keypoints.json`` per frame, in name order; each person's
   ``pose_keypoints_2d`` is ``[x, y, c] * J`` with J = 25 (BODY_25, or BODY_25B: say ``--skeleton
-  openpose25b``) or 18 (COCO-18). A ``person_id`` other than -1 is used as the identity.
+  openpose25b``) or 18 (COCO-18); Pose2Sim's and RTMPose's files in this format hold 26 (HALPE_26) or 133
+  (COCO-WholeBody). A ``person_id`` other than -1 is used as the identity.
 - COCO keypoint results (mmpose, RTMPose, HRNet, DCPose and most 2D detectors can write them): a JSON list of
-  ``{"image_id", "keypoints": [x, y, v] * 17, "score"}``, optionally ``"track_id"`` (then used as the
-  identity). Integer image ids are frame numbers counted from the smallest; other ids are frames in sorted
+  ``{"image_id", "keypoints": [x, y, v] * J, "score"}``, J = 17 (COCO), 26 (Halpe) or 133 (COCO-WholeBody),
+  optionally ``"track_id"`` (then used as the identity). Integer image ids are frame numbers counted from the smallest; other ids are frames in sorted
   order. Confidence is the keypoint's third value (a score, or COCO's visibility 0/1/2 scaled to 0/0.5/1).
 - The keypoints file (``.npz``): ``joints2d`` (T, 17, 2) px with NaN where missing, ``conf`` (T, 17),
   ``kind = "keypoints2d"``, ``source`` (the detector's layout) and ``written_by = "flowpose"``.
@@ -98,15 +99,22 @@ def _frame_number(path: Path) -> tuple[int, str]:
     return (int(numbers[-1]) if numbers else -1, path.name)
 
 
+LAYOUT_BY_COUNT = {25: "openpose25", 18: "openpose18", 17: "coco17", 26: "halpe26", 133: "coco_wholebody133"}
+"""The layout a detector's keypoint count means where none is named (BODY_25B, also 25, is named: ``--skeleton``)."""
+COCO_LAYOUTS = ("coco17", "halpe26", "coco_wholebody133")
+"""The layouts of COCO keypoint results."""
+
+
 def _layout(J: int, skeleton: str | None, source: str) -> str:
     if skeleton is not None:
         if get_skeleton(skeleton).num_joints != J:
             raise InputError(f"{source}: {J} keypoints per person, but skeleton {skeleton!r} has "
                              f"{get_skeleton(skeleton).num_joints}")
         return skeleton
-    guess = {25: "openpose25", 18: "openpose18", 17: "coco17"}.get(J)
+    guess = LAYOUT_BY_COUNT.get(J)
     if guess is None:
-        raise InputError(f"{source}: {J} keypoints per person; expected 25 (BODY_25), 18 (COCO-18) or 17 (COCO)")
+        raise InputError(f"{source}: {J} keypoints per person; expected 25 (BODY_25), 18 (COCO-18), 17 (COCO), "
+                         "26 (Halpe) or 133 (COCO-WholeBody)")
     return guess
 
 
@@ -165,10 +173,10 @@ def read_coco(path: str | os.PathLike[str]) -> tuple[list[list[Detection]], str]
     """Read COCO keypoint results (module docstring).
 
     Returns:
-        Per-frame detections, and ``"coco17"``.
+        Per-frame detections, and their layout: ``"coco17"``, ``"halpe26"`` or ``"coco_wholebody133"``.
 
     Raises:
-        InputError: naming the file, for malformed content.
+        InputError: naming the file, for malformed content or another keypoint count.
     """
     p = check_readable(path, (".json",), "COCO keypoint results file")
     doc = read_json(p, "COCO keypoint results file")
@@ -184,15 +192,18 @@ def read_coco(path: str | os.PathLike[str]) -> tuple[list[list[Detection]], str]
         index = {i: k for k, i in enumerate(sorted({str(i) for i in ids}))}
         ids = [str(i) for i in ids]
     frames: list[list[Detection]] = [[] for _ in range(max(index.values()) + 1)]
+    layout = None
     for d, i in zip(doc, ids):
         det = _detection(d["keypoints"], str(p), int(d["track_id"]) if isinstance(d.get("track_id"), int) else None)
-        if det.keypoints.shape[0] != 17:
-            raise InputError(f"{p}: image {i}: {det.keypoints.shape[0]} keypoints, expected COCO's 17")
+        J = det.keypoints.shape[0]
+        if layout is None and LAYOUT_BY_COUNT.get(J) not in COCO_LAYOUTS:
+            raise InputError(f"{p}: image {i}: {J} keypoints, expected COCO's 17, Halpe's 26 or COCO-WholeBody's 133")
+        layout = _layout(J, layout, f"{p}: image {i}")
         third = np.asarray(d["keypoints"][2::3], np.float64)
         if np.isin(third, (0, 1, 2)).all() and (third == 2).any():  # COCO visibility flags, not scores
             det = replace(det, conf=(third / 2.0).astype(np.float32))
         frames[index[i]].append(det)
-    return frames, "coco17"
+    return frames, layout
 
 
 def attach_keypoints(poses: PoseSequence, kp: Keypoints2D, min_conf: float = 0.3) -> PoseSequence:

@@ -29,6 +29,17 @@ def test_openpose_person_choice_and_mapping(tmp_path: Path) -> None:
     assert load_keypoints(tmp_path / "kp1.npz").joints2d[0, H36M17.index("pelvis"), 0] > 300
 
 
+def test_pose2sim_s_halpe_files(tmp_path: Path) -> None:
+    write_openpose(tmp_path / "op", T=10, J=26)  # Pose2Sim's default detector writes HALPE_26 in OpenPose's format
+    lines = import_keypoints("openpose", tmp_path / "op", tmp_path / "kp.npz")
+    assert "person 0 of 2 (halpe26)" in lines[0]
+    kp = load_keypoints(tmp_path / "kp.npz")
+    # Halpe's l_wrist is 9, its head (top) 17; at x0 = 50 + 2t, joint j at (x0 + j, 100 + 5j)
+    np.testing.assert_allclose(kp.joints2d[4, H36M17.index("l_wrist")], [58 + 9, 145], atol=1e-4)
+    np.testing.assert_allclose(kp.joints2d[4, H36M17.index("head")], [58 + 17, 185], atol=1e-4)
+    assert kp.conf[0, H36M17.index("head")] > 0
+
+
 def test_a_person_is_chosen_by_the_file_s_own_id(tmp_path: Path) -> None:
     # OpenPose person_ids 1 (the surer person, at x0 = 50 + 2t) and 0 (the other, at 400 - 2t).
     write_openpose(tmp_path / "op", T=10, J=25, ids=True)

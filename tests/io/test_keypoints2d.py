@@ -39,7 +39,8 @@ def write_openpose(folder: Path, T: int, J: int, ids: bool = False) -> None:
         (folder / f"clip_{t:012d}_keypoints.json").write_text(json.dumps({"version": 1.3, "people": people}))
 
 
-@pytest.mark.parametrize("J, layout", [(25, "openpose25"), (18, "openpose18")])
+@pytest.mark.parametrize("J, layout", [(25, "openpose25"), (18, "openpose18"), (26, "halpe26"),
+                                       (133, "coco_wholebody133")])
 def test_openpose_folder(tmp_path: Path, J: int, layout: str) -> None:
     write_openpose(tmp_path / "op", T=12, J=J)
     frames, got = read_openpose(tmp_path / "op")
@@ -87,8 +88,18 @@ def test_coco_results(tmp_path: Path) -> None:
     frames, _ = read_coco(tmp_path / "v.json")
     assert frames[0][0].conf[1] == 0.5 and frames[0][0].conf[0] == 1.0
     (tmp_path / "x.json").write_text(json.dumps([{"image_id": 1, "keypoints": [1, 2, 3]}]))
-    with pytest.raises(InputError, match="1 keypoints, expected COCO's 17"):
+    with pytest.raises(InputError, match="1 keypoints, expected COCO's 17, Halpe's 26 or COCO-WholeBody's 133"):
         read_coco(tmp_path / "x.json")
+    # RTMPose's Halpe and COCO-WholeBody models write the same results with 26 and 133 keypoints.
+    for J, layout in ((26, "halpe26"), (133, "coco_wholebody133")):
+        (tmp_path / f"{J}.json").write_text(json.dumps([{"image_id": t, "keypoints": person_flat(J, 30.0 + t)}
+                                                       for t in range(3)]))
+        frames, got = read_coco(tmp_path / f"{J}.json")
+        assert got == layout and frames[2][0].keypoints.shape == (J, 2) and frames[2][0].keypoints[1, 0] == 33.0
+    mixed = [{"image_id": 0, "keypoints": person_flat(17, 30.0)}, {"image_id": 1, "keypoints": person_flat(26, 30.0)}]
+    (tmp_path / "mixed.json").write_text(json.dumps(mixed))
+    with pytest.raises(InputError, match=r"mixed\.json: image 1: 26 keypoints per person, but skeleton 'coco17' has 17"):
+        read_coco(tmp_path / "mixed.json")
     (tmp_path / "y.json").write_text(json.dumps({"images": []}))
     with pytest.raises(InputError, match="expected a non-empty list of results"):
         read_coco(tmp_path / "y.json")
