@@ -232,7 +232,8 @@ def fitted_intrinsics(camera: CameraFile, image_size: tuple[int, int], source: s
     A camera calibrated on frames of another size (the file says which: :attr:`CameraFile.size`) is scaled to the
     video's where both sides scale alike (a video resized after capture): ``f' = s f``, ``c' = s (c + 1/2) - 1/2``
     (pixel centres at integers); the lens distortion, in normalised coordinates, is unchanged. Where the file
-    gives no size, or ``image_size`` is unknown (zeros), K is as the file has it.
+    gives no size, or one within a pixel of the frames' (Pose2Sim's conversion of a Qualisys file counts
+    ``right - left``), or ``image_size`` is unknown (zeros), K is as the file has it.
 
     Raises:
         InputError: the sides scale differently (another camera's video, a cropped or turned one).
@@ -244,9 +245,11 @@ def fitted_intrinsics(camera: CameraFile, image_size: tuple[int, int], source: s
         (0.5, [500.0, 0.0, 479.5])
     """
     H, W = image_size
-    if camera.size is None or H <= 0 or W <= 0 or camera.size == (H, W):
+    if camera.size is None or H <= 0 or W <= 0:
         return camera.K, 1.0
     H0, W0 = camera.size
+    if abs(H - H0) <= 1 and abs(W - W0) <= 1:  # the same frames, counted another way (Pose2Sim's right - left)
+        return camera.K, 1.0
     sx, sy = W / W0, H / H0
     if abs(sx / sy - 1.0) > 0.01:
         raise InputError(

@@ -10,9 +10,11 @@ one file. Three formats of the field are read:
   1/64 px of the sensor, and ``<fov_video>`` is the part of the sensor the video holds, so
   ``f = focalLengthU / 64``, ``c_x = centerPointU / 64 - left``, the frame ``right - left + 1`` px wide;
   ``radialDistortion1, 2`` and ``tangentalDistortion1, 2`` are OpenCV's k1, k2, p1, p2 and
-  ``radialDistortion3`` its k3. This is the reading the real development set's builder proves by reprojection
-  (``benchmarks/build_pose2sim_devset.py``: a few pixels on well-seen joints). A camera whose video is turned
-  (``viewrotation`` other than 0) is refused, not guessed.
+  ``radialDistortion3`` its k3, as written: they are ratios, not pixel values (Pose2Sim's converter divides
+  them by 64 too; on the real pose2sim views the two readings reproject alike, the people being near the middle
+  of the frames: ``benchmarks/experiments/qca_distortion.py``). This is the reading the real development set's
+  builder triangulates with (``benchmarks/build_pose2sim_devset.py``: 5 to 10 px of reprojection error, about
+  MediaPipe's own). A camera whose video is turned (``viewrotation`` other than 0) is refused, not guessed.
 - EasyMocap's ``intri.yml`` (ZJU-MoCap and the datasets calibrated with it; OpenCV's YAML): ``names``, the
   list of cameras, and for each ``K_<name>`` and ``dist_<name>`` (OpenCV's order), ``H_<name>`` and
   ``W_<name>`` where given.

@@ -195,6 +195,7 @@ def test_a_calibrated_camera_on_resized_frames(tmp_path: Path) -> None:
     assert options.describe((960, 544)).startswith(
         f"camera: K from {rig}, camera cam01 (fx 840.6 px, scaled by 0.5 to these frames), with lens distortion: ")
     assert "scaled" not in options.describe((1920, 1088))
+    np.testing.assert_array_equal(options.matrix((1921, 1089)), full)  # a size counted another way: the same frames
     with pytest.raises(InputError, match=r"Calib\.toml: camera cam01 was calibrated on 1088x1920 frames \(W x H\), "
                                          r"the video's are 1920x1080: not this camera's video"):
         options.matrix((1080, 1920))
