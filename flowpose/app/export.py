@@ -1,6 +1,7 @@
 """Export refined poses for animation tools.
 
-``flowpose export bvh POSES --out motion.bvh`` (joints, any refinement) and
+``flowpose export bvh POSES --out motion.bvh`` (joints, any refinement),
+``flowpose export trc POSES --out markers.trc`` (joints as markers, for OpenSim and Pose2Sim) and
 ``flowpose export amass refined_smpl.npz --body-model MODEL --out motion.npz`` (SMPL, for Blender's SMPL-X
 add-on and other AMASS readers).
 """
@@ -18,11 +19,13 @@ from flowpose.frame_runs import runs_text
 from flowpose.io.bvh_export import write_bvh
 from flowpose.io.motion import resample_joints
 from flowpose.io.poses import load_poses
-from flowpose.joint_map import to_h36m17
+from flowpose.io.trc_export import write_trc
+from flowpose.joint_map import confidence_to_h36m17, to_h36m17
+from flowpose.pose import PoseSequence
 from flowpose.refinement.objective import fill_missing_joints
 from flowpose.skeleton import H36M17
 
-EXPORT_FORMATS = ("bvh", "amass")
+EXPORT_FORMATS = ("bvh", "trc", "amass")
 """What ``flowpose export`` writes."""
 
 
@@ -30,7 +33,9 @@ def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None 
     """Write a pose file as ``fmt``; returns a line for the user.
 
     ``bvh`` reads a pose file (``refined.npz`` of a joints or an SMPL refinement); missing joints are filled in
-    time (an animation has no gaps), and the returned line names the frames with no observed joint. ``amass``
+    time (an animation has no gaps), and the returned line names the frames with no observed joint. ``trc``
+    reads a pose file too and leaves each joint blank where it was not observed (confidence 0), as OpenSim
+    reads a missing marker; a variable frame rate keeps its times. ``amass``
     reads an SMPL parameter file (``refined_smpl.npz``) and needs the body model (the pelvis of the shape,
     :mod:`flowpose.body.amass`). An existing ``out`` is never replaced.
 
@@ -39,7 +44,7 @@ def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None 
     """
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown export format {fmt!r}; choose from {list(EXPORT_FORMATS)}")
-    suffix = ".bvh" if fmt == "bvh" else ".npz"
+    suffix = {"bvh": ".bvh", "trc": ".trc", "amass": ".npz"}[fmt]
     if out.suffix.lower() != suffix:
         raise InputError(f"--out {out}: expected a file ending in {suffix}")
     if out.exists() or out.is_symlink():
@@ -50,6 +55,8 @@ def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None 
         return _export_amass(poses_path, out, body_model)
     poses = load_poses(poses_path)
     check_observed(poses, str(poses_path))
+    if fmt == "trc":
+        return _export_trc(poses, poses_path, out)
     joints = to_h36m17(poses.joints3d, poses.skeleton, missing="nan")
     never = [H36M17.joint_names[j] for j in np.flatnonzero(~np.isfinite(joints).all(-1).any(0))]
     joints, _ = fill_missing_joints(joints, H36M17.parents)  # the joints never observed: named in the returned line
@@ -63,6 +70,21 @@ def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None 
         note += f"; resampled from {_frames(poses.num_frames)} at their own times (a variable frame rate)"
     write_bvh(out, joints, fps=poses.fps)
     return f"wrote {out}: {_frames(len(joints))} at {poses.fps:g} fps, Human3.6M-17, Y up, centimetres{note}"
+
+
+def _export_trc(poses: PoseSequence, poses_path: Path, out: Path) -> str:
+    joints = to_h36m17(poses.joints3d, poses.skeleton, missing="nan")
+    seen = confidence_to_h36m17(poses.confidence(), poses.skeleton) > 0
+    joints[~seen] = np.nan  # a marker not observed is blank: OpenSim skips it, rather than fit a filled-in place
+    first = poses.first_frame or 0
+    times = poses.times if poses.times is not None else (first + np.arange(poses.num_frames)) / poses.fps
+    write_trc(out, joints, times, poses.fps, first)
+    never = [H36M17.joint_names[j] for j in np.flatnonzero(~seen.any(0))]
+    blank = int((~seen[:, seen.any(0)]).sum())
+    note = f"; never observed, left out: {', '.join(never)}" if never else ""
+    note += f"; {blank} joint-frame{'' if blank == 1 else 's'} not observed, left blank" if blank else ""
+    return (f"wrote {out}: {_frames(poses.num_frames)} at {poses.fps:g} fps, 17 markers (Pose2Sim's names), Y up, "
+            f"metres{note}")
 
 
 def _export_amass(smpl_path: Path, out: Path, body_model: Path | None) -> str:

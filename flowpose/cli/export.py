@@ -1,4 +1,4 @@
-"""``flowpose export``: refined poses or SMPL parameters for animation tools (BVH, AMASS)."""
+"""``flowpose export``: refined poses or SMPL parameters for animation and biomechanics tools (BVH, TRC, AMASS)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ from flowpose.cli.shell import main, user_errors
 )
 @user_errors
 def export(fmt: str, poses: Path, out_path: Path, body_model: Path | None) -> None:
-    """Export POSES in FORMAT (bvh, amass) for animation tools.
+    """Export POSES in FORMAT (bvh, trc, amass) for animation and biomechanics tools.
 
     bvh: POSES is a pose file (e.g. refined.npz): a Human3.6M-17 skeleton with fixed bone lengths (each bone's
     median), joint rotations, Y up, centimetres.
+    trc: POSES is a pose file: OpenSim's marker file (for its scaling and inverse kinematics; Pose2Sim's marker
+    names), a marker a joint, Y up, metres, blank where a joint was not observed.
     amass: POSES is an SMPL or SMPL-X parameter file (e.g. refined_smpl.npz): AMASS's .npz layout (poses, trans,
     betas, gender, mocap_framerate), Z up, metres, as Blender's SMPL-X add-on loads it; needs --body-model.
     """

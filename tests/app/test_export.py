@@ -12,7 +12,9 @@ from flowpose.errors import InputError
 from flowpose.io.bvh import read_bvh
 from flowpose.io.poses import save_poses
 from flowpose.pose import PoseSequence
+from flowpose.skeleton import H36M17
 from tests.io.test_bvh_export import camera_poses, read_back
+from tests.io.test_trc_export import read_trc
 
 
 def test_bvh_with_a_never_observed_joint(tmp_path: Path) -> None:
@@ -85,3 +87,24 @@ def test_amass_of_a_variable_frame_rate_is_resampled_evenly(tmp_path: Path) -> N
     assert "8 frames at 30 fps" in line and "resampled from 6 frames at their own times" in line
     with np.load(tmp_path / "m.npz") as data:
         assert data["poses"].shape == (8, 72) and data["trans"].shape == (8, 3)
+
+
+def test_trc_leaves_what_was_not_observed_blank(tmp_path: Path) -> None:
+    joints = camera_poses(6).astype(np.float32)
+    joints[:, H36M17.index("head")] = np.nan  # MediaPipe's head top: never observed
+    conf = np.ones(joints.shape[:2], np.float32)
+    conf[3, H36M17.index("r_wrist")] = 0.0  # refined, but not observed in that frame
+    save_poses(PoseSequence(joints3d=joints, K=np.diag([500.0, 500.0, 1.0]).astype(np.float32), conf=conf, fps=50.0,
+                            first_frame=7), tmp_path / "refined.npz")
+    line = export_poses("trc", tmp_path / "refined.npz", tmp_path / "m.trc")
+    assert line == (f"wrote {tmp_path / 'm.trc'}: 6 frames at 50 fps, 17 markers (Pose2Sim's names), Y up, metres; "
+                    "never observed, left out: head; 1 joint-frame not observed, left blank")
+    _, _, names, frames, times, values = read_trc(tmp_path / "m.trc")
+    assert frames.tolist() == [8, 9, 10, 11, 12, 13]  # the video's frames, counted from 1
+    np.testing.assert_allclose(times, np.arange(7, 13) / 50.0)  # the video's time
+    assert np.isnan(values[:, names.index("Head")]).all() and np.isnan(values[3, names.index("RWrist")]).all()
+    assert np.isfinite(values[:, names.index("LWrist")]).all()
+    with pytest.raises(InputError, match=r"expected a file ending in \.trc"):
+        export_poses("trc", tmp_path / "refined.npz", tmp_path / "m.csv")
+    with pytest.raises(InputError, match=r"unknown export format 'c3d'; choose from \['bvh', 'trc', 'amass'\]"):
+        export_poses("c3d", tmp_path / "refined.npz", tmp_path / "m.c3d")
