@@ -114,8 +114,10 @@ def choose_camera(cameras: Sequence[RigCamera], path: Path, name: str | None, vi
     found = [c for c in cameras if stem is not None and _key(stem) in {_key(n) for n in c.names}]
     if len(found) == 1:
         return found[0]
-    named = f", none named as the video {video.name}" if video is not None else ""
-    raise InputError(f"{path}: holds {len(cameras)} cameras ({listed}){named}: name the video's with --camera NAME")
+    if video is None:
+        raise InputError(f"{path}: holds {len(cameras)} cameras ({listed}): name one with --camera NAME")
+    raise InputError(f"{path}: holds {len(cameras)} cameras ({listed}), none named as the video {video.name}: name "
+                     "the video's with --camera NAME")
 
 
 def _key(name: str) -> str:

@@ -154,6 +154,8 @@ def test_the_camera_is_chosen_by_name_or_by_the_video(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"Calib\.toml: holds 2 cameras \(cam01, cam02\), none named as the video "
                                          r"take1\.mp4: name the video's with --camera NAME"):
         choose_camera(cameras, path, None, tmp_path / "take1.mp4")
+    with pytest.raises(InputError, match=r"Calib\.toml: holds 2 cameras \(cam01, cam02\): name one with --camera NAME"):
+        choose_camera(cameras, path, None, None)  # no video to name it (import without --video)
 
 
 def test_what_is_refused(tmp_path: Path) -> None:
