@@ -12,7 +12,8 @@ MediaPipe looks again at a crop around the tracked person's keypoints (``flowpos
 what ``flowpose estimate --mirrored-2d`` does), once as it is (the control: same crop, same network) and once
 mirrored; a look replaces a frame's 2D only where it found this person. The pair is then refined with the
 default preset, with and without the flow term, its 3D as tracked and its 2D from the tracked estimate (the
-default), the re-run or the mirrored look. Printed: each 2D's error against the reference projected into the
+default), the re-run, the mirrored look, or the mean of the tracked and the mirrored keypoints where both have
+them (``averaged``: the flip test as 2D detectors use it, which averages the two looks' heatmaps). Printed: each 2D's error against the reference projected into the
 view (px, and % of the reference's box height), and the refinements' MPJPE / PA-MPJPE.
 
     python benchmarks/experiments/flip_2d.py [--reference all|heldout] [--views ...]
@@ -58,7 +59,10 @@ def main() -> None:
         flip, n_flip = second_look(frames, init, mirrored=True)
         print(f"{name}: the second look replaced the 2D in {n_own} frames (re-run), {n_flip} (mirrored), of "
               f"{int(keep.sum())} scored", flush=True)
-        sources = {"tracked": init, "re-run": own, "mirrored": flip}
+        both = np.isfinite(init.joints2d).all(-1) & np.isfinite(flip.joints2d).all(-1)
+        mean = np.where(both[..., None], 0.5 * (init.joints2d + flip.joints2d), init.joints2d)
+        sources = {"tracked": init, "re-run": own, "mirrored": flip,
+                   "averaged": replace(init, joints2d=mean.astype(np.float32))}
         line = []
         for key, poses in sources.items():
             px, pct = error_2d(poses.joints2d, gt, init.K, keep)
