@@ -101,8 +101,8 @@ def load_camera_file(
 ) -> CameraFile:
     """Read K, and the lens distortion coefficients where the file has them.
 
-    A calibration file of several cameras (Pose2Sim's or anipose's ``.toml``, Qualisys's ``.qca.txt``:
-    :mod:`flowpose.io.rig_files`) gives the camera named ``camera``, else its only camera, else the one named as
+    A calibration file of several cameras (Pose2Sim's or anipose's ``.toml``, Qualisys's ``.qca.txt``,
+    EasyMocap's ``intri.yml``: :mod:`flowpose.io.rig_files`) gives the camera named ``camera``, else its only camera, else the one named as
     ``video``'s file (``cam01.mp4``: camera ``cam01``); such a camera carries its name and the frame size it was
     calibrated on.
 
