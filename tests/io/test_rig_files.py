@@ -171,6 +171,15 @@ def test_what_is_refused(tmp_path: Path) -> None:
     odd.write_text('[c]\nmatrix = [1, 2, 3]\n')
     with pytest.raises(InputError, match=r"odd\.toml: camera c: matrix must have shape \(3, 3\), got \(3,\)"):
         read_rig(odd)
+    cut = tmp_path / "cut.qca.txt"
+    cut.write_text("<?xml version='1.0'?>\n<calibration>\n<cameras><camera serial='a'>\n")  # a file cut short
+    with pytest.raises(InputError, match=r"cut\.qca\.txt: not a readable calibration file \(Qualisys XML\): no element "
+                                         r"found"):
+        read_rig(cut)
+    sized = tmp_path / "sized.toml"
+    sized.write_text('[c]\nsize = [1, 2, 3]\nmatrix = [[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1]]\n')
+    with pytest.raises(InputError, match=r"sized\.toml: camera c: size \(W, H\) must have shape \(2,\), got \(3,\)"):
+        read_rig(sized)
     turned = tmp_path / "turned.qca.txt"
     turned.write_text(qca([{"serial": "c1", "viewrotation": "90", "left": "0", "top": "0", "right": "1919",
                             "bottom": "1087", "intrinsic": INTRINSIC}]))
