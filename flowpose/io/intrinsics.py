@@ -85,15 +85,14 @@ class CameraFile:
         return self.dist is not None and bool(np.any(self.dist != 0.0))
 
 
-def load_intrinsics(
-    path: str | os.PathLike[str], camera: str | None = None, video: str | os.PathLike[str] | None = None
-) -> np.ndarray:
-    """Read K from a camera file (:func:`load_camera_file`), without its distortion.
+def load_intrinsics(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read K from a camera file (:func:`load_camera_file`; of a multi-camera file, its only camera), without its
+    distortion.
 
     Raises:
         InputError: for a missing or unreadable file, or a K that is not 3x3 with positive focal lengths.
     """
-    return load_camera_file(path, camera, video).K
+    return load_camera_file(path).K
 
 
 def load_camera_file(

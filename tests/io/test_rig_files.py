@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import cv2
@@ -158,39 +159,30 @@ def test_the_camera_is_chosen_by_name_or_by_the_video(tmp_path: Path) -> None:
         choose_camera(cameras, path, None, None)  # no video to name it (import without --video)
 
 
-def test_what_is_refused(tmp_path: Path) -> None:
-    fisheye = tmp_path / "fisheye.toml"
-    fisheye.write_text(TOML.replace("fisheye = false", "fisheye = true", 1))
-    with pytest.raises(InputError, match=r"fisheye\.toml: camera cam01: a fisheye lens model"):
-        read_rig(fisheye)
-    broken = tmp_path / "broken.toml"
-    broken.write_text("[cam_01\nname = 1")
-    with pytest.raises(InputError, match=r"broken\.toml: not a readable calibration file \(TOML\)"):
-        read_rig(broken)
-    odd = tmp_path / "odd.toml"
-    odd.write_text('[c]\nmatrix = [1, 2, 3]\n')
-    with pytest.raises(InputError, match=r"odd\.toml: camera c: matrix must have shape \(3, 3\), got \(3,\)"):
-        read_rig(odd)
-    cut = tmp_path / "cut.qca.txt"
-    cut.write_text("<?xml version='1.0'?>\n<calibration>\n<cameras><camera serial='a'>\n")  # a file cut short
-    with pytest.raises(InputError, match=r"cut\.qca\.txt: not a readable calibration file \(Qualisys XML\): no element "
-                                         r"found"):
-        read_rig(cut)
-    sized = tmp_path / "sized.toml"
-    sized.write_text('[c]\nsize = [1, 2, 3]\nmatrix = [[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1]]\n')
-    with pytest.raises(InputError, match=r"sized\.toml: camera c: size \(W, H\) must have shape \(2,\), got \(3,\)"):
-        read_rig(sized)
-    turned = tmp_path / "turned.qca.txt"
-    turned.write_text(qca([{"serial": "c1", "viewrotation": "90", "left": "0", "top": "0", "right": "1919",
-                            "bottom": "1087", "intrinsic": INTRINSIC}]))
-    with pytest.raises(InputError, match=r"turned\.qca\.txt: camera c1: its video is turned \(viewrotation 90\)"):
-        read_rig(turned)
-    short = tmp_path / "short.qca.txt"
-    short.write_text(qca([{"serial": "c1", "left": "0", "top": "0", "right": "1919", "bottom": "1087",
-                           "intrinsic": {k: v for k, v in INTRINSIC.items() if k != "focalLengthV"}}]))
-    with pytest.raises(InputError, match=r"short\.qca\.txt: camera c1: its <intrinsic> or <fov_video> lacks "
-                                         r"'focalLengthV'"):
-        read_rig(short)
+REFUSED = {
+    "fisheye.toml": (TOML.replace("fisheye = false", "fisheye = true", 1), r"camera cam01: a fisheye lens model"),
+    "broken.toml": ("[cam_01\nname = 1", r"not a readable calibration file \(TOML\)"),
+    "odd.toml": ("[c]\nmatrix = [1, 2, 3]\n", r"camera c: matrix must have shape \(3, 3\), got \(3,\)"),
+    "cut.qca.txt": ("<?xml version='1.0'?>\n<calibration>\n<cameras><camera serial='a'>\n",  # a file cut short
+                    r"not a readable calibration file \(Qualisys XML\): no element found"),
+    "sized.toml": ("[c]\nsize = [1, 2, 3]\nmatrix = [[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1]]\n",
+                   r"camera c: size \(W, H\) must have shape \(2,\), got \(3,\)"),
+    "turned.qca.txt": (qca([{"serial": "c1", "viewrotation": "90", "left": "0", "top": "0", "right": "1919",
+                             "bottom": "1087", "intrinsic": INTRINSIC}]),
+                       r"camera c1: its video is turned \(viewrotation 90\)"),
+    "short.qca.txt": (qca([{"serial": "c1", "left": "0", "top": "0", "right": "1919", "bottom": "1087",
+                            "intrinsic": {k: v for k, v in INTRINSIC.items() if k != "focalLengthV"}}]),
+                      r"camera c1: its <intrinsic> or <fov_video> lacks 'focalLengthV'"),
+}
+"""Files refused: name -> (content, the message after ``NAME: ``)."""
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_what_is_refused(tmp_path: Path, name: str) -> None:
+    content, message = REFUSED[name]
+    (tmp_path / name).write_text(content)
+    with pytest.raises(InputError, match=re.escape(name) + ": " + message):
+        read_rig(tmp_path / name)
 
 
 @pytest.mark.needs_shared
