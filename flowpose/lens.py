@@ -168,7 +168,10 @@ def undistorted_frames(
     if isinstance(frames, VideoReader):
         return UndistortedVideo(frames, K, dist)
     maps = undistortion_maps(K, dist, tuple(frames.shape[1:3]))
-    return np.stack([remap(frame, maps) for frame in frames]) if len(frames) else frames
+    out = np.empty_like(frames)  # written in place: one copy of the video beside the recorded frames, not two
+    for frame, into in zip(frames, out):
+        remap(frame, maps, into)
+    return out
 
 
 def undistortion_maps(K: np.ndarray, dist: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -179,9 +182,10 @@ def undistortion_maps(K: np.ndarray, dist: np.ndarray, size: tuple[int, int]) ->
     return cv2.initUndistortRectifyMap(K64, np.asarray(dist, np.float64), None, K64, (W, H), cv2.CV_32FC1)
 
 
-def remap(frame: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """One (H, W, 3) frame resampled by :func:`undistortion_maps` (bilinear; black where nothing was recorded)."""
-    return cv2.remap(np.ascontiguousarray(frame), *maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+def remap(frame: np.ndarray, maps: tuple[np.ndarray, np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
+    """One (H, W, 3) frame resampled by :func:`undistortion_maps` (bilinear; black where nothing was recorded),
+    into ``out`` (a contiguous (H, W, 3) uint8 array) where given."""
+    return cv2.remap(np.ascontiguousarray(frame), *maps, cv2.INTER_LINEAR, dst=out, borderMode=cv2.BORDER_CONSTANT)
 
 
 class UndistortedVideo(VideoReader):

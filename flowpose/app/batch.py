@@ -35,14 +35,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from flowpose.app.batch_memory import fewer_jobs_note, jobs_that_fit, video_need
 from flowpose.app.inputs import people_folder_path, pose_files_in, pose_label, sidecar_poses_path, video_stem
 from flowpose.app.ray_tasks import connect_ray, run_on_ray
 from flowpose.app.refine_video import RefineVideoJob, check_settings, refine_video, repeated_cycles_note
 from flowpose.app.workers import WorkerLost, run_in_workers
 from flowpose.errors import FlowposeError, InputError
+from flowpose.flow.registry import load_flow_model
 from flowpose.io.atomic import atomic_path
 from flowpose.io.npz import read_npz
 from flowpose.io.outdir import MANIFEST
+from flowpose.refinement.memory import available_memory_bytes
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 """Files a folder input contributes."""
@@ -281,6 +284,7 @@ def run_batch(
     ray_address: str | None = None,
     report: Callable[[dict[str, str]], None] | None = None,
     notes_before: Mapping[str, str] | None = None,
+    tell: Callable[[str], None] | None = None,
 ) -> list[dict[str, str]]:
     """Refine every video not done yet; returns the summary rows in the items' order.
 
@@ -293,6 +297,8 @@ def run_batch(
         report: called with each row as it completes.
         notes_before: an earlier run's notes by results folder (:func:`earlier_notes`), kept in the rows of videos
             done then.
+        tell: called with what the batch says of itself (fewer videos at once for lack of memory:
+            :mod:`flowpose.app.batch_memory`).
     """
     if jobs < 1:
         raise InputError(f"--jobs must be >= 1, got {jobs}")
@@ -314,6 +320,8 @@ def run_batch(
             report(rows[k])
     one = functools.partial(run_item, job=job)
     mine = [items[k] for k in todo]
+    if ray_address is None and jobs > 1 and len(todo) > 1:
+        jobs = _jobs_within_memory(mine, job, jobs, tell)
     if ray_address is not None:
         results = run_on_ray(one, mine, ray_address, on_error=_lost_on_ray)
     elif jobs == 1 or len(todo) <= 1:
@@ -334,6 +342,24 @@ def run_batch(
     return [rows[k] for k in range(len(items))]
 
 
+def _jobs_within_memory(
+    items: Sequence[BatchItem], job: RefineVideoJob, jobs: int, tell: Callable[[str], None] | None
+) -> int:
+    """``jobs``, or fewer where the largest videos would not fit side by side in the memory available
+    (:mod:`flowpose.app.batch_memory`), told."""
+    try:
+        models = [load_flow_model(name, weights) for name, weights in zip(job.config.flow.names, job.config.flow.weights)]
+    except FlowposeError:  # every video's refinement says why
+        return jobs
+    needs = [n for item in items if (n := video_need(item.video, item.poses, job.config, models)) is not None]
+    jobs = min(jobs, len(items))
+    available = available_memory_bytes()
+    fit = jobs_that_fit(needs, jobs, available)
+    if fit < jobs and tell is not None and available is not None:
+        tell(fewer_jobs_note(needs, jobs, fit, available))
+    return fit
+
+
 def default_jobs() -> int:
     """Worker processes when ``--jobs`` is not given: half the CPU cores, at most 4, at least 1."""
     return max(1, min(4, (os.cpu_count() or 1) // 2))
@@ -347,6 +373,7 @@ def batch_folder(
     jobs: int | None = None,
     ray_address: str | None = None,
     report: Callable[[dict[str, str]], None] | None = None,
+    tell: Callable[[str], None] | None = None,
 ) -> list[dict[str, str]]:
     """What ``flowpose batch SOURCE --out OUT`` does: check the shared settings and every input before any
     video, refine what is not done yet (:func:`run_batch`), and write ``OUT/summary.csv``.
@@ -358,6 +385,7 @@ def batch_folder(
         jobs: worker processes on this machine; None: :func:`default_jobs`.
         ray_address: see :func:`run_batch`.
         report: called with each row as it completes.
+        tell: see :func:`run_batch`.
 
     Returns:
         The summary rows, in the inputs' order.
@@ -374,6 +402,6 @@ def batch_folder(
         connect_ray(ray_address)  # before the results folder is made: a cluster not reached leaves nothing
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = run_batch(items, job, jobs=default_jobs() if jobs is None else jobs, ray_address=ray_address,
-                     report=report, notes_before=earlier_notes(out_dir / SUMMARY))
+                     report=report, notes_before=earlier_notes(out_dir / SUMMARY), tell=tell)
     write_summary(out_dir / SUMMARY, rows)
     return rows

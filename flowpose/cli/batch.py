@@ -84,7 +84,8 @@ def batch(
             refined.append(row["video"])
 
     try:
-        rows = batch_folder(source, out_dir, job, jobs=jobs, ray_address=ray_address, report=report)
+        rows = batch_folder(source, out_dir, job, jobs=jobs, ray_address=ray_address, report=report,
+                           tell=click.echo)
     except (Stopped, KeyboardInterrupt) as stop:
         why, code = (str(stop), 128 + stop.signum) if isinstance(stop, Stopped) else ("interrupted", 130)
         done = f"the {len(refined)} video(s) refined before it are in {out_dir}" if refined else "no video was refined"

@@ -54,7 +54,7 @@ def test_a_stopped_batch_says_what_was_refined(tmp_path: Path, monkeypatch) -> N
     import flowpose.app.batch
     from flowpose.io.stops import Stopped
 
-    def stopped_after_one(source, out_dir, job, *, jobs, ray_address, report):  # noqa: ANN001, ANN202
+    def stopped_after_one(source, out_dir, job, *, jobs, ray_address, report, tell):  # noqa: ANN001, ANN202
         report({"video": "a.mp4", "status": "done", "seconds": "1.0", "error": "", "results": "out/a"})
         report({"video": "b.mp4", "status": "failed", "seconds": "1.0", "error": "ValueError: bad", "results": "out/b"})
         raise Stopped(signal.SIGTERM)
@@ -168,3 +168,19 @@ def test_without_flow_gives_every_video_the_baseline(tmp_path: Path) -> None:
                  "--without-flow")
     assert result.exit_code == 0, (result.output, result.exception)
     assert json.loads((tmp_path / "out" / "good" / "history.json").read_text())[1]["losses"]["flow"] == 0.0
+
+
+def test_fewer_videos_at_once_where_memory_is_short_is_said(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import flowpose.app.batch
+    from tests.app.test_batch import make_video
+
+    (tmp_path / "v").mkdir()
+    for name in ("a", "b"):
+        make_video(tmp_path / "v", name)
+    monkeypatch.setattr(flowpose.app.batch, "available_memory_bytes", lambda: 2**20)  # 1 MB: one at a time
+    result = run("batch", tmp_path / "v", "--out", tmp_path / "out", "--flow", "dis", "--cycles", "0", "--jobs", "2")
+    assert result.exit_code == 0, (result.output, result.exception)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("memory: refining 2 of these videos at once may take about 0.8 GB, and 0.0 GB is "
+                               "available: refining 1 at once"), lines
+    assert "2 of 2 videos refined" in lines[-1]
