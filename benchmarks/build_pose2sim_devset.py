@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import re
 from pathlib import Path
 
 import cv2
@@ -50,24 +49,19 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "video" / "pose2sim_multiperson"
 
 
-def _attributes(block: str, tag: str) -> dict[str, str]:
-    """The attributes of the first ``<tag ...>`` element in ``block``."""
-    return dict(re.findall(r'(\w+)="([^"]*)"', re.search(rf"<{tag} [^>]*>", block).group(0)))
-
-
 def read_qca(path: Path, transpose: bool) -> list[dict]:
-    """Cameras of a Qualisys ``.qca.txt``: name, K (3, 3), dist (5,), R (3, 3), t (3,) in metres (OpenCV). The
-    intrinsics are flowpose's reading (``flowpose.io.rig_files``, what ``--intrinsics`` reads); the pose, which a
-    single view's refinement does not need, is read here."""
-    text = path.read_text()
+    """Cameras of a Qualisys ``.qca.txt``: name, K (3, 3), dist (5,), R (3, 3), t (3,) in metres (OpenCV), as
+    flowpose reads them (``flowpose.io.rig_files``, what ``--intrinsics`` and ``export --extrinsics`` read:
+    ``R = diag(1, -1, -1) M``). ``transpose``: the other reading, ``M^T`` in M's place, about the same centre."""
     cams = []
-    for block, rig in zip(re.findall(r"<camera .*?</camera>", text, flags=re.S), read_rig(path), strict=True):
-        tr = _attributes(block, "transform")
-        M = np.array([[float(tr[f"r{i}{j}"]) for j in (1, 2, 3)] for i in (1, 2, 3)])
-        M = M.T if transpose else M
-        R = np.diag([1.0, -1.0, -1.0]) @ M
-        c = np.array([float(tr[k]) for k in "xyz"]) / 1000.0
-        cams.append({"name": rig.name, "K": rig.K, "dist": rig.dist, "R": R, "t": -R @ c})
+    flip = np.diag([1.0, -1.0, -1.0])
+    for rig in read_rig(path):
+        R, t = rig.R, rig.t
+        if transpose:
+            centre = -rig.R.T @ rig.t
+            R = flip @ (flip @ rig.R).T
+            t = -R @ centre
+        cams.append({"name": rig.name, "K": rig.K, "dist": rig.dist, "R": R, "t": t})
     return cams
 
 

@@ -19,7 +19,9 @@ from flowpose.frame_runs import runs_text
 from flowpose.io.bvh_export import write_bvh
 from flowpose.io.motion import resample_joints
 from flowpose.io.poses import load_poses
+from flowpose.io.rig_files import RigCamera, choose_camera, is_rig_file, read_rig
 from flowpose.io.trc_export import write_trc
+from flowpose.io.world_frame import WorldFrame, world_frame
 from flowpose.joint_map import confidence_to_h36m17, to_h36m17
 from flowpose.pose import PoseSequence
 from flowpose.refinement.objective import fill_missing_joints
@@ -27,9 +29,18 @@ from flowpose.skeleton import H36M17
 
 EXPORT_FORMATS = ("bvh", "trc", "amass")
 """What ``flowpose export`` writes."""
+FOCAL_TOLERANCE = 0.02
+"""A pose file's focal length further than this (relative) from its calibrated camera's is warned of."""
 
 
-def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None = None) -> str:
+def export_poses(
+    fmt: str,
+    poses_path: Path,
+    out: Path,
+    body_model: Path | None = None,
+    extrinsics: Path | None = None,
+    camera: str | None = None,
+) -> str:
     """Write a pose file as ``fmt``; returns a line for the user.
 
     ``bvh`` reads a pose file (``refined.npz`` of a joints or an SMPL refinement); missing joints are filled in
@@ -39,11 +50,19 @@ def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None 
     reads an SMPL parameter file (``refined_smpl.npz``) and needs the body model (the pelvis of the shape,
     :mod:`flowpose.body.amass`). An existing ``out`` is never replaced.
 
+    ``bvh`` and ``trc`` are Y up: the camera's frame turned, or, with ``extrinsics`` (a multi-camera calibration
+    file with the cameras' places: Pose2Sim's ``.toml``, Qualisys's ``.qca.txt``), the capture's world turned as
+    Pose2Sim turns its own (:mod:`flowpose.io.world_frame`). Its camera is ``camera``, else its only one, else the one
+    named as the pose file's video (``cam01.flowpose/refined.npz``, ``cam01.poses.npz``: ``cam01``).
+
     Raises:
-        InputError: for an unknown format, an existing output, a missing body model, or an unreadable input.
+        InputError: for an unknown format, an existing output, a missing body model, an unreadable input, or a
+            calibration file without the camera's place.
     """
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown export format {fmt!r}; choose from {list(EXPORT_FORMATS)}")
+    if camera is not None and extrinsics is None:
+        raise InputError("--camera names a camera of --extrinsics FILE, which was not given")
     suffix = {"bvh": ".bvh", "trc": ".trc", "amass": ".npz"}[fmt]
     if out.suffix.lower() != suffix:
         raise InputError(f"--out {out}: expected a file ending in {suffix}")
@@ -52,11 +71,16 @@ def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None 
     if not out.parent.is_dir():
         raise InputError(f"--out {out}: parent folder {out.parent} does not exist; create it first")
     if fmt == "amass":
+        if extrinsics is not None:
+            raise InputError("--extrinsics is for bvh and trc; amass writes the parameters' own frame")
         return _export_amass(poses_path, out, body_model)
+    rig = None if extrinsics is None else _rig_camera(extrinsics, camera, poses_path)
+    frame = None if rig is None else world_frame(rig, str(extrinsics))
     poses = load_poses(poses_path)
     check_observed(poses, str(poses_path))
+    where = "" if rig is None else _where(rig, extrinsics, poses)
     if fmt == "trc":
-        return _export_trc(poses, poses_path, out)
+        return _export_trc(poses, poses_path, out, frame) + where
     joints = to_h36m17(poses.joints3d, poses.skeleton, missing="nan")
     never = [H36M17.joint_names[j] for j in np.flatnonzero(~np.isfinite(joints).all(-1).any(0))]
     joints, _ = fill_missing_joints(joints, H36M17.parents)  # the joints never observed: named in the returned line
@@ -68,17 +92,41 @@ def export_poses(fmt: str, poses_path: Path, out: Path, body_model: Path | None 
     if poses.times is not None:  # a variable frame rate: BVH frames are evenly spaced
         joints = resample_joints(joints, poses.times, poses.fps)
         note += f"; resampled from {_frames(poses.num_frames)} at their own times (a variable frame rate)"
-    write_bvh(out, joints, fps=poses.fps)
-    return f"wrote {out}: {_frames(len(joints))} at {poses.fps:g} fps, Human3.6M-17, Y up, centimetres{note}"
+    write_bvh(out, joints, fps=poses.fps, frame=frame)
+    return f"wrote {out}: {_frames(len(joints))} at {poses.fps:g} fps, Human3.6M-17, Y up, centimetres{note}{where}"
 
 
-def _export_trc(poses: PoseSequence, poses_path: Path, out: Path) -> str:
+def _rig_camera(path: Path, camera: str | None, poses_path: Path) -> RigCamera:
+    """The pose file's camera in a calibration file (:func:`export_poses`)."""
+    if not path.is_file():
+        raise InputError(f"--extrinsics {path}: no such file")
+    if not is_rig_file(path):
+        raise InputError(f"--extrinsics {path}: not a calibration file with the cameras' places (expected "
+                         "Pose2Sim's or anipose's .toml, or Qualisys's .qca.txt)")
+    folder = poses_path.parent.name
+    video = folder.removesuffix(".flowpose") if folder.endswith(".flowpose") else poses_path.name
+    stem = video.split(".")[0]
+    return choose_camera(read_rig(path), path, camera, Path(stem), f"the video of {poses_path} (taken to be {stem})")
+
+
+def _where(camera: RigCamera, path: Path, poses: PoseSequence) -> str:
+    """The exported frame's words, and a warning where the poses were placed with another focal length than the
+    camera's (their depth, so their place in the world, is then of that other camera)."""
+    told = f", in the world of {path.name} (camera {camera.name}; its Z up turned Y up)"
+    if abs(poses.K[0, 0] / camera.K[0, 0] - 1) > FOCAL_TOLERANCE:
+        told += (f"; warning: the poses' focal length ({poses.K[0, 0]:.1f} px) is not camera {camera.name}'s "
+                 f"({camera.K[0, 0]:.1f} px): their depth, so their place in that world, is of another camera (refine with "
+                 f"--intrinsics {path.name})")
+    return told
+
+
+def _export_trc(poses: PoseSequence, poses_path: Path, out: Path, frame: WorldFrame | None) -> str:
     joints = to_h36m17(poses.joints3d, poses.skeleton, missing="nan")
     seen = confidence_to_h36m17(poses.confidence(), poses.skeleton) > 0
     joints[~seen] = np.nan  # a marker not observed is blank: OpenSim skips it, rather than fit a filled-in place
     first = poses.first_frame or 0
     times = poses.times if poses.times is not None else (first + np.arange(poses.num_frames)) / poses.fps
-    write_trc(out, joints, times, poses.fps, first)
+    write_trc(out, joints, times, poses.fps, first, frame)
     never = [H36M17.joint_names[j] for j in np.flatnonzero(~seen.any(0))]
     blank = int((~seen[:, seen.any(0)]).sum())
     note = f"; never observed, left out: {', '.join(never)}" if never else ""

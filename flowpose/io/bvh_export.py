@@ -5,7 +5,8 @@ frame's (bone directions), Y up, centimetres. Per frame, each joint's global rot
 onto the observed ones: with several children (pelvis, thorax) the best rotation of all of them (Kabsch;
 exact while that part of the body is rigid); with one, the smallest turn from its parent's frame (no twist of
 its own, which joint positions cannot tell). Leaves (feet, wrists, head top) are ``End Site``s. The camera frame (x right, y
-down, z forward) becomes Y up by a half turn about x. Joints must be finite (fill gaps first, e.g. with
+down, z forward) becomes Y up by a half turn about x, or, with a calibrated camera's world frame, the capture's world
+turned Y up (:mod:`flowpose.io.world_frame`). Joints must be finite (fill gaps first, e.g. with
 :func:`flowpose.refinement.objective.fill_missing_joints`).
 
 Reading the file back with :func:`flowpose.io.bvh.read_bvh` and :func:`flowpose.io.bvh.forward_kinematics`
@@ -21,11 +22,10 @@ from scipy.spatial.transform import Rotation
 
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.atomic import atomic_path
+from flowpose.io.world_frame import WorldFrame, y_up
 from flowpose.skeleton import H36M17
 
 CM_PER_M = 100.0
-CAMERA_TO_Y_UP = np.diag([1.0, -1.0, -1.0])
-"""Half a turn about x: camera frame (y down, z forward) -> Y up, the subject facing the viewer (+z)."""
 def _children(parents: tuple[int, ...]) -> list[list[int]]:
     kids: list[list[int]] = [[] for _ in parents]
     for j, p in enumerate(parents):
@@ -103,8 +103,9 @@ def bvh_rotations(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return offsets, local
 
 
-def write_bvh(path: str | os.PathLike[str], joints3d: np.ndarray, fps: float) -> None:
-    """Write H36M-17 camera-frame poses (T, 17, 3) metres as a BVH file (module docstring), atomically.
+def write_bvh(path: str | os.PathLike[str], joints3d: np.ndarray, fps: float, frame: WorldFrame | None = None) -> None:
+    """Write H36M-17 camera-frame poses (T, 17, 3) metres as a BVH file (module docstring), atomically; in
+    ``frame``'s world where given.
 
     Raises:
         ShapeError: for joints that are not (T, 17, 3).
@@ -114,7 +115,7 @@ def write_bvh(path: str | os.PathLike[str], joints3d: np.ndarray, fps: float) ->
         raise ShapeError("joints3d", "(T, 17, 3) Human3.6M-17", joints3d.shape)
     if not np.isfinite(joints3d).all():
         raise InputError("joints3d: missing joints; fill them before writing a BVH (an animation has no gaps)")
-    world = np.einsum("ij,tkj->tki", CAMERA_TO_Y_UP, np.asarray(joints3d, np.float64)) * CM_PER_M
+    world = y_up(joints3d, frame) * CM_PER_M
     offsets, local = bvh_rotations(world)
     kids = _children(H36M17.parents)
     lines = ["HIERARCHY"]

@@ -19,7 +19,13 @@ one file. Three formats of the field are read:
   list of cameras, and for each ``K_<name>`` and ``dist_<name>`` (OpenCV's order), ``H_<name>`` and
   ``W_<name>`` where given.
 
-The extrinsics (rotation, translation) are not read: a single view's refinement works in its camera's frame.
+A single view's refinement works in its camera's frame; the camera's place in the capture's world (its extrinsics:
+``x_cam = R x_world + t``, OpenCV's axes, metres) serves to export the refined poses in that world
+(:mod:`flowpose.io.world_frame`). The ``.toml`` gives ``rotation`` as a Rodrigues vector (or a 3x3 matrix) and
+``translation`` as written (Pose2Sim's metres; anipose's are in the units of its calibration board). Qualisys gives
+the camera's centre ``c`` (mm) and the rotation ``M`` from the world to its camera, whose axes are OpenCV's turned
+half about x: ``R = diag(1, -1, -1) M``, ``t = -R c`` (the reading the real development set's builder proves by
+triangulating four views). EasyMocap keeps them in another file (``extri.yml``), not read.
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ class RigCamera:
         K: (3, 3) float64 pinhole intrinsics, px.
         dist: (n,) float64 lens distortion, OpenCV's order; None where the file gives none.
         size: (H, W) px of the frames it was calibrated on; None where the file does not say.
+        R: (3, 3) float64 rotation from the world to the camera (OpenCV's axes); None where the file gives none.
+        t: (3,) float64 translation, ``x_cam = R x_world + t``, in the file's units (module docstring); None with R.
     """
 
     name: str
@@ -57,6 +65,8 @@ class RigCamera:
     K: np.ndarray
     dist: np.ndarray | None
     size: tuple[int, int] | None
+    R: np.ndarray | None = None
+    t: np.ndarray | None = None
 
 
 def is_rig_file(path: Path) -> bool:
@@ -89,7 +99,9 @@ def read_rig(path: Path) -> list[RigCamera]:
     return cameras
 
 
-def choose_camera(cameras: Sequence[RigCamera], path: Path, name: str | None, video: Path | None) -> RigCamera:
+def choose_camera(
+    cameras: Sequence[RigCamera], path: Path, name: str | None, video: Path | None, what: str | None = None
+) -> RigCamera:
     """The camera of ``cameras`` that films ``video``.
 
     Args:
@@ -98,6 +110,7 @@ def choose_camera(cameras: Sequence[RigCamera], path: Path, name: str | None, vi
         name: the camera the user named (``--camera``); None: the file's only camera, else the one named as the
             video's file (``cam01.mp4``: ``cam01`` or ``cam_01``; names compared without case, ``_`` or ``-``).
         video: the video (a file or a folder of frames), or None.
+        what: how the refusal names the video (default: ``the video NAME``).
 
     Raises:
         InputError: no camera of that name, or several cameras and none named as the video.
@@ -116,8 +129,9 @@ def choose_camera(cameras: Sequence[RigCamera], path: Path, name: str | None, vi
         return found[0]
     if video is None:
         raise InputError(f"{path}: holds {len(cameras)} cameras ({listed}): name one with --camera NAME")
-    raise InputError(f"{path}: holds {len(cameras)} cameras ({listed}), none named as the video {video.name}: name "
-                     "the video's with --camera NAME")
+    what = what if what is not None else f"the video {video.name}"
+    raise InputError(f"{path}: holds {len(cameras)} cameras ({listed}), none named as {what}: name the video's with "
+                     "--camera NAME")
 
 
 def _key(name: str) -> str:
@@ -149,7 +163,11 @@ def _read_toml(path: Path) -> list[RigCamera]:
         if "size" in entry:
             W, H = _numbers(entry["size"], (2,), f"{where}: size (W, H)")
             size = (int(round(H)), int(round(W)))
-        cameras.append(RigCamera(name, tuple(dict.fromkeys((name, str(table)))), K, dist, size))
+        R = t = None
+        if "rotation" in entry and "translation" in entry:
+            R = _rotation(_numbers(entry["rotation"], None, f"{where}: rotation"), f"{where}: rotation")
+            t = _numbers(entry["translation"], (3,), f"{where}: translation")
+        cameras.append(RigCamera(name, tuple(dict.fromkeys((name, str(table)))), K, dist, size, R, t))
     return cameras
 
 
@@ -162,7 +180,7 @@ def _read_qca(path: Path) -> list[RigCamera]:
     for camera in root.iter("camera"):
         name = camera.get("serial", f"camera {len(cameras) + 1}")
         where = f"{path}: camera {name}"
-        intrinsic, video = camera.find("intrinsic"), camera.find("fov_video")
+        intrinsic, video, pose = camera.find("intrinsic"), camera.find("fov_video"), camera.find("transform")
         if intrinsic is None or video is None:
             raise InputError(f"{where}: expected its <intrinsic> and <fov_video>, got "
                              f"{sorted({child.tag for child in camera})}")
@@ -177,13 +195,19 @@ def _read_qca(path: Path) -> list[RigCamera]:
             skew = value.get("skew", 0.0) / QCA_SUBPIXELS
             dist = np.array([value[k] for k in ("radialDistortion1", "radialDistortion2", "tangentalDistortion1",
                                                  "tangentalDistortion2", "radialDistortion3")])
+            R = t = None
+            if pose is not None:
+                M = np.array([[float(pose.attrib[f"r{i}{j}"]) for j in (1, 2, 3)] for i in (1, 2, 3)])
+                R = np.diag([1.0, -1.0, -1.0]) @ M  # Qualisys's camera axes to OpenCV's
+                centre = np.array([float(pose.attrib[k]) for k in "xyz"]) / 1000.0  # mm
+                t = -R @ centre
         except KeyError as e:
-            raise InputError(f"{where}: its <intrinsic> or <fov_video> lacks {e.args[0]!r}") from None
+            raise InputError(f"{where}: its <intrinsic>, <fov_video> or <transform> lacks {e.args[0]!r}") from None
         except ValueError as e:
             raise InputError(f"{where}: {e}") from None
         K = np.array([[fx, skew, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
         size = (int(bottom - top + 1), int(right - left + 1))
-        cameras.append(RigCamera(name, (name,), K, dist, size))
+        cameras.append(RigCamera(name, (name,), K, dist, size, R, t))
     return cameras
 
 
@@ -213,6 +237,17 @@ def _read_easymocap(path: Path) -> list[RigCamera]:
     finally:
         storage.release()
     return cameras
+
+
+def _rotation(value: np.ndarray, what: str) -> np.ndarray:
+    """A rotation matrix from a Rodrigues vector (3 numbers) or a 3x3 matrix (9)."""
+    import cv2
+
+    if value.size == 3:
+        return cv2.Rodrigues(value.reshape(3, 1))[0]
+    if value.size == 9:
+        return value.reshape(3, 3)
+    raise InputError(f"{what} must be a Rodrigues vector (3 numbers) or a 3x3 matrix, got {value.size} numbers")
 
 
 def _numbers(value: object, shape: tuple[int, ...] | None, what: str) -> np.ndarray:

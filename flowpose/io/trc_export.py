@@ -9,7 +9,8 @@ frame is left blank, as OpenSim reads a missing marker (its inverse kinematics s
 The markers are named as Pose2Sim's skeletons and OpenSim models name them (``Hip``, ``RHip``, ``RKnee``, ...,
 ``Neck``, ``Nose``, ``Head``), so that its models' marker sets find them; Human3.6M-17's spine has no marker of
 theirs and is written as ``Spine``. The camera frame (x right, y down, z forward) becomes Y up by a half turn
-about x, as in :mod:`flowpose.io.bvh_export`; metres.
+about x, as in :mod:`flowpose.io.bvh_export`, or, with a calibrated camera's world frame, the capture's world turned
+Y up as Pose2Sim turns its own (:mod:`flowpose.io.world_frame`); metres.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 
 from flowpose.errors import ShapeError
 from flowpose.io.atomic import atomic_path
-from flowpose.io.bvh_export import CAMERA_TO_Y_UP
+from flowpose.io.world_frame import WorldFrame, y_up
 from flowpose.skeleton import H36M17
 
 TRC_MARKERS = {
@@ -35,7 +36,12 @@ base of the neck)."""
 
 
 def write_trc(
-    path: str | os.PathLike[str], joints3d: np.ndarray, times: np.ndarray, fps: float, first_frame: int = 0
+    path: str | os.PathLike[str],
+    joints3d: np.ndarray,
+    times: np.ndarray,
+    fps: float,
+    first_frame: int = 0,
+    frame: WorldFrame | None = None,
 ) -> None:
     """Write Human3.6M-17 joints as a TRC marker file (module docstring), whole or not at all.
 
@@ -45,6 +51,7 @@ def write_trc(
         times: (T,) seconds of each frame.
         fps: the nominal frame rate (``DataRate``).
         first_frame: the video frame of row 0; rows are numbered from ``first_frame + 1`` (TRC counts from 1).
+        frame: the camera's world (:class:`~flowpose.io.world_frame.WorldFrame`); None: the camera's frame turned.
 
     Raises:
         ShapeError: for joints that are not (T, 17, 3), or times that are not (T,).
@@ -56,7 +63,7 @@ def write_trc(
     times = np.asarray(times, np.float64)
     if times.shape != (T,):
         raise ShapeError("times", f"({T},)", times.shape)
-    up = joints @ CAMERA_TO_Y_UP.T
+    up = y_up(joints, frame)
     names = [TRC_MARKERS[name] for name in H36M17.joint_names]
     lines = [
         f"PathFileType\t4\t(X/Y/Z)\t{Path(path).name}",

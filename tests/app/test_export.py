@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from flowpose.app.export import export_poses
 from flowpose.errors import InputError
 from flowpose.io.bvh import read_bvh
+from flowpose.io.motion import load_motion
 from flowpose.io.poses import save_poses
 from flowpose.pose import PoseSequence
 from flowpose.skeleton import H36M17
@@ -108,3 +110,56 @@ def test_trc_leaves_what_was_not_observed_blank(tmp_path: Path) -> None:
         export_poses("trc", tmp_path / "refined.npz", tmp_path / "m.csv")
     with pytest.raises(InputError, match=r"unknown export format 'c3d'; choose from \['bvh', 'trc', 'amass'\]"):
         export_poses("c3d", tmp_path / "refined.npz", tmp_path / "m.c3d")
+
+
+def test_trc_and_bvh_in_a_calibrated_world(tmp_path: Path) -> None:
+    from tests.io.test_rig_files import TOML
+
+    (tmp_path / "Calib.toml").write_text(TOML)  # cam01: turned and placed; cam02: the world's own axes
+    joints = camera_poses(6)
+    K = np.array([[1681.2, 0, 533.0], [0, 1681.1, 948.1], [0, 0, 1]])  # cam01's
+    folder = tmp_path / "cam01.flowpose"
+    folder.mkdir()
+    save_poses(PoseSequence(joints3d=joints, K=K, fps=60.0), folder / "refined.npz")
+    line = export_poses("trc", folder / "refined.npz", tmp_path / "w.trc", extrinsics=tmp_path / "Calib.toml")
+    assert line.endswith(", in the world of Calib.toml (camera cam01; its Z up turned Y up)")  # by the video's name
+    R, t = cv2.Rodrigues(np.array([1.2, -0.3, 0.1]))[0], np.array([0.5, 1.1, 3.2])
+    world = (joints - t) @ R  # x_world = R^T (x_cam - t)
+    np.testing.assert_allclose(read_trc(tmp_path / "w.trc")[5], world[..., [1, 2, 0]], atol=1e-6)  # Pose2Sim's turn
+    export_poses("bvh", folder / "refined.npz", tmp_path / "w.bvh", extrinsics=tmp_path / "Calib.toml")
+    back = load_motion(tmp_path / "w.bvh").joints  # metres, Y up: as written
+    np.testing.assert_allclose(back, world[..., [1, 2, 0]], atol=2e-4)  # a rigid body keeps its bones
+    line = export_poses("trc", folder / "refined.npz", tmp_path / "w2.trc", extrinsics=tmp_path / "Calib.toml",
+                        camera="cam02")
+    assert ("in the world of Calib.toml (camera cam02; its Z up turned Y up); warning: the poses' focal length "
+            "(1681.2 px) is not camera cam02's (1400.0 px)") in line
+    np.testing.assert_allclose(read_trc(tmp_path / "w2.trc")[5], joints[..., [1, 2, 0]], atol=1e-6)  # R = I, t = 0
+
+
+@pytest.mark.parametrize(
+    ("calibration", "camera", "fmt", "message"),
+    [
+        ("missing.toml", None, "trc", r"--extrinsics .*missing\.toml: no such file"),
+        ("K.txt", None, "trc", r"--extrinsics .*K\.txt: not a calibration file with the cameras' places"),
+        (None, "cam01", "trc", r"--camera names a camera of --extrinsics FILE, which was not given"),
+        ("Calib.toml", None, "amass", r"--extrinsics is for bvh and trc"),
+        ("Calib.toml", None, "trc", r"Calib\.toml: holds 2 cameras \(cam01, cam02\), none named as the video of "
+                                    r".*p\.npz \(taken to be p\)"),
+        ("Calib.toml", "cam03", "trc", r"Calib\.toml: no camera named 'cam03' in it; it holds cam01, cam02"),
+        ("Placeless.toml", "cam01", "trc", r"Placeless\.toml: camera cam01: no rotation and translation"),
+    ],
+)
+def test_a_world_that_cannot_be_had_is_refused_and_nothing_written(
+    tmp_path: Path, calibration: str | None, camera: str | None, fmt: str, message: str
+) -> None:
+    from tests.io.test_rig_files import TOML
+
+    (tmp_path / "Calib.toml").write_text(TOML)
+    (tmp_path / "Placeless.toml").write_text(TOML.replace("rotation = [ 1.2, -0.3, 0.1,]", ""))
+    (tmp_path / "K.txt").write_text("500 500 320 240\n")
+    save_poses(PoseSequence(joints3d=camera_poses(4), K=np.diag([500.0, 500.0, 1.0])), tmp_path / "p.npz")
+    out = tmp_path / f"m.{'npz' if fmt == 'amass' else fmt}"
+    with pytest.raises(InputError, match=message):
+        export_poses(fmt, tmp_path / "p.npz", out, extrinsics=None if calibration is None else tmp_path / calibration,
+                     camera=camera)
+    assert not out.exists()

@@ -39,3 +39,19 @@ def test_an_exported_bvh_is_a_motion_for_synth(tmp_path: Path) -> None:
     expected = np.median(np.linalg.norm(poses[:, child] - poses[:, parent], axis=-1), axis=0)
     got = np.linalg.norm(rendered[:, child] - rendered[:, parent], axis=-1)
     np.testing.assert_allclose(got, np.broadcast_to(expected, got.shape), atol=1e-3)
+
+
+def test_export_trc_in_a_calibrated_world(work: Path) -> None:
+    from tests.io.test_rig_files import TOML
+
+    (work / "Calib.toml").write_text(TOML.replace('name = "cam01"', 'name = "video"'))  # named as the video
+    assert run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "0", "--quiet").exit_code == 0
+    refined = work / "video.flowpose" / "refined.npz"
+    result = run("export", "trc", refined, "--out", work / "w.trc", "--extrinsics", work / "Calib.toml")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "in the world of Calib.toml (camera video; its Z up turned Y up)" in result.stdout
+    assert_user_error(run("export", "trc", refined, "--out", work / "c.trc", "--camera", "cam02"),
+                      "--camera names a camera of --extrinsics FILE")
+    assert_user_error(run("export", "trc", refined, "--out", work / "c.trc", "--extrinsics", work / "Calib.toml",
+                          "--camera", "cam09"), "Calib.toml", "no camera named 'cam09'")
+    assert not (work / "c.trc").exists()

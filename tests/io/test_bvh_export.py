@@ -10,8 +10,9 @@ from scipy.spatial.transform import Rotation
 
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.bvh import forward_kinematics, read_bvh
-from flowpose.io.bvh_export import CAMERA_TO_Y_UP, write_bvh
+from flowpose.io.bvh_export import write_bvh
 from flowpose.io.motion import load_motion
+from flowpose.io.world_frame import CAMERA_TO_Y_UP
 from flowpose.skeleton import H36M17
 from tests.conftest import swinging_motion
 

@@ -38,16 +38,20 @@ error = 0.0
 """
 
 
+IDENTITY = 'r11="1" r12="0" r13="0" r21="0" r22="1" r23="0" r31="0" r32="0" r33="1" x="0" y="0" z="0"'
+"""A Qualisys camera's ``<transform>``: no turn, at the world's origin."""
+
+
 def qca(cameras: list[dict[str, str]]) -> str:
-    """A Qualisys calibration of ``cameras`` (each: serial, viewrotation, the fov_video box, intrinsic values)."""
+    """A Qualisys calibration of ``cameras`` (each: serial, viewrotation, the fov_video box, intrinsic values, and
+    its ``transform`` attributes where not :data:`IDENTITY`)."""
     blocks = []
     for c in cameras:
         intrinsic = " ".join(f'{k}="{v}"' for k, v in c["intrinsic"].items())
         blocks.append(
             f'    <camera active="1" serial="{c["serial"]}" viewrotation="{c.get("viewrotation", "0")}">\n'
             f'      <fov_video bottom="{c["bottom"]}" left="{c["left"]}" right="{c["right"]}" top="{c["top"]}"/>\n'
-            '      <transform r11="1" r12="0" r13="0" r21="0" r22="1" r23="0" r31="0" r32="0" r33="1" x="0" y="0" '
-            'z="0"/>\n'
+            f'      <transform {c.get("transform", IDENTITY)}/>\n'
             f"      <intrinsic {intrinsic}/>\n"
             "    </camera>\n"
         )
@@ -71,6 +75,14 @@ def test_pose2sim_toml(tmp_path: Path) -> None:
     assert first.size == (1920, 1088)  # size is [W, H]: a portrait camera
     assert first.names == ("cam01", "cam_01")
     assert cameras[1].size == (1080, 1920)
+    # Where each camera stands: the rotation a Rodrigues vector, world -> camera; the translation as written (m).
+    np.testing.assert_allclose(first.R, cv2.Rodrigues(np.array([1.2, -0.3, 0.1]))[0])
+    np.testing.assert_array_equal(first.t, [0.5, 1.1, 3.2])
+    np.testing.assert_array_equal(cameras[1].R, np.eye(3))
+    path.write_text(TOML.replace("rotation = [ 0.0, 0.0, 0.0,]", "rotation = [[0, 1, 0], [-1, 0, 0], [0, 0, 1]]"))
+    np.testing.assert_array_equal(read_rig(path)[1].R, [[0, 1, 0], [-1, 0, 0], [0, 0, 1]])  # a matrix as it is
+    path.write_text(TOML.replace("rotation = [ 1.2, -0.3, 0.1,]", ""))
+    assert read_rig(path)[0].R is None and read_rig(path)[0].t is None  # no place: intrinsics only
 
 
 def test_qualisys_qca(tmp_path: Path) -> None:
@@ -88,6 +100,23 @@ def test_qualisys_qca(tmp_path: Path) -> None:
     # A video of part of the sensor: the principal point is in the video's pixels, the size the part's.
     np.testing.assert_array_equal(b.K[:2, 2], [433.0, 908.0])
     assert b.size == (480, 640)
+
+
+def test_qualisys_camera_place(tmp_path: Path) -> None:
+    # Qualisys's camera looks along its -z, y up (OpenCV's axes turned half about x); its centre in mm. A camera
+    # 5 m above the origin, not turned, looks down at it: the origin is 5 m ahead of it in OpenCV's axes.
+    above = IDENTITY.replace('z="0"', 'z="5000"')
+    path = tmp_path / "Calib.qca.txt"
+    path.write_text(qca([{"serial": "c", "left": "0", "top": "0", "right": "1087", "bottom": "1919",
+                          "intrinsic": INTRINSIC, "transform": above}]))
+    (camera,) = read_rig(path)
+    np.testing.assert_array_equal(camera.R, np.diag([1.0, -1.0, -1.0]))
+    np.testing.assert_allclose(camera.R @ np.zeros(3) + camera.t, [0.0, 0.0, 5.0])
+    np.testing.assert_allclose(camera.R @ np.array([1.0, 1.0, 0.0]) + camera.t, [1.0, -1.0, 5.0])  # +y: up the image
+    path.write_text(qca([{"serial": "c", "left": "0", "top": "0", "right": "1087", "bottom": "1919",
+                          "intrinsic": INTRINSIC, "transform": above.replace('x="0" ', "")}]))
+    with pytest.raises(InputError, match=r"camera c: its <intrinsic>, <fov_video> or <transform> lacks 'x'"):
+        read_rig(path)
 
 
 def easymocap(path: Path, sizes: dict[str, tuple[int, int] | None]) -> None:
@@ -172,7 +201,9 @@ REFUSED = {
                        r"camera c1: its video is turned \(viewrotation 90\)"),
     "short.qca.txt": (qca([{"serial": "c1", "left": "0", "top": "0", "right": "1919", "bottom": "1087",
                             "intrinsic": {k: v for k, v in INTRINSIC.items() if k != "focalLengthV"}}]),
-                      r"camera c1: its <intrinsic> or <fov_video> lacks 'focalLengthV'"),
+                      r"camera c1: its <intrinsic>, <fov_video> or <transform> lacks 'focalLengthV'"),
+    "rotated.toml": ("[c]\nmatrix = [[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1]]\nrotation = [1.0, 2.0]\ntranslation = [0, 0, 1]\n",
+                     r"camera c: rotation must be a Rodrigues vector \(3 numbers\) or a 3x3 matrix, got 2 numbers"),
 }
 """Files refused: name -> (content, the message after ``NAME: ``)."""
 
@@ -193,3 +224,9 @@ def test_the_real_pose2sim_calibration() -> None:
         assert c.size == (1920, 1088)
         assert 1600 < c.K[0, 0] < 1760 and abs(c.K[0, 0] - c.K[1, 1]) < 1.0
         assert 0 < c.K[0, 2] < 1088 and 0 < c.K[1, 2] < 1920
+        # Their places (Z up, mm read as m): 1.6 to 2.2 m up, 2 to 4 m from the lab's origin, looking at it.
+        np.testing.assert_allclose(c.R @ c.R.T, np.eye(3), atol=1e-5)
+        centre, ahead = -c.R.T @ c.t, c.R.T @ np.array([0.0, 0.0, 1.0])
+        assert 1.6 < centre[2] < 2.2 and 2.0 < np.linalg.norm(centre[:2]) < 4.5
+        to_origin = -centre / np.linalg.norm(centre)
+        assert np.degrees(np.arccos(ahead @ to_origin)) < 30.0
