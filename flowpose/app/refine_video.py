@@ -36,6 +36,7 @@ from flowpose.coverage import absent_joints_note, unobserved_note
 from flowpose.errors import InputError, InputNoteWarning
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.estimate.placement import place_root
+from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, on_floor
 from flowpose.flow.registry import FLOW_BACKENDS
 from flowpose.frame_convention import frame_convention_note
 from flowpose.io.groundtruth import load_gt
@@ -79,6 +80,8 @@ class RefineVideoJob:
         start: first frame used.
         num_frames: frames used from ``start``; None: to the end.
         fps: the frames' rate, overriding the video's own; None: the video's (an image folder's: the poses').
+        floor_z: the person stands on the floor of ``camera``'s calibrated world at this height (world z, metres):
+            the initial poses are scaled about the camera to stand there (:mod:`flowpose.floor`); None: not.
     """
 
     video: Path
@@ -99,6 +102,7 @@ class RefineVideoJob:
     start: int = 0
     fps: float | None = None
     num_frames: int | None = None
+    floor_z: float | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,10 @@ def check_settings(job: RefineVideoJob) -> None:
         raise InputError(f"--cycles must be >= 0, got {job.cycles}")
     if job.camera is not None and job.camera.intrinsics is not None:
         job.camera.camera_file()  # a bad camera file (or an unnamed camera of several) is refused before decoding
+    if job.floor_z is not None:
+        if job.camera is None:
+            raise InputError("--floor needs --intrinsics CALIBRATION, the camera's place above the floor")
+        job.camera.world()  # a camera the file does not place is refused before decoding
     if job.estimate is not None and job.poses is not None:
         raise InputError("--estimate and --poses exclude each other: pass one")
     if job.estimate is not None:
@@ -234,6 +242,19 @@ def repeated_cycles_note(config: RefineConfig, cycles: int) -> str | None:
     repeat = "cycle 2 repeats" if cycles == 2 else f"cycles 2-{cycles} repeat"
     return (f"the flow ({'+'.join(config.flow.names)}) is not fine-tuned, so {repeat} cycle 1; "
             "--flow raft-small fine-tunes a network every cycle")
+
+
+def _stood_on_floor(init: PoseSequence, job: RefineVideoJob, named: str, notes: list[str]) -> PoseSequence:
+    """The initial poses scaled about the camera to stand on the floor (:mod:`flowpose.floor`), with a note."""
+    frame = job.camera.world()
+    try:
+        scale, ankle = floor_scale(init, frame, job.floor_z)
+    except InputError as e:
+        raise InputError(f"{named}: {e}") from None
+    notes.append(f"floor: the person scaled by {scale:.3f} about camera {frame.camera} to stand on the floor at z = "
+                 f"{job.floor_z:g} m of {job.camera.intrinsics} (the lower ankle {ANKLE_HEIGHT_M:g} m above it in the "
+                 f"median frame, {ankle:+.2f} m before)")
+    return on_floor(init, scale)
 
 
 def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
@@ -346,6 +367,9 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             notes.append(f"warning: {truth}")
         if (absent := absent_joints_note(init, str(source) if source is not None else f"the estimate of {job.video}")):
             notes.append(absent)  # the head top of MediaPipe, COCO, SMPL: by design, not a warning
+        if job.floor_z is not None:
+            init = _stood_on_floor(init, job, str(source) if source is not None else f"the estimate of {job.video}",
+                                   notes)
         with warnings.catch_warnings():  # the API's notes on its inputs: told above, naming the files, where they apply
             warnings.simplefilter("ignore", InputNoteWarning)
             result = run_refine(

@@ -121,6 +121,14 @@ if TYPE_CHECKING:
     "refined mesh).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars (drawn only when stderr is a terminal).")
+@click.option(
+    "--floor",
+    "floor_z",
+    type=float,
+    default=None,
+    help="The person stands on the floor of the --intrinsics calibration (Pose2Sim's .toml, Qualisys's .qca.txt) at "
+    "this height, metres (0: its floor; a platform's top otherwise): scaled about the camera to stand there.",
+)
 @without_flow_option
 @segment_options
 @user_errors
@@ -156,6 +164,7 @@ def refine(
     overwrite: bool,
     viz: bool,
     quiet: bool,
+    floor_z: float | None,
     without_flow: bool,
     start: int,
     num_frames: int | None,
@@ -174,7 +183,8 @@ def refine(
     if smpl_path is not None or body_model is not None:
         refuse_unused(("without_flow",), "not used with --smpl, whose flow is the mesh's (--mesh-flow-weight 0 "
                       "leaves it out)")
-        refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "camera_name", "focal_px", "fov", "start", "num_frames"),
+        refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "camera_name", "focal_px", "fov", "start", "num_frames",
+                       "floor_z"),
                       "not used with --smpl, which refines the parameters of the whole video in their own camera "
                       "(their K)")
         _refine_smpl(video, smpl_path, body_model, config, cycles, mesh_flow_weight, sketch, export_mesh, out_dir,
@@ -205,6 +215,7 @@ def refine(
         start=start,
         num_frames=num_frames,
         fps=fps,
+        floor_z=floor_z,
     )
     output = refine_video(job)
     click.echo(format_history(output.result.history))

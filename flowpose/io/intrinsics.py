@@ -25,7 +25,8 @@ from flowpose.camera import intrinsics_from_fov
 from flowpose.errors import InputError, ShapeError
 from flowpose.io.npz import npy_header_problem, read_npz
 from flowpose.io.poses import check_readable, read_json
-from flowpose.io.rig_files import RIG_FORMATS, choose_camera, is_rig_file, read_rig
+from flowpose.io.rig_files import RIG_FORMATS, RigCamera, choose_camera, is_rig_file, read_rig
+from flowpose.io.world_frame import WorldFrame, world_frame
 from flowpose.lens import distortion_shift_px
 from flowpose.pose import check_intrinsics, checked_distortion
 
@@ -78,6 +79,9 @@ class CameraFile:
     """The camera's name, for a file of several cameras (:mod:`flowpose.io.rig_files`); None: a file of one."""
     size: tuple[int, int] | None = None
     """(H, W) px of the frames the camera was calibrated on, where the file says; None: it does not."""
+    rig: RigCamera | None = None
+    """The camera as a multi-camera file gives it (with its place in the world, where the file has it); None: a
+    file of one camera."""
 
     @property
     def distorted(self) -> bool:
@@ -122,7 +126,7 @@ def load_camera_file(
         where = f"{p}: camera {chosen.name}: "
         check_intrinsics(chosen.K, where)
         dist = None if chosen.dist is None else checked_distortion(chosen.dist, where)
-        return CameraFile(chosen.K, dist, chosen.name, chosen.size)
+        return CameraFile(chosen.K, dist, chosen.name, chosen.size, chosen)
     if camera is not None:
         raise InputError(f"{p}: a camera file of one camera, got --camera {camera} (it names a camera of a file of "
                          f"several: {RIG_FORMATS})")
@@ -344,6 +348,21 @@ class CameraOptions:
         if self.intrinsics is None or (name := self.camera_file().camera) is None:
             return "the given K"
         return f"the K of camera {name} in {self.intrinsics}"
+
+    def world(self) -> WorldFrame:
+        """The camera's place in the world of its multi-camera calibration file (:mod:`flowpose.io.world_frame`).
+
+        Raises:
+            InputError: no intrinsics file, one of a single camera, or a camera the file does not place.
+        """
+        if self.intrinsics is None:
+            raise InputError("the camera's place in a calibrated world needs --intrinsics CALIBRATION (Pose2Sim's "
+                             "or anipose's .toml, Qualisys's .qca.txt)")
+        rig = self.camera_file().rig
+        if rig is None:
+            raise InputError(f"{self.intrinsics}: a camera file of one camera, without its place in a world; the "
+                             "floor needs a multi-camera calibration (Pose2Sim's or anipose's .toml, Qualisys's .qca.txt)")
+        return world_frame(rig, str(self.intrinsics))
 
     def camera_file(self) -> CameraFile:
         """What the intrinsics file gives for this video's camera (:func:`load_camera_file`).

@@ -303,3 +303,29 @@ def test_a_frame_with_no_joint_stays_as_it_is_when_the_camera_is_replaced(clip: 
     assert np.isnan(moved.joints3d[0]).all()
     np.testing.assert_allclose(moved.joints3d[1:, :, 2].mean(), 2.5 * 100 / 80, rtol=0.02)
     assert notes[-1].endswith("the 3D is moved to show the same image through it (depth x1.25)")
+
+
+def test_the_floor_scales_the_person_about_the_camera_to_stand_on_it(clip: Path) -> None:
+    given = load_poses(clip / "video.poses.npz")
+    lowest = float(given.joints3d[0, [3, 6], 1].max())  # camera y down: the lower ankle's y
+    height = 0.07 + 1.1 * lowest  # a level camera this far above the floor: the person is a tenth too near
+    (clip / "Calib.toml").write_text(
+        '[cam]\nname = "video"\nmatrix = [[80.0, 0.0, 31.5], [0.0, 80.0, 31.5], [0.0, 0.0, 1.0]]\n'
+        f"rotation = [{np.pi / 2}, 0.0, 0.0]\ntranslation = [0.0, {height}, 0.0]\n"  # looking along the world's +y
+    )
+    job = RefineVideoJob(video=clip / "video.mp4", config=DIS, cycles=0, progress=False,
+                         camera=CameraOptions(intrinsics=clip / "Calib.toml", video=clip / "video.mp4"), floor_z=0.0)
+    output = refine_video(job)
+    told = [n for n in output.notes if n.startswith("floor:")]
+    assert told == [f"floor: the person scaled by 1.100 about camera video to stand on the floor at z = 0 m of "
+                    f"{clip / 'Calib.toml'} (the lower ankle 0.07 m above it in the median frame, +{0.07 + 0.1 * lowest:.2f} "
+                    "m before)"]
+    refined = load_poses(output.folder / "refined.npz")
+    assert np.nanmean(refined.joints3d[..., 2]) == pytest.approx(1.1 * np.nanmean(given.joints3d[..., 2]), rel=0.01)
+    np.testing.assert_allclose(project_np(refined.joints3d, refined.K), project_np(given.joints3d, given.K), atol=0.05)
+    with pytest.raises(InputError, match=r"--floor needs --intrinsics CALIBRATION"):
+        refine_video(replace(job, camera=None, out=clip / "nothing"))
+    np.savetxt(clip / "K.txt", [[80.0, 80.0, 31.5, 31.5]])
+    with pytest.raises(InputError, match=r"K\.txt: a camera file of one camera, without its place in a world"):
+        refine_video(replace(job, camera=CameraOptions(intrinsics=clip / "K.txt"), out=clip / "nothing"))
+    assert not (clip / "nothing").exists()

@@ -41,6 +41,8 @@ from tests.io.test_video import VFR_TIMES, rotated_mp4, variable_rate_mp4
         "mesh_option_without_smpl",
         "without_flow_with_smpl",
         "estimator_option_without_estimate",
+        "floor_without_calibration",
+        "floor_with_smpl",
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(work: Path, case: str) -> None:
@@ -105,6 +107,11 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(work: Path, case: str) 
     elif case == "estimator_option_without_estimate":
         args, needles = refine_args(work, "--person", "1", "--people", "2", "--min-frames", "3"), [
             "--min-frames, --people, --person: used only with --estimate"]
+    elif case == "floor_without_calibration":
+        args, needles = refine_args(work, "--floor", "0"), ["--floor needs --intrinsics CALIBRATION"]
+    elif case == "floor_with_smpl":
+        args, needles = refine_args(work, "--smpl", work / "p.npz", "--body-model", work / "m.pkl", "--floor", "0"), [
+            "--floor", "not used with --smpl"]
     else:  # bad_device
         if torch.cuda.is_available():
             pytest.skip("CUDA is available here")

@@ -1,0 +1,83 @@
+"""The person stood on the calibrated floor (``refine --floor Z``) against the default, on the real set.
+
+One view cannot tell a body's size from its distance; the estimator's own body size places it
+(:mod:`flowpose.floor`). With the camera's place above the floor (the real set's Qualisys calibration), one scale
+about the camera puts the median frame's lower ankle 0.07 m above the floor. For each of the 8 view-person pairs
+(``bench_real.py --estimates tracked --everyone`` first) the tracked estimate is refined with the default preset
+as it is (``flowpose``), stood on the floor at z = 0 first (``--floor 0``), and stood on the floor the person stands
+on (``--floor top``): the woman (p0) stands on the lab's floor; the man (p1) balances on a raised platform, whose
+top this run takes from the reference (the median over frames of the reference's lower ankle, less 0.07 m): an
+oracle of what a user would measure with a tape. Printed per pair and as the mean of each person: MPJPE and
+PA-MPJPE (mm, root-relative, as ``bench_real.py`` scores), the scale, and the refined median frame's lower ankle
+height above the world's z = 0 (m; the reference's beside it).
+
+    python benchmarks/experiments/floor_contact.py [--reference all|heldout] [--views ...]
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_real import VIDEOS, experiment_parser, scores, tracked_pairs  # noqa: E402
+
+from flowpose.api import refine  # noqa: E402
+from flowpose.config import get_preset  # noqa: E402
+from flowpose.errors import InputNoteWarning  # noqa: E402
+from flowpose.floor import ANKLE_HEIGHT_M, ANKLES, floor_scale, on_floor  # noqa: E402
+from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
+from flowpose.io.world_frame import world_frame  # noqa: E402
+
+CALIBRATION = VIDEOS.parent / "calibration" / "Calib.qca.txt"
+
+
+def lower_ankle(joints: np.ndarray, frame) -> float:  # noqa: ANN001 - a WorldFrame
+    """The median over frames of the lower ankle's height above the world's z = 0, m ((T, 17, 3) camera metres)."""
+    heights = frame.y_up(joints[:, list(ANKLES)])[..., 1]  # Y up: the world's z
+    return float(np.nanmedian(np.nanmin(heights, axis=1)))
+
+
+def main() -> None:
+    """Refine every pair three ways; print the table and each person's means."""
+    warnings.simplefilter("ignore", InputNoteWarning)
+    args = experiment_parser(__doc__.split("\n\n")[0]).parse_args()
+    config = replace(get_preset("fast"), cycles=args.cycles)
+    cameras = read_rig(CALIBRATION)
+    rows: dict[str, list[dict[str, float]]] = {"p0": [], "p1": []}
+    print("| pair | flowpose MPJPE / PA mm | --floor 0: scale, MPJPE / PA mm | --floor top (m): scale, MPJPE / PA mm | "
+          "lower ankle m: flowpose, --floor 0, --floor top (reference) |")
+    print("|---|---|---|---|---|")
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
+        frame = world_frame(choose_camera(cameras, CALIBRATION, name.split("/")[0], None), str(CALIBRATION))
+        reference = lower_ankle(gt[keep], frame)
+        top = round(reference - ANKLE_HEIGHT_M, 2)  # the floor this person stands on, as a tape would give it
+        row, ankles = {}, []
+        for label, floor_z in (("flowpose", None), ("floor", 0.0), ("top", top)):
+            start, scale = init, 1.0
+            if floor_z is not None:
+                scale, _ = floor_scale(init, frame, floor_z)
+                start = on_floor(init, scale)
+            joints = refine(start, frames, config=config).poses.joints3d
+            m = scores(joints, gt, keep)
+            row.update({f"{label}_mpjpe": m["mpjpe"], f"{label}_pa": m["pa_mpjpe"], f"{label}_scale": scale})
+            ankles.append(lower_ankle(joints[keep], frame))
+        rows[name.split("/")[1]].append(row)
+        print(f"| {name} | {row['flowpose_mpjpe']:.1f} / {row['flowpose_pa']:.1f} | {row['floor_scale']:.3f}: "
+              f"{row['floor_mpjpe']:.1f} / {row['floor_pa']:.1f} | ({top:.2f}) {row['top_scale']:.3f}: "
+              f"{row['top_mpjpe']:.1f} / {row['top_pa']:.1f} | {ankles[0]:.2f}, {ankles[1]:.2f}, {ankles[2]:.2f} "
+              f"({reference:.2f}) |", flush=True)
+    for person, found in rows.items():
+        if found:
+            mean = {k: float(np.mean([r[k] for r in found])) for k in found[0]}
+            print(f"| mean of {person} ({len(found)} views) | {mean['flowpose_mpjpe']:.1f} / {mean['flowpose_pa']:.1f} | "
+                  f"{mean['floor_scale']:.3f}: {mean['floor_mpjpe']:.1f} / {mean['floor_pa']:.1f} | "
+                  f"{mean['top_scale']:.3f}: {mean['top_mpjpe']:.1f} / {mean['top_pa']:.1f} | |")
+
+
+if __name__ == "__main__":
+    main()

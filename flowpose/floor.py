@@ -1,0 +1,84 @@
+"""The person on the floor of a calibrated world: the size and distance one view cannot tell, from the floor.
+
+A single image fixes a body's shape and its direction from the camera, not its distance: a body twice as large
+and twice as far projects the same. Estimators place it with a body size of their own (MediaPipe: its learned
+metric landmarks, fitted to its 2D), so a person smaller or taller than that is placed too near or too far, and
+every joint's distance from the pelvis is off by the same factor (MPJPE counts it; PA-MPJPE, which scales, does
+not). Where the camera's place above the floor is known (a calibrated capture, :mod:`flowpose.io.world_frame`),
+the feet fix it. Scaling the camera-frame joints by s about the camera's centre moves them along the camera's
+rays (every 2D projection unchanged), and each point's height above the world's z = 0 goes linearly with s,
+
+    h_j(s) = c_z + s u_j,   u_j = (R^T X_j)_z,   c_z = (-R^T t)_z (the camera's height),
+
+so one s puts the lower observed ankle at :data:`ANKLE_HEIGHT_M` above the floor in the median frame:
+
+    s = (floor_z + ANKLE_HEIGHT_M - c_z) / median_t min_{ankles observed in t} u_j(t).
+
+The median frame's lower ankle stands for the foot on the ground: in standing, walking or balancing, one foot is
+down most of the time (a video mostly in the air, or of someone lying or sitting, is not for this). On the real
+set (``benchmarks/experiments/floor_contact.py``; its figures in ``benchmarks/RESULTS.md``, forty-seventh session) the
+woman stands on the lab's floor and the man on a raised platform: the floor is the one the person stands on
+(``floor_z``: the platform's top).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from flowpose.errors import InputError
+from flowpose.io.world_frame import WorldFrame
+from flowpose.pose import PoseSequence
+from flowpose.skeleton import H36M17
+
+ANKLE_HEIGHT_M = 0.07
+"""The ankle joint's height above the sole when standing: 0.039 of the stature (Winter's anthropometric table, the
+lateral malleolus), 0.068 m at 1.75 m."""
+SCALE_RANGE = (0.5, 2.0)
+"""Scales outside this are refused: a wrong camera (its calibration, its name) or a wrong floor, not a person."""
+MIN_FRAMES = 5
+"""The fewest frames with an observed ankle that place a person on the floor."""
+ANKLES = (H36M17.index("r_ankle"), H36M17.index("l_ankle"))
+
+
+def floor_scale(poses: PoseSequence, frame: WorldFrame, floor_z: float = 0.0) -> tuple[float, float]:
+    """The scale s about the camera's centre that stands the person on the floor (module docstring), and the
+    median frame's lower ankle height before it, metres above ``floor_z``.
+
+    Args:
+        poses: Human3.6M-17 camera-frame poses (T, 17, 3) metres, with the camera of ``frame``.
+        frame: the camera's place in its world (Z up).
+        floor_z: the height (world z, metres) the person stands on: 0 for the world's floor.
+
+    Raises:
+        InputError: fewer than :data:`MIN_FRAMES` frames observe an ankle, the ankles are not below the camera,
+            or s is outside :data:`SCALE_RANGE`.
+    """
+    if poses.skeleton != H36M17.name:
+        raise InputError(f"the floor places Human3.6M-17 poses, got {poses.skeleton}")
+    ankles = np.asarray(poses.joints3d, np.float64)[:, list(ANKLES)]  # (T, 2, 3)
+    seen = (poses.confidence()[:, list(ANKLES)] > 0) & np.isfinite(ankles).all(-1)
+    up = (ankles @ frame.R)[..., 2]  # u_j = (R^T X_j)_z, row vectors
+    lower = np.where(seen, up, np.inf).min(1)
+    lower = lower[np.isfinite(lower)]
+    if len(lower) < MIN_FRAMES:
+        raise InputError(f"an ankle is observed in {len(lower)} frames; placing the person on the floor needs "
+                         f"{MIN_FRAMES} or more")
+    camera_z = float(-(frame.R.T @ frame.t)[2])
+    median = float(np.median(lower))
+    if median >= 0:
+        raise InputError(f"the person's ankles are not below camera {frame.camera} (it stands {camera_z:.2f} m up): "
+                         "is the camera's place right?")
+    scale = (floor_z + ANKLE_HEIGHT_M - camera_z) / median
+    if not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
+        raise InputError(f"standing the person on the floor at z = {floor_z:g} m would scale them by {scale:.2f} "
+                         f"(outside {SCALE_RANGE[0]:g} to {SCALE_RANGE[1]:g}): is the camera right (its calibration, "
+                         f"its name: {frame.camera}), and the floor the one they stand on?")
+    return scale, camera_z + median - floor_z
+
+
+def on_floor(poses: PoseSequence, scale: float) -> PoseSequence:
+    """``poses`` scaled by ``scale`` about the camera's centre (their 2D projections unchanged; the 2D keypoints,
+    confidences and camera kept)."""
+    return replace(poses, joints3d=(np.asarray(poses.joints3d, np.float64) * scale).astype(poses.joints3d.dtype))

@@ -1,0 +1,66 @@
+"""Tests of flowpose.floor: a person scaled about the camera to stand on a calibrated floor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flowpose.camera import project_np
+from flowpose.errors import InputError
+from flowpose.floor import ANKLE_HEIGHT_M, ANKLES, floor_scale, on_floor
+from flowpose.io.world_frame import WorldFrame
+from flowpose.pose import PoseSequence
+from tests.io.test_bvh_export import camera_poses
+
+# A level camera 1.5 m up, looking along the world's +y: world z (up) is the camera's -y.
+R = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])
+FRAME = WorldFrame(R=R, t=-R @ np.array([0.0, 0.0, 1.5]), camera="cam01")
+K = np.array([[800.0, 0, 320], [0, 800, 240], [0, 0, 1]])
+
+
+def standing(T: int = 8) -> np.ndarray:
+    """(T, 17, 3) camera metres: the test body with its lower ankle 0.07 m above the floor in every frame."""
+    joints = camera_poses(T)
+    world_z = 1.5 - joints[..., 1]  # the height above the floor of each joint
+    return joints + (world_z[:, ANKLES].min(1) - ANKLE_HEIGHT_M)[:, None, None] * np.array([0.0, 1.0, 0.0])
+
+
+def test_a_person_placed_too_far_is_scaled_onto_the_floor() -> None:
+    truth = standing()
+    far = PoseSequence(joints3d=truth * 1.25, K=K)  # a quarter too large and too far: the same image
+    scale, before = floor_scale(far, FRAME)
+    assert scale == pytest.approx(0.8) and before < 0  # under the floor before
+    placed = on_floor(far, scale)
+    np.testing.assert_allclose(placed.joints3d, truth, atol=1e-6)  # float32, as pose files hold them
+    np.testing.assert_allclose(project_np(placed.joints3d, K), project_np(far.joints3d, K), atol=1e-4)
+    # On a platform 0.2 m up, the person is farther than on the floor.
+    assert floor_scale(far, FRAME, floor_z=0.2)[0] < scale
+
+
+def test_only_observed_ankles_count_and_the_median_frame_decides() -> None:
+    joints = standing(9)
+    conf = np.ones(joints.shape[:2])
+    conf[2, ANKLES[0]] = 0.0
+    joints[2, ANKLES[0], 1] += 3.0  # far below the floor, but not observed there
+    joints[5, list(ANKLES), 1] -= 0.5  # one frame in the air: the median frame is on the ground
+    assert floor_scale(PoseSequence(joints3d=joints, K=K, conf=conf), FRAME)[0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("unobserved", r"an ankle is observed in 3 frames; placing the person on the floor needs 5 or more"),
+        ("above", r"the person's ankles are not below camera cam01 \(it stands 1\.50 m up\)"),
+        ("high floor", r"at z = 1\.2 m would scale them by 0\.16 \(outside 0\.5 to 2\)"),
+    ],
+)
+def test_what_cannot_stand_on_the_floor_is_refused(change: str, message: str) -> None:
+    joints, conf, floor_z = standing(), np.ones((8, 17)), 0.0
+    if change == "unobserved":
+        conf[3:, list(ANKLES)] = 0.0
+    elif change == "above":
+        joints = joints - np.array([0.0, 3.0, 0.0])  # 3 m higher: above the camera
+    else:
+        floor_z = 1.2
+    with pytest.raises(InputError, match=message):
+        floor_scale(PoseSequence(joints3d=joints, K=K, conf=conf), FRAME, floor_z)
