@@ -39,11 +39,12 @@ from flowpose.estimate.placement import place_root
 from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, on_floor
 from flowpose.flow.registry import FLOW_BACKENDS
 from flowpose.frame_convention import frame_convention_note
-from flowpose.io.groundtruth import load_gt
+from flowpose.io.groundtruth import GroundTruth, load_gt
 from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.keypoints2d import attach_keypoints, confident_joints2d, load_keypoints, slice_keypoints
 from flowpose.io.outdir import check_output_folder
 from flowpose.io.poses import load_poses
+from flowpose.io.trc_import import trc_ground_truth
 from flowpose.io.video import open_video
 from flowpose.io.video_notes import frame_times, listed_note, rate_for, rotation_note, truncation_note
 from flowpose.lens import lens_text, same_lens, through_lens, undistorted_frames
@@ -244,6 +245,14 @@ def repeated_cycles_note(config: RefineConfig, cycles: int) -> str | None:
             "--flow raft-small fine-tunes a network every cycle")
 
 
+def _ground_truth(job: RefineVideoJob) -> GroundTruth:
+    """``--gt``: a ground-truth ``.npz`` (:func:`load_gt`), or a TRC file of the calibrated world of ``--intrinsics``
+    (:func:`flowpose.io.trc_import.trc_ground_truth`)."""
+    if job.gt.suffix.lower() != ".trc" or job.camera is None or job.camera.intrinsics is None:
+        return load_gt(job.gt)  # a TRC file without the camera's place: refused, saying what it needs
+    return trc_ground_truth(job.gt, job.camera.world())
+
+
 def _stood_on_floor(init: PoseSequence, job: RefineVideoJob, named: str, notes: list[str]) -> PoseSequence:
     """The initial poses scaled about the camera to stand on the floor (:mod:`flowpose.floor`), with a note."""
     frame = job.camera.world()
@@ -301,7 +310,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
         gt = (
             None
             if job.gt is None
-            else select_gt_frames(load_gt(job.gt), len(reader), start, stop, source=str(job.gt), image_size=reader.size)
+            else select_gt_frames(_ground_truth(job), len(reader), start, stop, source=str(job.gt), image_size=reader.size)
         )
         frames = reader.segment(start, stop)  # decoded on demand, as the whole video is
         if source is None:

@@ -181,6 +181,10 @@ def load_gt(path: str | os.PathLike[str]) -> GroundTruth:
         >>> gt.flow.shape  # doctest: +SKIP
         (31, 256, 256, 2)
     """
+    if Path(path).suffix.lower() == ".trc":
+        raise InputError(f"{path}: a TRC marker file is in its capture's world, and needs the camera's place in it: "
+                         "flowpose refine --gt FILE.trc --intrinsics CALIBRATION; in Python, "
+                         "flowpose.io.trc_import.trc_ground_truth(path, frame)")
     p = check_readable(path, (".npz",), "ground-truth file")
     data = read_npz(p, "ground-truth file")
     missing = [k for k in REQUIRED_KEYS if k not in data]

@@ -207,6 +207,26 @@ def test_ground_truth_of_the_joints_alone_is_scored(work: Path) -> None:
     assert f"warning: {work / 'mm.npz'}: its torso is 1000 times the poses'" in result.stdout + result.stderr
 
 
+def test_a_calibrated_capture_s_trc_is_scored_in_the_view_s_camera(work: Path) -> None:
+    # A multi-view triangulation (Pose2Sim's TRC, in the capture's world) scores one view's refinement there.
+    from flowpose.io.trc_export import write_trc
+    from flowpose.io.world_frame import WorldFrame
+
+    poses = load_poses(work / "video.poses.npz")
+    K = poses.K if poses.K.ndim == 2 else poses.K[0]
+    R, t = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]]), np.array([0.0, 1.5, 0.0])  # level, 1.5 m up
+    (work / "Calib.toml").write_text(
+        f'[c]\nname = "video"\nmatrix = {K.tolist()}\nrotation = [{np.pi / 2}, 0.0, 0.0]\ntranslation = {t.tolist()}\n')
+    write_trc(work / "trial.trc", poses.joints3d, np.arange(T) / poses.fps, poses.fps, frame=WorldFrame(R, t, "video"))
+    result = run("refine", work / "video.mp4", "--gt", work / "trial.trc", "--intrinsics", work / "Calib.toml",
+                 "--flow", "dis", "--cycles", "0", "--quiet")
+    assert result.exit_code == 0, (result.output, result.exception)
+    header, first = result.stdout.splitlines()[:2]
+    assert header.split()[:3] == ["cycle", "MPJPE", "mm"] and first.split()[1] == "0.0"  # the poses themselves
+    assert_user_error(run("refine", work / "video.mp4", "--gt", work / "trial.trc", "--flow", "dis", "--out",
+                          work / "o"), "trial.trc", "needs the camera's place in it")
+
+
 @pytest.mark.slow
 def test_refine_overwrite_viz_and_segment(work: Path) -> None:
     out = work / "video.flowpose"
