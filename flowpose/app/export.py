@@ -113,8 +113,9 @@ def _where(camera: RigCamera, path: Path, poses: PoseSequence) -> str:
     """The exported frame's words, and a warning where the poses were placed with another focal length than the
     camera's (their depth, so their place in the world, is then of that other camera)."""
     told = f", in the world of {path.name} (camera {camera.name}; its Z up turned Y up)"
-    if abs(poses.K[0, 0] / camera.K[0, 0] - 1) > FOCAL_TOLERANCE:
-        told += (f"; warning: the poses' focal length ({poses.K[0, 0]:.1f} px) is not camera {camera.name}'s "
+    focal = float(np.median(np.asarray(poses.K)[..., 0, 0]))  # a K per frame: their median
+    if abs(focal / camera.K[0, 0] - 1) > FOCAL_TOLERANCE:
+        told += (f"; warning: the poses' focal length ({focal:.1f} px) is not camera {camera.name}'s "
                  f"({camera.K[0, 0]:.1f} px): their depth, so their place in that world, is of another camera (refine with "
                  f"--intrinsics {path.name})")
     return told

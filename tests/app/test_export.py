@@ -134,6 +134,10 @@ def test_trc_and_bvh_in_a_calibrated_world(tmp_path: Path) -> None:
     assert ("in the world of Calib.toml (camera cam02; its Z up turned Y up); warning: the poses' focal length "
             "(1681.2 px) is not camera cam02's (1400.0 px)") in line
     np.testing.assert_allclose(read_trc(tmp_path / "w2.trc")[5], joints[..., [1, 2, 0]], atol=1e-6)  # R = I, t = 0
+    save_poses(PoseSequence(joints3d=joints, K=np.repeat(K[None], 6, 0), fps=60.0), folder / "per_frame.npz")  # a K a frame
+    line = export_poses("trc", folder / "per_frame.npz", tmp_path / "w3.trc", extrinsics=tmp_path / "Calib.toml")
+    assert line.endswith("(camera cam01; its Z up turned Y up)")  # the same camera: no warning
+    np.testing.assert_allclose(read_trc(tmp_path / "w3.trc")[5], read_trc(tmp_path / "w.trc")[5])
 
 
 @pytest.mark.parametrize(
