@@ -45,6 +45,7 @@ from flowpose.flow.registry import load_flow_model
 from flowpose.io.atomic import atomic_path
 from flowpose.io.npz import read_npz
 from flowpose.io.outdir import MANIFEST
+from flowpose.io.rig_files import choose_camera, is_rig_file, read_rig
 from flowpose.refinement.memory import available_memory_bytes
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
@@ -203,8 +204,8 @@ def run_item(item: BatchItem, job: RefineVideoJob) -> dict[str, str]:
         try:
             if (missing := _no_poses(item)) is not None:
                 raise InputError(missing)
-            output = refine_video(replace(job, video=item.video, poses=item.poses, out=item.out, gt=item.gt,
-                                        progress=False))
+            output = refine_video(replace(for_video(job, item.video), poses=item.poses, out=item.out, gt=item.gt,
+                                          progress=False))
         except (FlowposeError, OSError, RuntimeError, ValueError, FloatingPointError) as e:
             message = " ".join(str(e).split())  # one line
             row = _row(item, "failed", time.perf_counter() - start, f"{type(e).__name__}: {message}")
@@ -214,6 +215,13 @@ def run_item(item: BatchItem, job: RefineVideoJob) -> dict[str, str]:
     shared = repeated_cycles_note(job.config, job.cycles)  # of the batch's settings, not of this video: told once
     row["notes"] = _joined([n for n in output.notes if n != shared], caught)
     return row
+
+
+def for_video(job: RefineVideoJob, video: Path) -> RefineVideoJob:
+    """The batch's settings for one of its videos: the video, and the camera of a multi-camera ``--intrinsics``
+    calibration named as it (``cam01.mp4``: ``cam01``)."""
+    camera = None if job.camera is None else replace(job.camera, video=video)
+    return replace(job, video=video, camera=camera)
 
 
 def _no_poses(item: BatchItem) -> str | None:
@@ -394,8 +402,20 @@ def batch_folder(
         InputError: for bad shared settings, unreadable or duplicate inputs, an ``out_dir`` that is a file, or
             a Ray cluster not reached; before any video is refined.
     """
-    check_settings(job)
+    check_settings(replace(job, camera=None, floor_z=None))  # each video's camera is its own: checked below
     items = read_inputs(source, out_dir)
+    if job.camera is not None and job.camera.intrinsics is not None and is_rig_file(job.camera.intrinsics):
+        cameras = read_rig(job.camera.intrinsics)
+        for item in items:  # a camera named as each video, told now, before any work
+            choose_camera(cameras, job.camera.intrinsics, None, item.video,
+                          hint="batch takes each video's camera by the video's name (cam01.mp4: cam01)")
+    for item in items if job.camera is not None else ():
+        camera = for_video(job, item.video).camera
+        camera.camera_file()
+        if job.floor_z is not None:
+            camera.world()
+    if job.floor_z is not None and job.camera is None:
+        raise InputError("--floor needs --intrinsics CALIBRATION, the cameras' places above the floor")
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out {out_dir}: exists and is not a folder")
     if ray_address is not None:

@@ -33,6 +33,20 @@ from flowpose.io.stops import Stopped
     default=None,
     help="Run on a Ray cluster instead: auto, ray://HOST:10001, or local (needs flowpose[cluster]).",
 )
+@click.option(
+    "--intrinsics",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A calibration: each video's camera is the one named as the video in a multi-camera file (Pose2Sim's or "
+    "anipose's .toml, Qualisys's .qca.txt, EasyMocap's intri.yml), or the one camera of any K file (refine --intrinsics).",
+)
+@click.option(
+    "--floor",
+    "floor_z",
+    type=float,
+    default=None,
+    help="The people stand on the floor of the --intrinsics calibration at this height, metres (refine --floor).",
+)
 @fps_option
 @without_flow_option
 @user_errors
@@ -47,6 +61,8 @@ def batch(
     seed: int,
     jobs: int | None,
     ray_address: str | None,
+    intrinsics: Path | None,
+    floor_z: float | None,
     fps: float | None,
     without_flow: bool,
 ) -> None:
@@ -65,7 +81,11 @@ def batch(
     if ray_address is not None:
         refuse_unused(("jobs",), "not used with --ray, whose cluster runs as many videos at once as it has room for")
     config = refine_config_from_options(preset, flow, flow_weights, without_flow)
-    job = RefineVideoJob(video=source, config=config, cycles=cycles, device=device, seed=seed, fps=fps)
+    from flowpose.io.intrinsics import CameraOptions
+
+    camera = None if intrinsics is None else CameraOptions(intrinsics=intrinsics)
+    job = RefineVideoJob(video=source, config=config, cycles=cycles, device=device, seed=seed, fps=fps, camera=camera,
+                         floor_z=floor_z)
 
     refined: list[str] = []
     shared = [n for n in [repeated_cycles_note(config, cycles)] if n is not None]  # said once, before the first row

@@ -100,7 +100,12 @@ def read_rig(path: Path) -> list[RigCamera]:
 
 
 def choose_camera(
-    cameras: Sequence[RigCamera], path: Path, name: str | None, video: Path | None, what: str | None = None
+    cameras: Sequence[RigCamera],
+    path: Path,
+    name: str | None,
+    video: Path | None,
+    what: str | None = None,
+    hint: str = "name the video's with --camera NAME",
 ) -> RigCamera:
     """The camera of ``cameras`` that films ``video``.
 
@@ -111,6 +116,7 @@ def choose_camera(
             video's file (``cam01.mp4``: ``cam01`` or ``cam_01``; names compared without case, ``_`` or ``-``).
         video: the video (a file or a folder of frames), or None.
         what: how the refusal names the video (default: ``the video NAME``).
+        hint: what the refusal of a video no camera is named as tells the user to do.
 
     Raises:
         InputError: no camera of that name, or several cameras and none named as the video.
@@ -130,8 +136,7 @@ def choose_camera(
     if video is None:
         raise InputError(f"{path}: holds {len(cameras)} cameras ({listed}): name one with --camera NAME")
     what = what if what is not None else f"the video {video.name}"
-    raise InputError(f"{path}: holds {len(cameras)} cameras ({listed}), none named as {what}: name the video's with "
-                     "--camera NAME")
+    raise InputError(f"{path}: holds {len(cameras)} cameras ({listed}), none named as {what}: {hint}")
 
 
 def _key(name: str) -> str:

@@ -16,6 +16,7 @@ import flowpose.app.batch
 from flowpose.app.batch import SUMMARY, batch_folder, default_jobs, read_inputs, run_batch, write_summary
 from flowpose.app.refine_video import RefineVideoJob
 from flowpose.errors import InputError
+from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.outdir import MANIFEST
 from flowpose.io.poses import load_poses, save_poses
 from flowpose.io.video_writer import write_video
@@ -352,3 +353,34 @@ def test_a_summary_written_before_notes_were_kept_is_replaced_on_resuming(tmp_pa
     with open(earlier, newline="") as f:
         (row,) = list(csv.DictReader(f))
     assert row["status"] == "skipped (done before)" and row["notes"] == "a note"
+
+
+def test_each_video_gets_the_camera_named_as_it_and_stands_on_the_floor(tmp_path: Path) -> None:
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    tables = []
+    for name in ("cam01", "cam02"):
+        make_video(folder, name)
+        poses = load_poses(folder / f"{name}.poses.npz")
+        save_poses(poses.with_joints3d(poses.joints3d + np.array([0.0, 0.5, 0.0])), folder / f"{name}.poses.npz")
+        lowest = float(poses.joints3d[0, [3, 6], 1].max()) + 0.5  # y down: half a metre below the camera's axis
+        height = 0.07 + 1.2 * lowest  # a level camera this high: the person is a sixth too near
+        tables.append(f'[{name}]\nname = "{name}"\nmatrix = [[60.0, 0.0, 23.5], [0.0, 60.0, 23.5], [0.0, 0.0, 1.0]]\n'
+                      f"rotation = [{np.pi / 2}, 0.0, 0.0]\ntranslation = [0.0, {height}, 0.0]\n")
+    (tmp_path / "Calib.toml").write_text("\n".join(tables))
+    job = RefineVideoJob(video=folder, config=DIS, cycles=0, camera=CameraOptions(intrinsics=tmp_path / "Calib.toml"),
+                         floor_z=0.0)
+    rows = rows_by_name(batch_folder(folder, tmp_path / "out", job, jobs=1))
+    for name in ("cam01", "cam02"):
+        assert rows[name]["status"] == "done", rows[name]
+        assert f"floor: the person scaled by 1.200 about camera {name} to stand on the floor" in rows[name]["notes"]
+        given = load_poses(folder / f"{name}.poses.npz").joints3d
+        refined = load_poses(tmp_path / "out" / name / "refined.npz").joints3d
+        assert np.nanmean(refined[..., 2]) == pytest.approx(1.2 * np.nanmean(given[..., 2]), rel=0.01)
+    make_video(folder, "cam03")  # no camera of that name: told before any video is refined
+    with pytest.raises(InputError, match=r"Calib\.toml: holds 2 cameras \(cam01, cam02\), none named as the video "
+                                         r"cam03\.mp4: batch takes each video's camera by the video's name"):
+        batch_folder(folder, tmp_path / "again", job, jobs=1)
+    assert not (tmp_path / "again").exists()
+    with pytest.raises(InputError, match=r"--floor needs --intrinsics CALIBRATION"):
+        batch_folder(folder, tmp_path / "again", replace(job, camera=None), jobs=1)

@@ -184,3 +184,21 @@ def test_fewer_videos_at_once_where_memory_is_short_is_said(tmp_path: Path, monk
     assert lines[0].startswith("memory: refining 2 of these videos at once may take about 0.8 GB, and 0.0 GB is "
                                "available: refining 1 at once"), lines
     assert "2 of 2 videos refined" in lines[-1]
+
+
+def test_a_calibration_gives_every_video_its_camera(tmp_path: Path) -> None:
+    from tests.app.test_batch import make_video
+
+    (tmp_path / "v").mkdir()
+    for name in ("a", "b"):
+        make_video(tmp_path / "v", name)
+    (tmp_path / "K.txt").write_text("70 70 23.5 23.5\n")  # one camera: every video's
+    result = run("batch", tmp_path / "v", "--out", tmp_path / "out", "--flow", "dis", "--cycles", "0", "--jobs", "1",
+                 "--intrinsics", tmp_path / "K.txt")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert result.stdout.count("camera: the given K (fx 70.0, fy 70.0, cx 23.5, cy 23.5 px) replaces") == 2
+    assert_user_error(run("batch", tmp_path / "v", "--out", tmp_path / "o2", "--floor", "0"),
+                      "--floor needs --intrinsics CALIBRATION")
+    assert_user_error(run("batch", tmp_path / "v", "--out", tmp_path / "o3", "--floor", "0", "--intrinsics",
+                          tmp_path / "K.txt"), "K.txt", "a camera file of one camera, without its place in a world")
+    assert not (tmp_path / "o2").exists() and not (tmp_path / "o3").exists()
