@@ -28,7 +28,7 @@ from dataclasses import replace
 import numpy as np
 
 from flowpose.errors import InputError
-from flowpose.io.world_frame import WorldFrame
+from flowpose.io.world_frame import MAX_LEAN_DEG, WorldFrame, lean_deg
 from flowpose.pose import PoseSequence
 from flowpose.skeleton import H36M17
 
@@ -52,8 +52,9 @@ def floor_scale(poses: PoseSequence, frame: WorldFrame, floor_z: float = 0.0) ->
         floor_z: the height (world z, metres) the person stands on: 0 for the world's floor.
 
     Raises:
-        InputError: fewer than :data:`MIN_FRAMES` frames observe an ankle, the ankles are not below the camera,
-            or s is outside :data:`SCALE_RANGE`.
+        InputError: fewer than :data:`MIN_FRAMES` frames observe an ankle, the person lies more than
+            :data:`~flowpose.io.world_frame.MAX_LEAN_DEG` from the world's z (a world not Z up), the ankles are not
+            below the camera, or s is outside :data:`SCALE_RANGE`.
     """
     if poses.skeleton != H36M17.name:
         raise InputError(f"the floor places Human3.6M-17 poses, got {poses.skeleton}")
@@ -65,6 +66,11 @@ def floor_scale(poses: PoseSequence, frame: WorldFrame, floor_z: float = 0.0) ->
     if len(lower) < MIN_FRAMES:
         raise InputError(f"an ankle is observed in {len(lower)} frames; placing the person on the floor needs "
                          f"{MIN_FRAMES} or more")
+    lean = lean_deg(np.where(poses.confidence()[..., None] > 0, poses.joints3d, np.nan), frame)
+    if lean is not None and lean > MAX_LEAN_DEG:
+        raise InputError(f"the person's axis (ankles to thorax) is {lean:.0f} degrees from the z of camera "
+                         f"{frame.camera}'s world: the floor needs a world with Z up and the floor at z = 0 (Qualisys's, "
+                         "Pose2Sim's calibrated on the floor)")
     camera_z = float(-(frame.R.T @ frame.t)[2])
     median = float(np.median(lower))
     if median >= 0:

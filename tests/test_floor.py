@@ -64,3 +64,10 @@ def test_what_cannot_stand_on_the_floor_is_refused(change: str, message: str) ->
         floor_z = 1.2
     with pytest.raises(InputError, match=message):
         floor_scale(PoseSequence(joints3d=joints, K=K, conf=conf), FRAME, floor_z)
+
+
+def test_a_world_whose_up_is_not_z_is_refused() -> None:
+    lying = WorldFrame(R=np.eye(3), t=np.zeros(3), camera="board")  # the camera's own axes: its y is the body's
+    with pytest.raises(InputError, match=r"the person's axis \(ankles to thorax\) is 90 degrees from the z of camera "
+                                         r"board's world: the floor needs a world with Z up"):
+        floor_scale(PoseSequence(joints3d=standing(), K=K), lying)

@@ -21,7 +21,7 @@ from flowpose.io.motion import resample_joints
 from flowpose.io.poses import load_poses
 from flowpose.io.rig_files import RigCamera, choose_camera, is_rig_file, read_rig
 from flowpose.io.trc_export import write_trc
-from flowpose.io.world_frame import WorldFrame, world_frame
+from flowpose.io.world_frame import MAX_LEAN_DEG, WorldFrame, lean_deg, world_frame
 from flowpose.joint_map import confidence_to_h36m17, to_h36m17
 from flowpose.pose import PoseSequence
 from flowpose.refinement.objective import fill_missing_joints
@@ -113,6 +113,11 @@ def _where(camera: RigCamera, path: Path, poses: PoseSequence) -> str:
     """The exported frame's words, and a warning where the poses were placed with another focal length than the
     camera's (their depth, so their place in the world, is then of that other camera)."""
     told = f", in the world of {path.name} (camera {camera.name}; its Z up turned Y up)"
+    seen = np.where((poses.confidence() > 0)[..., None], to_h36m17(poses.joints3d, poses.skeleton, missing="nan"), np.nan)
+    lean = lean_deg(seen, world_frame(camera, str(path)))
+    if lean is not None and lean > MAX_LEAN_DEG:
+        told += (f"; warning: the person's axis (ankles to thorax) is {lean:.0f} degrees from that world's z: is its up "
+                 "Z (Pose2Sim's, Qualisys's)? An anipose board's frame need not be")
     focal = float(np.median(np.asarray(poses.K)[..., 0, 0]))  # a K per frame: their median
     if abs(focal / camera.K[0, 0] - 1) > FOCAL_TOLERANCE:
         told += (f"; warning: the poses' focal length ({focal:.1f} px) is not camera {camera.name}'s "

@@ -126,8 +126,9 @@ if TYPE_CHECKING:
     "floor_z",
     type=float,
     default=None,
-    help="The person stands on the floor of the --intrinsics calibration (Pose2Sim's .toml, Qualisys's .qca.txt) at "
-    "this height, metres (0: its floor; a platform's top otherwise): scaled about the camera to stand there.",
+    help="The person stands on the floor of the --intrinsics calibration (a world with Z up and the floor at z = 0: "
+    "Qualisys's, Pose2Sim's) at this height, metres (0: its floor; a platform's top otherwise): scaled about the "
+    "camera to stand there.",
 )
 @without_flow_option
 @segment_options

@@ -51,6 +51,23 @@ class WorldFrame:
         return world @ Z_UP_TO_Y_UP.T
 
 
+MAX_LEAN_DEG = 45.0
+"""A person's mean axis further than this from a world's z says the world is not Z up (anipose's board frames)."""
+
+
+def lean_deg(joints3d: np.ndarray, frame: WorldFrame) -> float | None:
+    """The angle between a person's mean axis (mid-ankles to thorax, Human3.6M-17 camera-frame joints (T, 17, 3)
+    metres, averaged over the frames that have them) and the world's z, degrees; None where no frame has them. A
+    person upright on average stands within a few degrees of a Z-up world's z (the real set: 1.8 to 11.1)."""
+    joints = np.asarray(joints3d, np.float64)
+    axis = joints[:, 8] - (joints[:, 3] + joints[:, 6]) / 2  # thorax - mid-ankles, camera frame
+    axis = axis[np.isfinite(axis).all(-1)]
+    if not len(axis):
+        return None
+    world = axis.mean(0) @ frame.R  # R^T a: a direction, without the translation
+    return float(np.degrees(np.arccos(np.clip(world[2] / np.linalg.norm(world), -1.0, 1.0))))
+
+
 def y_up(joints3d: np.ndarray, frame: WorldFrame | None = None) -> np.ndarray:
     """Camera-frame points (..., 3) metres, Y up: in ``frame``'s world where given, else the camera's frame turned.
 

@@ -362,7 +362,10 @@ def test_each_video_gets_the_camera_named_as_it_and_stands_on_the_floor(tmp_path
     for name in ("cam01", "cam02"):
         make_video(folder, name)
         poses = load_poses(folder / f"{name}.poses.npz")
-        save_poses(poses.with_joints3d(poses.joints3d + np.array([0.0, 0.5, 0.0])), folder / f"{name}.poses.npz")
+        joints = poses.joints3d.copy()
+        joints[:, 8] = (joints[:, 3] + joints[:, 6]) / 2 - np.array([0.0, 0.5, 0.0])  # the thorax above the ankles
+        poses = poses.with_joints3d(joints)
+        save_poses(poses.with_joints3d(joints + np.array([0.0, 0.5, 0.0])), folder / f"{name}.poses.npz")
         lowest = float(poses.joints3d[0, [3, 6], 1].max()) + 0.5  # y down: half a metre below the camera's axis
         height = 0.07 + 1.2 * lowest  # a level camera this high: the person is a sixth too near
         tables.append(f'[{name}]\nname = "{name}"\nmatrix = [[60.0, 0.0, 23.5], [0.0, 60.0, 23.5], [0.0, 0.0, 1.0]]\n'

@@ -131,8 +131,14 @@ def test_trc_and_bvh_in_a_calibrated_world(tmp_path: Path) -> None:
     np.testing.assert_allclose(back, world[..., [1, 2, 0]], atol=2e-4)  # a rigid body keeps its bones
     line = export_poses("trc", folder / "refined.npz", tmp_path / "w2.trc", extrinsics=tmp_path / "Calib.toml",
                         camera="cam02")
-    assert ("in the world of Calib.toml (camera cam02; its Z up turned Y up); warning: the poses' focal length "
-            "(1681.2 px) is not camera cam02's (1400.0 px)") in line
+    assert ("in the world of Calib.toml (camera cam02; its Z up turned Y up); warning: the person's axis (ankles to "
+            "thorax) is 90 degrees from that world's z: is its up Z (Pose2Sim's, Qualisys's)? An anipose board's frame "
+            "need not be; warning: the poses' focal length (1681.2 px) is not camera cam02's (1400.0 px)") in line
+    level = TOML.replace("rotation = [ 0.0, 0.0, 0.0,]", f"rotation = [ {np.pi / 2}, 0.0, 0.0,]")  # cam02 level: upright
+    (tmp_path / "Level.toml").write_text(level)
+    line = export_poses("trc", folder / "refined.npz", tmp_path / "w4.trc", extrinsics=tmp_path / "Level.toml",
+                        camera="cam02")
+    assert "(camera cam02; its Z up turned Y up); warning: the poses' focal" in line and "axis" not in line
     np.testing.assert_allclose(read_trc(tmp_path / "w2.trc")[5], joints[..., [1, 2, 0]], atol=1e-6)  # R = I, t = 0
     save_poses(PoseSequence(joints3d=joints, K=np.repeat(K[None], 6, 0), fps=60.0), folder / "per_frame.npz")  # a K a frame
     line = export_poses("trc", folder / "per_frame.npz", tmp_path / "w3.trc", extrinsics=tmp_path / "Calib.toml")

@@ -8,7 +8,7 @@ from scipy.spatial.transform import Rotation
 
 from flowpose.errors import InputError
 from flowpose.io.rig_files import RigCamera
-from flowpose.io.world_frame import Z_UP_TO_Y_UP, world_frame, y_up
+from flowpose.io.world_frame import Z_UP_TO_Y_UP, WorldFrame, lean_deg, world_frame, y_up
 
 K = np.array([[1000.0, 0, 500], [0, 1000, 500], [0, 0, 1]])
 
@@ -56,3 +56,13 @@ def test_a_level_camera_s_frame_is_the_world_s_up_to_a_turn_about_the_vertical()
 def test_what_is_refused(R: np.ndarray | None, t: np.ndarray | None, message: str) -> None:
     with pytest.raises(InputError, match=message):
         world_frame(camera(R, t), "Calib.toml")
+
+
+def test_a_person_s_lean_from_the_world_s_z() -> None:
+    R = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])  # level: the world's z is the camera's -y
+    joints = np.zeros((3, 17, 3))
+    joints[:, 8] = [0.0, -1.0, 0.0]  # the thorax 1 m above the ankles (at the origin)
+    assert lean_deg(joints, WorldFrame(R, np.zeros(3), "c")) == pytest.approx(0.0, abs=1e-6)
+    tilted = Rotation.from_rotvec([np.radians(30.0), 0.0, 0.0]).as_matrix() @ R  # the camera pitched 30 degrees
+    assert lean_deg(joints, WorldFrame(tilted, np.zeros(3), "c")) == pytest.approx(30.0)
+    assert lean_deg(np.full((3, 17, 3), np.nan), WorldFrame(R, np.zeros(3), "c")) is None
