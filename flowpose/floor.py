@@ -28,7 +28,7 @@ from dataclasses import replace
 import numpy as np
 
 from flowpose.errors import InputError
-from flowpose.io.world_frame import MAX_LEAN_DEG, WorldFrame, lean_deg
+from flowpose.io.world_frame import ANKLES, MAX_LEAN_DEG, WorldFrame, lean_deg
 from flowpose.pose import PoseSequence
 from flowpose.skeleton import H36M17
 
@@ -39,7 +39,6 @@ SCALE_RANGE = (0.5, 2.0)
 """Scales outside this are refused: a wrong camera (its calibration, its name) or a wrong floor, not a person."""
 MIN_FRAMES = 5
 """The fewest frames with an observed ankle that place a person on the floor."""
-ANKLES = (H36M17.index("r_ankle"), H36M17.index("l_ankle"))
 
 
 def floor_scale(poses: PoseSequence, frame: WorldFrame, floor_z: float = 0.0) -> tuple[float, float]:
@@ -58,15 +57,12 @@ def floor_scale(poses: PoseSequence, frame: WorldFrame, floor_z: float = 0.0) ->
     """
     if poses.skeleton != H36M17.name:
         raise InputError(f"the floor places Human3.6M-17 poses, got {poses.skeleton}")
-    ankles = np.asarray(poses.joints3d, np.float64)[:, list(ANKLES)]  # (T, 2, 3)
-    seen = (poses.confidence()[:, list(ANKLES)] > 0) & np.isfinite(ankles).all(-1)
-    up = (ankles @ frame.R)[..., 2]  # u_j = (R^T X_j)_z, row vectors
-    lower = np.where(seen, up, np.inf).min(1)
-    lower = lower[np.isfinite(lower)]
+    seen = np.where(poses.confidence()[..., None] > 0, np.asarray(poses.joints3d, np.float64), np.nan)
+    lower = _lower_ankle_u(seen, frame)
     if len(lower) < MIN_FRAMES:
         raise InputError(f"an ankle is observed in {len(lower)} frames; placing the person on the floor needs "
                          f"{MIN_FRAMES} or more")
-    lean = lean_deg(np.where(poses.confidence()[..., None] > 0, poses.joints3d, np.nan), frame)
+    lean = lean_deg(seen, frame)
     if lean is not None and lean > MAX_LEAN_DEG:
         raise InputError(f"the person's axis (ankles to thorax) is {lean:.0f} degrees from the z of camera "
                          f"{frame.camera}'s world: the floor needs a world with Z up and the floor at z = 0 (Qualisys's, "
@@ -82,6 +78,21 @@ def floor_scale(poses: PoseSequence, frame: WorldFrame, floor_z: float = 0.0) ->
                          f"(outside {SCALE_RANGE[0]:g} to {SCALE_RANGE[1]:g}): is the camera right (its calibration, "
                          f"its name: {frame.camera}), and the floor the one they stand on?")
     return scale, camera_z + median - floor_z
+
+
+def _lower_ankle_u(joints3d: np.ndarray, frame: WorldFrame) -> np.ndarray:
+    """Per frame with an ankle, the lower ankle's u = (R^T X)_z (module docstring): (T, 17, 3) camera metres, NaN where
+    not observed -> (F,) metres, F the frames with an ankle."""
+    up = (np.asarray(joints3d, np.float64)[:, list(ANKLES)] @ frame.R)[..., 2]  # u_j, row vectors
+    lower = np.where(np.isfinite(up), up, np.inf).min(1)
+    return lower[np.isfinite(lower)]
+
+
+def lower_ankle_height(joints3d: np.ndarray, frame: WorldFrame) -> float:
+    """The median frame's lower ankle's height above the world's z = 0, metres: Human3.6M-17 camera-frame joints
+    (T, 17, 3) metres, NaN where not observed; NaN where no frame has an ankle."""
+    lower = _lower_ankle_u(joints3d, frame)
+    return float(-(frame.R.T @ frame.t)[2] + np.median(lower)) if len(lower) else float("nan")
 
 
 def on_floor(poses: PoseSequence, scale: float) -> PoseSequence:

@@ -7,8 +7,8 @@ import pytest
 
 from flowpose.camera import project_np
 from flowpose.errors import InputError
-from flowpose.floor import ANKLE_HEIGHT_M, ANKLES, floor_scale, on_floor
-from flowpose.io.world_frame import WorldFrame
+from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, lower_ankle_height, on_floor
+from flowpose.io.world_frame import ANKLES, WorldFrame
 from flowpose.pose import PoseSequence
 from tests.io.test_bvh_export import camera_poses
 
@@ -35,6 +35,8 @@ def test_a_person_placed_too_far_is_scaled_onto_the_floor() -> None:
     np.testing.assert_allclose(project_np(placed.joints3d, K), project_np(far.joints3d, K), atol=1e-4)
     # On a platform 0.2 m up, the person is farther than on the floor.
     assert floor_scale(far, FRAME, floor_z=0.2)[0] < scale
+    assert lower_ankle_height(placed.joints3d, FRAME) == pytest.approx(ANKLE_HEIGHT_M)
+    assert lower_ankle_height(far.joints3d, FRAME) == pytest.approx(before)
 
 
 def test_only_observed_ankles_count_and_the_median_frame_decides() -> None:

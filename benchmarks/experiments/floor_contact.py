@@ -29,17 +29,11 @@ from bench_real import VIDEOS, experiment_parser, scores, tracked_pairs  # noqa:
 from flowpose.api import refine  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputNoteWarning  # noqa: E402
-from flowpose.floor import ANKLE_HEIGHT_M, ANKLES, floor_scale, on_floor  # noqa: E402
+from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, lower_ankle_height, on_floor  # noqa: E402
 from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
 from flowpose.io.world_frame import world_frame  # noqa: E402
 
 CALIBRATION = VIDEOS.parent / "calibration" / "Calib.qca.txt"
-
-
-def lower_ankle(joints: np.ndarray, frame) -> float:  # noqa: ANN001 - a WorldFrame
-    """The median over frames of the lower ankle's height above the world's z = 0, m ((T, 17, 3) camera metres)."""
-    heights = frame.y_up(joints[:, list(ANKLES)])[..., 1]  # Y up: the world's z
-    return float(np.nanmedian(np.nanmin(heights, axis=1)))
 
 
 def main() -> None:
@@ -54,7 +48,7 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         frame = world_frame(choose_camera(cameras, CALIBRATION, name.split("/")[0], None), str(CALIBRATION))
-        reference = lower_ankle(gt[keep], frame)
+        reference = lower_ankle_height(gt[keep], frame)
         top = round(reference - ANKLE_HEIGHT_M, 2)  # the floor this person stands on, as a tape would give it
         row, ankles = {}, []
         for label, floor_z in (("flowpose", None), ("floor", 0.0), ("top", top)):
@@ -65,7 +59,7 @@ def main() -> None:
             joints = refine(start, frames, config=config).poses.joints3d
             m = scores(joints, gt, keep)
             row.update({f"{label}_mpjpe": m["mpjpe"], f"{label}_pa": m["pa_mpjpe"], f"{label}_scale": scale})
-            ankles.append(lower_ankle(joints[keep], frame))
+            ankles.append(lower_ankle_height(joints[keep], frame))
         rows[name.split("/")[1]].append(row)
         print(f"| {name} | {row['flowpose_mpjpe']:.1f} / {row['flowpose_pa']:.1f} | {row['floor_scale']:.3f}: "
               f"{row['floor_mpjpe']:.1f} / {row['floor_pa']:.1f} | ({top:.2f}) {row['top_scale']:.3f}: "

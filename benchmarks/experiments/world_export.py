@@ -20,6 +20,7 @@ Y up, over the scored frames:
 from __future__ import annotations
 
 import sys
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,17 +31,13 @@ from bench_real import VIDEOS, experiment_parser, tracked_pairs  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
+from flowpose.errors import InputNoteWarning  # noqa: E402
 from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
-from flowpose.io.world_frame import world_frame, y_up  # noqa: E402
+from flowpose.io.world_frame import ANKLES, body_axis, world_frame, y_up  # noqa: E402
+from flowpose.skeleton import H36M17  # noqa: E402
 
 CALIBRATION = VIDEOS.parent / "calibration" / "Calib.qca.txt"
-PELVIS, THORAX, ANKLES = 0, 8, (3, 6)
-
-
-def axis(joints: np.ndarray) -> np.ndarray:
-    """The body's mean axis, mid-ankles to thorax, over frames: (T, 17, 3) -> (3,) unit."""
-    v = np.nanmean(joints[:, THORAX] - joints[:, list(ANKLES)].mean(1), axis=0)
-    return v / np.linalg.norm(v)
+PELVIS = H36M17.index("pelvis")
 
 
 def degrees(a: np.ndarray, b: np.ndarray) -> float:
@@ -50,6 +47,7 @@ def degrees(a: np.ndarray, b: np.ndarray) -> float:
 
 def main() -> None:
     """Refine every pair, export it both ways, print the table and its means."""
+    warnings.simplefilter("ignore", InputNoteWarning)
     args = experiment_parser(__doc__.split("\n\n")[0]).parse_args()
     config = replace(get_preset("fast"), cycles=args.cycles)
     cameras = read_rig(CALIBRATION)
@@ -65,11 +63,11 @@ def main() -> None:
         in_camera, in_world = y_up(refined), frame.y_up(refined)
         up_world_in_camera = frame.R @ np.array([0.0, 0.0, 1.0])  # the world's up, camera axes
         tilt = degrees(up_world_in_camera, np.array([0.0, -1.0, 0.0]))
-        truth = axis(reference)
+        truth = body_axis(reference)
         row = {
             "tilt": tilt,
-            "camera": degrees(axis(in_camera), truth),
-            "world": degrees(axis(in_world), truth),
+            "camera": degrees(body_axis(in_camera), truth),
+            "world": degrees(body_axis(in_world), truth),
             "pelvis": float(np.nanmean(np.linalg.norm(in_world[:, PELVIS] - reference[:, PELVIS], axis=-1))),
             "ankles": float(np.nanmean(in_world[:, list(ANKLES), 1])),
             "ankles_ref": float(np.nanmean(reference[:, list(ANKLES), 1])),

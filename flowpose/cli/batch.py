@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from flowpose.cli.options import fps_option, refine_config_from_options, refuse_unused, without_flow_option
+from flowpose.cli.options import (
+    floor_option,
+    fps_option,
+    refine_config_from_options,
+    refuse_unused,
+    without_flow_option,
+)
 from flowpose.cli.shell import SEED, main, user_errors
 from flowpose.io.stops import Stopped
 
@@ -40,13 +46,7 @@ from flowpose.io.stops import Stopped
     help="A calibration: each video's camera is the one named as the video in a multi-camera file (Pose2Sim's or "
     "anipose's .toml, Qualisys's .qca.txt, EasyMocap's intri.yml), or the one camera of any K file (refine --intrinsics).",
 )
-@click.option(
-    "--floor",
-    "floor_z",
-    type=float,
-    default=None,
-    help="The people stand on the floor of the --intrinsics calibration at this height, metres (refine --floor).",
-)
+@floor_option
 @fps_option
 @without_flow_option
 @user_errors

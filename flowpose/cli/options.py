@@ -47,6 +47,20 @@ def show_progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
+def floor_option(fn: Callable) -> Callable:
+    """``--floor Z`` (parameter ``floor_z``): the person stands on the floor of the ``--intrinsics`` calibration
+    (:mod:`flowpose.floor`)."""
+    return click.option(
+        "--floor",
+        "floor_z",
+        type=float,
+        default=None,
+        help="The person stands on the floor of the --intrinsics calibration (a world with Z up and the floor at "
+        "z = 0: Qualisys's, Pose2Sim's) at this height, metres (0: its floor; a platform's top otherwise): scaled "
+        "about the camera to stand there.",
+    )(fn)
+
+
 def fps_option(fn: Callable) -> Callable:
     """``--fps F``: the frames' rate (parameter ``fps``), for image folders and videos whose own is wrong."""
     return click.option(

@@ -19,6 +19,7 @@ from flowpose.cli.options import (
     described_camera,
     estimate_config_from_options,
     estimator_options,
+    floor_option,
     refine_config_from_options,
     refuse_unused,
     segment_options,
@@ -121,15 +122,7 @@ if TYPE_CHECKING:
     "refined mesh).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars (drawn only when stderr is a terminal).")
-@click.option(
-    "--floor",
-    "floor_z",
-    type=float,
-    default=None,
-    help="The person stands on the floor of the --intrinsics calibration (a world with Z up and the floor at z = 0: "
-    "Qualisys's, Pose2Sim's) at this height, metres (0: its floor; a platform's top otherwise): scaled about the "
-    "camera to stand there.",
-)
+@floor_option
 @without_flow_option
 @segment_options
 @user_errors

@@ -22,6 +22,7 @@ import numpy as np
 
 from flowpose.errors import InputError
 from flowpose.io.rig_files import RigCamera
+from flowpose.skeleton import H36M17
 
 CAMERA_TO_Y_UP = np.diag([1.0, -1.0, -1.0])
 """Camera frame (y down, z forward) to Y up: a half turn about x."""
@@ -51,21 +52,33 @@ class WorldFrame:
         return world @ Z_UP_TO_Y_UP.T
 
 
+THORAX = H36M17.index("thorax")
+ANKLES = (H36M17.index("r_ankle"), H36M17.index("l_ankle"))
 MAX_LEAN_DEG = 45.0
 """A person's mean axis further than this from a world's z says the world is not Z up (anipose's board frames)."""
 
 
-def lean_deg(joints3d: np.ndarray, frame: WorldFrame) -> float | None:
-    """The angle between a person's mean axis (mid-ankles to thorax, Human3.6M-17 camera-frame joints (T, 17, 3)
-    metres, averaged over the frames that have them) and the world's z, degrees; None where no frame has them. A
-    person upright on average stands within a few degrees of a Z-up world's z (the real set: 1.8 to 11.1)."""
+def body_axis(joints3d: np.ndarray) -> np.ndarray | None:
+    """A person's mean axis, mid-ankles to thorax, over the frames that have them: Human3.6M-17 joints (T, 17, 3) in
+    any frame -> (3,) unit vector in that frame; None where no frame has them."""
     joints = np.asarray(joints3d, np.float64)
-    axis = joints[:, 8] - (joints[:, 3] + joints[:, 6]) / 2  # thorax - mid-ankles, camera frame
+    axis = joints[:, THORAX] - joints[:, list(ANKLES)].mean(1)
     axis = axis[np.isfinite(axis).all(-1)]
     if not len(axis):
         return None
-    world = axis.mean(0) @ frame.R  # R^T a: a direction, without the translation
-    return float(np.degrees(np.arccos(np.clip(world[2] / np.linalg.norm(world), -1.0, 1.0))))
+    mean = axis.mean(0)
+    return mean / np.linalg.norm(mean)
+
+
+def lean_deg(joints3d: np.ndarray, frame: WorldFrame) -> float | None:
+    """The angle between a person's mean axis (:func:`body_axis` of camera-frame joints (T, 17, 3) metres) and the
+    world's z, degrees; None where no frame has the axis. A person upright on average stands within a few degrees of
+    a Z-up world's z (the real set: 1.8 to 11.1)."""
+    axis = body_axis(joints3d)
+    if axis is None:
+        return None
+    world = axis @ frame.R  # R^T a: a direction, without the translation
+    return float(np.degrees(np.arccos(np.clip(world[2], -1.0, 1.0))))
 
 
 def y_up(joints3d: np.ndarray, frame: WorldFrame | None = None) -> np.ndarray:
