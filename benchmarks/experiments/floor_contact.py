@@ -8,8 +8,9 @@ as it is (``flowpose``), stood on the floor at z = 0 first (``--floor 0``), and 
 on (``--floor top``): the woman (p0) stands on the lab's floor; the man (p1) balances on a raised platform, whose
 top this run takes from the reference (the median over frames of the reference's lower ankle, less 0.07 m): an
 oracle of what a user would measure with a tape. Printed per pair and as the mean of each person: MPJPE and
-PA-MPJPE (mm, root-relative, as ``bench_real.py`` scores), the scale, and the refined median frame's lower ankle
-height above the world's z = 0 (m; the reference's beside it).
+PA-MPJPE (mm, root-relative, as ``bench_real.py`` scores), the scale, the refined median frame's lower ankle
+height above the world's z = 0 (m; the reference's beside it), and where the pelvis stands: its mean distance from the
+reference's (m, over the scored frames; not root-relative: the body's place, which the depth of one view sets).
 
     python benchmarks/experiments/floor_contact.py [--reference all|heldout] [--views ...]
 """
@@ -32,8 +33,10 @@ from flowpose.errors import InputNoteWarning  # noqa: E402
 from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, lower_ankle_height, on_floor  # noqa: E402
 from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
 from flowpose.io.world_frame import world_frame  # noqa: E402
+from flowpose.skeleton import H36M17  # noqa: E402
 
 CALIBRATION = VIDEOS.parent / "calibration" / "Calib.qca.txt"
+PELVIS = H36M17.index("pelvis")
 
 
 def main() -> None:
@@ -44,8 +47,8 @@ def main() -> None:
     cameras = read_rig(CALIBRATION)
     rows: dict[str, list[dict[str, float]]] = {"p0": [], "p1": []}
     print("| pair | flowpose MPJPE / PA mm | --floor 0: scale, MPJPE / PA mm | --floor top (m): scale, MPJPE / PA mm | "
-          "lower ankle m: flowpose, --floor 0, --floor top (reference) |")
-    print("|---|---|---|---|---|")
+          "lower ankle m: flowpose, --floor 0, --floor top (reference) | pelvis off m: flowpose, --floor 0, top |")
+    print("|---|---|---|---|---|---|")
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         frame = world_frame(choose_camera(cameras, CALIBRATION, name.split("/")[0], None), str(CALIBRATION))
         reference = lower_ankle_height(gt[keep], frame)
@@ -58,19 +61,23 @@ def main() -> None:
                 start = on_floor(init, scale)
             joints = refine(start, frames, config=config).poses.joints3d
             m = scores(joints, gt, keep)
-            row.update({f"{label}_mpjpe": m["mpjpe"], f"{label}_pa": m["pa_mpjpe"], f"{label}_scale": scale})
+            pelvis = float(np.nanmean(np.linalg.norm(joints[keep, PELVIS] - gt[keep, PELVIS], axis=-1)))
+            row.update({f"{label}_mpjpe": m["mpjpe"], f"{label}_pa": m["pa_mpjpe"], f"{label}_scale": scale,
+                        f"{label}_pelvis": pelvis})
             ankles.append(lower_ankle_height(joints[keep], frame))
         rows[name.split("/")[1]].append(row)
         print(f"| {name} | {row['flowpose_mpjpe']:.1f} / {row['flowpose_pa']:.1f} | {row['floor_scale']:.3f}: "
               f"{row['floor_mpjpe']:.1f} / {row['floor_pa']:.1f} | ({top:.2f}) {row['top_scale']:.3f}: "
               f"{row['top_mpjpe']:.1f} / {row['top_pa']:.1f} | {ankles[0]:.2f}, {ankles[1]:.2f}, {ankles[2]:.2f} "
-              f"({reference:.2f}) |", flush=True)
+              f"({reference:.2f}) | {row['flowpose_pelvis']:.2f}, {row['floor_pelvis']:.2f}, {row['top_pelvis']:.2f} |",
+              flush=True)
     for person, found in rows.items():
         if found:
             mean = {k: float(np.mean([r[k] for r in found])) for k in found[0]}
             print(f"| mean of {person} ({len(found)} views) | {mean['flowpose_mpjpe']:.1f} / {mean['flowpose_pa']:.1f} | "
                   f"{mean['floor_scale']:.3f}: {mean['floor_mpjpe']:.1f} / {mean['floor_pa']:.1f} | "
-                  f"{mean['top_scale']:.3f}: {mean['top_mpjpe']:.1f} / {mean['top_pa']:.1f} | |")
+                  f"{mean['top_scale']:.3f}: {mean['top_mpjpe']:.1f} / {mean['top_pa']:.1f} | | "
+                  f"{mean['flowpose_pelvis']:.2f}, {mean['floor_pelvis']:.2f}, {mean['top_pelvis']:.2f} |")
 
 
 if __name__ == "__main__":
