@@ -102,7 +102,7 @@ def _rig_camera(path: Path, camera: str | None, poses_path: Path) -> RigCamera:
         raise InputError(f"--extrinsics {path}: no such file")
     if not is_rig_file(path):
         raise InputError(f"--extrinsics {path}: not a calibration file with the cameras' places (expected "
-                         "Pose2Sim's or anipose's .toml, or Qualisys's .qca.txt)")
+                         "Pose2Sim's or anipose's .toml, Qualisys's .qca.txt, or EasyMocap's intri.yml with its extri.yml)")
     folder = poses_path.parent.name
     video = folder.removesuffix(".flowpose") if folder.endswith(".flowpose") else poses_path.name
     stem = video.split(".")[0]

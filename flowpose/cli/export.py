@@ -20,7 +20,8 @@ from flowpose.cli.shell import main, user_errors
     "--extrinsics",
     type=click.Path(path_type=Path),
     default=None,
-    help="bvh, trc: a multi-camera calibration (Pose2Sim's .toml, Qualisys's .qca.txt): write in its world, on its floor.",
+    help="bvh, trc: a multi-camera calibration (Pose2Sim's .toml, Qualisys's .qca.txt, EasyMocap's intri.yml with its "
+    "extri.yml): write in its world, on its floor.",
 )
 @click.option("--camera", default=None, help="The camera of --extrinsics that filmed POSES [default: the one named as its video].")
 @user_errors

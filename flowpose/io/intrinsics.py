@@ -361,7 +361,8 @@ class CameraOptions:
         rig = self.camera_file().rig
         if rig is None:
             raise InputError(f"{self.intrinsics}: a camera file of one camera, without its place in a world; the "
-                             "floor needs a multi-camera calibration (Pose2Sim's or anipose's .toml, Qualisys's .qca.txt)")
+                             "floor needs a multi-camera calibration (Pose2Sim's or anipose's .toml, Qualisys's "
+                             ".qca.txt, EasyMocap's intri.yml with its extri.yml)")
         return world_frame(rig, str(self.intrinsics))
 
     def camera_file(self) -> CameraFile:

@@ -25,7 +25,8 @@ A single view's refinement works in its camera's frame; the camera's place in th
 ``translation`` as written (Pose2Sim's metres; anipose's are in the units of its calibration board). Qualisys gives
 the camera's centre ``c`` (mm) and the rotation ``M`` from the world to its camera, whose axes are OpenCV's turned
 half about x: ``R = diag(1, -1, -1) M``, ``t = -R c`` (the reading the real development set's builder proves by
-triangulating four views). EasyMocap keeps them in another file (``extri.yml``), not read.
+triangulating four views). EasyMocap keeps them in ``extri.yml`` beside its ``intri.yml`` (``Rot_<name>`` or ``R_<name>``,
+``T_<name>``), read with it where it is there.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import re
 import sys
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,8 @@ from flowpose.errors import InputError
 QCA_SUBPIXELS = 64.0
 """Qualisys stores pixel values in 1/64 px."""
 RIG_FORMATS = "Pose2Sim's or anipose's .toml, Qualisys's .qca.txt, EasyMocap's intri.yml"
+EASYMOCAP_EXTRINSICS = "extri.yml"
+"""EasyMocap's cameras' places, beside its ``intri.yml``."""
 
 
 @dataclass(frozen=True)
@@ -241,7 +244,39 @@ def _read_easymocap(path: Path) -> list[RigCamera]:
             cameras.append(RigCamera(name, (name,), K, dist, size))
     finally:
         storage.release()
-    return cameras
+    extrinsics = path.with_name(EASYMOCAP_EXTRINSICS)
+    if not extrinsics.is_file() or extrinsics == path:
+        return cameras
+    places = _easymocap_places(extrinsics)
+    return [replace(c, R=places[c.name][0], t=places[c.name][1]) if c.name in places else c for c in cameras]
+
+
+def _easymocap_places(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each camera's place in EasyMocap's ``extri.yml``: ``Rot_<name>`` (3x3) or ``R_<name>`` (a Rodrigues
+    vector), and ``T_<name>`` (metres), ``x_cam = R x_world + T``; cameras without them are left out."""
+    import cv2
+
+    try:
+        storage = cv2.FileStorage(str(path), cv2.FILE_STORAGE_READ)
+    except (cv2.error, SystemError):
+        raise InputError(f"{path}: not a readable calibration file (OpenCV's YAML cannot parse it)") from None
+    try:
+        listed, places = storage.getNode("names"), {}
+        for i in range(listed.size() if listed.isSeq() else 0):
+            node = listed.at(i)
+            name = node.string() if node.isString() else str(int(node.real()))
+            where = f"{path}: camera {name}"
+            matrix, vector, T = (storage.getNode(f"{key}_{name}") for key in ("Rot", "R", "T"))
+            if T.empty() or (matrix.empty() and vector.empty()):
+                continue
+            given = matrix if not matrix.empty() else vector
+            R = _rotation(_numbers(given.mat(), None, f"{where}: rotation"), f"{where}: rotation")
+            places[name] = (R, _numbers(T.mat(), None, f"{where}: T_{name}"))
+            if places[name][1].shape != (3,):
+                raise InputError(f"{where}: T_{name} must hold 3 numbers, got {places[name][1].size}")
+    finally:
+        storage.release()
+    return places
 
 
 def _rotation(value: np.ndarray, what: str) -> np.ndarray:

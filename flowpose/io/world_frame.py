@@ -102,7 +102,8 @@ def world_frame(camera: RigCamera, source: str) -> WorldFrame:
     """
     where = f"{source}: camera {camera.name}"
     if camera.R is None or camera.t is None:
-        raise InputError(f"{where}: no rotation and translation (the camera's place in the world) in the file")
+        raise InputError(f"{where}: no rotation and translation (the camera's place in the world) in the file (EasyMocap "
+                         "keeps them in extri.yml, beside intri.yml)")
     R, t = np.asarray(camera.R, np.float64), np.asarray(camera.t, np.float64)
     if np.abs(R @ R.T - np.eye(3)).max() > 1e-3 or np.linalg.det(R) < 0:
         raise InputError(f"{where}: its rotation is not a rotation (R R^T = I and det R = 1 expected), got {R.tolist()}")

@@ -230,3 +230,23 @@ def test_the_real_pose2sim_calibration() -> None:
         assert 1.6 < centre[2] < 2.2 and 2.0 < np.linalg.norm(centre[:2]) < 4.5
         to_origin = -centre / np.linalg.norm(centre)
         assert np.degrees(np.arccos(ahead @ to_origin)) < 30.0
+
+
+def test_easymocap_places_from_extri_yml_beside_intri_yml(tmp_path: Path) -> None:
+    easymocap(tmp_path / "intri.yml", {"01": (768, 1024), "02": None, "03": None})
+    assert all(c.R is None for c in read_rig(tmp_path / "intri.yml"))  # no extri.yml: intrinsics only
+    storage = cv2.FileStorage(str(tmp_path / "extri.yml"), cv2.FILE_STORAGE_WRITE)
+    storage.startWriteStruct("names", cv2.FileNode_SEQ)
+    for name in ("01", "02", "03"):
+        storage.write("", name)
+    storage.endWriteStruct()
+    storage.write("R_01", np.array([[0.1], [-0.2], [0.3]]))  # a Rodrigues vector
+    storage.write("T_01", np.array([[0.5], [1.0], [3.0]]))
+    storage.write("Rot_02", np.eye(3))  # a matrix
+    storage.write("T_02", np.array([[0.0], [0.0], [2.0]]))
+    storage.release()  # camera 03: no place in it
+    first, second, third = read_rig(tmp_path / "intri.yml")
+    np.testing.assert_allclose(first.R, cv2.Rodrigues(np.array([0.1, -0.2, 0.3]))[0])
+    np.testing.assert_array_equal(first.t, [0.5, 1.0, 3.0])
+    np.testing.assert_array_equal(second.R, np.eye(3))
+    assert third.R is None and third.t is None
