@@ -404,16 +404,17 @@ def batch_folder(
     """
     check_settings(replace(job, camera=None, floor_z=None))  # each video's camera is its own: checked below
     items = read_inputs(source, out_dir)
-    if job.camera is not None and job.camera.intrinsics is not None and is_rig_file(job.camera.intrinsics):
-        cameras = read_rig(job.camera.intrinsics)
-        for item in items:  # a camera named as each video, told now, before any work
-            choose_camera(cameras, job.camera.intrinsics, None, item.video,
-                          hint="batch takes each video's camera by the video's name (cam01.mp4: cam01)")
-    for item in items if job.camera is not None else ():
-        camera = for_video(job, item.video).camera
-        camera.camera_file()
-        if job.floor_z is not None:
-            camera.world()
+    if job.camera is not None:  # each video's camera (and its place, for the floor), told now, before any work
+        path = job.camera.intrinsics
+        cameras = read_rig(path) if path is not None and is_rig_file(path) else None
+        for item in items:
+            if cameras is not None:
+                choose_camera(cameras, path, None, item.video,
+                              hint="batch takes each video's camera by the video's name (cam01.mp4: cam01)")
+            camera = for_video(job, item.video).camera
+            camera.camera_file()
+            if job.floor_z is not None:
+                camera.world()
     if job.floor_z is not None and job.camera is None:
         raise InputError("--floor needs --intrinsics CALIBRATION, the cameras' places above the floor")
     if out_dir.exists() and not out_dir.is_dir():

@@ -78,7 +78,7 @@ def export_poses(
     frame = None if rig is None else world_frame(rig, str(extrinsics))
     poses = load_poses(poses_path)
     check_observed(poses, str(poses_path))
-    where = "" if rig is None else _where(rig, extrinsics, poses)
+    where = "" if rig is None else _where(rig, frame, extrinsics, poses)
     if fmt == "trc":
         return _export_trc(poses, poses_path, out, frame) + where
     joints = to_h36m17(poses.joints3d, poses.skeleton, missing="nan")
@@ -109,12 +109,12 @@ def _rig_camera(path: Path, camera: str | None, poses_path: Path) -> RigCamera:
     return choose_camera(read_rig(path), path, camera, Path(stem), f"the video of {poses_path} (taken to be {stem})")
 
 
-def _where(camera: RigCamera, path: Path, poses: PoseSequence) -> str:
+def _where(camera: RigCamera, frame: WorldFrame, path: Path, poses: PoseSequence) -> str:
     """The exported frame's words, and a warning where the poses were placed with another focal length than the
     camera's (their depth, so their place in the world, is then of that other camera)."""
     told = f", in the world of {path.name} (camera {camera.name}; its Z up turned Y up)"
     seen = np.where((poses.confidence() > 0)[..., None], to_h36m17(poses.joints3d, poses.skeleton, missing="nan"), np.nan)
-    lean = lean_deg(seen, world_frame(camera, str(path)))
+    lean = lean_deg(seen, frame)
     if lean is not None and lean > MAX_LEAN_DEG:
         told += (f"; warning: the person's axis (ankles to thorax) is {lean:.0f} degrees from that world's z: is its up "
                  "Z (Pose2Sim's, Qualisys's)? An anipose board's frame need not be")
