@@ -8,8 +8,8 @@ network is not exactly mirror-equivariant, so its mirrored answer errs partly ap
 is not an independent detector (same weights, same training data).
 
 For each of the 8 view-person pairs of the real set (``bench_real.py --estimates tracked --everyone`` first),
-MediaPipe looks again at a crop around the tracked person's keypoints (``flowpose.estimate.mirrored.second_look``,
-what ``flowpose estimate --mirrored-2d`` does), once as it is (the control: same crop, same network) and once
+MediaPipe looks again at a crop around the tracked person's keypoints (:func:`second_look`, what ``flowpose
+estimate --mirrored-2d`` did before ``--looks``), once as it is (the control: same crop, same network) and once
 mirrored; a look replaces a frame's 2D only where it found this person. The pair is then refined with the
 default preset, with and without the flow term, its 3D as tracked and its 2D from the tracked estimate (the
 default), the re-run, the mirrored look, or the mean of the tracked and the mirrored keypoints where both have
@@ -36,7 +36,16 @@ from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
 from flowpose.camera import project_np  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
-from flowpose.estimate.mirrored import second_look  # noqa: E402
+from flowpose.estimate.looks import look_again  # noqa: E402
+
+
+def second_look(frames, init, mirrored: bool = True):
+    """``init`` with its 2D keypoints from MediaPipe's look at the crop around them (padded by a fourth of their
+    box), mirrored or not, in the frames where it found this person (``flowpose.estimate.looks.look_again``), its
+    3D kept; and the number of those frames. What ``--mirrored-2d`` did (fifteenth to forty-seventh sessions)."""
+    look = look_again(frames, init, pad=0.25, mirrored=mirrored)
+    joints2d = np.where(look.found[:, None, None], look.joints2d, init.joints2d)
+    return replace(init, joints2d=joints2d.astype(np.float32)), int(look.found.sum())
 
 
 def error_2d(joints2d: np.ndarray, gt: np.ndarray, K: np.ndarray, keep: np.ndarray) -> tuple[float, float]:

@@ -18,8 +18,8 @@ from flowpose.app.inputs import (
     sidecar_poses_path,
 )
 from flowpose.errors import InputError
+from flowpose.estimate.looks import with_looks
 from flowpose.estimate.mediapipe import EstimateConfig, require_mediapipe
-from flowpose.estimate.mirrored import second_look
 from flowpose.estimate.people import PeopleInVideo, find_people
 from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.outdir import check_output_file, check_output_folder, write_output_folder
@@ -138,9 +138,10 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
 
         def person_poses(tr: Track) -> PoseSequence:
             poses = replace(people.poses(tr, K, frames=frames, carry_frames=carry), first_frame=start, times=times)
-            if job.config.mirrored_2d:
-                poses, looked = second_look(frames, poses, config=job.config)
-                lines.append(f"person {tr.id}: 2D keypoints from the mirrored crop in {looked} of {T} frames")
+            if job.config.looks:
+                poses, looked = with_looks(frames, poses, job.config.looks, job.config)
+                lines.append(f"person {tr.id}: averaged with {job.config.looks} more "
+                             f"look{'s' if job.config.looks > 1 else ''} at the crop in {looked} of {T} frames")
             return through_lens(poses, lens)
 
         if job.all_people:

@@ -44,6 +44,7 @@ def estimate(
     min_confidence: float,
     carry_frames: int,
     min_frames: int,
+    looks: int,
     mirrored_2d: bool,
     max_people: int,
     person: str,
@@ -71,7 +72,8 @@ def estimate(
         refuse_unused(("person",), "not used with --all-people, which writes everyone")
     job = EstimateVideoJob(
         video=video,
-        config=estimate_config_from_options(track, min_confidence, carry_frames, min_frames, mirrored_2d, max_people),
+        config=estimate_config_from_options(track, min_confidence, carry_frames, min_frames, looks, mirrored_2d,
+                                        max_people),
         camera=camera_from_options(intrinsics, focal_px, fov, camera_name, video),
         out=out_path,
         person=parse_person(person),

@@ -140,6 +140,7 @@ def refine(
     min_confidence: float,
     carry_frames: int,
     min_frames: int,
+    looks: int,
     mirrored_2d: bool,
     max_people: int,
     person: str,
@@ -188,7 +189,8 @@ def refine(
     refuse_unused(("mesh_flow_weight", "sketch", "export_mesh"), "used only with --smpl (and --body-model)")
     if not estimate:
         refuse_unused(ESTIMATOR_PARAMETERS, "used only with --estimate (here the initial poses come from a pose file)")
-    est_config = (estimate_config_from_options(track, min_confidence, carry_frames, min_frames, mirrored_2d, max_people)
+    est_config = (estimate_config_from_options(track, min_confidence, carry_frames, min_frames, looks, mirrored_2d,
+                                        max_people)
                   if estimate else None)
     job = RefineVideoJob(
         video=video,

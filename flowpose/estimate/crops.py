@@ -2,7 +2,7 @@
 
 Shared by every search for people: the full-frame search (:mod:`flowpose.estimate.people`), the search in a
 followed person's missed frames (:mod:`flowpose.estimate.gaps`), the re-detection apart
-(:mod:`flowpose.estimate.separate`) and the mirrored look (:mod:`flowpose.estimate.mirrored`).
+(:mod:`flowpose.estimate.separate`) and the further looks (:mod:`flowpose.estimate.looks`).
 """
 
 from __future__ import annotations

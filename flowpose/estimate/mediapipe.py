@@ -137,6 +137,10 @@ def poses_from_landmarks(
     )
 
 
+MAX_LOOKS = 6
+"""The most looks ``EstimateConfig.looks`` takes: ``len(flowpose.estimate.looks.LOOKS)``."""
+
+
 @dataclass(frozen=True)
 class EstimateConfig:
     """How the MediaPipe estimator runs."""
@@ -170,16 +174,20 @@ class EstimateConfig:
     tracks are MediaPipe fitting one body across two people (cam02: 4 and 7 frames of 100, each real person 38
     or more; benchmarks/RESULTS.md, forty-fourth session). 1: keep every track."""
 
-    mirrored_2d: bool = False
-    """Take the 2D keypoints from a second MediaPipe look at the mirrored crop around the person, which errs
-    partly apart from the 3D (:mod:`flowpose.estimate.mirrored`); the 3D stays the first look's. Off: measured
-    on one real clip only (benchmarks/RESULTS.md, fifteenth session)."""
+    looks: int = 0
+    """More MediaPipe looks at the crop around the person, mirrored and not (0 to :data:`MAX_LOOKS`,
+    :data:`flowpose.estimate.looks.LOOKS`), their 3D averaged with the first look's and their 2D taken
+    (:mod:`flowpose.estimate.looks`); each costs one more MediaPipe run per frame on a crop. 2 lowers the refined
+    MPJPE by 3-4% on the real multi-person clip; 0 (the default) while one clip is all it is measured on
+    (benchmarks/RESULTS.md, forty-eighth session)."""
 
     def __post_init__(self) -> None:
         if self.people < 1:
             raise InputError(f"people must be >= 1, got {self.people}")
         if self.carry_frames < 0:
             raise InputError(f"carry_frames must be >= 0, got {self.carry_frames}")
+        if not 0 <= self.looks <= MAX_LOOKS:
+            raise InputError(f"looks must lie in 0 to {MAX_LOOKS}, got {self.looks}")
         if self.min_frames < 1:
             raise InputError(f"min_frames must be >= 1, got {self.min_frames}")
         if not 0.0 <= self.min_confidence <= 1.0:

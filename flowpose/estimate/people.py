@@ -363,8 +363,8 @@ def estimate_poses(
             stacklevel=2,
         )
     poses = people.poses(track, K, config.fov_deg, frames=frames, carry_frames=config.carry_frames)
-    if config.mirrored_2d:
-        from flowpose.estimate.mirrored import second_look  # it reads MediaPipe as this module does
+    if config.looks:
+        from flowpose.estimate.looks import with_looks  # it reads MediaPipe as this module does
 
-        poses, _ = second_look(frames, poses, config=config)
+        poses, _ = with_looks(frames, poses, config.looks, config)
     return poses

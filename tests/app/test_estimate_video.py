@@ -61,20 +61,24 @@ def test_every_person_of_a_real_multi_person_clip(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.needs_shared
-def test_mirrored_2d_on_a_real_clip(tmp_path: Path) -> None:
+def test_more_looks_on_a_real_clip(tmp_path: Path) -> None:
     pytest.importorskip("mediapipe")
     video = shared_path("data", "video", "pose2sim_multiperson", "videos", "cam02.mp4")
     estimate_video(EstimateVideoJob(video=video, out=tmp_path / "a.npz", progress=False, num_frames=5))
-    job = EstimateVideoJob(video=video, config=EstimateConfig(mirrored_2d=True), out=tmp_path / "b.npz",
+    job = EstimateVideoJob(video=video, config=EstimateConfig(looks=2), out=tmp_path / "b.npz",
                            progress=False, num_frames=5)
     looked = estimate_video(job)
-    assert any("2D keypoints from the mirrored crop in 5 of 5 frames" in line for line in looked.lines)
+    assert any("averaged with 2 more looks at the crop in 5 of 5 frames" in line for line in looked.lines)
     a, b = load_poses(tmp_path / "a.npz"), load_poses(tmp_path / "b.npz")
-    np.testing.assert_array_equal(a.joints3d, b.joints3d)  # the 3D stays the first look's
-    d = np.linalg.norm(a.joints2d - b.joints2d, axis=-1)
     height = np.nanmax(a.joints2d[..., 1], 1) - np.nanmin(a.joints2d[..., 1], 1)
-    # Another look at the same person: a few pixels apart, not identical, never on somebody else.
+    # Other looks at the same person: a few pixels apart, not identical, never on somebody else.
+    d = np.linalg.norm(a.joints2d - b.joints2d, axis=-1)
     assert 0 < np.nanmedian(d) < 0.05 * np.median(height)
+    # Its pose relative to the pelvis a few centimetres apart; the confidences the first look's.
+    rel = lambda X: X - X[:, :1]  # noqa: E731
+    d3 = np.linalg.norm(rel(a.joints3d) - rel(b.joints3d), axis=-1)
+    assert 0.002 < np.nanmedian(d3) < 0.1
+    np.testing.assert_array_equal(a.conf, b.conf)
 
 
 @pytest.mark.slow

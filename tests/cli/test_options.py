@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 import pytest
 
 from flowpose.cli.options import (
@@ -40,10 +41,25 @@ def test_the_camera_guess_is_60_degrees_only_when_nothing_was_said() -> None:
     assert given is not None and given.focal_px == 1450.0
 
 
-def test_the_estimator_settings() -> None:
-    config = estimate_config_from_options(True, 0.3, 4, 7, True, 2)
-    assert (config.tracking, config.min_confidence, config.carry_frames, config.min_frames, config.mirrored_2d,
-            config.people) == (True, 0.3, 4, 7, True, 2)
+def test_the_estimator_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    config = estimate_config_from_options(True, 0.3, 4, 7, 3, False, 2)
+    assert (config.tracking, config.min_confidence, config.carry_frames, config.min_frames, config.looks,
+            config.people) == (True, 0.3, 4, 7, 3, 2)
+    assert capsys.readouterr().err == ""
+    # The earlier --mirrored-2d is --looks 1 now, and says so.
+    assert estimate_config_from_options(False, 0.5, 10, 10, 0, True, 3).looks == 1
+    assert "--mirrored-2d is now --looks 1" in capsys.readouterr().err
+    assert estimate_config_from_options(False, 0.5, 10, 10, 4, True, 3).looks == 4
+
+
+def test_the_looks_option_allows_what_the_estimator_does() -> None:
+    from flowpose.cli.options import estimator_options
+    from flowpose.estimate.looks import LOOKS
+    from flowpose.estimate.mediapipe import MAX_LOOKS
+
+    command = estimator_options(click.command()(lambda **_: None))
+    looks = next(p for p in command.params if p.name == "looks")
+    assert looks.type.max == MAX_LOOKS == len(LOOKS) and looks.type.min == 0
 
 
 def test_the_preset_and_the_flow() -> None:

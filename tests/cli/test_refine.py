@@ -105,8 +105,8 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(work: Path, case: str) 
         args, needles = refine_args(work, "--export-mesh", "obj", "--sketch", "mesh"), [
             "--sketch, --export-mesh: used only with --smpl"]
     elif case == "estimator_option_without_estimate":
-        args, needles = refine_args(work, "--person", "1", "--people", "2", "--min-frames", "3"), [
-            "--min-frames, --people, --person: used only with --estimate"]
+        args, needles = refine_args(work, "--person", "1", "--people", "2", "--min-frames", "3", "--looks", "2"), [
+            "--min-frames, --looks, --people, --person: used only with --estimate"]
     elif case == "floor_without_calibration":
         args, needles = refine_args(work, "--floor", "0"), ["--floor needs --intrinsics CALIBRATION"]
     elif case == "floor_with_smpl":

@@ -33,6 +33,10 @@ class FakePose:
         """(33, 2) px landmarks and (33,) visibilities found in ``image``, or None (nobody)."""
         raise NotImplementedError
 
+    def world(self, image: np.ndarray) -> np.ndarray:
+        """(33, 3) hip-centred metres of the body found in ``image`` (image axes: x right, y down); zeros here."""
+        return np.zeros((33, 3))
+
     def process(self, image: np.ndarray) -> SimpleNamespace:
         """MediaPipe's result object for ``image``."""
         found = self.landmarks(image)
@@ -42,12 +46,12 @@ class FakePose:
         points, vis = found
         marks = [SimpleNamespace(x=(x + 0.5) / W, y=(y + 0.5) / H, z=0.0, visibility=float(v))
                  for (x, y), v in zip(points, vis)]
-        world = [SimpleNamespace(x=0.0, y=0.0, z=0.0) for _ in points]
+        world = [SimpleNamespace(x=float(x), y=float(y), z=float(z)) for x, y, z in self.world(image)]
         return SimpleNamespace(pose_landmarks=SimpleNamespace(landmark=marks),
                                pose_world_landmarks=SimpleNamespace(landmark=world))
 
 
-ESTIMATE_MODULES = ("people", "gaps", "separate", "mirrored")
+ESTIMATE_MODULES = ("people", "gaps", "separate", "looks")
 """The modules of :mod:`flowpose.estimate` that open MediaPipe (each through its own ``require_mediapipe``)."""
 
 
