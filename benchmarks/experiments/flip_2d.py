@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import HEAD, experiment_parser, print_mean_table, score_runs, tracked_pairs  # noqa: E402
+from bench_real import HEAD, experiment_parser, paired_gain, print_mean_table, score_runs, tracked_pairs  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
@@ -96,15 +96,10 @@ def main() -> None:
 def print_paired_gain(results: list[dict[str, dict[str, float]]], run: str, against: str) -> None:
     """``run``'s MPJPE and PA-MPJPE against ``against``'s (mean over the pairs), with a 95% percentile interval over
     the pairs drawn again, and how many pairs it betters."""
-    rng = np.random.default_rng(0)
-    draws = rng.integers(0, len(results), (2000, len(results)))
     for metric in ("mpjpe", "pa_mpjpe"):
-        a = np.array([r[run][metric] for r in results])
-        b = np.array([r[against][metric] for r in results])
-        gain = 100 * (a.mean() / b.mean() - 1)
-        low, high = np.percentile(100 * (a[draws].mean(1) / b[draws].mean(1) - 1), [2.5, 97.5])
+        gain, low, high, better = paired_gain(results, run, against, metric)
         print(f"{run} against {against}, {metric}: {gain:+.1f}% (95% over the pairs: {low:+.1f}% to {high:+.1f}%), "
-              f"better on {int((a < b).sum())} of {len(results)} pairs")
+              f"better on {better} of {len(results)} pairs")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import experiment_parser, print_mean_table, score_runs, scores, tracked_pairs  # noqa: E402
+from bench_real import (  # noqa: E402
+    experiment_parser,
+    print_estimate_table,
+    print_mean_table,
+    score_runs,
+    scores,
+    tracked_pairs,
+)
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
@@ -97,10 +104,7 @@ def main() -> None:
         runs["without flow, 3D flip averaged, 2D mirrored"] = refine(both, frames, config=off)
         runs["flowpose, 3D flip averaged, 2D mirrored"] = refine(both, frames, config=config)
         results.append(score_runs(name, runs, gt, keep))
-    print("\n| estimate | MPJPE mm | PA-MPJPE mm |\n|---|---|---|")
-    for key in estimates[0]:
-        print(f"| {key} | {np.mean([r[key]['mpjpe'] for r in estimates]):.1f} | "
-              f"{np.mean([r[key]['pa_mpjpe'] for r in estimates]):.1f} |")
+    print_estimate_table(estimates)
     print_mean_table(results)
 
 

@@ -25,24 +25,21 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import experiment_parser, print_mean_table, score_runs, scores, tracked_pairs  # noqa: E402
+from bench_real import (  # noqa: E402
+    experiment_parser,
+    paired_gain,
+    print_estimate_table,
+    print_mean_table,
+    score_runs,
+    scores,
+    tracked_pairs,
+)
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputNoteWarning  # noqa: E402
 from flowpose.estimate.looks import with_looks  # noqa: E402
-
-
-def gain(results: list[dict], key: str, metric: str, base: str = "flowpose") -> str:
-    """``key``'s mean ``metric`` against ``base``'s over the pairs, %, with its 95% bootstrap interval and the
-    pairs it betters."""
-    a = np.array([r[key][metric] for r in results])
-    b = np.array([r[base][metric] for r in results])
-    draws = np.random.default_rng(0).integers(0, len(a), (2000, len(a)))
-    spread = 100 * (a[draws].mean(1) / b[draws].mean(1) - 1)
-    lo, hi = np.percentile(spread, [2.5, 97.5])
-    return f"{100 * (a.mean() / b.mean() - 1):+.1f}% ({lo:+.1f}% to {hi:+.1f}%), better on {int((a < b).sum())} of {len(a)}"
 
 
 def main() -> None:
@@ -70,16 +67,15 @@ def main() -> None:
             runs["without flow" if key == "tracked" else f"without flow, {key}"] = refine(poses, frames, config=off)
             runs["flowpose" if key == "tracked" else f"flowpose, {key}"] = refine(poses, frames, config=config)
         results.append(score_runs(name, runs, gt, keep))
-    print("\n| estimate | MPJPE mm | PA-MPJPE mm |\n|---|---|---|")
-    for key in estimates[0]:
-        print(f"| {key} | {np.mean([r[key]['mpjpe'] for r in estimates]):.1f} | "
-              f"{np.mean([r[key]['pa_mpjpe'] for r in estimates]):.1f} |")
+    print_estimate_table(estimates)
     print_mean_table(results)
     print()
     for n in counts:
-        key = f"flowpose, looks {n}"
-        print(f"--looks {n} against the default: MPJPE {gain(results, key, 'mpjpe')}; PA-MPJPE "
-              f"{gain(results, key, 'pa_mpjpe')}; {seconds[n] / len(results):.1f} s a pair for the looks")
+        said = []
+        for metric, label in (("mpjpe", "MPJPE"), ("pa_mpjpe", "PA-MPJPE")):
+            gain, low, high, better = paired_gain(results, f"flowpose, looks {n}", "flowpose", metric)
+            said.append(f"{label} {gain:+.1f}% ({low:+.1f}% to {high:+.1f}%), better on {better} of {len(results)}")
+        print(f"--looks {n} against the default: {'; '.join(said)}; {seconds[n] / len(results):.1f} s a pair for the looks")
 
 
 if __name__ == "__main__":
