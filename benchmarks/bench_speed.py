@@ -11,6 +11,7 @@ Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_speed.py [--clip fair/dab] [--frames 100] [--size 256]
         [--cycles 3] [--backends dis,raft-small] [--memory-frames 1000] [--skip-memory] [--memory-jobs refine]
+        [--refine-part-frames 600]
 
 The refine memory job also prints what ``refine`` foresees before it starts (``flowpose.refinement.memory``), beside
 the growth it measured.
@@ -59,6 +60,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--pose-steps", type=int, help="cap the pose stage's iterations in the memory job")
     p.add_argument("--skip-memory", action="store_true")
     p.add_argument("--memory-jobs", default="pose,flow,refine", help="the memory jobs to run, comma-separated")
+    p.add_argument("--refine-part-frames", default="",
+                   help="also the refine memory job in parts of these many frames (comma-separated; --part-frames)")
     p.add_argument("--refine-memory-cycles", type=int, default=3,
                    help="cycles of the whole-refinement memory job (its caches do not grow with cycles)")
     p.add_argument("--device", default="cpu")
@@ -101,10 +104,11 @@ def main(argv: list[str] | None = None) -> int:
                 config.flow.iters,
             ))
         if "refine" in jobs:
-            memory.append(in_fresh_process(
-                refine_memory_job, str(clips[0].path), args.memory_frames, args.size, args.preset,
-                args.refine_memory_cycles,
-            ))
+            for part_frames in [None] + [int(n) for n in args.refine_part_frames.split(",") if n]:
+                memory.append(in_fresh_process(
+                    refine_memory_job, str(clips[0].path), args.memory_frames, args.size, args.preset,
+                    args.refine_memory_cycles, part_frames,
+                ))
         mrows = [[m["job"], str(m["frames"]), f"{m['seconds']:.0f}", f"{m['flow_mb']:.0f}", f"{m['rss_start_mb']:.0f}",
                   f"{m['rss_peak_mb']:.0f}", f"{m['rss_peak_mb'] - m['rss_start_mb']:.0f}",
                   f"{m['foreseen_mb']:.0f}" if "foreseen_mb" in m else "-", f"{m['tracemalloc_peak_mb']:.0f}"]

@@ -25,8 +25,9 @@ from flowpose.joint_map import to_h36m17
 from flowpose.lens import pinhole_poses, through_lens, undistorted_frames
 from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_poses
-from flowpose.refinement.loop import run_refinement, seed_everything
+from flowpose.refinement.loop import seed_everything
 from flowpose.refinement.memory import available_memory_bytes, memory_note, refine_memory
+from flowpose.refinement.parts import refine_in_parts
 from flowpose.refinement.result import RefineResult
 from flowpose.skeleton import H36M17
 from flowpose.truth_checks import ground_truth_note
@@ -75,7 +76,9 @@ def refine(
         progress: show progress bars.
 
     Returns:
-        :class:`RefineResult` with the refined poses (H36M-17), the refined flow and the per-cycle history.
+        :class:`RefineResult` with the refined poses (H36M-17), the refined flow and the per-cycle history. A video
+        longer than ``config.part_frames`` is refined in overlapping parts and joined
+        (:mod:`flowpose.refinement.parts`).
         Poses with lens distortion (``dist``) are refined in the pinhole camera K (:mod:`flowpose.lens`): the
         frames undistorted, their 2D too and given back distorted; the flow is of the undistorted frames.
 
@@ -147,9 +150,11 @@ def refine(
         load_flow_model(name, weights, device=device) for name, weights in zip(cfg.flow.names, cfg.flow.weights)
     ]
     need = refine_memory(init, tuple(size), cfg, models)
-    if (note := memory_note(_source_name(frames), init.num_frames, need, available_memory_bytes())) is not None:
+    note = memory_note(_source_name(frames), init.num_frames, need, available_memory_bytes(),
+                       part_frames=cfg.part_frames, shortest_part=3 * cfg.part_overlap)
+    if note is not None:
         warnings.warn(note, MemoryNoteWarning, stacklevel=2)
-    result = run_refinement(
+    result = refine_in_parts(
         init, video, models, cfg, gt=truth, device=device, seed=seed, keep_flow_state=keep_flow_state,
         progress=progress,
     )

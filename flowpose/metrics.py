@@ -222,6 +222,15 @@ def epe(pred_flow: np.ndarray, gt_flow: np.ndarray, mask: np.ndarray | None = No
         >>> epe(np.full((2, 2, 2), [3.0, 4.0]), np.zeros((2, 2, 2)))
         5.0
     """
+    return _nanmean(epe_errors(pred_flow, gt_flow, mask))
+
+
+def epe_errors(pred_flow: np.ndarray, gt_flow: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Each pixel's endpoint error ``|| F_pred - F_gt ||`` (px), NaN where it is not counted (:func:`epe`).
+
+    Returns:
+        (..., H, W) float64.
+    """
     pred_flow, gt_flow = _check_pair(pred_flow, gt_flow, dims="2")
     errors = np.linalg.norm(pred_flow - gt_flow, axis=-1)
     if mask is not None:
@@ -229,7 +238,7 @@ def epe(pred_flow: np.ndarray, gt_flow: np.ndarray, mask: np.ndarray | None = No
         if mask.shape != errors.shape:
             raise ShapeError("mask", f"{errors.shape}", mask.shape)
         errors = np.where(mask.astype(bool), errors, np.nan)
-    return _nanmean(errors)
+    return errors
 
 
 def _bilinear(images: np.ndarray, xy: np.ndarray) -> np.ndarray:
@@ -269,6 +278,15 @@ def sparse_epe(flow: np.ndarray, joints2d: np.ndarray, *, valid: np.ndarray | No
         >>> sparse_epe(flow, np.array([[[1.5, 1.0]], [[3.0, 1.0]]]))  # F = 1.5, true motion 1.5
         0.0
     """
+    return _nanmean(sparse_epe_errors(flow, joints2d, valid=valid))
+
+
+def sparse_epe_errors(flow: np.ndarray, joints2d: np.ndarray, *, valid: np.ndarray | None = None) -> np.ndarray:
+    """Each joint's endpoint error of :func:`sparse_epe` (px), NaN where it is not counted.
+
+    Returns:
+        (T-1, J) float64.
+    """
     flow = np.asarray(flow, dtype=np.float64)
     joints2d = np.asarray(joints2d, dtype=np.float64)
     if flow.ndim != 4 or flow.shape[-1] != 2:
@@ -290,7 +308,7 @@ def sparse_epe(flow: np.ndarray, joints2d: np.ndarray, *, valid: np.ndarray | No
     start = np.where(keep[..., None], joints2d[:-1], 0.0)
     sampled = _bilinear(flow, start)
     errors = np.linalg.norm(sampled - (joints2d[1:] - joints2d[:-1]), axis=-1)
-    return _nanmean(np.where(keep, errors, np.nan))
+    return np.where(keep, errors, np.nan)
 
 
 def pck(pred: np.ndarray, gt: np.ndarray, threshold: float) -> float:

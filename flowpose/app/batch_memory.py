@@ -55,7 +55,7 @@ def video_need(video: Path, poses: Path | None, config: RefineConfig, models: Se
             return None
         frames = num_frames * size[0] * size[1] * 3 if held_in_memory(num_frames, size) else 0
         undistorted = frames if init.dist is not None else 0  # made beside the recorded frames, then replaces them
-        growth = refine_memory(init, size, config, models).bytes(num_frames)
+        growth = refine_memory(init, size, config, models).bytes(num_frames, config.part_frames)
         return WORKER_BASE_BYTES + frames + max(undistorted, growth)
     except (FlowposeError, OSError, ValueError):
         return None

@@ -192,14 +192,17 @@ def flow_memory_job(frames: int, size: int, backend: str, weights: str | None, i
         return _measured(job)
 
 
-def refine_memory_job(motion_path: str, frames: int, size: int, preset: str, cycles: int) -> dict[str, Any]:
+def refine_memory_job(
+    motion_path: str, frames: int, size: int, preset: str, cycles: int, part_frames: int | None = None
+) -> dict[str, Any]:
     """(Run in a child.) The whole refinement with the preset's default flow on a ``frames``-frame video of
     ``size`` x ``size`` moving noise (a ``metro`` estimate of a looped motion capture clip as the poses):
-    decoding, flow inference, the encoder cache, fine-tuning and the pose stage together."""
+    decoding, flow inference, the encoder cache, fine-tuning and the pose stage together; in parts of
+    ``part_frames`` frames where given (``RefineConfig.part_frames``)."""
     poses = long_estimate(Path(motion_path), frames=frames, size=size)
     rng = np.random.default_rng(0)
     texture = (rng.random((size * 2, size * 2, 3)) * 255).astype(np.uint8)
-    config = with_cycles(get_preset(preset), cycles)
+    config = replace(with_cycles(get_preset(preset), cycles), part_frames=part_frames)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "long.mp4"
         write_video(path, (np.roll(texture, (t % size, 2 * t % size), (0, 1))[:size, :size] for t in range(frames)), 30.0)
@@ -208,10 +211,11 @@ def refine_memory_job(motion_path: str, frames: int, size: int, preset: str, cyc
             models = [load_flow_model(n, w) for n, w in zip(config.flow.names, config.flow.weights)]
             # refine decodes a video this small into memory before it foresees the rest (flowpose.api).
             decoded = frames * size * size * 3 if held_in_memory(frames, (size, size)) else 0
-            foreseen = decoded + refine_memory(poses, (size, size), config, models).bytes(frames)
+            foreseen = decoded + refine_memory(poses, (size, size), config, models).bytes(frames, part_frames)
             with open_video(path) as reader:
                 result = refine(poses, reader, config=config, flow_models=models)
-            return {"job": f"refine ({preset}, {cycles} cycles, {'+'.join(config.flow.names)})", "frames": frames,
+            parts = "" if part_frames is None else f", parts of {part_frames}"
+            return {"job": f"refine ({preset}, {cycles} cycles, {'+'.join(config.flow.names)}{parts})", "frames": frames,
                     "flow_mb": result.flow.flow.nbytes / 2**20, "foreseen_mb": foreseen / 2**20}
 
         return _measured(job)

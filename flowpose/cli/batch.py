@@ -9,6 +9,7 @@ import click
 from flowpose.cli.options import (
     floor_option,
     fps_option,
+    part_frames_option,
     refine_config_from_options,
     refuse_unused,
     without_flow_option,
@@ -49,6 +50,7 @@ from flowpose.io.stops import Stopped
 @floor_option
 @fps_option
 @without_flow_option
+@part_frames_option
 @user_errors
 def batch(
     source: Path,
@@ -65,6 +67,7 @@ def batch(
     floor_z: float | None,
     fps: float | None,
     without_flow: bool,
+    part_frames: int | None,
 ) -> None:
     """Refine many videos: SOURCE is a folder of videos (each with its VIDEO.poses.npz, or every person of its
     VIDEO.people/ folder) or a manifest (one "VIDEO [POSES [GT]]" per line; POSES may be a folder of pose files, or
@@ -80,7 +83,7 @@ def batch(
 
     if ray_address is not None:
         refuse_unused(("jobs",), "not used with --ray, whose cluster runs as many videos at once as it has room for")
-    config = refine_config_from_options(preset, flow, flow_weights, without_flow)
+    config = refine_config_from_options(preset, flow, flow_weights, without_flow, part_frames)
     from flowpose.io.intrinsics import CameraOptions
 
     camera = None if intrinsics is None else CameraOptions(intrinsics=intrinsics)

@@ -83,6 +83,25 @@ def without_flow_option(fn: Callable) -> Callable:
     )(fn)
 
 
+PART_OVERLAP = 30
+"""``RefineConfig.part_overlap``'s default, written here (a test keeps them equal): importing the configuration
+imports torch, which the command line's help does not wait for."""
+
+
+def part_frames_option(fn: Callable) -> Callable:
+    """``--part-frames N``: refine a long video in overlapping parts (parameter ``part_frames``;
+    ``RefineConfig.part_frames``)."""
+    overlap = PART_OVERLAP
+    return click.option(
+        "--part-frames",
+        type=click.IntRange(min=3 * overlap),
+        default=None,
+        help=f"Refine a video longer than this in parts of at most this many frames, one after another, sharing "
+        f"{overlap} frames where they meet, and join them: the memory is a part's (and the joined flow's). "
+        "Default: the whole video at once.",
+    )(fn)
+
+
 def segment_options(fn: Callable) -> Callable:
     """``--start S --frames N --fps F``: the segment of the video used and its frame rate (parameters ``start``,
     ``num_frames``, ``fps``)."""
@@ -225,10 +244,11 @@ def described_camera(
 
 
 def refine_config_from_options(
-    preset: str, flow: str | None, flow_weights: str | None, without_flow: bool = False
+    preset: str, flow: str | None, flow_weights: str | None, without_flow: bool = False,
+    part_frames: int | None = None,
 ) -> RefineConfig:
-    """The preset, with --flow / --flow-weights (and --without-flow) applied; names and weight files are checked
-    now, not later."""
+    """The preset, with --flow / --flow-weights (and --without-flow, --part-frames) applied; names and weight files
+    are checked now, not later."""
     from dataclasses import replace
 
     from flowpose.config import get_preset
@@ -261,5 +281,5 @@ def refine_config_from_options(
         if flow is not None or flow_weights is not None
         else cfg.flow.weights
     )
-    cfg = replace(cfg, flow=replace(cfg.flow, names=names, weights=weights))
+    cfg = replace(cfg, flow=replace(cfg.flow, names=names, weights=weights), part_frames=part_frames)
     return flow_free(cfg) if without_flow else cfg

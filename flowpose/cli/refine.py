@@ -20,6 +20,7 @@ from flowpose.cli.options import (
     estimate_config_from_options,
     estimator_options,
     floor_option,
+    part_frames_option,
     refine_config_from_options,
     refuse_unused,
     segment_options,
@@ -124,6 +125,7 @@ if TYPE_CHECKING:
 @click.option("--quiet", is_flag=True, help="No progress bars (drawn only when stderr is a terminal).")
 @floor_option
 @without_flow_option
+@part_frames_option
 @segment_options
 @user_errors
 def refine(
@@ -161,6 +163,7 @@ def refine(
     quiet: bool,
     floor_z: float | None,
     without_flow: bool,
+    part_frames: int | None,
     start: int,
     num_frames: int | None,
     fps: float | None,
@@ -174,12 +177,12 @@ def refine(
     from flowpose.people.select import parse_person
     from flowpose.refinement.table import format_history
 
-    config = refine_config_from_options(preset, flow, flow_weights, without_flow)
+    config = refine_config_from_options(preset, flow, flow_weights, without_flow, part_frames)
     if smpl_path is not None or body_model is not None:
         refuse_unused(("without_flow",), "not used with --smpl, whose flow is the mesh's (--mesh-flow-weight 0 "
                       "leaves it out)")
         refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "camera_name", "focal_px", "fov", "start", "num_frames",
-                       "floor_z"),
+                       "floor_z", "part_frames"),
                       "not used with --smpl, which refines the parameters of the whole video in their own camera "
                       "(their K)")
         _refine_smpl(video, smpl_path, body_model, config, cycles, mesh_flow_weight, sketch, export_mesh, out_dir,

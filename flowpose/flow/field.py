@@ -143,6 +143,14 @@ class FlowField:
         """
         return self.to_torch(points.device, points.dtype).sample(points)
 
+    def pairs(self, start: int, stop: int) -> "FlowField":
+        """The pairs ``start`` to ``stop - 1`` (views, no copy; the backward flow's too)."""
+        if not 0 <= start < stop <= self.num_pairs:
+            raise InputError(f"FlowField.pairs: expected 0 <= start < stop <= {self.num_pairs}, got {start}, {stop}")
+        reverse = None if self.reverse is None else self.reverse.pairs(start, stop)
+        return FlowField(self.flow[start:stop], self.confidence[start:stop], self.origin[start:stop],
+                         self.scale[start:stop], self.image_size, reverse)
+
     def to_full_frame(self) -> tuple[np.ndarray, np.ndarray]:
         """Resample onto the full frame, for metrics against full-frame ground truth.
 

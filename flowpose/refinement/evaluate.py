@@ -38,9 +38,19 @@ def flow_residual(poses: PoseSequence, flow: FlowField) -> float:
         The weighted mean over pairs and joints of |(π(X_{t+1}) − π(X_t)) − F_t(π(X_t))| (px), weights being
         flow confidence times detection confidence; nan when nothing is weighted.
     """
+    return ratio(flow_residual_total(poses, flow))
+
+
+def flow_residual_total(poses: PoseSequence, flow: FlowField, pairs: slice = slice(None)) -> tuple[float, float]:
+    """The weighted sum of :func:`flow_residual`'s residuals (px) over ``pairs`` and the sum of their weights: a
+    video refined in parts adds them over each part's own pairs (:mod:`flowpose.refinement.parts`)."""
     residuals, weights = joint_flow_residuals(poses, flow)
-    total = weights.sum()
-    return float((weights * residuals).sum() / total) if total > 0 else float("nan")
+    return float((weights[pairs] * residuals[pairs]).sum()), float(weights[pairs].sum())
+
+
+def ratio(total: tuple[float, float]) -> float:
+    """A mean from its (sum, count): nan where nothing is counted."""
+    return total[0] / total[1] if total[1] > 0 else float("nan")
 
 
 def pose_metrics(poses: PoseSequence, gt: GroundTruth) -> dict[str, float]:
@@ -65,18 +75,25 @@ def flow_metrics(flow: FlowField, gt: GroundTruth) -> dict[str, float]:
     frame t. ``epe_sparse`` is the BMVC 2022 Human3.6M protocol: flow at the ground-truth 2D joints against
     their true displacement. Empty without dense flow ground truth; no ``epe_sparse`` without its 2D joints.
     """
+    return {name: ratio(total) for name, total in flow_error_totals(flow, gt).items()}
+
+
+def flow_error_totals(flow: FlowField, gt: GroundTruth) -> dict[str, tuple[float, float]]:
+    """Each of :func:`flow_metrics`'s EPEs as the sum of its errors (px) and their count: a video refined in parts
+    adds them over its parts."""
     if not gt.has_flow:
         return {}
     full, covered = flow.to_full_frame()
     human = gt.human_mask[:-1] & covered
-    out = {
-        "epe_all": metrics.epe(full, gt.flow, covered),
-        "epe_valid": metrics.epe(full, gt.flow, covered & gt.flow_valid),
-        "epe_human": metrics.epe(full, gt.flow, human),
+    errors = {
+        "epe_all": metrics.epe_errors(full, gt.flow, covered),
+        "epe_valid": metrics.epe_errors(full, gt.flow, covered & gt.flow_valid),
+        "epe_human": metrics.epe_errors(full, gt.flow, human),
     }
     if gt.joints2d is not None:
-        out["epe_sparse"] = metrics.sparse_epe(full, gt.joints2d)
-    return out
+        errors["epe_sparse"] = metrics.sparse_epe_errors(full, gt.joints2d)
+    finite = {name: np.isfinite(e) for name, e in errors.items()}
+    return {name: (float(e[finite[name]].sum()), float(finite[name].sum())) for name, e in errors.items()}
 
 
 def evaluate(poses: PoseSequence, flow: FlowField, gt: GroundTruth | None) -> dict[str, float]:

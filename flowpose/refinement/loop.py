@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import replace
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -125,6 +125,8 @@ def run_refinement(
     seed: int = 0,
     keep_flow_state: bool = False,
     progress: bool = False,
+    observe: Callable[[int, PoseSequence, FlowField], None] | None = None,
+    scale: float | None = None,
 ) -> RefineResult:
     """Run the alternating refinement on one video.
 
@@ -138,6 +140,11 @@ def run_refinement(
         seed: seeds fine-tuning and optimisation.
         keep_flow_state: return copies of the fine-tuned networks' state dicts.
         progress: show progress bars.
+        observe: called with each cycle's number, poses and flow, as the history's figures read them (cycle 0:
+            the initial poses, before swap repair), for figures of several runs together
+            (:mod:`flowpose.refinement.parts`).
+        scale: the person's image size over ``config.reference_box_px`` (:func:`person_scale`) for the pose stage's
+            pixel terms; None: measured on ``init`` (a part of a video is given its whole video's).
 
     Returns:
         The refined poses and flow with the per-cycle history.
@@ -152,6 +159,8 @@ def run_refinement(
     seconds0 = {"flow_inference": time.perf_counter() - t0}
 
     metrics0 = evaluate(init, flow, gt)
+    if observe is not None:
+        observe(0, init, flow)
     swapped = None
     if config.swaps.enabled:  # before anything reads the poses: relabel limbs swapped left for right
         t0 = time.perf_counter()
@@ -160,7 +169,10 @@ def run_refinement(
         swapped = repair.swapped
         metrics0["swaps_repaired"] = float(repair.count)
         seconds0["swaps"] = time.perf_counter() - t0
-    pose_config = pose_stage_config(init, image_size, config)
+    if scale is None or config.reference_box_px is None:
+        pose_config = pose_stage_config(init, image_size, config)
+    else:
+        pose_config = pixel_scaled(config.pose, scale)
     # The flow-free fit against which each cycle's flow is assessed (reliability.py).
     smooth = None
     if config.flow_sigma_factor is not None and config.cycles > 0:
@@ -191,6 +203,8 @@ def run_refinement(
         losses.update({n: v for n, v in stage.losses.items() if not n.startswith("init_")})
         poses = init.with_joints3d(stage.joints3d)
         metrics = evaluate(poses, flow, gt)
+        if observe is not None:
+            observe(k, poses, flow)
         if smooth is not None:
             metrics["flow_noise"] = noise
         history.append(CycleRecord(k, losses=losses, seconds=seconds, metrics=metrics))

@@ -74,18 +74,34 @@ class MemoryNeed:
     Attributes:
         base: bytes that do not grow with the video.
         per_pair: bytes per frame pair.
+        kept_per_pair: bytes per pair of the whole video that a refinement in parts keeps beside a part's own
+            (:mod:`flowpose.refinement.parts`: the joined flow, one field a pair, two with the backward flow).
     """
 
     base: float
     per_pair: float
+    kept_per_pair: float = 0.0
 
-    def bytes(self, num_frames: int) -> int:
-        """The growth for a video of ``num_frames`` frames (T - 1 pairs), bytes."""
-        return int(self.base + (num_frames - 1) * self.per_pair) if num_frames > 1 else 0
+    def bytes(self, num_frames: int, part_frames: int | None = None) -> int:
+        """The growth for a video of ``num_frames`` frames (T - 1 pairs), bytes: refined whole, or in parts of
+        ``part_frames`` frames where it is longer (a part's growth and the joined flow)."""
+        if num_frames < 2:
+            return 0
+        if part_frames is None or num_frames <= part_frames:
+            return int(self.base + (num_frames - 1) * self.per_pair)
+        return int(self.base + (part_frames - 1) * self.per_pair + (num_frames - 1) * self.kept_per_pair)
 
     def frames_within(self, available: float) -> int:
         """The most frames whose refinement takes no more than ``available`` bytes (1 where none fits)."""
         return max(1, int((available - self.base) // self.per_pair) + 1) if self.per_pair > 0 else 1
+
+    def part_frames_within(self, num_frames: int, available: float) -> int:
+        """The longest parts in which ``num_frames`` frames are refined within ``available`` bytes (1 where none
+        fits; ``num_frames`` where the whole video fits)."""
+        if self.bytes(num_frames) <= available:
+            return num_frames
+        left = available - self.base - (num_frames - 1) * self.kept_per_pair
+        return max(1, min(num_frames, int(left // self.per_pair) + 1)) if self.per_pair > 0 and left > 0 else 1
 
 
 def refine_memory(
@@ -112,7 +128,7 @@ def refine_memory(
     per_pair = (NETWORK_FIELDS if tuned else DIS_FIELDS) * field_bytes(grid)
     if boxes is not None and config.flow.cache_encoders:
         per_pair += sum(cache_bytes(m, grid, P) for m in models if can_encode(m))
-    return MemoryNeed(base, per_pair)
+    return MemoryNeed(base, per_pair, (2 if config.pose.symmetric_flow else 1) * field_bytes(grid))
 
 
 def available_memory_bytes(meminfo: Path = Path("/proc/meminfo")) -> int | None:
@@ -126,31 +142,51 @@ def available_memory_bytes(meminfo: Path = Path("/proc/meminfo")) -> int | None:
     return None
 
 
-def memory_note(source: str, num_frames: int, need: MemoryNeed, available: int | None) -> str | None:
-    """The warning for a refinement that needs more memory than is available, with the length that fits; None
-    where it fits or the available memory is unknown.
+def memory_note(
+    source: str,
+    num_frames: int,
+    need: MemoryNeed,
+    available: int | None,
+    *,
+    part_frames: int | None = None,
+    shortest_part: int = 90,
+) -> str | None:
+    """The warning for a refinement that needs more memory than is available, with the parts (or, where no parts
+    fit, the segments) that fit; None where it fits or the available memory is unknown.
 
     Args:
         source: names the video.
         num_frames: T.
         need: :func:`refine_memory`.
         available: :func:`available_memory_bytes`.
+        part_frames: the refinement's parts (``RefineConfig.part_frames``), or None.
+        shortest_part: the shortest parts that may be asked for (3 x ``RefineConfig.part_overlap``).
 
     Example:
-        >>> need = MemoryNeed(base=150 * 2**20, per_pair=0.59 * 2**20)
+        >>> need = MemoryNeed(base=150 * 2**20, per_pair=0.59 * 2**20, kept_per_pair=0.19 * 2**20)
         >>> memory_note("long.mp4", 40000, need, 8 * 2**30)  # doctest: +NORMALIZE_WHITESPACE
         'long.mp4: refining its 40000 frames takes about 23.2 GB more memory, and 8.0 GB is available: it may be
-        stopped for lack of memory; refine it in parts of up to about 13600 frames (--start S --frames N; in
-        Python, VideoReader.segment with PoseSequence.slice)'
+        stopped for lack of memory; refine it in parts of up to about 700 frames (--part-frames N; in Python,
+        RefineConfig.part_frames)'
     """
-    needed = need.bytes(num_frames)
+    parted = part_frames is not None and num_frames > part_frames
+    needed = need.bytes(num_frames, part_frames)
     if available is None or needed <= available:
         return None
-    told = (f"{source}: refining its {num_frames} frames takes about {needed / 2**30:.1f} GB more memory, and "
-            f"{available / 2**30:.1f} GB is available: it may be stopped for lack of memory; ")
+    told = (f"{source}: refining its {num_frames} frames{f' in parts of {part_frames}' if parted else ''} takes "
+            f"about {needed / 2**30:.1f} GB more memory, and {available / 2**30:.1f} GB is available: it may be "
+            "stopped for lack of memory; ")
+    part = need.part_frames_within(num_frames, available)
+    if part >= shortest_part:
+        return told + (f"refine it in parts of up to about {_rounded(part)} frames (--part-frames N; in Python, "
+                       "RefineConfig.part_frames)")
     fit = need.frames_within(available)
     if fit < 2:
         return told + "close other programs, or refine it on a machine with more memory"
-    fit = fit // 100 * 100 if fit >= 200 else fit
-    return told + (f"refine it in parts of up to about {fit} frames (--start S --frames N; in Python, "
+    return told + (f"refine it in segments of up to about {_rounded(fit)} frames (--start S --frames N; in Python, "
                    "VideoReader.segment with PoseSequence.slice)")
+
+
+def _rounded(frames: int) -> int:
+    """A frame count as told: down to hundreds from 200 on."""
+    return frames // 100 * 100 if frames >= 200 else frames

@@ -68,6 +68,16 @@ def test_the_preset_and_the_flow() -> None:
     raft = refine_config_from_options("fast", "raft-small", None)
     assert raft.flow.names == ("raft-small",) and raft.flow.weights == (None,)
     assert raft.pose == default.pose  # only the flow changed
+    assert default.part_frames is None and refine_config_from_options("fast", None, None, part_frames=120).part_frames == 120
+
+
+def test_the_parts_overlap_as_the_configuration_says() -> None:
+    from flowpose.cli.options import PART_OVERLAP, part_frames_option
+    from flowpose.config import RefineConfig
+
+    command = part_frames_option(click.command()(lambda **_: None))
+    option = next(p for p in command.params if p.name == "part_frames")
+    assert PART_OVERLAP == RefineConfig.part_overlap and option.type.min == 3 * PART_OVERLAP
 
 
 def test_each_option_names_itself_when_refused(tmp_path: Path) -> None:

@@ -43,6 +43,8 @@ from tests.io.test_video import VFR_TIMES, rotated_mp4, variable_rate_mp4
         "estimator_option_without_estimate",
         "floor_without_calibration",
         "floor_with_smpl",
+        "parts_with_smpl",
+        "parts_too_short",
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(work: Path, case: str) -> None:
@@ -112,6 +114,11 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(work: Path, case: str) 
     elif case == "floor_with_smpl":
         args, needles = refine_args(work, "--smpl", work / "p.npz", "--body-model", work / "m.pkl", "--floor", "0"), [
             "--floor", "not used with --smpl"]
+    elif case == "parts_with_smpl":
+        args, needles = refine_args(work, "--smpl", work / "p.npz", "--body-model", work / "m.pkl", "--part-frames",
+                                    "100"), ["--part-frames", "not used with --smpl"]
+    elif case == "parts_too_short":
+        args, needles = refine_args(work, "--part-frames", "89"), ["--part-frames", "89 is not in the range x>=90"]
     else:  # bad_device
         if torch.cuda.is_available():
             pytest.skip("CUDA is available here")
@@ -189,6 +196,16 @@ def test_without_flow_is_the_baseline_run(work: Path) -> None:
     assert full.exit_code == 0, (full.output, full.exception)
     losses = [json.loads((work / w / "history.json").read_text())[1]["losses"] for w in ("base", "full")]
     assert losses[0]["flow"] == 0.0 < losses[1]["flow"]  # the flow term, weighted 0 in the baseline
+
+
+def test_parts_as_long_as_the_video_are_the_whole_run(work: Path) -> None:
+    # The parts themselves are tested in tests/refinement/test_parts.py; here the option reaches the refinement.
+    whole = run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "1", "--quiet", "--out", work / "whole")
+    parted = run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "1", "--quiet", "--part-frames", "90",
+                 "--out", work / "parted")
+    assert whole.exit_code == parted.exit_code == 0, (parted.output, parted.exception)
+    joints = [load_poses(work / w / "refined.npz").joints3d for w in ("whole", "parted")]
+    np.testing.assert_array_equal(joints[0], joints[1])
 
 
 def test_ground_truth_of_the_joints_alone_is_scored(work: Path) -> None:

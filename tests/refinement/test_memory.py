@@ -49,7 +49,10 @@ def test_a_need_grows_with_the_pairs_and_says_what_fits() -> None:
 def test_the_need_of_a_refinement_with_dis(tiny_clip) -> None:
     init, size = tiny_clip.estimate, (64, 64)
     assert crop_boxes(init, size, DIS) is not None
-    assert refine_memory(init, size, DIS, [DISFlow()]) == MemoryNeed(DIS_BASE_BYTES, DIS_FIELDS * field_bytes((64, 64)))
+    field = field_bytes((64, 64))
+    assert refine_memory(init, size, DIS, [DISFlow()]) == MemoryNeed(DIS_BASE_BYTES, DIS_FIELDS * field, field)
+    symmetric = replace(DIS, pose=replace(DIS.pose, symmetric_flow=True))  # parts keep its backward flow too
+    assert refine_memory(init, size, symmetric, [DISFlow()]).kept_per_pair == 2 * field
     wider = replace(DIS, flow=replace(DIS.flow, work_size=128))
     assert refine_memory(init, size, wider, [DISFlow()]).per_pair == DIS_FIELDS * field_bytes((128, 128))
     assert refine_memory(init.slice(0, 1), size, DIS, [DISFlow()]).bytes(1) == 0  # one frame: no pair
@@ -63,12 +66,13 @@ def test_a_network_adds_its_fine_tuning_and_encoder_cache(tiny_clip) -> None:
     # Features of both frames and the context at 1/8 of the grid, float32 for a cache this small.
     assert per_pair == 2 * (model.fnet.conv2.out_channels + model.hidden_dim + model.context_dim) * 8 * 8 * 4
     assert quality.finetune_flow and not quality.flow.cache_encoders
-    tuned = MemoryNeed(NETWORK_BASE_BYTES, NETWORK_FIELDS * field_bytes((64, 64)))
+    field = field_bytes((64, 64))
+    tuned = MemoryNeed(NETWORK_BASE_BYTES, NETWORK_FIELDS * field, field)
     assert refine_memory(init, size, quality, [model]) == tuned
     cached = replace(quality, flow=replace(quality.flow, cache_encoders=True))  # the fast preset's way with a network
-    assert refine_memory(init, size, cached, [model]) == MemoryNeed(tuned.base, tuned.per_pair + per_pair)
+    assert refine_memory(init, size, cached, [model]) == MemoryNeed(tuned.base, tuned.per_pair + per_pair, field)
     untuned = replace(quality, finetune_flow=False)
-    assert refine_memory(init, size, untuned, [model]) == MemoryNeed(DIS_BASE_BYTES, DIS_FIELDS * field_bytes((64, 64)))
+    assert refine_memory(init, size, untuned, [model]) == MemoryNeed(DIS_BASE_BYTES, DIS_FIELDS * field, field)
     assert refine_memory(init, size, quality, [DISFlow()]).base == DIS_BASE_BYTES  # DIS is never fine-tuned
 
 
@@ -88,15 +92,33 @@ def test_the_note_tells_what_fits_only_where_it_does_not() -> None:
     assert memory_note("v.mp4", 100000, need, None) is None  # unknown: nothing said
     note = memory_note("v.mp4", 40000, need, 5 * GB)
     assert note == ("v.mp4: refining its 40000 frames takes about 20.0 GB more memory, and 5.0 GB is available: it may "
-                    "be stopped for lack of memory; refine it in parts of up to about 9200 frames (--start S --frames "
-                    "N; in Python, VideoReader.segment with PoseSequence.slice)")  # (5 - 0.5) GB / 0.5 MB = 9216 pairs
+                    "be stopped for lack of memory; refine it in parts of up to about 9200 frames (--part-frames N; in "
+                    "Python, RefineConfig.part_frames)")  # (5 - 0.5) GB / 0.5 MB = 9216 pairs
     assert need.bytes(9200) <= 5 * GB
-    assert memory_note("v.mp4", 300, need, 0.55 * GB).endswith("refine it in parts of up to about 103 frames (--start S "
-                                                              "--frames N; in Python, VideoReader.segment with "
-                                                              "PoseSequence.slice)")
+    assert memory_note("v.mp4", 300, need, 0.55 * GB).endswith(
+        "refine it in parts of up to about 103 frames (--part-frames N; in Python, RefineConfig.part_frames)")
+    assert memory_note("v.mp4", 300, need, 0.55 * GB, shortest_part=120).endswith(  # parts too short: segments
+        "refine it in segments of up to about 103 frames (--start S --frames N; in Python, VideoReader.segment with "
+        "PoseSequence.slice)")
     assert memory_note("v.mp4", 300, need, 0.4 * GB).endswith(
         "0.4 GB is available: it may be stopped for lack of memory; close other programs, or refine it on a machine "
         "with more memory")
+
+
+def test_parts_need_a_part_and_the_joined_flow() -> None:
+    GB = 2**30
+    need = MemoryNeed(base=0.5 * GB, per_pair=2 * MB, kept_per_pair=0.5 * MB)
+    assert need.bytes(1000, part_frames=1000) == need.bytes(1000)  # no longer than a part: whole
+    assert need.bytes(4001, part_frames=1001) == 0.5 * GB + 1000 * 2 * MB + 4000 * 0.5 * MB
+    assert need.part_frames_within(4001, 10 * GB) == 4001  # the whole video fits
+    parts = need.part_frames_within(4001, 3 * GB)  # (3 GB - 0.5 GB - 2000 MB) / 2 MB = 280 pairs
+    assert parts == 281 and need.bytes(4001, parts) <= 3 * GB < need.bytes(4001, parts + 1)
+    assert need.part_frames_within(4001, 2 * GB) == 1  # the joined flow alone does not fit
+    note = memory_note("v.mp4", 4001, need, 3 * GB, part_frames=1001)
+    assert note == ("v.mp4: refining its 4001 frames in parts of 1001 takes about 4.4 GB more memory, and 3.0 GB is "
+                    "available: it may be stopped for lack of memory; refine it in parts of up to about 200 frames "
+                    "(--part-frames N; in Python, RefineConfig.part_frames)")
+    assert memory_note("v.mp4", 4001, need, 5 * GB, part_frames=1001) is None
 
 
 def test_refine_warns_before_the_work_and_still_refines(tiny_clip, monkeypatch) -> None:

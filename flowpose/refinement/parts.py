@@ -1,0 +1,345 @@
+"""A long video refined in overlapping parts, one after another, and joined (``RefineConfig.part_frames``).
+
+Nearly all of a refinement's memory grows with the video's length (:mod:`flowpose.refinement.memory`), so a video
+too long for the machine is refined in parts of at most L = ``part_frames`` frames. The T frames are cut into
+n = ceil(T / (L - O)) runs of nearly equal length (O = ``part_overlap``); part i refines its own run and the
+frames within O/2 of each of its cuts, at most L frames. Across the O frames about a cut c, t in [c - ⌊O/2⌋,
+c - ⌊O/2⌋ + O), the joints pass linearly from one part's to the next's,
+
+    X_t = (1 - w_t) X_t^(i) + w_t X_t^(i+1),    w_t = (t - (c - ⌊O/2⌋) + 1/2) / O,
+
+so no joint jumps where two parts meet. A part is not refined as if it were the whole video: what the whole video
+would tell it comes in three ways. (1) The frames it shares with the previous part hold that part's refined joints
+as observations of confidence 1, so the body carries its place and size across the cut (without them a part in
+which the person is barely seen made its own body: a man hidden for most of a real part came out with thighs of
+0.96 m). (2) A joint a part never observes starts where the whole video's refinement would start it (:func:`video_filled`),
+not tied to its parent. (3) The pose stage's pixel terms are weighed for the person's size over the whole video
+(:func:`~flowpose.refinement.loop.person_scale`), not the part's. Each part has its own crops, flow, flow noise and
+swap repair; a fine-tuned network starts from the same weights in every part. What else a frame or a pair has (2D
+keypoints, confidences, relabelled swaps, the flow) is from the part that owns it. The bone lengths are each part's
+own (L_bone holds them constant within a part, about the part's mean): they differ by millimetres from part to part,
+and pass from one part's to the next's across the overlap. (Holding each part's bones to the parts' before it made
+one body but cost 3.5% MPJPE on the real set: ``benchmarks/RESULTS.md``, forty-ninth session.)
+
+The memory is one part's refinement and the joined flow (one flow field's worth per pair of the whole video, the
+result's ``flow``). The history is the whole video's: each cycle's pose figures (accel, bone std, and with ground
+truth MPJPE, PA-MPJPE, accel error, swapped frames) are of the joined joints; the flow residual and the EPEs add
+their sums and counts over each part's own pairs (the residual read at that part's joints, before joining); flow
+noise and the losses are the parts' means weighted by their own frames; the seconds add up.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from torch import nn
+
+from flowpose.config import RefineConfig
+from flowpose.coverage import unseen_joints
+from flowpose.errors import InputError
+from flowpose.flow.field import FlowField
+from flowpose.io.groundtruth import GroundTruth
+from flowpose.io.video import VideoReader
+from flowpose.pose import PoseSequence
+from flowpose.refinement.evaluate import (
+    flow_error_totals,
+    flow_residual_total,
+    pose_metrics,
+    pose_motion_stats,
+    ratio,
+)
+from flowpose.refinement.loop import person_scale, run_refinement
+from flowpose.refinement.objective import fill_missing_joints
+from flowpose.refinement.result import CycleRecord, RefineResult
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a video: frames ``[start, stop)`` refined together, of which it owns ``[own_start, own_stop)``.
+
+    Attributes:
+        start, stop: the frames refined, video indices.
+        own_start, own_stop: the frames whose 2D, confidences and swaps, and whose pairs' flow, are this part's.
+    """
+
+    start: int
+    stop: int
+    own_start: int
+    own_stop: int
+
+
+def plan_parts(num_frames: int, part_frames: int, overlap: int) -> list[Part]:
+    """Cut T frames into parts of at most ``part_frames`` frames that share ``overlap`` frames about each cut
+    (module docstring); one part, the whole video, where it is no longer than ``part_frames``.
+
+    Raises:
+        InputError: for ``part_frames`` under 3 x ``overlap`` or ``overlap`` under 2 (each part must own at least
+            ``overlap`` frames, so the two overlaps of a part do not meet).
+
+    Example:
+        >>> [(p.start, p.stop) for p in plan_parts(250, 100, 20)]
+        [(0, 72), (52, 135), (115, 198), (178, 250)]
+    """
+    if overlap < 2 or part_frames < 3 * overlap:
+        raise InputError(f"parts need an overlap >= 2 frames and at least 3 x the overlap frames each, got parts of "
+                         f"{part_frames} frames with an overlap of {overlap}")
+    T = num_frames
+    if T <= part_frames:
+        return [Part(0, T, 0, T)]
+    n = -(-T // (part_frames - overlap))
+    cuts = [round(i * T / n) for i in range(n + 1)]
+    half = overlap // 2
+    return [
+        Part(0 if i == 0 else cuts[i] - half, T if i == n - 1 else cuts[i + 1] - half + overlap, cuts[i], cuts[i + 1])
+        for i in range(n)
+    ]
+
+
+def part_weights(parts: Sequence[Part], overlap: int) -> list[np.ndarray]:
+    """Each part's weight of its frames' joints in the joined video: (stop - start,) in [0, 1], 1 but across the
+    overlaps about its cuts, where it ramps (module docstring); the weights of each frame add up to 1."""
+    half = overlap // 2
+    ramp = (np.arange(overlap) + 0.5) / overlap
+    weights = []
+    for i, part in enumerate(parts):
+        w = np.ones(part.stop - part.start)
+        if i > 0:  # the overlap about the cut at own_start: this part's share rises
+            lo = part.own_start - half - part.start
+            w[lo:lo + overlap] = ramp
+        if i < len(parts) - 1:  # the overlap about the cut at own_stop: its share falls
+            lo = part.own_stop - half - part.start
+            w[lo:lo + overlap] = 1.0 - ramp
+        weights.append(w)
+    return weights
+
+
+def join_joints(parts: Sequence[Part], joints: Sequence[np.ndarray], overlap: int) -> np.ndarray:
+    """The parts' (stop - start, J, 3) joints joined into (T, J, 3), weighted by :func:`part_weights` (a joint one
+    part lacks, NaN, is the other's; NaN where both lack it)."""
+    T = parts[-1].stop
+    total = np.zeros((T,) + joints[0].shape[1:])
+    weight = np.zeros((T,) + joints[0].shape[1:-1] + (1,))
+    for part, x, w in zip(parts, joints, part_weights(parts, overlap)):
+        finite = np.isfinite(x).all(-1, keepdims=True)
+        w = w.reshape((-1,) + (1,) * (x.ndim - 1)) * finite
+        total[part.start:part.stop] += w * np.nan_to_num(x)
+        weight[part.start:part.stop] += w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(weight > 0, total / weight, np.nan)
+
+
+def own_frames(parts: Sequence[Part], arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """The parts' per-frame arrays, (stop - start, ...), cut to the frames each owns and joined: (T, ...)."""
+    return np.concatenate([a[p.own_start - p.start:p.own_stop - p.start] for p, a in zip(parts, arrays)])
+
+
+def frames_of(frames: np.ndarray | VideoReader, start: int, stop: int) -> np.ndarray | VideoReader:
+    """Frames ``[start, stop)`` of an array (a view) or a reader (decoded on demand)."""
+    return frames.segment(start, stop) if isinstance(frames, VideoReader) else frames[start:stop]
+
+
+class _PartFigures:
+    """What the history of the joined video needs of each part's cycles (module docstring)."""
+
+    def __init__(self, num_cycles: int, num_parts: int) -> None:
+        self.joints: list[list[np.ndarray | None]] = [[None] * num_parts for _ in range(num_cycles)]
+        self.totals: list[dict[str, list[float]]] = [{} for _ in range(num_cycles)]
+
+    def observer(self, index: int, part: Part, gt: GroundTruth | None, initial: PoseSequence):
+        """The ``observe`` of :func:`run_refinement` for part ``index`` (its ground truth ``gt``, or None); cycle 0
+        is read at ``initial``, the part's initial poses as given (not held to the previous part's)."""
+        a, b = part.own_start - part.start, part.own_stop - part.start
+        pair_stop = min(b, part.stop - part.start - 1)  # the pairs starting at its own frames
+
+        def observe(cycle: int, poses: PoseSequence, flow: FlowField) -> None:
+            poses = initial if cycle == 0 else poses
+            self.joints[cycle][index] = np.array(poses.joints3d, np.float64)
+            if pair_stop <= a:
+                return
+            own = flow.pairs(a, pair_stop)
+            totals = {"flow_residual": flow_residual_total(poses, flow, slice(a, pair_stop))}
+            if gt is not None:
+                totals.update(flow_error_totals(own, gt.frames(a, pair_stop + 1)))
+            for name, (s, n) in totals.items():
+                sums = self.totals[cycle].setdefault(name, [0.0, 0.0])
+                sums[0] += s
+                sums[1] += n
+
+        return observe
+
+
+def refine_in_parts(
+    init: PoseSequence,
+    frames: np.ndarray | VideoReader,
+    models: Sequence[nn.Module],
+    config: RefineConfig,
+    *,
+    gt: GroundTruth | None = None,
+    device: str = "cpu",
+    seed: int = 0,
+    keep_flow_state: bool = False,
+    progress: bool = False,
+) -> RefineResult:
+    """:func:`~flowpose.refinement.loop.run_refinement` of a video in parts of at most ``config.part_frames``
+    frames, each after the first held to the previous one's joints where they overlap (module docstring); the whole
+    video at once where ``part_frames`` is None or not shorter than it.
+
+    Args:
+        init: the initial estimate (H36M-17 joints, camera frame), T frames, already validated against the video.
+        frames: (T, H, W, 3) uint8 RGB frames or a reader of them.
+        models: flow backends; fine-tuned in place, each part from the weights they have now.
+        config: the refinement configuration.
+        gt: ground truth of the T frames, or None.
+        device: torch device.
+        seed: seeds fine-tuning and optimisation (every part the same).
+        keep_flow_state: return the last part's fine-tuned networks' state dicts.
+        progress: show progress bars.
+
+    Returns:
+        The joined poses and flow with the whole video's history; ``swapped`` joined from the frames each part
+        owns.
+    """
+    T = init.num_frames
+    if config.part_frames is None or T <= config.part_frames:
+        return run_refinement(init, frames, models, config, gt=gt, device=device, seed=seed,
+                              keep_flow_state=keep_flow_state, progress=progress)
+    parts = plan_parts(T, config.part_frames, config.part_overlap)
+    filled = video_filled(init)
+    unseen = unseen_joints(init)
+    scale = person_scale(init, tuple(np.asarray(frames[0]).shape[:2]), config)
+    start_states = [copy.deepcopy(m.state_dict()) for m in models]
+    figures = _PartFigures(config.cycles + 1, len(parts))
+    results: list[RefineResult] = []
+    joined: FlowField | None = None  # the whole video's flow, filled part by part
+    for i, part in enumerate(parts):
+        for model, state in zip(models, start_states):
+            model.load_state_dict(state)
+        part_gt = None if gt is None else gt.frames(part.start, part.stop)
+        part_init = filled.slice(part.start, part.stop)
+        if results:  # the frames it shares with the previous part: held to that part's refined joints
+            previous = parts[i - 1]
+            part_init = anchored(part_init, results[-1].poses.joints3d[part.start - previous.start:], unseen)
+        result = run_refinement(
+            part_init, frames_of(frames, part.start, part.stop), models, config, gt=part_gt,
+            device=device, seed=seed, keep_flow_state=keep_flow_state and i == len(parts) - 1, progress=progress,
+            observe=figures.observer(i, part, part_gt, init.slice(part.start, part.stop)), scale=scale,
+        )
+        own_stop = min(part.own_stop, T - 1)
+        own = result.flow.pairs(part.own_start - part.start, own_stop - part.start)
+        joined = _allocated(own, T - 1) if joined is None else joined
+        _write_pairs(joined, part.own_start, own)
+        # Its own pairs kept as views of the joined flow: the part's whole flow is let go with the rest.
+        results.append(replace(result, flow=joined.pairs(part.own_start, own_stop)))
+    poses = _joined_poses(init, parts, results, config.part_overlap)
+    swapped = None
+    if results[0].swapped is not None:
+        swapped = own_frames(parts, [r.swapped for r in results])
+    history = _joined_history(init, parts, results, figures, config, gt, swapped)
+    return RefineResult(poses=poses, flow=joined, history=history, flow_state=results[-1].flow_state,
+                        swapped=swapped)
+
+
+def anchored(poses: PoseSequence, joints3d: np.ndarray, unseen: np.ndarray) -> PoseSequence:
+    """A part's initial poses whose first frames are held to the previous part's refined joints.
+
+    Args:
+        poses: the part's initial poses, T frames.
+        joints3d: (n, J, 3) metres, n <= T: the previous part's refined joints of the part's first n frames.
+        unseen: (J,) bool, joints observed in no frame of the video (left as they are: tied to their placement).
+
+    Returns:
+        The poses with those joints as the first n frames' 3D, at confidence 1 (an observation's; their 2D there
+        counts at 1 too).
+    """
+    n = len(joints3d)
+    X = np.array(poses.joints3d)
+    X[:n, ~unseen] = joints3d[:, ~unseen]
+    conf = np.ones(X.shape[:2], np.float32) if poses.conf is None else np.array(poses.conf, np.float32)
+    conf[:n, ~unseen] = 1.0
+    return replace(poses, joints3d=X, conf=conf)
+
+
+def video_filled(init: PoseSequence) -> PoseSequence:
+    """The initial poses with each joint's missing 3D filled as the whole video's refinement fills it
+    (:func:`~flowpose.refinement.objective.fill_missing_joints`: interpolated in time, held before and after), so a part
+    in which a joint is never observed starts it where the whole video would, not tied to its parent as a joint of no
+    frame is; joints of no frame of the video stay NaN (tied in every part). Where a joint has neither 3D nor 2D its
+    confidence is 0 (as it was), so the filled 3D is a start, never a target; where it has 2D but no 3D the filled 3D
+    is held at the joint's confidence (the whole video holds it at none: the one difference)."""
+    X = np.asarray(init.joints3d)
+    missing = ~np.isfinite(X).all(-1)
+    if not missing.any():
+        return init
+    filled, _ = fill_missing_joints(X, init.skel.parents)
+    filled = np.where(missing.all(0)[None, :, None], np.nan, filled).astype(X.dtype)
+    conf = np.ones(missing.shape, np.float32) if init.conf is None else np.nan_to_num(init.conf, nan=0.0)
+    has_2d = np.zeros_like(missing) if init.joints2d is None else np.isfinite(init.joints2d).all(-1)
+    conf = np.where(missing & ~has_2d, 0.0, conf).astype(np.float32)
+    return replace(init, joints3d=filled, conf=conf)
+
+
+def _allocated(like: FlowField, num_pairs: int) -> FlowField:
+    """An empty flow field of ``num_pairs`` pairs on ``like``'s grids (and backward flow where it has one)."""
+    h, w = like.flow.shape[1:3]
+    reverse = None if like.reverse is None else _allocated(like.reverse, num_pairs)
+    return FlowField(np.zeros((num_pairs, h, w, 2), np.float32), np.zeros((num_pairs, h, w), np.float32),
+                     np.zeros((num_pairs, 2), np.float32), np.ones(num_pairs, np.float32), like.image_size, reverse)
+
+
+def _write_pairs(into: FlowField, start: int, pairs: FlowField) -> None:
+    """Copy ``pairs`` into ``into``'s pairs from ``start`` on (grids checked: one video's parts share them)."""
+    if pairs.flow.shape[1:3] != into.flow.shape[1:3]:
+        raise InputError(f"a part's flow is on {pairs.flow.shape[1:3]} grids, the video's on {into.flow.shape[1:3]}: "
+                         "the parts of a video share their grid size (FlowConfig.work_size)")
+    stop = start + pairs.num_pairs
+    into.flow[start:stop], into.confidence[start:stop] = pairs.flow, pairs.confidence
+    into.origin[start:stop], into.scale[start:stop] = pairs.origin, pairs.scale
+    if into.reverse is not None and pairs.reverse is not None:
+        _write_pairs(into.reverse, start, pairs.reverse)
+
+
+def _joined_poses(init: PoseSequence, parts: Sequence[Part], results: Sequence[RefineResult],
+                  overlap: int) -> PoseSequence:
+    joints3d = join_joints(parts, [r.poses.joints3d for r in results], overlap)
+    joints2d = None if init.joints2d is None else own_frames(parts, [r.poses.joints2d for r in results])
+    conf = None if init.conf is None else own_frames(parts, [r.poses.conf for r in results])
+    return replace(init, joints3d=joints3d.astype(init.joints3d.dtype), joints2d=joints2d, conf=conf)
+
+
+def _joined_history(
+    init: PoseSequence,
+    parts: Sequence[Part],
+    results: Sequence[RefineResult],
+    figures: _PartFigures,
+    config: RefineConfig,
+    gt: GroundTruth | None,
+    swapped: np.ndarray | None,
+) -> list[CycleRecord]:
+    own = np.array([p.own_stop - p.own_start for p in parts], np.float64)
+    history = []
+    for k in range(config.cycles + 1):
+        joints = join_joints(parts, figures.joints[k], config.part_overlap)
+        metrics = pose_motion_stats(joints, init.skeleton)
+        metrics["flow_residual"] = ratio(tuple(figures.totals[k]["flow_residual"]))
+        if gt is not None:
+            metrics.update(pose_metrics(init.with_joints3d(joints.astype(init.joints3d.dtype)), gt))
+            metrics.update({n: ratio(tuple(t)) for n, t in figures.totals[k].items() if n != "flow_residual"})
+        records = [r.history[k] for r in results]
+        if "flow_noise" in records[0].metrics:
+            metrics["flow_noise"] = _own_mean([r.metrics["flow_noise"] for r in records], own)
+        if k == 0 and swapped is not None:
+            metrics["swaps_repaired"] = float(swapped.sum())
+        losses = {n: _own_mean([r.losses.get(n, np.nan) for r in records], own) for n in records[0].losses}
+        seconds = {n: float(sum(r.seconds.get(n, 0.0) for r in records)) for n in records[0].seconds}
+        history.append(CycleRecord(k, losses=losses, seconds=seconds, metrics=metrics))
+    return history
+
+
+def _own_mean(values: Sequence[float], own: np.ndarray) -> float:
+    """The parts' figures' mean weighted by the frames each owns, over those that have one (nan where none)."""
+    v = np.asarray(values, np.float64)
+    keep = np.isfinite(v)
+    return float((v[keep] * own[keep]).sum() / own[keep].sum()) if keep.any() else float("nan")
