@@ -49,6 +49,7 @@ from flowpose.io.video import open_video
 from flowpose.io.video_notes import frame_times, listed_note, rate_for, rotation_note, truncation_note
 from flowpose.lens import lens_text, same_lens, through_lens, undistorted_frames
 from flowpose.pose import PoseSequence, check_joints3d
+from flowpose.refinement.parts import parts_note
 from flowpose.refinement.result import RefineResult
 from flowpose.refinement.swaps import describe_swaps
 from flowpose.truth_checks import ground_truth_note
@@ -409,6 +410,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                      f"them back: {problem} (the refinement diverged: is the camera right?)")
     if result.swapped is not None and (swaps := describe_swaps(result.swapped, first_frame=start)) is not None:
         notes.append(swaps)
+    if (parted := parts_note(init.num_frames, job.config, start)) is not None:
+        notes.append(parted)
     repeated = repeated_cycles_note(job.config, job.cycles)
     if repeated is not None:
         notes.append(repeated)

@@ -98,6 +98,23 @@ def plan_parts(num_frames: int, part_frames: int, overlap: int) -> list[Part]:
     ]
 
 
+def parts_note(num_frames: int, config: RefineConfig, first_frame: int = 0) -> str | None:
+    """What a user is told of a refinement in parts: how many, and their frames (video indices from
+    ``first_frame``); None for a video refined whole.
+
+    Example:
+        >>> parts_note(250, RefineConfig(part_frames=100, part_overlap=20))
+        'refined in 4 parts of up to 100 frames, sharing 20 where they meet: frames 0-71, 52-134, 115-197, 178-249'
+    """
+    if config.part_frames is None or num_frames <= config.part_frames:
+        return None
+    parts = plan_parts(num_frames, config.part_frames, config.part_overlap)
+    spans = [f"{first_frame + p.start}-{first_frame + p.stop - 1}" for p in parts]
+    shown = ", ".join(spans if len(spans) <= 6 else spans[:3] + ["..."] + spans[-2:])
+    return (f"refined in {len(parts)} parts of up to {config.part_frames} frames, sharing {config.part_overlap} where "
+            f"they meet: frames {shown}")
+
+
 def part_weights(parts: Sequence[Part], overlap: int) -> list[np.ndarray]:
     """Each part's weight of its frames' joints in the joined video: (stop - start,) in [0, 1], 1 but across the
     overlaps about its cuts, where it ramps (module docstring); the weights of each frame add up to 1."""

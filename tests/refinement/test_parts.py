@@ -21,6 +21,7 @@ from flowpose.refinement.parts import (
     join_joints,
     own_frames,
     part_weights,
+    parts_note,
     plan_parts,
     refine_in_parts,
     video_filled,
@@ -66,6 +67,15 @@ def test_a_video_no_longer_than_a_part_is_one_part_and_short_parts_are_refused()
         RefineConfig(part_frames=89)
     with pytest.raises(InputError, match="part_overlap must be at least 2"):
         RefineConfig(part_overlap=1)
+
+
+def test_the_user_is_told_the_parts_and_their_frames() -> None:
+    config = RefineConfig(part_frames=90)
+    assert parts_note(90, config) is None and parts_note(1000, RefineConfig()) is None  # refined whole
+    assert parts_note(100, config, first_frame=20) == ("refined in 2 parts of up to 90 frames, sharing 30 where they "
+                                                       "meet: frames 20-84, 55-119")
+    many = parts_note(1000, config)  # 17 parts: the first three and the last two
+    assert many.startswith("refined in 17 parts of up to 90 frames") and many.endswith(", ..., 867-955, 926-999")
 
 
 def test_joints_pass_linearly_from_one_part_to_the_next() -> None:
