@@ -11,7 +11,7 @@ Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_speed.py [--clip fair/dab] [--frames 100] [--size 256]
         [--cycles 3] [--backends dis,raft-small] [--memory-frames 1000] [--skip-memory] [--memory-jobs refine]
-        [--refine-part-frames 600]
+        [--refine-part-frames 600] [--refine-without-flow]
 
 The refine memory job also prints what ``refine`` foresees before it starts (``flowpose.refinement.memory``), beside
 the growth it measured.
@@ -62,6 +62,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--memory-jobs", default="pose,flow,refine", help="the memory jobs to run, comma-separated")
     p.add_argument("--refine-part-frames", default="",
                    help="also the refine memory job in parts of these many frames (comma-separated; --part-frames)")
+    p.add_argument("--refine-without-flow", action="store_true",
+                   help="also the refine memory jobs in parts with the flow not kept (the CLI without --viz)")
     p.add_argument("--refine-memory-cycles", type=int, default=3,
                    help="cycles of the whole-refinement memory job (its caches do not grow with cycles)")
     p.add_argument("--device", default="cpu")
@@ -104,10 +106,12 @@ def main(argv: list[str] | None = None) -> int:
                 config.flow.iters,
             ))
         if "refine" in jobs:
-            for part_frames in [None] + [int(n) for n in args.refine_part_frames.split(",") if n]:
+            parted = [int(n) for n in args.refine_part_frames.split(",") if n]
+            runs = [(n, True) for n in [None] + parted] + [(n, False) for n in parted if args.refine_without_flow]
+            for part_frames, keep_flow in runs:
                 memory.append(in_fresh_process(
                     refine_memory_job, str(clips[0].path), args.memory_frames, args.size, args.preset,
-                    args.refine_memory_cycles, part_frames,
+                    args.refine_memory_cycles, part_frames, keep_flow,
                 ))
         mrows = [[m["job"], str(m["frames"]), f"{m['seconds']:.0f}", f"{m['flow_mb']:.0f}", f"{m['rss_start_mb']:.0f}",
                   f"{m['rss_peak_mb']:.0f}", f"{m['rss_peak_mb'] - m['rss_start_mb']:.0f}",

@@ -53,6 +53,7 @@ def refine(
     device: str = "cpu",
     seed: int = 0,
     keep_flow_state: bool = False,
+    keep_flow: bool = True,
     progress: bool = False,
 ) -> RefineResult:
     """Refine per-frame 3D poses of a video with optical flow, alternating flow and pose stages.
@@ -73,6 +74,8 @@ def refine(
         device: torch device, e.g. ``"cpu"`` or ``"cuda"``.
         seed: seed for fine-tuning and optimisation; equal seeds give equal results on one device.
         keep_flow_state: return the fine-tuned flow networks' state dicts in the result.
+        keep_flow: return the refined flow (``result.flow``; None where False). A video refined in parts then never
+            holds the whole video's flow, which is most of what its memory still grows by with the video's length.
         progress: show progress bars.
 
     Returns:
@@ -149,14 +152,14 @@ def refine(
     models = list(flow_models) if flow_models is not None else [
         load_flow_model(name, weights, device=device) for name, weights in zip(cfg.flow.names, cfg.flow.weights)
     ]
-    need = refine_memory(init, tuple(size), cfg, models)
+    need = refine_memory(init, tuple(size), cfg, models, keep_flow=keep_flow)
     note = memory_note(_source_name(frames), init.num_frames, need, available_memory_bytes(),
                        part_frames=cfg.part_frames, shortest_part=3 * cfg.part_overlap)
     if note is not None:
         warnings.warn(note, MemoryNoteWarning, stacklevel=2)
     result = refine_in_parts(
         init, video, models, cfg, gt=truth, device=device, seed=seed, keep_flow_state=keep_flow_state,
-        progress=progress,
+        keep_flow=keep_flow, progress=progress,
     )
     return result if lens is None else replace(result, poses=through_lens(result.poses, lens))
 

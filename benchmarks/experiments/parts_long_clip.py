@@ -1,11 +1,14 @@
 """A long synthetic clip refined in overlapping parts against the whole clip at once, with true ground truth.
 
-The real set has 100 frames, so its parts are short (``refine_parts.py``). Here motion-capture clips are rendered
-long (``--frames``, default 600: 20 s at 30 fps; the two clips whose motion lasts that long) with the realistic ``mediapipe`` profile and refined with the
-default preset whole, in parts of each ``--part-frames`` (sharing ``--overlap``), and as the parts' own runs refined
-alone and laid end to end (``segments``). Printed per clip and as the mean: MPJPE, PA-MPJPE (mm), acceleration
-error (mm/frame^2), bone-length std (mm), the largest jump of a joint between two frames where parts meet (mm), and
-the memory the refinement foresees (``flowpose.refinement.memory``, MB), which the parts bound.
+The real set has 100 frames, so its parts are short (``refine_parts.py``). Here motion-capture clips are rendered long
+(``--frames``, default 600: 20 s at 30 fps; the two clips whose motion lasts that long) with the realistic
+``mediapipe`` profile and refined with the default preset whole, in parts of each ``--part-frames`` (sharing
+``--overlap``), and as the parts' own runs refined alone and laid end to end (``segments``). Beside the parts (given
+one skeleton, :func:`~flowpose.refinement.parts.one_body`), the same parts as joined (``joined``) and given one
+skeleton by the least displacement of the joints (``least``; ``one_skeleton.py``). Printed per clip and as the mean:
+MPJPE, PA-MPJPE (mm), acceleration error (mm/frame^2), bone-length std (mm), the largest jump of a joint between two
+frames where parts meet (mm), and the memory the refinement foresees (``flowpose.refinement.memory``, MB), which the
+parts bound.
 
     python benchmarks/experiments/parts_long_clip.py [--clips A,B] [--frames 600] [--size 128] [--part-frames 150,300]
 """
@@ -20,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from one_skeleton import bones_as_joined, least  # noqa: E402
 from synth_set import evaluation_clips, rendered, synth_parser  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
@@ -29,7 +33,7 @@ from flowpose.flow.classical import DISFlow  # noqa: E402
 from flowpose.metrics import accel_error, mpjpe, pa_mpjpe  # noqa: E402
 from flowpose.refinement.evaluate import pose_motion_stats  # noqa: E402
 from flowpose.refinement.memory import refine_memory  # noqa: E402
-from flowpose.refinement.parts import plan_parts  # noqa: E402
+from flowpose.refinement.parts import one_body, plan_parts  # noqa: E402
 
 
 def main() -> None:
@@ -42,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     config = get_preset("fast")
     sizes = [int(n) for n in args.part_frames.split(",")]
-    ways = ["whole"] + [f"parts {n}" for n in sizes] + [f"segments {n}" for n in sizes]
+    ways = ["whole"] + [f"{way} {n}" for way in ("parts", "joined", "least", "segments") for n in sizes]
     rows = []
     print("| clip | " + " | ".join(ways) + " |  (MPJPE / PA mm, accel err, bone std, jump at the cuts mm, foreseen MB)")
     print("|---|" + "---|" * len(ways))
@@ -58,13 +62,17 @@ def main() -> None:
         joints["whole"], foreseen["whole"] = refine(init, frames, config=config).poses.joints3d, need.bytes(T)
         for n in sizes:
             parted = replace(config, part_frames=n, part_overlap=args.overlap)
-            joints[f"parts {n}"] = refine(init, frames, config=parted).poses.joints3d
+            with bones_as_joined():  # the parts as joined; refine's own parts are these given one skeleton
+                joints[f"joined {n}"] = refine(init, frames, config=parted).poses.joints3d.astype(np.float64)
+            joints[f"parts {n}"] = one_body(joints[f"joined {n}"], init.skel.parents)
+            joints[f"least {n}"] = least(joints[f"joined {n}"])
             parts = plan_parts(T, n, args.overlap)
             cuts[n] = [p.own_start for p in parts[1:]]
             joints[f"segments {n}"] = np.concatenate([
                 refine(init.slice(p.own_start, p.own_stop), frames[p.own_start:p.own_stop], config=config).poses.joints3d
                 for p in parts])
-            foreseen[f"parts {n}"] = need.bytes(T, n)
+            for way in ("parts", "joined", "least"):
+                foreseen[f"{way} {n}"] = need.bytes(T, n)
             foreseen[f"segments {n}"] = need.bytes(max(p.own_stop - p.own_start for p in parts))
         row = {}
         for way in ways:

@@ -359,7 +359,8 @@ def _jobs_within_memory(
         models = [load_flow_model(name, weights) for name, weights in zip(job.config.flow.names, job.config.flow.weights)]
     except FlowposeError:  # every video's refinement says why
         return jobs
-    needs = [n for item in items if (n := video_need(item.video, item.poses, job.config, models)) is not None]
+    needs = [n for item in items
+             if (n := video_need(item.video, item.poses, job.config, models, keep_flow=job.overlay)) is not None]
     jobs = min(jobs, len(items))
     available = available_memory_bytes()
     fit = jobs_that_fit(needs, jobs, available)

@@ -37,7 +37,9 @@ resident, ``VmRSS`` after ``import flowpose.app.batch``, on this project's CPU m
 (``benchmarks/RESULTS.md``, forty-seventh session)."""
 
 
-def video_need(video: Path, poses: Path | None, config: RefineConfig, models: Sequence[nn.Module]) -> int | None:
+def video_need(
+    video: Path, poses: Path | None, config: RefineConfig, models: Sequence[nn.Module], *, keep_flow: bool = True
+) -> int | None:
     """The memory a worker holds at the peak of refining one video, bytes (module docstring); None where the
     video or its poses cannot be read (the video's own refinement then says why).
 
@@ -46,6 +48,7 @@ def video_need(video: Path, poses: Path | None, config: RefineConfig, models: Se
         poses: its pose file; None for the sidecar ``VIDEO.poses.npz``.
         config: the batch's refinement configuration.
         models: the batch's flow backends (whether a network is fine-tuned, and its encoder cache, count).
+        keep_flow: the refined flow is kept (to draw the overlay).
     """
     try:
         with open_video(video) as reader:
@@ -55,7 +58,7 @@ def video_need(video: Path, poses: Path | None, config: RefineConfig, models: Se
             return None
         frames = num_frames * size[0] * size[1] * 3 if held_in_memory(num_frames, size) else 0
         undistorted = frames if init.dist is not None else 0  # made beside the recorded frames, then replaces them
-        growth = refine_memory(init, size, config, models).bytes(num_frames, config.part_frames)
+        growth = refine_memory(init, size, config, models, keep_flow=keep_flow).bytes(num_frames, config.part_frames)
         return WORKER_BASE_BYTES + frames + max(undistorted, growth)
     except (FlowposeError, OSError, ValueError):
         return None

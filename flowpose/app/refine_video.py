@@ -390,6 +390,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 gt=gt,
                 device=job.device,
                 seed=job.seed,
+                keep_flow=job.overlay,  # drawn on the overlay; not written otherwise
                 progress=job.progress,
             )
         folder, names = write_refine_folder(

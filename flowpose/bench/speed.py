@@ -193,12 +193,18 @@ def flow_memory_job(frames: int, size: int, backend: str, weights: str | None, i
 
 
 def refine_memory_job(
-    motion_path: str, frames: int, size: int, preset: str, cycles: int, part_frames: int | None = None
+    motion_path: str,
+    frames: int,
+    size: int,
+    preset: str,
+    cycles: int,
+    part_frames: int | None = None,
+    keep_flow: bool = True,
 ) -> dict[str, Any]:
     """(Run in a child.) The whole refinement with the preset's default flow on a ``frames``-frame video of
     ``size`` x ``size`` moving noise (a ``metro`` estimate of a looped motion capture clip as the poses):
     decoding, flow inference, the encoder cache, fine-tuning and the pose stage together; in parts of
-    ``part_frames`` frames where given (``RefineConfig.part_frames``)."""
+    ``part_frames`` frames where given (``RefineConfig.part_frames``); the refined flow kept or not (``keep_flow``)."""
     poses = long_estimate(Path(motion_path), frames=frames, size=size)
     rng = np.random.default_rng(0)
     texture = (rng.random((size * 2, size * 2, 3)) * 255).astype(np.uint8)
@@ -211,12 +217,15 @@ def refine_memory_job(
             models = [load_flow_model(n, w) for n, w in zip(config.flow.names, config.flow.weights)]
             # refine decodes a video this small into memory before it foresees the rest (flowpose.api).
             decoded = frames * size * size * 3 if held_in_memory(frames, (size, size)) else 0
-            foreseen = decoded + refine_memory(poses, (size, size), config, models).bytes(frames, part_frames)
+            need = refine_memory(poses, (size, size), config, models, keep_flow=keep_flow)
+            foreseen = decoded + need.bytes(frames, part_frames)
             with open_video(path) as reader:
-                result = refine(poses, reader, config=config, flow_models=models)
+                result = refine(poses, reader, config=config, flow_models=models, keep_flow=keep_flow)
             parts = "" if part_frames is None else f", parts of {part_frames}"
-            return {"job": f"refine ({preset}, {cycles} cycles, {'+'.join(config.flow.names)}{parts})", "frames": frames,
-                    "flow_mb": result.flow.flow.nbytes / 2**20, "foreseen_mb": foreseen / 2**20}
+            kept = "" if keep_flow else ", flow not kept"
+            return {"job": f"refine ({preset}, {cycles} cycles, {'+'.join(config.flow.names)}{parts}{kept})",
+                    "frames": frames, "flow_mb": 0.0 if result.flow is None else result.flow.flow.nbytes / 2**20,
+                    "foreseen_mb": foreseen / 2**20}
 
         return _measured(job)
 

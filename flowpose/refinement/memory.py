@@ -75,7 +75,8 @@ class MemoryNeed:
         base: bytes that do not grow with the video.
         per_pair: bytes per frame pair.
         kept_per_pair: bytes per pair of the whole video that a refinement in parts keeps beside a part's own
-            (:mod:`flowpose.refinement.parts`: the joined flow, one field a pair, two with the backward flow).
+            (:mod:`flowpose.refinement.parts`: the joined flow, one field a pair, two with the backward flow; none
+            where the flow is not kept).
     """
 
     base: float
@@ -84,7 +85,7 @@ class MemoryNeed:
 
     def bytes(self, num_frames: int, part_frames: int | None = None) -> int:
         """The growth for a video of ``num_frames`` frames (T - 1 pairs), bytes: refined whole, or in parts of
-        ``part_frames`` frames where it is longer (a part's growth and the joined flow)."""
+        ``part_frames`` frames where it is longer (a part's growth and the joined flow, where it is kept)."""
         if num_frames < 2:
             return 0
         if part_frames is None or num_frames <= part_frames:
@@ -105,7 +106,12 @@ class MemoryNeed:
 
 
 def refine_memory(
-    init: PoseSequence, image_size: tuple[int, int], config: RefineConfig, models: Sequence[nn.Module]
+    init: PoseSequence,
+    image_size: tuple[int, int],
+    config: RefineConfig,
+    models: Sequence[nn.Module],
+    *,
+    keep_flow: bool = True,
 ) -> MemoryNeed:
     """The memory a refinement of ``init``'s video will add to the process (module docstring).
 
@@ -114,6 +120,7 @@ def refine_memory(
         image_size: (H, W) of the frames, px.
         config: the refinement's configuration (its crops and grid size, whether networks are fine-tuned).
         models: the flow backends.
+        keep_flow: the refined flow is returned (in parts: joined, one field a pair of the whole video).
     """
     from flowpose.refinement.loop import crop_boxes  # the loop places the crops; this only foresees them
 
@@ -128,7 +135,8 @@ def refine_memory(
     per_pair = (NETWORK_FIELDS if tuned else DIS_FIELDS) * field_bytes(grid)
     if boxes is not None and config.flow.cache_encoders:
         per_pair += sum(cache_bytes(m, grid, P) for m in models if can_encode(m))
-    return MemoryNeed(base, per_pair, (2 if config.pose.symmetric_flow else 1) * field_bytes(grid))
+    kept = (2 if config.pose.symmetric_flow else 1) * field_bytes(grid) if keep_flow else 0.0
+    return MemoryNeed(base, per_pair, kept)
 
 
 def available_memory_bytes(meminfo: Path = Path("/proc/meminfo")) -> int | None:

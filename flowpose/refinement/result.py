@@ -42,7 +42,8 @@ class RefineResult:
 
     Attributes:
         poses: the refined pose sequence (same skeleton, camera and keypoints as the input).
-        flow: the refined forward flow of the video (after the last flow stage).
+        flow: the refined forward flow of the video (after the last flow stage); None where not kept
+            (``flowpose.refine(..., keep_flow=False)``).
         history: ``history[0]`` the initial state, ``history[k]`` after cycle k.
         flow_state: the fine-tuned networks' state dicts (one per backend) when asked for, else None.
         swapped: (T, 2) bool, the frames whose limbs swap repair relabelled left for right before refinement
@@ -51,7 +52,7 @@ class RefineResult:
     """
 
     poses: PoseSequence
-    flow: FlowField
+    flow: FlowField | None
     history: list[CycleRecord]
     flow_state: list[dict] | None = None
     swapped: np.ndarray | None = None

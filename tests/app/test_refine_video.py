@@ -329,3 +329,21 @@ def test_the_floor_scales_the_person_about_the_camera_to_stand_on_it(clip: Path)
     with pytest.raises(InputError, match=r"K\.txt: a camera file of one camera, without its place in a world"):
         refine_video(replace(job, camera=CameraOptions(intrinsics=clip / "K.txt"), out=clip / "nothing"))
     assert not (clip / "nothing").exists()
+
+
+def test_the_flow_is_kept_only_to_draw_the_overlay(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flowpose.app.refine_video as module
+
+    real, kept = module.run_refine, []
+
+    def recorded(*args, keep_flow: bool, **kwargs):
+        result = real(*args, keep_flow=keep_flow, **kwargs)
+        kept.append(result.flow is not None)
+        return result
+
+    monkeypatch.setattr(module, "run_refine", recorded)
+    plain = refine_video(RefineVideoJob(video=clip / "video.mp4", config=DIS, cycles=1, progress=False, out=clip / "a"))
+    drawn = refine_video(RefineVideoJob(video=clip / "video.mp4", config=DIS, cycles=1, progress=False, out=clip / "b",
+                                        overlay=True))
+    assert kept == [False, True]
+    assert "overlay.mp4" not in plain.names and "overlay.mp4" in drawn.names and (drawn.folder / "overlay.mp4").exists()

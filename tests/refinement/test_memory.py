@@ -121,6 +121,14 @@ def test_parts_need_a_part_and_the_joined_flow() -> None:
     assert memory_note("v.mp4", 4001, need, 5 * GB, part_frames=1001) is None
 
 
+def test_parts_that_keep_no_flow_need_a_part_alone(tiny_clip) -> None:
+    init, size, models = tiny_clip.estimate, (64, 64), [DISFlow()]
+    kept, dropped = (refine_memory(init, size, DIS, models, keep_flow=k) for k in (True, False))
+    assert dropped == replace(kept, kept_per_pair=0.0) and kept.kept_per_pair > 0
+    assert dropped.bytes(4001, part_frames=1001) == kept.bytes(1001) < kept.bytes(4001, part_frames=1001)
+    assert dropped.bytes(4001) == kept.bytes(4001)  # refined whole, the flow is made all the same
+
+
 def test_refine_warns_before_the_work_and_still_refines(tiny_clip, monkeypatch) -> None:
     monkeypatch.setattr("flowpose.api.available_memory_bytes", lambda: 1000)
     with pytest.warns(MemoryNoteWarning, match=r"^frames: refining its 8 frames takes about 0\.1 GB more memory, and "

@@ -19,6 +19,7 @@ from flowpose.refinement.loop import person_scale
 from flowpose.refinement.parts import (
     anchored,
     join_joints,
+    one_body,
     own_frames,
     part_weights,
     parts_note,
@@ -107,6 +108,9 @@ def test_a_video_in_parts_is_its_parts_refined_one_after_another_and_joined(clip
     parted = flowpose.refine(clip40.estimate, clip40.rendered.frames, config=config, gt=clip40.gt)
     parts = plan_parts(40, 15, 4)
     assert len(parts) == len(runs) == 4 and parted.poses.num_frames == 40 and parted.flow.num_pairs == 39
+    joined = join_joints(parts, [r.poses.joints3d for _, _, r in runs], 4)
+    np.testing.assert_allclose(parted.poses.joints3d, one_body(joined, clip40.estimate.skel.parents), atol=1e-6)
+    assert pose_motion_stats(parted.poses.joints3d, "h36m17")["bone_std"] < 1e-3  # one skeleton, mm
     video_scale = person_scale(clip40.estimate, (64, 64), config)
     first_init = runs[0][0]
     np.testing.assert_array_equal(first_init.joints3d, clip40.estimate.joints3d[:parts[0].stop])
@@ -118,9 +122,9 @@ def test_a_video_in_parts_is_its_parts_refined_one_after_another_and_joined(clip
                                           runs[i - 1][2].poses.joints3d[part.start - previous.start:])
             assert (init.conf[:shared] == 1).all()
             np.testing.assert_array_equal(init.joints3d[shared:], clip40.estimate.joints3d[part.start + shared:part.stop])
-        inner = slice(part.own_start + 2, part.own_stop - 2)  # its own frames outside the overlaps
-        np.testing.assert_allclose(parted.poses.joints3d[inner],
-                                   result.poses.joints3d[inner.start - part.start:inner.stop - part.start], atol=1e-6)
+        inner = slice(part.own_start + 2, part.own_stop - 2)  # its own frames outside the overlaps: the part's
+        np.testing.assert_allclose(joined[inner], result.poses.joints3d[inner.start - part.start:inner.stop - part.start],
+                                   atol=1e-6)
         pairs = slice(part.own_start, min(part.own_stop, 39))
         np.testing.assert_array_equal(parted.flow.flow[pairs],
                                       result.flow.flow[pairs.start - part.start:pairs.stop - part.start])
@@ -168,3 +172,51 @@ def test_every_part_starts_from_the_same_network_weights(clip40, monkeypatch) ->
     monkeypatch.setattr(parts_module, "run_refinement", fine_tuned)
     refine_in_parts(clip40.estimate, clip40.rendered.frames, [network], replace(CONFIG, part_frames=15, part_overlap=4))
     assert len(seen) == 4 and all(torch.equal(w, seen[0]) for w in seen)
+
+
+def test_one_body_gives_every_bone_its_median_length_along_its_own_direction_from_the_root() -> None:
+    rng = np.random.default_rng(0)
+    parents = (-1, 0, 1, 0)
+    X = rng.normal(size=(9, 4, 3))
+    X[4:, 2] = X[4:, 1] + 1.1 * (X[4:, 2] - X[4:, 1])  # the second part's bone 1-2 longer than the first's
+    Y = one_body(X, parents)
+    np.testing.assert_array_equal(Y[:, 0], X[:, 0])  # the root stays
+    for j, p in enumerate(parents[1:], start=1):
+        length = np.linalg.norm(Y[:, j] - Y[:, p], axis=-1)
+        np.testing.assert_allclose(length, np.median(np.linalg.norm(X[:, j] - X[:, p], axis=-1)))
+        bone_y, bone_x = Y[:, j] - Y[:, p], X[:, j] - X[:, p]
+        np.testing.assert_allclose(bone_y / length[:, None], bone_x / np.linalg.norm(bone_x, axis=-1, keepdims=True),
+                                   atol=1e-12)  # along its own direction
+    rigid = np.array(one_body(X, parents))
+    np.testing.assert_allclose(one_body(rigid, parents), rigid, atol=1e-12)  # one body already: unchanged
+
+
+def test_one_body_keeps_the_joined_offset_where_a_bone_has_no_direction_or_no_length() -> None:
+    parents = (-1, 0, 1, 0)
+    X = np.stack([np.zeros((5, 3)), np.tile([0.0, 0.5, 0.0], (5, 1)), np.tile([0.0, 1.0, 0.0], (5, 1)),
+                  np.tile([0.2, 0.0, 0.0], (5, 1))], axis=1)
+    X[0, 1] *= 2.0  # bone 0-1 one metre in frame 0, half a metre in the three other frames that have it: median half
+    X[3, 2] = X[3, 1]  # joint 2 on its parent in frame 3: no direction
+    X[:, 3] = np.nan  # joint 3 missing in every frame: no length
+    X[4, 0] = np.nan  # the root missing in frame 4
+    Y = one_body(X, parents)
+    np.testing.assert_allclose(Y[:4, 1], np.tile([0.0, 0.5, 0.0], (4, 1)))
+    np.testing.assert_allclose(Y[3, 2], Y[3, 1])  # the joined offset, none
+    assert np.isnan(Y[:, 3]).all() and np.isnan(Y[4]).all()  # missing stays missing; so do a missing root's children
+
+
+def test_parts_that_keep_no_flow_never_join_it_and_refine_the_same(clip40, monkeypatch) -> None:
+    config = replace(CONFIG, part_frames=15, part_overlap=4)
+    kept = refine_in_parts(clip40.estimate, clip40.rendered.frames, [DISFlow()], config, gt=clip40.gt)
+
+    def refused(like, num_pairs):
+        raise AssertionError("the joined flow was made")
+
+    monkeypatch.setattr(parts_module, "_allocated", refused)
+    dropped = refine_in_parts(clip40.estimate, clip40.rendered.frames, [DISFlow()], config, gt=clip40.gt,
+                              keep_flow=False)
+    assert dropped.flow is None and kept.flow is not None
+    np.testing.assert_array_equal(dropped.poses.joints3d, kept.poses.joints3d)
+    assert [r.metrics for r in dropped.history] == [r.metrics for r in kept.history]  # EPE too: read in each part
+    whole = refine_in_parts(clip40.estimate, clip40.rendered.frames, [DISFlow()], CONFIG, keep_flow=False)
+    assert whole.flow is None and whole.poses.num_frames == 40
