@@ -26,7 +26,7 @@ from flowpose.lens import pinhole_poses, through_lens, undistorted_frames
 from flowpose.pose import PoseSequence
 from flowpose.refinement.ensemble import average_poses
 from flowpose.refinement.loop import seed_everything
-from flowpose.refinement.memory import available_memory_bytes, memory_note, refine_memory
+from flowpose.refinement.memory import auto_part_frames, available_memory_bytes, memory_note, refine_memory
 from flowpose.refinement.parts import refine_in_parts
 from flowpose.refinement.result import RefineResult
 from flowpose.skeleton import H36M17
@@ -81,7 +81,8 @@ def refine(
     Returns:
         :class:`RefineResult` with the refined poses (H36M-17), the refined flow and the per-cycle history. A video
         longer than ``config.part_frames`` is refined in overlapping parts and joined
-        (:mod:`flowpose.refinement.parts`).
+        (:mod:`flowpose.refinement.parts`; ``"auto"``: where the memory available needs them), and
+        ``result.part_frames`` says so.
         Poses with lens distortion (``dist``) are refined in the pinhole camera K (:mod:`flowpose.lens`): the
         frames undistorted, their 2D too and given back distorted; the flow is of the undistorted frames.
 
@@ -153,7 +154,10 @@ def refine(
         load_flow_model(name, weights, device=device) for name, weights in zip(cfg.flow.names, cfg.flow.weights)
     ]
     need = refine_memory(init, tuple(size), cfg, models, keep_flow=keep_flow)
-    note = memory_note(_source_name(frames), init.num_frames, need, available_memory_bytes(),
+    available = available_memory_bytes()
+    if cfg.part_frames == "auto":
+        cfg = replace(cfg, part_frames=auto_part_frames(need, init.num_frames, available, 3 * cfg.part_overlap))
+    note = memory_note(_source_name(frames), init.num_frames, need, available,
                        part_frames=cfg.part_frames, shortest_part=3 * cfg.part_overlap)
     if note is not None:
         warnings.warn(note, MemoryNoteWarning, stacklevel=2)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from flowpose.errors import InputError, unknown_name_error
 from flowpose.refinement.finetune import FinetuneConfig
@@ -106,17 +107,20 @@ class RefineConfig:
     median box of the 256x256 synthetic clips they were tuned on. For another video the 2D-keypoint and flow
     sigmas and robust scales are multiplied by (its median box side / this), so a person filling a 1000 px
     frame is not held to 2 px. None: use them as given."""
-    part_frames: int | None = None
+    part_frames: int | Literal["auto"] | None = None
     """Refine a video longer than this in overlapping parts of at most this many frames, one after another, and
     join them (:mod:`flowpose.refinement.parts`): the memory is a part's, not the whole video's. None: the whole
-    video at once."""
+    video at once. ``"auto"``: the whole video where the memory available holds it, else the longest parts that fit
+    (at least 3 x ``part_overlap``; :func:`flowpose.refinement.memory.auto_part_frames`)."""
     part_overlap: int = 30
     """Frames that neighbouring parts share; across them the joints pass from one part's to the next's."""
 
     def __post_init__(self) -> None:
         if self.part_overlap < 2:
             raise InputError(f"part_overlap must be at least 2 frames, got {self.part_overlap}")
-        if self.part_frames is not None and self.part_frames < 3 * self.part_overlap:
+        if isinstance(self.part_frames, str) and self.part_frames != "auto":
+            raise InputError(f"part_frames must be a number of frames, 'auto' or None, got {self.part_frames!r}")
+        if isinstance(self.part_frames, int) and self.part_frames < 3 * self.part_overlap:
             raise InputError(f"part_frames must be at least 3 x part_overlap ({3 * self.part_overlap} frames: each "
                              f"part keeps frames of its own between its two overlaps), got {self.part_frames}")
         if self.cycles < 0:

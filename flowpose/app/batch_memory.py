@@ -58,7 +58,9 @@ def video_need(
             return None
         frames = num_frames * size[0] * size[1] * 3 if held_in_memory(num_frames, size) else 0
         undistorted = frames if init.dist is not None else 0  # made beside the recorded frames, then replaces them
-        growth = refine_memory(init, size, config, models, keep_flow=keep_flow).bytes(num_frames, config.part_frames)
+        # "auto" parts are planned as the whole video: where it alone does not fit, one worker, which takes parts
+        parts = None if config.part_frames == "auto" else config.part_frames
+        growth = refine_memory(init, size, config, models, keep_flow=keep_flow).bytes(num_frames, parts)
         return WORKER_BASE_BYTES + frames + max(undistorted, growth)
     except (FlowposeError, OSError, ValueError):
         return None

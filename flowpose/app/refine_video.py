@@ -411,8 +411,9 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                      f"them back: {problem} (the refinement diverged: is the camera right?)")
     if result.swapped is not None and (swaps := describe_swaps(result.swapped, first_frame=start)) is not None:
         notes.append(swaps)
-    if (parted := parts_note(init.num_frames, job.config, start)) is not None:
-        notes.append(parted)
+    if (parted := parts_note(init.num_frames, replace(job.config, part_frames=result.part_frames), start)) is not None:
+        notes.append(parted + (" (--part-frames auto: the longest parts the memory available holds)"
+                               if job.config.part_frames == "auto" else ""))
     repeated = repeated_cycles_note(job.config, job.cycles)
     if repeated is not None:
         notes.append(repeated)

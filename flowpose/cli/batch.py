@@ -67,7 +67,7 @@ def batch(
     floor_z: float | None,
     fps: float | None,
     without_flow: bool,
-    part_frames: int | None,
+    part_frames: int | str | None,
 ) -> None:
     """Refine many videos: SOURCE is a folder of videos (each with its VIDEO.poses.npz, or every person of its
     VIDEO.people/ folder) or a manifest (one "VIDEO [POSES [GT]]" per line; POSES may be a folder of pose files, or

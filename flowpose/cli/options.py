@@ -88,17 +88,28 @@ PART_OVERLAP = 30
 imports torch, which the command line's help does not wait for."""
 
 
+class PartFrames(click.ParamType):
+    """``--part-frames``' value: a number of frames, at least 3 x the overlap, or ``auto``."""
+
+    name = "N|auto"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int | str:
+        if value == "auto":
+            return "auto"
+        return click.IntRange(min=3 * PART_OVERLAP).convert(value, param, ctx)
+
+
 def part_frames_option(fn: Callable) -> Callable:
-    """``--part-frames N``: refine a long video in overlapping parts (parameter ``part_frames``;
+    """``--part-frames N|auto``: refine a long video in overlapping parts (parameter ``part_frames``;
     ``RefineConfig.part_frames``)."""
-    overlap = PART_OVERLAP
     return click.option(
         "--part-frames",
-        type=click.IntRange(min=3 * overlap),
+        type=PartFrames(),
         default=None,
-        help=f"Refine a video longer than this in parts of at most this many frames, one after another, sharing "
-        f"{overlap} frames where they meet, and join them: the memory is a part's (and the joined flow's). "
-        "Default: the whole video at once.",
+        help=f"Refine a video longer than N frames in parts of at most N, one after another, sharing {PART_OVERLAP} "
+        "frames where they meet, and join them: the memory is a part's (and, with --viz, the joined flow's). auto: "
+        "the whole video where the memory available holds it, else the longest parts that fit. Default: the whole "
+        "video at once.",
     )(fn)
 
 
@@ -245,7 +256,7 @@ def described_camera(
 
 def refine_config_from_options(
     preset: str, flow: str | None, flow_weights: str | None, without_flow: bool = False,
-    part_frames: int | None = None,
+    part_frames: int | str | None = None,
 ) -> RefineConfig:
     """The preset, with --flow / --flow-weights (and --without-flow, --part-frames) applied; names and weight files
     are checked now, not later."""

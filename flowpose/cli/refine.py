@@ -163,7 +163,7 @@ def refine(
     quiet: bool,
     floor_z: float | None,
     without_flow: bool,
-    part_frames: int | None,
+    part_frames: int | str | None,
     start: int,
     num_frames: int | None,
     fps: float | None,

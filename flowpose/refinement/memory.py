@@ -139,6 +139,21 @@ def refine_memory(
     return MemoryNeed(base, per_pair, kept)
 
 
+def auto_part_frames(need: MemoryNeed, num_frames: int, available: int | None, shortest: int) -> int | None:
+    """``RefineConfig.part_frames="auto"`` made a length: None (the whole video) where it fits in ``available``
+    bytes or the memory available is unknown, else the longest parts that fit, and never shorter than ``shortest``
+    (3 x ``part_overlap``: where even those do not fit, :func:`memory_note` says so).
+
+    Example:
+        >>> need = MemoryNeed(base=150 * 2**20, per_pair=0.59 * 2**20)
+        >>> auto_part_frames(need, 40000, 8 * 2**30, 90), auto_part_frames(need, 4000, 8 * 2**30, 90)
+        (13631, None)
+    """
+    if available is None or need.bytes(num_frames) <= available:
+        return None
+    return max(shortest, need.part_frames_within(num_frames, available))
+
+
 def available_memory_bytes(meminfo: Path = Path("/proc/meminfo")) -> int | None:
     """The memory the system can give without swapping (Linux's ``MemAvailable``), bytes; None where unknown."""
     try:
@@ -174,7 +189,7 @@ def memory_note(
         >>> need = MemoryNeed(base=150 * 2**20, per_pair=0.59 * 2**20, kept_per_pair=0.19 * 2**20)
         >>> memory_note("long.mp4", 40000, need, 8 * 2**30)  # doctest: +NORMALIZE_WHITESPACE
         'long.mp4: refining its 40000 frames takes about 23.2 GB more memory, and 8.0 GB is available: it may be
-        stopped for lack of memory; refine it in parts of up to about 700 frames (--part-frames N; in Python,
+        stopped for lack of memory; refine it in parts of up to about 700 frames (--part-frames N or auto; in Python,
         RefineConfig.part_frames)'
     """
     parted = part_frames is not None and num_frames > part_frames
@@ -186,7 +201,7 @@ def memory_note(
             "stopped for lack of memory; ")
     part = need.part_frames_within(num_frames, available)
     if part >= shortest_part:
-        return told + (f"refine it in parts of up to about {_rounded(part)} frames (--part-frames N; in Python, "
+        return told + (f"refine it in parts of up to about {_rounded(part)} frames (--part-frames N or auto; in Python, "
                        "RefineConfig.part_frames)")
     fit = need.frames_within(available)
     if fit < 2:

@@ -266,6 +266,9 @@ def refine_in_parts(
         owns.
     """
     T = init.num_frames
+    if isinstance(config.part_frames, str):
+        raise InputError(f"part_frames={config.part_frames!r} is made a number of frames by flowpose.refine, from the "
+                         "memory available; refine_in_parts needs the number")
     if config.part_frames is None or T <= config.part_frames:
         result = run_refinement(init, frames, models, config, gt=gt, device=device, seed=seed,
                                 keep_flow_state=keep_flow_state, progress=progress)
@@ -303,7 +306,7 @@ def refine_in_parts(
         swapped = own_frames(parts, [r.swapped for r in results])
     history = _joined_history(init, parts, results, figures, config, gt, swapped)
     return RefineResult(poses=poses, flow=joined, history=history, flow_state=results[-1].flow_state,
-                        swapped=swapped)
+                        swapped=swapped, part_frames=config.part_frames)
 
 
 def anchored(poses: PoseSequence, joints3d: np.ndarray, unseen: np.ndarray) -> PoseSequence:

@@ -49,6 +49,8 @@ class RefineResult:
         swapped: (T, 2) bool, the frames whose limbs swap repair relabelled left for right before refinement
             (column 0 the legs, 1 the arms; :mod:`flowpose.refinement.swaps`); None where swap repair is off.
             ``history[0].metrics["swaps_repaired"]`` is its sum.
+        part_frames: the most frames of a part where the video was refined in parts
+            (:mod:`flowpose.refinement.parts`), else None.
     """
 
     poses: PoseSequence
@@ -56,5 +58,6 @@ class RefineResult:
     history: list[CycleRecord]
     flow_state: list[dict] | None = None
     swapped: np.ndarray | None = None
+    part_frames: int | None = None
 
     __repr__ = short_repr

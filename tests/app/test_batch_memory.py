@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,8 @@ def test_a_video_s_need_grows_with_its_frames_and_is_unknown_where_it_cannot_be_
     growth = refine_memory(init, (SIZE, SIZE), DIS, models).bytes(T)
     assert growth > 0 and need == WORKER_BASE_BYTES + T * SIZE * SIZE * 3 + growth  # the frames are decoded: small
     assert video_need(tmp_path / "missing.mp4", None, DIS, models) is None
+    auto = replace(DIS, part_frames="auto", part_overlap=2)  # planned whole: where alone it does not fit, one worker
+    assert video_need(tmp_path / "a.mp4", None, auto, models) == need
     make_video(tmp_path, "b", frames_in_poses=T + 3)  # refused by its refinement
     assert video_need(tmp_path / "b.mp4", None, DIS, models) is None
     assert video_need(tmp_path / "a.mp4", tmp_path / "b.poses.npz", DIS, models) is None

@@ -347,3 +347,28 @@ def test_the_flow_is_kept_only_to_draw_the_overlay(clip: Path, monkeypatch: pyte
                                         overlay=True))
     assert kept == [False, True]
     assert "overlay.mp4" not in plain.names and "overlay.mp4" in drawn.names and (drawn.folder / "overlay.mp4").exists()
+
+
+def test_auto_parts_are_told_with_the_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowpose.flow.classical import DISFlow
+    from flowpose.refinement.memory import refine_memory
+
+    frames = 12
+    rng = np.random.default_rng(5)
+    texture = rng.uniform(0, 255, (SIZE + 2 * frames, SIZE + 2 * frames, 3)).astype(np.uint8)
+    write_video(tmp_path / "long.mp4", np.stack([texture[4:4 + SIZE, 2 * t:2 * t + SIZE] for t in range(frames)]), fps=10.0)
+    body = rng.uniform(-0.25, 0.25, (17, 3)) * np.array([1.0, 2.0, 0.3]) + np.array([0.0, 0.0, 2.5])
+    poses = PoseSequence(joints3d=np.repeat(body[None], frames, 0), K=np.array([[80.0, 0, 31.5], [0, 80.0, 31.5], [0, 0, 1]]),
+                         fps=10.0)
+    save_poses(poses, tmp_path / "long.poses.npz")
+    auto = replace(DIS, part_frames="auto", part_overlap=2)
+    need = refine_memory(poses, (SIZE, SIZE), auto, [DISFlow()], keep_flow=False)
+    monkeypatch.setattr("flowpose.api.available_memory_bytes", lambda: need.bytes(frames, 8))
+    output = refine_video(RefineVideoJob(video=tmp_path / "long.mp4", config=auto, cycles=0, progress=False))
+    told = [n for n in output.notes if n.startswith("refined in ")]
+    assert len(told) == 1 and re.fullmatch(r"refined in \d parts of up to \d frames, sharing 2 where they meet: frames 0-.*-11 "
+                                           r"\(--part-frames auto: the longest parts the memory available holds\)", told[0])
+    monkeypatch.setattr("flowpose.api.available_memory_bytes", lambda: 2**40)
+    whole = refine_video(RefineVideoJob(video=tmp_path / "long.mp4", config=auto, cycles=0, progress=False,
+                                        out=tmp_path / "whole"))
+    assert not any(n.startswith("refined in ") for n in whole.notes)  # it fits: refined whole, nothing told

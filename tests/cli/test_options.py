@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from flowpose.cli.options import (
     camera_from_options,
@@ -75,9 +76,16 @@ def test_the_parts_overlap_as_the_configuration_says() -> None:
     from flowpose.cli.options import PART_OVERLAP, part_frames_option
     from flowpose.config import RefineConfig
 
-    command = part_frames_option(click.command()(lambda **_: None))
-    option = next(p for p in command.params if p.name == "part_frames")
-    assert PART_OVERLAP == RefineConfig.part_overlap and option.type.min == 3 * PART_OVERLAP
+    seen = []
+    command = part_frames_option(click.command()(lambda part_frames: seen.append(part_frames)))
+    assert PART_OVERLAP == RefineConfig.part_overlap
+    for given in (["--part-frames", "90"], ["--part-frames", "auto"], []):
+        assert CliRunner().invoke(command, given).exit_code == 0
+    assert seen == [90, "auto", None]
+    refused = CliRunner().invoke(command, ["--part-frames", str(3 * PART_OVERLAP - 1)])
+    assert refused.exit_code == 2 and f"89 is not in the range x>={3 * PART_OVERLAP}" in refused.output
+    refused = CliRunner().invoke(command, ["--part-frames", "some"])
+    assert refused.exit_code == 2 and "'some' is not a valid integer" in refused.output
 
 
 def test_each_option_names_itself_when_refused(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 import flowpose
 from flowpose.config import FlowConfig, RefineConfig, get_preset
-from flowpose.errors import MemoryNoteWarning
+from flowpose.errors import InputError, MemoryNoteWarning
 from flowpose.flow.classical import DISFlow
 from flowpose.flow.raft import raft_small
 from flowpose.refinement.loop import crop_boxes
@@ -21,6 +21,7 @@ from flowpose.refinement.memory import (
     NETWORK_BASE_BYTES,
     NETWORK_FIELDS,
     MemoryNeed,
+    auto_part_frames,
     available_memory_bytes,
     cache_bytes,
     field_bytes,
@@ -92,11 +93,11 @@ def test_the_note_tells_what_fits_only_where_it_does_not() -> None:
     assert memory_note("v.mp4", 100000, need, None) is None  # unknown: nothing said
     note = memory_note("v.mp4", 40000, need, 5 * GB)
     assert note == ("v.mp4: refining its 40000 frames takes about 20.0 GB more memory, and 5.0 GB is available: it may "
-                    "be stopped for lack of memory; refine it in parts of up to about 9200 frames (--part-frames N; in "
+                    "be stopped for lack of memory; refine it in parts of up to about 9200 frames (--part-frames N or auto; in "
                     "Python, RefineConfig.part_frames)")  # (5 - 0.5) GB / 0.5 MB = 9216 pairs
     assert need.bytes(9200) <= 5 * GB
     assert memory_note("v.mp4", 300, need, 0.55 * GB).endswith(
-        "refine it in parts of up to about 103 frames (--part-frames N; in Python, RefineConfig.part_frames)")
+        "refine it in parts of up to about 103 frames (--part-frames N or auto; in Python, RefineConfig.part_frames)")
     assert memory_note("v.mp4", 300, need, 0.55 * GB, shortest_part=120).endswith(  # parts too short: segments
         "refine it in segments of up to about 103 frames (--start S --frames N; in Python, VideoReader.segment with "
         "PoseSequence.slice)")
@@ -117,8 +118,31 @@ def test_parts_need_a_part_and_the_joined_flow() -> None:
     note = memory_note("v.mp4", 4001, need, 3 * GB, part_frames=1001)
     assert note == ("v.mp4: refining its 4001 frames in parts of 1001 takes about 4.4 GB more memory, and 3.0 GB is "
                     "available: it may be stopped for lack of memory; refine it in parts of up to about 200 frames "
-                    "(--part-frames N; in Python, RefineConfig.part_frames)")
+                    "(--part-frames N or auto; in Python, RefineConfig.part_frames)")
     assert memory_note("v.mp4", 4001, need, 5 * GB, part_frames=1001) is None
+
+
+def test_auto_parts_are_the_longest_that_fit_and_none_where_the_video_does() -> None:
+    GB = 2**30
+    need = MemoryNeed(base=0.5 * GB, per_pair=2 * MB, kept_per_pair=0.5 * MB)
+    assert auto_part_frames(need, 4001, 10 * GB, 90) is None and auto_part_frames(need, 4001, None, 90) is None
+    assert auto_part_frames(need, 4001, 3 * GB, 90) == 281 == need.part_frames_within(4001, 3 * GB)
+    assert auto_part_frames(need, 4001, 2.1 * GB, 90) == 90  # nothing fits: the shortest parts (and the note says so)
+
+
+def test_refine_takes_auto_parts_where_the_memory_needs_them(tiny_clip, monkeypatch) -> None:
+    init, frames = tiny_clip.estimate, tiny_clip.rendered.frames  # 8 frames
+    auto = replace(DIS, part_frames="auto", part_overlap=2)
+    whole = flowpose.refine(init, frames, config=auto)
+    assert whole.part_frames is None
+    need = refine_memory(init, (64, 64), auto, [DISFlow()], keep_flow=False)  # (8 frames: the joined flow outweighs)
+    monkeypatch.setattr("flowpose.api.available_memory_bytes", lambda: need.bytes(8, 6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MemoryNoteWarning)  # the parts fit: nothing to warn of
+        parted = flowpose.refine(init, frames, config=auto, keep_flow=False)
+    assert parted.part_frames == 6 and parted.poses.num_frames == 8
+    with pytest.raises(InputError, match="part_frames must be a number of frames, 'auto' or None, got 'some'"):
+        replace(DIS, part_frames="some")
 
 
 def test_parts_that_keep_no_flow_need_a_part_alone(tiny_clip) -> None:
