@@ -37,7 +37,7 @@ def test_a_refine_result_names_its_parts_without_their_values() -> None:
     text = repr(result)
     assert "\n" not in text and len(text) < 600, text
     assert "flow=FlowField(flow=float32[299, 64, 64, 2], confidence=float32[299, 64, 64], origin=float32[299, 2]" in text
-    assert "history=[4 × CycleRecord]" in text and text.endswith("flow_state=None, swapped=bool[300, 2])")
+    assert "history=[4 × CycleRecord]" in text and text.endswith("flow_state=None, swapped=bool[300, 2], part_frames=None)")
 
 
 def test_array_summary_of_tensors_and_of_arrays_without_missing_values() -> None:
