@@ -96,7 +96,11 @@ class PartFrames(click.ParamType):
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int | str:
         if value == "auto":
             return "auto"
-        return click.IntRange(min=3 * PART_OVERLAP).convert(value, param, ctx)
+        try:
+            frames = int(value)  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            self.fail(f"expected a number of frames (at least {3 * PART_OVERLAP}) or auto, got {value!r}", param, ctx)
+        return click.IntRange(min=3 * PART_OVERLAP).convert(frames, param, ctx)
 
 
 def part_frames_option(fn: Callable) -> Callable:

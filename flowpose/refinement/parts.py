@@ -31,7 +31,7 @@ their bones' changes (a few millimetres). On the real set (held out, 4 parts of 
 116.5 / 76.1 mm joined as they were to 115.7 / 73.8 (whole: 114.1 / 72.8), most of it a man hidden through a part, and
 the projections stay as far from the reference's; on long synthetic clips with true ground truth PA-MPJPE rises by 2%.
 Two other layings were tried: with the least displacement of the joints (real set 116.5 / 75.6; on the synthetic clips
-PA-MPJPE 1% under the joined), and along the rays of the joined joints' pixels (real set 121.0 / 77.8). Holding each
+PA-MPJPE 1% under the joined), and along the rays of the joined joints' pixels (real set 121.0 / 77.7). Holding each
 part's bones to the parts' before it, in the pose stage, cost 3.5% MPJPE (``benchmarks/RESULTS.md``, forty-ninth and
 fiftieth sessions).
 
@@ -174,7 +174,13 @@ def one_body(joints: np.ndarray, parents: Sequence[int]) -> np.ndarray:
     Returns:
         (T, J, 3) float64 metres. Where a bone has no direction (a joint or its parent missing, or the two at one
         place) or no length (missing in every frame), the joint keeps its offset from its parent as joined.
+
+    Raises:
+        InputError: a joint's parent comes after it in ``parents``.
     """
+    if any(p >= j for j, p in enumerate(parents)):
+        raise InputError(f"one_body lays bones from the root out: each joint's parent must come before it, got parents "
+                         f"{tuple(parents)}")
     X = np.asarray(joints, np.float64)
     Y = X.copy()
     for j, p in enumerate(parents):
@@ -295,11 +301,9 @@ def refine_in_parts(
             observe=figures.observer(i, part, part_gt, init.slice(part.start, part.stop)), scale=scale,
         )
         if keep_flow:
-            own_stop = min(part.own_stop, T - 1)
-            own = result.flow.pairs(part.own_start - part.start, own_stop - part.start)
-            joined = _allocated(own, T - 1) if joined is None else joined
-            _write_pairs(joined, part.own_start, own)
-        results.append(replace(result, flow=None))  # the part's flow is let go with the rest of it
+            joined = _with_own_pairs(joined, result.flow, part, T)
+        results.append(replace(result, flow=None))
+        del result  # the part's flow goes before the next part makes its own
     poses = _joined_poses(init, parts, results, config.part_overlap)
     swapped = None
     if results[0].swapped is not None:
@@ -346,6 +350,15 @@ def video_filled(init: PoseSequence) -> PoseSequence:
     has_2d = np.zeros_like(missing) if init.joints2d is None else np.isfinite(init.joints2d).all(-1)
     conf = np.where(missing & ~has_2d, 0.0, conf).astype(np.float32)
     return replace(init, joints3d=filled, conf=conf)
+
+
+def _with_own_pairs(joined: FlowField | None, flow: FlowField, part: Part, num_frames: int) -> FlowField:
+    """The whole video's flow (allocated at the first part) with the pairs ``part`` owns copied in from its ``flow``."""
+    own_stop = min(part.own_stop, num_frames - 1)
+    own = flow.pairs(part.own_start - part.start, own_stop - part.start)
+    joined = _allocated(own, num_frames - 1) if joined is None else joined
+    _write_pairs(joined, part.own_start, own)
+    return joined
 
 
 def _allocated(like: FlowField, num_pairs: int) -> FlowField:

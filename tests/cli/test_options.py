@@ -85,7 +85,7 @@ def test_the_parts_overlap_as_the_configuration_says() -> None:
     refused = CliRunner().invoke(command, ["--part-frames", str(3 * PART_OVERLAP - 1)])
     assert refused.exit_code == 2 and f"89 is not in the range x>={3 * PART_OVERLAP}" in refused.output
     refused = CliRunner().invoke(command, ["--part-frames", "some"])
-    assert refused.exit_code == 2 and "'some' is not a valid integer" in refused.output
+    assert refused.exit_code == 2 and "expected a number of frames (at least 90) or auto, got 'some'" in refused.output
 
 
 def test_each_option_names_itself_when_refused(tmp_path: Path) -> None:

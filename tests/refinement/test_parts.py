@@ -203,6 +203,8 @@ def test_one_body_keeps_the_joined_offset_where_a_bone_has_no_direction_or_no_le
     np.testing.assert_allclose(Y[:4, 1], np.tile([0.0, 0.5, 0.0], (4, 1)))
     np.testing.assert_allclose(Y[3, 2], Y[3, 1])  # the joined offset, none
     assert np.isnan(Y[:, 3]).all() and np.isnan(Y[4]).all()  # missing stays missing; so do a missing root's children
+    with pytest.raises(InputError, match=r"each joint's parent must come before it, got parents \(-1, 2, 0\)"):
+        one_body(X[:, :3], (-1, 2, 0))
 
 
 def test_parts_that_keep_no_flow_never_join_it_and_refine_the_same(clip40, monkeypatch) -> None:
@@ -220,3 +222,25 @@ def test_parts_that_keep_no_flow_never_join_it_and_refine_the_same(clip40, monke
     assert [r.metrics for r in dropped.history] == [r.metrics for r in kept.history]  # EPE too: read in each part
     whole = refine_in_parts(clip40.estimate, clip40.rendered.frames, [DISFlow()], CONFIG, keep_flow=False)
     assert whole.flow is None and whole.poses.num_frames == 40
+
+
+def test_a_part_s_flow_is_let_go_before_the_next_part_is_refined(clip40, monkeypatch) -> None:
+    import gc
+    import weakref
+
+    real, flows, alive = parts_module.run_refinement, [], []
+
+    def recorded(init, frames, models, config, **options):
+        gc.collect()
+        alive.append([ref() is not None for ref in flows])  # the earlier parts' flow fields, at this part's start
+        result = real(init, frames, models, config, **options)
+        flows.append(weakref.ref(result.flow))
+        return result
+
+    monkeypatch.setattr(parts_module, "run_refinement", recorded)
+    config = replace(CONFIG, part_frames=15, part_overlap=4)
+    for keep_flow in (True, False):
+        flows.clear()
+        alive.clear()
+        refine_in_parts(clip40.estimate, clip40.rendered.frames, [DISFlow()], config, keep_flow=keep_flow)
+        assert alive == [[], [False], [False, False], [False, False, False]]
