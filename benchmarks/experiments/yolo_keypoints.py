@@ -18,7 +18,9 @@ that version query itself rather than install torchvision. Each frame is letterb
 stride, 32, divides it; grey padding as Ultralytics pads), the network's (56, N) candidates are cut by confidence
 0.25 and non-maximum suppression (IoU 0.7, Ultralytics' defaults), and every person found is written with its 17
 keypoints mapped back to the frame's pixels and their scores, the image id the frame index. Written: ``--out
-DIR/camXX.coco.json`` (default ``results/yolo11n_pose``), one file per view.
+DIR/camXX.coco.json`` (default ``results/yolo11n_pose``), one file per view; with ``--labels DIR`` also the same
+people as Ultralytics' own ``Results.save_txt`` writes them (``DIR/camXX/labels/camXX_N.txt``, N from 1), which
+``flowpose import yolo`` reads.
 """
 
 from __future__ import annotations
@@ -65,22 +67,32 @@ def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float, tuple[fl
     return canvas.transpose(2, 0, 1)[None].astype(np.float32) / 255.0, s, (round(left - 0.1), round(top - 0.1))
 
 
-def people_in(network: torch.nn.Module, image: np.ndarray, size: int) -> list[dict]:
-    """Every person the network finds in an RGB frame: ``{"keypoints": [x, y, score] * 17, "score"}``, frame px."""
+def people_in(network: torch.nn.Module, image: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every person the network finds in an RGB frame: (n, 6) boxes (x1, y1, x2, y2, score, class) and (n, 17, 3)
+    keypoints (x, y, score), frame px."""
     from ultralytics.utils.nms import non_max_suppression
 
     x, s, (dx, dy) = letterbox(image, size)
     with torch.no_grad():
         out = network(torch.from_numpy(x))
     out = out[0] if isinstance(out, (list, tuple)) else out
-    kept = non_max_suppression(out, conf_thres=0.25, iou_thres=0.7, nc=1)[0].numpy()  # (n, 6 + 51)
-    people = []
-    for row in kept:
-        kp = row[6:].reshape(17, 3).astype(np.float64)
-        kp[:, 0] = (kp[:, 0] - dx) / s
-        kp[:, 1] = (kp[:, 1] - dy) / s
-        people.append({"keypoints": [round(float(v), 3) for v in kp.reshape(-1)], "score": round(float(row[4]), 4)})
-    return people
+    kept = non_max_suppression(out, conf_thres=0.25, iou_thres=0.7, nc=1)[0].numpy().astype(np.float64)  # (n, 57)
+    boxes, keypoints = kept[:, :6].copy(), kept[:, 6:].reshape(-1, 17, 3).copy()
+    boxes[:, [0, 2]] = (boxes[:, [0, 2]] - dx) / s
+    boxes[:, [1, 3]] = (boxes[:, [1, 3]] - dy) / s
+    keypoints[..., 0] = (keypoints[..., 0] - dx) / s
+    keypoints[..., 1] = (keypoints[..., 1] - dy) / s
+    return boxes, keypoints
+
+
+def save_labels(image: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray, target: Path) -> None:
+    """The frame's people written by Ultralytics' own ``Results.save_txt(save_conf=True)``, as ``predict(...,
+    save_txt=True, save_conf=True)`` writes a video's frame (nothing where nobody was found)."""
+    from ultralytics.engine.results import Results
+
+    result = Results(image[..., ::-1], str(target), {0: "person"}, boxes=torch.from_numpy(boxes).float(),
+                     keypoints=torch.from_numpy(keypoints).float())
+    result.save_txt(str(target), save_conf=True)
 
 
 def main() -> None:
@@ -91,6 +103,9 @@ def main() -> None:
     p.add_argument("--views", default="cam01,cam02,cam03,cam04")
     p.add_argument("--size", type=int, default=640, help="the letterboxed side, px (a multiple of 32)")
     p.add_argument("--out", type=Path, default=REPO / "results" / "yolo11n_pose")
+    p.add_argument("--labels", type=Path, default=None,
+                   help="also write each view's people as Ultralytics' labels, DIR/camXX/labels/camXX_N.txt (what "
+                   "predict(save_txt=True, save_conf=True) writes; flowpose import yolo reads them)")
     args = p.parse_args()
     network = load_network(args.weights)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -101,9 +116,14 @@ def main() -> None:
             ok, frame = capture.read()
             if not ok:
                 break
-            for person in people_in(network, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), args.size):
-                results.append({"image_id": t, "category_id": 1, **person})
+            boxes, keypoints = people_in(network, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), args.size)
+            for box, kp in zip(boxes, keypoints):
+                results.append({"image_id": t, "category_id": 1, "score": round(float(box[4]), 4),
+                                "keypoints": [round(float(v), 3) for v in kp.reshape(-1)]})
             t += 1
+            if args.labels is not None and len(boxes):
+                save_labels(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), boxes, keypoints,
+                            args.labels / view / "labels" / f"{view}_{t}.txt")
         capture.release()
         target = args.out / f"{view}.coco.json"
         target.write_text(json.dumps(results))

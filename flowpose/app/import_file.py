@@ -4,7 +4,8 @@ Three kinds of file, by format (:data:`IMPORT_KINDS`):
 
 - 3D poses (``metro``, ``joints3d``, ``videopose3d``; :mod:`flowpose.io.importers`): a pose file, placed in the
   camera the user describes (or that ``--video``'s size and a focal length or field of view give);
-- 2D keypoints (``openpose``, ``coco``; :mod:`flowpose.app.import_keypoints`): a keypoints file, one person;
+- 2D keypoints (``openpose``, ``coco``, ``yolo``; :mod:`flowpose.app.import_keypoints`): a keypoints file, one
+  person (``yolo`` needs ``--video``: its labels are fractions of the frame's size, named by the video's frames);
 - SMPL results (``vibe``, ``pare``, ``wham``, ``phalp``; :mod:`flowpose.app.import_smpl`): an SMPL parameter
   file, one person over the whole video (``--video`` gives its size, frame count and frame rate).
 
@@ -27,8 +28,9 @@ from flowpose.io.importers import IMPORT_FORMATS, UNITS, ImportOptions, import_p
 from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.outdir import check_output_file
 from flowpose.io.poses import save_poses, written_by_flowpose
-from flowpose.io.video import DEFAULT_FPS, open_video
+from flowpose.io.video import DEFAULT_FPS, ImageFolderReader, open_video
 from flowpose.io.video_notes import listed_note, rotation_note, truncation_note
+from flowpose.io.yolo_labels import LabelledVideo
 
 IMPORT_KINDS: dict[str, tuple[str, ...]] = {
     "poses": tuple(IMPORT_FORMATS),
@@ -80,11 +82,12 @@ def run_import(job: ImportJob) -> list[str]:
     if job.fmt in IMPORT_KINDS["smpl"]:
         return _import_smpl(job)
     if job.fmt in IMPORT_KINDS["keypoints"]:
-        size, turned = None, []
+        size, turned, video = None, [], None
         if job.video is not None:
-            size, _, _, turned, _ = _video_facts(job.video)
+            size, count, _, turned, _ = _video_facts(job.video)
+            video = LabelledVideo(job.video.stem, size, count, _frame_stems(job.video))
         return turned + import_keypoints(job.fmt, job.source, job.out, skeleton=job.skeleton, person=job.person,
-                                         image_size=size, overwrite=job.overwrite)
+                                         image_size=size, video=video, overwrite=job.overwrite)
     if job.fmt in IMPORT_KINDS["poses"]:
         return _import_poses(job)
     formats = [f for kind in IMPORT_KINDS.values() for f in kind]
@@ -113,6 +116,12 @@ def _video_facts(video: Path) -> VideoFacts:
         turned, cut = rotation_note(reader), truncation_note(reader)
         lines = ([] if turned is None else [turned]) + ([] if cut is None else [f"warning: {cut}"])
         return VideoFacts(reader.size, len(reader), reader.fps, lines, listed_note(reader))
+
+
+def _frame_stems(video: Path) -> tuple[str, ...] | None:
+    """A folder of images' names without their suffixes, in frame order; None for a video file."""
+    with open_video(video) as reader:
+        return tuple(f.stem for f in reader.files) if isinstance(reader, ImageFolderReader) else None
 
 
 def _import_smpl(job: ImportJob) -> list[str]:

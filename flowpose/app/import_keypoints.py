@@ -1,7 +1,7 @@
 """Import another detector's 2D keypoints: one person followed through the video, mapped to Human3.6M-17.
 
-What ``flowpose import openpose DIR`` and ``flowpose import coco FILE`` do; the file they write is attached to a
-3D pose file by ``flowpose refine --keypoints``.
+What ``flowpose import openpose DIR``, ``flowpose import coco FILE`` and ``flowpose import yolo DIR --video VIDEO``
+do; the file they write is attached to a 3D pose file by ``flowpose refine --keypoints``.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from flowpose.errors import InputError
 from flowpose.io.keypoints2d import Keypoints2D, read_coco, read_openpose, save_keypoints
 from flowpose.io.npz import read_npz
 from flowpose.io.outdir import check_output_file
+from flowpose.io.yolo_labels import LabelledVideo, read_yolo_labels
 from flowpose.joint_map import confidence_to_h36m17, to_h36m17
 from flowpose.people.detections import Detection
 from flowpose.people.select import choose_track, track_keypoints
 from flowpose.people.track import source_ids, track_people
 
-KEYPOINT_FORMATS = ("openpose", "coco")
+KEYPOINT_FORMATS = ("openpose", "coco", "yolo")
 """The 2D formats of ``flowpose import``."""
 
 
@@ -105,20 +106,30 @@ def import_keypoints(
     skeleton: str | None = None,
     person: str | int = "prominent",
     image_size: tuple[int, int] | None = None,
+    video: LabelledVideo | None = None,
     overwrite: bool = False,
 ) -> list[str]:
     """Read ``source`` in ``fmt``, follow ``person``, write the keypoints file ``out``; returns lines for the user.
 
+    ``video`` is the video the keypoints are of: ``yolo`` needs it (its labels are fractions of the frame's size and
+    are named by the video's frames); the other formats do without.
+
     Raises:
-        InputError: for an unknown format, a bad output or malformed input, before anything is written.
+        InputError: for an unknown format, a bad output or malformed input, or ``yolo`` without its video, before
+            anything is written.
     """
     if fmt not in KEYPOINT_FORMATS:
         raise InputError(f"unknown keypoints format {fmt!r}; choose from {list(KEYPOINT_FORMATS)}")
     if out.suffix.lower() != ".npz":
         raise InputError(f"--out {out}: expected a keypoints file ending in .npz")
+    if fmt == "yolo" and video is None:
+        raise InputError("import yolo needs --video VIDEO, the video the labels are of: they give each keypoint as a "
+                         "fraction of the frame's size and name the frames by the video's")
     check_output_file(out, overwrite=overwrite, is_ours=_is_keypoints_file, inputs=[source])
     if fmt == "openpose":
         detections, layout = read_openpose(source, skeleton)
+    elif fmt == "yolo":
+        detections, layout = read_yolo_labels(source, video, skeleton)
     else:
         detections, layout = read_coco(source)
     followed = keypoints_of_person(detections, layout, person, image_size, str(source))

@@ -20,20 +20,22 @@ from flowpose.cli.shell import main, user_errors
     "--video",
     type=click.Path(path_type=Path),
     default=None,
-    help="The video the poses are of: gives the image size (for --fov, --person center) and the frame rate.",
+    help="The video the poses are of: gives the image size (for --fov, --person center, yolo's fractions), the "
+    "frames (yolo's labels name them) and the frame rate.",
 )
 @camera_options
 @click.option(
     "--skeleton",
     default=None,
-    help="Joint layout of FILE [default: h36m17 for joints3d; from the joint count for openpose].",
+    help="Joint layout of FILE [default: h36m17 for joints3d; coco17 for yolo; from the joint count for openpose].",
 )
 @click.option(
     "--person",
     default="prominent",
     show_default=True,
-    help="openpose/coco/vibe/pare/wham/phalp: whom to follow (as for estimate); N: the file's own person id "
-    "(OpenPose person_id, COCO track_id, the results' track), or flowpose's track id where it gives none.",
+    help="openpose/coco/yolo/vibe/pare/wham/phalp: whom to follow (as for estimate); N: the file's own person id "
+    "(OpenPose person_id, COCO track_id, YOLO's track id, the results' track), or flowpose's track id where it gives "
+    "none.",
 )
 @click.option("--units", default="m", show_default=True, help="Units of FILE's 3D coordinates: m, cm, mm.")
 @click.option("--axes", default="RDF", show_default=True,
@@ -75,6 +77,8 @@ def import_(
     writes a keypoints .npz.
     coco: COCO keypoint results JSON (mmpose, RTMPose, HRNet, ...; COCO-17, Halpe-26, COCO-WholeBody-133); writes a
     keypoints .npz.
+    yolo: the labels folder of an Ultralytics pose run with save_txt=True (YOLOv8 to YOLO26 pose; track ids where
+    it tracked); needs --video, the video it ran on; writes a keypoints .npz.
     vibe, pare, wham, phalp (4D-Humans): their SMPL results (.pkl, needs --video); writes an SMPL parameter file.
     Keypoints files are attached to 3D poses with: flowpose refine VIDEO --keypoints FILE;
     SMPL files are refined with: flowpose refine VIDEO --smpl FILE --body-model MODEL.
@@ -86,7 +90,7 @@ def import_(
     used_by = (  # options only some formats read: given to another, refused rather than silently ignored
         (("keypoints",), ("videopose3d",)),
         (("units", "axes"), poses),
-        (("skeleton",), ("metro", "joints3d", "openpose")),
+        (("skeleton",), ("metro", "joints3d", "openpose", "yolo")),
         (("person",), (*IMPORT_KINDS["keypoints"], *smpl)),
         (("intrinsics", "camera_name", "focal_px", "fov", "fps"), (*poses, *smpl)),
     )

@@ -74,3 +74,22 @@ def test_refusals(tmp_path: Path) -> None:
     assert str(info.value) == (f"{tmp_path / 'nobody'}: no person was followed through its 3 frames (no track of 3 "
                                "or more frames)")
     assert not (tmp_path / "kp.npz").exists()
+
+
+def test_yolo_labels_of_two_tracked_people(tmp_path: Path) -> None:
+    from flowpose.io.yolo_labels import LabelledVideo
+    from tests.io.test_yolo_labels import H, W, label_line, person_px, scores_17, write_labels
+
+    lines = {f"clip_{t + 1}": [label_line(person_px(t, 50), scores_17(), (0.9, 7)),
+                               label_line(person_px(t, 400), scores_17(), (0.8, 9))] for t in range(10)}
+    folder = write_labels(tmp_path / "runs" / "pose" / "track" / "labels", lines)
+    video = LabelledVideo("clip", (H, W), 12)  # the last two frames: nobody found
+    lines = import_keypoints("yolo", folder.parent, tmp_path / "kp.npz", person=9, video=video)
+    assert "person 9 (the file's id) of 2 (coco17), 12 frames, found in 10" in lines[0]
+    kp = load_keypoints(tmp_path / "kp.npz")
+    # COCO's left hip is its joint 11, H36M's joint 4; person 9 stands at x0 = 400 + 3t.
+    np.testing.assert_allclose(kp.joints2d[2, H36M17.index("l_hip")], [400 + 6 + 11, 210], atol=1e-3)
+    assert np.isnan(kp.joints2d[11]).all() and (kp.conf[11] == 0).all()
+    with pytest.raises(InputError, match="import yolo needs --video VIDEO, the video the labels are of"):
+        import_keypoints("yolo", folder, tmp_path / "kp2.npz")
+    assert not (tmp_path / "kp2.npz").exists()

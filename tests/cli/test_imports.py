@@ -107,6 +107,29 @@ def test_import_openpose_and_refine_with_its_keypoints(work: Path) -> None:
     assert not (work / "o5").exists()
 
 
+def test_import_yolo_labels_and_refine_with_them(work: Path) -> None:
+    from tests.io.test_yolo_labels import label_line, write_labels
+
+    with open_video(work / "video.mp4") as reader:
+        H, W = reader.size
+    j = np.arange(17)
+    person = np.stack([W * (0.3 + 0.02 * j), H * (0.2 + 0.04 * j)], -1)
+    lines = {f"video_{t + 1}": [label_line(person + (t, 0), np.full(17, 0.9), (0.95,), (H, W))] for t in range(T)}
+    labels = write_labels(work / "runs" / "pose" / "predict" / "labels", lines)
+    result = run("import", "yolo", labels.parent, "--video", work / "video.mp4", "--out", work / "kp.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert f"person 0 of 1 (coco17), {T} frames, found in {T}" in result.stdout
+    kp = load_keypoints(work / "kp.npz")
+    np.testing.assert_allclose(kp.joints2d[1, 4], person[11] + (1, 0), atol=1e-3)  # COCO's left hip, H36M's 4
+    result = run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "0", "--quiet", "--keypoints", work / "kp.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "2D keypoints:" in result.stdout
+    assert_user_error(run("import", "yolo", labels, "--out", work / "k2.npz"), "import yolo needs --video VIDEO")
+    assert_user_error(run("import", "yolo", labels, "--video", work / "video.mp4", "--out", work / "k2.npz", "--skeleton",
+                          "coco_wholebody133"), "video_1.txt:1: 57 values; expected a YOLO pose line")
+    assert not (work / "k2.npz").exists()
+
+
 def test_import_wham_and_vibe_results(tmp_path: Path) -> None:
     joblib = pytest.importorskip("joblib", reason="joblib (the body-import extra) reads WHAM/VIBE results")
     from flowpose.body.params import load_smpl
