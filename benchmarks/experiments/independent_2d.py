@@ -14,7 +14,8 @@ Human3.6M-17 as ``flowpose import coco`` maps them and attached as ``refine --ke
 - ``mediapipe``: the tracked estimate's own 2D (the default);
 - ``yolo``: YOLO's keypoints alone, as a user's file would give them (joints YOLO lacks are unobserved in 2D);
 - ``yolo+mediapipe``: YOLO's, MediaPipe's where YOLO has none;
-- ``averaged``: the mean of the two where both have a joint, the one that has it elsewhere.
+- ``averaged``: the mean of the two where both have a joint, the one that has it elsewhere (``refine --keypoints-mix
+  average``).
 
 Each pair is refined with the default preset with and without the flow term for each source. Printed: each 2D's error
 against the reference projected into the view (px, and % of the reference's box height; over the frames and joints
@@ -110,7 +111,7 @@ def main() -> None:
             "mediapipe": mp,
             "yolo": yolo,
             "yolo+mediapipe": np.where(has_y, yolo, mp),
-            "averaged": np.where(has_y & has_m, 0.5 * (yolo + mp), np.where(has_y, yolo, mp)),
+            "averaged": attach_keypoints(init, kp, mix="average").joints2d,  # refine --keypoints-mix average
         }
         print(f"{name}: YOLO's person matched in {matched} of {len(mp)} frames ({int(keep.sum())} scored); its "
               f"joints {100 * has_y.mean():.0f}% observed, MediaPipe's {100 * has_m.mean():.0f}%", flush=True)

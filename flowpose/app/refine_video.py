@@ -67,8 +67,9 @@ class RefineVideoJob:
         estimate: estimate the initial poses with MediaPipe (an
             :class:`flowpose.estimate.mediapipe.EstimateConfig`), or None.
         person: with ``estimate``, whom to follow (:func:`flowpose.people.select.choose_track`).
-        keypoints: a keypoints file (:mod:`flowpose.io.keypoints2d`) whose 2D replaces the initial poses',
-            or None.
+        keypoints: a keypoints file (:mod:`flowpose.io.keypoints2d`) whose 2D replaces the initial poses' (or is
+            averaged with them: ``keypoints_mix``), or None.
+        keypoints_mix: ``"replace"`` or ``"average"`` (:func:`flowpose.io.keypoints2d.attach_keypoints`).
         camera: the camera the user described; it replaces a pose file's (with a note) and places estimated
             poses. None: keep the pose file's camera, or estimate with the default field-of-view guess.
         gt: a ground-truth file to report errors against, or None.
@@ -93,6 +94,7 @@ class RefineVideoJob:
     estimate: EstimateConfig | None = None
     person: str | int = "prominent"
     keypoints: Path | None = None
+    keypoints_mix: str = "replace"
     camera: CameraOptions | None = None
     gt: Path | None = None
     out: Path | None = None
@@ -336,7 +338,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                 count_note=count_note,
             )
             check_observed(init, str(source))
-            if init.joints2d is not None and kp is None:  # --keypoints replace them
+            if init.joints2d is not None and (kp is None or job.keypoints_mix != "replace"):  # else --keypoints's
                 seen = np.where((init.confidence() > 0)[..., None], init.joints2d, np.nan)
                 if (problem := span_problem(seen, reader.size, "joints2d")) is not None:
                     raise InputError(f"{source}: {problem}")
@@ -364,11 +366,14 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
         if kp is not None:
             if kp.num_frames == len(reader) and not whole:
                 kp = slice_keypoints(kp, start, stop)
+            own = init.joints2d is not None
             try:
-                init = attach_keypoints(init, kp)
+                init = attach_keypoints(init, kp, mix=job.keypoints_mix)
             except InputError as e:
                 raise InputError(f"{job.keypoints}: {e}") from None
-            notes.append(f"2D keypoints: {job.keypoints} ({kp.source}) replace the initial poses' own")
+            how = ("averaged with the initial poses' own where both have a joint" if job.keypoints_mix == "average"
+                   and own else "replace the initial poses' own")
+            notes.append(f"2D keypoints: {job.keypoints} ({kp.source}) {how}")
         if source is not None or kp is not None:  # another tool's 3D or 2D: in flowpose's camera frame?
             named = [str(p) for p in (source, job.keypoints) if p is not None]
             if (convention := frame_convention_note(init, " with ".join(named))) is not None:

@@ -81,8 +81,16 @@ if TYPE_CHECKING:
     "keypoints_path",
     type=click.Path(path_type=Path),
     default=None,
-    help="2D keypoints from another detector (flowpose import openpose|coco): the pose stage's 2D term follows "
-    "them instead of the initial poses' own.",
+    help="2D keypoints from another detector (flowpose import openpose|coco|yolo): the pose stage's 2D term follows "
+    "them instead of the initial poses' own (--keypoints-mix average: the mean of the two).",
+)
+@click.option(
+    "--keypoints-mix",
+    type=click.Choice(["replace", "average"]),
+    default="replace",
+    show_default=True,
+    help="With --keypoints: replace the initial poses' own 2D, or average with it where both have a joint (real "
+    "set, YOLO11n-pose's 2D: averaged refines 4-10% better than replaced; benchmarks/RESULTS.md).",
 )
 @estimator_options
 @camera_options
@@ -138,6 +146,7 @@ def refine(
     sketch: str,
     export_mesh: str | None,
     keypoints_path: Path | None,
+    keypoints_mix: str,
     track: bool,
     min_confidence: float,
     carry_frames: int,
@@ -182,7 +191,7 @@ def refine(
         refuse_unused(("without_flow",), "not used with --smpl, whose flow is the mesh's (--mesh-flow-weight 0 "
                       "leaves it out)")
         refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "camera_name", "focal_px", "fov", "start", "num_frames",
-                       "floor_z", "part_frames"),
+                       "floor_z", "part_frames", "keypoints_mix"),
                       "not used with --smpl, which refines the parameters of the whole video in their own camera "
                       "(their K)")
         _refine_smpl(video, smpl_path, body_model, config, cycles, mesh_flow_weight, sketch, export_mesh, out_dir,
@@ -190,6 +199,8 @@ def refine(
                      estimate or poses_path is not None or keypoints_path is not None, viz, fps, gt_path)
         return
     refuse_unused(("mesh_flow_weight", "sketch", "export_mesh"), "used only with --smpl (and --body-model)")
+    if keypoints_path is None:
+        refuse_unused(("keypoints_mix",), "used only with --keypoints")
     if not estimate:
         refuse_unused(ESTIMATOR_PARAMETERS, "used only with --estimate (here the initial poses come from a pose file)")
     est_config = (estimate_config_from_options(track, min_confidence, carry_frames, min_frames, looks, mirrored_2d,
@@ -203,6 +214,7 @@ def refine(
         estimate=est_config,
         person=parse_person(person),
         keypoints=keypoints_path,
+        keypoints_mix=keypoints_mix,
         camera=described_camera(intrinsics, focal_px, fov, camera_name, video),
         gt=gt_path,
         out=out_dir,

@@ -123,7 +123,17 @@ def test_import_yolo_labels_and_refine_with_them(work: Path) -> None:
     np.testing.assert_allclose(kp.joints2d[1, 4], person[11] + (1, 0), atol=1e-3)  # COCO's left hip, H36M's 4
     result = run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "0", "--quiet", "--keypoints", work / "kp.npz")
     assert result.exit_code == 0, (result.output, result.exception)
-    assert "2D keypoints:" in result.stdout
+    assert "2D keypoints: " in result.stdout and "(coco17) replace the initial poses' own" in result.stdout
+    replaced = load_poses(work / "video.flowpose" / "refined.npz").joints2d
+    result = run("refine", work / "video.mp4", "--flow", "dis", "--cycles", "0", "--quiet", "--keypoints", work / "kp.npz",
+                 "--keypoints-mix", "average", "--out", work / "avg")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "(coco17) averaged with the initial poses' own where both have a joint" in result.stdout
+    own = load_poses(work / "video.poses.npz").joints2d
+    averaged = load_poses(work / "avg" / "refined.npz").joints2d
+    np.testing.assert_allclose(averaged[2, 4], 0.5 * (replaced[2, 4] + own[2, 4]), atol=1e-3)
+    assert_user_error(run("refine", work / "video.mp4", "--keypoints-mix", "average", "--out", work / "o6"),
+                      "--keypoints-mix: used only with --keypoints")
     assert_user_error(run("import", "yolo", labels, "--out", work / "k2.npz"), "import yolo needs --video VIDEO")
     assert_user_error(run("import", "yolo", labels, "--video", work / "video.mp4", "--out", work / "k2.npz", "--skeleton",
                           "coco_wholebody133"), "video_1.txt:1: 57 values; expected a YOLO pose line")

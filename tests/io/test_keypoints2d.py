@@ -125,3 +125,25 @@ def test_keypoints_file_round_trip_and_attach(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not a keypoints file"):
         load_keypoints(tmp_path / "other.npz")
     assert get_skeleton(kp.source).num_joints == 25
+
+
+def test_keypoints_averaged_with_the_poses_own() -> None:
+    T = 3
+    theirs = np.full((T, 17, 2), 100.0, np.float32)
+    conf = np.full((T, 17), 0.9, np.float32)
+    conf[0, 2] = 0.1  # theirs unsure: the poses' own alone
+    own = np.full((T, 17, 2), 60.0, np.float32)
+    own[1, 3] = np.nan  # the poses' own missing: theirs alone
+    own[2, 4], conf[2, 4] = np.nan, 0.0  # both missing: missing
+    joints3d = np.zeros((T, 17, 3), np.float32) + np.array([0.0, 0.0, 3.0], np.float32)
+    poses = PoseSequence(joints3d=joints3d, K=np.diag([500.0, 500.0, 1.0]).astype(np.float32), joints2d=own)
+    kp = Keypoints2D(theirs, conf, "coco17")
+    mixed = attach_keypoints(poses, kp, mix="average").joints2d
+    assert mixed[0, 0].tolist() == [80.0, 80.0] and mixed[0, 2].tolist() == [60.0, 60.0]
+    assert mixed[1, 3].tolist() == [100.0, 100.0] and np.isnan(mixed[2, 4]).all()
+    assert np.isnan(attach_keypoints(poses, kp).joints2d[0, 2]).all()  # replace: theirs alone
+    no_2d = PoseSequence(joints3d=joints3d, K=poses.K)
+    np.testing.assert_array_equal(attach_keypoints(no_2d, kp, mix="average").joints2d,
+                                  attach_keypoints(no_2d, kp).joints2d)
+    with pytest.raises(InputError, match=r"keypoints mix must be one of \['replace', 'average'\], got 'mean'"):
+        attach_keypoints(poses, kp, mix="mean")
