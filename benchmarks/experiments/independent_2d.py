@@ -50,25 +50,33 @@ LIMBS = [H36M17.index(n) for n in ("r_hip", "r_knee", "r_ankle", "l_hip", "l_kne
 """The H36M-17 joints COCO-17 gives directly, which the person is matched on."""
 
 
+def nearest_person(people: list[np.ndarray], target: np.ndarray, limit: float) -> int:
+    """Index of the (17, 2) H36M-17 keypoints of ``people`` whose :data:`LIMBS` lie nearest the (17, 2) ``target``
+    (median distance, px), if nearer than ``limit``; else -1."""
+    best, best_d = -1, limit
+    for i, kp in enumerate(people):
+        with np.errstate(invalid="ignore"):
+            d = np.nanmedian(np.linalg.norm(kp[LIMBS] - target[LIMBS], axis=-1))
+        if np.isfinite(d) and d < best_d:
+            best, best_d = i, d
+    return best
+
+
 def matched_keypoints(detections, joints2d: np.ndarray, reach: float = 0.2) -> tuple[Keypoints2D, int]:
     """The detections (per frame, COCO-17) of the person nearest the (T, 17, 2) tracked keypoints: in each frame the
     one whose median distance over :data:`LIMBS` is least, if under ``reach`` x the tracked person's median box
-    height; mapped to H36M-17 (as ``flowpose import coco``). Returns them and the number of frames matched."""
+    height (:func:`nearest_person`); mapped to H36M-17 (as ``flowpose import coco``). Returns them and the number of
+    frames matched."""
     T = len(joints2d)
     height = np.nanmedian(np.nanmax(joints2d[..., 1], 1) - np.nanmin(joints2d[..., 1], 1))
     out = np.full((T, 17, 2), np.nan, np.float32)
     conf = np.zeros((T, 17), np.float32)
     matched = 0
     for t in range(min(T, len(detections))):
-        best, best_d = None, reach * height
-        for det in detections[t]:
-            kp = to_h36m17(det.keypoints, "coco17", missing="nan")
-            with np.errstate(invalid="ignore"):
-                d = np.nanmedian(np.linalg.norm(kp[LIMBS] - joints2d[t, LIMBS], axis=-1))
-            if np.isfinite(d) and d < best_d:
-                best, best_d = (kp, confidence_to_h36m17(det.conf, "coco17")), d
-        if best is not None:
-            out[t], conf[t] = best
+        people = [to_h36m17(det.keypoints, "coco17", missing="nan") for det in detections[t]]
+        i = nearest_person(people, joints2d[t], reach * height)
+        if i >= 0:
+            out[t], conf[t] = people[i], confidence_to_h36m17(detections[t][i].conf, "coco17")
             matched += 1
     conf[~np.isfinite(out).all(-1)] = 0.0
     return Keypoints2D(out, conf, "coco17"), matched

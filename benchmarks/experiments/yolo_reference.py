@@ -30,24 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from build_pose2sim_devset import REPO, project, temporal_filter  # noqa: E402
 from build_pose2sim_heldout import triangulate_from  # noqa: E402
 from cache_stamp import fresh_reference  # noqa: E402
-from independent_2d import LIMBS  # noqa: E402
+from independent_2d import nearest_person  # noqa: E402
 
 from flowpose.io.keypoints2d import read_coco  # noqa: E402
 from flowpose.joint_map import confidence_to_h36m17, to_h36m17  # noqa: E402
 from flowpose.skeleton import H36M17  # noqa: E402
-
-
-def nearest_person(detections, target: np.ndarray, reach: float = 0.2) -> int:
-    """Index of the detection (H36M-17 keypoints, conf) whose :data:`LIMBS` lie nearest the (17, 2) ``target`` px
-    (median distance, under ``reach`` x the target's height), or -1."""
-    height = np.nanmax(target[:, 1]) - np.nanmin(target[:, 1])
-    best, best_d = -1, reach * height
-    for i, (kp, _) in enumerate(detections):
-        with np.errstate(invalid="ignore"):
-            d = np.nanmedian(np.linalg.norm(kp[LIMBS] - target[LIMBS], axis=-1))
-        if np.isfinite(d) and d < best_d:
-            best, best_d = i, d
-    return best
 
 
 def main() -> None:
@@ -85,7 +72,8 @@ def main() -> None:
                 if np.isfinite(full[q, t]).all(-1).sum() >= 6:
                     target = project(np.nan_to_num(full[q, t]), cams[u])
                     target[~np.isfinite(full[q, t]).all(-1)] = np.nan
-                    chosen[q, u] = nearest_person(dets, target)
+                    height = np.nanmax(target[:, 1]) - np.nanmin(target[:, 1])
+                    chosen[q, u] = nearest_person([k for k, _ in dets], target, 0.2 * height)
         for v in range(V):
             for q in range(P):
                 members = {u: int(chosen[q, u]) for u in range(V) if u != v and chosen[q, u] >= 0}
