@@ -83,7 +83,7 @@ def score_runs(name: str, runs: dict, gt: np.ndarray, keep: np.ndarray) -> dict[
     return row
 
 
-REFERENCES = ("all", "heldout")
+REFERENCES = ("all", "heldout", "yolo-heldout")
 """The pseudo ground truths a real-set experiment can score against (``--reference``)."""
 
 
@@ -98,7 +98,8 @@ def experiment_parser(description: str, strides: str | None = None, reference: b
     if reference:
         p.add_argument("--reference", choices=REFERENCES, default="all",
                        help="all: people_gt.npz, triangulated from every view; heldout: people_gt.heldout.npz, each "
-                       "view's reference triangulated without it (build_pose2sim_heldout.py)")
+                       "view's reference triangulated without it (build_pose2sim_heldout.py); yolo-heldout: the same "
+                       "from YOLO11n-pose's keypoints, not MediaPipe's (experiments/yolo_reference.py)")
     if strides is not None:
         p.add_argument("--strides", default=strides, help="long-range spans, frames, comma-separated (e.g. 3,9,27)")
     return p
@@ -203,16 +204,40 @@ def heldout_references(devset: Path) -> dict[str, np.ndarray]:
         return dict(zip(d["views"].tolist(), d["joints3d_world"].astype(np.float64)))
 
 
+def yolo_detections(folder: Path) -> bytes:
+    """The bytes of ``yolo_keypoints.py``'s detection files in ``folder`` (``cam*.coco.json``, in name order): what a
+    YOLO-made reference was triangulated from, part of its stamp."""
+    return b"".join(f.read_bytes() for f in sorted(folder.glob("cam*.coco.json")))
+
+
+def yolo_references(devset: Path) -> dict[str, np.ndarray]:
+    """``experiments/yolo_reference.py``'s held-out reference, triangulated from YOLO11n-pose's keypoints (beside the
+    real set's folder, ``yolo11n_pose/people_gt.heldout.npz``): view name -> (P, T, 17, 3) world metres.
+
+    Raises:
+        SystemExit: where it is missing or was made by other code than this, with the commands that make it.
+    """
+    path = devset.parent / "yolo11n_pose" / "people_gt.heldout.npz"
+    if not is_fresh(path, Path(__file__).parent / "experiments" / "yolo_reference.py", yolo_detections(path.parent)):
+        raise SystemExit(f"{path}: missing or stale; make it (after the real set) with: python "
+                         "benchmarks/experiments/yolo_keypoints.py --weights yolo11n-pose.pt (its docstring: where the "
+                         "weights come from) && python benchmarks/experiments/yolo_reference.py")
+    with np.load(path) as d:
+        return dict(zip(d["views"].tolist(), d["joints3d_world"].astype(np.float64)))
+
+
 def tracked_pairs(devset: Path, views: str, reference: str = "all"):
     """Each view-person pair of the real set with its tracked estimate as ``--everyone`` cached it: yields
     (``"camXX/pN"``, frames (T, H, W, 3), pseudo ground truth (T, 17, 3) camera metres, estimate, the frames
     scored (T,) bool). ``reference`` is one of :data:`REFERENCES`."""
     if reference == "heldout":
         by_view = heldout_references(devset)
+    elif reference == "yolo-heldout":
+        by_view = yolo_references(devset)
     else:
         everyone = np.load(fresh_reference(devset / "people_gt.npz"))["joints3d_world"].astype(np.float64)
     for view in views.split(","):
-        people = by_view[view] if reference == "heldout" else everyone
+        people = everyone if reference == "all" else by_view[view]
         with np.load(devset / f"{view}.camera.npz") as c:
             R, t = c["R"], c["t"]
         with open_video(VIDEOS / f"{view}.mp4") as reader:

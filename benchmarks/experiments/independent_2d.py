@@ -22,8 +22,7 @@ against the reference projected into the view (px, and % of the reference's box 
 that source has), the mean table, and for each source the flow's gain (flowpose against without flow, with a 95%
 interval over the pairs drawn again) and the source against MediaPipe's 2D.
 
-    python benchmarks/experiments/independent_2d.py [--reference all|heldout] [--keypoints results/yolo11n_pose]
-    python benchmarks/experiments/independent_2d.py --yolo-reference   # after yolo_reference.py
+    python benchmarks/experiments/independent_2d.py [--reference all|heldout|yolo-heldout] [--keypoints results/yolo11n_pose]
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import REPO, experiment_parser, in_view, print_mean_table, score_runs, tracked_pairs  # noqa: E402
+from bench_real import REPO, experiment_parser, print_mean_table, score_runs, tracked_pairs  # noqa: E402
 from flip_2d import error_2d, print_paired_gain  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
@@ -82,35 +81,16 @@ def matched_keypoints(detections, joints2d: np.ndarray, reach: float = 0.2) -> t
     return Keypoints2D(out, conf, "coco17"), matched
 
 
-def against_reference(pairs, devset: Path, reference: Path):
-    """``tracked_pairs``'s pairs with their reference and scored frames taken from ``reference`` (a held-out
-    reference file: ``joints3d_world`` (V, P, T, 17, 3) world metres, ``views``)."""
-    with np.load(reference) as d:
-        by_view = dict(zip(d["views"].tolist(), d["joints3d_world"].astype(np.float64)))
-    for name, frames, _, init, _ in pairs:
-        view, person = name.split("/")
-        with np.load(devset / f"{view}.camera.npz") as c:
-            R, t = c["R"], c["t"]
-        gt, keep = in_view(by_view[view][int(person[1:])], R, t, init.conf.max(-1) > 0)
-        yield name, frames, gt, init, keep
-
-
 def main() -> None:
     """Refine every pair with each 2D source, print the 2D errors, the refinements and the flow's gains."""
     p = experiment_parser(__doc__.split("\n\n")[0])
     p.add_argument("--keypoints", type=Path, default=REPO / "results" / "yolo11n_pose",
                    help="the folder of yolo_keypoints.py's camXX.coco.json")
-    p.add_argument("--yolo-reference", action="store_true",
-                   help="score against KEYPOINTS/people_gt.heldout.npz (yolo_reference.py), the held-out reference "
-                   "triangulated from YOLO's keypoints, in place of --reference")
     args = p.parse_args()
     config = replace(get_preset("fast"), cycles=args.cycles)
     detections = {v: read_coco(args.keypoints / f"{v}.coco.json")[0] for v in args.views.split(",")}
     results, errors = [], {}
-    pairs = tracked_pairs(args.devset, args.views, args.reference)
-    if args.yolo_reference:
-        pairs = against_reference(pairs, args.devset, args.keypoints / "people_gt.heldout.npz")
-    for name, frames, gt, init, keep in pairs:
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         kp, matched = matched_keypoints(detections[name.split("/")[0]], init.joints2d)
         yolo = attach_keypoints(init, kp).joints2d
         mp = init.joints2d

@@ -27,7 +27,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import HEAD, REPO, heldout_references, in_view  # noqa: E402
+from bench_real import HEAD, REPO, heldout_references, in_view, yolo_references  # noqa: E402
 from independent_2d import matched_keypoints  # noqa: E402
 
 from flowpose.camera import project_np  # noqa: E402
@@ -65,10 +65,8 @@ def main() -> None:
     p.add_argument("--keypoints", type=Path, default=REPO / "results" / "yolo11n_pose")
     p.add_argument("--views", default="cam01,cam02,cam03,cam04")
     args = p.parse_args()
-    references = {"MediaPipe's held-out reference": heldout_references(args.devset)}
-    with np.load(args.keypoints / "people_gt.heldout.npz") as d:
-        references["YOLO's held-out reference"] = dict(zip(d["views"].tolist(),
-                                                           d["joints3d_world"].astype(np.float64)))
+    references = {"MediaPipe's held-out reference": heldout_references(args.devset),
+                  "YOLO's held-out reference": yolo_references(args.devset)}
     print("| reference | 2D | raw px | " + " | ".join(f"Gaussian sigma {s}" for s in SIGMAS)
           + " | less each joint's steady offset |\n|---|---|---|" + "---|" * (len(SIGMAS) + 1))
     for reference, by_view in references.items():

@@ -1,5 +1,5 @@
-"""A held-out reference triangulated from YOLO11n-pose's keypoints, not MediaPipe's (read by ``independent_2d.py
---yolo-reference``).
+"""A held-out reference triangulated from YOLO11n-pose's keypoints, not MediaPipe's (``--reference yolo-heldout`` of
+the real-set experiments).
 
 The real set's references are triangulated from MediaPipe's 2D in the other views, so they place each joint where
 MediaPipe places it. Two detectors trained on different annotations disagree on where a hip or a shoulder is by a
@@ -13,7 +13,8 @@ of that body, kept where 2 or more agree) and filtered in time (``--sigma`` fram
 brackets what the choice of annotation does to a comparison of the two detectors.
 
 Written: ``KEYPOINTS/people_gt.heldout.npz``, ``joints3d_world`` (V, P, T, 17, 3) and ``views``, as
-``build_pose2sim_heldout.py`` writes it.
+``build_pose2sim_heldout.py`` writes it, stamped with the code and the detections it was made from (the experiments
+read it from ``results/yolo11n_pose`` and refuse it stale: run this again after the real set is rebuilt).
 
     python benchmarks/experiments/yolo_reference.py [--keypoints results/yolo11n_pose]
 """
@@ -27,9 +28,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_real import yolo_detections  # noqa: E402
 from build_pose2sim_devset import REPO, project, temporal_filter  # noqa: E402
 from build_pose2sim_heldout import triangulate_from  # noqa: E402
-from cache_stamp import fresh_reference  # noqa: E402
+from cache_stamp import fresh_reference, stamp  # noqa: E402
 from independent_2d import nearest_person  # noqa: E402
 
 from flowpose.io.keypoints2d import read_coco  # noqa: E402
@@ -81,6 +83,7 @@ def main() -> None:
     held = temporal_filter(raw, args.sigma)
     out = args.keypoints / "people_gt.heldout.npz"
     np.savez(out, joints3d_world=held.astype(np.float32), views=np.array(views))
+    stamp(out, Path(__file__), yolo_detections(args.keypoints))
     print(f"wrote {out}")
     for v, view in enumerate(views):
         for q in range(P):
