@@ -140,6 +140,29 @@ def test_import_yolo_labels_and_refine_with_them(work: Path) -> None:
     assert not (work / "k2.npz").exists()
 
 
+def test_import_yolo_labels_of_a_folder_of_frames(tmp_path: Path) -> None:
+    import cv2
+
+    from tests.io.test_yolo_labels import label_line, write_labels
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    names = ("f1", "f2", "f3", "f4", "f10")  # natural order: f10 is the fifth frame
+    for name in names:
+        cv2.imwrite(str(frames / f"{name}.png"), np.zeros((60, 80, 3), np.uint8))
+    j = np.arange(17)
+    person = np.stack([20 + 2.0 * j, 5 + 3.0 * j], -1)
+    lines = {name: [label_line(person + (t, 0), np.full(17, 0.9), (), (60, 80))] for t, name in enumerate(names)
+             if name != "f2"}  # nobody found in f2: no file
+    labels = write_labels(tmp_path / "labels", lines)
+    result = run("import", "yolo", labels, "--video", frames, "--out", tmp_path / "kp.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "5 frames, found in 4" in result.stdout
+    kp = load_keypoints(tmp_path / "kp.npz")
+    assert np.isnan(kp.joints2d[1]).all()
+    np.testing.assert_allclose(kp.joints2d[4, 4], person[11] + (4, 0), atol=1e-3)  # f10.txt: the fifth frame
+
+
 def test_import_wham_and_vibe_results(tmp_path: Path) -> None:
     joblib = pytest.importorskip("joblib", reason="joblib (the body-import extra) reads WHAM/VIBE results")
     from flowpose.body.params import load_smpl
