@@ -17,12 +17,14 @@ Human3.6M-17 as ``flowpose import coco`` maps them and attached as ``refine --ke
 - ``averaged``: the mean of the two where both have a joint, the one that has it elsewhere (``refine --keypoints-mix
   average``).
 
-Each pair is refined with the default preset with and without the flow term for each source. Printed: each 2D's error
+With ``--looks N`` MediaPipe's estimate is first averaged over N more looks at the person (``estimate --looks N``:
+its 3D and its own 2D both). Each pair is refined with the default preset with and without the flow term for each
+source. Printed: each 2D's error
 against the reference projected into the view (px, and % of the reference's box height; over the frames and joints
 that source has), the mean table, and for each source the flow's gain (flowpose against without flow, with a 95%
 interval over the pairs drawn again) and the source against MediaPipe's 2D.
 
-    python benchmarks/experiments/independent_2d.py [--reference all|heldout|yolo-heldout] [--keypoints results/yolo11n_pose]
+    python benchmarks/experiments/independent_2d.py [--reference all|heldout|yolo-heldout] [--looks 2] [--keypoints results/yolo11n_pose]
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from flip_2d import error_2d, print_paired_gain  # noqa: E402
 from flowpose.api import refine  # noqa: E402
 from flowpose.bench.runner import NO_FLOW_RUNS  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
+from flowpose.estimate.looks import with_looks  # noqa: E402
 from flowpose.io.keypoints2d import Keypoints2D, attach_keypoints, read_coco  # noqa: E402
 from flowpose.joint_map import confidence_to_h36m17, to_h36m17  # noqa: E402
 from flowpose.skeleton import H36M17  # noqa: E402
@@ -86,11 +89,15 @@ def main() -> None:
     p = experiment_parser(__doc__.split("\n\n")[0])
     p.add_argument("--keypoints", type=Path, default=REPO / "results" / "yolo11n_pose",
                    help="the folder of yolo_keypoints.py's camXX.coco.json")
+    p.add_argument("--looks", type=int, default=0,
+                   help="MediaPipe's 3D and 2D first averaged over this many more looks (estimate --looks N)")
     args = p.parse_args()
     config = replace(get_preset("fast"), cycles=args.cycles)
     detections = {v: read_coco(args.keypoints / f"{v}.coco.json")[0] for v in args.views.split(",")}
     results, errors = [], {}
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
+        if args.looks:
+            init, _ = with_looks(frames, init, args.looks)
         kp, matched = matched_keypoints(detections[name.split("/")[0]], init.joints2d)
         yolo = attach_keypoints(init, kp).joints2d
         mp = init.joints2d

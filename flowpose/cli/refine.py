@@ -90,7 +90,8 @@ if TYPE_CHECKING:
     default="replace",
     show_default=True,
     help="With --keypoints: replace the initial poses' own 2D, or average with it where both have a joint (real "
-    "set, YOLO11n-pose's 2D: averaged refines 4-10% better than replaced; benchmarks/RESULTS.md).",
+    "set, YOLO11n-pose's 2D: averaged refines 4-10% better than replaced; after estimate --looks 2 the looks' own 2D "
+    "alone is better still; benchmarks/RESULTS.md).",
 )
 @estimator_options
 @camera_options

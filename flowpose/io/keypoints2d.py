@@ -223,8 +223,8 @@ def attach_keypoints(poses: PoseSequence, kp: Keypoints2D, min_conf: float = 0.3
         mix: ``"replace"``: ``kp``'s keypoints alone (a joint it lacks is unobserved in 2D); ``"average"``: the mean of
             the two where both have a joint, the one that has it elsewhere (poses without 2D of their own: as
             ``"replace"``). On the real set with YOLO11n-pose's 2D, averaged refines 4-10% better than replaced
-            (MPJPE and PA-MPJPE), whichever detector made the reference (``benchmarks/RESULTS.md``, fifty-first
-            session).
+            (MPJPE and PA-MPJPE), whichever detector made the reference; after ``estimate --looks 2`` 0.5-6% better,
+            but worse than the looks' own 2D alone (``benchmarks/RESULTS.md``, fifty-first session).
 
     Raises:
         InputError: when the frame counts differ, or for an unknown ``mix``.
