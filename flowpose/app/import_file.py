@@ -84,8 +84,9 @@ def run_import(job: ImportJob) -> list[str]:
     if job.fmt in IMPORT_KINDS["keypoints"]:
         size, turned, video = None, [], None
         if job.video is not None:
-            size, count, _, turned, _ = _video_facts(job.video)
-            video = LabelledVideo(job.video.stem, size, count, _frame_stems(job.video))
+            facts = _video_facts(job.video)
+            size, turned = facts.size, facts.lines
+            video = LabelledVideo(job.video.stem, facts.size, facts.frames, facts.frame_stems)
         return turned + import_keypoints(job.fmt, job.source, job.out, skeleton=job.skeleton, person=job.person,
                                          image_size=size, video=video, overwrite=job.overwrite)
     if job.fmt in IMPORT_KINDS["poses"]:
@@ -108,6 +109,8 @@ class VideoFacts(NamedTuple):
     frames), or lists frames that do not decode (a cut or damaged file)."""
     count_note: str
     """What ends a message giving its frame count (:func:`flowpose.io.video_notes.listed_note`)."""
+    frame_stems: tuple[str, ...] | None
+    """A folder of images' names without their suffixes, in frame order; None for a video file."""
 
 
 def _video_facts(video: Path) -> VideoFacts:
@@ -115,20 +118,15 @@ def _video_facts(video: Path) -> VideoFacts:
     with open_video(video) as reader:
         turned, cut = rotation_note(reader), truncation_note(reader)
         lines = ([] if turned is None else [turned]) + ([] if cut is None else [f"warning: {cut}"])
-        return VideoFacts(reader.size, len(reader), reader.fps, lines, listed_note(reader))
-
-
-def _frame_stems(video: Path) -> tuple[str, ...] | None:
-    """A folder of images' names without their suffixes, in frame order; None for a video file."""
-    with open_video(video) as reader:
-        return tuple(f.stem for f in reader.files) if isinstance(reader, ImageFolderReader) else None
+        stems = tuple(f.stem for f in reader.files) if isinstance(reader, ImageFolderReader) else None
+        return VideoFacts(reader.size, len(reader), reader.fps, lines, listed_note(reader), stems)
 
 
 def _import_smpl(job: ImportJob) -> list[str]:
     """SMPL results: the video's facts, and its camera unless the format carries its own and none was described."""
     if job.video is None:
         raise InputError(f"import {job.fmt} needs --video VIDEO (its size, frame count and frame rate)")
-    size, count, video_fps, lines, _ = _video_facts(job.video)
+    size, count, video_fps, lines, _, _ = _video_facts(job.video)
     K = None
     if job.fmt not in OWN_CAMERA or job.camera is not None:
         camera = job.camera if job.camera is not None else CameraOptions()

@@ -29,6 +29,7 @@ from flowpose.cli.options import (
 )
 from flowpose.cli.shell import SEED, main, user_errors
 from flowpose.errors import InputError
+from flowpose.io.keypoints2d import KEYPOINT_MIXES
 
 if TYPE_CHECKING:
     from flowpose.config import RefineConfig
@@ -86,7 +87,7 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--keypoints-mix",
-    type=click.Choice(["replace", "average"]),
+    type=click.Choice(list(KEYPOINT_MIXES)),
     default="replace",
     show_default=True,
     help="With --keypoints: replace the initial poses' own 2D, or average with it where both have a joint (real "
