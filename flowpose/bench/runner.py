@@ -103,6 +103,9 @@ FLOW_VARIANTS: dict[str, Callable[[RefineConfig], RefineConfig]] = {
     "lag_band_long_range_far": _pose_changed(flow_lag_band=0.5, long_range_strides=FAR_STRIDES),
     "lag_band_1_long_range": _pose_changed(flow_lag_band=1.0, long_range_strides=LONG_RANGE_STRIDES),
     "root_centre": _pose_changed(pose3d_centre="root"),
+    "still": _pose_changed(w_still=1.0 / 0.1**2),
+    "still_strong": _pose_changed(w_still=1.0 / 0.03**2),
+    "still_wide": _pose_changed(w_still=1.0 / 0.1**2, still_px=1.5),
 }
 """Uses of the flow that are not the default, compared by the benchmarks on request: L_opt in both directions
 (arXiv 2402.02736), along long-range tracks ("make flow pay" item 1), the acceleration prior centred on the
@@ -112,7 +115,9 @@ embedded RAFT-small fine-tuned every cycle; the flow on 192 px crops instead of 
 the acceleration error and MPJPE, the acceleration prior at sigma 10 and 5 mm/f² instead of 20; and L_opt four
 times as strong (sigma 0.5 px of flow error instead of 1). ``lag_band*``: L_opt forgives motion up to 1.5 (or,
 ``_1_``, 2) times the flow's along it (``PoseStageConfig.flow_lag_band``), alone and with the spans.
-``root_centre``: L_3D about the root joint, as until the thirty-fifth session (``PoseStageConfig.pose3d_centre``)."""
+``root_centre``: L_3D about the root joint, as until the thirty-fifth session (``PoseStageConfig.pose3d_centre``).
+``still``, ``still_strong``: the 3D velocity of joints the flow shows unmoved held near 0 (``PoseStageConfig.w_still``,
+sigma 0.1 and 0.03 m/s; ``still_wide``: sigma 0.1 m/s, ``still_px`` 1.5)."""
 
 BASELINES = tuple(SMOOTHERS)
 """Smoothers compared against, in table order."""

@@ -137,6 +137,26 @@ def velocity_loss(X: torch.Tensor, *, dt: torch.Tensor) -> torch.Tensor:
     return _mean_sq(v)
 
 
+def stillness_loss(X: torch.Tensor, *, dt: torch.Tensor, still: torch.Tensor) -> torch.Tensor:
+    """L_still = mean_{t,j} s_{t,j} |v_{t,j}|^2   [(m/s)^2]: the 3D velocity of joints the flow shows standing still,
+    s the stillness of joint j between frames t and t+1 (:func:`flowpose.refinement.objective.flow_target`), so that
+    a video with no still joint pays nothing; 0 when T < 2.
+
+    Args:
+        X: (T, J, 3) joints, metres.
+        dt: (T - 1,) seconds between consecutive frames.
+        still: (T - 1, J) weights in [0, 1] (constants).
+
+    Returns:
+        ().
+    """
+    check_joints(X)
+    check_shape(dt, (max(X.shape[0] - 1, 0),), "dt")
+    check_shape(still, (max(X.shape[0] - 1, 0), X.shape[1]), "still")
+    v = (X[1:] - X[:-1]) / _per_frame(dt, X)
+    return ((v * v).sum(-1) * still).mean() if v.shape[0] > 0 else v.sum() * 0.0
+
+
 def acceleration_loss(X: torch.Tensor, *, dt: torch.Tensor, centre: torch.Tensor | None = None) -> torch.Tensor:
     """L_acc = mean_{t,j} |a_{t,j} - a^obs_{t,j}|^2   [(m/s^2)^2]; 0 when T < 3, with the second difference over
     unequal intervals

@@ -75,6 +75,7 @@ def pixel_scaled(pose: PoseStageConfig, scale: float) -> PoseStageConfig:
         w_flow=pose.w_flow / scale**2,
         keypoint_delta_px=pose.keypoint_delta_px * scale,
         flow_delta_px=pose.flow_delta_px * scale,
+        still_px=pose.still_px * scale,
     )
 
 

@@ -7,6 +7,7 @@ Over the 3D joints X (T, J, 3) of the whole video, metres, camera frame:
               + w_3d_abs L_3D,abs(X; X0) + w_3d_lateral L_3D,lat(X; X0)   body position      [mm^2]
               + w_2d L_2D(X; x)                                     2D keypoints             [px^2]
               + w_vel L_vel(X) + w_acc L_acc(X)                     temporal                 [(m/s)^2, (m/s^2)^2]
+              + w_still L_still(X; F)                               still joints held        [(m/s)^2]
               + w_bone L_bone(X)                                    bone-length constancy    [mm^2]
 
 with, for the projection pi and the points P_t = A X_t (the joints, then ``bone_samples`` points on each bone,
@@ -44,6 +45,9 @@ motion, and where it is not (r -> 0) it is the plain prior. (The lateral relatio
 differentiated at constant depth: the depth's own acceleration is left out, and the flow says nothing of the
 acceleration along the ray, which stays under the plain prior.)
     L_bone  = mean_{t,b} (l_{t,b} - mean_t l_{t,b})^2
+    L_still = mean s_{t,j} |(X_{t+1,j} - X_{t,j}) fps|^2,   s_{t,j} = w_{t,j} exp(-(|F_t(p_{t,j})| / still_px)^2)
+              (``w_still`` > 0, with the flow): a joint the flow shows unmoved in the image of a still camera is
+              unmoved in depth too, which L_opt and L_2D cannot see (:func:`~flowpose.refinement.body_losses.stillness_loss`)
 
 rho is the robust penalty (:func:`flowpose.refinement.losses.robust_penalty`), R the centre (the centroid of the
 joints X0 observes at t, c_R their mean confidence; or, with ``pose3d_centre="root"``, the root joint or hip
@@ -83,6 +87,7 @@ from flowpose.refinement.body_losses import (
     bone_length_loss,
     pose3d_losses,
     rate_change,
+    stillness_loss,
     velocity_loss,
 )
 from flowpose.refinement.bone_points import bone_point_matrix, bone_point_weights
@@ -122,6 +127,7 @@ class FlowTarget:
         back_field: the backward flow tensors, or None.
         chains: the long-range spans (``long_range_strides``), empty when off.
         acc_centre: (T-2, J, 3) a^obs, m/s^2, the acceleration prior's centre (``flow_aware_acc``), or None.
+        still: (T-1, J) the joints' stillness s_{t,j} (``w_still``), or None.
     """
 
     flow_px: torch.Tensor
@@ -132,6 +138,7 @@ class FlowTarget:
     back_field: FlowTensors | None = None
     chains: tuple[ChainTarget, ...] = ()
     acc_centre: torch.Tensor | None = None
+    still: torch.Tensor | None = None
 
 
 def fill_missing_joints(joints3d: np.ndarray, parents: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -302,7 +309,12 @@ def flow_target(
                 displacement, chain_conf = chain_flow(flow, points[:-k], k)
                 chains.append(ChainTarget(k, displacement, chain_conf * torch.minimum(w[:-k], w[k:])))
         centre = observed_acceleration(X, problem, flow_px, weights) if config.flow_aware_acc and T > 2 else None
-    return FlowTarget(flow_px, weights, flow, back_px, back_weights, backward, tuple(chains), centre)
+        still = None
+        if config.w_still > 0:
+            J = X.shape[1]
+            speed = flow_px[:, :J].norm(dim=-1) / config.still_px
+            still = weights[:, :J] * torch.exp(-speed * speed)
+    return FlowTarget(flow_px, weights, flow, back_px, back_weights, backward, tuple(chains), centre, still)
 
 
 def observed_acceleration(
@@ -378,6 +390,8 @@ def pose_terms(
         terms["2d"] = c.w_2d * robust_mean(r_2d, conf, c.keypoint_delta_px, c.penalty)
     if c.w_vel > 0:
         terms["vel"] = c.w_vel * velocity_loss(X, dt=problem.dt.to(X.dtype))
+    if target is not None and target.still is not None:
+        terms["vel"] = terms["vel"] + c.w_still * stillness_loss(X, dt=problem.dt.to(X.dtype), still=target.still)
     if c.w_acc > 0:
         centre = target.acc_centre if target is not None else None
         terms["acc"] = c.w_acc * acceleration_loss(X, dt=problem.dt.to(X.dtype), centre=centre)

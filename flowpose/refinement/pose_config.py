@@ -44,6 +44,13 @@ class PoseStageConfig:
     tuned like ``w_3d_rel``); without keypoints, the initial estimate's projection."""
     w_vel: float = 0.0
     """Velocity weight, (m/s)^-2. Off by default: it biases towards standing still; acceleration suffices."""
+    w_still: float = 0.0
+    """Weight of the 3D velocity of joints the flow shows standing still in the image, (m/s)^-2
+    (:func:`flowpose.refinement.body_losses.stillness_loss`; part of the ``"vel"`` term): a joint still in the image
+    of a still camera is still in depth too, which neither the flow nor the 2D sees. 0 = off."""
+    still_px: float = 0.5
+    """The scale of the flow's motion at a joint (px a frame, at ``RefineConfig.reference_box_px``) in its stillness
+    exp(-(|F| / still_px)^2), times L_opt's weight there (1 for a joint the flow shows unmoved, 1/e at this motion)."""
     w_acc: float = 1.0 / 20.0**2
     """Acceleration weight, (m/s^2)^-2 (sigma = 20 m/s^2, the scale of brisk limb motion; tuned like
     ``w_3d_rel``: 10 m/s^2 over-smooths fast limbs)."""
@@ -102,11 +109,11 @@ class PoseStageConfig:
 
     def __post_init__(self) -> None:
         """Validate every field; raises InputError naming the field, what is allowed and what was got."""
-        for name in ("w_flow", "w_3d_rel", "w_3d_abs", "w_3d_lateral", "w_2d", "w_vel", "w_acc", "w_bone"):
+        for name in ("w_flow", "w_3d_rel", "w_3d_abs", "w_3d_lateral", "w_2d", "w_vel", "w_still", "w_acc", "w_bone"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value >= 0):
                 raise InputError(f"PoseStageConfig.{name} must be a finite weight >= 0, got {value}")
-        for name in ("flow_delta_px", "keypoint_delta_px", "pose3d_delta_mm", "lr"):
+        for name in ("flow_delta_px", "keypoint_delta_px", "pose3d_delta_mm", "still_px", "lr"):
             if not getattr(self, name) > 0:
                 raise InputError(f"PoseStageConfig.{name} must be > 0, got {getattr(self, name)}")
         if not (np.isfinite(self.flow_lag_band) and self.flow_lag_band >= 0):

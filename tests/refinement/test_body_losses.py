@@ -223,6 +223,32 @@ class TestTemporal:
         assert torch.autograd.gradcheck(lambda x: L.acceleration_loss(x, dt=dt), (X,))
 
 
+class TestStillness:
+    def test_mean_of_the_weighted_squared_speed(self):
+        # 0.1 m per frame at 30 fps is 3 m/s (9 (m/s)^2) for every joint; joint 1 moves twice as fast (36). The mean
+        # is over all 3 pairs x 3 joints, so that joints not still cost nothing.
+        X = planar_video(T=4, shift_m=0.1)
+        X[:, 1, 0] += torch.arange(4, dtype=X.dtype) * 0.1
+        still = torch.zeros(3, 3)
+        still[:, 0] = 1.0
+        assert L.stillness_loss(X, dt=even(4, 30.0), still=still).item() == pytest.approx(3 * 9.0 / 9, rel=1e-6)
+        still[:, 1] = 3.0
+        assert L.stillness_loss(X, dt=even(4, 30.0), still=still).item() == pytest.approx((27 + 9 * 36) / 9, rel=1e-6)
+
+    def test_no_still_joint_costs_nothing(self):
+        X = planar_video(T=4, shift_m=0.1)
+        assert L.stillness_loss(X, dt=even(4, 30.0), still=torch.zeros(3, 3)).item() == 0.0
+        assert L.stillness_loss(X[:1], dt=even(1, 30.0), still=torch.zeros(0, 3)).item() == 0.0
+        with pytest.raises(ShapeError, match="still"):
+            L.stillness_loss(X, dt=even(4, 30.0), still=torch.zeros(4, 3))
+
+    def test_gradcheck(self):
+        X = torch.randn(5, 3, 3, dtype=torch.float64, requires_grad=True)
+        dt = torch.tensor([0.04, 0.03, 0.05, 0.04], dtype=torch.float64)
+        still = torch.rand(4, 3, dtype=torch.float64)
+        assert torch.autograd.gradcheck(lambda x: L.stillness_loss(x, dt=dt, still=still), (X,))
+
+
 class TestBoneLength:
     def test_zero_for_a_rigid_motion(self):
         T = 6

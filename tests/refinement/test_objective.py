@@ -32,7 +32,7 @@ from flowpose.skeleton import H36M17
 from tests.conftest import standing_pose
 from tests.refinement.test_losses import CHAIN, F_PX, K, ones, planar_video
 
-OFF = dict(w_flow=0.0, w_3d_rel=0.0, w_3d_abs=0.0, w_3d_lateral=0.0, w_2d=0.0, w_vel=0.0, w_acc=0.0, w_bone=0.0)
+OFF = dict(w_flow=0.0, w_3d_rel=0.0, w_3d_abs=0.0, w_3d_lateral=0.0, w_2d=0.0, w_vel=0.0, w_still=0.0, w_acc=0.0, w_bone=0.0)
 """Every term off: a test turns on the one it checks."""
 
 
@@ -418,3 +418,35 @@ class TestFlowAwareAcceleration:
         X = accelerating_video()
         cfg = PoseStageConfig(**{**OFF, "w_acc": 1.0, "flow_aware_acc": True})
         assert pose_terms(X, chain_problem(X), cfg)["acc"].item() == pytest.approx(16.0, rel=1e-6)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Joints the flow shows still, held still in depth too
+
+
+class TestStillness:
+    def terms(self, X, field, **config):
+        problem = chain_problem(X)
+        cfg = PoseStageConfig(**{**OFF, "w_flow": 1e-9, "w_still": 1.0, **config})
+        return pose_terms(X, problem, cfg, flow_target(X, problem, cfg, field.to_torch("cpu", torch.float64)))
+
+    def test_a_joint_unmoved_in_the_image_is_held_in_depth(self):
+        X = accelerating_video(a=0.0)
+        X[..., 2] += (torch.arange(X.shape[0], dtype=torch.float64) * 0.1)[:, None]  # 3 m/s away from the camera
+        unmoved = FlowField.full_frame(np.zeros((X.shape[0] - 1, 64, 64, 2), np.float32))
+        assert self.terms(X, unmoved)["vel"].item() == pytest.approx(9.0, rel=1e-6)
+        assert self.terms(X, unmoved, w_still=0.0)["vel"].item() == 0.0
+
+    def test_a_joint_the_flow_shows_moving_is_free(self):
+        X = accelerating_video(a=0.0)
+        X[..., 0] += (torch.arange(X.shape[0], dtype=torch.float64) * 0.1)[:, None]
+        moving = exact_flow(X)  # 0.1 m at 2 m is several px a frame: stillness exp(-(|F| / 0.5)^2) ~ 0
+        assert self.terms(X, moving)["vel"].item() < 1e-6
+        assert self.terms(X, moving, still_px=1e6)["vel"].item() == pytest.approx(9.0, rel=1e-6)
+
+    def test_unreliable_flow_says_nothing(self):
+        X = accelerating_video(a=0.0)
+        X[..., 2] += (torch.arange(X.shape[0], dtype=torch.float64) * 0.1)[:, None]
+        unmoved = FlowField.full_frame(np.zeros((X.shape[0] - 1, 64, 64, 2), np.float32))
+        unmoved.confidence[:] = 0.0
+        assert self.terms(X, unmoved)["vel"].item() == 0.0
