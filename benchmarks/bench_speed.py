@@ -11,10 +11,10 @@ Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_speed.py [--clip fair/dab] [--frames 100] [--size 256]
         [--cycles 3] [--backends dis,raft-small] [--memory-frames 1000] [--skip-memory] [--memory-jobs refine]
-        [--refine-part-frames 600] [--refine-without-flow]
+        [--refine-part-frames 600] [--refine-without-flow] [--memory-jobs smpl --smpl-rings 36]
 
-The refine memory job also prints what ``refine`` foresees before it starts (``flowpose.refinement.memory``), beside
-the growth it measured.
+The refine memory jobs (``refine``, and ``smpl`` for ``refine --smpl``) also print what ``refine`` foresees before it
+starts (``flowpose.refinement.memory``, ``flowpose.body.memory``), beside the growth it measured.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from flowpose.bench.speed import (
     pose_stage_memory_job,
     refine_memory_job,
     refinement_speed,
+    smpl_memory_job,
 )
 from flowpose.config import get_preset, with_cycles
 from flowpose.flow.registry import FLOW_BACKENDS
@@ -59,7 +60,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--memory-flow", default="dis", help="backend of the flow-memory job")
     p.add_argument("--pose-steps", type=int, help="cap the pose stage's iterations in the memory job")
     p.add_argument("--skip-memory", action="store_true")
-    p.add_argument("--memory-jobs", default="pose,flow,refine", help="the memory jobs to run, comma-separated")
+    p.add_argument("--memory-jobs", default="pose,flow,refine",
+                   help="the memory jobs to run, comma-separated, of pose, flow, refine and smpl (refine --smpl on "
+                   "the generated stand-in model)")
+    p.add_argument("--smpl-rings", type=int, default=36,
+                   help="the smpl job's stand-in: rings per bone (36: 6,816 vertices, about SMPL's 6,890; 3: 744)")
     p.add_argument("--refine-part-frames", default="",
                    help="also the refine memory job in parts of these many frames (comma-separated; --part-frames)")
     p.add_argument("--refine-without-flow", action="store_true",
@@ -113,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
                     refine_memory_job, str(clips[0].path), args.memory_frames, args.size, args.preset,
                     args.refine_memory_cycles, part_frames, keep_flow,
                 ))
+        if "smpl" in jobs:
+            memory.append(in_fresh_process(smpl_memory_job, args.memory_frames, args.size, args.preset, args.smpl_rings))
         mrows = [[m["job"], str(m["frames"]), f"{m['seconds']:.0f}", f"{m['flow_mb']:.0f}", f"{m['rss_start_mb']:.0f}",
                   f"{m['rss_peak_mb']:.0f}", f"{m['rss_peak_mb'] - m['rss_start_mb']:.0f}",
                   f"{m['foreseen_mb']:.0f}" if "foreseen_mb" in m else "-", f"{m['tracemalloc_peak_mb']:.0f}"]

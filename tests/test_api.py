@@ -349,19 +349,27 @@ def test_a_camera_with_lens_distortion_is_refined_as_its_pinhole_camera(tiny_cli
     looks = undistort_pixels(np.stack([xs, ys], -1), est.K, dist).astype(np.float32)
     recorded = np.stack([cv2.remap(f, looks[..., 0], looks[..., 1], cv2.INTER_LINEAR) for f in frames])
     joints2d = distort_pixels(est.joints2d, est.K, dist).astype(np.float32)
-    pinhole = flowpose.refine(est, frames, config=DIS).poses
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputNoteWarning)
-        modelled = flowpose.refine(replace(est, joints2d=joints2d, dist=dist), recorded, config=DIS).poses
-        ignored = flowpose.refine(replace(est, joints2d=joints2d), recorded, config=DIS).poses
+    flow_off = replace(DIS, pose=replace(DIS.pose, w_flow=0.0))
 
-    def apart_mm(poses):
-        return 1000 * float(np.nanmean(np.linalg.norm(poses.joints3d - pinhole.joints3d, axis=-1)))
+    def apart_mm(config: RefineConfig) -> tuple[float, float]:
+        """How far the refinement of the recorded clip lies from the pinhole clip's, the lens modelled and ignored."""
+        pinhole = flowpose.refine(est, frames, config=config).poses
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InputNoteWarning)
+            modelled = flowpose.refine(replace(est, joints2d=joints2d, dist=dist), recorded, config=config).poses
+            ignored = flowpose.refine(replace(est, joints2d=joints2d), recorded, config=config).poses
+        np.testing.assert_array_equal(modelled.dist, dist)  # the refined 2D are pixels of the recorded video again
+        np.testing.assert_allclose(modelled.joints2d, joints2d, atol=1e-3)
+        return tuple(1000 * float(np.nanmean(np.linalg.norm(p.joints3d - pinhole.joints3d, axis=-1)))
+                     for p in (modelled, ignored))
 
-    # Modelled, the lens costs only the resampling of the frames (0.3 mm); ignored, it moves the joints by 46 mm.
-    assert apart_mm(modelled) < 1.0 and apart_mm(ignored) > 10.0
-    np.testing.assert_array_equal(modelled.dist, dist)  # the refined 2D are pixels of the recorded video again
-    np.testing.assert_allclose(modelled.joints2d, joints2d, atol=1e-3)
+    # Without the flow, the lens modelled is exact (0.05 mm); ignored, it moves the joints by 38 mm.
+    modelled, ignored = apart_mm(flow_off)
+    assert modelled < 1.0 and ignored > 10.0
+    # With the flow, the frames resampled twice (recorded, undistorted) give a slightly different flow on this 64 px
+    # clip, by OpenCV's interpolation: 0.4 mm with OpenCV 4.14, 6.8 mm with 5.1, against 46 mm ignored.
+    modelled, ignored = apart_mm(DIS)
+    assert modelled < ignored / 4 and ignored > 10.0
 
 
 def test_ground_truth_flow_is_not_scored_against_the_flow_of_undistorted_frames(tiny_clip):

@@ -3,26 +3,32 @@
 The flow-pose loop of :mod:`flowpose.body.loop` (flow stage with the bone or the mesh sketch, SMPL pose stage
 with the mesh term in both directions) on the video's frames. The folder holds
 ``refined_smpl.npz`` (the input's keys and layouts), ``refined.npz`` (the model's joints as a pose file),
-``history.json`` and, on request, the mesh of every frame (``mesh_000000.obj`` or ``.ply``).
+``history.json`` and, on request, the mesh of every frame (``mesh_000000.obj`` or ``.ply``, numbered as the video's
+frames). ``--start S --frames N`` refine frames S to S + N - 1 only (the folder then holds those frames): a video too
+long for the memory, which is told before the work (:mod:`flowpose.body.memory`), is refined in such segments.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from flowpose.app.inputs import segment, segment_note, select_gt_frames
 from flowpose.app.outputs import default_out_dir
 from flowpose.body.loop import SKETCHES, refine_smpl_frames
+from flowpose.body.memory import smpl_refine_memory
 from flowpose.body.mesh_io import write_mesh
 from flowpose.body.model import check_in_front, load_body_model_for
 from flowpose.body.overlay import write_mesh_overlay
 from flowpose.body.params import load_smpl, save_smpl
 from flowpose.body.refine import HEAD, MESH_FLOW_WEIGHT
 from flowpose.config import RefineConfig
-from flowpose.errors import InputError
+from flowpose.errors import InputError, MemoryNoteWarning
+from flowpose.flow.registry import load_flow_model
 from flowpose.frame_convention import frame_convention_note
 from flowpose.io.groundtruth import load_gt
 from flowpose.io.outdir import check_output_folder, write_output_folder
@@ -31,6 +37,7 @@ from flowpose.io.video import open_video
 from flowpose.io.video_notes import frame_times, listed_note, rate_for, rotation_note, truncation_note
 from flowpose.pose import PoseSequence
 from flowpose.refinement.evaluate import pose_metrics
+from flowpose.refinement.memory import available_memory_bytes, memory_note
 from flowpose.skeleton import SMPL24
 from flowpose.truth_checks import ground_truth_note
 
@@ -63,6 +70,8 @@ class SmplVideoJob:
         fps: the frames' rate, overriding the video's own; None: the video's (an image folder's: the parameters').
         gt: a ground-truth file (its 3D joints will do) to score the estimate's and the refined joints against, or
             None.
+        start: the first frame refined (``--start``).
+        num_frames: frames refined from ``start`` (``--frames``); None: to the end.
     """
 
     video: Path
@@ -81,6 +90,8 @@ class SmplVideoJob:
     progress: bool = True
     fps: float | None = None
     gt: Path | None = None
+    start: int = 0
+    num_frames: int | None = None
 
 
 def without_head_top(poses: PoseSequence) -> PoseSequence:
@@ -105,35 +116,49 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
         raise InputError(f"--sketch must be one of {list(SKETCHES)}, got {job.sketch!r}")
     seq = load_smpl(job.smpl)
     model = load_body_model_for(job.body_model, seq, str(job.smpl))
-    checked = check_in_front(model, seq, str(job.smpl))
-    joints = np.full((seq.num_frames, SMPL24.num_joints, 3), np.nan)  # hands unknown: SMPL-X's 22, 23 are others
-    joints[:, :BODY_JOINTS] = checked[:, :BODY_JOINTS]
-    body = PoseSequence(joints, seq.K, skeleton=SMPL24.name)
-    convention = frame_convention_note(body, f"{job.smpl} (the body model's joints)")
     out = job.out if job.out is not None else default_out_dir(job.video)
     inputs = [p for p in (job.video, job.smpl, job.body_model, job.gt) if p is not None]
     check_output_folder(out, overwrite=job.overwrite, inputs=inputs)
     with open_video(job.video, fps=job.fps) as reader:
+        count_note = listed_note(reader)
         if len(reader) != seq.num_frames:
-            raise InputError(
-                f"{job.smpl}: {seq.num_frames} frames, but {job.video} has {len(reader)}{listed_note(reader)}"
-            )
+            raise InputError(f"{job.smpl}: {seq.num_frames} frames, but {job.video} has {len(reader)}{count_note}")
+        start, stop = segment(len(reader), job.start, job.num_frames, job.video, count_note)
+        whole = (start, stop) == (0, len(reader))
+        if not whole and stop - start < 2:
+            raise InputError(f"{job.video}: refinement needs at least 2 frames, and frames {start} to {stop - 1} of "
+                             f"its {len(reader)} are {stop - start} (--start, --frames){count_note}")
+        seq = seq if whole else seq.frames(start, stop)
+        checked = check_in_front(model, seq, str(job.smpl))
+        joints = np.full((seq.num_frames, SMPL24.num_joints, 3), np.nan)  # hands unknown: SMPL-X's 22, 23 are others
+        joints[:, :BODY_JOINTS] = checked[:, :BODY_JOINTS]
+        body = PoseSequence(joints, seq.K, skeleton=SMPL24.name)
+        convention = frame_convention_note(body, f"{job.smpl} (the body model's joints)")
         gt = None
         if job.gt is not None:
-            gt = load_gt(job.gt)
-            if (problem := gt.video_problem(len(reader), reader.size)) is not None:
-                raise InputError(f"{job.gt}: {problem}")
-            gt = gt.as_h36m17()
+            gt = select_gt_frames(load_gt(job.gt), len(reader), start, stop, source=str(job.gt),
+                                  image_size=reader.size).as_h36m17()
         fps, rate_note = rate_for(seq.fps, reader, str(job.smpl))
-        times, timing_note = frame_times(reader, 0, len(reader), seq.times)
+        times, timing_note = frame_times(reader, start, stop, seq.times)
         seq = replace(seq, fps=fps, times=times)  # refined_smpl.npz keeps them: export amass resamples by them
         turned, cut = rotation_note(reader), truncation_note(reader)
-        loop = refine_smpl_frames(seq, model, reader, job.config, cycles=job.cycles, w_mesh_flow=job.w_mesh_flow,
-                                  sketch=job.sketch, device=job.device, seed=job.seed, progress=job.progress,
-                                  times=times)
+        models = []
+        if job.cycles > 0:  # told before the work: a process stopped for lack of memory says nothing
+            models = [load_flow_model(n, w, device=job.device) for n, w in zip(job.config.flow.names,
+                                                                                 job.config.flow.weights)]
+            need = smpl_refine_memory(body, reader.size, job.config, models, model.num_vertices)
+            note = memory_note(str(job.video), seq.num_frames, need, available_memory_bytes(), parts=False,
+                               sliced_by="SmplSequence.frames")
+            if note is not None:
+                warnings.warn(note, MemoryNoteWarning, stacklevel=2)
+        loop = refine_smpl_frames(seq, model, reader.segment(start, stop), job.config, cycles=job.cycles,
+                                  w_mesh_flow=job.w_mesh_flow, sketch=job.sketch, device=job.device, seed=job.seed,
+                                  progress=job.progress, times=times, flow_models=models)
     estimate, result, history = loop.estimate, loop.result, loop.history
     poses = result.poses
     lines = [note for note in (turned, rate_note, timing_note) if note is not None]
+    if not whole:
+        lines.insert(0, segment_note(len(reader), start, stop, job.num_frames))
     if cut is not None:
         lines.insert(0, f"warning: {cut}")
     if convention is not None:
@@ -154,12 +179,12 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
         save_poses(poses, tmp / "refined.npz")
         (tmp / "history.json").write_text(json.dumps(history, indent=1))
         if job.export_mesh is not None:  # top-level files: the folder's manifest lists every one of them
-            for t, vertices in enumerate(result.vertices):
+            for t, vertices in enumerate(result.vertices, start=start):  # the video's frame numbers
                 write_mesh(tmp / f"mesh_{t:06d}.{job.export_mesh}", vertices, model.faces)
         if job.viz:
             with open_video(job.video, fps=job.fps) as frames:
-                write_mesh_overlay(tmp / "overlay.mp4", frames, estimate.vertices, result.vertices, model.faces,
-                                   seq.K, fps=seq.fps, times=times)
+                write_mesh_overlay(tmp / "overlay.mp4", frames.segment(start, stop), estimate.vertices,
+                                   result.vertices, model.faces, seq.K, fps=seq.fps, times=times)
 
     folder = write_output_folder(out, fill, overwrite=job.overwrite, inputs=inputs)
     lines.append(f"wrote {folder}/: refined_smpl.npz, refined.npz, history.json"

@@ -16,9 +16,11 @@ does not change between cycles, so the first cycle's solve is reused.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from torch import nn
 
 from flowpose.body.mesh_sketch import sketch_mesh_motion
 from flowpose.body.model import BodyModel
@@ -104,6 +106,7 @@ def refine_smpl_frames(
     progress: bool = False,
     keep_flows: bool = False,
     times: np.ndarray | None = None,
+    flow_models: Sequence[nn.Module] | None = None,
 ) -> SmplLoopResult:
     """Run the loop (module docstring) on a video's frames.
 
@@ -121,6 +124,7 @@ def refine_smpl_frames(
         keep_flows: keep every cycle's flow in the result (for benchmarks).
         times: (T,) seconds, each frame's time for a variable frame rate (``PoseSequence.times``); None: evenly
             spaced at ``seq.fps``.
+        flow_models: the flow backends, already loaded (``config.flow``'s); None: loaded here.
 
     Raises:
         InputError: for an unknown sketch or a frame count other than the sequence's.
@@ -135,7 +139,8 @@ def refine_smpl_frames(
         return out
     image_size = tuple(np.asarray(frames[0]).shape[:2])
     poses = estimate.poses
-    models = [load_flow_model(n, w, device=device) for n, w in zip(config.flow.names, config.flow.weights)]
+    models = (list(flow_models) if flow_models is not None else
+              [load_flow_model(n, w, device=device) for n, w in zip(config.flow.names, config.flow.weights)])
     stage = FlowStage(models, frames, crop_boxes(poses, image_size, config), config, device=device,
                       progress=progress, keep_backward=True)
     flow = stage.initial()

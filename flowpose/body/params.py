@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +125,22 @@ class SmplSequence:
     def K_per_frame(self) -> np.ndarray:
         """(T, 3, 3)."""
         return self.K if self.K.ndim == 3 else np.broadcast_to(self.K, (self.num_frames, 3, 3)).copy()
+
+    def frames(self, start: int, stop: int) -> SmplSequence:
+        """Frames ``[start, stop)`` of the sequence (every per-frame array sliced; one shape or camera kept).
+
+        Raises:
+            InputError: unless 0 <= start < stop <= T.
+        """
+        if not 0 <= start < stop <= self.num_frames:
+            raise InputError(f"SmplSequence.frames: expected 0 <= start < stop <= {self.num_frames}, got {start}, {stop}")
+        cut = slice(start, stop)
+        return replace(
+            self, global_orient=self.global_orient[cut], body_pose=self.body_pose[cut],
+            betas=self.betas[cut] if self.betas.ndim == 2 else self.betas, transl=self.transl[cut],
+            K=self.K[cut] if self.K.ndim == 3 else self.K, extras={k: v[cut] for k, v in self.extras.items()},
+            times=None if self.times is None else self.times[cut],
+        )
 
     def with_body(self, global_orient: np.ndarray, body_pose: np.ndarray, betas: np.ndarray,
                   transl: np.ndarray) -> SmplSequence:

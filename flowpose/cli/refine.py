@@ -192,13 +192,14 @@ def refine(
     if smpl_path is not None or body_model is not None:
         refuse_unused(("without_flow",), "not used with --smpl, whose flow is the mesh's (--mesh-flow-weight 0 "
                       "leaves it out)")
-        refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "camera_name", "focal_px", "fov", "start", "num_frames",
-                       "floor_z", "part_frames", "keypoints_mix"),
-                      "not used with --smpl, which refines the parameters of the whole video in their own camera "
-                      "(their K)")
+        refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "camera_name", "focal_px", "fov", "floor_z", "part_frames",
+                       "keypoints_mix"),
+                      "not used with --smpl, which refines the parameters in their own camera (their K), of the "
+                      "whole video or of one segment (--start, --frames)")
         _refine_smpl(video, smpl_path, body_model, config, cycles, mesh_flow_weight, sketch, export_mesh, out_dir,
                      device, seed, overwrite, quiet,
-                     estimate or poses_path is not None or keypoints_path is not None, viz, fps, gt_path)
+                     estimate or poses_path is not None or keypoints_path is not None, viz, fps, gt_path, start,
+                     num_frames)
         return
     refuse_unused(("mesh_flow_weight", "sketch", "export_mesh"), "used only with --smpl (and --body-model)")
     if keypoints_path is None:
@@ -240,7 +241,8 @@ def refine(
 def _refine_smpl(
     video: Path, smpl: Path | None, body_model: Path | None, config: RefineConfig, cycles: int,
     w_mesh_flow: float, sketch: str, export_mesh: str | None, out: Path | None, device: str, seed: int,
-    overwrite: bool, quiet: bool, joint_options: bool, viz: bool, fps: float | None, gt: Path | None,
+    overwrite: bool, quiet: bool, joint_options: bool, viz: bool, fps: float | None, gt: Path | None, start: int,
+    num_frames: int | None,
 ) -> None:
     """``refine --smpl P --body-model M``: see :mod:`flowpose.app.refine_smpl_video`."""
     from flowpose.app.refine_smpl_video import SmplVideoJob, refine_smpl_video
@@ -254,7 +256,8 @@ def _refine_smpl(
         raise InputError("--smpl refines SMPL parameters: --poses, --estimate and --keypoints do not apply")
     job = SmplVideoJob(video=video, smpl=smpl, body_model=body_model, config=config, cycles=cycles,
                        w_mesh_flow=w_mesh_flow, sketch=sketch, export_mesh=export_mesh, viz=viz, out=out, device=device, seed=seed,
-                       overwrite=overwrite, progress=show_progress(quiet), fps=fps, gt=gt)
+                       overwrite=overwrite, progress=show_progress(quiet), fps=fps, gt=gt, start=start,
+                       num_frames=num_frames)
     _, lines = refine_smpl_video(job)
     for line in lines:
         click.echo(line)

@@ -173,6 +173,8 @@ def memory_note(
     *,
     part_frames: int | None = None,
     shortest_part: int = 90,
+    parts: bool = True,
+    sliced_by: str = "PoseSequence.slice",
 ) -> str | None:
     """The warning for a refinement that needs more memory than is available, with the parts (or, where no parts
     fit, the segments) that fit; None where it fits or the available memory is unknown.
@@ -184,6 +186,8 @@ def memory_note(
         available: :func:`available_memory_bytes`.
         part_frames: the refinement's parts (``RefineConfig.part_frames``), or None.
         shortest_part: the shortest parts that may be asked for (3 x ``RefineConfig.part_overlap``).
+        parts: the refinement can be run in parts; False (``refine --smpl``): segments are told at once.
+        sliced_by: what cuts the input to a segment in Python (told beside ``VideoReader.segment``).
 
     Example:
         >>> need = MemoryNeed(base=150 * 2**20, per_pair=0.59 * 2**20, kept_per_pair=0.19 * 2**20)
@@ -200,14 +204,14 @@ def memory_note(
             f"about {needed / 2**30:.1f} GB more memory, and {available / 2**30:.1f} GB is available: it may be "
             "stopped for lack of memory; ")
     part = need.part_frames_within(num_frames, available)
-    if part >= shortest_part:
+    if parts and part >= shortest_part:
         return told + (f"refine it in parts of up to about {_rounded(part)} frames (--part-frames N or auto; in Python, "
                        "RefineConfig.part_frames)")
     fit = need.frames_within(available)
     if fit < 2:
         return told + "close other programs, or refine it on a machine with more memory"
     return told + (f"refine it in segments of up to about {_rounded(fit)} frames (--start S --frames N; in Python, "
-                   "VideoReader.segment with PoseSequence.slice)")
+                   f"VideoReader.segment with {sliced_by})")
 
 
 def _rounded(frames: int) -> int:

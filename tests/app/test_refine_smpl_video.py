@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from flowpose.app.refine_smpl_video import SmplVideoJob, refine_smpl_video
+from flowpose.body.model import load_body_model_for
 from flowpose.body.params import load_smpl, save_smpl
 from flowpose.body.standin import write_standin
 from flowpose.body.synth import smpl_motion
@@ -125,3 +127,39 @@ def test_smpl_x_parameters_are_judged_by_their_body_joints(inputs: SmplVideoJob,
     save_smpl(replace(seq, global_orient=turned), tmp_path / "px.npz")
     lines = refine_smpl_video(replace(job, overwrite=True))[1]
     assert "(the body model's joints): its joints3d have the head below the feet in 4 of 4 frames" in lines[0]
+
+
+def test_a_segment_is_refined_alone_and_its_meshes_keep_the_video_s_frame_numbers(inputs: SmplVideoJob,
+                                                                                   tmp_path: Path) -> None:
+    seq = smpl_motion(4)
+    save_smpl(seq, tmp_path / "p.npz")
+    folder, lines = refine_smpl_video(replace(inputs, start=1, num_frames=2, export_mesh="obj"))
+    assert lines[0] == "frames 1 to 2 of the video's 4 (2)"
+    np.testing.assert_allclose(load_smpl(folder / "refined_smpl.npz").transl, seq.transl[1:3], atol=1e-12)
+    assert sorted(p.name for p in folder.glob("mesh_*")) == ["mesh_000001.obj", "mesh_000002.obj"]
+    with pytest.raises(InputError, match=r"--start 4: .*v\.mp4 has 4 frames \(0 to 3\)"):
+        refine_smpl_video(replace(inputs, start=4, out=tmp_path / "o2"))
+    with pytest.raises(InputError, match=r"refinement needs at least 2 frames, and frames 3 to 3 of its 4 are 1"):
+        refine_smpl_video(replace(inputs, start=3, out=tmp_path / "o2"))
+    assert not (tmp_path / "o2").exists()
+
+
+def test_a_video_too_long_for_the_memory_is_told_before_the_work(inputs: SmplVideoJob, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import flowpose.app.refine_smpl_video as app
+    from flowpose.errors import MemoryNoteWarning
+    from flowpose.refinement.memory import MemoryNeed
+
+    save_smpl(smpl_motion(4), tmp_path / "p.npz")
+    told = []
+    monkeypatch.setattr(app, "smpl_refine_memory", lambda *a: told.append(a[-1]) or MemoryNeed(100.0, 100.0))
+    monkeypatch.setattr(app, "available_memory_bytes", lambda: 350)  # (350 - 100) / 100 pairs: 3 frames fit
+    with pytest.warns(MemoryNoteWarning, match=r"v\.mp4: refining its 4 frames .* refine it in segments of up to about "
+                                               r"3 frames \(--start S --frames N; in Python, VideoReader\.segment with "
+                                               r"SmplSequence\.frames\)"):
+        folder, _ = refine_smpl_video(replace(inputs, cycles=1))
+    assert told == [load_body_model_for(inputs.body_model, smpl_motion(4), "m").num_vertices]
+    assert (folder / "refined_smpl.npz").is_file()  # told, and still refined
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MemoryNoteWarning)  # with 0 cycles nothing is refined, nothing said
+        refine_smpl_video(replace(inputs, out=tmp_path / "zero"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +109,23 @@ def test_frame_times_round_trip_and_are_checked(tmp_path: Path) -> None:
         replace(seq, times=np.array([0.0, 0.1, 0.1, 0.2]))
     with pytest.raises(InputError, match=r"times must have shape \(4,\)"):
         replace(seq, times=np.arange(3) / 30.0)
+
+
+def test_frames_of_a_sequence_slice_every_per_frame_array() -> None:
+    from flowpose.body.layouts import SMPLX
+
+    seq = replace(smpl_motion(6, layout=SMPLX), times=np.arange(6) / 30.0)
+    part = seq.frames(2, 5)
+    assert part.num_frames == 3 and part.layout is SMPLX
+    for name in ("global_orient", "body_pose", "transl", "times"):
+        np.testing.assert_array_equal(getattr(part, name), getattr(seq, name)[2:5])
+    assert part.extras.keys() == seq.extras.keys()
+    for key, value in seq.extras.items():
+        np.testing.assert_array_equal(part.extras[key], value[2:5])
+    np.testing.assert_array_equal(part.betas, seq.betas)  # one shape, one camera: kept
+    np.testing.assert_array_equal(part.K, seq.K)
+    per_frame = replace(seq, betas=np.tile(seq.betas, (6, 1)), K=np.tile(seq.K, (6, 1, 1)))
+    assert per_frame.frames(1, 3).betas.shape == (2, 10) and per_frame.frames(1, 3).K.shape == (2, 3, 3)
+    for start, stop in ((3, 3), (-1, 2), (4, 7)):
+        with pytest.raises(InputError, match=rf"expected 0 <= start < stop <= 6, got {start}, {stop}"):
+            seq.frames(start, stop)

@@ -397,6 +397,13 @@ def test_refine_smpl_with_a_body_model(tmp_path: Path) -> None:
     (line,) = [s for s in result.stdout.splitlines() if s.startswith("against ")]
     assert "(16 joints: SMPL has no head top): MPJPE 0.0 -> " in line and "PA-MPJPE 0.0 -> " in line, line
     assert float(line.split("MPJPE 0.0 -> ")[1].split(" mm")[0]) > 0.0
+    # A segment (--start, --frames): its frames of the parameters, scored against the same frames of the truth.
+    result = run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", model, "--cycles", "0",
+                 "--start", "2", "--frames", "3", "--quiet", "--out", tmp_path / "seg", "--gt",
+                 tmp_path / "zero" / "refined.npz")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "frames 2 to 4 of the video's 6 (3)" in result.stdout and "MPJPE 0.0 -> 0.0 mm" in result.stdout
+    np.testing.assert_allclose(load_smpl(tmp_path / "seg" / "refined_smpl.npz").transl, seq.transl[2:5], atol=1e-5)
     result = run("export", "amass", tmp_path / "zero" / "refined_smpl.npz", "--body-model", model,
                   "--out", tmp_path / "motion.npz")
     assert result.exit_code == 0, (result.output, result.exception)
@@ -410,10 +417,10 @@ def test_refine_smpl_with_a_body_model(tmp_path: Path) -> None:
              "--out", tmp_path / "y"),
         "SMPL.pkl", "no such body model file",
     )
-    assert_user_error(  # the whole video, in the file's camera: a segment or another camera would be ignored
+    assert_user_error(  # in the file's camera: another camera would be ignored
         run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", tmp_path / "SMPL.pkl",
             "--out", tmp_path / "y", "--frames", "3", "--fov", "50"),
-        "--fov, --frames: not used with --smpl",
+        "--fov: not used with --smpl",
     )
 
 
