@@ -133,8 +133,10 @@ def test_a_segment_is_refined_alone_and_its_meshes_keep_the_video_s_frame_number
                                                                                    tmp_path: Path) -> None:
     seq = smpl_motion(4)
     save_smpl(seq, tmp_path / "p.npz")
-    folder, lines = refine_smpl_video(replace(inputs, start=1, num_frames=2, export_mesh="obj"))
+    folder, lines = refine_smpl_video(replace(inputs, start=1, num_frames=2, export_mesh="obj", viz=True))
     assert lines[0] == "frames 1 to 2 of the video's 4 (2)"
+    with open_video(folder / "overlay.mp4") as overlay:  # the segment's frames only
+        assert len(overlay) == 2
     np.testing.assert_allclose(load_smpl(folder / "refined_smpl.npz").transl, seq.transl[1:3], atol=1e-12)
     assert sorted(p.name for p in folder.glob("mesh_*")) == ["mesh_000001.obj", "mesh_000002.obj"]
     with pytest.raises(InputError, match=r"--start 4: .*v\.mp4 has 4 frames \(0 to 3\)"):
