@@ -11,7 +11,6 @@ long for the memory, which is told before the work (:mod:`flowpose.body.memory`)
 from __future__ import annotations
 
 import json
-import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,15 +19,13 @@ import numpy as np
 from flowpose.app.inputs import segment, segment_note, select_gt_frames
 from flowpose.app.outputs import default_out_dir
 from flowpose.body.loop import SKETCHES, refine_smpl_frames
-from flowpose.body.memory import smpl_refine_memory
 from flowpose.body.mesh_io import write_mesh
 from flowpose.body.model import check_in_front, load_body_model_for
 from flowpose.body.overlay import write_mesh_overlay
 from flowpose.body.params import load_smpl, save_smpl
 from flowpose.body.refine import HEAD, MESH_FLOW_WEIGHT
 from flowpose.config import RefineConfig
-from flowpose.errors import InputError, MemoryNoteWarning
-from flowpose.flow.registry import load_flow_model
+from flowpose.errors import InputError
 from flowpose.frame_convention import frame_convention_note
 from flowpose.io.groundtruth import load_gt
 from flowpose.io.outdir import check_output_folder, write_output_folder
@@ -37,7 +34,6 @@ from flowpose.io.video import open_video
 from flowpose.io.video_notes import frame_times, listed_note, rate_for, rotation_note, truncation_note
 from flowpose.pose import PoseSequence
 from flowpose.refinement.evaluate import pose_metrics
-from flowpose.refinement.memory import available_memory_bytes, memory_note
 from flowpose.skeleton import SMPL24
 from flowpose.truth_checks import ground_truth_note
 
@@ -142,18 +138,10 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
         times, timing_note = frame_times(reader, start, stop, seq.times)
         seq = replace(seq, fps=fps, times=times)  # refined_smpl.npz keeps them: export amass resamples by them
         turned, cut = rotation_note(reader), truncation_note(reader)
-        models = []
-        if job.cycles > 0:  # told before the work: a process stopped for lack of memory says nothing
-            models = [load_flow_model(n, w, device=job.device) for n, w in zip(job.config.flow.names,
-                                                                                 job.config.flow.weights)]
-            need = smpl_refine_memory(body, reader.size, job.config, models, model.num_vertices)
-            note = memory_note(str(job.video), seq.num_frames, need, available_memory_bytes(), parts=False,
-                               sliced_by="SmplSequence.frames")
-            if note is not None:
-                warnings.warn(note, MemoryNoteWarning, stacklevel=2)
         loop = refine_smpl_frames(seq, model, reader.segment(start, stop), job.config, cycles=job.cycles,
                                   w_mesh_flow=job.w_mesh_flow, sketch=job.sketch, device=job.device, seed=job.seed,
-                                  progress=job.progress, times=times, flow_models=models)
+                                  progress=job.progress, times=times,
+                                  source=str(job.video) if whole else f"{job.video} (frames {start} to {stop - 1})")
     estimate, result, history = loop.estimate, loop.result, loop.history
     poses = result.poses
     lines = [note for note in (turned, rate_note, timing_note) if note is not None]

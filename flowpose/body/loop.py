@@ -16,23 +16,24 @@ does not change between cycles, so the first cycle's solve is reused.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from torch import nn
 
+from flowpose.body.memory import smpl_refine_memory
 from flowpose.body.mesh_sketch import sketch_mesh_motion
 from flowpose.body.model import BodyModel
 from flowpose.body.params import SmplSequence
 from flowpose.body.refine import MESH_FLOW_WEIGHT, SmplRefineConfig, SmplRefineResult, refine_smpl
 from flowpose.config import RefineConfig
-from flowpose.errors import InputError
+from flowpose.errors import InputError, MemoryNoteWarning
 from flowpose.flow.field import FlowField
 from flowpose.flow.registry import load_flow_model
 from flowpose.pose import PoseSequence
 from flowpose.refinement.flow_stage import FlowStage
 from flowpose.refinement.loop import crop_boxes, flow_weighted, person_scale, pixel_scaled
+from flowpose.refinement.memory import available_memory_bytes, memory_note
 from flowpose.refinement.reliability import flow_noise_px
 from flowpose.refinement.sketch import Sketch
 from flowpose.reprs import short_repr
@@ -106,7 +107,7 @@ def refine_smpl_frames(
     progress: bool = False,
     keep_flows: bool = False,
     times: np.ndarray | None = None,
-    flow_models: Sequence[nn.Module] | None = None,
+    source: str = "frames",
 ) -> SmplLoopResult:
     """Run the loop (module docstring) on a video's frames.
 
@@ -124,7 +125,8 @@ def refine_smpl_frames(
         keep_flows: keep every cycle's flow in the result (for benchmarks).
         times: (T,) seconds, each frame's time for a variable frame rate (``PoseSequence.times``); None: evenly
             spaced at ``seq.fps``.
-        flow_models: the flow backends, already loaded (``config.flow``'s); None: loaded here.
+        source: names the frames in the note told (a :class:`~flowpose.errors.MemoryNoteWarning`, before the work)
+            where the refinement needs more memory than is available (:mod:`flowpose.body.memory`).
 
     Raises:
         InputError: for an unknown sketch or a frame count other than the sequence's.
@@ -139,8 +141,12 @@ def refine_smpl_frames(
         return out
     image_size = tuple(np.asarray(frames[0]).shape[:2])
     poses = estimate.poses
-    models = (list(flow_models) if flow_models is not None else
-              [load_flow_model(n, w, device=device) for n, w in zip(config.flow.names, config.flow.weights)])
+    models = [load_flow_model(n, w, device=device) for n, w in zip(config.flow.names, config.flow.weights)]
+    need = smpl_refine_memory(poses, image_size, config, models, model.num_vertices)
+    note = memory_note(source, seq.num_frames, need, available_memory_bytes(), parts=False,
+                       sliced_by="SmplSequence.frames")
+    if note is not None:  # before the flow and the solves: a process stopped for lack of memory says nothing
+        warnings.warn(note, MemoryNoteWarning, stacklevel=2)
     stage = FlowStage(models, frames, crop_boxes(poses, image_size, config), config, device=device,
                       progress=progress, keep_backward=True)
     flow = stage.initial()

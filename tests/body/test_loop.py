@@ -99,3 +99,23 @@ def test_a_noisy_flow_lowers_the_mesh_term_with_l_opt() -> None:
     noisy = smpl_flow_weighted(config, 3.0, 2.0)  # sigma 6 px
     np.testing.assert_allclose(noisy.pose.w_flow, 1 / 36)
     np.testing.assert_allclose(noisy.w_mesh_flow / noisy.pose.w_flow, config.w_mesh_flow / config.pose.w_flow)
+
+
+def test_a_sequence_too_long_for_the_memory_is_told_before_the_flow(scene, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowpose.body.memory import smpl_refine_memory
+    from flowpose.errors import MemoryNoteWarning
+
+    model, _, est, clip = scene
+    config = get_preset("fast")
+    need = smpl_refine_memory(refine_smpl(est, model, None, solve=False).poses, (256, 256), config, [], model.num_vertices)
+    monkeypatch.setattr(body_loop, "available_memory_bytes", lambda: need.bytes(10) + 1)  # 10 of its 16 frames fit
+
+    def no_flow(*args, **kwargs):
+        raise AssertionError("the flow was computed before the note")
+
+    monkeypatch.setattr(body_loop.FlowStage, "initial", no_flow)
+    with pytest.warns(MemoryNoteWarning, match=r"^frames: refining its 16 frames takes about .* refine it in segments "
+                                               r"of up to about 10 frames \(--start S --frames N; in Python, "
+                                               r"VideoReader\.segment with SmplSequence\.frames\)$"):
+        with pytest.raises(AssertionError, match="before the note"):
+            refine_smpl_frames(est, model, clip.frames, config, cycles=1)
