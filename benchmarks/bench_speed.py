@@ -11,7 +11,7 @@ Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_speed.py [--clip fair/dab] [--frames 100] [--size 256]
         [--cycles 3] [--backends dis,raft-small] [--memory-frames 1000] [--skip-memory] [--memory-jobs refine]
-        [--refine-part-frames 600] [--refine-without-flow] [--memory-jobs smpl --smpl-rings 36]
+        [--refine-part-frames 600] [--refine-without-flow] [--memory-jobs smpl --smpl-rings 36 --smpl-layout smpl]
 
 The refine memory jobs (``refine``, and ``smpl`` for ``refine --smpl``) also print what ``refine`` foresees before it
 starts (``flowpose.refinement.memory``, ``flowpose.body.memory``), beside the growth it measured.
@@ -64,7 +64,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="the memory jobs to run, comma-separated, of pose, flow, refine and smpl (refine --smpl on "
                    "the generated stand-in model)")
     p.add_argument("--smpl-rings", type=int, default=36,
-                   help="the smpl job's stand-in: rings per bone (36: 6,816 vertices, about SMPL's 6,890; 3: 744)")
+                   help="the smpl job's stand-in: rings per bone (SMPL: 36 gives 6,816 vertices, about SMPL's 6,890; 3: "
+                   "744. SMPL-X: 24 gives 10,808, about SMPL-X's 10,475)")
+    p.add_argument("--smpl-layout", choices=("smpl", "smplx"), default="smpl", help="the smpl job's stand-in model")
     p.add_argument("--refine-part-frames", default="",
                    help="also the refine memory job in parts of these many frames (comma-separated; --part-frames)")
     p.add_argument("--refine-without-flow", action="store_true",
@@ -119,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
                     args.refine_memory_cycles, part_frames, keep_flow,
                 ))
         if "smpl" in jobs:
-            memory.append(in_fresh_process(smpl_memory_job, args.memory_frames, args.size, args.preset, args.smpl_rings))
+            memory.append(in_fresh_process(smpl_memory_job, args.memory_frames, args.size, args.preset, args.smpl_rings,
+                                           args.smpl_layout))
         mrows = [[m["job"], str(m["frames"]), f"{m['seconds']:.0f}", f"{m['flow_mb']:.0f}", f"{m['rss_start_mb']:.0f}",
                   f"{m['rss_peak_mb']:.0f}", f"{m['rss_peak_mb'] - m['rss_start_mb']:.0f}",
                   f"{m['foreseen_mb']:.0f}" if "foreseen_mb" in m else "-", f"{m['tracemalloc_peak_mb']:.0f}"]

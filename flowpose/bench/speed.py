@@ -230,11 +230,13 @@ def refine_memory_job(
         return _measured(job)
 
 
-def smpl_memory_job(frames: int, size: int, preset: str, rings_per_bone: int) -> dict[str, Any]:
+def smpl_memory_job(frames: int, size: int, preset: str, rings_per_bone: int, layout: str = "smpl") -> dict[str, Any]:
     """(Run in a child.) An SMPL refinement (:func:`flowpose.body.loop.refine_smpl_frames`, one cycle: its caches
-    do not grow with cycles) of the generated stand-in model (``rings_per_bone`` sets its vertices) in
+    do not grow with cycles) of the generated stand-in model (``rings_per_bone`` sets its vertices; ``layout``
+    ``"smpl"`` or ``"smplx"``, whose face and hands move as the estimate gives them) in
     ``frames`` frames of ``size`` x ``size`` moving noise, with the preset's flow, read lazily as ``refine --smpl``
     reads a video; the growth beside what :func:`flowpose.body.memory.smpl_refine_memory` foresees."""
+    from flowpose.body.layouts import SMPL, SMPLX
     from flowpose.body.loop import refine_smpl_frames
     from flowpose.body.memory import smpl_refine_memory
     from flowpose.body.model import load_body_model
@@ -242,12 +244,13 @@ def smpl_memory_job(frames: int, size: int, preset: str, rings_per_bone: int) ->
     from flowpose.body.standin import write_standin
     from flowpose.body.synth import perturb, smpl_motion
 
+    body = {"smpl": SMPL, "smplx": SMPLX}[layout]
     config = with_cycles(get_preset(preset), 1)
     rng = np.random.default_rng(0)
     texture = (rng.random((size * 2, size * 2, 3)) * 255).astype(np.uint8)
     with tempfile.TemporaryDirectory() as tmp:
-        model = load_body_model(write_standin(Path(tmp) / "standin.pkl", rings_per_bone=rings_per_bone))
-        seq = perturb(smpl_motion(frames))
+        model = load_body_model(write_standin(Path(tmp) / "standin.pkl", rings_per_bone=rings_per_bone, layout=body))
+        seq = perturb(smpl_motion(frames, layout=body))
         path = Path(tmp) / "long.mp4"
         write_video(path, (np.roll(texture, (t % size, 2 * t % size), (0, 1))[:size, :size] for t in range(frames)), 30.0)
         vertices = model.num_vertices
@@ -255,10 +258,11 @@ def smpl_memory_job(frames: int, size: int, preset: str, rings_per_bone: int) ->
         def job() -> dict[str, Any]:
             models = [load_flow_model(n, w) for n, w in zip(config.flow.names, config.flow.weights)]
             poses = refine_smpl(seq, model, None, solve=False).poses
-            foreseen = smpl_refine_memory(poses, (size, size), config, models, vertices).bytes(frames)
+            foreseen = smpl_refine_memory(poses, (size, size), config, models, vertices, body).bytes(frames)
             with open_video(path) as reader:
                 refine_smpl_frames(seq, model, reader, config, cycles=1)
-            return {"job": f"refine --smpl ({preset}, 1 cycle, {'+'.join(config.flow.names)}, {vertices} vertices)",
+            return {"job": f"refine --smpl ({preset}, 1 cycle, {'+'.join(config.flow.names)}, {layout} stand-in, "
+                           f"{vertices} vertices)",
                     "frames": frames, "flow_mb": 0.0, "foreseen_mb": foreseen / 2**20}
 
         return _measured(job)

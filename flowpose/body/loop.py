@@ -142,7 +142,7 @@ def refine_smpl_frames(
     image_size = tuple(np.asarray(frames[0]).shape[:2])
     poses = estimate.poses
     models = [load_flow_model(n, w, device=device) for n, w in zip(config.flow.names, config.flow.weights)]
-    need = smpl_refine_memory(poses, image_size, config, models, model.num_vertices)
+    need = smpl_refine_memory(poses, image_size, config, models, model.num_vertices, model.layout)
     note = memory_note(source, seq.num_frames, need, available_memory_bytes(), parts=False,
                        sliced_by="SmplSequence.frames")
     if note is not None:  # before the flow and the solves: a process stopped for lack of memory says nothing

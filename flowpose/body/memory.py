@@ -5,11 +5,12 @@ frame pair (foreseen as the joints' refinement foresees it) and, per frame, what
 backward flow the mesh term reads, the flow-free fit each cycle's flow is assessed against, and the solve's posed
 and skinned model, in part per vertex:
 
-    bytes ~ BASE + (T - 1) (flow per pair + SMPL_FRAME_BYTES + SMPL_VERTEX_BYTES V)
+    bytes ~ BASE + (T - 1) (flow per pair + SMPL_FRAME_BYTES + SMPL_VERTEX_BYTES V [+ SMPLX_FRAME_BYTES])
 
-with V the model's vertices: about 2 MB a frame for SMPL with DIS (10,000 frames: 19 GB). The constants were measured on the generated stand-in model
-(:mod:`flowpose.body.standin`) at 744 and 6,816 vertices (SMPL has 6,890, SMPL-X 10,475), 150 and 600 frames:
-:data:`MEASURED`. SMPL-X's face and hands, held as the estimate gave them, were not measured apart.
+with V the model's vertices: about 2 MB a frame for SMPL with DIS (10,000 frames: 19 GB), 2.5 for SMPL-X. The
+constants were measured on the generated stand-in model (:mod:`flowpose.body.standin`): SMPL's at 744 and 6,816
+vertices (SMPL has 6,890), 150 and 600 frames; SMPL-X's at 10,808 (SMPL-X has 10,475), 600 and 1,200 frames
+(:data:`MEASURED`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 
 from torch import nn
 
+from flowpose.body.layouts import SMPL, SMPLX, BodyLayout
 from flowpose.config import RefineConfig
 from flowpose.pose import PoseSequence
 from flowpose.refinement.memory import MemoryNeed, refine_memory
@@ -29,14 +31,20 @@ is foreseen at 0.407 MB a pair), so 1.157 MB a frame and 120 bytes a vertex."""
 SMPL_VERTEX_BYTES = 120.0
 """Bytes per frame and vertex of the model the SMPL pose stage holds (the same runs: SMPL's 6,890 vertices add 0.79 MB
 a frame, SMPL-X's 10,475 1.20 MB)."""
+SMPLX_FRAME_BYTES = 0.15 * 2**20
+"""Bytes per frame an SMPL-X refinement holds beyond what its vertices foresee by the two constants above (its 55
+joints' transforms; its face and hands, held as the estimate gave them): the peak RSS grew 2.54 MB a frame from 600
+to 1,200 frames at 10,808 vertices, 0.15 more than those foresee. Measured at one size only."""
 MEASURED = ("python benchmarks/bench_speed.py --backends '' --memory-jobs smpl --memory-frames N "
-            "--smpl-rings R  (N 150 and 600; R 3 and 36: 744 and 6,816 vertices)")
+            "--smpl-rings R [--smpl-layout smplx]  (SMPL: N 150 and 600, R 3 and 36, 744 and 6,816 vertices; "
+            "SMPL-X: N 600 and 1,200, R 24, 10,808 vertices)")
 """How the constants above were measured (``benchmarks/RESULTS.md``, fifty-second session)."""
 
 
 def smpl_refine_memory(
     poses: PoseSequence, image_size: tuple[int, int], config: RefineConfig, models: Sequence[nn.Module],
     num_vertices: int,
+    layout: BodyLayout = SMPL,
 ) -> MemoryNeed:
     """The memory an SMPL refinement of a video will add to the process (module docstring).
 
@@ -46,6 +54,8 @@ def smpl_refine_memory(
         config: the refinement's configuration (the flow's crops and grid, whether networks are fine-tuned).
         models: the flow backends.
         num_vertices: V, the body model's vertices.
+        layout: the model's, :data:`~flowpose.body.layouts.SMPL` or :data:`~flowpose.body.layouts.SMPLX`.
     """
     flow = refine_memory(poses, image_size, config, models, keep_flow=False)
-    return MemoryNeed(flow.base, flow.per_pair + SMPL_FRAME_BYTES + SMPL_VERTEX_BYTES * num_vertices)
+    extra = SMPLX_FRAME_BYTES if layout is SMPLX else 0.0
+    return MemoryNeed(flow.base, flow.per_pair + SMPL_FRAME_BYTES + SMPL_VERTEX_BYTES * num_vertices + extra)

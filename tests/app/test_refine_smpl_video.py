@@ -154,13 +154,14 @@ def test_a_video_too_long_for_the_memory_is_told_before_the_work(inputs: SmplVid
 
     save_smpl(smpl_motion(4), tmp_path / "p.npz")
     told = []
-    monkeypatch.setattr(loop, "smpl_refine_memory", lambda *a: told.append(a[-1]) or MemoryNeed(100.0, 100.0))
+    monkeypatch.setattr(loop, "smpl_refine_memory", lambda *a: told.append(a[4:]) or MemoryNeed(100.0, 100.0))
     monkeypatch.setattr(loop, "available_memory_bytes", lambda: 350)  # (350 - 100) / 100 pairs: 3 frames fit
     with pytest.warns(MemoryNoteWarning, match=r"v\.mp4: refining its 4 frames .* refine it in segments of up to about "
                                                r"3 frames \(--start S --frames N; in Python, VideoReader\.segment with "
                                                r"SmplSequence\.frames\)"):
         folder, _ = refine_smpl_video(replace(inputs, cycles=1))
-    assert told == [load_body_model_for(inputs.body_model, smpl_motion(4), "m").num_vertices]
+    model = load_body_model_for(inputs.body_model, smpl_motion(4), "m")
+    assert told == [(model.num_vertices, model.layout)]  # the model's size and layout foresee its memory
     assert (folder / "refined_smpl.npz").is_file()  # told, and still refined
     monkeypatch.setattr(loop, "available_memory_bytes", lambda: 250)  # 2 frames fit
     with pytest.warns(MemoryNoteWarning, match=r"v\.mp4 \(frames 1 to 3\): refining its 3 frames .* segments of up "

@@ -57,7 +57,7 @@ def test_the_smpl_memory_job_reports_what_refine_smpl_foresees() -> None:
     from flowpose.refinement.memory import DIS_BASE_BYTES, DIS_FIELDS
 
     out = S.smpl_memory_job(5, 64, "fast", 1)
-    assert out["frames"] == 5 and out["job"] == "refine --smpl (fast, 1 cycle, dis, 376 vertices)"
+    assert out["frames"] == 5 and out["job"] == "refine --smpl (fast, 1 cycle, dis, smpl stand-in, 376 vertices)"
     # The fixed part and 4 pairs of flow fields on the fast preset's 128 px grid, and the SMPL stage's per frame.
     expected = DIS_BASE_BYTES + 4 * (DIS_FIELDS * 128 * 128 * 12 + SMPL_FRAME_BYTES + 376 * SMPL_VERTEX_BYTES)
     assert abs(out["foreseen_mb"] * 2**20 - expected) < 2 and out["rss_peak_mb"] >= out["rss_start_mb"]
