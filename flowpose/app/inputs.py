@@ -245,6 +245,20 @@ def segment(
     return start, total if num_frames is None else min(total, start + num_frames)
 
 
+def check_refinable(total: int, start: int, stop: int, video: str | os.PathLike[str], count_note: str = "") -> None:
+    """Refuse frames ``[start, stop)`` of a video of ``total`` frames that are fewer than a refinement needs (2),
+    naming the video and, for a segment, which frames (``count_note`` ends the refusal, as for :func:`segment`).
+
+    Raises:
+        InputError: for fewer than 2 frames.
+    """
+    if stop - start >= 2:
+        return
+    which = (f"it has {total}" if (start, stop) == (0, total) else
+             f"frames {start} to {stop - 1} of its {total} are {stop - start} (--start, --frames)")
+    raise InputError(f"{video}: refinement needs at least 2 frames, and {which}{count_note}")
+
+
 def segment_note(total: int, start: int, stop: int, num_frames: int | None) -> str:
     """The line that says which frames of the video a run used, and if the video ended before ``--frames``.
 

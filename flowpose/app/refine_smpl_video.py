@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flowpose.app.inputs import segment, segment_note, select_gt_frames
+from flowpose.app.inputs import check_refinable, segment, segment_note, select_gt_frames
 from flowpose.app.outputs import default_out_dir
 from flowpose.body.loop import SKETCHES, refine_smpl_frames
 from flowpose.body.mesh_io import write_mesh
@@ -121,9 +121,8 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
             raise InputError(f"{job.smpl}: {seq.num_frames} frames, but {job.video} has {len(reader)}{count_note}")
         start, stop = segment(len(reader), job.start, job.num_frames, job.video, count_note)
         whole = (start, stop) == (0, len(reader))
-        if not whole and stop - start < 2:
-            raise InputError(f"{job.video}: refinement needs at least 2 frames, and frames {start} to {stop - 1} of "
-                             f"its {len(reader)} are {stop - start} (--start, --frames){count_note}")
+        if not whole:  # a segment; the whole video is taken as before
+            check_refinable(len(reader), start, stop, job.video, count_note)
         seq = seq if whole else seq.frames(start, stop)
         checked = check_in_front(model, seq, str(job.smpl))
         joints = np.full((seq.num_frames, SMPL24.num_joints, 3), np.nan)  # hands unknown: SMPL-X's 22, 23 are others

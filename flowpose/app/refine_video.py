@@ -18,6 +18,7 @@ from flowpose.api import refine as run_refine
 from flowpose.app.inputs import (
     assumed_rate_note,
     check_observed,
+    check_refinable,
     each_person_hint,
     keypoints_problem,
     people_folder_path,
@@ -303,10 +304,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             notes.append(f"warning: {cut}")
         if kp is not None and (problem := keypoints_problem(confident_joints2d(kp), reader.size)) is not None:
             raise InputError(f"{job.keypoints}: {problem}")  # before any estimate is made
-        if stop - start < 2:
-            which = (f"it has {len(reader)}" if (start, stop) == (0, len(reader)) else
-                     f"frames {start} to {stop - 1} of its {len(reader)} are {stop - start} (--start, --frames)")
-            raise InputError(f"{job.video}: refinement needs at least 2 frames, and {which}{count_note}")
+        check_refinable(len(reader), start, stop, job.video, count_note)
         whole = (start, stop) == (0, len(reader))
         if not whole:
             notes.append(segment_note(len(reader), start, stop, job.num_frames))

@@ -152,3 +152,14 @@ def test_segment() -> None:
         segment(10, 10, None, "v.mp4")
     with pytest.raises(InputError, match="--frames must be >= 1, got 0"):
         segment(10, 0, 0, "v.mp4")
+
+
+def test_too_few_frames_to_refine_are_refused_naming_the_video_or_the_segment() -> None:
+    from flowpose.app.inputs import check_refinable
+
+    check_refinable(6, 0, 2, "v.mp4")  # two frames: enough
+    with pytest.raises(InputError, match=r"^v\.mp4: refinement needs at least 2 frames, and it has 1$"):
+        check_refinable(1, 0, 1, "v.mp4")
+    with pytest.raises(InputError, match=r"^v\.mp4: refinement needs at least 2 frames, and frames 5 to 5 of its 6 are 1 "
+                                         r"\(--start, --frames\); note$"):
+        check_refinable(6, 5, 6, "v.mp4", "; note")

@@ -60,4 +60,4 @@ def test_the_smpl_memory_job_reports_what_refine_smpl_foresees() -> None:
     assert out["frames"] == 5 and out["job"] == "refine --smpl (fast, 1 cycle, dis, smpl stand-in, 376 vertices)"
     # The fixed part and 4 pairs of flow fields on the fast preset's 128 px grid, and the SMPL stage's per frame.
     expected = DIS_BASE_BYTES + 4 * (DIS_FIELDS * 128 * 128 * 12 + SMPL_FRAME_BYTES + 376 * SMPL_VERTEX_BYTES)
-    assert abs(out["foreseen_mb"] * 2**20 - expected) < 2 and out["rss_peak_mb"] >= out["rss_start_mb"]
+    assert abs(out["foreseen_mb"] * 2**20 - expected) < 2
