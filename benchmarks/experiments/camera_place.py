@@ -1,0 +1,86 @@
+"""The floor without a calibration: the camera's height and tilt as a user measures them, on the real set.
+
+``refine --floor Z`` (``floor_contact.py``) reads the camera's place from a multi-camera calibration. A phone on a
+tripod has none, but its height (a tape) and tilt (a level app) are what the floor needs (:mod:`flowpose.camera_place`).
+For each of the 8 view-person pairs the tracked estimate is refined (the default preset) as it is (``flowpose``),
+stood on the floor with the calibration's place (``calibrated``: the woman on the lab's floor, z = 0; the man on
+his platform's top, which this run takes from the reference, as ``floor_contact.py --floor top`` does), and with the
+place as a user would give it: the calibration's height to the centimetre and its pitch and roll to the degree
+(``given``), the roll left out (``roll 0``), the pitch 2 degrees off each way (``pitch +2``, ``pitch -2``), and the
+height 5 cm too high (``height +5 cm``). Printed per pair and as each person's mean: MPJPE / PA-MPJPE (mm,
+root-relative, as ``bench_real.py`` scores) and the scale; then the camera's place each view was given.
+
+    python benchmarks/experiments/camera_place.py [--reference all|heldout] [--views ...]
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_real import VIDEOS, experiment_parser, scores, tracked_pairs  # noqa: E402
+
+from flowpose.api import refine  # noqa: E402
+from flowpose.camera_place import camera_tilt, placed_frame  # noqa: E402
+from flowpose.config import get_preset  # noqa: E402
+from flowpose.errors import InputNoteWarning  # noqa: E402
+from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, lower_ankle_height, on_floor  # noqa: E402
+from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
+from flowpose.io.world_frame import world_frame  # noqa: E402
+
+CALIBRATION = VIDEOS.parent / "calibration" / "Calib.qca.txt"
+RUNS = ("flowpose", "calibrated", "given", "roll 0", "pitch +2", "pitch -2", "height +5 cm")
+
+
+def places(height: float, pitch: float, roll: float) -> dict[str, tuple[float, float, float]]:
+    """The camera's place (height m, pitch and roll degrees) of each run that gives one, from the calibration's."""
+    h, p, r = round(height, 2), round(pitch), round(roll)
+    return {"given": (h, p, r), "roll 0": (h, p, 0.0), "pitch +2": (h, p + 2, r), "pitch -2": (h, p - 2, r),
+            "height +5 cm": (h + 0.05, p, r)}
+
+
+def main() -> None:
+    """Refine every pair each way; print the table, each person's means and the places given."""
+    warnings.simplefilter("ignore", InputNoteWarning)
+    args = experiment_parser(__doc__.split("\n\n")[0]).parse_args()
+    config = replace(get_preset("fast"), cycles=args.cycles)
+    cameras = read_rig(CALIBRATION)
+    rows: dict[str, list[dict[str, float]]] = {"p0": [], "p1": []}
+    given: dict[str, tuple[float, float, float]] = {}
+    print("| pair | " + " | ".join(f"{run}: scale, MPJPE / PA mm" for run in RUNS) + " |")
+    print("|---" * (len(RUNS) + 1) + "|")
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
+        view, person = name.split("/")
+        frame = world_frame(choose_camera(cameras, CALIBRATION, view, None), str(CALIBRATION))
+        floor_z = 0.0 if person == "p0" else round(lower_ankle_height(gt[keep], frame) - ANKLE_HEIGHT_M, 2)
+        frames_of = {"flowpose": None, "calibrated": frame}
+        for run, (h, p, r) in places(*camera_tilt(frame)).items():
+            frames_of[run] = placed_frame(h, p, r, camera=view)
+            given.setdefault(view, places(*camera_tilt(frame))["given"])
+        row = {}
+        for run, placed in frames_of.items():
+            scale = 1.0 if placed is None else floor_scale(init, placed, floor_z)[0]
+            joints = refine(init if placed is None else on_floor(init, scale), frames, config=config).poses.joints3d
+            m = scores(joints, gt, keep)
+            row.update({f"{run}_mpjpe": m["mpjpe"], f"{run}_pa": m["pa_mpjpe"], f"{run}_scale": scale})
+        rows[person].append(row)
+        print(f"| {name} | " + " | ".join(f"{row[f'{run}_scale']:.3f}: {row[f'{run}_mpjpe']:.1f} / "
+                                          f"{row[f'{run}_pa']:.1f}" for run in RUNS) + " |", flush=True)
+    for person, found in rows.items():
+        if found:
+            mean = {k: float(np.mean([r[k] for r in found])) for k in found[0]}
+            print(f"| mean of {person} ({len(found)} views) | " + " | ".join(
+                f"{mean[f'{run}_scale']:.3f}: {mean[f'{run}_mpjpe']:.1f} / {mean[f'{run}_pa']:.1f}" for run in RUNS)
+                + " |")
+    print()
+    for view, (h, p, r) in given.items():
+        print(f"{view}: given {h:.2f} m up, pitch {p:g}, roll {r:g} degrees")
+
+
+if __name__ == "__main__":
+    main()
