@@ -12,7 +12,8 @@ image). In the camera's frame (OpenCV's: x right, y down, z forward) the world's
 
 so that a level camera (p = r = 0) has up = -y, and one looking down has its z below the horizon (up_z < 0). Every
 function of :mod:`flowpose.floor` reads a frame only through up = R e_z and the camera's height ``-(R^T t)_z``; the
-frame built here is the rotation whose third column is up, the world's x the camera's x made level, and t = -h up.
+frame built here is the rotation whose third column is up, whose second (the world's y) is the direction the camera
+faces, made level, and t = -h up.
 
 Its inverse, :func:`camera_tilt`, reads a calibrated camera's height, pitch and roll (the real set's four cameras: 1.69
 to 2.09 m up, 18 to 25 degrees down, rolled -13 to 26 degrees).
@@ -59,9 +60,9 @@ def placed_frame(height_m: float, pitch_deg: float, roll_deg: float = 0.0, camer
                          f"as seen from behind), got {roll_deg}")
     p, r = math.radians(pitch_deg), math.radians(roll_deg)
     up = np.array([-math.sin(r) * math.cos(p), -math.cos(r) * math.cos(p), -math.sin(p)])
-    level_x = np.array([1.0, 0.0, 0.0]) - up[0] * up  # the camera's x without its part along up
-    level_x /= np.linalg.norm(level_x)
-    R = np.stack([level_x, np.cross(up, level_x), up], axis=1)  # columns: the world's x, y, z in the camera's frame
+    heading = np.array([0.0, 0.0, 1.0]) - up[2] * up  # the camera's axis without its part along up: the world's y
+    heading /= np.linalg.norm(heading)
+    R = np.stack([np.cross(heading, up), heading, up], axis=1)  # columns: the world's x, y, z in the camera's frame
     R[np.abs(R) < 1e-15] = 0.0  # exact zeros for a level camera, not -0.0 or 1e-17
     return WorldFrame(R=R, t=-height_m * up, camera=camera)
 

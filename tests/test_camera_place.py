@@ -48,7 +48,7 @@ def test_the_tilt_of_any_camera_is_read_back_and_gives_its_floor(yaw: float, pit
     assert (height, p, r) == pytest.approx((1.8, math.degrees(pitch), math.degrees(roll)))
     given = placed_frame(height, p, r)
     np.testing.assert_allclose(given.R[:, 2], R[:, 2], atol=1e-12)  # the world's up, in the camera: all the floor reads
-    np.testing.assert_allclose(given.R @ given.R.T, np.eye(3), atol=1e-12)
+    np.testing.assert_allclose(given.R, rotation(0.0, pitch, roll), atol=1e-12)  # facing the world's +y, yaw 0
     assert np.linalg.det(given.R) == pytest.approx(1.0)
     assert camera_tilt(given) == pytest.approx((height, p, r))
     # The floor tests' body, standing in front of this camera (1.5 m under it: its ankles 0.07 m above the floor).

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from flowpose.app.inputs import check_observed
+from flowpose.camera_place import placed_frame
 from flowpose.coverage import unobserved_frames
 from flowpose.errors import InputError
 from flowpose.frame_runs import runs_text
@@ -40,6 +41,7 @@ def export_poses(
     body_model: Path | None = None,
     extrinsics: Path | None = None,
     camera: str | None = None,
+    camera_place: tuple[float, float, float] | None = None,
 ) -> str:
     """Write a pose file as ``fmt``; returns a line for the user.
 
@@ -53,7 +55,9 @@ def export_poses(
     ``bvh`` and ``trc`` are Y up: the camera's frame turned, or, with ``extrinsics`` (a multi-camera calibration
     file with the cameras' places: Pose2Sim's ``.toml``, Qualisys's ``.qca.txt``), the capture's world turned as
     Pose2Sim turns its own (:mod:`flowpose.io.world_frame`). Its camera is ``camera``, else its only one, else the one
-    named as the pose file's video (``cam01.flowpose/refined.npz``, ``cam01.poses.npz``: ``cam01``).
+    named as the pose file's video (``cam01.flowpose/refined.npz``, ``cam01.poses.npz``: ``cam01``). Without a
+    calibration, ``camera_place`` (height above the floor m, pitch, roll degrees: :mod:`flowpose.camera_place`) stands
+    them upright on the floor under the camera, facing the world's +y as the camera does.
 
     Raises:
         InputError: for an unknown format, an existing output, a missing body model, an unreadable input, or a
@@ -70,15 +74,24 @@ def export_poses(
         raise InputError(f"--out {out}: exists; choose another name (flowpose never replaces a file it cannot tell it wrote)")
     if not out.parent.is_dir():
         raise InputError(f"--out {out}: parent folder {out.parent} does not exist; create it first")
+    if extrinsics is not None and camera_place is not None:
+        raise InputError("--extrinsics places the camera, and so do --camera-height and --camera-tilt: pass one")
     if fmt == "amass":
-        if extrinsics is not None:
-            raise InputError("--extrinsics is for bvh and trc; amass writes the parameters' own frame")
+        if extrinsics is not None or camera_place is not None:
+            given = "--extrinsics is" if extrinsics is not None else "--camera-height and --camera-tilt are"
+            raise InputError(f"{given} for bvh and trc; amass writes the parameters' own frame")
         return _export_amass(poses_path, out, body_model)
     rig = None if extrinsics is None else _rig_camera(extrinsics, camera, poses_path)
     frame = None if rig is None else world_frame(rig, str(extrinsics))
+    if camera_place is not None:
+        frame = placed_frame(*camera_place)
     poses = load_poses(poses_path)
     check_observed(poses, str(poses_path))
     where = "" if rig is None else _where(rig, frame, extrinsics, poses)
+    if camera_place is not None:
+        height, pitch, roll = camera_place
+        where = (f", upright on the floor {height:g} m under the camera (looking {pitch:g} degrees down, rolled "
+                 f"{roll:g}; Z up turned Y up){_lean_warning(poses, frame, given=True)}")
     if fmt == "trc":
         return _export_trc(poses, poses_path, out, frame) + where
     joints = to_h36m17(poses.joints3d, poses.skeleton, missing="nan")
@@ -112,18 +125,27 @@ def _rig_camera(path: Path, camera: str | None, poses_path: Path) -> RigCamera:
 def _where(camera: RigCamera, frame: WorldFrame, path: Path, poses: PoseSequence) -> str:
     """The exported frame's words, and a warning where the poses were placed with another focal length than the
     camera's (their depth, so their place in the world, is then of that other camera)."""
-    told = f", in the world of {path.name} (camera {camera.name}; its Z up turned Y up)"
-    seen = np.where((poses.confidence() > 0)[..., None], to_h36m17(poses.joints3d, poses.skeleton, missing="nan"), np.nan)
-    lean = lean_deg(seen, frame)
-    if lean is not None and lean > MAX_LEAN_DEG:
-        told += (f"; warning: the person's axis (ankles to thorax) is {lean:.0f} degrees from that world's z: is its up "
-                 "Z (Pose2Sim's, Qualisys's)? An anipose board's frame need not be")
+    told = f", in the world of {path.name} (camera {camera.name}; its Z up turned Y up)" + _lean_warning(poses, frame)
     focal = float(np.median(np.asarray(poses.K)[..., 0, 0]))  # a K per frame: their median
     if abs(focal / camera.K[0, 0] - 1) > FOCAL_TOLERANCE:
         told += (f"; warning: the poses' focal length ({focal:.1f} px) is not camera {camera.name}'s "
                  f"({camera.K[0, 0]:.1f} px): their depth, so their place in that world, is of another camera (refine with "
                  f"--intrinsics {path.name})")
     return told
+
+
+def _lean_warning(poses: PoseSequence, frame: WorldFrame, given: bool = False) -> str:
+    """A warning (``"; warning: ..."``) where the person's mean axis is more than :data:`MAX_LEAN_DEG` from the
+    world's z (``given``: a world of the user's ``--camera-tilt``, not of a calibration file), else ``""``."""
+    seen = np.where((poses.confidence() > 0)[..., None], to_h36m17(poses.joints3d, poses.skeleton, missing="nan"), np.nan)
+    lean = lean_deg(seen, frame)
+    if lean is None or lean <= MAX_LEAN_DEG:
+        return ""
+    if given:
+        return (f"; warning: the person's axis (ankles to thorax) is {lean:.0f} degrees from the vertical of that "
+                "tilt: is --camera-tilt right (the degrees the camera looks below the horizon)?")
+    return (f"; warning: the person's axis (ankles to thorax) is {lean:.0f} degrees from that world's z: is its up "
+            "Z (Pose2Sim's, Qualisys's)? An anipose board's frame need not be")
 
 
 def _export_trc(poses: PoseSequence, poses_path: Path, out: Path, frame: WorldFrame | None) -> str:

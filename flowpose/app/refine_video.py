@@ -32,6 +32,7 @@ from flowpose.app.inputs import (
 from flowpose.app.outputs import default_out_dir, write_refine_folder
 from flowpose.camera import project_np
 from flowpose.camera_checks import off_image_note, scaled_camera_note
+from flowpose.camera_place import placed_frame
 from flowpose.config import RefineConfig
 from flowpose.coverage import absent_joints_note, unobserved_note
 from flowpose.errors import InputError, InputNoteWarning
@@ -48,6 +49,7 @@ from flowpose.io.poses import load_poses
 from flowpose.io.trc_import import trc_ground_truth
 from flowpose.io.video import open_video
 from flowpose.io.video_notes import frame_times, listed_note, rate_for, rotation_note, truncation_note
+from flowpose.io.world_frame import WorldFrame
 from flowpose.lens import lens_text, same_lens, through_lens, undistorted_frames
 from flowpose.pose import PoseSequence, check_joints3d
 from flowpose.refinement.parts import parts_note
@@ -84,8 +86,12 @@ class RefineVideoJob:
         start: first frame used.
         num_frames: frames used from ``start``; None: to the end.
         fps: the frames' rate, overriding the video's own; None: the video's (an image folder's: the poses').
-        floor_z: the person stands on the floor of ``camera``'s calibrated world at this height (world z, metres):
-            the initial poses are scaled about the camera to stand there (:mod:`flowpose.floor`); None: not.
+        floor_z: the person stands on the floor at this height (world z, metres) of ``camera``'s calibrated world,
+            or of ``camera_place``: the initial poses are scaled about the camera to stand there
+            (:mod:`flowpose.floor`); None: not.
+        camera_place: the camera's place as the user measured it, (height above the floor m, pitch degrees below
+            the horizon, roll degrees: :func:`flowpose.camera_place.placed_frame`), for ``floor_z`` without a
+            calibration; None: the calibration's place.
     """
 
     video: Path
@@ -108,6 +114,7 @@ class RefineVideoJob:
     fps: float | None = None
     num_frames: int | None = None
     floor_z: float | None = None
+    camera_place: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -155,10 +162,10 @@ def check_settings(job: RefineVideoJob) -> None:
         raise InputError(f"--cycles must be >= 0, got {job.cycles}")
     if job.camera is not None and job.camera.intrinsics is not None:
         job.camera.camera_file()  # a bad camera file (or an unnamed camera of several) is refused before decoding
+    if job.camera_place is not None and job.floor_z is None:
+        raise InputError("--camera-height and --camera-tilt place the camera for --floor, which was not given")
     if job.floor_z is not None:
-        if job.camera is None:
-            raise InputError("--floor needs --intrinsics CALIBRATION, the camera's place above the floor")
-        job.camera.world()  # a camera the file does not place is refused before decoding
+        floor_frame(job)  # a camera not placed, or placed twice, is refused before decoding
     if job.estimate is not None and job.poses is not None:
         raise InputError("--estimate and --poses exclude each other: pass one")
     if job.estimate is not None:
@@ -257,16 +264,39 @@ def _ground_truth(job: RefineVideoJob) -> GroundTruth:
     return trc_ground_truth(job.gt, job.camera.world())
 
 
+def floor_frame(job: RefineVideoJob) -> tuple[WorldFrame, str]:
+    """The world whose floor ``--floor`` names: the camera's place as given (``camera_place``), else its calibration's;
+    with the words that say which, for the note.
+
+    Raises:
+        InputError: neither places the camera, both do, or the given place cannot be.
+    """
+    calibrated = job.camera is not None and job.camera.intrinsics is not None and job.camera.camera_file().rig is not None
+    if job.camera_place is not None:
+        if calibrated:
+            raise InputError(f"--camera-height and --camera-tilt place the camera that {job.camera.intrinsics} places "
+                             "already: pass one")
+        height, pitch, roll = job.camera_place
+        frame = placed_frame(height, pitch, roll)
+        return frame, f"{height:g} m under the camera (looking {pitch:g} degrees down, rolled {roll:g})"
+    if job.camera is None:
+        raise InputError("--floor needs the camera's place above the floor: --intrinsics CALIBRATION (a multi-camera "
+                         "calibration), or --camera-height M with --camera-tilt PITCH[,ROLL]")
+    frame = job.camera.world()
+    return frame, f"at z = {job.floor_z:g} m of {job.camera.intrinsics}"
+
+
 def _stood_on_floor(init: PoseSequence, job: RefineVideoJob, named: str, notes: list[str]) -> PoseSequence:
     """The initial poses scaled about the camera to stand on the floor (:mod:`flowpose.floor`), with a note."""
-    frame = job.camera.world()
+    frame, where = floor_frame(job)
     try:
         scale, ankle = floor_scale(init, frame, job.floor_z)
     except InputError as e:
         raise InputError(f"{named}: {e}") from None
-    notes.append(f"floor: the person scaled by {scale:.3f} about camera {frame.camera} to stand on the floor at z = "
-                 f"{job.floor_z:g} m of {job.camera.intrinsics} (the lower ankle {ANKLE_HEIGHT_M:g} m above it in the "
-                 f"median frame, {ankle:+.2f} m before)")
+    if job.camera_place is not None and job.floor_z != 0:
+        where = f"{job.floor_z:g} m above the one {where}"
+    notes.append(f"floor: the person scaled by {scale:.3f} about camera {frame.camera} to stand on the floor {where} "
+                 f"(the lower ankle {ANKLE_HEIGHT_M:g} m above it in the median frame, {ankle:+.2f} m before)")
     return on_floor(init, scale)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from flowpose.cli.options import camera_place_from_options, camera_place_options
 from flowpose.cli.shell import main, user_errors
 
 
@@ -24,9 +25,10 @@ from flowpose.cli.shell import main, user_errors
     "extri.yml): write in its world, on its floor.",
 )
 @click.option("--camera", default=None, help="The camera of --extrinsics that filmed POSES [default: the one named as its video].")
+@camera_place_options
 @user_errors
 def export(fmt: str, poses: Path, out_path: Path, body_model: Path | None, extrinsics: Path | None,
-           camera: str | None) -> None:
+           camera: str | None, camera_height: float | None, camera_tilt: str | None) -> None:
     """Export POSES in FORMAT (bvh, trc, amass) for animation and biomechanics tools.
 
     bvh: POSES is a pose file (e.g. refined.npz): a Human3.6M-17 skeleton with fixed bone lengths (each bone's
@@ -34,10 +36,12 @@ def export(fmt: str, poses: Path, out_path: Path, body_model: Path | None, extri
     trc: POSES is a pose file: OpenSim's marker file (for its scaling and inverse kinematics; Pose2Sim's marker
     names), a marker a joint, Y up, metres, blank where a joint was not observed.
     bvh and trc are in the camera's frame turned Y up (a tilted camera tilts the body), or with --extrinsics in the
-    calibrated world of a multi-camera capture, Z up turned Y up as Pose2Sim writes its TRC files.
+    calibrated world of a multi-camera capture, Z up turned Y up as Pose2Sim writes its TRC files; or with
+    --camera-height and --camera-tilt upright on the floor under the camera.
     amass: POSES is an SMPL or SMPL-X parameter file (e.g. refined_smpl.npz): AMASS's .npz layout (poses, trans,
     betas, gender, mocap_framerate), Z up, metres, as Blender's SMPL-X add-on loads it; needs --body-model.
     """
     from flowpose.app.export import export_poses
 
-    click.echo(export_poses(fmt, poses, out_path, body_model, extrinsics, camera))
+    click.echo(export_poses(fmt, poses, out_path, body_model, extrinsics, camera,
+                            camera_place_from_options(camera_height, camera_tilt)))

@@ -48,17 +48,68 @@ def show_progress(quiet: bool) -> bool:
 
 
 def floor_option(fn: Callable) -> Callable:
-    """``--floor Z`` (parameter ``floor_z``): the person stands on the floor of the ``--intrinsics`` calibration
-    (:mod:`flowpose.floor`)."""
+    """``--floor Z`` (parameter ``floor_z``): the person stands on the floor of the ``--intrinsics`` calibration, or of
+    :func:`camera_place_options` (:mod:`flowpose.floor`)."""
     return click.option(
         "--floor",
         "floor_z",
         type=float,
         default=None,
         help="The person stands on the floor of the --intrinsics calibration (a world with Z up and the floor at "
-        "z = 0: Qualisys's, Pose2Sim's) at this height, metres (0: its floor; a platform's top otherwise): scaled "
-        "about the camera to stand there.",
+        "z = 0: Qualisys's, Pose2Sim's), or of --camera-height and --camera-tilt, at this height, metres (0: its "
+        "floor; a platform's top otherwise): scaled about the camera to stand there.",
     )(fn)
+
+
+def camera_place_options(fn: Callable) -> Callable:
+    """``--camera-height M`` and ``--camera-tilt PITCH[,ROLL]`` (parameters ``camera_height``, ``camera_tilt``): the
+    camera's place above the floor as the user measured it, for ``--floor`` without a calibration
+    (:mod:`flowpose.camera_place`; :func:`camera_place_from_options`)."""
+    fn = click.option(
+        "--camera-tilt",
+        "camera_tilt",
+        default=None,
+        metavar="PITCH[,ROLL]",
+        help="With --camera-height: the degrees the camera looks below the horizon (a level app's reading; 0: level), "
+        "and its roll, degrees (positive: the horizon rises to the right of the image) [default roll: 0].",
+    )(fn)
+    return click.option(
+        "--camera-height",
+        "camera_height",
+        type=float,
+        default=None,
+        help="The camera's height above the floor the person stands on, metres (a tape; with --camera-tilt): the "
+        "floor without a calibration (refine: --floor defaults to 0 with it; export: upright on that floor).",
+    )(fn)
+
+
+def camera_place_from_options(height: float | None, tilt: str | None) -> tuple[float, float, float] | None:
+    """(height m, pitch, roll degrees) from ``--camera-height`` and ``--camera-tilt``; None when neither is given.
+
+    Raises:
+        InputError: one given without the other, or a tilt that is not one or two numbers.
+    """
+    from flowpose.camera_place import placed_frame
+
+    if height is None and tilt is None:
+        return None
+    if height is None:
+        raise InputError("--camera-tilt needs --camera-height M, the camera's height above the floor")
+    if tilt is None:
+        raise InputError("--camera-height needs --camera-tilt PITCH[,ROLL]: the degrees the camera looks below the "
+                         "horizon (0: level), and its roll")
+    try:
+        angles = [float(a) for a in tilt.split(",")]
+    except ValueError:
+        angles = []
+    if len(angles) not in (1, 2):
+        raise InputError(f"--camera-tilt: expected PITCH or PITCH,ROLL in degrees (e.g. 20 or 20,-3), got {tilt!r}")
+    pitch, roll = angles[0], angles[1] if len(angles) == 2 else 0.0
+    try:
+        placed_frame(height, pitch, roll)  # a place that cannot be is refused now
+    except InputError as e:
+        raise InputError(f"--camera-height {height:g} --camera-tilt {tilt}: {e}") from None
+    return height, pitch, roll
 
 
 def fps_option(fn: Callable) -> Callable:

@@ -16,6 +16,8 @@ import click
 from flowpose.cli.options import (
     ESTIMATOR_PARAMETERS,
     camera_options,
+    camera_place_from_options,
+    camera_place_options,
     described_camera,
     estimate_config_from_options,
     estimator_options,
@@ -134,6 +136,7 @@ if TYPE_CHECKING:
 )
 @click.option("--quiet", is_flag=True, help="No progress bars (drawn only when stderr is a terminal).")
 @floor_option
+@camera_place_options
 @without_flow_option
 @part_frames_option
 @segment_options
@@ -173,6 +176,8 @@ def refine(
     viz: bool,
     quiet: bool,
     floor_z: float | None,
+    camera_height: float | None,
+    camera_tilt: str | None,
     without_flow: bool,
     part_frames: int | str | None,
     start: int,
@@ -192,8 +197,8 @@ def refine(
     if smpl_path is not None or body_model is not None:
         refuse_unused(("without_flow",), "not used with --smpl, whose flow is the mesh's (--mesh-flow-weight 0 "
                       "leaves it out)")
-        refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "camera_name", "focal_px", "fov", "floor_z", "part_frames",
-                       "keypoints_mix"),
+        refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "camera_name", "focal_px", "fov", "floor_z", "camera_height",
+                       "camera_tilt", "part_frames", "keypoints_mix"),
                       "not used with --smpl, which refines the parameters in their own camera (their K), of the "
                       "whole video or of one segment (--start, --frames)")
         _refine_smpl(video, smpl_path, body_model, config, cycles, mesh_flow_weight, sketch, export_mesh, out_dir,
@@ -209,6 +214,9 @@ def refine(
     est_config = (estimate_config_from_options(track, min_confidence, carry_frames, min_frames, looks, mirrored_2d,
                                         max_people)
                   if estimate else None)
+    place = camera_place_from_options(camera_height, camera_tilt)
+    if place is not None and floor_z is None:
+        floor_z = 0.0  # the floor under the camera's tripod
     job = RefineVideoJob(
         video=video,
         config=config,
@@ -230,6 +238,7 @@ def refine(
         num_frames=num_frames,
         fps=fps,
         floor_z=floor_z,
+        camera_place=place,
     )
     output = refine_video(job)
     click.echo(format_history(output.result.history))

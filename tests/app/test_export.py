@@ -146,6 +146,34 @@ def test_trc_and_bvh_in_a_calibrated_world(tmp_path: Path) -> None:
     np.testing.assert_allclose(read_trc(tmp_path / "w3.trc")[5], read_trc(tmp_path / "w.trc")[5])
 
 
+def test_trc_and_bvh_upright_on_the_floor_under_a_given_place(tmp_path: Path) -> None:
+    from tests.test_camera_place import rotation
+
+    joints = camera_poses(6)
+    save_poses(PoseSequence(joints3d=joints, K=np.diag([500.0, 500.0, 1.0]), fps=60.0), tmp_path / "refined.npz")
+    line = export_poses("trc", tmp_path / "refined.npz", tmp_path / "level.trc", camera_place=(1.5, 0.0, 0.0))
+    assert line.endswith(", upright on the floor 1.5 m under the camera (looking 0 degrees down, rolled 0; Z up turned "
+                         "Y up)")  # the test body stands along the camera's y: upright
+    # A level camera: Y up is the height above the floor, 1.5 m less the camera's y; Z is the camera's x, X its z.
+    x, y, z = joints[..., 0], joints[..., 1], joints[..., 2]
+    np.testing.assert_allclose(read_trc(tmp_path / "level.trc")[5], np.stack([z, 1.5 - y, x], -1), atol=1e-6)
+    place = (1.8, 25.0, -4.0)
+    R = rotation(0.0, np.radians(25.0), np.radians(-4.0))
+    world = (joints - (-R @ np.array([0.0, 0.0, 1.8]))) @ R  # x_world = R^T (x_cam - t), the camera at (0, 0, 1.8)
+    export_poses("bvh", tmp_path / "refined.npz", tmp_path / "tilted.bvh", camera_place=place)
+    np.testing.assert_allclose(load_motion(tmp_path / "tilted.bvh").joints, world[..., [1, 2, 0]], atol=2e-4)
+    line = export_poses("trc", tmp_path / "refined.npz", tmp_path / "steep.trc", camera_place=(1.5, 60.0, 0.0))
+    assert line.endswith("(looking 60 degrees down, rolled 0; Z up turned Y up); warning: the person's axis (ankles to "
+                         "thorax) is 60 degrees from the vertical of that tilt: is --camera-tilt right (the degrees the "
+                         "camera looks below the horizon)?")
+    with pytest.raises(InputError, match=r"--extrinsics places the camera, and so do --camera-height and --camera-tilt"):
+        export_poses("trc", tmp_path / "refined.npz", tmp_path / "x.trc", extrinsics=tmp_path / "Calib.toml",
+                     camera_place=place)
+    with pytest.raises(InputError, match=r"--camera-height and --camera-tilt are for bvh and trc"):
+        export_poses("amass", tmp_path / "refined.npz", tmp_path / "x.npz", camera_place=place)
+    assert not (tmp_path / "x.trc").exists() and not (tmp_path / "x.npz").exists()
+
+
 @pytest.mark.parametrize(
     ("calibration", "camera", "fmt", "message"),
     [

@@ -323,8 +323,24 @@ def test_the_floor_scales_the_person_about_the_camera_to_stand_on_it(clip: Path)
     refined = load_poses(output.folder / "refined.npz")
     assert np.nanmean(refined.joints3d[..., 2]) == pytest.approx(1.1 * np.nanmean(given.joints3d[..., 2]), rel=0.01)
     np.testing.assert_allclose(project_np(refined.joints3d, refined.K), project_np(given.joints3d, given.K), atol=0.05)
-    with pytest.raises(InputError, match=r"--floor needs --intrinsics CALIBRATION"):
+    with pytest.raises(InputError, match=r"--floor needs the camera's place above the floor: --intrinsics CALIBRATION"):
         refine_video(replace(job, camera=None, out=clip / "nothing"))
+    # The same place as a user measures it: the camera's height, level; the same scale, said so.
+    placed = refine_video(replace(job, camera=None, camera_place=(height, 0.0, 0.0), out=clip / "placed"))
+    assert [n for n in placed.notes if n.startswith("floor:")] == [
+        f"floor: the person scaled by 1.100 about camera given place to stand on the floor {height:g} m under the "
+        f"camera (looking 0 degrees down, rolled 0) (the lower ankle 0.07 m above it in the median frame, "
+        f"+{0.07 + 0.1 * lowest:.2f} m before)"]
+    np.testing.assert_allclose(load_poses(placed.folder / "refined.npz").joints3d, refined.joints3d, atol=1e-6)
+    platform = refine_video(replace(job, camera=None, camera_place=(height, 0.0, 0.0), floor_z=0.05,
+                                    out=clip / "platform"))
+    assert any(f"stand on the floor 0.05 m above the one {height:g} m under the camera" in n for n in platform.notes)
+    with pytest.raises(InputError, match=r"--camera-height and --camera-tilt place the camera that .*Calib\.toml "
+                                         r"places already: pass one"):
+        refine_video(replace(job, camera_place=(height, 0.0, 0.0), out=clip / "nothing"))
+    with pytest.raises(InputError, match=r"--camera-height and --camera-tilt place the camera for --floor, which was "
+                                         r"not given"):
+        refine_video(replace(job, camera=None, camera_place=(height, 0.0, 0.0), floor_z=None, out=clip / "nothing"))
     np.savetxt(clip / "K.txt", [[80.0, 80.0, 31.5, 31.5]])
     with pytest.raises(InputError, match=r"K\.txt: a camera file of one camera, without its place in a world"):
         refine_video(replace(job, camera=CameraOptions(intrinsics=clip / "K.txt"), out=clip / "nothing"))

@@ -43,6 +43,11 @@ from tests.io.test_video import VFR_TIMES, rotated_mp4, variable_rate_mp4
         "estimator_option_without_estimate",
         "floor_without_calibration",
         "floor_with_smpl",
+        "tilt_without_height",
+        "height_without_tilt",
+        "bad_tilt",
+        "camera_under_the_floor",
+        "place_with_smpl",
         "parts_with_smpl",
         "parts_too_short",
     ],
@@ -110,10 +115,23 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(work: Path, case: str) 
         args, needles = refine_args(work, "--person", "1", "--people", "2", "--min-frames", "3", "--looks", "2"), [
             "--min-frames, --looks, --people, --person: used only with --estimate"]
     elif case == "floor_without_calibration":
-        args, needles = refine_args(work, "--floor", "0"), ["--floor needs --intrinsics CALIBRATION"]
+        args, needles = refine_args(work, "--floor", "0"), ["--floor needs the camera's place", "--camera-height M"]
     elif case == "floor_with_smpl":
         args, needles = refine_args(work, "--smpl", work / "p.npz", "--body-model", work / "m.pkl", "--floor", "0"), [
             "--floor", "not used with --smpl"]
+    elif case == "tilt_without_height":
+        args, needles = refine_args(work, "--camera-tilt", "20"), ["--camera-tilt needs --camera-height M"]
+    elif case == "height_without_tilt":
+        args, needles = refine_args(work, "--camera-height", "1.5"), ["--camera-height needs --camera-tilt PITCH"]
+    elif case == "bad_tilt":
+        args, needles = refine_args(work, "--camera-height", "1.5", "--camera-tilt", "20,3,1"), [
+            "--camera-tilt: expected PITCH or PITCH,ROLL", "'20,3,1'"]
+    elif case == "camera_under_the_floor":
+        args, needles = refine_args(work, "--camera-height", "-1.5", "--camera-tilt", "20"), [
+            "--camera-height -1.5 --camera-tilt 20", "height above the floor must be in (0, 20] metres, got -1.5"]
+    elif case == "place_with_smpl":
+        args, needles = refine_args(work, "--smpl", work / "p.npz", "--body-model", work / "m.pkl", "--camera-height",
+                                    "1.5", "--camera-tilt", "20"), ["--camera-height, --camera-tilt", "not used with --smpl"]
     elif case == "parts_with_smpl":
         args, needles = refine_args(work, "--smpl", work / "p.npz", "--body-model", work / "m.pkl", "--part-frames",
                                     "100"), ["--part-frames", "not used with --smpl"]
