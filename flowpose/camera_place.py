@@ -37,9 +37,10 @@ MAX_HEIGHT_M = 20.0
 """A camera higher than this above the floor is taken for a height in other units than metres."""
 
 
-def placed_frame(height_m: float, pitch_deg: float, roll_deg: float = 0.0, camera: str = "given place") -> WorldFrame:
+def placed_frame(height_m: float, pitch_deg: float, roll_deg: float = 0.0, camera: str = "given") -> WorldFrame:
     """The world frame (Z up, the floor at z = 0) of a camera ``height_m`` metres above the floor, looking
-    ``pitch_deg`` degrees below the horizon, rolled ``roll_deg`` degrees clockwise (module docstring).
+    ``pitch_deg`` degrees below the horizon, rolled ``roll_deg`` degrees clockwise (module docstring); ``camera``
+    names it in messages.
 
     Raises:
         InputError: a height not in (0, :data:`MAX_HEIGHT_M`] metres, a pitch beyond ±:data:`MAX_PITCH_DEG` or a roll

@@ -277,8 +277,8 @@ def floor_frame(job: RefineVideoJob) -> tuple[WorldFrame, str]:
             raise InputError(f"--camera-height and --camera-tilt place the camera that {job.camera.intrinsics} places "
                              "already: pass one")
         height, pitch, roll = job.camera_place
-        frame = placed_frame(height, pitch, roll)
-        return frame, f"{height:g} m under the camera (looking {pitch:g} degrees down, rolled {roll:g})"
+        frame = placed_frame(height, pitch, roll, camera=Path(job.video).stem)
+        return frame, f"{height:g} m under the camera, looking {pitch:g} degrees down and rolled {roll:g}"
     if job.camera is None:
         raise InputError("--floor needs the camera's place above the floor: --intrinsics CALIBRATION (a multi-camera "
                          "calibration), or --camera-height M with --camera-tilt PITCH[,ROLL]")

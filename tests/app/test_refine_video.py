@@ -328,8 +328,8 @@ def test_the_floor_scales_the_person_about_the_camera_to_stand_on_it(clip: Path)
     # The same place as a user measures it: the camera's height, level; the same scale, said so.
     placed = refine_video(replace(job, camera=None, camera_place=(height, 0.0, 0.0), out=clip / "placed"))
     assert [n for n in placed.notes if n.startswith("floor:")] == [
-        f"floor: the person scaled by 1.100 about camera given place to stand on the floor {height:g} m under the "
-        f"camera (looking 0 degrees down, rolled 0) (the lower ankle 0.07 m above it in the median frame, "
+        f"floor: the person scaled by 1.100 about camera video to stand on the floor {height:g} m under the camera, "
+        f"looking 0 degrees down and rolled 0 (the lower ankle 0.07 m above it in the median frame, "
         f"+{0.07 + 0.1 * lowest:.2f} m before)"]
     np.testing.assert_allclose(load_poses(placed.folder / "refined.npz").joints3d, refined.joints3d, atol=1e-6)
     platform = refine_video(replace(job, camera=None, camera_place=(height, 0.0, 0.0), floor_z=0.05,
