@@ -403,7 +403,7 @@ def batch_folder(
         InputError: for bad shared settings, unreadable or duplicate inputs, an ``out_dir`` that is a file, or
             a Ray cluster not reached; before any video is refined.
     """
-    check_settings(replace(job, camera=None, floor_z=None))  # each video's camera is its own: checked below
+    check_settings(replace(job, camera=None, floor_z=None, camera_place=None))  # each video's camera: checked below
     items = read_inputs(source, out_dir)
     if job.camera is not None:  # each video's camera (and its place, for the floor), told now, before any work
         path = job.camera.intrinsics
@@ -412,12 +412,10 @@ def batch_folder(
             if cameras is not None:
                 choose_camera(cameras, path, None, item.video,
                               hint="batch takes each video's camera by the video's name (cam01.mp4: cam01)")
-            camera = for_video(job, item.video).camera
-            camera.camera_file()
-            if job.floor_z is not None:
-                camera.world()
-    if job.floor_z is not None and job.camera is None:
-        raise InputError("--floor needs --intrinsics CALIBRATION, the cameras' places above the floor")
+            for_video(job, item.video).camera.camera_file()
+    if job.floor_z is not None or job.camera_place is not None:
+        for item in items:
+            check_settings(for_video(job, item.video))  # the floor's camera: placed once, by a file or as given
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out {out_dir}: exists and is not a folder")
     if ray_address is not None:

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from flowpose.cli.options import (
+    camera_place_from_options,
+    camera_place_options,
     floor_option,
     fps_option,
     part_frames_option,
@@ -48,6 +50,7 @@ from flowpose.io.stops import Stopped
     "anipose's .toml, Qualisys's .qca.txt, EasyMocap's intri.yml), or the one camera of any K file (refine --intrinsics).",
 )
 @floor_option
+@camera_place_options
 @fps_option
 @without_flow_option
 @part_frames_option
@@ -65,6 +68,8 @@ def batch(
     ray_address: str | None,
     intrinsics: Path | None,
     floor_z: float | None,
+    camera_height: float | None,
+    camera_tilt: str | None,
     fps: float | None,
     without_flow: bool,
     part_frames: int | str | None,
@@ -87,8 +92,11 @@ def batch(
     from flowpose.io.intrinsics import CameraOptions
 
     camera = None if intrinsics is None else CameraOptions(intrinsics=intrinsics)
+    place = camera_place_from_options(camera_height, camera_tilt)  # every video's camera (one tripod), for the floor
+    if place is not None and floor_z is None:
+        floor_z = 0.0
     job = RefineVideoJob(video=source, config=config, cycles=cycles, device=device, seed=seed, fps=fps, camera=camera,
-                         floor_z=floor_z)
+                         floor_z=floor_z, camera_place=place)
 
     refined: list[str] = []
     shared = [n for n in [repeated_cycles_note(config, cycles)] if n is not None]  # said once, before the first row

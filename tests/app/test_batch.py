@@ -358,7 +358,7 @@ def test_a_summary_written_before_notes_were_kept_is_replaced_on_resuming(tmp_pa
 def test_each_video_gets_the_camera_named_as_it_and_stands_on_the_floor(tmp_path: Path) -> None:
     folder = tmp_path / "videos"
     folder.mkdir()
-    tables = []
+    tables, heights = [], {}
     for name in ("cam01", "cam02"):
         make_video(folder, name)
         poses = load_poses(folder / f"{name}.poses.npz")
@@ -367,7 +367,7 @@ def test_each_video_gets_the_camera_named_as_it_and_stands_on_the_floor(tmp_path
         poses = poses.with_joints3d(joints)
         save_poses(poses.with_joints3d(joints + np.array([0.0, 0.5, 0.0])), folder / f"{name}.poses.npz")
         lowest = float(poses.joints3d[0, [3, 6], 1].max()) + 0.5  # y down: half a metre below the camera's axis
-        height = 0.07 + 1.2 * lowest  # a level camera this high: the person is a sixth too near
+        height = heights[name] = 0.07 + 1.2 * lowest  # a level camera this high: the person is a sixth too near
         tables.append(f'[{name}]\nname = "{name}"\nmatrix = [[60.0, 0.0, 23.5], [0.0, 60.0, 23.5], [0.0, 0.0, 1.0]]\n'
                       f"rotation = [{np.pi / 2}, 0.0, 0.0]\ntranslation = [0.0, {height}, 0.0]\n")
     (tmp_path / "Calib.toml").write_text("\n".join(tables))
@@ -385,5 +385,18 @@ def test_each_video_gets_the_camera_named_as_it_and_stands_on_the_floor(tmp_path
                                          r"cam03\.mp4: batch takes each video's camera by the video's name"):
         batch_folder(folder, tmp_path / "again", job, jobs=1)
     assert not (tmp_path / "again").exists()
-    with pytest.raises(InputError, match=r"--floor needs --intrinsics CALIBRATION"):
+    with pytest.raises(InputError, match=r"--floor needs the camera's place above the floor: --intrinsics CALIBRATION"):
         batch_folder(folder, tmp_path / "again", replace(job, camera=None), jobs=1)
+    (folder / "cam03.mp4").unlink()
+    (folder / "cam03.poses.npz").unlink()
+    with pytest.raises(InputError, match=r"--camera-height and --camera-tilt place the camera that .*Calib\.toml places"):
+        batch_folder(folder, tmp_path / "again", replace(job, camera_place=(1.5, 0.0, 0.0)), jobs=1)
+    assert not (tmp_path / "again").exists()
+    # One tripod for every video, as the user measured it: cam01's place, level.
+    placed = replace(job, camera=None, camera_place=(heights["cam01"], 0.0, 0.0))
+    rows = rows_by_name(batch_folder(folder, tmp_path / "placed", placed, jobs=1))
+    assert (f"floor: the person scaled by 1.200 about camera cam01 to stand on the floor {heights['cam01']:g} m under "
+            "the camera, looking 0 degrees down and rolled 0") in rows["cam01"]["notes"]
+    assert "about camera cam02 to stand on the floor" in rows["cam02"]["notes"]
+    np.testing.assert_allclose(load_poses(tmp_path / "placed" / "cam01" / "refined.npz").joints3d,
+                               load_poses(tmp_path / "out" / "cam01" / "refined.npz").joints3d, atol=1e-6)

@@ -198,7 +198,9 @@ def test_a_calibration_gives_every_video_its_camera(tmp_path: Path) -> None:
     assert result.exit_code == 0, (result.output, result.exception)
     assert result.stdout.count("camera: the given K (fx 70.0, fy 70.0, cx 23.5, cy 23.5 px) replaces") == 2
     assert_user_error(run("batch", tmp_path / "v", "--out", tmp_path / "o2", "--floor", "0"),
-                      "--floor needs --intrinsics CALIBRATION")
+                      "--floor needs the camera's place above the floor", "--camera-height M")
+    assert_user_error(run("batch", tmp_path / "v", "--out", tmp_path / "o2", "--camera-height", "1.5"),
+                      "--camera-height needs --camera-tilt PITCH[,ROLL]")
     assert_user_error(run("batch", tmp_path / "v", "--out", tmp_path / "o3", "--floor", "0", "--intrinsics",
                           tmp_path / "K.txt"), "K.txt", "a camera file of one camera, without its place in a world")
     assert not (tmp_path / "o2").exists() and not (tmp_path / "o3").exists()
