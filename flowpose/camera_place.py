@@ -33,6 +33,13 @@ MAX_PITCH_DEG = 80.0
 axis, and the roll is undefined straight down."""
 MAX_ROLL_DEG = 90.0
 """A roll beyond a quarter turn is a portrait video read the wrong way up, not a tilt."""
+LEAN_WARNING_DEG = 25.0
+"""A person whose mean axis leans more than this from a given place's vertical is warned of: is the tilt right? On the
+real set (``benchmarks/experiments/tilt_from_person.py``) the estimates lean 2.1-18.8 degrees from the vertical of the
+place a user would give (the calibration's, to the degree); with the pitch left out (0) 15.0-27.9, with the roll's
+sign turned 2.3-65.4, with the pitch's 35.3-52.7 (these all refused by :func:`flowpose.floor.floor_scale`). A warning,
+not a refusal: a person who truly leans, or an estimate that does, passes. :data:`flowpose.floor.SCALE_WARNING`
+catches the two pitches left out that pass this."""
 MAX_HEIGHT_M = 20.0
 """A camera higher than this above the floor is taken for a height in other units than metres."""
 

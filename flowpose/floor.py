@@ -37,6 +37,10 @@ ANKLE_HEIGHT_M = 0.07
 lateral malleolus), 0.068 m at 1.75 m."""
 SCALE_RANGE = (0.5, 2.0)
 """Scales outside this are refused: a wrong camera (its calibration, its name) or a wrong floor, not a person."""
+SCALE_WARNING = (0.75, 4.0 / 3.0)
+"""Scales outside this are warned of (a child, or a wrong camera place, the likelier): the real set's are 0.81-1.10 on
+the place a user would give, 0.79-1.15 with its roll's sign turned, and 1.57 and 1.86 for the two views whose pitch,
+left out, is not refused (``benchmarks/experiments/tilt_from_person.py``)."""
 MIN_FRAMES = 5
 """The fewest frames with an observed ankle that place a person on the floor."""
 
@@ -57,7 +61,7 @@ def floor_scale(poses: PoseSequence, frame: WorldFrame, floor_z: float = 0.0) ->
     """
     if poses.skeleton != H36M17.name:
         raise InputError(f"the floor places Human3.6M-17 poses, got {poses.skeleton}")
-    seen = np.where(poses.confidence()[..., None] > 0, np.asarray(poses.joints3d, np.float64), np.nan)
+    seen = _observed(poses)
     lower = _lower_ankle_u(seen, frame)
     if len(lower) < MIN_FRAMES:
         raise InputError(f"an ankle is observed in {len(lower)} frames; placing the person on the floor needs "
@@ -78,6 +82,18 @@ def floor_scale(poses: PoseSequence, frame: WorldFrame, floor_z: float = 0.0) ->
                          f"(outside {SCALE_RANGE[0]:g} to {SCALE_RANGE[1]:g}): is the camera right (its calibration, "
                          f"its name: {frame.camera}), and the floor the one they stand on?")
     return scale, camera_z + median - floor_z
+
+
+def observed_lean_deg(poses: PoseSequence, frame: WorldFrame) -> float | None:
+    """The angle of the person's mean axis (mid-ankles to thorax, over the observed joints of Human3.6M-17
+    camera-frame poses) from ``frame``'s z, degrees; None where no frame observes it
+    (:func:`flowpose.io.world_frame.lean_deg`)."""
+    return lean_deg(_observed(poses), frame)
+
+
+def _observed(poses: PoseSequence) -> np.ndarray:
+    """(T, 17, 3) camera metres, NaN where a joint is not observed (confidence 0)."""
+    return np.where(poses.confidence()[..., None] > 0, np.asarray(poses.joints3d, np.float64), np.nan)
 
 
 def _lower_ankle_u(joints3d: np.ndarray, frame: WorldFrame) -> np.ndarray:

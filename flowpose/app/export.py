@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from flowpose.app.inputs import check_observed
-from flowpose.camera_place import placed_frame
+from flowpose.camera_place import LEAN_WARNING_DEG, placed_frame
 from flowpose.coverage import unobserved_frames
 from flowpose.errors import InputError
 from flowpose.frame_runs import runs_text
@@ -136,14 +136,16 @@ def _where(camera: RigCamera, frame: WorldFrame, path: Path, poses: PoseSequence
 
 def _lean_warning(poses: PoseSequence, frame: WorldFrame, given: bool = False) -> str:
     """A warning (``"; warning: ..."``) where the person's mean axis is more than :data:`MAX_LEAN_DEG` from the
-    world's z (``given``: a world of the user's ``--camera-tilt``, not of a calibration file), else ``""``."""
+    world's z, or :data:`~flowpose.camera_place.LEAN_WARNING_DEG` from a world of the user's ``--camera-tilt``
+    (``given``), else ``""``."""
     seen = np.where((poses.confidence() > 0)[..., None], to_h36m17(poses.joints3d, poses.skeleton, missing="nan"), np.nan)
     lean = lean_deg(seen, frame)
-    if lean is None or lean <= MAX_LEAN_DEG:
+    if lean is None or lean <= (LEAN_WARNING_DEG if given else MAX_LEAN_DEG):
         return ""
     if given:
         return (f"; warning: the person's axis (ankles to thorax) is {lean:.0f} degrees from the vertical of that "
-                "tilt: is --camera-tilt right (the degrees the camera looks below the horizon)?")
+                "tilt: is --camera-tilt right (the pitch: degrees the camera looks down; the roll: positive where the horizon "
+                "rises to the right)?")
     return (f"; warning: the person's axis (ankles to thorax) is {lean:.0f} degrees from that world's z: is its up "
             "Z (Pose2Sim's, Qualisys's)? An anipose board's frame need not be")
 

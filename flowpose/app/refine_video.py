@@ -32,13 +32,13 @@ from flowpose.app.inputs import (
 from flowpose.app.outputs import default_out_dir, write_refine_folder
 from flowpose.camera import project_np
 from flowpose.camera_checks import off_image_note, scaled_camera_note
-from flowpose.camera_place import placed_frame
+from flowpose.camera_place import LEAN_WARNING_DEG, placed_frame
 from flowpose.config import RefineConfig
 from flowpose.coverage import absent_joints_note, unobserved_note
 from flowpose.errors import InputError, InputNoteWarning
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.estimate.placement import place_root
-from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, on_floor
+from flowpose.floor import ANKLE_HEIGHT_M, SCALE_WARNING, floor_scale, observed_lean_deg, on_floor
 from flowpose.flow.registry import FLOW_BACKENDS
 from flowpose.frame_convention import frame_convention_note
 from flowpose.io.groundtruth import GroundTruth, load_gt
@@ -297,6 +297,15 @@ def _stood_on_floor(init: PoseSequence, job: RefineVideoJob, named: str, notes: 
         where = f"{job.floor_z:g} m above the one {where}"
     notes.append(f"floor: the person scaled by {scale:.3f} about camera {frame.camera} to stand on the floor {where} "
                  f"(the lower ankle {ANKLE_HEIGHT_M:g} m above it in the median frame, {ankle:+.2f} m before)")
+    if not SCALE_WARNING[0] <= scale <= SCALE_WARNING[1]:
+        notes.append(f"warning: {named}: the floor makes the person {scale:.2f} times the estimate's size (a child, or "
+                     "the camera's place wrong: its height above the floor, its tilt?)")
+    lean = observed_lean_deg(init, frame)
+    if job.camera_place is not None and lean is not None and lean > LEAN_WARNING_DEG:
+        notes.append(f"warning: {named}: the person's mean axis (ankles to thorax) leans {lean:.0f} degrees from the "
+                     f"vertical of --camera-tilt {job.camera_place[1]:g},{job.camera_place[2]:g}: is the tilt right "
+                     "(the pitch: degrees the camera looks down; the roll: positive where the horizon rises to the "
+                     "right)?")
     return on_floor(init, scale)
 
 

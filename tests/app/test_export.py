@@ -162,10 +162,12 @@ def test_trc_and_bvh_upright_on_the_floor_under_a_given_place(tmp_path: Path) ->
     world = (joints - (-R @ np.array([0.0, 0.0, 1.8]))) @ R  # x_world = R^T (x_cam - t), the camera at (0, 0, 1.8)
     export_poses("bvh", tmp_path / "refined.npz", tmp_path / "tilted.bvh", camera_place=place)
     np.testing.assert_allclose(load_motion(tmp_path / "tilted.bvh").joints, world[..., [1, 2, 0]], atol=2e-4)
-    line = export_poses("trc", tmp_path / "refined.npz", tmp_path / "steep.trc", camera_place=(1.5, 60.0, 0.0))
-    assert line.endswith("(looking 60 degrees down, rolled 0; Z up turned Y up); warning: the person's axis (ankles to "
-                         "thorax) is 60 degrees from the vertical of that tilt: is --camera-tilt right (the degrees the "
-                         "camera looks below the horizon)?")
+    line = export_poses("trc", tmp_path / "refined.npz", tmp_path / "steep.trc", camera_place=(1.5, 30.0, 0.0))
+    assert line.endswith("(looking 30 degrees down, rolled 0; Z up turned Y up); warning: the person's axis (ankles to "
+                         "thorax) is 30 degrees from the vertical of that tilt: is --camera-tilt right (the pitch: degrees "
+                         "the camera looks down; the roll: positive where the horizon rises to the right)?")
+    line = export_poses("trc", tmp_path / "refined.npz", tmp_path / "slight.trc", camera_place=(1.5, 20.0, 0.0))
+    assert line.endswith("(looking 20 degrees down, rolled 0; Z up turned Y up)")  # 20 degrees: within a lean's reach
     with pytest.raises(InputError, match=r"--extrinsics places the camera, and so do --camera-height and --camera-tilt"):
         export_poses("trc", tmp_path / "refined.npz", tmp_path / "x.trc", extrinsics=tmp_path / "Calib.toml",
                      camera_place=place)

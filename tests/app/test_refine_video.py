@@ -307,6 +307,10 @@ def test_a_frame_with_no_joint_stays_as_it_is_when_the_camera_is_replaced(clip: 
 
 def test_the_floor_scales_the_person_about_the_camera_to_stand_on_it(clip: Path) -> None:
     given = load_poses(clip / "video.poses.npz")
+    joints = given.joints3d.copy()
+    joints[:, 8] = (joints[:, 3] + joints[:, 6]) / 2 - np.array([0.0, 0.5, 0.0])  # the thorax above the ankles: upright
+    given = given.with_joints3d(joints)
+    save_poses(given, clip / "video.poses.npz")
     lowest = float(given.joints3d[0, [3, 6], 1].max())  # camera y down: the lower ankle's y
     height = 0.07 + 1.1 * lowest  # a level camera this far above the floor: the person is a tenth too near
     (clip / "Calib.toml").write_text(
@@ -335,6 +339,20 @@ def test_the_floor_scales_the_person_about_the_camera_to_stand_on_it(clip: Path)
     platform = refine_video(replace(job, camera=None, camera_place=(height, 0.0, 0.0), floor_z=0.05,
                                     out=clip / "platform"))
     assert any(f"stand on the floor 0.05 m above the one {height:g} m under the camera" in n for n in platform.notes)
+    def floor_warnings(notes: list[str]) -> list[str]:
+        return [n for n in notes if "the floor makes" in n or "mean axis" in n]
+
+    assert not floor_warnings(placed.notes + platform.notes + output.notes)
+    # A place that makes a giant, and a roll that leans the person 30 degrees: warned of, not refused.
+    giant = refine_video(replace(job, camera=None, camera_place=(0.07 + 1.5 * lowest, 0.0, 0.0), out=clip / "giant"))
+    assert floor_warnings(giant.notes) == [
+        f"warning: {clip / 'video.poses.npz'}: the floor makes the person 1.50 times the estimate's size (a child, or "
+        "the camera's place wrong: its height above the floor, its tilt?)"]
+    rolled = refine_video(replace(job, camera=None, camera_place=(height, 0.0, 30.0), out=clip / "rolled"))
+    assert floor_warnings(rolled.notes) == [
+        f"warning: {clip / 'video.poses.npz'}: the person's mean axis (ankles to thorax) leans 30 degrees from the "
+        "vertical of --camera-tilt 0,30: is the tilt right (the pitch: degrees the camera looks down; the roll: positive "
+        "where the horizon rises to the right)?"]
     with pytest.raises(InputError, match=r"--camera-height and --camera-tilt place the camera that .*Calib\.toml "
                                          r"places already: pass one"):
         refine_video(replace(job, camera_place=(height, 0.0, 0.0), out=clip / "nothing"))
