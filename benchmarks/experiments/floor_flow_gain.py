@@ -7,7 +7,8 @@ metres for the same pixels, so the priors and the flow may weigh each other diff
 the tracked estimate is refined with the flow term off and on (the default preset), as it is and stood on the floor
 the person stands on (the woman, p0: the lab's floor; the man, p1: his platform's top, taken from the reference as
 ``floor_contact.py --floor top`` does). Printed per pair and as means: MPJPE / PA-MPJPE (mm, as ``bench_real.py``
-scores) of each run and the flow's gain, flowpose against the same run without flow.
+scores) of each run and the flow's gain, flowpose against the same run without flow: of the means, and the mean of
+the pairs' gains (which weighs each pair alike, whatever its error).
 
     python benchmarks/experiments/floor_flow_gain.py [--reference all|heldout] [--views ...]
 """
@@ -67,6 +68,10 @@ def main() -> None:
         f"{mean[f'{k} mpjpe']:.1f} / {mean[f'{k} pa']:.1f}" for k in KEYS)
         + f" | {gain(mean, 'as it is', 'mpjpe'):+.1f}% / {gain(mean, 'as it is', 'pa'):+.1f}% | "
         f"{gain(mean, 'on the floor', 'mpjpe'):+.1f}% / {gain(mean, 'on the floor', 'pa'):+.1f}% |")
+    per_pair = {f"{where} {metric}": float(np.mean([gain(r, where, metric) for r in rows]))
+                for where in ("as it is", "on the floor") for metric in ("mpjpe", "pa")}
+    print(f"| mean of the pairs' gains | | | | | | {per_pair['as it is mpjpe']:+.1f}% / {per_pair['as it is pa']:+.1f}% | "
+          f"{per_pair['on the floor mpjpe']:+.1f}% / {per_pair['on the floor pa']:+.1f}% |")
 
 
 if __name__ == "__main__":
