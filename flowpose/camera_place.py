@@ -64,8 +64,8 @@ def placed_frame(height_m: float, pitch_deg: float, roll_deg: float = 0.0, camer
         raise InputError(f"the camera's pitch must be within ±{MAX_PITCH_DEG:g} degrees of the horizon (positive: "
                          f"looking down), got {pitch_deg}")
     if not (math.isfinite(roll_deg) and abs(roll_deg) <= MAX_ROLL_DEG):
-        raise InputError(f"the camera's roll must be within ±{MAX_ROLL_DEG:g} degrees (positive: turned clockwise "
-                         f"as seen from behind), got {roll_deg}")
+        raise InputError(f"the camera's roll must be within ±{MAX_ROLL_DEG:g} degrees (positive: the horizon rises to "
+                         f"the right of the image), got {roll_deg}")
     p, r = math.radians(pitch_deg), math.radians(roll_deg)
     up = np.array([-math.sin(r) * math.cos(p), -math.cos(r) * math.cos(p), -math.sin(p)])
     heading = np.array([0.0, 0.0, 1.0]) - up[2] * up  # the camera's axis without its part along up: the world's y

@@ -45,6 +45,9 @@ class PoseSequence:
         dist: (n,) float64 lens distortion coefficients of the camera, OpenCV's order (k1, k2, p1, p2[, k3,
             ...]), with one (3, 3) K; None: a pinhole camera. ``joints2d`` are pixels of the video as recorded,
             so distorted; ``joints3d`` project onto them through K and ``dist`` (:mod:`flowpose.lens`).
+        world: (3, 4) float64 ``[R | t]``, the camera's place in a world with Z up and the floor at z = 0
+            (``x_cam = R x_world + t``, metres), where the poses were stood on that floor (``refine --floor``);
+            exports write in it. None: unknown.
     """
 
     joints3d: np.ndarray
@@ -56,6 +59,7 @@ class PoseSequence:
     first_frame: int | None = None
     times: np.ndarray | None = None
     dist: np.ndarray | None = None
+    world: np.ndarray | None = None
 
     __repr__ = short_repr
 
@@ -238,6 +242,32 @@ class PoseSequence:
             if K.ndim != 2:
                 raise InputError(f"{where}dist (lens distortion) needs one K for all frames, got K of shape {K.shape}")
             object.__setattr__(self, "dist", checked_distortion(self.dist, where))
+        if self.world is not None:
+            object.__setattr__(self, "world", checked_world(self.world, where))
+
+
+def checked_world(world: object, where: str = "") -> np.ndarray:
+    """A camera's place ``[R | t]`` as (3, 4) float64, R a rotation (``R R^T = I``, ``det R = 1``, to 1e-3).
+
+    Raises:
+        InputError: for another shape, values that are not finite numbers, or an R that is not a rotation.
+    """
+    try:
+        w = np.asarray(world, np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}world must be numbers ([R | t], 3 x 4), got {str(world)[:80]}") from None
+    if w.shape != (3, 4) or not np.isfinite(w).all():
+        raise InputError(f"{where}world must be the camera's place [R | t]: 3 x 4 finite numbers, got shape {w.shape}")
+    if not is_rotation(w[:, :3]):
+        raise InputError(f"{where}world's R is not a rotation (R R^T = I and det R = 1 expected), got "
+                         f"{w[:, :3].tolist()}")
+    return w
+
+
+def is_rotation(R: np.ndarray) -> bool:
+    """Whether a (3, 3) matrix is a rotation to 1e-3: ``R R^T = I`` and ``det R = 1`` (not a mirror)."""
+    R = np.asarray(R, np.float64)
+    return bool(np.abs(R @ R.T - np.eye(3)).max() <= 1e-3 and np.linalg.det(R) > 0)
 
 
 def checked_distortion(dist: object, where: str = "") -> np.ndarray:

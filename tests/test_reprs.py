@@ -24,7 +24,8 @@ def test_a_pose_sequence_is_one_short_line_with_its_shapes_camera_and_missing_va
     text = repr(poses())
     assert text == (
         "PoseSequence(joints3d=float32[300, 17, 3] (900 NaN), K=[[800, 0, 320], [0, 800, 240], [0, 0, 1]], "
-        "joints2d=None, conf=None, skeleton='h36m17', fps=50.0, first_frame=0, times=None, dist=None)"
+        "joints2d=None, conf=None, skeleton='h36m17', fps=50.0, first_frame=0, times=None, dist=None, "
+        "world=None)"
     )
 
 

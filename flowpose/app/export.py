@@ -52,7 +52,8 @@ def export_poses(
     reads an SMPL parameter file (``refined_smpl.npz``) and needs the body model (the pelvis of the shape,
     :mod:`flowpose.body.amass`). An existing ``out`` is never replaced.
 
-    ``bvh`` and ``trc`` are Y up: the camera's frame turned, or, with ``extrinsics`` (a multi-camera calibration
+    ``bvh`` and ``trc`` are Y up: the camera's frame turned, or the world of the floor the poses were stood on
+    (``PoseSequence.world``, written by ``refine --floor``), or, with ``extrinsics`` (a multi-camera calibration
     file with the cameras' places: Pose2Sim's ``.toml``, Qualisys's ``.qca.txt``), the capture's world turned as
     Pose2Sim turns its own (:mod:`flowpose.io.world_frame`). Its camera is ``camera``, else its only one, else the one
     named as the pose file's video (``cam01.flowpose/refined.npz``, ``cam01.poses.npz``: ``cam01``). Without a
@@ -88,6 +89,10 @@ def export_poses(
     poses = load_poses(poses_path)
     check_observed(poses, str(poses_path))
     where = "" if rig is None else _where(rig, frame, extrinsics, poses)
+    if frame is None and camera_place is None and poses.world is not None:  # refine --floor's world, kept in the file
+        frame = WorldFrame(R=poses.world[:, :3], t=poses.world[:, 3], camera=poses_path.name)
+        where = (f", upright in the world of the floor refine stood it on (its camera's place in {poses_path.name}; Z "
+                 f"up turned Y up){_lean_warning(poses, frame)}")
     if camera_place is not None:
         height, pitch, roll = camera_place
         where = (f", upright on the floor {height:g} m under the camera (looking {pitch:g} degrees down, rolled "

@@ -287,7 +287,8 @@ def floor_frame(job: RefineVideoJob) -> tuple[WorldFrame, str]:
 
 
 def _stood_on_floor(init: PoseSequence, job: RefineVideoJob, named: str, notes: list[str]) -> PoseSequence:
-    """The initial poses scaled about the camera to stand on the floor (:mod:`flowpose.floor`), with a note."""
+    """The initial poses scaled about the camera to stand on the floor (:mod:`flowpose.floor`), with a note, and the
+    camera's place in that floor's world (``PoseSequence.world``: refined.npz carries it; exports write in it)."""
     frame, where = floor_frame(job)
     try:
         scale, ankle = floor_scale(init, frame, job.floor_z)
@@ -306,7 +307,7 @@ def _stood_on_floor(init: PoseSequence, job: RefineVideoJob, named: str, notes: 
                      f"vertical of --camera-tilt {job.camera_place[1]:g},{job.camera_place[2]:g}: is the tilt right "
                      "(the pitch: degrees the camera looks down; the roll: positive where the horizon rises to the "
                      "right)?")
-    return on_floor(init, scale)
+    return replace(on_floor(init, scale), world=np.hstack([frame.R, frame.t[:, None]]))  # exports write in it
 
 
 def refine_video(job: RefineVideoJob) -> RefineVideoOutput:

@@ -35,7 +35,8 @@ def export(fmt: str, poses: Path, out_path: Path, body_model: Path | None, extri
     median), joint rotations, Y up, centimetres.
     trc: POSES is a pose file: OpenSim's marker file (for its scaling and inverse kinematics; Pose2Sim's marker
     names), a marker a joint, Y up, metres, blank where a joint was not observed.
-    bvh and trc are in the camera's frame turned Y up (a tilted camera tilts the body), or with --extrinsics in the
+    bvh and trc are in the camera's frame turned Y up (a tilted camera tilts the body), or in the world of the floor
+    refine --floor stood POSES on (refined.npz keeps the camera's place), or with --extrinsics in the
     calibrated world of a multi-camera capture, Z up turned Y up as Pose2Sim writes its TRC files; or with
     --camera-height and --camera-tilt upright on the floor under the camera.
     amass: POSES is an SMPL or SMPL-X parameter file (e.g. refined_smpl.npz): AMASS's .npz layout (poses, trans,

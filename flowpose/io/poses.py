@@ -3,7 +3,9 @@
 Keys: ``joints3d`` (T, J, 3) metres in the camera frame and ``K`` (3, 3) or (T, 3, 3), required; ``joints2d``
 (T, J, 2) pixels, ``conf`` (T, J), ``skeleton`` (name, default ``"h36m17"``), ``fps`` (default 30),
 ``first_frame`` (the video frame of row 0), ``times`` (T,) seconds (a variable frame rate's timestamps) and
-``dist`` (n,) the lens distortion of the camera (OpenCV's order; ``joints2d`` are then distorted pixels), optional. JSON holds the same keys as nested lists, with ``null`` for NaN.
+``dist`` (n,) the lens distortion of the camera (OpenCV's order; ``joints2d`` are then distorted pixels) and ``world``
+(3, 4) ``[R | t]``, the camera's place over the floor the poses stand on, optional. JSON holds the same keys as
+nested lists, with ``null`` for NaN.
 
 Every problem with a file raises :class:`~flowpose.errors.InputError` whose message starts with the path.
 """
@@ -24,7 +26,7 @@ from flowpose.io.npz import read_npz, write_npz
 from flowpose.pose import PoseSequence
 
 REQUIRED_KEYS = ("joints3d", "K")
-OPTIONAL_KEYS = ("joints2d", "conf", "skeleton", "fps", "first_frame", "times", "dist", "written_by")
+OPTIONAL_KEYS = ("joints2d", "conf", "skeleton", "fps", "first_frame", "times", "dist", "world", "written_by")
 WRITER = "flowpose"
 """Value of the ``written_by`` key that :func:`save_poses` stores: ``--overwrite`` replaces only such files."""
 SUFFIXES = (".npz", ".json")
@@ -102,6 +104,8 @@ def load_poses(path: str | os.PathLike[str]) -> PoseSequence:
         fields["times"] = _as_float64(p, "times", data["times"], "seconds")
     if "dist" in data:
         fields["dist"] = _as_float64(p, "dist", data["dist"], "lens distortion coefficients")
+    if "world" in data:
+        fields["world"] = _as_float64(p, "world", data["world"], "the camera's place [R | t]")
     try:
         return PoseSequence(**fields)
     except ShapeError as e:
@@ -154,6 +158,8 @@ def save_poses(seq: PoseSequence, path: str | os.PathLike[str]) -> None:
             meta["times"] = np.asarray(seq.times, np.float64)
         if seq.dist is not None:
             meta["dist"] = np.asarray(seq.dist, np.float64)
+        if seq.world is not None:
+            meta["world"] = np.asarray(seq.world, np.float64)
         write_npz(p, {**arrays, **meta})
         return
     doc: dict[str, Any] = {k: _to_json_list(v) for k, v in arrays.items()}
@@ -164,6 +170,8 @@ def save_poses(seq: PoseSequence, path: str | os.PathLike[str]) -> None:
         doc["times"] = np.asarray(seq.times, np.float64).tolist()
     if seq.dist is not None:
         doc["dist"] = np.asarray(seq.dist, np.float64).tolist()
+    if seq.world is not None:
+        doc["world"] = np.asarray(seq.world, np.float64).tolist()
     with atomic_path(p) as tmp:
         tmp.write_text(json.dumps(doc, allow_nan=False))
 

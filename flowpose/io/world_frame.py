@@ -22,6 +22,7 @@ import numpy as np
 
 from flowpose.errors import InputError
 from flowpose.io.rig_files import RigCamera
+from flowpose.pose import is_rotation
 from flowpose.skeleton import H36M17
 
 CAMERA_TO_Y_UP = np.diag([1.0, -1.0, -1.0])
@@ -105,7 +106,7 @@ def world_frame(camera: RigCamera, source: str) -> WorldFrame:
         raise InputError(f"{where}: no rotation and translation (the camera's place in the world) in the file (EasyMocap "
                          "keeps them in extri.yml, beside intri.yml)")
     R, t = np.asarray(camera.R, np.float64), np.asarray(camera.t, np.float64)
-    if np.abs(R @ R.T - np.eye(3)).max() > 1e-3 or np.linalg.det(R) < 0:
+    if not is_rotation(R):
         raise InputError(f"{where}: its rotation is not a rotation (R R^T = I and det R = 1 expected), got {R.tolist()}")
     distance = float(np.linalg.norm(R.T @ t))
     if distance > MAX_CAMERA_DISTANCE_M:

@@ -168,6 +168,16 @@ def test_trc_and_bvh_upright_on_the_floor_under_a_given_place(tmp_path: Path) ->
                          "the camera looks down; the roll: positive where the horizon rises to the right)?")
     line = export_poses("trc", tmp_path / "refined.npz", tmp_path / "slight.trc", camera_place=(1.5, 20.0, 0.0))
     assert line.endswith("(looking 20 degrees down, rolled 0; Z up turned Y up)")  # 20 degrees: within a lean's reach
+    # A pose file that carries its camera's place (refine --floor writes it): exported in that world unasked.
+    save_poses(PoseSequence(joints3d=joints, K=np.diag([500.0, 500.0, 1.0]), fps=60.0,
+                            world=np.hstack([R, (-R @ np.array([0.0, 0.0, 1.8]))[:, None]])), tmp_path / "placed.npz")
+    line = export_poses("bvh", tmp_path / "placed.npz", tmp_path / "carried.bvh")
+    assert line.endswith(", upright in the world of the floor refine stood it on (its camera's place in placed.npz; Z up "
+                         "turned Y up)")
+    np.testing.assert_allclose(load_motion(tmp_path / "carried.bvh").joints, world[..., [1, 2, 0]], atol=2e-4)
+    line = export_poses("trc", tmp_path / "placed.npz", tmp_path / "level.trc2.trc", camera_place=(1.5, 0.0, 0.0))
+    assert "upright on the floor 1.5 m under the camera" in line  # the place given wins over the file's
+    np.testing.assert_allclose(read_trc(tmp_path / "level.trc2.trc")[5], np.stack([z, 1.5 - y, x], -1), atol=1e-6)
     with pytest.raises(InputError, match=r"--extrinsics places the camera, and so do --camera-height and --camera-tilt"):
         export_poses("trc", tmp_path / "refined.npz", tmp_path / "x.trc", extrinsics=tmp_path / "Calib.toml",
                      camera_place=place)

@@ -305,6 +305,10 @@ def test_a_frame_with_no_joint_stays_as_it_is_when_the_camera_is_replaced(clip: 
     assert notes[-1].endswith("the 3D is moved to show the same image through it (depth x1.25)")
 
 
+FLOOR_R = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+"""A level camera looking along the world's +y (Z up): the floor test's."""
+
+
 def test_the_floor_scales_the_person_about_the_camera_to_stand_on_it(clip: Path) -> None:
     given = load_poses(clip / "video.poses.npz")
     joints = given.joints3d.copy()
@@ -329,6 +333,8 @@ def test_the_floor_scales_the_person_about_the_camera_to_stand_on_it(clip: Path)
     np.testing.assert_allclose(project_np(refined.joints3d, refined.K), project_np(given.joints3d, given.K), atol=0.05)
     with pytest.raises(InputError, match=r"--floor needs the camera's place above the floor: --intrinsics CALIBRATION"):
         refine_video(replace(job, camera=None, out=clip / "nothing"))
+    np.testing.assert_allclose(refined.world, np.hstack([FLOOR_R, [[0.0], [height], [0.0]]]), atol=1e-9)  # t = -R c
+    assert load_poses(refine_video(replace(job, floor_z=None, out=clip / "unfloored")).folder / "refined.npz").world is None
     # The same place as a user measures it: the camera's height, level; the same scale, said so.
     placed = refine_video(replace(job, camera=None, camera_place=(height, 0.0, 0.0), out=clip / "placed"))
     assert [n for n in placed.notes if n.startswith("floor:")] == [
@@ -336,6 +342,7 @@ def test_the_floor_scales_the_person_about_the_camera_to_stand_on_it(clip: Path)
         f"looking 0 degrees down and rolled 0 (the lower ankle 0.07 m above it in the median frame, "
         f"+{0.07 + 0.1 * lowest:.2f} m before)"]
     np.testing.assert_allclose(load_poses(placed.folder / "refined.npz").joints3d, refined.joints3d, atol=1e-6)
+    np.testing.assert_allclose(load_poses(placed.folder / "refined.npz").world, refined.world, atol=1e-9)  # one world
     platform = refine_video(replace(job, camera=None, camera_place=(height, 0.0, 0.0), floor_z=0.05,
                                     out=clip / "platform"))
     assert any(f"stand on the floor 0.05 m above the one {height:g} m under the camera" in n for n in platform.notes)

@@ -80,6 +80,32 @@ def test_lens_distortion_must_be_opencv_coefficients(tmp_path: Path, value: list
     _expect(tmp_path / "p.json", message)
 
 
+@pytest.mark.parametrize("suffix", [".npz", ".json"])
+def test_the_cameras_place_over_the_floor_round_trip(tmp_path: Path, suffix: str) -> None:
+    from flowpose.camera_place import placed_frame
+
+    frame = placed_frame(1.8, 20.0, -5.0)
+    seq = replace(_sequence(full=False), world=np.hstack([frame.R, frame.t[:, None]]))
+    save_poses(seq, tmp_path / f"p{suffix}")
+    back = load_poses(tmp_path / f"p{suffix}")
+    np.testing.assert_array_equal(back.world, seq.world)  # float64 kept: exact
+    assert back.world.shape == (3, 4) and back.slice(1).world is back.world  # a part of the video: the same camera
+    save_poses(_sequence(full=False), tmp_path / f"none{suffix}")
+    assert load_poses(tmp_path / f"none{suffix}").world is None
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (np.eye(3).tolist(), r"world must be the camera's place \[R \| t\]: 3 x 4 finite numbers, got shape \(3, 3\)"),
+    (np.hstack([2 * np.eye(3), np.ones((3, 1))]).tolist(), r"world's R is not a rotation"),
+    (np.hstack([np.diag([1.0, 1.0, -1.0]), np.ones((3, 1))]).tolist(), r"world's R is not a rotation"),  # a mirror
+    ([["a"] * 4] * 3, r"world must be numbers \(the camera's place \[R \| t\]\)"),
+])
+def test_a_place_that_is_not_one_is_refused(tmp_path: Path, value: list, message: str) -> None:
+    doc = {"joints3d": (np.zeros((2, 17, 3)) + [0, 0, 3]).tolist(), "K": np.eye(3).tolist(), "world": value}
+    (tmp_path / "p.json").write_text(json.dumps(doc))
+    _expect(tmp_path / "p.json", message)
+
+
 def test_npz_is_byte_reproducible(tmp_path: Path) -> None:
     save_poses(_sequence(), tmp_path / "a.npz")
     save_poses(_sequence(), tmp_path / "b.npz")
