@@ -111,7 +111,10 @@ def lower_ankle_height(joints3d: np.ndarray, frame: WorldFrame) -> float:
     return float(-(frame.R.T @ frame.t)[2] + np.median(lower)) if len(lower) else float("nan")
 
 
-def on_floor(poses: PoseSequence, scale: float) -> PoseSequence:
+def on_floor(poses: PoseSequence, scale: float, frame: WorldFrame | None = None) -> PoseSequence:
     """``poses`` scaled by ``scale`` about the camera's centre (their 2D projections unchanged; the 2D keypoints,
-    confidences and camera kept)."""
-    return replace(poses, joints3d=(np.asarray(poses.joints3d, np.float64) * scale).astype(poses.joints3d.dtype))
+    confidences and camera kept), with ``frame``, the world of the floor they now stand on, as their
+    :attr:`~flowpose.pose.PoseSequence.world` (exports write in it) where given; else their own kept."""
+    joints = (np.asarray(poses.joints3d, np.float64) * scale).astype(poses.joints3d.dtype)
+    world = poses.world if frame is None else np.hstack([frame.R, np.asarray(frame.t, np.float64)[:, None]])
+    return replace(poses, joints3d=joints, world=world)

@@ -31,6 +31,8 @@ def test_a_person_placed_too_far_is_scaled_onto_the_floor() -> None:
     scale, before = floor_scale(far, FRAME)
     assert scale == pytest.approx(0.8) and before < 0  # under the floor before
     placed = on_floor(far, scale)
+    assert placed.world is None  # no frame given: the poses' own (none)
+    np.testing.assert_array_equal(on_floor(far, scale, FRAME).world, np.hstack([FRAME.R, FRAME.t[:, None]]))
     np.testing.assert_allclose(placed.joints3d, truth, atol=1e-6)  # float32, as pose files hold them
     np.testing.assert_allclose(project_np(placed.joints3d, K), project_np(far.joints3d, K), atol=1e-4)
     # On a platform 0.2 m up, the person is farther than on the floor.

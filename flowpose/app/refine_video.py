@@ -307,7 +307,7 @@ def _stood_on_floor(init: PoseSequence, job: RefineVideoJob, named: str, notes: 
                      f"vertical of --camera-tilt {job.camera_place[1]:g},{job.camera_place[2]:g}: is the tilt right "
                      "(the pitch: degrees the camera looks down; the roll: positive where the horizon rises to the "
                      "right)?")
-    return replace(on_floor(init, scale), world=np.hstack([frame.R, frame.t[:, None]]))  # exports write in it
+    return on_floor(init, scale, frame)
 
 
 def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
