@@ -23,17 +23,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import VIDEOS, experiment_parser, scores, tracked_pairs  # noqa: E402
+from bench_real import experiment_parser, scores, tracked_pairs  # noqa: E402
+from floor_contact import CALIBRATION, calibrated_pair, stands_on  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.camera_place import camera_tilt, placed_frame  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputNoteWarning  # noqa: E402
-from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, lower_ankle_height, on_floor  # noqa: E402
-from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
-from flowpose.io.world_frame import world_frame  # noqa: E402
+from flowpose.floor import floor_scale, on_floor  # noqa: E402
+from flowpose.io.rig_files import read_rig  # noqa: E402
 
-CALIBRATION = VIDEOS.parent / "calibration" / "Calib.qca.txt"
 RUNS = ("flowpose", "calibrated", "given", "roll 0", "pitch +2", "pitch -2", "height +5 cm")
 
 
@@ -56,12 +55,12 @@ def main() -> None:
     print("|---" * (len(RUNS) + 1) + "|")
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         view, person = name.split("/")
-        frame = world_frame(choose_camera(cameras, CALIBRATION, view, None), str(CALIBRATION))
-        floor_z = 0.0 if person == "p0" else round(lower_ankle_height(gt[keep], frame) - ANKLE_HEIGHT_M, 2)
+        frame, top = calibrated_pair(cameras, name, gt, keep)
+        floor_z = stands_on(name, top)
+        spots = places(*camera_tilt(frame))
+        given[view] = spots["given"]
         frames_of = {"flowpose": None, "calibrated": frame}
-        for run, (h, p, r) in places(*camera_tilt(frame)).items():
-            frames_of[run] = placed_frame(h, p, r, camera=view)
-            given.setdefault(view, places(*camera_tilt(frame))["given"])
+        frames_of.update({run: placed_frame(h, p, r, camera=view) for run, (h, p, r) in spots.items()})
         row = {}
         for run, placed in frames_of.items():
             scale = 1.0 if placed is None else floor_scale(init, placed, floor_z)[0]

@@ -32,11 +32,25 @@ from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputNoteWarning  # noqa: E402
 from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, lower_ankle_height, on_floor  # noqa: E402
 from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
-from flowpose.io.world_frame import world_frame  # noqa: E402
+from flowpose.io.world_frame import WorldFrame, world_frame  # noqa: E402
 from flowpose.skeleton import H36M17  # noqa: E402
 
 CALIBRATION = VIDEOS.parent / "calibration" / "Calib.qca.txt"
 PELVIS = H36M17.index("pelvis")
+
+
+def calibrated_pair(cameras: dict, name: str, gt: np.ndarray, keep: np.ndarray) -> tuple[WorldFrame, float]:
+    """A view-person pair's camera in the calibration's world (``name``: ``"camXX/pN"``; ``cameras`` from
+    :func:`read_rig` of :data:`CALIBRATION`), and the top of what the person stands on as a tape would give it: the
+    reference's (T, 17, 3) median frame's lower ankle on the ``keep`` frames, less the ankle's height, to the cm (the
+    lab's floor for the woman, p0; the man's platform, about 0.11 m)."""
+    frame = world_frame(choose_camera(cameras, CALIBRATION, name.split("/")[0], None), str(CALIBRATION))
+    return frame, round(lower_ankle_height(gt[keep], frame) - ANKLE_HEIGHT_M, 2)
+
+
+def stands_on(name: str, top: float) -> float:
+    """The floor a pair's person stands on: the lab's (0) for the woman, p0; the platform's ``top`` for the man."""
+    return 0.0 if name.endswith("/p0") else top
 
 
 def main() -> None:
@@ -50,9 +64,8 @@ def main() -> None:
           "lower ankle m: flowpose, --floor 0, --floor top (reference) | pelvis off m: flowpose, --floor 0, top |")
     print("|---|---|---|---|---|---|")
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
-        frame = world_frame(choose_camera(cameras, CALIBRATION, name.split("/")[0], None), str(CALIBRATION))
+        frame, top = calibrated_pair(cameras, name, gt, keep)
         reference = lower_ankle_height(gt[keep], frame)
-        top = round(reference - ANKLE_HEIGHT_M, 2)  # the floor this person stands on, as a tape would give it
         row, ankles = {}, []
         for label, floor_z in (("flowpose", None), ("floor", 0.0), ("top", top)):
             start, scale = init, 1.0

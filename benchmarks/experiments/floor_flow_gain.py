@@ -23,15 +23,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import VIDEOS, baseline_runs, experiment_parser, scores, tracked_pairs  # noqa: E402
+from bench_real import baseline_runs, experiment_parser, scores, tracked_pairs  # noqa: E402
+from floor_contact import CALIBRATION, calibrated_pair, stands_on  # noqa: E402
 
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputNoteWarning  # noqa: E402
-from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, lower_ankle_height, on_floor  # noqa: E402
-from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
-from flowpose.io.world_frame import world_frame  # noqa: E402
+from flowpose.floor import floor_scale, on_floor  # noqa: E402
+from flowpose.io.rig_files import read_rig  # noqa: E402
 
-CALIBRATION = VIDEOS.parent / "calibration" / "Calib.qca.txt"
 KEYS = ("as it is, without flow", "as it is, flowpose", "on the floor, without flow", "on the floor, flowpose")
 
 
@@ -50,10 +49,8 @@ def main() -> None:
     print("| pair | scale | " + " | ".join(f"{k} MPJPE / PA mm" for k in KEYS) + " | gain as it is | gain on the floor |")
     print("|---" * (len(KEYS) + 4) + "|")
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
-        view, person = name.split("/")
-        frame = world_frame(choose_camera(cameras, CALIBRATION, view, None), str(CALIBRATION))
-        floor_z = 0.0 if person == "p0" else round(lower_ankle_height(gt[keep], frame) - ANKLE_HEIGHT_M, 2)
-        scale, _ = floor_scale(init, frame, floor_z)
+        frame, top = calibrated_pair(cameras, name, gt, keep)
+        scale, _ = floor_scale(init, frame, stands_on(name, top))
         row: dict[str, float] = {"scale": scale}
         for where, start in (("as it is", init), ("on the floor", on_floor(init, scale))):
             for run, result in baseline_runs(start, frames, config).items():

@@ -88,15 +88,18 @@ def export_poses(
         frame = placed_frame(*camera_place)
     poses = load_poses(poses_path)
     check_observed(poses, str(poses_path))
-    where = "" if rig is None else _where(rig, frame, extrinsics, poses)
-    if frame is None and camera_place is None and poses.world is not None:  # refine --floor's world, kept in the file
-        frame = WorldFrame(R=poses.world[:, :3], t=poses.world[:, 3], camera=poses_path.name)
-        where = (f", upright in the world of the floor refine stood it on (its camera's place in {poses_path.name}; Z "
-                 f"up turned Y up){_lean_warning(poses, frame)}")
-    if camera_place is not None:
+    if rig is not None:
+        where = _where(rig, frame, extrinsics, poses)
+    elif camera_place is not None:
         height, pitch, roll = camera_place
         where = (f", upright on the floor {height:g} m under the camera (looking {pitch:g} degrees down, rolled "
                  f"{roll:g}; Z up turned Y up){_lean_warning(poses, frame, given=True)}")
+    elif poses.world is not None:  # refine --floor's world, kept in the file
+        frame = WorldFrame(R=poses.world[:, :3], t=poses.world[:, 3], camera=poses_path.name)
+        where = (f", upright in the world of the floor refine stood it on (its camera's place in {poses_path.name}; Z "
+                 f"up turned Y up){_lean_warning(poses, frame)}")
+    else:
+        where = ""
     if fmt == "trc":
         return _export_trc(poses, poses_path, out, frame) + where
     joints = to_h36m17(poses.joints3d, poses.skeleton, missing="nan")

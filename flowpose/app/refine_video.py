@@ -271,9 +271,8 @@ def floor_frame(job: RefineVideoJob) -> tuple[WorldFrame, str]:
     Raises:
         InputError: neither places the camera, both do, or the given place cannot be.
     """
-    calibrated = job.camera is not None and job.camera.intrinsics is not None and job.camera.camera_file().rig is not None
     if job.camera_place is not None:
-        if calibrated:
+        if job.camera is not None and job.camera.intrinsics is not None and job.camera.camera_file().rig is not None:
             raise InputError(f"--camera-height and --camera-tilt place the camera that {job.camera.intrinsics} places "
                              "already: pass one")
         height, pitch, roll = job.camera_place
