@@ -40,6 +40,9 @@ place a user would give (the calibration's, to the degree); with the pitch left 
 sign turned 2.3-65.4, with the pitch's 35.3-52.7 (these all refused by :func:`flowpose.floor.floor_scale`). A warning,
 not a refusal: a person who truly leans, or an estimate that does, passes. :data:`flowpose.floor.SCALE_WARNING`
 catches the two pitches left out that pass this."""
+CameraPlace = tuple[float, float | None, float | None]
+"""A camera's place as a user gives it: (height above the floor m, pitch, roll degrees: :func:`placed_frame`); the
+pitch and roll both None where they are read from the video (``--camera-tilt auto``: :mod:`flowpose.vertical_lines`)."""
 MAX_HEIGHT_M = 20.0
 """A camera higher than this above the floor is taken for a height in other units than metres."""
 

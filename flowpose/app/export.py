@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from flowpose.app.inputs import check_observed
-from flowpose.camera_place import LEAN_WARNING_DEG, placed_frame
+from flowpose.camera_place import LEAN_WARNING_DEG, CameraPlace, placed_frame
 from flowpose.coverage import unobserved_frames
 from flowpose.errors import InputError
 from flowpose.frame_runs import runs_text
@@ -41,7 +41,7 @@ def export_poses(
     body_model: Path | None = None,
     extrinsics: Path | None = None,
     camera: str | None = None,
-    camera_place: tuple[float, float, float] | None = None,
+    camera_place: CameraPlace | None = None,
 ) -> str:
     """Write a pose file as ``fmt``; returns a line for the user.
 
@@ -77,6 +77,10 @@ def export_poses(
         raise InputError(f"--out {out}: parent folder {out.parent} does not exist; create it first")
     if extrinsics is not None and camera_place is not None:
         raise InputError("--extrinsics places the camera, and so do --camera-height and --camera-tilt: pass one")
+    if camera_place is not None and (camera_place[1] is None or camera_place[2] is None):
+        raise InputError("--camera-tilt auto reads the tilt from a video, and export reads none: give --camera-tilt "
+                         "PITCH[,ROLL], or export refined.npz of refine --floor with --camera-tilt auto (it keeps the "
+                         "camera's place)")
     if fmt == "amass":
         if extrinsics is not None or camera_place is not None:
             given = "--extrinsics is" if extrinsics is not None else "--camera-height and --camera-tilt are"

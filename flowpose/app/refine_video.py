@@ -32,7 +32,7 @@ from flowpose.app.inputs import (
 from flowpose.app.outputs import default_out_dir, write_refine_folder
 from flowpose.camera import project_np
 from flowpose.camera_checks import off_image_note, scaled_camera_note
-from flowpose.camera_place import LEAN_WARNING_DEG, placed_frame
+from flowpose.camera_place import LEAN_WARNING_DEG, CameraPlace, placed_frame
 from flowpose.config import RefineConfig
 from flowpose.coverage import absent_joints_note, unobserved_note
 from flowpose.errors import InputError, InputNoteWarning
@@ -47,7 +47,7 @@ from flowpose.io.keypoints2d import attach_keypoints, confident_joints2d, load_k
 from flowpose.io.outdir import check_output_folder
 from flowpose.io.poses import load_poses
 from flowpose.io.trc_import import trc_ground_truth
-from flowpose.io.video import open_video
+from flowpose.io.video import VideoReader, open_video
 from flowpose.io.video_notes import frame_times, listed_note, rate_for, rotation_note, truncation_note
 from flowpose.io.world_frame import WorldFrame
 from flowpose.lens import lens_text, same_lens, through_lens, undistorted_frames
@@ -56,6 +56,7 @@ from flowpose.refinement.parts import parts_note
 from flowpose.refinement.result import RefineResult
 from flowpose.refinement.swaps import describe_swaps
 from flowpose.truth_checks import ground_truth_note
+from flowpose.vertical_lines import tilt_from_lines
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ class RefineVideoJob:
             (:mod:`flowpose.floor`); None: not.
         camera_place: the camera's place as the user measured it, (height above the floor m, pitch degrees below
             the horizon, roll degrees: :func:`flowpose.camera_place.placed_frame`), for ``floor_z`` without a
-            calibration; None: the calibration's place.
+            calibration; the pitch and roll None: read from the video's vertical lines, through ``camera``'s focal
+            length (:mod:`flowpose.vertical_lines`); None: the calibration's place.
     """
 
     video: Path
@@ -114,7 +116,7 @@ class RefineVideoJob:
     fps: float | None = None
     num_frames: int | None = None
     floor_z: float | None = None
-    camera_place: tuple[float, float, float] | None = None
+    camera_place: CameraPlace | None = None
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,12 @@ def check_settings(job: RefineVideoJob) -> None:
     if job.camera_place is not None and job.floor_z is None:
         raise InputError("--camera-height and --camera-tilt place the camera for --floor, which was not given")
     if job.floor_z is not None:
-        floor_frame(job)  # a camera not placed, or placed twice, is refused before decoding
+        floor_frame(job, tilt=(0.0, 0.0))  # a camera not placed, or placed twice, is refused before decoding (an
+        # auto tilt, read later, stands in as level)
+    if job.camera_place is not None and job.camera_place[1] is None and (job.camera is None or job.camera.guessed):
+        raise InputError("--camera-tilt auto reads the tilt through the camera's focal length, which is not known: "
+                         "pass --intrinsics FILE or --focal-px F (through a guessed one, the real set's tilts were read "
+                         "9.5 to 62 degrees off)")
     if job.estimate is not None and job.poses is not None:
         raise InputError("--estimate and --poses exclude each other: pass one")
     if job.estimate is not None:
@@ -264,9 +271,10 @@ def _ground_truth(job: RefineVideoJob) -> GroundTruth:
     return trc_ground_truth(job.gt, job.camera.world())
 
 
-def floor_frame(job: RefineVideoJob) -> tuple[WorldFrame, str]:
+def floor_frame(job: RefineVideoJob, tilt: tuple[float, float] | None = None) -> tuple[WorldFrame, str]:
     """The world whose floor ``--floor`` names: the camera's place as given (``camera_place``), else its calibration's;
-    with the words that say which, for the note.
+    with the words that say which, for the note. ``tilt`` (pitch, roll degrees) is the one read from the video where
+    ``camera_place`` leaves it to be read (``--camera-tilt auto``).
 
     Raises:
         InputError: neither places the camera, both do, or the given place cannot be.
@@ -276,8 +284,15 @@ def floor_frame(job: RefineVideoJob) -> tuple[WorldFrame, str]:
             raise InputError(f"--camera-height and --camera-tilt place the camera that {job.camera.intrinsics} places "
                              "already: pass one")
         height, pitch, roll = job.camera_place
+        if pitch is None or roll is None:
+            if tilt is None:
+                raise ValueError("floor_frame: --camera-tilt auto's tilt, read from the video, was not passed")
+            pitch, roll = tilt
+            angles = f"{pitch:.1f} degrees down and rolled {roll:.1f} (read from its lines)"
+        else:
+            angles = f"{pitch:g} degrees down and rolled {roll:g}"
         frame = placed_frame(height, pitch, roll, camera=Path(job.video).stem)
-        return frame, f"{height:g} m under the camera, looking {pitch:g} degrees down and rolled {roll:g}"
+        return frame, f"{height:g} m under the camera, looking {angles}"
     if job.camera is None:
         raise InputError("--floor needs the camera's place above the floor: --intrinsics CALIBRATION (a multi-camera "
                          "calibration), or --camera-height M with --camera-tilt PITCH[,ROLL]")
@@ -285,10 +300,18 @@ def floor_frame(job: RefineVideoJob) -> tuple[WorldFrame, str]:
     return frame, f"at z = {job.floor_z:g} m of {job.camera.intrinsics}"
 
 
-def _stood_on_floor(init: PoseSequence, job: RefineVideoJob, named: str, notes: list[str]) -> PoseSequence:
+def _stood_on_floor(init: PoseSequence, job: RefineVideoJob, named: str, frames: VideoReader,
+                    notes: list[str]) -> PoseSequence:
     """The initial poses scaled about the camera to stand on the floor (:mod:`flowpose.floor`), with a note, and the
-    camera's place in that floor's world (``PoseSequence.world``: refined.npz carries it; exports write in it)."""
-    frame, where = floor_frame(job)
+    camera's place in that floor's world (``PoseSequence.world``: refined.npz carries it; exports write in it). The
+    tilt ``--camera-tilt auto`` leaves is read from ``frames``' vertical lines, with a note."""
+    tilt = None
+    if job.camera_place is not None and job.camera_place[1] is None:
+        read = tilt_from_lines(frames, init.K, init.dist, str(job.video))
+        tilt = (read.pitch_deg, read.roll_deg)
+        notes.append(f"camera tilt: read from {read.lines} vertical lines of the scene: looking {read.pitch_deg:.1f} "
+                     f"degrees down (± {read.spread_deg[0]:.1f}), rolled {read.roll_deg:.1f} (± {read.spread_deg[1]:.1f})")
+    frame, where = floor_frame(job, tilt)
     try:
         scale, ankle = floor_scale(init, frame, job.floor_z)
     except InputError as e:
@@ -302,10 +325,11 @@ def _stood_on_floor(init: PoseSequence, job: RefineVideoJob, named: str, notes: 
                      "the camera's place wrong: its height above the floor, its tilt?)")
     lean = observed_lean_deg(init, frame)
     if job.camera_place is not None and lean is not None and lean > LEAN_WARNING_DEG:
+        given = (f"--camera-tilt {job.camera_place[1]:g},{job.camera_place[2]:g}" if tilt is None else
+                 "the tilt read from the scene's lines (--camera-tilt auto)")
         notes.append(f"warning: {named}: the person's mean axis (ankles to thorax) leans {lean:.0f} degrees from the "
-                     f"vertical of --camera-tilt {job.camera_place[1]:g},{job.camera_place[2]:g}: is the tilt right "
-                     "(the pitch: degrees the camera looks down; the roll: positive where the horizon rises to the "
-                     "right)?")
+                     f"vertical of {given}: is the tilt right (the pitch: degrees the camera looks down; the roll: "
+                     "positive where the horizon rises to the right)?")
     return on_floor(init, scale, frame)
 
 
@@ -421,7 +445,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             notes.append(absent)  # the head top of MediaPipe, COCO, SMPL: by design, not a warning
         if job.floor_z is not None:
             init = _stood_on_floor(init, job, str(source) if source is not None else f"the estimate of {job.video}",
-                                   notes)
+                                   frames, notes)
         with warnings.catch_warnings():  # the API's notes on its inputs: told above, naming the files, where they apply
             warnings.simplefilter("ignore", InputNoteWarning)
             result = run_refine(

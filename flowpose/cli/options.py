@@ -13,6 +13,7 @@ from click.core import ParameterSource
 from flowpose.errors import InputError
 
 if TYPE_CHECKING:
+    from flowpose.camera_place import CameraPlace
     from flowpose.config import RefineConfig
     from flowpose.estimate.mediapipe import EstimateConfig
     from flowpose.io.intrinsics import CameraOptions
@@ -69,9 +70,10 @@ def camera_place_options(fn: Callable) -> Callable:
         "--camera-tilt",
         "camera_tilt",
         default=None,
-        metavar="PITCH[,ROLL]",
+        metavar="PITCH[,ROLL]|auto",
         help="With --camera-height: the degrees the camera looks below the horizon (a level app's reading; 0: level), "
-        "and its roll, degrees (positive: the horizon rises to the right of the image) [default roll: 0].",
+        "and its roll, degrees (positive: the horizon rises to the right of the image) [default roll: 0]; auto: both "
+        "read from the scene's vertical lines (door frames, wall corners), through --intrinsics or --focal-px.",
     )(fn)
     return click.option(
         "--camera-height",
@@ -83,8 +85,9 @@ def camera_place_options(fn: Callable) -> Callable:
     )(fn)
 
 
-def camera_place_from_options(height: float | None, tilt: str | None) -> tuple[float, float, float] | None:
-    """(height m, pitch, roll degrees) from ``--camera-height`` and ``--camera-tilt``; None when neither is given.
+def camera_place_from_options(height: float | None, tilt: str | None) -> CameraPlace | None:
+    """(height m, pitch, roll degrees) from ``--camera-height`` and ``--camera-tilt``, the pitch and roll None for
+    ``--camera-tilt auto`` (read from the video: :mod:`flowpose.vertical_lines`); None when neither is given.
 
     Raises:
         InputError: one given without the other, or a tilt that is not one or two numbers.
@@ -97,13 +100,20 @@ def camera_place_from_options(height: float | None, tilt: str | None) -> tuple[f
         raise InputError("--camera-tilt needs --camera-height M, the camera's height above the floor")
     if tilt is None:
         raise InputError("--camera-height needs --camera-tilt PITCH[,ROLL]: the degrees the camera looks below the "
-                         "horizon (0: level), and its roll")
+                         "horizon (0: level), and its roll; or --camera-tilt auto")
+    if tilt.strip().lower() == "auto":
+        try:
+            placed_frame(height, 0.0)  # the height is checked now, the tilt where the video is read
+        except InputError as e:
+            raise InputError(f"--camera-height {height:g}: {e}") from None
+        return height, None, None
     try:
         angles = [float(a) for a in tilt.split(",")]
     except ValueError:
         angles = []
     if len(angles) not in (1, 2):
-        raise InputError(f"--camera-tilt: expected PITCH or PITCH,ROLL in degrees (e.g. 20 or 20,-3), got {tilt!r}")
+        raise InputError(f"--camera-tilt: expected PITCH or PITCH,ROLL in degrees (e.g. 20 or 20,-3), or auto, got "
+                         f"{tilt!r}")
     pitch, roll = angles[0], angles[1] if len(angles) == 2 else 0.0
     try:
         placed_frame(height, pitch, roll)  # a place that cannot be is refused now

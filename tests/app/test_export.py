@@ -183,6 +183,9 @@ def test_trc_and_bvh_upright_on_the_floor_under_a_given_place(tmp_path: Path) ->
                      camera_place=place)
     with pytest.raises(InputError, match=r"--camera-height and --camera-tilt are for bvh and trc"):
         export_poses("amass", tmp_path / "refined.npz", tmp_path / "x.npz", camera_place=place)
+    with pytest.raises(InputError, match=r"--camera-tilt auto reads the tilt from a video, and export reads none: give "
+                                         r"--camera-tilt PITCH\[,ROLL\], or export refined\.npz of refine --floor"):
+        export_poses("trc", tmp_path / "refined.npz", tmp_path / "x.trc", camera_place=(1.5, None, None))
     assert not (tmp_path / "x.trc").exists() and not (tmp_path / "x.npz").exists()
 
 

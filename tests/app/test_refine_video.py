@@ -12,6 +12,7 @@ import pytest
 
 from flowpose.app.refine_video import RefineVideoJob, refine_video, repeated_cycles_note
 from flowpose.camera import project_np
+from flowpose.camera_place import placed_frame
 from flowpose.config import FlowConfig, RefineConfig, get_preset
 from flowpose.errors import InputError
 from flowpose.io.intrinsics import CameraOptions
@@ -20,6 +21,8 @@ from flowpose.io.video_writer import write_video
 from flowpose.pose import PoseSequence
 from flowpose.refinement.pose_config import PoseStageConfig
 from flowpose.refinement.swaps import relabel
+from tests.conftest import standing_pose
+from tests.room import room_image
 
 T, SIZE = 6, 64
 DIS = RefineConfig(flow=FlowConfig(names=("dis",), weights=(None,)), pose=PoseStageConfig(max_steps=20))
@@ -370,6 +373,39 @@ def test_the_floor_scales_the_person_about_the_camera_to_stand_on_it(clip: Path)
     with pytest.raises(InputError, match=r"K\.txt: a camera file of one camera, without its place in a world"):
         refine_video(replace(job, camera=CameraOptions(intrinsics=clip / "K.txt"), out=clip / "nothing"))
     assert not (clip / "nothing").exists()
+
+
+def test_the_tilt_auto_reads_from_the_scene_places_as_the_tilt_given_does(tmp_path: Path) -> None:
+    K = np.array([[170.0, 0.0, 79.5], [0.0, 170.0, 119.5], [0.0, 0.0, 1.0]])  # a portrait 160 x 240 frame
+    write_video(tmp_path / "room.mp4", np.stack([room_image(K, (240, 160), 15.0, 0.0)] * 6), fps=10.0)
+    world = standing_pose().astype(np.float64)[:, [0, 2, 1]] + np.array([0.0, 4.0, 0.0])  # Z up, 4 m ahead
+    place = placed_frame(1.8, 15.0, 0.0)
+    body = 1.1 * (world @ place.R.T + place.t)  # a tenth too far
+    save_poses(PoseSequence(joints3d=np.repeat(body[None], 6, 0), K=K, fps=10.0), tmp_path / "room.poses.npz")
+    job = RefineVideoJob(video=tmp_path / "room.mp4", config=DIS, cycles=0, progress=False, floor_z=0.0,
+                         camera=CameraOptions(focal_px=170.0), camera_place=(1.8, None, None))
+    auto = refine_video(job)
+    told = [n for n in auto.notes if n.startswith("camera tilt:")]
+    assert len(told) == 1 and re.fullmatch(r"camera tilt: read from \d+ vertical lines of the scene: looking 15\.0 "
+                                           r"degrees down \(± 0\.\d\), rolled -?0\.0 \(± 0\.\d\)", told[0]), told
+    assert any("1.8 m under the camera, looking 15.0 degrees down and rolled" in n and "(read from its lines)" in n
+               for n in auto.notes)
+    given = refine_video(replace(job, camera_place=(1.8, 15.0, 0.0), out=tmp_path / "given"))
+    depth = np.nanmean(load_poses(auto.folder / "refined.npz").joints3d[..., 2])
+    assert depth == pytest.approx(body[:, 2].mean() / 1.1, rel=0.01)  # brought back (its ankles 1 cm above the floor's)
+    np.testing.assert_allclose(load_poses(auto.folder / "refined.npz").joints3d,
+                               load_poses(given.folder / "refined.npz").joints3d, atol=0.01)
+    for camera in (None, CameraOptions(fov_deg=60.0)):
+        with pytest.raises(InputError, match=r"--camera-tilt auto reads the tilt through the camera's focal length, "
+                                             r"which is not known: pass --intrinsics FILE or --focal-px F"):
+            refine_video(replace(job, camera=camera, out=tmp_path / "nothing"))
+    blank = tmp_path / "blank"
+    blank.mkdir()
+    write_video(blank / "room.mp4", np.full((6, 240, 160, 3), 128, np.uint8), fps=10.0)
+    save_poses(load_poses(tmp_path / "room.poses.npz"), blank / "room.poses.npz")
+    with pytest.raises(InputError, match=r"room\.mp4: --camera-tilt auto found 0 vertical lines"):
+        refine_video(replace(job, video=blank / "room.mp4", out=blank / "nothing"))
+    assert not (tmp_path / "nothing").exists() and not (blank / "nothing").exists()
 
 
 def test_the_flow_is_kept_only_to_draw_the_overlay(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -46,6 +46,8 @@ from tests.io.test_video import VFR_TIMES, rotated_mp4, variable_rate_mp4
         "tilt_without_height",
         "height_without_tilt",
         "bad_tilt",
+        "auto_tilt_without_focal",
+        "auto_tilt_under_the_floor",
         "camera_under_the_floor",
         "place_with_smpl",
         "parts_with_smpl",
@@ -126,6 +128,12 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(work: Path, case: str) 
     elif case == "bad_tilt":
         args, needles = refine_args(work, "--camera-height", "1.5", "--camera-tilt", "20,3,1"), [
             "--camera-tilt: expected PITCH or PITCH,ROLL", "'20,3,1'"]
+    elif case == "auto_tilt_without_focal":
+        args, needles = refine_args(work, "--camera-height", "1.5", "--camera-tilt", "auto"), [
+            "--camera-tilt auto reads the tilt through the camera's focal length, which is not known", "--focal-px F"]
+    elif case == "auto_tilt_under_the_floor":
+        args, needles = refine_args(work, "--camera-height", "-1.5", "--camera-tilt", "auto"), [
+            "--camera-height -1.5:", "height above the floor must be in (0, 20] metres, got -1.5"]
     elif case == "camera_under_the_floor":
         args, needles = refine_args(work, "--camera-height", "-1.5", "--camera-tilt", "20"), [
             "--camera-height -1.5 --camera-tilt 20", "height above the floor must be in (0, 20] metres, got -1.5"]

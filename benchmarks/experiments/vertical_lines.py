@@ -1,0 +1,102 @@
+"""The camera's tilt read from the scene's vertical lines (``--camera-tilt auto``), on the real set.
+
+For each of the four cameras: the pitch and roll the calibration gives, and those :func:`flowpose.vertical_lines.
+tilt_from_lines` reads from the video's vertical lines (the median of 15 frames) through the calibrated camera
+(its K and lens), through its K without the lens, and through the focal length ``refine`` guesses without a camera
+file (``--fov 60``); with the vertical lines found and the reading's bootstrap spread. Then each of the 8
+view-person pairs' tracked estimate is refined (the default preset) without a floor (``flowpose``), stood on the
+floor with the calibration's place (``calibrated``), and with the calibration's height to the centimetre and the
+tilt read through the calibrated camera (``height + lines``), as ``refine --camera-height H --camera-tilt auto``
+does: MPJPE / PA-MPJPE (mm, root-relative, as ``bench_real.py`` scores) and the scale, per pair and as each
+person's mean. (The man stands on a platform whose top both floor runs take from the reference, as
+``floor_contact.py`` does.)
+
+    python benchmarks/experiments/vertical_lines.py [--reference all|heldout] [--views ...]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_real import VIDEOS, experiment_parser, scores, tracked_pairs  # noqa: E402
+from floor_contact import CALIBRATION, calibrated_pair, stands_on  # noqa: E402
+
+from flowpose.api import refine  # noqa: E402
+from flowpose.camera_place import camera_tilt, placed_frame  # noqa: E402
+from flowpose.config import get_preset  # noqa: E402
+from flowpose.errors import InputNoteWarning  # noqa: E402
+from flowpose.floor import floor_scale, on_floor  # noqa: E402
+from flowpose.io.intrinsics import CameraOptions  # noqa: E402
+from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
+from flowpose.io.video import open_video  # noqa: E402
+from flowpose.io.world_frame import world_frame  # noqa: E402
+from flowpose.vertical_lines import tilt_from_lines  # noqa: E402
+
+RUNS = ("flowpose", "calibrated", "height + lines")
+
+
+def readings(views: list[str]) -> None:
+    """Print each camera's calibrated tilt beside the tilts read through three cameras."""
+    cameras = read_rig(CALIBRATION)
+    print("| camera | calibrated pitch, roll | read: calibrated camera | error | lines | spread | without the lens | "
+          "error | focal guessed (--fov 60) | error | s |")
+    print("|---" * 11 + "|")
+    for view in views:
+        camera = choose_camera(cameras, CALIBRATION, view, None)
+        _, pitch, roll = camera_tilt(world_frame(camera, str(CALIBRATION)))
+        with open_video(VIDEOS / f"{view}.mp4") as reader:
+            start = time.perf_counter()
+            read = tilt_from_lines(reader, camera.K, camera.dist, view)
+            seconds = time.perf_counter() - start
+            pinhole = tilt_from_lines(reader, camera.K, None, view)
+            guessed = tilt_from_lines(reader, CameraOptions().matrix(reader.size), None, view)
+        cells = [f"{pitch:.2f}, {roll:.2f}"]
+        for i, tilt in enumerate((read, pinhole, guessed)):
+            cells += [f"{tilt.pitch_deg:.2f}, {tilt.roll_deg:.2f}",
+                      f"{tilt.pitch_deg - pitch:+.2f}, {tilt.roll_deg - roll:+.2f}"]
+            if i == 0:
+                cells += [str(tilt.lines), f"{tilt.spread_deg[0]:.2f}, {tilt.spread_deg[1]:.2f}"]
+        print(f"| {view} | " + " | ".join(cells) + f" | {seconds:.1f} |", flush=True)
+    print()
+
+
+def main() -> None:
+    """The readings, then every pair refined each way: the table and each person's means."""
+    warnings.simplefilter("ignore", InputNoteWarning)
+    args = experiment_parser(__doc__.split("\n\n")[0]).parse_args()
+    readings(args.views.split(","))
+    config = replace(get_preset("fast"), cycles=args.cycles)
+    cameras = read_rig(CALIBRATION)
+    rows: dict[str, list[dict[str, float]]] = {"p0": [], "p1": []}
+    print("| pair | " + " | ".join(f"{run}: scale, MPJPE / PA mm" for run in RUNS) + " |")
+    print("|---" * (len(RUNS) + 1) + "|")
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
+        frame, top = calibrated_pair(cameras, name, gt, keep)
+        tilt = tilt_from_lines(frames, init.K, init.dist, name)
+        read = placed_frame(round(camera_tilt(frame)[0], 2), tilt.pitch_deg, tilt.roll_deg, camera=name)
+        row = {}
+        for run, placed in {"flowpose": None, "calibrated": frame, "height + lines": read}.items():
+            scale = 1.0 if placed is None else floor_scale(init, placed, stands_on(name, top))[0]
+            joints = refine(init if placed is None else on_floor(init, scale), frames, config=config).poses.joints3d
+            m = scores(joints, gt, keep)
+            row.update({f"{run}_mpjpe": m["mpjpe"], f"{run}_pa": m["pa_mpjpe"], f"{run}_scale": scale})
+        rows[name.split("/")[1]].append(row)
+        print(f"| {name} | " + " | ".join(f"{row[f'{run}_scale']:.3f}: {row[f'{run}_mpjpe']:.1f} / "
+                                          f"{row[f'{run}_pa']:.1f}" for run in RUNS) + " |", flush=True)
+    for person, found in rows.items():
+        if found:
+            mean = {k: float(np.mean([r[k] for r in found])) for k in found[0]}
+            print(f"| mean of {person} ({len(found)} views) | " + " | ".join(
+                f"{mean[f'{run}_scale']:.3f}: {mean[f'{run}_mpjpe']:.1f} / {mean[f'{run}_pa']:.1f}" for run in RUNS)
+                + " |")
+
+
+if __name__ == "__main__":
+    main()
