@@ -6,8 +6,8 @@ tilt_from_lines` reads from the video's vertical lines (the median of 15 frames)
 file (``--fov 60``); with the vertical lines found and the reading's bootstrap spread. Then each of the 8
 view-person pairs' tracked estimate is refined (the default preset) without a floor (``flowpose``), stood on the
 floor with the calibration's place (``calibrated``), and with the calibration's height to the centimetre and the
-tilt read through the calibrated camera (``height + lines``), as ``refine --camera-height H --camera-tilt auto``
-does: MPJPE / PA-MPJPE (mm, root-relative, as ``bench_real.py`` scores) and the scale, per pair and as each
+tilt read through the calibrated camera, its lens included (``height + lines``), as ``refine --intrinsics
+ONE_CAMERA_FILE --camera-height H --camera-tilt auto`` does: MPJPE / PA-MPJPE (mm, root-relative, as ``bench_real.py`` scores) and the scale, per pair and as each
 person's mean. (The man stands on a platform whose top both floor runs take from the reference, as
 ``floor_contact.py`` does.)
 
@@ -79,7 +79,8 @@ def main() -> None:
     print("|---" * (len(RUNS) + 1) + "|")
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         frame, top = calibrated_pair(cameras, name, gt, keep)
-        tilt = tilt_from_lines(frames, init.K, init.dist, name)
+        camera = choose_camera(cameras, CALIBRATION, name.split("/")[0], None)
+        tilt = tilt_from_lines(frames, camera.K, camera.dist, name)
         read = placed_frame(round(camera_tilt(frame)[0], 2), tilt.pitch_deg, tilt.roll_deg, camera=name)
         row = {}
         for run, placed in {"flowpose": None, "calibrated": frame, "height + lines": read}.items():
