@@ -71,12 +71,14 @@ class LineTilt:
         roll_deg: degrees the camera is rolled (positive: the horizon rises to the right of the image).
         lines: the vertical segments it was read from.
         spread_deg: (2,) the bootstrap standard deviation of the pitch and the roll over those segments, degrees.
+        up: (3,) the world's up in the camera's frame, unit.
     """
 
     pitch_deg: float
     roll_deg: float
     lines: int
     spread_deg: tuple[float, float]
+    up: np.ndarray
 
 
 def background(frames: Sequence[np.ndarray], count: int = BACKGROUND_FRAMES) -> np.ndarray:
@@ -93,30 +95,45 @@ def background(frames: Sequence[np.ndarray], count: int = BACKGROUND_FRAMES) -> 
     return np.median(grey, axis=0).astype(np.uint8)
 
 
-def segment_planes(grey: np.ndarray, K: np.ndarray, dist: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """The planes through the camera's centre of the image's near-vertical line segments (module docstring).
+def line_segments(grey: np.ndarray) -> np.ndarray:
+    """The image's straight line segments (OpenCV's LSD) at least :data:`MIN_LENGTH_FRACTION` of its diagonal long,
+    none with an end within :data:`BORDER_PX` of its border.
 
     Args:
         grey: (H, W) uint8 image.
-        K: (3, 3) intrinsics, px.
-        dist: (n,) lens distortion, OpenCV's order; None for a pinhole camera.
 
     Returns:
-        (N, 3) unit normals, and (N,) the segments' lengths, px.
+        (N, 2, 2) float64 px: each segment's two ends, (x, y).
     """
     H, W = grey.shape
     found = cv2.createLineSegmentDetector().detect(grey)[0]
     if found is None:
-        return np.zeros((0, 3)), np.zeros(0)
+        return np.zeros((0, 2, 2))
     ends = found.reshape(-1, 2, 2).astype(np.float64)
     inside = ((ends[..., 0] >= BORDER_PX) & (ends[..., 0] <= W - 1 - BORDER_PX) & (ends[..., 1] >= BORDER_PX)
               & (ends[..., 1] <= H - 1 - BORDER_PX)).all(-1)
-    if dist is not None:
+    long = np.linalg.norm(ends[:, 1] - ends[:, 0], axis=-1) >= MIN_LENGTH_FRACTION * math.hypot(H, W)
+    return ends[inside & long]
+
+
+def segment_planes(ends: np.ndarray, K: np.ndarray, dist: np.ndarray | None,
+                   max_lean_deg: float = MAX_LEAN_DEG) -> tuple[np.ndarray, np.ndarray]:
+    """The planes through the camera's centre of the segments (module docstring) leaning at most ``max_lean_deg``
+    from the image's vertical once the lens is undone (90: all).
+
+    Args:
+        ends: (N, 2, 2) px, :func:`line_segments`.
+        K: (3, 3) intrinsics, px.
+        dist: (n,) lens distortion, OpenCV's order; None for a pinhole camera.
+
+    Returns:
+        (M, 3) unit normals, and (M,) the segments' lengths, px.
+    """
+    if dist is not None and len(ends):
         ends = undistort_pixels(ends, K, dist)
     step = ends[:, 1] - ends[:, 0]
     length = np.linalg.norm(step, axis=-1)
-    lean = np.degrees(np.arctan2(np.abs(step[:, 0]), np.abs(step[:, 1])))
-    keep = inside & (length >= MIN_LENGTH_FRACTION * math.hypot(H, W)) & (lean <= MAX_LEAN_DEG)
+    keep = np.degrees(np.arctan2(np.abs(step[:, 0]), np.abs(step[:, 1]))) <= max_lean_deg
     rays = np.concatenate([ends[keep], np.ones((*ends[keep].shape[:2], 1))], axis=-1) @ np.linalg.inv(K).T
     normals = np.cross(rays[:, 0], rays[:, 1])
     return normals / np.linalg.norm(normals, axis=-1, keepdims=True), length[keep]
@@ -139,20 +156,22 @@ def _pitch_roll(up: np.ndarray) -> tuple[float, float]:
     return pitch, math.degrees(math.atan2(float(-up[0]), float(-up[1])))
 
 
-def _consensus(normals: np.ndarray, weights: np.ndarray, up: np.ndarray) -> np.ndarray:
-    """Each segment's share of the vote for ``up`` (..., 3): its weight times exp(-(angle / :data:`SOFT_DEG`)^2),
-    the angle being that between its plane and up; (..., N)."""
-    angle = np.degrees(np.arcsin(np.clip(np.abs(up @ normals.T), 0.0, 1.0)))
-    return weights * np.exp(-((angle / SOFT_DEG) ** 2))
+def votes(normals: np.ndarray, weights: np.ndarray, direction: np.ndarray, soft_deg: float = SOFT_DEG) -> np.ndarray:
+    """Each segment's vote for a 3D ``direction`` (..., 3): its weight times exp(-(angle / ``soft_deg``)^2), the angle
+    being that between its plane (``normals``, (N, 3)) and the direction; (..., N)."""
+    angle = np.degrees(np.arcsin(np.clip(np.abs(direction @ normals.T), 0.0, 1.0)))
+    return weights * np.exp(-((angle / soft_deg) ** 2))
 
 
-def vertical_up(normals: np.ndarray, lengths: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def vertical_up(normals: np.ndarray, lengths: np.ndarray, seed: int = 0,
+                soft_deg: float = SOFT_DEG) -> tuple[np.ndarray, np.ndarray]:
     """The world's up in the camera's frame from the segments' planes (module docstring).
 
     Args:
         normals: (N, 3) unit plane normals (:func:`segment_planes`).
         lengths: (N,) the segments' lengths, px.
         seed: the RANSAC's sampling seed.
+        soft_deg: the vote's scale, degrees (:func:`votes`).
 
     Returns:
         (3,) unit up (y < 0) and (N,) bool: the segments found vertical (within :data:`INLIER_DEG`). With fewer than
@@ -170,9 +189,9 @@ def vertical_up(normals: np.ndarray, lengths: np.ndarray, seed: int = 0) -> tupl
     v = v[v[:, 1] <= -math.cos(math.radians(MAX_LEAN_DEG))]
     if len(v) == 0:
         return none
-    up = v[int(np.argmax(_consensus(normals, weights, v).sum(-1)))]
-    for _ in range(REFINE_STEPS):  # iteratively reweighted least squares: the soft consensus's nearest peak
-        up = _null_direction(normals, _consensus(normals, weights, up))
+    up = v[int(np.argmax(votes(normals, weights, v, soft_deg).sum(-1)))]
+    for _ in range(REFINE_STEPS):  # iteratively reweighted least squares: the soft vote's nearest peak
+        up = _null_direction(normals, votes(normals, weights, up, soft_deg))
     if up[1] > -math.cos(math.radians(MAX_LEAN_DEG)):
         return none
     return up, np.abs(normals @ up) < math.sin(math.radians(INLIER_DEG))
@@ -190,7 +209,12 @@ def tilt_from_lines(frames: Sequence[np.ndarray], K: np.ndarray, dist: np.ndarra
     Raises:
         InputError: fewer than :data:`MIN_LINES` vertical segments found.
     """
-    normals, lengths = segment_planes(background(frames), K, dist)
+    return tilt_from_segments(line_segments(background(frames)), K, dist, source)
+
+
+def tilt_from_segments(ends: np.ndarray, K: np.ndarray, dist: np.ndarray | None, source: str) -> LineTilt:
+    """:func:`tilt_from_lines` from the background's segments, (N, 2, 2) px (:func:`line_segments`)."""
+    normals, lengths = segment_planes(ends, K, dist)
     up, vertical = vertical_up(normals, lengths)
     if vertical.sum() < MIN_LINES:
         raise InputError(f"{source}: --camera-tilt auto found {int(vertical.sum())} vertical lines in the scene (door "
@@ -198,7 +222,7 @@ def tilt_from_lines(frames: Sequence[np.ndarray], K: np.ndarray, dist: np.ndarra
                          "image's vertical: give the tilt, --camera-tilt PITCH[,ROLL] (a level app's reading)")
     pitch, roll = _pitch_roll(up)
     rng = np.random.default_rng(0)
-    kept, weights = normals[vertical], _consensus(normals[vertical], np.sqrt(lengths[vertical]), up)
+    kept, weights = normals[vertical], votes(normals[vertical], np.sqrt(lengths[vertical]), up)
     draws = np.array([_pitch_roll(_null_direction(kept[i], weights[i]))
                       for i in rng.integers(0, len(kept), size=(BOOTSTRAP, len(kept)))])
-    return LineTilt(pitch, roll, int(vertical.sum()), (float(draws[:, 0].std()), float(draws[:, 1].std())))
+    return LineTilt(pitch, roll, int(vertical.sum()), (float(draws[:, 0].std()), float(draws[:, 1].std())), up)

@@ -10,10 +10,11 @@ from flowpose.lens import distort_pixels
 
 
 def room_image(K: np.ndarray, size: tuple[int, int], pitch: float, roll: float, dist: np.ndarray | None = None,
-               poles: int = 24, seed: int = 0) -> np.ndarray:
+               poles: int = 24, seed: int = 0, shelves: bool = False) -> np.ndarray:
     """A room seen by the camera ``K`` 1.8 m up at ``pitch``, ``roll`` degrees (:func:`placed_frame`): vertical poles
     (0 to 2.5 m high, 2.5 to 8 m ahead) and a floor grid (lines along both of the floor's axes, which recede and so
-    lean in the image), drawn dark on grey through the lens ``dist``.
+    lean in the image), drawn dark on grey through the lens ``dist``; with ``shelves``, a cross of horizontal edges
+    (0.8 m, along the floor's two axes) on each pole 1 m up, as furniture gives.
 
     Returns:
         (H, W, 3) uint8 RGB, ``size`` = (H, W).
@@ -23,6 +24,9 @@ def room_image(K: np.ndarray, size: tuple[int, int], pitch: float, roll: float, 
     segments = [((x, y, 0.0), (x, y, 2.5)) for x, y in zip(rng.uniform(-3, 3, poles), rng.uniform(2.5, 8, poles))]
     segments += [((x, 2.0, 0.0), (x, 9.0, 0.0)) for x in np.linspace(-3, 3, 7)]
     segments += [((-4.0, y, 0.0), (4.0, y, 0.0)) for y in np.linspace(2.5, 9, 6)]
+    if shelves:
+        segments += [((x - 0.4, y, 1.0), (x + 0.4, y, 1.0)) for (x, y, _), _ in segments[:poles]]
+        segments += [((x, y - 0.4, 1.0), (x, y + 0.4, 1.0)) for (x, y, _), _ in segments[:poles]]
     image = np.full(size, 170, np.uint8)
     for a, b in segments:
         points = np.linspace(a, b, 60) @ frame.R.T + frame.t

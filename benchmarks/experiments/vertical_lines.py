@@ -8,7 +8,9 @@ view-person pairs' tracked estimate is refined (the default preset) without a fl
 floor with the calibration's place (``calibrated``), and with the calibration's height to the centimetre and the
 tilt read through the calibrated camera, its lens included (``height + lines``), as ``refine --intrinsics
 ONE_CAMERA_FILE --camera-height H --camera-tilt auto`` does: MPJPE / PA-MPJPE (mm, root-relative, as ``bench_real.py`` scores) and the scale, per pair and as each
-person's mean. (The man stands on a platform whose top both floor runs take from the reference, as
+person's mean. First, the vote: the pitch's error per camera, with the lens and without, for the soft vote kept
+(its scale 0.15-0.5 degrees; 0.5 is flowpose's) and the first version's hard count (within 0.75-1.5 degrees; 1 was
+its). (The man stands on a platform whose top both floor runs take from the reference, as
 ``floor_contact.py`` does.)
 
     python benchmarks/experiments/vertical_lines.py [--reference all|heldout] [--views ...]
@@ -16,6 +18,7 @@ person's mean. (The man stands on a platform whose top both floor runs take from
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 import warnings
@@ -37,9 +40,60 @@ from flowpose.io.intrinsics import CameraOptions  # noqa: E402
 from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
 from flowpose.io.video import open_video  # noqa: E402
 from flowpose.io.world_frame import world_frame  # noqa: E402
-from flowpose.vertical_lines import tilt_from_lines  # noqa: E402
+from flowpose.vertical_lines import (  # noqa: E402
+    MAX_LEAN_DEG,
+    background,
+    line_segments,
+    segment_planes,
+    tilt_from_lines,
+    vertical_up,
+)
 
 RUNS = ("flowpose", "calibrated", "height + lines")
+SOFT_SCALES = (0.15, 0.25, 0.35, 0.5)
+HARD_THRESHOLDS = (0.75, 1.0, 1.5)
+
+
+def hard_up(normals: np.ndarray, lengths: np.ndarray, threshold_deg: float) -> np.ndarray:
+    """The first version's up: RANSAC counting the segments within ``threshold_deg`` (sqrt-length weighted), then
+    three least-squares refits on those segments."""
+    weights, within = np.sqrt(lengths), math.sin(math.radians(threshold_deg))
+    pairs = np.random.default_rng(0).integers(0, len(normals), size=(2000, 2))
+    v = np.cross(normals[pairs[:, 0]], normals[pairs[:, 1]])
+    v = v[np.linalg.norm(v, axis=-1) > 1e-9]
+    v = v / np.linalg.norm(v, axis=-1, keepdims=True)
+    v = np.where(v[:, 1:2] > 0, -v, v)
+    v = v[v[:, 1] <= -math.cos(math.radians(MAX_LEAN_DEG))]
+    up = v[int(np.argmax((np.abs(normals @ v.T) < within).T @ weights))]
+    for _ in range(3):
+        kept = np.abs(normals @ up) < within
+        up = np.linalg.svd(normals[kept] * weights[kept, None])[2][-1]
+        up = -up if up[1] > 0 else up
+    return up
+
+
+def vote_scan(views: list[str]) -> None:
+    """Print each vote's pitch error per camera, through the calibrated camera with its lens and without."""
+    cameras = read_rig(CALIBRATION)
+    found = {}
+    for view in views:
+        camera = choose_camera(cameras, CALIBRATION, view, None)
+        with open_video(VIDEOS / f"{view}.mp4") as reader:
+            found[view] = (camera, line_segments(background(reader)))
+    print("| vote | " + " | ".join(f"{view} pitch error, lens / none" for view in views) + " |")
+    print("|---" * (len(views) + 1) + "|")
+    votes = [(f"soft {s:g} deg", lambda n, lengths, s=s: vertical_up(n, lengths, soft_deg=s)[0]) for s in SOFT_SCALES]
+    votes += [(f"hard {t:g} deg", lambda n, lengths, t=t: hard_up(n, lengths, t)) for t in HARD_THRESHOLDS]
+    for label, up_of in votes:
+        cells = []
+        for view in views:
+            camera, ends = found[view]
+            pitch = camera_tilt(world_frame(camera, str(CALIBRATION)))[1]
+            errors = [math.degrees(math.asin(-up_of(*segment_planes(ends, camera.K, lens))[2])) - pitch
+                      for lens in (camera.dist, None)]
+            cells.append(f"{errors[0]:+.2f} / {errors[1]:+.2f}")
+        print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
+    print()
 
 
 def readings(views: list[str]) -> None:
@@ -71,6 +125,7 @@ def main() -> None:
     """The readings, then every pair refined each way: the table and each person's means."""
     warnings.simplefilter("ignore", InputNoteWarning)
     args = experiment_parser(__doc__.split("\n\n")[0]).parse_args()
+    vote_scan(args.views.split(","))
     readings(args.views.split(","))
     config = replace(get_preset("fast"), cycles=args.cycles)
     cameras = read_rig(CALIBRATION)

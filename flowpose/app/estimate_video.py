@@ -31,6 +31,7 @@ from flowpose.people.select import choose_track
 from flowpose.people.sheet import contact_sheet, write_contact_sheet
 from flowpose.people.track import Track
 from flowpose.pose import PoseSequence
+from flowpose.scene_focal import resolved_camera
 
 PEOPLE_SHEET = "people.png"
 """The contact sheet's name in an ``--all-people`` folder."""
@@ -109,14 +110,15 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
     require_mediapipe()
     with open_video(job.video, fps=job.fps) as reader:
         start, stop = segment(len(reader), job.start, job.num_frames, job.video, listed_note(reader))
-        K, lens = job.camera.matrix(reader.size), job.camera.distortion()
         frames = reader.segment(start, stop)  # decoded on demand, as the whole video is
+        camera, read = resolved_camera(job.camera, frames, str(job.video))  # --focal-px auto: from the scene's lines
+        K, lens = camera.matrix(reader.size), camera.distortion()
         if lens is not None:  # MediaPipe and the placement see the pinhole camera K; the 2D goes back through the lens
             frames = undistorted_frames(frames, K, lens)
         people = find_people(frames, job.config, fps=reader.fps, progress=job.progress)
         if not people.tracks:
             raise InputError(people.nobody_found(job.video))
-        lines = [job.camera.describe(reader.size)]
+        lines = [camera.describe(reader.size) if read is None else read]
         if (cut := truncation_note(reader)) is not None:
             lines.append(f"warning: {cut}")
         if not reader.fps_known:

@@ -55,6 +55,7 @@ from flowpose.pose import PoseSequence, check_joints3d
 from flowpose.refinement.parts import parts_note
 from flowpose.refinement.result import RefineResult
 from flowpose.refinement.swaps import describe_swaps
+from flowpose.scene_focal import resolved_camera
 from flowpose.truth_checks import ground_truth_note
 from flowpose.vertical_lines import tilt_from_lines
 
@@ -171,8 +172,8 @@ def check_settings(job: RefineVideoJob) -> None:
         # auto tilt, read later, stands in as level)
     if job.camera_place is not None and job.camera_place[1] is None and (job.camera is None or job.camera.guessed):
         raise InputError("--camera-tilt auto reads the tilt through the camera's focal length, which is not known: "
-                         "pass --intrinsics FILE or --focal-px F (through a guessed one, the real set's tilts were read "
-                         "7 to 62 degrees off)")
+                         "pass --intrinsics FILE, --focal-px F or --focal-px auto (through a guessed one, the real set's "
+                         "tilts were read 7 to 62 degrees off)")
     if job.estimate is not None and job.poses is not None:
         raise InputError("--estimate and --poses exclude each other: pass one")
     if job.estimate is not None:
@@ -379,12 +380,19 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             else select_gt_frames(_ground_truth(job), len(reader), start, stop, source=str(job.gt), image_size=reader.size)
         )
         frames = reader.segment(start, stop)  # decoded on demand, as the whole video is
+        read_focal = None
+        if job.camera is not None:  # --focal-px auto: read from the scene's lines
+            camera, read_focal = resolved_camera(job.camera, frames, str(job.video))
+            job = replace(job, camera=camera)
+            if read_focal is not None:
+                notes.append(read_focal)
         if source is None:
             from flowpose.estimate.people import estimate_poses
 
             camera = job.camera if job.camera is not None else CameraOptions()
             K, lens = camera.matrix(reader.size), camera.distortion()
-            notes.append(camera.describe(reader.size))
+            if read_focal is None:
+                notes.append(camera.describe(reader.size))
             init = estimate_poses(
                 frames if lens is None else undistorted_frames(frames, K, lens),  # MediaPipe sees a pinhole camera
                 job.estimate,

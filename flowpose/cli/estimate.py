@@ -51,7 +51,7 @@ def estimate(
     all_people: bool,
     intrinsics: Path | None,
     camera_name: str | None,
-    focal_px: float | None,
+    focal_px: float | str | None,
     fov: float | None,
     overwrite: bool,
     quiet: bool,

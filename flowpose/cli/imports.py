@@ -58,7 +58,7 @@ def import_(
     video: Path | None,
     intrinsics: Path | None,
     camera_name: str | None,
-    focal_px: float | None,
+    focal_px: float | str | None,
     fov: float | None,
     skeleton: str | None,
     person: str,

@@ -265,6 +265,21 @@ def estimate_config_from_options(
                           carry_frames=carry_frames, min_frames=min_frames, looks=looks)
 
 
+class FocalLength(click.ParamType):
+    """``--focal-px``: a number of pixels, or ``auto`` (read from the video: :mod:`flowpose.scene_focal`)."""
+
+    name = "focal"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float | str:
+        """``"auto"``, or the value as a float; anything else is refused naming the option."""
+        if isinstance(value, float) or str(value).strip().lower() == "auto":
+            return value if isinstance(value, float) else "auto"
+        try:
+            return float(str(value))
+        except ValueError:
+            self.fail(f"expected a focal length in pixels or auto, got {value!r}", param, ctx)
+
+
 def camera_options(fn: Callable) -> Callable:
     """``--intrinsics`` (with ``--camera``), ``--focal-px``, ``--fov``: how the user describes the camera
     (:func:`camera_from_options`)."""
@@ -284,9 +299,11 @@ def camera_options(fn: Callable) -> Callable:
     )(fn)
     fn = click.option(
         "--focal-px",
-        type=float,
+        type=FocalLength(),
         default=None,
-        help="Focal length in pixels (principal point at the image centre).",
+        metavar="F|auto",
+        help="Focal length in pixels (principal point at the image centre); auto: read from the scene's lines (a room's "
+        "verticals and the edges of its floor, walls and furniture).",
     )(fn)
     return click.option(
         "--intrinsics",
@@ -299,18 +316,21 @@ def camera_options(fn: Callable) -> Callable:
 
 
 def camera_from_options(
-    intrinsics: Path | None, focal_px: float | None, fov: float | None, camera_name: str | None, video: Path | None
+    intrinsics: Path | None, focal_px: float | str | None, fov: float | None, camera_name: str | None,
+    video: Path | None
 ) -> CameraOptions:
     """The camera as :func:`camera_options` described it, for ``video`` (whose name picks its camera in a
-    multi-camera file); the field of view defaults to 60 degrees."""
+    multi-camera file); the field of view defaults to 60 degrees; ``focal_px`` ``"auto"``: read from the video."""
     from flowpose.io.intrinsics import CameraOptions
 
-    return CameraOptions(intrinsics=intrinsics, focal_px=focal_px, fov_deg=60.0 if fov is None else fov,
+    auto = focal_px == "auto"
+    return CameraOptions(intrinsics=intrinsics, focal_px=None if auto else focal_px, focal_from_scene=auto,
+                         fov_deg=60.0 if fov is None else fov,
                          camera=camera_name, video=video)
 
 
 def described_camera(
-    intrinsics: Path | None, focal_px: float | None, fov: float | None, camera_name: str | None, video: Path | None
+    intrinsics: Path | None, focal_px: float | str | None, fov: float | None, camera_name: str | None, video: Path | None
 ) -> CameraOptions | None:
     """:func:`camera_from_options` when the user gave any camera option; None when they gave none (the input's
     own camera is kept then)."""

@@ -162,7 +162,7 @@ def refine(
     person: str,
     intrinsics: Path | None,
     camera_name: str | None,
-    focal_px: float | None,
+    focal_px: float | str | None,
     fov: float | None,
     cycles: int,
     flow: str | None,

@@ -275,6 +275,9 @@ class CameraOptions:
     """A file holding K (:func:`load_intrinsics`)."""
     focal_px: float | None = None
     """The focal length in pixels (square pixels, principal point at the image centre)."""
+    focal_from_scene: bool = False
+    """``--focal-px auto``: the focal length is read from the video's lines (:mod:`flowpose.scene_focal`), which
+    :func:`flowpose.scene_focal.resolved_camera` does into ``focal_px`` before K is needed."""
     fov_deg: float = 60.0
     """The horizontal field of view, degrees: a guess when nothing else is known (60 suits phones and webcams)."""
     camera: str | None = None
@@ -294,7 +297,7 @@ class CameraOptions:
     @property
     def guessed(self) -> bool:
         """True when only the field of view (a guess) describes the camera."""
-        return self.intrinsics is None and self.focal_px is None
+        return self.intrinsics is None and self.focal_px is None and not self.focal_from_scene
 
     def matrix(self, image_size: tuple[int, int]) -> np.ndarray:
         """(3, 3) K for frames of ``image_size`` (H, W) px.
@@ -305,6 +308,9 @@ class CameraOptions:
         if self.intrinsics is not None:
             return fitted_intrinsics(self.camera_file(), image_size, str(self.intrinsics))[0]
         H, W = image_size
+        if self.focal_px is None and self.focal_from_scene:
+            raise InputError("--focal-px auto reads the focal length from a video's lines where refine or estimate "
+                             "reads the video; here give --focal-px F or --intrinsics FILE")
         if self.focal_px is not None:
             return np.array([[self.focal_px, 0.0, (W - 1) / 2], [0.0, self.focal_px, (H - 1) / 2], [0.0, 0.0, 1.0]])
         return intrinsics_from_fov(W, H, self.fov_deg)
@@ -324,7 +330,8 @@ class CameraOptions:
             return line
         K = self.matrix(image_size)
         if self.focal_px is not None:
-            return f"camera: focal length {self.focal_px:.1f} px, principal point at the image centre"
+            read = " read from the scene's lines (--focal-px auto)" if self.focal_from_scene else ""
+            return f"camera: focal length {self.focal_px:.1f} px{read}, principal point at the image centre"
         return (
             f"camera: focal length {K[0, 0]:.1f} px is a GUESS from --fov {self.fov_deg:g} (horizontal); "
             "pass --intrinsics FILE or --focal-px F for metric depth"

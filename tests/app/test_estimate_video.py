@@ -16,10 +16,12 @@ from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.poses import load_poses
 from flowpose.lens import distort_pixels, undistort_pixels
+from flowpose.scene_focal import centred_K
 from tests.conftest import shared_path
 from tests.estimate.fake_pose import RED, use_fake_mediapipe
 from tests.estimate.test_crops import RedBody
 from tests.estimate.test_people import RedThenBlue, red_and_brief_blue
+from tests.room import room_image
 
 
 def test_default_outputs() -> None:
@@ -185,3 +187,18 @@ def test_a_lens_with_distortion_is_estimated_in_its_pinhole_camera(tmp_path: Pat
     np.testing.assert_allclose(recorded.joints2d[both], distort_pixels(pinhole.joints2d, K, dist)[both], atol=1.5)
     assert np.median(np.linalg.norm(recorded.joints2d[both] - pinhole.joints2d[both], axis=-1)) > 3.0
     np.testing.assert_allclose(recorded.joints3d[both], pinhole.joints3d[both], atol=0.03)
+
+
+def test_a_focal_length_read_from_the_scene_places_the_estimate(tmp_path: Path, monkeypatch) -> None:
+    use_fake_mediapipe(monkeypatch, _FlatRedBody)
+    monkeypatch.setattr("flowpose.app.estimate_video.require_mediapipe", lambda: None)
+    room = room_image(centred_K(300.0, (480, 320)), (480, 320), 15.0, -5.0, shelves=True)
+    (tmp_path / "clip").mkdir()
+    for t in range(4):  # the red body walks right in front of the room; frames as images, not compressed
+        frame = room.copy()
+        frame[200:300, 100 + 10 * t : 140 + 10 * t] = RED
+        cv2.imwrite(str(tmp_path / "clip" / f"{t}.png"), frame[..., ::-1])
+    output = estimate_video(EstimateVideoJob(video=tmp_path / "clip", camera=CameraOptions(focal_from_scene=True),
+                                             out=tmp_path / "clip.npz", config=EstimateConfig(people=1), progress=False))
+    assert output.lines[0].startswith("camera: focal length ") and "read from the scene's lines" in output.lines[0]
+    assert load_poses(tmp_path / "clip.npz").K[0, 0] == pytest.approx(300.0, rel=0.025)

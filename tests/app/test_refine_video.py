@@ -21,6 +21,7 @@ from flowpose.io.video_writer import write_video
 from flowpose.pose import PoseSequence
 from flowpose.refinement.pose_config import PoseStageConfig
 from flowpose.refinement.swaps import relabel
+from flowpose.scene_focal import centred_K
 from tests.conftest import standing_pose
 from tests.room import room_image
 
@@ -399,7 +400,7 @@ def test_the_tilt_auto_reads_from_the_scene_places_as_the_tilt_given_does(tmp_pa
                                load_poses(given.folder / "refined.npz").joints3d, atol=0.01)
     for camera in (None, CameraOptions(fov_deg=60.0)):
         with pytest.raises(InputError, match=r"--camera-tilt auto reads the tilt through the camera's focal length, "
-                                             r"which is not known: pass --intrinsics FILE or --focal-px F"):
+                                             r"which is not known: pass --intrinsics FILE, --focal-px F or --focal-px auto"):
             refine_video(replace(job, camera=camera, out=tmp_path / "nothing"))
     blank = tmp_path / "blank"
     blank.mkdir()
@@ -408,6 +409,27 @@ def test_the_tilt_auto_reads_from_the_scene_places_as_the_tilt_given_does(tmp_pa
     with pytest.raises(InputError, match=r"room\.mp4: --camera-tilt auto found 0 vertical lines"):
         refine_video(replace(job, video=blank / "room.mp4", out=blank / "nothing"))
     assert not (tmp_path / "nothing").exists() and not (blank / "nothing").exists()
+
+
+def test_the_focal_length_and_tilt_read_from_the_scene_stand_the_person_as_the_true_ones_do(tmp_path: Path) -> None:
+    K = centred_K(300.0, (480, 320))
+    write_video(tmp_path / "room.mp4", np.stack([room_image(K, (480, 320), 15.0, -5.0, shelves=True)] * 6), fps=10.0)
+    world = standing_pose().astype(np.float64)[:, [0, 2, 1]] + np.array([0.5, 4.0, 0.0])  # Z up, 4 m ahead
+    place = placed_frame(1.8, 15.0, -5.0)
+    body = 1.2 * (world @ place.R.T + place.t)  # a fifth too far
+    save_poses(PoseSequence(joints3d=np.repeat(body[None], 6, 0), K=K, fps=10.0), tmp_path / "room.poses.npz")
+    job = RefineVideoJob(video=tmp_path / "room.mp4", config=DIS, cycles=0, progress=False, floor_z=0.0,
+                         camera=CameraOptions(focal_from_scene=True), camera_place=(1.8, None, None))
+    auto = refine_video(job)
+    read = [n for n in auto.notes if n.startswith("camera: focal length")]
+    assert len(read) == 1 and re.match(r"camera: focal length \d+\.\d px \(a horizontal field of view of \d+\.\d "
+                                       r"degrees\) read from the scene's lines, \d+ vertical and \d+ horizontal", read[0])
+    refined = load_poses(auto.folder / "refined.npz")
+    assert refined.K[0, 0] == pytest.approx(300.0, rel=0.05)  # the video's compression blurs the drawn lines
+    truth = refine_video(replace(job, camera=None, camera_place=(1.8, 15.0, -5.0), out=tmp_path / "true"))
+    np.testing.assert_allclose(np.nanmedian(refined.joints3d, axis=(0, 1)),
+                               np.nanmedian(load_poses(truth.folder / "refined.npz").joints3d, axis=(0, 1)), atol=0.1)
+    assert np.nanmedian(refined.joints3d[..., 2]) == pytest.approx(body[:, 2].mean() / 1.2, rel=0.03)
 
 
 def test_the_flow_is_kept_only_to_draw_the_overlay(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -199,6 +199,8 @@ def test_import_wham_and_vibe_results(tmp_path: Path) -> None:
     np.testing.assert_allclose(load_smpl(tmp_path / "lens.npz").transl[:, 2], 320 / (0.5 * 64))
     assert_user_error(run("import", "vibe", tmp_path / "vibe_output.pkl", "--out", tmp_path / "x.npz"),
                        "needs --video")
+    assert_user_error(run("import", "vibe", tmp_path / "vibe_output.pkl", "--video", tmp_path / "v.mp4", "--focal-px",
+                          "auto", "--out", tmp_path / "x.npz"), "--focal-px auto", "here give --focal-px F")
     assert_user_error(run("import", "wham", tmp_path / "wham_output.pkl", "--video", tmp_path / "v.mp4",
                             "--out", tmp_path / "smpl.npz"), "smpl.npz", "exists")
 

@@ -371,6 +371,8 @@ def test_refine_camera_options(work: Path) -> None:
         "fx, fy, cx, cy",
     )
     assert_user_error(run("refine", work / "video.mp4", "--out", work / "o3", "--focal-px", "-4"), "--focal-px")
+    assert_user_error(run("refine", work / "video.mp4", "--out", work / "o3", "--focal-px", "wide"), "--focal-px",
+                      "expected a focal length in pixels or auto, got 'wide'")
     assert {k for k in snapshot(work)} == set(before) | {"bad.json"}
 
 

@@ -1,0 +1,110 @@
+"""The camera's focal length and tilt read from the scene's lines (``--focal-px auto --camera-tilt auto``), on the
+real set.
+
+For each of the four cameras: the calibrated focal length and the one :func:`flowpose.scene_focal.focal_from_lines`
+reads (principal point at the image's centre, no lens), with the segments it counted and the seconds it took; then
+the tilt read through that focal length beside the calibration's. Then each of the 8 view-person pairs' tracked
+estimate (placed with the calibrated K) is moved to where the focal length read shows it alike (as ``estimate
+--focal-px auto`` would have placed it) and refined (the default preset) without a floor (``read K``), and stood on
+the floor of the calibration's height (to the cm) and the tilt read through that focal length (``read K, height +
+lines``), as ``refine --focal-px auto --camera-height H --camera-tilt auto`` does; beside the calibrated camera's
+runs without a floor (``flowpose``) and on the calibration's floor (``calibrated``). MPJPE / PA-MPJPE (mm,
+root-relative, as ``bench_real.py`` scores), the scale and the median pelvis depth error (m, against the reference:
+what a wrong focal length costs in metres), per pair and as each person's mean. (The man stands on a platform whose
+top the floor runs take from the reference, as ``floor_contact.py`` does.)
+
+    python benchmarks/experiments/scene_focal.py [--reference all|heldout] [--views ...]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_real import VIDEOS, experiment_parser, scores, tracked_pairs  # noqa: E402
+from floor_contact import CALIBRATION, PELVIS, calibrated_pair, stands_on  # noqa: E402
+
+from flowpose.api import refine  # noqa: E402
+from flowpose.app.refine_video import shown_alike  # noqa: E402
+from flowpose.camera_place import camera_tilt, placed_frame  # noqa: E402
+from flowpose.config import get_preset  # noqa: E402
+from flowpose.errors import InputNoteWarning  # noqa: E402
+from flowpose.floor import floor_scale, on_floor  # noqa: E402
+from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
+from flowpose.io.video import open_video  # noqa: E402
+from flowpose.io.world_frame import world_frame  # noqa: E402
+from flowpose.scene_focal import centred_K, focal_from_lines  # noqa: E402
+from flowpose.vertical_lines import tilt_from_lines  # noqa: E402
+
+RUNS = ("flowpose", "calibrated", "read K", "read K, height + lines")
+
+
+def readings(views: list[str]) -> dict[str, float]:
+    """Print each camera's calibrated focal length and tilt beside those read; the focal lengths read, by view."""
+    cameras = read_rig(CALIBRATION)
+    print("| camera | calibrated f px | read f px | error | vertical, horizontal segments | s | calibrated pitch, roll | "
+          "read through the read f | error |")
+    print("|---" * 9 + "|")
+    read = {}
+    for view in views:
+        camera = choose_camera(cameras, CALIBRATION, view, None)
+        _, pitch, roll = camera_tilt(world_frame(camera, str(CALIBRATION)))
+        with open_video(VIDEOS / f"{view}.mp4") as reader:
+            start = time.perf_counter()
+            found = focal_from_lines(reader, view)
+            seconds = time.perf_counter() - start
+            tilt = tilt_from_lines(reader, centred_K(found.focal_px, reader.size), None, view)
+        read[view] = found.focal_px
+        print(f"| {view} | {camera.K[0, 0]:.1f} | {found.focal_px:.1f} | {100 * (found.focal_px / camera.K[0, 0] - 1):+.1f}% "
+              f"| {found.vertical}, {found.horizontal} | {seconds:.1f} | {pitch:.2f}, {roll:.2f} | {tilt.pitch_deg:.2f}, "
+              f"{tilt.roll_deg:.2f} | {tilt.pitch_deg - pitch:+.2f}, {tilt.roll_deg - roll:+.2f} |", flush=True)
+    print()
+    return read
+
+
+def main() -> None:
+    """The readings, then every pair refined each way: the table and each person's means."""
+    warnings.simplefilter("ignore", InputNoteWarning)
+    args = experiment_parser(__doc__.split("\n\n")[0]).parse_args()
+    focal = readings(args.views.split(","))
+    config = replace(get_preset("fast"), cycles=args.cycles)
+    cameras = read_rig(CALIBRATION)
+    rows: dict[str, list[dict[str, float]]] = {"p0": [], "p1": []}
+    print("| pair | " + " | ".join(f"{run}: scale, MPJPE / PA mm, pelvis depth off m" for run in RUNS) + " |")
+    print("|---" * (len(RUNS) + 1) + "|")
+    for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
+        view = name.split("/")[0]
+        frame, top = calibrated_pair(cameras, name, gt, keep)
+        K = centred_K(focal[view], frames.shape[1:3])
+        moved = replace(init, K=K, joints3d=shown_alike(init.joints3d, init.K_per_frame(), K).astype(np.float32))
+        tilt = tilt_from_lines(frames, K, None, name)
+        read = placed_frame(round(camera_tilt(frame)[0], 2), tilt.pitch_deg, tilt.roll_deg, camera=name)
+        row = {}
+        for run, (poses, placed) in {"flowpose": (init, None), "calibrated": (init, frame), "read K": (moved, None),
+                                     "read K, height + lines": (moved, read)}.items():
+            scale = 1.0 if placed is None else floor_scale(poses, placed, stands_on(name, top))[0]
+            joints = refine(poses if placed is None else on_floor(poses, scale), frames, config=config).poses.joints3d
+            m = scores(joints, gt, keep)
+            depth = float(np.nanmedian(np.abs(joints[keep, PELVIS, 2] - gt[keep, PELVIS, 2])))
+            row.update({f"{run}_mpjpe": m["mpjpe"], f"{run}_pa": m["pa_mpjpe"], f"{run}_scale": scale,
+                        f"{run}_depth": depth})
+        rows[name.split("/")[1]].append(row)
+        print(f"| {name} | " + " | ".join(f"{row[f'{run}_scale']:.3f}: {row[f'{run}_mpjpe']:.1f} / "
+                                          f"{row[f'{run}_pa']:.1f}, {row[f'{run}_depth']:.2f}" for run in RUNS) + " |",
+              flush=True)
+    for person, found in rows.items():
+        if found:
+            mean = {k: float(np.mean([r[k] for r in found])) for k in found[0]}
+            print(f"| mean of {person} ({len(found)} views) | " + " | ".join(
+                f"{mean[f'{run}_scale']:.3f}: {mean[f'{run}_mpjpe']:.1f} / {mean[f'{run}_pa']:.1f}, "
+                f"{mean[f'{run}_depth']:.2f}" for run in RUNS) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""The camera's focal length read from the scene's lines: ``--focal-px auto``.
+
+Rooms are built along three perpendicular directions (a Manhattan world): the vertical and two horizontal ones at a
+right angle. The vertical segments' vanishing point v (:mod:`flowpose.vertical_lines`) is a pixel whatever the focal
+length f; the world's up in the camera's frame, K_f^-1 v, is not. A segment horizontal in the world runs along
+h = n x up (n the normal of its plane through the camera's centre), at an angle theta within the horizontal plane.
+Through the true f the two horizontal families fall at theta_0 and theta_0 + 90 degrees; through a wrong one they are
+not perpendicular, and their angles, folded modulo 90 degrees, spread. So f is read as the one that maximises the vote
+
+    S(f) = sum_vertical w_i exp(-(a_i / s)^2) + max_theta_0 sum_horizontal w_j exp(-(d(theta_j, theta_0) / s)^2),
+
+w = sqrt(length), a the angle between a segment's plane and up (found through K_f), d the angle between theta_j and
+theta_0 modulo 90 degrees, s :data:`~flowpose.vertical_lines.SOFT_DEG`; over horizontal fields of view from
+:data:`FOV_RANGE_DEG`'s first to its last a degree apart, then a tenth of a degree apart about the best. The principal
+point is the image's centre, as ``--focal-px`` takes it, and no lens is undone (it is unknown where the focal length
+is). Fewer than :data:`~flowpose.vertical_lines.MIN_LINES` vertical segments, or horizontal ones within
+:data:`~flowpose.vertical_lines.INLIER_DEG` of the two directions found, are refused.
+
+On the real set's four cameras (``benchmarks/experiments/scene_focal.py``) the focal length read lies within 2% of
+the calibration's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+import numpy as np
+
+from flowpose.errors import InputError
+from flowpose.io.intrinsics import CameraOptions
+from flowpose.vertical_lines import (
+    INLIER_DEG,
+    MIN_LINES,
+    SOFT_DEG,
+    background,
+    line_segments,
+    segment_planes,
+    vertical_up,
+)
+
+FOV_RANGE_DEG = (20.0, 100.0)
+"""The horizontal fields of view searched, degrees: from a long lens to a wide phone camera's."""
+NOT_VERTICAL_DEG = 3.0
+"""A segment whose plane passes farther than this from up may be horizontal."""
+MIN_RECEDE_DEG = 10.0
+"""Only a horizontal direction at least this far out of the image's plane votes: a line parallel to the image
+runs the same way through every focal length, and through a long one every line is such a line."""
+ANGLE_STEP_DEG = 0.25
+"""The grid of theta_0, degrees."""
+
+
+@dataclass(frozen=True)
+class SceneFocal:
+    """The focal length read from the scene.
+
+    Attributes:
+        focal_px: the focal length, px (square pixels, the principal point at the image's centre).
+        fov_deg: the horizontal field of view it gives, degrees.
+        vertical: the vertical segments found through it.
+        horizontal: the horizontal segments within :data:`~flowpose.vertical_lines.INLIER_DEG` of the two horizontal
+            directions found through it.
+    """
+
+    focal_px: float
+    fov_deg: float
+    vertical: int
+    horizontal: int
+
+
+def centred_K(focal_px: float, size: tuple[int, int]) -> np.ndarray:
+    """(3, 3) intrinsics of focal length ``focal_px`` with the principal point at the centre of an (H, W) image."""
+    H, W = size
+    return np.array([[focal_px, 0.0, (W - 1) / 2], [0.0, focal_px, (H - 1) / 2], [0.0, 0.0, 1.0]])
+
+
+def horizontal_angles(normals: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """The angle within the horizontal plane, degrees in [0, 90), of each segment's direction if it is horizontal:
+    h = n x up, measured from a fixed horizontal axis and folded modulo 90 (module docstring); (N,)."""
+    h = np.cross(normals, up)
+    h /= np.linalg.norm(h, axis=-1, keepdims=True)
+    a = np.cross(up, [0.0, 0.0, 1.0])
+    a /= np.linalg.norm(a)
+    return np.degrees(np.arctan2(h @ np.cross(up, a), h @ a)) % 90.0
+
+
+def manhattan_vote(ends: np.ndarray, K: np.ndarray) -> tuple[float, int, int]:
+    """S(f) of the module docstring through ``K``, with the vertical segments and the horizontal ones found.
+
+    Args:
+        ends: (N, 2, 2) px, :func:`~flowpose.vertical_lines.line_segments`.
+        K: (3, 3) intrinsics, px.
+
+    Returns:
+        The vote (0 where no up is found), the vertical segments, the horizontal ones.
+    """
+    normals, lengths = segment_planes(ends, K, None)
+    up, vertical = vertical_up(normals, lengths)
+    if not np.isfinite(up).all():
+        return 0.0, 0, 0
+    every, every_length = segment_planes(ends, K, None, max_lean_deg=90.0)
+    across = np.abs(every @ up) > math.sin(math.radians(NOT_VERTICAL_DEG))
+    h = np.cross(every[across], up)
+    h /= np.linalg.norm(h, axis=-1, keepdims=True)
+    receding = np.abs(h[:, 2]) > math.sin(math.radians(MIN_RECEDE_DEG))
+    theta = horizontal_angles(every[across][receding], up)
+    grid = np.arange(0.0, 90.0, ANGLE_STEP_DEG)
+    off = np.abs((theta[None, :] - grid[:, None] + 45.0) % 90.0 - 45.0)  # (angles of theta_0, segments)
+    horizontal = (np.sqrt(every_length[across][receding]) * np.exp(-((off / SOFT_DEG) ** 2))).sum(-1)
+    best = int(np.argmax(horizontal))
+    return float(horizontal[best]), int(vertical.sum()), int((off[best] < INLIER_DEG).sum())
+
+
+def focal_from_lines(frames: Sequence[np.ndarray], source: str) -> SceneFocal:
+    """The camera's focal length read from the lines of the scene of ``frames`` (module docstring).
+
+    Args:
+        frames: T frames, each (H, W, 3) uint8 RGB, of a camera that does not move.
+        source: names the video in messages.
+
+    Raises:
+        InputError: fewer than :data:`~flowpose.vertical_lines.MIN_LINES` vertical or horizontal segments.
+    """
+    grey = background(frames)
+    size = grey.shape
+    ends = line_segments(grey)
+    width = size[1]
+
+    def focal(fov: float) -> float:
+        return (width / 2) / math.tan(math.radians(fov / 2))
+
+    coarse = np.arange(FOV_RANGE_DEG[0], FOV_RANGE_DEG[1] + 0.5, 1.0)
+    scores = [manhattan_vote(ends, centred_K(focal(fov), size))[0] for fov in coarse]
+    around = coarse[int(np.argmax(scores))]
+    fine = np.arange(around - 1.0, around + 1.05, 0.1)
+    found = [(manhattan_vote(ends, centred_K(focal(fov), size)), fov) for fov in fine]
+    (_, vertical, horizontal), fov = max(found, key=lambda item: item[0][0])
+    if vertical < MIN_LINES or horizontal < MIN_LINES:
+        raise InputError(f"{source}: --focal-px auto found {vertical} vertical and {horizontal} horizontal lines in the "
+                         f"scene (door frames, wall corners, the edges of floors and furniture), expected at least "
+                         f"{MIN_LINES} of each: give the focal length, --focal-px F or --intrinsics FILE")
+    return SceneFocal(focal(float(fov)), float(fov), vertical, horizontal)
+
+
+def resolved_camera(camera: CameraOptions, frames: Sequence[np.ndarray], source: str) -> tuple[CameraOptions, str | None]:
+    """``camera`` with the focal length ``--focal-px auto`` leaves to be read, read from ``frames``, and a note that
+    says what was read; ``camera`` itself, and None, where there is nothing to read (a file, a focal length given).
+
+    Raises:
+        InputError: as :func:`focal_from_lines`.
+    """
+    if not camera.focal_from_scene or camera.intrinsics is not None or camera.focal_px is not None:
+        return camera, None
+    found = focal_from_lines(frames, source)
+    return replace(camera, focal_px=found.focal_px), (
+        f"camera: focal length {found.focal_px:.1f} px (a horizontal field of view of {found.fov_deg:.1f} degrees) read "
+        f"from the scene's lines, {found.vertical} vertical and {found.horizontal} horizontal (on the real set within 2% "
+        "of the calibration's)")
