@@ -289,7 +289,7 @@ def floor_frame(job: RefineVideoJob, tilt: tuple[float, float] | None = None) ->
             if tilt is None:
                 raise ValueError("floor_frame: --camera-tilt auto's tilt, read from the video, was not passed")
             pitch, roll = tilt
-            angles = f"{pitch:.1f} degrees down and rolled {roll:.1f} (read from its lines)"
+            angles = f"{pitch:.1f} degrees down and rolled {roll:.1f} as its lines read"
         else:
             angles = f"{pitch:g} degrees down and rolled {roll:g}"
         frame = placed_frame(height, pitch, roll, camera=Path(job.video).stem)

@@ -391,7 +391,7 @@ def test_the_tilt_auto_reads_from_the_scene_places_as_the_tilt_given_does(tmp_pa
                                            r"degrees down, rolled -?0\.0 \(the lines' bootstrap spread 0\.\d and 0\.\d "
                                            r"degrees; on the real set such readings were within 1\.1 degrees of the "
                                            r"calibration's\)", told[0]), told
-    assert any("1.8 m under the camera, looking 15.0 degrees down and rolled" in n and "(read from its lines)" in n
+    assert any("1.8 m under the camera, looking 15.0 degrees down and rolled" in n and "as its lines read (the lower ankle" in n
                for n in auto.notes)
     given = refine_video(replace(job, camera_place=(1.8, 15.0, 0.0), out=tmp_path / "given"))
     depth = np.nanmean(load_poses(auto.folder / "refined.npz").joints3d[..., 2])
