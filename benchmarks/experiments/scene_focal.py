@@ -3,7 +3,8 @@ real set.
 
 For each of the four cameras: the calibrated focal length and the one :func:`flowpose.scene_focal.focal_from_lines`
 reads (principal point at the image's centre, no lens), with the segments it counted and the seconds it took; then
-the tilt read through that focal length beside the calibration's. Then each of the 8 view-person pairs' tracked
+the tilt read through that focal length beside the calibration's; and the focal length read from the Human3.6M clip
+beside its cameras' published ones (a stronger lens). Then each of the 8 view-person pairs' tracked
 estimate (placed with the calibrated K) is moved to where the focal length read shows it alike (as ``estimate
 --focal-px auto`` would have placed it) and refined (the default preset) without a floor (``read K``), and stood on
 the floor of the calibration's height (to the cm) and the tilt read through that focal length (``read K, height +
@@ -43,6 +44,11 @@ from flowpose.scene_focal import centred_K, focal_from_lines  # noqa: E402
 from flowpose.vertical_lines import tilt_from_lines  # noqa: E402
 
 RUNS = ("flowpose", "calibrated", "read K", "read K, height + lines")
+H36M_CLIP = VIDEOS.parents[1] / "h36m_clip.mp4"
+H36M_FOCAL_PX = (1145.05, 1149.68)
+"""The smallest and largest fx of Human3.6M's four cameras as the dataset publishes them (1000 x 1002 frames; their
+lenses' radial distortion k1 about -0.21, k2 about 0.25), as e.g. VideoPose3D's ``h36m_dataset.py`` lists them; which
+camera filmed the shared clip is not recorded."""
 
 
 def readings(views: list[str]) -> dict[str, float]:
@@ -64,6 +70,12 @@ def readings(views: list[str]) -> dict[str, float]:
         print(f"| {view} | {camera.K[0, 0]:.1f} | {found.focal_px:.1f} | {100 * (found.focal_px / camera.K[0, 0] - 1):+.1f}% "
               f"| {found.vertical}, {found.horizontal} | {seconds:.1f} | {pitch:.2f}, {roll:.2f} | {tilt.pitch_deg:.2f}, "
               f"{tilt.roll_deg:.2f} | {tilt.pitch_deg - pitch:+.2f}, {tilt.roll_deg - roll:+.2f} |", flush=True)
+    with open_video(H36M_CLIP) as reader:
+        found = focal_from_lines(reader, H36M_CLIP.name)
+    low, high = H36M_FOCAL_PX
+    print(f"\nHuman3.6M clip: read f {found.focal_px:.1f} px ({found.vertical} vertical, {found.horizontal} horizontal "
+          f"segments); its cameras' published fx {low:g}-{high:g} px: {100 * (found.focal_px / high - 1):+.1f}% to "
+          f"{100 * (found.focal_px / low - 1):+.1f}%")
     print()
     return read
 
