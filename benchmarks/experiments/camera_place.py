@@ -20,17 +20,13 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import experiment_parser, scores, tracked_pairs  # noqa: E402
-from floor_contact import CALIBRATION, calibrated_pair, stands_on  # noqa: E402
+from bench_real import experiment_parser, tracked_pairs  # noqa: E402
+from floor_contact import CALIBRATION, calibrated_pair, floor_run, print_floor_runs, stands_on  # noqa: E402
 
-from flowpose.api import refine  # noqa: E402
 from flowpose.camera_place import camera_tilt, placed_frame  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputNoteWarning  # noqa: E402
-from flowpose.floor import floor_scale, on_floor  # noqa: E402
 from flowpose.io.rig_files import read_rig  # noqa: E402
 
 RUNS = ("flowpose", "calibrated", "given", "roll 0", "pitch +2", "pitch -2", "height +5 cm")
@@ -49,33 +45,21 @@ def main() -> None:
     args = experiment_parser(__doc__.split("\n\n")[0]).parse_args()
     config = replace(get_preset("fast"), cycles=args.cycles)
     cameras = read_rig(CALIBRATION)
-    rows: dict[str, list[dict[str, float]]] = {"p0": [], "p1": []}
+    rows: dict[str, list[dict[str, dict[str, float]]]] = {"p0": [], "p1": []}
     given: dict[str, tuple[float, float, float]] = {}
     print("| pair | " + " | ".join(f"{run}: scale, MPJPE / PA mm" for run in RUNS) + " |")
     print("|---" * (len(RUNS) + 1) + "|")
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         view, person = name.split("/")
         frame, top = calibrated_pair(cameras, name, gt, keep)
-        floor_z = stands_on(name, top)
         spots = places(*camera_tilt(frame))
         given[view] = spots["given"]
         frames_of = {"flowpose": None, "calibrated": frame}
         frames_of.update({run: placed_frame(h, p, r, camera=view) for run, (h, p, r) in spots.items()})
-        row = {}
-        for run, placed in frames_of.items():
-            scale = 1.0 if placed is None else floor_scale(init, placed, floor_z)[0]
-            joints = refine(init if placed is None else on_floor(init, scale), frames, config=config).poses.joints3d
-            m = scores(joints, gt, keep)
-            row.update({f"{run}_mpjpe": m["mpjpe"], f"{run}_pa": m["pa_mpjpe"], f"{run}_scale": scale})
-        rows[person].append(row)
-        print(f"| {name} | " + " | ".join(f"{row[f'{run}_scale']:.3f}: {row[f'{run}_mpjpe']:.1f} / "
-                                          f"{row[f'{run}_pa']:.1f}" for run in RUNS) + " |", flush=True)
-    for person, found in rows.items():
-        if found:
-            mean = {k: float(np.mean([r[k] for r in found])) for k in found[0]}
-            print(f"| mean of {person} ({len(found)} views) | " + " | ".join(
-                f"{mean[f'{run}_scale']:.3f}: {mean[f'{run}_mpjpe']:.1f} / {mean[f'{run}_pa']:.1f}" for run in RUNS)
-                + " |")
+        rows[person].append({run: floor_run(init, frames, placed, stands_on(name, top), config, gt, keep)
+                             for run, placed in frames_of.items()})
+        print_floor_runs(rows, name, RUNS)
+    print_floor_runs(rows, None, RUNS)
     print()
     for view, (h, p, r) in given.items():
         print(f"{view}: given {h:.2f} m up, pitch {p:g}, roll {r:g} degrees")

@@ -28,11 +28,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_real import VIDEOS, experiment_parser, scores, tracked_pairs  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
-from flowpose.config import get_preset  # noqa: E402
+from flowpose.config import (
+    RefineConfig,  # noqa: E402
+    get_preset,  # noqa: E402
+)
 from flowpose.errors import InputNoteWarning  # noqa: E402
 from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, lower_ankle_height, on_floor  # noqa: E402
 from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
 from flowpose.io.world_frame import WorldFrame, world_frame  # noqa: E402
+from flowpose.pose import PoseSequence  # noqa: E402
 from flowpose.skeleton import H36M17  # noqa: E402
 
 CALIBRATION = VIDEOS.parent / "calibration" / "Calib.qca.txt"
@@ -51,6 +55,36 @@ def calibrated_pair(cameras: dict, name: str, gt: np.ndarray, keep: np.ndarray) 
 def stands_on(name: str, top: float) -> float:
     """The floor a pair's person stands on: the lab's (0) for the woman, p0; the platform's ``top`` for the man."""
     return 0.0 if name.endswith("/p0") else top
+
+
+def floor_run(poses: PoseSequence, frames: np.ndarray, frame: WorldFrame | None, floor_z: float, config: RefineConfig,
+              gt: np.ndarray, keep: np.ndarray) -> dict[str, float]:
+    """``poses`` refined with ``config``, first stood on the floor at ``floor_z`` of ``frame`` (None: as they are):
+    the scale, MPJPE and PA-MPJPE (mm, as ``bench_real.py`` scores against ``gt`` on the ``keep`` frames) and the
+    median pelvis depth error (m)."""
+    scale = 1.0 if frame is None else floor_scale(poses, frame, floor_z)[0]
+    joints = refine(poses if frame is None else on_floor(poses, scale), frames, config=config).poses.joints3d
+    m = scores(joints, gt, keep)
+    depth = float(np.nanmedian(np.abs(joints[keep, PELVIS, 2] - gt[keep, PELVIS, 2])))
+    return {"scale": scale, "mpjpe": m["mpjpe"], "pa": m["pa_mpjpe"], "depth": depth}
+
+
+def print_floor_runs(rows: dict[str, list[dict[str, dict[str, float]]]], name: str | None, runs: tuple[str, ...],
+                     depth: bool = False) -> None:
+    """Print the last row of pair ``name`` (``"camXX/pN"``: ``rows[pN][-1]``, run -> :func:`floor_run`'s figures) as
+    a table row, or with ``name`` None each person's means over its pairs: "scale: MPJPE / PA" a run (", depth" with
+    ``depth``)."""
+    def cell(f: dict[str, float]) -> str:
+        return f"{f['scale']:.3f}: {f['mpjpe']:.1f} / {f['pa']:.1f}" + (f", {f['depth']:.2f}" if depth else "")
+
+    if name is not None:
+        row = rows[name.split("/")[1]][-1]
+        print(f"| {name} | " + " | ".join(cell(row[run]) for run in runs) + " |", flush=True)
+        return
+    for person, found in rows.items():
+        if found:
+            mean = {run: {k: float(np.mean([r[run][k] for r in found])) for k in found[0][run]} for run in runs}
+            print(f"| mean of {person} ({len(found)} views) | " + " | ".join(cell(mean[run]) for run in runs) + " |")
 
 
 def main() -> None:

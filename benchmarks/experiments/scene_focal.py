@@ -28,15 +28,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import VIDEOS, experiment_parser, scores, tracked_pairs  # noqa: E402
-from floor_contact import CALIBRATION, PELVIS, calibrated_pair, stands_on  # noqa: E402
+from bench_real import VIDEOS, experiment_parser, tracked_pairs  # noqa: E402
+from floor_contact import CALIBRATION, calibrated_pair, floor_run, print_floor_runs, stands_on  # noqa: E402
 
-from flowpose.api import refine  # noqa: E402
 from flowpose.app.refine_video import shown_alike  # noqa: E402
 from flowpose.camera_place import camera_tilt, placed_frame  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputNoteWarning  # noqa: E402
-from flowpose.floor import floor_scale, on_floor  # noqa: E402
 from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
 from flowpose.io.video import open_video  # noqa: E402
 from flowpose.io.world_frame import world_frame  # noqa: E402
@@ -87,7 +85,7 @@ def main() -> None:
     focal = readings(args.views.split(","))
     config = replace(get_preset("fast"), cycles=args.cycles)
     cameras = read_rig(CALIBRATION)
-    rows: dict[str, list[dict[str, float]]] = {"p0": [], "p1": []}
+    rows: dict[str, list[dict[str, dict[str, float]]]] = {"p0": [], "p1": []}
     print("| pair | " + " | ".join(f"{run}: scale, MPJPE / PA mm, pelvis depth off m" for run in RUNS) + " |")
     print("|---" * (len(RUNS) + 1) + "|")
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
@@ -97,26 +95,12 @@ def main() -> None:
         moved = replace(init, K=K, joints3d=shown_alike(init.joints3d, init.K_per_frame(), K).astype(np.float32))
         tilt = tilt_from_lines(frames, K, None, name)
         read = placed_frame(round(camera_tilt(frame)[0], 2), tilt.pitch_deg, tilt.roll_deg, camera=name)
-        row = {}
-        for run, (poses, placed) in {"flowpose": (init, None), "calibrated": (init, frame), "read K": (moved, None),
-                                     "read K, height + lines": (moved, read)}.items():
-            scale = 1.0 if placed is None else floor_scale(poses, placed, stands_on(name, top))[0]
-            joints = refine(poses if placed is None else on_floor(poses, scale), frames, config=config).poses.joints3d
-            m = scores(joints, gt, keep)
-            depth = float(np.nanmedian(np.abs(joints[keep, PELVIS, 2] - gt[keep, PELVIS, 2])))
-            row.update({f"{run}_mpjpe": m["mpjpe"], f"{run}_pa": m["pa_mpjpe"], f"{run}_scale": scale,
-                        f"{run}_depth": depth})
-        rows[name.split("/")[1]].append(row)
-        print(f"| {name} | " + " | ".join(f"{row[f'{run}_scale']:.3f}: {row[f'{run}_mpjpe']:.1f} / "
-                                          f"{row[f'{run}_pa']:.1f}, {row[f'{run}_depth']:.2f}" for run in RUNS) + " |",
-              flush=True)
-    for person, found in rows.items():
-        if found:
-            mean = {k: float(np.mean([r[k] for r in found])) for k in found[0]}
-            print(f"| mean of {person} ({len(found)} views) | " + " | ".join(
-                f"{mean[f'{run}_scale']:.3f}: {mean[f'{run}_mpjpe']:.1f} / {mean[f'{run}_pa']:.1f}, "
-                f"{mean[f'{run}_depth']:.2f}" for run in RUNS) + " |")
-
+        runs = {"flowpose": (init, None), "calibrated": (init, frame), "read K": (moved, None),
+                "read K, height + lines": (moved, read)}
+        rows[name.split("/")[1]].append({run: floor_run(poses, frames, placed, stands_on(name, top), config, gt, keep)
+                                          for run, (poses, placed) in runs.items()})
+        print_floor_runs(rows, name, RUNS, depth=True)
+    print_floor_runs(rows, None, RUNS, depth=True)
 
 if __name__ == "__main__":
     main()

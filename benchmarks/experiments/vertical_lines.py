@@ -28,14 +28,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import VIDEOS, experiment_parser, scores, tracked_pairs  # noqa: E402
-from floor_contact import CALIBRATION, calibrated_pair, stands_on  # noqa: E402
+from bench_real import VIDEOS, experiment_parser, tracked_pairs  # noqa: E402
+from floor_contact import CALIBRATION, calibrated_pair, floor_run, print_floor_runs, stands_on  # noqa: E402
 
-from flowpose.api import refine  # noqa: E402
 from flowpose.camera_place import camera_tilt, placed_frame  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputNoteWarning  # noqa: E402
-from flowpose.floor import floor_scale, on_floor  # noqa: E402
 from flowpose.io.intrinsics import CameraOptions  # noqa: E402
 from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
 from flowpose.io.video import open_video  # noqa: E402
@@ -129,7 +127,7 @@ def main() -> None:
     readings(args.views.split(","))
     config = replace(get_preset("fast"), cycles=args.cycles)
     cameras = read_rig(CALIBRATION)
-    rows: dict[str, list[dict[str, float]]] = {"p0": [], "p1": []}
+    rows: dict[str, list[dict[str, dict[str, float]]]] = {"p0": [], "p1": []}
     print("| pair | " + " | ".join(f"{run}: scale, MPJPE / PA mm" for run in RUNS) + " |")
     print("|---" * (len(RUNS) + 1) + "|")
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
@@ -137,22 +135,11 @@ def main() -> None:
         camera = choose_camera(cameras, CALIBRATION, name.split("/")[0], None)
         tilt = tilt_from_lines(frames, camera.K, camera.dist, name)
         read = placed_frame(round(camera_tilt(frame)[0], 2), tilt.pitch_deg, tilt.roll_deg, camera=name)
-        row = {}
-        for run, placed in {"flowpose": None, "calibrated": frame, "height + lines": read}.items():
-            scale = 1.0 if placed is None else floor_scale(init, placed, stands_on(name, top))[0]
-            joints = refine(init if placed is None else on_floor(init, scale), frames, config=config).poses.joints3d
-            m = scores(joints, gt, keep)
-            row.update({f"{run}_mpjpe": m["mpjpe"], f"{run}_pa": m["pa_mpjpe"], f"{run}_scale": scale})
-        rows[name.split("/")[1]].append(row)
-        print(f"| {name} | " + " | ".join(f"{row[f'{run}_scale']:.3f}: {row[f'{run}_mpjpe']:.1f} / "
-                                          f"{row[f'{run}_pa']:.1f}" for run in RUNS) + " |", flush=True)
-    for person, found in rows.items():
-        if found:
-            mean = {k: float(np.mean([r[k] for r in found])) for k in found[0]}
-            print(f"| mean of {person} ({len(found)} views) | " + " | ".join(
-                f"{mean[f'{run}_scale']:.3f}: {mean[f'{run}_mpjpe']:.1f} / {mean[f'{run}_pa']:.1f}" for run in RUNS)
-                + " |")
-
+        rows[name.split("/")[1]].append({run: floor_run(init, frames, placed, stands_on(name, top), config, gt, keep)
+                                          for run, placed in {"flowpose": None, "calibrated": frame,
+                                                              "height + lines": read}.items()})
+        print_floor_runs(rows, name, RUNS)
+    print_floor_runs(rows, None, RUNS)
 
 if __name__ == "__main__":
     main()
