@@ -2,7 +2,8 @@
 real set.
 
 For each of the four cameras: the calibrated focal length and the one :func:`flowpose.scene_focal.focal_from_lines`
-reads (principal point at the image's centre, no lens), with the segments it counted and the seconds it took; then
+reads (principal point at the image's centre, no lens), with the segments it counted, the seconds it took and the
+spread of 10 readings of resampled segments (tried as its uncertainty, not kept); then
 the tilt read through that focal length beside the calibration's; and the focal length read from the Human3.6M clip
 beside its cameras' published ones (a stronger lens). Then each of the 8 view-person pairs' tracked
 estimate (placed with the calibrated K) is moved to where the focal length read shows it alike (as ``estimate
@@ -36,12 +37,20 @@ from flowpose.camera_place import camera_tilt, placed_frame  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputNoteWarning  # noqa: E402
 from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
-from flowpose.io.video import open_video  # noqa: E402
+from flowpose.io.video import (
+    VideoReader,  # noqa: E402
+    open_video,  # noqa: E402
+)
 from flowpose.io.world_frame import world_frame  # noqa: E402
-from flowpose.scene_focal import centred_K, focal_from_lines  # noqa: E402
-from flowpose.vertical_lines import tilt_from_lines  # noqa: E402
+from flowpose.scene_focal import best_fov, centred_K, focal_from_lines, fov_focal  # noqa: E402
+from flowpose.vertical_lines import (  # noqa: E402
+    background,
+    line_segments,
+    tilt_from_lines,  # noqa: E402
+)
 
 RUNS = ("flowpose", "calibrated", "read K", "read K, height + lines")
+BOOTSTRAP = 10
 H36M_CLIP = VIDEOS.parents[1] / "h36m_clip.mp4"
 H36M_FOCAL_PX = (1145.05, 1149.68)
 """The smallest and largest fx of Human3.6M's four cameras as the dataset publishes them (1000 x 1002 frames; their
@@ -49,12 +58,23 @@ lenses' radial distortion k1 about -0.21, k2 about 0.25), as e.g. VideoPose3D's 
 camera filmed the shared clip is not recorded."""
 
 
+def bootstrap_spread(reader: VideoReader, focal_px: float) -> float:
+    """The standard deviation of the focal length read from :data:`BOOTSTRAP` resamplings (with replacement) of the
+    video's segments, as a fraction of ``focal_px``: tried as the reading's uncertainty, not kept (RESULTS)."""
+    grey = background(reader)
+    size = (grey.shape[0], grey.shape[1])
+    ends = line_segments(grey)
+    rng = np.random.default_rng(0)
+    draws = [fov_focal(best_fov(ends[rng.integers(0, len(ends), len(ends))], size)[0], size) for _ in range(BOOTSTRAP)]
+    return float(np.std(draws) / focal_px)
+
+
 def readings(views: list[str]) -> dict[str, float]:
     """Print each camera's calibrated focal length and tilt beside those read; the focal lengths read, by view."""
     cameras = read_rig(CALIBRATION)
-    print("| camera | calibrated f px | read f px | error | vertical, horizontal segments | s | calibrated pitch, roll | "
-          "read through the read f | error |")
-    print("|---" * 9 + "|")
+    print("| camera | calibrated f px | read f px | error | vertical, horizontal segments | s | bootstrap spread | "
+          "calibrated pitch, roll | read through the read f | error |")
+    print("|---" * 10 + "|")
     read = {}
     for view in views:
         camera = choose_camera(cameras, CALIBRATION, view, None)
@@ -64,16 +84,19 @@ def readings(views: list[str]) -> dict[str, float]:
             found = focal_from_lines(reader, view)
             seconds = time.perf_counter() - start
             tilt = tilt_from_lines(reader, centred_K(found.focal_px, reader.size), None, view)
+            spread = bootstrap_spread(reader, found.focal_px)
         read[view] = found.focal_px
         print(f"| {view} | {camera.K[0, 0]:.1f} | {found.focal_px:.1f} | {100 * (found.focal_px / camera.K[0, 0] - 1):+.1f}% "
-              f"| {found.vertical}, {found.horizontal} | {seconds:.1f} | {pitch:.2f}, {roll:.2f} | {tilt.pitch_deg:.2f}, "
+              f"| {found.vertical}, {found.horizontal} | {seconds:.1f} | {100 * spread:.1f}% | {pitch:.2f}, {roll:.2f} | "
+              f"{tilt.pitch_deg:.2f}, "
               f"{tilt.roll_deg:.2f} | {tilt.pitch_deg - pitch:+.2f}, {tilt.roll_deg - roll:+.2f} |", flush=True)
     with open_video(H36M_CLIP) as reader:
         found = focal_from_lines(reader, H36M_CLIP.name)
+        spread = bootstrap_spread(reader, found.focal_px)
     low, high = H36M_FOCAL_PX
     print(f"\nHuman3.6M clip: read f {found.focal_px:.1f} px ({found.vertical} vertical, {found.horizontal} horizontal "
           f"segments); its cameras' published fx {low:g}-{high:g} px: {100 * (found.focal_px / high - 1):+.1f}% to "
-          f"{100 * (found.focal_px / low - 1):+.1f}%")
+          f"{100 * (found.focal_px / low - 1):+.1f}%; bootstrap spread {100 * spread:.1f}%")
     print()
     return read
 
