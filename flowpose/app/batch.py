@@ -405,7 +405,8 @@ def batch_folder(
     """
     check_settings(replace(job, camera=None, floor_z=None, camera_place=None))  # each video's camera: checked below
     items = read_inputs(source, out_dir)
-    if job.camera is not None:  # each video's camera (and its place, for the floor), told now, before any work
+    if job.camera is not None and job.camera.intrinsics is not None:  # each video's camera (and its place, for the
+        # floor), told now, before any work
         path = job.camera.intrinsics
         cameras = read_rig(path) if path is not None and is_rig_file(path) else None
         for item in items:

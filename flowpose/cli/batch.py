@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from flowpose.cli.options import (
+    FocalLength,
     camera_place_from_options,
     camera_place_options,
     floor_option,
@@ -17,6 +18,7 @@ from flowpose.cli.options import (
     without_flow_option,
 )
 from flowpose.cli.shell import SEED, main, user_errors
+from flowpose.errors import InputError
 from flowpose.io.stops import Stopped
 
 
@@ -49,6 +51,14 @@ from flowpose.io.stops import Stopped
     help="A calibration: each video's camera is the one named as the video in a multi-camera file (Pose2Sim's or "
     "anipose's .toml, Qualisys's .qca.txt, EasyMocap's intri.yml), or the one camera of any K file (refine --intrinsics).",
 )
+@click.option(
+    "--focal-px",
+    type=FocalLength(),
+    default=None,
+    metavar="F|auto",
+    help="Without --intrinsics: every video's focal length in pixels (principal point at the image centre), or auto: "
+    "each read from its own scene's lines (refine --focal-px auto).",
+)
 @floor_option
 @camera_place_options
 @fps_option
@@ -67,6 +77,7 @@ def batch(
     jobs: int | None,
     ray_address: str | None,
     intrinsics: Path | None,
+    focal_px: float | str | None,
     floor_z: float | None,
     camera_height: float | None,
     camera_tilt: str | None,
@@ -91,7 +102,12 @@ def batch(
     config = refine_config_from_options(preset, flow, flow_weights, without_flow, part_frames)
     from flowpose.io.intrinsics import CameraOptions
 
-    camera = None if intrinsics is None else CameraOptions(intrinsics=intrinsics)
+    if intrinsics is not None and focal_px is not None:
+        raise InputError("--intrinsics and --focal-px both give the camera: pass one")
+    camera = None
+    if intrinsics is not None or focal_px is not None:
+        auto = focal_px == "auto"
+        camera = CameraOptions(intrinsics=intrinsics, focal_px=None if auto else focal_px, focal_from_scene=auto)
     place = camera_place_from_options(camera_height, camera_tilt)  # every video's camera (one tripod), for the floor
     if place is not None and floor_z is None:
         floor_z = 0.0

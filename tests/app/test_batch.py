@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import signal
 import warnings
 from dataclasses import replace
@@ -15,13 +16,17 @@ import pytest
 import flowpose.app.batch
 from flowpose.app.batch import SUMMARY, batch_folder, default_jobs, read_inputs, run_batch, write_summary
 from flowpose.app.refine_video import RefineVideoJob
+from flowpose.camera_place import placed_frame
 from flowpose.errors import InputError
 from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.outdir import MANIFEST
 from flowpose.io.poses import load_poses, save_poses
 from flowpose.io.video_writer import write_video
 from flowpose.pose import PoseSequence
+from flowpose.scene_focal import centred_K
 from tests.app.test_refine_video import DIS
+from tests.conftest import standing_pose
+from tests.room import room_image
 
 T, SIZE = 5, 48
 
@@ -400,3 +405,25 @@ def test_each_video_gets_the_camera_named_as_it_and_stands_on_the_floor(tmp_path
     assert "about camera cam02 to stand on the floor" in rows["cam02"]["notes"]
     np.testing.assert_allclose(load_poses(tmp_path / "placed" / "cam01" / "refined.npz").joints3d,
                                load_poses(tmp_path / "out" / "cam01" / "refined.npz").joints3d, atol=1e-6)
+
+
+def test_each_video_reads_its_own_focal_length_and_tilt_from_its_scene(tmp_path: Path) -> None:
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    K = centred_K(300.0, (480, 320))
+    for name, pitch in (("a", 15.0), ("b", 22.0)):  # one tripod's height, two tilts
+        write_video(folder / f"{name}.mp4", np.stack([room_image(K, (480, 320), pitch, 0.0, shelves=True)] * 6),
+                    fps=10.0)
+        place = placed_frame(1.8, pitch, 0.0)
+        body = 1.2 * (standing_pose().astype(np.float64)[:, [0, 2, 1]] + np.array([0.0, 4.0, 0.0])) @ place.R.T
+        body += 1.2 * place.t
+        save_poses(PoseSequence(joints3d=np.repeat(body[None], 6, 0), K=K, fps=10.0), folder / f"{name}.poses.npz")
+    job = RefineVideoJob(video=folder, config=DIS, cycles=0, floor_z=0.0, camera=CameraOptions(focal_from_scene=True),
+                         camera_place=(1.8, None, None))
+    rows = rows_by_name(batch_folder(folder, tmp_path / "out", job, jobs=1))
+    for name, pitch in (("a", 15), ("b", 22)):
+        assert rows[name]["status"] == "done", rows[name]
+        assert "camera: focal length" in rows[name]["notes"] and "read from the scene's lines" in rows[name]["notes"]
+        read = re.search(r"1\.8 m under the camera, looking (\d+\.\d) degrees down", rows[name]["notes"])
+        assert read is not None and float(read.group(1)) == pytest.approx(pitch, abs=0.5), rows[name]["notes"]
+        assert load_poses(tmp_path / "out" / name / "refined.npz").K[0, 0] == pytest.approx(300.0, rel=0.05)

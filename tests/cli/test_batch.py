@@ -203,4 +203,12 @@ def test_a_calibration_gives_every_video_its_camera(tmp_path: Path) -> None:
                       "--camera-height needs --camera-tilt PITCH[,ROLL]")
     assert_user_error(run("batch", tmp_path / "v", "--out", tmp_path / "o3", "--floor", "0", "--intrinsics",
                           tmp_path / "K.txt"), "K.txt", "a camera file of one camera, without its place in a world")
+    result = run("batch", tmp_path / "v", "--out", tmp_path / "focal", "--flow", "dis", "--cycles", "0", "--jobs", "1",
+                 "--focal-px", "70")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert result.stdout.count("camera: the given K (fx 70.0, fy 70.0, cx 23.5, cy 23.5 px) replaces") == 2
+    assert_user_error(run("batch", tmp_path / "v", "--out", tmp_path / "o2", "--focal-px", "70", "--intrinsics",
+                          tmp_path / "K.txt"), "--intrinsics and --focal-px both give the camera: pass one")
+    assert_user_error(run("batch", tmp_path / "v", "--out", tmp_path / "o2", "--focal-px", "wide"),
+                      "expected a focal length in pixels or auto, got 'wide'")
     assert not (tmp_path / "o2").exists() and not (tmp_path / "o3").exists()
