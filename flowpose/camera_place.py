@@ -81,8 +81,11 @@ def placed_frame(height_m: float, pitch_deg: float, roll_deg: float = 0.0, camer
 def camera_tilt(frame: WorldFrame) -> tuple[float, float, float]:
     """A placed camera's height above its world's z = 0 (metres), pitch and roll (degrees; module docstring): the
     inverse of :func:`placed_frame` (yaw dropped)."""
-    up = frame.R[:, 2]
-    height = float(-(frame.R.T @ frame.t)[2])
+    return (float(-(frame.R.T @ frame.t)[2]), *tilt_of_up(frame.R[:, 2]))
+
+
+def tilt_of_up(up: np.ndarray) -> tuple[float, float]:
+    """The pitch and roll, degrees (module docstring), of a camera in whose frame the world's up is ``up``, (3,) unit:
+    pitch = asin(-up_z), roll = atan2(-up_x, -up_y)."""
     pitch = math.degrees(math.asin(float(np.clip(-up[2], -1.0, 1.0))))
-    roll = math.degrees(math.atan2(float(-up[0]), float(-up[1])))
-    return height, pitch, roll
+    return pitch, math.degrees(math.atan2(float(-up[0]), float(-up[1])))

@@ -38,6 +38,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from flowpose.camera_place import tilt_of_up
 from flowpose.errors import InputError
 from flowpose.lens import undistort_pixels
 
@@ -149,13 +150,6 @@ def _null_direction(normals: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return _upward(np.linalg.svd(normals * weights[:, None])[2][-1])
 
 
-def _pitch_roll(up: np.ndarray) -> tuple[float, float]:
-    """Pitch and roll, degrees, of the world's up in the camera's frame (as :func:`flowpose.camera_place.camera_tilt`
-    reads them)."""
-    pitch = math.degrees(math.asin(float(np.clip(-up[2], -1.0, 1.0))))
-    return pitch, math.degrees(math.atan2(float(-up[0]), float(-up[1])))
-
-
 def votes(normals: np.ndarray, weights: np.ndarray, direction: np.ndarray, soft_deg: float = SOFT_DEG) -> np.ndarray:
     """Each segment's vote for a 3D ``direction`` (..., 3): its weight times exp(-(angle / ``soft_deg``)^2), the angle
     being that between its plane (``normals``, (N, 3)) and the direction; (..., N)."""
@@ -220,9 +214,9 @@ def tilt_from_segments(ends: np.ndarray, K: np.ndarray, dist: np.ndarray | None,
         raise InputError(f"{source}: --camera-tilt auto found {int(vertical.sum())} vertical lines in the scene (door "
                          f"frames, wall corners), expected at least {MIN_LINES} within {MAX_LEAN_DEG:g} degrees of the "
                          "image's vertical: give the tilt, --camera-tilt PITCH[,ROLL] (a level app's reading)")
-    pitch, roll = _pitch_roll(up)
+    pitch, roll = tilt_of_up(up)
     rng = np.random.default_rng(0)
     kept, weights = normals[vertical], votes(normals[vertical], np.sqrt(lengths[vertical]), up)
-    draws = np.array([_pitch_roll(_null_direction(kept[i], weights[i]))
+    draws = np.array([tilt_of_up(_null_direction(kept[i], weights[i]))
                       for i in rng.integers(0, len(kept), size=(BOOTSTRAP, len(kept)))])
     return LineTilt(pitch, roll, int(vertical.sum()), (float(draws[:, 0].std()), float(draws[:, 1].std())), up)

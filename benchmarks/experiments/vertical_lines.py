@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_real import VIDEOS, experiment_parser, tracked_pairs  # noqa: E402
 from floor_contact import CALIBRATION, calibrated_pair, floor_run, print_floor_runs, stands_on  # noqa: E402
 
-from flowpose.camera_place import camera_tilt, placed_frame  # noqa: E402
+from flowpose.camera_place import camera_tilt, placed_frame, tilt_of_up  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputNoteWarning  # noqa: E402
 from flowpose.io.intrinsics import CameraOptions  # noqa: E402
@@ -87,8 +87,7 @@ def vote_scan(views: list[str]) -> None:
         for view in views:
             camera, ends = found[view]
             pitch = camera_tilt(world_frame(camera, str(CALIBRATION)))[1]
-            errors = [math.degrees(math.asin(-up_of(*segment_planes(ends, camera.K, lens))[2])) - pitch
-                      for lens in (camera.dist, None)]
+            errors = [tilt_of_up(up_of(*segment_planes(ends, camera.K, lens)))[0] - pitch for lens in (camera.dist, None)]
             cells.append(f"{errors[0]:+.2f} / {errors[1]:+.2f}")
         print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
     print()
