@@ -72,14 +72,12 @@ class LineTilt:
         roll_deg: degrees the camera is rolled (positive: the horizon rises to the right of the image).
         lines: the vertical segments it was read from.
         spread_deg: (2,) the bootstrap standard deviation of the pitch and the roll over those segments, degrees.
-        up: (3,) the world's up in the camera's frame, unit.
     """
 
     pitch_deg: float
     roll_deg: float
     lines: int
     spread_deg: tuple[float, float]
-    up: np.ndarray
 
 
 def background(frames: Sequence[np.ndarray], count: int = BACKGROUND_FRAMES) -> np.ndarray:
@@ -203,12 +201,7 @@ def tilt_from_lines(frames: Sequence[np.ndarray], K: np.ndarray, dist: np.ndarra
     Raises:
         InputError: fewer than :data:`MIN_LINES` vertical segments found.
     """
-    return tilt_from_segments(line_segments(background(frames)), K, dist, source)
-
-
-def tilt_from_segments(ends: np.ndarray, K: np.ndarray, dist: np.ndarray | None, source: str) -> LineTilt:
-    """:func:`tilt_from_lines` from the background's segments, (N, 2, 2) px (:func:`line_segments`)."""
-    normals, lengths = segment_planes(ends, K, dist)
+    normals, lengths = segment_planes(line_segments(background(frames)), K, dist)
     up, vertical = vertical_up(normals, lengths)
     if vertical.sum() < MIN_LINES:
         raise InputError(f"{source}: --camera-tilt auto found {int(vertical.sum())} vertical lines in the scene (door "
@@ -219,4 +212,4 @@ def tilt_from_segments(ends: np.ndarray, K: np.ndarray, dist: np.ndarray | None,
     kept, weights = normals[vertical], votes(normals[vertical], np.sqrt(lengths[vertical]), up)
     draws = np.array([tilt_of_up(_null_direction(kept[i], weights[i]))
                       for i in rng.integers(0, len(kept), size=(BOOTSTRAP, len(kept)))])
-    return LineTilt(pitch, roll, int(vertical.sum()), (float(draws[:, 0].std()), float(draws[:, 1].std())), up)
+    return LineTilt(pitch, roll, int(vertical.sum()), (float(draws[:, 0].std()), float(draws[:, 1].std())))
