@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import numpy as np
 
@@ -38,8 +37,7 @@ from flowpose.vertical_lines import (
     INLIER_DEG,
     MIN_LINES,
     SOFT_DEG,
-    background,
-    line_segments,
+    SceneLines,
     segment_planes,
     vertical_up,
 )
@@ -136,20 +134,18 @@ def fov_focal(fov_deg: float, size: tuple[int, int]) -> float:
     return (size[1] / 2) / math.tan(math.radians(fov_deg / 2))
 
 
-def focal_from_lines(frames: Sequence[np.ndarray], source: str) -> SceneFocal:
-    """The camera's focal length read from the lines of the scene of ``frames`` (module docstring).
+def focal_from_lines(scene: SceneLines, source: str) -> SceneFocal:
+    """The camera's focal length read from the lines of ``scene`` (module docstring).
 
     Args:
-        frames: T frames, each (H, W, 3) uint8 RGB, of a camera that does not move.
+        scene: the segments of a still camera's frames.
         source: names the video in messages.
 
     Raises:
         InputError: fewer than :data:`~flowpose.vertical_lines.MIN_LINES` vertical or horizontal segments.
     """
-    grey = background(frames)
-    size = (grey.shape[0], grey.shape[1])
-    ends = line_segments(grey)
-    fov, vertical, horizontal = best_fov(ends, size)
+    size = scene.size
+    fov, vertical, horizontal = best_fov(scene.segments, size)
     if vertical < MIN_LINES or horizontal < MIN_LINES:
         raise InputError(f"{source}: --focal-px auto found {vertical} vertical and {horizontal} horizontal lines in the "
                          f"scene (door frames, wall corners, the edges of floors and furniture), expected at least "
@@ -157,8 +153,8 @@ def focal_from_lines(frames: Sequence[np.ndarray], source: str) -> SceneFocal:
     return SceneFocal(fov_focal(fov, size), fov, vertical, horizontal)
 
 
-def resolved_camera(camera: CameraOptions, frames: Sequence[np.ndarray], source: str) -> tuple[CameraOptions, str | None]:
-    """``camera`` with the focal length ``--focal-px auto`` leaves to be read, read from ``frames``, and a note that
+def resolved_camera(camera: CameraOptions, scene: SceneLines, source: str) -> tuple[CameraOptions, str | None]:
+    """``camera`` with the focal length ``--focal-px auto`` leaves to be read, read from ``scene``, and a note that
     says what was read; ``camera`` itself, and None, where there is nothing to read (a file, a focal length given).
 
     Raises:
@@ -166,7 +162,7 @@ def resolved_camera(camera: CameraOptions, frames: Sequence[np.ndarray], source:
     """
     if not camera.focal_from_scene or camera.intrinsics is not None or camera.focal_px is not None:
         return camera, None
-    found = focal_from_lines(frames, source)
+    found = focal_from_lines(scene, source)
     return replace(camera, focal_px=found.focal_px), (
         f"camera: focal length {found.focal_px:.1f} px (a horizontal field of view of {found.fov_deg:.1f} degrees) read "
         f"from the scene's lines, {found.vertical} vertical and {found.horizontal} horizontal (on the real set within 2% "

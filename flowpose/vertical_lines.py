@@ -15,7 +15,7 @@ length times its vote, reweighted until it settles. Pitch and roll follow from u
 :func:`flowpose.camera_place.camera_tilt`.
 
 The segments are OpenCV's line segment detector's (LSD), found in the median of :data:`BACKGROUND_FRAMES` frames
-spread over the video, which removes people who move, with their limbs' edges; endpoints are undistorted through the
+spread over the video (:class:`SceneLines`: once a video, for the tilt and the focal length alike), which removes people who move, with their limbs' edges; endpoints are undistorted through the
 lens when one is known. Kept: segments at least :data:`MIN_LENGTH_FRACTION` of the image's diagonal long, not
 touching the image's border (a letterbox's edge is no line of the scene), and within :data:`MAX_LEAN_DEG` of the
 image's vertical. Since a receding horizontal line (a floor's edge, a table's) can look as steep as a vertical one,
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 import cv2
@@ -115,6 +116,33 @@ def line_segments(grey: np.ndarray) -> np.ndarray:
     return ends[inside & long]
 
 
+class SceneLines:
+    """A still camera's scene's straight segments (:func:`line_segments` of the :func:`background` of its frames),
+    found on first use and then kept: ``--focal-px auto`` and ``--camera-tilt auto`` read them once between them.
+
+    Args:
+        frames: T frames, each (H, W, 3) uint8 RGB, of a camera that does not move (a
+            :class:`~flowpose.io.video.VideoReader` is read only where the segments are first needed).
+    """
+
+    def __init__(self, frames: Sequence[np.ndarray]) -> None:
+        self._frames = frames
+
+    @cached_property
+    def _grey(self) -> np.ndarray:
+        return background(self._frames)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(H, W) px of the frames."""
+        return (self._grey.shape[0], self._grey.shape[1])
+
+    @cached_property
+    def segments(self) -> np.ndarray:
+        """(N, 2, 2) float64 px: :func:`line_segments` of the frames' background."""
+        return line_segments(self._grey)
+
+
 def segment_planes(ends: np.ndarray, K: np.ndarray, dist: np.ndarray | None,
                    max_lean_deg: float = MAX_LEAN_DEG) -> tuple[np.ndarray, np.ndarray]:
     """The planes through the camera's centre of the segments (module docstring) leaning at most ``max_lean_deg``
@@ -189,11 +217,11 @@ def vertical_up(normals: np.ndarray, lengths: np.ndarray, seed: int = 0,
     return up, np.abs(normals @ up) < math.sin(math.radians(INLIER_DEG))
 
 
-def tilt_from_lines(frames: Sequence[np.ndarray], K: np.ndarray, dist: np.ndarray | None, source: str) -> LineTilt:
-    """The camera's pitch and roll read from the vertical lines of the scene of ``frames`` (module docstring).
+def tilt_from_lines(scene: SceneLines, K: np.ndarray, dist: np.ndarray | None, source: str) -> LineTilt:
+    """The camera's pitch and roll read from the vertical lines of ``scene`` (module docstring).
 
     Args:
-        frames: T frames, each (H, W, 3) uint8 RGB, of a camera that does not move.
+        scene: the segments of a still camera's frames.
         K: (3, 3) intrinsics, px.
         dist: (n,) lens distortion, OpenCV's order; None for a pinhole camera.
         source: names the video in messages.
@@ -201,7 +229,7 @@ def tilt_from_lines(frames: Sequence[np.ndarray], K: np.ndarray, dist: np.ndarra
     Raises:
         InputError: fewer than :data:`MIN_LINES` vertical segments found.
     """
-    normals, lengths = segment_planes(line_segments(background(frames)), K, dist)
+    normals, lengths = segment_planes(scene.segments, K, dist)
     up, vertical = vertical_up(normals, lengths)
     if vertical.sum() < MIN_LINES:
         raise InputError(f"{source}: --camera-tilt auto found {int(vertical.sum())} vertical lines in the scene (door "

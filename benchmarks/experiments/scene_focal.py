@@ -38,16 +38,11 @@ from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputNoteWarning  # noqa: E402
 from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
 from flowpose.io.video import (
-    VideoReader,  # noqa: E402
     open_video,  # noqa: E402
 )
 from flowpose.io.world_frame import world_frame  # noqa: E402
 from flowpose.scene_focal import best_fov, centred_K, focal_from_lines, fov_focal  # noqa: E402
-from flowpose.vertical_lines import (  # noqa: E402
-    background,
-    line_segments,
-    tilt_from_lines,  # noqa: E402
-)
+from flowpose.vertical_lines import SceneLines, tilt_from_lines  # noqa: E402
 
 RUNS = ("flowpose", "calibrated", "read K", "read K, height + lines")
 BOOTSTRAP = 10
@@ -58,12 +53,10 @@ lenses' radial distortion k1 about -0.21, k2 about 0.25), as e.g. VideoPose3D's 
 camera filmed the shared clip is not recorded."""
 
 
-def bootstrap_spread(reader: VideoReader, focal_px: float) -> float:
+def bootstrap_spread(scene: SceneLines, focal_px: float) -> float:
     """The standard deviation of the focal length read from :data:`BOOTSTRAP` resamplings (with replacement) of the
-    video's segments, as a fraction of ``focal_px``: tried as the reading's uncertainty, not kept (RESULTS)."""
-    grey = background(reader)
-    size = (grey.shape[0], grey.shape[1])
-    ends = line_segments(grey)
+    scene's segments, as a fraction of ``focal_px``: tried as the reading's uncertainty, not kept (RESULTS)."""
+    size, ends = scene.size, scene.segments
     rng = np.random.default_rng(0)
     draws = [fov_focal(best_fov(ends[rng.integers(0, len(ends), len(ends))], size)[0], size) for _ in range(BOOTSTRAP)]
     return float(np.std(draws) / focal_px)
@@ -81,18 +74,20 @@ def readings(views: list[str]) -> dict[str, float]:
         _, pitch, roll = camera_tilt(world_frame(camera, str(CALIBRATION)))
         with open_video(VIDEOS / f"{view}.mp4") as reader:
             start = time.perf_counter()
-            found = focal_from_lines(reader, view)
+            scene = SceneLines(reader)
+            found = focal_from_lines(scene, view)  # the seconds: the segments found, and read
             seconds = time.perf_counter() - start
-            tilt = tilt_from_lines(reader, centred_K(found.focal_px, reader.size), None, view)
-            spread = bootstrap_spread(reader, found.focal_px)
+            tilt = tilt_from_lines(scene, centred_K(found.focal_px, reader.size), None, view)
+            spread = bootstrap_spread(scene, found.focal_px)
         read[view] = found.focal_px
         print(f"| {view} | {camera.K[0, 0]:.1f} | {found.focal_px:.1f} | {100 * (found.focal_px / camera.K[0, 0] - 1):+.1f}% "
               f"| {found.vertical}, {found.horizontal} | {seconds:.1f} | {100 * spread:.1f}% | {pitch:.2f}, {roll:.2f} | "
               f"{tilt.pitch_deg:.2f}, "
               f"{tilt.roll_deg:.2f} | {tilt.pitch_deg - pitch:+.2f}, {tilt.roll_deg - roll:+.2f} |", flush=True)
     with open_video(H36M_CLIP) as reader:
-        found = focal_from_lines(reader, H36M_CLIP.name)
-        spread = bootstrap_spread(reader, found.focal_px)
+        scene = SceneLines(reader)
+        found = focal_from_lines(scene, H36M_CLIP.name)
+        spread = bootstrap_spread(scene, found.focal_px)
     low, high = H36M_FOCAL_PX
     print(f"\nHuman3.6M clip: read f {found.focal_px:.1f} px ({found.vertical} vertical, {found.horizontal} horizontal "
           f"segments); its cameras' published fx {low:g}-{high:g} px: {100 * (found.focal_px / high - 1):+.1f}% to "
@@ -116,7 +111,7 @@ def main() -> None:
         frame, top = calibrated_pair(cameras, name, gt, keep)
         K = centred_K(focal[view], frames.shape[1:3])
         moved = replace(init, K=K, joints3d=shown_alike(init.joints3d, init.K_per_frame(), K).astype(np.float32))
-        tilt = tilt_from_lines(frames, K, None, name)
+        tilt = tilt_from_lines(SceneLines(frames), K, None, name)
         read = placed_frame(round(camera_tilt(frame)[0], 2), tilt.pitch_deg, tilt.roll_deg, camera=name)
         runs = {"flowpose": (init, None), "calibrated": (init, frame), "read K": (moved, None),
                 "read K, height + lines": (moved, read)}

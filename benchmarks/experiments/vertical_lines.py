@@ -40,8 +40,7 @@ from flowpose.io.video import open_video  # noqa: E402
 from flowpose.io.world_frame import world_frame  # noqa: E402
 from flowpose.vertical_lines import (  # noqa: E402
     MAX_LEAN_DEG,
-    background,
-    line_segments,
+    SceneLines,
     segment_planes,
     tilt_from_lines,
     vertical_up,
@@ -77,7 +76,7 @@ def vote_scan(views: list[str]) -> None:
     for view in views:
         camera = choose_camera(cameras, CALIBRATION, view, None)
         with open_video(VIDEOS / f"{view}.mp4") as reader:
-            found[view] = (camera, line_segments(background(reader)))
+            found[view] = (camera, SceneLines(reader).segments)
     print("| vote | " + " | ".join(f"{view} pitch error, lens / none" for view in views) + " |")
     print("|---" * (len(views) + 1) + "|")
     votes = [(f"soft {s:g} deg", lambda n, lengths, s=s: vertical_up(n, lengths, soft_deg=s)[0]) for s in SOFT_SCALES]
@@ -104,10 +103,11 @@ def readings(views: list[str]) -> None:
         _, pitch, roll = camera_tilt(world_frame(camera, str(CALIBRATION)))
         with open_video(VIDEOS / f"{view}.mp4") as reader:
             start = time.perf_counter()
-            read = tilt_from_lines(reader, camera.K, camera.dist, view)
+            scene = SceneLines(reader)
+            read = tilt_from_lines(scene, camera.K, camera.dist, view)  # the seconds: the segments found, and read
             seconds = time.perf_counter() - start
-            pinhole = tilt_from_lines(reader, camera.K, None, view)
-            guessed = tilt_from_lines(reader, CameraOptions().matrix(reader.size), None, view)
+            pinhole = tilt_from_lines(scene, camera.K, None, view)
+            guessed = tilt_from_lines(scene, CameraOptions().matrix(reader.size), None, view)
         cells = [f"{pitch:.2f}, {roll:.2f}"]
         for i, tilt in enumerate((read, pinhole, guessed)):
             cells += [f"{tilt.pitch_deg:.2f}, {tilt.roll_deg:.2f}",
@@ -132,7 +132,7 @@ def main() -> None:
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         frame, top = calibrated_pair(cameras, name, gt, keep)
         camera = choose_camera(cameras, CALIBRATION, name.split("/")[0], None)
-        tilt = tilt_from_lines(frames, camera.K, camera.dist, name)
+        tilt = tilt_from_lines(SceneLines(frames), camera.K, camera.dist, name)
         read = placed_frame(round(camera_tilt(frame)[0], 2), tilt.pitch_deg, tilt.roll_deg, camera=name)
         rows[name.split("/")[1]].append({run: floor_run(init, frames, placed, stands_on(name, top), config, gt, keep)
                                           for run, placed in {"flowpose": None, "calibrated": frame,

@@ -32,6 +32,7 @@ from flowpose.people.sheet import contact_sheet, write_contact_sheet
 from flowpose.people.track import Track
 from flowpose.pose import PoseSequence
 from flowpose.scene_focal import resolved_camera
+from flowpose.vertical_lines import SceneLines
 
 PEOPLE_SHEET = "people.png"
 """The contact sheet's name in an ``--all-people`` folder."""
@@ -111,7 +112,7 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
     with open_video(job.video, fps=job.fps) as reader:
         start, stop = segment(len(reader), job.start, job.num_frames, job.video, listed_note(reader))
         frames = reader.segment(start, stop)  # decoded on demand, as the whole video is
-        camera, read = resolved_camera(job.camera, frames, str(job.video))  # --focal-px auto: from the scene's lines
+        camera, read = resolved_camera(job.camera, SceneLines(frames), str(job.video))  # --focal-px auto: from the scene's lines
         K, lens = camera.matrix(reader.size), camera.distortion()
         if lens is not None:  # MediaPipe and the placement see the pinhole camera K; the 2D goes back through the lens
             frames = undistorted_frames(frames, K, lens)

@@ -47,7 +47,7 @@ from flowpose.io.keypoints2d import attach_keypoints, confident_joints2d, load_k
 from flowpose.io.outdir import check_output_folder
 from flowpose.io.poses import load_poses
 from flowpose.io.trc_import import trc_ground_truth
-from flowpose.io.video import VideoReader, open_video
+from flowpose.io.video import open_video
 from flowpose.io.video_notes import frame_times, listed_note, rate_for, rotation_note, truncation_note
 from flowpose.io.world_frame import WorldFrame
 from flowpose.lens import lens_text, same_lens, through_lens, undistorted_frames
@@ -57,7 +57,7 @@ from flowpose.refinement.result import RefineResult
 from flowpose.refinement.swaps import describe_swaps
 from flowpose.scene_focal import resolved_camera
 from flowpose.truth_checks import ground_truth_note
-from flowpose.vertical_lines import tilt_from_lines
+from flowpose.vertical_lines import SceneLines, tilt_from_lines
 
 
 @dataclass(frozen=True)
@@ -301,14 +301,14 @@ def floor_frame(job: RefineVideoJob, tilt: tuple[float, float] | None = None) ->
     return frame, f"at z = {job.floor_z:g} m of {job.camera.intrinsics}"
 
 
-def _stood_on_floor(init: PoseSequence, job: RefineVideoJob, named: str, frames: VideoReader,
+def _stood_on_floor(init: PoseSequence, job: RefineVideoJob, named: str, scene: SceneLines,
                     notes: list[str]) -> PoseSequence:
     """The initial poses scaled about the camera to stand on the floor (:mod:`flowpose.floor`), with a note, and the
     camera's place in that floor's world (``PoseSequence.world``: refined.npz carries it; exports write in it). The
-    tilt ``--camera-tilt auto`` leaves is read from ``frames``' vertical lines, with a note."""
+    tilt ``--camera-tilt auto`` leaves is read from ``scene``'s vertical lines, with a note."""
     tilt = None
     if job.camera_place is not None and job.camera_place[1] is None:
-        read = tilt_from_lines(frames, init.K, init.dist, str(job.video))
+        read = tilt_from_lines(scene, init.K, init.dist, str(job.video))
         tilt = (read.pitch_deg, read.roll_deg)
         notes.append(f"camera tilt: read from {read.lines} vertical lines of the scene: looking {read.pitch_deg:.1f} "
                      f"degrees down, rolled {read.roll_deg:.1f} (the lines' bootstrap spread {read.spread_deg[0]:.1f} "
@@ -380,9 +380,10 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             else select_gt_frames(_ground_truth(job), len(reader), start, stop, source=str(job.gt), image_size=reader.size)
         )
         frames = reader.segment(start, stop)  # decoded on demand, as the whole video is
+        scene = SceneLines(frames)  # its lines found once, where --focal-px auto or --camera-tilt auto reads them
         read_focal = None
         if job.camera is not None:  # --focal-px auto: read from the scene's lines
-            camera, read_focal = resolved_camera(job.camera, frames, str(job.video))
+            camera, read_focal = resolved_camera(job.camera, scene, str(job.video))
             job = replace(job, camera=camera)
             if read_focal is not None:
                 notes.append(read_focal)
@@ -455,7 +456,7 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
             notes.append(absent)  # the head top of MediaPipe, COCO, SMPL: by design, not a warning
         if job.floor_z is not None:
             init = _stood_on_floor(init, job, str(source) if source is not None else f"the estimate of {job.video}",
-                                   frames, notes)
+                                   scene, notes)
         with warnings.catch_warnings():  # the API's notes on its inputs: told above, naming the files, where they apply
             warnings.simplefilter("ignore", InputNoteWarning)
             result = run_refine(

@@ -411,7 +411,12 @@ def test_the_tilt_auto_reads_from_the_scene_places_as_the_tilt_given_does(tmp_pa
     assert not (tmp_path / "nothing").exists() and not (blank / "nothing").exists()
 
 
-def test_the_focal_length_and_tilt_read_from_the_scene_stand_the_person_as_the_true_ones_do(tmp_path: Path) -> None:
+def test_the_focal_length_and_tilt_read_from_the_scene_stand_the_person_as_the_true_ones_do(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flowpose.vertical_lines as lines
+
+    original, found = lines.line_segments, []
+    monkeypatch.setattr(lines, "line_segments", lambda grey: found.append(grey.shape) or original(grey))
     K = centred_K(300.0, (480, 320))
     write_video(tmp_path / "room.mp4", np.stack([room_image(K, (480, 320), 15.0, -5.0, shelves=True)] * 6), fps=10.0)
     world = standing_pose().astype(np.float64)[:, [0, 2, 1]] + np.array([0.5, 4.0, 0.0])  # Z up, 4 m ahead
@@ -421,6 +426,7 @@ def test_the_focal_length_and_tilt_read_from_the_scene_stand_the_person_as_the_t
     job = RefineVideoJob(video=tmp_path / "room.mp4", config=DIS, cycles=0, progress=False, floor_z=0.0,
                          camera=CameraOptions(focal_from_scene=True), camera_place=(1.8, None, None))
     auto = refine_video(job)
+    assert found == [(480, 320)]  # the scene's segments found once, for the focal length and the tilt
     read = [n for n in auto.notes if n.startswith("camera: focal length")]
     assert len(read) == 1 and re.match(r"camera: focal length \d+\.\d px \(a horizontal field of view of \d+\.\d "
                                        r"degrees\) read from the scene's lines, \d+ vertical and \d+ horizontal", read[0])
