@@ -323,6 +323,9 @@ def _stood_on_floor(init: PoseSequence, job: RefineVideoJob, named: str, scene: 
         where = f"{job.floor_z:g} m above the one {where}"
     notes.append(f"floor: the person scaled by {scale:.3f} about camera {frame.camera} to stand on the floor {where} "
                  f"(the lower ankle {ANKLE_HEIGHT_M:g} m above it in the median frame, {ankle:+.2f} m before)")
+    if job.config.pose.w_contact > 0:
+        notes.append(f"floor contact: in every frame the lower ankle held {ANKLE_HEIGHT_M:g} m above that floor, each "
+                     "frame as much as its less sure ankle is seen (--floor-contact)")
     if not SCALE_WARNING[0] <= scale <= SCALE_WARNING[1]:
         notes.append(f"warning: {named}: the floor makes the person {scale:.2f} times the estimate's size (a child, or "
                      "the camera's place wrong: its height above the floor, its tilt?)")

@@ -10,11 +10,13 @@ from flowpose.cli.options import (
     FocalLength,
     camera_place_from_options,
     camera_place_options,
+    floor_contact_option,
     floor_option,
     fps_option,
     part_frames_option,
     refine_config_from_options,
     refuse_unused,
+    with_floor_contact,
     without_flow_option,
 )
 from flowpose.cli.shell import SEED, main, user_errors
@@ -60,6 +62,7 @@ from flowpose.io.stops import Stopped
     "each read from its own scene's lines (refine --focal-px auto).",
 )
 @floor_option
+@floor_contact_option
 @camera_place_options
 @fps_option
 @without_flow_option
@@ -79,6 +82,7 @@ def batch(
     intrinsics: Path | None,
     focal_px: float | str | None,
     floor_z: float | None,
+    floor_contact: bool,
     camera_height: float | None,
     camera_tilt: str | None,
     fps: float | None,
@@ -111,6 +115,7 @@ def batch(
     place = camera_place_from_options(camera_height, camera_tilt)  # every video's camera (one tripod), for the floor
     if place is not None and floor_z is None:
         floor_z = 0.0
+    config = with_floor_contact(config, floor_z, floor_contact)
     job = RefineVideoJob(video=source, config=config, cycles=cycles, device=device, seed=seed, fps=fps, camera=camera,
                          floor_z=floor_z, camera_place=place)
 

@@ -4,6 +4,7 @@ build from the preset and the flow options."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -60,6 +61,36 @@ def floor_option(fn: Callable) -> Callable:
         "z = 0: Qualisys's, Pose2Sim's), or of --camera-height and --camera-tilt, at this height, metres (0: its "
         "floor; a platform's top otherwise): scaled about the camera to stand there.",
     )(fn)
+
+
+def floor_contact_option(fn: Callable) -> Callable:
+    """``--floor-contact`` (parameter ``floor_contact``): with ``--floor``, a foot held on that floor in every frame
+    (:func:`with_floor_contact`)."""
+    return click.option(
+        "--floor-contact",
+        "floor_contact",
+        is_flag=True,
+        help="With --floor: also hold the lower foot on that floor in every frame, for a person with a foot down "
+        "throughout (standing, walking, balancing; not jumping or running): the body's place in the world nearer, its "
+        "pose about as it was.",
+    )(fn)
+
+
+def with_floor_contact(config: RefineConfig, floor_z: float | None, contact: bool) -> RefineConfig:
+    """``config`` with L_contact on at :data:`flowpose.floor.CONTACT_WEIGHT` for the floor at world z ``floor_z``
+    (``--floor-contact``); as it is without it.
+
+    Raises:
+        InputError: ``contact`` without a floor.
+    """
+    if not contact:
+        return config
+    if floor_z is None:
+        raise InputError("--floor-contact holds a foot on the floor of --floor (or of --camera-height and "
+                         "--camera-tilt), which was not given")
+    from flowpose.floor import CONTACT_WEIGHT
+
+    return replace(config, pose=replace(config.pose, w_contact=CONTACT_WEIGHT, contact_floor_z=floor_z))
 
 
 def camera_place_options(fn: Callable) -> Callable:

@@ -21,12 +21,14 @@ from flowpose.cli.options import (
     described_camera,
     estimate_config_from_options,
     estimator_options,
+    floor_contact_option,
     floor_option,
     part_frames_option,
     refine_config_from_options,
     refuse_unused,
     segment_options,
     show_progress,
+    with_floor_contact,
     without_flow_option,
 )
 from flowpose.cli.shell import SEED, main, user_errors
@@ -136,6 +138,7 @@ if TYPE_CHECKING:
 )
 @click.option("--quiet", is_flag=True, help="No progress bars (drawn only when stderr is a terminal).")
 @floor_option
+@floor_contact_option
 @camera_place_options
 @without_flow_option
 @part_frames_option
@@ -176,6 +179,7 @@ def refine(
     viz: bool,
     quiet: bool,
     floor_z: float | None,
+    floor_contact: bool,
     camera_height: float | None,
     camera_tilt: str | None,
     without_flow: bool,
@@ -197,7 +201,8 @@ def refine(
     if smpl_path is not None or body_model is not None:
         refuse_unused(("without_flow",), "not used with --smpl, whose flow is the mesh's (--mesh-flow-weight 0 "
                       "leaves it out)")
-        refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "camera_name", "focal_px", "fov", "floor_z", "camera_height",
+        refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "camera_name", "focal_px", "fov", "floor_z", "floor_contact",
+                       "camera_height",
                        "camera_tilt", "part_frames", "keypoints_mix"),
                       "not used with --smpl, which refines the parameters in their own camera (their K), of the "
                       "whole video or of one segment (--start, --frames)")
@@ -217,6 +222,7 @@ def refine(
     place = camera_place_from_options(camera_height, camera_tilt)
     if place is not None and floor_z is None:
         floor_z = 0.0  # the floor under the camera's tripod
+    config = with_floor_contact(config, floor_z, floor_contact)
     job = RefineVideoJob(
         video=video,
         config=config,

@@ -5,6 +5,7 @@ Over the 3D joints X (T, J, 3) of the whole video, metres, camera frame:
     L_pose(X) = w_flow L_opt(X; F)                                  flow consistency         [px^2]
               + w_3d_rel L_3D,rel(X; X0)                            relative 3D              [mm^2]
               + w_3d_abs L_3D,abs(X; X0) + w_3d_lateral L_3D,lat(X; X0)   body position      [mm^2]
+              + w_contact L_contact(X; W)                           a foot on the floor      [mm^2]
               + w_2d L_2D(X; x)                                     2D keypoints             [px^2]
               + w_vel L_vel(X) + w_acc L_acc(X)                     temporal                 [(m/s)^2, (m/s^2)^2]
               + w_still L_still(X; F)                               still joints held        [(m/s)^2]
@@ -28,6 +29,9 @@ with, for the projection pi and the points P_t = A X_t (the joints, then ``bone_
     L_3D,rel = sum c rho(1000 |(X_j - R(X)) - (X0_j - R(X0))|) / sum c
     L_3D,abs = sum_t c_R rho(1000 |R(X_t) - R(X0_t)|) / sum c_R
     L_3D,lat = the same with the offset's component along R(X0_t)'s viewing ray removed
+    L_contact = sum_t w_t rho(1000 (min_a z_{t,a}(X) - h)) / sum w_t   (``w_contact`` > 0, poses with a world W:
+              the lower ankle's height in W at h, the floor's plus the ankle's above the sole; w_t the lower of the
+              ankles' confidences; :func:`~flowpose.refinement.body_losses.contact_loss`)
     L_2D    = sum c rho(|pi(X_{t,j}) - x_{t,j}|) / sum c
     L_vel   = mean |(X_{t+1} - X_t) fps|^2,   L_acc = mean |(X_{t+1} - 2 X_t + X_{t-1}) fps^2 - a^obs_t|^2
               (for a variable frame rate, with each interval's own length dt_t: v_t = (X_{t+1} - X_t) / dt_t and
@@ -79,12 +83,15 @@ import torch
 from flowpose.camera import project, project_np
 from flowpose.coverage import placement_matrix, unseen_joints
 from flowpose.errors import InputError
+from flowpose.floor import ANKLE_HEIGHT_M
 from flowpose.flow.field import FlowTensors
 from flowpose.flow.tracks import chain_flow
+from flowpose.io.world_frame import ANKLES
 from flowpose.pose import PoseSequence
 from flowpose.refinement.body_losses import (
     acceleration_loss,
     bone_length_loss,
+    contact_loss,
     pose3d_losses,
     rate_change,
     stillness_loss,
@@ -93,9 +100,10 @@ from flowpose.refinement.body_losses import (
 from flowpose.refinement.bone_points import bone_point_matrix, bone_point_weights
 from flowpose.refinement.losses import Root, lag_band, mask_missing, robust_mean
 from flowpose.refinement.pose_config import PoseStageConfig
+from flowpose.skeleton import H36M17
 
 TERMS = ("flow", "3d_rel", "3d_abs", "2d", "vel", "acc", "bone")
-"""Names of the weighted terms :func:`pose_terms` returns (``"3d_abs"`` holds the lateral term too)."""
+"""Names of the weighted terms :func:`pose_terms` returns (``"3d_abs"`` holds the lateral and contact terms too)."""
 
 
 
@@ -200,6 +208,8 @@ class PoseProblem:
             each joint observed in no frame, in 3D or 2D (a head top MediaPipe, COCO and SMPL lack), where
             :func:`fill_missing_joints` placed it. No term sees such a joint, so free it would drift in their null
             space (5-10 cm from the neck on real video) and drag its bone's L_opt points with it.
+        world: (3, 4) [R | t], the camera's place over the floor, where L_contact is on (``w_contact`` > 0); else None.
+        contact_weights: (T,) L_contact's frame weights, the lower of the two ankles' confidences (2D or 3D); or None.
     """
 
     X0: torch.Tensor
@@ -215,18 +225,24 @@ class PoseProblem:
     fps: float
     dt: torch.Tensor
     tied: torch.Tensor | None = None
+    world: torch.Tensor | None = None
+    contact_weights: torch.Tensor | None = None
 
 
 def build_pose_problem(init: PoseSequence, config: PoseStageConfig, device: torch.device) -> PoseProblem:
     """The :class:`PoseProblem` of an initial estimate (missing joints gap-filled, weights from confidences).
 
     Args:
-        init: the initial estimate; its keypoints, or without them its own projection, are L_2D's x.
-        config: supplies ``bone_samples`` and ``flow_conf_floor``.
+        init: the initial estimate; its keypoints, or without them its own projection, are L_2D's x; with
+            ``config.w_contact`` > 0, Human3.6M-17 poses with a :attr:`~flowpose.pose.PoseSequence.world`.
+        config: supplies ``bone_samples``, ``flow_conf_floor`` and ``w_contact``.
         device: where the tensors live.
 
     Returns:
         The problem, float32.
+
+    Raises:
+        InputError: ``w_contact`` > 0 for poses without a world or of another skeleton.
     """
     skel = init.skel
     T, J = init.num_frames, init.num_joints
@@ -248,6 +264,15 @@ def build_pose_problem(init: PoseSequence, config: PoseStageConfig, device: torc
     def tensor(a: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.asarray(a, np.float32), device=device)
 
+    world = contact = None
+    if config.w_contact > 0:  # L_contact: the floor of the poses' world
+        if init.world is None or skel.name != H36M17.name:
+            raise InputError("PoseStageConfig.w_contact holds a foot on the floor of the poses' world: expected "
+                             f"Human3.6M-17 poses with a world (refine --floor), got {skel.name} poses "
+                             + ("without one" if init.world is None else "with one"))
+        world = tensor(init.world)
+        contact = tensor(np.maximum(conf3d, conf2d)[:, list(ANKLES)].min(1))
+
     return PoseProblem(
         X0=tensor(X0),
         X_ref=tensor(X_ref),
@@ -262,6 +287,8 @@ def build_pose_problem(init: PoseSequence, config: PoseStageConfig, device: torc
         fps=float(init.fps) if init.times is None or T < 2 else float((T - 1) / (init.times[-1] - init.times[0])),
         dt=torch.as_tensor(init.intervals(), dtype=torch.float32, device=device),
         tied=tensor(tied) if unseen.any() else None,
+        world=world,
+        contact_weights=contact,
     )
 
 
@@ -383,6 +410,10 @@ def pose_terms(
         )
         terms["3d_rel"] = c.w_3d_rel * l3d.rel
         terms["3d_abs"] = c.w_3d_abs * l3d.position + c.w_3d_lateral * l3d.lateral
+    if c.w_contact > 0 and problem.world is not None:
+        terms["3d_abs"] = terms["3d_abs"] + c.w_contact * contact_loss(
+            X, problem.world, ANKLES, c.contact_floor_z + ANKLE_HEIGHT_M, problem.contact_weights,
+            delta_mm=c.contact_delta_mm, penalty=c.penalty)
     if c.w_2d > 0:
         # L_2D: r = pi(X_{t,j}) - x_{t,j} over the joints (the first J points), confidence-weighted.
         x, conf = mask_missing(problem.x2d.to(X.dtype), problem.conf2d.to(X.dtype))

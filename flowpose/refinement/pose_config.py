@@ -38,6 +38,16 @@ class PoseStageConfig:
     f = 200 px: the estimator's camera fit places the body in the image as well as a detector; see
     :func:`flowpose.refinement.body_losses.pose3d_losses`; tuned on the held-out tuning clip). Part of the
     ``"3d_abs"`` term."""
+    w_contact: float = 0.0
+    """Foot-contact weight, mm^-2 (:func:`flowpose.refinement.body_losses.contact_loss`; part of the ``"3d_abs"``
+    term): in every frame the lower ankle stands :data:`flowpose.floor.ANKLE_HEIGHT_M` above the floor at world
+    z = ``contact_floor_z`` of the poses' world (:attr:`flowpose.pose.PoseSequence.world`, which ``refine --floor``
+    sets). For a person with a foot on the floor in every frame (standing, walking, balancing), not one who jumps or
+    runs. 0 = off; ``refine --floor-contact``: 1 / 20^2 (``benchmarks/experiments/foot_contact.py``)."""
+    contact_floor_z: float = 0.0
+    """The world z of the floor the person stands on, metres (``refine --floor Z``: a platform's top)."""
+    contact_delta_mm: float = 30.0
+    """Robust scale of L_contact's residuals, mm."""
     w_2d: float = 1.0 / 2.0**2
     """2D keypoint weight, px^-2 (sigma = 2 px for a person of ``RefineConfig.reference_box_px``; the
     refinement loop rescales every pixel term to the person's size, :func:`flowpose.refinement.loop.pixel_scaled`;
@@ -109,13 +119,16 @@ class PoseStageConfig:
 
     def __post_init__(self) -> None:
         """Validate every field; raises InputError naming the field, what is allowed and what was got."""
-        for name in ("w_flow", "w_3d_rel", "w_3d_abs", "w_3d_lateral", "w_2d", "w_vel", "w_still", "w_acc", "w_bone"):
+        for name in ("w_flow", "w_3d_rel", "w_3d_abs", "w_3d_lateral", "w_contact", "w_2d", "w_vel", "w_still", "w_acc",
+                     "w_bone"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value >= 0):
                 raise InputError(f"PoseStageConfig.{name} must be a finite weight >= 0, got {value}")
-        for name in ("flow_delta_px", "keypoint_delta_px", "pose3d_delta_mm", "still_px", "lr"):
+        for name in ("flow_delta_px", "keypoint_delta_px", "pose3d_delta_mm", "contact_delta_mm", "still_px", "lr"):
             if not getattr(self, name) > 0:
                 raise InputError(f"PoseStageConfig.{name} must be > 0, got {getattr(self, name)}")
+        if not np.isfinite(self.contact_floor_z):
+            raise InputError(f"PoseStageConfig.contact_floor_z must be a finite height in metres, got {self.contact_floor_z}")
         if not (np.isfinite(self.flow_lag_band) and self.flow_lag_band >= 0):
             raise InputError(f"PoseStageConfig.flow_lag_band must be a finite fraction >= 0, got {self.flow_lag_band}")
         for name in ("bone_samples", "max_steps"):

@@ -376,6 +376,37 @@ def test_the_floor_scales_the_person_about_the_camera_to_stand_on_it(clip: Path)
     assert not (clip / "nothing").exists()
 
 
+def test_floor_contact_holds_the_lower_foot_on_the_floor_in_every_frame(tmp_path: Path) -> None:
+    from flowpose.cli.options import with_floor_contact
+    from flowpose.io.world_frame import ANKLES
+
+    K = np.array([[170.0, 0.0, 79.5], [0.0, 170.0, 119.5], [0.0, 0.0, 1.0]])  # a portrait 160 x 240 frame
+    write_video(tmp_path / "room.mp4", np.stack([room_image(K, (240, 160), 15.0, 0.0)] * 6), fps=10.0)
+    world = standing_pose().astype(np.float64)[:, [0, 2, 1]] + np.array([0.0, 4.0, 0.0])  # Z up, 4 m ahead
+    place = placed_frame(1.8, 15.0, 0.0)
+    lifts = np.array([0.0, 0.0, 0.15, 0.15, 0.0, 0.0])  # the estimate floats 15 cm up in frames 2 and 3
+    bodies = np.stack([(world + [0.0, 0.0, lift]) @ place.R.T + place.t for lift in lifts])
+    save_poses(PoseSequence(joints3d=bodies, K=K, fps=10.0), tmp_path / "room.poses.npz")
+    config = replace(DIS, pose=replace(DIS.pose, max_steps=200))
+    job = RefineVideoJob(video=tmp_path / "room.mp4", config=config, cycles=1, progress=False, floor_z=0.0,
+                         camera_place=(1.8, 15.0, 0.0), out=tmp_path / "floor")
+
+    def lower_ankle(folder: Path) -> np.ndarray:
+        joints = load_poses(folder / "refined.npz").joints3d.astype(np.float64)
+        return ((joints[:, list(ANKLES)] - place.t) @ place.R)[..., 2].min(1)  # world heights, m
+
+    alone = lower_ankle(refine_video(job).folder)
+    contact = refine_video(replace(job, config=with_floor_contact(config, 0.0, True), out=tmp_path / "contact"))
+    assert "floor contact: in every frame the lower ankle held 0.07 m above that floor, each frame as much as its less " \
+           "sure ankle is seen (--floor-contact)" in contact.notes
+    held = lower_ankle(contact.folder)
+    assert np.ptp(alone) > 0.1  # the floor alone scales the whole video once: the lifted frames stay up
+    assert np.abs(held - 0.07).max() < 0.3 * np.abs(alone - 0.07).max()
+    with pytest.raises(InputError, match=r"--floor-contact holds a foot on the floor of --floor"):
+        with_floor_contact(config, None, True)
+    assert with_floor_contact(config, None, False) is config
+
+
 def test_the_tilt_auto_reads_from_the_scene_places_as_the_tilt_given_does(tmp_path: Path) -> None:
     K = np.array([[170.0, 0.0, 79.5], [0.0, 170.0, 119.5], [0.0, 0.0, 1.0]])  # a portrait 160 x 240 frame
     write_video(tmp_path / "room.mp4", np.stack([room_image(K, (240, 160), 15.0, 0.0)] * 6), fps=10.0)

@@ -201,6 +201,8 @@ def test_a_calibration_gives_every_video_its_camera(tmp_path: Path) -> None:
                       "--floor needs the camera's place above the floor", "--camera-height M")
     assert_user_error(run("batch", tmp_path / "v", "--out", tmp_path / "o2", "--camera-height", "1.5"),
                       "--camera-height needs --camera-tilt PITCH[,ROLL]")
+    assert_user_error(run("batch", tmp_path / "v", "--out", tmp_path / "o2", "--floor-contact"),
+                      "--floor-contact holds a foot on the floor of --floor", "which was not given")
     assert_user_error(run("batch", tmp_path / "v", "--out", tmp_path / "o3", "--floor", "0", "--intrinsics",
                           tmp_path / "K.txt"), "K.txt", "a camera file of one camera, without its place in a world")
     result = run("batch", tmp_path / "v", "--out", tmp_path / "focal", "--flow", "dis", "--cycles", "0", "--jobs", "1",

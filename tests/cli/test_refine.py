@@ -43,6 +43,8 @@ from tests.io.test_video import VFR_TIMES, rotated_mp4, variable_rate_mp4
         "estimator_option_without_estimate",
         "floor_without_calibration",
         "floor_with_smpl",
+        "contact_without_floor",
+        "contact_with_smpl",
         "tilt_without_height",
         "height_without_tilt",
         "bad_tilt",
@@ -121,6 +123,12 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(work: Path, case: str) 
     elif case == "floor_with_smpl":
         args, needles = refine_args(work, "--smpl", work / "p.npz", "--body-model", work / "m.pkl", "--floor", "0"), [
             "--floor", "not used with --smpl"]
+    elif case == "contact_without_floor":
+        args, needles = refine_args(work, "--floor-contact"), ["--floor-contact holds a foot on the floor of --floor",
+                                                                "which was not given"]
+    elif case == "contact_with_smpl":
+        args, needles = refine_args(work, "--smpl", work / "p.npz", "--body-model", work / "m.pkl", "--floor-contact"), [
+            "--floor-contact", "not used with --smpl"]
     elif case == "tilt_without_height":
         args, needles = refine_args(work, "--camera-tilt", "20"), ["--camera-tilt needs --camera-height M"]
     elif case == "height_without_tilt":

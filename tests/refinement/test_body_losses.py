@@ -5,6 +5,7 @@ Each term's value on hand-computed cases, its optimum, missing data, shapes and 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -283,3 +284,47 @@ class TestBoneLength:
     def test_gradcheck(self):
         X = torch.randn(4, 3, 3, dtype=torch.float64, requires_grad=True)
         assert torch.autograd.gradcheck(lambda x: L.bone_length_loss(x, CHAIN), (X,))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# L_contact
+
+LEVEL = torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, -1.0, 2.0], [0.0, 1.0, 0.0, 0.0]], dtype=torch.float64)
+"""[R | t] of a level camera 2 m above the floor, looking along the world's +y: a camera point's world height is
+2 - y (camera y down)."""
+ANKLES = (3, 6)
+
+
+def feet(heights: list[tuple[float, float]]) -> torch.Tensor:
+    """(T, 17, 3) camera metres: everything 3 m ahead at 1 m up, the two ankles at the given world heights."""
+    X = torch.zeros(len(heights), 17, 3, dtype=torch.float64)
+    X[..., 2], X[..., 1] = 3.0, 1.0
+    for t, (a, b) in enumerate(heights):
+        X[t, ANKLES[0], 1], X[t, ANKLES[1], 1] = 2.0 - a, 2.0 - b
+    return X
+
+
+class TestContact:
+    def loss(self, X, weights=None, penalty="l2"):
+        w = torch.ones(X.shape[0], dtype=torch.float64) if weights is None else weights
+        return L.contact_loss(X, LEVEL, ANKLES, 0.07, w, delta_mm=30.0, penalty=penalty)
+
+    def test_zero_with_the_lower_ankle_at_its_height_whatever_the_other(self):
+        assert self.loss(feet([(0.07, 0.07), (0.07, 0.40), (0.35, 0.07)])).item() == pytest.approx(0.0, abs=1e-9)
+
+    def test_hand_computed(self):
+        # frames 10 mm down and 30 mm up: (100 + 900) / 2 / 2 with l2, rho = r^2 / 2
+        assert self.loss(feet([(0.06, 0.5), (0.2, 0.10)])).item() == pytest.approx(250.0)
+        assert self.loss(feet([(0.1, 0.1)]), penalty="pseudo_huber").item() == pytest.approx(
+            30.0**2 * (np.sqrt(2.0) - 1.0))
+
+    def test_a_frame_of_weight_zero_says_nothing(self):
+        X = feet([(0.07, 0.2), (0.5, 0.6)])
+        assert self.loss(X, torch.tensor([1.0, 0.0], dtype=torch.float64)).item() == pytest.approx(0.0, abs=1e-9)
+        assert self.loss(X, torch.zeros(2, dtype=torch.float64)).item() == 0.0
+
+    def test_the_gradient_lowers_the_lower_ankle_alone(self):
+        X = feet([(0.2, 0.3)]).requires_grad_()
+        self.loss(X).backward()
+        assert X.grad[0, ANKLES[0], 1].item() < 0  # down the gradient: camera y grows, the ankle goes down
+        assert X.grad[0, ANKLES[1]].abs().max().item() == 0.0 and X.grad[0, 0].abs().max().item() == 0.0

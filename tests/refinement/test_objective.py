@@ -282,6 +282,30 @@ def test_objective_is_the_weighted_sum_of_its_terms():
     assert l3d_root.rel.item() != pytest.approx(l3d.rel.item(), rel=1e-3)
 
 
+def test_the_contact_term_is_part_of_the_body_s_place_and_needs_the_poses_world():
+    T = 4
+    joints = np.repeat(camera_pose(3.5)[None], T, 0)
+    conf = np.ones((T, 17), np.float32)
+    conf[1, 3], conf[2, 6] = 0.4, 0.0  # frame 1's right ankle unsure, frame 2's left one missed
+    lower = float(joints[0, [3, 6], 1].max())  # camera y down: the lower ankle's
+    world = np.array([[1.0, 0, 0, 0], [0, 0, -1.0, lower + 0.17], [0, 1.0, 0, 0]])  # level; the feet 17 cm up
+    K_np = np.diag([500.0, 500.0, 1.0]).astype(np.float32)
+    seq = PoseSequence(joints, K_np, conf=conf, fps=25.0, world=world)
+    config = PoseStageConfig(w_contact=1 / 20.0**2, contact_floor_z=0.05)  # a platform 5 cm up: 5 cm too high
+    problem = build_pose_problem(seq, config, torch.device("cpu"))
+    np.testing.assert_allclose(problem.contact_weights.numpy(), [1.0, 0.4, 0.0, 1.0])
+    off = pose_terms(problem.X0, problem, replace(config, w_contact=0.0))["3d_abs"]
+    on = pose_terms(problem.X0, problem, config)["3d_abs"]
+    contact = B.contact_loss(problem.X0, problem.world, (3, 6), 0.12, problem.contact_weights, delta_mm=30.0,
+                             penalty=config.penalty)
+    assert contact.item() == pytest.approx(30.0**2 * (np.sqrt(1 + (50 / 30.0) ** 2) - 1), rel=1e-4)
+    assert (on - off).item() == pytest.approx(contact.item() / 20.0**2, rel=1e-5)
+    assert build_pose_problem(replace(seq, world=None), PoseStageConfig(), torch.device("cpu")).world is None
+    with pytest.raises(InputError, match=r"w_contact holds a foot on the floor of the poses' world: expected "
+                                         r"Human3\.6M-17 poses with a world \(refine --floor\), got h36m17 poses without one"):
+        build_pose_problem(replace(seq, world=None), config, torch.device("cpu"))
+
+
 def test_build_pose_problem_takes_the_intervals_of_the_poses():
     joints = np.repeat(camera_pose(3.5)[None], 4, 0)
     K_np = np.diag([500.0, 500.0, 1.0]).astype(np.float32)
