@@ -44,8 +44,9 @@ from flowpose.errors import FlowposeError, InputError
 from flowpose.flow.registry import load_flow_model
 from flowpose.io.atomic import atomic_path
 from flowpose.io.npz import read_npz
-from flowpose.io.outdir import MANIFEST
+from flowpose.io.outdir import MANIFEST, remove_temporary_folders
 from flowpose.io.rig_files import choose_camera, is_rig_file, read_rig
+from flowpose.io.stops import Stopped
 from flowpose.refinement.memory import available_memory_bytes
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
@@ -341,6 +342,12 @@ def run_batch(
             rows[todo[i]] = row
             if report:
                 report(row)
+    except (Stopped, KeyboardInterrupt):
+        if ray_address is not None:  # a task ended by force leaves its temporary folder (ray_tasks)
+            for k in todo:
+                if k not in rows:
+                    remove_temporary_folders(items[k].out)
+        raise
     except WorkerLost as lost:  # only from run_in_workers: every video not done is lost with the pool
         for k in todo:
             if k not in rows:

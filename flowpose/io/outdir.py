@@ -217,6 +217,25 @@ def _temporary_folder(dest: Path) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def remove_temporary_folders(dest: Path) -> list[Path]:
+    """Remove the temporary folders begun for ``dest`` and left behind (``.<name>.flowpose-tmp-*`` beside it): a
+    process killed before its own cleanup could run leaves one (a Ray task whose interrupt Ray lost, ended by force
+    after a stop: :func:`flowpose.app.ray_tasks.run_on_ray`). Only folders of that name, not links, are removed.
+
+    Args:
+        dest: an output folder's destination.
+
+    Returns:
+        The folders removed.
+    """
+    gone = []
+    for tmp in Path(dest).parent.glob(f".{Path(dest).name}{_TEMP_MARK}*"):
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+            gone.append(tmp)
+    return gone
+
+
 def _write_manifest(folder: Path) -> list[str]:
     names = sorted(p.name for p in folder.iterdir() if p.name != MANIFEST)
     doc = {"written_by": "flowpose", "files": names}

@@ -236,6 +236,29 @@ def test_ray_on_a_local_cluster(videos: Path, tmp_path: Path) -> None:
     assert rows["a"]["status"] == rows["b"]["status"] == "done" and rows["bad"]["status"] == "failed"
 
 
+def test_a_stop_on_ray_removes_what_the_videos_not_done_had_begun(
+    videos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowpose.io.stops import Stopped
+
+    items = read_inputs(videos, tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    left = tmp_path / "out" / ".b.flowpose-tmp-x1y2"  # as a task killed by force leaves it (ray_tasks)
+    mine = tmp_path / "out" / ".b.notes"  # not flowpose's: kept
+
+    def stopped(fn, todo, address, on_error):  # noqa: ANN001, ANN202 - run_on_ray's arguments
+        left.mkdir()
+        (left / "refined.npz").write_bytes(b"half")
+        mine.write_text("mine")
+        yield 0, fn(todo[0])
+        raise Stopped(signal.SIGTERM)
+
+    monkeypatch.setattr(flowpose.app.batch, "run_on_ray", stopped)
+    with pytest.raises(Stopped):
+        run_batch(items, RefineVideoJob(video=videos, config=DIS, cycles=0), ray_address="local")
+    assert not left.exists() and mine.read_text() == "mine" and (tmp_path / "out" / "a" / MANIFEST).exists()
+
+
 def test_a_cluster_not_reached_is_one_error_before_the_results_folder_is_made(
     videos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -30,13 +30,14 @@ def killed_on_three(x: int) -> int:
 
 
 def write_then_wait(task: tuple[Path, int]) -> int:
-    """Task 0 ends at once; the others hold a half-written file for a minute and remove it when unwound."""
+    """Task 0 ends at once; the others hold a half-written file (their process id) for a minute and remove it when
+    unwound."""
     folder, k = task
     if k == 0:
         return k
     partial = folder / f"{k}.partial"
     try:
-        partial.write_text("half")
+        partial.write_text(str(os.getpid()))
         for _ in range(600):  # short sleeps: Ray's cancel interrupts at the next bytecode, not within one sleep
             time.sleep(0.1)
     finally:

@@ -19,6 +19,7 @@ from flowpose.io.outdir import (
     check_output_file,
     check_output_folder,
     read_manifest,
+    remove_temporary_folders,
     rename_no_replace,
     write_output_folder,
 )
@@ -288,3 +289,17 @@ def test_stop_signal_during_the_write_removes_the_temporary_folder(tmp_path: Pat
     proc.communicate(timeout=30)  # also closes the stderr pipe
     assert proc.returncode != 0
     assert sorted(os.listdir(tmp_path)) == ["ready"]  # no output, no hidden .out.flowpose-tmp-* folder
+
+
+def test_the_temporary_folders_left_for_a_destination_are_removed_and_nothing_else(tmp_path: Path) -> None:
+    for name in (".out.flowpose-tmp-abc", ".out.flowpose-tmp-def", ".other.flowpose-tmp-abc", "out", ".out.notes"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "f").write_text("x")
+    (tmp_path / ".out.flowpose-tmp-file").write_text("a file of that name")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / ".out.flowpose-tmp-link").symlink_to(tmp_path / "elsewhere")
+    gone = remove_temporary_folders(tmp_path / "out")
+    assert sorted(p.name for p in gone) == [".out.flowpose-tmp-abc", ".out.flowpose-tmp-def"]
+    assert sorted(os.listdir(tmp_path)) == [".other.flowpose-tmp-abc", ".out.flowpose-tmp-file", ".out.flowpose-tmp-link",
+                                            ".out.notes", "elsewhere", "out"]
+    assert (tmp_path / "out" / "f").exists() and (tmp_path / "elsewhere").exists()
