@@ -70,9 +70,9 @@ def floor_contact_option(fn: Callable) -> Callable:
         "--floor-contact",
         "floor_contact",
         is_flag=True,
-        help="With --floor: also hold the lower foot on that floor in every frame, for a person with a foot down "
-        "throughout (standing, walking, balancing; not jumping or running): the body's place in the world nearer, its "
-        "pose about as it was.",
+        help="With --floor: also hold the lower foot on that floor in every frame, the body moved there whole, for a "
+        "person with a foot down throughout (standing, walking, balancing; not jumping or running): the body nearer "
+        "its place in the world.",
     )(fn)
 
 

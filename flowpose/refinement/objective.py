@@ -29,9 +29,10 @@ with, for the projection pi and the points P_t = A X_t (the joints, then ``bone_
     L_3D,rel = sum c rho(1000 |(X_j - R(X)) - (X0_j - R(X0))|) / sum c
     L_3D,abs = sum_t c_R rho(1000 |R(X_t) - R(X0_t)|) / sum c_R
     L_3D,lat = the same with the offset's component along R(X0_t)'s viewing ray removed
-    L_contact = sum_t w_t rho(1000 (min_a z_{t,a}(X) - h)) / sum w_t   (``w_contact`` > 0, poses with a world W:
-              the lower ankle's height in W at h, the floor's plus the ankle's above the sole; w_t the lower of the
-              ankles' confidences; :func:`~flowpose.refinement.body_losses.contact_loss`)
+    L_contact = sum_t w_t rho(1000 (zbar_t + sg(min_a z_{t,a} - zbar_t) - h)) / sum w_t   (``w_contact`` > 0, poses
+              with a world W: the lower ankle's height z in W at h, the floor's plus the ankle's above the sole, the
+              gradient on the centroid's height zbar (the body moved whole); w_t the lower of the ankles'
+              confidences; :func:`~flowpose.refinement.body_losses.contact_loss`)
     L_2D    = sum c rho(|pi(X_{t,j}) - x_{t,j}|) / sum c
     L_vel   = mean |(X_{t+1} - X_t) fps|^2,   L_acc = mean |(X_{t+1} - 2 X_t + X_{t-1}) fps^2 - a^obs_t|^2
               (for a variable frame rate, with each interval's own length dt_t: v_t = (X_{t+1} - X_t) / dt_t and

@@ -401,7 +401,11 @@ def test_floor_contact_holds_the_lower_foot_on_the_floor_in_every_frame(tmp_path
            "sure ankle is seen (--floor-contact)" in contact.notes
     held = lower_ankle(contact.folder)
     assert np.ptp(alone) > 0.1  # the floor alone scales the whole video once: the lifted frames stay up
-    assert np.abs(held - 0.07).max() < 0.3 * np.abs(alone - 0.07).max()
+    assert np.abs(held - 0.07).max() < 0.6 * np.abs(alone - 0.07).max()  # pulled down, against their own 2D
+    floored, stood = (load_poses(f / "refined.npz").joints3d.astype(np.float64) for f in (job.out, contact.folder))
+    moved = np.linalg.norm(stood - floored, axis=-1).max()
+    bent = np.linalg.norm((stood - stood.mean(1, keepdims=True)) - (floored - floored.mean(1, keepdims=True)), axis=-1)
+    assert moved > 0.1 and bent.max() < 0.25 * moved  # the body moved whole, its pose hardly changed
     with pytest.raises(InputError, match=r"--floor-contact holds a foot on the floor of --floor"):
         with_floor_contact(config, None, True)
     assert with_floor_contact(config, None, False) is config

@@ -323,8 +323,8 @@ class TestContact:
         assert self.loss(X, torch.tensor([1.0, 0.0], dtype=torch.float64)).item() == pytest.approx(0.0, abs=1e-9)
         assert self.loss(X, torch.zeros(2, dtype=torch.float64)).item() == 0.0
 
-    def test_the_gradient_lowers_the_lower_ankle_alone(self):
+    def test_the_gradient_lowers_the_whole_body_alike(self):
         X = feet([(0.2, 0.3)]).requires_grad_()
         self.loss(X).backward()
-        assert X.grad[0, ANKLES[0], 1].item() < 0  # down the gradient: camera y grows, the ankle goes down
-        assert X.grad[0, ANKLES[1]].abs().max().item() == 0.0 and X.grad[0, 0].abs().max().item() == 0.0
+        assert (X.grad[0, :, 1] < 0).all()  # down the gradient: camera y grows, every joint goes down
+        torch.testing.assert_close(X.grad[0], X.grad[0, :1].expand(17, 3))  # alike: the pose is not bent
