@@ -8,9 +8,10 @@ the tracked estimate is refined with the flow term off and on (the default prese
 the person stands on (the woman, p0: the lab's floor; the man, p1: his platform's top, taken from the reference as
 ``floor_contact.py --floor top`` does). Printed per pair and as means: MPJPE / PA-MPJPE (mm, as ``bench_real.py``
 scores) of each run and the flow's gain, flowpose against the same run without flow: of the means, and the mean of
-the pairs' gains (which weighs each pair alike, whatever its error).
+the pairs' gains (which weighs each pair alike, whatever its error). ``--floor-contact``: on the floor with the foot held
+there in every frame too (``refine --floor-contact``), both runs.
 
-    python benchmarks/experiments/floor_flow_gain.py [--reference all|heldout] [--views ...]
+    python benchmarks/experiments/floor_flow_gain.py [--reference all|heldout] [--views ...] [--floor-contact]
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from floor_contact import CALIBRATION, calibrated_pair, stands_on  # noqa: E402
 
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputNoteWarning  # noqa: E402
-from flowpose.floor import floor_scale, on_floor  # noqa: E402
+from flowpose.floor import CONTACT_WEIGHT, floor_scale, on_floor  # noqa: E402
 from flowpose.io.rig_files import read_rig  # noqa: E402
 
 KEYS = ("as it is, without flow", "as it is, flowpose", "on the floor, without flow", "on the floor, flowpose")
@@ -42,7 +43,9 @@ def gain(row: dict[str, float], where: str, metric: str) -> float:
 def main() -> None:
     """Refine every pair four ways; print the table and the means."""
     warnings.simplefilter("ignore", InputNoteWarning)
-    args = experiment_parser(__doc__.split("\n\n")[0]).parse_args()
+    parser = experiment_parser(__doc__.split("\n\n")[0])
+    parser.add_argument("--floor-contact", action="store_true", help="on the floor, the foot held there in every frame")
+    args = parser.parse_args()
     config = replace(get_preset("fast"), cycles=args.cycles)
     cameras = read_rig(CALIBRATION)
     rows: list[dict[str, float]] = []
@@ -50,10 +53,14 @@ def main() -> None:
     print("|---" * (len(KEYS) + 4) + "|")
     for name, frames, gt, init, keep in tracked_pairs(args.devset, args.views, args.reference):
         frame, top = calibrated_pair(cameras, name, gt, keep)
-        scale, _ = floor_scale(init, frame, stands_on(name, top))
+        floor_z = stands_on(name, top)
+        scale, _ = floor_scale(init, frame, floor_z)
         row: dict[str, float] = {"scale": scale}
-        for where, start in (("as it is", init), ("on the floor", on_floor(init, scale))):
-            for run, result in baseline_runs(start, frames, config).items():
+        held = replace(config, pose=replace(config.pose, w_contact=CONTACT_WEIGHT, contact_floor_z=floor_z))
+        for where, start, run_config in (("as it is", init, config),
+                                         ("on the floor", on_floor(init, scale, frame), held if args.floor_contact
+                                          else config)):
+            for run, result in baseline_runs(start, frames, run_config).items():
                 m = scores(result.poses.joints3d, gt, keep)
                 row[f"{where}, {run} mpjpe"], row[f"{where}, {run} pa"] = m["mpjpe"], m["pa_mpjpe"]
         rows.append(row)
