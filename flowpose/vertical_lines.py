@@ -15,13 +15,14 @@ length times its vote, reweighted until it settles. Pitch and roll follow from u
 :func:`flowpose.camera_place.camera_tilt`.
 
 The segments are OpenCV's line segment detector's (LSD), found in the median of :data:`BACKGROUND_FRAMES` frames
-spread over the video (:class:`SceneLines`: once a video, for the tilt and the focal length alike), which removes people who move, with their limbs' edges; endpoints are undistorted through the
-lens when one is known. Kept: segments at least :data:`MIN_LENGTH_FRACTION` of the image's diagonal long, not
-touching the image's border (a letterbox's edge is no line of the scene), and within :data:`MAX_LEAN_DEG` of the
-image's vertical. Since a receding horizontal line (a floor's edge, a table's) can look as steep as a vertical one,
-up must lie within :data:`MAX_LEAN_DEG` of the image's up (-y): with the roll small, a camera looking more than
-about 40 degrees down cannot have its tilt read, and one whose scene has fewer than :data:`MIN_LINES` vertical lines
-is refused, naming the option that gives the tilt instead.
+spread over the video (:class:`SceneLines`: once a video, for the tilt and the focal length alike), which removes
+people who move, with their limbs' edges; endpoints are undistorted through the lens when one is known. Kept:
+segments at least :data:`MIN_LENGTH_FRACTION` of the image's diagonal long, not touching the image's border (a
+letterbox's edge is no line of the scene), and within :data:`MAX_LEAN_DEG` of the image's vertical. Since a receding
+horizontal line (a floor's edge, a table's) can look as steep as a vertical one, up must lie within
+:data:`MAX_LEAN_DEG` of the image's up (-y): with the roll small, a camera looking more than about 40 degrees down
+cannot have its tilt read, and one whose scene has fewer than :data:`MIN_LINES` vertical lines is refused, naming
+the option that gives the tilt instead.
 
 On the real set's four cameras (``benchmarks/experiments/vertical_lines.py``) the pitch read lies 0.1 to 1.1 degrees
 from the calibration's and the roll within 0.4, whether the lens is known or not; the bootstrap spread (0.1 to 0.2

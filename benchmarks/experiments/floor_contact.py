@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,19 +29,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_real import VIDEOS, experiment_parser, scores, tracked_pairs  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
+from flowpose.camera_place import camera_tilt  # noqa: E402
 from flowpose.config import (
     RefineConfig,  # noqa: E402
     get_preset,  # noqa: E402
 )
 from flowpose.errors import InputNoteWarning  # noqa: E402
 from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, lower_ankle_height, on_floor  # noqa: E402
-from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
+from flowpose.io.rig_files import RigCamera, choose_camera, read_rig  # noqa: E402
+from flowpose.io.video import VideoReader, open_video  # noqa: E402
 from flowpose.io.world_frame import WorldFrame, world_frame  # noqa: E402
 from flowpose.pose import PoseSequence  # noqa: E402
 from flowpose.skeleton import H36M17  # noqa: E402
+from flowpose.vertical_lines import SceneLines  # noqa: E402
 
 CALIBRATION = VIDEOS.parent / "calibration" / "Calib.qca.txt"
 PELVIS = H36M17.index("pelvis")
+
+
+def calibrated_scenes(views: list[str]) -> Iterator[tuple[str, RigCamera, tuple[float, float], VideoReader, SceneLines]]:
+    """Each of the real set's ``views`` with its calibrated camera, that camera's pitch and roll (degrees,
+    :func:`flowpose.camera_place.camera_tilt`), its video (open until the next view) and the video's scene lines
+    (found on first use): what the experiments reading the camera from the scene compare with."""
+    cameras = read_rig(CALIBRATION)
+    for view in views:
+        camera = choose_camera(cameras, CALIBRATION, view, None)
+        _, pitch, roll = camera_tilt(world_frame(camera, str(CALIBRATION)))
+        with open_video(VIDEOS / f"{view}.mp4") as reader:
+            yield view, camera, (pitch, roll), reader, SceneLines(reader)
 
 
 def calibrated_pair(cameras: dict, name: str, gt: np.ndarray, keep: np.ndarray) -> tuple[WorldFrame, float]:

@@ -30,17 +30,23 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_real import VIDEOS, experiment_parser, tracked_pairs  # noqa: E402
-from floor_contact import CALIBRATION, calibrated_pair, floor_run, print_floor_runs, stands_on  # noqa: E402
+from floor_contact import (  # noqa: E402
+    CALIBRATION,
+    calibrated_pair,
+    calibrated_scenes,
+    floor_run,
+    print_floor_runs,
+    stands_on,
+)
 
 from flowpose.app.refine_video import shown_alike  # noqa: E402
 from flowpose.camera_place import camera_tilt, placed_frame  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputNoteWarning  # noqa: E402
-from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
+from flowpose.io.rig_files import read_rig  # noqa: E402
 from flowpose.io.video import (
     open_video,  # noqa: E402
 )
-from flowpose.io.world_frame import world_frame  # noqa: E402
 from flowpose.scene_focal import best_fov, centred_K, focal_from_lines, fov_focal  # noqa: E402
 from flowpose.vertical_lines import SceneLines, tilt_from_lines  # noqa: E402
 
@@ -64,21 +70,16 @@ def bootstrap_spread(scene: SceneLines, focal_px: float) -> float:
 
 def readings(views: list[str]) -> dict[str, float]:
     """Print each camera's calibrated focal length and tilt beside those read; the focal lengths read, by view."""
-    cameras = read_rig(CALIBRATION)
     print("| camera | calibrated f px | read f px | error | vertical, horizontal segments | s | bootstrap spread | "
           "calibrated pitch, roll | read through the read f | error |")
     print("|---" * 10 + "|")
     read = {}
-    for view in views:
-        camera = choose_camera(cameras, CALIBRATION, view, None)
-        _, pitch, roll = camera_tilt(world_frame(camera, str(CALIBRATION)))
-        with open_video(VIDEOS / f"{view}.mp4") as reader:
-            start = time.perf_counter()
-            scene = SceneLines(reader)
-            found = focal_from_lines(scene, view)  # the seconds: the segments found, and read
-            seconds = time.perf_counter() - start
-            tilt = tilt_from_lines(scene, centred_K(found.focal_px, reader.size), None, view)
-            spread = bootstrap_spread(scene, found.focal_px)
+    for view, camera, (pitch, roll), reader, scene in calibrated_scenes(views):
+        start = time.perf_counter()
+        found = focal_from_lines(scene, view)  # the seconds: the segments found, and read
+        seconds = time.perf_counter() - start
+        tilt = tilt_from_lines(scene, centred_K(found.focal_px, reader.size), None, view)
+        spread = bootstrap_spread(scene, found.focal_px)
         read[view] = found.focal_px
         print(f"| {view} | {camera.K[0, 0]:.1f} | {found.focal_px:.1f} | {100 * (found.focal_px / camera.K[0, 0] - 1):+.1f}% "
               f"| {found.vertical}, {found.horizontal} | {seconds:.1f} | {100 * spread:.1f}% | {pitch:.2f}, {roll:.2f} | "

@@ -28,16 +28,21 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import VIDEOS, experiment_parser, tracked_pairs  # noqa: E402
-from floor_contact import CALIBRATION, calibrated_pair, floor_run, print_floor_runs, stands_on  # noqa: E402
+from bench_real import experiment_parser, tracked_pairs  # noqa: E402
+from floor_contact import (  # noqa: E402
+    CALIBRATION,
+    calibrated_pair,
+    calibrated_scenes,
+    floor_run,
+    print_floor_runs,
+    stands_on,
+)
 
 from flowpose.camera_place import camera_tilt, placed_frame, tilt_of_up  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputNoteWarning  # noqa: E402
 from flowpose.io.intrinsics import CameraOptions  # noqa: E402
 from flowpose.io.rig_files import choose_camera, read_rig  # noqa: E402
-from flowpose.io.video import open_video  # noqa: E402
-from flowpose.io.world_frame import world_frame  # noqa: E402
 from flowpose.vertical_lines import (  # noqa: E402
     MAX_LEAN_DEG,
     SceneLines,
@@ -71,12 +76,7 @@ def hard_up(normals: np.ndarray, lengths: np.ndarray, threshold_deg: float) -> n
 
 def vote_scan(views: list[str]) -> None:
     """Print each vote's pitch error per camera, through the calibrated camera with its lens and without."""
-    cameras = read_rig(CALIBRATION)
-    found = {}
-    for view in views:
-        camera = choose_camera(cameras, CALIBRATION, view, None)
-        with open_video(VIDEOS / f"{view}.mp4") as reader:
-            found[view] = (camera, SceneLines(reader).segments)
+    found = {view: (camera, tilt[0], scene.segments) for view, camera, tilt, _, scene in calibrated_scenes(views)}
     print("| vote | " + " | ".join(f"{view} pitch error, lens / none" for view in views) + " |")
     print("|---" * (len(views) + 1) + "|")
     votes = [(f"soft {s:g} deg", lambda n, lengths, s=s: vertical_up(n, lengths, soft_deg=s)[0]) for s in SOFT_SCALES]
@@ -84,8 +84,7 @@ def vote_scan(views: list[str]) -> None:
     for label, up_of in votes:
         cells = []
         for view in views:
-            camera, ends = found[view]
-            pitch = camera_tilt(world_frame(camera, str(CALIBRATION)))[1]
+            camera, pitch, ends = found[view]
             errors = [tilt_of_up(up_of(*segment_planes(ends, camera.K, lens)))[0] - pitch for lens in (camera.dist, None)]
             cells.append(f"{errors[0]:+.2f} / {errors[1]:+.2f}")
         print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
@@ -94,20 +93,15 @@ def vote_scan(views: list[str]) -> None:
 
 def readings(views: list[str]) -> None:
     """Print each camera's calibrated tilt beside the tilts read through three cameras."""
-    cameras = read_rig(CALIBRATION)
     print("| camera | calibrated pitch, roll | read: calibrated camera | error | lines | spread | without the lens | "
           "error | focal guessed (--fov 60) | error | s |")
     print("|---" * 11 + "|")
-    for view in views:
-        camera = choose_camera(cameras, CALIBRATION, view, None)
-        _, pitch, roll = camera_tilt(world_frame(camera, str(CALIBRATION)))
-        with open_video(VIDEOS / f"{view}.mp4") as reader:
-            start = time.perf_counter()
-            scene = SceneLines(reader)
-            read = tilt_from_lines(scene, camera.K, camera.dist, view)  # the seconds: the segments found, and read
-            seconds = time.perf_counter() - start
-            pinhole = tilt_from_lines(scene, camera.K, None, view)
-            guessed = tilt_from_lines(scene, CameraOptions().matrix(reader.size), None, view)
+    for view, camera, (pitch, roll), reader, scene in calibrated_scenes(views):
+        start = time.perf_counter()
+        read = tilt_from_lines(scene, camera.K, camera.dist, view)  # the seconds: the segments found, and read
+        seconds = time.perf_counter() - start
+        pinhole = tilt_from_lines(scene, camera.K, None, view)
+        guessed = tilt_from_lines(scene, CameraOptions().matrix(reader.size), None, view)
         cells = [f"{pitch:.2f}, {roll:.2f}"]
         for i, tilt in enumerate((read, pinhole, guessed)):
             cells += [f"{tilt.pitch_deg:.2f}, {tilt.roll_deg:.2f}",
