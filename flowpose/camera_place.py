@@ -58,7 +58,7 @@ def placed_frame(height_m: float, pitch_deg: float, roll_deg: float = 0.0, camer
 
     Example:
         >>> frame = placed_frame(1.5, 0.0)  # a level camera 1.5 m up
-        >>> frame.R[:, 2], float(-(frame.R.T @ frame.t)[2])  # the world's up in the camera (-y), the camera's height
+        >>> frame.R[:, 2], frame.camera_height  # the world's up in the camera (-y), the camera's height
         (array([ 0., -1.,  0.]), 1.5)
     """
     if not (math.isfinite(height_m) and 0.0 < height_m <= MAX_HEIGHT_M):
@@ -81,7 +81,7 @@ def placed_frame(height_m: float, pitch_deg: float, roll_deg: float = 0.0, camer
 def camera_tilt(frame: WorldFrame) -> tuple[float, float, float]:
     """A placed camera's height above its world's z = 0 (metres), pitch and roll (degrees; module docstring): the
     inverse of :func:`placed_frame` (yaw dropped)."""
-    return (float(-(frame.R.T @ frame.t)[2]), *tilt_of_up(frame.R[:, 2]))
+    return (frame.camera_height, *tilt_of_up(frame.R[:, 2]))
 
 
 def tilt_of_up(up: np.ndarray) -> tuple[float, float]:

@@ -68,6 +68,7 @@ def floor_scale(poses: PoseSequence, frame: WorldFrame, floor_z: float = 0.0) ->
         raise InputError(f"the floor places Human3.6M-17 poses, got {poses.skeleton}")
     seen = _observed(poses)
     lower = _lower_ankle_u(seen, frame)
+    lower = lower[np.isfinite(lower)]
     if len(lower) < MIN_FRAMES:
         raise InputError(f"an ankle is observed in {len(lower)} frames; placing the person on the floor needs "
                          f"{MIN_FRAMES} or more")
@@ -76,7 +77,7 @@ def floor_scale(poses: PoseSequence, frame: WorldFrame, floor_z: float = 0.0) ->
         raise InputError(f"the person's axis (ankles to thorax) is {lean:.0f} degrees from the z of camera "
                          f"{frame.camera}'s world: the floor needs a world with Z up and the floor at z = 0 (Qualisys's, "
                          "Pose2Sim's calibrated on the floor)")
-    camera_z = float(-(frame.R.T @ frame.t)[2])
+    camera_z = frame.camera_height
     median = float(np.median(lower))
     if median >= 0:
         raise InputError(f"the person's ankles are not below camera {frame.camera} (it stands {camera_z:.2f} m up): "
@@ -102,18 +103,25 @@ def _observed(poses: PoseSequence) -> np.ndarray:
 
 
 def _lower_ankle_u(joints3d: np.ndarray, frame: WorldFrame) -> np.ndarray:
-    """Per frame with an ankle, the lower ankle's u = (R^T X)_z (module docstring): (T, 17, 3) camera metres, NaN where
-    not observed -> (F,) metres, F the frames with an ankle."""
+    """Each frame's lower ankle's u = (R^T X)_z (module docstring): (T, 17, 3) camera metres, NaN where not observed
+    -> (T,) metres, NaN in a frame without an ankle."""
     up = (np.asarray(joints3d, np.float64)[:, list(ANKLES)] @ frame.R)[..., 2]  # u_j, row vectors
     lower = np.where(np.isfinite(up), up, np.inf).min(1)
-    return lower[np.isfinite(lower)]
+    return np.where(np.isfinite(lower), lower, np.nan)
+
+
+def lower_ankle_heights(joints3d: np.ndarray, frame: WorldFrame) -> np.ndarray:
+    """Each frame's lower ankle's height above the world's z = 0, z = c_z + u (module docstring), metres: Human3.6M-17
+    camera-frame joints (T, 17, 3) metres, NaN where not observed -> (T,), NaN in a frame without an ankle."""
+    return frame.camera_height + _lower_ankle_u(joints3d, frame)
 
 
 def lower_ankle_height(joints3d: np.ndarray, frame: WorldFrame) -> float:
-    """The median frame's lower ankle's height above the world's z = 0, metres: Human3.6M-17 camera-frame joints
-    (T, 17, 3) metres, NaN where not observed; NaN where no frame has an ankle."""
+    """The median frame's lower ankle's height above the world's z = 0 (:func:`lower_ankle_heights`), metres; NaN
+    where no frame has an ankle."""
     lower = _lower_ankle_u(joints3d, frame)
-    return float(-(frame.R.T @ frame.t)[2] + np.median(lower)) if len(lower) else float("nan")
+    lower = lower[np.isfinite(lower)]
+    return float(frame.camera_height + np.median(lower)) if len(lower) else float("nan")
 
 
 def on_floor(poses: PoseSequence, scale: float, frame: WorldFrame | None = None) -> PoseSequence:

@@ -7,7 +7,7 @@ import pytest
 
 from flowpose.camera import project_np
 from flowpose.errors import InputError
-from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, lower_ankle_height, on_floor
+from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, lower_ankle_height, lower_ankle_heights, on_floor
 from flowpose.io.world_frame import ANKLES, WorldFrame
 from flowpose.pose import PoseSequence
 from tests.io.test_bvh_export import camera_poses
@@ -39,6 +39,17 @@ def test_a_person_placed_too_far_is_scaled_onto_the_floor() -> None:
     assert floor_scale(far, FRAME, floor_z=0.2)[0] < scale
     assert lower_ankle_height(placed.joints3d, FRAME) == pytest.approx(ANKLE_HEIGHT_M)
     assert lower_ankle_height(far.joints3d, FRAME) == pytest.approx(before)
+
+
+def test_each_frame_s_lower_ankle_height() -> None:
+    joints = standing(4)
+    joints[1, ANKLES[0], 1] -= 0.3  # one foot lifted 0.3 m: the other is the lower
+    joints[2, list(ANKLES), 1] -= 0.4  # both 0.4 m up: in the air
+    joints[3, list(ANKLES)] = np.nan  # no ankle
+    heights = lower_ankle_heights(joints, FRAME)
+    np.testing.assert_allclose(heights[:3], [ANKLE_HEIGHT_M, ANKLE_HEIGHT_M, ANKLE_HEIGHT_M + 0.4], atol=1e-9)
+    assert np.isnan(heights[3])
+    assert lower_ankle_height(joints, FRAME) == pytest.approx(ANKLE_HEIGHT_M)  # the median of the three with one
 
 
 def test_only_observed_ankles_count_and_the_median_frame_decides() -> None:

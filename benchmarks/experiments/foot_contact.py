@@ -13,10 +13,12 @@ on (the woman, p0, the lab's; the man, p1, his platform's top, from the referenc
 without root alignment, mm, and the pelvis's median depth error, m) and the std over frames of the refined lower
 ankle's height (m; the reference's beside it).
 
-``--on-the-ankle`` runs the form tried first and not kept: the residual on the lower ankle's own height, its gradient
-on that ankle alone (the package's moves the whole body: :func:`flowpose.refinement.body_losses.contact_loss`).
+``--form ankle|ray|scale`` runs the forms tried and not kept (the residual's gradient on the lower ankle alone, along
+the centroid's ray, as a scale about the camera; the package's moves the whole body up:
+:func:`flowpose.refinement.body_losses.contact_loss`) and ``--flight-gate M`` takes the term off frames whose initial
+lower ankle is more than M metres up (``contact_forms.py``).
 
-    python benchmarks/experiments/foot_contact.py [--reference all|heldout] [--views ...] [--on-the-ankle]
+    python benchmarks/experiments/foot_contact.py [--reference all|heldout] [--views ...] [--form F] [--flight-gate M]
 """
 
 from __future__ import annotations
@@ -27,37 +29,20 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import contact_forms  # noqa: E402
 from bench_real import experiment_parser, scores, tracked_pairs  # noqa: E402
 from floor_contact import CALIBRATION, PELVIS, calibrated_pair, stands_on  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputNoteWarning  # noqa: E402
-from flowpose.floor import CONTACT_WEIGHT, floor_scale, on_floor  # noqa: E402
+from flowpose.floor import CONTACT_WEIGHT, floor_scale, lower_ankle_heights, on_floor  # noqa: E402
 from flowpose.io.rig_files import read_rig  # noqa: E402
-from flowpose.io.world_frame import ANKLES, WorldFrame  # noqa: E402
-from flowpose.refinement import objective  # noqa: E402
-from flowpose.refinement.losses import MM_PER_M, Penalty, robust_mean  # noqa: E402
+from flowpose.io.world_frame import WorldFrame  # noqa: E402
 
 RUNS = ("flowpose", "--floor", "--floor --floor-contact")
-
-
-def contact_on_the_ankle(X: torch.Tensor, world: torch.Tensor, ankles: tuple[int, int], height_m: float,
-                         weights: torch.Tensor, *, delta_mm: float, penalty: Penalty) -> torch.Tensor:
-    """L_contact with d_t = 1000 (min_a z_{t,a} - height_m): the lower ankle pulled on alone (tried, not kept)."""
-    R, t = world[:, :3].to(X.dtype), world[:, 3].to(X.dtype)
-    d = MM_PER_M * (((X[:, list(ankles)] - t) @ R)[..., 2].min(dim=1).values - height_m)
-    return robust_mean(d[:, None, None], weights[:, None].to(X.dtype), delta_mm, penalty)
-
-
-def ankle_heights(joints: np.ndarray, frame: WorldFrame) -> np.ndarray:
-    """The lower ankle's world height in each frame, m: (T, 17, 3) camera-frame joints -> (T,), NaN without one."""
-    z = ((np.asarray(joints, np.float64)[:, list(ANKLES)] - frame.t) @ frame.R)[..., 2]
-    lower = np.where(np.isfinite(z), z, np.inf).min(1)
-    return np.where(np.isfinite(lower), lower, np.nan)
 
 
 def figures(joints: np.ndarray, gt: np.ndarray, keep: np.ndarray, frame: WorldFrame) -> dict[str, float]:
@@ -68,7 +53,7 @@ def figures(joints: np.ndarray, gt: np.ndarray, keep: np.ndarray, frame: WorldFr
     return {"mpjpe": m["mpjpe"], "pa": m["pa_mpjpe"], "accel": m["accel_error"],
             "placed": float(np.nanmean(placed) * 1000.0),
             "depth": float(np.nanmedian(np.abs(joints[keep, PELVIS, 2] - gt[keep, PELVIS, 2]))),
-            "ankle_std": float(np.nanstd(ankle_heights(joints[keep], frame)))}
+            "ankle_std": float(np.nanstd(lower_ankle_heights(joints[keep], frame)))}
 
 
 def cell(f: dict[str, float]) -> str:
@@ -80,10 +65,9 @@ def main() -> None:
     """Refine every pair three ways; print the table and the means."""
     warnings.simplefilter("ignore", InputNoteWarning)
     parser = experiment_parser(__doc__.split("\n\n")[0])
-    parser.add_argument("--on-the-ankle", action="store_true", help="the contact residual on the lower ankle alone")
+    contact_forms.add_options(parser)
     args = parser.parse_args()
-    if args.on_the_ankle:
-        objective.contact_loss = contact_on_the_ankle  # what the pose stage calls
+    contact_forms.use(args)
     config = replace(get_preset("fast"), cycles=args.cycles)
     cameras = read_rig(CALIBRATION)
     head = " | ".join(f"{run}: MPJPE / PA mm, accel | placed mm, pelvis depth m, ankle std m" for run in RUNS)
@@ -98,7 +82,7 @@ def main() -> None:
         for run, start, run_config in zip(RUNS, (init, stood, stood), (config, config, contact)):
             joints = refine(start, frames, config=run_config).poses.joints3d
             rows[run].append(figures(joints, gt, keep, frame))
-        reference = float(np.nanstd(ankle_heights(gt[keep], frame)))
+        reference = float(np.nanstd(lower_ankle_heights(gt[keep], frame)))
         print(f"| {name} | " + " | ".join(cell(rows[run][-1]) for run in RUNS) + f" | {reference:.3f} |", flush=True)
     means = {run: {k: float(np.mean([r[k] for r in found])) for k in found[0]} for run, found in rows.items()}
     print(f"| mean of {len(rows[RUNS[0]])} pairs | " + " | ".join(cell(means[run]) for run in RUNS) + " | |")

@@ -9,8 +9,10 @@ below the ground truth's median lower ankle. Each clip's estimate is stood on th
 with the default preset, without and with the contact term. Printed per clip: the frames in flight (the ground truth's
 lower ankle more than 0.15 m up) and their mean height, then for each run MPJPE (mm, root-relative), the MPJPE without
 root alignment (mm, "placed") and the refined lower ankle's mean height in the flight frames (m); and the means.
+``--form`` and ``--flight-gate`` run the contact term's forms tried and not kept, and a gate on frames in flight
+(``contact_forms.py``).
 
-    python benchmarks/experiments/foot_contact_synth.py [--profile mediapipe] [--clips ...]
+    python benchmarks/experiments/foot_contact_synth.py [--profile mediapipe] [--clips ...] [--form F] [--flight-gate M]
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import contact_forms  # noqa: E402
 from synth_set import evaluation_clips, rendered, synth_parser  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputError, InputNoteWarning  # noqa: E402
-from flowpose.floor import ANKLE_HEIGHT_M, CONTACT_WEIGHT, floor_scale, on_floor  # noqa: E402
-from flowpose.io.world_frame import ANKLES, WorldFrame  # noqa: E402
+from flowpose.floor import ANKLE_HEIGHT_M, CONTACT_WEIGHT, floor_scale, lower_ankle_heights, on_floor  # noqa: E402
+from flowpose.io.world_frame import WorldFrame  # noqa: E402
 
 LEVEL = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 """R of a level camera looking along the world's +y (Z up): a camera point's world height is the camera's height less
@@ -37,14 +40,34 @@ its y (y down)."""
 FLIGHT_M = 0.15
 
 
-def lower_ankle_y(joints: np.ndarray) -> np.ndarray:
-    """(T, 17, 3) camera metres -> (T,) the lower ankle's camera y (y down: the larger)."""
-    return np.nanmax(np.asarray(joints, np.float64)[:, list(ANKLES), 1], axis=1)
+def level_frame(gt: np.ndarray, name: str) -> WorldFrame:
+    """The level camera whose floor lies :data:`~flowpose.floor.ANKLE_HEIGHT_M` below the ground truth's median lower
+    ankle: (T, 17, 3) camera metres."""
+    at_centre = np.median(lower_ankle_heights(gt, WorldFrame(R=LEVEL, t=np.zeros(3), camera=name)))
+    return WorldFrame(R=LEVEL, t=np.array([0.0, ANKLE_HEIGHT_M - at_centre, 0.0]), camera=name)
+
+
+def per_frame(gt: np.ndarray, runs: dict[str, np.ndarray], frame: WorldFrame, every: int) -> None:
+    """Every ``every``th frame: the lower ankle's height (m) and the pelvis's depth (m) of the truth and of each of
+    ``runs`` ((T, 17, 3) camera metres), with each run's root-relative error (mm)."""
+    print(f"  camera {frame.camera_height:.2f} m up; per frame: truth height, depth | "
+          + " | ".join(f"{run}: height, depth, error" for run in runs))
+    for t in range(0, len(gt), every):
+        cells = [f"{lower_ankle_heights(X[t:t + 1], frame)[0]:+.2f}, {X[t, 0, 2]:.2f}, "
+                 f"{np.mean(np.linalg.norm((X[t] - X[t, :1]) - (gt[t] - gt[t, :1]), axis=-1)) * 1000.0:.0f}"
+                 for X in runs.values()]
+        print(f"  {t:3d}: {lower_ankle_heights(gt[t:t + 1], frame)[0]:+.2f}, {gt[t, 0, 2]:.2f} | " + " | ".join(cells))
 
 
 def main() -> None:
     warnings.simplefilter("ignore", InputNoteWarning)
-    args = synth_parser(__doc__).parse_args()
+    parser = synth_parser(__doc__)
+    contact_forms.add_options(parser)
+    parser.add_argument("--per-frame", type=int, default=0, metavar="N",
+                        help="after each clip, every Nth frame: the lower ankle's height (m), the pelvis's depth (m) "
+                             "and the root-relative error (mm) of the truth, the start and each run")
+    args = parser.parse_args()
+    contact_forms.use(args)
     config = get_preset("fast")
     runs = {"--floor": config,
             "--floor --floor-contact": replace(config, pose=replace(config.pose, w_contact=CONTACT_WEIGHT,
@@ -56,26 +79,29 @@ def main() -> None:
     for clip in evaluation_clips(args.clips):
         synth = rendered(clip, args.profile, args)
         gt = np.asarray(synth.rendered.joints3d, np.float64)
-        height = float(np.median(lower_ankle_y(gt))) + ANKLE_HEIGHT_M  # the floor's depth below the camera
-        frame = WorldFrame(R=LEVEL, t=np.array([0.0, height, 0.0]), camera=clip.name)
-        flight = height - lower_ankle_y(gt) > FLIGHT_M
+        frame = level_frame(gt, clip.name)
+        up = lower_ankle_heights(gt, frame)
+        flight = up > FLIGHT_M
         try:
             scale, _ = floor_scale(synth.estimate, frame, 0.0)
         except InputError as e:
             print(f"| {clip.name} | refused: {e} |")
             continue
         start = on_floor(synth.estimate, scale, frame)
-        row = {}
+        row, refined = {}, {}
         for run, run_config in runs.items():
             X = refine(start, synth.rendered.frames, config=run_config).poses.joints3d.astype(np.float64)
-            ankle = height - lower_ankle_y(X)
+            refined[run] = X
+            ankle = lower_ankle_heights(X, frame)
             row[run] = (float(np.nanmean(np.linalg.norm((X - X[:, :1]) - (gt - gt[:, :1]), axis=-1)) * 1000.0),
                         float(np.nanmean(np.linalg.norm(X - gt, axis=-1)) * 1000.0),
                         float(np.mean(ankle[flight])) if flight.any() else float("nan"))
         rows.append(row)
-        up = f"{int(flight.sum())} ({np.mean((height - lower_ankle_y(gt))[flight]):.2f})" if flight.any() else "0"
-        print(f"| {clip.name} | {scale:.2f} | {up} | " + " | ".join(
+        flights = f"{int(flight.sum())} ({np.mean(up[flight]):.2f})" if flight.any() else "0"
+        print(f"| {clip.name} | {scale:.2f} | {flights} | " + " | ".join(
             f"{m:.1f}, {p:.0f}, {a:.2f}" for m, p, a in row.values()) + " |", flush=True)
+        if args.per_frame:
+            per_frame(gt, {"start": np.asarray(start.joints3d, np.float64), **refined}, frame, args.per_frame)
     means = {run: (np.mean([r[run][0] for r in rows]), np.mean([r[run][1] for r in rows])) for run in runs}
     print(f"| mean of {len(rows)} clips | | | " + " | ".join(f"{m:.1f}, {p:.0f}" for m, p in means.values()) + " |")
 

@@ -52,6 +52,11 @@ class WorldFrame:
         world = (np.asarray(joints3d, np.float64) - self.t) @ self.R  # R^T (x - t), row vectors
         return world @ Z_UP_TO_Y_UP.T
 
+    @property
+    def camera_height(self) -> float:
+        """The camera's centre's world z, metres: the z of -R^T t, where x_cam = 0."""
+        return float(-(self.R.T @ self.t)[2])
+
 
 THORAX = H36M17.index("thorax")
 ANKLES = (H36M17.index("r_ankle"), H36M17.index("l_ankle"))

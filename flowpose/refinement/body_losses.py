@@ -132,7 +132,7 @@ def contact_loss(
     The floor says where the body is, not how its legs bend: on the real set the residual on the ankle itself
     (``z_t - height_m``, its gradient on the lower ankle alone) placed the body a little nearer (MPJPE without root
     alignment −17% against −12% to −14%) but bent the legs (PA-MPJPE +0.7%), where this form gains PA-MPJPE (−1.3% to
-    −1.9%; ``benchmarks/experiments/foot_contact.py --on-the-ankle``, ``benchmarks/RESULTS.md``, fifty-fifth session).
+    −1.9%; ``benchmarks/experiments/foot_contact.py --form ankle``, ``benchmarks/RESULTS.md``, fifty-fifth session).
 
     Args:
         X: (T, J, 3) joints, metres, camera frame.

@@ -32,6 +32,10 @@ def test_points_go_back_to_the_world_turned_y_up() -> None:
     nan = in_camera.copy()
     nan[1, 3] = np.nan
     assert np.isnan(frame.y_up(nan)[1, 3]).all() and np.isfinite(frame.y_up(nan)[0]).all()
+    # The camera's centre (x_cam = 0) in the world: its z is the camera's height.
+    centre = -R.T @ t
+    assert frame.camera_height == pytest.approx(centre[2])
+    np.testing.assert_allclose(R @ centre + t, 0.0, atol=1e-12)
 
 
 def test_a_level_camera_s_frame_is_the_world_s_up_to_a_turn_about_the_vertical() -> None:
