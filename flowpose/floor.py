@@ -61,8 +61,8 @@ def floor_scale(poses: PoseSequence, frame: WorldFrame, floor_z: float = 0.0) ->
 
     Raises:
         InputError: fewer than :data:`MIN_FRAMES` frames observe an ankle, the person lies more than
-            :data:`~flowpose.io.world_frame.MAX_LEAN_DEG` from the world's z (a world not Z up), the ankles are not
-            below the camera, or s is outside :data:`SCALE_RANGE`.
+            :data:`~flowpose.io.world_frame.MAX_LEAN_DEG` from the world's z (a world not Z up), the ankles or the
+            floor are not below the camera, or s is outside :data:`SCALE_RANGE`.
     """
     if poses.skeleton != H36M17.name:
         raise InputError(f"the floor places Human3.6M-17 poses, got {poses.skeleton}")
@@ -82,6 +82,9 @@ def floor_scale(poses: PoseSequence, frame: WorldFrame, floor_z: float = 0.0) ->
     if median >= 0:
         raise InputError(f"the person's ankles are not below camera {frame.camera} (it stands {camera_z:.2f} m up): "
                          "is the camera's place right?")
+    if floor_z + ANKLE_HEIGHT_M >= camera_z:
+        raise InputError(f"the floor at z = {floor_z:g} m is not below camera {frame.camera} (it stands {camera_z:.2f} m "
+                         "up): the floor is the height the person stands on, in metres, 0 for the world's floor")
     scale = (floor_z + ANKLE_HEIGHT_M - camera_z) / median
     if not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
         raise InputError(f"standing the person on the floor at z = {floor_z:g} m would scale them by {scale:.2f} "

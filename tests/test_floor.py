@@ -67,6 +67,8 @@ def test_only_observed_ankles_count_and_the_median_frame_decides() -> None:
         ("unobserved", r"an ankle is observed in 3 frames; placing the person on the floor needs 5 or more"),
         ("above", r"the person's ankles are not below camera cam01 \(it stands 1\.50 m up\)"),
         ("high floor", r"at z = 1\.2 m would scale them by 0\.16 \(outside 0\.5 to 2\)"),
+        ("floor over the camera", r"the floor at z = 9 m is not below camera cam01 \(it stands 1\.50 m up\): the floor is "
+                                  r"the height the person stands on, in metres"),
     ],
 )
 def test_what_cannot_stand_on_the_floor_is_refused(change: str, message: str) -> None:
@@ -76,7 +78,7 @@ def test_what_cannot_stand_on_the_floor_is_refused(change: str, message: str) ->
     elif change == "above":
         joints = joints - np.array([0.0, 3.0, 0.0])  # 3 m higher: above the camera
     else:
-        floor_z = 1.2
+        floor_z = 1.2 if change == "high floor" else 9.0  # 9: a floor given in other units, or over the camera
     with pytest.raises(InputError, match=message):
         floor_scale(PoseSequence(joints3d=joints, K=K, conf=conf), FRAME, floor_z)
 
