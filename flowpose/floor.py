@@ -45,9 +45,9 @@ MIN_FRAMES = 5
 """The fewest frames with an observed ankle that place a person on the floor."""
 CONTACT_WEIGHT = 1.0 / 20.0**2
 """``refine --floor-contact``'s weight of L_contact (:func:`flowpose.refinement.body_losses.contact_loss`), mm^-2:
-the lower ankle held at :data:`ANKLE_HEIGHT_M` above the floor in every frame, sigma 20 mm, the body moved there whole.
-On the real set (``benchmarks/experiments/foot_contact.py``) it brings the body nearer its place (MPJPE without root
-alignment −12% to −14%) and its pose a little nearer too (PA-MPJPE −1.3% to −1.9%)."""
+the lower ankle held at :data:`ANKLE_HEIGHT_M` above the floor in every frame not in the air, sigma 20 mm, the body
+moved there whole. On the real set (``benchmarks/experiments/foot_contact.py``) it brings the body nearer its place
+(MPJPE without root alignment −11% to −15%) and its pose a little nearer too (PA-MPJPE −1.3% to −1.9%)."""
 
 
 def floor_scale(poses: PoseSequence, frame: WorldFrame, floor_z: float = 0.0) -> tuple[float, float]:
@@ -117,6 +117,13 @@ def lower_ankle_heights(joints3d: np.ndarray, frame: WorldFrame) -> np.ndarray:
     """Each frame's lower ankle's height above the world's z = 0, z = c_z + u (module docstring), metres: Human3.6M-17
     camera-frame joints (T, 17, 3) metres, NaN where not observed -> (T,), NaN in a frame without an ankle."""
     return frame.camera_height + _lower_ankle_u(joints3d, frame)
+
+
+def in_the_air(joints3d: np.ndarray, frame: WorldFrame, floor_z: float, above_m: float) -> np.ndarray:
+    """The frames whose lower ankle (:func:`lower_ankle_heights`) stands more than ``above_m`` metres above its place
+    on the floor at ``floor_z`` (:data:`ANKLE_HEIGHT_M` up): (T, 17, 3) camera metres -> (T,) bool, False in a frame
+    without an ankle."""
+    return lower_ankle_heights(joints3d, frame) > floor_z + ANKLE_HEIGHT_M + above_m
 
 
 def lower_ankle_height(joints3d: np.ndarray, frame: WorldFrame) -> float:

@@ -7,7 +7,14 @@ import pytest
 
 from flowpose.camera import project_np
 from flowpose.errors import InputError
-from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, lower_ankle_height, lower_ankle_heights, on_floor
+from flowpose.floor import (
+    ANKLE_HEIGHT_M,
+    floor_scale,
+    in_the_air,
+    lower_ankle_height,
+    lower_ankle_heights,
+    on_floor,
+)
 from flowpose.io.world_frame import ANKLES, WorldFrame
 from flowpose.pose import PoseSequence
 from tests.io.test_bvh_export import camera_poses
@@ -50,6 +57,10 @@ def test_each_frame_s_lower_ankle_height() -> None:
     np.testing.assert_allclose(heights[:3], [ANKLE_HEIGHT_M, ANKLE_HEIGHT_M, ANKLE_HEIGHT_M + 0.4], atol=1e-9)
     assert np.isnan(heights[3])
     assert lower_ankle_height(joints, FRAME) == pytest.approx(ANKLE_HEIGHT_M)  # the median of the three with one
+    np.testing.assert_array_equal(in_the_air(joints, FRAME, 0.0, 0.3), [False, False, True, False])  # 0.4 m up
+    np.testing.assert_array_equal(in_the_air(joints, FRAME, 0.0, 0.5), [False, False, False, False])
+    np.testing.assert_array_equal(in_the_air(joints, FRAME, -0.2, 0.3), [False, False, True, False])  # 0.6 m over z -0.2
+    np.testing.assert_array_equal(in_the_air(joints, FRAME, -0.2, 0.5), [False, False, True, False])
 
 
 def test_only_observed_ankles_count_and_the_median_frame_decides() -> None:

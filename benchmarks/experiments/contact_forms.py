@@ -1,4 +1,4 @@
-"""L_contact's forms tried and not kept, and a gate on frames in flight: the options of ``foot_contact.py`` and
+"""L_contact's forms tried and not kept, and its gate on frames in the air: the options of ``foot_contact.py`` and
 ``foot_contact_synth.py``.
 
 The package's L_contact (:func:`flowpose.refinement.body_losses.contact_loss`, ``--form centroid`` here) measures the
@@ -14,23 +14,22 @@ gradient elsewhere:
   u_t - h) with s_t = sum_j X_j . sg(X_j) / sum_j |sg(X_j)|^2 (1 in value) and u_t = (R^T X_a)_z of the lower ankle
   (:mod:`flowpose.floor`'s scaling, frame by frame: every 2D projection kept, the body's size not).
 
-``--flight-gate M`` takes L_contact off the frames where the initial estimate's lower ankle stands more than M metres
-above its height on the floor (a jump, if the estimate's height is right); it says on stderr how many, each time the
-pose stage builds its problem.
+``--flight-gate M`` leaves L_contact off the frames where the initial estimate's lower ankle stands more than M metres
+above its place on the floor (a jump, if the estimate's height is right): ``PoseStageConfig.contact_flight_m``, the
+package's 0.2 by default; ``none`` holds every frame (the fifty-fifth session's term).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 
 import torch
 
-from flowpose.floor import ANKLE_HEIGHT_M
-from flowpose.io.world_frame import ANKLES
-from flowpose.refinement import objective, optimize
+from flowpose.floor import CONTACT_WEIGHT
+from flowpose.refinement import objective
 from flowpose.refinement.losses import MM_PER_M, Penalty, robust_mean
+from flowpose.refinement.pose_config import PoseStageConfig
 
 FORMS = ("centroid", "ankle", "ray", "scale")
 
@@ -39,23 +38,29 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     """``--form`` and ``--flight-gate``."""
     parser.add_argument("--form", choices=FORMS, default="centroid",
                         help="where L_contact's gradient goes (module docstring); centroid: the package's")
-    parser.add_argument("--flight-gate", type=float, default=None, metavar="M",
-                        help="no contact in frames whose initial lower ankle is more than M metres above the floor's")
+    parser.add_argument("--flight-gate", type=_gate, default=PoseStageConfig().contact_flight_m, metavar="M|none",
+                        help="no contact in frames whose initial lower ankle is more than M metres above its place on "
+                             "the floor (default: the package's); none: every frame held")
+
+
+def _gate(text: str) -> float | None:
+    return None if text == "none" else float(text)
 
 
 def use(args: argparse.Namespace) -> None:
-    """Make the pose stage use ``args.form`` and ``args.flight_gate`` (module docstring)."""
+    """Make the pose stage use ``args.form`` (module docstring)."""
     if args.form != "centroid":
         _form[0] = args.form
         objective.contact_loss = _contact  # what the pose stage calls
-    if args.flight_gate is not None:
-        _gate[0] = args.flight_gate
-        optimize.build_pose_problem = _gated_problem
+
+
+def contact_config(pose: PoseStageConfig, floor_z: float, args: argparse.Namespace) -> PoseStageConfig:
+    """``pose`` with L_contact on (``refine --floor-contact``'s weight) for the floor at ``floor_z``, gated at
+    ``args.flight_gate``."""
+    return replace(pose, w_contact=CONTACT_WEIGHT, contact_floor_z=floor_z, contact_flight_m=args.flight_gate)
 
 
 _form = ["centroid"]
-_gate = [0.0]
-_build = optimize.build_pose_problem
 
 
 def _contact(X: torch.Tensor, world: torch.Tensor, ankles: tuple[int, int], height_m: float, weights: torch.Tensor, *,
@@ -78,16 +83,3 @@ def _contact(X: torch.Tensor, world: torch.Tensor, ankles: tuple[int, int], heig
             z = z + (s - 1.0) * u
     d = MM_PER_M * (z - height_m)
     return robust_mean(d[:, None, None], weights[:, None].to(X.dtype), delta_mm, penalty)
-
-
-def _gated_problem(init, config, device):  # noqa: ANN001, ANN202 - the signature of optimize.build_pose_problem
-    """optimize.build_pose_problem with L_contact off where the initial lower ankle is above the gate."""
-    problem = _build(init, config, device)
-    if problem.contact_weights is None:
-        return problem
-    R, t = problem.world[:, :3], problem.world[:, 3]
-    z = ((problem.X_ref[:, list(ANKLES)] - t) @ R)[..., 2]
-    lower = torch.where(torch.isfinite(z), z, torch.inf).min(1).values
-    up = lower > config.contact_floor_z + ANKLE_HEIGHT_M + _gate[0]
-    print(f"  flight gate: no contact in {int(up.sum())} of {len(up)} frames", file=sys.stderr, flush=True)
-    return replace(problem, contact_weights=torch.where(up, 0.0, problem.contact_weights))

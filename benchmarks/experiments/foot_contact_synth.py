@@ -3,16 +3,16 @@
 The real set's people keep a foot on the floor; ``refine --floor-contact`` (:func:`flowpose.refinement.body_losses.
 contact_loss`) is said to be for such people. This measures what it does where they leave the floor: the synthetic
 clips (the realistic ``mediapipe`` profile by default) include hops (``131_03``), jumping jacks, playground jumps
-(``01_01``), a run (``09_11``), cartwheels (``49_08``) and ``fair/jumping``. The renderer's camera is level
-(:mod:`flowpose.synth.placement`), so its place over the floor is a level camera (world Z up) whose floor lies 0.07 m
-below the ground truth's median lower ankle. Each clip's estimate is stood on that floor (``--floor 0``) and refined
+(``01_01``), a run (``09_11``), cartwheels (``49_08``) and ``fair/jumping``. The renderer's camera is level at the
+clip's mean body centre, or with ``--pitch P`` looks down P degrees at it (:mod:`flowpose.synth.placement`); its place
+over the floor (world Z up) puts the floor 0.07 m below the ground truth's median lower ankle. Each clip's estimate is stood on that floor (``--floor 0``) and refined
 with the default preset, without and with the contact term. Printed per clip: the frames in flight (the ground truth's
 lower ankle more than 0.15 m up) and their mean height, then for each run MPJPE (mm, root-relative), the MPJPE without
 root alignment (mm, "placed") and the refined lower ankle's mean height in the flight frames (m); and the means.
-``--form`` and ``--flight-gate`` run the contact term's forms tried and not kept, and a gate on frames in flight
-(``contact_forms.py``).
+``--form`` runs the contact term's forms tried and not kept, ``--flight-gate`` its gate on frames in the air at
+another height, or none (``contact_forms.py``).
 
-    python benchmarks/experiments/foot_contact_synth.py [--profile mediapipe] [--clips ...] [--form F] [--flight-gate M]
+    python benchmarks/experiments/foot_contact_synth.py [--profile mediapipe] [--clips ...] [--pitch P] [--form F] [--flight-gate M|none]
 """
 
 from __future__ import annotations
@@ -31,20 +31,28 @@ from synth_set import evaluation_clips, rendered, synth_parser  # noqa: E402
 from flowpose.api import refine  # noqa: E402
 from flowpose.config import get_preset  # noqa: E402
 from flowpose.errors import InputError, InputNoteWarning  # noqa: E402
-from flowpose.floor import ANKLE_HEIGHT_M, CONTACT_WEIGHT, floor_scale, lower_ankle_heights, on_floor  # noqa: E402
+from flowpose.floor import ANKLE_HEIGHT_M, floor_scale, lower_ankle_heights, on_floor  # noqa: E402
 from flowpose.io.world_frame import WorldFrame  # noqa: E402
 
 LEVEL = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 """R of a level camera looking along the world's +y (Z up): a camera point's world height is the camera's height less
 its y (y down)."""
+
+
+def pitched(pitch_deg: float) -> np.ndarray:
+    """R of the camera :data:`LEVEL` pitched down by ``pitch_deg`` (the world's up at (0, -cos p, -sin p) in the
+    camera's frame, as :func:`flowpose.synth.placement.place_in_camera` pitches it)."""
+    p = np.radians(pitch_deg)
+    return np.array([[1.0, 0.0, 0.0], [0.0, np.cos(p), -np.sin(p)], [0.0, np.sin(p), np.cos(p)]]) @ LEVEL
 FLIGHT_M = 0.15
 
 
-def level_frame(gt: np.ndarray, name: str) -> WorldFrame:
-    """The level camera whose floor lies :data:`~flowpose.floor.ANKLE_HEIGHT_M` below the ground truth's median lower
-    ankle: (T, 17, 3) camera metres."""
-    at_centre = np.median(lower_ankle_heights(gt, WorldFrame(R=LEVEL, t=np.zeros(3), camera=name)))
-    return WorldFrame(R=LEVEL, t=np.array([0.0, ANKLE_HEIGHT_M - at_centre, 0.0]), camera=name)
+def floor_frame(gt: np.ndarray, name: str, pitch_deg: float) -> WorldFrame:
+    """The camera pitched down by ``pitch_deg`` (0: level), its floor :data:`~flowpose.floor.ANKLE_HEIGHT_M` below the
+    ground truth's median lower ankle: (T, 17, 3) camera metres."""
+    R = pitched(pitch_deg)
+    at_centre = np.median(lower_ankle_heights(gt, WorldFrame(R=R, t=np.zeros(3), camera=name)))
+    return WorldFrame(R=R, t=-R @ np.array([0.0, 0.0, ANKLE_HEIGHT_M - at_centre]), camera=name)
 
 
 def per_frame(gt: np.ndarray, runs: dict[str, np.ndarray], frame: WorldFrame, every: int) -> None:
@@ -70,8 +78,7 @@ def main() -> None:
     contact_forms.use(args)
     config = get_preset("fast")
     runs = {"--floor": config,
-            "--floor --floor-contact": replace(config, pose=replace(config.pose, w_contact=CONTACT_WEIGHT,
-                                                                    contact_floor_z=0.0))}
+            "--floor --floor-contact": replace(config, pose=contact_forms.contact_config(config.pose, 0.0, args))}
     print("| clip | scale | flight frames (mean height m) | " + " | ".join(
         f"{run}: MPJPE mm, placed mm, flight ankle m" for run in runs) + " |")
     print("|---" * (3 + len(runs)) + "|")
@@ -79,7 +86,7 @@ def main() -> None:
     for clip in evaluation_clips(args.clips):
         synth = rendered(clip, args.profile, args)
         gt = np.asarray(synth.rendered.joints3d, np.float64)
-        frame = level_frame(gt, clip.name)
+        frame = floor_frame(gt, clip.name, args.pitch)
         up = lower_ankle_heights(gt, frame)
         flight = up > FLIGHT_M
         try:

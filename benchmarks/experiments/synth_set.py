@@ -19,8 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def synth_parser(description: str, frames: int = 100, profile: bool = True) -> argparse.ArgumentParser:
     """The argument parser of a synthetic experiment: ``--clips``, ``--profile`` (unless ``profile`` is False: an
-    experiment that takes several), ``--frames`` (default ``frames``), ``--size`` and ``--seed``. ``description``:
-    the script's docstring, shown as written."""
+    experiment that takes several), ``--frames`` (default ``frames``), ``--size``, ``--seed`` and ``--pitch`` (the
+    camera looking down, degrees; 0: level). ``description``: the script's docstring, shown as written."""
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--clips", default=None, help="comma-separated clip names (default: all but the tuning clip)")
     if profile:
@@ -28,6 +28,7 @@ def synth_parser(description: str, frames: int = 100, profile: bool = True) -> a
     p.add_argument("--frames", type=int, default=frames)
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--pitch", type=float, default=0.0, help="the camera looking down, degrees (0: level)")
     return p
 
 
@@ -39,10 +40,10 @@ def evaluation_clips(names: str | None) -> list[BenchClip]:
 
 
 def rendered(clip: BenchClip, profile: str, args: argparse.Namespace) -> SynthClip:
-    """``clip`` rendered at ``args.frames`` frames of ``args.size`` px with ``args.seed``, its estimate simulated
-    with ``profile``; from the benchmark's cache where it holds it."""
+    """``clip`` rendered at ``args.frames`` frames of ``args.size`` px with ``args.seed``, the camera pitched down by
+    ``args.pitch`` degrees, its estimate simulated with ``profile``; from the benchmark's cache where it holds it."""
     return get_clips(clip, profiles=(profile,), frames=args.frames, size=args.size, seed=args.seed,
-                     cache_dir=REPO / "results" / "cache")[profile]
+                     cache_dir=REPO / "results" / "cache", pitch_deg=args.pitch)[profile]
 
 
 def changed_profile(name: str, spec: str) -> EstimatorProfile:

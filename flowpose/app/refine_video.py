@@ -38,7 +38,7 @@ from flowpose.coverage import absent_joints_note, unobserved_note
 from flowpose.errors import InputError, InputNoteWarning
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.estimate.placement import place_root
-from flowpose.floor import ANKLE_HEIGHT_M, SCALE_WARNING, floor_scale, observed_lean_deg, on_floor
+from flowpose.floor import ANKLE_HEIGHT_M, SCALE_WARNING, floor_scale, in_the_air, observed_lean_deg, on_floor
 from flowpose.flow.registry import FLOW_BACKENDS
 from flowpose.frame_convention import frame_convention_note
 from flowpose.io.groundtruth import GroundTruth, load_gt
@@ -323,9 +323,17 @@ def _stood_on_floor(init: PoseSequence, job: RefineVideoJob, named: str, scene: 
         where = f"{job.floor_z:g} m above the one {where}"
     notes.append(f"floor: the person scaled by {scale:.3f} about camera {frame.camera} to stand on the floor {where} "
                  f"(the lower ankle {ANKLE_HEIGHT_M:g} m above it in the median frame, {ankle:+.2f} m before)")
-    if job.config.pose.w_contact > 0:
-        notes.append(f"floor contact: in every frame the lower ankle held {ANKLE_HEIGHT_M:g} m above that floor, each "
-                     "frame as much as its less sure ankle is seen (--floor-contact)")
+    stood = on_floor(init, scale, frame)
+    pose = job.config.pose
+    if pose.w_contact > 0:
+        if pose.contact_flight_m is None:
+            where = "in every frame"
+        else:
+            up = in_the_air(stood.joints3d, frame, job.floor_z, pose.contact_flight_m)
+            where = (f"in every frame where the estimate stands within {pose.contact_flight_m:g} m of it ({int(up.sum())} "
+                     f"of {len(up)} frames left free, in the air)")
+        notes.append(f"floor contact: the lower ankle held {ANKLE_HEIGHT_M:g} m above that floor {where}, each frame as "
+                     "much as its less sure ankle is seen (--floor-contact)")
     if not SCALE_WARNING[0] <= scale <= SCALE_WARNING[1]:
         notes.append(f"warning: {named}: the floor makes the person {scale:.2f} times the estimate's size (a child, or "
                      "the camera's place wrong: its height above the floor, its tilt?)")
@@ -336,7 +344,7 @@ def _stood_on_floor(init: PoseSequence, job: RefineVideoJob, named: str, scene: 
         notes.append(f"warning: {named}: the person's mean axis (ankles to thorax) leans {lean:.0f} degrees from the "
                      f"vertical of {given}: is the tilt right (the pitch: degrees the camera looks down; the roll: "
                      "positive where the horizon rises to the right)?")
-    return on_floor(init, scale, frame)
+    return stood
 
 
 def refine_video(job: RefineVideoJob) -> RefineVideoOutput:

@@ -116,8 +116,10 @@ def split_clips(
     return by_name[tuning], chosen
 
 
-def synth_config(clip: BenchClip, *, profile: str, frames: int, size: int, seed: int, fps: float = 30.0) -> SynthConfig:
-    """The synthesis settings of a clip: at most ``frames`` frames from the middle of the motion at ``fps``.
+def synth_config(clip: BenchClip, *, profile: str, frames: int, size: int, seed: int, fps: float = 30.0,
+                 pitch_deg: float = 0.0) -> SynthConfig:
+    """The synthesis settings of a clip: at most ``frames`` frames from the middle of the motion at ``fps``, the
+    camera pitched down by ``pitch_deg`` (:attr:`~flowpose.synth.clip.SynthConfig.pitch_deg`).
 
     The middle rather than the start: mocap takes often begin and end standing still (a T-pose or a wait),
     which would flatter every method. Clips shorter than ``frames`` are used whole.
@@ -125,12 +127,15 @@ def synth_config(clip: BenchClip, *, profile: str, frames: int, size: int, seed:
     motion = load_motion(clip.path)
     available = resample(motion, fps).num_frames if abs(motion.fps - fps) > 1e-6 else motion.num_frames
     n = min(frames, available)
-    return SynthConfig(frames=n, start=(available - n) // 2, fps=fps, size=size, profile=profile, seed=clip.seed(seed))
+    return SynthConfig(frames=n, start=(available - n) // 2, fps=fps, size=size, profile=profile, seed=clip.seed(seed),
+                       pitch_deg=pitch_deg)
 
 
 def cache_path(cache_dir: Path, clip: BenchClip, config: SynthConfig) -> Path:
-    """``<cache_dir>/<clip>_<profile>_<seed>_<frames>_<size>.npz``."""
-    return Path(cache_dir) / f"{clip.slug}_{config.profile}_{config.seed}_{config.frames}_{config.size}.npz"
+    """``<cache_dir>/<clip>_<profile>_<seed>_<frames>_<size>.npz``, with ``_pitch<degrees>`` before the suffix for a
+    pitched camera."""
+    pitch = f"_pitch{config.pitch_deg:g}" if config.pitch_deg else ""
+    return Path(cache_dir) / f"{clip.slug}_{config.profile}_{config.seed}_{config.frames}_{config.size}{pitch}.npz"
 
 
 def synthesis_code_digest() -> str:
@@ -203,6 +208,7 @@ def get_clips(
     size: int,
     seed: int,
     cache_dir: Path | None,
+    pitch_deg: float = 0.0,
 ) -> dict[str, SynthClip]:
     """A mocap clip rendered once and estimated with every profile, from the cache where possible.
 
@@ -217,6 +223,7 @@ def get_clips(
         size: image side, px.
         seed: base seed (see :meth:`BenchClip.seed`).
         cache_dir: cache folder (created), or None to render without caching.
+        pitch_deg: how far the camera looks down, degrees (0: level).
 
     Returns:
         Profile -> synthetic clip.
@@ -224,7 +231,7 @@ def get_clips(
     out: dict[str, SynthClip] = {}
     missing: list[tuple[str, SynthConfig, str]] = []
     for profile in profiles:
-        cfg = synth_config(clip, profile=profile, frames=frames, size=size, seed=seed)
+        cfg = synth_config(clip, profile=profile, frames=frames, size=size, seed=seed, pitch_deg=pitch_deg)
         key = cache_key(clip, cfg)
         cached = load_clip(cache_path(cache_dir, clip, cfg), key) if cache_dir is not None else None
         if cached is None:

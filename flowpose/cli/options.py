@@ -65,14 +65,14 @@ def floor_option(fn: Callable) -> Callable:
 
 def floor_contact_option(fn: Callable) -> Callable:
     """``--floor-contact`` (parameter ``floor_contact``): with ``--floor``, a foot held on that floor in every frame
-    (:func:`with_floor_contact`)."""
+    not in the air (:func:`with_floor_contact`)."""
     return click.option(
         "--floor-contact",
         "floor_contact",
         is_flag=True,
-        help="With --floor: also hold the lower foot on that floor in every frame, the body moved there whole, for a "
-        "person with a foot down throughout (standing, walking, balancing; not jumping or running): the body nearer "
-        "its place in the world.",
+        help="With --floor: also hold the lower foot on that floor, the body moved there whole, in every frame but "
+        "those where the estimate puts it over 0.2 m up (in the air): the body nearer its place in the world. Made "
+        "for a foot down most of the time (standing, walking, balancing).",
     )(fn)
 
 

@@ -127,7 +127,8 @@ def contact_loss(
 
         d_t = 1000 (zbar_t + sg(z_t - zbar_t) - height_m),    L_contact = sum_t w_t rho(|d_t|) / sum_t w_t   [mm^2]
 
-    with w_t the weight of frame t (the lower of its ankles' confidences: a hidden foot is not held) and sg a stop of
+    with w_t the weight of frame t (the lower of its ankles' confidences: a hidden foot is not held; 0 where the estimate
+    stands in the air, :attr:`~flowpose.refinement.pose_config.PoseStageConfig.contact_flight_m`) and sg a stop of
     the gradient: d_t is the lower ankle's height above where it should be, and its gradient moves every joint alike.
     The floor says where the body is, not how its legs bend: on the real set the residual on the ankle itself
     (``z_t - height_m``, its gradient on the lower ankle alone) placed the body a little nearer (MPJPE without root

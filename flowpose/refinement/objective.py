@@ -32,7 +32,8 @@ with, for the projection pi and the points P_t = A X_t (the joints, then ``bone_
     L_contact = sum_t w_t rho(1000 (zbar_t + sg(min_a z_{t,a} - zbar_t) - h)) / sum w_t   (``w_contact`` > 0, poses
               with a world W: the lower ankle's height z in W at h, the floor's plus the ankle's above the sole, the
               gradient on the centroid's height zbar (the body moved whole); w_t the lower of the ankles'
-              confidences; :func:`~flowpose.refinement.body_losses.contact_loss`)
+              confidences, 0 where the initial estimate's lower ankle stands more than ``contact_flight_m`` above h
+              (in the air); :func:`~flowpose.refinement.body_losses.contact_loss`)
     L_2D    = sum c rho(|pi(X_{t,j}) - x_{t,j}|) / sum c
     L_vel   = mean |(X_{t+1} - X_t) fps|^2,   L_acc = mean |(X_{t+1} - 2 X_t + X_{t-1}) fps^2 - a^obs_t|^2
               (for a variable frame rate, with each interval's own length dt_t: v_t = (X_{t+1} - X_t) / dt_t and
@@ -84,10 +85,10 @@ import torch
 from flowpose.camera import project, project_np
 from flowpose.coverage import placement_matrix, unseen_joints
 from flowpose.errors import InputError
-from flowpose.floor import ANKLE_HEIGHT_M
+from flowpose.floor import ANKLE_HEIGHT_M, in_the_air
 from flowpose.flow.field import FlowTensors
 from flowpose.flow.tracks import chain_flow
-from flowpose.io.world_frame import ANKLES
+from flowpose.io.world_frame import ANKLES, WorldFrame
 from flowpose.pose import PoseSequence
 from flowpose.refinement.body_losses import (
     acceleration_loss,
@@ -210,7 +211,8 @@ class PoseProblem:
             :func:`fill_missing_joints` placed it. No term sees such a joint, so free it would drift in their null
             space (5-10 cm from the neck on real video) and drag its bone's L_opt points with it.
         world: (3, 4) [R | t], the camera's place over the floor, where L_contact is on (``w_contact`` > 0); else None.
-        contact_weights: (T,) L_contact's frame weights, the lower of the two ankles' confidences (2D or 3D); or None.
+        contact_weights: (T,) L_contact's frame weights, the lower of the two ankles' confidences (2D or 3D), 0 where
+            the initial estimate stands in the air (``PoseStageConfig.contact_flight_m``); or None.
     """
 
     X0: torch.Tensor
@@ -272,7 +274,11 @@ def build_pose_problem(init: PoseSequence, config: PoseStageConfig, device: torc
                              f"Human3.6M-17 poses with a world (refine --floor), got {skel.name} poses "
                              + ("without one" if init.world is None else "with one"))
         world = tensor(init.world)
-        contact = tensor(np.maximum(conf3d, conf2d)[:, list(ANKLES)].min(1))
+        contact = np.maximum(conf3d, conf2d)[:, list(ANKLES)].min(1)
+        if config.contact_flight_m is not None:  # a frame whose estimate stands in the air is left free
+            frame = WorldFrame(R=init.world[:, :3], t=init.world[:, 3], camera="poses")
+            contact = np.where(in_the_air(X_ref, frame, config.contact_floor_z, config.contact_flight_m), 0.0, contact)
+        contact = tensor(contact)
 
     return PoseProblem(
         X0=tensor(X0),

@@ -22,6 +22,8 @@ from flowpose.synth.render import RenderConfig, RenderedClip, render_clip
 
 MAX_SIZE = 4096
 """The largest image side ``synth`` renders, px (a 4K frame; each frame is held in memory)."""
+MAX_PITCH_DEG = 60.0
+"""The steepest camera ``synth`` renders, degrees down or up."""
 MAX_FPS = 1000.0
 """The highest frame rate ``synth`` renders (a high-speed camera's; the simulated errors' smoothing kernels grow
 with it)."""
@@ -50,6 +52,9 @@ class SynthConfig:
     """Nearest the person's mean position may come to the camera."""
     yaw_deg: float = 0.0
     """Extra turn of the person about the vertical (0: facing the camera)."""
+    pitch_deg: float = 0.0
+    """How far the camera looks down at the person, degrees (0: level, at the height of their mean body centre;
+    :func:`~flowpose.synth.placement.place_in_camera`)."""
     profile: str = "metro"
     """Simulated estimator, a key of :data:`flowpose.synth.noise.PROFILES`."""
     seed: int = 0
@@ -68,6 +73,8 @@ class SynthConfig:
             raise InputError(f"SynthConfig.fill must be in (0, 1], got {self.fill}")
         if not 32 <= self.size <= MAX_SIZE:
             raise InputError(f"SynthConfig.size must be 32 to {MAX_SIZE} pixels, got {self.size}")
+        if not abs(self.pitch_deg) <= MAX_PITCH_DEG:
+            raise InputError(f"SynthConfig.pitch_deg must be within ±{MAX_PITCH_DEG:g} degrees, got {self.pitch_deg}")
         if not 0 < self.fps <= MAX_FPS:
             raise InputError(f"SynthConfig.fps must be in (0, {MAX_FPS:g}] frames per second, got {self.fps}")
 
@@ -97,7 +104,7 @@ def fit_distance(joints_world: np.ndarray, K: np.ndarray, config: SynthConfig) -
     Returns:
         The depth of the clip's mean position, at least ``config.min_distance_m``.
     """
-    centred = place_in_camera(joints_world, distance_m=10.0, yaw_deg=config.yaw_deg)
+    centred = place_in_camera(joints_world, distance_m=10.0, yaw_deg=config.yaw_deg, pitch_deg=config.pitch_deg)
     centred = centred - centred.reshape(-1, 3).mean(0)
     extent = np.abs(centred[..., :2]).max(axis=(0, 1))  # half-extent (x, y), metres
     half_px = 0.5 * config.fill * config.size
@@ -129,7 +136,7 @@ def make_clip(motion: Motion, config: SynthConfig = SynthConfig()) -> SynthClip:
         )
     K = default_intrinsics(config.size, config.size, config.fov_deg)
     distance = fit_distance(joints, K, config)
-    cam = place_in_camera(joints, distance_m=distance, yaw_deg=config.yaw_deg)
+    cam = place_in_camera(joints, distance_m=distance, yaw_deg=config.yaw_deg, pitch_deg=config.pitch_deg)
     # Keep the background well behind the person whatever the distance.
     background = max(config.render.background_depth_m, float(cam[..., 2].max()) + 3.0)
     render_cfg = replace(config.render, size=config.size, background_depth_m=background)

@@ -1,8 +1,9 @@
 """Putting a world-space motion in front of a camera: the convention shared by the renderer and the simulator.
 
 World motions are Y up (see :mod:`flowpose.io.motion`); cameras are OpenCV (x right, y down, z forward). The
-camera is static and level; the person is turned to face it (yaw from the clip's mean hip line) and the clip's
-mean body centre is put ``distance_m`` in front of it, on the optical axis.
+camera is static, level unless pitched down (``pitch_deg``, as the real set's cameras look down 18 to 34 degrees);
+the person is turned to face it (yaw from the clip's mean hip line) and the clip's mean body centre is put
+``distance_m`` in front of it, on the optical axis.
 """
 
 from __future__ import annotations
@@ -62,20 +63,23 @@ def facing_yaw(joints_world: np.ndarray) -> float:
 
 
 def place_in_camera(
-    motion_joints_world_yup: np.ndarray, *, distance_m: float = 4.5, yaw_deg: float = 0.0
+    motion_joints_world_yup: np.ndarray, *, distance_m: float = 4.5, yaw_deg: float = 0.0, pitch_deg: float = 0.0
 ) -> np.ndarray:
     """Move a Y-up world motion in front of a static OpenCV camera, the person facing it.
 
     Steps: turn the clip about the vertical so that its mean forward direction is world +Z (plus ``yaw_deg``);
     view it from a camera on the +Z side looking back along -Z, i.e. ``(x, y, z)_cam = (X, -Y, -Z)``, a proper
-    rotation, so the person faces the camera and their left appears on the image's right; finally move the
-    clip's mean joint position to ``(0, 0, distance_m)``.
+    rotation, so the person faces the camera and their left appears on the image's right; pitch the camera down by
+    ``pitch_deg`` (the world's up becomes ``(0, -cos p, -sin p)`` in the camera's frame: ``R_x(p)`` after the view);
+    finally move the clip's mean joint position to ``(0, 0, distance_m)``, so a pitched camera stands
+    ``distance_m sin p`` above the clip's mean body centre.
 
     Args:
         motion_joints_world_yup: (T, 17, 3) H36M-17 world positions in metres, Y up.
         distance_m: depth of the clip's mean body centre in front of the camera, metres (> 0).
         yaw_deg: extra turn of the person about the world vertical (right-hand rule about +Y), degrees; 0
             faces the camera, 90 turns them to face the image's right.
+        pitch_deg: how far the camera looks down, degrees (0: level).
 
     Returns:
         (T, 17, 3) float32 camera-frame positions in metres (x right, y down, z forward).
@@ -100,7 +104,9 @@ def place_in_camera(
     turn = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
     # The camera looks along world -Z with world +Y up: x_cam = X, y_cam = -Y, z_cam = -Z (det +1), so the
     # person's forward (+Z) points at the camera and their left (up x forward = +X) is the image's right.
-    world_to_cam = np.diag([1.0, -1.0, -1.0]) @ turn
+    p = np.radians(pitch_deg)
+    pitch = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(p), -np.sin(p)], [0.0, np.sin(p), np.cos(p)]])
+    world_to_cam = pitch @ np.diag([1.0, -1.0, -1.0]) @ turn
     cam = x @ world_to_cam.T
     cam += np.array([0.0, 0.0, distance_m]) - cam.reshape(-1, 3).mean(axis=0)
     return cam.astype(np.float32)

@@ -102,6 +102,9 @@ def test_cache_key_covers_version_config_and_motion(tmp_path: Path) -> None:
     clip.path.write_text("two")
     assert key != C.cache_key(clip, cfg)
     assert C.cache_path(tmp_path, clip, cfg).name == "a-b_metro_0_4_32.npz"
+    pitched = C.SynthConfig(frames=4, size=32, pitch_deg=25.0)  # a camera looking down: its own key and file
+    assert C.cache_key(clip, pitched) != C.cache_key(clip, cfg)
+    assert C.cache_path(tmp_path, clip, pitched).name == "a-b_metro_0_4_32_pitch25.npz"
 
 
 def test_cache_key_covers_the_profile_parameters_and_synthesis_code(

@@ -304,6 +304,17 @@ def test_the_contact_term_is_part_of_the_body_s_place_and_needs_the_poses_world(
     with pytest.raises(InputError, match=r"w_contact holds a foot on the floor of the poses' world: expected "
                                          r"Human3\.6M-17 poses with a world \(refine --floor\), got h36m17 poses without one"):
         build_pose_problem(replace(seq, world=None), config, torch.device("cpu"))
+    # A frame whose estimate stands in the air is left free: frame 3 lifted 0.3 m (0.42 m above its place on the
+    # floor, more than contact_flight_m's 0.2), frame 0's ankles unknown in 3D but seen in 2D (kept: not known to be
+    # up).
+    lifted = joints.copy()
+    lifted[3, :, 1] -= 0.3  # camera y down: up
+    lifted[0, [3, 6]] = np.nan
+    seen = replace(seq, joints3d=lifted, joints2d=(500.0 * joints[..., :2] / joints[..., 2:]).astype(np.float32))
+    flying = build_pose_problem(seen, config, torch.device("cpu"))
+    np.testing.assert_allclose(flying.contact_weights.numpy(), [1.0, 0.4, 0.0, 0.0])
+    every = build_pose_problem(seen, replace(config, contact_flight_m=None), torch.device("cpu"))
+    np.testing.assert_allclose(every.contact_weights.numpy(), [1.0, 0.4, 0.0, 1.0])
 
 
 def test_build_pose_problem_takes_the_intervals_of_the_poses():

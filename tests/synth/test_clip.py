@@ -61,7 +61,9 @@ def test_too_short_motion_is_refused():
     "kwargs, message",
     [({"frames": 1}, "at least 2"), ({"profile": "nope"}, "unknown estimator profile"), ({"size": 8}, "32 to 4096"),
      ({"size": 100_000}, "32 to 4096 pixels, got 100000"), ({"fps": 0.0}, r"fps must be in \(0, 1000\]"),
-     ({"fps": 1e5}, r"in \(0, 1000\] frames per second, got 100000")],
+     ({"fps": 1e5}, r"in \(0, 1000\] frames per second, got 100000"),
+     ({"pitch_deg": 70.0}, "pitch_deg must be within ±60 degrees, got 70.0"),
+     ({"pitch_deg": float("nan")}, "pitch_deg must be within ±60 degrees, got nan")],
 )
 def test_config_validation(kwargs, message):
     with pytest.raises(InputError, match=message):

@@ -66,6 +66,23 @@ def test_yaw_turns_the_person() -> None:
     assert (side[:, J("l_wrist"), 0] > side[:, J("l_elbow"), 0]).all()
 
 
+@pytest.mark.parametrize("pitch", [25.0, -10.0])
+def test_a_pitched_camera_looks_down_at_the_person_still_centred(pitch: float) -> None:
+    world = standing_person(np.array([0.3, 0.0, 1.0]), frames=2)
+    world[1] += [0.0, 1.0, 0.0]  # the second frame 1 m higher: the world's up in the camera's frame
+    level, pitched = place_in_camera(world, distance_m=4.0), place_in_camera(world, distance_m=4.0, pitch_deg=pitch)
+    p = np.radians(pitch)
+    np.testing.assert_allclose(pitched[1] - pitched[0], np.broadcast_to([0.0, -np.cos(p), -np.sin(p)], (17, 3)),
+                               atol=1e-5)
+    np.testing.assert_allclose(pitched.reshape(-1, 3).mean(0), [0.0, 0.0, 4.0], atol=1e-5)
+    # The level view turned about the camera's x by the pitch, about the mean body centre: the same body.
+    centre = np.array([0.0, 0.0, 4.0])
+    turn = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(p), -np.sin(p)], [0.0, np.sin(p), np.cos(p)]])
+    np.testing.assert_allclose(pitched, (level - centre) @ turn.T + centre, atol=1e-5)
+    if pitch > 0:  # looking down: the feet farther than the head
+        assert (pitched[:, J("l_ankle"), 2] > pitched[:, J("head"), 2]).all()
+
+
 def test_errors() -> None:
     with pytest.raises(ShapeError, match=r"\(T, 17, 3\)"):
         place_in_camera(np.zeros((3, 16, 3)))
