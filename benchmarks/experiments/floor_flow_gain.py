@@ -9,7 +9,7 @@ the person stands on (the woman, p0: the lab's floor; the man, p1: his platform'
 ``floor_contact.py --floor top`` does). Printed per pair and as means: MPJPE / PA-MPJPE (mm, as ``bench_real.py``
 scores) of each run and the flow's gain, flowpose against the same run without flow: of the means, and the mean of
 the pairs' gains (which weighs each pair alike, whatever its error). ``--floor-contact``: on the floor with the foot held
-there in every frame too (``refine --floor-contact``), both runs.
+there too (``refine --floor-contact``: every frame but those the estimate puts in the air), both runs.
 
     python benchmarks/experiments/floor_flow_gain.py [--reference all|heldout] [--views ...] [--floor-contact]
 """
@@ -44,7 +44,7 @@ def main() -> None:
     """Refine every pair four ways; print the table and the means."""
     warnings.simplefilter("ignore", InputNoteWarning)
     parser = experiment_parser(__doc__.split("\n\n")[0])
-    parser.add_argument("--floor-contact", action="store_true", help="on the floor, the foot held there in every frame")
+    parser.add_argument("--floor-contact", action="store_true", help="on the floor, the foot held there (refine --floor-contact)")
     args = parser.parse_args()
     config = replace(get_preset("fast"), cycles=args.cycles)
     cameras = read_rig(CALIBRATION)
