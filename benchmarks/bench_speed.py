@@ -68,7 +68,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "744. SMPL-X: 24 gives 10,808, about SMPL-X's 10,475)")
     p.add_argument("--smpl-layout", choices=("smpl", "smplx"), default="smpl", help="the smpl job's stand-in model")
     p.add_argument("--refine-part-frames", default="",
-                   help="also the refine memory job in parts of these many frames (comma-separated; --part-frames)")
+                   help="also the refine and smpl memory jobs in parts of these many frames (comma-separated; "
+                   "--part-frames)")
     p.add_argument("--refine-without-flow", action="store_true",
                    help="also the refine memory jobs in parts with the flow not kept (the CLI without --viz)")
     p.add_argument("--refine-memory-cycles", type=int, default=3,
@@ -121,8 +122,9 @@ def main(argv: list[str] | None = None) -> int:
                     args.refine_memory_cycles, part_frames, keep_flow,
                 ))
         if "smpl" in jobs:
-            memory.append(in_fresh_process(smpl_memory_job, args.memory_frames, args.size, args.preset, args.smpl_rings,
-                                           args.smpl_layout))
+            for part_frames in [None] + [int(n) for n in args.refine_part_frames.split(",") if n]:
+                memory.append(in_fresh_process(smpl_memory_job, args.memory_frames, args.size, args.preset,
+                                               args.smpl_rings, args.smpl_layout, part_frames))
         mrows = [[m["job"], str(m["frames"]), f"{m['seconds']:.0f}", f"{m['flow_mb']:.0f}", f"{m['rss_start_mb']:.0f}",
                   f"{m['rss_peak_mb']:.0f}", f"{m['rss_peak_mb'] - m['rss_start_mb']:.0f}",
                   f"{m['foreseen_mb']:.0f}" if "foreseen_mb" in m else "-", f"{m['tracemalloc_peak_mb']:.0f}"]

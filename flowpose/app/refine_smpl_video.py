@@ -4,8 +4,9 @@ The flow-pose loop of :mod:`flowpose.body.loop` (flow stage with the bone or the
 with the mesh term in both directions) on the video's frames. The folder holds
 ``refined_smpl.npz`` (the input's keys and layouts), ``refined.npz`` (the model's joints as a pose file),
 ``history.json`` and, on request, the mesh of every frame (``mesh_000000.obj`` or ``.ply``, numbered as the video's
-frames). ``--start S --frames N`` refine frames S to S + N - 1 only (the folder then holds those frames): a video too
-long for the memory, which is told before the work (:mod:`flowpose.body.memory`), is refined in such segments.
+frames). ``--start S --frames N`` refine frames S to S + N - 1 only (the folder then holds those frames).
+``--part-frames N|auto`` refines a video too long for the memory, which is told before the work
+(:mod:`flowpose.body.memory`), in overlapping parts joined into one sequence (:mod:`flowpose.body.parts`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from flowpose.io.video import open_video
 from flowpose.io.video_notes import frame_times, listed_note, rate_for, rotation_note, truncation_note
 from flowpose.pose import PoseSequence
 from flowpose.refinement.evaluate import pose_metrics
+from flowpose.refinement.parts import used_parts_note
 from flowpose.skeleton import SMPL24
 from flowpose.truth_checks import ground_truth_note
 
@@ -52,7 +54,8 @@ class SmplVideoJob:
         video: a video file or a folder of frames, with as many frames as the sequence.
         smpl: the SMPL parameter file (:mod:`flowpose.body.params`).
         body_model: the user's SMPL model file (:mod:`flowpose.body.model`).
-        config: flow backends and flow stage (its ``pose`` supplies the joint terms' weights).
+        config: flow backends and flow stage (its ``pose`` supplies the joint terms' weights; ``part_frames`` the
+            parts, :mod:`flowpose.body.parts`).
         cycles: flow-pose cycles; 0 writes the input back (with its joints and meshes).
         w_mesh_flow: weight of the mesh-flow term, px^-2 (0: joints only).
         sketch: what the flow stage sketches, ``"bones"`` or ``"mesh"`` (:mod:`flowpose.body.loop`).
@@ -143,7 +146,8 @@ def refine_smpl_video(job: SmplVideoJob) -> tuple[Path, list[str]]:
                                   source=str(job.video) if whole else f"{job.video} (frames {start} to {stop - 1})")
     estimate, result, history = loop.estimate, loop.result, loop.history
     poses = result.poses
-    lines = [note for note in (turned, rate_note, timing_note) if note is not None]
+    parted = used_parts_note(seq.num_frames, job.config, loop.part_frames, start)
+    lines = [note for note in (turned, rate_note, timing_note, parted) if note is not None]
     if not whole:
         lines.insert(0, segment_note(len(reader), start, stop, job.num_frames))
     if cut is not None:

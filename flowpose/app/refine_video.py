@@ -52,7 +52,7 @@ from flowpose.io.video_notes import frame_times, listed_note, rate_for, rotation
 from flowpose.io.world_frame import WorldFrame
 from flowpose.lens import lens_text, same_lens, through_lens, undistorted_frames
 from flowpose.pose import PoseSequence, check_joints3d
-from flowpose.refinement.parts import parts_note
+from flowpose.refinement.parts import used_parts_note
 from flowpose.refinement.result import RefineResult
 from flowpose.refinement.swaps import describe_swaps
 from flowpose.scene_focal import resolved_camera
@@ -499,9 +499,8 @@ def refine_video(job: RefineVideoJob) -> RefineVideoOutput:
                      f"them back: {problem} (the refinement diverged: is the camera right?)")
     if result.swapped is not None and (swaps := describe_swaps(result.swapped, first_frame=start)) is not None:
         notes.append(swaps)
-    if (parted := parts_note(init.num_frames, replace(job.config, part_frames=result.part_frames), start)) is not None:
-        notes.append(parted + (" (--part-frames auto: the longest parts the memory available holds)"
-                               if job.config.part_frames == "auto" else ""))
+    if (parted := used_parts_note(init.num_frames, job.config, result.part_frames, start)) is not None:
+        notes.append(parted)
     repeated = repeated_cycles_note(job.config, job.cycles)
     if repeated is not None:
         notes.append(repeated)

@@ -230,12 +230,14 @@ def refine_memory_job(
         return _measured(job)
 
 
-def smpl_memory_job(frames: int, size: int, preset: str, rings_per_bone: int, layout: str = "smpl") -> dict[str, Any]:
+def smpl_memory_job(frames: int, size: int, preset: str, rings_per_bone: int, layout: str = "smpl",
+                    part_frames: int | None = None) -> dict[str, Any]:
     """(Run in a child.) An SMPL refinement (:func:`flowpose.body.loop.refine_smpl_frames`, one cycle: its caches
     do not grow with cycles) of the generated stand-in model (``rings_per_bone`` sets its vertices; ``layout``
     ``"smpl"`` or ``"smplx"``, whose face and hands move as the estimate gives them) in
     ``frames`` frames of ``size`` x ``size`` moving noise, with the preset's flow, read lazily as ``refine --smpl``
-    reads a video; the growth beside what :func:`flowpose.body.memory.smpl_refine_memory` foresees."""
+    reads a video, whole or in parts of ``part_frames`` frames (``RefineConfig.part_frames``); the growth beside what
+    :func:`flowpose.body.memory.smpl_refine_memory` foresees."""
     from flowpose.body.layouts import SMPL, SMPLX
     from flowpose.body.loop import refine_smpl_frames
     from flowpose.body.memory import smpl_refine_memory
@@ -245,7 +247,7 @@ def smpl_memory_job(frames: int, size: int, preset: str, rings_per_bone: int, la
     from flowpose.body.synth import perturb, smpl_motion
 
     body = {"smpl": SMPL, "smplx": SMPLX}[layout]
-    config = with_cycles(get_preset(preset), 1)
+    config = replace(with_cycles(get_preset(preset), 1), part_frames=part_frames)
     rng = np.random.default_rng(0)
     texture = (rng.random((size * 2, size * 2, 3)) * 255).astype(np.uint8)
     with tempfile.TemporaryDirectory() as tmp:
@@ -258,11 +260,13 @@ def smpl_memory_job(frames: int, size: int, preset: str, rings_per_bone: int, la
         def job() -> dict[str, Any]:
             models = [load_flow_model(n, w) for n, w in zip(config.flow.names, config.flow.weights)]
             poses = refine_smpl(seq, model, None, solve=False).poses
-            foreseen = smpl_refine_memory(poses, (size, size), config, models, vertices, body).bytes(frames)
+            need = smpl_refine_memory(poses, (size, size), config, models, vertices, body)
+            foreseen = need.bytes(frames, part_frames)
             with open_video(path) as reader:
                 refine_smpl_frames(seq, model, reader, config, cycles=1)
+            parts = "" if part_frames is None else f", parts of {part_frames}"
             return {"job": f"refine --smpl ({preset}, 1 cycle, {'+'.join(config.flow.names)}, {layout} stand-in, "
-                           f"{vertices} vertices)",
+                           f"{vertices} vertices{parts})",
                     "frames": frames, "flow_mb": 0.0, "foreseen_mb": foreseen / 2**20}
 
         return _measured(job)

@@ -11,6 +11,9 @@ with V the model's vertices: about 2 MB a frame for SMPL with DIS (10,000 frames
 constants were measured on the generated stand-in model (:mod:`flowpose.body.standin`): SMPL's at 744 and 6,816
 vertices (SMPL has 6,890), 150 and 600 frames; SMPL-X's at 10,808 (SMPL-X has 10,475), 600 and 1,200 frames
 (:data:`MEASURED`).
+
+Refined in parts (``RefineConfig.part_frames``, :mod:`flowpose.body.parts`), a part's growth is the same formula at
+its length; beside it the whole video's estimate and refined vertices are kept (:data:`KEPT_VERTEX_BYTES`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ SMPLX_FRAME_BYTES = 0.15 * 2**20
 """Bytes per frame an SMPL-X refinement holds beyond what its vertices foresee by the two constants above (its 55
 joints' transforms; its face and hands, held as the estimate gave them): the peak RSS grew 2.54 MB a frame from 600
 to 1,200 frames at 10,808 vertices, 0.15 more than those foresee. Measured at one size only."""
+KEPT_VERTEX_BYTES = 2 * 3 * 4
+"""Bytes per frame and vertex kept for the whole video beside a part's refinement: the estimate's and the refined
+vertices, float32 (the joined flow is not kept)."""
 MEASURED = ("python benchmarks/bench_speed.py --backends '' --memory-jobs smpl --memory-frames N "
             "--smpl-rings R [--smpl-layout smplx]  (SMPL: N 150 and 600, R 3 and 36, 744 and 6,816 vertices; "
             "SMPL-X: N 600 and 1,200, R 24, 10,808 vertices)")
@@ -58,4 +64,5 @@ def smpl_refine_memory(
     """
     flow = refine_memory(poses, image_size, config, models, keep_flow=False)
     extra = SMPLX_FRAME_BYTES if layout is SMPLX else 0.0
-    return MemoryNeed(flow.base, flow.per_pair + SMPL_FRAME_BYTES + SMPL_VERTEX_BYTES * num_vertices + extra)
+    return MemoryNeed(flow.base, flow.per_pair + SMPL_FRAME_BYTES + SMPL_VERTEX_BYTES * num_vertices + extra,
+                      KEPT_VERTEX_BYTES * num_vertices)

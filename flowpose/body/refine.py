@@ -211,6 +211,30 @@ def _mesh_target(
     return f_px, f_conf * vis[:-1], b_px, b_w
 
 
+EVALUATED_FRAMES = 100
+"""Frames the model is posed and skinned for at once where nothing is solved (the estimate's joints and vertices): a
+long video's whole-mesh skinning at once would hold about 100 bytes per frame and vertex beside its results."""
+
+
+def _evaluated(
+    model: BodyModel, betas: torch.Tensor, rotations: torch.Tensor, transl: torch.Tensor,
+    expression: torch.Tensor | None, M: torch.Tensor, *, with_vertices: bool,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The model's Human3.6M-17 joints (T, 17, 3) (``M`` the map from its joints) and, ``with_vertices``, its
+    vertices (T, V, 3) float32, metres, posed :data:`EVALUATED_FRAMES` frames at a time (arguments as
+    :meth:`BodyModel.__call__`'s)."""
+    joints, vertices = [], []
+    with torch.no_grad():
+        for a in range(0, len(transl), EVALUATED_FRAMES):
+            cut = slice(a, a + EVALUATED_FRAMES)
+            out = model(betas if betas.ndim == 1 else betas[cut], rotations[cut], transl[cut],
+                        expression=None if expression is None else expression[cut])
+            joints.append(torch.einsum("kj,tjc->tkc", M, out.joints).numpy())
+            if with_vertices:
+                vertices.append(out.vertices.numpy())
+    return np.concatenate(joints), np.concatenate(vertices) if with_vertices else None
+
+
 def refine_smpl(
     seq: SmplSequence,
     model: BodyModel,
@@ -258,9 +282,8 @@ def refine_smpl(
     t0 = torch.as_tensor(seq.transl, dtype=dtype)
     M = torch.as_tensor(h36m_matrix(model.layout), dtype=dtype)
     K = torch.as_tensor(seq.K_per_frame(), dtype=dtype)
-    with torch.no_grad():
-        initial = model(torch.as_tensor(seq.betas, dtype=dtype), R_all, t0, expression=expression)
-        joints0 = torch.einsum("kj,tjc->tkc", M, initial.joints).numpy()
+    joints0, vertices0 = _evaluated(model, torch.as_tensor(seq.betas, dtype=dtype), R_all, t0, expression, M,
+                                    with_vertices=not solve)
     joints0_h36 = joints0.copy()
     joints0_h36[:, HEAD] = np.nan  # SMPL has no head top: unobserved in the joint terms
     init = PoseSequence(joints3d=joints0_h36.astype(np.float32), K=seq.K.astype(np.float32),
@@ -268,7 +291,7 @@ def refine_smpl(
                         times=times)
     if not solve:
         poses = init.with_joints3d(joints0.astype(np.float32))
-        return SmplRefineResult(seq, poses, initial.vertices.numpy(), {}, 0, time.perf_counter() - start)
+        return SmplRefineResult(seq, poses, vertices0, {}, 0, time.perf_counter() - start)
 
     pose_cfg = config.pose
     problem = build_pose_problem(init, pose_cfg, torch.device("cpu"))  # SMPL's head top, never observed: tied

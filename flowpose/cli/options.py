@@ -203,7 +203,8 @@ def part_frames_option(fn: Callable) -> Callable:
         type=PartFrames(),
         default=None,
         help=f"Refine a video longer than N frames in parts of at most N, one after another, sharing {PART_OVERLAP} "
-        "frames where they meet, and join them: the memory is a part's (and, with --viz, the joined flow's). auto: "
+        "frames where they meet, and join them (one skeleton; with --smpl one shape, the rotations turned across the "
+        "shared frames): the memory is a part's (and, with --viz, the joined flow's). auto: "
         "the whole video where the memory available holds it, else the longest parts that fit. Default: the whole "
         "video at once.",
     )(fn)

@@ -202,10 +202,8 @@ def refine(
         refuse_unused(("without_flow",), "not used with --smpl, whose flow is the mesh's (--mesh-flow-weight 0 "
                       "leaves it out)")
         refuse_unused((*ESTIMATOR_PARAMETERS, "intrinsics", "camera_name", "focal_px", "fov", "floor_z", "floor_contact",
-                       "camera_height",
-                       "camera_tilt", "part_frames", "keypoints_mix"),
-                      "not used with --smpl, which refines the parameters in their own camera (their K), of the "
-                      "whole video or of one segment (--start, --frames)")
+                       "camera_height", "camera_tilt", "keypoints_mix"),
+                      "not used with --smpl, which refines the parameters in their own camera (their K)")
         _refine_smpl(video, smpl_path, body_model, config, cycles, mesh_flow_weight, sketch, export_mesh, out_dir,
                      device, seed, overwrite, quiet,
                      estimate or poses_path is not None or keypoints_path is not None, viz, fps, gt_path, start,

@@ -173,7 +173,6 @@ def memory_note(
     *,
     part_frames: int | None = None,
     shortest_part: int = 90,
-    parts: bool = True,
     sliced_by: str = "PoseSequence.slice",
 ) -> str | None:
     """The warning for a refinement that needs more memory than is available, with the parts (or, where no parts
@@ -186,7 +185,6 @@ def memory_note(
         available: :func:`available_memory_bytes`.
         part_frames: the refinement's parts (``RefineConfig.part_frames``), or None.
         shortest_part: the shortest parts that may be asked for (3 x ``RefineConfig.part_overlap``).
-        parts: the refinement can be run in parts; False (``refine --smpl``): segments are told at once.
         sliced_by: what cuts the input to a segment in Python (told beside ``VideoReader.segment``).
 
     Example:
@@ -204,7 +202,7 @@ def memory_note(
             f"about {needed / 2**30:.1f} GB more memory, and {available / 2**30:.1f} GB is available: it may be "
             "stopped for lack of memory; ")
     part = need.part_frames_within(num_frames, available)
-    if parts and part >= shortest_part:
+    if part >= shortest_part:
         return told + (f"refine it in parts of up to about {_rounded(part)} frames (--part-frames N or auto; in Python, "
                        "RefineConfig.part_frames)")
     fit = need.frames_within(available)

@@ -130,6 +130,15 @@ def parts_note(num_frames: int, config: RefineConfig, first_frame: int = 0) -> s
             f"they meet: frames {shown}")
 
 
+def used_parts_note(num_frames: int, config: RefineConfig, part_frames: int | None, first_frame: int = 0) -> str | None:
+    """:func:`parts_note` of the parts a refinement used, ``part_frames`` (what ``config.part_frames`` was, or what
+    ``"auto"`` made of it), saying so where ``"auto"`` chose them."""
+    note = parts_note(num_frames, replace(config, part_frames=part_frames), first_frame)
+    if note is None or config.part_frames != "auto":
+        return note
+    return note + " (--part-frames auto: the longest parts the memory available holds)"
+
+
 def part_weights(parts: Sequence[Part], overlap: int) -> list[np.ndarray]:
     """Each part's weight of its frames' joints in the joined video: (stop - start,) in [0, 1], 1 but across the
     overlaps about its cuts, where it ramps (module docstring); the weights of each frame add up to 1."""
@@ -398,7 +407,7 @@ def _joined_history(
     gt: GroundTruth | None,
     swapped: np.ndarray | None,
 ) -> list[CycleRecord]:
-    own = np.array([p.own_stop - p.own_start for p in parts], np.float64)
+    own = own_frame_counts(parts)
     history = []
     for k in range(config.cycles + 1):
         joints = join_joints(parts, figures.joints[k], config.part_overlap)
@@ -410,17 +419,23 @@ def _joined_history(
             metrics.update({n: ratio(tuple(t)) for n, t in figures.totals[k].items() if n != "flow_residual"})
         records = [r.history[k] for r in results]
         if "flow_noise" in records[0].metrics:
-            metrics["flow_noise"] = _own_mean([r.metrics["flow_noise"] for r in records], own)
+            metrics["flow_noise"] = own_mean([r.metrics["flow_noise"] for r in records], own)
         if k == 0 and swapped is not None:
             metrics["swaps_repaired"] = float(swapped.sum())
-        losses = {n: _own_mean([r.losses.get(n, np.nan) for r in records], own) for n in records[0].losses}
+        losses = {n: own_mean([r.losses.get(n, np.nan) for r in records], own) for n in records[0].losses}
         seconds = {n: float(sum(r.seconds.get(n, 0.0) for r in records)) for n in records[0].seconds}
         history.append(CycleRecord(k, losses=losses, seconds=seconds, metrics=metrics))
     return history
 
 
-def _own_mean(values: Sequence[float], own: np.ndarray) -> float:
-    """The parts' figures' mean weighted by the frames each owns, over those that have one (nan where none)."""
+def own_frame_counts(parts: Sequence[Part]) -> np.ndarray:
+    """(n,) float64: the frames each part owns."""
+    return np.array([p.own_stop - p.own_start for p in parts], np.float64)
+
+
+def own_mean(values: Sequence[float], own: np.ndarray) -> float:
+    """The parts' figures' mean weighted by the frames each owns (``own``, :func:`own_frame_counts`), over those
+    that have one (nan where none)."""
     v = np.asarray(values, np.float64)
     keep = np.isfinite(v)
     return float((v[keep] * own[keep]).sum() / own[keep].sum()) if keep.any() else float("nan")

@@ -53,7 +53,7 @@ def test_the_refine_memory_job_reports_what_refine_foresees() -> None:
 
 
 def test_the_smpl_memory_job_reports_what_refine_smpl_foresees() -> None:
-    from flowpose.body.memory import SMPL_FRAME_BYTES, SMPL_VERTEX_BYTES
+    from flowpose.body.memory import KEPT_VERTEX_BYTES, SMPL_FRAME_BYTES, SMPL_VERTEX_BYTES
     from flowpose.refinement.memory import DIS_BASE_BYTES, DIS_FIELDS
 
     out = S.smpl_memory_job(5, 64, "fast", 1)
@@ -61,3 +61,9 @@ def test_the_smpl_memory_job_reports_what_refine_smpl_foresees() -> None:
     # The fixed part and 4 pairs of flow fields on the fast preset's 128 px grid, and the SMPL stage's per frame.
     expected = DIS_BASE_BYTES + 4 * (DIS_FIELDS * 128 * 128 * 12 + SMPL_FRAME_BYTES + 376 * SMPL_VERTEX_BYTES)
     assert abs(out["foreseen_mb"] * 2**20 - expected) < 2
+    parted = S.smpl_memory_job(100, 64, "fast", 1, "smpl", 90)
+    assert parted["job"] == "refine --smpl (fast, 1 cycle, dis, smpl stand-in, 376 vertices, parts of 90)"
+    # A part's 89 pairs, and beside it the whole video's estimate and refined vertices.
+    expected = (DIS_BASE_BYTES + 89 * (DIS_FIELDS * 128 * 128 * 12 + SMPL_FRAME_BYTES + 376 * SMPL_VERTEX_BYTES)
+                + 99 * 376 * KEPT_VERTEX_BYTES)
+    assert abs(parted["foreseen_mb"] * 2**20 - expected) < 2

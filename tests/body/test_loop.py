@@ -18,6 +18,7 @@ from flowpose.config import RefineConfig, get_preset
 from flowpose.errors import InputError
 from flowpose.refinement.finetune import FinetuneConfig
 from flowpose.refinement.loop import person_scale
+from flowpose.refinement.parts import plan_parts
 from flowpose.refinement.pose_config import SMPL_MAX_STEPS
 
 
@@ -119,3 +120,51 @@ def test_a_sequence_too_long_for_the_memory_is_told_before_the_flow(scene, monke
                                                r"VideoReader\.segment with SmplSequence\.frames\)$"):
         with pytest.raises(AssertionError, match="before the note"):
             refine_smpl_frames(est, model, clip.frames, config, cycles=1)
+
+
+def test_a_long_sequence_is_refined_in_parts_and_joined(scene, monkeypatch: pytest.MonkeyPatch) -> None:
+    model, gt, est, clip = scene
+    config = replace(get_preset("fast"), part_frames=8, part_overlap=2)
+    runs = []
+    real = body_loop._Run.cycles
+
+    def spy(self, seq, estimate, frames, models, times):
+        out = real(self, seq, estimate, frames, models, times)
+        runs.append((seq, len(frames), self.scale, out[0].smpl))
+        return out
+
+    monkeypatch.setattr(body_loop._Run, "cycles", spy)
+    loop = refine_smpl_frames(est, model, clip.frames, config, cycles=2)
+    parts = plan_parts(16, 8, 2)
+    assert loop.part_frames == 8 and len(parts) == 3
+    assert [(s.num_frames, n) for s, n, _, _ in runs] == [(p.stop - p.start,) * 2 for p in parts]
+    whole_scale = person_scale(loop.estimate.poses, (256, 256), config)
+    assert all(scale == whole_scale for _, _, scale, _ in runs)  # the person's size over the whole video
+    # Each part after the first starts, where it overlaps the one before, from that part's refinement.
+    for (seq, _, _, _), (_, _, _, before), part, previous in zip(runs[1:], runs, parts[1:], parts):
+        shared = previous.stop - part.start
+        np.testing.assert_allclose(seq.transl[:shared], before.transl[part.start - previous.start:])
+        np.testing.assert_allclose(seq.betas, before.betas)
+    result = loop.result
+    assert result.smpl.num_frames == 16 and result.poses.num_frames == 16 and result.vertices.shape[0] == 16
+    assert len(loop.history) == 2 and result.steps == sum(h["steps"] for h in loop.history) > 0
+    assert errors_mm(result.smpl, gt, model)[0] < 0.9 * errors_mm(est, gt, model)[0]
+    with pytest.raises(InputError, match="keep_flows keeps the flow of a video refined whole; this one is refined in "
+                                         "parts of 8 frames"):
+        refine_smpl_frames(est, model, clip.frames, config, cycles=1, keep_flows=True)
+    whole = refine_smpl_frames(est, model, clip.frames, replace(config, part_frames=16), cycles=1)
+    assert whole.part_frames is None and whole.result.steps == whole.history[0]["steps"]  # no longer than a part: whole
+
+
+def test_auto_parts_are_the_longest_the_memory_holds(scene, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowpose.body.memory import smpl_refine_memory
+
+    model, _, est, clip = scene
+    config = replace(get_preset("fast"), part_frames="auto", part_overlap=2)
+    need = smpl_refine_memory(refine_smpl(est, model, None, solve=False).poses, (256, 256), config, [],
+                              model.num_vertices)
+    monkeypatch.setattr(body_loop, "available_memory_bytes", lambda: need.bytes(16, 10) + 1)
+    loop = refine_smpl_frames(est, model, clip.frames, config, cycles=1)
+    assert loop.part_frames == 10 == need.part_frames_within(16, need.bytes(16, 10) + 1)
+    monkeypatch.setattr(body_loop, "available_memory_bytes", lambda: need.bytes(16) + 1)
+    assert refine_smpl_frames(est, model, clip.frames, config, cycles=1).part_frames is None  # it fits whole

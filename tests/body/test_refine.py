@@ -68,6 +68,25 @@ def test_zero_cycles_round_trip(scene, tmp_path: Path) -> None:
     assert result.poses.joints3d.shape == (16, 17, 3) and result.vertices.shape[1] == model.num_vertices
 
 
+def test_the_estimate_is_posed_in_chunks_as_it_would_be_at_once(scene, monkeypatch: pytest.MonkeyPatch) -> None:
+    model, _, _, _, _ = scene
+    seq = perturb(smpl_motion(16))
+    joints, vertices = joints_and_vertices(seq, model)
+    monkeypatch.setattr(refine_module, "EVALUATED_FRAMES", 5)  # 16 frames: chunks of 5, 5, 5 and 1
+    calls = []
+    real = type(model).__call__
+
+    def counted(self, betas, rotations, *args, **kwargs):
+        calls.append(len(rotations))
+        return real(self, betas, rotations, *args, **kwargs)
+
+    monkeypatch.setattr(type(model), "__call__", counted)
+    result = refine_smpl(seq, model, None, solve=False)
+    assert calls == [5, 5, 5, 1]
+    np.testing.assert_allclose(result.vertices, vertices, atol=1e-6)
+    np.testing.assert_allclose(result.poses.joints3d, joints, atol=1e-6)
+
+
 @pytest.mark.parametrize("vertices", [0, 120])  # every vertex; a spread subset
 def test_refinement_recovers_the_motion(scene, vertices: int) -> None:
     model, gt, est, fwd, bwd = scene

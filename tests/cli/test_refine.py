@@ -52,7 +52,6 @@ from tests.io.test_video import VFR_TIMES, rotated_mp4, variable_rate_mp4
         "auto_tilt_under_the_floor",
         "camera_under_the_floor",
         "place_with_smpl",
-        "parts_with_smpl",
         "parts_too_short",
     ],
 )
@@ -148,9 +147,6 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(work: Path, case: str) 
     elif case == "place_with_smpl":
         args, needles = refine_args(work, "--smpl", work / "p.npz", "--body-model", work / "m.pkl", "--camera-height",
                                     "1.5", "--camera-tilt", "20"), ["--camera-height, --camera-tilt", "not used with --smpl"]
-    elif case == "parts_with_smpl":
-        args, needles = refine_args(work, "--smpl", work / "p.npz", "--body-model", work / "m.pkl", "--part-frames",
-                                    "100"), ["--part-frames", "not used with --smpl"]
     elif case == "parts_too_short":
         args, needles = refine_args(work, "--part-frames", "89"), ["--part-frames", "89 is not in the range x>=90"]
     else:  # bad_device
@@ -458,6 +454,25 @@ def test_refine_smpl_with_a_body_model(tmp_path: Path) -> None:
             "--out", tmp_path / "y", "--frames", "3", "--fov", "50"),
         "--fov: not used with --smpl",
     )
+
+
+def test_refine_smpl_in_parts(tmp_path: Path) -> None:
+    from flowpose.body.params import load_smpl, save_smpl
+    from flowpose.body.standin import write_standin
+    from flowpose.body.synth import perturb, smpl_motion
+
+    frames = np.random.default_rng(0).uniform(0, 255, (96, 256, 256, 3)).astype(np.uint8)
+    write_video(tmp_path / "v.mp4", frames, fps=30.0)
+    seq = perturb(smpl_motion(96))
+    save_smpl(seq, tmp_path / "p.npz")
+    model = write_standin(tmp_path / "standin.pkl", rings_per_bone=3)
+    result = run("refine", tmp_path / "v.mp4", "--smpl", tmp_path / "p.npz", "--body-model", model, "--flow", "dis",
+                 "--cycles", "1", "--part-frames", "90", "--quiet", "--out", tmp_path / "out")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "refined in 2 parts of up to 90 frames, sharing 30 where they meet: frames 0-62, 33-95" in result.stdout
+    refined = load_smpl(tmp_path / "out" / "refined_smpl.npz")
+    assert refined.body_pose.shape == (96, 23, 3) and refined.betas.shape == seq.betas.shape
+    assert load_poses(tmp_path / "out" / "refined.npz").joints3d.shape == (96, 17, 3)
 
 
 def test_the_mesh_flow_weight_defaults_to_the_library_s() -> None:

@@ -101,9 +101,9 @@ def test_the_note_tells_what_fits_only_where_it_does_not() -> None:
     assert memory_note("v.mp4", 300, need, 0.55 * GB, shortest_part=120).endswith(  # parts too short: segments
         "refine it in segments of up to about 103 frames (--start S --frames N; in Python, VideoReader.segment with "
         "PoseSequence.slice)")
-    smpl = memory_note("v.mp4", 300, need, 0.55 * GB, parts=False, sliced_by="SmplSequence.frames")
+    smpl = memory_note("v.mp4", 300, need, 0.55 * GB, shortest_part=120, sliced_by="SmplSequence.frames")
     assert smpl.endswith("refine it in segments of up to about 103 frames (--start S --frames N; in Python, "
-                         "VideoReader.segment with SmplSequence.frames)")  # no parts to offer: segments
+                         "VideoReader.segment with SmplSequence.frames)")  # what cuts an SMPL sequence
     assert memory_note("v.mp4", 300, need, 0.4 * GB).endswith(
         "0.4 GB is available: it may be stopped for lack of memory; close other programs, or refine it on a machine "
         "with more memory")
