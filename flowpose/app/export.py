@@ -58,7 +58,9 @@ def export_poses(
     Pose2Sim turns its own (:mod:`flowpose.io.world_frame`). Its camera is ``camera``, else its only one, else the one
     named as the pose file's video (``cam01.flowpose/refined.npz``, ``cam01.poses.npz``: ``cam01``). Without a
     calibration, ``camera_place`` (height above the floor m, pitch, roll degrees: :mod:`flowpose.camera_place`) stands
-    them upright on the floor under the camera, facing the world's +y as the camera does.
+    them upright on the floor under the camera, facing the world's +y as the camera does. ``amass`` is Z up, in the
+    same worlds (an SMPL parameter file carries none of its own): the camera's frame turned, the calibration's, or the
+    place's (:mod:`flowpose.body.amass`).
 
     Raises:
         InputError: for an unknown format, an existing output, a missing body model, an unreadable input, or a
@@ -81,29 +83,13 @@ def export_poses(
         raise InputError("--camera-tilt auto reads the tilt from a video, and export reads none: give --camera-tilt "
                          "PITCH[,ROLL], or export refined.npz of refine --floor with --camera-tilt auto (it keeps the "
                          "camera's place)")
-    if fmt == "amass":
-        if extrinsics is not None or camera_place is not None:
-            given = "--extrinsics is" if extrinsics is not None else "--camera-height and --camera-tilt are"
-            raise InputError(f"{given} for bvh and trc; amass writes the parameters' own frame")
-        return _export_amass(poses_path, out, body_model)
     rig = None if extrinsics is None else _rig_camera(extrinsics, camera, poses_path)
-    frame = None if rig is None else world_frame(rig, str(extrinsics))
-    if camera_place is not None:
-        frame = placed_frame(*camera_place)
+    if fmt == "amass":
+        return _export_amass(poses_path, out, body_model, rig, extrinsics, camera_place)
     poses = load_poses(poses_path)
     check_observed(poses, str(poses_path))
-    if rig is not None:
-        where = _where(rig, frame, extrinsics, poses)
-    elif camera_place is not None:
-        height, pitch, roll = camera_place
-        where = (f", upright on the floor {height:g} m under the camera (looking {pitch:g} degrees down, rolled "
-                 f"{roll:g}; Z up turned Y up){_lean_warning(poses, frame, given=True)}")
-    elif poses.world is not None:  # refine --floor's world, kept in the file
-        frame = WorldFrame(R=poses.world[:, :3], t=poses.world[:, 3], camera=poses_path.name)
-        where = (f", upright in the world of the floor refine stood it on (its camera's place in {poses_path.name}; Z "
-                 f"up turned Y up){_lean_warning(poses, frame)}")
-    else:
-        where = ""
+    frame, where = _world(poses, poses_path, rig, extrinsics, camera_place, "Z up turned Y up",
+                          "" if extrinsics is None else f"refine with --intrinsics {extrinsics.name}")
     if fmt == "trc":
         return _export_trc(poses, poses_path, out, frame) + where
     joints = to_h36m17(poses.joints3d, poses.skeleton, missing="nan")
@@ -134,15 +120,37 @@ def _rig_camera(path: Path, camera: str | None, poses_path: Path) -> RigCamera:
     return choose_camera(read_rig(path), path, camera, Path(stem), f"the video of {poses_path} (taken to be {stem})")
 
 
-def _where(camera: RigCamera, frame: WorldFrame, path: Path, poses: PoseSequence) -> str:
+def _world(
+    poses: PoseSequence, poses_path: Path, rig: RigCamera | None, extrinsics: Path | None,
+    camera_place: CameraPlace | None, up: str, advice: str,
+) -> tuple[WorldFrame | None, str]:
+    """The world the poses are exported in (:func:`export_poses`: a calibration's camera ``rig``, a place the user
+    measured, the world a pose file carries, or none: the camera's frame) and the words the returned line adds;
+    ``up`` says how the world's axes are written (``"Z up turned Y up"``, ``"Z up"``), ``advice`` what to do where
+    the poses' focal length is not the calibrated camera's."""
+    if rig is not None:
+        frame = world_frame(rig, str(extrinsics))
+        return frame, _where(rig, frame, extrinsics, poses, up, advice)
+    if camera_place is not None:
+        frame = placed_frame(*camera_place)
+        height, pitch, roll = camera_place
+        return frame, (f", upright on the floor {height:g} m under the camera (looking {pitch:g} degrees down, rolled "
+                       f"{roll:g}; {up}){_lean_warning(poses, frame, given=True)}")
+    if poses.world is not None:  # refine --floor's world, kept in the file
+        frame = WorldFrame(R=poses.world[:, :3], t=poses.world[:, 3], camera=poses_path.name)
+        return frame, (f", upright in the world of the floor refine stood it on (its camera's place in "
+                       f"{poses_path.name}; {up}){_lean_warning(poses, frame)}")
+    return None, ""
+
+
+def _where(camera: RigCamera, frame: WorldFrame, path: Path, poses: PoseSequence, up: str, advice: str) -> str:
     """The exported frame's words, and a warning where the poses were placed with another focal length than the
     camera's (their depth, so their place in the world, is then of that other camera)."""
-    told = f", in the world of {path.name} (camera {camera.name}; its Z up turned Y up)" + _lean_warning(poses, frame)
+    told = f", in the world of {path.name} (camera {camera.name}; its {up})" + _lean_warning(poses, frame)
     focal = float(np.median(np.asarray(poses.K)[..., 0, 0]))  # a K per frame: their median
     if abs(focal / camera.K[0, 0] - 1) > FOCAL_TOLERANCE:
         told += (f"; warning: the poses' focal length ({focal:.1f} px) is not camera {camera.name}'s "
-                 f"({camera.K[0, 0]:.1f} px): their depth, so their place in that world, is of another camera (refine with "
-                 f"--intrinsics {path.name})")
+                 f"({camera.K[0, 0]:.1f} px): their depth, so their place in that world, is of another camera ({advice})")
     return told
 
 
@@ -177,20 +185,25 @@ def _export_trc(poses: PoseSequence, poses_path: Path, out: Path, frame: WorldFr
             f"metres{note}")
 
 
-def _export_amass(smpl_path: Path, out: Path, body_model: Path | None) -> str:
+def _export_amass(smpl_path: Path, out: Path, body_model: Path | None, rig: RigCamera | None,
+                  extrinsics: Path | None, camera_place: CameraPlace | None) -> str:
     from flowpose.body.amass import save_amass
     from flowpose.body.model import OBTAIN, load_body_model_for
     from flowpose.body.params import load_smpl
+    from flowpose.body.refine import refine_smpl
 
     if body_model is None:
         raise InputError(f"export amass needs --body-model (the model the parameters are of). {OBTAIN}")
     seq = load_smpl(smpl_path)
     model = load_body_model_for(body_model, seq, str(smpl_path))
-    written = save_amass(seq, model, out)
+    joints = refine_smpl(seq, model, None, solve=False).poses  # the model's joints: the lean and focal checks read them
+    frame, where = _world(joints, smpl_path, rig, extrinsics, camera_place, "Z up",
+                          "the camera of the estimator that made them")
+    written = save_amass(seq, model, out, frame=frame)
     note = ("" if seq.times is None
             else f"; resampled from {_frames(seq.num_frames)} at their own times (a variable frame rate)")
     return (f"wrote {out}: {_frames(written)} at {seq.fps:g} fps, {model.layout.title} poses "
-            f"(T, {3 * model.num_joints}), Z up, metres (AMASS layout){note}")
+            f"(T, {3 * model.num_joints}), Z up, metres (AMASS layout){note}{where}")
 
 
 def _frames(n: int) -> str:

@@ -6,8 +6,13 @@ and ``mocap_framerate``, in a world with Z up. flowpose's sequences are in the
 camera frame (x right, y down, z forward); the world here keeps x, puts Y along the viewing direction and
 Z up:  (x, y, z)_world = (x, z, -y)_camera,  the rotation ``CAMERA_TO_Z_UP``.
 
+With a calibrated camera's place in its capture's world (Z up, the floor at z = 0: a multi-camera calibration, or
+the place a user measured; :class:`flowpose.io.world_frame.WorldFrame`, ``x_cam = R x_world + t``) the body goes to
+that world instead, upright on its floor however the camera is tilted: C = R^T and the shift d = -R^T t.
+
 SMPL rotates the body about its rest pelvis J0 (which depends on the shape), then adds ``trans``; rotating
-the posed body by C therefore gives the root rotation C R_root and the translation C (J0 + t) - J0.
+the posed body by C and shifting it by d therefore gives the root rotation C R_root and the translation
+C (J0 + t) + d - J0.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from flowpose.body.params import SmplSequence, axis_angle_of
 from flowpose.io.atomic import atomic_path
 from flowpose.io.motion import resample_joints, resample_rotations
 from flowpose.io.poses import WRITER
+from flowpose.io.world_frame import WorldFrame
 
 CAMERA_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 """(3, 3) camera frame (y down, z forward) -> world with Z up (module docstring)."""
@@ -38,23 +44,27 @@ def rest_pelvis(seq: SmplSequence, model: BodyModel) -> np.ndarray:
     return out.joints[:, 0].numpy().astype(np.float64)
 
 
-def to_z_up(seq: SmplSequence, model: BodyModel) -> tuple[np.ndarray, np.ndarray]:
-    """The sequence's ``poses`` (T, 3 J) and ``trans`` (T, 3) in the Z-up world (module docstring)."""
+def to_z_up(seq: SmplSequence, model: BodyModel, frame: WorldFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The sequence's ``poses`` (T, 3 J) and ``trans`` (T, 3) in the Z-up world: the camera's frame turned
+    (:data:`CAMERA_TO_Z_UP`), or ``frame``'s world (module docstring)."""
+    C, d = (CAMERA_TO_Z_UP, np.zeros(3)) if frame is None else (frame.R.T, -frame.R.T @ frame.t)
     R = model.pose_rotations(seq)
-    R[:, 0] = CAMERA_TO_Z_UP @ R[:, 0]
+    R[:, 0] = C @ R[:, 0]
     J0 = rest_pelvis(seq, model)
-    trans = (J0 + seq.transl) @ CAMERA_TO_Z_UP.T - J0
+    trans = (J0 + seq.transl) @ C.T + d - J0
     return axis_angle_of(R).reshape(seq.num_frames, -1), trans
 
 
-def save_amass(seq: SmplSequence, model: BodyModel, path: str | os.PathLike[str], gender: str = "neutral") -> int:
-    """Write ``seq`` as an AMASS-layout ``.npz`` (module docstring), atomically; returns the frames written.
+def save_amass(seq: SmplSequence, model: BodyModel, path: str | os.PathLike[str], gender: str = "neutral",
+               frame: WorldFrame | None = None) -> int:
+    """Write ``seq`` as an AMASS-layout ``.npz`` (module docstring), atomically, in ``frame``'s world (None: the camera's
+    frame turned Z up); returns the frames written.
 
     AMASS's frames are evenly spaced at ``mocap_framerate``: a sequence with its frames' own times (a variable frame
     rate, ``seq.times``) is resampled to frames evenly spaced at ``seq.fps`` over its span (rotations by Slerp,
     the translation by a cubic spline; :mod:`flowpose.io.motion`).
     """
-    poses, trans = to_z_up(seq, model)
+    poses, trans = to_z_up(seq, model, frame)
     if seq.times is not None:
         poses = resample_rotations(poses.reshape(seq.num_frames, -1, 3), seq.times, seq.fps).reshape(-1, poses.shape[1])
         trans = resample_joints(trans[:, None], seq.times, seq.fps)[:, 0].astype(np.float64)

@@ -21,7 +21,7 @@ from flowpose.cli.shell import main, user_errors
     "--extrinsics",
     type=click.Path(path_type=Path),
     default=None,
-    help="bvh, trc: a multi-camera calibration (Pose2Sim's .toml, Qualisys's .qca.txt, EasyMocap's intri.yml with its "
+    help="A multi-camera calibration (Pose2Sim's .toml, Qualisys's .qca.txt, EasyMocap's intri.yml with its "
     "extri.yml): write in its world, on its floor.",
 )
 @click.option("--camera", default=None, help="The camera of --extrinsics that filmed POSES [default: the one named as its video].")
@@ -40,7 +40,8 @@ def export(fmt: str, poses: Path, out_path: Path, body_model: Path | None, extri
     calibrated world of a multi-camera capture, Z up turned Y up as Pose2Sim writes its TRC files; or with
     --camera-height and --camera-tilt upright on the floor under the camera.
     amass: POSES is an SMPL or SMPL-X parameter file (e.g. refined_smpl.npz): AMASS's .npz layout (poses, trans,
-    betas, gender, mocap_framerate), Z up, metres, as Blender's SMPL-X add-on loads it; needs --body-model.
+    betas, gender, mocap_framerate), Z up, metres, as Blender's SMPL-X add-on loads it; needs --body-model. In the
+    camera's frame turned Z up, or with --extrinsics (or --camera-height and --camera-tilt) in that world, Z up.
     """
     from flowpose.app.export import export_poses
 

@@ -146,6 +146,44 @@ def test_trc_and_bvh_in_a_calibrated_world(tmp_path: Path) -> None:
     np.testing.assert_allclose(read_trc(tmp_path / "w3.trc")[5], read_trc(tmp_path / "w.trc")[5])
 
 
+def test_amass_in_a_calibrated_world_and_on_a_given_place(tmp_path: Path) -> None:
+    from flowpose.body.amass import to_z_up
+    from flowpose.body.model import load_body_model
+    from flowpose.body.params import save_smpl
+    from flowpose.body.standin import write_standin
+    from flowpose.body.synth import smpl_motion
+    from flowpose.camera_place import placed_frame
+    from flowpose.io.rig_files import read_rig
+    from flowpose.io.world_frame import world_frame
+    from tests.io.test_rig_files import TOML
+
+    (tmp_path / "Calib.toml").write_text(TOML)
+    model_path = write_standin(tmp_path / "s.pkl")
+    model = load_body_model(model_path)
+    seq = smpl_motion(4)  # f = 500 px: not cam01's 1681.2
+    folder = tmp_path / "cam01.flowpose"
+    folder.mkdir()
+    save_smpl(seq, folder / "refined_smpl.npz")
+    line = export_poses("amass", folder / "refined_smpl.npz", tmp_path / "w.npz", body_model=model_path,
+                        extrinsics=tmp_path / "Calib.toml")
+    assert ", in the world of Calib.toml (camera cam01; its Z up)" in line, line  # by the video's name
+    assert line.endswith("warning: the poses' focal length (500.0 px) is not camera cam01's (1681.2 px): their depth, so "
+                         "their place in that world, is of another camera (the camera of the estimator that made them)")
+    frame = world_frame(next(c for c in read_rig(tmp_path / "Calib.toml") if c.name == "cam01"), "Calib.toml")
+    poses, trans = to_z_up(seq, model, frame)
+    with np.load(tmp_path / "w.npz") as data:
+        np.testing.assert_allclose(data["poses"], poses)
+        np.testing.assert_allclose(data["trans"], trans)
+    line = export_poses("amass", folder / "refined_smpl.npz", tmp_path / "p.npz", body_model=model_path,
+                        camera_place=(1.8, 10.0, 0.0))
+    assert line.endswith(", upright on the floor 1.8 m under the camera (looking 10 degrees down, rolled 0; Z up)"), line
+    poses, trans = to_z_up(seq, model, placed_frame(1.8, 10.0, 0.0))
+    with np.load(tmp_path / "p.npz") as data:
+        np.testing.assert_allclose(data["trans"], trans)
+    line = export_poses("amass", folder / "refined_smpl.npz", tmp_path / "c.npz", body_model=model_path)
+    assert line.endswith("Z up, metres (AMASS layout)")  # no world given: the camera's frame turned
+
+
 def test_trc_and_bvh_upright_on_the_floor_under_a_given_place(tmp_path: Path) -> None:
     from tests.test_camera_place import rotation
 
@@ -181,8 +219,6 @@ def test_trc_and_bvh_upright_on_the_floor_under_a_given_place(tmp_path: Path) ->
     with pytest.raises(InputError, match=r"--extrinsics places the camera, and so do --camera-height and --camera-tilt"):
         export_poses("trc", tmp_path / "refined.npz", tmp_path / "x.trc", extrinsics=tmp_path / "Calib.toml",
                      camera_place=place)
-    with pytest.raises(InputError, match=r"--camera-height and --camera-tilt are for bvh and trc"):
-        export_poses("amass", tmp_path / "refined.npz", tmp_path / "x.npz", camera_place=place)
     with pytest.raises(InputError, match=r"--camera-tilt auto reads the tilt from a video, and export reads none: give "
                                          r"--camera-tilt PITCH\[,ROLL\], or export refined\.npz of refine --floor"):
         export_poses("trc", tmp_path / "refined.npz", tmp_path / "x.trc", camera_place=(1.5, None, None))
@@ -195,7 +231,8 @@ def test_trc_and_bvh_upright_on_the_floor_under_a_given_place(tmp_path: Path) ->
         ("missing.toml", None, "trc", r"--extrinsics .*missing\.toml: no such file"),
         ("K.txt", None, "trc", r"--extrinsics .*K\.txt: not a calibration file with the cameras' places"),
         (None, "cam01", "trc", r"--camera names a camera of --extrinsics FILE, which was not given"),
-        ("Calib.toml", None, "amass", r"--extrinsics is for bvh and trc"),
+        ("Calib.toml", None, "amass", r"Calib\.toml: holds 2 cameras \(cam01, cam02\), none named as the video of "
+                                      r".*p\.npz \(taken to be p\)"),
         ("Calib.toml", None, "trc", r"Calib\.toml: holds 2 cameras \(cam01, cam02\), none named as the video of "
                                     r".*p\.npz \(taken to be p\)"),
         ("Calib.toml", "cam03", "trc", r"Calib\.toml: no camera named 'cam03' in it; it holds cam01, cam02"),

@@ -70,3 +70,28 @@ def test_a_variable_frame_rate_is_resampled_to_amass_s_even_frames(tmp_path: Pat
     held = Rotation.from_rotvec(full_poses[4].reshape(-1, 3)) * Rotation.from_rotvec(full_poses[5].reshape(-1, 3)).inv()
     assert between.magnitude().max() < 0.05 < 0.1 < held.magnitude().max()  # a frame not kept: Slerp, not a repeat
     np.testing.assert_allclose(trans[5], full_trans[5], atol=1e-5)
+
+
+def test_a_calibrated_camera_s_world_stands_the_body_on_its_floor(tmp_path: Path) -> None:
+    from flowpose.io.world_frame import WorldFrame
+    from tests.test_camera_place import rotation
+
+    model = load_body_model(write_standin(tmp_path / "standin.pkl"))
+    seq = perturb(smpl_motion(5), seed=3)
+    R = rotation(0.4, np.radians(25.0), np.radians(-3.0))  # a camera turned, looking 25 degrees down, rolled
+    centre = np.array([0.3, -0.5, 1.9])  # where it stands in the world, metres
+    frame = WorldFrame(R=R, t=-R @ centre, camera="cam01")
+    save_amass(seq, model, tmp_path / "world.npz", frame=frame)
+    with np.load(tmp_path / "world.npz") as data:
+        poses, trans, betas = data["poses"], data["trans"], data["betas"]
+    Rs = torch.as_tensor(Rotation.from_rotvec(poses.reshape(-1, 3)).as_matrix().reshape(5, 24, 3, 3), dtype=torch.float32)
+    with torch.no_grad():
+        world = model(torch.as_tensor(betas, dtype=torch.float32), Rs, torch.as_tensor(trans, dtype=torch.float32))
+    expected = (vertices_of(seq, model) - frame.t) @ R  # x_world = R^T (x_cam - t)
+    np.testing.assert_allclose(world.vertices.numpy(), expected, atol=2e-5)
+    level = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])  # a level camera facing +y, at the origin: the turn alone
+    save_amass(seq, model, tmp_path / "level.npz", frame=WorldFrame(R=level, t=np.zeros(3), camera="c"))
+    save_amass(seq, model, tmp_path / "camera.npz")
+    with np.load(tmp_path / "level.npz") as a, np.load(tmp_path / "camera.npz") as b:
+        np.testing.assert_allclose(a["poses"], b["poses"], atol=1e-9)
+        np.testing.assert_allclose(a["trans"], b["trans"], atol=1e-9)
