@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import cv2
@@ -180,6 +181,10 @@ def test_amass_in_a_calibrated_world_and_on_a_given_place(tmp_path: Path) -> Non
     poses, trans = to_z_up(seq, model, placed_frame(1.8, 10.0, 0.0))
     with np.load(tmp_path / "p.npz") as data:
         np.testing.assert_allclose(data["trans"], trans)
+    line = export_poses("amass", folder / "refined_smpl.npz", tmp_path / "s.npz", body_model=model_path,
+                        camera_place=(1.8, 30.0, 0.0))  # the body stands near the camera's y: some 30 degrees off
+    assert re.search(r"\(looking 30 degrees down, rolled 0; Z up\); warning: the person's axis \(ankles to thorax\) is "
+                     r"3\d degrees from the vertical of that tilt: is --camera-tilt right", line), line
     line = export_poses("amass", folder / "refined_smpl.npz", tmp_path / "c.npz", body_model=model_path)
     assert line.endswith("Z up, metres (AMASS layout)")  # no world given: the camera's frame turned
 
