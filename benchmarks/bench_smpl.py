@@ -36,7 +36,7 @@ from flowpose.body.model import BodyModel, load_body_model
 from flowpose.body.refine import SmplRefineConfig, refine_smpl
 from flowpose.body.render import render_mesh_clip
 from flowpose.body.standin import write_standin
-from flowpose.body.synth import body_of, errors_mm, mesh_flow, perturb, smpl_motion
+from flowpose.body.synth import accel_error_mm, body_of, errors_mm, mesh_flow, perturb, smpl_motion
 from flowpose.flow.infer import compute_video_flow
 from flowpose.flow.registry import load_flow_model
 from flowpose.refinement.pose_config import PoseStageConfig
@@ -58,6 +58,11 @@ def accuracy_clip(model: BodyModel, frames: int, seed: int, flow: str):
     return gt, perturb(gt, seed=seed + 100), fwd, bwd
 
 
+def start_smoothing(value: str) -> float | None:
+    """``--start-smoothing``'s value: seconds, or ``none``."""
+    return None if value == "none" else float(value)
+
+
 def main() -> None:
     """Run both parts and print the tables."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -73,12 +78,15 @@ def main() -> None:
     p.add_argument("--flow", choices=("splat", "dense", "dis"), default="splat",
                    help="the exact flow at the visible vertices' pixels (splat) or at every pixel the mesh covers "
                         "(dense, rasterised), or DIS's flow of the rendered frames (dis)")
+    p.add_argument("--start-smoothing", type=start_smoothing, default=SmplRefineConfig().start_smoothing_s,
+                   help="where the solve starts: the estimate smoothed by a Gaussian of this many seconds, or none "
+                        "(the estimate as given) [default: SmplRefineConfig's]")
     args = p.parse_args()
     tmp = Path(tempfile.mkdtemp())
     layout = SMPLX if args.model == "smplx" else SMPL
     model = load_body_model(write_standin(tmp / "standin.pkl", layout=layout))
     solver = PoseStageConfig(max_steps=args.max_steps, flow_rounds=args.rounds)
-    mesh = SmplRefineConfig(pose=solver)
+    mesh = SmplRefineConfig(pose=solver, start_smoothing_s=args.start_smoothing)
     if args.mesh_penalty is not None:
         mesh = replace(mesh, mesh_flow_penalty=args.mesh_penalty)
     runs = {
@@ -89,22 +97,25 @@ def main() -> None:
     for w in (float(v) for v in args.mesh_weights.split(",") if v):
         runs[f"mesh flow, both directions, w_mesh_flow {w:g}"] = (
             lambda est, f, b, w=w: refine_smpl(est, model, f, replace(mesh, w_mesh_flow=w), backward=b))
-    rows: dict[str, list[tuple[float, float, float]]] = {"estimate": []}
+    rows: dict[str, list[tuple[float, ...]]] = {"estimate": []}
     for seed in (int(s) for s in args.seeds.split(",")):
         gt, est, fwd, bwd = accuracy_clip(model, args.frames, seed, args.flow)
-        rows["estimate"].append((*errors_mm(est, gt, model), 0.0))
+        rows["estimate"].append((*errors_mm(est, gt, model), accel_error_mm(est, gt, model), 0.0))
         for name, run in runs.items():
             start = time.perf_counter()
             result = run(est, fwd, bwd)
-            rows.setdefault(name, []).append((*errors_mm(result.smpl, gt, model), time.perf_counter() - start))
+            seconds = time.perf_counter() - start
+            rows.setdefault(name, []).append((*errors_mm(result.smpl, gt, model), accel_error_mm(result.smpl, gt, model),
+                                              seconds))
     print(f"## {layout.title} refinement, stand-in model ({model.num_vertices} vertices), {args.flow} flow, "
           f"mesh penalty {mesh.mesh_flow_penalty or solver.penalty}, weight {mesh.w_mesh_flow:g} unless named, "
           f"{args.frames} frames, "
-          f"seeds {args.seeds}, max {args.max_steps} L-BFGS steps per flow round\n")
-    print("| run | MPJPE mm | PVE mm | s per clip |\n|---|---|---|---|")
+          f"seeds {args.seeds}, max {args.max_steps} L-BFGS steps per flow round, started from the estimate "
+          + ("as given" if args.start_smoothing is None else f"smoothed by {args.start_smoothing:g} s") + "\n")
+    print("| run | MPJPE mm | PVE mm | accel err mm/f² | s per clip |\n|---|---|---|---|---|")
     for name, values in rows.items():
         m = np.mean(values, axis=0)
-        print(f"| {name} | {m[0]:.1f} | {m[1]:.1f} | {m[2]:.1f} |")
+        print(f"| {name} | {m[0]:.1f} | {m[1]:.1f} | {m[2]:.2f} | {m[3]:.1f} |")
     joints_only = np.mean(rows["joints only"], axis=0)[0]
     for name in (n for n in rows if n.startswith("mesh flow")):
         print(f"{name} vs joints only: MPJPE {100 * (np.mean(rows[name], axis=0)[0] / joints_only - 1):+.1f}%")
@@ -122,7 +133,7 @@ def main() -> None:
     print("| mesh-flow term on | steps | s | s per step | MPJPE mm | PVE mm |\n|---|---|---|---|---|---|")
     for label, count in (("every vertex", 0), ("1,024 spread vertices (default)", 1024)):
         config = SmplRefineConfig(pose=PoseStageConfig(max_steps=args.max_steps, flow_rounds=1),
-                                  mesh_flow_vertices=count)
+                                  mesh_flow_vertices=count, start_smoothing_s=args.start_smoothing)
         start = time.perf_counter()
         result = refine_smpl(est, big, fwd, config, backward=bwd)
         seconds = time.perf_counter() - start

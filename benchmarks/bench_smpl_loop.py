@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+import flowpose.body.loop as body_loop
 from flowpose.body.layouts import SMPL, SMPLX
 from flowpose.body.loop import refine_smpl_frames
 from flowpose.body.mesh_sketch import sketch_mesh_motion
@@ -37,7 +38,7 @@ from flowpose.body.model import load_body_model
 from flowpose.body.refine import MESH_FLOW_WEIGHT, refine_smpl
 from flowpose.body.render import render_mesh_clip
 from flowpose.body.standin import write_standin
-from flowpose.body.synth import body_of, errors_mm, perturb, smpl_motion
+from flowpose.body.synth import accel_error_mm, body_of, errors_mm, perturb, smpl_motion
 from flowpose.config import get_preset
 from flowpose.metrics import epe
 from flowpose.refinement.sketch import compose_target, sketch_bone_motion
@@ -81,7 +82,14 @@ def main() -> None:
     p.add_argument("--dis-mesh-weights", default="",
                    help="further w_mesh_flow values (0: joints only) to run the DIS loop with")
     p.add_argument("--no-network", action="store_true", help="run only the DIS rows")
+    p.add_argument("--start-smoothing", default="",
+                   help="where the SMPL solve starts: the estimate smoothed by a Gaussian of this many seconds, or none "
+                        "(as given) [default: SmplRefineConfig's]; the loop's stage configuration is wrapped to set it")
     args = p.parse_args()
+    if args.start_smoothing:
+        smoothing = None if args.start_smoothing == "none" else float(args.start_smoothing)
+        made = body_loop.smpl_stage_config
+        body_loop.smpl_stage_config = lambda *a: replace(made(*a), start_smoothing_s=smoothing)
     layout = SMPLX if args.model == "smplx" else SMPL
     model = load_body_model(write_standin(Path(tempfile.mkdtemp()) / "standin.pkl", rings_per_bone=args.rings,
                                           ring_size=16, layout=layout))
@@ -99,14 +107,15 @@ def main() -> None:
         clip = render_mesh_clip(body_of(gt, model).vertices.numpy(), model.faces, model.smpl.v_template.numpy(),
                                 gt.K, (256, 256), seed=seed)
         est = perturb(gt, seed=seed + 100)
-        rows["estimate"].append([*errors_mm(est, gt, model), np.nan, np.nan, 0.0])
+        rows["estimate"].append([*errors_mm(est, gt, model), accel_error_mm(est, gt, model), np.nan, np.nan, 0.0])
         for name, (config, sketch, w) in variants.items():
             start = time.perf_counter()
             loop = refine_smpl_frames(est, model, clip.frames, config, cycles=args.cycles, w_mesh_flow=w,
                                       sketch=sketch, seed=seed, keep_flows=True)
             seconds = time.perf_counter() - start
             F0, Fk = loop.flows[0], loop.flows[-1]
-            rows.setdefault(name, []).append([*errors_mm(loop.result.smpl, gt, model), human_epe(F0, clip),
+            rows.setdefault(name, []).append([*errors_mm(loop.result.smpl, gt, model),
+                                              accel_error_mm(loop.result.smpl, gt, model), human_epe(F0, clip),
                                               human_epe(Fk, clip), seconds])
             if name == "bones":  # the first cycle's targets: both sketches over the same F_0, of the estimate and
                 # of the ground truth (what a perfect fit would draw)
@@ -129,10 +138,10 @@ def main() -> None:
             m = np.mean(values, axis=0)
             print(f"| {key} | {m[0]:.3f} | {m[1]:.3f} | {100 * m[2]:.0f}% |")
         print()
-    print("| run | MPJPE mm | PVE mm | EPE F_0 px | EPE F_k px | s per clip |\n|---|---|---|---|---|---|")
+    print("| run | MPJPE mm | PVE mm | accel err mm/f² | EPE F_0 px | EPE F_k px | s per clip |\n|---|---|---|---|---|---|---|")
     for name, values in rows.items():
         m = np.mean(values, axis=0)
-        print(f"| {name} | {m[0]:.1f} | {m[1]:.1f} | {m[2]:.3f} | {m[3]:.3f} | {m[4]:.1f} |")
+        print(f"| {name} | {m[0]:.1f} | {m[1]:.1f} | {m[2]:.2f} | {m[3]:.3f} | {m[4]:.3f} | {m[5]:.1f} |")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ import torch
 from flowpose.body.layouts import BodyLayout
 from flowpose.body.model import BodyModel
 from flowpose.body.params import SmplSequence, axis_angle_of, matrix_from_6d, rotation_6d
+from flowpose.body.smooth_start import smoothed_start
 from flowpose.camera import project
 from flowpose.errors import ShapeError, check_fields
 from flowpose.flow.field import FlowField, FlowTensors
@@ -120,6 +121,10 @@ class SmplRefineConfig:
     """Cell size of the visibility z-buffer, px."""
     visibility_tolerance_m: float = 0.03
     """A vertex is visible within this depth of the nearest one in its cell, metres."""
+    start_smoothing_s: float | None = 0.05
+    """The solve starts from the estimate smoothed in time by a Gaussian of this standard deviation, seconds (1.5
+    frames at 30 fps; :mod:`flowpose.body.smooth_start`); the objective is unchanged. None: from the estimate as
+    given. Chosen among 1, 1.5, 2 and 3 frames on 48-frame stand-in clips (seeds 0-2): 3 gave up MPJPE."""
 
     def __post_init__(self) -> None:
         check_fields(
@@ -132,6 +137,7 @@ class SmplRefineConfig:
                 "w_betas": self.w_betas >= 0,
                 "visibility_cell_px": self.visibility_cell_px > 0,
                 "visibility_tolerance_m": self.visibility_tolerance_m > 0,
+                "start_smoothing_s": self.start_smoothing_s is None or self.start_smoothing_s >= 0,
                 "mesh_flow_penalty": self.mesh_flow_penalty in (None, *get_args(Penalty)),
             },
         )
@@ -301,6 +307,11 @@ def refine_smpl(
     d_r6 = torch.zeros_like(r6_0, requires_grad=True)  # ROTATION_UNIT rad
     d_beta = torch.zeros_like(beta0, requires_grad=True)
     u_t = torch.zeros_like(t0, requires_grad=True)  # mm
+    if config.start_smoothing_s is not None and T > 1:  # the unknowns start at the estimate smoothed in time
+        smooth = smoothed_start(seq, config.start_smoothing_s * seq.fps)
+        with torch.no_grad():
+            d_r6.copy_((rotation_6d(torch.as_tensor(smooth.rotations()[:, :free], dtype=dtype)) - r6_0) / ROTATION_UNIT)
+            u_t.copy_(1e3 * (torch.as_tensor(smooth.transl, dtype=dtype) - t0))
     subset = 0 < config.mesh_flow_vertices < model.num_vertices
     vertex_ids = torch.as_tensor(model.spread_vertices(config.mesh_flow_vertices)) if subset else None
 

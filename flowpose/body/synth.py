@@ -15,12 +15,12 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from flowpose.body.layouts import SMPL, BodyLayout
-from flowpose.body.model import BodyModel
+from flowpose.body.model import BodyModel, model_joints
 from flowpose.body.params import SmplSequence
 from flowpose.body.refine import h36m_matrix, visible_vertices
 from flowpose.camera import project_np
 from flowpose.flow.field import FlowField
-from flowpose.metrics import mpjpe
+from flowpose.metrics import accel_error, mpjpe
 
 SWINGING = {16: (0.0, 0.0, 0.9), 17: (0.0, 0.0, -0.9), 18: (0.0, 0.8, 0.0), 19: (0.0, -0.8, 0.0),
             1: (0.6, 0.0, 0.0), 2: (-0.6, 0.0, 0.0), 4: (0.7, 0.0, 0.0), 5: (0.7, 0.0, 0.0), 3: (0.0, 0.3, 0.0)}
@@ -102,6 +102,14 @@ def body_of(seq: SmplSequence, model: BodyModel):
 def vertices_of(seq: SmplSequence, model: BodyModel) -> np.ndarray:
     """(T, V, 3) metres."""
     return body_of(seq, model).vertices.numpy()
+
+
+def accel_error_mm(seq: SmplSequence, gt: SmplSequence, model: BodyModel) -> float:
+    """The acceleration error of ``seq``'s joints against ``gt``'s (the model's joints as Human3.6M-17, not root
+    aligned: :func:`flowpose.metrics.accel_error`), mm/frame²."""
+    M = h36m_matrix(model.layout)
+    J, Jg = (np.einsum("kj,tjc->tkc", M, model_joints(model, s)) for s in (seq, gt))
+    return accel_error(J, Jg)
 
 
 def errors_mm(seq: SmplSequence, gt: SmplSequence, model: BodyModel) -> tuple[float, float]:

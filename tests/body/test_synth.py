@@ -39,3 +39,17 @@ def test_perturbation_is_an_estimators_error() -> None:
     assert 0.1 < np.median(angle) < 0.25  # |N(0, 0.1 I3)| has median ~ 0.15 rad
     assert np.mean(est.transl[:, 2] - seq.transl[:, 2]) == pytest.approx(0.2, abs=0.05)
     assert not np.allclose(est.betas, seq.betas)
+
+
+def test_the_acceleration_error_is_of_the_model_s_joints(model) -> None:
+    from flowpose.body.model import model_joints
+    from flowpose.body.refine import h36m_matrix
+    from flowpose.body.synth import accel_error_mm
+    from flowpose.metrics import accel_error
+
+    gt = smpl_motion(12)
+    est = perturb(gt, seed=2)
+    assert accel_error_mm(gt, gt, model) == 0.0
+    M = h36m_matrix(model.layout)
+    joints = [np.einsum("kj,tjc->tkc", M, model_joints(model, s)) for s in (est, gt)]
+    assert accel_error_mm(est, gt, model) == pytest.approx(accel_error(*joints)) and accel_error(*joints) > 10.0
