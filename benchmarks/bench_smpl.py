@@ -100,22 +100,22 @@ def main() -> None:
     rows: dict[str, list[tuple[float, ...]]] = {"estimate": []}
     for seed in (int(s) for s in args.seeds.split(",")):
         gt, est, fwd, bwd = accuracy_clip(model, args.frames, seed, args.flow)
-        rows["estimate"].append((*errors_mm(est, gt, model), accel_error_mm(est, gt, model), 0.0))
+        rows["estimate"].append((*errors_mm(est, gt, model), accel_error_mm(est, gt, model), np.nan, 0.0))
         for name, run in runs.items():
             start = time.perf_counter()
             result = run(est, fwd, bwd)
             seconds = time.perf_counter() - start
             rows.setdefault(name, []).append((*errors_mm(result.smpl, gt, model), accel_error_mm(result.smpl, gt, model),
-                                              seconds))
+                                              result.losses["total"], seconds))
     print(f"## {layout.title} refinement, stand-in model ({model.num_vertices} vertices), {args.flow} flow, "
           f"mesh penalty {mesh.mesh_flow_penalty or solver.penalty}, weight {mesh.w_mesh_flow:g} unless named, "
           f"{args.frames} frames, "
           f"seeds {args.seeds}, max {args.max_steps} L-BFGS steps per flow round, started from the estimate "
           + ("as given" if args.start_smoothing is None else f"smoothed by {args.start_smoothing:g} s") + "\n")
-    print("| run | MPJPE mm | PVE mm | accel err mm/f² | s per clip |\n|---|---|---|---|---|")
+    print("| run | MPJPE mm | PVE mm | accel err mm/f² | final loss | s per clip |\n|---|---|---|---|---|---|")
     for name, values in rows.items():
         m = np.mean(values, axis=0)
-        print(f"| {name} | {m[0]:.1f} | {m[1]:.1f} | {m[2]:.2f} | {m[3]:.1f} |")
+        print(f"| {name} | {m[0]:.1f} | {m[1]:.1f} | {m[2]:.2f} | {m[3]:.3f} | {m[4]:.1f} |")
     joints_only = np.mean(rows["joints only"], axis=0)[0]
     for name in (n for n in rows if n.startswith("mesh flow")):
         print(f"{name} vs joints only: MPJPE {100 * (np.mean(rows[name], axis=0)[0] / joints_only - 1):+.1f}%")

@@ -188,16 +188,16 @@ def _export_trc(poses: PoseSequence, poses_path: Path, out: Path, frame: WorldFr
 def _export_amass(smpl_path: Path, out: Path, body_model: Path | None, rig: RigCamera | None,
                   extrinsics: Path | None, camera_place: CameraPlace | None) -> str:
     from flowpose.body.amass import save_amass
-    from flowpose.body.model import OBTAIN, load_body_model_for, model_joints
+    from flowpose.body.model import OBTAIN, load_body_model_for
     from flowpose.body.params import load_smpl
-    from flowpose.body.refine import h36m_matrix
+    from flowpose.body.refine import model_h36m17
 
     if body_model is None:
         raise InputError(f"export amass needs --body-model (the model the parameters are of). {OBTAIN}")
     seq = load_smpl(smpl_path)
     model = load_body_model_for(body_model, seq, str(smpl_path))
-    h36m = np.einsum("kj,tjc->tkc", h36m_matrix(model.layout), model_joints(model, seq))  # the lean check reads them
-    joints = PoseSequence(joints3d=h36m.astype(np.float32), K=seq.K.astype(np.float32), fps=seq.fps)
+    joints = PoseSequence(joints3d=model_h36m17(model, seq).astype(np.float32), K=seq.K.astype(np.float32),
+                          fps=seq.fps)  # the model's joints: the lean and focal checks read them
     frame, where = _world(joints, smpl_path, rig, extrinsics, camera_place, "Z up",
                           "the camera of the estimator that made them")
     written = save_amass(seq, model, out, frame=frame)

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from flowpose.body.layouts import BodyLayout
-from flowpose.body.model import BodyModel
+from flowpose.body.model import BodyModel, model_joints
 from flowpose.body.params import SmplSequence, axis_angle_of, matrix_from_6d, rotation_6d
 from flowpose.body.smooth_start import smoothed_start
 from flowpose.camera import project
@@ -70,6 +70,13 @@ def h36m_matrix(layout: BodyLayout) -> np.ndarray:
     M = np.zeros((H36M17.num_joints, layout.num_joints))
     M[:, :22] = SMPL_TO_H36M[:, :22]
     return M
+
+
+def model_h36m17(model: BodyModel, seq: SmplSequence) -> np.ndarray:
+    """(T, 17, 3) float64 metres: the body model's joints for ``seq`` as Human3.6M-17 (:func:`h36m_matrix`; the head
+    top on the neck), camera frame, without posing the mesh."""
+
+    return np.einsum("kj,tjc->tkc", h36m_matrix(model.layout), model_joints(model, seq).astype(np.float64))
 
 
 ROTATION_UNIT = 2e-3
@@ -124,7 +131,8 @@ class SmplRefineConfig:
     start_smoothing_s: float | None = 0.05
     """The solve starts from the estimate smoothed in time by a Gaussian of this standard deviation, seconds (1.5
     frames at 30 fps; :mod:`flowpose.body.smooth_start`); the objective is unchanged. None: from the estimate as
-    given. Chosen among 1, 1.5, 2 and 3 frames on 48-frame stand-in clips (seeds 0-2): 3 gave up MPJPE."""
+    given. Chosen among 1, 1.5, 2 and 3 frames on 48-frame stand-in clips (seeds 0-2; ``benchmarks/bench_smpl.py
+    --timing-frames 0 --frames 48 --start-smoothing S``): the lowest MPJPE, with and without the mesh term."""
 
     def __post_init__(self) -> None:
         check_fields(

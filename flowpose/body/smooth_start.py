@@ -3,9 +3,10 @@
 The solve (:func:`flowpose.body.refine.refine_smpl`) stops at its iteration cap (200 a round) well before its minimum
 when it starts from an estimate that shakes from frame to frame: the acceleration prior's many small, stiff modes take
 most of the steps. Started from the estimate smoothed in time, the same objective (its 3D, 2D and rotation terms
-still hold the estimate as given) ends far lower in as many steps (on the stand-in model, 48 frames, seeds 0-2: the
-loss 9.6-12.3 from the estimate, 5.9-8.1 from it smoothed by 1.5 frames; ``benchmarks/RESULTS.md``, fifty-seventh
-session). Each joint's rotation is smoothed as a unit quaternion (the quaternions of neighbouring frames brought to
+still hold the estimate as given) ends far lower in as many steps (on the stand-in model, 48 frames, seeds 0-2, the
+default weights: the final loss 31.0 from the estimate, 22.1 from it smoothed by 1.5 frames, the acceleration error
+25.0 → 7.5 mm/frame²: ``python benchmarks/bench_smpl.py --timing-frames 0 --frames 48 --start-smoothing none``, and
+``0.05``; ``benchmarks/RESULTS.md``, fifty-seventh session). Each joint's rotation is smoothed as a unit quaternion (the quaternions of neighbouring frames brought to
 one hemisphere, Gaussian-weighted, normalised: a standard approximation of the rotations' weighted mean for nearby
 rotations), the translation as it is; the shape and SMPL-X's face and hands are kept.
 """

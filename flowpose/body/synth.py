@@ -15,9 +15,9 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from flowpose.body.layouts import SMPL, BodyLayout
-from flowpose.body.model import BodyModel, model_joints
+from flowpose.body.model import BodyModel
 from flowpose.body.params import SmplSequence
-from flowpose.body.refine import h36m_matrix, visible_vertices
+from flowpose.body.refine import h36m_matrix, model_h36m17, visible_vertices
 from flowpose.camera import project_np
 from flowpose.flow.field import FlowField
 from flowpose.metrics import accel_error, mpjpe
@@ -107,9 +107,7 @@ def vertices_of(seq: SmplSequence, model: BodyModel) -> np.ndarray:
 def accel_error_mm(seq: SmplSequence, gt: SmplSequence, model: BodyModel) -> float:
     """The acceleration error of ``seq``'s joints against ``gt``'s (the model's joints as Human3.6M-17, not root
     aligned: :func:`flowpose.metrics.accel_error`), mm/frame²."""
-    M = h36m_matrix(model.layout)
-    J, Jg = (np.einsum("kj,tjc->tkc", M, model_joints(model, s)) for s in (seq, gt))
-    return accel_error(J, Jg)
+    return accel_error(model_h36m17(model, seq), model_h36m17(model, gt))
 
 
 def errors_mm(seq: SmplSequence, gt: SmplSequence, model: BodyModel) -> tuple[float, float]:
