@@ -29,6 +29,7 @@ from scipy.spatial.transform import Rotation
 
 from flowpose.body.layouts import HAND_KEYS, SMPLX, BodyLayout, layout_for_joints
 from flowpose.body.params import SmplSequence
+from flowpose.body.skinning import blend_skin
 from flowpose.errors import InputError
 from flowpose.io.npz import read_npz
 from flowpose.pose import check_joints3d
@@ -154,6 +155,24 @@ class HandSpace:
     __repr__ = short_repr
 
 
+@dataclass(frozen=True)
+class _Skin:
+    """The model's arrays for the N vertices one call poses, laid out for its products (:meth:`BodyModel._skin`):
+    ``template`` (3N,), ``shapedirs`` (B, 3N), ``posedirs`` (P, 3N) and ``expression_dirs`` (E, 3N) or None, each
+    row laid out (3, N); ``weights`` (J, N) the skinning weights."""
+
+    template: torch.Tensor
+    shapedirs: torch.Tensor
+    posedirs: torch.Tensor
+    weights: torch.Tensor
+    expression_dirs: torch.Tensor | None
+
+
+def _joint_dirs(regressor: torch.Tensor, dirs: torch.Tensor) -> torch.Tensor:
+    """(J, 3, K) how K blend directions (V, 3, K) move the regressed joints (regressor (J, V), float64)."""
+    return torch.einsum("jv,vck->jck", regressor, dirs.double()).to(dirs.dtype)
+
+
 class BodyModel:
     """An SMPL or SMPL-X model (:func:`load_body_model`), evaluated with rotation matrices on whole videos.
 
@@ -172,9 +191,13 @@ class BodyModel:
         self.layout = layout
         self.expression_dirs = expression_dirs
         self.hands = hands
-        self._expression_joint_dirs = None if expression_dirs is None else torch.einsum(
-            "jv,vce->jce", smpl.J_regressor.to(expression_dirs.dtype), expression_dirs
-        )  # (J, 3, E): the joint regression is linear, so the expression moves the rest joints by these
+        self._skins: dict[bytes | None, _Skin] = {}
+        # The joint regression is linear: the rest joints of any shape and expression are the template's regressed
+        # joints (J, 3) moved by the regressed shape (J, 3, B) and expression (J, 3, E) directions.
+        regressor = smpl.J_regressor.double()
+        self._joint_template = (regressor @ smpl.v_template.double()).to(smpl.v_template.dtype)
+        self._joint_shapedirs = _joint_dirs(regressor, smpl.shapedirs)
+        self._expression_joint_dirs = None if expression_dirs is None else _joint_dirs(regressor, expression_dirs)
 
     @property
     def num_joints(self) -> int:
@@ -288,9 +311,12 @@ class BodyModel:
 
         The shape is blended once when the video has one (``betas`` of shape (B,)), not once per frame, and
         only the vertices asked for are posed and skinned: a cost of O(T x len(vertex_ids)) instead of O(T x V)
-        when a term needs a subset (the joints come from the whole rest-pose mesh either way; the expression's
-        share of them from its joint-regressed directions, computed once). The kinematic chain is smplx's (:func:`smplx.lbs.batch_rigid_transform`); the result equals
-        :func:`smplx.lbs.lbs` and, for SMPL-X, ``smplx.SMPLX``'s vertices (tests).
+        when a term needs a subset (the rest joints, the regression of the whole rest mesh, come from the
+        template's and the shape and expression directions' regressed joints, computed once: the regression is
+        linear). The blend shapes and the blended transforms are each one matrix product over the frames, the
+        vertices laid out (3, N) so that every product is contiguous. The kinematic chain is smplx's
+        (:func:`smplx.lbs.batch_rigid_transform`); the result equals :func:`smplx.lbs.lbs` and, for SMPL-X,
+        ``smplx.SMPLX``'s vertices (tests).
 
         Args:
             betas: (B,) one shape for the video, or (T, B).
@@ -303,34 +329,52 @@ class BodyModel:
         Returns:
             :class:`BodyOutput` (vertices (T, N or V, 3)), differentiable in ``betas``, ``rotations``, ``transl``.
         """
-        from smplx.lbs import batch_rigid_transform, blend_shapes, vertices2joints
+        from smplx.lbs import batch_rigid_transform, blend_shapes
 
         s = self.smpl
-        T = rotations.shape[0]
+        T, J = rotations.shape[:2]
         dtype = s.shapedirs.dtype
         R = rotations.to(dtype)
         b = (betas[None] if betas.ndim == 1 else betas).to(dtype)
-        v_shaped = s.v_template + blend_shapes(b, s.shapedirs)  # (1 or T, V, 3)
-        rest_joints = vertices2joints(s.J_regressor, v_shaped).expand(T, -1, -1)
-        face = expression is not None and self.expression_dirs is not None
-        if face:
+        rest_joints = (self._joint_template + blend_shapes(b, self._joint_shapedirs)).expand(T, -1, -1)
+        skin = self._skin(vertex_ids)
+        v_shaped = skin.template + b @ skin.shapedirs  # (1 or T, 3N), laid out (3, N)
+        if expression is not None and skin.expression_dirs is not None:
             rest_joints = rest_joints + blend_shapes(expression.to(dtype), self._expression_joint_dirs)
+            v_shaped = v_shaped + expression.to(dtype) @ skin.expression_dirs
         joints, A = batch_rigid_transform(R, rest_joints, s.parents)  # A: (T, J, 4, 4), rest joints removed
-        weights, posedirs = s.lbs_weights, s.posedirs.view(s.posedirs.shape[0], -1, 3)
-        expression_dirs = self.expression_dirs
-        if vertex_ids is not None:
-            v_shaped, weights, posedirs = v_shaped[:, vertex_ids], weights[vertex_ids], posedirs[:, vertex_ids]
-            expression_dirs = None if expression_dirs is None else expression_dirs[vertex_ids]
-        if face:
-            v_shaped = v_shaped + blend_shapes(expression.to(dtype), expression_dirs)  # (T, N, 3)
         eye = torch.eye(3, dtype=dtype, device=R.device)
         pose_feature = (R[:, 1:] - eye).reshape(T, -1)  # SMPL's pose blend shapes: linear in R - I
-        N = v_shaped.shape[1]
-        v_posed = v_shaped + (pose_feature @ posedirs.reshape(posedirs.shape[0], -1)).view(T, N, 3)
-        G = (A[:, :, :3, :].reshape(T, -1, 12).transpose(1, 2) @ weights.T).view(T, 3, 4, N)  # per-vertex (3, 4)
-        vertices = (G[:, :, :3] * v_posed.transpose(1, 2)[:, None]).sum(2) + G[:, :, 3]  # (T, 3, N)
+        N = skin.weights.shape[1]
+        v_posed = (v_shaped + pose_feature @ skin.posedirs).view(T, 3, N)
+        vertices = blend_skin(A[:, :, :3], skin.weights, v_posed)  # (T, 3, N)
         shift = transl.to(dtype)[:, None, :]
         return BodyOutput(vertices=vertices.transpose(1, 2) + shift, joints=joints + shift)
+
+    def _skin(self, vertex_ids: torch.Tensor | None) -> _Skin:
+        """The model's arrays for these vertices, laid out for :meth:`__call__`, made once per vertex set (the
+        last few kept)."""
+        key = None if vertex_ids is None else vertex_ids.cpu().numpy().astype(np.int64).tobytes()
+        skin = self._skins.get(key)
+        if skin is None:
+            s = self.smpl
+            V = self.num_vertices
+            ids = torch.arange(V) if vertex_ids is None else vertex_ids.to(torch.int64).cpu()
+
+            def rows(dirs: torch.Tensor) -> torch.Tensor:  # (V, 3, K) -> (K, 3N), laid out (3, N)
+                return dirs[ids].permute(2, 1, 0).reshape(dirs.shape[-1], -1).contiguous()
+
+            skin = _Skin(
+                template=s.v_template[ids].T.reshape(-1).contiguous(),
+                shapedirs=rows(s.shapedirs),
+                posedirs=rows(s.posedirs.view(s.posedirs.shape[0], V, 3).permute(1, 2, 0)),
+                weights=s.lbs_weights[ids].T.contiguous(),
+                expression_dirs=None if self.expression_dirs is None else rows(self.expression_dirs),
+            )
+            if len(self._skins) >= 4:
+                self._skins.clear()
+            self._skins[key] = skin
+        return skin
 
 
 def load_body_model(

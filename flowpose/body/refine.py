@@ -226,8 +226,9 @@ def _mesh_target(
 
 
 EVALUATED_FRAMES = 100
-"""Frames the model is posed and skinned for at once where nothing is solved (the estimate's joints and vertices): a
-long video's whole-mesh skinning at once would hold about 100 bytes per frame and vertex beside its results."""
+"""Frames the whole mesh is posed and skinned for at once where nothing is differentiated (the estimate, the flow
+targets' visibility each round, the result): a long video's whole-mesh skinning at once would hold about 100 bytes
+per frame and vertex beside its results, fresh pages from the system each time."""
 
 
 def _evaluated(
@@ -323,9 +324,9 @@ def refine_smpl(
     subset = 0 < config.mesh_flow_vertices < model.num_vertices
     vertex_ids = torch.as_tensor(model.spread_vertices(config.mesh_flow_vertices)) if subset else None
 
-    def body(ids: torch.Tensor | None = vertex_ids):
+    def body():  # the term's vertices, differentiable
         R = matrix_from_6d(r6_0 + ROTATION_UNIT * d_r6)
-        out = model(beta0 + d_beta, torch.cat([R, R_fixed], dim=1), t0 + 1e-3 * u_t, ids, expression)
+        out = model(beta0 + d_beta, torch.cat([R, R_fixed], dim=1), t0 + 1e-3 * u_t, vertex_ids, expression)
         return R, out
 
     def terms(R, out, joint_target, mesh_target) -> dict[str, torch.Tensor]:
@@ -345,32 +346,38 @@ def refine_smpl(
             found["mesh"] = config.w_mesh_flow * mesh
         return found
 
-    def targets():
+    def evaluated(with_vertices: bool) -> tuple[np.ndarray, np.ndarray | None]:  # the whole mesh, in chunks
         with torch.no_grad():
-            R, out = body(None)
-            X = torch.einsum("kj,tjc->tkc", M, out.joints)
-            joint_target = flow_target(X, problem, pose_cfg, field, back if pose_cfg.symmetric_flow else None)
+            R = matrix_from_6d(r6_0 + ROTATION_UNIT * d_r6)
+            return _evaluated(model, beta0 + d_beta, torch.cat([R, R_fixed], dim=1), t0 + 1e-3 * u_t, expression,
+                              M, with_vertices=with_vertices)
+
+    with_mesh = field is not None and config.w_mesh_flow > 0
+
+    def targets(X: np.ndarray, vertices: np.ndarray | None):  # at the whole body as it stands
+        with torch.no_grad():
+            joint_target = flow_target(torch.as_tensor(X), problem, pose_cfg, field,
+                                       back if pose_cfg.symmetric_flow else None)
             mesh_target = None
-            if field is not None and config.w_mesh_flow > 0:
-                mesh_target = _mesh_target(project(out.vertices, K), out.vertices[..., 2], field, back, config,
-                                           vertex_ids)
+            if with_mesh:
+                V = torch.as_tensor(vertices)
+                mesh_target = _mesh_target(project(V, K), V[..., 2], field, back, config, vertex_ids)
         return joint_target, mesh_target
 
     steps = 0
     for _ in range(pose_cfg.flow_rounds if field is not None else 1):
-        joint_target, mesh_target = targets()
+        joint_target, mesh_target = targets(*evaluated(with_vertices=with_mesh))
 
         def objective(jt=joint_target, mt=mesh_target) -> torch.Tensor:
             R, out = body()
             return T * sum(terms(R, out, jt, mt).values())
 
         steps += minimize(objective, [d_r6, d_beta, u_t], pose_cfg)
+    joints, vertices = evaluated(with_vertices=True)
+    joint_target, mesh_target = targets(joints, vertices)
     with torch.no_grad():
-        joint_target, mesh_target = targets()
         R, out = body()
         final = terms(R, out, joint_target, mesh_target)
-        out = body(None)[1]
-        joints = torch.einsum("kj,tjc->tkc", M, out.joints).numpy()
     losses = {k: float(v) for k, v in final.items()}
     losses["total"] = sum(losses[k] for k in (*TERMS, "mesh", "rotation", "betas"))
     aa = axis_angle_of(R.numpy().astype(np.float64))
@@ -382,4 +389,4 @@ def refine_smpl(
         transl=(t0 + 1e-3 * u_t).detach().numpy().astype(np.float64),
     )
     poses = init.with_joints3d(joints.astype(np.float32))
-    return SmplRefineResult(refined, poses, out.vertices.numpy(), losses, steps, time.perf_counter() - start)
+    return SmplRefineResult(refined, poses, vertices, losses, steps, time.perf_counter() - start)
