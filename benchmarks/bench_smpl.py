@@ -8,8 +8,9 @@
    Refined with the same solver settings: joints only (``w_mesh_flow = 0``; L_opt still follows the flow at the
    joints and bone points), mesh flow forward only, and mesh flow in both directions. MPJPE (H36M-17, root
    aligned) and PVE (root aligned), mm.
-2. Cost: one pose-stage solve of ``--timing-frames`` frames of a ~7,000-vertex stand-in, wall time and accuracy,
-   with the mesh-flow term on every vertex and on the default spread subset.
+2. Cost: one pose-stage solve of ``--timing-frames`` frames of a ~7,000-vertex stand-in, wall time, the kernel's
+   time and the page faults (fresh memory), and accuracy, with the mesh-flow term on every vertex and on the default
+   spread subset. ``PYTHONPATH=OLD_CHECKOUT python benchmarks/bench_smpl.py`` times an earlier package.
 
 With ``--model smplx`` both parts run on the SMPL-X stand-in (55 joints, fingers, jaw and expression moving,
 kept as the estimate gives them; the refinement moves the root, the body, the shape and the translation).
@@ -23,6 +24,7 @@ It is the generated model, not SMPL: its figures are hypotheses for real SMPL ou
 from __future__ import annotations
 
 import argparse
+import resource
 import tempfile
 import time
 from dataclasses import replace
@@ -130,15 +132,19 @@ def main() -> None:
     print(f"\n## One pose-stage solve: {args.timing_frames} frames x {big.num_vertices} vertices, one flow round, "
           f"max {args.max_steps} L-BFGS steps, torch threads {torch.get_num_threads()}\n")
     print(f"estimate: MPJPE {est_mpjpe:.1f} mm, PVE {est_pve:.1f} mm\n")
-    print("| mesh-flow term on | steps | s | s per step | MPJPE mm | PVE mm |\n|---|---|---|---|---|---|")
+    print("| mesh-flow term on | steps | s | s per step | system s | page faults, thousands | MPJPE mm | PVE mm |\n"
+          "|---|---|---|---|---|---|---|---|")
     for label, count in (("every vertex", 0), ("1,024 spread vertices (default)", 1024)):
         config = SmplRefineConfig(pose=PoseStageConfig(max_steps=args.max_steps, flow_rounds=1),
                                   mesh_flow_vertices=count, start_smoothing_s=args.start_smoothing)
-        start = time.perf_counter()
+        before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         result = refine_smpl(est, big, fwd, config, backward=bwd)
-        seconds = time.perf_counter() - start
+        seconds, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
         m, v = errors_mm(result.smpl, gt, big)
-        print(f"| {label} | {result.steps} | {seconds:.1f} | {seconds / max(result.steps, 1):.2f} | {m:.1f} | {v:.1f} |")
+        print(f"| {label} | {result.steps} | {seconds:.1f} | {seconds / max(result.steps, 1):.3f} | "
+              f"{after.ru_stime - before.ru_stime:.1f} | {(after.ru_minflt - before.ru_minflt) / 1e3:.0f} | {m:.1f} | "
+              f"{v:.1f} |")
+    print("\nsystem s: the kernel's time in the solve, mostly handing the allocator fresh pages (page faults: minor).")
 
 if __name__ == "__main__":
     main()

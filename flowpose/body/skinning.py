@@ -7,9 +7,9 @@ with (R_{t,j} | s_{t,j}) the (3, 4) transform of joint j at frame t (rest joints
 :func:`smplx.lbs.batch_rigid_transform` returns it) and v_{t,n} the posed rest vertex (shape and pose blend shapes
 added). It is smplx's ``lbs`` step written as one autograd function: the blended transforms G = A W, (T, 3, 4, N),
 are the only array of that size made going forward, and one more going back (the gradient of A needs
-dL/dG = dL/dv' [v, 1]); plain autograd made five, and a video's T x N x 12 floats make each one large enough
-that the allocation itself, fresh pages from the system every call, cost as much as the arithmetic
-(``benchmarks/RESULTS.md``, fifty-eighth session).
+dL/dG = dL/dv' [v, 1]). Plain autograd made several (the product with [v, 1]; going back a zero-filled array for
+the slice of G, the product's gradients and a copy): passes over memory that cost more than the arithmetic, and
+with the whole mesh, fresh pages from the system each time (``benchmarks/RESULTS.md``, fifty-eighth session).
 """
 
 from __future__ import annotations
