@@ -66,6 +66,20 @@ def test_skinning_equals_smplx_lbs_and_a_subset_equals_its_rows(model_file: Path
     np.testing.assert_allclose(part.joints.numpy(), out.joints.numpy(), atol=1e-6)
 
 
+def test_every_vertex_set_poses_its_own_rows(model_file: Path) -> None:
+    # The arrays of a vertex set are made once and a few kept: sets asked for in turn, more than are kept, and the
+    # first again, each give the whole mesh's rows.
+    model = load_body_model(model_file)
+    rng = np.random.default_rng(1)
+    R = torch.as_tensor(Rotation.from_rotvec(rng.normal(0, 0.4, (2 * 24, 3))).as_matrix(), dtype=torch.float32)
+    R = R.view(2, 24, 3, 3)
+    betas, transl = torch.as_tensor(rng.normal(0, 1, 10), dtype=torch.float32), torch.zeros(2, 3)
+    whole = model(betas, R, transl).vertices
+    sets = [torch.as_tensor(rng.choice(model.num_vertices, 20 + k, replace=False)) for k in range(6)]
+    for ids in (*sets, sets[0]):
+        np.testing.assert_allclose(model(betas, R, transl, ids).vertices.numpy(), whole[:, ids].numpy(), atol=1e-6)
+
+
 def test_spread_vertices_are_distinct_and_cover_the_body(model_file: Path) -> None:
     model = load_body_model(model_file)
     ids = model.spread_vertices(64)
