@@ -95,3 +95,17 @@ def test_a_calibrated_camera_s_world_stands_the_body_on_its_floor(tmp_path: Path
     with np.load(tmp_path / "level.npz") as a, np.load(tmp_path / "camera.npz") as b:
         np.testing.assert_allclose(a["poses"], b["poses"], atol=1e-9)
         np.testing.assert_allclose(a["trans"], b["trans"], atol=1e-9)
+
+
+def test_the_rest_pelvis_of_each_frame_s_shape(tmp_path: Path) -> None:
+    # J0 from the joints alone equals the pelvis of the whole rest mesh posed with each frame's own shape.
+    from flowpose.body.amass import rest_pelvis
+
+    model = load_body_model(write_standin(tmp_path / "standin.pkl"))
+    seq = smpl_motion(4, seed=2)
+    seq = seq.with_body(seq.global_orient, seq.body_pose, np.random.default_rng(0).normal(0, 1, (4, 10)), seq.transl)
+    with torch.no_grad():
+        whole = model(torch.as_tensor(seq.betas, dtype=torch.float32), torch.eye(3).expand(4, 24, 3, 3),
+                      torch.zeros(4, 3))
+    np.testing.assert_allclose(rest_pelvis(seq, model), whole.joints[:, 0].numpy(), atol=1e-6)
+    assert np.ptp(rest_pelvis(seq, model)[:, 1]) > 1e-3  # the shapes differ, and so do their pelvises
