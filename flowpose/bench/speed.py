@@ -260,7 +260,7 @@ def smpl_memory_job(frames: int, size: int, preset: str, rings_per_bone: int, la
         def job() -> dict[str, Any]:
             models = [load_flow_model(n, w) for n, w in zip(config.flow.names, config.flow.weights)]
             poses = refine_smpl(seq, model, None, solve=False).poses
-            need = smpl_refine_memory(poses, (size, size), config, models, vertices, body)
+            need = smpl_refine_memory(poses, (size, size), config, models, vertices)
             foreseen = need.bytes(frames, part_frames)
             with open_video(path) as reader:
                 refine_smpl_frames(seq, model, reader, config, cycles=1)

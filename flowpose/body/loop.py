@@ -153,7 +153,7 @@ def refine_smpl_frames(
         return SmplLoopResult(estimate=estimate, result=estimate)
     image_size = tuple(np.asarray(frames[0]).shape[:2])
     models = [load_flow_model(n, w, device=device) for n, w in zip(config.flow.names, config.flow.weights)]
-    need = smpl_refine_memory(estimate.poses, image_size, config, models, model.num_vertices, model.layout)
+    need = smpl_refine_memory(estimate.poses, image_size, config, models, model.num_vertices)
     available = available_memory_bytes()
     part_frames = config.part_frames
     if part_frames == "auto":

@@ -161,7 +161,7 @@ def test_a_video_too_long_for_the_memory_is_told_before_the_work(inputs: SmplVid
                                                r"SmplSequence\.frames\)"):
         folder, _ = refine_smpl_video(replace(inputs, cycles=1))
     model = load_body_model_for(inputs.body_model, smpl_motion(4), "m")
-    assert told == [(model.num_vertices, model.layout)]  # the model's size and layout foresee its memory
+    assert told == [(model.num_vertices,)]  # the model's size foresees its memory
     assert (folder / "refined_smpl.npz").is_file()  # told, and still refined
     monkeypatch.setattr(loop, "available_memory_bytes", lambda: 250)  # 2 frames fit
     with pytest.warns(MemoryNoteWarning, match=r"v\.mp4 \(frames 1 to 3\): refining its 3 frames .* segments of up "
