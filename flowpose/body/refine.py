@@ -324,10 +324,15 @@ def refine_smpl(
     subset = 0 < config.mesh_flow_vertices < model.num_vertices
     vertex_ids = torch.as_tensor(model.spread_vertices(config.mesh_flow_vertices)) if subset else None
 
-    def body():  # the term's vertices, differentiable
+    def current() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The unknowns as the model takes them: the free joints' rotations R, the shape, every joint's rotations
+        and the translation, m."""
         R = matrix_from_6d(r6_0 + ROTATION_UNIT * d_r6)
-        out = model(beta0 + d_beta, torch.cat([R, R_fixed], dim=1), t0 + 1e-3 * u_t, vertex_ids, expression)
-        return R, out
+        return R, beta0 + d_beta, torch.cat([R, R_fixed], dim=1), t0 + 1e-3 * u_t
+
+    def body():  # the term's vertices, differentiable
+        R, betas, rotations, transl = current()
+        return R, model(betas, rotations, transl, vertex_ids, expression)
 
     def terms(R, out, joint_target, mesh_target) -> dict[str, torch.Tensor]:
         X = torch.einsum("kj,tjc->tkc", M, out.joints)
@@ -335,7 +340,7 @@ def refine_smpl(
         found["rotation"] = config.w_rotation * ((R - R0) ** 2).sum((-1, -2)).mean()
         found["betas"] = config.w_betas * (d_beta**2).sum()
         found["mesh"] = X.sum() * 0.0
-        if mesh_target is not None and config.w_mesh_flow > 0:
+        if mesh_target is not None:  # made only with the flow and a mesh weight (targets)
             p = project(out.vertices, K)
             f_px, f_w, b_px, b_w = mesh_target
             penalty = config.mesh_flow_penalty or pose_cfg.penalty
@@ -348,9 +353,8 @@ def refine_smpl(
 
     def evaluated(with_vertices: bool) -> tuple[np.ndarray, np.ndarray | None]:  # the whole mesh, in chunks
         with torch.no_grad():
-            R = matrix_from_6d(r6_0 + ROTATION_UNIT * d_r6)
-            return _evaluated(model, beta0 + d_beta, torch.cat([R, R_fixed], dim=1), t0 + 1e-3 * u_t, expression,
-                              M, with_vertices=with_vertices)
+            _, betas, rotations, transl = current()
+            return _evaluated(model, betas, rotations, transl, expression, M, with_vertices=with_vertices)
 
     with_mesh = field is not None and config.w_mesh_flow > 0
 
@@ -378,15 +382,16 @@ def refine_smpl(
     with torch.no_grad():
         R, out = body()
         final = terms(R, out, joint_target, mesh_target)
+        _, betas_t, _, transl = current()
     losses = {k: float(v) for k, v in final.items()}
     losses["total"] = sum(losses[k] for k in (*TERMS, "mesh", "rotation", "betas"))
     aa = axis_angle_of(R.numpy().astype(np.float64))
-    betas = (beta0 + d_beta).detach().numpy().astype(np.float64)
+    betas = betas_t.numpy().astype(np.float64)
     refined = seq.with_body(
         global_orient=aa[:, 0],
         body_pose=aa[:, 1:],
         betas=betas if seq.betas.ndim == 1 else np.repeat(betas[None], T, 0),
-        transl=(t0 + 1e-3 * u_t).detach().numpy().astype(np.float64),
+        transl=transl.numpy().astype(np.float64),
     )
     poses = init.with_joints3d(joints.astype(np.float32))
     return SmplRefineResult(refined, poses, vertices, losses, steps, time.perf_counter() - start)
