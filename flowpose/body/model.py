@@ -332,7 +332,7 @@ class BodyModel:
         from smplx.lbs import batch_rigid_transform, blend_shapes
 
         s = self.smpl
-        T, J = rotations.shape[:2]
+        T = rotations.shape[0]
         dtype = s.shapedirs.dtype
         R = rotations.to(dtype)
         b = (betas[None] if betas.ndim == 1 else betas).to(dtype)
