@@ -232,7 +232,8 @@ def epe_errors(pred_flow: np.ndarray, gt_flow: np.ndarray, mask: np.ndarray | No
         (..., H, W) float64.
     """
     pred_flow, gt_flow = _check_pair(pred_flow, gt_flow, dims="2")
-    errors = np.linalg.norm(pred_flow - gt_flow, axis=-1)
+    d = pred_flow - gt_flow
+    errors = np.hypot(d[..., 0], d[..., 1])
     if mask is not None:
         mask = np.asarray(mask)
         if mask.shape != errors.shape:

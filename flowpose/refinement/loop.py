@@ -37,7 +37,7 @@ from flowpose.flow.crop import person_boxes
 from flowpose.flow.field import FlowField
 from flowpose.io.groundtruth import GroundTruth
 from flowpose.pose import PoseSequence
-from flowpose.refinement.evaluate import evaluate
+from flowpose.refinement.evaluate import FlowErrors, evaluate
 from flowpose.refinement.flow_stage import FlowStage
 from flowpose.refinement.optimize import optimize_poses
 from flowpose.refinement.pose_config import PoseStageConfig
@@ -159,7 +159,8 @@ def run_refinement(
     flow = flow_stage.initial()
     seconds0 = {"flow_inference": time.perf_counter() - t0}
 
-    metrics0 = evaluate(init, flow, gt)
+    flow_errors = None if gt is None else FlowErrors(gt)  # each field's EPEs measured once
+    metrics0 = evaluate(init, flow, gt, flow_errors)
     if observe is not None:
         observe(0, init, flow)
     swapped = None
@@ -203,7 +204,7 @@ def run_refinement(
             seconds["pose"] = stage.seconds
         losses.update({n: v for n, v in stage.losses.items() if not n.startswith("init_")})
         poses = init.with_joints3d(stage.joints3d)
-        metrics = evaluate(poses, flow, gt)
+        metrics = evaluate(poses, flow, gt, flow_errors)
         if observe is not None:
             observe(k, poses, flow)
         if smooth is not None:

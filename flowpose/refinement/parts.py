@@ -60,7 +60,7 @@ from flowpose.io.groundtruth import GroundTruth
 from flowpose.io.video import VideoReader
 from flowpose.pose import PoseSequence
 from flowpose.refinement.evaluate import (
-    flow_error_totals,
+    FlowErrors,
     flow_residual_total,
     pose_metrics,
     pose_motion_stats,
@@ -228,16 +228,16 @@ class _PartFigures:
         is read at ``initial``, the part's initial poses as given (not held to the previous part's)."""
         a, b = part.own_start - part.start, part.own_stop - part.start
         pair_stop = min(b, part.stop - part.start - 1)  # the pairs starting at its own frames
+        flow_errors = None if gt is None or pair_stop <= a else FlowErrors(gt.frames(a, pair_stop + 1), (a, pair_stop))
 
         def observe(cycle: int, poses: PoseSequence, flow: FlowField) -> None:
             poses = initial if cycle == 0 else poses
             self.joints[cycle][index] = np.array(poses.joints3d, np.float64)
             if pair_stop <= a:
                 return
-            own = flow.pairs(a, pair_stop)
             totals = {"flow_residual": flow_residual_total(poses, flow, slice(a, pair_stop))}
-            if gt is not None:
-                totals.update(flow_error_totals(own, gt.frames(a, pair_stop + 1)))
+            if flow_errors is not None:
+                totals.update(flow_errors(flow))
             for name, (s, n) in totals.items():
                 sums = self.totals[cycle].setdefault(name, [0.0, 0.0])
                 sums[0] += s
