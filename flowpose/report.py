@@ -91,12 +91,17 @@ def plot_report(
     ncols = 4
     mrows = max(1, math.ceil(len(metrics) / ncols))
     trows = len(TRAJECTORY_JOINTS)
-    fig = Figure(figsize=(13, 2.4 * mrows + 2.3 * trows + 0.6), layout="constrained")
+    width, height = 13.0, 2.4 * mrows + 2.3 * trows + 0.6
+    fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(mrows + trows, 1, height_ratios=[1.0] * mrows + [1.05] * trows)
+    # Margins in inches, set here rather than by matplotlib's constrained layout, which measured every label of
+    # every panel twice: half the report's time (benchmarks/RESULTS.md, fifty-ninth session).
+    grid = fig.add_gridspec(mrows + trows, 1, height_ratios=[1.0] * mrows + [1.05] * trows,
+                            left=0.6 / width, right=1 - 0.15 / width, top=1 - 1.0 / height, bottom=0.5 / height,
+                            hspace=0.42)
     fig.suptitle(_title(result, init), fontsize=11)
 
-    top = grid[:mrows, 0].subgridspec(mrows, ncols)
+    top = grid[:mrows, 0].subgridspec(mrows, ncols, wspace=0.22, hspace=0.42)
     cycles = [r.cycle for r in result.history]
     for i, (key, label) in enumerate(metrics):
         ax = fig.add_subplot(top[i // ncols, i % ncols])
@@ -118,7 +123,7 @@ def plot_report(
     if seconds is None:
         seconds = (first + np.arange(result.poses.num_frames)) / result.poses.fps
     for row, joint in enumerate(TRAJECTORY_JOINTS):
-        sub = grid[mrows + row, 0].subgridspec(1, 3)
+        sub = grid[mrows + row, 0].subgridspec(1, 3, wspace=0.16)
         for axis, name in enumerate("xyz"):
             ax = fig.add_subplot(sub[0, axis])
             for label, poses in curves.items():

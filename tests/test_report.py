@@ -90,6 +90,43 @@ def test_plot_report_writes_a_png(tmp_path: Path, with_gt: bool) -> None:
 
 
 @pytest.mark.skipif(not matplotlib_available(), reason="matplotlib (the plot extra) is not installed")
+@pytest.mark.parametrize("with_gt", [False, True])
+def test_the_panels_labels_and_title_neither_overlap_nor_leave_the_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_gt: bool
+) -> None:
+    """The margins are set by hand (no constrained layout): every panel with its tick labels, title and axis label
+    inside the image, apart from every other panel and from the figure's title."""
+    from matplotlib.figure import Figure
+
+    drawn: list[Figure] = []
+    real_savefig = Figure.savefig
+
+    def savefig(fig, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        drawn.append(fig)
+        return real_savefig(fig, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    result, init = _result(with_gt_metrics=with_gt)
+    for record in result.history:  # a wide tick label: the widest the figures give
+        record.metrics["bone_std"] = 1234.5 * (1 + record.cycle)
+    result.history[0].metrics["swaps_repaired"] = 3.0  # the title's second line
+    assert plot_report(result, tmp_path / "report.png", init=init, gt=result.poses.joints3d + 0.01) is True
+    fig = drawn[0]
+    renderer = fig.canvas.get_renderer()
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes]
+    assert len(boxes) == len(_metric_panels(result.history)) + 6
+    page = fig.bbox
+    for box in boxes:
+        assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
+    title = fig._suptitle.get_window_extent(renderer)
+    assert page.y0 <= title.y0 and title.y1 <= page.y1
+    assert not any(title.overlaps(box) for box in boxes)
+
+
+@pytest.mark.skipif(not matplotlib_available(), reason="matplotlib (the plot extra) is not installed")
 def test_a_segment_is_drawn_at_the_video_s_own_times(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from matplotlib.axes import Axes
 
