@@ -66,8 +66,9 @@ def pose_metrics(poses: PoseSequence, gt: GroundTruth) -> dict[str, float]:
     return out
 
 
-def flow_metrics(flow: FlowField, gt: GroundTruth) -> dict[str, float]:
-    """EPE (px) of a flow field against ground truth.
+def flow_metrics(flow: FlowField, gt: GroundTruth, flow_errors: FlowErrors | None = None) -> dict[str, float]:
+    """EPE (px) of a flow field against ground truth, measured by ``flow_errors`` where given (which keeps them
+    while the flow is the same field), else afresh.
 
     Dense EPE is measured where the flow's grid covers the frame (the person-centred crop when flow runs on
     crops; the whole frame otherwise): ``epe_all`` over every covered pixel, ``epe_valid`` over covered pixels
@@ -75,7 +76,8 @@ def flow_metrics(flow: FlowField, gt: GroundTruth) -> dict[str, float]:
     frame t. ``epe_sparse`` is the BMVC 2022 Human3.6M protocol: flow at the ground-truth 2D joints against
     their true displacement. Empty without dense flow ground truth; no ``epe_sparse`` without its 2D joints.
     """
-    return {name: ratio(total) for name, total in flow_error_totals(flow, gt).items()}
+    totals = flow_error_totals(flow, gt) if flow_errors is None else flow_errors(flow)
+    return {name: ratio(total) for name, total in totals.items()}
 
 
 def flow_error_totals(flow: FlowField, gt: GroundTruth) -> dict[str, tuple[float, float]]:
@@ -100,9 +102,9 @@ class FlowErrors:
     """:func:`flow_error_totals` of a video's flow, measured again only when the flow is another field.
 
     With nothing to train (DIS, the default on a CPU), the flow stage returns its first field every cycle, and
-    the pose stage alone changes: its EPEs would be the same figures measured again (half the history's time on a
-    clip with dense ground truth). The field last measured is held, so that ``is`` cannot mistake a new field
-    for it.
+    the pose stage alone changes: its EPEs would be the same figures measured again (three of the four measurements
+    of a 3-cycle run, and most of the history's time on a clip with dense ground truth: ``benchmarks/RESULTS.md``,
+    fifty-ninth session). The field last measured is held, so that ``is`` cannot mistake a new field for it.
 
     Args:
         gt: the video's (or a part's) ground truth.
@@ -134,6 +136,5 @@ def evaluate(
     out["flow_residual"] = flow_residual(poses, flow)
     if gt is not None:
         out.update(pose_metrics(poses, gt))
-        totals = (flow_errors or FlowErrors(gt))(flow)
-        out.update({name: ratio(total) for name, total in totals.items()})
+        out.update(flow_metrics(flow, gt, flow_errors))
     return out
