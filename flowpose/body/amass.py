@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from flowpose.body.layouts import SMPLX
-from flowpose.body.model import BodyModel
+from flowpose.body.model import JOINTS_ONLY, BodyModel
 from flowpose.body.params import SmplSequence, axis_angle_of
 from flowpose.io.atomic import atomic_path
 from flowpose.io.motion import resample_joints, resample_rotations
@@ -39,9 +39,8 @@ def rest_pelvis(seq: SmplSequence, model: BodyModel) -> np.ndarray:
     """(T, 3) J0, the pelvis of the rest pose of each frame's shape, metres."""
     T = seq.num_frames
     betas = torch.as_tensor(np.broadcast_to(seq.betas, (T, seq.betas.shape[-1])).copy(), dtype=torch.float32)
-    with torch.no_grad():  # the joints alone: one vertex skinned, not the whole mesh of every frame
-        out = model(betas, torch.eye(3).expand(T, model.num_joints, 3, 3), torch.zeros(T, 3),
-                    vertex_ids=torch.zeros(1, dtype=torch.long))
+    with torch.no_grad():  # the joints alone, not the whole mesh of every frame
+        out = model(betas, torch.eye(3).expand(T, model.num_joints, 3, 3), torch.zeros(T, 3), vertex_ids=JOINTS_ONLY)
     return out.joints[:, 0].numpy().astype(np.float64)
 
 

@@ -168,6 +168,11 @@ class _Skin:
     expression_dirs: torch.Tensor | None
 
 
+JOINTS_ONLY = torch.zeros(1, dtype=torch.long)
+"""The vertex set of a call that wants the joints alone (``vertex_ids=JOINTS_ONLY``): the joints do not depend on
+the vertices posed (:meth:`BodyModel.__call__`), so one vertex is posed and skinned, not the whole mesh."""
+
+
 def _joint_dirs(regressor: torch.Tensor, dirs: torch.Tensor) -> torch.Tensor:
     """(J, 3, K) how K blend directions (V, 3, K) move the regressed joints (regressor (J, V), float64)."""
     return torch.einsum("jv,vck->jck", regressor, dirs.double()).to(dirs.dtype)
@@ -443,7 +448,7 @@ def model_joints(model: BodyModel, seq: SmplSequence) -> np.ndarray:
         out = model(torch.as_tensor(seq.betas, dtype=torch.float32),
                     torch.as_tensor(model.pose_rotations(seq), dtype=torch.float32),
                     torch.as_tensor(seq.transl, dtype=torch.float32),
-                    vertex_ids=torch.zeros(1, dtype=torch.long), expression=model.expression_of(seq))
+                    vertex_ids=JOINTS_ONLY, expression=model.expression_of(seq))
     return out.joints.numpy()
 
 

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from flowpose.body.layouts import BodyLayout
-from flowpose.body.model import BodyModel, model_joints
+from flowpose.body.model import JOINTS_ONLY, BodyModel, model_joints
 from flowpose.body.params import SmplSequence, axis_angle_of, matrix_from_6d, rotation_6d
 from flowpose.body.smooth_start import smoothed_start
 from flowpose.camera import project
@@ -237,13 +237,13 @@ def _evaluated(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The model's Human3.6M-17 joints (T, 17, 3) (``M`` the map from its joints) and, ``with_vertices``, its
     vertices (T, V, 3) float32, metres, posed :data:`EVALUATED_FRAMES` frames at a time (arguments as
-    :meth:`BodyModel.__call__`'s)."""
+    :meth:`BodyModel.__call__`'s; without vertices, one vertex is posed, not the mesh: :data:`JOINTS_ONLY`)."""
     joints, vertices = [], []
     with torch.no_grad():
         for a in range(0, len(transl), EVALUATED_FRAMES):
             cut = slice(a, a + EVALUATED_FRAMES)
             out = model(betas if betas.ndim == 1 else betas[cut], rotations[cut], transl[cut],
-                        expression=None if expression is None else expression[cut])
+                        None if with_vertices else JOINTS_ONLY, None if expression is None else expression[cut])
             joints.append(torch.einsum("kj,tjc->tkc", M, out.joints).numpy())
             if with_vertices:
                 vertices.append(out.vertices.numpy())
@@ -321,8 +321,10 @@ def refine_smpl(
         with torch.no_grad():
             d_r6.copy_((rotation_6d(torch.as_tensor(smooth.rotations()[:, :free], dtype=dtype)) - r6_0) / ROTATION_UNIT)
             u_t.copy_(1e3 * (torch.as_tensor(smooth.transl, dtype=dtype) - t0))
+    with_mesh = field is not None and config.w_mesh_flow > 0
     subset = 0 < config.mesh_flow_vertices < model.num_vertices
     vertex_ids = torch.as_tensor(model.spread_vertices(config.mesh_flow_vertices)) if subset else None
+    solved_vertices = vertex_ids if with_mesh else JOINTS_ONLY  # without the mesh term the solve reads the joints
 
     def current() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """The unknowns as the model takes them: the free joints' rotations R, the shape, every joint's rotations
@@ -330,9 +332,9 @@ def refine_smpl(
         R = matrix_from_6d(r6_0 + ROTATION_UNIT * d_r6)
         return R, beta0 + d_beta, torch.cat([R, R_fixed], dim=1), t0 + 1e-3 * u_t
 
-    def body():  # the term's vertices, differentiable
+    def body():  # the term's vertices (or with no mesh term, one), differentiable
         R, betas, rotations, transl = current()
-        return R, model(betas, rotations, transl, vertex_ids, expression)
+        return R, model(betas, rotations, transl, solved_vertices, expression)
 
     def terms(R, out, joint_target, mesh_target) -> dict[str, torch.Tensor]:
         X = torch.einsum("kj,tjc->tkc", M, out.joints)
@@ -351,12 +353,10 @@ def refine_smpl(
             found["mesh"] = config.w_mesh_flow * mesh
         return found
 
-    def evaluated(with_vertices: bool) -> tuple[np.ndarray, np.ndarray | None]:  # the whole mesh, in chunks
+    def evaluated(with_vertices: bool) -> tuple[np.ndarray, np.ndarray | None]:  # the joints (and mesh), in chunks
         with torch.no_grad():
             _, betas, rotations, transl = current()
             return _evaluated(model, betas, rotations, transl, expression, M, with_vertices=with_vertices)
-
-    with_mesh = field is not None and config.w_mesh_flow > 0
 
     def targets(X: np.ndarray, vertices: np.ndarray | None):  # at the whole body as it stands
         with torch.no_grad():

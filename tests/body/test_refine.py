@@ -88,6 +88,32 @@ def test_the_estimate_is_posed_in_chunks_as_it_would_be_at_once(scene, monkeypat
     np.testing.assert_allclose(result.poses.joints3d, joints, atol=1e-6)
 
 
+@pytest.mark.parametrize("mesh_weight", [0.0, MESH_FLOW_WEIGHT])
+def test_only_the_mesh_term_poses_the_mesh_in_the_solve(scene, monkeypatch: pytest.MonkeyPatch, mesh_weight) -> None:
+    """Without the mesh term the solve and its rounds read the joints alone: one vertex is posed (JOINTS_ONLY), the
+    whole mesh only for the result; with it, the term's vertices in the solve and the whole mesh for its targets."""
+    model, gt, est, fwd, _ = scene
+    asked: list[int | None] = []
+    real = type(model).__call__
+
+    def recorded(self, betas, rotations, transl, vertex_ids=None, expression=None):  # noqa: ANN001, ANN202
+        asked.append(None if vertex_ids is None else len(vertex_ids))
+        return real(self, betas, rotations, transl, vertex_ids, expression)
+
+    monkeypatch.setattr(type(model), "__call__", recorded)
+    config = SmplRefineConfig(pose=PoseStageConfig(max_steps=3, flow_rounds=2), w_mesh_flow=mesh_weight,
+                              mesh_flow_vertices=100)
+    result = refine_smpl(est, model, fwd, config)
+    term = 1 if mesh_weight == 0 else 100
+    rounds = [1] if mesh_weight == 0 else [None]  # each round's targets: the joints, or the whole mesh's visibility
+    assert asked[0] == 1  # the estimate's joints
+    assert set(asked[1:-2]) == {term, *rounds}
+    assert asked[-2:] == [None, term]  # the result's whole mesh, then its terms
+    monkeypatch.setattr(type(model), "__call__", real)
+    _, vertices = joints_and_vertices(result.smpl, model)
+    np.testing.assert_allclose(result.vertices, vertices, atol=1e-6)
+
+
 def test_the_solve_started_from_the_estimate_smoothed_ends_lower(scene) -> None:
     model, gt, est, fwd, bwd = scene
     config = SmplRefineConfig(pose=PoseStageConfig(max_steps=60, flow_rounds=1))
