@@ -48,6 +48,21 @@ class Skeleton:
         """(parent, child) index pairs, one per non-root joint with a parent."""
         return tuple((p, c) for c, p in enumerate(self.parents) if p >= 0)
 
+    @property
+    def flip_permutation(self) -> np.ndarray:
+        """(J,) int: joint i with left and right exchanged is joint ``flip_permutation[i]`` (``flip_pairs`` swapped,
+        every other joint itself); ``points[flip_permutation]`` relabels (..., J, D) points, and applying it twice
+        gives them back.
+
+        Example:
+            >>> [H36M17.joint_names[i] for i in H36M17.flip_permutation[:4]]
+            ['pelvis', 'l_hip', 'l_knee', 'l_ankle']
+        """
+        perm = np.arange(self.num_joints)
+        for left, right in self.flip_pairs:
+            perm[left], perm[right] = right, left
+        return perm
+
     def index(self, joint_name: str) -> int:
         """Index of a joint by name.
 

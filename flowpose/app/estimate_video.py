@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from flowpose.app.inputs import (
     assumed_rate_note,
     each_person_hint,
@@ -21,6 +23,7 @@ from flowpose.errors import InputError
 from flowpose.estimate.looks import with_looks
 from flowpose.estimate.mediapipe import EstimateConfig, require_mediapipe
 from flowpose.estimate.people import PeopleInVideo, find_people
+from flowpose.frame_runs import runs_text
 from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.outdir import check_output_file, check_output_folder, write_output_folder
 from flowpose.io.poses import save_poses, written_by_flowpose
@@ -130,9 +133,12 @@ def estimate_video(job: EstimateVideoJob) -> EstimateVideoOutput:
         T = len(frames)
         carry = job.config.carry_frames
         for tr in people.tracks:
-            carried = int(people.carried(tr, carry).sum())
+            carried, turned = int(people.carried(tr, carry).sum()), np.zeros(T, bool)
+            turned[tr.frames[tr.turned]] = True
             lines.append(f"person {tr.id}: found in {len(tr.frames)} of {T} frames "
                          f"({start + tr.frames[0]}-{start + tr.frames[-1]})"
+                         + (f", turned round by MediaPipe in {turned.sum()} of them (frames {runs_text(turned, start)}: "
+                            "left and right relabelled, the 3D interpolated)" if turned.any() else "")
                          + (f", carried along the flow through {carried} more" if carried else ""))
         if (brief := people.left_out_note()) is not None:
             lines.append(brief)

@@ -21,6 +21,7 @@ from flowpose.joint_map import confidence_to_h36m17, to_h36m17
 from flowpose.people.detections import Detection
 from flowpose.people.select import choose_track, track_keypoints
 from flowpose.people.track import source_ids, track_people
+from flowpose.skeleton import get_skeleton
 
 KEYPOINT_FORMATS = ("openpose", "coco", "yolo")
 """The 2D formats of ``flowpose import``."""
@@ -67,7 +68,8 @@ def keypoints_of_person(
     Raises:
         InputError: when nobody is followed, or ``"center"`` without an image size.
     """
-    tracks = track_people(detections)
+    flip = get_skeleton(skeleton).flip_permutation  # a detector may turn a person round: relabelled by the track
+    tracks = track_people(detections, flip=flip)
     if not tracks:
         raise InputError(f"{source}: no person was followed through its {len(detections)} frames (no track of 3 or "
                          "more frames)")
@@ -80,7 +82,7 @@ def keypoints_of_person(
         track = tracks[ids.index(person)]
     else:
         track = choose_track(tracks, detections, person, image_size or (0, 0), where=source)
-    kp, conf = track_keypoints(track, detections, len(detections))
+    kp, conf = track_keypoints(track, detections, len(detections), flip)
     joints2d = to_h36m17(kp, skeleton, missing="nan").astype(np.float32)
     conf17 = confidence_to_h36m17(conf, skeleton)
     conf17[~np.isfinite(joints2d).all(-1)] = 0.0

@@ -8,7 +8,10 @@ by ``pad_l`` of their box (:data:`LOOKS`: 0.25, 0.15, 0.4 of it, each mirrored, 
 landmarks are mirrored back, x -> W - 1 - x in the image and x -> -x in its hip-centred metres (the image's
 axes), and left and right swapped (:data:`MIRROR`). A look counts in a frame where it found this person: the box
 of its keypoints overlaps the first look's by :data:`~flowpose.estimate.crops.SAME_PERSON_IOU` or more (else the
-crop's detector found somebody near them). Then per frame and joint
+crop's detector found somebody near them) and it labels the person's sides as the first look does (its keypoints
+lie nearer the first look's as they are than with left and right exchanged: where MediaPipe turned the person
+round, :attr:`flowpose.people.track.Track.turned`, the first look's are relabelled, and another look that turns
+them again would undo it). Then per frame and joint
 
     P_j = mean over the first look and the looks that have j of  (X_j - X_pelvis)     (pelvis-relative, metres)
     x_j = mean over the looks that are sure of j (visibility >= MIN_VISIBILITY)  of x_j^l     (px)
@@ -53,13 +56,7 @@ MIN_KEYPOINTS = 4
 PELVIS = H36M17.index("pelvis")
 
 
-def _mirror_permutation() -> np.ndarray:
-    names = MEDIAPIPE33.joint_names
-    swap = {"l_": "r_", "r_": "l_"}
-    return np.array([names.index(swap[n[:2]] + n[2:] if n[:2] in swap else n) for n in names])
-
-
-MIRROR = _mirror_permutation()
+MIRROR = MEDIAPIPE33.flip_permutation
 """Landmark i of the mirrored image is landmark ``MIRROR[i]`` of the original (left and right swapped)."""
 
 
@@ -115,12 +112,22 @@ def look_again(
                 continue
             x17, vis17, world17 = found
             ours, theirs = keypoint_box(x17, np.isfinite(x17).all(-1)), keypoint_box(poses.joints2d[t], seen)
-            if ours is None or box_iou(ours, theirs) < SAME_PERSON_IOU:
+            if ours is None or box_iou(ours, theirs) < SAME_PERSON_IOU or _turned(x17, poses.joints2d[t]):
                 continue
             look.relative[t] = world17 - world17[PELVIS]
             look.joints2d[t] = np.where((vis17 >= MIN_VISIBILITY)[:, None], x17, np.nan)
             look.found[t] = True
     return look
+
+
+def _turned(x17: np.ndarray, first: np.ndarray) -> bool:
+    """Whether (17, 2) px keypoints lie nearer (17, 2) ``first`` with their left and right exchanged (median
+    distance over the joints both have)."""
+    def median_distance(x: np.ndarray) -> float:
+        both = np.isfinite(x).all(-1) & np.isfinite(first).all(-1)
+        return float(np.median(np.linalg.norm(x[both] - first[both], axis=-1))) if both.any() else np.inf
+
+    return median_distance(x17[H36M17.flip_permutation]) < median_distance(x17)
 
 
 def _look(single: object, image: np.ndarray, points: np.ndarray, pad: float, mirrored: bool):

@@ -36,6 +36,9 @@ from flowpose.skeleton import MEDIAPIPE33
 
 MASK_PAD = 0.1
 """Padding of a found person's box, as a fraction of its size, before it is painted over."""
+SIDES = MEDIAPIPE33.flip_permutation
+"""MediaPipe's landmarks with left and right exchanged: the tracker matches a detection either way, for MediaPipe
+turns a person round from one frame to the next (:func:`flowpose.people.track.track_people`)."""
 FLOW_SCALE = 0.25
 """The DIS flow that carries keypoints between frames runs at this fraction of the frame size."""
 ISOLATED_REFUSALS = 5
@@ -230,6 +233,11 @@ class PeopleInVideo:
         detection's confidence, for the 3D term, when the frame has at most :data:`ISOLATED_REFUSALS` refused
         joints; otherwise its confidence is 0 (no 2D and no 3D term).
 
+        In the frames where MediaPipe turned the person round (:attr:`Track.turned`: left and right exchanged
+        against the track's other frames) the 2D keypoints are relabelled as the track labels them, with
+        ``CARRIED_CONFIDENCE`` times their confidence, and the root-relative 3D pose is interpolated between the
+        other frames (MediaPipe's is a body turned round).
+
         Frames without the person are NaN with confidence 0, except, given the ``frames`` and ``carry_frames``
         > 0, holes of up to that many frames: there the keypoints are carried along the DIS flow
         (:func:`flowpose.people.carry.carry_keypoints`) with ``CARRIED_CONFIDENCE`` times the neighbouring
@@ -249,15 +257,22 @@ class PeopleInVideo:
         world = np.full((T, MEDIAPIPE33.num_joints, 3), np.nan)
         refused = np.zeros((T, MEDIAPIPE33.num_joints, 1))
         visibility = np.zeros((T, MEDIAPIPE33.num_joints, 1))
+        turned = np.zeros(T, bool)
+        turned[track.frames[track.turned]] = True
         for t, det, ok in zip(track.frames, track.detections(self.detections), track.agree):
             image[t], world[t] = det.payload
+            if turned[t]:  # the person's points under the track's labels, as sure as a carried frame's
+                image[t], ok, world[t] = image[t][SIDES], ok[SIDES], np.nan
+                image[t, :, 3] *= CARRIED_CONFIDENCE
             # Joints that disagreed with the track are unobserved in 2D, and so are the joints made from them
             # (H36M's pelvis is the hips' mean). Their 3D stays: MediaPipe's world landmarks are one skeleton.
             refused[t, ~ok], visibility[t] = 1.0, image[t, :, 3:]
             image[t, ~ok, :3], image[t, ~ok, 3] = np.nan, 0.0
+        seen = self.seen(track)
+        if turned.any():  # MediaPipe's 3D there is a body turned round: interpolated as a carried frame's instead
+            world[turned] = interpolate_holes(world, seen & ~turned, turned)[turned]
         carried = self.carried(track, carry_frames) if frames is not None else np.zeros(T, bool)
         if carried.any():
-            seen = self.seen(track)
             px = image[..., :2] * np.array([W, H]) - 0.5
             px[image[..., 3] <= 0] = np.nan  # unobserved joints are not carried
             px, _ = carry_keypoints(px, seen, flow_motion(frames), flow_motion(frames, backward=True), carry_frames)
@@ -290,18 +305,18 @@ def find_people(
 
     detections = detect_people(frames, config, progress=progress)
     motion = flow_motion(frames)
-    tracks = track_people(detections, track_config, motion=motion)
+    tracks = track_people(detections, track_config, motion=motion, flip=SIDES)
     if search_gaps(frames, detections, tracks, config):
-        tracks = track_people(detections, track_config, motion=motion)
+        tracks = track_people(detections, track_config, motion=motion, flip=SIDES)
     if config.separate:
         # Everyone followed as far as crop searches find them, to outline them; the tracks stay the ones above.
         outline_dets, outline_tracks = [list(d) for d in detections], tracks
         for _ in range(SEARCH_PASSES):
             if not search_gaps(frames, outline_dets, outline_tracks, config):
                 break
-            outline_tracks = track_people(outline_dets, track_config, motion=motion)
+            outline_tracks = track_people(outline_dets, track_config, motion=motion, flip=SIDES)
         if separate_people(frames, detections, tracks, config, (outline_dets, outline_tracks)):
-            tracks = track_people(detections, track_config, motion=motion)
+            tracks = track_people(detections, track_config, motion=motion, flip=SIDES)
     tracks, brief = long_enough(tracks, config.min_frames, len(frames))
     return PeopleInVideo(detections, tracks, tuple(np.asarray(frames[0]).shape[:2]), fps, tuple(brief),
                          min(config.min_frames, len(frames)), config.tracking)

@@ -80,10 +80,11 @@ def choose_track(
 
 
 def track_keypoints(
-    track: Track, detections: Sequence[Sequence[Detection]], num_frames: int
+    track: Track, detections: Sequence[Sequence[Detection]], num_frames: int, flip: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The track's trusted keypoints in every frame (:meth:`Track.trusted`): NaN and confidence 0 where it was
-    not detected.
+    """The track's trusted keypoints in every frame (:meth:`Track.trusted`, its turned frames relabelled by the
+    layout's left-right permutation ``flip``, or left out without it): NaN and confidence 0 where it was not
+    detected.
 
     Returns:
         keypoints: (T, J, 2) px.
@@ -93,6 +94,6 @@ def track_keypoints(
     J = first.keypoints.shape[0]
     kp = np.full((num_frames, J, 2), np.nan, np.float32)
     conf = np.zeros((num_frames, J), np.float32)
-    for t, det in zip(track.frames, track.trusted(detections)):
+    for t, det in zip(track.frames, track.trusted(detections, flip)):
         kp[t], conf[t] = det.keypoints, np.nan_to_num(det.conf)
     return kp, conf

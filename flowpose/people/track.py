@@ -23,6 +23,19 @@ than its own track's can be refused too (``rivals``, off by default): where two 
 gate, each image point then belongs to the person expected there. When every detection carries an identity
 from its source (OpenPose ``person_id``, COCO ``track_id``), those identities are used as they are.
 
+A detector may exchange a person's left and right from one frame to the next (MediaPipe does when it takes a
+body that faces the camera for one that faces away). Given the layout's left-right permutation (``flip``), each
+detection is also compared with its sides exchanged, and matched that way when it lies nearer the track and as
+near as the agreement gate (``turn_dist``): the person does not become a new track when the detector turns them
+round. The track holds its keypoints in its own labelling, the one most of its frames give; in the other frames
+(``Track.turned``) the detector's labels contradict the frames around them, and :meth:`Track.trusted` relabels
+those detections (or, without ``flip``, leaves them out). MediaPipe's 3D of such a frame is a body turned round,
+wrong even relabelled, which :meth:`flowpose.estimate.people.PeopleInVideo.poses` replaces (real clip, the man in
+two views: 26 and 28 such frames, root-relative error median 367 and 286 mm, 239 and 251 relabelled, against 85
+and 146 mm in his other frames). A track born on a body fitted across two people can take that body's labels for
+the person's, and call frames turned that the detector labelled right (the woman in one real view, undistorted: 21
+frames called turned, 18 of the 19 scored right as labelled). Both: benchmarks/RESULTS.md, sixtieth session.
+
 Tracks are numbered by prominence, 0 the most prominent: the sum over their frames of box area times mean
 keypoint confidence (big, sure and long-lived).
 """
@@ -62,6 +75,13 @@ class TrackConfig:
     """Weight of the keypoint-distance cost (distances in body sizes)."""
     max_pose_dist: float = 0.3
     """Largest median keypoint distance, in body sizes (sqrt of box area), at which a match is allowed."""
+    turn_dist: float = 0.08
+    """Largest median keypoint distance, in body sizes, at which a detection is matched with its left and right
+    exchanged (``track_people``'s ``flip``): as close as ``agree_dist``, so that at least half its joints agree. A
+    detector that turns a person round gives the same points under the other labels (real clip: 0.006-0.046 body
+    sizes where its own labels lay 0.22 or more away); the looser ``max_pose_dist`` let a body's upper half pass for
+    the person turned with not one joint agreeing, and that frame then went unsearched (benchmarks/RESULTS.md,
+    sixtieth session)."""
     agree_dist: float = 0.08
     """A matched detection's joints farther than this from the prediction, in body sizes, or than
     ``noise_gate`` times the track's usual residual, whichever is larger, do not move the track and are dropped
@@ -97,6 +117,7 @@ class TrackConfig:
                 "w_iou": self.w_iou >= 0,
                 "w_pose": self.w_pose >= 0,
                 "max_pose_dist": self.max_pose_dist > 0,
+                "turn_dist": self.turn_dist > 0,
                 "agree_dist": self.agree_dist > 0,
                 "reacquire_dist": self.reacquire_dist >= self.agree_dist,
                 "noise_gate": self.noise_gate > 0,
@@ -118,6 +139,9 @@ class Track:
         agree: (n, J) bool: the detection's joints that agreed with the track's prediction (within
             ``max_pose_dist`` body sizes); the others belong to somebody else or are wrong, and
             :meth:`trusted` drops them.
+        turned: (n,) bool: the detection gave the person with left and right exchanged against the labelling of
+            most of the track's frames (``track_people``'s ``flip``; module docstring), which :meth:`trusted`
+            relabels. ``agree`` is in the detection's own labelling all the same.
         state: (n, J, 2) px: where the track holds each joint in each of its frames (the agreeing detected
             joints, the others carried at the body's velocity): a whole-body estimate, for boxes.
     """
@@ -128,6 +152,7 @@ class Track:
     prominence: float
     agree: np.ndarray
     state: np.ndarray
+    turned: np.ndarray
 
     __repr__ = short_repr
 
@@ -139,14 +164,20 @@ class Track:
         """The track's detections, one per frame of :attr:`frames`."""
         return [detections[t][m] for t, m in zip(self.frames, self.members)]
 
-    def trusted(self, detections: Sequence[Sequence[Detection]]) -> list[Detection]:
-        """The track's detections with the joints that disagreed with the track at confidence 0 and NaN."""
+    def trusted(self, detections: Sequence[Sequence[Detection]], flip: np.ndarray | None = None) -> list[Detection]:
+        """The track's detections with the joints that disagreed with the track at confidence 0 and NaN. A turned
+        frame's detection (:attr:`turned`) is relabelled by ``flip`` (the layout's left-right permutation) as the
+        track labels the person, or without it left out whole (every joint NaN)."""
         out = []
-        for det, ok in zip(self.detections(detections), self.agree):
+        for det, ok, turned in zip(self.detections(detections), self.agree, self.turned):
+            keypoints, conf = det.keypoints, det.conf
+            if turned:
+                ok = ok[flip] if flip is not None else np.zeros_like(ok)
+                keypoints, conf = (keypoints[flip], conf[flip]) if flip is not None else (keypoints, conf)
             out.append(
                 Detection(
-                    np.where(ok[:, None], det.keypoints, np.nan).astype(det.keypoints.dtype),
-                    np.where(ok, det.conf, 0.0).astype(det.conf.dtype),
+                    np.where(ok[:, None], keypoints, np.nan).astype(det.keypoints.dtype),
+                    np.where(ok, conf, 0.0).astype(det.conf.dtype),
                     det.source_id,
                     det.payload,
                 )
@@ -160,7 +191,8 @@ class _Live:
     members: list[int] = field(default_factory=list)
     keypoints: np.ndarray | None = None  # (J, 2): each joint where it last agreed, moved on since (_append)
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # px per frame, the body's median motion
-    agree: list[np.ndarray] = field(default_factory=list)  # (J,) bool per member
+    agree: list[np.ndarray] = field(default_factory=list)  # (J,) bool per member, in the detection's labelling
+    turned: list[bool] = field(default_factory=list)  # per member: matched with its sides exchanged
     states: list[np.ndarray] = field(default_factory=list)  # (J, 2) per member
     refused: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # (J,) frames each joint was refused
     residual: float | None = None  # px: running mean of the agreeing joints' median distance to the prediction
@@ -178,7 +210,7 @@ def _predict(track: _Live, t: int, motion: Motion | None) -> np.ndarray:
     return last + track.velocity * (t - t_last)
 
 
-def _cost(predicted: np.ndarray, fresh: np.ndarray, det: Detection, config: TrackConfig) -> float:
+def _cost(predicted: np.ndarray, fresh: np.ndarray, det: Detection, config: TrackConfig, gate: float) -> float:
     seen_pred = np.isfinite(predicted).all(-1)
     vis = det.visible(config.min_conf)
     both = seen_pred & vis & fresh if (seen_pred & vis & fresh).sum() >= 2 else seen_pred & vis
@@ -187,12 +219,19 @@ def _cost(predicted: np.ndarray, fresh: np.ndarray, det: Detection, config: Trac
         return _FORBIDDEN
     scale = np.sqrt(max(box_area(pred_box), 1.0))
     d = float(np.median(np.linalg.norm(predicted[both] - det.keypoints[both], axis=-1))) / scale
-    if d > config.max_pose_dist:
+    if d > gate:
         return _FORBIDDEN
     return config.w_iou * (1.0 - box_iou(pred_box, det_box)) + config.w_pose * d
 
 
-def _link(detections: Sequence[Sequence[Detection]], config: TrackConfig, motion: Motion | None) -> list[_Live]:
+def _exchanged(det: Detection, flip: np.ndarray) -> Detection:
+    """The detection with its left and right exchanged (``flip``: the layout's left-right permutation)."""
+    return Detection(det.keypoints[flip], det.conf[flip], det.source_id, det.payload)
+
+
+def _link(
+    detections: Sequence[Sequence[Detection]], config: TrackConfig, motion: Motion | None, flip: np.ndarray | None
+) -> list[_Live]:
     live: list[_Live] = []
     ended: list[_Live] = []
     for t, dets in enumerate(detections):
@@ -201,10 +240,16 @@ def _link(detections: Sequence[Sequence[Detection]], config: TrackConfig, motion
             (still if t - tr.frames[-1] <= config.max_gap else ended).append(tr)
         live = still
         cost = np.full((len(live), len(dets)), _FORBIDDEN)
+        turned = np.zeros((len(live), len(dets)), bool)  # matched with the detection's sides exchanged
+        exchanged = [_exchanged(det, flip) for det in dets] if flip is not None else []
+        turn_gate = min(config.max_pose_dist, config.turn_dist)
         predictions = [_predict(tr, t, motion) for tr in live]
         for i, predicted in enumerate(predictions):
+            fresh = live[i].refused < STALE_FRAMES
             for j, det in enumerate(dets):
-                cost[i, j] = _cost(predicted, live[i].refused < STALE_FRAMES, det, config)
+                cost[i, j] = _cost(predicted, fresh, det, config, config.max_pose_dist)
+                if exchanged and (other := _cost(predicted, fresh, exchanged[j], config, turn_gate)) < cost[i, j]:
+                    cost[i, j], turned[i, j] = other, True
         matched: set[int] = set()
         # Each track's prediction of its fresh joints, fixed before any track takes this frame's detection.
         held = [np.where((tr.refused < STALE_FRAMES)[:, None], p, np.nan) for tr, p in zip(live, predictions)] \
@@ -214,7 +259,9 @@ def _link(detections: Sequence[Sequence[Detection]], config: TrackConfig, motion
             for i, j in zip(rows, cols):
                 if cost[i, j] < _FORBIDDEN:
                     rivals = _others(held, i) if held is not None else None
-                    _append(live[i], t, j, dets[j], config, predictions[i], rivals)
+                    _append(live[i], t, j, exchanged[j] if turned[i, j] else dets[j], config, predictions[i], rivals)
+                    if turned[i, j]:  # the agreement back in the detection's labelling (flip is its own inverse)
+                        live[i].agree[-1], live[i].turned[-1] = live[i].agree[-1][flip], True
                     matched.add(j)
         for j, det in enumerate(dets):
             if j not in matched and det.box(config.min_conf) is not None:
@@ -271,6 +318,7 @@ def _append(
     track.frames.append(t)
     track.members.append(member)
     track.agree.append(agree | ~seen)  # unseen joints are not contradicted: their confidence says the rest
+    track.turned.append(False)
     track.states.append(track.keypoints.copy())
 
 
@@ -284,6 +332,7 @@ def _by_source_id(detections: Sequence[Sequence[Detection]]) -> list[_Live]:
             tr.frames.append(t)
             tr.members.append(j)
             tr.agree.append(np.ones(det.conf.shape, bool))
+            tr.turned.append(False)
             tr.states.append(det.keypoints)
     return list(groups.values())
 
@@ -292,6 +341,7 @@ def track_people(
     detections: Sequence[Sequence[Detection]],
     config: TrackConfig = TrackConfig(),
     motion: Motion | None = None,
+    flip: np.ndarray | None = None,
 ) -> list[Track]:
     """Link per-frame detections into tracks (module docstring).
 
@@ -299,6 +349,9 @@ def track_people(
         detections: for each of T frames, the people found in it (any order).
         config: linking settings.
         motion: carries points along the optical flow from frame t to t + 1, or None (constant velocity).
+        flip: (J,) the detections' left-right permutation (:attr:`flowpose.skeleton.Skeleton.flip_permutation`):
+            each detection is matched in its own labelling or with its sides exchanged (module docstring);
+            None: in its own only.
 
     Returns:
         The tracks seen in at least ``config.min_length`` frames (every frame of a shorter video), by prominence (``tracks[0]`` the most
@@ -306,7 +359,7 @@ def track_people(
     """
     every = [d for dets in detections for d in dets]
     use_ids = bool(every) and all(d.source_id is not None for d in every)
-    linked = _by_source_id(detections) if use_ids else _link(detections, config, motion)
+    linked = _by_source_id(detections) if use_ids else _link(detections, config, motion, flip)
     scored = []
     for tr in linked:
         dets = [detections[t][m] for t, m in zip(tr.frames, tr.members)]
@@ -321,10 +374,17 @@ def track_people(
             prominence=float(p),
             agree=np.asarray(tr.agree, bool),
             state=np.asarray(tr.states, np.float32),
+            turned=_most_frames_right(tr.turned),
         )
         for k, (p, tr) in enumerate(scored)
     ]
     return long_enough(tracks, config.min_length, len(detections))[0]
+
+
+def _most_frames_right(turned: list[bool]) -> np.ndarray:
+    """(n,) bool: the frames whose labelling differs from that of most of the track's frames (ties: the first's)."""
+    out = np.asarray(turned, bool)
+    return ~out if 2 * out.sum() > len(out) else out
 
 
 def long_enough(tracks: Sequence[Track], min_frames: int, num_frames: int) -> tuple[list[Track], list[Track]]:

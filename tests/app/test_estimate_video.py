@@ -13,6 +13,7 @@ import pytest
 
 from flowpose.app.estimate_video import EstimateVideoJob, default_output, estimate_video
 from flowpose.estimate.mediapipe import EstimateConfig
+from flowpose.estimate.people import SIDES
 from flowpose.io.intrinsics import CameraOptions
 from flowpose.io.poses import load_poses
 from flowpose.lens import distort_pixels, undistort_pixels
@@ -129,6 +130,45 @@ class _FlatRedThenBlue(RedThenBlue):
 
     def process(self, image: np.ndarray) -> SimpleNamespace:
         return _flat(super().process(image), image)
+
+
+GREEN = np.array([0, 220, 0])
+
+
+class _TurningRedBody(_FlatRedBody):
+    """:class:`_FlatRedBody` that gives the body's left and right exchanged (2D and 3D) in a frame marked by a green
+    top-left pixel, as MediaPipe does when it takes a body for one that faces away."""
+
+    def process(self, image: np.ndarray) -> SimpleNamespace:
+        result = super().process(image)
+        if result.pose_landmarks is not None and (np.abs(image[0, 0].astype(int) - GREEN) < 30).all():
+            result.pose_landmarks.landmark = [result.pose_landmarks.landmark[i] for i in SIDES]
+            result.pose_world_landmarks.landmark = [result.pose_world_landmarks.landmark[i] for i in SIDES]
+        return result
+
+
+def test_a_person_mediapipe_turns_round_is_followed_on_relabelled_and_told(tmp_path: Path, monkeypatch) -> None:
+    use_fake_mediapipe(monkeypatch, _TurningRedBody)
+    monkeypatch.setattr("flowpose.app.estimate_video.require_mediapipe", lambda: None)
+    for clip, turned in (("turned", (4, 5, 6)), ("plain", ())):
+        (tmp_path / clip).mkdir()
+        for t in range(12):
+            frame = np.full((200, 240, 3), 128, np.uint8)
+            frame[50:150, 100 + 2 * t : 140 + 2 * t] = RED
+            if t in turned:
+                frame[0, 0] = GREEN
+            cv2.imwrite(str(tmp_path / clip / f"{t:02d}.png"), frame[..., ::-1])
+    job = EstimateVideoJob(video=tmp_path / "turned", config=EstimateConfig(people=1), out=tmp_path / "turned.npz",
+                           progress=False)
+    output = estimate_video(job)
+    assert output.lines[2] == ("person 0: found in 12 of 12 frames (0-11), turned round by MediaPipe in 3 of them "
+                               "(frames 4-6: left and right relabelled, the 3D interpolated)"), output.lines
+    plain = estimate_video(replace(job, video=tmp_path / "plain", out=tmp_path / "plain.npz"))
+    assert plain.lines[2] == "person 0: found in 12 of 12 frames (0-11)"
+    turned, unturned = load_poses(tmp_path / "turned.npz"), load_poses(tmp_path / "plain.npz")
+    np.testing.assert_allclose(turned.joints2d, unturned.joints2d, atol=1e-3)  # the same body, labelled alike
+    np.testing.assert_allclose(turned.joints3d, unturned.joints3d, atol=1e-3)
+    np.testing.assert_allclose(turned.conf[4:7], 0.5 * unturned.conf[4:7], atol=1e-6)  # as sure as a carried frame
 
 
 def test_every_person_leaves_out_a_brief_track_and_says_so(tmp_path: Path, monkeypatch) -> None:

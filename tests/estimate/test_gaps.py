@@ -16,7 +16,7 @@ from tests.estimate.test_crops import RED, RedBody
 def _track(frames: list[int], boxes: list[tuple[float, float, float, float]]) -> Track:
     state = np.array([[[x0, y0], [x1, y1]] for x0, y0, x1, y1 in boxes], np.float64)
     n = len(frames)
-    return Track(0, np.array(frames), np.zeros(n, int), 1.0, np.ones((n, 2), bool), state)
+    return Track(0, np.array(frames), np.zeros(n, int), 1.0, np.ones((n, 2), bool), state, np.zeros(n, bool))
 
 
 def test_expected_boxes_interpolate_between_sightings_and_hold_beyond_the_ends() -> None:

@@ -175,6 +175,29 @@ def test_somebody_else_in_the_crop_is_not_taken(fake_mediapipe: None) -> None:
     np.testing.assert_array_equal(out.joints3d, first.joints3d)
 
 
+class _TurningFakePose(_FakePose):
+    """:class:`_FakePose` that takes the body for one facing away: left and right exchanged, in 2D and 3D."""
+
+    def world(self, image: np.ndarray) -> np.ndarray:
+        return super().world(image)[MIRROR]
+
+    def landmarks(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        found = super().landmarks(image)
+        return None if found is None else (found[0][MIRROR], found[1][MIRROR])
+
+
+def test_a_look_that_turns_the_person_round_is_not_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first look's labels are the track's (relabelled where MediaPipe turned the person round); a look that
+    # exchanges left and right again would undo that.
+    use_fake_mediapipe(monkeypatch, _TurningFakePose)
+    frames = _frames()
+    first = _poses(frames)
+    out, found = with_looks(frames, first, 2)
+    assert found == 0
+    np.testing.assert_array_equal(out.joints2d, first.joints2d)
+    np.testing.assert_array_equal(out.joints3d, first.joints3d)
+
+
 def test_looks_out_of_range_a_frame_count_mismatch_and_poses_without_2d_are_refused() -> None:
     frames = _frames(2)
     with pytest.raises(ValueError, match="looks must lie in 0 to 6, got 7"):

@@ -11,6 +11,7 @@ from flowpose.estimate.crops import detection_of
 from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.estimate.people import (
     ISOLATED_REFUSALS,
+    SIDES,
     PeopleInVideo,
     _paint_over,
     estimate_poses,
@@ -86,6 +87,29 @@ def test_a_missed_frame_is_carried_along_the_flow() -> None:
     assert np.nanmax(err) < 1.5  # along the flow, not only between the neighbours
     assert np.isfinite(poses.joints3d[2]).all(-1)[observed].all()
     assert (people.poses(track).conf[2] == 0).all()  # without frames: unobserved, as before
+
+
+def test_frames_mediapipe_turned_the_person_round_in_are_relabelled_and_their_3d_interpolated() -> None:
+    # In frames 3 and 4 of 7 MediaPipe gives the person's left and right exchanged (2D and 3D), and its 3D of them
+    # is another body (a body turned round).
+    T, size = 7, (240, 320)
+    image, world = _synthetic_landmarks(1, size, 60.0, np.array([[0.0, 0.0, 4.0]]))
+    detections, truth = [], []
+    for t in range(T):
+        moved = image[0].copy()
+        moved[:, 0] += 4.0 * t / size[1]
+        truth.append(detection_of((moved, world[0]), size).keypoints)
+        turned = (moved[SIDES], -world[0][SIDES]) if t in (3, 4) else None
+        detections.append([detection_of(turned or (moved, world[0]), size)])
+    people = PeopleInVideo(detections, track_people(detections, flip=SIDES), size, 30.0)
+    (track,) = people.tracks
+    assert np.flatnonzero(track.turned).tolist() == [3, 4] and people.seen(track).all()
+    poses = people.poses(track)
+    expected = to_h36m17(np.stack(truth).astype(np.float64), MEDIAPIPE33.name, missing="nan")
+    np.testing.assert_allclose(poses.joints2d, expected, atol=1e-3)  # every frame in the track's labels
+    np.testing.assert_allclose(poses.conf[3:5], 0.5 * poses.conf[[2, 2]], atol=1e-6)  # as sure as a carried frame
+    root_relative = poses.joints3d - poses.joints3d[:, :1]
+    np.testing.assert_allclose(root_relative[3:5], root_relative[[2, 2]], atol=1e-4)  # not the turned body's
 
 
 def _people_with_landmarks_moved(landmarks: list[int]) -> PeopleInVideo:

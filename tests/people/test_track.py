@@ -10,6 +10,7 @@ from flowpose.errors import InputError
 from flowpose.people.detections import Detection
 from flowpose.people.select import track_keypoints
 from flowpose.people.track import TrackConfig, long_enough, track_people
+from flowpose.skeleton import H36M17
 from tests.people.crossing import SIZE, T, detections_of, identities
 
 
@@ -157,3 +158,62 @@ def test_long_enough_keeps_the_order_and_numbers_the_kept_again():
     assert [(tr.id, len(tr.frames)) for tr in kept] == [(0, 5), (1, 6)] and [len(tr.frames) for tr in left] == [3]
     kept, left = long_enough(tracks, 10, 6)  # a video shorter than min_frames: found in every frame
     assert [(tr.id, len(tr.frames)) for tr in kept] == [(0, 6)] and [tr.id for tr in left] == [0, 2]
+
+
+def _turning_clip(turned: range, T: int = 25) -> list[list[Detection]]:
+    """T frames of one body facing the camera (H36M-17, its left joints 25 px right of its right ones, about 85 px
+    in body size) walking right 2 px a frame, and a second body 150 px to its right; in the ``turned`` frames the
+    detector gives the first body's left and right exchanged, as MediaPipe does when it takes a body for one that
+    faces away."""
+    rng = np.random.default_rng(3)
+    side = np.array([25.0 if n.startswith("l_") else -25.0 if n.startswith("r_") else 0.0 for n in H36M17.joint_names])
+    shape = np.column_stack([side, np.linspace(0.0, 120.0, 17)])
+    conf = np.full(17, 0.9, np.float32)
+    detections = []
+    for t in range(T):
+        body = shape + [100.0 + 2.0 * t, 50.0] + rng.normal(0, 0.5, (17, 2))
+        seen = body[H36M17.flip_permutation] if t in turned else body
+        other = shape + [250.0 + 2.0 * t, 50.0]
+        detections.append([Detection(seen.astype(np.float32), conf, payload="a"),
+                           Detection(other.astype(np.float32), conf, payload="b")])
+    return detections
+
+
+def test_a_person_the_detector_turns_round_stays_one_track_and_those_frames_are_not_trusted():
+    detections = _turning_clip(turned=range(15, 25))
+    tracks = track_people(detections, flip=H36M17.flip_permutation)
+    (track,) = [tr for tr in tracks if "a" in identities(tr, detections)]
+    assert identities(track, detections) == {"a"} and track.frames.tolist() == list(range(25))
+    assert track.turned.tolist() == [t >= 15 for t in range(25)]
+    assert track.agree.all()  # in the detector's own labelling every joint agrees
+    seen = np.stack([d[0].keypoints for d in detections])
+    kp, _ = track_keypoints(track, detections, 25, H36M17.flip_permutation)  # relabelled as the track labels them
+    np.testing.assert_array_equal(kp, np.concatenate([seen[:15], seen[15:, H36M17.flip_permutation]]))
+    kp, conf = track_keypoints(track, detections, 25)  # or, without the permutation, left out
+    np.testing.assert_array_equal(kp[:15], seen[:15])
+    assert np.isnan(kp[15:]).all() and (conf[15:] == 0).all()
+    # The labelling most frames give is the track's: turned in 10 frames of 25, the first 10 are the odd ones.
+    (track,) = [tr for tr in track_people(_turning_clip(turned=range(10, 25)), flip=H36M17.flip_permutation)
+                if "a" in identities(tr, detections)]
+    assert track.turned.tolist() == [t < 10 for t in range(25)]
+    # Turned back and forth for a few frames: one track still, turned in those frames only.
+    detections = _turning_clip(turned=range(8, 11))
+    (track,) = [tr for tr in track_people(detections, flip=H36M17.flip_permutation) if "a" in identities(tr, detections)]
+    assert track.frames.tolist() == list(range(25)) and np.flatnonzero(track.turned).tolist() == [8, 9, 10]
+    # Without the layout's permutation the turned person was somebody new.
+    detections = _turning_clip(turned=range(15, 25))
+    unturned = [tr for tr in track_people(detections) if "a" in identities(tr, detections)]
+    assert sorted(len(tr.frames) for tr in unturned) == [10, 15]
+
+
+def test_a_turned_match_must_agree_as_closely_as_the_agreement_gate():
+    # From frame 12 the detector gives the body's sides exchanged, 0.2 body sizes off besides (a mirrored upper half
+    # with other points): within the matching gate, but too far to be the same body turned round.
+    detections = _turning_clip(turned=range(12, 25))
+    for t in range(12, 25):
+        a = detections[t][0]
+        detections[t][0] = Detection(a.keypoints + np.float32(12.0), a.conf, payload="a")
+    tracks = track_people(detections, flip=H36M17.flip_permutation)
+    assert not any(tr.turned.any() for tr in tracks)
+    loose = track_people(detections, TrackConfig(turn_dist=0.3), flip=H36M17.flip_permutation)
+    assert any(tr.turned.any() for tr in loose)
