@@ -171,9 +171,10 @@ class Track:
         out = []
         for det, ok, turned in zip(self.detections(detections), self.agree, self.turned):
             keypoints, conf = det.keypoints, det.conf
-            if turned:
-                ok = ok[flip] if flip is not None else np.zeros_like(ok)
-                keypoints, conf = (keypoints[flip], conf[flip]) if flip is not None else (keypoints, conf)
+            if turned and flip is None:
+                ok = np.zeros_like(ok)
+            elif turned:
+                keypoints, conf, ok = keypoints[flip], conf[flip], ok[flip]
             out.append(
                 Detection(
                     np.where(ok[:, None], keypoints, np.nan).astype(det.keypoints.dtype),
@@ -234,6 +235,7 @@ def _link(
 ) -> list[_Live]:
     live: list[_Live] = []
     ended: list[_Live] = []
+    turn_gate = min(config.max_pose_dist, config.turn_dist)
     for t, dets in enumerate(detections):
         still = []
         for tr in live:
@@ -242,7 +244,6 @@ def _link(
         cost = np.full((len(live), len(dets)), _FORBIDDEN)
         turned = np.zeros((len(live), len(dets)), bool)  # matched with the detection's sides exchanged
         exchanged = [_exchanged(det, flip) for det in dets] if flip is not None else []
-        turn_gate = min(config.max_pose_dist, config.turn_dist)
         predictions = [_predict(tr, t, motion) for tr in live]
         for i, predicted in enumerate(predictions):
             fresh = live[i].refused < STALE_FRAMES
