@@ -291,6 +291,10 @@ def main() -> None:
                    "then runs on the undistorted frames and 2D; default: the pinhole K alone, as before")
     p.add_argument("--min-frames", type=int, default=20,
                    help="score a view only if its detector followed the triangulated person in this many frames")
+    p.add_argument("--save-outputs", action="store_true",
+                   help="also write outputs.npz to --out: per pair its frames, references, scored frames and every "
+                   "method's joints, so that two runs can be compared frame by frame against one reference "
+                   "(benchmarks/experiments/same_frames.py)")
     args = p.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     if any(v not in FLOW_VARIANTS for v in variants):
@@ -314,6 +318,7 @@ def main() -> None:
     if args.heldout:
         heldout = heldout_references(args.devset)
     per_view, per_view_heldout, found = {}, {}, {}
+    saved: dict[str, np.ndarray] = {}
     for view, person in [(v, q) for v in args.views.split(",") for q in range(len(people))]:
         with np.load(args.devset / f"{view}.camera.npz") as c:
             R, t, K, lens = c["R"], c["t"], c["K"], c["dist"]
@@ -360,6 +365,11 @@ def main() -> None:
             methods[method]["repaired"] = result.history[0].metrics.get("swaps_repaired", 0.0)
             outputs[method] = result.poses.joints3d
         per_view[name] = {"frames": [int(start), int(stop)], "frames_scored": int(keep.sum()), "methods": methods}
+        if args.save_outputs:
+            saved.update({f"{name}|{k}": v for k, v in outputs.items()})
+            saved.update({f"{name}|:start": np.array(start), f"{name}|:gt": gt, f"{name}|:keep": keep})
+            if args.heldout:
+                saved.update({f"{name}|:gt_heldout": gt_h[start:stop], f"{name}|:keep_heldout": keep_h[start:stop]})
         print(f"{name}: frames {start}-{stop - 1}, {int(keep.sum())} scored; " + ", ".join(f"{n} {m['mpjpe']:.1f}" for n, m in methods.items()),
               flush=True)
         if args.heldout and keep_h.sum() >= args.min_frames:
@@ -370,6 +380,8 @@ def main() -> None:
                   + ", ".join(f"{n} {m['mpjpe']:.1f}" for n, m in held.items()), flush=True)
         elif args.heldout:
             print(f"{name}, held-out reference: {int(keep_h.sum())} scorable frames, fewer than --min-frames; left out")
+    if args.save_outputs:
+        np.savez_compressed(args.out / "outputs.npz", **saved)
     tables = [("table", per_view, "the reference triangulated from every view")]
     if args.heldout:
         tables.append(("table.heldout", per_view_heldout, "the reference triangulated without the scored view"))
