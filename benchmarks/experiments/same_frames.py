@@ -8,7 +8,8 @@ triangulated) and the scored frames. Their figures are then not comparable. This
 
 (one on each code) and scores both runs' methods on the frames both scored, against the reference of either run
 (``--reference a|b``, held out or from every view): what the change did to the poses, apart from what it did to
-the yardstick.
+the yardstick. With ``--frames reference`` the frames are those the reference's run scored where the other run's
+estimate has the person: for a change after which the references lost frames of a person.
 
     python benchmarks/experiments/same_frames.py results/bench_real_A results/bench_real_B --reference a --heldout
 """
@@ -43,6 +44,9 @@ def main() -> None:
     p.add_argument("b", type=Path)
     p.add_argument("--reference", choices=("a", "b"), default="a", help="whose reference scores both runs")
     p.add_argument("--heldout", action="store_true", help="the reference triangulated without the scored view")
+    p.add_argument("--frames", choices=("both", "reference"), default="both",
+                   help="both: the frames both runs scored; reference: the frames the reference's run scored where the "
+                   "other run's estimate has the person (when the other run's reference lost frames of the person)")
     args = p.parse_args()
     runs = {"a": load(args.a), "b": load(args.b)}
     suffix = "_heldout" if args.heldout else ""
@@ -53,7 +57,9 @@ def main() -> None:
             sys.exit(f"{pair}: expected whole-video runs (--estimates tracked) of the same frames")
         ref = runs[args.reference][pair]
         gt = ref[f":gt{suffix}"]
-        keep = a[f":keep{suffix}"] & b[f":keep{suffix}"]
+        other = b if args.reference == "a" else a
+        keep = a[f":keep{suffix}"] & b[f":keep{suffix}"] if args.frames == "both" else \
+            ref[f":keep{suffix}"] & np.isfinite(other["estimate"][:, 0]).all(-1)
         row = {f"{m} {w}": scores(run[m], gt, keep)["mpjpe"] for m in METHODS for w, run in (("a", a), ("b", b))}
         rows.append(row)
         only = (a[f":keep{suffix}"] ^ b[f":keep{suffix}"]).sum()
