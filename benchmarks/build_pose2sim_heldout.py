@@ -8,10 +8,16 @@ keypoint is then scored against that keypoint's error. This builder removes the 
 each person's joints are triangulated from the detections the *other* views gave them (``people_gt.npz``'s
 ``members``), first from all of those detections, then again from those that reproject within ``--inlier-px`` of
 that first body; a joint is kept where at least 2 views agree with the second body within ``--inlier-px`` too.
-The joints are filtered in time as ``people_gt.npz``'s are.
+Each other view's detection is tried under its own labels and with left and right exchanged (the first view's as
+given): the labelling under which most joints are kept from most views wins (then the smaller reprojection error),
+since MediaPipe turns a person round in one view and not in another. Which way round the body is then labelled is
+taken from ``people_gt.npz`` (:func:`same_sides`: its raw body of the frame, made consistent over time). That one
+bit per frame comes from every view, the scored one included; the chain of frames alone (as ``people_gt.npz`` is
+made) labelled the woman mirrored in 29 of cam04's frames (benchmarks/RESULTS.md, sixty-first session). The joints
+are filtered in time as ``people_gt.npz``'s are.
 
 What stays shared with the scored view: which detection of each other view is the person (``members`` was found
-with every view), and nothing else. The held-out reference is weaker where only three views saw the person (two
+with every view) and which way round each frame's body is labelled, nothing else. The held-out reference is weaker where only three views saw the person (two
 left) and missing where only two did (one left): fewer frames are scored against it.
 
 Output ``people_gt.heldout.npz``: ``joints3d_world`` (V, P, T, 17, 3) filtered (the reference for view V), ``raw``
@@ -24,12 +30,15 @@ unfiltered, ``views_used`` (V, P, T, 17) how many views each joint was triangula
 from __future__ import annotations
 
 import argparse
+import itertools
 from pathlib import Path
 
 import numpy as np
 from build_pose2sim_devset import REPO, project, temporal_filter, triangulate, undistort
-from build_pose2sim_people import keypoints17
+from build_pose2sim_people import TORSO, keypoints17
 from cache_stamp import fresh_reference, stamp
+
+from flowpose.skeleton import H36M17
 
 
 def triangulate_from(px: list[np.ndarray], ok: list[np.ndarray], cams: list[dict], members: dict[int, int],
@@ -58,6 +67,43 @@ def triangulate_from(px: list[np.ndarray], ok: list[np.ndarray], cams: list[dict
     return X, used
 
 
+def triangulate_either_way(px: list[np.ndarray], ok: list[np.ndarray], cams: list[dict], members: dict[int, int],
+                           inlier_px: float, flip: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`triangulate_from` with each member detection but the first also tried with left and right exchanged
+    (``flip``, the layout's permutation); the labelling that keeps the most joints from the most views wins, then
+    the one with the smaller median reprojection error. Same shapes as :func:`triangulate_from`."""
+    views = sorted(members)
+    best = None
+    for exchanged in itertools.product((False, True), repeat=max(len(views) - 1, 0)):
+        turn = dict(zip(views[1:], exchanged))
+        px_l = [x[:, flip] if turn.get(u) else x for u, x in enumerate(px)]
+        ok_l = [o[:, flip] if turn.get(u) else o for u, o in enumerate(ok)]
+        X, used = triangulate_from(px_l, ok_l, cams, members, inlier_px)
+        fin = np.isfinite(X).all(-1)
+        errors = [np.linalg.norm(project(X[use], cams[u]) - px_l[u][i][use], axis=-1)
+                  for u, i in members.items() if (use := fin & ok_l[u][i]).any()]
+        error = float(np.nanmedian(np.concatenate(errors))) if errors else np.inf
+        key = (int(fin.sum()), int(used.sum()), -error)
+        if best is None or key > best[0]:
+            best = (key, X, used)
+    if best is None:
+        return triangulate_from(px, ok, cams, members, inlier_px)
+    return best[1], best[2]
+
+
+def same_sides(X: np.ndarray, reference: np.ndarray, flip: np.ndarray) -> np.ndarray:
+    """(T,) bool: the frames where the (T, 17, 3) bodies ``X`` with left and right exchanged (``X[t][flip]``) put their
+    hips and shoulders (:data:`build_pose2sim_people.TORSO`) nearer those of ``reference`` (T, 17, 3), root-relative;
+    False where either lacks them."""
+    rel, ref = X - X[:, :1], reference - reference[:, :1]
+    same = np.linalg.norm(rel[:, TORSO] - ref[:, TORSO], axis=-1)
+    other = np.linalg.norm(rel[:, flip][:, TORSO] - ref[:, TORSO], axis=-1)
+    both = np.isfinite(same) & np.isfinite(other)
+    n = both.sum(-1)
+    mean = lambda d: np.where(both, d, 0.0).sum(-1) / np.maximum(n, 1)  # noqa: E731
+    return (n > 0) & (mean(other) < mean(same))
+
+
 def main() -> None:
     """Write ``people_gt.heldout.npz`` (module docstring) and print, per view and person, how many frames the
     held-out reference can score and how far it lies from ``people_gt.npz`` in that view's image."""
@@ -78,6 +124,7 @@ def main() -> None:
         ok.append(u)
     with np.load(fresh_reference(args.out / "people_gt.npz")) as d:
         full, members = d["joints3d_world"].astype(np.float64), d["members"]  # (P, T, 17, 3), (P, T, V)
+        full_raw = d["raw"].astype(np.float64)
     P, T, V = members.shape
     raw = np.full((V, P, T, 17, 3), np.nan)
     used = np.zeros((V, P, T, 17), int)
@@ -85,8 +132,11 @@ def main() -> None:
         for q in range(P):
             for t in range(T):
                 m = {u: int(members[q, t, u]) for u in range(V) if u != v and members[q, t, u] >= 0}
-                raw[v, q, t], used[v, q, t] = triangulate_from([x[t] for x in px], [o[t] for o in ok], cams, m,
-                                                               args.inlier_px)
+                raw[v, q, t], used[v, q, t] = triangulate_either_way([x[t] for x in px], [o[t] for o in ok], cams, m,
+                                                                     args.inlier_px, H36M17.flip_permutation)
+            turned = same_sides(raw[v, q], full_raw[q], H36M17.flip_permutation)
+            raw[v, q, turned] = raw[v, q, turned][:, H36M17.flip_permutation]
+            used[v, q, turned] = used[v, q, turned][:, H36M17.flip_permutation]
     held = temporal_filter(raw, args.sigma)
     np.savez(args.out / "people_gt.heldout.npz", joints3d_world=held.astype(np.float32), raw=raw.astype(np.float32),
              views_used=used, views=np.array(views))

@@ -15,7 +15,14 @@ triangulation. Steps:
    earlier one of the same frame is the same person again, triangulated from views whose detections of them
    disagree with the first body's, and is dropped (its detections stay used up).
 3. People are linked from frame to frame by the Hungarian method on the distance between their mean joints
-   (at most ``--jump-m``), filtered in time as the dev set is, and numbered by how many frames they span.
+   (at most ``--jump-m``), their left and right made consistent over time (:func:`consistent_sides`), filtered
+   in time as the dev set is, and numbered by how many frames they span.
+
+Why step 3 relabels: MediaPipe sometimes takes a person who faces the camera for one who faces away and gives their
+points under the other labels (the man in cam02 and cam03, frames 43-93). Two such views triangulate the right
+points under exchanged labels, and in some frames that body won: the man's hip axis reversed from one frame to the
+next at frames 59, 65, 68 and 69, and filtered in time, mirrored and right frames averaged to hips 5-9 cm wide
+instead of about 15. Made consistent, 7 of his frames are relabelled (benchmarks/RESULTS.md, sixty-first session).
 
 Output ``people_gt.npz``: ``joints3d_world`` (P, T, 17, 3) filtered, ``raw`` unfiltered, ``members``
 (P, T, V) the detection index each view gave each person (-1: none), ``fps``. The same floor as the dev set:
@@ -40,7 +47,7 @@ from flowpose.estimate.mediapipe import EstimateConfig
 from flowpose.estimate.people import find_people
 from flowpose.io.video import open_video
 from flowpose.joint_map import to_h36m17
-from flowpose.skeleton import MEDIAPIPE33
+from flowpose.skeleton import H36M17, MEDIAPIPE33
 
 
 def people_detections(video: Path, cache: Path, people: int) -> tuple[np.ndarray, np.ndarray]:
@@ -142,6 +149,39 @@ def frame_people(px: list[np.ndarray], ok: list[np.ndarray], cams: list[dict], i
             found.append((X, members))
 
 
+TORSO = [1, 4, 11, 14]
+"""H36M-17 hips and shoulders: the joints whose left and right say which way a body faces (the limbs swing too fast
+between frames to tell)."""
+
+
+def consistent_sides(X: np.ndarray, flip: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One person's (T, 17, 3) bodies with left and right consistent over time: each frame's body is relabelled
+    (``X[t][flip]``) where that puts its hips and shoulders (:data:`TORSO`) nearer the last kept frame's,
+    root-relative (at 60 fps a body turns a few degrees a frame, while its mirror lies a hip's width away); then, if
+    most frames were relabelled, all of them are taken the other way (the labels most frames' detections gave win).
+
+    Returns:
+        The relabelled bodies (T, 17, 3) and the (T,) frames relabelled.
+    """
+    flipped = np.zeros(len(X), bool)
+    seen = np.isfinite(X[:, 0]).all(-1) & (np.isfinite(X[:, TORSO]).all(-1).sum(-1) >= 2)
+    prev = None
+    for t in np.flatnonzero(seen):
+        rel = X[t] - X[t, 0]
+        if prev is not None:
+            same = np.linalg.norm(rel[TORSO] - prev[TORSO], axis=-1)
+            other = np.linalg.norm(rel[flip][TORSO] - prev[TORSO], axis=-1)
+            both = np.isfinite(same) & np.isfinite(other)
+            flipped[t] = both.any() and other[both].mean() < same[both].mean()
+        cur = rel[flip] if flipped[t] else rel
+        prev = cur if prev is None else np.where(np.isfinite(cur), cur, prev)
+    if 2 * flipped.sum() > seen.sum():
+        flipped = seen & ~flipped
+    out = X.copy()
+    out[flipped] = X[flipped][:, flip]
+    return out, flipped
+
+
 def link_people(per_frame: list[list[tuple[np.ndarray, dict[int, int]]]], num_views: int, jump_m: float
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Link each frame's people into people over the video (module docstring, step 3).
@@ -211,8 +251,13 @@ def main() -> None:
         index = [np.flatnonzero(k) for k in keep]  # back to the cached detection indices
         per_frame.append([(X, {v: int(index[v][i]) for v, i in m.items()}) for X, m in people])
     X, members = link_people(per_frame, len(cams), args.jump_m)
+    triangulated = X.copy()  # under the labels the members' detections gave
+    relabelled = np.zeros(X.shape[:2], bool)
+    for q in range(len(X)):
+        X[q], relabelled[q] = consistent_sides(X[q], H36M17.flip_permutation)
     frames = np.isfinite(X).all(-1).any(-1).sum(-1)
-    X, members = X[frames >= args.min_frames], members[frames >= args.min_frames]
+    kept = frames >= args.min_frames
+    X, members, relabelled, triangulated = X[kept], members[kept], relabelled[kept], triangulated[kept]
     Xs = temporal_filter(X, args.sigma)
     np.savez(args.out / "people_gt.npz", joints3d_world=Xs.astype(np.float32), raw=X.astype(np.float32),
              members=members, fps=fps)
@@ -225,13 +270,15 @@ def main() -> None:
         errs = []
         for v in range(len(cams)):
             for t in np.flatnonzero(members[q, :, v] >= 0):
-                fin = np.isfinite(X[q, t]).all(-1) & ok[v][t, members[q, t, v]]
+                fin = np.isfinite(triangulated[q, t]).all(-1) & ok[v][t, members[q, t, v]]
                 if fin.any():
-                    errs.append(np.linalg.norm(project(X[q, t][fin], cams[v]) - px[v][t, members[q, t, v]][fin], axis=-1))
+                    errs.append(np.linalg.norm(project(triangulated[q, t][fin], cams[v]) - px[v][t, members[q, t, v]][fin],
+                                               axis=-1))
         err = np.concatenate(errs) if errs else np.array([np.nan])
         line = (f"person {q}: {int(seen.sum())} frames ({np.flatnonzero(seen)[0]}-{np.flatnonzero(seen)[-1]}), "
                 f"{np.isfinite(X[q]).all(-1).mean():.0%} of joints, views per frame {(members[q] >= 0).sum(-1)[seen].mean():.1f}, "
-                f"reprojection median {np.median(err):.1f} px, mean pelvis {np.nanmean(X[q, :, 0], axis=0).round(2).tolist()} m")
+                f"reprojection median {np.median(err):.1f} px, left and right relabelled in {int(relabelled[q].sum())} "
+                f"(frames {np.flatnonzero(relabelled[q]).tolist()}), mean pelvis {np.nanmean(X[q, :, 0], axis=0).round(2).tolist()} m")
         if followed is not None:
             d = np.linalg.norm(Xs[q] - followed, axis=-1)
             if np.isfinite(d).any():
