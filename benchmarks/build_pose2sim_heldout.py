@@ -11,7 +11,7 @@ that first body; a joint is kept where at least 2 views agree with the second bo
 Each other view's detection is tried under its own labels and with left and right exchanged (the first view's as
 given): the labelling under which most joints are kept from most views wins (then the smaller reprojection error),
 since MediaPipe turns a person round in one view and not in another. Which way round the body is then labelled is
-taken from ``people_gt.npz`` (:func:`same_sides`: its raw body of the frame, made consistent over time). That one
+taken from ``people_gt.npz`` (:func:`build_pose2sim_people.exchanged_nearer` against its raw body of the frame, made consistent over time). That one
 bit per frame comes from every view, the scored one included; the chain of frames alone (as ``people_gt.npz`` is
 made) labelled the woman mirrored in 29 of cam04's frames (benchmarks/RESULTS.md, sixty-first session). The joints
 are filtered in time as ``people_gt.npz``'s are.
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 from build_pose2sim_devset import REPO, project, temporal_filter, triangulate, undistort
-from build_pose2sim_people import TORSO, keypoints17
+from build_pose2sim_people import exchanged_nearer, keypoints17
 from cache_stamp import fresh_reference, stamp
 
 from flowpose.skeleton import H36M17
@@ -86,22 +86,7 @@ def triangulate_either_way(px: list[np.ndarray], ok: list[np.ndarray], cams: lis
         key = (int(fin.sum()), int(used.sum()), -error)
         if best is None or key > best[0]:
             best = (key, X, used)
-    if best is None:
-        return triangulate_from(px, ok, cams, members, inlier_px)
-    return best[1], best[2]
-
-
-def same_sides(X: np.ndarray, reference: np.ndarray, flip: np.ndarray) -> np.ndarray:
-    """(T,) bool: the frames where the (T, 17, 3) bodies ``X`` with left and right exchanged (``X[t][flip]``) put their
-    hips and shoulders (:data:`build_pose2sim_people.TORSO`) nearer those of ``reference`` (T, 17, 3), root-relative;
-    False where either lacks them."""
-    rel, ref = X - X[:, :1], reference - reference[:, :1]
-    same = np.linalg.norm(rel[:, TORSO] - ref[:, TORSO], axis=-1)
-    other = np.linalg.norm(rel[:, flip][:, TORSO] - ref[:, TORSO], axis=-1)
-    both = np.isfinite(same) & np.isfinite(other)
-    n = both.sum(-1)
-    mean = lambda d: np.where(both, d, 0.0).sum(-1) / np.maximum(n, 1)  # noqa: E731
-    return (n > 0) & (mean(other) < mean(same))
+    return best[1], best[2]  # the product above always yields one labelling (the views as given)
 
 
 def main() -> None:
@@ -134,7 +119,8 @@ def main() -> None:
                 m = {u: int(members[q, t, u]) for u in range(V) if u != v and members[q, t, u] >= 0}
                 raw[v, q, t], used[v, q, t] = triangulate_either_way([x[t] for x in px], [o[t] for o in ok], cams, m,
                                                                      args.inlier_px, H36M17.flip_permutation)
-            turned = same_sides(raw[v, q], full_raw[q], H36M17.flip_permutation)
+            turned = exchanged_nearer(raw[v, q] - raw[v, q, :, :1], full_raw[q] - full_raw[q, :, :1],
+                                      H36M17.flip_permutation)
             raw[v, q, turned] = raw[v, q, turned][:, H36M17.flip_permutation]
             used[v, q, turned] = used[v, q, turned][:, H36M17.flip_permutation]
     held = temporal_filter(raw, args.sigma)

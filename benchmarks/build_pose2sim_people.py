@@ -154,6 +154,18 @@ TORSO = [1, 4, 11, 14]
 between frames to tell)."""
 
 
+def exchanged_nearer(X: np.ndarray, reference: np.ndarray, flip: np.ndarray) -> np.ndarray:
+    """(...,) bool: where the (..., 17, 3) root-relative bodies ``X`` with left and right exchanged (``X[..., flip, :]``)
+    put their hips and shoulders (:data:`TORSO`) nearer those of ``reference`` (same shape) than as labelled; False
+    where the two share none of those joints."""
+    same = np.linalg.norm(X[..., TORSO, :] - reference[..., TORSO, :], axis=-1)
+    other = np.linalg.norm(X[..., flip, :][..., TORSO, :] - reference[..., TORSO, :], axis=-1)
+    both = np.isfinite(same) & np.isfinite(other)
+    n = both.sum(-1)
+    mean = lambda d: np.where(both, d, 0.0).sum(-1) / np.maximum(n, 1)  # noqa: E731
+    return (n > 0) & (mean(other) < mean(same))
+
+
 def consistent_sides(X: np.ndarray, flip: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One person's (T, 17, 3) bodies with left and right consistent over time: each frame's body is relabelled
     (``X[t][flip]``) where that puts its hips and shoulders (:data:`TORSO`) nearer the last kept frame's,
@@ -169,10 +181,7 @@ def consistent_sides(X: np.ndarray, flip: np.ndarray) -> tuple[np.ndarray, np.nd
     for t in np.flatnonzero(seen):
         rel = X[t] - X[t, 0]
         if prev is not None:
-            same = np.linalg.norm(rel[TORSO] - prev[TORSO], axis=-1)
-            other = np.linalg.norm(rel[flip][TORSO] - prev[TORSO], axis=-1)
-            both = np.isfinite(same) & np.isfinite(other)
-            flipped[t] = both.any() and other[both].mean() < same[both].mean()
+            flipped[t] = exchanged_nearer(rel, prev, flip)
         cur = rel[flip] if flipped[t] else rel
         prev = cur if prev is None else np.where(np.isfinite(cur), cur, prev)
     if 2 * flipped.sum() > seen.sum():
