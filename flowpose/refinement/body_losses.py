@@ -19,8 +19,10 @@ from flowpose.refinement.losses import (
     check_shape,
     mask_missing,
     robust_mean,
+    robust_penalty,
     root_confidence,
     root_of,
+    weighted_mean,
 )
 
 LENGTH_EPS_M = 1e-6
@@ -44,7 +46,15 @@ class Pose3DLosses:
 
 
 def pose3d_losses(
-    X: torch.Tensor, X_init: torch.Tensor, conf: torch.Tensor, *, root: Root | None, delta_mm: float, penalty: Penalty
+    X: torch.Tensor,
+    X_init: torch.Tensor,
+    conf: torch.Tensor,
+    *,
+    root: Root | None,
+    delta_mm: float,
+    penalty: Penalty,
+    position_delta_mm: float | None = None,
+    sparse_share: float = 0.0,
 ) -> Pose3DLosses:
     """L_3D: the pose stays near the initial estimate X0, in three parts weighted separately.
 
@@ -66,8 +76,11 @@ def pose3d_losses(
 
     A relative offset is known only where both the joint and the centre were observed. Monocular depth is the
     least reliable part of an initial estimate, so ``position`` is meant to be weighted weakly: the image terms
-    place the body, and it only removes the remaining gauge freedom. But the image-plane position of the
-    estimate, fitted to the image by its camera, is as good as a 2D detection: without ``lateral`` the body
+    place the body, and it only removes the remaining gauge freedom. Where a frame sees few joints
+    (``sparse_share``) the image terms no longer fix its depth, and ``position`` takes its own, larger robust scale
+    there (``position_delta_mm``): beyond ``delta_mm`` its pull would stay constant, and the body could run along
+    the ray toward the camera (real video, benchmarks/RESULTS.md, sixty-second session). But the image-plane
+    position of the estimate, fitted to the image by its camera, is as good as a 2D detection: without ``lateral`` the body
     follows the 2D keypoints of every joint, whose errors include the root-relative pose's, and jitters (on the
     held-out tuning clip it lowered MPJPE by 3% and acceleration error by 3%;
     ``benchmarks/experiments/tune_pose_stage.py``). ``lateral`` is a deviation from the seed, which had no
@@ -80,6 +93,9 @@ def pose3d_losses(
         root: None for the centroid, else see :data:`Root`.
         delta_mm: robust scale, mm.
         penalty: see :func:`robust_penalty`.
+        position_delta_mm: robust scale of ``position`` in the sparse frames, mm; None: ``delta_mm``
+            (:attr:`~flowpose.refinement.pose_config.PoseStageConfig.position_delta_mm`).
+        sparse_share: a frame whose confidences sum to less than this share of the J joints is sparse (0: none).
 
     Returns:
         The three parts.
@@ -109,9 +125,20 @@ def pose3d_losses(
     d_perp = d_root - (d_root * ray).sum(-1, keepdim=True) * ray
     return Pose3DLosses(
         rel=robust_mean(d_rel, w_rel, delta_mm, penalty),
-        position=robust_mean(d_root, c_root, delta_mm, penalty),
+        position=_position(d_root, c_root, c.sum(1) < sparse_share * c.shape[1], delta_mm, position_delta_mm, penalty),
         lateral=robust_mean(d_perp, c_root, delta_mm, penalty),
     )
+
+
+def _position(d_root: torch.Tensor, c_root: torch.Tensor, sparse: torch.Tensor, delta_mm: float,
+              sparse_delta_mm: float | None, penalty: Penalty) -> torch.Tensor:
+    """L_3D's position part: (T, 1, 3) residuals, mm, (T, 1) weights; the (T,) ``sparse`` frames at their own
+    robust scale (``sparse_delta_mm``; None: ``delta_mm``)."""
+    sq = (d_root * d_root).sum(-1)
+    rho = robust_penalty(sq, delta_mm, penalty)
+    if sparse_delta_mm is not None and bool(sparse.any()):
+        rho = torch.where(sparse[:, None], robust_penalty(sq, sparse_delta_mm, penalty), rho)
+    return weighted_mean(rho, c_root)
 
 
 def contact_loss(

@@ -64,8 +64,8 @@ body terms in :mod:`~flowpose.refinement.body_losses`; :func:`pose_terms` weight
 
 Deviations from the seed (BMVC 2022): L_3D about the centroid, not the pelvis (which it pulled off the hips on
 real video, :func:`~flowpose.refinement.body_losses.pose3d_losses`); the lateral term (the seed had no absolute term); robust penalties
-on every data term; weights as inverse variances in physical units; the flow sampled at fixed locations per
-round (:func:`flow_target`).
+on every data term (the position's scale 1 m in frames that see few joints, ``PoseStageConfig.position_delta_mm``);
+weights as inverse variances in physical units; the flow sampled at fixed locations per round (:func:`flow_target`).
 
 The flow term. F_t and c^F_t are bilinear samples of the flow field at the current projections (c^F = 0
 outside its grid). Within one solve they are a fixed target, F_t(sg[p_t]), as in Lucas-Kanade-style tracking:
@@ -414,6 +414,8 @@ def pose_terms(
             root=None if c.pose3d_centre == "centroid" else problem.root,
             delta_mm=c.pose3d_delta_mm,
             penalty=c.penalty,
+            position_delta_mm=c.position_delta_mm,
+            sparse_share=c.position_sparse_share,
         )
         terms["3d_rel"] = c.w_3d_rel * l3d.rel
         terms["3d_abs"] = c.w_3d_abs * l3d.position + c.w_3d_lateral * l3d.lateral

@@ -152,6 +152,26 @@ class TestPose3D:
         missing[0, 0] = float("nan")
         assert lateral(across, missing, self.conf, **kw).item() == pytest.approx(0.0, abs=1e-9)
 
+    def test_position_takes_its_own_robust_scale_where_few_joints_are_seen(self):
+        # The whole body 2 m nearer the camera: the position residual is 2000 mm in every frame. Frame 0 sees its
+        # joints at confidence 0.3 (0.9 of 3 joints: under half), the others at 1.
+        X0 = self.X0 + torch.tensor([0.0, 0.0, 3.0], dtype=torch.float64)
+        X = X0 - torch.tensor([0.0, 0.0, 2.0], dtype=torch.float64)
+        conf = self.conf.clone()
+        conf[0] = 0.3
+
+        def parts(**kw):
+            return L.pose3d_losses(X, X0, conf, root=None, delta_mm=100.0, penalty="pseudo_huber", **kw)
+
+        robust = 100.0**2 * (np.sqrt(401.0) - 1.0)  # pseudo-Huber at 100 mm: a tenth of 0.5 * 2000^2
+        quadratic = 0.5 * 2000.0**2
+        shared, own = parts(), parts(position_delta_mm=1e5, sparse_share=0.5)
+        assert shared.position.item() == pytest.approx(robust)
+        assert parts(position_delta_mm=1e5).position.item() == pytest.approx(robust)  # no frame is sparse
+        # Weighted by the centre's confidence: 0.3 for frame 0, 1 for the others.
+        assert own.position.item() == pytest.approx((0.3 * quadratic + 2.0 * robust) / 2.3, rel=1e-3)
+        assert own.rel.item() == shared.rel.item() and own.lateral.item() == shared.lateral.item()
+
     def test_exception(self):
         with pytest.raises(ShapeError, match="X_init"):
             self.rel(self.X0, self.X0[:2])

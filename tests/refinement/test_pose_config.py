@@ -27,6 +27,8 @@ def test_defaults_are_valid_inverse_variances():
         ("flow_lag_band", -0.1, r"flow_lag_band must be a finite fraction >= 0, got -0.1"),
         ("w_contact", -1.0, r"PoseStageConfig.w_contact must be a finite weight >= 0, got -1"),
         ("contact_delta_mm", 0.0, r"PoseStageConfig.contact_delta_mm must be > 0, got 0.0"),
+        ("position_delta_mm", -1.0, r"PoseStageConfig.position_delta_mm must be > 0, got -1.0"),
+        ("position_sparse_share", 1.5, r"PoseStageConfig.position_sparse_share must lie in \[0, 1\], got 1.5"),
         ("contact_flight_m", 0.0, r"PoseStageConfig.contact_flight_m must be a height > 0 in metres, or None, got 0.0"),
         ("contact_flight_m", float("nan"), r"contact_flight_m must be a height > 0 in metres, or None, got nan"),
         ("contact_floor_z", float("inf"), r"PoseStageConfig.contact_floor_z must be a finite height in metres, got inf"),
