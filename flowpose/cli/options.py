@@ -270,7 +270,7 @@ def estimator_options(fn: Callable) -> Callable:
         default=0,
         show_default=True,
         help="More MediaPipe looks at the crop around the person, mirrored and not, averaged with the first "
-        "(3D and 2D; one more MediaPipe run per frame on a crop each). Real clip: 2 lowers the refined MPJPE 3.8-5.6%.",
+        "(3D and 2D; one more MediaPipe run per frame on a crop each). Real clip: 2 lowers the refined MPJPE 3.6-5.4%.",
     )(fn)
     fn = click.option("--mirrored-2d", is_flag=True, hidden=True,
                       help="Replaced by --looks 1 (which averages the 3D with the mirrored look's too).")(fn)

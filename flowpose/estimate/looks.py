@@ -25,7 +25,8 @@ out, without flow: 115.6 mm against 112.6; benchmarks/RESULTS.md, forty-sixth se
 On the real multi-person clip (``benchmarks/experiments/many_looks.py``; benchmarks/RESULTS.md, forty-eighth
 session) two looks lower the refined MPJPE by 3.1% against the 4-view reference and 4.4% held out (PA-MPJPE 4.6% and
 6.1%, every pair better); one look gains less, six no more. On the references made consistent in left and right
-(sixty-first session): 3.8% and 5.6% (PA-MPJPE 5.6% and 8.1%). Each look is one more MediaPipe run per frame on a crop
+(sixty-first session): 3.8% and 5.6% (PA-MPJPE 5.6% and 8.1%); with the pose stage's depth hold (sixty-second): 3.6% and
+5.4% (PA-MPJPE 5.6% and 8.1%). Each look is one more MediaPipe run per frame on a crop
 (2.6 s per 100 frames here, against 17 s for the first look's search of the whole frame). This is not an
 independent detector: the same weights see the same image.
 """

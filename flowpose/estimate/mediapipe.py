@@ -178,8 +178,8 @@ class EstimateConfig:
     """More MediaPipe looks at the crop around the person, mirrored and not (0 to :data:`MAX_LOOKS`,
     :data:`flowpose.estimate.looks.LOOKS`), their 3D averaged with the first look's and their 2D taken
     (:mod:`flowpose.estimate.looks`); each costs one more MediaPipe run per frame on a crop. 2 lowers the refined
-    MPJPE by 3.8% (4-view reference) and 5.6% (held out) on the real multi-person clip; 0 (the default) while one
-    clip is all it is measured on (benchmarks/RESULTS.md, forty-eighth and sixty-first sessions)."""
+    MPJPE by 3.6% (4-view reference) and 5.4% (held out) on the real multi-person clip; 0 (the default) while one
+    clip is all it is measured on (benchmarks/RESULTS.md, forty-eighth and sixty-second sessions)."""
 
     def __post_init__(self) -> None:
         if self.people < 1:
