@@ -10,12 +10,14 @@ with and without the flow term under each variant, scored against both reference
 - ``robust``: the position at 100 mm in every frame (the code before the sixty-second session);
 - ``sparse`` (the default): at ``position_delta_mm`` (1 m) in the frames whose 3D confidences sum to less than
   half the joints (``position_sparse_share``), 100 mm elsewhere;
-- ``sigma100``: ``robust`` with ``w_3d_abs`` at sigma 100 mm in every frame.
+- ``sigma100``, ``sigma150``, ``sigma200``: ``robust`` with ``w_3d_abs`` at that sigma, mm, in every frame;
+- ``every``, ``every300``: the position at 1 m (300 mm) in every frame (``position_sparse_share`` 1: on the real
+  set no frame's confidences reach all 17 joints, the head having none).
 
 Printed per pair and run: MPJPE / PA-MPJPE (4-view, held out) and the root's depth error at the frames of
 ``--depth-frames`` (m, the 4-view reference's where it has the pelvis); then the means.
 
-    python benchmarks/experiments/depth_hold.py [--views ...] [--variants robust,sparse,sigma100]
+    python benchmarks/experiments/depth_hold.py [--views ...] [--variants robust,sparse,sigma100] [--runs flowpose]
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_real import REPO, in_view, scores, tracked_pairs  # noqa: E402
+from bench_real import experiment_parser, in_view, scores, tracked_pairs  # noqa: E402
 from cache_stamp import fresh_reference  # noqa: E402
 
 from flowpose.api import refine  # noqa: E402
@@ -40,26 +42,27 @@ def variant(config: RefineConfig, name: str) -> RefineConfig:
     pose = config.pose
     if name == "robust":
         pose = replace(pose, position_delta_mm=pose.pose3d_delta_mm)
-    elif name == "sigma100":
-        pose = replace(pose, position_delta_mm=pose.pose3d_delta_mm, w_3d_abs=1.0 / 100.0**2)
+    elif name.startswith("sigma") and name[5:].isdigit():
+        pose = replace(pose, position_delta_mm=pose.pose3d_delta_mm, w_3d_abs=1.0 / float(name[5:]) ** 2)
+    elif name == "every":
+        pose = replace(pose, position_sparse_share=1.0)
+    elif name == "every300":
+        pose = replace(pose, position_sparse_share=1.0, position_delta_mm=300.0)
     elif name != "sparse":
-        raise SystemExit(f"unknown variant {name!r}: expected robust, sparse or sigma100")
+        raise SystemExit(f"unknown variant {name!r}: expected robust, sparse, sigmaN, every or every300")
     return replace(config, pose=pose)
 
 
 def main() -> None:
-    import argparse
-
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--devset", type=Path, default=REPO / "results" / "pose2sim")
-    p.add_argument("--views", default="cam01,cam02,cam03,cam04")
-    p.add_argument("--cycles", type=int, default=3)
+    p = experiment_parser(__doc__.splitlines()[0], reference=False)
     p.add_argument("--variants", default="robust,sparse,sigma100")
+    p.add_argument("--runs", default="without flow,flowpose", help="which of the two runs, comma-separated")
     p.add_argument("--depth-frames", default="66,78,87,99", help="frames whose root depth error is printed")
     args = p.parse_args()
     everyone = np.load(fresh_reference(args.devset / "people_gt.npz"))["joints3d_world"].astype(np.float64)
     config = replace(get_preset("fast"), cycles=args.cycles)
     runs = {"without flow": NO_FLOW_RUNS["flow_off"](config), "flowpose": config}
+    runs = {k: runs[k] for k in args.runs.split(",")}
     depth_frames = [int(t) for t in args.depth_frames.split(",")]
     rows: dict[tuple[str, str], list[list[float]]] = {}
     for name, frames, gt_heldout, init, keep_heldout in tracked_pairs(args.devset, args.views, "heldout"):

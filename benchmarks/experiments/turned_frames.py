@@ -24,11 +24,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_real import VIDEOS, experiment_parser, heldout_references  # noqa: E402
+from build_pose2sim_devset import project  # noqa: E402
 from cache_stamp import fresh_reference  # noqa: E402
 
 from flowpose.estimate.mediapipe import EstimateConfig  # noqa: E402
@@ -79,14 +79,13 @@ def viterbi_exchanged(keypoints: list[np.ndarray], conf: list[np.ndarray], lam: 
     return ~exchanged if lam == 0 and 2 * exchanged.sum() > n else exchanged
 
 
-def project(X: np.ndarray, camera: dict) -> np.ndarray:
-    """(..., 3) world metres -> (..., 2) px through the view's lens; NaN stays NaN."""
+def project_finite(X: np.ndarray, camera: dict) -> np.ndarray:
+    """(..., 3) world metres -> (..., 2) px through the view's lens (the builders' ``project``); NaN stays NaN."""
     flat = X.reshape(-1, 3)
     ok = np.isfinite(flat).all(-1)
     px = np.full((len(flat), 2), np.nan)
     if ok.any():
-        rvec, _ = cv2.Rodrigues(camera["R"])
-        px[ok] = cv2.projectPoints(flat[ok], rvec, camera["t"], camera["K"], camera["dist"])[0][:, 0]
+        px[ok] = project(flat[ok], camera)
     return px.reshape(*X.shape[:-1], 2)
 
 
@@ -110,7 +109,7 @@ def main() -> None:
         with open_video(VIDEOS / f"{view}.mp4") as reader:
             found = find_people(reader.read(), EstimateConfig(people=3), fps=reader.fps,
                                 track_config=TrackConfig(turn_dist=args.turn_dist))
-        truth_px = [project(person, camera) for person in references[view]]
+        truth_px = [project_finite(person, camera) for person in references[view]]
         for track in found.tracks:
             dets = track.detections(found.detections)
             kp = [d.keypoints.astype(np.float64) for d in dets]
